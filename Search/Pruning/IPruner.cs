@@ -1,0 +1,17 @@
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Pruning;
+
+/// <summary>
+/// Decides whether a running trial should stop early (Optuna's <c>BasePruner</c>). Called by the
+/// coordinator each time the trial reports an intermediate value (one per epoch).
+/// </summary>
+public interface IPruner
+{
+    /// <summary>
+    /// True when <paramref name="trial"/> (RUNNING, with its latest intermediate value already stored) should
+    /// be pruned, judged against <paramref name="trials"/>, every trial of the study.
+    /// Keeps no state: everything it needs is in the trials.
+    /// </summary>
+    bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction);
+}

@@ -1,0 +1,21 @@
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Sampling;
+
+/// <summary>
+/// Decides what to try next (Optuna's <c>BaseSampler</c>). Samplers keep no state of their own: the
+/// coordinator passes the study's history, read from storage, on every call, so any process can resume.
+/// </summary>
+public interface ISampler
+{
+    /// <summary>
+    /// Called by the coordinator each time it needs a new configuration.
+    /// <paramref name="trials"/> is every trial of the study (any state, ordered by number): COMPLETE ones
+    /// carry values, RUNNING and WAITING ones are pending points to avoid, PRUNED ones may be used via their
+    /// last intermediate value. Returns one internal value per parameter of <paramref name="space"/>
+    /// (a categorical's index, a number otherwise), each inside its distribution.
+    /// Must be deterministic for the same seed, space and history.
+    /// </summary>
+    IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials);
+}

@@ -1,0 +1,82 @@
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Storage;
+
+/// <summary>
+/// The single source of truth of a study (Optuna's <c>BaseStorage</c>): the coordinator, workers on
+/// other machines and the query commands talk only through it, so any process can resume a study.
+/// </summary>
+/// <remarks>
+/// Contract: snapshots returned never change after they are returned; a finished trial (COMPLETE,
+/// PRUNED, FAIL) is read-only — attempts to change it return false or throw
+/// <see cref="InvalidOperationException"/>; a WAITING trial may only change state (to RUNNING).
+/// Trial numbers are unique and dense per study (0, 1, 2, ...). Every multi-row change happens in one
+/// transaction. Implementations are safe to call from several threads and several processes.
+/// </remarks>
+public interface IStudyStorage : IAsyncDisposable
+{
+    /// <summary>Creates the study, or returns the existing one of that name (<c>created</c> false).</summary>
+    Task<(StudyInfo Study, bool Created)> CreateStudyAsync(string name, StudyDirection direction, CancellationToken ct = default);
+
+    /// <summary>The study called <paramref name="name"/>, or null.</summary>
+    Task<StudyInfo?> GetStudyAsync(string name, CancellationToken ct = default);
+
+    Task<IReadOnlyList<StudyInfo>> GetAllStudiesAsync(CancellationToken ct = default);
+
+    /// <summary>Sets a study user attribute; <paramref name="jsonValue"/> is a JSON text.</summary>
+    Task SetStudyUserAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default);
+
+    /// <summary>Sets a study system attribute; <paramref name="jsonValue"/> is a JSON text.</summary>
+    Task SetStudySystemAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default);
+
+    Task<IReadOnlyDictionary<string, string>> GetStudyUserAttributesAsync(int studyId, CancellationToken ct = default);
+
+    Task<IReadOnlyDictionary<string, string>> GetStudySystemAttributesAsync(int studyId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Creates a trial with the next number, in <paramref name="state"/> (RUNNING or WAITING), with the given
+    /// parameters (internal values) and system attributes, all in one transaction. A RUNNING trial gets its
+    /// start time and a first heartbeat.
+    /// </summary>
+    Task<TrialSnapshot> CreateTrialAsync(
+        int studyId,
+        TrialState state,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters = null,
+        IReadOnlyDictionary<string, string>? systemAttrs = null,
+        CancellationToken ct = default);
+
+    /// <summary>
+    /// Atomically claims the oldest WAITING trial of the study (WAITING → RUNNING, start time, heartbeat);
+    /// null when there is none. Two callers never claim the same trial.
+    /// </summary>
+    Task<TrialSnapshot?> PopWaitingTrialAsync(int studyId, CancellationToken ct = default);
+
+    /// <summary>Records the value reported at <paramref name="step"/> (an epoch); replaces an earlier one.</summary>
+    Task ReportIntermediateValueAsync(long trialId, int step, double value, CancellationToken ct = default);
+
+    /// <summary>
+    /// Finishes a RUNNING trial: state, objective value (null for FAIL) and completion time, in one transaction.
+    /// Returns false, changing nothing, when the trial was already finished (e.g. failed by a heartbeat sweep).
+    /// </summary>
+    Task<bool> FinishTrialAsync(long trialId, TrialState state, double? value, CancellationToken ct = default);
+
+    Task SetTrialUserAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default);
+
+    Task SetTrialSystemAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default);
+
+    /// <summary>Records that the process running this trial is alive (Optuna's <c>trial_heartbeats</c>).</summary>
+    Task RecordHeartbeatAsync(long trialId, CancellationToken ct = default);
+
+    /// <summary>
+    /// Fails every RUNNING trial of the study whose last heartbeat is older than <paramref name="grace"/>
+    /// (Optuna's <c>fail_stale_trials</c>); returns the trials it failed, as they are after the change.
+    /// </summary>
+    Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(int studyId, TimeSpan grace, CancellationToken ct = default);
+
+    /// <summary>One trial by id; throws <see cref="KeyNotFoundException"/> when there is none.</summary>
+    Task<TrialSnapshot> GetTrialAsync(long trialId, CancellationToken ct = default);
+
+    /// <summary>All trials of a study ordered by number, optionally only those in <paramref name="states"/>.</summary>
+    Task<IReadOnlyList<TrialSnapshot>> GetAllTrialsAsync(int studyId, IReadOnlyCollection<TrialState>? states = null, CancellationToken ct = default);
+}

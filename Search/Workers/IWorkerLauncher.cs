@@ -1,0 +1,43 @@
+namespace Mnist.Search.Workers;
+
+/// <summary>What to start for one trial: program, arguments (no shell), extra environment, log files.</summary>
+public sealed record WorkerStartInfo(
+    string FileName,
+    IReadOnlyList<string> Arguments,
+    IReadOnlyDictionary<string, string> Environment,
+    string WorkingDirectory,
+    string StdoutLogPath,
+    string StderrLogPath);
+
+/// <summary>Starts trial worker processes (Cake's <c>IProcessRunner</c>).</summary>
+public interface IWorkerLauncher
+{
+    /// <summary>
+    /// Starts the process. Throws <see cref="WorkerStartException"/> when it cannot be started
+    /// (missing file, not executable).
+    /// </summary>
+    IWorkerProcess Start(WorkerStartInfo info);
+}
+
+/// <summary>A running worker: its stdout lines, stdin, exit and kill (Cake's <c>IProcess</c>).</summary>
+public interface IWorkerProcess : IAsyncDisposable
+{
+    int ProcessId { get; }
+
+    /// <summary>
+    /// Stdout, line by line, as the worker writes it (each line is also appended to the stdout log).
+    /// Completes when the worker closes stdout.
+    /// </summary>
+    IAsyncEnumerable<string> ReadLinesAsync(CancellationToken ct = default);
+
+    /// <summary>Writes one line to the worker's stdin (e.g. <c>prune</c>); ignored if the worker has exited.</summary>
+    Task SendLineAsync(string line);
+
+    /// <summary>Waits for exit and returns the exit code.</summary>
+    Task<int> WaitForExitAsync(CancellationToken ct = default);
+
+    /// <summary>Kills the worker and all its descendants; safe to call after exit.</summary>
+    void Kill();
+}
+
+public sealed class WorkerStartException(string message, Exception? inner = null) : Exception(message, inner);
