@@ -1,0 +1,39 @@
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// How much of a study's trial budget is spent, from its trials alone (so every process agrees).
+/// COMPLETE, PRUNED and FAIL count; a FAIL that was queued again (its process died) does not — its
+/// retry, which names it in <see cref="StudyAttributes.RetryOf"/>, stands in for it. The retry is one row
+/// written in one transaction, so there is no moment when both or neither count. RUNNING and WAITING
+/// trials are in flight.
+/// </summary>
+public readonly record struct Budget(int Total, int Used, int InFlight, int Retries)
+{
+    public static Budget Of(IReadOnlyList<TrialSnapshot> trials, int total)
+    {
+        var retried = new HashSet<int>();
+        foreach (var t in trials)
+            if (t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && int.TryParse(of, out var n)) retried.Add(n);
+
+        int used = 0, inFlight = 0;
+        foreach (var t in trials)
+        {
+            if (t.State is TrialState.RUNNING or TrialState.WAITING) inFlight++;
+            else if (!(t.State == TrialState.FAIL && retried.Contains(t.Number))) used++;
+        }
+        return new Budget(total, used, inFlight, retried.Count);
+    }
+
+    /// <summary>Every budgeted trial has ended.</summary>
+    public bool IsSpent => Used >= Total && InFlight == 0;
+
+    /// <summary>A new trial (not a retry) may start.</summary>
+    public bool CanStartNew => Used + InFlight < Total;
+
+    /// <summary>
+    /// The highest trial number a new (non-retry) trial may take. Numbers are dense and each retry takes one
+    /// extra number, so <c>Total + Retries - 1</c> caps new trials exactly, even across processes racing
+    /// for the next number (storage enforces it in the creating transaction).
+    /// </summary>
+    public int MaxNewTrialNumber => Total + Retries - 1;
+}

@@ -1,0 +1,25 @@
+using Mnist.Search.Scheduling;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// Receives what happens in a study as it happens (progress views, tests). Called from the coordinator's
+/// threads; implementations must be thread-safe and must not throw. Every member is optional.
+/// </summary>
+public interface IStudyObserver
+{
+    /// <summary>A trial started on a device.</summary>
+    void TrialStarted(TrialSnapshot trial, DeviceSlot device) { }
+
+    /// <summary>A running trial reported an epoch's objective value.</summary>
+    void EpochReported(TrialSnapshot trial, int epoch, double value) { }
+
+    /// <summary>A trial ended (COMPLETE, PRUNED or FAIL), as stored.</summary>
+    void TrialFinished(TrialSnapshot trial) { }
+}
+
+/// <summary>Observes nothing.</summary>
+public sealed class NullStudyObserver : IStudyObserver
+{
+    public static readonly NullStudyObserver Instance = new();
+}

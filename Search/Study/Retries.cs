@@ -1,0 +1,32 @@
+using System.Globalization;
+using Mnist.Search.Storage;
+using Serilog;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// Queues the configuration of a trial whose process died (stale heartbeat, interruption) again as a
+/// WAITING trial, up to a bound, so that a crash costs time but never a budgeted trial. The failed
+/// trial stays in the history as FAIL.
+/// </summary>
+internal static class Retries
+{
+    public static async Task<TrialSnapshot?> RequeueAsync(IStudyStorage storage, int studyId, TrialSnapshot failed, int maxRetries, ILogger log)
+    {
+        var count = failed.SystemAttrs.TryGetValue(StudyAttributes.RetryCount, out var c) && int.TryParse(c, out var n) ? n : 0;
+        if (count >= maxRetries)
+        {
+            log.Warning("Trial {Trial} failed {Count} times; not retried again", failed.Number, count + 1);
+            return null;
+        }
+        var parameters = failed.Params.ToDictionary(p => p.Key, p => (failed.Distributions[p.Key], p.Value));
+        var attrs = new Dictionary<string, string>
+        {
+            [StudyAttributes.RetryOf] = failed.Number.ToString(CultureInfo.InvariantCulture),
+            [StudyAttributes.RetryCount] = (count + 1).ToString(CultureInfo.InvariantCulture),
+        };
+        var retry = (await storage.CreateTrialAsync(studyId, TrialState.WAITING, parameters, attrs))!;
+        log.Information("Trial {Trial} queued again as trial {Retry}", failed.Number, retry.Number);
+        return retry;
+    }
+}

@@ -1,0 +1,27 @@
+namespace Mnist.Search.Study;
+
+/// <summary>Names of the attributes the coordinator keeps in storage (Optuna-readable key/JSON pairs).</summary>
+public static class StudyAttributes
+{
+    // Study system attributes.
+    public const string SearchSpace = "mnist_search:space";
+    public const string Settings = "mnist_search:settings";
+
+    // Trial system attributes.
+    public const string Device = "device";
+    public const string Host = "host";
+    public const string CoordinatorPid = "coordinator_pid";
+    public const string WorkerPid = "worker_pid";
+    public const string TrialDirectory = "trial_dir";
+    public const string StdoutLog = "stdout_log";
+    public const string StderrLog = "stderr_log";
+    public const string FailReason = "fail_reason";
+    public const string RetryOf = "retry_of";
+    public const string RetryCount = "retry_count";
+
+    // Trial user attributes.
+    public const string Epochs = "epochs";
+    public const string Checkpoint = "checkpoint";
+    public const string DurationSeconds = "duration_s";
+    public const string ImagesPerSecond = "images_per_s";
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using Mnist.Search.Pruning;
+using Mnist.Search.Sampling;
+using Mnist.Search.Scheduling;
+using Mnist.Search.Storage;
+using Mnist.Search.Workers;
+using Serilog;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// The ask/tell loop of one process taking part in a study (Optuna's <c>study.optimize</c>): while the
+/// budget is not spent it leases a free device, asks for a configuration — a queued WAITING retry first,
+/// else a new one from the sampler — and runs it as a child process. Storage is the only shared state, so
+/// any number of coordinators (on any machines) can work on one study, and a killed one can be restarted.
+/// </summary>
+public sealed class StudyCoordinator
+{
+    private readonly StudySettings _settings;
+    private readonly IStudyStorage _storage;
+    private readonly ISampler _sampler;
+    private readonly IDevicePool _devices;
+    private readonly TrialExecution _execution;
+    private readonly ILogger _log;
+    private readonly string _host = Environment.MachineName;
+    private readonly int _pid = Environment.ProcessId;
+
+    public StudyCoordinator(
+        StudySettings settings, IStudyStorage storage, ISampler sampler, IPruner pruner, IDevicePool devices,
+        IWorkerLauncher launcher, TrialCommand command, ILogger log, IStudyObserver? observer = null)
+    {
+        _settings = settings;
+        _storage = storage;
+        _sampler = sampler;
+        _devices = devices;
+        _log = log;
+        _execution = new TrialExecution(settings, storage, pruner, launcher, command, observer ?? NullStudyObserver.Instance, log);
+    }
+
+    /// <summary>
+    /// Runs trials until the budget is spent (by this process or others), the study timeout passes or
+    /// <paramref name="interrupt"/> fires (Ctrl+C): then no new trial starts, running workers are stopped and
+    /// their trials recorded FAIL and queued again, so the store stays consistent and a restart resumes.
+    /// The study must exist (see <see cref="StudyOpener"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<TrialSnapshot>> RunAsync(StudyInfo study, CancellationToken interrupt)
+    {
+        var deadline = _settings.Timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
+        var running = new List<Task>();
+        await FailOrphanedTrialsAsync(study.Id);
+
+        while (!interrupt.IsCancellationRequested && DateTime.UtcNow < deadline)
+        {
+            running.RemoveAll(task => task.IsCompleted);
+            await SweepStaleTrialsAsync(study.Id);
+
+            var trials = await _storage.GetAllTrialsAsync(study.Id);
+            var budget = Budget.Of(trials, _settings.Trials);
+            if (budget.IsSpent) break;
+
+            var hasWaiting = trials.Any(x => x.State == TrialState.WAITING);
+            if (!hasWaiting && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
+            {
+                // Nothing to start here now: wait for one of ours to end, or poll for others' progress.
+                await WaitAnyAsync(running, _settings.HeartbeatInterval, interrupt);
+                continue;
+            }
+
+            DeviceLease lease;
+            try { lease = await _devices.AcquireAsync(interrupt); }
+            catch (OperationCanceledException) { break; }
+
+            var trial = await AskAsync(study.Id, budget);
+            if (trial is null)
+            {
+                lease.Dispose();
+                await WaitAnyAsync(running, TimeSpan.FromSeconds(1), interrupt);
+                continue;
+            }
+            running.Add(RunTrialAsync(trial, lease, study.Id, interrupt));
+        }
+
+        if (!interrupt.IsCancellationRequested && DateTime.UtcNow >= deadline)
+            _log.Warning("Study timeout reached: no new trials; waiting for {Count} running", running.Count);
+        await Task.WhenAll(running);
+        return await _storage.GetAllTrialsAsync(study.Id);
+    }
+
+    /// <summary>Claims a queued retry, else samples and creates a new trial within the budget; null if neither.</summary>
+    private async Task<TrialSnapshot?> AskAsync(int studyId, Budget budget)
+    {
+        var attrs = new Dictionary<string, string>
+        {
+            [StudyAttributes.Host] = System.Text.Json.JsonSerializer.Serialize(_host),
+            [StudyAttributes.CoordinatorPid] = _pid.ToString(CultureInfo.InvariantCulture),
+        };
+        if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
+        {
+            foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttributeAsync(waiting.Id, k, v);
+            return waiting;
+        }
+        if (!budget.CanStartNew) return null;
+
+        // Sampling sees every trial, RUNNING ones included, so concurrent trials get different points.
+        var history = await _storage.GetAllTrialsAsync(studyId);
+        var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, history);
+        var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
+        return await _storage.CreateTrialAsync(studyId, TrialState.RUNNING, parameters, attrs, budget.MaxNewTrialNumber);
+    }
+
+    private async Task RunTrialAsync(TrialSnapshot trial, DeviceLease lease, int studyId, CancellationToken interrupt)
+    {
+        // Run on the thread pool so a slow start of one trial never delays launching the next.
+        await Task.Yield();
+        using (lease)
+        {
+            try { await _execution.RunAsync(trial, lease.Device, studyId, interrupt); }
+            catch (Exception e)
+            {
+                _log.Error(e, "Trial {Trial} could not be supervised", trial.Number);
+                await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// RUNNING trials that this host's dead processes left behind are failed at once (no need to wait
+    /// for their heartbeat to go stale) and queued again. Trials of live processes are left alone.
+    /// </summary>
+    private async Task FailOrphanedTrialsAsync(int studyId)
+    {
+        var running = await _storage.GetAllTrialsAsync(studyId, [TrialState.RUNNING]);
+        foreach (var trial in running)
+        {
+            if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host) || host != System.Text.Json.JsonSerializer.Serialize(_host)) continue;
+            if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) continue;
+            if (pid == _pid || ProcessIsAlive(pid)) continue;
+            await _storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.FailReason,
+                System.Text.Json.JsonSerializer.Serialize($"orphaned: coordinator process {pid} is gone"));
+            if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
+            {
+                _log.Warning("Trial {Trial} was left RUNNING by dead process {Pid}; marked FAIL", trial.Number, pid);
+                await Retries.RequeueAsync(_storage, studyId, await _storage.GetTrialAsync(trial.Id), _settings.MaxRetries, _log);
+            }
+        }
+    }
+
+    private async Task SweepStaleTrialsAsync(int studyId)
+    {
+        foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace))
+        {
+            _log.Warning("Trial {Trial} has no heartbeat for {Grace}s; marked FAIL", stale.Number, _settings.HeartbeatGrace.TotalSeconds);
+            await _storage.SetTrialSystemAttributeAsync(stale.Id, StudyAttributes.FailReason,
+                System.Text.Json.JsonSerializer.Serialize($"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died"));
+            await Retries.RequeueAsync(_storage, studyId, stale, _settings.MaxRetries, _log);
+        }
+    }
+
+    private static async Task WaitAnyAsync(List<Task> running, TimeSpan poll, CancellationToken ct)
+    {
+        var delay = Task.Delay(poll, ct);
+        await Task.WhenAny(running.Append(delay));
+    }
+
+    private static bool ProcessIsAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux()) return Directory.Exists($"/proc/{pid}");
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+    }
+}

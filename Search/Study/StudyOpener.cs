@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Space;
+using Mnist.Search.Storage;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// Creates a study, or reopens one to resume it: the stored search space and direction must match the
+/// configuration, or resuming would mix incomparable trials.
+/// </summary>
+public static class StudyOpener
+{
+    /// <summary>
+    /// Returns the study, created when new (with the space and the configuration text stored as system
+    /// attributes, so <c>study worker</c> processes elsewhere can join it). Throws
+    /// <see cref="StudyConflictException"/> when an existing study has another space or direction.
+    /// </summary>
+    public static async Task<(StudyInfo Study, bool Created)> OpenAsync(IStudyStorage storage, StudySettings settings, string configJson, CancellationToken ct = default)
+    {
+        var (study, created) = await storage.CreateStudyAsync(settings.Name, settings.Direction, ct);
+        if (created)
+        {
+            await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.SearchSpace, SpaceToJson(settings.Space).ToJsonString(), ct);
+            await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.Settings, JsonValue.Create(configJson).ToJsonString(), ct);
+            return (study, true);
+        }
+        if (study.Direction != settings.Direction)
+            throw new StudyConflictException($"study '{settings.Name}' exists with direction {study.Direction}, the configuration asks for {settings.Direction}");
+        var attrs = await storage.GetStudySystemAttributesAsync(study.Id, ct);
+        if (attrs.TryGetValue(StudyAttributes.SearchSpace, out var storedJson))
+        {
+            var stored = SpaceFromJson(storedJson);
+            if (!stored.Equals(settings.Space))
+                throw new StudyConflictException($"study '{settings.Name}' exists with a different search space ({Describe(stored, settings.Space)}); use another study name or the original configuration");
+        }
+        return (study, false);
+    }
+
+    /// <summary>The configuration text stored with the study, if any.</summary>
+    public static async Task<string?> StoredConfigAsync(IStudyStorage storage, StudyInfo study, CancellationToken ct = default)
+    {
+        var attrs = await storage.GetStudySystemAttributesAsync(study.Id, ct);
+        return attrs.TryGetValue(StudyAttributes.Settings, out var json) ? JsonNode.Parse(json)?.GetValue<string>() : null;
+    }
+
+    public static JsonArray SpaceToJson(SearchSpace space) =>
+        new(space.Parameters.Select(p => (JsonNode)new JsonObject { ["name"] = p.Key, ["distribution"] = p.Value.ToOptunaJson() }).ToArray());
+
+    public static SearchSpace SpaceFromJson(string json) =>
+        new(JsonNode.Parse(json)!.AsArray()
+            .Select(n => new KeyValuePair<string, ParameterDistribution>((string)n!["name"]!, ParameterDistribution.FromOptunaJson(n["distribution"]!.ToJsonString())))
+            .ToList());
+
+    private static string Describe(SearchSpace stored, SearchSpace wanted)
+    {
+        foreach (var (name, dist) in wanted.Parameters)
+        {
+            var old = stored.Parameters.FirstOrDefault(p => p.Key == name).Value;
+            if (old is null) return $"'{name}' is new";
+            if (!old.Equals(dist)) return $"'{name}' was {old.ToOptunaJson().ToJsonString()}, now {dist.ToOptunaJson().ToJsonString()}";
+        }
+        var removed = stored.Names.Except(wanted.Names).FirstOrDefault();
+        return removed is not null ? $"'{removed}' was removed" : "parameter order changed";
+    }
+}
+
+/// <summary>The configuration contradicts the stored study; the CLI reports it with exit code 2.</summary>
+public sealed class StudyConflictException(string message) : Exception(message);

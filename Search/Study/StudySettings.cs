@@ -1,0 +1,50 @@
+using Mnist.Search.Space;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// Everything the coordinator needs to run a study, resolved from <c>search.json</c> (or from the copy of
+/// it stored with the study, for <c>study worker</c>): paths are absolute, durations are durations.
+/// </summary>
+public sealed record StudySettings
+{
+    public required string Name { get; init; }
+    public required StudyDirection Direction { get; init; }
+
+    /// <summary>The epoch event field that is the objective: <c>val_accuracy</c> or <c>val_loss</c>.</summary>
+    public required string Metric { get; init; }
+
+    public required SearchSpace Space { get; init; }
+
+    /// <summary>Hyperparameters held fixed for every trial (external values).</summary>
+    public IReadOnlyDictionary<string, object?> Fixed { get; init; } = new Dictionary<string, object?>();
+
+    /// <summary>Trials that must end COMPLETE, PRUNED or FAIL (failures that were retried do not count).</summary>
+    public required int Trials { get; init; }
+
+    public required int Epochs { get; init; }
+
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Folder of the study's logs and per-trial output (<c>studies/&lt;name&gt;</c>).</summary>
+    public required string StudyDirectory { get; init; }
+
+    public required TrialDataSettings Data { get; init; }
+
+    /// <summary>After this long no new trial starts; running ones finish. Null: no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>A trial running longer is killed and recorded FAIL.</summary>
+    public TimeSpan TrialTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A RUNNING trial whose heartbeat is older than this belongs to a dead process.</summary>
+    public TimeSpan HeartbeatGrace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a trial whose process died (stale heartbeat, interruption) is queued again.</summary>
+    public int MaxRetries { get; init; } = 2;
+}
+
+/// <summary>The dataset part of a worker spec.</summary>
+public sealed record TrialDataSettings(string Dataset, string Directory, int Validation, int? TrainSubset);
