@@ -1,0 +1,29 @@
+using Serilog;
+using Serilog.Events;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>Serilog setup: the console for people, <c>studies/&lt;name&gt;/study.log</c> for the record.</summary>
+internal static class Logging
+{
+    private const string ConsoleTemplate = "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}";
+
+    /// <summary>A console-only logger for commands that have no study folder.</summary>
+    public static ILogger Console(bool quiet = false) => new LoggerConfiguration()
+        .MinimumLevel.Debug()
+        .WriteTo.Console(quiet ? LogEventLevel.Warning : LogEventLevel.Information, ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose)
+        .CreateLogger();
+
+    /// <summary>
+    /// Logs to the study's log file (everything, with properties) and to the console — on stderr, so
+    /// stdout stays for output programs read; quieter while a live view owns the terminal.
+    /// </summary>
+    public static Serilog.Core.Logger ForStudy(string studyDirectory, bool liveView) => new LoggerConfiguration()
+        .MinimumLevel.Debug()
+        .Enrich.WithProperty("Pid", Environment.ProcessId)
+        .WriteTo.Console(liveView ? LogEventLevel.Error : LogEventLevel.Information, ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose)
+        .WriteTo.File(Path.Combine(studyDirectory, "study.log"),
+            outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] ({Pid}) {Message:lj} {Properties:j}{NewLine}{Exception}",
+            shared: true)
+        .CreateLogger();
+}

@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Mnist.Search.Scheduling;
+using Mnist.Search.Study;
+using Spectre.Console;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// The live view of a running study: counts by state, best so far, and what each device is doing.
+/// Drawn with Spectre.Console when the console is a terminal; otherwise a one-line summary is logged
+/// after each trial (the coordinator's own log lines carry the details).
+/// </summary>
+internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<DeviceSlot> devices, Serilog.ILogger log) : IStudyObserver
+{
+    private sealed record Running(int Trial, int Epoch, double? Value, Stopwatch Clock);
+
+    private readonly ConcurrentDictionary<string, Running> _byDevice = new();
+    private readonly ConcurrentQueue<string> _recent = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private int _complete, _pruned, _failed;
+    private (int Trial, double Value)? _best;
+    private readonly Lock _gate = new();
+
+    public static bool IsInteractive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    public void SeedFrom(IReadOnlyList<TrialSnapshot> trials)
+    {
+        foreach (var t in trials.Where(t => t.State.IsFinished())) Count(t);
+    }
+
+    public void TrialStarted(TrialSnapshot trial, DeviceSlot device) =>
+        _byDevice[device.Id] = new Running(trial.Number, 0, null, Stopwatch.StartNew());
+
+    public void EpochReported(TrialSnapshot trial, int epoch, double value)
+    {
+        foreach (var (device, r) in _byDevice)
+            if (r.Trial == trial.Number) _byDevice[device] = r with { Epoch = epoch, Value = value };
+    }
+
+    public void TrialFinished(TrialSnapshot trial)
+    {
+        foreach (var (device, r) in _byDevice)
+            if (r.Trial == trial.Number) _byDevice.TryRemove(device, out _);
+        Count(trial);
+        var what = trial.State == TrialState.FAIL
+            ? $"trial {trial.Number} FAIL: {Reason(trial)}"
+            : $"trial {trial.Number} {trial.State} {settings.Metric}={trial.Value:F4}";
+        _recent.Enqueue(what);
+        while (_recent.Count > 5) _recent.TryDequeue(out _);
+        if (!IsInteractive) log.Information("Progress: {Summary}", Summary());
+    }
+
+    /// <summary>Runs <paramref name="work"/> under the live view (or plainly when not interactive).</summary>
+    public async Task<T> RunAsync<T>(Func<Task<T>> work)
+    {
+        if (!IsInteractive) return await work();
+        T result = default!;
+        await AnsiConsole.Live(Render()).AutoClear(false).StartAsync(async ctx =>
+        {
+            var task = work();
+            while (await Task.WhenAny(task, Task.Delay(500)) != task)
+            {
+                ctx.UpdateTarget(Render());
+            }
+            ctx.UpdateTarget(Render());
+            result = await task;
+        });
+        return result;
+    }
+
+    private void Count(TrialSnapshot t)
+    {
+        lock (_gate)
+        {
+            switch (t.State)
+            {
+                case TrialState.COMPLETE: _complete++; break;
+                case TrialState.PRUNED: _pruned++; break;
+                case TrialState.FAIL: _failed++; break;
+            }
+            if (t.State == TrialState.COMPLETE && t.Value is { } v &&
+                (_best is null || (settings.Direction == StudyDirection.MAXIMIZE ? v > _best.Value.Value : v < _best.Value.Value)))
+                _best = (t.Number, v);
+        }
+    }
+
+    private string Summary()
+    {
+        lock (_gate)
+        {
+            var best = _best is { } b ? $"best {settings.Metric} {b.Value:F4} (trial {b.Trial})" : "no result yet";
+            return $"{_complete + _pruned + _failed}/{settings.Trials} done ({_complete} complete, {_pruned} pruned, {_failed} failed), {_byDevice.Count} running, {best}, {_clock.Elapsed:hh\\:mm\\:ss}";
+        }
+    }
+
+    private Spectre.Console.Rendering.IRenderable Render()
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(settings.Name)}[/]")
+            .AddColumn("device").AddColumn("trial").AddColumn("epoch").AddColumn(settings.Metric).AddColumn("elapsed");
+        foreach (var d in devices)
+        {
+            if (_byDevice.TryGetValue(d.Id, out var r))
+                table.AddRow(d.Id, r.Trial.ToString(), $"{r.Epoch}/{settings.Epochs}", r.Value?.ToString("F4") ?? "-", r.Clock.Elapsed.ToString(@"mm\:ss"));
+            else
+                table.AddRow(d.Id, "[grey]idle[/]", "", "", "");
+        }
+        var rows = new List<Spectre.Console.Rendering.IRenderable> { new Markup(Markup.Escape(Summary())), table };
+        rows.AddRange(_recent.Select(r => new Markup("[grey]" + Markup.Escape(r) + "[/]")));
+        return new Rows(rows);
+    }
+
+    private static string Reason(TrialSnapshot t) =>
+        t.SystemAttrs.TryGetValue(StudyAttributes.FailReason, out var r) ? System.Text.Json.JsonSerializer.Deserialize<string>(r) ?? r : "unknown";
+}
