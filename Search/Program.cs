@@ -1,1 +1,3 @@
-Console.WriteLine("search");
+using Mnist.Search.Cli;
+
+return await SearchApp.RunAsync(args);

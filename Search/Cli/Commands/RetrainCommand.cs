@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Mnist.Search.Config;
+using Mnist.Search.Retraining;
+using Mnist.Search.Scheduling;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+using Mnist.Search.Workers;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary><c>study retrain NAME</c>: retrain the best trial on the full training set and test it.</summary>
+internal static class RetrainCommand
+{
+    public static Command Create()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: retrain.epochs of the study's configuration)" };
+        var command = new Command("retrain", "Retrain the best configuration on train + validation and evaluate it on the test set") { name, storage, studiesDir, epochs };
+        command.SetAction(async (parse, ct) =>
+        {
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            if (parse.GetValue(epochs) is < 1) throw new UserInputException($"--epochs: must be at least 1, got {parse.GetValue(epochs)}");
+            await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+            var stored = await StudyOpener.StoredConfigAsync(store, study, ct) ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
+            var source = System.Text.Json.Nodes.JsonNode.Parse(stored)!;
+            var sourcePath = (string?)source["source_path"] is { } p && Directory.Exists(Path.GetDirectoryName(p)) ? p : Path.GetFullPath("search.json");
+            var config = StudyConfigLoader.Parse((string)source["text"]!, sourcePath);
+            var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
+            await using var log = Logging.ForStudy(location.StudyDirectory, liveView: false);
+            var device = DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, 1)[0];
+            var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
+            var result = await retrainer.RetrainAsync(settings, study, parse.GetValue(epochs) ?? config.Retrain.Epochs, device, ct);
+            Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mnist.Search.Retraining;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary><c>study list</c>, <c>study status</c>, <c>study best</c>: read-only views of studies.</summary>
+internal static class StudyQueryCommands
+{
+    public static Command List()
+    {
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var format = CommonOptions.Format("table", "json", "csv");
+        var command = new Command("list", "List studies (every studies/*/study.db, or those in --storage)") { storage, studiesDir, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var urls = parse.GetValue(storage) is { } url
+                ? [url]
+                : Directory.Exists(parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory)
+                    ? Directory.GetFiles(parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory, "study.db", SearchOption.AllDirectories)
+                        .Order().Select(f => "sqlite:" + Path.GetFullPath(f)).ToArray()
+                    : [];
+            var rows = new List<IReadOnlyDictionary<string, object?>>();
+            foreach (var u in urls)
+            {
+                await using var s = await StorageFactory.OpenAsync(u, Directory.GetCurrentDirectory(), ct);
+                foreach (var study in await s.GetAllStudiesAsync(ct))
+                {
+                    var trials = await s.GetAllTrialsAsync(study.Id, ct: ct);
+                    var best = BestTrial.Of(trials, study.Direction);
+                    rows.Add(new Dictionary<string, object?>
+                    {
+                        ["study"] = study.Name,
+                        ["direction"] = study.Direction.ToString(),
+                        ["trials"] = trials.Count,
+                        ["complete"] = trials.Count(t => t.State == TrialState.COMPLETE),
+                        ["pruned"] = trials.Count(t => t.State == TrialState.PRUNED),
+                        ["failed"] = trials.Count(t => t.State == TrialState.FAIL),
+                        ["running"] = trials.Count(t => t.State == TrialState.RUNNING),
+                        ["best_value"] = best?.Value,
+                        ["best_trial"] = best?.Number,
+                        ["storage"] = u,
+                    });
+                }
+            }
+            OutputFormat.Write(parse.GetValue(format)!, ["study", "direction", "trials", "complete", "pruned", "failed", "running", "best_value", "best_trial", "storage"], rows);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Status()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var format = CommonOptions.Format("table", "json");
+        var command = new Command("status", "Counts by state, best value and parameters, running trials") { name, storage, studiesDir, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var (study, trials, userAttrs) = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var best = BestTrial.Of(trials, study.Direction);
+            var now = DateTime.UtcNow;
+            var status = new JsonObject
+            {
+                ["study"] = study.Name,
+                ["direction"] = study.Direction.ToString(),
+                ["counts"] = new JsonObject(Enum.GetValues<TrialState>().Select(s => KeyValuePair.Create(s.ToString(), (JsonNode?)trials.Count(t => t.State == s)))),
+                ["best_trial"] = best?.Number,
+                ["best_value"] = best?.Value,
+                ["best_params"] = best is null ? null : TrialRows.Detail(best)["params"]!.DeepClone(),
+                ["running"] = new JsonArray(trials.Where(t => t.State == TrialState.RUNNING).Select(t => (JsonNode)new JsonObject
+                {
+                    ["number"] = t.Number,
+                    ["device"] = TrialRows.Attr(t.SystemAttrs, StudyAttributes.Device),
+                    ["epochs_done"] = t.IntermediateValues.Count,
+                    ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s).TotalSeconds, 1) : null,
+                }).ToArray()),
+                ["retrain_test_accuracy"] = userAttrs.TryGetValue(BestModelRetrainer.TestAccuracyAttribute, out var acc) ? double.Parse(acc, CultureInfo.InvariantCulture) : null,
+            };
+            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", status);
+            else
+            {
+                OutputFormat.WriteObject("table", new JsonObject
+                {
+                    ["study"] = study.Name,
+                    ["direction"] = study.Direction.ToString(),
+                    ["trials"] = string.Join(", ", Enum.GetValues<TrialState>().Select(s => $"{s} {trials.Count(t => t.State == s)}")),
+                    ["best"] = best is null ? "none yet" : $"trial {best.Number}: {best.Value:F4}",
+                    ["retrained test accuracy"] = status["retrain_test_accuracy"]?.DeepClone(),
+                }, $"Study {study.Name}");
+                if (best is not null) OutputFormat.WriteObject("table", status["best_params"]!.AsObject(), "Best parameters");
+                var running = status["running"]!.AsArray();
+                if (running.Count > 0)
+                    OutputFormat.Write("table", ["number", "device", "epochs_done", "elapsed_s"],
+                        running.Select(r => (IReadOnlyDictionary<string, object?>)r!.AsObject().ToDictionary(kv => kv.Key, kv => (object?)kv.Value)), "Running");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Best()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var format = CommonOptions.Format("table", "json");
+        var command = new Command("best", "The best trial: value and parameters") { name, storage, studiesDir, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var (study, trials, _) = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var best = BestTrial.Of(trials, study.Direction)
+                ?? throw new UserInputException($"study '{study.Name}' has no COMPLETE trial yet");
+            var detail = TrialRows.Detail(best);
+            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", detail);
+            else OutputFormat.WriteObject("table", detail["params"]!.AsObject(), $"Best trial {best.Number}: value {best.Value:F4}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Opens a named study read-only-ish (no creation) and reads all its trials.</summary>
+    public static async Task<(StudyInfo Study, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyDictionary<string, string> UserAttrs)> LoadAsync(
+        string name, string? storageUrl, string? studiesDir, CancellationToken ct)
+    {
+        var location = StudyLocation.For(name, storageUrl, studiesDir);
+        await using var storage = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+        var study = await storage.GetStudyAsync(name, ct) ?? throw new UserInputException($"unknown study '{name}' in {location.StorageUrl}");
+        return (study, await storage.GetAllTrialsAsync(study.Id, ct: ct), await storage.GetStudyUserAttributesAsync(study.Id, ct));
+    }
+}

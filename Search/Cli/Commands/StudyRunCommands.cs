@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Mnist.Search.Config;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary><c>study start</c>, <c>study resume</c> and <c>study worker</c>: the commands that run trials.</summary>
+internal static class StudyRunCommands
+{
+    public static Command Start()
+    {
+        var config = new Argument<string>("config") { Description = "Study configuration file", DefaultValueFactory = _ => "search.json" };
+        var storage = CommonOptions.Storage();
+        var noRetrain = new Option<bool>("--no-retrain") { Description = "Skip retraining the best configuration at the end" };
+        var command = new Command("start", "Start a study from a configuration file, or continue it if it exists") { config, storage, noRetrain };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = Path.GetFullPath(parse.GetValue(config)!);
+            var loaded = StudyConfigLoader.Load(path);
+            return await StudyRun.RunAsync(loaded, File.ReadAllText(path),
+                new StudyRun.Options(parse.GetValue(storage), !parse.GetValue(noRetrain), IsJoiningWorker: false), ct);
+        });
+        return command;
+    }
+
+    public static Command Resume()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var noRetrain = new Option<bool>("--no-retrain") { Description = "Skip retraining the best configuration at the end" };
+        var command = new Command("resume", "Continue an interrupted study with the configuration stored in it") { name, storage, studiesDir, noRetrain };
+        command.SetAction(async (parse, ct) =>
+        {
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            var (config, text) = await StoredConfigAsync(location, sourceOnThisMachine: true, ct);
+            return await StudyRun.RunAsync(config, text,
+                new StudyRun.Options(location.StorageUrl, !parse.GetValue(noRetrain), IsJoiningWorker: false), ct);
+        });
+        return command;
+    }
+
+    public static Command Worker()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = new Option<string>("--storage") { Description = "Storage URL of the shared study (postgresql://... or sqlite:PATH)", Required = true };
+        var devices = new Option<string?>("--devices") { Description = "auto (default), cpu, or a list such as cuda:0,cuda:1" };
+        var command = new Command("worker", "Join an existing study and run its trials on this machine's devices") { name, storage, devices };
+        command.SetAction(async (parse, ct) =>
+        {
+            var location = new StudyLocation(parse.GetValue(name)!, parse.GetValue(storage)!, Path.GetFullPath(Path.Combine(StudyLocation.DefaultStudiesDirectory, parse.GetValue(name)!)));
+            var (config, text) = await StoredConfigAsync(location, sourceOnThisMachine: false, ct);
+            return await StudyRun.RunAsync(config, text,
+                new StudyRun.Options(location.StorageUrl, Retrain: false, IsJoiningWorker: true, ParseDevices(parse.GetValue(devices))), ct);
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The configuration stored with the study. A worker on another machine reads it relative to its own
+    /// current folder (its data and studies folders), the coordinator's own machine relative to the original file.
+    /// </summary>
+    private static async Task<(StudyConfig Config, string Text)> StoredConfigAsync(StudyLocation location, bool sourceOnThisMachine, CancellationToken ct)
+    {
+        var baseDir = Directory.GetCurrentDirectory();
+        await using var storage = await StorageFactory.OpenAsync(location.StorageUrl, baseDir, ct);
+        var study = await storage.GetStudyAsync(location.Name, ct)
+            ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+        var stored = await StudyOpener.StoredConfigAsync(storage, study, ct)
+            ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
+        var source = JsonNode.Parse(stored)!;
+        var text = (string)source["text"]!;
+        var path = sourceOnThisMachine && (string?)source["source_path"] is { } p && Directory.Exists(Path.GetDirectoryName(p))
+            ? p
+            : Path.Combine(baseDir, "search.json");
+        return (StudyConfigLoader.Parse(text, path), text);
+    }
+
+    private static DevicesConfig? ParseDevices(string? devices) => devices switch
+    {
+        null or "" or "auto" => null,
+        "cpu" => new DevicesConfig(DevicesMode.Cpu, []),
+        _ => new DevicesConfig(DevicesMode.List, devices.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => d == "cpu" || System.Text.RegularExpressions.Regex.IsMatch(d, "^cuda:[0-9]+$") ? d
+                : throw new UserInputException($"--devices: '{d}' is not cpu or cuda:N")).ToList()),
+    };
+}

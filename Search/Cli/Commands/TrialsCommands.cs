@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Data.Common;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary><c>trials list</c>, <c>trials show</c>, <c>trials sql</c>.</summary>
+internal static class TrialsCommands
+{
+    public static Command List()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var state = new Option<string?>("--state") { Description = "Only trials in this state (COMPLETE, PRUNED, FAIL, RUNNING, WAITING)" };
+        var sort = new Option<string>("--sort") { Description = "value | number | duration", DefaultValueFactory = _ => "number" };
+        sort.AcceptOnlyFromAmong("value", "number", "duration");
+        var top = new Option<int?>("--top") { Description = "Only the first N after sorting" };
+        var format = CommonOptions.Format("table", "json", "csv");
+        var command = new Command("list", "List a study's trials") { name, storage, studiesDir, state, sort, top, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            TrialState? only = parse.GetValue(state) is { } s
+                ? Enum.TryParse<TrialState>(s, ignoreCase: true, out var st) ? st : throw new UserInputException($"--state: unknown state '{s}' (expected {string.Join(", ", Enum.GetNames<TrialState>())})")
+                : null;
+            if (parse.GetValue(top) is < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
+            var (study, trials, _) = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            IEnumerable<TrialSnapshot> selected = trials.Where(t => only is null || t.State == only);
+            selected = parse.GetValue(sort) switch
+            {
+                // Best first; trials without a value last.
+                "value" => study.Direction == StudyDirection.MINIMIZE
+                    ? selected.OrderBy(t => t.Value ?? double.PositiveInfinity)
+                    : selected.OrderByDescending(t => t.Value ?? double.NegativeInfinity),
+                "duration" => selected.OrderByDescending(t => t.Duration ?? TimeSpan.Zero),
+                _ => selected.OrderBy(t => t.Number),
+            };
+            if (parse.GetValue(top) is { } n) selected = selected.Take(n);
+            var paramNames = trials.SelectMany(t => t.Params.Keys).Distinct().ToList();
+            OutputFormat.Write(parse.GetValue(format)!, ["number", "state", "value", "epochs", "duration_s", "device", .. paramNames],
+                selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {study.Name}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Show()
+    {
+        var name = CommonOptions.StudyName();
+        var number = new Argument<int>("number") { Description = "Trial number" };
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var format = CommonOptions.Format("table", "json");
+        var command = new Command("show", "One trial: parameters, per-epoch curve, device, duration, logs, error") { name, number, storage, studiesDir, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var (study, trials, _) = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var n = parse.GetValue(number);
+            var trial = trials.FirstOrDefault(t => t.Number == n)
+                ?? throw new UserInputException($"study '{study.Name}' has no trial {n} (trials are 0..{trials.Count - 1})");
+            var detail = TrialRows.Detail(trial);
+            if (parse.GetValue(format) == "json")
+            {
+                OutputFormat.WriteObject("json", detail);
+                return ExitCodes.Ok;
+            }
+            var epochs = detail["epochs"]?.AsArray();
+            detail.Remove("epochs");
+            detail.Remove("intermediate_values");
+            var parameters = detail["params"]!.AsObject();
+            detail.Remove("params");
+            OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {study.Name}");
+            OutputFormat.WriteObject("table", parameters, "Parameters");
+            if (epochs is { Count: > 0 })
+            {
+                var cols = new[] { "epoch", "train_loss", "val_loss", "val_accuracy", "images_per_s", "elapsed_s" };
+                OutputFormat.Write("table", cols, epochs.Select(e => (IReadOnlyDictionary<string, object?>)cols.ToDictionary(c => c, c => (object?)e![c]?.DeepClone())), "Epochs");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Sql()
+    {
+        var name = CommonOptions.StudyName();
+        var query = new Argument<string>("query") { Description = "A SELECT statement (the connection is read-only)" };
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var format = CommonOptions.Format("table", "json", "csv");
+        var command = new Command("sql", "Run a read-only SQL query on the study's database (Optuna's schema)") { name, query, storage, studiesDir, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            await using var connection = await StorageFactory.OpenReadOnlyConnectionAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = parse.GetValue(query)!;
+            var rows = new List<IReadOnlyDictionary<string, object?>>();
+            string[] columns;
+            try
+            {
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+                while (await reader.ReadAsync(ct))
+                    rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
+            }
+            catch (DbException e)
+            {
+                throw new UserInputException($"query failed: {e.Message.Split('\n')[0]}");
+            }
+            OutputFormat.Write(parse.GetValue(format)!, columns, rows);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

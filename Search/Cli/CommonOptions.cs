@@ -1,0 +1,30 @@
+using System.CommandLine;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>Options several commands share, created fresh for each (an option belongs to one command).</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Storage() => new("--storage")
+    {
+        Description = "Storage URL: sqlite:PATH or postgresql://user@host:port/db (default: sqlite:studies/NAME/study.db)",
+    };
+
+    public static Option<string?> StudiesDir() => new("--studies-dir")
+    {
+        Description = "Folder of study folders (default: studies)",
+    };
+
+    public static Option<string> Format(params string[] allowed)
+    {
+        var option = new Option<string>("--format")
+        {
+            Description = "Output: " + string.Join(" | ", allowed),
+            DefaultValueFactory = _ => allowed[0],
+        };
+        option.AcceptOnlyFromAmong(allowed);
+        return option;
+    }
+
+    public static Argument<string> StudyName() => new("name") { Description = "Study name" };
+}

@@ -1,0 +1,54 @@
+using Mnist.Search.Config;
+using Mnist.Search.Pruning;
+using Mnist.Search.Sampling;
+using Mnist.Search.Study;
+using Mnist.Search.Workers;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>Turns a validated <see cref="StudyConfig"/> into the services' settings.</summary>
+internal static class ConfigMapping
+{
+    public static StudySettings ToSettings(StudyConfig config, string studyDirectory) => new()
+    {
+        Name = config.Study,
+        Direction = config.Objective.Direction,
+        Metric = config.Objective.Metric,
+        Space = config.Space,
+        Fixed = config.Fixed.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+        Trials = config.Budget.Trials,
+        Epochs = config.Budget.Epochs,
+        Seed = config.Sampler.Seed ?? 42,
+        StudyDirectory = studyDirectory,
+        Data = new TrialDataSettings(config.Dataset.Name, config.Dataset.Dir, config.Dataset.Validation, config.Dataset.TrainSubset),
+        Timeout = config.Budget.Timeout,
+        TrialTimeout = config.Budget.TrialTimeout ?? TimeSpan.FromMinutes(10),
+        HeartbeatInterval = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_SECONDS", 5)),
+        HeartbeatGrace = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS", 30)),
+    };
+
+    public static ISampler Sampler(StudyConfig config) =>
+        SamplerFactory.Create(new SamplerSettings(
+            config.Sampler.Kind == SamplerKind.Random ? SamplerSettings.Random : SamplerSettings.Gp,
+            config.Sampler.StartupTrials,
+            config.Sampler.Seed ?? 42));
+
+    public static IPruner Pruner(StudyConfig config) => config.Pruner.Kind switch
+    {
+        PrunerKind.Median => MedianPruner.Create(config.Pruner.StartupTrials, config.Pruner.WarmupEpochs, config.Pruner.Interval),
+        PrunerKind.Asha => new SuccessiveHalvingPruner(config.Pruner.MinResource, config.Pruner.ReductionFactor),
+        _ => NopPruner.Instance,
+    };
+
+    /// <summary>The trial command: <c>worker.command</c> from the config, else the built Trials worker.</summary>
+    public static TrialCommand Command(StudyConfig config)
+    {
+        if (config.Worker is { } custom) return new TrialCommand(custom.Command);
+        var worker = WorkerLocator.Locate();
+        return new TrialCommand([worker.FileName, .. worker.Arguments, "run", "--spec", "{spec}"]);
+    }
+
+    // Heartbeat timing is a property of the deployment, not of the study: tests shorten it.
+    private static double EnvSeconds(string name, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : fallback;
+}

@@ -1,0 +1,10 @@
+namespace Mnist.Search.Cli;
+
+/// <summary>Process exit codes of the <c>Search</c> command line.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadInput = 2;
+    public const int Interrupted = 130;
+}

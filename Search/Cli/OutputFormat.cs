@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// Writes rows as a table for people, JSON for programs, or CSV for spreadsheets. Rows are column-name →
+/// value maps; values are strings, numbers, booleans, null or JSON nodes.
+/// </summary>
+internal static class OutputFormat
+{
+    public static readonly string[] Names = ["table", "json", "csv"];
+
+    public static string Validate(string? format, string option = "--format")
+    {
+        var f = (format ?? "table").ToLowerInvariant();
+        return Names.Contains(f) ? f : throw new UserInputException($"{option}: unknown format '{format}' (expected {string.Join(", ", Names)})");
+    }
+
+    public static void Write(string format, IReadOnlyList<string> columns, IEnumerable<IReadOnlyDictionary<string, object?>> rows, string? title = null)
+    {
+        switch (format)
+        {
+            case "json":
+                var array = new JsonArray(rows.Select(r => (JsonNode)new JsonObject(columns.Select(c => KeyValuePair.Create(c, ToNode(r.GetValueOrDefault(c)))))).ToArray());
+                Console.Out.WriteLine(array.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                break;
+            case "csv":
+                Console.Out.WriteLine(string.Join(',', columns.Select(Csv)));
+                foreach (var r in rows) Console.Out.WriteLine(string.Join(',', columns.Select(c => Csv(Text(r.GetValueOrDefault(c))))));
+                break;
+            default:
+                var table = new Table().Border(TableBorder.Rounded);
+                if (title is not null) table.Title(Markup.Escape(title));
+                foreach (var c in columns) table.AddColumn(Markup.Escape(c));
+                foreach (var r in rows) table.AddRow(columns.Select(c => Markup.Escape(Text(r.GetValueOrDefault(c)))).ToArray());
+                AnsiConsole.Write(table);
+                break;
+        }
+    }
+
+    /// <summary>A key/value listing (one object): a two-column table, or a JSON object.</summary>
+    public static void WriteObject(string format, JsonObject obj, string? title = null)
+    {
+        if (format == "json")
+        {
+            Console.Out.WriteLine(obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return;
+        }
+        Write(format, ["key", "value"], obj.Select(kv => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?> { ["key"] = kv.Key, ["value"] = kv.Value }), title);
+    }
+
+    public static string Text(object? v) => v switch
+    {
+        null => "",
+        double d => double.IsFinite(d) ? d.ToString("G6", CultureInfo.InvariantCulture) : d.ToString(CultureInfo.InvariantCulture),
+        float f => ((double)f).ToString("G6", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        JsonNode n => n is JsonValue val && val.TryGetValue<string>(out var s) ? s : n.ToJsonString(),
+        _ => v.ToString() ?? "",
+    };
+
+    private static JsonNode? ToNode(object? v) => v switch
+    {
+        null => null,
+        JsonNode n => n.DeepClone(),
+        double d when !double.IsFinite(d) => JsonValue.Create(d.ToString(CultureInfo.InvariantCulture)),
+        double d => JsonValue.Create(d),
+        long l => JsonValue.Create(l),
+        int i => JsonValue.Create(i),
+        bool b => JsonValue.Create(b),
+        string s => JsonValue.Create(s),
+        DateTime t => JsonValue.Create(t.ToString("o", CultureInfo.InvariantCulture)),
+        _ => JsonValue.Create(Text(v)),
+    };
+
+    private static string Csv(string s) =>
+        s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+}

@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Config;
+using Mnist.Search.Data;
+using Mnist.Search.Retraining;
+using Mnist.Search.Scheduling;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+using Mnist.Search.Workers;
+using Spectre.Console;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// Runs a study from a configuration: fetches the data if needed, opens (or resumes) the study, runs the
+/// coordinator under the progress view, prints the best trial and retrains it. Shared by
+/// <c>study start</c>, <c>study resume</c> and <c>study worker</c>.
+/// </summary>
+internal static class StudyRun
+{
+    public sealed record Options(string? StorageOverride, bool Retrain, bool IsJoiningWorker, DevicesConfig? DevicesOverride = null);
+
+    public static async Task<int> RunAsync(StudyConfig config, string configText, Options options, CancellationToken ct)
+    {
+        var studyDir = Path.Combine(config.BaseDirectory, StudyLocation.DefaultStudiesDirectory, config.Study);
+        var storageUrl = options.StorageOverride ?? config.Storage;
+        // Parse the storage URL before anything is created, so a bad one leaves no trace.
+        StorageUrl.Parse(storageUrl, config.BaseDirectory);
+
+        // Data first, with a console logger: if it cannot be had, no study folder is left behind.
+        if (config.Worker is null) await EnsureDataAsync(config, Logging.Console(), ct);
+
+        Directory.CreateDirectory(studyDir);
+        var live = StudyProgressView.IsInteractive;
+        await using var log = Logging.ForStudy(studyDir, live);
+        var settings = ConfigMapping.ToSettings(config, studyDir);
+        var command = ConfigMapping.Command(config);
+
+        await using var storage = await StorageFactory.OpenAsync(storageUrl, config.BaseDirectory, ct);
+        var source = new JsonObject { ["source_path"] = config.SourcePath, ["text"] = configText }.ToJsonString();
+        var (study, created) = await StudyOpener.OpenAsync(storage, settings, source, ct);
+        var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
+        log.Information(created ? "Study {Study} created in {Storage}" : "Study {Study} resumed from {Storage} ({Count} trials on record)",
+            study.Name, storageUrl, existing.Count);
+
+        var pool = DeviceDiscovery.ForThisMachine(log).CreatePool(options.DevicesOverride ?? config.Devices, config.Budget.MaxConcurrent);
+        var view = new StudyProgressView(settings, pool.Devices, log);
+        view.SeedFrom(existing);
+        var coordinator = new StudyCoordinator(settings, storage, ConfigMapping.Sampler(config), ConfigMapping.Pruner(config),
+            pool, new ProcessWorkerLauncher(), command, log, view);
+
+        var trials = await view.RunAsync(() => coordinator.RunAsync(study, ct));
+        var budget = Budget.Of(trials, settings.Trials);
+        PrintBest(settings, trials);
+        if (ct.IsCancellationRequested)
+        {
+            log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again (or `study resume {Study}`) to continue",
+                budget.Used, budget.Total, study.Name);
+            return ExitCodes.Interrupted;
+        }
+        if (!budget.IsSpent)
+        {
+            log.Warning("Stopped with {Used}/{Total} trials done (study timeout)", budget.Used, budget.Total);
+        }
+        if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is not null)
+        {
+            var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
+            var result = await retrainer.RetrainAsync(settings, study, config.Retrain.Epochs, pool.Devices[0], ct);
+            Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static async Task EnsureDataAsync(StudyConfig config, Serilog.ILogger log, CancellationToken ct)
+    {
+        var fetcher = new DatasetFetcher(log);
+        await fetcher.FetchAsync(config.Dataset.Name, config.Dataset.Dir, ct);
+    }
+
+    private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials)
+    {
+        var best = BestTrial.Of(trials, settings.Direction);
+        if (best is null)
+        {
+            Console.Out.WriteLine("No trial completed.");
+            return;
+        }
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"Best trial {best.Number}: {settings.Metric} = {best.Value:F4}")
+            .AddColumn("parameter").AddColumn("value");
+        foreach (var name in settings.Space.Names) table.AddRow(name, OutputFormat.Text(best.ExternalParam(name)));
+        foreach (var (k, v) in settings.Fixed) table.AddRow(Markup.Escape(k) + " [grey](fixed)[/]", Markup.Escape(OutputFormat.Text(v)));
+        AnsiConsole.Write(table);
+    }
+}

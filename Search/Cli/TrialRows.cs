@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>Turns trial snapshots into the rows the query commands print.</summary>
+internal static class TrialRows
+{
+    public static IReadOnlyDictionary<string, object?> Summary(TrialSnapshot t, IEnumerable<string> paramNames)
+    {
+        var row = new Dictionary<string, object?>
+        {
+            ["number"] = t.Number,
+            ["state"] = t.State.ToString(),
+            ["value"] = t.Value,
+            ["epochs"] = t.IntermediateValues.Count,
+            ["duration_s"] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
+            ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
+        };
+        foreach (var name in paramNames)
+            row[name] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : null;
+        return row;
+    }
+
+    public static JsonObject Detail(TrialSnapshot t)
+    {
+        var parameters = new JsonObject();
+        foreach (var name in t.Params.Keys) parameters[name] = ToNode(t.ExternalParam(name));
+        JsonNode? epochs = t.UserAttrs.TryGetValue(StudyAttributes.Epochs, out var e) ? JsonNode.Parse(e) : null;
+        return new JsonObject
+        {
+            ["number"] = t.Number,
+            ["state"] = t.State.ToString(),
+            ["value"] = t.Value,
+            ["params"] = parameters,
+            ["intermediate_values"] = new JsonObject(t.IntermediateValues.OrderBy(kv => kv.Key)
+                .Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(kv.Value)))),
+            ["epochs"] = epochs,
+            ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
+            ["started"] = t.DatetimeStart?.ToString("u", CultureInfo.InvariantCulture),
+            ["completed"] = t.DatetimeComplete?.ToString("u", CultureInfo.InvariantCulture),
+            ["duration_s"] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
+            ["trial_dir"] = Attr(t.SystemAttrs, StudyAttributes.TrialDirectory),
+            ["stdout_log"] = Attr(t.SystemAttrs, StudyAttributes.StdoutLog),
+            ["stderr_log"] = Attr(t.SystemAttrs, StudyAttributes.StderrLog),
+            ["checkpoint"] = Attr(t.UserAttrs, StudyAttributes.Checkpoint),
+            ["error"] = Attr(t.SystemAttrs, StudyAttributes.FailReason),
+            ["retry_of"] = Attr(t.SystemAttrs, StudyAttributes.RetryOf),
+        };
+    }
+
+    /// <summary>An attribute's JSON value as display text (strings unquoted).</summary>
+    public static string? Attr(IReadOnlyDictionary<string, string> attrs, string key)
+    {
+        if (!attrs.TryGetValue(key, out var json)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.String ? doc.RootElement.GetString() : doc.RootElement.GetRawText();
+        }
+        catch (JsonException) { return json; }
+    }
+
+    public static JsonNode? ToNode(object? v) => v switch
+    {
+        null => null,
+        long l => JsonValue.Create(l),
+        double d => JsonValue.Create(d),
+        bool b => JsonValue.Create(b),
+        string s => JsonValue.Create(s),
+        _ => JsonValue.Create(Convert.ToString(v, CultureInfo.InvariantCulture)),
+    };
+}
