@@ -1,0 +1,116 @@
+using System.Data;
+using System.Data.Common;
+using System.Net.Sockets;
+using Dapper;
+using Npgsql;
+
+namespace Mnist.Search.Storage;
+
+/// <summary>
+/// Optuna-compatible PostgreSQL storage, for workers on several machines. Numbering locks the study row
+/// (<c>SELECT ... FOR UPDATE</c>); claiming queued trials uses <c>FOR UPDATE SKIP LOCKED</c>; operations survive a
+/// server restart by retrying on a fresh connection with exponential backoff.
+/// </summary>
+internal sealed class PostgresStudyStorage : RelationalStudyStorage
+{
+    private readonly NpgsqlDataSource _dataSource;
+
+    private PostgresStudyStorage(string connectionString, string display)
+    {
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        Display = display;
+    }
+
+    /// <summary>The server and database, without the password (for messages).</summary>
+    public string Display { get; }
+
+    /// <summary>Connects and creates Optuna's types and tables when the database has none.</summary>
+    public static async Task<PostgresStudyStorage> OpenAsync(string connectionString, CancellationToken ct = default)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        var storage = new PostgresStudyStorage(connectionString, $"postgresql://{b.Username}@{b.Host}:{b.Port}/{b.Database}");
+        try
+        {
+            await storage.InitializeAsync(ct);
+            return storage;
+        }
+        catch
+        {
+            await storage.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override string NowSql => "LOCALTIMESTAMP";
+    protected override string StaleHeartbeatSql => "h.heartbeat < LOCALTIMESTAMP - @GraceSeconds * INTERVAL '1 second'";
+    protected override string LockStudySql => "SELECT study_id FROM studies WHERE study_id = @StudyId FOR UPDATE";
+    protected override string LockTrialSql => "SELECT CAST(state AS TEXT) FROM trials WHERE trial_id = @TrialId FOR UPDATE";
+    protected override string NextWaitingTrialSql =>
+        "SELECT trial_id FROM trials WHERE study_id = @StudyId AND state = 'WAITING' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED";
+    // Dapper hands lists to Npgsql as arrays rather than expanding IN (...).
+    protected override string StateInListSql => "CAST(t.state AS TEXT) = ANY(@States)";
+
+    protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
+
+    protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+
+    protected override async Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct) =>
+        await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+
+    // 57P01 admin shutdown / 57P02 crash shutdown / 57P03 starting up, class 08 connection errors,
+    // 40001 / 40P01 serialization failure and deadlock: all worth a retry on a fresh connection.
+    protected override bool IsTransient(Exception error) => error switch
+    {
+        PostgresException pe => pe.IsTransient || pe.SqlState is "57P01" or "57P02" or "57P03" || pe.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException ne => ne.IsTransient || ne.InnerException is SocketException or IOException or EndOfStreamException or TimeoutException,
+        SocketException => true,
+        _ => false,
+    };
+
+    // After a restart every pooled connection is dead; drop them all instead of failing on each in turn.
+    protected override void OnTransientFailure() => _dataSource.Clear();
+
+    protected override object DbTime(DateTime local) => DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+
+    private const string LockSchemaSql = "SELECT pg_advisory_xact_lock(726370001)";
+    private const string HasTableSql = "SELECT to_regclass(@Name) IS NOT NULL";
+    private const string AlembicSql = "SELECT version_num FROM alembic_version";
+    private const string InsertVersionInfoSql =
+        "INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, @Schema, @Library)";
+    private const string InsertAlembicSql = "INSERT INTO alembic_version (version_num) VALUES (@Revision)";
+
+    private Task InitializeAsync(CancellationToken ct) => RunAsync(async c =>
+    {
+        await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        // Two processes opening a fresh database at once would both try CREATE TYPE; one waits here instead.
+        await c.ExecuteAsync(Cmd(LockSchemaSql, null, tx, ct));
+        if (await c.ExecuteScalarAsync<bool>(Cmd(HasTableSql, new { Name = "alembic_version" }, tx, ct)))
+        {
+            SchemaCheck.RequireHead(Display, await c.QueryAsync<string>(Cmd(AlembicSql, null, tx, ct)));
+            await c.ExecuteAsync(Cmd("SAVEPOINT number_index", null, tx, ct));
+            try
+            {
+                await c.ExecuteAsync(Cmd(OptunaSchema.TrialNumberIndex, null, tx, ct));
+            }
+            catch (PostgresException e) when (e.SqlState == "23505") // Optuna-written duplicates: go without the index
+            {
+                await c.ExecuteAsync(Cmd("ROLLBACK TO SAVEPOINT number_index", null, tx, ct));
+            }
+        }
+        else if (await c.ExecuteScalarAsync<bool>(Cmd(HasTableSql, new { Name = "studies" }, tx, ct)))
+        {
+            throw SchemaCheck.NoAlembic(Display);
+        }
+        else
+        {
+            foreach (var ddl in OptunaSchema.Postgres) await c.ExecuteAsync(Cmd(ddl, null, tx, ct));
+            await c.ExecuteAsync(Cmd(InsertVersionInfoSql, new { Schema = OptunaSchema.SchemaVersion, Library = OptunaSchema.LibraryVersion }, tx, ct));
+            await c.ExecuteAsync(Cmd(InsertAlembicSql, new { Revision = OptunaSchema.AlembicRevision }, tx, ct));
+        }
+        await tx.CommitAsync(ct);
+        return 0;
+    }, ct);
+
+    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

@@ -1,0 +1,88 @@
+using System.Data.Common;
+using Dapper;
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Storage;
+
+internal abstract partial class RelationalStudyStorage
+{
+    // One batch of six SELECTs, each restricted by the same condition on trials t, read in one snapshot.
+    private static string TrialBatchSql(string filter) => $"""
+        SELECT t.trial_id AS TrialId, t.number AS Number, CAST(t.state AS TEXT) AS State,
+               CAST(t.datetime_start AS TEXT) AS DatetimeStart, CAST(t.datetime_complete AS TEXT) AS DatetimeComplete
+        FROM trials t WHERE {filter} ORDER BY t.number;
+        SELECT v.trial_id AS TrialId, v.value AS Value, CAST(v.value_type AS TEXT) AS ValueType
+        FROM trial_values v JOIN trials t ON t.trial_id = v.trial_id WHERE {filter} AND v.objective = 0;
+        SELECT i.trial_id AS TrialId, i.step AS Step, i.intermediate_value AS Value, CAST(i.intermediate_value_type AS TEXT) AS ValueType
+        FROM trial_intermediate_values i JOIN trials t ON t.trial_id = i.trial_id WHERE {filter} ORDER BY i.step;
+        SELECT p.trial_id AS TrialId, p.param_name AS Name, p.param_value AS Value, p.distribution_json AS DistributionJson
+        FROM trial_params p JOIN trials t ON t.trial_id = p.trial_id WHERE {filter} ORDER BY p.param_id;
+        SELECT a.trial_id AS OwnerId, a."key" AS Key, a.value_json AS ValueJson
+        FROM trial_user_attributes a JOIN trials t ON t.trial_id = a.trial_id WHERE {filter};
+        SELECT a.trial_id AS OwnerId, a."key" AS Key, a.value_json AS ValueJson
+        FROM trial_system_attributes a JOIN trials t ON t.trial_id = a.trial_id WHERE {filter};
+        """;
+
+    private static readonly string TrialByIdSql = TrialBatchSql("t.trial_id = @TrialId");
+    private static readonly string TrialsOfStudySql = TrialBatchSql("t.study_id = @StudyId");
+    private string? _trialsOfStudyInStatesSql;
+
+    private string TrialsOfStudyInStatesSql => _trialsOfStudyInStatesSql ??= TrialBatchSql($"t.study_id = @StudyId AND {StateInListSql}");
+
+    public Task<TrialSnapshot> GetTrialAsync(long trialId, CancellationToken ct = default) =>
+        ReadAsync((c, tx) => LoadTrialAsync(c, tx, trialId, ct), ct);
+
+    public Task<IReadOnlyList<TrialSnapshot>> GetAllTrialsAsync(int studyId, IReadOnlyCollection<TrialState>? states = null, CancellationToken ct = default)
+    {
+        if (states is { Count: 0 }) return Task.FromResult<IReadOnlyList<TrialSnapshot>>([]);
+        return ReadAsync(async (c, tx) => states is null
+            ? await LoadTrialsAsync(c, tx, TrialsOfStudySql, new { StudyId = studyId }, ct)
+            : await LoadTrialsAsync(c, tx, TrialsOfStudyInStatesSql,
+                new { StudyId = studyId, States = states.Distinct().Select(s => s.ToString()).ToArray() }, ct), ct);
+    }
+
+    private static async Task<TrialSnapshot> LoadTrialAsync(DbConnection c, DbTransaction tx, long trialId, CancellationToken ct) =>
+        (await LoadTrialsAsync(c, tx, TrialByIdSql, new { TrialId = trialId }, ct)).SingleOrDefault()
+        ?? throw new KeyNotFoundException($"no trial with id {trialId}");
+
+    private static async Task<IReadOnlyList<TrialSnapshot>> LoadTrialsAsync(DbConnection c, DbTransaction tx, string sql, object args, CancellationToken ct)
+    {
+        using var grid = await c.QueryMultipleAsync(Cmd(sql, args, tx, ct));
+        var trials = (await grid.ReadAsync<TrialRow>()).ToList();
+        var values = (await grid.ReadAsync<TrialValueRow>()).ToDictionary(v => v.TrialId);
+        var intermediates = (await grid.ReadAsync<TrialIntermediateRow>()).ToLookup(i => i.TrialId);
+        var parameters = (await grid.ReadAsync<TrialParamRow>()).ToLookup(p => p.TrialId);
+        var userAttrs = (await grid.ReadAsync<AttributeRow>()).ToLookup(a => a.OwnerId);
+        var systemAttrs = (await grid.ReadAsync<AttributeRow>()).ToLookup(a => a.OwnerId);
+
+        var distributions = new Dictionary<string, ParameterDistribution>(); // parse each distinct JSON once
+        return trials.Select(t => new TrialSnapshot(
+            t.TrialId,
+            (int)(t.Number ?? throw new InvalidOperationException($"trial {t.TrialId} has no number")),
+            ParseEnum<TrialState>(t.State),
+            values.TryGetValue(t.TrialId, out var v) ? Decode(v.Value, v.ValueType) : null,
+            parameters[t.TrialId].ToDictionary(p => p.Name, p => p.Value).AsReadOnly(),
+            parameters[t.TrialId].ToDictionary(p => p.Name, p => Distribution(distributions, p.DistributionJson)).AsReadOnly(),
+            intermediates[t.TrialId].ToDictionary(i => (int)i.Step, i => Decode(i.Value, i.ValueType)).AsReadOnly(),
+            ParseTime(t.DatetimeStart),
+            ParseTime(t.DatetimeComplete),
+            userAttrs[t.TrialId].ToDictionary(a => a.Key, a => a.ValueJson).AsReadOnly(),
+            systemAttrs[t.TrialId].ToDictionary(a => a.Key, a => a.ValueJson).AsReadOnly())).ToList();
+    }
+
+    private static ParameterDistribution Distribution(Dictionary<string, ParameterDistribution> cache, string json)
+    {
+        if (!cache.TryGetValue(json, out var d)) cache[json] = d = ParameterDistribution.FromOptunaJson(json);
+        return d;
+    }
+
+    private static double Decode(double? value, string type) => type switch
+    {
+        "FINITE" => value ?? throw new FormatException("a FINITE value is NULL in storage"),
+        "INF_POS" => double.PositiveInfinity,
+        "INF_NEG" => double.NegativeInfinity,
+        "NAN" => double.NaN,
+        _ => throw new FormatException($"unknown value type '{type}' in storage"),
+    };
+}

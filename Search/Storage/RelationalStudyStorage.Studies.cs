@@ -1,0 +1,100 @@
+using System.Data.Common;
+using Dapper;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Storage;
+
+internal abstract partial class RelationalStudyStorage
+{
+    private const string SelectStudiesSql = """
+        SELECT s.study_id AS Id, s.study_name AS Name, CAST(d.direction AS TEXT) AS Direction
+        FROM studies s LEFT JOIN study_directions d ON d.study_id = s.study_id AND d.objective = 0
+        """;
+
+    // ON CONFLICT on the unique name index: a concurrent creator waits for ours and then does nothing.
+    private const string InsertStudySql =
+        "INSERT INTO studies (study_name) VALUES (@Name) ON CONFLICT (study_name) DO NOTHING RETURNING study_id";
+
+    private const string InsertDirectionSql =
+        "INSERT INTO study_directions (direction, study_id, objective) VALUES (@Direction, @StudyId, 0)";
+
+    public Task<(StudyInfo Study, bool Created)> CreateStudyAsync(string name, StudyDirection direction, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (name.Length > 512) throw new ArgumentException($"study name is longer than 512 characters: '{name[..40]}...'", nameof(name));
+        return WriteAsync(async (c, tx) =>
+        {
+            var id = await c.QuerySingleOrDefaultAsync<long?>(Cmd(InsertStudySql, new { Name = name }, tx, ct));
+            if (id is null)
+                return (await FindStudyAsync(c, tx, name, ct) ?? throw new InvalidOperationException($"study '{name}' vanished while being created"), false);
+            await c.ExecuteAsync(Cmd(InsertDirectionSql, new { Direction = DbEnum.Of(direction), StudyId = id }, tx, ct));
+            return (new StudyInfo((int)id, name, direction), true);
+        }, ct);
+    }
+
+    public Task<StudyInfo?> GetStudyAsync(string name, CancellationToken ct = default) =>
+        ReadAsync((c, tx) => FindStudyAsync(c, tx, name, ct), ct);
+
+    public Task<IReadOnlyList<StudyInfo>> GetAllStudiesAsync(CancellationToken ct = default) =>
+        ReadAsync<IReadOnlyList<StudyInfo>>(async (c, tx) =>
+            (await c.QueryAsync<StudyRow>(Cmd(SelectStudiesSql + " ORDER BY s.study_id", null, tx, ct))).Select(ToStudy).ToList(), ct);
+
+    private const string UpsertStudyUserAttrSql = """
+        INSERT INTO study_user_attributes (study_id, "key", value_json) VALUES (@StudyId, @Key, @Json)
+        ON CONFLICT (study_id, "key") DO UPDATE SET value_json = excluded.value_json
+        """;
+
+    private const string UpsertStudySystemAttrSql = """
+        INSERT INTO study_system_attributes (study_id, "key", value_json) VALUES (@StudyId, @Key, @Json)
+        ON CONFLICT (study_id, "key") DO UPDATE SET value_json = excluded.value_json
+        """;
+
+    public Task SetStudyUserAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default) =>
+        SetStudyAttributeAsync(UpsertStudyUserAttrSql, studyId, key, jsonValue, ct);
+
+    public Task SetStudySystemAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default) =>
+        SetStudyAttributeAsync(UpsertStudySystemAttrSql, studyId, key, jsonValue, ct);
+
+    private Task SetStudyAttributeAsync(string sql, int studyId, string key, string jsonValue, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        AttributeJson.Validate(key, jsonValue);
+        return WriteAsync(async (c, tx) =>
+        {
+            await RequireStudyAsync(c, tx, studyId, ct);
+            return await c.ExecuteAsync(Cmd(sql, new { StudyId = studyId, Key = key, Json = jsonValue }, tx, ct));
+        }, ct);
+    }
+
+    private const string SelectStudyUserAttrsSql =
+        "SELECT study_id AS OwnerId, \"key\" AS Key, value_json AS ValueJson FROM study_user_attributes WHERE study_id = @StudyId";
+
+    private const string SelectStudySystemAttrsSql =
+        "SELECT study_id AS OwnerId, \"key\" AS Key, value_json AS ValueJson FROM study_system_attributes WHERE study_id = @StudyId";
+
+    public Task<IReadOnlyDictionary<string, string>> GetStudyUserAttributesAsync(int studyId, CancellationToken ct = default) =>
+        GetStudyAttributesAsync(SelectStudyUserAttrsSql, studyId, ct);
+
+    public Task<IReadOnlyDictionary<string, string>> GetStudySystemAttributesAsync(int studyId, CancellationToken ct = default) =>
+        GetStudyAttributesAsync(SelectStudySystemAttrsSql, studyId, ct);
+
+    private Task<IReadOnlyDictionary<string, string>> GetStudyAttributesAsync(string sql, int studyId, CancellationToken ct) =>
+        ReadAsync<IReadOnlyDictionary<string, string>>(async (c, tx) =>
+            (await c.QueryAsync<AttributeRow>(Cmd(sql, new { StudyId = studyId }, tx, ct)))
+                .ToDictionary(r => r.Key, r => r.ValueJson).AsReadOnly(), ct);
+
+    private static async Task<StudyInfo?> FindStudyAsync(DbConnection c, DbTransaction tx, string name, CancellationToken ct)
+    {
+        var row = await c.QuerySingleOrDefaultAsync<StudyRow>(Cmd(SelectStudiesSql + " WHERE s.study_name = @Name", new { Name = name }, tx, ct));
+        return row is null ? null : ToStudy(row);
+    }
+
+    private async Task RequireStudyAsync(DbConnection c, DbTransaction tx, int studyId, CancellationToken ct)
+    {
+        if (await c.QuerySingleOrDefaultAsync<long?>(Cmd(LockStudySql, new { StudyId = studyId }, tx, ct)) is null)
+            throw new KeyNotFoundException($"no study with id {studyId}");
+    }
+
+    private static StudyInfo ToStudy(StudyRow r) =>
+        new((int)r.Id, r.Name, r.Direction is null ? StudyDirection.NOT_SET : ParseEnum<StudyDirection>(r.Direction));
+}

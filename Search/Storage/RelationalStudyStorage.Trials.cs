@@ -1,0 +1,206 @@
+using System.Data.Common;
+using Dapper;
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Storage;
+
+internal abstract partial class RelationalStudyStorage
+{
+    private const string NextNumberSql = "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = @StudyId";
+
+    private const string InsertTrialSql = """
+        INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete)
+        VALUES (@Number, @StudyId, @State, @Start, NULL) RETURNING trial_id
+        """;
+
+    private const string InsertParamSql = """
+        INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json)
+        VALUES (@TrialId, @Name, @Value, @Json)
+        """;
+
+    private const string InsertTrialSystemAttrSql = """
+        INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES (@TrialId, @Key, @Json)
+        ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json
+        """;
+
+    private const string InsertTrialUserAttrSql = """
+        INSERT INTO trial_user_attributes (trial_id, "key", value_json) VALUES (@TrialId, @Key, @Json)
+        ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json
+        """;
+
+    private string UpsertHeartbeatSql => $"""
+        INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (@TrialId, {NowSql})
+        ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat
+        """;
+
+    public Task<TrialSnapshot> CreateTrialAsync(
+        int studyId,
+        TrialState state,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters = null,
+        IReadOnlyDictionary<string, string>? systemAttrs = null,
+        CancellationToken ct = default)
+    {
+        if (state is not (TrialState.RUNNING or TrialState.WAITING))
+            throw new ArgumentException($"a new trial is RUNNING or WAITING, not {state}", nameof(state));
+        foreach (var (name, (dist, value)) in parameters ?? new Dictionary<string, (ParameterDistribution, double)>())
+            if (!dist.Contains(value))
+                throw new ArgumentException($"parameter '{name}': internal value {value} lies outside {dist.ToOptunaJson().ToJsonString()}", nameof(parameters));
+        foreach (var (key, json) in systemAttrs ?? new Dictionary<string, string>()) AttributeJson.Validate(key, json);
+
+        return WriteAsync(async (c, tx) =>
+        {
+            // The study row lock (PostgreSQL) or the database write lock (SQLite) serializes numbering per study;
+            // ix_trials_study_id_number rejects a duplicate should anything bypass it.
+            await RequireStudyAsync(c, tx, studyId, ct);
+            var number = await c.ExecuteScalarAsync<long>(Cmd(NextNumberSql, new { StudyId = studyId }, tx, ct));
+            object? start = state == TrialState.RUNNING ? DbTime(NowLocal()) : null;
+            var trialId = await c.ExecuteScalarAsync<long>(Cmd(InsertTrialSql,
+                new { Number = number, StudyId = studyId, State = DbEnum.Of(state), Start = start }, tx, ct));
+            foreach (var (name, (dist, value)) in parameters ?? new Dictionary<string, (ParameterDistribution, double)>())
+                await c.ExecuteAsync(Cmd(InsertParamSql,
+                    new { TrialId = trialId, Name = name, Value = value, Json = dist.ToOptunaJson().ToJsonString() }, tx, ct));
+            foreach (var (key, json) in systemAttrs ?? new Dictionary<string, string>())
+                await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
+            if (state == TrialState.RUNNING)
+                await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
+            return await LoadTrialAsync(c, tx, trialId, ct);
+        }, ct);
+    }
+
+    private const string ClaimWaitingSql =
+        "UPDATE trials SET state = 'RUNNING', datetime_start = @Start WHERE trial_id = @TrialId AND state = 'WAITING'";
+
+    public Task<TrialSnapshot?> PopWaitingTrialAsync(int studyId, CancellationToken ct = default) =>
+        WriteAsync(async (c, tx) =>
+        {
+            var trialId = await c.QuerySingleOrDefaultAsync<long?>(Cmd(NextWaitingTrialSql, new { StudyId = studyId }, tx, ct));
+            if (trialId is null) return null;
+            if (await c.ExecuteAsync(Cmd(ClaimWaitingSql, new { TrialId = trialId, Start = DbTime(NowLocal()) }, tx, ct)) != 1)
+                return null;
+            await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
+            return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId.Value, ct);
+        }, ct);
+
+    private const string UpsertIntermediateSql = """
+        INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type)
+        VALUES (@TrialId, @Step, @Value, @Type)
+        ON CONFLICT (trial_id, step) DO UPDATE
+        SET intermediate_value = excluded.intermediate_value, intermediate_value_type = excluded.intermediate_value_type
+        """;
+
+    public Task ReportIntermediateValueAsync(long trialId, int step, double value, CancellationToken ct = default)
+    {
+        if (step < 0) throw new ArgumentOutOfRangeException(nameof(step), step, "step must be >= 0");
+        // Optuna keeps non-finite values out of the FLOAT column and records their kind instead.
+        var (stored, type) = double.IsNaN(value) ? ((double?)null, "NAN")
+            : double.IsPositiveInfinity(value) ? (null, "INF_POS")
+            : double.IsNegativeInfinity(value) ? (null, "INF_NEG")
+            : (value, "FINITE");
+        return WriteAsync(async (c, tx) =>
+        {
+            await RequireRunningAsync(c, tx, trialId, "report an intermediate value to", ct);
+            return await c.ExecuteAsync(Cmd(UpsertIntermediateSql,
+                new { TrialId = trialId, Step = step, Value = stored, Type = new DbEnum(type) }, tx, ct));
+        }, ct);
+    }
+
+    private const string FinishTrialSql =
+        "UPDATE trials SET state = @State, datetime_complete = @Complete WHERE trial_id = @TrialId AND state = 'RUNNING'";
+
+    private const string InsertValueSql =
+        "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (@TrialId, 0, @Value, @Type)";
+
+    public Task<bool> FinishTrialAsync(long trialId, TrialState state, double? value, CancellationToken ct = default)
+    {
+        if (!state.IsFinished()) throw new ArgumentException($"a trial finishes as COMPLETE, PRUNED or FAIL, not {state}", nameof(state));
+        if (state == TrialState.COMPLETE && value is null) throw new ArgumentException("a COMPLETE trial needs a value", nameof(value));
+        if (state == TrialState.FAIL && value is not null) throw new ArgumentException("a FAIL trial has no value", nameof(value));
+        if (value is { } v && double.IsNaN(v)) throw new ArgumentException("the objective value is NaN; finish the trial as FAIL", nameof(value));
+
+        return WriteAsync(async (c, tx) =>
+        {
+            var current = await ReadTrialStateAsync(c, tx, trialId, ct);
+            if (current.IsFinished()) return false;
+            if (current == TrialState.WAITING)
+                throw new InvalidOperationException($"trial {trialId} is WAITING; claim it (RUNNING) before finishing it");
+            if (await c.ExecuteAsync(Cmd(FinishTrialSql,
+                    new { TrialId = trialId, State = DbEnum.Of(state), Complete = DbTime(NowLocal()) }, tx, ct)) != 1)
+                return false;
+            if (value is { } x)
+            {
+                var (stored, type) = double.IsPositiveInfinity(x) ? ((double?)null, "INF_POS")
+                    : double.IsNegativeInfinity(x) ? (null, "INF_NEG") : (x, "FINITE");
+                await c.ExecuteAsync(Cmd(InsertValueSql, new { TrialId = trialId, Value = stored, Type = new DbEnum(type) }, tx, ct));
+            }
+            return true;
+        }, ct);
+    }
+
+    public Task SetTrialUserAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default) =>
+        SetTrialAttributeAsync(InsertTrialUserAttrSql, trialId, key, jsonValue, ct);
+
+    public Task SetTrialSystemAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default) =>
+        SetTrialAttributeAsync(InsertTrialSystemAttrSql, trialId, key, jsonValue, ct);
+
+    private Task SetTrialAttributeAsync(string sql, long trialId, string key, string jsonValue, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        AttributeJson.Validate(key, jsonValue);
+        return WriteAsync(async (c, tx) =>
+        {
+            await RequireRunningAsync(c, tx, trialId, $"set attribute '{key}' of", ct);
+            return await c.ExecuteAsync(Cmd(sql, new { TrialId = trialId, Key = key, Json = jsonValue }, tx, ct));
+        }, ct);
+    }
+
+    public Task RecordHeartbeatAsync(long trialId, CancellationToken ct = default) =>
+        WriteAsync(async (c, tx) =>
+        {
+            await RequireRunningAsync(c, tx, trialId, "record a heartbeat of", ct);
+            return await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
+        }, ct);
+
+    private string SelectStaleTrialsSql => $"""
+        SELECT t.trial_id FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id
+        WHERE t.study_id = @StudyId AND t.state = 'RUNNING' AND {StaleHeartbeatSql}
+        ORDER BY t.number
+        """;
+
+    private const string FailTrialSql =
+        "UPDATE trials SET state = 'FAIL', datetime_complete = @Complete WHERE trial_id = @TrialId AND state = 'RUNNING'";
+
+    public Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(int studyId, TimeSpan grace, CancellationToken ct = default)
+    {
+        if (grace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(grace), grace, "grace must be >= 0");
+        return WriteAsync<IReadOnlyList<TrialSnapshot>>(async (c, tx) =>
+        {
+            // Heartbeats and the cutoff both use the database clock, so machines with skewed clocks agree.
+            var stale = (await c.QueryAsync<long>(Cmd(SelectStaleTrialsSql,
+                new { StudyId = studyId, GraceSeconds = grace.TotalSeconds }, tx, ct))).ToList();
+            var failed = new List<TrialSnapshot>();
+            foreach (var id in stale)
+            {
+                // PostgreSQL: a worker finishing concurrently holds the row; the state guard re-checks after the wait.
+                await ReadTrialStateAsync(c, tx, id, ct);
+                if (await c.ExecuteAsync(Cmd(FailTrialSql, new { TrialId = id, Complete = DbTime(NowLocal()) }, tx, ct)) == 1)
+                    failed.Add(await LoadTrialAsync(c, tx, id, ct));
+            }
+            return failed;
+        }, ct);
+    }
+
+    private async Task<TrialState> ReadTrialStateAsync(DbConnection c, DbTransaction tx, long trialId, CancellationToken ct)
+    {
+        var state = await c.QuerySingleOrDefaultAsync<string?>(Cmd(LockTrialSql, new { TrialId = trialId }, tx, ct))
+            ?? throw new KeyNotFoundException($"no trial with id {trialId}");
+        return ParseEnum<TrialState>(state);
+    }
+
+    private async Task RequireRunningAsync(DbConnection c, DbTransaction tx, long trialId, string what, CancellationToken ct)
+    {
+        var state = await ReadTrialStateAsync(c, tx, trialId, ct);
+        if (state != TrialState.RUNNING)
+            throw new InvalidOperationException($"cannot {what} trial {trialId}: it is {state} (only RUNNING trials change)");
+    }
+}

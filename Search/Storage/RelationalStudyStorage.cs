@@ -1,0 +1,109 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+
+namespace Mnist.Search.Storage;
+
+/// <summary>
+/// <see cref="IStudyStorage"/> over Optuna's RDB schema, shared by SQLite and PostgreSQL. Each operation opens a
+/// pooled connection, runs in one transaction (writes take the dialect's write lock first) and is retried with
+/// exponential backoff when the dialect calls the failure transient (SQLite busy, PostgreSQL restart).
+/// </summary>
+/// <remarks>
+/// A write retried after a failure at commit may run twice if the commit had in fact succeeded (a connection lost
+/// exactly then); the database cannot tell us, and the window is a single round trip.
+/// </remarks>
+internal abstract partial class RelationalStudyStorage : IStudyStorage
+{
+    private const int MaxAttempts = 10;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
+
+    /// <summary>Opens a connection with the session settings the dialect needs.</summary>
+    protected abstract Task<DbConnection> OpenConnectionAsync(CancellationToken ct);
+
+    /// <summary>Begins a transaction that holds the write lock the numbering relies on (SQLite: BEGIN IMMEDIATE).</summary>
+    protected abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct);
+
+    /// <summary>Begins a transaction that sees one consistent snapshot for multi-table reads.</summary>
+    protected abstract Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct);
+
+    /// <summary>True when retrying the whole operation on a fresh connection may succeed.</summary>
+    protected abstract bool IsTransient(Exception error);
+
+    /// <summary>Called after a transient failure, before the retry (PostgreSQL drops its broken pooled connections).</summary>
+    protected virtual void OnTransientFailure() { }
+
+    /// <summary>A wall-clock time (local, as Optuna's <c>datetime.now()</c>) as the dialect binds it.</summary>
+    protected abstract object DbTime(DateTime local);
+
+    /// <summary>SQL expression: the database clock, as Optuna's <c>func.now()</c> writes heartbeats.</summary>
+    protected abstract string NowSql { get; }
+
+    /// <summary>SQL condition on <c>h.heartbeat</c>: older than <c>@GraceSeconds</c> by the database clock.</summary>
+    protected abstract string StaleHeartbeatSql { get; }
+
+    /// <summary>SQL selecting <c>study_id</c> of <c>@StudyId</c>, locking the row where the dialect has row locks.</summary>
+    protected abstract string LockStudySql { get; }
+
+    /// <summary>SQL selecting the state (as text) of <c>@TrialId</c>, locking the row where the dialect has row locks.</summary>
+    protected abstract string LockTrialSql { get; }
+
+    /// <summary>SQL selecting the id of the oldest WAITING trial of <c>@StudyId</c> nobody else is claiming.</summary>
+    protected abstract string NextWaitingTrialSql { get; }
+
+    /// <summary>SQL condition: <c>CAST(t.state AS TEXT)</c> is one of the strings in the list <c>@States</c>.</summary>
+    protected abstract string StateInListSql { get; }
+
+    public abstract ValueTask DisposeAsync();
+
+    protected async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> operation, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await OpenConnectionAsync(ct);
+                return await operation(connection);
+            }
+            catch (Exception e) when (attempt < MaxAttempts && !ct.IsCancellationRequested && IsTransient(e))
+            {
+                OnTransientFailure();
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, attempt - 1)));
+                await Task.Delay(backoff * (0.75 + 0.5 * Random.Shared.NextDouble()), ct);
+            }
+        }
+    }
+
+    protected Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> operation, CancellationToken ct) =>
+        RunAsync(async c =>
+        {
+            await using var tx = await BeginWriteAsync(c, ct);
+            var result = await operation(c, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        }, ct);
+
+    protected Task<T> ReadAsync<T>(Func<DbConnection, DbTransaction, Task<T>> operation, CancellationToken ct) =>
+        RunAsync(async c =>
+        {
+            await using var tx = await BeginReadAsync(c, ct);
+            var result = await operation(c, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        }, ct);
+
+    protected static CommandDefinition Cmd(string sql, object? args, DbTransaction tx, CancellationToken ct) =>
+        new(sql, args, tx, cancellationToken: ct);
+
+    // Optuna's DateTime columns hold naive local wall-clock times ("2026-11-23 00:50:58.694056").
+    protected const string TimeFormat = "yyyy-MM-dd HH:mm:ss.ffffff";
+
+    protected static DateTime NowLocal() => DateTime.Now;
+
+    protected static DateTime? ParseTime(string? text) =>
+        text is null ? null : DateTime.SpecifyKind(
+            DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces), DateTimeKind.Local);
+
+    protected static T ParseEnum<T>(string name) where T : struct, Enum =>
+        Enum.TryParse<T>(name, ignoreCase: false, out var v) ? v : throw new FormatException($"unknown {typeof(T).Name} '{name}' in storage");
+}

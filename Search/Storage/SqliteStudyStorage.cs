@@ -1,0 +1,133 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Mnist.Search.Storage;
+
+/// <summary>
+/// Optuna-compatible SQLite storage. WAL lets readers run beside the one writer; every write is a
+/// <c>BEGIN IMMEDIATE</c> transaction, so writers queue on the database lock (busy timeout 30 s) instead of
+/// failing with "database is locked" when a deferred transaction would need to upgrade its lock.
+/// </summary>
+internal sealed class SqliteStudyStorage : RelationalStudyStorage
+{
+    private const int BusyTimeoutSeconds = 30;
+    private readonly string _connectionString;
+
+    private SqliteStudyStorage(string path)
+    {
+        Path = path;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = BusyTimeoutSeconds,
+        }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>Opens (creating the folder, file and Optuna's tables when missing) the database at <paramref name="path"/>.</summary>
+    public static async Task<SqliteStudyStorage> OpenAsync(string path, CancellationToken ct = default)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var storage = new SqliteStudyStorage(full);
+        await storage.InitializeAsync(ct);
+        return storage;
+    }
+
+    protected override string NowSql => "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+    protected override string StaleHeartbeatSql => "julianday(h.heartbeat) < julianday('now') - @GraceSeconds / 86400.0";
+    protected override string LockStudySql => "SELECT study_id FROM studies WHERE study_id = @StudyId";
+    protected override string LockTrialSql => "SELECT state FROM trials WHERE trial_id = @TrialId";
+    protected override string NextWaitingTrialSql =>
+        "SELECT trial_id FROM trials WHERE study_id = @StudyId AND state = 'WAITING' ORDER BY number LIMIT 1";
+    protected override string StateInListSql => "CAST(t.state AS TEXT) IN @States";
+
+    private const string SessionPragmasSql = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+
+    protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct)
+    {
+        var c = new SqliteConnection(_connectionString);
+        try
+        {
+            await c.OpenAsync(ct);
+            await c.ExecuteAsync(new CommandDefinition(SessionPragmasSql, cancellationToken: ct));
+            return c;
+        }
+        catch
+        {
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
+    // Microsoft.Data.Sqlite issues BEGIN IMMEDIATE for a non-deferred transaction.
+    protected override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    protected override Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken ct) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
+    // SQLITE_BUSY (5) and SQLITE_LOCKED (6) outlasting the busy timeout: back off and try again.
+    protected override bool IsTransient(Exception error) => error is SqliteException { SqliteErrorCode: 5 or 6 };
+
+    protected override object DbTime(DateTime local) => local.ToString(TimeFormat, System.Globalization.CultureInfo.InvariantCulture);
+
+    private const string TablesSql = "SELECT name FROM sqlite_master WHERE type = 'table'";
+    private const string AlembicSql = "SELECT version_num FROM alembic_version";
+    private const string InsertVersionInfoSql =
+        "INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, @Schema, @Library)";
+    private const string InsertAlembicSql = "INSERT INTO alembic_version (version_num) VALUES (@Revision)";
+
+    private Task InitializeAsync(CancellationToken ct) => RunAsync(async c =>
+    {
+        // journal_mode is persistent and cannot change inside a transaction.
+        await c.ExecuteScalarAsync<string>(new CommandDefinition("PRAGMA journal_mode = WAL", cancellationToken: ct));
+        await using var tx = ((SqliteConnection)c).BeginTransaction(deferred: false);
+        var tables = (await c.QueryAsync<string>(Cmd(TablesSql, null, tx, ct))).ToHashSet();
+        if (tables.Contains("alembic_version"))
+        {
+            SchemaCheck.RequireHead(Path, await c.QueryAsync<string>(Cmd(AlembicSql, null, tx, ct)));
+            await TryAddNumberIndexAsync(c, tx, ct);
+        }
+        else if (tables.Contains("studies"))
+        {
+            throw SchemaCheck.NoAlembic(Path);
+        }
+        else
+        {
+            foreach (var ddl in OptunaSchema.Sqlite) await c.ExecuteAsync(Cmd(ddl, null, tx, ct));
+            await c.ExecuteAsync(Cmd(InsertVersionInfoSql, new { Schema = OptunaSchema.SchemaVersion, Library = OptunaSchema.LibraryVersion }, tx, ct));
+            await c.ExecuteAsync(Cmd(InsertAlembicSql, new { Revision = OptunaSchema.AlembicRevision }, tx, ct));
+        }
+        await tx.CommitAsync(ct);
+        return 0;
+    }, ct);
+
+    // A database Optuna itself wrote may already hold duplicate numbers; then it stays without the index.
+    private static async Task TryAddNumberIndexAsync(DbConnection c, DbTransaction tx, CancellationToken ct)
+    {
+        await c.ExecuteAsync(Cmd("SAVEPOINT number_index", null, tx, ct));
+        try
+        {
+            await c.ExecuteAsync(Cmd(OptunaSchema.TrialNumberIndex, null, tx, ct));
+            await c.ExecuteAsync(Cmd("RELEASE number_index", null, tx, ct));
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT
+        {
+            await c.ExecuteAsync(Cmd("ROLLBACK TO number_index", null, tx, ct));
+        }
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        // Pooled handles keep the file open; release them so the file can be moved or deleted.
+        using var c = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(c);
+        return ValueTask.CompletedTask;
+    }
+}

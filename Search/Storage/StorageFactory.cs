@@ -1,0 +1,61 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Mnist.Search.Storage;
+
+/// <summary>Opens the <see cref="IStudyStorage"/> (or a read-only connection) a storage URL names.</summary>
+public static class StorageFactory
+{
+    /// <summary>
+    /// Opens the storage at <paramref name="url"/> (see <see cref="StorageUrl"/>), creating the SQLite folder and file
+    /// and Optuna's tables when missing. Throws <see cref="FormatException"/> for a bad URL and
+    /// <see cref="InvalidOperationException"/> for a database at another Optuna schema revision.
+    /// </summary>
+    public static Task<IStudyStorage> OpenAsync(string url, string baseDirectory, CancellationToken ct = default) =>
+        OpenAsync(StorageUrl.Parse(url, baseDirectory), ct);
+
+    public static async Task<IStudyStorage> OpenAsync(StorageUrl url, CancellationToken ct = default) => url.Kind switch
+    {
+        StorageKind.Sqlite => await SqliteStudyStorage.OpenAsync(url.Target, ct),
+        _ => await PostgresStudyStorage.OpenAsync(url.Target, ct),
+    };
+
+    /// <summary>
+    /// An open connection on which the database itself refuses writes (for ad-hoc SQL such as <c>trials sql</c>):
+    /// SQLite opened with <c>Mode=ReadOnly</c>, PostgreSQL with <c>default_transaction_read_only=on</c>.
+    /// A missing SQLite file is an error (it is not created). The caller disposes the connection.
+    /// </summary>
+    public static async Task<DbConnection> OpenReadOnlyConnectionAsync(string url, string baseDirectory, CancellationToken ct = default)
+    {
+        var parsed = StorageUrl.Parse(url, baseDirectory);
+        DbConnection connection;
+        if (parsed.Kind == StorageKind.Sqlite)
+        {
+            if (!File.Exists(parsed.Target)) throw new FileNotFoundException($"storage {parsed.Display}: no such database file", parsed.Target);
+            connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = parsed.Target,
+                Mode = SqliteOpenMode.ReadOnly,
+                DefaultTimeout = 30,
+            }.ToString());
+        }
+        else
+        {
+            connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(parsed.Target)
+            {
+                Options = "-c default_transaction_read_only=on",
+            }.ToString());
+        }
+        try
+        {
+            await connection.OpenAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Npgsql;
+
+namespace Mnist.Search.Storage;
+
+/// <summary>
+/// A parsed storage URL. SQLite: <c>sqlite:PATH</c>, or SQLAlchemy/Optuna style <c>sqlite:///PATH</c> (relative)
+/// and <c>sqlite:////ABS/PATH</c> (absolute); relative paths resolve against a base directory.
+/// PostgreSQL: <c>postgresql://user[:password]@host[:port]/database</c> (also <c>postgres://</c> and
+/// <c>postgresql+psycopg2://</c>, as Optuna writes it).
+/// </summary>
+public sealed record StorageUrl
+{
+    private StorageUrl(StorageKind kind, string target, string display)
+    {
+        Kind = kind;
+        Target = target;
+        Display = display;
+    }
+
+    public StorageKind Kind { get; }
+
+    /// <summary>SQLite: the absolute database file path. PostgreSQL: an Npgsql connection string.</summary>
+    public string Target { get; }
+
+    /// <summary>The URL without any password, for logs and messages.</summary>
+    public string Display { get; }
+
+    /// <summary>
+    /// Parses <paramref name="url"/>; relative SQLite paths resolve against <paramref name="baseDirectory"/>.
+    /// Throws <see cref="FormatException"/> with a one-line message naming the URL and what is wrong.
+    /// </summary>
+    public static StorageUrl Parse(string url, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        url = url.Trim();
+        if (url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase)) return ParseSqlite(url, baseDirectory);
+        foreach (var scheme in new[] { "postgresql://", "postgres://", "postgresql+psycopg2://" })
+            if (url.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return ParsePostgres(url, url[(scheme.Length - 3)..]);
+        throw Bad(url, "expected sqlite:PATH, sqlite:///PATH or postgresql://user@host:port/database");
+    }
+
+    /// <summary>The URL Optuna (SQLAlchemy) accepts for the same database, with the password.</summary>
+    public string ToOptunaUrl()
+    {
+        if (Kind == StorageKind.Sqlite) return "sqlite:///" + Target; // absolute Target gives sqlite:////abs
+        var b = new NpgsqlConnectionStringBuilder(Target);
+        var user = Uri.EscapeDataString(b.Username ?? "");
+        var password = string.IsNullOrEmpty(b.Password) ? "" : ":" + Uri.EscapeDataString(b.Password);
+        return $"postgresql+psycopg2://{user}{password}@{b.Host}:{b.Port}/{b.Database}";
+    }
+
+    public override string ToString() => Display;
+
+    private static StorageUrl ParseSqlite(string url, string baseDirectory)
+    {
+        var rest = url["sqlite:".Length..];
+        if (rest.StartsWith("///", StringComparison.Ordinal)) rest = rest[3..];
+        else if (rest.StartsWith("//", StringComparison.Ordinal)) throw Bad(url, "SQLite takes no host; write sqlite:///relative/path or sqlite:////absolute/path");
+        if (rest.Length == 0) throw Bad(url, "no database file path");
+        if (rest.Contains('?')) throw Bad(url, "query parameters are not supported");
+        if (rest == ":memory:") throw Bad(url, "an in-memory database vanishes with its connection; give a file path");
+        var path = Path.GetFullPath(Path.IsPathRooted(rest) ? rest : Path.Combine(baseDirectory, rest));
+        if (Directory.Exists(path)) throw Bad(url, $"'{path}' is a directory, not a database file");
+        return new StorageUrl(StorageKind.Sqlite, path, "sqlite:///" + path);
+    }
+
+    private static StorageUrl ParsePostgres(string url, string normalized)
+    {
+        if (!Uri.TryCreate("postgresql" + normalized, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+            throw Bad(url, "expected postgresql://user[:password]@host[:port]/database");
+        if (!string.IsNullOrEmpty(uri.Query)) throw Bad(url, "query parameters are not supported");
+        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (database.Length == 0 || database.Contains('/')) throw Bad(url, "expected one database name after the host, as in postgresql://user@host:5432/database");
+        var userInfo = uri.UserInfo.Split(':', 2);
+        var user = Uri.UnescapeDataString(userInfo[0]);
+        if (user.Length == 0) throw Bad(url, "no user name (postgresql://USER@host/database)");
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port,
+            Username = user,
+            Database = database,
+        };
+        if (userInfo.Length == 2) b.Password = Uri.UnescapeDataString(userInfo[1]);
+        return new StorageUrl(StorageKind.Postgres, b.ConnectionString, $"postgresql://{user}@{b.Host}:{b.Port}/{database}");
+    }
+
+    private static FormatException Bad(string url, string why) => new($"storage URL '{Redact(url)}': {why}");
+
+    private static string Redact(string url)
+    {
+        var at = url.IndexOf('@');
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        if (at < 0 || scheme < 0 || at < scheme) return url;
+        var colon = url.IndexOf(':', scheme + 3);
+        return colon > 0 && colon < at ? url[..(colon + 1)] + "***" + url[at..] : url;
+    }
+}
