@@ -34,11 +34,12 @@ internal abstract partial class RelationalStudyStorage
         ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat
         """;
 
-    public Task<TrialSnapshot> CreateTrialAsync(
+    public Task<TrialSnapshot?> CreateTrialAsync(
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters = null,
         IReadOnlyDictionary<string, string>? systemAttrs = null,
+        int? maxNumber = null,
         CancellationToken ct = default)
     {
         if (state is not (TrialState.RUNNING or TrialState.WAITING))
@@ -54,6 +55,8 @@ internal abstract partial class RelationalStudyStorage
             // ix_trials_study_id_number rejects a duplicate should anything bypass it.
             await RequireStudyAsync(c, tx, studyId, ct);
             var number = await c.ExecuteScalarAsync<long>(Cmd(NextNumberSql, new { StudyId = studyId }, tx, ct));
+            // The budget cap is checked under the same lock that hands out numbers, so racing processes cannot overshoot it.
+            if (maxNumber is { } max && number > max) return null;
             object? start = state == TrialState.RUNNING ? DbTime(NowLocal()) : null;
             var trialId = await c.ExecuteScalarAsync<long>(Cmd(InsertTrialSql,
                 new { Number = number, StudyId = studyId, State = DbEnum.Of(state), Start = start }, tx, ct));
@@ -64,7 +67,7 @@ internal abstract partial class RelationalStudyStorage
                 await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
             if (state == TrialState.RUNNING)
                 await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
-            return await LoadTrialAsync(c, tx, trialId, ct);
+            return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId, ct);
         }, ct);
     }
 
