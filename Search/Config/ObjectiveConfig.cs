@@ -1,0 +1,13 @@
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Config;
+
+/// <summary>
+/// The value a trial reports to the study: <see cref="Metric"/> is the worker's event field
+/// (<c>val_accuracy</c> or <c>val_loss</c>) and <see cref="Direction"/> says which way is better.
+/// </summary>
+public sealed record ObjectiveConfig(string Metric, StudyDirection Direction)
+{
+    public const string ValAccuracy = "val_accuracy";
+    public const string ValLoss = "val_loss";
+}

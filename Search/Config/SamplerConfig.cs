@@ -1,0 +1,11 @@
+namespace Mnist.Search.Config;
+
+/// <summary>
+/// The sampler: <see cref="StartupTrials"/> random trials before the GP takes over (ignored by random
+/// search); <see cref="Seed"/> makes the sequence reproducible (null = from the clock).
+/// </summary>
+public sealed record SamplerConfig(SamplerKind Kind, int StartupTrials, int? Seed)
+{
+    /// <summary>Optuna's <c>GPSampler</c> default for <c>n_startup_trials</c>.</summary>
+    public const int DefaultStartupTrials = 10;
+}

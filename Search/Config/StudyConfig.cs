@@ -1,0 +1,40 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Config;
+
+/// <summary>
+/// A validated <c>search.json</c>. Paths are absolute (relative ones were resolved against the config
+/// file's folder); <see cref="Space"/> keeps the declaration order; <see cref="Fixed"/> holds plain
+/// values (long, double, bool or string) in declaration order.
+/// </summary>
+public sealed record StudyConfig(
+    string Study,
+    string SourcePath,
+    DatasetConfig Dataset,
+    ObjectiveConfig Objective,
+    SearchSpace Space,
+    IReadOnlyList<KeyValuePair<string, object>> Fixed,
+    BudgetConfig Budget,
+    SamplerConfig Sampler,
+    PrunerConfig Pruner,
+    DevicesConfig Devices,
+    RetrainConfig Retrain,
+    string Storage,
+    WorkerConfig? Worker)
+{
+    /// <summary>The folder of the config file; relative paths in it are relative to this.</summary>
+    public string BaseDirectory => Path.GetDirectoryName(SourcePath)!;
+
+    /// <summary>
+    /// The worker spec's <c>hyperparameters</c> object: <see cref="Fixed"/> values plus one sampled
+    /// external value per <see cref="Space"/> parameter. See <see cref="HyperparameterResolver"/>.
+    /// </summary>
+    public JsonObject ResolveHyperparameters(IReadOnlyDictionary<string, object?> sampled) =>
+        HyperparameterResolver.Resolve(Fixed, Space, sampled);
+
+    /// <summary>The <c>hyperparameters</c> object for a stored trial (e.g. the best one, to retrain it).</summary>
+    public JsonObject ResolveHyperparameters(TrialSnapshot trial) =>
+        HyperparameterResolver.Resolve(Fixed, Space, Space.Names.ToDictionary(n => n, trial.ExternalParam));
+}

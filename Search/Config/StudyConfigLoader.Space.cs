@@ -1,0 +1,183 @@
+using System.Text.Json;
+using Mnist.Search.Space;
+
+namespace Mnist.Search.Config;
+
+internal static partial class StudyConfigLoader
+{
+    private static readonly string[] DistributionKeys = ["type", "low", "high", "step", "log", "choices"];
+    private static readonly string[] RangeKeys = ["type", "low", "high", "step", "log"];
+    private static readonly string[] CategoricalKeys = ["type", "choices"];
+
+    private static SearchSpace ReadSpace(ConfigReader reader, ConfigObject root, bool checkNames)
+    {
+        var map = reader.Map(root.Required("space"), "$.space");
+        if (map.Members.Count == 0)
+            throw reader.Error("$.space", "must define at least one parameter to search (constants go in \"fixed\")");
+        var parameters = new List<KeyValuePair<string, ParameterDistribution>>();
+        foreach (var (name, element) in map.Members)
+        {
+            var path = map.PathOf(name);
+            var spec = checkNames ? KnownSpec(reader, name, path) : null;
+            parameters.Add(new(name, ReadDistribution(reader, name, element, path, spec)));
+        }
+        return new SearchSpace(parameters);
+    }
+
+    private static IReadOnlyList<KeyValuePair<string, object>> ReadFixed(ConfigReader reader, ConfigObject root, SearchSpace space, bool checkNames)
+    {
+        if (!root.TryGet("fixed", out var element))
+            return [];
+        var map = reader.Map(element, "$.fixed");
+        var values = new List<KeyValuePair<string, object>>();
+        foreach (var (name, valueElement) in map.Members)
+        {
+            var path = map.PathOf(name);
+            if (space.Names.Contains(name))
+                throw reader.Error(path, "is also in space; a hyperparameter is either searched or fixed", valueElement);
+            var spec = checkNames ? KnownSpec(reader, name, path) : null;
+            var value = reader.Scalar(valueElement, path);
+            if (spec is not null) CheckValue(reader, name, spec, value, valueElement, path);
+            values.Add(new(name, value));
+        }
+        return values;
+    }
+
+    private static HyperparameterSpec KnownSpec(ConfigReader reader, string name, string path) =>
+        HyperparameterNames.Find(name)
+        ?? throw reader.Error(path, $"unknown hyperparameter \"{name}\" (known: {HyperparameterNames.Listing})");
+
+    private static ParameterDistribution ReadDistribution(ConfigReader reader, string name, JsonElement element, string path, HyperparameterSpec? spec)
+    {
+        var probe = reader.Object(element, path, DistributionKeys);
+        var typePath = ConfigReader.Child(path, "type");
+        var typeElement = probe.Required("type");
+        var type = reader.OneOf(typeElement, typePath, "int", "float", "categorical");
+
+        if (type == "categorical")
+            return ReadCategorical(reader, name, reader.Object(element, path, CategoricalKeys), spec);
+
+        var o = reader.Object(element, path, RangeKeys);
+        switch (spec?.Kind)
+        {
+            case HyperparameterKind.Bool or HyperparameterKind.String:
+                throw reader.Error(typePath, $"{name} takes {KindName(spec.Kind)} values; use type \"categorical\"", typeElement);
+            case HyperparameterKind.Int when type == "float":
+                throw reader.Error(typePath, $"{name} takes integer values; use type \"int\"", typeElement);
+        }
+
+        var log = o.Bool("log", false);
+        if (log && o.TryGet("step", out var stepWithLog))
+            throw reader.Error(o.PathOf("step"), "step cannot be combined with log", stepWithLog);
+
+        return type == "int" ? ReadIntRange(reader, name, o, log, spec) : ReadFloatRange(reader, name, o, log, spec);
+    }
+
+    private static IntDistribution ReadIntRange(ConfigReader reader, string name, ConfigObject o, bool log, HyperparameterSpec? spec)
+    {
+        var lowElement = o.Required("low");
+        var highElement = o.Required("high");
+        var low = reader.Long(lowElement, o.PathOf("low"));
+        var high = reader.Long(highElement, o.PathOf("high"));
+        var step = 1L;
+        if (o.TryGet("step", out var stepElement))
+        {
+            step = reader.Long(stepElement, o.PathOf("step"));
+            if (step < 1) throw reader.Error(o.PathOf("step"), "must be at least 1", stepElement);
+        }
+        CheckRange(reader, name, o, low, high, log, spec);
+        if ((high - low) % step != 0)
+            throw reader.Error(o.PathOf("high"), $"high - low must be a multiple of step ({step})", highElement);
+        return new IntDistribution(low, high, step, log);
+    }
+
+    private static FloatDistribution ReadFloatRange(ConfigReader reader, string name, ConfigObject o, bool log, HyperparameterSpec? spec)
+    {
+        var low = reader.Number(o.Required("low"), o.PathOf("low"));
+        var highElement = o.Required("high");
+        var high = reader.Number(highElement, o.PathOf("high"));
+        double? step = null;
+        if (o.TryGet("step", out var stepElement))
+        {
+            step = reader.Number(stepElement, o.PathOf("step"));
+            if (step <= 0) throw reader.Error(o.PathOf("step"), "must be greater than 0", stepElement);
+        }
+        CheckRange(reader, name, o, low, high, log, spec);
+        if (step is { } s)
+        {
+            var steps = (high - low) / s;
+            if (Math.Abs(steps - Math.Round(steps)) > 1e-8 * Math.Max(1, steps))
+                throw reader.Error(o.PathOf("high"), $"high - low must be a multiple of step ({s})", highElement);
+        }
+        return new FloatDistribution(low, high, log, step);
+    }
+
+    private static void CheckRange(ConfigReader reader, string name, ConfigObject o, double low, double high, bool log, HyperparameterSpec? spec)
+    {
+        var lowElement = o.Required("low");
+        if (low >= high)
+            throw reader.Error(o.PathOf("low"),
+                low == high
+                    ? "range is empty: low must be less than high (put a constant in \"fixed\")"
+                    : $"low must be less than high ({ConfigReader.Show(o.Required("high"))})",
+                lowElement);
+        if (log && low <= 0)
+            throw reader.Error(o.PathOf("low"), "must be greater than 0 when log is true", lowElement);
+        if (spec?.Min is { } min && low < min)
+            throw reader.Error(o.PathOf("low"), $"{name} must be at least {min}", lowElement);
+        if (spec?.Max is { } max && high > max)
+            throw reader.Error(o.PathOf("high"), $"{name} must be at most {max}", o.Required("high"));
+    }
+
+    private static CategoricalDistribution ReadCategorical(ConfigReader reader, string name, ConfigObject o, HyperparameterSpec? spec)
+    {
+        var choicesPath = o.PathOf("choices");
+        var choices = o.Required("choices");
+        if (choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
+            throw reader.Error(choicesPath, "expected a non-empty list of values", choices);
+        var values = new List<object?>();
+        var index = 0;
+        foreach (var item in choices.EnumerateArray())
+        {
+            var itemPath = $"{choicesPath}[{index}]";
+            var value = reader.Scalar(item, itemPath);
+            var duplicate = values.FindIndex(v => DistributionJson.ChoiceEquals(v, value));
+            if (duplicate >= 0)
+                throw reader.Error(itemPath, $"duplicate of {choicesPath}[{duplicate}]", item);
+            if (spec is not null) CheckValue(reader, name, spec, value, item, itemPath);
+            values.Add(value);
+            index++;
+        }
+        return new CategoricalDistribution(values);
+    }
+
+    /// <summary>Checks a fixed value or a choice against what the worker accepts for <paramref name="name"/>.</summary>
+    private static void CheckValue(ConfigReader reader, string name, HyperparameterSpec spec, object value, JsonElement element, string path)
+    {
+        var kindOk = spec.Kind switch
+        {
+            HyperparameterKind.Int => value is long,
+            HyperparameterKind.Float => value is long or double,
+            HyperparameterKind.Bool => value is bool,
+            _ => value is string,
+        };
+        if (!kindOk)
+            throw reader.Error(path, $"{name} takes {KindName(spec.Kind)} values", element);
+        if (value is long or double)
+        {
+            var number = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+            if ((spec.Min is { } min && number < min) || (spec.Max is { } max && number > max))
+                throw reader.Error(path, $"{name} must be between {spec.Min} and {spec.Max}", element);
+        }
+        if (value is string s && spec.Allowed is { } allowed && !allowed.Contains(s))
+            throw reader.Error(path, $"{name} must be one of {string.Join(", ", allowed.Select(a => $"\"{a}\""))}", element);
+    }
+
+    private static string KindName(HyperparameterKind kind) => kind switch
+    {
+        HyperparameterKind.Int => "integer",
+        HyperparameterKind.Float => "number",
+        HyperparameterKind.Bool => "boolean",
+        _ => "string",
+    };
+}

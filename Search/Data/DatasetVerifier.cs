@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+
+namespace Mnist.Search.Data;
+
+/// <summary>Checks dataset files against the catalog's SHA-256 sums.</summary>
+internal static class DatasetVerifier
+{
+    /// <summary>Lower-case hex SHA-256 of <paramref name="bytes"/>.</summary>
+    public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    public static bool Matches(DatasetFile file, ReadOnlySpan<byte> bytes) => Sha256(bytes) == file.Sha256;
+
+    /// <summary>Null when <c>directory/file</c> exists and has the right hash, else what is wrong ("missing", "checksum mismatch").</summary>
+    public static async Task<string?> CheckAsync(DatasetFile file, string directory, CancellationToken ct = default)
+    {
+        var path = Path.Combine(directory, file.Name);
+        if (!File.Exists(path)) return "missing";
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
+        var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
+        return hash == file.Sha256 ? null : $"checksum mismatch (sha256 {hash})";
+    }
+
+    /// <summary>The problems of every file of <paramref name="dataset"/> in <paramref name="directory"/>; empty when all are valid.</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> CheckAllAsync(DatasetDefinition dataset, string directory, CancellationToken ct = default)
+    {
+        var problems = new Dictionary<string, string>();
+        foreach (var file in dataset.Files)
+            if (await CheckAsync(file, directory, ct).ConfigureAwait(false) is { } problem)
+                problems[file.Name] = problem;
+        return problems;
+    }
+}

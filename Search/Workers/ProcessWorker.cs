@@ -1,0 +1,183 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading.Channels;
+
+namespace Mnist.Search.Workers;
+
+/// <summary>
+/// A started worker process. Two pumps run from the start: stdout lines go to the stdout log and to
+/// <see cref="ReadLinesAsync"/>'s queue (so nothing is lost before the caller starts reading), and
+/// stderr is copied to the stderr log.
+/// </summary>
+internal sealed class ProcessWorker : IWorkerProcess
+{
+    /// <summary>After exit, how long to let the pumps drain; a surviving grandchild can hold the pipes open forever.</summary>
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(2);
+
+    private readonly Process _process;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly SemaphoreSlim _stdinLock = new(1, 1);
+    private readonly TimeSpan _disposeGrace;
+    private readonly Task _pumps;
+    private bool _stdinClosed;
+    private int _disposed;
+
+    public ProcessWorker(Process process, FileStream stdoutLog, FileStream stderrLog, TimeSpan disposeGrace)
+    {
+        _process = process;
+        _disposeGrace = disposeGrace;
+        ProcessId = process.Id;
+        _pumps = Task.WhenAll(
+            Task.Run(() => PumpStdoutAsync(stdoutLog)),
+            Task.Run(() => PumpStderrAsync(stderrLog)));
+    }
+
+    public int ProcessId { get; }
+
+    public async IAsyncEnumerable<string> ReadLinesAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var line in _lines.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            yield return line;
+    }
+
+    public async Task SendLineAsync(string line)
+    {
+        await _stdinLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_stdinClosed) return;
+            await _process.StandardInput.WriteAsync(line + "\n").ConfigureAwait(false);
+            await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The worker has exited (broken pipe): the contract says such a line is dropped.
+        }
+        finally
+        {
+            _stdinLock.Release();
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(CancellationToken ct = default)
+    {
+        await _process.WaitForExitAsync(ct).ConfigureAwait(false);
+        await DrainAsync().ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or Win32Exception or NotSupportedException)
+        {
+            // Already exited, or already disposed: nothing left to kill.
+        }
+    }
+
+    /// <summary>
+    /// Closes stdin (a well-behaved worker exits at once on end-of-file), waits up to the grace period,
+    /// then kills the process tree, and releases everything.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await CloseStdinAsync().ConfigureAwait(false);
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(_disposeGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Kill();
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        await DrainAsync().ConfigureAwait(false);
+        _process.Dispose();
+        _stdinLock.Dispose();
+    }
+
+    private async Task CloseStdinAsync()
+    {
+        await _stdinLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_stdinClosed) return;
+            _stdinClosed = true;
+            _process.StandardInput.Close();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Closing flushes; a worker that already exited makes that a broken pipe.
+        }
+        finally
+        {
+            _stdinLock.Release();
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        await Task.WhenAny(_pumps, Task.Delay(DrainGrace)).ConfigureAwait(false);
+    }
+
+    private async Task PumpStdoutAsync(FileStream log)
+    {
+        var logWriter = new StreamWriter(log, new UTF8Encoding(false)) { AutoFlush = true };
+        var logOk = true;
+        try
+        {
+            while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                if (logOk)
+                {
+                    try
+                    {
+                        await logWriter.WriteLineAsync(line).ConfigureAwait(false);
+                    }
+                    catch (IOException)
+                    {
+                        // A full disk must not stop the events the coordinator depends on.
+                        logOk = false;
+                    }
+                }
+                _lines.Writer.TryWrite(line);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The process was disposed while a grandchild still held stdout open.
+        }
+        finally
+        {
+            _lines.Writer.TryComplete();
+            try
+            {
+                await logWriter.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private async Task PumpStderrAsync(FileStream log)
+    {
+        try
+        {
+            await _process.StandardError.BaseStream.CopyToAsync(log).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            await log.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
