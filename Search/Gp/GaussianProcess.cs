@@ -5,15 +5,18 @@ namespace Mnist.Search.Gp;
 
 /// <summary>
 /// A GP conditioned on observations (x in the unit cube, y standardized) with fixed hyperparameters:
-/// Cholesky of K = scale·f(D) + noise·I via MathNet, α = K⁻¹y, and K⁻¹ kept for O(n²) posterior variances.
-/// Predicts the latent function (no observation noise in the variance).
+/// Cholesky K = LLᵀ (K = scale·f(D) + noise·I) via MathNet and α = K⁻¹y; a prediction then costs one forward
+/// substitution, v = L⁻¹k*, var = scale − ‖v‖², which stays accurate where K is ill-conditioned (an explicit
+/// K⁻¹ loses the tiny variances next to observations that log EI depends on). Predicts the latent function
+/// (no observation noise in the variance).
 /// </summary>
 internal sealed class GaussianProcess
 {
     private readonly double[][] _x;
     private readonly double[] _y;
     private readonly double[] _alpha;
-    private readonly double[] _inverse; // K⁻¹, row i at [i·n, (i+1)·n) (symmetric)
+    private readonly double[] _lowerRows; // L row-major: row i at [i·n, i·n + i]
+    private readonly double[] _lowerColumns; // L column-major: column i at [i·n + i, (i+1)·n)
 
     public GaussianProcess(double[][] x, double[] y, KernelParameters parameters)
     {
@@ -38,7 +41,8 @@ internal sealed class GaussianProcess
         }
         var chol = k.Cholesky();
         _alpha = chol.Solve(Vector<double>.Build.Dense(y)).ToArray();
-        _inverse = ((DenseMatrix)chol.Solve(DenseMatrix.CreateIdentity(n))).Values;
+        _lowerColumns = ((DenseMatrix)chol.Factor).Values;
+        _lowerRows = ((DenseMatrix)chol.Factor.Transpose()).Values;
     }
 
     public KernelParameters Parameters { get; }
@@ -53,9 +57,8 @@ internal sealed class GaussianProcess
         for (var i = 0; i < n; i++)
             kStar[i] = Parameters.Scale * Matern52Kernel.Value(Matern52Kernel.SquaredDistance(point, _x[i], Parameters.InverseSquaredLengthscales));
         var mean = VectorMath.Dot(kStar, _alpha);
-        var quad = 0.0;
-        for (var i = 0; i < n; i++) quad += kStar[i] * VectorMath.Dot(_inverse.AsSpan(i * n, n), kStar);
-        return (mean, Math.Max(Parameters.Scale - quad, 0.0));
+        var v = ForwardSubstitute(kStar);
+        return (mean, Math.Max(Parameters.Scale - VectorMath.Dot(v, v), 0.0));
     }
 
     /// <summary>
@@ -76,9 +79,9 @@ internal sealed class GaussianProcess
             dkd2[i] = Parameters.Scale * Matern52Kernel.Derivative(d2);
         }
         var mean = VectorMath.Dot(kStar, _alpha);
-        var q = new double[n]; // K⁻¹k*
-        for (var i = 0; i < n; i++) q[i] = VectorMath.Dot(_inverse.AsSpan(i * n, n), kStar);
-        var variance = Parameters.Scale - VectorMath.Dot(kStar, q);
+        var v = ForwardSubstitute(kStar);
+        var variance = Parameters.Scale - VectorMath.Dot(v, v);
+        var q = BackSubstitute(v); // K⁻¹k*
 
         meanGradient.Clear();
         varianceGradient.Clear();
@@ -96,6 +99,32 @@ internal sealed class GaussianProcess
             }
         }
         return (mean, Math.Max(variance, 0.0));
+    }
+
+    /// <summary>L⁻¹b.</summary>
+    private double[] ForwardSubstitute(double[] b)
+    {
+        var n = b.Length;
+        var v = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            var row = _lowerRows.AsSpan(i * n, i + 1);
+            v[i] = (b[i] - VectorMath.Dot(row[..i], v.AsSpan(0, i))) / row[i];
+        }
+        return v;
+    }
+
+    /// <summary>L⁻ᵀb.</summary>
+    private double[] BackSubstitute(double[] b)
+    {
+        var n = b.Length;
+        var w = new double[n];
+        for (var i = n - 1; i >= 0; i--)
+        {
+            var column = _lowerColumns.AsSpan(i * n + i, n - i);
+            w[i] = (b[i] - VectorMath.Dot(column[1..], w.AsSpan(i + 1))) / column[0];
+        }
+        return w;
     }
 
     /// <summary>
