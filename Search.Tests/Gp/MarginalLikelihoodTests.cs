@@ -1,0 +1,50 @@
+using Mnist.Search.Gp;
+
+namespace Mnist.Search.Tests.Gp;
+
+public sealed class MarginalLikelihoodTests
+{
+    [Fact]
+    public void WhenDifferentiatedThenGradientMatchesFiniteDifferences()
+    {
+        // Given random 3-D data and parameters away from the bounds
+        var rng = new Random(5);
+        var x = Enumerable.Range(0, 15).Select(_ => new[] { rng.NextDouble(), rng.NextDouble(), rng.NextDouble() }).ToArray();
+        var y = x.Select(p => Math.Sin(4 * p[0]) + p[1] * p[1] - p[2]).ToArray();
+        double[] theta = [Math.Log(2.0), Math.Log(0.5), Math.Log(5.0), Math.Log(1.3), Math.Log(0.01)];
+
+        // When the analytic gradient is computed
+        var gradient = new double[theta.Length];
+        MarginalLikelihood.Evaluate(x, y, theta, gradient);
+
+        // Then it matches central differences
+        for (var i = 0; i < theta.Length; i++)
+        {
+            var plus = (double[])theta.Clone();
+            var minus = (double[])theta.Clone();
+            plus[i] += 1e-6;
+            minus[i] -= 1e-6;
+            var scratch = new double[theta.Length];
+            var numeric = (MarginalLikelihood.Evaluate(x, y, plus, scratch) - MarginalLikelihood.Evaluate(x, y, minus, scratch)) / 2e-6;
+            Assert.True(Math.Abs(numeric - gradient[i]) < 1e-4 * Math.Max(1, Math.Abs(numeric)), $"θ[{i}]: analytic {gradient[i]}, numeric {numeric}");
+        }
+    }
+
+    [Fact]
+    public void WhenFittedThenLikelihoodIsNoWorseThanAtTheDefaultParameters()
+    {
+        // Given a smooth 2-D function sampled at 25 points
+        var rng = new Random(1);
+        var x = Enumerable.Range(0, 25).Select(_ => new[] { rng.NextDouble(), rng.NextDouble() }).ToArray();
+        var y = x.Select(p => Math.Sin(6 * p[0]) * Math.Cos(3 * p[1])).ToArray();
+
+        // When the hyperparameters are fitted
+        var fitted = GpFitter.Fit(x, y, new Random(2));
+
+        // Then the objective improved on the starting point
+        var g = new double[4];
+        var atDefault = MarginalLikelihood.Evaluate(x, y, KernelParameters.Default(2).ToLog(), g);
+        var atFit = MarginalLikelihood.Evaluate(x, y, fitted.ToLog(), g);
+        Assert.True(atFit > atDefault, $"fit {atFit} vs default {atDefault}");
+    }
+}

@@ -1,0 +1,20 @@
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Sampling;
+
+/// <summary>
+/// Independent uniform draws (log parameters uniform in log space, ints uniform over their values), the
+/// baseline. The draw for trial i depends only on (seed, number of trials so far), so it is reproducible
+/// without state; the history is otherwise ignored.
+/// </summary>
+public sealed class RandomSampler(int seed = 0) : ISampler
+{
+    public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
+    {
+        var rng = SamplerRandom.For(seed, trials.Count, salt: 2);
+        var u = new double[space.Count];
+        for (var p = 0; p < u.Length; p++) u[p] = rng.NextDouble();
+        return new SpaceEncoder(space).FromUniform(u);
+    }
+}

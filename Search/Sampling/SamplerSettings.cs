@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+
+namespace Mnist.Search.Sampling;
+
+/// <summary>
+/// The <c>sampler</c> section of a study config. <see cref="Kind"/>: <c>gp</c> (default, Bayesian optimization)
+/// or <c>random</c>. <see cref="StartupTrials"/>: finished trials the GP waits for, proposing quasi-random points
+/// meanwhile. <see cref="Seed"/>: fixes every proposal given the history.
+/// </summary>
+public sealed record SamplerSettings(
+    [property: JsonPropertyName("kind")] string Kind = SamplerSettings.Gp,
+    [property: JsonPropertyName("startup_trials")] int StartupTrials = 10,
+    [property: JsonPropertyName("seed")] int Seed = 0)
+{
+    public const string Gp = "gp";
+    public const string Random = "random";
+}

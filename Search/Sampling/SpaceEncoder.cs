@@ -1,0 +1,140 @@
+using Mnist.Search.Gp;
+using Mnist.Search.Space;
+
+namespace Mnist.Search.Sampling;
+
+/// <summary>
+/// Maps a <see cref="SearchSpace"/>'s internal parameter values to and from the GP's unit-cube feature vector:
+/// floats linearly (log floats in log space); ints and stepped floats likewise over [low − step/2, high + step/2]
+/// (as Optuna does, so each grid value owns an equal slice of [0, 1] and rounding a uniform draw is uniform);
+/// categoricals one-hot. Also turns one uniform draw per parameter into a valid internal value.
+/// </summary>
+internal sealed class SpaceEncoder
+{
+    // Past this many values a discrete parameter is searched as continuous and rounded when decoded.
+    private const long MaxGridSize = 100_000;
+
+    private readonly Mapping[] _mappings;
+
+    public SpaceEncoder(SearchSpace space)
+    {
+        Space = space;
+        var dims = new List<FeatureDimension>();
+        var mappings = new List<Mapping>();
+        var column = 0;
+        foreach (var (name, distribution) in space.Parameters)
+        {
+            var mapping = Mapping.For(name, distribution);
+            mappings.Add(mapping);
+            var dim = distribution switch
+            {
+                CategoricalDistribution c => FeatureDimension.Categorical(column, c.Choices.Count),
+                _ when mapping.GridCount is { } count && count <= MaxGridSize =>
+                    FeatureDimension.Discrete(column, Enumerable.Range(0, (int)count).Select(k => mapping.Encode(mapping.GridValue(k))).ToArray()),
+                _ => FeatureDimension.Continuous(column),
+            };
+            dims.Add(dim);
+            column += dim.Width;
+        }
+        _mappings = mappings.ToArray();
+        Dimensions = dims;
+        Columns = column;
+    }
+
+    public SearchSpace Space { get; }
+
+    public IReadOnlyList<FeatureDimension> Dimensions { get; }
+
+    public int Columns { get; }
+
+    /// <summary>True when <paramref name="values"/> holds a value inside every parameter's distribution.</summary>
+    public bool Covers(IReadOnlyDictionary<string, double> values) =>
+        Space.Parameters.All(p => values.TryGetValue(p.Key, out var v) && p.Value.Contains(v));
+
+    public double[] Encode(IReadOnlyDictionary<string, double> values)
+    {
+        var features = new double[Columns];
+        for (var p = 0; p < _mappings.Length; p++)
+        {
+            var value = values[_mappings[p].Name];
+            if (Dimensions[p].Kind == FeatureKind.Categorical) Dimensions[p].SetChoice(features, (int)Math.Round(value));
+            else features[Dimensions[p].Column] = _mappings[p].Encode(value);
+        }
+        return features;
+    }
+
+    public Dictionary<string, double> Decode(ReadOnlySpan<double> features)
+    {
+        var values = new Dictionary<string, double>(_mappings.Length);
+        for (var p = 0; p < _mappings.Length; p++)
+        {
+            values[_mappings[p].Name] = Dimensions[p].Kind == FeatureKind.Categorical
+                ? Dimensions[p].GetChoice(features)
+                : _mappings[p].Decode(features[Dimensions[p].Column]);
+        }
+        return values;
+    }
+
+    /// <summary>Internal values from one uniform draw in [0, 1) per parameter (in declaration order).</summary>
+    public Dictionary<string, double> FromUniform(ReadOnlySpan<double> u)
+    {
+        var values = new Dictionary<string, double>(_mappings.Length);
+        for (var p = 0; p < _mappings.Length; p++)
+        {
+            values[_mappings[p].Name] = _mappings[p].Distribution is CategoricalDistribution c
+                ? Math.Min((int)(u[p] * c.Choices.Count), c.Choices.Count - 1)
+                : _mappings[p].Decode(u[p]);
+        }
+        return values;
+    }
+
+    /// <summary>One numeric parameter's affine map between (possibly log) value and [0, 1].</summary>
+    private sealed record Mapping(string Name, ParameterDistribution Distribution, bool Log, double Low, double High, double Step, double Lo, double Hi)
+    {
+        /// <summary>Number of allowed values of a discrete parameter, null for continuous ones.</summary>
+        public long? GridCount => Step > 0 ? (long)Math.Floor((High - Low) / Step + 1e-9) + 1 : null;
+
+        public double GridValue(long k) => Math.Min(Low + k * Step, High);
+
+        public static Mapping For(string name, ParameterDistribution distribution)
+        {
+            switch (distribution)
+            {
+                case IntDistribution i:
+                    // Log ints: [low − ½, high + ½] in log space (low ≥ 1 by Optuna's rules), as Optuna does.
+                    return i.Log
+                        ? new Mapping(name, i, true, i.Low, i.High, i.Step, Math.Log(i.Low - 0.5), Math.Log(i.High + 0.5))
+                        : new Mapping(name, i, false, i.Low, i.High, i.Step, i.Low - 0.5 * i.Step, i.High + 0.5 * i.Step);
+                case FloatDistribution { Step: { } step } f:
+                    return new Mapping(name, f, false, f.Low, f.High, step, f.Low - 0.5 * step, f.High + 0.5 * step);
+                case FloatDistribution f:
+                    return f.Log
+                        ? new Mapping(name, f, true, f.Low, f.High, 0, Math.Log(f.Low), Math.Log(f.High))
+                        : new Mapping(name, f, false, f.Low, f.High, 0, f.Low, f.High);
+                case CategoricalDistribution c:
+                    return new Mapping(name, c, false, 0, c.Choices.Count - 1, 1, 0, 1);
+                default:
+                    throw new ArgumentException($"parameter '{name}': unsupported distribution {distribution.GetType().Name}");
+            }
+        }
+
+        public double Encode(double value)
+        {
+            if (Hi <= Lo) return 0.5;
+            var v = Log ? Math.Log(value) : value;
+            return Math.Clamp((v - Lo) / (Hi - Lo), 0.0, 1.0);
+        }
+
+        public double Decode(double u)
+        {
+            var v = Lo + Math.Clamp(u, 0.0, 1.0) * (Hi - Lo);
+            if (Log) v = Math.Exp(v);
+            if (Step > 0)
+            {
+                var k = Math.Clamp(Math.Round((v - Low) / Step), 0, GridCount!.Value - 1);
+                return GridValue((long)k);
+            }
+            return Math.Clamp(v, Low, High);
+        }
+    }
+}

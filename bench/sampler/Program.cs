@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mnist.Search.Bench.Sampler;
+using Mnist.Search.Sampling;
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+
+// Best-found regret after N evaluations (median over seeds) on Branin and Hartmann-6 for gp and random,
+// against Optuna 4.1 medians measured on this machine, then proposal latency on a product-like 8-D space.
+// Options: --seeds N (10), --evals N (30), --startup N (10), --no-latency, --only NAME.
+var seeds = IntArg("--seeds", 10);
+var evals = IntArg("--evals", 30);
+var startup = IntArg("--startup", 10);
+var only = StrArg("--only");
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+
+var reference = new Dictionary<string, (double Random, double Tpe, double Gp)>
+{
+    ["Branin"] = (1.21, 0.48, 0.015),
+    ["Hartmann-6"] = (2.17, 0.88, 0.10),
+};
+
+Console.WriteLine($"Best-found regret after {evals} evaluations, median of {seeds} seeds (gp: {startup} quasi-random startup trials)");
+Console.WriteLine();
+Console.WriteLine($"{"function",-11} {"sampler",-7} {"median",9} {"p25",9} {"p75",9} {"Optuna random",14} {"Optuna TPE",11} {"Optuna GP",10} {"ratio vs Optuna GP",19} {"s/run",7}");
+foreach (var f in new[] { TestFunction.Branin, TestFunction.Hartmann6 })
+{
+    if (only is not null && !f.Name.StartsWith(only, StringComparison.OrdinalIgnoreCase)) continue;
+    foreach (var kind in new[] { SamplerSettings.Gp, SamplerSettings.Random })
+    {
+        var sw = Stopwatch.StartNew();
+        var regrets = Enumerable.Range(0, seeds)
+            .Select(seed => Run(f, SamplerFactory.Create(new SamplerSettings(kind, startup, seed)), evals))
+            .Order().ToArray();
+        var r = reference[f.Name];
+        var median = Quantile(regrets, 0.5);
+        Console.WriteLine($"{f.Name,-11} {kind,-7} {median,9:F4} {Quantile(regrets, 0.25),9:F4} {Quantile(regrets, 0.75),9:F4} {r.Random,14:F3} {r.Tpe,11:F3} {r.Gp,10:F3} {median / r.Gp,19:F2} {sw.Elapsed.TotalSeconds / seeds,7:F1}");
+    }
+}
+
+if (!args.Contains("--no-latency"))
+{
+    Console.WriteLine();
+    Console.WriteLine("gp proposal latency, product-like 8-D space (3 ints, 2 log floats... see LatencySpace), 1 pending trial");
+    Console.WriteLine($"{"finished trials",16} {"median ms",10} {"max ms",8}");
+    foreach (var n in new[] { 50, 200, 500 })
+    {
+        var (space, trials) = LatencyHistory(n);
+        var sampler = SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, 10, 0));
+        var times = new List<double>();
+        for (var rep = 0; rep < 3; rep++)
+        {
+            var sw = Stopwatch.StartNew();
+            sampler.Sample(space, StudyDirection.MAXIMIZE, trials);
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        Console.WriteLine($"{n,16} {Quantile(times.Order().ToArray(), 0.5),10:F0} {times.Max(),8:F0}");
+    }
+}
+
+static double Run(TestFunction f, ISampler sampler, int evals)
+{
+    var trials = new List<TrialSnapshot>();
+    var best = double.PositiveInfinity;
+    for (var i = 0; i < evals; i++)
+    {
+        var p = sampler.Sample(f.Space, StudyDirection.MINIMIZE, trials);
+        var value = f.Evaluate(p);
+        best = Math.Min(best, value);
+        trials.Add(Trial(i, TrialState.COMPLETE, value, p, f.Space));
+    }
+    return best - f.Minimum;
+}
+
+static TrialSnapshot Trial(int number, TrialState state, double? value, IReadOnlyDictionary<string, double> p, SearchSpace space) =>
+    new(number, number, state, value, p, space.Parameters.ToDictionary(kv => kv.Key, kv => kv.Value),
+        new Dictionary<int, double>(), null, null, new Dictionary<string, string>(), new Dictionary<string, string>());
+
+static (SearchSpace, List<TrialSnapshot>) LatencyHistory(int n)
+{
+    // Shaped like the product's CNN space: ints (some log), log floats, a float and categoricals.
+    var space = new SearchSpace([
+        new("conv_layers", new IntDistribution(1, 4)),
+        new("conv1_channels", new IntDistribution(8, 128, Log: true)),
+        new("kernel_size", new CategoricalDistribution([3L, 5L])),
+        new("fc_width", new IntDistribution(32, 512, Log: true)),
+        new("dropout", new FloatDistribution(0, 0.5)),
+        new("optimizer", new CategoricalDistribution(["adam", "sgd"])),
+        new("learning_rate", new FloatDistribution(1e-4, 1e-1, Log: true)),
+        new("batch_size", new IntDistribution(32, 256, Step: 32)),
+    ]);
+    var random = new RandomSampler(7);
+    var trials = new List<TrialSnapshot>();
+    var rng = new Random(3);
+    for (var i = 0; i < n; i++)
+    {
+        var p = random.Sample(space, StudyDirection.MAXIMIZE, trials);
+        var lr = Math.Log10(p["learning_rate"]);
+        var acc = 0.99 - 0.01 * (lr + 2.5) * (lr + 2.5) - 0.02 * Math.Abs(p["dropout"] - 0.2) + 0.003 * p["conv_layers"] + 0.002 * rng.NextDouble();
+        trials.Add(Trial(i, TrialState.COMPLETE, acc, p, space));
+    }
+    trials.Add(Trial(n, TrialState.RUNNING, null, random.Sample(space, StudyDirection.MAXIMIZE, trials), space));
+    return (space, trials);
+}
+
+static double Quantile(double[] sorted, double q)
+{
+    var pos = q * (sorted.Length - 1);
+    var lo = (int)Math.Floor(pos);
+    var hi = Math.Min(lo + 1, sorted.Length - 1);
+    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+}
+
+int IntArg(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+string? StrArg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
