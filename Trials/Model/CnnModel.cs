@@ -1,0 +1,77 @@
+using Mnist.Trials.Data;
+using Mnist.Trials.Protocol;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Mnist.Trials.Model;
+
+/// <summary>
+/// The searched CNN: <c>conv_layers</c> blocks of Conv2d (same padding) → [BatchNorm2d] → ReLU →
+/// MaxPool2d(2), then <c>fc_layers</c> hidden Linear → ReLU → Dropout layers and a final Linear to
+/// the 10 classes. Input <c>[N,1,28,28]</c> normalised images, output <c>[N,10]</c> logits.
+/// Parameter names are stable (<c>features.conv1.weight</c>, <c>classifier.fc1.bias</c>, ...) so a
+/// state dict saved by one build loads into another built from the same hyperparameters.
+/// </summary>
+internal sealed class CnnModel : Module<Tensor, Tensor>
+{
+    private readonly Sequential features;
+    private readonly Sequential classifier;
+
+    public CnnModel(Hyperparameters hp, int numClasses = IdxReader.ClassCount, int imageSide = IdxReader.ImageSide)
+        : base(nameof(CnnModel))
+    {
+        Hyperparameters = hp;
+        var blocks = new List<(string, Module<Tensor, Tensor>)>();
+        int inChannels = 1;
+        int side = imageSide;
+        for (int i = 0; i < hp.ConvLayers; i++)
+        {
+            int n = i + 1;
+            int outChannels = hp.ConvChannels[i];
+            // BatchNorm has its own shift, so the conv bias would be redundant.
+            blocks.Add(($"conv{n}", Conv2d(inChannels, outChannels, hp.KernelSize, padding: hp.KernelSize / 2, bias: !hp.BatchNorm)));
+            if (hp.BatchNorm) blocks.Add(($"bn{n}", BatchNorm2d(outChannels)));
+            blocks.Add(($"relu{n}", ReLU()));
+            blocks.Add(($"pool{n}", MaxPool2d(2)));
+            inChannels = outChannels;
+            side /= 2;
+        }
+        if (side < 1)
+            throw new ArgumentException($"{hp.ConvLayers} pooling blocks shrink a {imageSide}x{imageSide} image to nothing");
+        features = Sequential(blocks);
+
+        var head = new List<(string, Module<Tensor, Tensor>)> { ("flatten", Flatten()) };
+        long inFeatures = (long)inChannels * side * side;
+        for (int i = 0; i < hp.FcWidths.Count; i++)
+        {
+            int n = i + 1;
+            head.Add(($"fc{n}", Linear(inFeatures, hp.FcWidths[i])));
+            head.Add(($"relu{n}", ReLU()));
+            if (hp.Dropout > 0) head.Add(($"dropout{n}", Dropout(hp.Dropout)));
+            inFeatures = hp.FcWidths[i];
+        }
+        head.Add(("out", Linear(inFeatures, numClasses)));
+        classifier = Sequential(head);
+        RegisterComponents();
+    }
+
+    public Hyperparameters Hyperparameters { get; }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var x = features.forward(input);
+        return classifier.forward(x);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            features.Dispose();
+            classifier.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Mnist.Trials.Protocol;
+
+/// <summary>
+/// Writes protocol events as single JSON lines and flushes each one, so the coordinator sees an event
+/// the moment it happens. Thread-safe; non-finite numbers are written as <c>null</c> (JSON has no NaN).
+/// </summary>
+internal sealed class EventWriter(Stream output)
+{
+    private readonly object gate = new();
+
+    public static EventWriter ForStandardOutput() => new(Console.OpenStandardOutput());
+
+    /// <summary>Writes <paramref name="fields"/> with <c>"event": name</c> first.</summary>
+    public void Write(string name, JsonObject fields)
+    {
+        var line = new JsonObject { ["event"] = name };
+        foreach (var (key, value) in fields.ToList())
+        {
+            fields.Remove(key);
+            line[key] = value;
+        }
+        byte[] bytes = Encoding.UTF8.GetBytes(line.ToJsonString(new JsonSerializerOptions { WriteIndented = false }) + "\n");
+        lock (gate)
+        {
+            output.Write(bytes);
+            output.Flush();
+        }
+    }
+
+    /// <summary>A JSON number, or null for a missing or non-finite value.</summary>
+    public static JsonNode? Number(double? value) =>
+        value is double v && double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
+}

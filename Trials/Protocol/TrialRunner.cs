@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Trials.Data;
+using Mnist.Trials.Model;
+using Mnist.Trials.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mnist.Trials.Protocol;
+
+/// <summary>
+/// Runs one trial end to end as docs/worker-protocol.md describes: load data, hold out validation,
+/// train epoch by epoch emitting <c>epoch</c> events, checkpoint after every epoch, optionally
+/// evaluate on the test split, and finish with a <c>result</c> (or an <c>error</c>). Returns the exit code.
+/// </summary>
+internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWriter log)
+{
+    public const string MetricsFileName = "metrics.json";
+
+    public int Run(TrialSpec spec)
+    {
+        try
+        {
+            return RunTrial(spec);
+        }
+        catch (Exception ex) when (ex is SpecException or IdxFormatException)
+        {
+            return Fail(ex, ExitCodes.BadInput);
+        }
+        catch (TrainingDivergedException ex)
+        {
+            return Fail(ex, ExitCodes.TrainingFailed);
+        }
+        catch (Exception ex)
+        {
+            return Fail(ex, ExitCodes.Failure);
+        }
+    }
+
+    private int Fail(Exception ex, int exitCode)
+    {
+        log.WriteLine(exitCode == ExitCodes.Failure ? ex.ToString() : ex.Message);
+        log.Flush();
+        events.Write("error", new JsonObject { ["message"] = ex.Message });
+        return exitCode;
+    }
+
+    private int RunTrial(TrialSpec spec)
+    {
+        var clock = Stopwatch.StartNew();
+        var hp = spec.Hyperparameters;
+        var dataset = DatasetInfo.Find(spec.Dataset)
+            ?? throw new SpecException($"$.dataset: unknown dataset \"{spec.Dataset}\"");
+        var device = ResolveDevice(spec.Device);
+        torch.set_num_threads(spec.Threads);
+        torch.manual_seed(spec.Seed);
+
+        using var all = DatasetLoader.Load(spec.DataDir, SplitKind.Train, dataset);
+        if (spec.FullTrain && spec.TrainSubset is not null)
+            log.WriteLine("note: full_train trains on the whole training split; train_subset is ignored");
+        if (!spec.FullTrain && spec.Validation >= all.Count)
+            throw new SpecException($"$.validation: {spec.Validation} is not below the {all.Count} training images in {spec.DataDir}");
+        var split = spec.FullTrain
+            ? ValidationSplit.All(all.Count)
+            : ValidationSplit.Create(all.Count, spec.Validation, spec.TrainSubset, spec.EffectiveSplitSeed);
+        using var trainCpu = Subset(all, split.TrainIndices);
+        using var valCpu = split.ValidationIndices.Length > 0 ? Subset(all, split.ValidationIndices) : null;
+        var train = trainCpu.To(device);
+        var val = valCpu?.To(device);
+
+        var config = JsonSerializer.SerializeToNode(hp)!;
+        events.Write("start", new JsonObject
+        {
+            ["config"] = config,
+            ["device"] = device.type == DeviceType.CUDA ? "cuda" : "cpu",
+            ["threads"] = spec.Threads,
+            ["train_images"] = train.Count,
+            ["val_images"] = val?.Count ?? 0,
+            ["pid"] = Environment.ProcessId,
+            ["epochs"] = spec.Epochs,
+            ["seed"] = spec.Seed,
+            ["dataset"] = dataset.Name,
+            ["out_dir"] = spec.OutDir,
+        });
+
+        using var model = new CnnModel(hp, dataset.ClassNames.Count);
+        model.to(device);
+        double background = (0.0 - dataset.Mean) / dataset.Std;
+        using var trainer = new Trainer(model, train, hp, spec.Epochs, spec.Seed, background);
+
+        double? lastValAccuracy = null, bestValAccuracy = null, lastValLoss = null;
+        string? checkpoint = null;
+        int epochsRun = 0;
+        bool pruned = false;
+        for (int epoch = 1; epoch <= spec.Epochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            var result = trainer.TrainEpoch(epoch, () => prune.IsRequested);
+            double trainSeconds = epochClock.Elapsed.TotalSeconds;
+            if (result.Stopped)
+            {
+                pruned = true;
+                break;
+            }
+            EvaluationResult? eval = val is null ? null : Evaluator.Evaluate(model, val, dataset.ClassNames.Count, spec.EvalBatchSize);
+            epochsRun = epoch;
+            lastValAccuracy = eval?.Accuracy;
+            lastValLoss = eval?.Loss;
+            if (eval is not null && (bestValAccuracy is null || eval.Accuracy > bestValAccuracy)) bestValAccuracy = eval.Accuracy;
+            checkpoint = SaveCheckpoint(spec, dataset, model, epochsRun, lastValAccuracy);
+            events.Write("epoch", new JsonObject
+            {
+                ["epoch"] = epoch,
+                ["train_loss"] = EventWriter.Number(result.TrainLoss),
+                ["val_loss"] = EventWriter.Number(eval?.Loss),
+                ["val_accuracy"] = EventWriter.Number(eval?.Accuracy),
+                ["images_per_s"] = EventWriter.Number(result.Images / trainSeconds),
+                ["elapsed_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
+                ["lr"] = EventWriter.Number(trainer.CurrentLearningRate),
+                ["rss_mb"] = EventWriter.Number(ProcessMemory.ResidentMegabytes()),
+            });
+            if (prune.IsRequested && epoch < spec.Epochs)
+            {
+                pruned = true;
+                break;
+            }
+        }
+
+        double? testAccuracy = null, testLoss = null;
+        if (!pruned && spec.EvaluateTest)
+        {
+            using var testCpu = DatasetLoader.Load(spec.DataDir, SplitKind.Test, dataset);
+            var test = testCpu.To(device);
+            var eval = Evaluator.Evaluate(model, test, dataset.ClassNames.Count, spec.EvalBatchSize);
+            if (!ReferenceEquals(test, testCpu)) test.Dispose();
+            testAccuracy = eval.Accuracy;
+            testLoss = eval.Loss;
+            WriteMetrics(spec.OutDir, eval, dataset);
+        }
+
+        if (!ReferenceEquals(train, trainCpu)) train.Dispose();
+        if (val is not null && !ReferenceEquals(val, valCpu)) val.Dispose();
+
+        events.Write("result", new JsonObject
+        {
+            ["state"] = pruned ? "pruned" : "complete",
+            ["val_accuracy"] = EventWriter.Number(lastValAccuracy),
+            ["best_val_accuracy"] = EventWriter.Number(bestValAccuracy),
+            ["val_loss"] = EventWriter.Number(lastValLoss),
+            ["test_accuracy"] = EventWriter.Number(testAccuracy),
+            ["test_loss"] = EventWriter.Number(testLoss),
+            ["duration_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
+            ["checkpoint"] = checkpoint,
+            ["epochs_run"] = epochsRun,
+        });
+        return ExitCodes.Success;
+    }
+
+    private static DataSplit Subset(DataSplit all, long[] indices)
+    {
+        using var idx = torch.tensor(indices, dtype: ScalarType.Int64);
+        return all.Select(idx);
+    }
+
+    private static Device ResolveDevice(string requested)
+    {
+        bool cuda = torch.cuda.is_available();
+        return requested switch
+        {
+            "cuda" when !cuda => throw new SpecException("$.device: \"cuda\" was requested but CUDA is not available to this worker (use \"cpu\" or \"auto\")"),
+            "cuda" => torch.CUDA,
+            "auto" when cuda => torch.CUDA,
+            _ => torch.CPU,
+        };
+    }
+
+    private static string SaveCheckpoint(TrialSpec spec, DatasetInfo dataset, CnnModel model, int epochsRun, double? valAccuracy)
+    {
+        var sidecar = new ModelSidecar
+        {
+            Architecture = spec.Hyperparameters,
+            InputShape = [1, IdxReader.ImageSide, IdxReader.ImageSide],
+            Normalization = new NormalizationInfo(dataset.Mean, dataset.Std),
+            ClassNames = dataset.ClassNames,
+            Dataset = dataset.Name,
+            Seed = spec.Seed,
+            EpochsRun = epochsRun,
+            ValAccuracy = valAccuracy,
+            FullTrain = spec.FullTrain,
+            TorchSharpVersion = typeof(torch).Assembly.GetName().Version?.ToString(),
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+        // Saved from the CPU so the file loads on any machine.
+        if (model.parameters().First().device.type == DeviceType.CPU)
+            return CheckpointIO.Save(spec.OutDir, model, sidecar);
+        model.cpu();
+        try
+        {
+            return CheckpointIO.Save(spec.OutDir, model, sidecar);
+        }
+        finally
+        {
+            model.to(torch.CUDA);
+        }
+    }
+
+    private static void WriteMetrics(string outDir, EvaluationResult eval, DatasetInfo dataset)
+    {
+        Directory.CreateDirectory(outDir);
+        var metrics = new JsonObject
+        {
+            ["dataset"] = dataset.Name,
+            ["split"] = "test",
+            ["images"] = eval.Images,
+            ["accuracy"] = EventWriter.Number(eval.Accuracy),
+            ["loss"] = EventWriter.Number(eval.Loss),
+            ["class_names"] = new JsonArray(dataset.ClassNames.Select(n => (JsonNode?)n).ToArray()),
+            ["confusion_matrix"] = JsonSerializer.SerializeToNode(eval.ConfusionRows()),
+        };
+        string path = Path.Combine(outDir, MetricsFileName);
+        string tmp = path + ".tmp";
+        File.WriteAllText(tmp, metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,43 @@
+using Mnist.Trials.Protocol;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Mnist.Trials.Training;
+
+/// <summary>
+/// Random rotation, translation and scale for a whole batch at once: one affine matrix per image,
+/// applied with <c>affine_grid</c> + <c>grid_sample</c> — no per-image loop. Randomness comes from the
+/// given generator, so a seed reproduces the same augmented batches.
+/// </summary>
+internal sealed class Augmenter(double rotationDegrees, double translateFraction, double scaleFraction, double background, Generator generator)
+{
+    public static Augmenter? From(Hyperparameters hp, double background, Generator generator) =>
+        hp.AugmentationEnabled
+            ? new Augmenter(hp.RotationDegrees, hp.TranslateFraction, hp.ScaleFraction, background, generator)
+            : null;
+
+    /// <summary>Returns an augmented copy of <paramref name="images"/> (<c>[N,C,H,W]</c>, normalised); call inside a dispose scope.</summary>
+    public Tensor Apply(Tensor images)
+    {
+        long n = images.shape[0];
+        // Uniform in [-1, 1), drawn on the CPU generator for reproducibility, then moved to the images' device.
+        Tensor U() => (torch.rand(n, generator: generator) * 2 - 1).to(images.device);
+        var angle = U() * (rotationDegrees * Math.PI / 180.0);
+        // affine_grid works in [-1, 1] coordinates, so a shift of f image widths is 2f there.
+        var tx = U() * (2 * translateFraction);
+        var ty = U() * (2 * translateFraction);
+        // theta maps output to input coordinates: sampling at coords / s draws the content s times larger.
+        var inv = 1.0 / (U() * scaleFraction + 1.0);
+        var cos = angle.cos() * inv;
+        var sin = angle.sin() * inv;
+        var row0 = torch.stack([cos, -sin, tx], dim: 1);
+        var row1 = torch.stack([sin, cos, ty], dim: 1);
+        var theta = torch.stack([row0, row1], dim: 1).to_type(images.dtype);
+        var grid = F.affine_grid(theta, images.shape, align_corners: false);
+        // grid_sample pads with zeros; shift so that zero is the (normalised) background, not mid-grey.
+        var shifted = images - background;
+        var warped = F.grid_sample(shifted, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
+        return warped.add_(background);
+    }
+}
