@@ -1,0 +1,132 @@
+using Mnist.Search.Pruning;
+using Mnist.Search.Study;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Study;
+
+public sealed class StudyCoordinatorTests
+{
+    [Fact]
+    public async Task RunsExactlyTheBudgetAndStoresEveryEpoch()
+    {
+        // Given a study of 4 trials of 2 epochs on one CPU slot
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 4);
+
+        // When it runs
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu());
+
+        // Then there are exactly 4 COMPLETE trials numbered 0..3, each with both epochs and its final value
+        Assert.Equal([0, 1, 2, 3], trials.Select(t => t.Number));
+        Assert.All(trials, t => Assert.Equal(TrialState.COMPLETE, t.State));
+        Assert.All(trials, t => Assert.Equal([1, 2], t.IntermediateValues.Keys.Order()));
+        Assert.All(trials, t => Assert.Equal(0.5 + t.Number / 100.0 + 0.002, t.Value!.Value, 4));
+        Assert.All(trials, t => Assert.True(File.Exists(Path.Combine(h.Settings.StudyDirectory, "trials", t.Number.ToString(), "spec.json"))));
+        Assert.All(trials, t => Assert.Equal("\"cpu:0\"", t.SystemAttrs[StudyAttributes.Device]));
+    }
+
+    [Fact]
+    public async Task FourFakeGpusAreAllBusyAndNeverShared()
+    {
+        // Given 4 fake GPUs and trials that record CUDA_VISIBLE_DEVICES and take about a second
+        var worker = new FakeWorker { Directory = "", Epochs = 2, EpochSeconds = 0.5 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 12, worker);
+
+        // When the study runs
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Gpus(4));
+
+        // Then every trial completed, each saw exactly one GPU, and no GPU ran two trials at once
+        Assert.Equal(12, trials.Count(t => t.State == TrialState.COMPLETE));
+        var intervals = h.Worker.Intervals();
+        Assert.Equal(12, intervals.Count);
+        Assert.Equal(["0", "1", "2", "3"], intervals.Select(i => i.Device).Distinct().Order());
+        foreach (var device in intervals.GroupBy(i => i.Device))
+        {
+            var ordered = device.OrderBy(i => i.Start).ToList();
+            for (var k = 1; k < ordered.Count; k++)
+                Assert.True(ordered[k].Start >= ordered[k - 1].End, $"GPU {device.Key} ran trials {ordered[k - 1].Trial} and {ordered[k].Trial} at once");
+        }
+        // And all four were busy at the same time at some point
+        var maxConcurrent = intervals.Max(i => intervals.Count(j => j.Start <= i.Start && j.End > i.Start));
+        Assert.Equal(4, maxConcurrent);
+    }
+
+    [Fact]
+    public async Task CrashesNaNErrorsAndTimeoutsAreFailuresAndTheStudyGoesOn()
+    {
+        // Given trials 1..4 crash, report NaN, print an error line, and hang past the trial timeout
+        var worker = new FakeWorker
+        {
+            Directory = "",
+            Behaviours = new()
+            {
+                [1] = FakeWorker.Behaviour.Crash,
+                [2] = FakeWorker.Behaviour.NaN,
+                [3] = FakeWorker.Behaviour.ErrorLine,
+                [4] = FakeWorker.Behaviour.Hang,
+            },
+        };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 6, worker, s => s with { TrialTimeout = TimeSpan.FromSeconds(3) });
+
+        // When the study runs
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(2));
+
+        // Then those four are FAIL with their reasons, the others COMPLETE, and the budget is exactly 6
+        Assert.Equal(6, trials.Count);
+        string Reason(int n) => trials.Single(t => t.Number == n).SystemAttrs[StudyAttributes.FailReason];
+        Assert.All(new[] { 1, 2, 3, 4 }, n => Assert.Equal(TrialState.FAIL, trials.Single(t => t.Number == n).State));
+        Assert.Contains("code 7", Reason(1));
+        Assert.Contains("boom: simulated crash", Reason(1));
+        Assert.Contains("non-finite", Reason(2));
+        Assert.Contains("simulated bad data", Reason(3));
+        Assert.Contains("timed out", Reason(4));
+        Assert.All(new[] { 0, 5 }, n => Assert.Equal(TrialState.COMPLETE, trials.Single(t => t.Number == n).State));
+    }
+
+    [Fact]
+    public async Task ThePrunerStopsATrialThroughItsStdin()
+    {
+        // Given trials whose value rises with their number, 4 epochs each, and a median pruner that
+        // judges against 1 completed trial: with direction MINIMIZE every later trial is worse
+        var worker = new FakeWorker { Directory = "", Epochs = 4, EpochSeconds = 0.4 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 3, worker, s => s with { Direction = StudyDirection.MINIMIZE });
+
+        // When it runs on one slot
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), pruner: MedianPruner.Create(startupTrials: 1));
+
+        // Then the first completes and the others are PRUNED early, with their last value recorded
+        Assert.Equal(TrialState.COMPLETE, trials[0].State);
+        Assert.All(trials.Skip(1), t => Assert.Equal(TrialState.PRUNED, t.State));
+        Assert.All(trials.Skip(1), t => Assert.True(t.IntermediateValues.Count < 4));
+        Assert.All(trials.Skip(1), t => Assert.Equal(t.LastIntermediate!.Value.Value, t.Value));
+    }
+
+    [Fact]
+    public async Task AnInterruptedStudyQueuesItsRunningTrialsAgainAndResumesToTheExactBudget()
+    {
+        // Given a study of 4 slow trials on 2 slots
+        var worker = new FakeWorker { Directory = "", Epochs = 2, EpochSeconds = 1.0 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 4, worker);
+
+        // When it is interrupted while the first two trials run
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var (study, first) = await h.RunAsync(CoordinatorHarness.Cpu(2), ct: cts.Token);
+
+        // Then they are FAIL ("interrupted") and each has a WAITING retry with the same parameters
+        var failed = first.Where(t => t.State == TrialState.FAIL).ToList();
+        Assert.Equal(2, failed.Count);
+        Assert.All(failed, f => Assert.Contains("interrupted", f.SystemAttrs[StudyAttributes.FailReason]));
+        var waiting = first.Where(t => t.State == TrialState.WAITING).ToList();
+        Assert.Equal(2, waiting.Count);
+        Assert.All(waiting, w => Assert.Equal(failed.Single(f => f.Number.ToString() == w.SystemAttrs[StudyAttributes.RetryOf]).Params, w.Params));
+
+        // When it runs again
+        var (_, second) = await h.RunAsync(CoordinatorHarness.Cpu(2));
+
+        // Then exactly 4 trials count (the retries stand in for the interrupted ones), numbers are unique
+        var budget = Budget.Of(second, 4);
+        Assert.True(budget.IsSpent);
+        Assert.Equal(4, budget.Used);
+        Assert.Equal(4, second.Count(t => t.State == TrialState.COMPLETE));
+        Assert.Equal(second.Count, second.Select(t => t.Number).Distinct().Count());
+    }
+}

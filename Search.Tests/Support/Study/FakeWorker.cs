@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+
+namespace Mnist.Search.Tests.Support.Study;
+
+/// <summary>
+/// Writes a bash script that speaks the worker protocol without training anything: it reports
+/// <see cref="Epochs"/> epochs whose val_accuracy is <c>0.5 + trial/100</c> (so later trials are better),
+/// sleeping <see cref="EpochSeconds"/> per epoch, and appends "device trial start|end time" lines to
+/// <see cref="LogPath"/>. Trials listed in <see cref="Behaviours"/> misbehave instead.
+/// </summary>
+internal sealed class FakeWorker
+{
+    public enum Behaviour { Crash, NaN, Hang, ErrorLine, Slow }
+
+    public required string Directory { get; init; }
+    public int Epochs { get; init; } = 2;
+    public double EpochSeconds { get; init; } = 0.1;
+    public Dictionary<int, Behaviour> Behaviours { get; init; } = new();
+
+    public string LogPath => Path.Combine(Directory, "fake-worker.log");
+    public string ScriptPath => Path.Combine(Directory, "fake-worker.sh");
+
+    /// <summary>The <c>worker.command</c> that runs the script.</summary>
+    public IReadOnlyList<string> Command => ["/bin/bash", ScriptPath, "{spec}"];
+
+    public FakeWorker Write()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var cases = new StringBuilder();
+        foreach (var (trial, behaviour) in Behaviours)
+        {
+            cases.Append(CultureInfo.InvariantCulture, $"  {trial}) mode={behaviour.ToString().ToLowerInvariant()} ;;\n");
+        }
+        var script = $$$"""
+            #!/bin/bash
+            n="$MNIST_SEARCH_TRIAL"
+            mode=normal
+            case "$n" in
+            {{{cases}}}
+            esac
+            log() { echo "${CUDA_VISIBLE_DEVICES:-cpu} $n $(date +%s.%N) $1" >> "{{{LogPath}}}"; }
+            log start
+            echo '{"event":"start","config":{}}'
+            if [ "$mode" = crash ]; then echo "boom: simulated crash" >&2; log end; exit 7; fi
+            if [ "$mode" = errorline ]; then echo '{"event":"error","message":"simulated bad data"}'; log end; exit 2; fi
+            if [ "$mode" = hang ]; then sleep 600; fi
+            for e in $(seq 1 {{{Epochs}}}); do
+              if [ "$mode" = slow ]; then sleep 2; fi
+              if read -t {{{EpochSeconds.ToString(CultureInfo.InvariantCulture)}}} -r line && [ "$line" = prune ]; then
+                log end
+                echo '{"event":"result","state":"pruned","duration_s":0.1}'
+                exit 0
+              fi
+              v=$(awk -v n="$n" -v e="$e" 'BEGIN { printf "%.4f", 0.5 + n / 100 + e / 1000 }')
+              if [ "$mode" = nan ]; then v='"NaN"'; fi
+              echo "{\"event\":\"epoch\",\"epoch\":$e,\"train_loss\":0.5,\"val_loss\":0.4,\"val_accuracy\":$v,\"images_per_s\":1000,\"elapsed_s\":$e}"
+            done
+            log end
+            echo "{\"event\":\"result\",\"state\":\"complete\",\"val_accuracy\":$v,\"duration_s\":0.2,\"checkpoint\":null}"
+            """;
+        File.WriteAllText(ScriptPath, script.Replace("\r", ""));
+        return this;
+    }
+
+    /// <summary>The (device, trial, start, end) intervals the script logged.</summary>
+    public IReadOnlyList<(string Device, int Trial, double Start, double End)> Intervals()
+    {
+        var lines = File.Exists(LogPath) ? File.ReadAllLines(LogPath) : [];
+        var starts = new Dictionary<int, (string, double)>();
+        var result = new List<(string, int, double, double)>();
+        foreach (var parts in lines.Select(l => l.Split(' ')))
+        {
+            var trial = int.Parse(parts[1], CultureInfo.InvariantCulture);
+            var time = double.Parse(parts[2], CultureInfo.InvariantCulture);
+            if (parts[3] == "start") starts[trial] = (parts[0], time);
+            else if (starts.Remove(trial, out var s)) result.Add((s.Item1, trial, s.Item2, time));
+        }
+        return result;
+    }
+}
