@@ -109,7 +109,9 @@ internal static class DigitImagePreprocessor
                 : $"image cannot be decoded ({result})");
         }
 
-        return ToInk(width, height, rgba);
+        // SKCodec hands out pixels as stored; the EXIF orientation says how to turn them upright.
+        var orientation = (int)codec.EncodedOrigin;
+        return ToInk(width, height, rgba).Oriented(orientation is >= 1 and <= 8 ? orientation : 1);
     }
 
     private static InkImage ToInk(int width, int height, byte[] rgba)

@@ -14,13 +14,15 @@ internal static class DigitImages
         SKEncodedImageFormat format = SKEncodedImageFormat.Png,
         float scale = 1f,
         float dx = 0,
-        float dy = 0)
+        float dy = 0,
+        float rotateDegrees = 0)
     {
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         using (var canvas = new SKCanvas(bitmap))
         using (var paint = new SKPaint())
         {
             canvas.Clear(background ?? SKColors.White);
+            canvas.RotateDegrees(rotateDegrees, width / 2f, height / 2f);
             paint.Color = ink ?? SKColors.Black;
             paint.IsAntialias = true;
             paint.Style = SKPaintStyle.Stroke;
@@ -31,6 +33,23 @@ internal static class DigitImages
         }
 
         return Encode(bitmap, format);
+    }
+
+    /// <summary>Inserts an EXIF APP1 segment carrying only the orientation tag right after a JPEG's SOI marker.</summary>
+    public static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
+    {
+        byte[] tiff =
+        [
+            (byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0, // little-endian TIFF header, first IFD at offset 8
+            1, 0,                                    // one entry
+            0x12, 0x01, 3, 0, 1, 0, 0, 0,            // tag 0x0112 Orientation, type SHORT, count 1
+            (byte)orientation, 0, 0, 0,              // value, padded to 4 bytes
+            0, 0, 0, 0,                              // no next IFD
+        ];
+        var payload = "Exif\0\0"u8.ToArray().Concat(tiff).ToArray();
+        var length = payload.Length + 2;
+        byte[] segment = [0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. payload];
+        return [.. jpeg[..2], .. segment, .. jpeg[2..]];
     }
 
     public static byte[] Blank(int width, int height, SKColor color)

@@ -124,6 +124,25 @@ public sealed class DigitImagePreprocessorTests : IDisposable
     }
 
     [Fact]
+    public void WhenAJpegCarriesAnExifOrientationThenTheDigitIsTurnedUprightFirst()
+    {
+        // Given: the seven stored turned 90° counter-clockwise, tagged "rotate 90° clockwise to display" (6)
+        var upright = Save("upright.png", DigitImages.Seven());
+        var sideways = DigitImages.Seven(format: SKEncodedImageFormat.Jpeg, rotateDegrees: -90);
+        var tagged = Save("tagged.jpg", DigitImages.WithExifOrientation(sideways, 6));
+        var untagged = Save("untagged.jpg", sideways);
+
+        // When
+        var expected = DigitImagePreprocessor.Load(upright);
+        var fromTagged = DigitImagePreprocessor.Load(tagged);
+        var fromUntagged = DigitImagePreprocessor.Load(untagged);
+
+        // Then
+        Assert.True(CanvasStats.MeanAbsDifferenceUpToOnePixel(expected, fromTagged) < 0.03);
+        Assert.True(CanvasStats.MeanAbsDifferenceUpToOnePixel(expected, fromUntagged) > 0.1);
+    }
+
+    [Fact]
     public void WhenTheImageIsABmpThenABlackBarBecomesATwentyByFiveBar()
     {
         // Given: a 10 × 40 black bar at (30, 20) in a 100 × 80 white BMP
