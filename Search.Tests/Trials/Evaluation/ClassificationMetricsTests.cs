@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mnist.Search.Tests.Support.Post;
 using Mnist.Trials.Evaluation;
 
 namespace Mnist.Search.Tests.Trials.Evaluation;
@@ -211,5 +212,21 @@ public sealed class ClassificationMetricsTests
 
         // Then
         Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("loss").ValueKind);
+    }
+
+    [Fact]
+    public void WhenSavedThenTheFileHoldsTheJsonAndNoTemporaryFileRemains()
+    {
+        // Given
+        using var dir = new TempDirectory();
+        var path = dir.File("out/metrics.json");
+        var metrics = ClassificationMetrics.FromConfusionMatrix(ThreeClass) with { Loss = 0.5 };
+
+        // When
+        metrics.Save(path);
+
+        // Then
+        Assert.Equal(metrics.ToJson(), File.ReadAllText(path));
+        Assert.Equal(["metrics.json"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
     }
 }
