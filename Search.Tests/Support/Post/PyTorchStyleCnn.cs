@@ -9,46 +9,65 @@ namespace Mnist.Search.Tests.Support.Post;
 /// </summary>
 internal static class PyTorchStyleCnn
 {
+    /// <param name="NamedChildren">Name children conv1/bn1/…/fc1/out instead of 0, 1, 2 (a tolerated variant).</param>
+    /// <param name="TrimmedLayers">Drop the conv bias before BatchNorm and the Dropout module when dropout is 0
+    /// (tolerated variants).</param>
     public sealed record Architecture(
-        int[] ConvChannels, int KernelSize, bool BatchNorm, int[] FcWidths, double Dropout, int Classes = 10);
+        int[] ConvChannels,
+        int KernelSize,
+        bool BatchNorm,
+        int[] FcWidths,
+        double Dropout,
+        int Classes = 10,
+        bool NamedChildren = false,
+        bool TrimmedLayers = false);
 
     public static nn.Module<Tensor, Tensor> Build(Architecture arch)
     {
         var features = new List<(string, nn.Module<Tensor, Tensor>)>();
         long channels = 1, size = 28;
-        foreach (var outChannels in arch.ConvChannels)
+        for (var i = 1; i <= arch.ConvChannels.Length; i++)
         {
-            Add(features, nn.Conv2d(channels, outChannels, arch.KernelSize, padding: arch.KernelSize / 2));
+            var outChannels = arch.ConvChannels[i - 1];
+            var bias = !(arch.TrimmedLayers && arch.BatchNorm);
+            Add(features, $"conv{i}", nn.Conv2d(channels, outChannels, arch.KernelSize, padding: arch.KernelSize / 2, bias: bias));
             if (arch.BatchNorm)
             {
-                Add(features, nn.BatchNorm2d(outChannels));
+                Add(features, $"bn{i}", nn.BatchNorm2d(outChannels));
             }
 
-            Add(features, nn.ReLU());
-            Add(features, nn.MaxPool2d(2));
+            Add(features, $"relu{i}", nn.ReLU());
+            Add(features, $"pool{i}", nn.MaxPool2d(2));
             channels = outChannels;
             size /= 2;
         }
 
         var classifier = new List<(string, nn.Module<Tensor, Tensor>)>();
-        Add(classifier, nn.Flatten());
+        Add(classifier, "flatten", nn.Flatten());
         var last = channels * size * size;
-        foreach (var width in arch.FcWidths)
+        for (var i = 1; i <= arch.FcWidths.Length; i++)
         {
-            Add(classifier, nn.Linear(last, width));
-            Add(classifier, nn.ReLU());
-            Add(classifier, nn.Dropout(arch.Dropout));
-            last = width;
+            Add(classifier, $"fc{i}", nn.Linear(last, arch.FcWidths[i - 1]));
+            Add(classifier, $"relu{i}", nn.ReLU());
+            if (!(arch.TrimmedLayers && arch.Dropout == 0))
+            {
+                Add(classifier, $"dropout{i}", nn.Dropout(arch.Dropout));
+            }
+
+            last = arch.FcWidths[i - 1];
         }
 
-        Add(classifier, nn.Linear(last, arch.Classes));
+        Add(classifier, "out", nn.Linear(last, arch.Classes));
         return nn.Sequential(
             ("features", nn.Sequential(features)),
             ("classifier", nn.Sequential(classifier)));
+
+        void Add(List<(string, nn.Module<Tensor, Tensor>)> list, string name, nn.Module<Tensor, Tensor> module)
+            => list.Add((arch.NamedChildren ? name : list.Count.ToString(), module));
     }
 
     /// <summary>The sidecar JSON the Python loader reads for this architecture.</summary>
-    public static string SidecarJson(Architecture arch, double mean, double std)
+    public static string SidecarJson(Architecture arch, double mean, double std, string normalisationKey = "normalisation")
     {
         var hyper = new Dictionary<string, object>
         {
@@ -69,11 +88,9 @@ internal static class PyTorchStyleCnn
         {
             ["architecture"] = hyper,
             ["input_shape"] = new[] { 1, 28, 28 },
-            ["normalisation"] = new Dictionary<string, double> { ["mean"] = mean, ["std"] = std },
+            [normalisationKey] = new Dictionary<string, double> { ["mean"] = mean, ["std"] = std },
             ["class_names"] = Enumerable.Range(0, arch.Classes).Select(i => i.ToString()).ToArray(),
         });
     }
 
-    private static void Add(List<(string, nn.Module<Tensor, Tensor>)> list, nn.Module<Tensor, Tensor> module)
-        => list.Add((list.Count.ToString(), module));
 }

@@ -51,12 +51,15 @@ public sealed class PyTorchInteropTests : IDisposable
     }
 
     [Theory]
-    [InlineData(true, 2)]
-    [InlineData(false, 1)]
-    public void WhenPyTorchRebuildsTheNetworkFromTheSidecarThenItsLogitsMatchTorchSharps(bool batchNorm, int fcLayers)
+    [InlineData(true, 2, 0.5, false)]
+    [InlineData(true, 1, 0.0, true)]
+    public void WhenPyTorchRebuildsTheNetworkFromTheSidecarThenItsLogitsMatchTorchSharps(
+        bool batchNorm, int fcLayers, double dropout, bool namedTrimmedVariant)
     {
         // Given: a model with moved BatchNorm statistics, its safetensors file and sidecar, and 4 images
-        var arch = new PyTorchStyleCnn.Architecture([3, 5], 5, batchNorm, fcLayers == 2 ? [12, 8] : [12], 0.5);
+        var arch = new PyTorchStyleCnn.Architecture(
+            [3, 5], 5, batchNorm, fcLayers == 2 ? [12, 8] : [12], dropout,
+            NamedChildren: namedTrimmedVariant, TrimmedLayers: namedTrimmedVariant);
         random.manual_seed(7);
         using var model = PyTorchStyleCnn.Build(arch);
         using (var warmup = rand(16, 1, 28, 28))
@@ -70,7 +73,8 @@ public sealed class PyTorchInteropTests : IDisposable
         var sidecarPath = _dir.File("model.json");
         var inputsPath = _dir.File("inputs.f32");
         StateDictExport.Save(model, modelPath);
-        File.WriteAllText(sidecarPath, PyTorchStyleCnn.SidecarJson(arch, Mean, Std));
+        File.WriteAllText(sidecarPath, PyTorchStyleCnn.SidecarJson(
+            arch, Mean, Std, namedTrimmedVariant ? "normalization" : "normalisation"));
         using var images = rand(4, 1, 28, 28);
         File.WriteAllBytes(inputsPath, SafetensorsTensor.FromFloats("x", [4, 784], images.data<float>().ToArray()).Data.ToArray());
         using var normalised = (images - Mean) / Std;

@@ -26,6 +26,13 @@ Layout assumption (must match the network built by Trials; keys are PyTorch Sequ
   So with batch_norm the keys are features.0.weight, features.1.running_mean, ..., features.4.weight,
   and classifier.1.weight, classifier.4.weight (fc_layers 1: the output layer is classifier.4).
 
+  Tolerated variants of that layout (the script tries each and uses the one whose state_dict keys and
+  shapes equal the file's exactly; with none, it reports the documented layout's missing/unexpected keys):
+  - named children instead of indices: features.conv1 / bn1 / relu1 / pool1 ..., classifier.flatten /
+    fc1 / relu1 / dropout1 / ... / out;
+  - Conv2d without bias when it is followed by BatchNorm2d;
+  - no Dropout module when dropout == 0.
+
 Sidecar (JSON): the architecture is read from "architecture", "hyperparameters" or "config" (else the top
 level): conv_layers, conv1_channels..conv4_channels, kernel_size, batch_norm, fc_layers, fc_width,
 fc2_width, dropout; a missing key takes the worker protocol's default (docs/worker-protocol.md), and a
@@ -52,7 +59,7 @@ DTYPES = {
 
 DEFAULTS = {
     "conv_layers": 2, "conv1_channels": 32, "conv2_channels": 64, "conv3_channels": 128,
-    "conv4_channels": 128, "kernel_size": 3, "batch_norm": True, "fc_layers": 1, "fc_width": 128,
+    "conv4_channels": 256, "kernel_size": 3, "batch_norm": True, "fc_layers": 1, "fc_width": 128,
     "fc2_width": 64, "dropout": 0.25,
 }
 
@@ -127,27 +134,55 @@ def read_sidecar(path):
     return arch
 
 
-def build_model(arch):
-    layers = []
+def build_model(arch, indexed=True, conv_bias_with_bn=True, dropout_when_zero=True):
+    """The network for `arch`; the keyword arguments pick one of the tolerated layout variants."""
+    blocks = []
     channels = arch["in_channels"]
     height, width = arch["height"], arch["width"]
     k = int(arch["kernel_size"])
+    batch_norm = bool(arch["batch_norm"])
     for i in range(1, int(arch["conv_layers"]) + 1):
         out = int(arch[f"conv{i}_channels"])
-        layers.append(nn.Conv2d(channels, out, k, padding=k // 2))
-        if arch["batch_norm"]:
-            layers.append(nn.BatchNorm2d(out))
-        layers.append(nn.ReLU())
-        layers.append(nn.MaxPool2d(2))
+        bias = conv_bias_with_bn or not batch_norm
+        blocks.append((f"conv{i}", nn.Conv2d(channels, out, k, padding=k // 2, bias=bias)))
+        if batch_norm:
+            blocks.append((f"bn{i}", nn.BatchNorm2d(out)))
+        blocks.append((f"relu{i}", nn.ReLU()))
+        blocks.append((f"pool{i}", nn.MaxPool2d(2)))
         channels, height, width = out, height // 2, width // 2
-    head = [nn.Flatten()]
+    head = [("flatten", nn.Flatten())]
     last = channels * height * width
     widths = [int(arch["fc_width"])] + ([int(arch["fc2_width"])] if int(arch["fc_layers"]) >= 2 else [])
-    for w in widths:
-        head += [nn.Linear(last, w), nn.ReLU(), nn.Dropout(float(arch["dropout"]))]
+    dropout = float(arch["dropout"])
+    for i, w in enumerate(widths, start=1):
+        head += [(f"fc{i}", nn.Linear(last, w)), (f"relu{i}", nn.ReLU())]
+        if dropout > 0 or dropout_when_zero:
+            head.append((f"dropout{i}", nn.Dropout(dropout)))
         last = w
-    head.append(nn.Linear(last, arch["num_classes"]))
-    return nn.Sequential(OrderedDict(features=nn.Sequential(*layers), classifier=nn.Sequential(*head)))
+    head.append(("out", nn.Linear(last, arch["num_classes"])))
+
+    def sequential(items):
+        return nn.Sequential(OrderedDict((str(j) if indexed else name, m) for j, (name, m) in enumerate(items)))
+
+    return nn.Sequential(OrderedDict(features=sequential(blocks), classifier=sequential(head)))
+
+
+def build_matching_model(arch, tensors, model_path):
+    """Builds the layout variant whose state_dict matches `tensors` exactly and loads them into it."""
+    wanted = {name: tuple(t.shape) for name, t in tensors.items()}
+    for indexed in (True, False):
+        for conv_bias_with_bn in (True, False):
+            for dropout_when_zero in (True, False):
+                model = build_model(arch, indexed, conv_bias_with_bn, dropout_when_zero)
+                if {n: tuple(t.shape) for n, t in model.state_dict().items()} == wanted:
+                    model.load_state_dict(tensors, strict=True)
+                    return model
+    try:
+        build_model(arch).load_state_dict(tensors, strict=True)
+        problem = "shapes or keys differ"
+    except RuntimeError as e:
+        problem = str(e).replace("\n", " ").replace("\t", "")
+    raise InputError(f"{model_path}: weights do not fit the sidecar's architecture: {problem}")
 
 
 def read_inputs(path, arch):
@@ -190,11 +225,7 @@ def main(argv):
     if not args.sidecar or not args.inputs:
         raise InputError("logits needs --sidecar and --inputs")
     arch = read_sidecar(args.sidecar)
-    model = build_model(arch)
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as e:
-        raise InputError(f"{args.model}: weights do not fit the sidecar's architecture: {e}")
+    model = build_matching_model(arch, tensors, args.model)
     model.eval()
     x = (read_inputs(args.inputs, arch) - arch["mean"]) / arch["std"]
     with torch.no_grad():
