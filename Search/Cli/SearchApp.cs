@@ -62,5 +62,5 @@ internal static class SearchApp
 
     private static bool IsBadInput(Exception e) =>
         e is UserInputException or ConfigException or StudyConflictException or DatasetFetchException
-            or WorkerStartException or RetrainException or ArgumentException or FormatException or FileNotFoundException;
+            or WorkerStartException or ArgumentException or FormatException or FileNotFoundException;
 }

@@ -42,7 +42,19 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epochs on {Device}",
             best.Number, string.Join(", ", best.Params.Keys.Select(k => $"{k}={best.ExternalParam(k)}")), epochs, device.Id);
 
-        var result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number), ct);
+        WorkerEvent.Result result;
+        try
+        {
+            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number), ct);
+        }
+        catch
+        {
+            // Nothing half-written survives: the previous best/ (if any) is untouched, the partial folder goes.
+            // The worker's logs are kept beside it for the post-mortem.
+            KeepLogs(workDir, Path.Combine(settings.StudyDirectory, "retrain-failed"));
+            Directory.Delete(workDir, recursive: true);
+            throw;
+        }
         var testAccuracy = result.Field("test_accuracy");
         if (!double.IsFinite(testAccuracy)) throw new RetrainException("the retrain worker reported no test accuracy");
         var metricsPath = Path.Combine(workDir, "metrics.json");
@@ -94,8 +106,18 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         var exit = await process.WaitForExitAsync(CancellationToken.None);
         ct.ThrowIfCancellationRequested();
         if (error is not null) throw new RetrainException($"retrain failed: {error}");
-        if (exit != 0 || result is null) throw new RetrainException($"retrain worker exited with code {exit} without a result (see {start.StderrLogPath})");
+        if (exit != 0 || result is null) throw new RetrainException($"retrain worker exited with code {exit} without a result (logs kept in retrain-failed/)");
         return result;
+    }
+
+    private static void KeepLogs(string workDir, string logDir)
+    {
+        Directory.CreateDirectory(logDir);
+        foreach (var name in new[] { "spec.json", "stdout.log", "stderr.log" })
+        {
+            var from = Path.Combine(workDir, name);
+            if (File.Exists(from)) File.Copy(from, Path.Combine(logDir, name), overwrite: true);
+        }
     }
 
     // Swap the finished folder in: the old best/ is moved aside first, so at every moment best/ is either the

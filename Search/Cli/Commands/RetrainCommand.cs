@@ -24,6 +24,8 @@ internal static class RetrainCommand
             if (parse.GetValue(epochs) is < 1) throw new UserInputException($"--epochs: must be at least 1, got {parse.GetValue(epochs)}");
             await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
             var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+            if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is null)
+                throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");
             var stored = await StudyOpener.StoredConfigAsync(store, study, ct) ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
             var source = System.Text.Json.Nodes.JsonNode.Parse(stored)!;
             var sourcePath = (string?)source["source_path"] is { } p && Directory.Exists(Path.GetDirectoryName(p)) ? p : Path.GetFullPath("search.json");
