@@ -122,14 +122,6 @@ internal sealed partial class ConfigReader(string filePath)
         _ => throw Error(path, "expected a number, string or boolean", e),
     };
 
-    public static string Format(object value) => value switch
-    {
-        string s => $"\"{s}\"",
-        bool b => b ? "true" : "false",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
-    };
-
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex SimpleKey();
 

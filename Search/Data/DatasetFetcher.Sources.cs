@@ -10,6 +10,8 @@ internal sealed partial class DatasetFetcher
     private async Task<SourceOutcome> FromDebianAsync(string folder, IReadOnlyList<DatasetFile> needed, string directory, CancellationToken ct)
     {
         var written = new Dictionary<string, string>();
+        if (!Directory.Exists(folder))
+            return new SourceOutcome(written, $"{folder} (no such folder; on Debian/Ubuntu: apt-get install dataset-{Path.GetFileName(folder)})");
         var missing = new List<string>();
         foreach (var file in needed)
         {

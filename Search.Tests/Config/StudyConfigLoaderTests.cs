@@ -1,0 +1,367 @@
+using Mnist.Search.Config;
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+using Mnist.Search.Tests.Support.Config;
+
+namespace Mnist.Search.Tests.Config;
+
+public sealed class StudyConfigLoaderTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private string Write(string json, string name = "search.json")
+    {
+        var path = _folder.Combine(name);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Fact]
+    public void WhenTheIssueExampleIsLoadedThenEveryFieldIsRead()
+    {
+        // Given the example search.json from the issue
+        var path = Write(ConfigJson.IssueExample);
+
+        // When it is loaded
+        var config = StudyConfigLoader.Load(path);
+
+        // Then every section is read, with relative paths resolved against the file's folder
+        Assert.Equal("mnist-cnn", config.Study);
+        Assert.Equal(path, config.SourcePath);
+        Assert.Equal(_folder.Path, config.BaseDirectory);
+        Assert.Equal(new DatasetConfig("mnist", _folder.Combine("data", "mnist"), 5000, 10000), config.Dataset);
+        Assert.Equal(new ObjectiveConfig("val_accuracy", StudyDirection.MAXIMIZE), config.Objective);
+        Assert.Equal(
+            ["conv1_channels", "conv2_channels", "fc_width", "dropout", "learning_rate", "batch_size", "rotation_degrees", "translate_fraction"],
+            config.Space.Names);
+        Assert.Equal(new IntDistribution(8, 64, 1, true), config.Space["conv1_channels"]);
+        Assert.Equal(new IntDistribution(32, 512, 1, true), config.Space["fc_width"]);
+        Assert.Equal(new FloatDistribution(0.0, 0.5), config.Space["dropout"]);
+        Assert.Equal(new FloatDistribution(0.0001, 0.01, true), config.Space["learning_rate"]);
+        Assert.Equal(new CategoricalDistribution([64L, 128L, 256L]), config.Space["batch_size"]);
+        Assert.Equal(
+            new KeyValuePair<string, object>[] { new("optimizer", "adam"), new("batch_norm", true) },
+            config.Fixed);
+        Assert.Equal(new BudgetConfig(12, 2, 1, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(10)), config.Budget);
+        Assert.Equal(new SamplerConfig(SamplerKind.Gp, 4, 42), config.Sampler);
+        Assert.Equal(PrunerConfig.None, config.Pruner);
+        Assert.Equal(DevicesMode.Auto, config.Devices.Mode);
+        Assert.Equal(new RetrainConfig(true, 5), config.Retrain);
+        Assert.Equal("sqlite:" + _folder.Combine("studies", "mnist-cnn", "study.db"), config.Storage);
+        Assert.Null(config.Worker);
+    }
+
+    [Fact]
+    public void WhenOptionalSectionsAreLeftOutThenDefaultsApply()
+    {
+        // Given a minimal config
+        var path = Write("""
+            {
+              "study": "tiny",
+              "dataset": { "name": "fashion-mnist" },
+              "objective": { "metric": "val_loss" },
+              "space": { "dropout": { "type": "float", "low": 0.1, "high": 0.4 } },
+              "budget": { "trials": 3 }
+            }
+            """);
+
+        // When it is loaded
+        var config = StudyConfigLoader.Load(path);
+
+        // Then the documented defaults fill the gaps
+        Assert.Equal(new DatasetConfig("fashion-mnist", _folder.Combine("data", "fashion-mnist"), 5000, null), config.Dataset);
+        Assert.Equal(StudyDirection.MINIMIZE, config.Objective.Direction);
+        Assert.Empty(config.Fixed);
+        Assert.Equal(new BudgetConfig(3, 2, 1, null, null), config.Budget);
+        Assert.Equal(new SamplerConfig(SamplerKind.Gp, SamplerConfig.DefaultStartupTrials, null), config.Sampler);
+        Assert.Equal(PrunerKind.None, config.Pruner.Kind);
+        Assert.Equal(DevicesMode.Auto, config.Devices.Mode);
+        Assert.False(config.Retrain.Enabled);
+        Assert.Equal("sqlite:" + _folder.Combine("studies", "tiny", "study.db"), config.Storage);
+    }
+
+    [Fact]
+    public void WhenAConfigIsLoadedThenNothingIsCreatedOnDisk()
+    {
+        // Given a config whose data, storage and worker paths do not exist yet
+        Write(ConfigJson.Patch("worker", """{"command": ["./bin/fake-worker", "{spec}"]}"""));
+        var before = _folder.Entries();
+
+        // When it is loaded
+        var config = StudyConfigLoader.Load(_folder.Combine("search.json"));
+
+        // Then the folder holds exactly what it held before
+        Assert.Equal(before, _folder.Entries());
+        Assert.False(Directory.Exists(config.Dataset.Dir));
+    }
+
+    [Fact]
+    public void WhenTheConfigHasCommentsAndTrailingCommasThenItStillLoads()
+    {
+        // Given hand-edited JSON
+        var path = Write("""
+            {
+              // the study name names its folder
+              "study": "commented",
+              "dataset": { "name": "mnist", },
+              "space": { "fc_width": { "type": "int", "low": 32, "high": 256, "step": 32 }, },
+              "budget": { "trials": 1 },
+            }
+            """);
+
+        // When it is loaded
+        var config = StudyConfigLoader.Load(path);
+
+        // Then it reads as if it were strict JSON
+        Assert.Equal(new IntDistribution(32, 256, 32), config.Space["fc_width"]);
+    }
+
+    [Fact]
+    public void WhenChoicesAndRangesMatchTheWorkersKindsThenTheyAreAccepted()
+    {
+        // Given string and boolean choices, and an integer range for a float hyperparameter
+        var json = ConfigJson.Patch("fixed", "{}",
+            ConfigJson.Patch("space.optimizer", """{"type": "categorical", "choices": ["adam", "sgd"]}""",
+                ConfigJson.Patch("space.batch_norm", """{"type": "categorical", "choices": [true, false]}""",
+                    ConfigJson.Patch("space.rotation_degrees", """{"type": "int", "low": 0, "high": 20, "step": 5}"""))));
+
+        // When it is loaded
+        var space = StudyConfigLoader.Load(Write(json)).Space;
+
+        // Then each becomes the matching distribution, the added names last in the order they were added
+        Assert.Equal(new CategoricalDistribution(["adam", "sgd"]), space["optimizer"]);
+        Assert.Equal(new CategoricalDistribution([true, false]), space["batch_norm"]);
+        Assert.Equal(new IntDistribution(0, 20, 5), space["rotation_degrees"]);
+        Assert.Equal(["batch_norm", "optimizer"], space.Names.TakeLast(2));
+    }
+
+    [Theory]
+    [InlineData("\"cpu\"", DevicesMode.Cpu, new string[0], 1, null)]
+    [InlineData("[\"cuda:0\", \"cuda:3\"]", DevicesMode.List, new[] { "cuda:0", "cuda:3" }, 1, null)]
+    [InlineData("[\"cpu\", \"cpu\"]", DevicesMode.List, new[] { "cpu", "cpu" }, 1, null)]
+    [InlineData("{\"cpu_slots\": 2, \"threads_per_slot\": 3}", DevicesMode.Cpu, new string[0], 2, 3)]
+    [InlineData("{\"cpu_slots\": 4}", DevicesMode.Cpu, new string[0], 4, null)]
+    public void WhenDevicesAreGivenThenEachFormIsRead(string devices, DevicesMode mode, string[] ids, int slots, int? threads)
+    {
+        // Given a devices value in one of its forms
+        var path = Write(ConfigJson.Patch("devices", devices));
+
+        // When it is loaded
+        var config = StudyConfigLoader.Load(path);
+
+        // Then the form and its numbers are kept
+        Assert.Equal(mode, config.Devices.Mode);
+        Assert.Equal(ids, config.Devices.Ids);
+        Assert.Equal(slots, config.Devices.CpuSlots);
+        Assert.Equal(threads, config.Devices.ThreadsPerSlot);
+    }
+
+    [Fact]
+    public void WhenAMedianPrunerIsConfiguredThenItsSettingsAndDefaultsAreRead()
+    {
+        // Given a median pruner with one setting
+        var path = Write(ConfigJson.Patch("pruner", """{"kind": "median", "warmup_epochs": 1}"""));
+
+        // When it is loaded
+        var pruner = StudyConfigLoader.Load(path).Pruner;
+
+        // Then the setting is kept and the others are Optuna's defaults
+        Assert.Equal(new PrunerConfig(PrunerKind.Median, StartupTrials: 5, WarmupEpochs: 1, Interval: 1), pruner);
+    }
+
+    [Fact]
+    public void WhenAnAshaPrunerIsConfiguredThenItsSettingsAreRead()
+    {
+        // Given ASHA with both settings over a 9-epoch budget
+        var json = ConfigJson.Patch("budget.epochs", "9", ConfigJson.Patch("pruner", """{"kind": "asha", "min_resource": 2, "reduction_factor": 3}"""));
+
+        // When it is loaded
+        var pruner = StudyConfigLoader.Load(Write(json)).Pruner;
+
+        // Then both are kept
+        Assert.Equal(PrunerKind.Asha, pruner.Kind);
+        Assert.Equal(2, pruner.MinResource);
+        Assert.Equal(3, pruner.ReductionFactor);
+    }
+
+    [Theory]
+    [InlineData("postgresql://user@127.0.0.1:5432/search", "postgresql://user@127.0.0.1:5432/search")]
+    [InlineData("sqlite:///optuna-style.db", "sqlite:{dir}/optuna-style.db")]
+    [InlineData("sqlite:////tmp/abs.db", "sqlite:/tmp/abs.db")]
+    [InlineData("sqlite:../up.db", "sqlite:{parent}/up.db")]
+    public void WhenStorageIsGivenThenSqlitePathsAreResolvedAndUrlsKeptOpaque(string storage, string expected)
+    {
+        // Given a storage string
+        var path = Write(ConfigJson.Patch("storage", $"\"{storage}\""));
+
+        // When it is loaded
+        var config = StudyConfigLoader.Load(path);
+
+        // Then sqlite paths are absolute against the config folder and other URLs unchanged
+        var want = expected.Replace("{dir}", _folder.Path).Replace("{parent}", Path.GetDirectoryName(_folder.Path));
+        Assert.Equal(want, config.Storage);
+    }
+
+    [Fact]
+    public void WhenAWorkerCommandIsGivenThenDotSlashPathsAreResolvedAndUnknownNamesAllowed()
+    {
+        // Given a custom trainer with its own hyperparameter name
+        var json = ConfigJson.Patch("worker", """{"command": ["./trainer.sh", "--spec", "{spec}", "../shared/x", "plain"]}""",
+            ConfigJson.Patch("space.my_knob", """{"type": "float", "low": 1, "high": 2}"""));
+
+        // When it is loaded
+        var config = StudyConfigLoader.Load(Write(json));
+
+        // Then relative program paths are absolute, others untouched, and the custom name is accepted
+        Assert.Equal(
+            [_folder.Combine("trainer.sh"), "--spec", "{spec}", Path.Combine(Path.GetDirectoryName(_folder.Path)!, "shared", "x"), "plain"],
+            config.Worker!.Command);
+        Assert.Contains("my_knob", config.Space.Names);
+    }
+
+    [Theory]
+    // space: ranges
+    [InlineData("space.fc_width.low", "600", "$.space.fc_width.low", "low must be less than high (512), got 600")]
+    [InlineData("space.fc_width.low", "0", "$.space.fc_width.low", "greater than 0 when log is true, got 0")]
+    [InlineData("space.dropout.low", "0.5", "$.space.dropout.low", "range is empty")]
+    [InlineData("space.fc_width.step", "2", "$.space.fc_width.step", "step cannot be combined with log, got 2")]
+    [InlineData("space.fc_width", """{"type":"int","low":32,"high":500,"step":64}""", "$.space.fc_width.high", "multiple of step (64), got 500")]
+    [InlineData("space.dropout.step", "0.3", "$.space.dropout.high", "multiple of step")]
+    [InlineData("space.dropout.high", "1.5", "$.space.dropout.high", "dropout must be at most 0.99, got 1.5")]
+    [InlineData("space.fc_width.low", "\"32\"", "$.space.fc_width.low", "expected an integer, got \"32\"")]
+    [InlineData("space.fc_width.low", "32.5", "$.space.fc_width.low", "expected an integer, got 32.5")]
+    [InlineData("space.fc_width.high", null, "$.space.fc_width.high", "required key is missing")]
+    [InlineData("space.fc_width.lo", "5", "$.space.fc_width.lo", "unknown key (known: type, low, high, step, log, choices)")]
+    [InlineData("space.fc_width.type", "\"integer\"", "$.space.fc_width.type", "expected one of \"int\", \"float\", \"categorical\", got \"integer\"")]
+    [InlineData("space.conv1_channels.type", "\"float\"", "$.space.conv1_channels.type", "takes integer values; use type \"int\"")]
+    [InlineData("space.fc_widht", """{"type":"int","low":1,"high":2}""", "$.space.fc_widht", "unknown hyperparameter \"fc_widht\" (known: conv_layers")]
+    [InlineData("space.dropout", "0.3", "$.space.dropout", "expected an object, got 0.3")]
+    [InlineData("space", "{}", "$.space", "at least one parameter")]
+    // space: categorical
+    [InlineData("space.batch_size.choices", "[64, 64]", "$.space.batch_size.choices[1]", "duplicate of $.space.batch_size.choices[0], got 64")]
+    [InlineData("space.batch_size.choices", "[64, 64.0]", "$.space.batch_size.choices[1]", "duplicate")]
+    [InlineData("space.batch_size.choices", "[]", "$.space.batch_size.choices", "non-empty list")]
+    [InlineData("space.batch_size.choices", "[64, [1]]", "$.space.batch_size.choices[1]", "expected a number, string or boolean, got [1]")]
+    [InlineData("space.batch_size.choices", "[64, \"128\"]", "$.space.batch_size.choices[1]", "batch_size takes integer values, got \"128\"")]
+    [InlineData("space.batch_size.low", "1", "$.space.batch_size.low", "unknown key (known: type, choices)")]
+    // fixed
+    [InlineData("fixed.dropout", "0.1", "$.fixed.dropout", "also in space")]
+    [InlineData("fixed.optimizer", "\"adamw\"", "$.fixed.optimizer", "optimizer must be one of \"adam\", \"sgd\", got \"adamw\"")]
+    [InlineData("fixed.batch_norm", "1", "$.fixed.batch_norm", "batch_norm takes boolean values, got 1")]
+    [InlineData("fixed.kernel_size", "3.5", "$.fixed.kernel_size", "kernel_size takes integer values, got 3.5")]
+    [InlineData("fixed.conv_layers", "5", "$.fixed.conv_layers", "between 1 and 4, got 5")]
+    [InlineData("fixed.lr", "0.1", "$.fixed.lr", "unknown hyperparameter")]
+    [InlineData("fixed.optimizer", "null", "$.fixed.optimizer", "expected a number, string or boolean, got null")]
+    // budget, dataset, objective
+    [InlineData("budget.trials", "0", "$.budget.trials", "between 1 and 1000000, got 0")]
+    [InlineData("budget.trials", null, "$.budget.trials", "required key is missing")]
+    [InlineData("budget.trails", "3", "$.budget.trails", "unknown key (known: trials, epochs")]
+    [InlineData("budget.timeout_minutes", "-5", "$.budget.timeout_minutes", "positive number of minutes, got -5")]
+    [InlineData("budget.max_concurrent", "0", "$.budget.max_concurrent", "between 1 and 1024, got 0")]
+    [InlineData("dataset.name", "\"cifar10\"", "$.dataset.name", "expected one of \"mnist\", \"fashion-mnist\", got \"cifar10\"")]
+    [InlineData("dataset", null, "$.dataset", "required key is missing")]
+    [InlineData("dataset.train_subset", "58000", "$.dataset.train_subset", "must not exceed the 60000 training images")]
+    [InlineData("dataset.validation", "-1", "$.dataset.validation", "between 0 and 59999, got -1")]
+    [InlineData("objective.metric", "\"accuracy\"", "$.objective.metric", "got \"accuracy\"")]
+    [InlineData("objective.direction", "\"minimize\"", "$.objective.direction", "val_accuracy must be maximized")]
+    // sampler, pruner
+    [InlineData("sampler.kind", "\"tpe\"", "$.sampler.kind", "expected one of \"gp\", \"random\", got \"tpe\"")]
+    [InlineData("sampler.seed", "-1", "$.sampler.seed", "at least 0, got -1")]
+    [InlineData("sampler", """{"kind":"random","startup_trials":3}""", "$.sampler.startup_trials", "unknown key (known: kind, seed)")]
+    [InlineData("pruner.kind", "\"hyperband\"", "$.pruner.kind", "got \"hyperband\"")]
+    [InlineData("pruner", """{"kind":"median","reduction_factor":3}""", "$.pruner.reduction_factor", "unknown key (known: kind, startup_trials, warmup_epochs, interval)")]
+    [InlineData("pruner", """{"kind":"asha","reduction_factor":1}""", "$.pruner.reduction_factor", "between 2 and 100, got 1")]
+    [InlineData("pruner", """{"kind":"median","warmup_epochs":2}""", "$.pruner.warmup_epochs", "less than budget.epochs (2)")]
+    [InlineData("pruner", "{}", "$.pruner.kind", "required key is missing")]
+    // devices
+    [InlineData("devices", "\"gpu\"", "$.devices", "expected one of \"auto\", \"cpu\", got \"gpu\"")]
+    [InlineData("devices", "[\"cuda:0\", \"cuda:0\"]", "$.devices[1]", "device listed twice, got \"cuda:0\"")]
+    [InlineData("devices", "[\"gpu0\"]", "$.devices[0]", "expected \"cuda:N\" or \"cpu\", got \"gpu0\"")]
+    [InlineData("devices", "[]", "$.devices", "at least one device")]
+    [InlineData("devices", "{\"cpu_slots\": 0}", "$.devices.cpu_slots", "between 1 and 1024, got 0")]
+    [InlineData("devices", "4", "$.devices", "got 4")]
+    // storage, retrain, study, worker, top level
+    [InlineData("storage", "\"mysql://db/x\"", "$.storage", "expected \"sqlite:PATH\" or \"postgresql://...\", got \"mysql://db/x\"")]
+    [InlineData("storage", "5", "$.storage", "expected a string, got 5")]
+    [InlineData("storage", "\"sqlite:\"", "$.storage", "needs a file name")]
+    [InlineData("retrain.epochs", "0", "$.retrain.epochs", "between 1 and 10000, got 0")]
+    [InlineData("retrain.enabled", "\"yes\"", "$.retrain.enabled", "expected true or false, got \"yes\"")]
+    [InlineData("study", "\"../evil\"", "$.study", "it names folders")]
+    [InlineData("study", null, "$.study", "required key is missing")]
+    [InlineData("worker", """{"command": []}""", "$.worker.command", "non-empty list")]
+    [InlineData("worker", """{"command": ["./w", 3]}""", "$.worker.command[1]", "expected a string, got 3")]
+    [InlineData("epochs", "3", "$.epochs", "unknown key (known: study, dataset, objective, space, fixed, budget")]
+    public void WhenAValueIsBadThenTheErrorNamesTheFilePathAndValue(string patchPath, string? patchValue, string jsonPath, string expected)
+    {
+        // Given the issue's example with one bad change
+        var file = Write(ConfigJson.Patch(patchPath, patchValue));
+
+        // When it is loaded
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(file));
+
+        // Then one line names the file, the JSON path and what is wrong with which value
+        Assert.Equal(jsonPath, error.JsonPath);
+        Assert.StartsWith($"{file}: {jsonPath}: ", error.Message);
+        Assert.Contains(expected, error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void WhenAKeyAppearsTwiceThenTheSecondIsReported()
+    {
+        // Given a space that declares fc_width twice (JSON parsers silently keep one)
+        var file = Write("""
+            { "study": "s", "dataset": {"name": "mnist"}, "budget": {"trials": 1},
+              "space": { "fc_width": {"type": "int", "low": 1, "high": 9}, "fc_width": {"type": "int", "low": 2, "high": 9} } }
+            """);
+
+        // When it is loaded
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(file));
+
+        // Then the duplicate is named
+        Assert.Equal($"{file}: $.space.fc_width: key appears more than once", error.Message);
+    }
+
+    [Fact]
+    public void WhenTheJsonIsMalformedThenTheErrorGivesLineAndColumn()
+    {
+        // Given a file with a missing comma on line 3
+        var file = Write("{\n  \"study\": \"s\"\n  \"budget\": {}\n}");
+
+        // When it is loaded
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(file));
+
+        // Then the message points at the line, on one line
+        Assert.StartsWith($"{file}: line 3, column 3: invalid JSON", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void WhenTheFileDoesNotExistThenTheErrorSaysSo()
+    {
+        // Given a path with no file
+        var file = _folder.Combine("missing.json");
+
+        // When it is loaded
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(file));
+
+        // Then the message names the file, and nothing was created
+        Assert.Equal($"{file}: $: config file not found", error.Message);
+        Assert.Empty(_folder.Entries());
+    }
+
+    [Fact]
+    public void WhenTheRootIsNotAnObjectThenTheErrorSaysSo()
+    {
+        // Given a JSON array
+        var file = Write("[1, 2]");
+
+        // When it is loaded
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(file));
+
+        // Then the root path is named
+        Assert.Equal($"{file}: $: expected an object, got [1, 2]", error.Message);
+    }
+}

@@ -1,0 +1,158 @@
+using Mnist.Search.Config;
+using Mnist.Search.Scheduling;
+using Mnist.Search.Tests.Support.Config;
+using Mnist.Search.Tests.Support.Scheduling;
+using Mnist.Search.Tests.Support.Workers;
+using Serilog.Events;
+
+namespace Mnist.Search.Tests.Scheduling;
+
+public sealed class DeviceDiscoveryTests
+{
+    /// <summary>What <c>nvidia-smi -L</c> prints on a two-GPU machine with MIG enabled on the second.</summary>
+    private const string NvidiaSmiOutput = """
+        GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1f2e3d4c-0000-1111-2222-333344445555)
+        GPU 1: NVIDIA A100-SXM4-40GB (UUID: GPU-aaaabbbb-cccc-dddd-eeee-ffff00001111)
+          MIG 1g.5gb      Device  0: (UUID: MIG-12345678-1234-1234-1234-123456789abc)
+        """;
+
+    private static IReadOnlyList<GpuInfo> FourGpus() =>
+        Enumerable.Range(0, 4).Select(i => new GpuInfo(i, "Fake GPU", $"GPU-{i}{i}{i}")).ToList();
+
+    private static DeviceDiscovery Discovery(IReadOnlyList<GpuInfo> gpus, int cores = 16, string? visible = null) =>
+        new(() => gpus, cores, visible, Serilog.Core.Logger.None);
+
+    [Fact]
+    public void WhenNvidiaSmiListsGpusThenEachGpuLineIsParsedAndMigLinesSkipped()
+    {
+        // When the output is parsed
+        var gpus = NvidiaSmi.Parse(NvidiaSmiOutput);
+
+        // Then both GPUs are found with name and UUID
+        Assert.Equal(
+            [
+                new GpuInfo(0, "NVIDIA H100 80GB HBM3", "GPU-1f2e3d4c-0000-1111-2222-333344445555"),
+                new GpuInfo(1, "NVIDIA A100-SXM4-40GB", "GPU-aaaabbbb-cccc-dddd-eeee-ffff00001111"),
+            ],
+            gpus);
+    }
+
+    [Fact]
+    public void WhenNvidiaSmiIsMissingThenThereAreNoGpus()
+    {
+        Assert.Empty(NvidiaSmi.ListGpus("/nonexistent/nvidia-smi", TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void WhenNvidiaSmiIsARealProgramThenItsOutputIsUsedAndFailuresMeanNoGpus()
+    {
+        // Given two stand-in programs: one prints a GPU list, one fails after printing one
+        using var folder = new TempFolder();
+        var good = Scripts.WriteExecutable(folder.Combine("good-smi"),
+            "[ \"$1\" = \"-L\" ] || exit 5\necho 'GPU 0: Fake (UUID: GPU-0)'\necho 'GPU 1: Fake (UUID: GPU-1)'");
+        var bad = Scripts.WriteExecutable(folder.Combine("bad-smi"), "echo 'GPU 0: Fake (UUID: GPU-0)'\nexit 9");
+
+        // When each is asked for the list
+        var fromGood = NvidiaSmi.ListGpus(good, TimeSpan.FromSeconds(10));
+        var fromBad = NvidiaSmi.ListGpus(bad, TimeSpan.FromSeconds(10));
+
+        // Then only the successful one counts
+        Assert.Equal([0, 1], fromGood.Select(g => g.Index));
+        Assert.Empty(fromBad);
+    }
+
+    [Fact]
+    public void WhenAutoFindsGpusThenThereIsOneSlotPerGpuWithTheCoresShared()
+    {
+        // When auto discovery sees four GPUs on 16 cores with room for eight trials
+        var slots = Discovery(FourGpus()).Discover(DevicesConfig.Auto, maxConcurrent: 8);
+
+        // Then each GPU is one slot with a quarter of the cores
+        Assert.Equal(
+            [new("cuda:0", 0, 4), new("cuda:1", 1, 4), new("cuda:2", 2, 4), new DeviceSlot("cuda:3", 3, 4)],
+            slots);
+    }
+
+    [Fact]
+    public void WhenMaxConcurrentIsBelowTheDeviceCountThenItCapsTheSlots()
+    {
+        // When only two trials may run at once
+        var slots = Discovery(FourGpus()).Discover(DevicesConfig.Auto, maxConcurrent: 2);
+
+        // Then two GPUs are used
+        Assert.Equal(["cuda:0", "cuda:1"], slots.Select(s => s.Id));
+    }
+
+    [Fact]
+    public void WhenAutoFindsNoGpuThenOneCpuSlotGetsEveryCore()
+    {
+        // Given a logger to see the decision
+        var (log, sink) = CollectingSink.Create();
+
+        // When auto discovery finds no GPU and max_concurrent asks for more than one trial
+        var slots = new DeviceDiscovery(() => [], 6, null, log).Discover(DevicesConfig.Auto, maxConcurrent: 3);
+
+        // Then one CPU slot has all six cores, and the cap is explained
+        Assert.Equal([new DeviceSlot("cpu:0", null, 6)], slots);
+        Assert.Contains(sink.Messages(LogEventLevel.Warning), m => m.Contains("only 1 device slot"));
+    }
+
+    [Fact]
+    public void WhenTheCoordinatorHasCudaVisibleDevicesThenAutoUsesOnlyThoseGpus()
+    {
+        // When CUDA_VISIBLE_DEVICES names GPU 1 by index and GPU 3 by UUID prefix
+        var slots = Discovery(FourGpus(), visible: "1,GPU-333").Discover(DevicesConfig.Auto, 8);
+
+        // Then only those two are used
+        Assert.Equal(["cuda:1", "cuda:3"], slots.Select(s => s.Id));
+    }
+
+    [Fact]
+    public void WhenAnExplicitListIsGivenThenItIsTakenAsGivenWithoutAskingNvidiaSmi()
+    {
+        // Given a GPU probe that must not be called
+        var discovery = new DeviceDiscovery(() => throw new InvalidOperationException("probed"), 8, null, Serilog.Core.Logger.None);
+
+        // When the list names two GPUs and a CPU slot
+        var slots = discovery.Discover(new DevicesConfig(DevicesMode.List, ["cuda:2", "cuda:5", "cpu"]), 8);
+
+        // Then the slots follow the list
+        Assert.Equal([new("cuda:2", 2, 4), new("cuda:5", 5, 4), new DeviceSlot("cpu:0", null, 8)], slots);
+    }
+
+    [Fact]
+    public void WhenCpuSlotsAreConfiguredThenEachHasItsThreads()
+    {
+        // When three slots of two threads are asked for on eight cores
+        var slots = Discovery([], cores: 8).Discover(new DevicesConfig(DevicesMode.Cpu, [], 3, 2), 8);
+
+        // Then there are three cpu slots of two threads
+        Assert.Equal([new("cpu:0", null, 2), new("cpu:1", null, 2), new DeviceSlot("cpu:2", null, 2)], slots);
+    }
+
+    [Fact]
+    public void WhenCpuSlotsHaveNoThreadCountThenTheCoresAreShared()
+    {
+        // When two slots share five cores
+        var slots = Discovery([], cores: 5).Discover(new DevicesConfig(DevicesMode.Cpu, [], 2), 8);
+
+        // Then each gets two (never zero)
+        Assert.All(slots, s => Assert.Equal(2, s.Threads));
+    }
+
+    [Fact]
+    public void WhenASlotIsAGpuThenTheWorkerSeesOnlyThatGpu()
+    {
+        // Given a GPU slot and a CPU slot
+        var gpu = new DeviceSlot("cuda:3", 3, 4);
+        var cpu = new DeviceSlot("cpu:0", null, 2);
+
+        // Then the worker environment pins the GPU (in nvidia-smi's order) or hides all GPUs
+        Assert.Equal("3", gpu.WorkerEnvironment["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("PCI_BUS_ID", gpu.WorkerEnvironment["CUDA_DEVICE_ORDER"]);
+        Assert.Equal("cuda", gpu.WorkerDevice);
+        Assert.Equal("", cpu.WorkerEnvironment["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("2", cpu.WorkerEnvironment["OMP_NUM_THREADS"]);
+        Assert.Equal("cpu", cpu.WorkerDevice);
+    }
+}
