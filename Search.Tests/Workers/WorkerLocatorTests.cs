@@ -86,39 +86,4 @@ public sealed class WorkerLocatorTests : IDisposable
         Assert.Contains("dotnet build", error.Message);
         Assert.Contains(_folder.Combine("Trials"), error.Message);
     }
-
-    [Fact]
-    public void WhenACustomCommandIsConfiguredThenPlaceholdersAreFilledAndTheLocatorIsNotAsked()
-    {
-        // Given worker.command with placeholders and a literal brace
-        var custom = new WorkerConfig(["/opt/{device}/train", "--spec={spec}", "{out_dir}", "{unknown}", "{trial_number}"]);
-        var values = new Dictionary<string, string>
-        {
-            [WorkerCommandLine.Spec] = "/s/spec.json",
-            [WorkerCommandLine.OutDir] = "/s/trials/3",
-            [WorkerCommandLine.TrialNumber] = "3",
-            [WorkerCommandLine.Device] = "cuda",
-        };
-
-        // When the command is built
-        var command = WorkerCommandLine.Build(custom, () => throw new InvalidOperationException("located"), values);
-
-        // Then known placeholders are replaced everywhere and others left alone
-        Assert.Equal("/opt/cuda/train", command.FileName);
-        Assert.Equal(["--spec=/s/spec.json", "/s/trials/3", "{unknown}", "3"], command.Arguments);
-    }
-
-    [Fact]
-    public void WhenNoCustomCommandIsConfiguredThenTheTrialsWorkerRunsTheSpec()
-    {
-        // Given a worker run through dotnet
-        var located = new WorkerCommand("dotnet", ["/b/Trials.dll"]);
-
-        // When the command is built
-        var command = WorkerCommandLine.Build(null, () => located, new Dictionary<string, string> { ["spec"] = "/s/spec.json" });
-
-        // Then it is `dotnet Trials.dll run --spec FILE`
-        Assert.Equal("dotnet", command.FileName);
-        Assert.Equal(["/b/Trials.dll", "run", "--spec", "/s/spec.json"], command.Arguments);
-    }
 }

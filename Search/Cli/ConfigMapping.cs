@@ -44,8 +44,7 @@ internal static class ConfigMapping
     public static TrialCommand Command(StudyConfig config)
     {
         if (config.Worker is { } custom) return new TrialCommand(custom.Command);
-        var worker = WorkerLocator.Locate();
-        return new TrialCommand([worker.FileName, .. worker.Arguments, "run", "--spec", "{spec}"]);
+        return TrialCommand.ForWorker(WorkerLocator.Locate());
     }
 
     // Heartbeat timing is a property of the deployment, not of the study: tests shorten it.

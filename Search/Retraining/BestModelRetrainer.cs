@@ -45,7 +45,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         WorkerEvent.Result result;
         try
         {
-            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number), ct);
+            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), ct);
         }
         catch
         {

@@ -6,24 +6,28 @@ namespace Mnist.Search.Study;
 /// <summary>
 /// The command line that runs one trial: by default the built <c>Trials</c> worker
 /// (<c>Trials run --spec {spec}</c>); <c>worker.command</c> in <c>search.json</c> replaces it for custom
-/// trainers and tests. Placeholders: <c>{spec}</c>, <c>{out}</c>, <c>{device}</c>, <c>{trial}</c>.
+/// trainers and tests. Placeholders, replaced in every argument: <c>{spec}</c> (the spec file),
+/// <c>{out_dir}</c> (the trial's folder), <c>{data_dir}</c>, <c>{trial_number}</c> and <c>{device}</c>
+/// (the slot, e.g. <c>cuda:0</c>); other braces are left alone.
 /// </summary>
 public sealed record TrialCommand(IReadOnlyList<string> Command)
 {
-    public WorkerStartInfo ToStartInfo(string specPath, string trialDir, DeviceSlot device, int trialNumber)
+    /// <summary>The default: the located Trials worker running the spec.</summary>
+    public static TrialCommand ForWorker(WorkerCommand worker) =>
+        new([worker.FileName, .. worker.Arguments, "run", "--spec", "{spec}"]);
+
+    public WorkerStartInfo ToStartInfo(string specPath, string trialDir, DeviceSlot device, int trialNumber, string dataDir = "")
     {
         string Expand(string s) => s
             .Replace("{spec}", specPath, StringComparison.Ordinal)
-            .Replace("{out}", trialDir, StringComparison.Ordinal)
+            .Replace("{out_dir}", trialDir, StringComparison.Ordinal)
+            .Replace("{data_dir}", dataDir, StringComparison.Ordinal)
             .Replace("{device}", device.Id, StringComparison.Ordinal)
-            .Replace("{trial}", trialNumber.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            .Replace("{trial_number}", trialNumber.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
-        var env = new Dictionary<string, string>
+        // The slot's own environment pins the GPU (CUDA_VISIBLE_DEVICES) and the thread budget.
+        var env = new Dictionary<string, string>(device.WorkerEnvironment)
         {
-            // One GPU per trial: the worker sees only its own, as cuda:0. A CPU slot sees none, so a
-            // CPU trial can never land on a GPU that another trial owns.
-            ["CUDA_VISIBLE_DEVICES"] = device.CudaIndex?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
-            ["OMP_NUM_THREADS"] = device.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["MNIST_SEARCH_DEVICE"] = device.Id,
             ["MNIST_SEARCH_TRIAL"] = trialNumber.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };

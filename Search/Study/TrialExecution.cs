@@ -34,7 +34,7 @@ internal sealed class TrialExecution(
         var spec = TrialSpec.Build(settings, TrialSpec.Hyperparameters(settings.Fixed, trial), settings.Epochs,
             settings.Seed + trial.Number, device.WorkerDevice, device.Threads, dir);
         var specPath = TrialSpec.Write(spec, Path.Combine(dir, "spec.json"));
-        var start = command.ToStartInfo(specPath, dir, device, trial.Number);
+        var start = command.ToStartInfo(specPath, dir, device, trial.Number, settings.Data.Directory);
 
         await storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.Device, Json(device.Id));
         await storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.TrialDirectory, Json(dir));
