@@ -56,7 +56,8 @@ public sealed class PostgresServerFixture : IAsyncLifetime
     {
         var name = $"t_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..40];
         var admin = Mnist.Search.Storage.StorageUrl.Parse(ConnectionUrl, "/");
-        await using (var c = new NpgsqlConnection(admin.Target))
+        // Unpooled: a pooled admin connection would be dead after RestartAsync.
+        await using (var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.Target) { Pooling = false }.ConnectionString))
         {
             await c.OpenAsync();
             await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", c);
@@ -74,6 +75,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         await RunPgAsync("pg_ctl", $"-D {DataDir} -m fast -w stop");
         if (downtime is { } d) await Task.Delay(d);
         await StartAsync();
+        NpgsqlConnection.ClearAllPools();
     }
 
     public async Task DisposeAsync()
