@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Mnist.Search.Space;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Storage;
@@ -113,6 +114,57 @@ public abstract class OptunaInteropContract
         Assert.Equal((TrialState.COMPLETE, 0.25), (told.State, told.Value));
         Assert.Equal(StudyStorageContract.Lr, told.Distributions["lr"]);
         Assert.Equal(5, (await again.CreateTrialAsync(studyId, TrialState.RUNNING)).Number - 1);
+    }
+
+    private const string CreateScript = """
+        import sys
+        import optuna
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(study_name="theirs", storage=sys.argv[1], direction="minimize")
+        def objective(trial):
+            x = trial.suggest_float("x", -10, 10)
+            k = trial.suggest_int("k", 1, 8, log=True)
+            c = trial.suggest_categorical("c", ["relu", "gelu"])
+            trial.report(x * x, 0)
+            trial.set_user_attr("note", {"k": k})
+            return x * x + k
+        study.optimize(objective, n_trials=3)
+        study.enqueue_trial({"x": 1.0, "k": 2, "c": "gelu"})
+        print(study.best_trial.number, repr(study.best_value))
+        """;
+
+    [Fact]
+    public async Task WhenOptuna4CreatedTheDatabaseThenWeReadItsTrialsAndNumberOnFromThem()
+    {
+        // Given: a database, study and trials made by Optuna itself
+        var parsed = StorageUrl.Parse(await CreateDatabaseUrlAsync(), "/");
+        var printed = (await OptunaRunner.RunPythonAsync(CreateScript, parsed.ToOptunaUrl())).Trim().Split(' ');
+
+        // When
+        await using var storage = await StorageFactory.OpenAsync(parsed);
+        var study = await storage.GetStudyAsync("theirs");
+        var trials = await storage.GetAllTrialsAsync(study!.Id);
+        var next = await storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+
+        // Then
+        Assert.Equal(StudyDirection.MINIMIZE, study.Direction);
+        Assert.Equal([0, 1, 2, 3], trials.Select(t => t.Number));
+        Assert.Equal([TrialState.COMPLETE, TrialState.COMPLETE, TrialState.COMPLETE, TrialState.WAITING], trials.Select(t => t.State));
+        var best = trials.Where(t => t.State == TrialState.COMPLETE).MinBy(t => t.Value)!;
+        Assert.Equal(int.Parse(printed[0], CultureInfo.InvariantCulture), best.Number);
+        Assert.Equal(double.Parse(printed[1], CultureInfo.InvariantCulture), best.Value);
+        Assert.All(trials.Take(3), t =>
+        {
+            Assert.Equal(new FloatDistribution(-10, 10), t.Distributions["x"]);
+            Assert.Equal(new IntDistribution(1, 8, 1, Log: true), t.Distributions["k"]);
+            Assert.Equal(t.Value!.Value, Math.Pow((double)t.ExternalParam("x")!, 2) + (long)t.ExternalParam("k")!, 9);
+            Assert.Contains(t.ExternalParam("c"), new object[] { "relu", "gelu" });
+            Assert.Equal(Math.Pow((double)t.ExternalParam("x")!, 2), t.IntermediateValues[0], 9);
+            Assert.NotNull(t.DatetimeStart);
+            Assert.True(t.DatetimeComplete >= t.DatetimeStart);
+        });
+        Assert.Equal("{\"x\": 1.0, \"k\": 2, \"c\": \"gelu\"}", trials[3].SystemAttrs["fixed_params"]);
+        Assert.Equal(4, next.Number);
     }
 
     private static string Json(object? v) => v switch
