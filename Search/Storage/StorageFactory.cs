@@ -45,6 +45,7 @@ public static class StorageFactory
             connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(parsed.Target)
             {
                 Options = "-c default_transaction_read_only=on",
+                Pooling = false, // one-shot use; a pooled connection may be stale after a server restart
             }.ToString());
         }
         try

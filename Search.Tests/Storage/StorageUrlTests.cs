@@ -1,0 +1,61 @@
+using Mnist.Search.Storage;
+using Npgsql;
+
+namespace Mnist.Search.Tests.Storage;
+
+public sealed class StorageUrlTests
+{
+    [Theory]
+    [InlineData("sqlite:studies/a.db", "/base/studies/a.db")]
+    [InlineData("sqlite:///studies/a.db", "/base/studies/a.db")]
+    [InlineData("sqlite:////abs/a.db", "/abs/a.db")]
+    [InlineData("sqlite:/abs/a.db", "/abs/a.db")]
+    [InlineData("  sqlite:../up.db ", "/up.db")]
+    public void WhenASqliteUrlIsParsedThenRelativePathsResolveAgainstTheBase(string url, string expected)
+    {
+        // When
+        var parsed = StorageUrl.Parse(url, "/base");
+
+        // Then
+        Assert.Equal(StorageKind.Sqlite, parsed.Kind);
+        Assert.Equal(expected, parsed.Target);
+        Assert.Equal("sqlite:///" + expected, parsed.ToOptunaUrl());
+    }
+
+    [Theory]
+    [InlineData("postgresql://alice@db.local:6543/study", "alice", "", "db.local", 6543, "study")]
+    [InlineData("postgres://alice:s%40cret@10.0.0.5/study", "alice", "s@cret", "10.0.0.5", 5432, "study")]
+    [InlineData("postgresql+psycopg2://bob:pw@localhost:5433/x", "bob", "pw", "localhost", 5433, "x")]
+    public void WhenAPostgresUrlIsParsedThenItBecomesAConnectionString(string url, string user, string password, string host, int port, string db)
+    {
+        // When
+        var parsed = StorageUrl.Parse(url, "/base");
+
+        // Then
+        var b = new NpgsqlConnectionStringBuilder(parsed.Target);
+        Assert.Equal(StorageKind.Postgres, parsed.Kind);
+        Assert.Equal((user, password, host, port, db), (b.Username, b.Password ?? "", b.Host, b.Port, b.Database));
+        Assert.DoesNotContain(password.Length > 0 ? password : "\0", parsed.Display);
+        Assert.Equal(parsed.Target, StorageUrl.Parse(parsed.ToOptunaUrl(), "/").Target);
+    }
+
+    [Theory]
+    [InlineData("mysql://u@h/db", "expected sqlite:")]
+    [InlineData("sqlite:", "no database file path")]
+    [InlineData("sqlite://host/a.db", "takes no host")]
+    [InlineData("sqlite::memory:", "in-memory")]
+    [InlineData("postgresql://h:5432/db", "no user name")]
+    [InlineData("postgresql://u@h:5432/", "one database name")]
+    [InlineData("postgresql://u:topsecret@h:5432/db?sslmode=require", "query parameters")]
+    public void WhenAUrlIsBadThenTheErrorNamesTheUrlAndTheProblem(string url, string problem)
+    {
+        // When
+        var e = Assert.Throws<FormatException>(() => StorageUrl.Parse(url, "/base"));
+
+        // Then
+        Assert.Contains(problem, e.Message);
+        Assert.StartsWith("storage URL '", e.Message);
+        Assert.DoesNotContain("topsecret", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+}

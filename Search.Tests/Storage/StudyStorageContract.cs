@@ -1,0 +1,408 @@
+using Mnist.Search.Space;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Tests.Storage;
+
+/// <summary>
+/// The <see cref="IStudyStorage"/> contract, run against every implementation (as Optuna's StorageTestCase).
+/// Each test gets a fresh, empty database; <see cref="OpenStorageAsync"/> opens another instance on it (another
+/// connection pool, as another process would have).
+/// </summary>
+public abstract class StudyStorageContract : IAsyncLifetime
+{
+    protected IStudyStorage Storage { get; private set; } = null!;
+
+    /// <summary>A new storage instance on this test's database.</summary>
+    protected abstract Task<IStudyStorage> OpenStorageAsync();
+
+    /// <summary>Prepares this test's empty database.</summary>
+    protected abstract Task CreateDatabaseAsync();
+
+    protected virtual Task DropDatabaseAsync() => Task.CompletedTask;
+
+    public async Task InitializeAsync()
+    {
+        await CreateDatabaseAsync();
+        Storage = await OpenStorageAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Storage.DisposeAsync();
+        await DropDatabaseAsync();
+    }
+
+    internal static readonly IntDistribution Units = new(16, 256, 16);
+    internal static readonly FloatDistribution Lr = new(1e-4, 1e-1, Log: true);
+    internal static readonly CategoricalDistribution Optimizer = new(["adam", "sgd", null, 3L, true]);
+
+    internal static Dictionary<string, (ParameterDistribution, double)> SomeParams(double lr = 0.01) => new()
+    {
+        ["units"] = (Units, 128),
+        ["lr"] = (Lr, lr),
+        ["optimizer"] = (Optimizer, 2),
+    };
+
+    [Fact]
+    public async Task WhenAStudyIsCreatedTwiceThenTheSecondCallReturnsTheFirst()
+    {
+        // Given / When
+        var (first, created1) = await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE);
+        var (second, created2) = await Storage.CreateStudyAsync("s", StudyDirection.MINIMIZE);
+
+        // Then
+        Assert.True(created1);
+        Assert.False(created2);
+        Assert.Equal(first, second);
+        Assert.Equal(StudyDirection.MAXIMIZE, second.Direction);
+        Assert.Equal(first, await Storage.GetStudyAsync("s"));
+        Assert.Null(await Storage.GetStudyAsync("missing"));
+    }
+
+    [Fact]
+    public async Task WhenSeveralStudiesExistThenAllAreListedInCreationOrder()
+    {
+        // Given
+        var a = (await Storage.CreateStudyAsync("a", StudyDirection.MINIMIZE)).Study;
+        var b = (await Storage.CreateStudyAsync("b", StudyDirection.MAXIMIZE)).Study;
+
+        // When
+        var all = await Storage.GetAllStudiesAsync();
+
+        // Then
+        Assert.Equal([a, b], all);
+    }
+
+    [Fact]
+    public async Task WhenStudyAttributesAreSetThenTheyReadBackAndLaterValuesReplaceEarlierOnes()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+
+        // When
+        await Storage.SetStudyUserAttributeAsync(study.Id, "note", "\"first\"");
+        await Storage.SetStudyUserAttributeAsync(study.Id, "note", "\"second\"");
+        await Storage.SetStudySystemAttributeAsync(study.Id, "search_space", "{\"units\": [16, 256]}");
+
+        // Then
+        Assert.Equal(new Dictionary<string, string> { ["note"] = "\"second\"" }, await Storage.GetStudyUserAttributesAsync(study.Id));
+        Assert.Equal(new Dictionary<string, string> { ["search_space"] = "{\"units\": [16, 256]}" }, await Storage.GetStudySystemAttributesAsync(study.Id));
+        await Assert.ThrowsAsync<ArgumentException>(() => Storage.SetStudyUserAttributeAsync(study.Id, "bad", "not json"));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.SetStudyUserAttributeAsync(study.Id + 99, "k", "1"));
+    }
+
+    [Fact]
+    public async Task WhenARunningTrialIsCreatedThenItHasTheNextNumberParamsAttributesAndAStartTime()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var before = DateTime.Now.AddSeconds(-1);
+
+        // When
+        var t0 = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(), new Dictionary<string, string> { ["pid"] = "1234" });
+        var t1 = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+
+        // Then
+        Assert.Equal((0, 1), (t0.Number, t1.Number));
+        Assert.Equal(TrialState.RUNNING, t0.State);
+        Assert.InRange(t0.DatetimeStart!.Value, before, DateTime.Now.AddSeconds(1));
+        Assert.Null(t0.DatetimeComplete);
+        Assert.Equal(128L, t0.ExternalParam("units"));
+        Assert.Equal(0.01, t0.ExternalParam("lr"));
+        Assert.Null(t0.ExternalParam("optimizer"));
+        Assert.Equal(Units, t0.Distributions["units"]);
+        Assert.Equal(Lr, t0.Distributions["lr"]);
+        Assert.Equal(Optimizer, t0.Distributions["optimizer"]);
+        Assert.Equal("1234", t0.SystemAttrs["pid"]);
+        Assert.Equal(t0, await Storage.GetTrialAsync(t0.Id), new SnapshotComparer());
+    }
+
+    [Fact]
+    public async Task WhenAParameterLiesOutsideItsDistributionThenCreatingTheTrialFailsAndNothingIsStored()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+
+        // When / Then
+        await Assert.ThrowsAsync<ArgumentException>(() => Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(lr: 5)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Storage.CreateTrialAsync(study.Id, TrialState.COMPLETE));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.CreateTrialAsync(study.Id + 99, TrialState.RUNNING));
+        Assert.Empty(await Storage.GetAllTrialsAsync(study.Id));
+    }
+
+    [Fact]
+    public async Task WhenWaitingTrialsArePoppedThenTheOldestIsClaimedFirstAndThenNone()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var w0 = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING, SomeParams(0.001));
+        var w1 = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING, SomeParams(0.002));
+        Assert.Null(w0.DatetimeStart);
+
+        // When
+        var p0 = await Storage.PopWaitingTrialAsync(study.Id);
+        var p1 = await Storage.PopWaitingTrialAsync(study.Id);
+        var none = await Storage.PopWaitingTrialAsync(study.Id);
+
+        // Then
+        Assert.Equal((w0.Id, w1.Id), (p0!.Id, p1!.Id));
+        Assert.Equal(TrialState.RUNNING, p0.State);
+        Assert.NotNull(p0.DatetimeStart);
+        Assert.Equal(0.001, p0.Params["lr"]);
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public async Task WhenAWaitingTrialIsChangedOtherThanClaimedThenTheChangeIsRefused()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var w = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
+
+        // When / Then
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialUserAttributeAsync(w.Id, "k", "1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.ReportIntermediateValueAsync(w.Id, 0, 0.5));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.FinishTrialAsync(w.Id, TrialState.COMPLETE, 0.5));
+        Assert.Equal(TrialState.WAITING, (await Storage.GetTrialAsync(w.Id)).State);
+    }
+
+    [Fact]
+    public async Task WhenIntermediateValuesAreReportedThenOnePerStepIsKeptAndLaterReplacesEarlier()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var t = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+
+        // When
+        await Storage.ReportIntermediateValueAsync(t.Id, 0, 0.5);
+        await Storage.ReportIntermediateValueAsync(t.Id, 1, 0.7);
+        await Storage.ReportIntermediateValueAsync(t.Id, 1, 0.8);
+        await Storage.ReportIntermediateValueAsync(t.Id, 2, double.NaN);
+        await Storage.ReportIntermediateValueAsync(t.Id, 3, double.NegativeInfinity);
+
+        // Then
+        var read = await Storage.GetTrialAsync(t.Id);
+        Assert.Equal([0, 1, 2, 3], read.IntermediateValues.Keys.Order());
+        Assert.Equal((0.5, 0.8), (read.IntermediateValues[0], read.IntermediateValues[1]));
+        Assert.True(double.IsNaN(read.IntermediateValues[2]));
+        Assert.Equal(double.NegativeInfinity, read.IntermediateValues[3]);
+        Assert.Equal((3, double.NegativeInfinity), read.LastIntermediate);
+    }
+
+    [Fact]
+    public async Task WhenATrialIsFinishedThenItKeepsItsValueAndFurtherFinishesReturnFalse()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var t = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+
+        // When
+        var first = await Storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, 0.97);
+        var second = await Storage.FinishTrialAsync(t.Id, TrialState.FAIL, null);
+
+        // Then
+        Assert.True(first);
+        Assert.False(second);
+        var read = await Storage.GetTrialAsync(t.Id);
+        Assert.Equal((TrialState.COMPLETE, 0.97), (read.State, read.Value));
+        Assert.NotNull(read.DatetimeComplete);
+        Assert.True(read.Duration >= TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task WhenATrialIsFinishedThenItIsReadOnly()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var t = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        await Storage.FinishTrialAsync(t.Id, TrialState.PRUNED, 0.4);
+
+        // When / Then
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialUserAttributeAsync(t.Id, "k", "1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialSystemAttributeAsync(t.Id, "k", "1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.ReportIntermediateValueAsync(t.Id, 5, 0.1));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.RecordHeartbeatAsync(t.Id));
+        var read = await Storage.GetTrialAsync(t.Id);
+        Assert.Equal((TrialState.PRUNED, 0.4), (read.State, read.Value));
+        Assert.Empty(read.UserAttrs);
+        Assert.Empty(read.IntermediateValues);
+    }
+
+    [Fact]
+    public async Task WhenFinishArgumentsContradictTheStateThenTheyAreRejected()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var t = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+
+        // When / Then
+        await Assert.ThrowsAsync<ArgumentException>(() => Storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, null));
+        await Assert.ThrowsAsync<ArgumentException>(() => Storage.FinishTrialAsync(t.Id, TrialState.FAIL, 1.0));
+        await Assert.ThrowsAsync<ArgumentException>(() => Storage.FinishTrialAsync(t.Id, TrialState.RUNNING, 1.0));
+        await Assert.ThrowsAsync<ArgumentException>(() => Storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, double.NaN));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.FinishTrialAsync(t.Id + 99, TrialState.FAIL, null));
+        Assert.True(await Storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, double.PositiveInfinity));
+        Assert.Equal(double.PositiveInfinity, (await Storage.GetTrialAsync(t.Id)).Value);
+    }
+
+    [Fact]
+    public async Task WhenTrialAttributesAreSetThenTheyReadBack()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var t = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+
+        // When
+        await Storage.SetTrialUserAttributeAsync(t.Id, "accuracy_curve", "[0.9, 0.95]");
+        await Storage.SetTrialSystemAttributeAsync(t.Id, "device", "\"cpu:0\"");
+        await Storage.SetTrialSystemAttributeAsync(t.Id, "device", "\"cuda:1\"");
+
+        // Then
+        var read = await Storage.GetTrialAsync(t.Id);
+        Assert.Equal("[0.9, 0.95]", read.UserAttrs["accuracy_curve"]);
+        Assert.Equal("\"cuda:1\"", read.SystemAttrs["device"]);
+    }
+
+    [Fact]
+    public async Task WhenATrialIsMissingThenGetTrialThrowsKeyNotFound()
+    {
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.GetTrialAsync(12345));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.RecordHeartbeatAsync(12345));
+    }
+
+    [Fact]
+    public async Task WhenTrialsAreFilteredByStateThenOnlyThoseReturnInNumberOrder()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MINIMIZE)).Study;
+        var other = (await Storage.CreateStudyAsync("other", StudyDirection.MINIMIZE)).Study;
+        var a = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams());
+        var b = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        var c = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
+        await Storage.CreateTrialAsync(other.Id, TrialState.RUNNING);
+        await Storage.FinishTrialAsync(a.Id, TrialState.COMPLETE, 1.5);
+        await Storage.FinishTrialAsync(b.Id, TrialState.FAIL, null);
+
+        // When
+        var all = await Storage.GetAllTrialsAsync(study.Id);
+        var finished = await Storage.GetAllTrialsAsync(study.Id, [TrialState.COMPLETE, TrialState.FAIL]);
+        var waiting = await Storage.GetAllTrialsAsync(study.Id, [TrialState.WAITING]);
+
+        // Then
+        Assert.Equal([0, 1, 2], all.Select(t => t.Number));
+        Assert.Equal([a.Id, b.Id], finished.Select(t => t.Id));
+        Assert.Equal(1.5, finished[0].Value);
+        Assert.Equal(3, finished[0].Params.Count);
+        Assert.Equal([c.Id], waiting.Select(t => t.Id));
+        Assert.Empty(await Storage.GetAllTrialsAsync(study.Id, []));
+    }
+
+    [Fact]
+    public async Task WhenTheTrialChangesLaterThenAnEarlierSnapshotDoesNot()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var t = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        await Storage.ReportIntermediateValueAsync(t.Id, 0, 0.1);
+        var snapshot = await Storage.GetTrialAsync(t.Id);
+
+        // When
+        await Storage.ReportIntermediateValueAsync(t.Id, 1, 0.2);
+        await Storage.SetTrialUserAttributeAsync(t.Id, "k", "1");
+        await Storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, 0.3);
+
+        // Then
+        Assert.Equal(TrialState.RUNNING, snapshot.State);
+        Assert.Single(snapshot.IntermediateValues);
+        Assert.Empty(snapshot.UserAttrs);
+        Assert.Throws<NotSupportedException>(() => ((IDictionary<int, double>)snapshot.IntermediateValues)[5] = 1);
+    }
+
+    [Fact]
+    public async Task WhenEightWritersCreateTrialsConcurrentlyThenNumbersAreDenseAndUnique()
+    {
+        // Given: eight storage instances (own pools), as eight processes
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var writers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => OpenStorageAsync()));
+        const int perWriter = 10;
+
+        // When
+        try
+        {
+            await Task.WhenAll(writers.Select((w, i) => Task.Run(async () =>
+            {
+                for (var k = 0; k < perWriter; k++)
+                {
+                    var t = await w.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams());
+                    await w.ReportIntermediateValueAsync(t.Id, 0, i);
+                    await w.FinishTrialAsync(t.Id, TrialState.COMPLETE, i * 100 + k);
+                }
+            })));
+        }
+        finally
+        {
+            foreach (var w in writers) await w.DisposeAsync();
+        }
+
+        // Then
+        var trials = await Storage.GetAllTrialsAsync(study.Id);
+        Assert.Equal(Enumerable.Range(0, 8 * perWriter), trials.Select(t => t.Number));
+        Assert.All(trials, t => Assert.Equal(TrialState.COMPLETE, t.State));
+        Assert.Equal(8 * perWriter, trials.Select(t => t.Value).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task WhenManyWorkersPopWaitingTrialsConcurrentlyThenEachTrialIsClaimedExactlyOnce()
+    {
+        // Given
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        for (var i = 0; i < 24; i++) await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
+        var workers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => OpenStorageAsync()));
+
+        // When
+        List<long>[] claimed;
+        try
+        {
+            claimed = await Task.WhenAll(workers.Select(w => Task.Run(async () =>
+            {
+                var mine = new List<long>();
+                while (await w.PopWaitingTrialAsync(study.Id) is { } t) mine.Add(t.Id);
+                return mine;
+            })));
+        }
+        finally
+        {
+            foreach (var w in workers) await w.DisposeAsync();
+        }
+
+        // Then
+        var all = claimed.SelectMany(x => x).ToList();
+        Assert.Equal(24, all.Count);
+        Assert.Equal(24, all.Distinct().Count());
+        Assert.Empty(await Storage.GetAllTrialsAsync(study.Id, [TrialState.WAITING]));
+    }
+
+    [Fact]
+    public async Task WhenAHeartbeatIsOlderThanTheGraceThenTheTrialIsFailedAndItsWorkerCannotFinishIt()
+    {
+        // Given: one trial whose worker went silent, one that keeps beating, one waiting
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        var alive = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
+        await Task.Delay(1500);
+        await Storage.RecordHeartbeatAsync(alive.Id);
+
+        // When
+        var failed = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1));
+
+        // Then
+        var f = Assert.Single(failed);
+        Assert.Equal((silent.Id, TrialState.FAIL), (f.Id, f.State));
+        Assert.NotNull(f.DatetimeComplete);
+        Assert.False(await Storage.FinishTrialAsync(silent.Id, TrialState.COMPLETE, 0.9));
+        Assert.Equal(TrialState.RUNNING, (await Storage.GetTrialAsync(alive.Id)).State);
+        Assert.Empty(await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1)));
+    }
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Mnist.Search.Tests.Support.Storage;
+
+/// <summary>
+/// A PostgreSQL server for tests: <c>MNIST_SEARCH_PG_URL</c> (postgresql://user[:pw]@host:port/db, a user that may
+/// CREATE DATABASE) when set, otherwise a throwaway cluster of its own (initdb into a temp folder, trust auth,
+/// 127.0.0.1 on a free port, run as the <c>postgres</c> user when we are root), stopped and deleted on dispose.
+/// Share it through <see cref="PostgresCollection"/>; each test class or test takes a fresh database.
+/// </summary>
+public sealed class PostgresServerFixture : IAsyncLifetime
+{
+    public const string UrlVariable = "MNIST_SEARCH_PG_URL";
+    private static readonly string BinDir = Environment.GetEnvironmentVariable("MNIST_SEARCH_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
+    private string? _clusterDir;
+    private int _databases;
+
+    /// <summary>postgresql://user@127.0.0.1:port/postgres (the maintenance database; use <see cref="CreateDatabaseAsync"/> for tests).</summary>
+    public string ConnectionUrl { get; private set; } = "";
+
+    /// <summary>True when the fixture runs its own cluster (and <see cref="RestartAsync"/> can restart it).</summary>
+    public bool OwnsServer => _clusterDir is not null;
+
+    private string DataDir => Path.Combine(_clusterDir!, "data");
+
+    public async Task InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable(UrlVariable);
+        if (!string.IsNullOrWhiteSpace(external))
+        {
+            ConnectionUrl = external.Trim();
+            return;
+        }
+        if (!File.Exists(Path.Combine(BinDir, "initdb")))
+            throw new InvalidOperationException(
+                $"PostgreSQL server binaries not found in {BinDir}: run `apt-get install postgresql` (or set {UrlVariable} to a server URL)");
+
+        _clusterDir = Directory.CreateTempSubdirectory("mnist-pg-").FullName;
+        var port = FreePort();
+        await RunAsync("chmod", $"755 {_clusterDir}");
+        if (IsRoot) await RunAsync("chown", $"postgres {_clusterDir}");
+        await RunPgAsync("initdb", $"-D {DataDir} -A trust -U postgres --no-sync -E UTF8 --locale=C");
+        // Settings for a disposable test server: no fsync, local TCP only, socket in our folder.
+        await File.AppendAllTextAsync(Path.Combine(DataDir, "postgresql.conf"),
+            $"\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{_clusterDir}'\n" +
+            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n");
+        await StartAsync();
+        ConnectionUrl = $"postgresql://postgres@127.0.0.1:{port}/postgres";
+    }
+
+    /// <summary>Creates an empty database and returns its URL.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"t_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..40];
+        var admin = Mnist.Search.Storage.StorageUrl.Parse(ConnectionUrl, "/");
+        // Unpooled: a pooled admin connection would be dead after RestartAsync.
+        await using (var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.Target) { Pooling = false }.ConnectionString))
+        {
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var b = new NpgsqlConnectionStringBuilder(admin.Target);
+        var password = string.IsNullOrEmpty(b.Password) ? "" : ":" + Uri.EscapeDataString(b.Password);
+        return $"postgresql://{Uri.EscapeDataString(b.Username!)}{password}@{b.Host}:{b.Port}/{name}";
+    }
+
+    /// <summary>Restarts the server (fast shutdown: open sessions are terminated with 57P01), as a crash/upgrade would.</summary>
+    public async Task RestartAsync(TimeSpan? downtime = null)
+    {
+        if (!OwnsServer) throw new InvalidOperationException($"cannot restart the external server given by {UrlVariable}");
+        await RunPgAsync("pg_ctl", $"-D {DataDir} -m fast -w stop");
+        if (downtime is { } d) await Task.Delay(d);
+        await StartAsync();
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_clusterDir is null) return;
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            await RunPgAsync("pg_ctl", $"-D {DataDir} -m immediate -w stop");
+        }
+        finally
+        {
+            Directory.Delete(_clusterDir, recursive: true);
+        }
+    }
+
+    private Task StartAsync() => RunPgAsync("pg_ctl", $"-D {DataDir} -l {Path.Combine(_clusterDir!, "server.log")} -w -t 60 start");
+
+    private static bool IsRoot => Environment.UserName == "root";
+
+    private static Task RunPgAsync(string tool, string args) =>
+        IsRoot ? RunAsync("runuser", $"-u postgres -- {Path.Combine(BinDir, tool)} {args}") : RunAsync(Path.Combine(BinDir, tool), args);
+
+    private static async Task RunAsync(string file, string args)
+    {
+        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"`{file} {args}` exited with {p.ExitCode}: {await stderr}{await stdout}");
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
