@@ -37,16 +37,26 @@ public interface IStudyStorage : IAsyncDisposable
     /// <summary>
     /// Creates a trial with the next number, in <paramref name="state"/> (RUNNING or WAITING), with the given
     /// parameters (internal values) and system attributes, all in one transaction. A RUNNING trial gets its
-    /// start time and a first heartbeat. When <paramref name="maxNumber"/> is given and the next number would
-    /// exceed it, nothing is written and null is returned — checked inside the creating transaction, so
-    /// processes racing for the last budgeted trial cannot both get it.
+    /// start time and a first heartbeat.
     /// </summary>
-    Task<TrialSnapshot?> CreateTrialAsync(
+    Task<TrialSnapshot> CreateTrialAsync(
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters = null,
         IReadOnlyDictionary<string, string>? systemAttrs = null,
-        int? maxNumber = null,
+        CancellationToken ct = default);
+
+    /// <summary>
+    /// As <see cref="CreateTrialAsync"/>, but only if the next number is at most <paramref name="maxNumber"/>;
+    /// otherwise nothing is written and null is returned. Checked inside the creating transaction, so
+    /// processes racing for the last budgeted trial cannot both get it.
+    /// </summary>
+    Task<TrialSnapshot?> TryCreateTrialAsync(
+        int studyId,
+        TrialState state,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters,
+        IReadOnlyDictionary<string, string>? systemAttrs,
+        int maxNumber,
         CancellationToken ct = default);
 
     /// <summary>

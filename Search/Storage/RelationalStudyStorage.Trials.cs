@@ -34,13 +34,30 @@ internal abstract partial class RelationalStudyStorage
         ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat
         """;
 
-    public Task<TrialSnapshot?> CreateTrialAsync(
+    public async Task<TrialSnapshot> CreateTrialAsync(
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters = null,
         IReadOnlyDictionary<string, string>? systemAttrs = null,
-        int? maxNumber = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default) =>
+        (await CreateTrialCoreAsync(studyId, state, parameters, systemAttrs, null, ct))!;
+
+    public Task<TrialSnapshot?> TryCreateTrialAsync(
+        int studyId,
+        TrialState state,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters,
+        IReadOnlyDictionary<string, string>? systemAttrs,
+        int maxNumber,
+        CancellationToken ct = default) =>
+        CreateTrialCoreAsync(studyId, state, parameters, systemAttrs, maxNumber, ct);
+
+    private Task<TrialSnapshot?> CreateTrialCoreAsync(
+        int studyId,
+        TrialState state,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters,
+        IReadOnlyDictionary<string, string>? systemAttrs,
+        int? maxNumber,
+        CancellationToken ct)
     {
         if (state is not (TrialState.RUNNING or TrialState.WAITING))
             throw new ArgumentException($"a new trial is RUNNING or WAITING, not {state}", nameof(state));

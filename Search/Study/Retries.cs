@@ -25,7 +25,7 @@ internal static class Retries
             [StudyAttributes.RetryOf] = failed.Number.ToString(CultureInfo.InvariantCulture),
             [StudyAttributes.RetryCount] = (count + 1).ToString(CultureInfo.InvariantCulture),
         };
-        var retry = (await storage.CreateTrialAsync(studyId, TrialState.WAITING, parameters, attrs))!;
+        var retry = await storage.CreateTrialAsync(studyId, TrialState.WAITING, parameters, attrs);
         log.Information("Trial {Trial} queued again as trial {Retry}", failed.Number, retry.Number);
         return retry;
     }

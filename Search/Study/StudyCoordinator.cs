@@ -105,7 +105,7 @@ public sealed class StudyCoordinator
         var history = await _storage.GetAllTrialsAsync(studyId);
         var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, history);
         var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
-        return await _storage.CreateTrialAsync(studyId, TrialState.RUNNING, parameters, attrs, budget.MaxNewTrialNumber);
+        return await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, parameters, attrs, budget.MaxNewTrialNumber);
     }
 
     private async Task RunTrialAsync(TrialSnapshot trial, DeviceLease lease, int studyId, CancellationToken interrupt)

@@ -97,7 +97,8 @@ internal sealed class TrialExecution(
                         last = value;
                         await storage.ReportIntermediateValueAsync(trial.Id, e.Number, value);
                         observer.EpochReported(trial, e.Number, value);
-                        if (!pruneSent && await ShouldPruneAsync(trial.Id, studyId))
+                        // Reading the whole study per epoch is only worth it when a pruner will look at it.
+                        if (!pruneSent && pruner is not NopPruner && await ShouldPruneAsync(trial.Id, studyId))
                         {
                             log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
                             pruneSent = true;
