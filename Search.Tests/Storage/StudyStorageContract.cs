@@ -320,6 +320,34 @@ public abstract class StudyStorageContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhenEightWritersRaceForACappedNumberThenExactlyTheCapIsCreated()
+    {
+        // Given eight writers each trying to create trials while numbers up to 11 are allowed
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var writers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => OpenStorageAsync()));
+        var created = 0;
+
+        // When each tries five times
+        try
+        {
+            await Task.WhenAll(writers.Select(w => Task.Run(async () =>
+            {
+                for (var k = 0; k < 5; k++)
+                    if (await w.TryCreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(), null, maxNumber: 11) is not null)
+                        Interlocked.Increment(ref created);
+            })));
+        }
+        finally
+        {
+            foreach (var w in writers) await w.DisposeAsync();
+        }
+
+        // Then exactly twelve trials exist, numbered 0..11, and the refused calls wrote nothing
+        Assert.Equal(12, created);
+        Assert.Equal(Enumerable.Range(0, 12), (await Storage.GetAllTrialsAsync(study.Id)).Select(t => t.Number));
+    }
+
+    [Fact]
     public async Task WhenEightWritersCreateTrialsConcurrentlyThenNumbersAreDenseAndUnique()
     {
         // Given: eight storage instances (own pools), as eight processes

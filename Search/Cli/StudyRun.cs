@@ -29,20 +29,33 @@ internal static class StudyRun
         // Data first, with a console logger: if it cannot be had, no study folder is left behind.
         if (config.Worker is null) await EnsureDataAsync(config, Logging.Console(), ct);
 
-        Directory.CreateDirectory(studyDir);
+        try
+        {
+            Directory.CreateDirectory(studyDir);
+            // Probe that it is writable before any trial is launched or the database touched.
+            var probe = Path.Combine(studyDir, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"cannot write the study folder {studyDir}: {e.Message}");
+        }
         var live = StudyProgressView.IsInteractive;
         await using var log = Logging.ForStudy(studyDir, live);
         var settings = ConfigMapping.ToSettings(config, studyDir);
         var command = ConfigMapping.Command(config);
 
         await using var storage = await StorageFactory.OpenAsync(storageUrl, config.BaseDirectory, ct);
-        var source = new JsonObject { ["source_path"] = config.SourcePath, ["text"] = configText }.ToJsonString();
-        var (study, created) = await StudyOpener.OpenAsync(storage, settings, source, ct);
+        var (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         log.Information(created ? "Study {Study} created in {Storage}" : "Study {Study} resumed from {Storage} ({Count} trials on record)",
             study.Name, storageUrl, existing.Count);
 
-        var pool = DeviceDiscovery.ForThisMachine(log).CreatePool(options.DevicesOverride ?? config.Devices, config.Budget.MaxConcurrent);
+        // A worker told which devices to use runs one trial on each; max_concurrent caps "auto" discovery.
+        var devices = options.DevicesOverride ?? config.Devices;
+        var maxConcurrent = options.DevicesOverride is { Mode: DevicesMode.List } listed ? listed.Ids.Count : config.Budget.MaxConcurrent;
+        var pool = DeviceDiscovery.ForThisMachine(log).CreatePool(devices, maxConcurrent);
         var view = new StudyProgressView(settings, pool.Devices, log);
         view.SeedFrom(existing);
         var coordinator = new StudyCoordinator(settings, storage, ConfigMapping.Sampler(config), ConfigMapping.Pruner(config),
@@ -69,6 +82,10 @@ internal static class StudyRun
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>What is stored with a study so that resume and other machines' workers can rebuild its configuration.</summary>
+    public static string StoredSource(StudyConfig config, string text) =>
+        new JsonObject { ["source_path"] = config.SourcePath, ["text"] = text }.ToJsonString();
 
     private static async Task EnsureDataAsync(StudyConfig config, Serilog.ILogger log, CancellationToken ct)
     {

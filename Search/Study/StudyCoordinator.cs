@@ -47,11 +47,11 @@ public sealed class StudyCoordinator
     {
         var deadline = _settings.Timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
         var running = new List<Task>();
-        await FailOrphanedTrialsAsync(study.Id);
 
         while (!interrupt.IsCancellationRequested && DateTime.UtcNow < deadline)
         {
             running.RemoveAll(task => task.IsCompleted);
+            await FailOrphanedTrialsAsync(study.Id);
             await SweepStaleTrialsAsync(study.Id);
 
             var trials = await _storage.GetAllTrialsAsync(study.Id);

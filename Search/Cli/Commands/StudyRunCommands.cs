@@ -25,6 +25,26 @@ internal static class StudyRunCommands
         return command;
     }
 
+    public static Command Create()
+    {
+        var config = new Argument<string>("config") { Description = "Study configuration file", DefaultValueFactory = _ => "search.json" };
+        var storage = CommonOptions.Storage();
+        var command = new Command("create", "Create a study without running trials (then run `study worker` on each machine)") { config, storage };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = Path.GetFullPath(parse.GetValue(config)!);
+            var loaded = StudyConfigLoader.Load(path);
+            var url = parse.GetValue(storage) ?? loaded.Storage;
+            StorageUrl.Parse(url, loaded.BaseDirectory);
+            var settings = ConfigMapping.ToSettings(loaded, Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory, loaded.Study));
+            await using var store = await StorageFactory.OpenAsync(url, loaded.BaseDirectory, ct);
+            var (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
+            Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {url}" : $"Study '{study.Name}' already exists in {url}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
     public static Command Resume()
     {
         var name = CommonOptions.StudyName();
