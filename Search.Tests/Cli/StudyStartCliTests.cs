@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 
 namespace Mnist.Search.Tests.Cli;
@@ -48,6 +49,15 @@ public sealed class StudyStartCliTests
         foreach (var (number, value) in completedBefore)
             Assert.Equal(value, after.Single(t => t.Number == number).Value);
         Assert.Contains("Best trial", second.Stdout);
+
+        // And Optuna 4 reads the study the coordinator wrote: the same trials and best value
+        var optuna = await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            s = optuna.load_study(study_name="cli-study", storage="sqlite:///" + sys.argv[1])
+            print(len(s.trials), s.best_trial.number, repr(s.best_value), sorted(s.best_params))
+            """, db);
+        var best = after.Where(t => t.State == TrialState.COMPLETE).MaxBy(t => t.Value)!;
+        Assert.Equal($"{after.Count} {best.Number} {best.Value!.Value:R} ['batch_size', 'conv1_channels', 'learning_rate']", optuna.Trim());
     }
 
     [Fact]

@@ -2,11 +2,25 @@ using System.Diagnostics;
 
 namespace Mnist.Search.Tests.Support.Storage;
 
-/// <summary>Runs a Python script with Optuna 4 (<c>/work/shared/tools/optuna4</c>, or <c>MNIST_SEARCH_OPTUNA4</c>).</summary>
+/// <summary>
+/// Runs a Python script with Optuna 4: <c>MNIST_SEARCH_OPTUNA4</c>, else <c>shared/tools/optuna4</c> beside the
+/// repository (where CI and the team keep it).
+/// </summary>
 public static class OptunaRunner
 {
     public static string Tool =>
-        Environment.GetEnvironmentVariable("MNIST_SEARCH_OPTUNA4") ?? "/work/shared/tools/optuna4";
+        Environment.GetEnvironmentVariable("MNIST_SEARCH_OPTUNA4") ?? BesideRepository() ?? "/work/shared/tools/optuna4";
+
+    private static string? BesideRepository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (!File.Exists(Path.Combine(dir.FullName, "Mnist.Search.sln"))) continue;
+            var tool = Path.Combine(dir.FullName, "..", "shared", "tools", "optuna4");
+            return File.Exists(tool) ? Path.GetFullPath(tool) : null;
+        }
+        return null;
+    }
 
     /// <summary>Runs <paramref name="script"/> with <paramref name="args"/> as sys.argv[1:]; returns stdout, throws on a non-zero exit.</summary>
     public static async Task<string> RunPythonAsync(string script, params string[] args)
