@@ -2,6 +2,7 @@ using System.CommandLine;
 using Mnist.Search.Cli.Commands;
 using Mnist.Search.Config;
 using Mnist.Search.Data;
+using Mnist.Search.Models;
 using Mnist.Search.Retraining;
 using Mnist.Search.Study;
 using Mnist.Search.Workers;
@@ -20,14 +21,14 @@ internal static class SearchApp
         {
             StudyRunCommands.Start(), StudyRunCommands.Create(), StudyRunCommands.Resume(), StudyRunCommands.Worker(),
             StudyQueryCommands.List(), StudyQueryCommands.Status(), StudyQueryCommands.Best(),
-            RetrainCommand.Create(),
+            RetrainCommand.Create(), ModelCommands.Export(),
         };
         var trials = new Command("trials", "Inspect the trials of a study")
         {
             TrialsCommands.List(), TrialsCommands.Show(), TrialsCommands.Sql(),
         };
         var data = new Command("data", "Datasets") { DataCommands.Fetch() };
-        return new RootCommand("Mnist.Search: Bayesian hyperparameter search for MNIST CNNs") { study, trials, data };
+        return new RootCommand("Mnist.Search: Bayesian hyperparameter search for MNIST CNNs") { study, trials, data, ModelCommands.Predict() };
     }
 
     public static async Task<int> RunAsync(string[] args)
@@ -61,6 +62,6 @@ internal static class SearchApp
     }
 
     private static bool IsBadInput(Exception e) =>
-        e is UserInputException or ConfigException or StudyConflictException or DatasetFetchException
+        e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException
             or WorkerStartException or ArgumentException or FormatException or FileNotFoundException;
 }

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Search.Models;
+using Mnist.Search.Storage;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary><c>study export</c> and <c>predict</c>: the commands that use a trained model (run in Trials).</summary>
+internal static class ModelCommands
+{
+    public static Command Export()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var outDir = new Option<string>("--out") { Description = "Folder to write the model and its sidecar into", Required = true };
+        var format = new Option<string>("--format") { Description = "torchsharp | safetensors", DefaultValueFactory = _ => "torchsharp" };
+        format.AcceptOnlyFromAmong(ModelExporter.Formats);
+        var command = new Command("export", "Export the retrained model (or the best trial's checkpoint) with its sidecar") { name, storage, studiesDir, outDir, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+            var model = await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
+            var files = await ModelExporter.ExportAsync(model, study, Path.GetFullPath(parse.GetValue(outDir)!), parse.GetValue(format)!, ct);
+            if (!model.Retrained) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
+            foreach (var f in files) Console.Out.WriteLine(f);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Predict()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder (model.bin + model.json), e.g. studies/NAME/best", Required = true };
+        var images = new Argument<string[]>("images") { Description = "PNG, JPEG or BMP images of one digit each", Arity = ArgumentArity.OneOrMore };
+        var format = CommonOptions.Format("table", "json");
+        var command = new Command("predict", "Predict the digit in each image") { model, images, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var dir = Path.GetFullPath(parse.GetValue(model)!);
+            if (!StudyModel.IsModel(dir)) throw new UserInputException($"--model {dir}: not a model folder (needs model.bin and model.json)");
+            var output = await TrialsTool.RunAsync(["predict", "--model", dir, "--format", "json", .. parse.GetValue(images)!.Select(Path.GetFullPath)], ct);
+            JsonArray results;
+            try { results = JsonNode.Parse(output.Stdout)!.AsArray(); }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+            {
+                throw new UserInputException(output.Stderr.Split('\n').FirstOrDefault(l => l.Length > 0) ?? $"predict failed with exit code {output.ExitCode}");
+            }
+            if (parse.GetValue(format) == "json") Console.Out.WriteLine(results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            else OutputFormat.Write("table", ["image", "digit", "probability", "top3", "error"], results.Select(r => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
+            {
+                ["image"] = (string?)r!["image"],
+                ["digit"] = r["digit"]?.DeepClone(),
+                ["probability"] = r["probability"] is { } p ? Math.Round((double)p, 4) : null,
+                ["top3"] = r["top"] is JsonArray top ? string.Join("  ", top.Select(t => $"{t!["digit"]}:{(double)t["probability"]!:F3}")) : null,
+                ["error"] = (string?)r["error"],
+            }));
+            foreach (var failed in results.Where(r => r!["error"] is not null))
+                await Console.Error.WriteLineAsync($"error: {failed!["error"]}");
+            // Every image is answered; one that could not be read makes the exit code 2.
+            return results.Any(r => r!["error"] is not null) ? ExitCodes.BadInput : ExitCodes.Ok;
+        });
+        return command;
+    }
+}

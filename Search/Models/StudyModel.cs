@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Search.Retraining;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Models;
+
+/// <summary>
+/// The model a study stands for: the retrained one in <c>best/</c> when there is one, else the best trial's
+/// own checkpoint (trained on the search subset only — flagged <see cref="Retrained"/> false).
+/// </summary>
+internal sealed record StudyModel(string Directory, bool Retrained, int TrialNumber, JsonObject? Metrics)
+{
+    public static async Task<StudyModel> FindAsync(IStudyStorage storage, StudyInfo study, string studyDirectory, CancellationToken ct)
+    {
+        var attrs = await storage.GetStudyUserAttributesAsync(study.Id, ct);
+        var retrainedDir = attrs.TryGetValue(BestModelRetrainer.DirectoryAttribute, out var d) ? JsonSerializer.Deserialize<string>(d) : Path.Combine(studyDirectory, "best");
+        if (retrainedDir is not null && IsModel(retrainedDir))
+        {
+            var trial = attrs.TryGetValue(BestModelRetrainer.TrialAttribute, out var t) && int.TryParse(t, out var n) ? n : -1;
+            var metricsPath = Path.Combine(retrainedDir, "metrics.json");
+            var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))?.AsObject() : null;
+            return new StudyModel(retrainedDir, true, trial, metrics);
+        }
+
+        var best = BestTrial.Of(await storage.GetAllTrialsAsync(study.Id, ct: ct), study.Direction)
+            ?? throw new ModelNotFoundException($"study '{study.Name}' has no retrained model and no COMPLETE trial");
+        var checkpoint = best.UserAttrs.TryGetValue(StudyAttributes.Checkpoint, out var c) ? JsonSerializer.Deserialize<string>(c) : null;
+        var dir = checkpoint is null ? null : Path.GetDirectoryName(checkpoint);
+        if (dir is null || !IsModel(dir))
+            throw new ModelNotFoundException($"study '{study.Name}': the best trial ({best.Number}) has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
+        return new StudyModel(dir, false, best.Number, null);
+    }
+
+    /// <summary>A model folder holds the checkpoint and its sidecar.</summary>
+    public static bool IsModel(string dir) =>
+        File.Exists(Path.Combine(dir, "model.bin")) && File.Exists(Path.Combine(dir, "model.json"));
+}
+
+/// <summary>No model to export or predict with; the message says why (exit code 2).</summary>
+internal sealed class ModelNotFoundException(string message) : Exception(message);
