@@ -20,7 +20,7 @@ internal static class SearchApp
         {
             StudyRunCommands.Start(), StudyRunCommands.Resume(), StudyRunCommands.Worker(),
             StudyQueryCommands.List(), StudyQueryCommands.Status(), StudyQueryCommands.Best(),
-            RetrainCommand.Create(),
+            RetrainCommand.Create(), ReportCommand.Create(),
         };
         var trials = new Command("trials", "Inspect the trials of a study")
         {
