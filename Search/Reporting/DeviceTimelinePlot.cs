@@ -25,7 +25,7 @@ internal static class DeviceTimelinePlot
         var devices = bars.Select(b => b.Device).Distinct().Order(StringComparer.Ordinal).ToArray();
         var row = devices.Select((d, i) => (d, i)).ToDictionary(p => p.d, p => (double)(devices.Length - 1 - p.i));
         var origin = bars.Min(b => b.Start);
-        var span = Math.Max((bars.Max(b => b.End) - origin).TotalSeconds, 1);
+        var span = Math.Max((bars.Max(b => b.End) - origin).TotalSeconds, 1e-3);
         (string Name, double Seconds) unit = span > 2 * 3600 ? ("hours", 3600.0) : span > 120 ? ("minutes", 60.0) : ("seconds", 1.0);
         // A trial that failed at once still gets a visible sliver.
         var minWidth = span / unit.Seconds / 400;
@@ -42,6 +42,8 @@ internal static class DeviceTimelinePlot
             rect.LineColor = Colors.White;
             rect.LineWidth = 1;
             if (legendDone.Add(b.Trial.State)) rect.LegendText = $"{b.Trial.State} ({data.Trials.Count(t => t.State == b.Trial.State)})";
+            // Number only the bars wide enough to hold it; the table lists every trial anyway.
+            if (right - left < span / unit.Seconds / 40) continue;
             var label = plot.Add.Text(b.Trial.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), (left + right) / 2, y);
             label.LabelAlignment = Alignment.MiddleCenter;
             label.LabelFontSize = 10;
@@ -52,8 +54,9 @@ internal static class DeviceTimelinePlot
         plot.Axes.SetLimitsX(-span / unit.Seconds * 0.02, span / unit.Seconds * 1.02);
         plot.Title($"{data.Study.Name}: trials per device (from {origin:yyyy-MM-dd HH:mm:ss} UTC)");
         plot.XLabel($"{unit.Name} since the first trial started");
-        plot.ShowLegend(Alignment.UpperRight);
-        Atomic.SavePng(plot, Path.Combine(directory, FileName), 900, Math.Max(260, 120 + 60 * devices.Length));
+        // Outside the data area: bars fill the whole width.
+        plot.ShowLegend(Edge.Right);
+        Atomic.SavePng(plot, Path.Combine(directory, FileName), 1000, Math.Max(260, 120 + 60 * devices.Length));
         return ReportFigure.Drawn(Title, FileName,
             "One row per device; each bar is a trial from start to end, labelled with its number and coloured by state.");
     }

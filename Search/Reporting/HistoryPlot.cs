@@ -57,6 +57,7 @@ internal static class HistoryPlot
         }
         plot.Title($"{data.Study.Name}: optimization history ({data.Study.Direction})");
         plot.XLabel("trial number");
+        LearningCurvesPlot.IntegerTicks(plot);
         plot.YLabel("objective value");
         plot.ShowLegend(maximize ? Alignment.LowerRight : Alignment.UpperRight);
         Atomic.SavePng(plot, Path.Combine(directory, FileName), 900, 500);

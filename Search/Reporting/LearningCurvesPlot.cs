@@ -30,6 +30,7 @@ internal static class LearningCurvesPlot
         plot.Title($"{data.Study.Name}: objective after each epoch");
         plot.XLabel("epoch");
         plot.YLabel("objective (intermediate value)");
+        IntegerTicks(plot);
         plot.ShowLegend(data.Study.Direction == StudyDirection.MAXIMIZE ? Alignment.LowerRight : Alignment.UpperRight);
         Atomic.SavePng(plot, Path.Combine(directory, ObjectiveFile), 900, 500);
         return ReportFigure.Drawn(ObjectiveTitle, ObjectiveFile,
@@ -54,6 +55,7 @@ internal static class LearningCurvesPlot
         plot.Title($"{data.Study.Name}: losses after each epoch");
         plot.XLabel("epoch");
         plot.YLabel("loss");
+        IntegerTicks(plot);
         plot.ShowLegend(Alignment.UpperRight);
         Atomic.SavePng(plot, Path.Combine(directory, LossFile), 900, 500);
         return ReportFigure.Drawn(LossTitle, LossFile,
@@ -73,18 +75,21 @@ internal static class LearningCurvesPlot
                     TrialStyle.ColorOf(state).WithAlpha(state == TrialState.COMPLETE ? 0.6 : 0.9));
                 line.LinePattern = pattern;
                 line.LineWidth = 1.5f;
-                line.MarkerSize = 4;
+                line.MarkerSize = 6;
                 if (i == 0) line.LegendText = $"{legendPrefix}{state} ({ofState.Length})";
             }
         }
     }
+
+    internal static void IntegerTicks(Plot plot) =>
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
 
     private static string WithoutEpochs(StudyReportData data, IEnumerable<TrialSnapshot> drawn)
     {
         var shown = drawn.Select(t => t.Number).ToHashSet();
         var missing = data.Trials.Where(t => !shown.Contains(t.Number)).GroupBy(t => t.State).OrderBy(g => g.Key)
             .Select(g => $"{g.Count()} {g.Key}").ToArray();
-        return missing.Length == 0 ? "" : $"Not drawn (no epoch reported): {string.Join(", ", missing)}.";
+        return missing.Length == 0 ? "" : $"Trials without any epoch (no line): {string.Join(", ", missing)}.";
     }
 
     private static JsonArray Epochs(TrialSnapshot t)
