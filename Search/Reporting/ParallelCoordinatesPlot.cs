@@ -75,10 +75,7 @@ internal static class ParallelCoordinatesPlot
             header.LabelBold = true;
         }
         plot.HideGrid();
-        plot.Axes.Left.IsVisible = false;
-        plot.Axes.Bottom.IsVisible = false;
-        plot.Axes.Right.IsVisible = false;
-        plot.Axes.Top.IsVisible = true;
+        plot.Axes.Frameless();
         plot.Axes.SetLimits(-0.3, parameters.Count + 0.6, -0.08, 1.14);
         plot.Title($"{data.Study.Name}: parameters of {trials.Length} COMPLETE trials (colour: value, yellow = best)");
         var width = Math.Clamp(220 * (parameters.Count + 1), 700, 1800);
