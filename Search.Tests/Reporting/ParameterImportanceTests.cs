@@ -71,6 +71,24 @@ public sealed class ParameterImportanceTests
         Assert.Equal("every COMPLETE trial has the same value", flatResult.Missing);
     }
 
+    [Fact]
+    public void WhenSeveralTrialsShareTheSameParametersThenImportanceIsStillComputed()
+    {
+        // Given four repeats of one configuration with different values, plus four other configurations
+        var trials = Enumerable.Range(0, 4).Select(i => Trial(i, 1e-3, 0.2, 0, 0.90 + 0.01 * i))
+            .Concat(Enumerable.Range(4, 4).Select(i => Trial(i, Math.Pow(10, -5 + i * 0.5), 0.1 * (i - 3), i % 3, 0.5 + 0.05 * i)))
+            .ToArray();
+
+        // When importance is computed
+        var (values, missing) = ParameterImportance.Compute(trials);
+
+        // Then every parameter gets a finite share and the shares sum to 1
+        Assert.Null(missing);
+        Assert.Equal(3, values.Count);
+        Assert.All(values, v => Assert.True(double.IsFinite(v.Importance) && v.Importance >= 0, v.ToString()));
+        Assert.Equal(1.0, values.Sum(v => v.Importance), 9);
+    }
+
     private static TrialSnapshot Trial(int number, double lr, double dropout, int optimizer, double? value, TrialState state = TrialState.COMPLETE) =>
         new(number + 1, number, state, value,
             new Dictionary<string, double> { ["lr"] = lr, ["dropout"] = dropout, ["optimizer"] = optimizer },

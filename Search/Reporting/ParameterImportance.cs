@@ -52,7 +52,16 @@ public static class ParameterImportance
         if (std < 1e-12) return ([], "every COMPLETE trial has the same value");
         var y = values.Select(v => (v - mean) / std).ToArray();
 
-        var gp = new GaussianProcess(x, y, GpFitter.Fit(x, y, rng));
+        GaussianProcess gp;
+        try
+        {
+            gp = new GaussianProcess(x, y, GpFitter.Fit(x, y, rng));
+        }
+        catch (ArgumentException e)
+        {
+            // MathNet's Cholesky refuses a matrix that is not positive definite; the report goes on without importance.
+            return ([], $"the surrogate could not be fitted ({e.Message})");
+        }
         var baseline = x.Select(p => gp.Predict(p).Mean).ToArray();
         var raw = new double[parameters.Length];
         var shuffled = new double[encoder.Columns];
