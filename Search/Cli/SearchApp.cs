@@ -21,7 +21,7 @@ internal static class SearchApp
         {
             StudyRunCommands.Start(), StudyRunCommands.Create(), StudyRunCommands.Resume(), StudyRunCommands.Worker(),
             StudyQueryCommands.List(), StudyQueryCommands.Status(), StudyQueryCommands.Best(),
-            RetrainCommand.Create(), ModelCommands.Export(),
+            RetrainCommand.Create(), ModelCommands.Export(), ReportCommand.Create(),
         };
         var trials = new Command("trials", "Inspect the trials of a study")
         {

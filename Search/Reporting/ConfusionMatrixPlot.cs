@@ -24,8 +24,9 @@ public static class ConfusionMatrixPlot
 
         var plot = new Plot();
         var heatmap = plot.Add.Heatmap(shares);
-        heatmap.Colormap = new ScottPlot.Colormaps.Blues();
-        heatmap.FlipVertically = true;
+        // ScottPlot's Blues runs dark to light; reversed, a larger share is darker. Row 0 of the data is drawn at
+        // the top, matching the labels below.
+        heatmap.Colormap = new ScottPlot.Colormaps.Blues().Reversed();
         for (var i = 0; i < n; i++)
             for (var j = 0; j < n; j++)
             {

@@ -1,0 +1,51 @@
+using Mnist.Search.Reporting;
+using Mnist.Search.Tests.Support.Reporting;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Reporting;
+
+/// <summary>Renders the report in headless Chromium (Debian's <c>chromium</c>) and checks that its images load.</summary>
+public sealed class ReportChromiumTests
+{
+    [Fact]
+    public async Task WhenTheReportIsOpenedInABrowserThenEveryImageLoads()
+    {
+        // Given a report of a study with every kind of trial and a retrained model
+        using var dir = new TempDirectory("report-chromium");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        await study.FillMixedAsync(dir["best"]);
+        var index = StudyReportWriter.Write((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!, dir["report"]);
+
+        // When headless Chromium loads the page and runs its load handler
+        var page = await HeadlessChromium.DumpDomAsync(index);
+
+        // Then all seven images decoded (natural width > 0), and the page shows the study's title
+        Assert.Equal(7, page.ImagesTotal);
+        Assert.Equal(7, page.ImagesLoaded);
+        Assert.Contains("<h1>Study report-study</h1>", page.Dom);
+
+        // And a screenshot of the page is a non-trivial PNG
+        var shot = dir["shot.png"];
+        await HeadlessChromium.ScreenshotAsync(index, shot);
+        Assert.Equal((1280, 2400), PngFile.Size(shot));
+        Assert.True(new FileInfo(shot).Length > 50_000, $"screenshot is only {new FileInfo(shot).Length} bytes");
+    }
+
+    [Fact]
+    public async Task WhenAnImageFileIsMissingThenTheBrowserCheckCountsItAsNotLoaded()
+    {
+        // Given a written report from which one figure was then deleted
+        using var dir = new TempDirectory("report-chromium-broken");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        await study.FillMixedAsync(dir["best"]);
+        var index = StudyReportWriter.Write((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!, dir["report"]);
+        File.Delete(dir["report/timeline.png"]);
+
+        // When headless Chromium loads the page
+        var page = await HeadlessChromium.DumpDomAsync(index);
+
+        // Then the check sees one image fewer than the page links
+        Assert.Equal(7, page.ImagesTotal);
+        Assert.Equal(6, page.ImagesLoaded);
+    }
+}

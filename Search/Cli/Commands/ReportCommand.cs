@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Mnist.Search.Reporting;
+using Mnist.Search.Storage;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary><c>study report NAME</c>: write the HTML report with its figures and print the path of <c>index.html</c>.</summary>
+internal static class ReportCommand
+{
+    public static Command Create()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var output = new Option<string?>("--out") { Description = "Folder to write the report into, replaced whole (default: studies/NAME/report)" };
+        var command = new Command("report", "Write an HTML report (history, parallel coordinates, importance, learning curves, device timeline, confusion matrix)")
+        {
+            name, storage, studiesDir, output,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            StudyReportData data;
+            await using (var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
+                data = await StudyReportData.LoadAsync(store, location.Name, ct)
+                    ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+            var index = StudyReportWriter.Write(data, parse.GetValue(output) ?? Path.Combine(location.StudyDirectory, "report"));
+            Console.Out.WriteLine(index);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

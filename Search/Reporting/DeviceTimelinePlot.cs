@@ -1,0 +1,63 @@
+using Mnist.Search.Study;
+using ScottPlot;
+
+namespace Mnist.Search.Reporting;
+
+/// <summary>
+/// Device timeline (a Gantt chart): one row per device, one bar per trial from its start to its end
+/// (a RUNNING trial to the report's time), coloured by state and labelled with the trial number.
+/// </summary>
+internal static class DeviceTimelinePlot
+{
+    public const string Title = "Device timeline";
+    public const string FileName = "timeline.png";
+    private const string UnknownDevice = "(no device)";
+
+    public static ReportFigure Draw(StudyReportData data, string directory)
+    {
+        var bars = data.Trials
+            .Where(t => t.DatetimeStart is not null)
+            .Select(t => (Trial: t, Device: TrialStyle.Text(t.SystemAttrs, StudyAttributes.Device) ?? UnknownDevice,
+                Start: t.DatetimeStart!.Value, End: t.DatetimeComplete ?? (t.State == TrialState.RUNNING ? data.GeneratedAtUtc : t.DatetimeStart!.Value)))
+            .ToArray();
+        if (bars.Length == 0) return ReportFigure.Absent(Title, "no trial has started");
+
+        var devices = bars.Select(b => b.Device).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var row = devices.Select((d, i) => (d, i)).ToDictionary(p => p.d, p => (double)(devices.Length - 1 - p.i));
+        var origin = bars.Min(b => b.Start);
+        var span = Math.Max((bars.Max(b => b.End) - origin).TotalSeconds, 1e-3);
+        (string Name, double Seconds) unit = span > 2 * 3600 ? ("hours", 3600.0) : span > 120 ? ("minutes", 60.0) : ("seconds", 1.0);
+        // A trial that failed at once still gets a visible sliver.
+        var minWidth = span / unit.Seconds / 400;
+
+        var plot = new Plot();
+        var legendDone = new HashSet<TrialState>();
+        foreach (var b in bars)
+        {
+            var left = (b.Start - origin).TotalSeconds / unit.Seconds;
+            var right = Math.Max((b.End - origin).TotalSeconds / unit.Seconds, left + minWidth);
+            var y = row[b.Device];
+            var rect = plot.Add.Rectangle(left, right, y - 0.35, y + 0.35);
+            rect.FillColor = TrialStyle.ColorOf(b.Trial.State).WithAlpha(0.75);
+            rect.LineColor = Colors.White;
+            rect.LineWidth = 1;
+            if (legendDone.Add(b.Trial.State)) rect.LegendText = $"{b.Trial.State} ({data.Trials.Count(t => t.State == b.Trial.State)})";
+            // Number only the bars wide enough to hold it; the table lists every trial anyway.
+            if (right - left < span / unit.Seconds / 40) continue;
+            var label = plot.Add.Text(b.Trial.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), (left + right) / 2, y);
+            label.LabelAlignment = Alignment.MiddleCenter;
+            label.LabelFontSize = 10;
+            label.LabelFontColor = Colors.Black;
+        }
+        plot.Axes.Left.SetTicks(devices.Select(d => row[d]).ToArray(), devices);
+        plot.Axes.SetLimitsY(-0.75, devices.Length - 0.25);
+        plot.Axes.SetLimitsX(-span / unit.Seconds * 0.02, span / unit.Seconds * 1.02);
+        plot.Title($"{data.Study.Name}: trials per device (from {origin:yyyy-MM-dd HH:mm:ss} UTC)");
+        plot.XLabel($"{unit.Name} since the first trial started");
+        // Outside the data area: bars fill the whole width.
+        plot.ShowLegend(Edge.Right);
+        Atomic.SavePng(plot, Path.Combine(directory, FileName), 1000, Math.Max(260, 120 + 60 * devices.Length));
+        return ReportFigure.Drawn(Title, FileName,
+            "One row per device; each bar is a trial from start to end, labelled with its number and coloured by state.");
+    }
+}

@@ -1,0 +1,67 @@
+using Mnist.Search.Study;
+using ScottPlot;
+
+namespace Mnist.Search.Reporting;
+
+/// <summary>
+/// Optimization history: each COMPLETE trial's value by trial number, the best value so far as a step line,
+/// PRUNED trials at their last reported value (not candidates for best), FAIL trials as red vertical lines.
+/// </summary>
+internal static class HistoryPlot
+{
+    public const string Title = "Optimization history";
+    public const string FileName = "history.png";
+
+    public static ReportFigure Draw(StudyReportData data, string directory)
+    {
+        var complete = data.Trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v))
+            .OrderBy(t => t.Number).ToArray();
+        var pruned = data.Trials.Where(t => t.State == TrialState.PRUNED && t.LastIntermediate is { } l && double.IsFinite(l.Value))
+            .ToArray();
+        var failed = data.Trials.Where(t => t.State == TrialState.FAIL).ToArray();
+        if (complete.Length == 0 && pruned.Length == 0)
+            return ReportFigure.Absent(Title, $"no trial has a value yet ({failed.Length} failed, {data.Trials.Count} in all)");
+
+        var plot = new Plot();
+        var maximize = data.Study.Direction == StudyDirection.MAXIMIZE;
+        foreach (var (t, i) in failed.Select((t, i) => (t, i)))
+        {
+            var line = plot.Add.VerticalLine(t.Number, 1, TrialStyle.ColorOf(TrialState.FAIL).WithAlpha(0.5));
+            line.LinePattern = LinePattern.Dashed;
+            if (i == 0) line.LegendText = $"FAIL ({failed.Length})";
+        }
+        if (pruned.Length > 0)
+        {
+            var markers = plot.Add.Markers(pruned.Select(t => (double)t.Number).ToArray(),
+                pruned.Select(t => t.LastIntermediate!.Value.Value).ToArray(), MarkerShape.OpenCircle, 8, TrialStyle.ColorOf(TrialState.PRUNED));
+            markers.LegendText = $"PRUNED, last epoch ({pruned.Length})";
+        }
+        if (complete.Length > 0)
+        {
+            var xs = complete.Select(t => (double)t.Number).ToArray();
+            var ys = complete.Select(t => t.Value!.Value).ToArray();
+            var values = plot.Add.Markers(xs, ys, MarkerShape.FilledCircle, 8, TrialStyle.ColorOf(TrialState.COMPLETE));
+            values.LegendText = $"COMPLETE ({complete.Length})";
+
+            var best = new double[ys.Length];
+            for (var i = 0; i < ys.Length; i++)
+                best[i] = i == 0 ? ys[0] : maximize ? Math.Max(best[i - 1], ys[i]) : Math.Min(best[i - 1], ys[i]);
+            // Carry the best value to the last trial number so the line spans the whole study.
+            var last = data.Trials.Max(t => t.Number);
+            var bestXs = xs.Append(Math.Max(last, xs[^1])).ToArray();
+            var bestYs = best.Append(best[^1]).ToArray();
+            var line = plot.Add.ScatterLine(bestXs, bestYs, Colors.Black);
+            line.ConnectStyle = ConnectStyle.StepHorizontal;
+            line.LineWidth = 2;
+            line.LegendText = "best so far";
+        }
+        plot.Title($"{data.Study.Name}: optimization history ({data.Study.Direction})");
+        plot.XLabel("trial number");
+        LearningCurvesPlot.IntegerTicks(plot);
+        plot.YLabel("objective value");
+        plot.ShowLegend(maximize ? Alignment.LowerRight : Alignment.UpperRight);
+        Atomic.SavePng(plot, Path.Combine(directory, FileName), 900, 500);
+        return ReportFigure.Drawn(Title, FileName,
+            "Dots: COMPLETE trials; black step line: best value so far; open circles: PRUNED trials at their last reported epoch; dashed red lines: FAIL trials.");
+    }
+}

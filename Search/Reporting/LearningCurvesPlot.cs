@@ -1,0 +1,119 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Study;
+using ScottPlot;
+
+namespace Mnist.Search.Reporting;
+
+/// <summary>
+/// Per-trial learning curves, coloured by final state so pruned and failed trials stand out: the objective
+/// reported after each epoch (the values the pruner saw), and the train/validation losses of the epoch events.
+/// </summary>
+internal static class LearningCurvesPlot
+{
+    public const string ObjectiveTitle = "Learning curves (objective per epoch)";
+    public const string ObjectiveFile = "learning_curves.png";
+    public const string LossTitle = "Learning curves (losses per epoch)";
+    public const string LossFile = "loss_curves.png";
+
+    private static readonly TrialState[] DrawOrder = [TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING, TrialState.PRUNED, TrialState.FAIL];
+
+    public static ReportFigure DrawObjective(StudyReportData data, string directory)
+    {
+        var curves = data.Trials
+            .Select(t => (Trial: t, Points: t.IntermediateValues.Where(kv => double.IsFinite(kv.Value)).OrderBy(kv => kv.Key)
+                .Select(kv => ((double)kv.Key, kv.Value)).ToArray()))
+            .Where(c => c.Points.Length > 0).ToArray();
+        if (curves.Length == 0) return ReportFigure.Absent(ObjectiveTitle, "no trial reported an epoch");
+
+        var plot = new Plot();
+        DrawCurves(plot, curves, LinePattern.Solid, "");
+        plot.Title($"{data.Study.Name}: objective after each epoch");
+        plot.XLabel("epoch");
+        plot.YLabel("objective (intermediate value)");
+        IntegerTicks(plot);
+        plot.ShowLegend(data.Study.Direction == StudyDirection.MAXIMIZE ? Alignment.LowerRight : Alignment.UpperRight);
+        Atomic.SavePng(plot, Path.Combine(directory, ObjectiveFile), 900, 500);
+        return ReportFigure.Drawn(ObjectiveTitle, ObjectiveFile,
+            "One line per trial, coloured by its final state. " + WithoutEpochs(data, curves.Select(c => c.Trial)));
+    }
+
+    public static ReportFigure DrawLosses(StudyReportData data, string directory)
+    {
+        var train = new List<(TrialSnapshot, (double, double)[])>();
+        var val = new List<(TrialSnapshot, (double, double)[])>();
+        foreach (var t in data.Trials)
+        {
+            var events = Epochs(t);
+            if (Series(events, "train_loss") is { Length: > 0 } tr) train.Add((t, tr));
+            if (Series(events, "val_loss") is { Length: > 0 } vl) val.Add((t, vl));
+        }
+        if (train.Count == 0 && val.Count == 0) return ReportFigure.Absent(LossTitle, "no trial recorded epoch losses");
+
+        var plot = new Plot();
+        DrawCurves(plot, train, LinePattern.Solid, "train loss, ");
+        DrawCurves(plot, val, LinePattern.Dashed, "val loss, ");
+        plot.Title($"{data.Study.Name}: losses after each epoch");
+        plot.XLabel("epoch");
+        plot.YLabel("loss");
+        IntegerTicks(plot);
+        plot.ShowLegend(Alignment.UpperRight);
+        Atomic.SavePng(plot, Path.Combine(directory, LossFile), 900, 500);
+        return ReportFigure.Drawn(LossTitle, LossFile,
+            "Solid: training loss; dashed: validation loss; coloured by the trial's final state. "
+            + WithoutEpochs(data, train.Select(c => c.Item1).Concat(val.Select(c => c.Item1))));
+    }
+
+    private static void DrawCurves(Plot plot, IReadOnlyList<(TrialSnapshot Trial, (double X, double Y)[] Points)> curves, LinePattern pattern, string legendPrefix)
+    {
+        // Failed and pruned trials are drawn last so the many complete ones do not hide them.
+        foreach (var state in DrawOrder)
+        {
+            var ofState = curves.Where(c => c.Trial.State == state).ToArray();
+            for (var i = 0; i < ofState.Length; i++)
+            {
+                var line = plot.Add.Scatter(ofState[i].Points.Select(p => p.X).ToArray(), ofState[i].Points.Select(p => p.Y).ToArray(),
+                    TrialStyle.ColorOf(state).WithAlpha(state == TrialState.COMPLETE ? 0.6 : 0.9));
+                line.LinePattern = pattern;
+                line.LineWidth = 1.5f;
+                line.MarkerSize = 6;
+                if (i == 0) line.LegendText = $"{legendPrefix}{state} ({ofState.Length})";
+            }
+        }
+    }
+
+    internal static void IntegerTicks(Plot plot) =>
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+
+    private static string WithoutEpochs(StudyReportData data, IEnumerable<TrialSnapshot> drawn)
+    {
+        var shown = drawn.Select(t => t.Number).ToHashSet();
+        var missing = data.Trials.Where(t => !shown.Contains(t.Number)).GroupBy(t => t.State).OrderBy(g => g.Key)
+            .Select(g => $"{g.Count()} {g.Key}").ToArray();
+        return missing.Length == 0 ? "" : $"Trials without any epoch (no line): {string.Join(", ", missing)}.";
+    }
+
+    private static JsonArray Epochs(TrialSnapshot t)
+    {
+        if (!t.UserAttrs.TryGetValue(StudyAttributes.Epochs, out var json)) return [];
+        try
+        {
+            return JsonNode.Parse(json) as JsonArray ?? [];
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return [];
+        }
+    }
+
+    private static (double, double)[] Series(JsonArray events, string field)
+    {
+        var points = new List<(double, double)>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i] is not JsonObject e) continue;
+            var epoch = e["epoch"] is JsonValue ev && ev.TryGetValue<double>(out var n) ? n : i + 1;
+            if (e[field] is JsonValue fv && fv.TryGetValue<double>(out var v) && double.IsFinite(v)) points.Add((epoch, v));
+        }
+        return points.ToArray();
+    }
+}

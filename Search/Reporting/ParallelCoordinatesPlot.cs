@@ -1,0 +1,133 @@
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+using ScottPlot;
+
+namespace Mnist.Search.Reporting;
+
+/// <summary>
+/// Parallel coordinates: one vertical axis per parameter plus the objective, one polyline per COMPLETE trial,
+/// coloured by its value (yellow = best). Each parameter axis spans its distribution's range (log-scaled for
+/// log parameters; categoricals place their choices evenly); the objective axis spans the observed values.
+/// ScottPlot has no such chart, so it is drawn from lines and text on a frameless plot.
+/// </summary>
+internal static class ParallelCoordinatesPlot
+{
+    public const string Title = "Parallel coordinates";
+    public const string FileName = "parallel_coordinates.png";
+
+    public static ReportFigure Draw(StudyReportData data, string directory)
+    {
+        var trials = data.Trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v)).ToArray();
+        if (trials.Length == 0) return ReportFigure.Absent(Title, "no COMPLETE trial yet");
+        var parameters = Parameters(trials);
+        if (parameters.Count == 0) return ReportFigure.Absent(Title, "the COMPLETE trials have no parameters");
+
+        var values = trials.Select(t => t.Value!.Value).ToArray();
+        var (vMin, vMax) = (values.Min(), values.Max());
+        var maximize = data.Study.Direction == StudyDirection.MAXIMIZE;
+        double Goodness(double v) => vMax > vMin ? (maximize ? (v - vMin) / (vMax - vMin) : (vMax - v) / (vMax - vMin)) : 1;
+        double ValuePosition(double v) => vMax > vMin ? (v - vMin) / (vMax - vMin) : 0.5;
+
+        var plot = new Plot();
+        var colormap = new ScottPlot.Colormaps.Viridis();
+        var objectiveX = parameters.Count;
+        // Worst first, so the best lines end up on top.
+        foreach (var t in trials.OrderBy(t => Goodness(t.Value!.Value)))
+        {
+            var points = new List<(double X, double Y)>();
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                var (name, dist) = parameters[i];
+                if (t.Params.TryGetValue(name, out var internalValue)) points.Add((i, Normalise(dist, internalValue)));
+                else points.Add((i, double.NaN));
+            }
+            points.Add((objectiveX, ValuePosition(t.Value!.Value)));
+            for (var i = 1; i < points.Count; i++)
+            {
+                if (double.IsNaN(points[i - 1].Y) || double.IsNaN(points[i].Y)) continue;
+                var line = plot.Add.Line(points[i - 1].X, points[i - 1].Y, points[i].X, points[i].Y);
+                line.LineColor = colormap.GetColor(Goodness(t.Value!.Value)).WithAlpha(0.8);
+                line.LineWidth = 2;
+            }
+        }
+
+        for (var i = 0; i <= parameters.Count; i++)
+        {
+            var axis = plot.Add.Line(i, 0, i, 1);
+            axis.LineColor = Colors.Black;
+            axis.LineWidth = 1.5f;
+            var ticks = i < parameters.Count
+                ? Ticks(parameters[i].Distribution)
+                : vMax > vMin ? [(0.0, TrialStyle.Format(vMin)), (1.0, TrialStyle.Format(vMax))] : [(0.5, TrialStyle.Format(vMin))];
+            foreach (var (y, text) in ticks)
+            {
+                var label = plot.Add.Text(text, i, y);
+                label.LabelAlignment = Alignment.MiddleLeft;
+                label.LabelFontSize = 11;
+                label.LabelOffsetX = 4;
+            }
+            var name = i < parameters.Count
+                ? parameters[i].Name + (IsLog(parameters[i].Distribution) ? " (log)" : "")
+                : "objective";
+            var header = plot.Add.Text(name, i, 1.04);
+            header.LabelAlignment = Alignment.LowerCenter;
+            header.LabelFontSize = 12;
+            header.LabelBold = true;
+        }
+        plot.HideGrid();
+        plot.Axes.Frameless();
+        plot.Axes.SetLimits(-0.3, parameters.Count + 0.6, -0.08, 1.14);
+        plot.Title($"{data.Study.Name}: parameters of {trials.Length} COMPLETE trials (colour: value, yellow = best)");
+        var width = Math.Clamp(220 * (parameters.Count + 1), 700, 1800);
+        Atomic.SavePng(plot, Path.Combine(directory, FileName), width, 520);
+        return ReportFigure.Drawn(Title, FileName,
+            "One line per COMPLETE trial, coloured from worst (purple) to best (yellow). Parameter axes span their search range "
+            + "(log scale where the parameter is log-distributed; categorical choices evenly spaced); the objective axis spans the observed values.");
+    }
+
+    /// <summary>Parameters of the trials in first-seen order, each with the distribution of the latest trial that has it.</summary>
+    internal static IReadOnlyList<(string Name, ParameterDistribution Distribution)> Parameters(IEnumerable<TrialSnapshot> trials)
+    {
+        var order = new List<string>();
+        var dists = new Dictionary<string, ParameterDistribution>();
+        foreach (var t in trials.OrderBy(t => t.Number))
+            foreach (var (name, dist) in t.Distributions)
+            {
+                if (!dists.ContainsKey(name)) order.Add(name);
+                dists[name] = dist;
+            }
+        return order.Select(n => (n, dists[n])).ToArray();
+    }
+
+    /// <summary>Position in [0, 1] of an internal value on its axis.</summary>
+    internal static double Normalise(ParameterDistribution dist, double value)
+    {
+        var (lo, hi, log) = Range(dist);
+        if (hi <= lo) return 0.5;
+        var v = log ? Math.Log(Math.Max(value, double.Epsilon)) : value;
+        return Math.Clamp((v - (log ? Math.Log(lo) : lo)) / ((log ? Math.Log(hi) : hi) - (log ? Math.Log(lo) : lo)), 0, 1);
+    }
+
+    private static (double Low, double High, bool Log) Range(ParameterDistribution dist) => dist switch
+    {
+        IntDistribution i => (i.Low, i.High, i.Log && i.Low > 0),
+        FloatDistribution f => (f.Low, f.High, f.Log && f.Low > 0),
+        CategoricalDistribution c => (0, c.Choices.Count - 1, false),
+        _ => (0, 1, false),
+    };
+
+    private static bool IsLog(ParameterDistribution dist) => Range(dist).Log;
+
+    private static (double Y, string Text)[] Ticks(ParameterDistribution dist)
+    {
+        if (dist is CategoricalDistribution c)
+            return c.Choices.Select((choice, k) => (Normalise(c, k), TrialStyle.Format(choice))).ToArray();
+        var (lo, hi, _) = Range(dist);
+        if (hi <= lo) return [(0.5, TrialStyle.Format(dist.ToExternal(lo)))];
+        // Ends plus the middle of the axis (geometric middle on a log axis).
+        var mid = IsLog(dist) ? Math.Sqrt(lo * hi) : (lo + hi) / 2;
+        if (dist is IntDistribution) mid = Math.Round(mid);
+        var midText = TrialStyle.Format(dist.ToExternal(mid));
+        return [(0, TrialStyle.Format(dist.ToExternal(lo))), (Normalise(dist, mid), midText), (1, TrialStyle.Format(dist.ToExternal(hi)))];
+    }
+}
