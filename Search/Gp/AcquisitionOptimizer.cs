@@ -133,8 +133,9 @@ internal static class AcquisitionOptimizer
         }
         catch (Exception e) when (e is MaximumIterationsException or InvalidOperationException or ArgumentException or OptimizationException)
         {
-            // Keep the best evaluated point.
+            if (Environment.GetEnvironmentVariable("GP_EXC") == "1") Console.Error.WriteLine($"bfgs: {e.GetType().Name}: {e.Message}");
         }
+        if (Environment.GetEnvironmentVariable("GP_EXC") == "1") Console.Error.WriteLine($"bfgs from {acquisition.Value(start):F4} to {bestF:F4}");
         return (bestX, bestF);
     }
 }

@@ -12,9 +12,19 @@ internal static class HyperparameterPrior
     public static double LogDensity(KernelParameters p, Span<double> gradient)
     {
         var value = 0.0;
+        var mode = Environment.GetEnvironmentVariable("GP_PRIOR");
         for (var d = 0; d < p.Dimensions; d++)
         {
             var rho = p.InverseSquaredLengthscales[d];
+            if (mode is not null && mode.StartsWith("gamma"))
+            {
+                var parts = mode[5..].Split(':');
+                double a = double.Parse(parts[0]), b = double.Parse(parts[1]);
+                var l = 1 / Math.Sqrt(rho);
+                value += (a - 1) * Math.Log(l) - b * l;
+                gradient[d] += -(a - 1) / 2 + b * l / 2;
+                continue;
+            }
             value -= 0.1 / rho + 0.1 * rho;
             gradient[d] += 0.1 / rho - 0.1 * rho;
         }

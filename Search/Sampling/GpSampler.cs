@@ -29,7 +29,9 @@ public sealed class GpSampler : ISampler
     private readonly AcquisitionOptions _acquisitionOptions;
 
     public GpSampler(SamplerSettings settings)
-        : this(settings, new GpFitOptions(), new AcquisitionOptions())
+        : this(settings,
+            new GpFitOptions(MinNoiseVariance: double.Parse(Environment.GetEnvironmentVariable("GP_MINNOISE") ?? "1e-6"), Restarts: int.Parse(Environment.GetEnvironmentVariable("GP_RESTARTS") ?? "2")),
+            new AcquisitionOptions(Candidates: int.Parse(Environment.GetEnvironmentVariable("GP_CAND") ?? "2048"), LocalSearches: int.Parse(Environment.GetEnvironmentVariable("GP_LOCAL") ?? "10")))
     {
     }
 
@@ -73,6 +75,21 @@ public sealed class GpSampler : ISampler
         var acquisition = new LogEiAcquisition(gp, standardized[incumbent]);
         var (best, _) = AcquisitionOptimizer.Maximize(
             acquisition, encoder.Dimensions, encoder.Columns, rng, [xs[incumbent]], _acquisitionOptions);
+        if (Environment.GetEnvironmentVariable("GP_CHECK") == "1")
+        {
+            var r2 = new Random(1);
+            var bestRandom = double.NegativeInfinity;
+            var u = new double[encoder.Columns];
+            for (var k = 0; k < 100000; k++)
+            {
+                for (var c = 0; c < u.Length; c++) u[c] = r2.NextDouble();
+                bestRandom = Math.Max(bestRandom, acquisition.Value(u));
+            }
+            var (candBest, _) = AcquisitionOptimizer.Maximize(acquisition, encoder.Dimensions, encoder.Columns, rng, [xs[incumbent]], _acquisitionOptions with { LocalSearches = 0 });
+            Console.Error.WriteLine($"found {acquisition.Value(best):F3} random100k {bestRandom:F3} candidatesOnly {acquisition.Value(candBest):F3} incumbentLocal {acquisition.Value(xs[incumbent]):F3}");
+        }
+        if (Environment.GetEnvironmentVariable("GP_DEBUG") == "1")
+            Console.Error.WriteLine($"n={xs.Length} ls={string.Join(",", parameters.InverseSquaredLengthscales.Select(r => (1 / Math.Sqrt(r)).ToString("F3")))} s={parameters.Scale:F3} noise={parameters.NoiseVariance:E1} best={standardized[incumbent]:F2} acq={acquisition.Value(best):F2}");
         return encoder.Decode(best);
     }
 
@@ -102,6 +119,23 @@ public sealed class GpSampler : ISampler
         var lo = finite.Length > 0 ? finite.Min() : 0.0;
         var hi = finite.Length > 0 ? finite.Max() : 0.0;
         var clipped = values.Select(v => double.IsFinite(v) ? v : v > 0 ? hi : lo).ToArray();
+        var warp = Environment.GetEnvironmentVariable("GP_WARP");
+        if (warp == "copula")
+        {
+            var n = clipped.Length;
+            var order = Enumerable.Range(0, n).OrderBy(i => clipped[i]).ToArray();
+            var ranks = new double[n];
+            for (var r = 0; r < n; r++) ranks[order[r]] = r;
+            clipped = ranks.Select(r => MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, (r + 0.5) / n)).ToArray();
+        }
+        else if (warp is not null && warp.StartsWith("log"))
+        {
+            var frac = double.Parse(warp[3..]);
+            var sorted = clipped.Order().ToArray();
+            var median = sorted[sorted.Length / 2];
+            var delta = Math.Max((median - lo) * frac, 1e-12);
+            clipped = clipped.Select(v => Math.Log(v - lo + delta)).ToArray();
+        }
         var mean = clipped.Average();
         var std = Math.Sqrt(clipped.Select(v => (v - mean) * (v - mean)).Average());
         if (std < 1e-12) std = 1.0;

@@ -33,6 +33,7 @@ foreach (var f in new[] { TestFunction.Branin, TestFunction.Hartmann6 })
             .Select(seed => Run(f, SamplerFactory.Create(new SamplerSettings(kind, startup, seed)), evals))
             .Order().ToArray();
         var r = reference[f.Name];
+        if (args.Contains("--all")) Console.Error.WriteLine($"  {f.Name} {kind}: {string.Join(" ", regrets.Select(v => v.ToString("F3")))}");
         var median = Quantile(regrets, 0.5);
         Console.WriteLine($"{f.Name,-11} {kind,-7} {median,9:F4} {Quantile(regrets, 0.25),9:F4} {Quantile(regrets, 0.75),9:F4} {r.Random,14:F3} {r.Tpe,11:F3} {r.Gp,10:F3} {median / r.Gp,19:F2} {sw.Elapsed.TotalSeconds / seeds,7:F1}");
     }
@@ -67,6 +68,7 @@ static double Run(TestFunction f, ISampler sampler, int evals)
         var p = sampler.Sample(f.Space, StudyDirection.MINIMIZE, trials);
         var value = f.Evaluate(p);
         best = Math.Min(best, value);
+        if (Environment.GetEnvironmentVariable("BENCH_TRACE") == "1") Console.Error.WriteLine($"  {i,2} f={value,8:F4} best={best,8:F4} x={string.Join(" ", p.Values.Select(v => v.ToString("F3")))}");
         trials.Add(Trial(i, TrialState.COMPLETE, value, p, f.Space));
     }
     return best - f.Minimum;
