@@ -29,7 +29,7 @@ internal static class GpFitter
         upper[dims + 1] = Math.Log(options.MaxNoiseVariance);
 
         var starts = new List<double[]> { KernelParameters.Default(dims).ToLog() };
-        var restarts = x.Length > 100 ? options.RestartsAbove100 : options.Restarts;
+        var restarts = x.Length > options.RestartLimit ? 0 : options.Restarts;
         for (var r = 0; r < restarts; r++)
         {
             var theta = new double[dims + 2];
@@ -39,18 +39,22 @@ internal static class GpFitter
             starts.Add(theta);
         }
 
+        // Coarse to fine: on many points, first fit a small subsample (each evaluation is O(n³)), then polish
+        // that optimum on the full fitting set, which then needs only a few iterations.
+        var (coarseX, coarseY) = Subsample(x, y, options.CoarseFitPoints, rng);
         double[]? best = null;
         var bestValue = double.NegativeInfinity;
         foreach (var start in starts)
         {
             for (var i = 0; i < start.Length; i++) start[i] = Math.Clamp(start[i], lower[i], upper[i]);
-            var (theta, value) = Maximize(x, y, start, lower, upper, options.MaxIterations);
+            var (theta, value) = Maximize(coarseX, coarseY, start, lower, upper, options.MaxIterations);
             if (best is null || value > bestValue)
             {
                 best = theta;
                 bestValue = value;
             }
         }
+        if (coarseX.Length < x.Length) best = Maximize(x, y, best!, lower, upper, options.MaxIterations).Theta;
         return KernelParameters.FromLog(best!);
     }
 
@@ -59,8 +63,10 @@ internal static class GpFitter
         // The minimizer may stop on a failed line search or iteration limit; the best point it evaluated is kept either way.
         var bestTheta = (double[])start.Clone();
         var bestValue = double.NegativeInfinity;
+        var evals = 0;
         var objective = ObjectiveFunction.Gradient(v =>
         {
+            evals++;
             var theta = v.ToArray();
             var grad = new double[theta.Length];
             var value = MarginalLikelihood.Evaluate(x, y, theta, grad);
@@ -75,13 +81,14 @@ internal static class GpFitter
         });
         try
         {
-            new BfgsBMinimizer(1e-4, 1e-6, 1e-9, maxIterations).FindMinimum(
+            new BfgsBMinimizer(1e-3, 1e-5, 1e-7, maxIterations).FindMinimum(
                 objective, Vector<double>.Build.Dense(lower), Vector<double>.Build.Dense(upper), Vector<double>.Build.Dense(start));
         }
         catch (Exception e) when (e is MaximumIterationsException or InvalidOperationException or ArgumentException or OptimizationException)
         {
             // Keep the best evaluated point.
         }
+        if (Environment.GetEnvironmentVariable("GP_TIME") == "1") Console.Error.WriteLine($"  fit evals {evals}");
         return (bestTheta, bestValue);
     }
 

@@ -53,7 +53,9 @@ public sealed class GpSampler : ISampler
         var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 3);
         var standardized = Standardize(y);
         var xs = x.ToArray();
+        var swDbg = System.Diagnostics.Stopwatch.StartNew();
         var parameters = GpFitter.Fit(xs, standardized, rng, _fitOptions);
+        var tFit = swDbg.Elapsed.TotalMilliseconds;
         var gp = new GaussianProcess(xs, standardized, parameters);
         var incumbent = Array.IndexOf(standardized, standardized.Min());
 
@@ -74,7 +76,8 @@ public sealed class GpSampler : ISampler
 
         var acquisition = new LogEiAcquisition(gp, standardized[incumbent]);
         var (best, _) = AcquisitionOptimizer.Maximize(
-            acquisition, encoder.Dimensions, encoder.Columns, rng, [xs[incumbent]], _acquisitionOptions);
+            acquisition, encoder.Dimensions, encoder.Columns, rng, [xs[incumbent]], _acquisitionOptions.ForObservations(gp.Count));
+        if (Environment.GetEnvironmentVariable("GP_TIME") == "1") Console.Error.WriteLine($"n={xs.Length} fit {tFit:F0} ms total {swDbg.Elapsed.TotalMilliseconds:F0} ms");
         if (Environment.GetEnvironmentVariable("GP_CHECK") == "1")
         {
             var r2 = new Random(1);
