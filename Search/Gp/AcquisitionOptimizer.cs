@@ -133,9 +133,8 @@ internal static class AcquisitionOptimizer
         }
         catch (Exception e) when (e is MaximumIterationsException or InvalidOperationException or ArgumentException or OptimizationException)
         {
-            if (Environment.GetEnvironmentVariable("GP_EXC") == "1") Console.Error.WriteLine($"bfgs: {e.GetType().Name}: {e.Message}");
+            // Keep the best evaluated point.
         }
-        if (Environment.GetEnvironmentVariable("GP_EXC") == "1") Console.Error.WriteLine($"bfgs from {acquisition.Value(start):F4} to {bestF:F4}");
         return (bestX, bestF);
     }
 }

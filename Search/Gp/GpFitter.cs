@@ -63,10 +63,8 @@ internal static class GpFitter
         // The minimizer may stop on a failed line search or iteration limit; the best point it evaluated is kept either way.
         var bestTheta = (double[])start.Clone();
         var bestValue = double.NegativeInfinity;
-        var evals = 0;
         var objective = ObjectiveFunction.Gradient(v =>
         {
-            evals++;
             var theta = v.ToArray();
             var grad = new double[theta.Length];
             var value = MarginalLikelihood.Evaluate(x, y, theta, grad);
@@ -88,7 +86,6 @@ internal static class GpFitter
         {
             // Keep the best evaluated point.
         }
-        if (Environment.GetEnvironmentVariable("GP_TIME") == "1") Console.Error.WriteLine($"  fit evals {evals}");
         return (bestTheta, bestValue);
     }
 
