@@ -12,7 +12,7 @@ internal sealed record AcquisitionOptions(int Candidates = 2048, int LocalSearch
     /// <paramref name="fullEffortPoints"/> observations the candidate count and local searches shrink in
     /// proportion (not below a quarter), keeping a proposal's cost roughly flat as the study grows.
     /// </summary>
-    public AcquisitionOptions ForObservations(int n, int fullEffortPoints = 150)
+    public AcquisitionOptions ForObservations(int n, int fullEffortPoints = 100)
     {
         if (n <= fullEffortPoints) return this;
         var factor = Math.Max(0.25, (double)fullEffortPoints / n);

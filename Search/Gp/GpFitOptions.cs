@@ -6,14 +6,17 @@ namespace Mnist.Search.Gp;
 /// each start costs more). Past <see cref="MaxFitPoints"/> observations the hyperparameters are fitted on a
 /// subsample (the best quarter plus a random rest), because each likelihood evaluation costs O(n³) and the
 /// hyperparameters settle long before n does; the GP itself is still conditioned on every point. Starts are
-/// first optimized on <see cref="CoarseFitPoints"/> points, then the winner is polished on the fitting set.
+/// first optimized on <see cref="CoarseFitPoints"/> points, then the winner is polished on the fitting set
+/// for at most <see cref="MaxPolishIterations"/> iterations (it starts close to the optimum; this bounds the
+/// proposal latency on long studies).
 /// </summary>
 internal sealed record GpFitOptions(
     int Restarts = 2,
     int RestartLimit = 100,
     int CoarseFitPoints = 50,
-    int MaxFitPoints = 120,
+    int MaxFitPoints = 100,
     int MaxIterations = 200,
+    int MaxPolishIterations = 20,
     double MinNoiseVariance = 1e-6,
     double MaxNoiseVariance = 1.0,
     double MinInverseSquaredLengthscale = 1e-4,

@@ -54,7 +54,7 @@ internal static class GpFitter
                 bestValue = value;
             }
         }
-        if (coarseX.Length < x.Length) best = Maximize(x, y, best!, lower, upper, options.MaxIterations).Theta;
+        if (coarseX.Length < x.Length) best = Maximize(x, y, best!, lower, upper, options.MaxPolishIterations).Theta;
         return KernelParameters.FromLog(best!);
     }
 
