@@ -1,9 +1,8 @@
 namespace Mnist.Search.Gp;
 
 /// <summary>
-/// How hard <see cref="GpFitter"/> works. <see cref="Restarts"/> random starts besides the default one, while
-/// there are at most <see cref="RestartLimit"/> points (later the likelihood surface is well determined and
-/// each start costs more). Past <see cref="MaxFitPoints"/> observations the hyperparameters are fitted on a
+/// How hard <see cref="GpFitter"/> works. <see cref="Restarts"/> random starts besides the default one (they
+/// run on the coarse subsample, so they stay cheap on long studies). Past <see cref="MaxFitPoints"/> observations the hyperparameters are fitted on a
 /// subsample (the best quarter plus a random rest), because each likelihood evaluation costs O(n³) and the
 /// hyperparameters settle long before n does; the GP itself is still conditioned on every point. Starts are
 /// first optimized on <see cref="CoarseFitPoints"/> points, then the winner is polished on the fitting set
@@ -12,7 +11,6 @@ namespace Mnist.Search.Gp;
 /// </summary>
 internal sealed record GpFitOptions(
     int Restarts = 2,
-    int RestartLimit = 100,
     int CoarseFitPoints = 50,
     int MaxFitPoints = 100,
     int MaxIterations = 200,

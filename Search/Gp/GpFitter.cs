@@ -29,8 +29,7 @@ internal static class GpFitter
         upper[dims + 1] = Math.Log(options.MaxNoiseVariance);
 
         var starts = new List<double[]> { KernelParameters.Default(dims).ToLog() };
-        var restarts = x.Length > options.RestartLimit ? 0 : options.Restarts;
-        for (var r = 0; r < restarts; r++)
+        for (var r = 0; r < options.Restarts; r++)
         {
             var theta = new double[dims + 2];
             for (var d = 0; d < dims; d++) theta[d] = Math.Log(0.1) + rng.NextDouble() * Math.Log(1000);
