@@ -29,8 +29,7 @@ internal static class GpFitter
         upper[dims + 1] = Math.Log(options.MaxNoiseVariance);
 
         var starts = new List<double[]> { KernelParameters.Default(dims).ToLog() };
-        var restarts = x.Length > 100 ? options.RestartsAbove100 : options.Restarts;
-        for (var r = 0; r < restarts; r++)
+        for (var r = 0; r < options.Restarts; r++)
         {
             var theta = new double[dims + 2];
             for (var d = 0; d < dims; d++) theta[d] = Math.Log(0.1) + rng.NextDouble() * Math.Log(1000);
@@ -39,18 +38,22 @@ internal static class GpFitter
             starts.Add(theta);
         }
 
+        // Coarse to fine: on many points, first fit a small subsample (each evaluation is O(n³)), then polish
+        // that optimum on the full fitting set, which then needs only a few iterations.
+        var (coarseX, coarseY) = Subsample(x, y, options.CoarseFitPoints, rng);
         double[]? best = null;
         var bestValue = double.NegativeInfinity;
         foreach (var start in starts)
         {
             for (var i = 0; i < start.Length; i++) start[i] = Math.Clamp(start[i], lower[i], upper[i]);
-            var (theta, value) = Maximize(x, y, start, lower, upper, options.MaxIterations);
+            var (theta, value) = Maximize(coarseX, coarseY, start, lower, upper, options.MaxIterations);
             if (best is null || value > bestValue)
             {
                 best = theta;
                 bestValue = value;
             }
         }
+        if (coarseX.Length < x.Length) best = Maximize(x, y, best!, lower, upper, options.MaxPolishIterations).Theta;
         return KernelParameters.FromLog(best!);
     }
 
@@ -75,7 +78,7 @@ internal static class GpFitter
         });
         try
         {
-            new BfgsBMinimizer(1e-4, 1e-6, 1e-9, maxIterations).FindMinimum(
+            new BfgsBMinimizer(1e-3, 1e-5, 1e-7, maxIterations).FindMinimum(
                 objective, Vector<double>.Build.Dense(lower), Vector<double>.Build.Dense(upper), Vector<double>.Build.Dense(start));
         }
         catch (Exception e) when (e is MaximumIterationsException or InvalidOperationException or ArgumentException or OptimizationException)

@@ -6,18 +6,20 @@ namespace Mnist.Search.Sampling;
 
 /// <summary>
 /// Bayesian optimization with a Gaussian process (the <c>gp</c> sampler); only converts trials to arrays and
-/// back, the numerics live in <see cref="Mnist.Search.Gp"/>.
+/// back, the numerics live in <see cref="Mnist.Search.Gp"/> (Matérn 5/2 ARD kernel, MAP hyperparameters,
+/// log EI maximized over quasi-random candidates plus local search).
 /// <list type="bullet">
 /// <item>Observations: COMPLETE trials with a value, and PRUNED trials at their last intermediate value —
 /// pruned runs were stopped because they looked bad, and their partial score says so, which keeps the GP
 /// from proposing the same region again (with no intermediate value they are ignored). FAIL trials are
-/// ignored. Trials missing a parameter of the space (or outside it) are ignored.</item>
+/// ignored, and so are trials missing a parameter of the space or outside it, and NaN values.</item>
 /// <item>Until <see cref="SamplerSettings.StartupTrials"/> observations exist, trial i gets point i of a
 /// scrambled Halton sequence (<see cref="QuasiRandomStartup"/>).</item>
-/// <item>Values are negated for MAXIMIZE, infinities clipped to the finite range, then standardized.</item>
+/// <item>Values are negated for MAXIMIZE, infinities clipped to the finite range, then standardized around
+/// the worst value (see <see cref="Standardize"/>).</item>
 /// <item>RUNNING and WAITING trials are pending points: after fitting, the GP is conditioned on them with a
-/// constant lie — the mean observed value, or the GP's own prediction there when that is worse — so
-/// concurrent trials are pushed apart instead of crowding the incumbent.</item>
+/// made-up value (constant liar: the prior mean, i.e. the worst value seen, or the GP's own prediction when
+/// that is worse), so concurrent trials are pushed apart instead of crowding the incumbent.</item>
 /// <item>Stateless: every random choice comes from (seed, number of trials), so the same history gives the
 /// same proposal and any process can resume.</item>
 /// </list>
@@ -35,6 +37,7 @@ public sealed class GpSampler : ISampler
 
     internal GpSampler(SamplerSettings settings, GpFitOptions fitOptions, AcquisitionOptions acquisitionOptions)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         _settings = settings;
         _fitOptions = fitOptions;
         _acquisitionOptions = acquisitionOptions;
@@ -51,8 +54,7 @@ public sealed class GpSampler : ISampler
         var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 3);
         var standardized = Standardize(y);
         var xs = x.ToArray();
-        var parameters = GpFitter.Fit(xs, standardized, rng, _fitOptions);
-        var gp = new GaussianProcess(xs, standardized, parameters);
+        var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
         var incumbent = Array.IndexOf(standardized, standardized.Min());
 
         var pending = trials
@@ -60,7 +62,6 @@ public sealed class GpSampler : ISampler
             .Select(t => encoder.Encode(t.Params)).ToList();
         if (pending.Count > 0)
         {
-            // Lie = the mean (0 after standardizing), or the prediction where that is already worse.
             var lies = pending.Select(p => Math.Max(0.0, gp.Predict(p).Mean)).ToList();
             try { gp = gp.WithObservations(pending, lies); }
             catch (ArgumentException)
@@ -72,7 +73,7 @@ public sealed class GpSampler : ISampler
 
         var acquisition = new LogEiAcquisition(gp, standardized[incumbent]);
         var (best, _) = AcquisitionOptimizer.Maximize(
-            acquisition, encoder.Dimensions, encoder.Columns, rng, [xs[incumbent]], _acquisitionOptions);
+            acquisition, encoder.Dimensions, encoder.Columns, rng, [xs[incumbent]], _acquisitionOptions.ForObservations(gp.Count));
         return encoder.Decode(best);
     }
 
@@ -95,16 +96,21 @@ public sealed class GpSampler : ISampler
         return (x, y);
     }
 
-    /// <summary>Clips infinities to the finite range, then centres and scales to unit variance.</summary>
+    /// <summary>
+    /// Clips infinities to the finite range, then shifts so the worst value is 0 — the GP's prior mean, so
+    /// unexplored regions are expected to be as bad as the worst trial rather than average — and scales to unit
+    /// root-mean-square. Centring on the mean instead made unexplored corners look promising whenever a few
+    /// good trials pull the mean down (typical of hyperparameter searches); on the benchmarks it left the GP
+    /// exploring instead of converging (Hartmann-6 median regret 0.2–0.4 against 0.03–0.1).
+    /// </summary>
     private static double[] Standardize(List<double> values)
     {
         var finite = values.Where(double.IsFinite).ToArray();
         var lo = finite.Length > 0 ? finite.Min() : 0.0;
         var hi = finite.Length > 0 ? finite.Max() : 0.0;
         var clipped = values.Select(v => double.IsFinite(v) ? v : v > 0 ? hi : lo).ToArray();
-        var mean = clipped.Average();
-        var std = Math.Sqrt(clipped.Select(v => (v - mean) * (v - mean)).Average());
-        if (std < 1e-12) std = 1.0;
-        return clipped.Select(v => (v - mean) / std).ToArray();
+        var scale = Math.Sqrt(clipped.Select(v => (v - hi) * (v - hi)).Average());
+        if (scale < 1e-12) scale = 1.0;
+        return clipped.Select(v => (v - hi) / scale).ToArray();
     }
 }

@@ -1,0 +1,111 @@
+using Mnist.Search.Sampling;
+using Mnist.Search.Space;
+using Mnist.Search.Study;
+using Mnist.Search.Tests.Support.Sampling;
+
+namespace Mnist.Search.Tests.Sampling;
+
+public sealed class GpSamplerTests
+{
+    private static readonly SearchSpace Line = TrialHistory.Space(("x", new FloatDistribution(0, 1)));
+
+    private static GpSampler Sampler(int startup = 5, int seed = 0) => new(new SamplerSettings(SamplerSettings.Gp, startup, seed));
+
+    private static Dictionary<string, double> At(double x) => new() { ["x"] = x };
+
+    [Fact]
+    public void WhenInStartupThenTrialsFillEveryStratumOnce()
+    {
+        // Given a sampler in its startup phase
+        var sampler = Sampler(startup: 16);
+        var history = new TrialHistory(Line);
+
+        // When 16 trials are asked for (concurrently: all still running)
+        for (var i = 0; i < 16; i++) history.Add(TrialState.RUNNING, sampler.Sample(Line, StudyDirection.MINIMIZE, history.Trials));
+
+        // Then each sixteenth of the range holds exactly one of them (independent draws almost never do)
+        var strata = history.Trials.Select(t => (int)(t.Params["x"] * 16)).Order().ToArray();
+        Assert.Equal(Enumerable.Range(0, 16), strata);
+    }
+
+    [Fact]
+    public void WhenMinimizingASmoothFunctionThenProposalsReachTheMinimum()
+    {
+        var history = new TrialHistory(Line).Run(Sampler(), StudyDirection.MINIMIZE, p => Math.Pow(p["x"] - 0.3, 2), 15);
+        var best = history.Trials.MinBy(t => t.Value)!;
+        Assert.InRange(best.Params["x"], 0.28, 0.32);
+    }
+
+    [Fact]
+    public void WhenMaximizingThenProposalsReachTheMaximum()
+    {
+        var history = new TrialHistory(Line).Run(Sampler(), StudyDirection.MAXIMIZE, p => -Math.Pow(p["x"] - 0.7, 2), 15);
+        var best = history.Trials.MaxBy(t => t.Value)!;
+        Assert.InRange(best.Params["x"], 0.68, 0.72);
+    }
+
+    [Fact]
+    public void WhenATrialIsPendingAtTheOptimumThenTheNextProposalIsElsewhere()
+    {
+        // Given a study that has converged near x = 0.3, and the proposal the GP would make next
+        var history = new TrialHistory(Line).Run(Sampler(), StudyDirection.MINIMIZE, p => Math.Pow(p["x"] - 0.3, 2), 12);
+        var next = Sampler().Sample(Line, StudyDirection.MINIMIZE, history.Trials)["x"];
+        Assert.InRange(next, 0.25, 0.35);
+
+        // When that point is running (a failed trial there, which is ignored, is the control with equal trial count)
+        var failed = new TrialHistory(Line);
+        var running = new TrialHistory(Line);
+        foreach (var t in history.Trials)
+        {
+            failed.Add(t.State, t.Params, t.Value);
+            running.Add(t.State, t.Params, t.Value);
+        }
+        failed.Add(TrialState.FAIL, At(next));
+        running.Add(TrialState.RUNNING, At(next));
+        var control = Sampler().Sample(Line, StudyDirection.MINIMIZE, failed.Trials)["x"];
+        var avoiding = Sampler().Sample(Line, StudyDirection.MINIMIZE, running.Trials)["x"];
+
+        // Then the control stays at the optimum while the pending point pushes the proposal away
+        Assert.True(Math.Abs(control - next) < 0.02, $"control {control} vs {next}");
+        Assert.True(Math.Abs(avoiding - next) > 0.05, $"proposal {avoiding} next to pending {next}");
+    }
+
+    [Fact]
+    public void WhenTrialsArePrunedThenTheirLastIntermediateValueCounts()
+    {
+        // Given startup of 3 and two complete trials
+        var sampler = Sampler(startup: 3);
+        var withValue = new TrialHistory(Line).Complete(At(0.1), 1.0).Complete(At(0.9), 2.0);
+        var withoutValue = new TrialHistory(Line).Complete(At(0.1), 1.0).Complete(At(0.9), 2.0);
+
+        // When a third trial was pruned, with and without an intermediate value
+        withValue.Add(TrialState.PRUNED, At(0.5), intermediate: new Dictionary<int, double> { [0] = 3.0, [1] = 1.5 });
+        withoutValue.Add(TrialState.PRUNED, At(0.5));
+
+        // Then only the one with a value ends the startup phase
+        var startupPoint = QuasiRandomStartup.Sample(Line, 0, 3)["x"];
+        Assert.Equal(startupPoint, sampler.Sample(Line, StudyDirection.MINIMIZE, withoutValue.Trials)["x"]);
+        Assert.NotEqual(startupPoint, sampler.Sample(Line, StudyDirection.MINIMIZE, withValue.Trials)["x"]);
+    }
+
+    [Fact]
+    public void WhenValuesAreInfiniteThenSamplingStillProposesAValidPoint()
+    {
+        var history = new TrialHistory(Line).Complete(At(0.1), 1.0).Complete(At(0.4), double.PositiveInfinity)
+            .Complete(At(0.6), double.NegativeInfinity).Complete(At(0.8), 0.5).Complete(At(0.95), double.NaN);
+        var x = Sampler(startup: 3).Sample(Line, StudyDirection.MINIMIZE, history.Trials)["x"];
+        Assert.InRange(x, 0.0, 1.0);
+    }
+
+    [Fact]
+    public void WhenOptimizingAMixedSpaceThenTheCategoricalOptimumIsFound()
+    {
+        // Given the mixed product-like space, When 25 trials are run
+        var history = new TrialHistory(TrialHistory.Mixed).Run(Sampler(startup: 10), StudyDirection.MINIMIZE, TrialHistory.MixedObjective, 25);
+
+        // Then the best trial uses the best optimizer choice, and the model beats its own startup phase
+        var best = history.Trials.MinBy(t => t.Value)!;
+        Assert.Equal(1, best.Params["optimizer"]);
+        Assert.True(best.Value < history.Trials.Take(10).Min(t => t.Value));
+    }
+}

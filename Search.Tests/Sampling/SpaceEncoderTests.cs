@@ -1,0 +1,58 @@
+using Mnist.Search.Gp;
+using Mnist.Search.Sampling;
+using Mnist.Search.Space;
+using Mnist.Search.Tests.Support.Sampling;
+
+namespace Mnist.Search.Tests.Sampling;
+
+public sealed class SpaceEncoderTests
+{
+    [Fact]
+    public void WhenEncodedAndDecodedThenInternalValuesRoundTrip()
+    {
+        // Given a value for every kind of distribution
+        var encoder = new SpaceEncoder(TrialHistory.Mixed);
+        var values = new Dictionary<string, double>
+        {
+            ["layers"] = 3, ["channels"] = 64, ["batch"] = 96, ["dropout"] = 0.25, ["lr"] = 3e-4,
+            ["momentum"] = 0.85, ["optimizer"] = 2, ["batch_norm"] = 1,
+        };
+
+        // When
+        var features = encoder.Encode(values);
+        var decoded = encoder.Decode(features);
+
+        // Then: 6 numeric columns + 3 + 2 one-hot columns, all in [0, 1], and the values come back
+        Assert.Equal(11, encoder.Columns);
+        Assert.All(features, f => Assert.InRange(f, 0.0, 1.0));
+        foreach (var (name, value) in values) Assert.Equal(value, decoded[name], 9);
+    }
+
+    [Fact]
+    public void WhenEncodingIntsThenEachValueOwnsAnEqualSliceOfTheUnitInterval()
+    {
+        // Given ints 1..4: slices of width 1/4 centred on each value
+        var encoder = new SpaceEncoder(TrialHistory.Space(("n", new IntDistribution(1, 4))));
+
+        // Then the grid sits at the slice centres and rounding a uniform draw picks the slice's value
+        Assert.Equal([0.125, 0.375, 0.625, 0.875], encoder.Dimensions[0].Grid!);
+        Assert.Equal(1, encoder.FromUniform([0.0])["n"]);
+        Assert.Equal(2, encoder.FromUniform([0.26])["n"]);
+        Assert.Equal(4, encoder.FromUniform([0.999])["n"]);
+    }
+
+    [Fact]
+    public void WhenEncodingLogFloatsThenTheGeometricMiddleMapsToTheCentre()
+    {
+        var encoder = new SpaceEncoder(TrialHistory.Space(("lr", new FloatDistribution(1e-4, 1e-2, Log: true))));
+        Assert.Equal(0.5, encoder.Encode(new Dictionary<string, double> { ["lr"] = 1e-3 })[0], 12);
+        Assert.Equal(FeatureKind.Continuous, encoder.Dimensions[0].Kind);
+    }
+
+    [Fact]
+    public void WhenCategoricalFeaturesAreRelaxedThenTheLargestColumnIsTheChoice()
+    {
+        var encoder = new SpaceEncoder(TrialHistory.Space(("opt", new CategoricalDistribution(["a", "b", "c"]))));
+        Assert.Equal(2, encoder.Decode([0.2, 0.3, 0.5])["opt"]);
+    }
+}
