@@ -19,15 +19,15 @@ const int Epochs = 2;
 var root = Path.Combine(Path.GetTempPath(), $"fanout-bench-{Environment.ProcessId}");
 Directory.CreateDirectory(root);
 var script = Path.Combine(root, "sleep-worker.sh");
-File.WriteAllText(script, $$"""
+File.WriteAllText(script, $$$"""
     #!/bin/bash
-    echo "$MNIST_SEARCH_DEVICE $(date +%s.%N) start" >> "{{root}}/intervals.log"
+    echo "$MNIST_SEARCH_DEVICE $(date +%s.%N) start" >> "{{{root}}}/intervals.log"
     echo '{"event":"start","config":{}}'
-    for e in $(seq 1 {{Epochs}}); do
-      sleep {{epochSeconds.ToString(CultureInfo.InvariantCulture)}}
+    for e in $(seq 1 {{{Epochs}}}); do
+      sleep {{{epochSeconds.ToString(CultureInfo.InvariantCulture)}}}
       echo "{\"event\":\"epoch\",\"epoch\":$e,\"train_loss\":0.1,\"val_loss\":0.1,\"val_accuracy\":0.9}"
     done
-    echo "$MNIST_SEARCH_DEVICE $(date +%s.%N) end" >> "{{root}}/intervals.log"
+    echo "$MNIST_SEARCH_DEVICE $(date +%s.%N) end" >> "{{{root}}}/intervals.log"
     echo '{"event":"result","state":"complete","val_accuracy":0.9}'
     """);
 
