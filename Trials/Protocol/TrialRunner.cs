@@ -103,7 +103,9 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
                 pruned = true;
                 break;
             }
+            var evalClock = Stopwatch.StartNew();
             EvaluationResult? eval = val is null ? null : Evaluator.Evaluate(model, val, dataset.ClassNames.Count, spec.EvalBatchSize);
+            double evalSeconds = evalClock.Elapsed.TotalSeconds;
             epochsRun = epoch;
             lastValAccuracy = eval?.Accuracy;
             lastValLoss = eval?.Loss;
@@ -117,6 +119,8 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
                 ["val_accuracy"] = EventWriter.Number(eval?.Accuracy),
                 ["images_per_s"] = EventWriter.Number(result.Images / trainSeconds),
                 ["elapsed_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
+                ["train_s"] = EventWriter.Number(trainSeconds),
+                ["eval_s"] = EventWriter.Number(evalSeconds),
                 ["lr"] = EventWriter.Number(trainer.CurrentLearningRate),
                 ["rss_mb"] = EventWriter.Number(ProcessMemory.ResidentMegabytes()),
             });

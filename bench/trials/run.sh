@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Training throughput of the Trials worker against Debian's PyTorch on the same model and data.
+#
+#   bench/trials/run.sh [DATA_DIR]          (default: data/mnist, relative to the repo root)
+#
+# Environment: IMAGES (training images per epoch, default 10000), EPOCHS (default 3, >= 3 for the
+# RSS check), THREADS (default 2), EVAL_SIZES (eval batch sizes to time, default "64 256 1000";
+# empty to skip). Needs .NET 10, /usr/bin/python3 with python3-torch (apt-get install -y python3-torch), jq.
+#
+# Model: conv 32/64 (3x3, no BatchNorm), FC 128, dropout 0.25, Adam 1e-3, batch 128, 2 threads.
+# Throughput is the mean images/s of epochs 2.. (epoch 1 includes warm-up). Targets: worker >= 1.2x
+# PyTorch with augmentation off; augmentation costs <= 15%; RSS after the last epoch within 5% of
+# RSS after epoch 1. Runs alternate worker and PyTorch so load from other processes hits both alike.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATA_DIR=$(realpath "${1:-data/mnist}")
+IMAGES=${IMAGES:-10000}
+EPOCHS=${EPOCHS:-3}
+THREADS=${THREADS:-2}
+EVAL_SIZES=${EVAL_SIZES-64 256 1000}
+PY=/usr/bin/python3
+OUT=bench/out/trials
+mkdir -p "$OUT"
+
+"$PY" -c 'import torch' 2>/dev/null || { echo "python3-torch missing: apt-get install -y python3-torch" >&2; exit 2; }
+dotnet build Trials/Trials.csproj -c Release -v q -nologo >/dev/null
+WORKER=Trials/bin/Release/net10.0/Trials
+
+spec() { # name batch_norm rotation translate validation eval_batch_size
+  cat > "$OUT/$1.json" <<JSON
+{
+  "hyperparameters": {"conv_layers": 2, "conv1_channels": 32, "conv2_channels": 64, "kernel_size": 3,
+    "batch_norm": $2, "fc_layers": 1, "fc_width": 128, "dropout": 0.25, "optimizer": "adam",
+    "learning_rate": 0.001, "batch_size": 128, "rotation_degrees": $3, "translate_fraction": $4},
+  "epochs": $EPOCHS, "seed": 1, "dataset": "mnist", "data_dir": "$DATA_DIR", "threads": $THREADS,
+  "out_dir": "$(realpath "$OUT")/$1", "train_subset": $IMAGES, "validation": $5, "eval_batch_size": $6
+}
+JSON
+}
+
+worker() { # name -> epoch lines in $OUT/name.jsonl
+  "$WORKER" run --spec "$OUT/$1.json" < /dev/null > "$OUT/$1.jsonl"
+  grep -q '"state":"complete"' "$OUT/$1.jsonl" || { echo "worker run $1 failed" >&2; cat "$OUT/$1.jsonl" >&2; exit 1; }
+}
+
+mean_ips() { # jsonl -> mean images_per_s of epochs >= 2
+  jq -s '[.[] | select(.event=="epoch" and .epoch>=2) | .images_per_s] | add / length' "$1"
+}
+
+spec off false 0 0 1000 64
+spec on false 10 0.1 1000 64
+echo "== worker, augmentation off"; worker off
+echo "== pytorch, augmentation off"
+"$PY" bench/trials/pytorch_reference.py --data-dir "$DATA_DIR" --images "$IMAGES" --epochs "$EPOCHS" --threads "$THREADS" > "$OUT/py-off.jsonl"
+echo "== worker, augmentation on (rotation 10, translate 0.1)"; worker on
+echo "== pytorch, augmentation on"
+"$PY" bench/trials/pytorch_reference.py --data-dir "$DATA_DIR" --images "$IMAGES" --epochs "$EPOCHS" --threads "$THREADS" --rotation 10 --translate 0.1 > "$OUT/py-on.jsonl"
+
+W_OFF=$(mean_ips "$OUT/off.jsonl"); W_ON=$(mean_ips "$OUT/on.jsonl")
+P_OFF=$(mean_ips "$OUT/py-off.jsonl"); P_ON=$(mean_ips "$OUT/py-on.jsonl")
+RSS1=$(jq -s '[.[] | select(.event=="epoch")][0].rss_mb' "$OUT/off.jsonl")
+RSSN=$(jq -s '[.[] | select(.event=="epoch")][-1].rss_mb' "$OUT/off.jsonl")
+RSS1_ON=$(jq -s '[.[] | select(.event=="epoch")][0].rss_mb' "$OUT/on.jsonl")
+RSSN_ON=$(jq -s '[.[] | select(.event=="epoch")][-1].rss_mb' "$OUT/on.jsonl")
+
+echo
+echo "images/epoch $IMAGES, epochs $EPOCHS, threads $THREADS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v wo="$W_OFF" -v wn="$W_ON" -v po="$P_OFF" -v pn="$P_ON" -v r1="$RSS1" -v rn="$RSSN" -v a1="$RSS1_ON" -v an="$RSSN_ON" -v e="$EPOCHS" 'BEGIN {
+  printf "worker  aug off: %8.1f img/s   aug on: %8.1f img/s   augmentation cost: %5.1f%% (target <= 15%%)\n", wo, wn, 100*(1-wn/wo)
+  printf "pytorch aug off: %8.1f img/s   aug on: %8.1f img/s   augmentation cost: %5.1f%%\n", po, pn, 100*(1-pn/po)
+  printf "worker / pytorch: aug off %.2fx (target >= 1.2x), aug on %.2fx\n", wo/po, wn/pn
+  printf "worker RSS aug off: epoch 1 %.1f MB, epoch %d %.1f MB (%+.1f%%, target within 5%%)\n", r1, e, rn, 100*(rn/r1-1)
+  printf "worker RSS aug on:  epoch 1 %.1f MB, epoch %d %.1f MB (%+.1f%%)\n", a1, e, an, 100*(an/a1-1)
+}'
+
+if [ -n "$EVAL_SIZES" ]; then
+  echo
+  echo "evaluation of 10000 validation images by eval_batch_size (1 epoch of 1000 training images):"
+  for b in $EVAL_SIZES; do
+    spec "eval$b" false 0 0 10000 "$b"
+    sed -i "s/\"epochs\": $EPOCHS/\"epochs\": 1/; s/\"train_subset\": $IMAGES/\"train_subset\": 1000/" "$OUT/eval$b.json"
+    worker "eval$b"
+    jq -r --arg b "$b" 'select(.event=="epoch") | "  batch \($b): \(.eval_s | . * 100 | round / 100) s (\(10000 / .eval_s | round) img/s)"' "$OUT/eval$b.jsonl"
+  done
+fi
