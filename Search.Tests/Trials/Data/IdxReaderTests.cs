@@ -35,7 +35,7 @@ public sealed class IdxReaderTests : IDisposable
     public void WhenTheImageMagicIsWrongThenTheErrorNamesFileAndMagic()
     {
         // Given a label file where an image file is expected
-        IdxWriter.WriteLabels(dir.File("img"), [1, 2, 3]);
+        IdxWriter.WriteLabels(dir.File("img"), new byte[100]);
 
         // When
         var ex = Assert.Throws<IdxFormatException>(() => IdxReader.ReadImages(dir.File("img")));

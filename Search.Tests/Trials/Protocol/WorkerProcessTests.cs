@@ -193,7 +193,7 @@ public sealed class WorkerProcessTests : IDisposable
             ["hyperparameters"] = new JsonObject
             {
                 ["conv1_channels"] = 8, ["conv2_channels"] = 16, ["fc_width"] = 32, ["batch_size"] = 32,
-                ["batch_norm"] = false, ["optimizer"] = "sgd", ["learning_rate"] = 10.0, ["momentum"] = 0.99,
+                ["batch_norm"] = false, ["optimizer"] = "sgd", ["learning_rate"] = 1e6, ["momentum"] = 0.9,
             },
         });
 

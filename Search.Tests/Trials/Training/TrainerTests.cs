@@ -90,7 +90,7 @@ public sealed class TrainerTests
     public void WhenTheLearningRateExplodesThenTrainingFailsWithTheEpochInTheMessage()
     {
         // Given plain SGD with a huge rate and no BatchNorm to tame it
-        var hp = Small with { BatchNorm = false, Optimizer = "sgd", LearningRate = 10, Momentum = 0.99 };
+        var hp = Small with { BatchNorm = false, Optimizer = "sgd", LearningRate = 1e6, Momentum = 0.9 };
         using var train = Synthetic(320, seed: 6);
         torch.manual_seed(1);
         using var model = new CnnModel(hp);
