@@ -5,7 +5,7 @@
 #
 # Environment: IMAGES (training images per epoch, default 10000), EPOCHS (default 3, >= 3 for the
 # RSS check), THREADS (default 2), EVAL_SIZES (eval batch sizes to time, default "64 256 1000";
-# empty to skip). Needs .NET 10, /usr/bin/python3 with python3-torch (apt-get install -y python3-torch), jq.
+# empty to skip), ROUNDS (default 2). Needs .NET 10, /usr/bin/python3 with python3-torch (apt-get install -y python3-torch), jq.
 #
 # Model: conv 32/64 (3x3, no BatchNorm), FC 128, dropout 0.25, Adam 1e-3, batch 128, 2 threads.
 # Throughput is the best images/s of epochs 2.. (epoch 1 includes warm-up; on a shared machine the
@@ -19,9 +19,11 @@ IMAGES=${IMAGES:-10000}
 EPOCHS=${EPOCHS:-3}
 THREADS=${THREADS:-2}
 EVAL_SIZES=${EVAL_SIZES-64 256 1000}
+ROUNDS=${ROUNDS:-2}
 PY=/usr/bin/python3
 OUT=bench/out/trials
 mkdir -p "$OUT"
+rm -f "$OUT"/*.jsonl
 
 "$PY" -c 'import torch' 2>/dev/null || { echo "python3-torch missing: apt-get install -y python3-torch" >&2; exit 2; }
 dotnet build Trials/Trials.csproj -c Release -v q -nologo >/dev/null
@@ -44,35 +46,36 @@ worker() { # name -> epoch lines in $OUT/name.jsonl
   grep -q '"state":"complete"' "$OUT/$1.jsonl" || { echo "worker run $1 failed" >&2; cat "$OUT/$1.jsonl" >&2; exit 1; }
 }
 
-best_ips() { # jsonl -> best images_per_s of epochs >= 2 (this machine is shared: the best epoch is the least disturbed one)
-  jq -s '[.[] | select(.event=="epoch" and .epoch>=2) | .images_per_s] | max' "$1"
+best_ips() { # jsonl files -> best images_per_s of epochs >= 2 (on a shared machine the best epoch is the least disturbed one)
+  cat "$@" | jq -s '[.[] | select(.event=="epoch" and .epoch>=2) | .images_per_s] | max'
 }
 
 spec off false 0 0 1000 64
 spec on false 10 0.1 1000 64
-echo "== worker, augmentation off"; worker off
-echo "== pytorch, augmentation off"
-"$PY" bench/trials/pytorch_reference.py --data-dir "$DATA_DIR" --images "$IMAGES" --epochs "$EPOCHS" --threads "$THREADS" > "$OUT/py-off.jsonl"
-echo "== worker, augmentation on (rotation 10, translate 0.1)"; worker on
-echo "== pytorch, augmentation on"
-"$PY" bench/trials/pytorch_reference.py --data-dir "$DATA_DIR" --images "$IMAGES" --epochs "$EPOCHS" --threads "$THREADS" --rotation 10 --translate 0.1 > "$OUT/py-on.jsonl"
+# Rounds alternate the four runs so that load from other processes on a shared machine hits all of
+# them alike; each figure is the best epoch over all rounds.
+for r in $(seq 1 "$ROUNDS"); do
+  echo "== round $r/$ROUNDS: worker aug off, pytorch aug off, worker aug on (rotation 10, translate 0.1), pytorch aug on"
+  worker off; cp "$OUT/off.jsonl" "$OUT/off.$r.jsonl"
+  "$PY" bench/trials/pytorch_reference.py --data-dir "$DATA_DIR" --images "$IMAGES" --epochs "$EPOCHS" --threads "$THREADS" > "$OUT/py-off.$r.jsonl"
+  worker on; cp "$OUT/on.jsonl" "$OUT/on.$r.jsonl"
+  "$PY" bench/trials/pytorch_reference.py --data-dir "$DATA_DIR" --images "$IMAGES" --epochs "$EPOCHS" --threads "$THREADS" --rotation 10 --translate 0.1 > "$OUT/py-on.$r.jsonl"
+done
 
-W_OFF=$(best_ips "$OUT/off.jsonl"); W_ON=$(best_ips "$OUT/on.jsonl")
-P_OFF=$(best_ips "$OUT/py-off.jsonl"); P_ON=$(best_ips "$OUT/py-on.jsonl")
-RSS1=$(jq -s '[.[] | select(.event=="epoch")][0].rss_mb' "$OUT/off.jsonl")
-RSSN=$(jq -s '[.[] | select(.event=="epoch")][-1].rss_mb' "$OUT/off.jsonl")
-RSS1_ON=$(jq -s '[.[] | select(.event=="epoch")][0].rss_mb' "$OUT/on.jsonl")
-RSSN_ON=$(jq -s '[.[] | select(.event=="epoch")][-1].rss_mb' "$OUT/on.jsonl")
+W_OFF=$(best_ips "$OUT"/off.[0-9]*.jsonl); W_ON=$(best_ips "$OUT"/on.[0-9]*.jsonl)
+P_OFF=$(best_ips "$OUT"/py-off.[0-9]*.jsonl); P_ON=$(best_ips "$OUT"/py-on.[0-9]*.jsonl)
 
 echo
-echo "images/epoch $IMAGES, epochs $EPOCHS, threads $THREADS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-awk -v wo="$W_OFF" -v wn="$W_ON" -v po="$P_OFF" -v pn="$P_ON" -v r1="$RSS1" -v rn="$RSSN" -v a1="$RSS1_ON" -v an="$RSSN_ON" -v e="$EPOCHS" 'BEGIN {
+echo "images/epoch $IMAGES, epochs $EPOCHS, rounds $ROUNDS, threads $THREADS, $(nproc) cores, load now $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v wo="$W_OFF" -v wn="$W_ON" -v po="$P_OFF" -v pn="$P_ON" 'BEGIN {
   printf "worker  aug off: %8.1f img/s   aug on: %8.1f img/s   augmentation cost: %5.1f%% (target <= 15%%)\n", wo, wn, 100*(1-wn/wo)
   printf "pytorch aug off: %8.1f img/s   aug on: %8.1f img/s   augmentation cost: %5.1f%%\n", po, pn, 100*(1-pn/po)
   printf "worker / pytorch: aug off %.2fx (target >= 1.2x), aug on %.2fx\n", wo/po, wn/pn
-  printf "worker RSS aug off: epoch 1 %.1f MB, epoch %d %.1f MB (%+.1f%%, target within 5%%)\n", r1, e, rn, 100*(rn/r1-1)
-  printf "worker RSS aug on:  epoch 1 %.1f MB, epoch %d %.1f MB (%+.1f%%)\n", a1, e, an, 100*(an/a1-1)
 }'
+for f in "$OUT"/off.[0-9]*.jsonl "$OUT"/on.[0-9]*.jsonl; do
+  jq -rs --arg f "$(basename "$f" .jsonl)" '[.[] | select(.event=="epoch")] as $e
+    | "worker RSS \($f): epoch 1 \($e[0].rss_mb | round) MB, epoch \($e[-1].epoch) \($e[-1].rss_mb | round) MB (\((($e[-1].rss_mb / $e[0].rss_mb - 1) * 1000 | round) / 10)%, target within 5%)"' "$f"
+done
 
 if [ -n "$EVAL_SIZES" ]; then
   echo
