@@ -228,9 +228,3 @@ public sealed class WorkerProcessTests : IDisposable
         Assert.True(File.Exists(Path.Combine(dir.Path, "final", "model.bin")));
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class WorkerProcessCollection
-{
-    public const string Name = "Trials worker processes";
-}
