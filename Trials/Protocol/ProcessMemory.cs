@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Mnist.Trials.Protocol;
 
 /// <summary>Resident set size of this process, from <c>/proc/self/status</c> (native libtorch memory included, unlike GC counters).</summary>
@@ -20,4 +22,25 @@ internal static class ProcessMemory
         }
         return null;
     }
+
+    /// <summary>
+    /// Returns freed native heap pages to the OS (glibc <c>malloc_trim</c>). libtorch frees its batch
+    /// tensors every step, but glibc keeps the freed pages (and raises its mmap threshold after large
+    /// frees), so without this RSS creeps up over the first epochs although nothing leaks. A no-op
+    /// where glibc is not the C library.
+    /// </summary>
+    public static void TrimNativeHeap()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            MallocTrim(0);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 }

@@ -120,7 +120,7 @@ internal static class SpecLoader
             Fc2Width = h.Int(el, "fc2_width", d.Fc2Width, 1, 8192),
             Dropout = h.Double(el, "dropout", d.Dropout, 0, 0.95),
             Optimizer = h.Choice(el, "optimizer", d.Optimizer, ["adam", "sgd"]),
-            LearningRate = h.Double(el, "learning_rate", d.LearningRate, 1e-8, 10, minExclusive: true),
+            LearningRate = h.Double(el, "learning_rate", d.LearningRate, 0, double.MaxValue, minExclusive: true),
             Momentum = h.Double(el, "momentum", d.Momentum, 0, 0.999),
             WeightDecay = h.Double(el, "weight_decay", d.WeightDecay, 0, 1),
             LrSchedule = h.Choice(el, "lr_schedule", d.LrSchedule, ["none", "cosine", "step"]),
@@ -169,7 +169,9 @@ internal static class SpecLoader
         {
             if (!TryGet(obj, name, out var v)) return fallback;
             string low = minExclusive ? "(" : "[";
-            string expected = $"a number in {low}{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}]";
+            string expected = max == double.MaxValue
+                ? $"a finite number {(minExclusive ? ">" : ">=")} {min.ToString(CultureInfo.InvariantCulture)}"
+                : $"a number in {low}{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}]";
             if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double x) || !double.IsFinite(x)
                 || x > max || x < min || (minExclusive && x <= min))
                 throw Bad(name, v, expected);

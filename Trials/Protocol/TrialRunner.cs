@@ -103,12 +103,15 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
                 pruned = true;
                 break;
             }
+            var evalClock = Stopwatch.StartNew();
             EvaluationResult? eval = val is null ? null : Evaluator.Evaluate(model, val, dataset.ClassNames.Count, spec.EvalBatchSize);
+            double evalSeconds = evalClock.Elapsed.TotalSeconds;
             epochsRun = epoch;
             lastValAccuracy = eval?.Accuracy;
             lastValLoss = eval?.Loss;
             if (eval is not null && (bestValAccuracy is null || eval.Accuracy > bestValAccuracy)) bestValAccuracy = eval.Accuracy;
             checkpoint = SaveCheckpoint(spec, dataset, model, epochsRun, lastValAccuracy);
+            ProcessMemory.TrimNativeHeap();
             events.Write("epoch", new JsonObject
             {
                 ["epoch"] = epoch,
@@ -117,6 +120,8 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
                 ["val_accuracy"] = EventWriter.Number(eval?.Accuracy),
                 ["images_per_s"] = EventWriter.Number(result.Images / trainSeconds),
                 ["elapsed_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
+                ["train_s"] = EventWriter.Number(trainSeconds),
+                ["eval_s"] = EventWriter.Number(evalSeconds),
                 ["lr"] = EventWriter.Number(trainer.CurrentLearningRate),
                 ["rss_mb"] = EventWriter.Number(ProcessMemory.ResidentMegabytes()),
             });
@@ -191,18 +196,9 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             TorchSharpVersion = typeof(torch).Assembly.GetName().Version?.ToString(),
             CreatedUtc = DateTimeOffset.UtcNow,
         };
-        // Saved from the CPU so the file loads on any machine.
-        if (model.parameters().First().device.type == DeviceType.CPU)
-            return CheckpointIO.Save(spec.OutDir, model, sidecar);
-        model.cpu();
-        try
-        {
-            return CheckpointIO.Save(spec.OutDir, model, sidecar);
-        }
-        finally
-        {
-            model.to(torch.CUDA);
-        }
+        // TorchSharp's save copies device tensors to the CPU, so the file loads on any machine; the
+        // model itself is not moved, because the optimizer holds references to its parameters.
+        return CheckpointIO.Save(spec.OutDir, model, sidecar);
     }
 
     private static void WriteMetrics(string outDir, EvaluationResult eval, DatasetInfo dataset)

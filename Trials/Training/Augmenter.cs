@@ -21,14 +21,15 @@ internal sealed class Augmenter(double rotationDegrees, double translateFraction
     public Tensor Apply(Tensor images)
     {
         long n = images.shape[0];
-        // Uniform in [-1, 1), drawn on the CPU generator for reproducibility, then moved to the images' device.
-        Tensor U() => (torch.rand(n, generator: generator) * 2 - 1).to(images.device);
-        var angle = U() * (rotationDegrees * Math.PI / 180.0);
+        // One draw of four uniforms in [-1, 1) per image (angle, tx, ty, scale), on the CPU generator
+        // for reproducibility, then moved to the images' device: few small ops per batch.
+        var u = (torch.rand([n, 4], generator: generator) * 2 - 1).to(images.device).unbind(1);
+        var angle = u[0] * (rotationDegrees * Math.PI / 180.0);
         // affine_grid works in [-1, 1] coordinates, so a shift of f image widths is 2f there.
-        var tx = U() * (2 * translateFraction);
-        var ty = U() * (2 * translateFraction);
+        var tx = u[1] * (2 * translateFraction);
+        var ty = u[2] * (2 * translateFraction);
         // theta maps output to input coordinates: sampling at coords / s draws the content s times larger.
-        var inv = 1.0 / (U() * scaleFraction + 1.0);
+        var inv = scaleFraction > 0 ? (u[3] * scaleFraction + 1.0).reciprocal_() : torch.ones_like(u[3]);
         var cos = angle.cos() * inv;
         var sin = angle.sin() * inv;
         var row0 = torch.stack([cos, -sin, tx], dim: 1);

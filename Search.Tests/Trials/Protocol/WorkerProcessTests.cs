@@ -1,0 +1,230 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Trials;
+using Mnist.Trials.Data;
+using Mnist.Trials.Model;
+using Mnist.Trials.Training;
+using TorchSharp;
+
+namespace Mnist.Search.Tests.Trials.Protocol;
+
+/// <summary>The worker protocol end to end: the built <c>Trials</c> executable as a real child process.</summary>
+[Collection(WorkerProcessCollection.Name)]
+public sealed class WorkerProcessTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+    private readonly TempDir dir = new();
+    private readonly string dataDir;
+
+    public WorkerProcessTests()
+    {
+        dataDir = SyntheticDigits.WriteDataset(Path.Combine(dir.Path, "data"), trainCount: 400, testCount: 200, gzip: true);
+    }
+
+    public void Dispose() => dir.Dispose();
+
+    private string WriteSpec(JsonObject overrides)
+    {
+        var spec = new JsonObject
+        {
+            ["hyperparameters"] = new JsonObject
+            {
+                ["conv1_channels"] = 8, ["conv2_channels"] = 16, ["fc_width"] = 32, ["batch_size"] = 32, ["learning_rate"] = 0.003,
+            },
+            ["epochs"] = 2,
+            ["seed"] = 1,
+            ["data_dir"] = "data",
+            ["out_dir"] = "out",
+            ["threads"] = 1,
+            ["validation"] = 100,
+        };
+        foreach (var (k, v) in overrides.ToList())
+        {
+            overrides.Remove(k);
+            spec[k] = v;
+        }
+        string path = Path.Combine(dir.Path, "spec.json");
+        File.WriteAllText(path, spec.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public async Task WhenATrialCompletesThenEveryLineIsAProtocolEventAndTheCheckpointReproducesTheTestMetrics()
+    {
+        // Given
+        string spec = WriteSpec(new JsonObject { ["evaluate_test"] = true, ["hyperparameters"] = new JsonObject
+        {
+            ["conv1_channels"] = 8, ["conv2_channels"] = 16, ["fc_width"] = 32, ["batch_size"] = 32, ["learning_rate"] = 0.003,
+            ["rotation_degrees"] = 5.0, ["lr_schedule"] = "cosine",
+        } });
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then: start, one epoch line per epoch, result — and nothing else on stdout
+        Assert.Equal(0, exit);
+        var events = worker.Events;
+        Assert.Equal(new[] { "start", "epoch", "epoch", "result" }, events.Select(e => (string?)e["event"]));
+        var start = events[0];
+        Assert.Equal(300, (int)start["train_images"]!);
+        Assert.Equal(100, (int)start["val_images"]!);
+        Assert.Equal(8, (int)start["config"]!["conv1_channels"]!);
+        Assert.Equal(0.25, (double)start["config"]!["dropout"]!);
+        Assert.Equal(new[] { 1, 2 }, events.Where(e => (string?)e["event"] == "epoch").Select(e => (int)e["epoch"]!));
+        foreach (var epoch in events.Where(e => (string?)e["event"] == "epoch"))
+        {
+            foreach (var key in new[] { "train_loss", "val_loss", "val_accuracy", "images_per_s", "elapsed_s", "rss_mb" })
+                Assert.True(epoch[key] is JsonValue, $"epoch event lacks {key}: {epoch}");
+        }
+        var result = events[^1];
+        Assert.Equal("complete", (string?)result["state"]);
+        Assert.Equal(2, (int)result["epochs_run"]!);
+        Assert.True((double)result["val_accuracy"]! > 0.5, result.ToJsonString());
+        Assert.Equal(Path.Combine(dir.Path, "out", "model.bin"), (string?)result["checkpoint"]);
+
+        // And the checkpoint, loaded in this process, gives the worker's own test metrics
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "out", "metrics.json")))!;
+        var (model, sidecar) = CheckpointIO.Load(Path.Combine(dir.Path, "out"));
+        using var _ = model;
+        using var test = DatasetLoader.Load(dataDir, SplitKind.Test, DatasetInfo.Find(sidecar.Dataset)!);
+        var eval = Evaluator.Evaluate(model, test, 10);
+        Assert.Equal((double)result["test_accuracy"]!, eval.Accuracy, 6);
+        Assert.Equal((double)metrics["accuracy"]!, eval.Accuracy, 6);
+        Assert.Equal((double)metrics["loss"]!, eval.Loss, 4);
+        Assert.Equal(eval.ConfusionRows(), metrics["confusion_matrix"]!.AsArray().Select(r => r!.AsArray().Select(v => (long)v!).ToArray()).ToArray());
+    }
+
+    [Fact]
+    public async Task WhenPruneArrivesOnStdinThenTheWorkerStopsWithAPrunedResultAndExitsZero()
+    {
+        // Given a run far too long to finish during the test
+        string spec = WriteSpec(new JsonObject { ["epochs"] = 500 });
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        await worker.WaitForEventAsync("epoch", Timeout);
+
+        // When
+        worker.SendLine("prune");
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then
+        Assert.Equal(0, exit);
+        var result = worker.Events[^1];
+        Assert.Equal("result", (string?)result["event"]);
+        Assert.Equal("pruned", (string?)result["state"]);
+        int epochsRun = (int)result["epochs_run"]!;
+        Assert.InRange(epochsRun, 1, 499);
+        var lastEpoch = worker.Events.Last(e => (string?)e["event"] == "epoch");
+        Assert.Equal(epochsRun, (int)lastEpoch["epoch"]!);
+        Assert.Equal((double)lastEpoch["val_accuracy"]!, (double)result["val_accuracy"]!);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "out", "model.json")));
+    }
+
+    [Fact]
+    public async Task WhenStdinClosesThenTheWorkerExitsAtOnceWithoutAResult()
+    {
+        // Given
+        string spec = WriteSpec(new JsonObject { ["epochs"] = 500 });
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        await worker.WaitForEventAsync("start", Timeout);
+
+        // When
+        worker.CloseStdin();
+        int exit = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        // Then
+        Assert.Equal(1, exit);
+        Assert.DoesNotContain(worker.Events, e => (string?)e["event"] == "result");
+    }
+
+    [Fact]
+    public async Task WhenTheSpecIsInvalidThenAnErrorEventNamesTheProblemAndTheExitCodeIsTwo()
+    {
+        // Given
+        string spec = WriteSpec(new JsonObject { ["hyperparameters"] = new JsonObject { ["conv_layers"] = 9 } });
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then
+        Assert.Equal(2, exit);
+        var error = Assert.Single(worker.Events);
+        Assert.Equal("error", (string?)error["event"]);
+        Assert.Contains("$.hyperparameters.conv_layers: 9 is not valid", (string?)error["message"]);
+    }
+
+    [Fact]
+    public async Task WhenADataFileIsTruncatedThenTheErrorNamesTheFileAndTheExitCodeIsTwo()
+    {
+        // Given
+        string labels = Path.Combine(dataDir, "train-labels-idx1-ubyte");
+        IdxWriter.WriteLabels(labels, new byte[400]);
+        File.WriteAllBytes(labels, File.ReadAllBytes(labels)[..300]);
+        string spec = WriteSpec(new JsonObject());
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then
+        Assert.Equal(2, exit);
+        Assert.Equal($"{labels}: file is truncated (expected 408 bytes, found 300)", (string?)worker.Events.Single()["message"]);
+    }
+
+    [Fact]
+    public async Task WhenTheCommandLineLacksTheSpecThenTheExitCodeIsTwo()
+    {
+        // When
+        using var worker = WorkerRun.Start("run");
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then
+        Assert.Equal(2, exit);
+        Assert.Contains("--spec", worker.Stderr);
+    }
+
+    [Fact]
+    public async Task WhenTheLossDivergesThenAnErrorEventIsWrittenAndTheExitCodeIsThree()
+    {
+        // Given
+        string spec = WriteSpec(new JsonObject
+        {
+            ["epochs"] = 5,
+            ["hyperparameters"] = new JsonObject
+            {
+                ["conv1_channels"] = 8, ["conv2_channels"] = 16, ["fc_width"] = 32, ["batch_size"] = 32,
+                ["batch_norm"] = false, ["optimizer"] = "sgd", ["learning_rate"] = 1e6, ["momentum"] = 0.9,
+            },
+        });
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then
+        Assert.Equal(3, exit);
+        var error = worker.Events[^1];
+        Assert.Equal("error", (string?)error["event"]);
+        Assert.Matches(@"^loss is (NaN|infinite) at epoch \d$", (string?)error["message"]);
+    }
+
+    [Fact]
+    public async Task WhenFullTrainIsSetThenAllTrainingImagesAreUsedAndValidationValuesAreNull()
+    {
+        // Given
+        string spec = WriteSpec(new JsonObject { ["full_train"] = true, ["epochs"] = 1 });
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec, "--out", Path.Combine(dir.Path, "final"));
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then
+        Assert.Equal(0, exit);
+        Assert.Equal(400, (int)worker.Events[0]["train_images"]!);
+        Assert.Equal(0, (int)worker.Events[0]["val_images"]!);
+        var result = worker.Events[^1];
+        Assert.Null(result["val_accuracy"]);
+        Assert.Null(result["best_val_accuracy"]);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "final", "model.bin")));
+    }
+}
