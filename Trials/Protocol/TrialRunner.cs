@@ -204,16 +204,14 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
     private static void WriteMetrics(string outDir, EvaluationResult eval, DatasetInfo dataset)
     {
         Directory.CreateDirectory(outDir);
-        var metrics = new JsonObject
-        {
-            ["dataset"] = dataset.Name,
-            ["split"] = "test",
-            ["images"] = eval.Images,
-            ["accuracy"] = EventWriter.Number(eval.Accuracy),
-            ["loss"] = EventWriter.Number(eval.Loss),
-            ["class_names"] = new JsonArray(dataset.ClassNames.Select(n => (JsonNode?)n).ToArray()),
-            ["confusion_matrix"] = JsonSerializer.SerializeToNode(eval.ConfusionRows()),
-        };
+        // Per-class precision/recall/F1, macro F1 and Cohen's kappa come from the confusion matrix.
+        var metrics = JsonNode.Parse(Evaluation.ClassificationMetrics.FromConfusionMatrix(eval.ConfusionMatrix).ToJson())!.AsObject();
+        metrics["accuracy"] = EventWriter.Number(eval.Accuracy);
+        metrics["loss"] = EventWriter.Number(eval.Loss);
+        metrics["dataset"] = dataset.Name;
+        metrics["split"] = "test";
+        metrics["images"] = eval.Images;
+        metrics["class_names"] = new JsonArray(dataset.ClassNames.Select(n => (JsonNode?)n).ToArray());
         string path = Path.Combine(outDir, MetricsFileName);
         string tmp = path + ".tmp";
         File.WriteAllText(tmp, metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -15,7 +15,10 @@ internal static class WorkerCommandLine
         var outDir = new Option<string?>("--out") { Description = "Output folder for model.bin, model.json, metrics.json (overrides out_dir)" };
         var run = new Command("run", "Train one trial, writing JSON-line events to stdout") { spec, dataDir, outDir };
         run.SetAction(parse => RunTrial(parse.GetValue(spec)!, parse.GetValue(dataDir), parse.GetValue(outDir)));
-        var root = new RootCommand("Mnist.Search trial worker (TorchSharp); see docs/worker-protocol.md") { run };
+        var root = new RootCommand("Mnist.Search trial worker (TorchSharp); see docs/worker-protocol.md")
+        {
+            run, Commands.ExportCommand.Create(), Commands.PredictCommand.Create(),
+        };
         return root;
     }
 

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Trials.Inference;
+using Mnist.Trials.Model;
+using Mnist.Trials.Protocol;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mnist.Trials.Commands;
+
+/// <summary>
+/// <c>Trials predict --model DIR IMAGE...</c>: the digit in each image, preprocessed as MNIST was
+/// (<see cref="DigitImagePreprocessor"/>) and normalised as the model's sidecar says. Prints a JSON array,
+/// one entry per image in order; an image that cannot be read gets an <c>error</c> entry, the others are still
+/// answered, and the exit code is then 2.
+/// </summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.bin + model.json)", Required = true };
+        var format = new Option<string>("--format") { Description = "json (the only format; the Search CLI renders tables)", DefaultValueFactory = _ => "json" };
+        format.AcceptOnlyFromAmong("json");
+        var images = new Argument<string[]>("images") { Arity = ArgumentArity.OneOrMore };
+        var command = new Command("predict", "Predict digits in images") { model, format, images };
+        command.SetAction(parse =>
+        {
+            CnnModel network;
+            ModelSidecar sidecar;
+            try { (network, sidecar) = CheckpointIO.Load(parse.GetValue(model)!); }
+            catch (CheckpointException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return ExitCodes.BadInput;
+            }
+
+            var results = new JsonArray();
+            var failed = false;
+            using (network)
+            using (no_grad())
+            {
+                foreach (var path in parse.GetValue(images)!)
+                {
+                    try
+                    {
+                        var pixels = DigitImagePreprocessor.Load(path);
+                        using var scope = NewDisposeScope();
+                        var input = (tensor(pixels).reshape(1, 1, 28, 28) - sidecar.Normalization.Mean) / sidecar.Normalization.Std;
+                        var logits = network.forward(input.to_type(ScalarType.Float32)).data<float>().ToArray();
+                        var prediction = Prediction.FromLogits(logits);
+                        var entry = JsonSerializer.SerializeToNode(prediction)!.AsObject();
+                        entry["image"] = path;
+                        if (prediction.Digit < sidecar.ClassNames.Count) entry["class_name"] = sidecar.ClassNames[prediction.Digit];
+                        results.Add(entry);
+                    }
+                    catch (ImageInputException e)
+                    {
+                        failed = true;
+                        results.Add(new JsonObject { ["image"] = path, ["error"] = e.Message });
+                    }
+                }
+            }
+            Console.Out.WriteLine(results.ToJsonString());
+            return failed ? ExitCodes.BadInput : ExitCodes.Success;
+        });
+        return command;
+    }
+}
