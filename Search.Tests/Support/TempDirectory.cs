@@ -1,4 +1,4 @@
-namespace Mnist.Search.Tests.Support.Study;
+namespace Mnist.Search.Tests.Support;
 
 /// <summary>A fresh folder per test, deleted afterwards.</summary>
 internal sealed class TempDirectory : IDisposable
@@ -12,6 +12,8 @@ internal sealed class TempDirectory : IDisposable
     public string Path { get; }
 
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
+
+    public string File(string name) => this[name];
 
     public void Dispose()
     {

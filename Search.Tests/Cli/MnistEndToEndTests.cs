@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Post;
+using Mnist.Search.Tests.Support.Study;
+using SkiaSharp;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// The whole product on real MNIST, through the real command line and the real TorchSharp worker: a tiny
+/// study, the retrain with a test-set evaluation, export in both formats (safetensors read by Debian's
+/// PyTorch), predict on digits saved as 200×200 black-on-white PNGs, and the report.
+/// Needs <c>data/mnist</c> (CI runs <c>data fetch mnist</c> first).
+/// </summary>
+public sealed class MnistEndToEndTests
+{
+    [Fact]
+    public async Task ASmallStudyRetrainsExportsPredictsAndReports()
+    {
+        // Given real MNIST and a study of 2 one-epoch trials on 3000 images, retrained for 1 epoch
+        var data = Path.Combine(RepositoryRoot(), "data", "mnist");
+        Assert.True(File.Exists(Path.Combine(data, "t10k-images-idx3-ubyte")), $"{data} is missing: run `dotnet run --project Search -- data fetch mnist`");
+        using var dir = new TempDirectory("e2e");
+        var config = new JsonObject
+        {
+            ["study"] = "e2e",
+            ["dataset"] = new JsonObject { ["name"] = "mnist", ["dir"] = data, ["validation"] = 1000, ["train_subset"] = 3000 },
+            ["space"] = new JsonObject
+            {
+                ["learning_rate"] = new JsonObject { ["type"] = "float", ["low"] = 0.001, ["high"] = 0.003, ["log"] = true },
+                ["fc_width"] = new JsonObject { ["type"] = "int", ["low"] = 64, ["high"] = 128 },
+            },
+            ["fixed"] = new JsonObject { ["optimizer"] = "adam", ["batch_norm"] = true, ["conv1_channels"] = 16, ["conv2_channels"] = 32, ["batch_size"] = 64 },
+            ["budget"] = new JsonObject { ["trials"] = 2, ["epochs"] = 1 },
+            ["sampler"] = new JsonObject { ["kind"] = "random", ["seed"] = 1 },
+            ["retrain"] = new JsonObject { ["enabled"] = true, ["epochs"] = 1 },
+        };
+        File.WriteAllText(dir["search.json"], config.ToJsonString());
+
+        // When the study runs
+        var start = await SearchCli.RunAsync(dir.Path, "study", "start", "search.json");
+
+        // Then the retrained model's test accuracy is printed and stored
+        Assert.True(start.ExitCode == 0, start.Stderr + start.Stdout);
+        Assert.Contains("test accuracy", start.Stdout);
+        var status = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "study", "status", "e2e", "--format", "json")).Stdout)!;
+        Assert.True((double)status["retrain_test_accuracy"]! > 0.95, status.ToJsonString());
+        var metrics = JsonNode.Parse(File.ReadAllText(dir["studies/e2e/best/metrics.json"]))!;
+        Assert.Equal(10, metrics["per_class"]!.AsArray().Count);
+        Assert.True((double)metrics["cohen_kappa"]! > 0.9);
+        Assert.True(File.Exists(dir["studies/e2e/best/confusion_matrix.png"]));
+
+        // And export writes both formats; PyTorch reads the safetensors file and classifies test digits
+        foreach (var format in new[] { "torchsharp", "safetensors" })
+        {
+            var export = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--out", dir[$"export-{format}"], "--format", format);
+            Assert.True(export.ExitCode == 0, export.Stderr);
+            var sidecar = JsonNode.Parse(File.ReadAllText(dir[$"export-{format}/model.json"]))!;
+            Assert.True((bool)sidecar["export"]!["retrained"]!);
+            Assert.Equal("e2e", (string)sidecar["export"]!["study"]!);
+        }
+        var (images, labels) = ReadTestDigits(data, 10);
+        File.WriteAllText(dir["inputs.json"], JsonSerializer.Serialize(images.Select(i => i.Select(b => b / 255f).ToArray())));
+        var torch = DebianPython.Run(DebianPython.LoaderScript, "logits", dir["export-safetensors/model.safetensors"],
+            "--sidecar", dir["export-safetensors/model.json"], "--inputs", dir["inputs.json"]);
+        Assert.True(torch.ExitCode == 0, torch.Stderr);
+        var torchDigits = JsonNode.Parse(torch.Stdout)!["logits"]!.AsArray()
+            .Select(row => row!.AsArray().Select(v => (double)v!).ToList()).Select(l => l.IndexOf(l.Max())).ToList();
+        Assert.True(torchDigits.Zip(labels).Count(p => p.First == p.Second) >= 9, $"PyTorch: {string.Join(",", torchDigits)} vs {string.Join(",", labels)}");
+
+        // And predict names the digits saved as 200×200 black-on-white PNGs
+        var pngs = images.Select((img, i) => SavePng(img, dir[$"digit-{i}.png"])).ToArray();
+        var predict = await SearchCli.RunAsync(dir.Path, ["predict", "--model", dir["studies/e2e/best"], "--format", "json", .. pngs]);
+        Assert.True(predict.ExitCode == 0, predict.Stderr);
+        var predicted = JsonNode.Parse(predict.Stdout)!.AsArray().Select(p => (int)p!["digit"]!).ToList();
+        Assert.True(predicted.Zip(labels).Count(p => p.First == p.Second) >= 9, $"predicted {string.Join(",", predicted)} vs {string.Join(",", labels)}");
+
+        // And the report renders its page
+        var report = await SearchCli.RunAsync(dir.Path, "study", "report", "e2e");
+        Assert.True(report.ExitCode == 0, report.Stderr);
+        Assert.True(File.Exists(dir["studies/e2e/report/index.html"]));
+    }
+
+    private static (byte[][] Images, int[] Labels) ReadTestDigits(string data, int count)
+    {
+        var pixels = File.ReadAllBytes(Path.Combine(data, "t10k-images-idx3-ubyte"));
+        var labels = File.ReadAllBytes(Path.Combine(data, "t10k-labels-idx1-ubyte"));
+        return (Enumerable.Range(0, count).Select(i => pixels.AsSpan(16 + i * 784, 784).ToArray()).ToArray(),
+                Enumerable.Range(0, count).Select(i => (int)labels[8 + i]).ToArray());
+    }
+
+    // MNIST is light-on-dark; a person's scan is dark-on-light: invert, and scale 28 → 200 px.
+    private static string SavePng(byte[] digit, string path)
+    {
+        using var small = new SKBitmap(28, 28, SKColorType.Gray8, SKAlphaType.Opaque);
+        for (var y = 0; y < 28; y++)
+            for (var x = 0; x < 28; x++)
+            {
+                var v = (byte)(255 - digit[y * 28 + x]);
+                small.SetPixel(x, y, new SKColor(v, v, v));
+            }
+        using var large = small.Resize(new SKImageInfo(200, 200, SKColorType.Gray8, SKAlphaType.Opaque), new SKSamplingOptions(SKCubicResampler.Mitchell));
+        using var image = SKImage.FromBitmap(large);
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, png.ToArray());
+        return path;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Mnist.Search.sln"))) return d.FullName;
+        throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+    }
+}
