@@ -25,6 +25,8 @@ public static class TrialSpec
         ["hyperparameters"] = hyperparameters,
         ["epochs"] = epochs,
         ["seed"] = seed,
+        // Every trial holds out the same validation images, so their values compare like for like.
+        ["split_seed"] = settings.Seed,
         ["dataset"] = settings.Data.Dataset,
         ["data_dir"] = settings.Data.Directory,
         ["device"] = device,
