@@ -61,8 +61,10 @@ internal sealed class CnnModel : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var x = features.forward(input);
-        return classifier.forward(x);
+        // NOTE: do not dispose the feature map here. Autograd still needs it for the backward pass, and
+        // disposing it early freed memory that the backward read back as garbage: NaN gradients in the first
+        // layers at random steps. The training step's dispose scope frees it after the step.
+        return classifier.forward(features.forward(input));
     }
 
     protected override void Dispose(bool disposing)
