@@ -52,22 +52,22 @@ public sealed class GpSamplerTests
         var next = Sampler().Sample(Line, StudyDirection.MINIMIZE, history.Trials)["x"];
         Assert.InRange(next, 0.25, 0.35);
 
-        // When that point is running (a failed trial there, which is ignored, is the control with equal trial count)
-        var failed = new TrialHistory(Line);
-        var running = new TrialHistory(Line);
-        foreach (var t in history.Trials)
+        // When that point is running, or failed there (a pending point far away is the control with equal trial count)
+        TrialHistory With(TrialState state, double x)
         {
-            failed.Add(t.State, t.Params, t.Value);
-            running.Add(t.State, t.Params, t.Value);
+            var h = new TrialHistory(Line);
+            foreach (var t in history.Trials) h.Add(t.State, t.Params, t.Value);
+            h.Add(state, At(x));
+            return h;
         }
-        failed.Add(TrialState.FAIL, At(next));
-        running.Add(TrialState.RUNNING, At(next));
-        var control = Sampler().Sample(Line, StudyDirection.MINIMIZE, failed.Trials)["x"];
-        var avoiding = Sampler().Sample(Line, StudyDirection.MINIMIZE, running.Trials)["x"];
+        var control = Sampler().Sample(Line, StudyDirection.MINIMIZE, With(TrialState.RUNNING, 0.95).Trials)["x"];
+        var avoiding = Sampler().Sample(Line, StudyDirection.MINIMIZE, With(TrialState.RUNNING, next).Trials)["x"];
+        var afterFailure = Sampler().Sample(Line, StudyDirection.MINIMIZE, With(TrialState.FAIL, next).Trials)["x"];
 
-        // Then the control stays at the optimum while the pending point pushes the proposal away
+        // Then the control stays at the optimum, while a pending or failed point there pushes the proposal away
         Assert.True(Math.Abs(control - next) < 0.02, $"control {control} vs {next}");
         Assert.True(Math.Abs(avoiding - next) > 0.05, $"proposal {avoiding} next to pending {next}");
+        Assert.True(Math.Abs(afterFailure - next) > 0.05, $"proposal {afterFailure} next to the failed {next}");
     }
 
     [Fact]

@@ -11,15 +11,16 @@ namespace Mnist.Search.Sampling;
 /// <list type="bullet">
 /// <item>Observations: COMPLETE trials with a value, and PRUNED trials at their last intermediate value —
 /// pruned runs were stopped because they looked bad, and their partial score says so, which keeps the GP
-/// from proposing the same region again (with no intermediate value they are ignored). FAIL trials are
-/// ignored, and so are trials missing a parameter of the space or outside it, and NaN values.</item>
+/// from proposing the same region again (with no intermediate value they are ignored). Trials missing a
+/// parameter of the space or outside it, and NaN values, are ignored.</item>
 /// <item>Until <see cref="SamplerSettings.StartupTrials"/> observations exist, trial i gets point i of a
 /// scrambled Halton sequence (<see cref="QuasiRandomStartup"/>).</item>
 /// <item>Values are negated for MAXIMIZE, infinities clipped to the finite range, then standardized around
 /// the worst value (see <see cref="Standardize"/>).</item>
 /// <item>RUNNING and WAITING trials are pending points: after fitting, the GP is conditioned on them with a
 /// made-up value (constant liar: the prior mean, i.e. the worst value seen, or the GP's own prediction when
-/// that is worse), so concurrent trials are pushed apart instead of crowding the incumbent.</item>
+/// that is worse), so concurrent trials are pushed apart instead of crowding the incumbent. FAIL trials that
+/// were not retried get the same lie, so a configuration that crashed is not proposed again.</item>
 /// <item>Stateless: every random choice comes from (seed, number of trials), so the same history gives the
 /// same proposal and any process can resume.</item>
 /// </list>
@@ -57,8 +58,15 @@ public sealed class GpSampler : ISampler
         var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
         var incumbent = Array.IndexOf(standardized, standardized.Min());
 
+        // A FAIL trial (crash, NaN loss, timeout) gets the same lie as a pending one, so the GP does not
+        // propose the configuration that just failed again. Trials that failed only because their process
+        // died were queued again (a later trial names them in retry_of): their retry speaks for them.
+        var retried = trials
+            .Select(t => t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && int.TryParse(of, out var n) ? n : -1)
+            .ToHashSet();
         var pending = trials
-            .Where(t => t.State is TrialState.RUNNING or TrialState.WAITING && encoder.Covers(t.Params))
+            .Where(t => (t.State is TrialState.RUNNING or TrialState.WAITING || t.State == TrialState.FAIL && !retried.Contains(t.Number))
+                        && encoder.Covers(t.Params))
             .Select(t => encoder.Encode(t.Params)).ToList();
         if (pending.Count > 0)
         {
