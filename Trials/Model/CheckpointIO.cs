@@ -65,6 +65,8 @@ internal static class CheckpointIO
         if (!File.Exists(weights))
             throw new CheckpointException($"{weights}: checkpoint weights not found");
         var model = new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, sidecar.InputShape[^1]);
+        // Same CPU kernels as training, so a reloaded model predicts exactly what the trial measured.
+        Native.LibTorchFlags.ConfigureCpuKernels();
         try
         {
             model.load(weights);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Trials.Data;
 using Mnist.Trials.Model;
+using Mnist.Trials.Native;
 using Mnist.Trials.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -54,6 +55,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             ?? throw new SpecException($"$.dataset: unknown dataset \"{spec.Dataset}\"");
         var device = ResolveDevice(spec.Device);
         torch.set_num_threads(spec.Threads);
+        bool oneDnn = LibTorchFlags.ConfigureCpuKernels();
         torch.manual_seed(spec.Seed);
 
         using var all = DatasetLoader.Load(spec.DataDir, SplitKind.Train, dataset);
@@ -75,6 +77,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             ["config"] = config,
             ["device"] = device.type == DeviceType.CUDA ? "cuda" : "cpu",
             ["threads"] = spec.Threads,
+            ["onednn"] = oneDnn,
             ["train_images"] = train.Count,
             ["val_images"] = val?.Count ?? 0,
             ["pid"] = Environment.ProcessId,

@@ -54,7 +54,10 @@ internal sealed class WorkerRun : IDisposable
         }
     }
 
-    public static WorkerRun Start(params string[] args)
+    public static WorkerRun Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the worker with extra environment variables.</summary>
+    public static WorkerRun Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(ExecutablePath)
         {
@@ -64,6 +67,7 @@ internal sealed class WorkerRun : IDisposable
             UseShellExecute = false,
         };
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         return new WorkerRun(Process.Start(info)!);
     }
 

@@ -95,6 +95,35 @@ public sealed class WorkerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenAConvLayerHasAChannelCountOffTheSimdWidthThenEveryStepStaysFiniteUnderGcPressure()
+    {
+        // Given 78 output channels — libtorch's oneDNN convolution backward returned NaN gradients at random
+        // steps for such layers on this machine's AVX-512 CPU, more often when the .NET GC churned memory —
+        // and a tiny gen0 budget so the GC runs all the time.
+        string spec = WriteSpec(new JsonObject
+        {
+            ["epochs"] = 12,
+            ["hyperparameters"] = new JsonObject
+            {
+                ["conv1_channels"] = 11, ["conv2_channels"] = 78, ["fc_width"] = 33, ["batch_size"] = 64, ["learning_rate"] = 0.0015,
+            },
+        });
+        var environment = new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x40000" };
+
+        // When
+        using var worker = WorkerRun.Start(environment, "run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then: oneDNN is off by default, and the run completes with a finite loss every epoch
+        Assert.True(exit == 0, worker.Stderr);
+        Assert.False((bool)worker.Events[0]["onednn"]!);
+        var losses = worker.Events.Where(e => (string?)e["event"] == "epoch").Select(e => (double)e["train_loss"]!).ToList();
+        Assert.Equal(12, losses.Count);
+        Assert.All(losses, l => Assert.True(double.IsFinite(l)));
+        Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
+    }
+
+    [Fact]
     public async Task WhenPruneArrivesOnStdinThenTheWorkerStopsWithAPrunedResultAndExitsZero()
     {
         // Given a run far too long to finish during the test

@@ -1,0 +1,28 @@
+using Mnist.Trials.Native;
+using TorchSharp;
+
+namespace Mnist.Search.Tests.Trials.Native;
+
+public sealed class LibTorchFlagsTests
+{
+    [Fact]
+    public void WhenOneDnnIsSwitchedThenLibTorchReportsTheNewSetting()
+    {
+        // Given libtorch loaded
+        torch.InitializeDeviceType(DeviceType.CPU);
+        bool? before = LibTorchFlags.MkldnnEnabled();
+        Assert.NotNull(before);
+        try
+        {
+            // When / Then
+            Assert.True(LibTorchFlags.TrySetMkldnnEnabled(true));
+            Assert.True(LibTorchFlags.MkldnnEnabled());
+            Assert.True(LibTorchFlags.TrySetMkldnnEnabled(false));
+            Assert.False(LibTorchFlags.MkldnnEnabled());
+        }
+        finally
+        {
+            LibTorchFlags.TrySetMkldnnEnabled(before!.Value);
+        }
+    }
+}

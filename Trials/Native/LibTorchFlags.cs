@@ -1,0 +1,79 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Mnist.Trials.Native;
+
+/// <summary>
+/// Global libtorch switches that TorchSharp 0.107 does not expose, set through libtorch's own
+/// exported C++ entry points (<c>at::globalContext()</c> and <c>at::Context</c> members).
+/// </summary>
+internal static class LibTorchFlags
+{
+    /// <summary>Set to 1 to keep libtorch's oneDNN CPU kernels (off by default, see <see cref="ConfigureCpuKernels"/>).</summary>
+    public const string OneDnnVariable = "MNIST_SEARCH_ONEDNN";
+
+    /// <summary>
+    /// Chooses the CPU convolution kernels for training and inference and returns whether oneDNN is on.
+    /// oneDNN is off unless <see cref="OneDnnVariable"/> is 1, for two measured reasons (TorchSharp
+    /// 0.107's libtorch on this AMD EPYC, AVX-512): its convolution backward pass returns NaN gradients
+    /// at random steps when a layer's channel count is not a multiple of 16 (78 channels failed in
+    /// most runs, 64 never; the same batch recomputed is finite, so it reads uninitialised memory), and
+    /// ATen's own kernels train the searched CNNs about twice as fast on 2 threads.
+    /// </summary>
+    public static bool ConfigureCpuKernels()
+    {
+        bool wanted = Environment.GetEnvironmentVariable(OneDnnVariable) == "1";
+        if (!TrySetMkldnnEnabled(wanted)) return MkldnnEnabled() ?? true;
+        return wanted;
+    }
+
+    private const string GlobalContextSymbol = "_ZN2at13globalContextEv";
+    private const string SetUserEnabledMkldnnSymbol = "_ZN2at7Context20setUserEnabledMkldnnEb";
+    private const string UserEnabledMkldnnSymbol = "_ZNK2at7Context17userEnabledMkldnnEv";
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate IntPtr GlobalContextFn();
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void SetBoolFn(IntPtr context, [MarshalAs(UnmanagedType.I1)] bool value);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    [return: MarshalAs(UnmanagedType.I1)]
+    private delegate bool GetBoolFn(IntPtr context);
+
+    /// <summary>
+    /// Turns libtorch's oneDNN (MKLDNN) CPU kernels on or off, like PyTorch's
+    /// <c>torch.backends.mkldnn.enabled</c>. Returns false when libtorch's symbols cannot be found
+    /// (then nothing changed). Call after TorchSharp has loaded libtorch (any <c>torch.*</c> call).
+    /// </summary>
+    public static bool TrySetMkldnnEnabled(bool enabled)
+    {
+        if (!TryExport(GlobalContextSymbol, out var globalContext) || !TryExport(SetUserEnabledMkldnnSymbol, out var set))
+            return false;
+        var context = Marshal.GetDelegateForFunctionPointer<GlobalContextFn>(globalContext)();
+        Marshal.GetDelegateForFunctionPointer<SetBoolFn>(set)(context, enabled);
+        return true;
+    }
+
+    /// <summary>Whether oneDNN kernels are enabled, or null when libtorch's symbols cannot be found.</summary>
+    public static bool? MkldnnEnabled()
+    {
+        if (!TryExport(GlobalContextSymbol, out var globalContext) || !TryExport(UserEnabledMkldnnSymbol, out var get))
+            return null;
+        var context = Marshal.GetDelegateForFunctionPointer<GlobalContextFn>(globalContext)();
+        return Marshal.GetDelegateForFunctionPointer<GetBoolFn>(get)(context);
+    }
+
+    private static bool TryExport(string symbol, out IntPtr address)
+    {
+        address = IntPtr.Zero;
+        // libtorch_cpu is already loaded by TorchSharp; loading it again by name returns the same handle.
+        foreach (var name in new[] { "libtorch_cpu.so", "libtorch_cpu" })
+        {
+            if (NativeLibrary.TryLoad(name, typeof(TorchSharp.torch).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var library)
+                && NativeLibrary.TryGetExport(library, symbol, out address))
+                return true;
+        }
+        return false;
+    }
+}
