@@ -12,7 +12,7 @@ public sealed class PostgresRestartTests(PostgresServerFixture server)
     public async Task WhenTheServerRestartsMidStudyThenEveryOperationStillSucceeds()
     {
         // Given: a storage with warm pooled connections
-        Assert.True(server.OwnsServer, $"restart needs the fixture's own server; unset {PostgresServerFixture.UrlVariable}");
+        Assert.True(server.OwnsServer, $"restart needs a server the tests may restart: unset {PostgresServerFixture.UrlVariable}, or set {PostgresServerFixture.DataVariable} to its data folder");
         await using var storage = await StorageFactory.OpenAsync(await server.CreateDatabaseAsync(), "/");
         var study = (await storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
         var running = await storage.CreateTrialAsync(study.Id, TrialState.RUNNING);

@@ -7,24 +7,30 @@ namespace Mnist.Search.Tests.Support.Storage;
 
 /// <summary>
 /// A PostgreSQL server for tests: <c>MNIST_SEARCH_PG_URL</c> (postgresql://user[:pw]@host:port/db, a user that may
-/// CREATE DATABASE) when set, otherwise a throwaway cluster of its own (initdb into a temp folder, trust auth,
+/// CREATE DATABASE) when set — CI's <c>.ci/run</c> starts a throwaway cluster and sets it, plus
+/// <c>MNIST_SEARCH_PG_DATA</c> (that cluster's data folder) so the restart tests can restart it with
+/// <c>pg_ctl</c> — otherwise a throwaway cluster of its own (initdb into a temp folder, trust auth,
 /// 127.0.0.1 on a free port, run as the <c>postgres</c> user when we are root), stopped and deleted on dispose.
 /// Share it through <see cref="PostgresCollection"/>; each test class or test takes a fresh database.
 /// </summary>
 public sealed class PostgresServerFixture : IAsyncLifetime
 {
     public const string UrlVariable = "MNIST_SEARCH_PG_URL";
+    public const string DataVariable = "MNIST_SEARCH_PG_DATA";
     private static readonly string BinDir = Environment.GetEnvironmentVariable("MNIST_SEARCH_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
     private string? _clusterDir;
+    private string? _externalDataDir;
     private int _databases;
 
     /// <summary>postgresql://user@127.0.0.1:port/postgres (the maintenance database; use <see cref="CreateDatabaseAsync"/> for tests).</summary>
     public string ConnectionUrl { get; private set; } = "";
 
-    /// <summary>True when the fixture runs its own cluster (and <see cref="RestartAsync"/> can restart it).</summary>
-    public bool OwnsServer => _clusterDir is not null;
+    /// <summary>True when <see cref="RestartAsync"/> can restart the server: the fixture's own cluster, or CI's given by <c>MNIST_SEARCH_PG_DATA</c>.</summary>
+    public bool OwnsServer => _clusterDir is not null || _externalDataDir is not null;
 
-    private string DataDir => Path.Combine(_clusterDir!, "data");
+    private string DataDir => _externalDataDir ?? Path.Combine(_clusterDir!, "data");
+
+    private string LogFile => _externalDataDir is not null ? Path.Combine(_externalDataDir, "restart.log") : Path.Combine(_clusterDir!, "server.log");
 
     public async Task InitializeAsync()
     {
@@ -32,6 +38,8 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         if (!string.IsNullOrWhiteSpace(external))
         {
             ConnectionUrl = external.Trim();
+            var data = Environment.GetEnvironmentVariable(DataVariable);
+            if (!string.IsNullOrWhiteSpace(data)) _externalDataDir = data.Trim();
             return;
         }
         if (!File.Exists(Path.Combine(BinDir, "initdb")))
@@ -71,7 +79,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
     /// <summary>Restarts the server (fast shutdown: open sessions are terminated with 57P01), as a crash/upgrade would.</summary>
     public async Task RestartAsync(TimeSpan? downtime = null)
     {
-        if (!OwnsServer) throw new InvalidOperationException($"cannot restart the external server given by {UrlVariable}");
+        if (!OwnsServer) throw new InvalidOperationException($"cannot restart the external server given by {UrlVariable} without {DataVariable}");
         await RunPgAsync("pg_ctl", $"-D {DataDir} -m fast -w stop");
         if (downtime is { } d) await Task.Delay(d);
         await StartAsync();
@@ -92,7 +100,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         }
     }
 
-    private Task StartAsync() => RunPgAsync("pg_ctl", $"-D {DataDir} -l {Path.Combine(_clusterDir!, "server.log")} -w -t 60 start");
+    private Task StartAsync() => RunPgAsync("pg_ctl", $"-D {DataDir} -l {LogFile} -w -t 60 start");
 
     private static bool IsRoot => Environment.UserName == "root";
 
