@@ -11,7 +11,7 @@ epochs=${2:-5}
 work=$(mktemp -d /tmp/pruning-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
-search="dotnet Search/bin/Release/net10.0/Search.dll"
+search="dotnet $(pwd)/Search/bin/Release/net10.0/Search.dll"
 $search data fetch mnist >/dev/null
 
 run() { # name pruner-json
@@ -38,7 +38,7 @@ run() { # name pruner-json
 }
 JSON
   local start=$(date +%s)
-  (cd "$work/$name" && $search study start search.json --no-retrain >/dev/null 2>"$work/$name/stderr.log") || { cat "$work/$name/stderr.log"; exit 1; }
+  (cd "$work/$name" && $search study start search.json --no-retrain >/dev/null 2>"$work/$name/stderr.log") || { cat "$work/$name/stderr.log" >&2; exit 1; }
   local secs=$(( $(date +%s) - start ))
   local db="sqlite:$work/$name/studies/$name/study.db"
   local total=$($search trials sql "$name" --storage "$db" --format csv \
