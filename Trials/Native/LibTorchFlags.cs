@@ -22,6 +22,9 @@ internal static class LibTorchFlags
     /// </summary>
     public static bool ConfigureCpuKernels()
     {
+        // NNPACK cannot initialise on x86 CPUs like this one, and libtorch retries (and logs a warning
+        // to stderr) on every convolution it would have used it for: hundreds of lines per trial log.
+        TrySet(SetUserEnabledNnpackSymbol, false);
         bool wanted = Environment.GetEnvironmentVariable(OneDnnVariable) == "1";
         if (!TrySetMkldnnEnabled(wanted)) return MkldnnEnabled() ?? true;
         return wanted;
@@ -30,6 +33,8 @@ internal static class LibTorchFlags
     private const string GlobalContextSymbol = "_ZN2at13globalContextEv";
     private const string SetUserEnabledMkldnnSymbol = "_ZN2at7Context20setUserEnabledMkldnnEb";
     private const string UserEnabledMkldnnSymbol = "_ZNK2at7Context17userEnabledMkldnnEv";
+    private const string SetUserEnabledNnpackSymbol = "_ZN2at7Context20setUserEnabledNNPACKEb";
+    private const string UserEnabledNnpackSymbol = "_ZNK2at7Context17userEnabledNNPACKEv";
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate IntPtr GlobalContextFn();
@@ -46,19 +51,29 @@ internal static class LibTorchFlags
     /// <c>torch.backends.mkldnn.enabled</c>. Returns false when libtorch's symbols cannot be found
     /// (then nothing changed). Call after TorchSharp has loaded libtorch (any <c>torch.*</c> call).
     /// </summary>
-    public static bool TrySetMkldnnEnabled(bool enabled)
+    public static bool TrySetMkldnnEnabled(bool enabled) => TrySet(SetUserEnabledMkldnnSymbol, enabled);
+
+    /// <summary>Whether oneDNN kernels are enabled, or null when libtorch's symbols cannot be found.</summary>
+    public static bool? MkldnnEnabled() => TryGet(UserEnabledMkldnnSymbol);
+
+    /// <summary>Turns libtorch's NNPACK convolutions on or off (<c>torch.backends.nnpack</c>); false when the symbols are missing.</summary>
+    public static bool TrySetNnpackEnabled(bool enabled) => TrySet(SetUserEnabledNnpackSymbol, enabled);
+
+    /// <summary>Whether NNPACK is enabled, or null when libtorch's symbols cannot be found.</summary>
+    public static bool? NnpackEnabled() => TryGet(UserEnabledNnpackSymbol);
+
+    private static bool TrySet(string setter, bool value)
     {
-        if (!TryExport(GlobalContextSymbol, out var globalContext) || !TryExport(SetUserEnabledMkldnnSymbol, out var set))
+        if (!TryExport(GlobalContextSymbol, out var globalContext) || !TryExport(setter, out var set))
             return false;
         var context = Marshal.GetDelegateForFunctionPointer<GlobalContextFn>(globalContext)();
-        Marshal.GetDelegateForFunctionPointer<SetBoolFn>(set)(context, enabled);
+        Marshal.GetDelegateForFunctionPointer<SetBoolFn>(set)(context, value);
         return true;
     }
 
-    /// <summary>Whether oneDNN kernels are enabled, or null when libtorch's symbols cannot be found.</summary>
-    public static bool? MkldnnEnabled()
+    private static bool? TryGet(string getter)
     {
-        if (!TryExport(GlobalContextSymbol, out var globalContext) || !TryExport(UserEnabledMkldnnSymbol, out var get))
+        if (!TryExport(GlobalContextSymbol, out var globalContext) || !TryExport(getter, out var get))
             return null;
         var context = Marshal.GetDelegateForFunctionPointer<GlobalContextFn>(globalContext)();
         return Marshal.GetDelegateForFunctionPointer<GetBoolFn>(get)(context);

@@ -25,4 +25,20 @@ public sealed class LibTorchFlagsTests
             LibTorchFlags.TrySetMkldnnEnabled(before!.Value);
         }
     }
+
+    [Fact]
+    public void WhenCpuKernelsAreConfiguredThenOneDnnAndNnpackAreOff()
+    {
+        // Given
+        torch.InitializeDeviceType(DeviceType.CPU);
+        Assert.Null(Environment.GetEnvironmentVariable(LibTorchFlags.OneDnnVariable));
+
+        // When
+        bool oneDnn = LibTorchFlags.ConfigureCpuKernels();
+
+        // Then
+        Assert.False(oneDnn);
+        Assert.False(LibTorchFlags.MkldnnEnabled());
+        Assert.False(LibTorchFlags.NnpackEnabled());
+    }
 }

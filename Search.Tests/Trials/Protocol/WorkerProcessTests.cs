@@ -121,6 +121,7 @@ public sealed class WorkerProcessTests : IDisposable
         Assert.Equal(12, losses.Count);
         Assert.All(losses, l => Assert.True(double.IsFinite(l)));
         Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
+        Assert.DoesNotContain("NNPACK", worker.Stderr);
     }
 
     [Fact]
