@@ -31,12 +31,40 @@ internal static class SearchApp
         return new RootCommand("Mnist.Search: Bayesian hyperparameter search for MNIST CNNs") { study, trials, data, ModelCommands.Predict() };
     }
 
+    /// <summary>
+    /// Spectre.Console falls back to 80 columns when stdout is a file or a pipe, which folds a trials table
+    /// into unreadable slivers; output for a file gets room for its widest rows instead (COLUMNS still wins).
+    /// </summary>
+    private static void WidenTablesWhenRedirected()
+    {
+        if (Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COLUMNS")))
+            Spectre.Console.AnsiConsole.Profile.Width = 320;
+    }
+
+    /// <summary>
+    /// A command-line error on one line, prefixed with the option or argument it is about
+    /// (System.CommandLine lists allowed values on separate lines and does not say which option was wrong).
+    /// </summary>
+    internal static string OneLine(System.CommandLine.Parsing.ParseError error)
+    {
+        var message = System.Text.RegularExpressions.Regex.Replace(error.Message, @"\s*\r?\n\s*", " ").Trim();
+        var where = error.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult o => o.Option.Name,
+            System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option.Name,
+            System.CommandLine.Parsing.ArgumentResult a => $"<{a.Argument.Name}>",
+            _ => null,
+        };
+        return where is null || message.StartsWith(where, StringComparison.Ordinal) ? message : $"{where}: {message}";
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
+        WidenTablesWhenRedirected();
         var parse = Build().Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
-            foreach (var error in parse.Errors) await Console.Error.WriteLineAsync($"error: {error.Message}");
+            foreach (var error in parse.Errors) await Console.Error.WriteLineAsync($"error: {OneLine(error)}");
             return ExitCodes.BadInput;
         }
         try

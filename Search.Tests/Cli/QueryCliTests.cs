@@ -1,0 +1,148 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// The query commands (`study list|status|best`, `trials list|show|sql`) run as the real command line on a
+/// study the test makes: four trials of a fake worker, trial 2 crashing. Bad input → one line on stderr, exit 2.
+/// </summary>
+public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
+{
+    private readonly StudyFolder _study;
+
+    public QueryCliTests(StudyFolder study) => _study = study;
+
+    public sealed class StudyFolder : IAsyncLifetime
+    {
+        private readonly TempDirectory _dir = new("cli-query");
+
+        public string Path => _dir.Path;
+
+        public async Task InitializeAsync()
+        {
+            var worker = new FakeWorker
+            {
+                Directory = _dir["worker"], Epochs = 2, EpochSeconds = 0.01,
+                Behaviours = { [2] = FakeWorker.Behaviour.Crash },
+            }.Write();
+            var config = StudyFiles.WriteConfig(Path, worker, trials: 4, name: "q");
+            var start = await SearchCli.RunAsync(Path, "study", "start", config);
+            Assert.True(start.ExitCode == 0, start.Stderr);
+        }
+
+        public Task DisposeAsync()
+        {
+            _dir.Dispose();
+            return Task.CompletedTask;
+        }
+    }
+
+    private async Task<JsonNode> JsonAsync(params string[] args)
+    {
+        var r = await SearchCli.RunAsync(_study.Path, args);
+        Assert.True(r.ExitCode == 0, $"{string.Join(' ', args)}: exit {r.ExitCode}: {r.Stderr}");
+        return JsonNode.Parse(r.Stdout)!;
+    }
+
+    [Fact]
+    public async Task StudyListStatusAndBestAgreeOnCountsAndTheBestTrial()
+    {
+        // When
+        var list = (await JsonAsync("study", "list", "--format", "json")).AsArray();
+        var status = await JsonAsync("study", "status", "q", "--format", "json");
+        var best = await JsonAsync("study", "best", "q", "--format", "json");
+
+        // Then: the fake worker scores trial n as 0.5 + n/100 + epoch/1000, so trial 3 is best with 0.532
+        var row = Assert.Single(list);
+        Assert.Equal("q", (string?)row!["study"]);
+        Assert.Equal((4, 3, 1), ((int)row["trials"]!, (int)row["complete"]!, (int)row["failed"]!));
+        Assert.Equal(3, (int)status["counts"]!["COMPLETE"]!);
+        Assert.Equal(1, (int)status["counts"]!["FAIL"]!);
+        Assert.Equal(3, (int)status["best_trial"]!);
+        Assert.Equal(0.532, (double)status["best_value"]!, 9);
+        Assert.Equal(3, (int)best["number"]!);
+        Assert.Equal(0.532, (double)best["value"]!, 9);
+        Assert.Equal(new[] { "conv1_channels", "learning_rate", "batch_size" }.Order(), best["params"]!.AsObject().Select(p => p.Key).Order());
+    }
+
+    [Fact]
+    public async Task TrialsListFiltersSortsAndCutsInEveryFormat()
+    {
+        // When
+        var top = (await JsonAsync("trials", "list", "q", "--state", "COMPLETE", "--sort", "value", "--top", "2", "--format", "json")).AsArray();
+        var csv = await SearchCli.RunAsync(_study.Path, "trials", "list", "q", "--format", "csv");
+        var table = await SearchCli.RunAsync(_study.Path, "trials", "list", "q");
+
+        // Then
+        Assert.Equal(new[] { 3, 1 }, top.Select(t => (int)t!["number"]!));
+        Assert.All(top, t => Assert.Equal("COMPLETE", (string?)t!["state"]));
+        var lines = csv.Stdout.Trim().Split('\n');
+        Assert.StartsWith("number,state,value,epochs,duration_s,device,", lines[0]);
+        Assert.Equal(5, lines.Length);
+        Assert.StartsWith("2,FAIL,,", lines[3]);
+        // A table written to a pipe keeps each trial on one line (not folded to 80 columns).
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains(table.Stdout.Split('\n'), l => l.Contains("FAIL") && l.Contains("cpu:0") && l.Contains("number") == false && l.Count(c => c == '│') >= 8);
+    }
+
+    [Fact]
+    public async Task TrialsShowGivesTheCurveOfACompletedTrialAndTheErrorOfAFailedOne()
+    {
+        // When
+        var done = await JsonAsync("trials", "show", "q", "1", "--format", "json");
+        var failed = await JsonAsync("trials", "show", "q", "2", "--format", "json");
+
+        // Then
+        Assert.Equal(0.511, (double)done["intermediate_values"]!["1"]!, 9);
+        Assert.Equal(0.512, (double)done["intermediate_values"]!["2"]!, 9);
+        Assert.Equal(2, done["epochs"]!.AsArray().Count);
+        Assert.Equal("cpu:0", (string?)done["device"]);
+        Assert.True(File.Exists((string)done["stdout_log"]!));
+        Assert.Equal("FAIL", (string?)failed["state"]);
+        Assert.Contains("simulated crash", (string?)failed["error"]);
+        Assert.Contains("code 7", (string?)failed["error"]);
+    }
+
+    [Fact]
+    public async Task TrialsSqlReadsButSqliteItselfRefusesWrites()
+    {
+        // When
+        var count = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", "SELECT COUNT(*) AS n FROM trials", "--format", "csv");
+        var delete = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", "DELETE FROM trials");
+        var after = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", "SELECT COUNT(*) AS n FROM trials", "--format", "json");
+
+        // Then
+        Assert.Equal("n\n4", count.Stdout.Trim().Replace("\r", ""));
+        Assert.Equal(2, delete.ExitCode);
+        Assert.Contains("readonly", delete.Stderr);
+        Assert.Equal(4, (int)JsonNode.Parse(after.Stdout)![0]!["n"]!);
+    }
+
+    [Theory]
+    [InlineData("unknown study 'nope'", "study", "status", "nope")]
+    [InlineData("unknown study 'nope'", "study", "best", "nope")]
+    [InlineData("unknown study 'nope'", "trials", "list", "nope")]
+    [InlineData("unknown study 'nope'", "study", "export", "nope", "--out", "x")]
+    [InlineData("unknown study 'nope'", "study", "retrain", "nope")]
+    [InlineData("unknown study 'nope'", "study", "report", "nope")]
+    [InlineData("no trial 99", "trials", "show", "q", "99")]
+    [InlineData("<number>:", "trials", "show", "q", "abc")]
+    [InlineData("--format: Argument 'xml' not recognized", "trials", "list", "q", "--format", "xml")]
+    [InlineData("--format: Argument 'onnx' not recognized", "study", "export", "q", "--out", "x", "--format", "onnx")]
+    [InlineData("--state: unknown state 'DONE'", "trials", "list", "q", "--state", "DONE")]
+    [InlineData("not a model folder", "predict", "--model", "no-such-folder", "digit.png")]
+    public async Task BadInputGivesOneClearLineAndExitCodeTwo(string expected, params string[] args)
+    {
+        // When
+        var r = await SearchCli.RunAsync(_study.Path, args);
+
+        // Then
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(expected, line);
+        Assert.Equal("", r.Stdout.Trim());
+    }
+}
