@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
@@ -25,7 +27,8 @@ public sealed class StudyStartCliTests
             while (await CountAsync(db, "COMPLETE") < 2)
             {
                 Assert.True(DateTime.UtcNow < deadline, "the first run never completed two trials");
-                Assert.False(first.HasExited, "the first run ended early: " + await first.StandardError.ReadToEndAsync());
+                // (stderr is read only once the process has exited: awaiting it earlier would wait for the whole run)
+                if (first.HasExited) Assert.Fail("the first run ended early: " + await first.StandardError.ReadToEndAsync());
                 await Task.Delay(100);
             }
             first.Kill(entireProcessTree: false);
@@ -33,6 +36,7 @@ public sealed class StudyStartCliTests
         }
         var before = await TrialsAsync(db);
         var completedBefore = before.Where(t => t.State == TrialState.COMPLETE).ToDictionary(t => t.Number, t => t.Value);
+        Assert.InRange(completedBefore.Count, 2, 5); // killed midway, not after the study ended
 
         // And the same command runs again
         var second = await SearchCli.RunAsync(dir.Path, "study", "start", config);
@@ -59,6 +63,58 @@ public sealed class StudyStartCliTests
         var best = after.Where(t => t.State == TrialState.COMPLETE).MaxBy(t => t.Value)!;
         Assert.Equal($"{after.Count} {best.Number} {best.Value!.Value:R} ['batch_size', 'conv1_channels', 'learning_rate']", optuna.Trim());
     }
+
+    [Fact]
+    public async Task CtrlCStopsTheRunningTrialCleanlyAndTheNextRunFinishesTheBudget()
+    {
+        // Given a study of 3 trials of about 5 seconds each, with trial 0 done and trial 1 running
+        using var dir = new TempDirectory("cli-sigint");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 10, EpochSeconds = 0.5 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3);
+        var db = dir["studies/cli-study/study.db"];
+        using var first = SearchCli.Start(dir.Path, "study", "start", config);
+        var stdout = first.StandardOutput.ReadToEndAsync();
+        var stderr = first.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (await CountAsync(db, "COMPLETE") < 1 || await CountAsync(db, "RUNNING") < 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "trial 1 never started");
+            // (stderr is read only once the process has exited: awaiting it earlier would wait for the whole run)
+            if (first.HasExited) Assert.Fail("the run ended early: " + await stderr);
+            await Task.Delay(100);
+        }
+
+        // When the coordinator gets SIGINT, as from Ctrl+C
+        using (var kill = Process.Start("kill", ["-INT", first.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await first.WaitForExitAsync(timeout.Token);
+
+        // Then it exits 130 at once, nothing is left RUNNING, the interrupted trial is FAIL and queued again,
+        // and no worker process outlives it
+        Assert.True(first.ExitCode == 130, $"exit {first.ExitCode}: {await stderr}");
+        Assert.Contains("run the same command again", await stdout + await stderr);
+        var interrupted = await TrialsAsync(db);
+        Assert.DoesNotContain(interrupted, t => t.State == TrialState.RUNNING);
+        Assert.Equal(1, interrupted.Count(t => t.State == TrialState.COMPLETE));
+        Assert.Equal(1, interrupted.Count(t => t.State == TrialState.FAIL));
+        Assert.Equal(1, interrupted.Count(t => t.State == TrialState.WAITING));
+        await Task.Delay(1500); // a worker that ignored its closed stdin would still be writing epochs now
+        Assert.DoesNotContain(ProcessesRunning(worker.ScriptPath), p => p);
+
+        // And the same command finishes the study with exactly the budget
+        var second = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        var after = await TrialsAsync(db);
+        Assert.Equal(3, after.Count(t => t.State == TrialState.COMPLETE));
+        Assert.True(Budget.Of(after, 3).IsSpent);
+    }
+
+    /// <summary>For each process, whether its command line mentions <paramref name="text"/>.</summary>
+    private static IEnumerable<bool> ProcessesRunning(string text) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => Path.Combine(d, "cmdline"))
+            .Select(f => { try { return File.ReadAllText(f).Replace('\0', ' '); } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; } })
+            .Select(cmd => cmd.Contains(text, StringComparison.Ordinal));
 
     [Fact]
     public async Task AChangedSearchSpaceIsRefusedWithExitCode2()
