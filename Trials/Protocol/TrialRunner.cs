@@ -54,6 +54,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         var dataset = DatasetInfo.Find(spec.Dataset)
             ?? throw new SpecException($"$.dataset: unknown dataset \"{spec.Dataset}\"");
         var device = ResolveDevice(spec.Device);
+        ProcessMemory.TuneNativeHeap();
         torch.set_num_threads(spec.Threads);
         bool oneDnn = LibTorchFlags.ConfigureCpuKernels();
         torch.manual_seed(spec.Seed);
