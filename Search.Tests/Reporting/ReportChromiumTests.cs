@@ -14,7 +14,7 @@ public sealed class ReportChromiumTests
         using var dir = new TempDirectory("report-chromium");
         await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
         await study.FillMixedAsync(dir["best"]);
-        var index = StudyReportWriter.Write((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!, dir["report"]);
+        var index = await study.WriteReportAsync(dir["report"]);
 
         // When headless Chromium loads the page and runs its load handler
         var page = await HeadlessChromium.DumpDomAsync(index);
@@ -38,7 +38,7 @@ public sealed class ReportChromiumTests
         using var dir = new TempDirectory("report-chromium-broken");
         await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
         await study.FillMixedAsync(dir["best"]);
-        var index = StudyReportWriter.Write((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!, dir["report"]);
+        var index = await study.WriteReportAsync(dir["report"]);
         File.Delete(dir["report/timeline.png"]);
 
         // When headless Chromium loads the page

@@ -58,7 +58,7 @@ public sealed class StudyReportWriterTests
         await study.AddTrialAsync(TrialState.FAIL, 1e-2, 32, "sgd", []);
 
         // When the report is written
-        var index = StudyReportWriter.Write((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!, dir["report"]);
+        var index = await study.WriteReportAsync(dir["report"]);
 
         // Then the timeline and the failed trial's curve are drawn, and the rest says why not
         var html = await File.ReadAllTextAsync(index);
@@ -84,7 +84,7 @@ public sealed class StudyReportWriterTests
         await study.AddTrialAsync(TrialState.COMPLETE, 1e-3, 16, "rmsprop", [0.9]);
 
         // When the report is written
-        var index = StudyReportWriter.Write((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!, dir["report"]);
+        var index = await study.WriteReportAsync(dir["report"]);
 
         // Then history, parallel coordinates, curves and timeline exist; importance says it needs more trials
         var html = await File.ReadAllTextAsync(index);
@@ -103,7 +103,7 @@ public sealed class StudyReportWriterTests
         await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
 
         // When the report is written
-        var index = StudyReportWriter.Write((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!, dir["report"]);
+        var index = await study.WriteReportAsync(dir["report"]);
 
         // Then the page exists without images and says there are no trials
         var html = await File.ReadAllTextAsync(index);
@@ -144,7 +144,7 @@ public sealed class StudyReportWriterTests
         await study.AddTrialAsync(TrialState.RUNNING, 1e-2, 16, "sgd", [0.5], device: "cuda:1");
 
         // When the report is written
-        var index = StudyReportWriter.Write((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!, dir["report"]);
+        var index = await study.WriteReportAsync(dir["report"]);
 
         // Then the timeline is drawn and the table lists both devices and the running state
         var html = await File.ReadAllTextAsync(index);

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace Mnist.Trials.Native;
@@ -24,7 +23,7 @@ internal static class LibTorchFlags
     {
         // NNPACK cannot initialise on x86 CPUs like this one, and libtorch retries (and logs a warning
         // to stderr) on every convolution it would have used it for: hundreds of lines per trial log.
-        TrySet(SetUserEnabledNnpackSymbol, false);
+        TrySetNnpackEnabled(false);
         bool wanted = Environment.GetEnvironmentVariable(OneDnnVariable) == "1";
         if (!TrySetMkldnnEnabled(wanted)) return MkldnnEnabled() ?? true;
         return wanted;
@@ -79,16 +78,20 @@ internal static class LibTorchFlags
         return Marshal.GetDelegateForFunctionPointer<GetBoolFn>(get)(context);
     }
 
+    // libtorch_cpu is already loaded by TorchSharp; loading it again by name returns the same handle.
+    private static readonly Lazy<IntPtr> LibTorchCpu = new(() =>
+    {
+        foreach (var name in new[] { "libtorch_cpu.so", "libtorch_cpu" })
+        {
+            if (NativeLibrary.TryLoad(name, typeof(TorchSharp.torch).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var library))
+                return library;
+        }
+        return IntPtr.Zero;
+    });
+
     private static bool TryExport(string symbol, out IntPtr address)
     {
         address = IntPtr.Zero;
-        // libtorch_cpu is already loaded by TorchSharp; loading it again by name returns the same handle.
-        foreach (var name in new[] { "libtorch_cpu.so", "libtorch_cpu" })
-        {
-            if (NativeLibrary.TryLoad(name, typeof(TorchSharp.torch).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var library)
-                && NativeLibrary.TryGetExport(library, symbol, out address))
-                return true;
-        }
-        return false;
+        return LibTorchCpu.Value != IntPtr.Zero && NativeLibrary.TryGetExport(LibTorchCpu.Value, symbol, out address);
     }
 }

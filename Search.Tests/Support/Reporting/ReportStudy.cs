@@ -118,5 +118,9 @@ internal sealed class ReportStudy : IAsyncDisposable
         await SetRetrainAsync(3, retrainDir);
     }
 
+    /// <summary>Loads the study back from storage, as `study report` does, and writes its report into <paramref name="reportDir"/>; returns index.html.</summary>
+    public async Task<string> WriteReportAsync(string reportDir) =>
+        Mnist.Search.Reporting.StudyReportWriter.Write((await Mnist.Search.Reporting.StudyReportData.LoadAsync(Storage, Study.Name))!, reportDir);
+
     public ValueTask DisposeAsync() => Storage.DisposeAsync();
 }
