@@ -83,9 +83,17 @@ public interface IStudyStorage : IAsyncDisposable
 
     /// <summary>
     /// Fails every RUNNING trial of the study whose last heartbeat is older than <paramref name="grace"/>
-    /// (Optuna's <c>fail_stale_trials</c>); returns the trials it failed, as they are after the change.
+    /// (Optuna's <c>fail_stale_trials</c>), setting <paramref name="systemAttrs"/> (e.g. the fail reason) on each
+    /// in the same transaction — once failed, a trial is read-only; returns the trials it failed, as they are after the change.
     /// </summary>
-    Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(int studyId, TimeSpan grace, CancellationToken ct = default);
+    Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(
+        int studyId, TimeSpan grace, IReadOnlyDictionary<string, string>? systemAttrs = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// Claims one given WAITING trial (WAITING → RUNNING, start time, heartbeat), as <see cref="PopWaitingTrialAsync"/>
+    /// does for the oldest; null when it is no longer WAITING (someone else claimed it first).
+    /// </summary>
+    Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, CancellationToken ct = default);
 
     /// <summary>One trial by id; throws <see cref="KeyNotFoundException"/> when there is none.</summary>
     Task<TrialSnapshot> GetTrialAsync(long trialId, CancellationToken ct = default);

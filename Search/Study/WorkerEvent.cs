@@ -4,7 +4,10 @@ namespace Mnist.Search.Study;
 
 /// <summary>
 /// One stdout line of the worker (see docs/worker-protocol.md), parsed. Lines that are not JSON objects
-/// with an <c>event</c> field are <see cref="Unknown"/> — a custom trainer may print other things.
+/// with an <c>event</c> field are <see cref="Unknown"/> — a custom trainer may print other things — but a
+/// line that starts like an object and is not valid JSON (a bare <c>NaN</c>), or an event without its
+/// required fields, is <see cref="Malformed"/>: silently skipping it once let a trial end COMPLETE on
+/// values nobody checked (issue 11).
 /// </summary>
 public abstract record WorkerEvent
 {
@@ -26,6 +29,9 @@ public abstract record WorkerEvent
 
     public sealed record Unknown(string Line) : WorkerEvent;
 
+    /// <summary>A line that breaks the protocol; <see cref="Reason"/> says how (sanitized, short).</summary>
+    public sealed record Malformed(string Reason) : WorkerEvent;
+
     public static WorkerEvent Parse(string line)
     {
         try
@@ -33,23 +39,26 @@ public abstract record WorkerEvent
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement.Clone();
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("event", out var ev)) return new Unknown(line);
-            return ev.GetString() switch
+            return (ev.ValueKind == JsonValueKind.String ? ev.GetString() : null) switch
             {
                 "start" => new Start(root),
-                "epoch" when root.TryGetProperty("epoch", out var n) && n.TryGetInt32(out var epoch) => new Epoch(epoch, root),
-                "result" => new Result(root.TryGetProperty("state", out var s) ? s.GetString() ?? "" : "", root),
-                "error" => new Error(root.TryGetProperty("message", out var m) ? m.GetString() ?? "(no message)" : "(no message)"),
+                "epoch" when root.TryGetProperty("epoch", out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var epoch) => new Epoch(epoch, root),
+                "epoch" => new Malformed("an epoch event without an integer \"epoch\""),
+                "result" => new Result(root.TryGetProperty("state", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() ?? "" : "", root),
+                "error" => new Error(root.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() ?? "(no message)" : "(no message)"),
                 _ => new Unknown(line),
             };
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return new Unknown(line);
+            return line.TrimStart().StartsWith('{')
+                ? new Malformed($"not valid JSON ({Workers.WorkerText.Sanitize(e.Message, 200)})")
+                : new Unknown(line);
         }
     }
 
     private static double ReadNumber(JsonElement body, string name) =>
-        body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble()
+        body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? (v.TryGetDouble(out var x) ? x : double.NaN)
         : v.ValueKind == JsonValueKind.String && double.TryParse(v.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var d) ? d
         : double.NaN;
 }

@@ -7,7 +7,17 @@ internal static class SearchCli
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Process Start(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args) => Process.Start(StartInfo(workingDirectory, args))!;
+
+    /// <summary>Starts the CLI under the fault harness's watch (act when a log line appears, send signals).</summary>
+    public static Faults.WatchedProcess Watch(string name, string workingDirectory, double heartbeatGraceSeconds, params string[] args)
+    {
+        var psi = StartInfo(workingDirectory, args);
+        psi.Environment["MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS"] = heartbeatGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Faults.WatchedProcess.Start(name, psi);
+    }
+
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -21,7 +31,7 @@ internal static class SearchCli
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["MNIST_SEARCH_HEARTBEAT_SECONDS"] = "0.5";
         psi.Environment["MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS"] = "5";
-        return Process.Start(psi)!;
+        return psi;
     }
 
     public static async Task<Result> RunAsync(string workingDirectory, params string[] args)
