@@ -48,6 +48,7 @@ internal static class StudyRun
 
         await using var storage = await StorageFactory.OpenAsync(storageUrl, config.BaseDirectory, ct);
         var (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
+        if (!created) await ResumedConfig.ReconcileAsync(storage, study, config, StoredSource(config, configText), log, ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         log.Information(created ? "Study {Study} created in {Storage}" : "Study {Study} resumed from {Storage} ({Count} trials on record)",
             study.Name, storageUrl, existing.Count);
