@@ -16,6 +16,11 @@ internal static class ModelExporter
 
     public static async Task<IReadOnlyList<string>> ExportAsync(StudyModel model, StudyInfo study, string outDir, string format, CancellationToken ct)
     {
+        // The checkpoint is loaded once in Trials (sidecar ranges, weight sizes, every tensor) before anything is
+        // written: a truncated model.bin or a `{}` model.json used to be exported as if it were a model (issue 11).
+        var check = await TrialsTool.RunAsync(["check", "--model", model.Directory], ct);
+        if (check.ExitCode != 0)
+            throw new ModelNotFoundException($"cannot export: {check.Stderr.Split('\n').FirstOrDefault(l => l.Length > 0) ?? $"checking the model failed with exit code {check.ExitCode}"}");
         var sidecar = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(model.Directory, "model.json"), ct))?.AsObject()
             ?? throw new ModelNotFoundException($"{Path.Combine(model.Directory, "model.json")}: not a JSON object");
         var weightsName = format == "safetensors" ? "model.safetensors" : "model.bin";

@@ -87,9 +87,16 @@ internal static class SpecLoader
         }
     }
 
-    private static Hyperparameters ParseHyperparameters(JsonElement el, Reader r)
+    /// <summary>
+    /// Reads a hyperparameters object with the spec's ranges (also used for a checkpoint sidecar's
+    /// <c>architecture</c>, so a hand-edited sidecar cannot ask for a 1e8-channel network); errors name
+    /// <paramref name="source"/> and <c>$.<paramref name="at"/>.key</c>.
+    /// </summary>
+    internal static Hyperparameters ReadHyperparameters(JsonElement el, string source, string at) =>
+        ParseHyperparameters(el, new Reader(source), at);
+
+    private static Hyperparameters ParseHyperparameters(JsonElement el, Reader r, string at = "hyperparameters")
     {
-        const string at = "hyperparameters";
         if (el.ValueKind != JsonValueKind.Object)
             throw new SpecException($"{r.Source}: $.{at}: expected an object, found {el.ValueKind}");
         var d = new Hyperparameters();

@@ -17,7 +17,7 @@ internal static class WorkerCommandLine
         run.SetAction(parse => RunTrial(parse.GetValue(spec)!, parse.GetValue(dataDir), parse.GetValue(outDir)));
         var root = new RootCommand("Mnist.Search trial worker (TorchSharp); see docs/worker-protocol.md")
         {
-            run, Commands.ExportCommand.Create(), Commands.PredictCommand.Create(),
+            run, Commands.ExportCommand.Create(), Commands.PredictCommand.Create(), Commands.CheckCommand.Create(),
         };
         return root;
     }
