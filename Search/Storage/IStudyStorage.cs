@@ -30,6 +30,13 @@ public interface IStudyStorage : IAsyncDisposable
     /// <summary>Sets a study system attribute; <paramref name="jsonValue"/> is a JSON text.</summary>
     Task SetStudySystemAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default);
 
+    /// <summary>
+    /// Sets a study system attribute only if its current value is <paramref name="expectedJson"/> (null: absent),
+    /// checked and written in one transaction; returns whether it did. Processes use it to claim a study-wide task
+    /// (the final retrain) so that exactly one of them does it.
+    /// </summary>
+    Task<bool> CompareAndSetStudySystemAttributeAsync(int studyId, string key, string? expectedJson, string jsonValue, CancellationToken ct = default);
+
     Task<IReadOnlyDictionary<string, string>> GetStudyUserAttributesAsync(int studyId, CancellationToken ct = default);
 
     Task<IReadOnlyDictionary<string, string>> GetStudySystemAttributesAsync(int studyId, CancellationToken ct = default);

@@ -28,10 +28,24 @@ internal static class CheckpointIO
         string json = Path.GetFullPath(Path.Combine(dir, SidecarFileName));
         string weightsTmp = weights + ".tmp";
         string jsonTmp = json + ".tmp";
-        model.save(weightsTmp);
-        File.WriteAllText(jsonTmp, JsonSerializer.Serialize(sidecar, JsonOptions));
-        File.Move(weightsTmp, weights, overwrite: true);
-        File.Move(jsonTmp, json, overwrite: true);
+        try
+        {
+            model.save(weightsTmp);
+            File.WriteAllText(jsonTmp, JsonSerializer.Serialize(sidecar, JsonOptions));
+            File.Move(weightsTmp, weights, overwrite: true);
+            File.Move(jsonTmp, json, overwrite: true);
+        }
+        catch
+        {
+            // A full disk mid-write must not leave half a model.bin.tmp behind (issue 11); the previous
+            // checkpoint, if any, is untouched.
+            foreach (var tmp in new[] { weightsTmp, jsonTmp })
+            {
+                try { File.Delete(tmp); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+            throw;
+        }
         return weights;
     }
 

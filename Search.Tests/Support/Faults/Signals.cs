@@ -15,6 +15,9 @@ public static class Signals
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false when the process is gone.</summary>
     public static bool Send(int pid, UnixSignal signal) => Kill(pid, (int)signal) == 0;
 
+    /// <summary>Sends <paramref name="signal"/> to every process of the group led by <paramref name="leaderPid"/> (a worker and what it started).</summary>
+    public static bool SendToGroup(int leaderPid, UnixSignal signal) => Kill(-leaderPid, (int)signal) == 0;
+
     /// <summary>Sends <paramref name="signal"/> to every process whose command line contains <paramref name="commandLine"/>; returns their pids.</summary>
     public static IReadOnlyList<int> SendToMatching(string commandLine, UnixSignal signal)
     {

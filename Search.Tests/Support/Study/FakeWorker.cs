@@ -22,6 +22,7 @@ internal sealed class FakeWorker
     public Dictionary<int, Behaviour> Behaviours { get; init; } = new();
     public Dictionary<int, string> Custom { get; init; } = new();
     public double RetrainSeconds { get; init; } = 0.1;
+    public bool RetrainFails { get; init; }
 
     public string LogPath => Path.Combine(Directory, "fake-worker.log");
     public string ScriptPath => Path.Combine(Directory, "fake-worker.sh");
@@ -50,6 +51,7 @@ internal sealed class FakeWorker
               echo "retrain $n $$ start" >> "{{{Directory}}}/retrains.log"
               echo '{"event":"start","config":{}}'
               sleep {{{RetrainSeconds.ToString(CultureInfo.InvariantCulture)}}}
+              if {{{(RetrainFails ? "true" : "false")}}}; then echo 'simulated retrain crash' >&2; exit 1; fi
               echo '{"event":"epoch","epoch":1,"train_loss":0.1,"val_loss":null,"val_accuracy":null}'
               echo 'weights' > "$out/model.bin"; echo '{"format_version":1}' > "$out/model.json"
               echo '{"accuracy":0.9,"confusion_matrix":null}' > "$out/metrics.json"
