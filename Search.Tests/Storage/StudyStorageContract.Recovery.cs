@@ -44,4 +44,25 @@ public abstract partial class StudyStorageContract
         Assert.Equal(first.Id, (await Storage.PopWaitingTrialAsync(study.Id))!.Id);
         Assert.Null(await Storage.ClaimWaitingTrialAsync(first.Id));
     }
+
+    [Fact]
+    public async Task WhenTwoProcessesCompareAndSetTheSameAbsentAttributeThenExactlyOneWins()
+    {
+        // Given a study without the claim attribute, and a second storage instance (another process)
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        await using var other = await OpenStorageAsync();
+
+        // When both try to set it from absent at once
+        var wins = await Task.WhenAll(
+            Storage.CompareAndSetStudySystemAttributeAsync(study.Id, "claim", null, "\"a\""),
+            other.CompareAndSetStudySystemAttributeAsync(study.Id, "claim", null, "\"b\""));
+
+        // Then exactly one wins and its value stands; a stale expectation fails, the right one succeeds
+        Assert.Single(wins, w => w);
+        var value = (await Storage.GetStudySystemAttributesAsync(study.Id))["claim"];
+        Assert.Equal(wins[0] ? "\"a\"" : "\"b\"", value);
+        Assert.False(await Storage.CompareAndSetStudySystemAttributeAsync(study.Id, "claim", null, "\"c\""));
+        Assert.True(await Storage.CompareAndSetStudySystemAttributeAsync(study.Id, "claim", value, "\"d\""));
+        Assert.Equal("\"d\"", (await Storage.GetStudySystemAttributesAsync(study.Id))["claim"]);
+    }
 }
