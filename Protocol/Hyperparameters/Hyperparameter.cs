@@ -83,5 +83,7 @@ public sealed record Hyperparameter(
         _ => null,
     };
 
-    private static string Show(double? x) => x?.ToString(CultureInfo.InvariantCulture) ?? "";
+    // 1e-12, not .NET's 1E-12: the way JSON and Python write it.
+    private static string Show(double? x) =>
+        x?.ToString(CultureInfo.InvariantCulture).Replace("E-0", "e-", StringComparison.Ordinal).Replace("E", "e", StringComparison.Ordinal) ?? "";
 }
