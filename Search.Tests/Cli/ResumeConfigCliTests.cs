@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Study;

@@ -1,6 +1,7 @@
 using Mnist.Search.Cli;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support;
 using Mnist.Search.Tests.Support.Scheduling;
 using Mnist.Search.Tests.Support.Study;

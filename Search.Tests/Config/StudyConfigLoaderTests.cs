@@ -2,6 +2,7 @@ using Mnist.Search.Config;
 using Mnist.Search.Space;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Config;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Config;
 
@@ -229,13 +230,13 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("space.fc_width.step", "2", "$.space.fc_width.step", "step cannot be combined with log, got 2")]
     [InlineData("space.fc_width", """{"type":"int","low":32,"high":500,"step":64}""", "$.space.fc_width.high", "multiple of step (64), got 500")]
     [InlineData("space.dropout.step", "0.3", "$.space.dropout.high", "multiple of step")]
-    [InlineData("space.dropout.high", "1.5", "$.space.dropout.high", "dropout must be at most 0.99, got 1.5")]
+    [InlineData("space.dropout.high", "1.5", "$.space.dropout.high", "dropout must be a number in [0, 0.95], got 1.5")]
     [InlineData("space.fc_width.low", "\"32\"", "$.space.fc_width.low", "expected an integer, got \"32\"")]
     [InlineData("space.fc_width.low", "32.5", "$.space.fc_width.low", "expected an integer, got 32.5")]
     [InlineData("space.fc_width.high", null, "$.space.fc_width.high", "required key is missing")]
     [InlineData("space.fc_width.lo", "5", "$.space.fc_width.lo", "unknown key (known: type, low, high, step, log, choices)")]
     [InlineData("space.fc_width.type", "\"integer\"", "$.space.fc_width.type", "expected one of \"int\", \"float\", \"categorical\", got \"integer\"")]
-    [InlineData("space.conv1_channels.type", "\"float\"", "$.space.conv1_channels.type", "takes integer values; use type \"int\"")]
+    [InlineData("space.conv1_channels.type", "\"float\"", "$.space.conv1_channels.type", "takes integer values (an integer in 1..1024); use type \"int\"")]
     [InlineData("space.fc_widht", """{"type":"int","low":1,"high":2}""", "$.space.fc_widht", "unknown hyperparameter \"fc_widht\" (known: conv_layers")]
     [InlineData("space.dropout", "0.3", "$.space.dropout", "expected an object, got 0.3")]
     [InlineData("space", "{}", "$.space", "at least one parameter")]
@@ -244,14 +245,14 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("space.batch_size.choices", "[64, 64.0]", "$.space.batch_size.choices[1]", "duplicate")]
     [InlineData("space.batch_size.choices", "[]", "$.space.batch_size.choices", "non-empty list")]
     [InlineData("space.batch_size.choices", "[64, [1]]", "$.space.batch_size.choices[1]", "expected a number, string or boolean, got [1]")]
-    [InlineData("space.batch_size.choices", "[64, \"128\"]", "$.space.batch_size.choices[1]", "batch_size takes integer values, got \"128\"")]
+    [InlineData("space.batch_size.choices", "[64, \"128\"]", "$.space.batch_size.choices[1]", "batch_size must be an integer in 1..65536, got \"128\"")]
     [InlineData("space.batch_size.low", "1", "$.space.batch_size.low", "unknown key (known: type, choices)")]
     // fixed
     [InlineData("fixed.dropout", "0.1", "$.fixed.dropout", "also in space")]
     [InlineData("fixed.optimizer", "\"adamw\"", "$.fixed.optimizer", "optimizer must be one of \"adam\", \"sgd\", got \"adamw\"")]
-    [InlineData("fixed.batch_norm", "1", "$.fixed.batch_norm", "batch_norm takes boolean values, got 1")]
-    [InlineData("fixed.kernel_size", "3.5", "$.fixed.kernel_size", "kernel_size takes integer values, got 3.5")]
-    [InlineData("fixed.conv_layers", "5", "$.fixed.conv_layers", "between 1 and 4, got 5")]
+    [InlineData("fixed.batch_norm", "1", "$.fixed.batch_norm", "batch_norm must be true or false, got 1")]
+    [InlineData("fixed.kernel_size", "3.5", "$.fixed.kernel_size", "kernel_size must be an odd integer in 1..7, got 3.5")]
+    [InlineData("fixed.conv_layers", "5", "$.fixed.conv_layers", "conv_layers must be an integer in 1..4, got 5")]
     [InlineData("fixed.lr", "0.1", "$.fixed.lr", "unknown hyperparameter")]
     [InlineData("fixed.optimizer", "null", "$.fixed.optimizer", "expected a number, string or boolean, got null")]
     // budget, dataset, objective

@@ -1,4 +1,5 @@
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -15,14 +16,14 @@ public abstract partial class StudyStorageContract
 
         // When the sweep fails it with a reason
         var failed = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1),
-            new Dictionary<string, string> { [StudyAttributes.FailReason] = "\"stale heartbeat\"" });
+            new Dictionary<string, object?> { [StudyAttributes.FailReason] = "stale heartbeat" });
 
         // Then the FAIL trial carries the reason (it could not be set afterwards: FAIL trials are read-only)
         var f = Assert.Single(failed);
         Assert.Equal(TrialState.FAIL, f.State);
         Assert.Equal("\"stale heartbeat\"", f.SystemAttrs[StudyAttributes.FailReason]);
         Assert.Equal("\"stale heartbeat\"", (await Storage.GetTrialAsync(silent.Id)).SystemAttrs[StudyAttributes.FailReason]);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialSystemAttributeAsync(silent.Id, "x", "1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialSystemAttrAsync(silent.Id, "x", 1));
     }
 
     [Fact]
@@ -54,15 +55,15 @@ public abstract partial class StudyStorageContract
 
         // When both try to set it from absent at once
         var wins = await Task.WhenAll(
-            Storage.CompareAndSetStudySystemAttributeAsync(study.Id, "claim", null, "\"a\""),
-            other.CompareAndSetStudySystemAttributeAsync(study.Id, "claim", null, "\"b\""));
+            Storage.CompareAndSetStudySystemAttrAsync(study.Id, "claim", null, "a"),
+            other.CompareAndSetStudySystemAttrAsync(study.Id, "claim", null, "b"));
 
         // Then exactly one wins and its value stands; a stale expectation fails, the right one succeeds
         Assert.Single(wins, w => w);
         var value = (await Storage.GetStudySystemAttributesAsync(study.Id))["claim"];
         Assert.Equal(wins[0] ? "\"a\"" : "\"b\"", value);
-        Assert.False(await Storage.CompareAndSetStudySystemAttributeAsync(study.Id, "claim", null, "\"c\""));
-        Assert.True(await Storage.CompareAndSetStudySystemAttributeAsync(study.Id, "claim", value, "\"d\""));
+        Assert.False(await Storage.CompareAndSetStudySystemAttrAsync(study.Id, "claim", null, "c"));
+        Assert.True(await Storage.CompareAndSetStudySystemAttrAsync(study.Id, "claim", value, "d"));
         Assert.Equal("\"d\"", (await Storage.GetStudySystemAttributesAsync(study.Id))["claim"]);
     }
 }

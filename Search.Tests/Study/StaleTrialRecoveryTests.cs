@@ -1,5 +1,6 @@
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Faults;

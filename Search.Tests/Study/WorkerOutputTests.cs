@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Tests.Support.Workers;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Config;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli;
 
@@ -39,6 +40,6 @@ internal static class ResumedConfig
 
         foreach (var change in changes)
             log.Information("Study {Study}: {Key} changed from {Stored} to {Now}; applied and stored", study.Name, change.Key, change.Stored, change.Now);
-        await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.Settings, JsonValue.Create(storedSource).ToJsonString(), ct);
+        await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, storedSource, ct);
     }
 }

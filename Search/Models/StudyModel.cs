@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Mnist.Search.Retraining;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Models;
 
@@ -15,11 +15,11 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
     public static async Task<StudyModel> FindAsync(IStudyStorage storage, StudyInfo study, string studyDirectory, CancellationToken ct)
     {
         var attrs = await storage.GetStudyUserAttributesAsync(study.Id, ct);
-        var retrainedDir = attrs.TryGetValue(BestModelRetrainer.DirectoryAttribute, out var d) ? JsonSerializer.Deserialize<string>(d) : Path.Combine(studyDirectory, "best");
+        var retrainedDir = attrs.TryGetValue(StudyAttributes.RetrainDirectory, out var d) ? JsonSerializer.Deserialize<string>(d) : Path.Combine(studyDirectory, "best");
         if (retrainedDir is not null && IsModel(retrainedDir))
         {
-            var trial = attrs.TryGetValue(BestModelRetrainer.TrialAttribute, out var t) && int.TryParse(t, out var n) ? n : -1;
-            var metricsPath = Path.Combine(retrainedDir, "metrics.json");
+            var trial = attrs.TryGetValue(StudyAttributes.RetrainTrial, out var t) && int.TryParse(t, out var n) ? n : -1;
+            var metricsPath = Path.Combine(retrainedDir, ArtifactNames.Metrics);
             var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))?.AsObject() : null;
             return new StudyModel(retrainedDir, true, trial, metrics);
         }
@@ -35,7 +35,7 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
 
     /// <summary>A model folder holds the checkpoint and its sidecar.</summary>
     public static bool IsModel(string dir) =>
-        File.Exists(Path.Combine(dir, "model.bin")) && File.Exists(Path.Combine(dir, "model.json"));
+        File.Exists(Path.Combine(dir, ArtifactNames.Weights)) && File.Exists(Path.Combine(dir, ArtifactNames.Sidecar));
 }
 
 /// <summary>No model to export or predict with; the message says why (exit code 2).</summary>

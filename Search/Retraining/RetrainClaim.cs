@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Retraining;
 
@@ -41,16 +41,16 @@ internal sealed class RetrainClaim
             if (IsLive(held)) return (null, $"trial {trialNumber} is being retrained by {owner}");
         }
         var mine = Value(trialNumber, "running");
-        return await storage.CompareAndSetStudySystemAttributeAsync(studyId, Attribute, existing, mine, ct)
-            ? (new RetrainClaim(storage, studyId, mine), "")
+        return await storage.CompareAndSetStudySystemAttrAsync(studyId, Attribute, existing, mine, ct)
+            ? (new RetrainClaim(storage, studyId, StoredText(mine)), "")
             : (null, $"another process claimed the retrain of trial {trialNumber} first");
     }
 
     /// <summary>Marks the retrain done (nobody needs to redo it), or failed (anyone may take it over).</summary>
     public async Task EndAsync(bool done, int trialNumber)
     {
-        var next = done ? Value(trialNumber, "done") : Value(trialNumber, "failed");
-        if (await _storage.CompareAndSetStudySystemAttributeAsync(_studyId, Attribute, _current, next)) _current = next;
+        var next = Value(trialNumber, done ? "done" : "failed");
+        if (await _storage.CompareAndSetStudySystemAttrAsync(_studyId, Attribute, _current, next)) _current = StoredText(next);
     }
 
     private static bool IsLive(JsonObject claim)
@@ -62,12 +62,15 @@ internal sealed class RetrainClaim
         return DateTime.UtcNow - at < StaleAfter;
     }
 
-    private static string Value(int trialNumber, string state) => new JsonObject
+    // Storage serializes values itself; this is the text it stores (and reads back) for one.
+    private static string StoredText(JsonObject value) => System.Text.Json.JsonSerializer.Serialize(value);
+
+    private static JsonObject Value(int trialNumber, string state) => new()
     {
         ["trial"] = trialNumber,
         ["host"] = Environment.MachineName,
         ["pid"] = Environment.ProcessId,
         ["state"] = state,
         ["at"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
-    }.ToJsonString();
+    };
 }

@@ -3,6 +3,7 @@ using Mnist.Search.Pruning;
 using Mnist.Search.Sampling;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 using Serilog;
 
@@ -89,14 +90,14 @@ public sealed class StudyCoordinator
     /// <summary>Claims a queued retry, else samples and creates a new trial within the budget; null if neither.</summary>
     private async Task<TrialSnapshot?> AskAsync(int studyId, Budget budget)
     {
-        var attrs = new Dictionary<string, string>
+        var attrs = new Dictionary<string, object?>
         {
-            [StudyAttributes.Host] = System.Text.Json.JsonSerializer.Serialize(_host),
-            [StudyAttributes.CoordinatorPid] = _pid.ToString(CultureInfo.InvariantCulture),
+            [StudyAttributes.Host] = _host,
+            [StudyAttributes.CoordinatorPid] = _pid,
         };
         if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
         {
-            foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttributeAsync(waiting.Id, k, v);
+            foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
             return waiting;
         }
         if (!budget.CanStartNew) return null;
@@ -135,10 +136,9 @@ public sealed class StudyCoordinator
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host) || host != System.Text.Json.JsonSerializer.Serialize(_host)) continue;
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) continue;
             if (pid == _pid || ProcessIsAlive(pid)) continue;
-            var reason = System.Text.Json.JsonSerializer.Serialize($"orphaned: coordinator process {pid} is gone");
             try
             {
-                await _storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.FailReason, reason);
+                await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"orphaned: coordinator process {pid} is gone");
             }
             catch (InvalidOperationException)
             {
@@ -156,10 +156,9 @@ public sealed class StudyCoordinator
     {
         // The reason is written in the failing transaction: a FAIL trial is read-only, so setting it afterwards
         // threw and took the surviving coordinator down (issue 11).
-        var reason = new Dictionary<string, string>
+        var reason = new Dictionary<string, object?>
         {
-            [StudyAttributes.FailReason] = System.Text.Json.JsonSerializer.Serialize(
-                $"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died or was stopped"),
+            [StudyAttributes.FailReason] = $"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died or was stopped",
         };
         foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace, reason))
         {

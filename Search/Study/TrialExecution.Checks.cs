@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
 using Mnist.Search.Config;
 using Mnist.Search.Workers;
 
@@ -22,8 +23,8 @@ internal sealed partial class TrialExecution
         if (e.Number < 1 || e.Number > settings.Epochs)
             return $"epoch {e.Number} is outside 1..{settings.Epochs}";
         var value = e.Field(settings.Metric);
-        if (!double.IsFinite(value) || !double.IsFinite(e.Field("train_loss")))
-            return $"non-finite {settings.Metric} or train_loss at epoch {e.Number}";
+        if (!double.IsFinite(value) || !double.IsFinite(e.Field(EventFields.TrainLoss)))
+            return $"non-finite {settings.Metric} or {EventFields.TrainLoss} at epoch {e.Number}";
         if (MetricProblem(value) is { } bad) return $"epoch {e.Number}: {bad}";
         var other = settings.Metric == ObjectiveConfig.ValAccuracy ? ObjectiveConfig.ValLoss : ObjectiveConfig.ValAccuracy;
         var otherValue = e.Field(other);

@@ -1,5 +1,6 @@
 using System.Globalization;
-using Mnist.Search.Storage;
+using System.Text.Json.Nodes;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Study;
 
@@ -27,12 +28,12 @@ internal sealed partial class TrialExecution
         }
 
         var id = claimed.Id;
-        await storage.SetTrialSystemAttributeAsync(id, StudyAttributes.LateResultOf, number);
-        foreach (var (key, value) in failed.SystemAttrs)
-            if (key is StudyAttributes.Device or StudyAttributes.TrialDirectory or StudyAttributes.StdoutLog or StudyAttributes.StderrLog
-                or StudyAttributes.Host or StudyAttributes.CoordinatorPid or StudyAttributes.WorkerPid)
-                await storage.SetTrialSystemAttributeAsync(id, key, value);
-        await storage.SetTrialUserAttributeAsync(id, StudyAttributes.Epochs, progress.Epochs.ToJsonString());
+        await storage.SetTrialSystemAttrAsync(id, StudyAttributes.LateResultOf, failed.Number);
+        foreach (var key in new[] { StudyAttributes.Device, StudyAttributes.TrialDirectory, StudyAttributes.StdoutLog, StudyAttributes.StderrLog,
+                     StudyAttributes.Host, StudyAttributes.CoordinatorPid, StudyAttributes.WorkerPid })
+            if (failed.SystemAttrs.TryGetValue(key, out var json))
+                await storage.SetTrialSystemAttrAsync(id, key, JsonNode.Parse(json));
+        await storage.SetTrialUserAttrAsync(id, StudyAttributes.Epochs, progress.Epochs);
         foreach (var (epoch, value) in progress.Values) await storage.ReportIntermediateValueAsync(id, epoch, value);
         if (progress.Result is { } result) await RecordResultAttributesAsync(id, result, progress.Elapsed);
         await storage.FinishTrialAsync(id, outcome.State, outcome.Value);

@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Pruning;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 using Serilog;
 
@@ -30,109 +33,100 @@ internal sealed partial class TrialExecution(
     public async Task<TrialSnapshot> RunAsync(TrialSnapshot trial, DeviceSlot device, int studyId, CancellationToken interrupt)
     {
         var dir = Path.Combine(settings.StudyDirectory, "trials", trial.Number.ToString(CultureInfo.InvariantCulture));
-        var spec = TrialSpec.Build(settings, TrialSpec.Hyperparameters(settings.Fixed, trial), settings.Epochs,
-            settings.Seed + trial.Number, device.WorkerDevice, device.Threads, dir);
-        var specPath = TrialSpec.Write(spec, Path.Combine(dir, "spec.json"));
+        var specPath = settings.SpecFor(trial, settings.Epochs, settings.Seed + trial.Number, device, dir)
+            .Write(Path.Combine(dir, ArtifactNames.Spec));
         var start = command.ToStartInfo(specPath, dir, device, trial.Number, settings.Data.Directory);
 
-        var progress = new TrialProgress(trial, device, dir, start);
-        await progress.SetSystemAttributesAsync(storage, trial.Id);
+        var progress = new TrialProgress(trial);
+        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.Device, device.Id);
+        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.TrialDirectory, dir);
+        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StdoutLog, start.StdoutLogPath);
+        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StderrLog, start.StderrLogPath);
 
         Outcome outcome;
-        IWorkerProcess? process = null;
         try
         {
-            process = launcher.Start(start);
-            await WriteAsync(progress, () => storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId.ToString(CultureInfo.InvariantCulture)));
-            log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
-            observer.TrialStarted(trial, device);
-            outcome = await SuperviseAsync(trial, process, progress, start.StderrLogPath, studyId, interrupt);
+            outcome = await SuperviseAsync(trial, device, start, progress, studyId, interrupt);
         }
         catch (WorkerStartException e)
         {
             outcome = new Outcome(TrialState.FAIL, null, $"worker did not start: {WorkerText.Sanitize(e.Message)}");
         }
-        finally
-        {
-            if (process is not null) await process.DisposeAsync();
-        }
-
         return await FinishAsync(trial, studyId, outcome, progress);
     }
 
     private async Task<Outcome> SuperviseAsync(
-        TrialSnapshot trial, IWorkerProcess process, TrialProgress progress, string stderrLog, int studyId, CancellationToken interrupt)
+        TrialSnapshot trial, DeviceSlot device, WorkerStartInfo start, TrialProgress progress, int studyId, CancellationToken interrupt)
     {
         var clock = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(settings.TrialTimeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, interrupt);
-        // Killing the worker's process group closes its stdout, which ends the read loop below.
-        await using var killOnStop = stop.Token.Register(process.Kill);
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(trial.Id, progress, heartbeatStop.Token);
 
-        WorkerEvent.Result? result = null;
-        string? error = null;
+        // The first protocol problem: after it nothing more the worker says is believed.
+        string? problem = null;
         double last = double.NaN;
         var pruneSent = false;
+        async Task Started(IWorkerProcess process)
+        {
+            await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId));
+            log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
+            observer.TrialStarted(trial, device);
+        }
+        async Task OnEvent(WorkerEvent line, IWorkerProcess process)
+        {
+            if (problem is not null) return;
+            if (line is WorkerEvent.Malformed m)
+            {
+                problem = $"the worker broke the protocol on stdout: {WorkerText.Sanitize(m.Reason, 300)}";
+                process.Kill();
+                return;
+            }
+            if (line is not WorkerEvent.Epoch e) return;
+            var value = e.Field(settings.Metric);
+            if (EpochProblem(e) is { } bad)
+            {
+                problem = bad;
+                process.Kill();
+                return;
+            }
+            progress.Epochs.Add(EpochRecord(e));
+            progress.Values[e.Number] = value;
+            await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Epochs, progress.Epochs));
+            last = value;
+            await WriteAsync(progress, () => storage.ReportIntermediateValueAsync(trial.Id, e.Number, value));
+            observer.EpochReported(trial, e.Number, value);
+            // Reading the whole study per epoch is only worth it when a pruner will look at it.
+            if (!pruneSent && !progress.Lost && pruner is not NopPruner && await ShouldPruneAsync(trial.Id, studyId))
+            {
+                log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
+                pruneSent = true;
+                await process.SendLineAsync(EventNames.PruneCommand);
+            }
+        }
+
         try
         {
+            WorkerOutcome run;
             try
             {
-                await foreach (var line in process.ReadLinesAsync(CancellationToken.None))
-                {
-                    // After the first protocol problem nothing more the worker says is believed.
-                    if (error is not null) continue;
-                    switch (WorkerEvent.Parse(line))
-                    {
-                        case WorkerEvent.Epoch e:
-                            var value = e.Field(settings.Metric);
-                            if (EpochProblem(e) is { } problem)
-                            {
-                                error = problem;
-                                process.Kill();
-                                break;
-                            }
-                            progress.Epochs.Add(EpochRecord(e));
-                            progress.Values[e.Number] = value;
-                            await WriteAsync(progress, () => storage.SetTrialUserAttributeAsync(trial.Id, StudyAttributes.Epochs, progress.Epochs.ToJsonString()));
-                            last = value;
-                            await WriteAsync(progress, () => storage.ReportIntermediateValueAsync(trial.Id, e.Number, value));
-                            observer.EpochReported(trial, e.Number, value);
-                            // Reading the whole study per epoch is only worth it when a pruner will look at it.
-                            if (!pruneSent && !progress.Lost && pruner is not NopPruner && await ShouldPruneAsync(trial.Id, studyId))
-                            {
-                                log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
-                                pruneSent = true;
-                                await process.SendLineAsync("prune");
-                            }
-                            break;
-                        case WorkerEvent.Result r:
-                            result = r;
-                            break;
-                        case WorkerEvent.Error err:
-                            error = WorkerText.Sanitize(err.Message);
-                            break;
-                        case WorkerEvent.Malformed m:
-                            error = $"the worker broke the protocol on stdout: {m.Reason}";
-                            process.Kill();
-                            break;
-                    }
-                }
+                run = await new WorkerRunner(launcher).RunAsync(start, stop.Token, Started, OnEvent);
             }
             catch (WorkerOutputException e)
             {
-                error ??= e.Message;
+                return new Outcome(TrialState.FAIL, null, e.Message);
             }
-            var exit = await process.WaitForExitAsync(CancellationToken.None);
+            var result = run.Result;
+            var exit = run.ExitCode;
 
             if (interrupt.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true);
             if (timeout.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, $"timed out after {settings.TrialTimeout.TotalMinutes:0.##} min");
-            if (error is not null) return new Outcome(TrialState.FAIL, null, error);
-            if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(stderrLog)}");
-            if (exit != 0) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(stderrLog)}");
+            if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
+            if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(start.StderrLogPath)}");
+            if (exit != 0) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(start.StderrLogPath)}");
 
             progress.Result = result;
             progress.Elapsed = clock.Elapsed;
@@ -140,11 +134,11 @@ internal sealed partial class TrialExecution(
             var final = result.Field(settings.Metric);
             return result.State switch
             {
-                "pruned" => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
-                "complete" when double.IsFinite(last) => new Outcome(TrialState.COMPLETE, last, null),
-                "complete" when double.IsFinite(final) && MetricProblem(final) is { } bad => new Outcome(TrialState.FAIL, null, $"result: {bad}"),
-                "complete" when double.IsFinite(final) => new Outcome(TrialState.COMPLETE, final, null),
-                "complete" => new Outcome(TrialState.FAIL, null, $"result has no finite {settings.Metric}"),
+                EventFields.Pruned => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
+                EventFields.Complete when double.IsFinite(last) => new Outcome(TrialState.COMPLETE, last, null),
+                EventFields.Complete when double.IsFinite(final) && MetricProblem(final) is { } bad => new Outcome(TrialState.FAIL, null, $"result: {bad}"),
+                EventFields.Complete when double.IsFinite(final) => new Outcome(TrialState.COMPLETE, final, null),
+                EventFields.Complete => new Outcome(TrialState.FAIL, null, $"result has no finite {settings.Metric}"),
                 _ => new Outcome(TrialState.FAIL, null, $"unknown result state '{WorkerText.Sanitize(result.State, 40)}'"),
             };
         }
@@ -165,17 +159,16 @@ internal sealed partial class TrialExecution(
     private async Task RecordResultAttributesAsync(long trialId, WorkerEvent.Result result, TimeSpan elapsed)
     {
         // A path longer than any file system allows is not a checkpoint; it is not stored either.
-        if (result.Text("checkpoint") is { Length: <= 4096 } checkpoint)
-            await storage.SetTrialUserAttributeAsync(trialId, StudyAttributes.Checkpoint, Json(WorkerText.Sanitize(checkpoint, 4096)));
-        var duration = result.Field("duration_s");
-        await storage.SetTrialUserAttributeAsync(trialId, StudyAttributes.DurationSeconds,
-            (double.IsFinite(duration) && duration >= 0 ? duration : elapsed.TotalSeconds).ToString("R", CultureInfo.InvariantCulture));
+        if (result.Text(EventFields.Checkpoint) is { Length: <= 4096 } checkpoint)
+            await storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Checkpoint, WorkerText.Sanitize(checkpoint, 4096));
+        var duration = result.Field(EventFields.DurationSeconds);
+        await storage.SetTrialUserAttrAsync(trialId, StudyAttributes.DurationSeconds, double.IsFinite(duration) && duration >= 0 ? duration : elapsed.TotalSeconds);
     }
 
     private async Task<TrialSnapshot> FinishAsync(TrialSnapshot trial, int studyId, Outcome outcome, TrialProgress progress)
     {
         if (outcome.FailReason is not null)
-            await WriteAsync(progress, () => storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.FailReason, Json(outcome.FailReason)));
+            await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, outcome.FailReason));
         var finished = !progress.Lost && await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value);
         var stored = await storage.GetTrialAsync(trial.Id);
         if (!finished)
@@ -239,6 +232,4 @@ internal sealed partial class TrialExecution(
         }
         catch (IOException) { return ""; }
     }
-
-    private static string Json(string s) => JsonSerializer.Serialize(s);
 }

@@ -1,8 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Mnist.Search.Scheduling;
-using Mnist.Search.Storage;
-using Mnist.Search.Workers;
+using Mnist.Protocol.Events;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Study;
 
@@ -11,7 +9,7 @@ namespace Mnist.Search.Study;
 /// the trial meanwhile (a heartbeat sweep while this coordinator was stopped), storage refuses further
 /// writes, and this is what lets the finished result still be recorded on the trial's retry.
 /// </summary>
-internal sealed class TrialProgress(TrialSnapshot trial, DeviceSlot device, string directory, WorkerStartInfo start)
+internal sealed class TrialProgress(TrialSnapshot trial)
 {
     public TrialSnapshot Trial { get; } = trial;
 
@@ -27,15 +25,4 @@ internal sealed class TrialProgress(TrialSnapshot trial, DeviceSlot device, stri
 
     /// <summary>Storage says another process finished the trial: nothing more is written to it.</summary>
     public bool Lost { get; set; }
-
-    /// <summary>Records where the trial runs and where its logs go, on <paramref name="trialId"/>.</summary>
-    public async Task SetSystemAttributesAsync(IStudyStorage storage, long trialId)
-    {
-        await storage.SetTrialSystemAttributeAsync(trialId, StudyAttributes.Device, Json(device.Id));
-        await storage.SetTrialSystemAttributeAsync(trialId, StudyAttributes.TrialDirectory, Json(directory));
-        await storage.SetTrialSystemAttributeAsync(trialId, StudyAttributes.StdoutLog, Json(start.StdoutLogPath));
-        await storage.SetTrialSystemAttributeAsync(trialId, StudyAttributes.StderrLog, Json(start.StderrLogPath));
-    }
-
-    private static string Json(string s) => JsonSerializer.Serialize(s);
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Mnist.Trials.Model;
-using Mnist.Trials.Protocol;
+using Mnist.Protocol.Outputs;
 
 namespace Mnist.Trials.Commands;
 
@@ -21,12 +21,12 @@ internal static class CheckCommand
             {
                 var (network, _) = CheckpointIO.Load(parse.GetValue(model)!);
                 network.Dispose();
-                return ExitCodes.Success;
+                return WorkerExitCodes.Success;
             }
             catch (CheckpointException e)
             {
                 Console.Error.WriteLine(e.Message);
-                return ExitCodes.BadInput;
+                return WorkerExitCodes.BadInput;
             }
         });
         return command;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mnist.Trials.Protocol;
+using Mnist.Protocol.Specs;
 
 namespace Mnist.Trials.Model;
 
@@ -21,7 +21,7 @@ internal static class SidecarValidator
             try
             {
                 // The same reader and ranges as a spec's hyperparameters, so the two can never disagree.
-                SpecLoader.ReadHyperparameters(doc.RootElement.GetProperty("architecture"), path, "architecture");
+                TrialSpec.ReadHyperparameterObject(doc.RootElement.GetProperty("architecture"), path, "architecture");
             }
             catch (SpecException e)
             {

@@ -1,9 +1,0 @@
-namespace Mnist.Search.Study;
-
-/// <summary>Optimization direction. Names match Optuna's <c>StudyDirection</c> and are stored as text.</summary>
-public enum StudyDirection
-{
-    NOT_SET,
-    MINIMIZE,
-    MAXIMIZE,
-}

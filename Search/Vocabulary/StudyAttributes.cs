@@ -1,0 +1,37 @@
+namespace Mnist.Search.Vocabulary;
+
+/// <summary>Names of the attributes the coordinator keeps in storage (Optuna-readable key/JSON pairs).</summary>
+public static class StudyAttributes
+{
+    // Study system attributes.
+    public const string SearchSpace = "mnist_search:space";
+    public const string Settings = "mnist_search:settings";
+
+    // Study user attributes, written by the retrainer and read by the report and the model commands.
+    public const string RetrainTestAccuracy = "retrain_test_accuracy";
+    public const string RetrainTestLoss = "retrain_test_loss";
+    public const string RetrainTrial = "retrain_trial";
+    public const string RetrainDirectory = "retrain_dir";
+    public const string RetrainMetrics = "retrain_metrics";
+
+    // Trial system attributes.
+    public const string Device = "device";
+    public const string Host = "host";
+    public const string CoordinatorPid = "coordinator_pid";
+    public const string WorkerPid = "worker_pid";
+    public const string TrialDirectory = "trial_dir";
+    public const string StdoutLog = "stdout_log";
+    public const string StderrLog = "stderr_log";
+    public const string FailReason = "fail_reason";
+    public const string RetryOf = "retry_of";
+    public const string RetryCount = "retry_count";
+
+    /// <summary>On a retry: the number of the failed trial whose late-arriving result it records (no rerun happened).</summary>
+    public const string LateResultOf = "late_result_of";
+
+    // Trial user attributes.
+    public const string Epochs = "epochs";
+    public const string Checkpoint = "checkpoint";
+    public const string DurationSeconds = "duration_s";
+    public const string ImagesPerSecond = "images_per_s";
+}

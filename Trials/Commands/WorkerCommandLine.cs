@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Mnist.Protocol.Events;
+using Mnist.Protocol.Outputs;
+using Mnist.Protocol.Specs;
+using Mnist.Trials.Protocol;
+using Mnist.Trials.Training;
+
+namespace Mnist.Trials.Commands;
+
+/// <summary>
+/// The worker's command line: <c>Trials run --spec FILE [--data-dir DIR] [--out DIR]</c>. Parse errors
+/// and bad specs exit with 2; everything else is <see cref="TrialRunner"/>'s.
+/// </summary>
+internal static class WorkerCommandLine
+{
+    public static RootCommand Build()
+    {
+        var spec = new Option<string>("--spec") { Description = "Trial spec (JSON); relative paths in it resolve against its folder", Required = true };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the IDX files (overrides data_dir)" };
+        var outDir = new Option<string?>("--out") { Description = "Output folder for model.bin, model.json, metrics.json (overrides out_dir)" };
+        var run = new Command("run", "Train one trial, writing JSON-line events to stdout") { spec, dataDir, outDir };
+        run.SetAction(parse => RunTrial(parse.GetValue(spec)!, parse.GetValue(dataDir), parse.GetValue(outDir)));
+        var root = new RootCommand("Mnist.Search trial worker (TorchSharp); see docs/worker-protocol.md")
+        {
+            run, ExportCommand.Create(), PredictCommand.Create(), CheckCommand.Create(),
+        };
+        return root;
+    }
+
+    /// <summary>Parses and runs; usage errors exit with <see cref="WorkerExitCodes.BadInput"/> instead of System.CommandLine's 1.</summary>
+    public static int Invoke(string[] args)
+    {
+        var result = Build().Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var error in result.Errors) Console.Error.WriteLine(error.Message);
+            return WorkerExitCodes.BadInput;
+        }
+        return result.Invoke();
+    }
+
+    private static int RunTrial(string specPath, string? dataDir, string? outDir)
+    {
+        var events = EventWriter.ForStandardOutput();
+        TrialSpec spec;
+        try
+        {
+            spec = TrialSpec.Load(specPath, dataDir, outDir);
+        }
+        catch (SpecException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            events.Write(EventNames.Error, new System.Text.Json.Nodes.JsonObject { [EventFields.Message] = ex.Message });
+            return WorkerExitCodes.BadInput;
+        }
+        var prune = new PruneSignal();
+        if (!StdinControl.IsStdinNull())
+        {
+            new StdinControl(Console.In, prune, () =>
+            {
+                Console.Error.WriteLine("stdin closed: the coordinator is gone; exiting without a result");
+                Environment.Exit(WorkerExitCodes.Failure);
+            }).Start();
+        }
+        return new TrialRunner(events, prune, Console.Error).Run(spec);
+    }
+}

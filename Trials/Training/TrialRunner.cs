@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
+using Mnist.Protocol.Outputs;
+using Mnist.Protocol.Specs;
+using Mnist.Trials.Data;
+using Mnist.Trials.Model;
+using Mnist.Trials.Native;
+using Mnist.Trials.Protocol;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mnist.Trials.Training;
+
+/// <summary>
+/// Runs one trial end to end as docs/worker-protocol.md describes: load data, hold out validation,
+/// train epoch by epoch emitting <c>epoch</c> events, checkpoint after every epoch, optionally
+/// evaluate on the test split, and finish with a <c>result</c> (or an <c>error</c>). Returns the exit code.
+/// </summary>
+internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWriter log)
+{
+    public int Run(TrialSpec spec)
+    {
+        try
+        {
+            return RunTrial(spec);
+        }
+        catch (Exception ex) when (ex is SpecException or IdxFormatException)
+        {
+            return Fail(ex, WorkerExitCodes.BadInput);
+        }
+        catch (TrainingDivergedException ex)
+        {
+            return Fail(ex, WorkerExitCodes.TrainingFailed);
+        }
+        catch (Exception ex)
+        {
+            return Fail(ex, WorkerExitCodes.Failure);
+        }
+    }
+
+    private int Fail(Exception ex, int exitCode)
+    {
+        log.WriteLine(exitCode == WorkerExitCodes.Failure ? ex.ToString() : ex.Message);
+        log.Flush();
+        events.Write(EventNames.Error, new JsonObject { [EventFields.Message] = ex.Message });
+        return exitCode;
+    }
+
+    private int RunTrial(TrialSpec spec)
+    {
+        var clock = Stopwatch.StartNew();
+        var hp = Hyperparameters.From(spec.ResolvedHyperparameters);
+        var dataset = DatasetInfo.Find(spec.Dataset)
+            ?? throw new SpecException($"$.dataset: unknown dataset \"{spec.Dataset}\"");
+        var device = ResolveDevice(spec.Device);
+        ProcessMemory.TuneNativeHeap();
+        torch.set_num_threads(spec.Threads);
+        bool oneDnn = LibTorchFlags.ConfigureCpuKernels();
+        torch.manual_seed(spec.Seed);
+
+        using var all = DatasetLoader.Load(spec.DataDir, SplitKind.Train, dataset);
+        if (spec.FullTrain && spec.TrainSubset is not null)
+            log.WriteLine("note: full_train trains on the whole training split; train_subset is ignored");
+        if (!spec.FullTrain && spec.Validation >= all.Count)
+            throw new SpecException($"$.validation: {spec.Validation} is not below the {all.Count} training images in {spec.DataDir}");
+        var split = spec.FullTrain
+            ? ValidationSplit.All(all.Count)
+            : ValidationSplit.Create(all.Count, spec.Validation, spec.TrainSubset, spec.EffectiveSplitSeed);
+        using var trainCpu = Subset(all, split.TrainIndices);
+        using var valCpu = split.ValidationIndices.Length > 0 ? Subset(all, split.ValidationIndices) : null;
+        var train = trainCpu.To(device);
+        var val = valCpu?.To(device);
+
+        var config = JsonSerializer.SerializeToNode(hp)!;
+        events.Write(EventNames.Start, new JsonObject
+        {
+            ["config"] = config,
+            ["device"] = device.type == DeviceType.CUDA ? "cuda" : "cpu",
+            ["threads"] = spec.Threads,
+            ["onednn"] = oneDnn,
+            ["train_images"] = train.Count,
+            ["val_images"] = val?.Count ?? 0,
+            ["pid"] = Environment.ProcessId,
+            ["epochs"] = spec.Epochs,
+            ["seed"] = spec.Seed,
+            ["dataset"] = dataset.Name,
+            ["out_dir"] = spec.OutDir,
+        });
+
+        using var model = new CnnModel(hp, dataset.ClassNames.Count);
+        model.to(device);
+        double background = (0.0 - dataset.Mean) / dataset.Std;
+        using var trainer = new Trainer(model, train, hp, spec.Epochs, spec.Seed, background);
+
+        double? lastValAccuracy = null, bestValAccuracy = null, lastValLoss = null;
+        string? checkpoint = null;
+        int epochsRun = 0;
+        bool pruned = false;
+        for (int epoch = 1; epoch <= spec.Epochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            var result = trainer.TrainEpoch(epoch, () => prune.IsRequested);
+            double trainSeconds = epochClock.Elapsed.TotalSeconds;
+            if (result.Stopped)
+            {
+                pruned = true;
+                break;
+            }
+            var evalClock = Stopwatch.StartNew();
+            EvaluationResult? eval = val is null ? null : Evaluator.Evaluate(model, val, dataset.ClassNames.Count, spec.EvalBatchSize);
+            double evalSeconds = evalClock.Elapsed.TotalSeconds;
+            epochsRun = epoch;
+            lastValAccuracy = eval?.Accuracy;
+            lastValLoss = eval?.Loss;
+            if (eval is not null && (bestValAccuracy is null || eval.Accuracy > bestValAccuracy)) bestValAccuracy = eval.Accuracy;
+            checkpoint = SaveCheckpoint(spec, dataset, model, epochsRun, lastValAccuracy);
+            ProcessMemory.TrimNativeHeap();
+            events.Write(EventNames.Epoch, new JsonObject
+            {
+                ["epoch"] = epoch,
+                ["train_loss"] = EventWriter.Number(result.TrainLoss),
+                ["val_loss"] = EventWriter.Number(eval?.Loss),
+                ["val_accuracy"] = EventWriter.Number(eval?.Accuracy),
+                ["images_per_s"] = EventWriter.Number(result.Images / trainSeconds),
+                ["elapsed_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
+                ["train_s"] = EventWriter.Number(trainSeconds),
+                ["eval_s"] = EventWriter.Number(evalSeconds),
+                ["lr"] = EventWriter.Number(trainer.CurrentLearningRate),
+                ["rss_mb"] = EventWriter.Number(ProcessMemory.ResidentMegabytes()),
+            });
+            if (prune.IsRequested && epoch < spec.Epochs)
+            {
+                pruned = true;
+                break;
+            }
+        }
+
+        double? testAccuracy = null, testLoss = null;
+        if (!pruned && spec.EvaluateTest)
+        {
+            using var testCpu = DatasetLoader.Load(spec.DataDir, SplitKind.Test, dataset);
+            var test = testCpu.To(device);
+            var eval = Evaluator.Evaluate(model, test, dataset.ClassNames.Count, spec.EvalBatchSize);
+            if (!ReferenceEquals(test, testCpu)) test.Dispose();
+            testAccuracy = eval.Accuracy;
+            testLoss = eval.Loss;
+            WriteMetrics(spec.OutDir, eval, dataset);
+        }
+
+        if (!ReferenceEquals(train, trainCpu)) train.Dispose();
+        if (val is not null && !ReferenceEquals(val, valCpu)) val.Dispose();
+
+        events.Write(EventNames.Result, new JsonObject
+        {
+            [EventFields.State] = pruned ? EventFields.Pruned : EventFields.Complete,
+            ["val_accuracy"] = EventWriter.Number(lastValAccuracy),
+            ["best_val_accuracy"] = EventWriter.Number(bestValAccuracy),
+            ["val_loss"] = EventWriter.Number(lastValLoss),
+            ["test_accuracy"] = EventWriter.Number(testAccuracy),
+            ["test_loss"] = EventWriter.Number(testLoss),
+            ["duration_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
+            ["checkpoint"] = checkpoint,
+            ["epochs_run"] = epochsRun,
+        });
+        return WorkerExitCodes.Success;
+    }
+
+    private static DataSplit Subset(DataSplit all, long[] indices)
+    {
+        using var idx = torch.tensor(indices, dtype: ScalarType.Int64);
+        return all.Select(idx);
+    }
+
+    private static Device ResolveDevice(string requested)
+    {
+        bool cuda = torch.cuda.is_available();
+        return requested switch
+        {
+            "cuda" when !cuda => throw new SpecException("$.device: \"cuda\" was requested but CUDA is not available to this worker (use \"cpu\" or \"auto\")"),
+            "cuda" => torch.CUDA,
+            "auto" when cuda => torch.CUDA,
+            _ => torch.CPU,
+        };
+    }
+
+    private static string SaveCheckpoint(TrialSpec spec, DatasetInfo dataset, CnnModel model, int epochsRun, double? valAccuracy)
+    {
+        var sidecar = new ModelSidecar
+        {
+            Architecture = Hyperparameters.From(spec.ResolvedHyperparameters),
+            InputShape = [1, IdxReader.ImageSide, IdxReader.ImageSide],
+            Normalization = new NormalizationInfo(dataset.Mean, dataset.Std),
+            ClassNames = dataset.ClassNames,
+            Dataset = dataset.Name,
+            Seed = spec.Seed,
+            EpochsRun = epochsRun,
+            ValAccuracy = valAccuracy,
+            FullTrain = spec.FullTrain,
+            TorchSharpVersion = typeof(torch).Assembly.GetName().Version?.ToString(),
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+        // TorchSharp's save copies device tensors to the CPU, so the file loads on any machine; the
+        // model itself is not moved, because the optimizer holds references to its parameters.
+        return CheckpointIO.Save(spec.OutDir, model, sidecar);
+    }
+
+    private static void WriteMetrics(string outDir, EvaluationResult eval, DatasetInfo dataset)
+    {
+        Directory.CreateDirectory(outDir);
+        // Per-class precision/recall/F1, macro F1 and Cohen's kappa come from the confusion matrix.
+        var metrics = JsonNode.Parse(Evaluation.ClassificationMetrics.FromConfusionMatrix(eval.ConfusionMatrix).ToJson())!.AsObject();
+        metrics["accuracy"] = EventWriter.Number(eval.Accuracy);
+        metrics["loss"] = EventWriter.Number(eval.Loss);
+        metrics["dataset"] = dataset.Name;
+        metrics["split"] = "test";
+        metrics["images"] = eval.Images;
+        metrics["class_names"] = new JsonArray(dataset.ClassNames.Select(n => (JsonNode?)n).ToArray());
+        string path = Path.Combine(outDir, ArtifactNames.Metrics);
+        string tmp = path + ".tmp";
+        File.WriteAllText(tmp, metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(tmp, path, overwrite: true);
+    }
+}
