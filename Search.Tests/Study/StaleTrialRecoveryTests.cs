@@ -28,13 +28,20 @@ public sealed class StaleTrialRecoveryTests(PostgresServerFixture server)
 
     private async Task RunAsync(string? storageUrl, bool restartDatabase)
     {
-        // Given a study of 2 slow trials (about 8 s each), A running trial 0 and B, started next, running trial 1
+        // Given a study of 2 trials whose workers each wait for the test's go-ahead (so machine load cannot reorder
+        // anything): A runs trial 0, B, started next, trial 1
         using var dir = new TempDirectory("stale-sweep");
-        var worker = new FakeWorker
-        {
-            Directory = dir["worker"], Epochs = 4, EpochSeconds = 0.1,
-            Behaviours = { [0] = FakeWorker.Behaviour.Slow, [1] = FakeWorker.Behaviour.Slow },
-        }.Write();
+        string Held(int trial) => HeldScript(dir["release-" + trial]);
+        static string HeldScript(string release) => $$$"""
+            echo '{"event":"start","config":{}}'
+            while [ ! -f "{{{release}}}" ]; do sleep 0.05; done
+            for e in 1 2 3 4; do
+              echo "{\"event\":\"epoch\",\"epoch\":$e,\"train_loss\":0.5,\"val_accuracy\":0.50$e}"
+            done
+            echo '{"event":"result","state":"complete","val_accuracy":0.504}'
+            exit 0
+            """;
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 4, Custom = { [0] = Held(0), [1] = Held(1) } }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
         var url = storageUrl ?? "sqlite:" + dir["studies/cli-study/study.db"];
         string[] start = ["study", "start", config, "--no-retrain", "--storage", url];
@@ -43,15 +50,18 @@ public sealed class StaleTrialRecoveryTests(PostgresServerFixture server)
         await using var b = SearchCli.Watch("coordinator B", dir.Path, heartbeatGraceSeconds: 2, start);
         await b.WaitForOutputAsync("Trial 1 started", Patience);
 
-        // When A is stopped (SIGSTOP) while its worker runs on, and B sweeps A's silent trial
+        // When A is stopped (SIGSTOP), and B sweeps A's silent trial (through a server restart on PostgreSQL)
         a.Signal(UnixSignal.Stop);
         var restart = restartDatabase
             ? DatabaseFaults.RestartPostgresWhen(server, b, "Trial 0 has no heartbeat", Patience, TimeSpan.FromMilliseconds(300))
             : Task.CompletedTask;
         await b.WaitForOutputAsync("Trial 0 queued again", Patience);
-        // And A is continued while B's only slot is still busy with trial 1, so the retry waits
-        a.Signal(UnixSignal.Cont);
         await restart;
+        // And A is continued and its worker finishes while B's only slot is still busy with trial 1, so the retry waits
+        a.Signal(UnixSignal.Cont);
+        File.WriteAllText(dir["release-0"], "");
+        await a.WaitForOutputAsync("is recorded as its retry", Patience);
+        File.WriteAllText(dir["release-1"], "");
 
         // Then both exit 0: B survives the sweep, A neither crashes nor loses what its worker finished
         Assert.True(await b.WaitForExitAsync(Patience) == 0, b.Output);
@@ -69,7 +79,7 @@ public sealed class StaleTrialRecoveryTests(PostgresServerFixture server)
         var retry = trials.Single(t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == "0");
         Assert.Equal(TrialState.COMPLETE, retry.State);
         Assert.True(retry.SystemAttrs.GetValueOrDefault(StudyAttributes.LateResultOf) == "0", $"A:\n{a.Output}\nB:\n{b.Output}");
-        Assert.Equal(0.5 + 0 / 100.0 + 4 / 1000.0, retry.Value!.Value, 6);
+        Assert.Equal(0.504, retry.Value!.Value, 6);
         Assert.Equal(4, retry.IntermediateValues.Count);
         var budget = Budget.Of(trials, 2);
         Assert.True(budget.IsSpent);
