@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Mnist.Trials.Inference;
+using Mnist.Inference.Images;
+using Mnist.Inference.Predictions;
 using Mnist.Trials.Model;
 using Mnist.Trials.Protocol;
 using TorchSharp;
@@ -48,16 +48,12 @@ internal static class PredictCommand
                         using var scope = NewDisposeScope();
                         var input = (tensor(pixels).reshape(1, 1, 28, 28) - sidecar.Normalization.Mean) / sidecar.Normalization.Std;
                         var logits = network.forward(input.to_type(ScalarType.Float32)).data<float>().ToArray();
-                        var prediction = Prediction.FromLogits(logits);
-                        var entry = JsonSerializer.SerializeToNode(prediction)!.AsObject();
-                        entry["image"] = path;
-                        if (prediction.Digit < sidecar.ClassNames.Count) entry["class_name"] = sidecar.ClassNames[prediction.Digit];
-                        results.Add(entry);
+                        results.Add(PredictionJson.Entry(path, Prediction.FromLogits(logits), sidecar.ClassNames));
                     }
                     catch (ImageInputException e)
                     {
                         failed = true;
-                        results.Add(new JsonObject { ["image"] = path, ["error"] = e.Message });
+                        results.Add(PredictionJson.Error(path, e.Message));
                     }
                 }
             }
