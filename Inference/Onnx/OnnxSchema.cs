@@ -1,9 +1,11 @@
+using Mnist.Protocol.Outputs;
+
 namespace Mnist.Inference.Onnx;
 
 /// <summary>The fixed names and versions of our ONNX models: file, graph inputs and outputs, opset, metadata keys.</summary>
 internal static class OnnxSchema
 {
-    public const string FileName = "model.onnx";
+    public const string FileName = ArtifactNames.Onnx;
 
     /// <summary>Graph input: float32 <c>[N, 1, side, side]</c>, pixels in [0, 1], light digit on dark (as MNIST).</summary>
     public const string Input = "input";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Mnist.Protocol.Datasets;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Config;
@@ -89,7 +90,7 @@ internal static partial class StudyConfigLoader
     private static DatasetConfig ReadDataset(ConfigReader reader, ConfigObject root, string baseDir)
     {
         var d = reader.Object(root.Required("dataset"), "$.dataset", ["name", "dir", "validation", "train_subset"]);
-        var name = reader.OneOf(d.Required("name"), "$.dataset.name", "mnist", "fashion-mnist");
+        var name = reader.OneOf(d.Required("name"), "$.dataset.name", [.. DatasetNames.All]);
         var dir = d.OptionalString("dir") ?? Path.Combine("data", name);
         if (dir.Length == 0)
             throw reader.Error("$.dataset.dir", "must not be empty", d.Required("dir"));

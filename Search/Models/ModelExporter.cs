@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Inference.Onnx;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Models;
@@ -28,11 +29,11 @@ internal static class ModelExporter
             yield return ("test_accuracy", accuracy.GetValue<double>().ToString("R", CultureInfo.InvariantCulture));
     }
 
-    public static async Task<IReadOnlyList<string>> ExportAsync(StudyModel model, StudyInfo study, string outDir, string format, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> ExportAsync(StudyModel model, StudyInfo study, string outDir, string format, TrialsTool tool, CancellationToken ct)
     {
-        var sidecar = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(model.Directory, "model.json"), ct))?.AsObject()
-            ?? throw new ModelNotFoundException($"{Path.Combine(model.Directory, "model.json")}: not a JSON object");
-        var weightsName = format switch { "safetensors" => "model.safetensors", "onnx" => OnnxSchema.FileName, _ => "model.bin" };
+        var sidecar = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(model.Directory, ArtifactNames.Sidecar), ct))?.AsObject()
+            ?? throw new ModelNotFoundException($"{Path.Combine(model.Directory, ArtifactNames.Sidecar)}: not a JSON object");
+        var weightsName = format switch { "safetensors" => ArtifactNames.Safetensors, "onnx" => ArtifactNames.Onnx, _ => ArtifactNames.Weights };
         sidecar["weights"] = weightsName;
         sidecar["format"] = format;
         sidecar["export"] = new JsonObject
@@ -55,19 +56,23 @@ internal static class ModelExporter
             {
                 var staged = Path.Combine(staging, weightsName);
                 List<string> arguments = ["export", "--model", model.Directory, "--out", staged, "--format", format];
-                foreach (var (key, value) in OnnxProvenance(model, study)) arguments.AddRange(["--metadata", $"{key}={value}"]);
-                var output = await TrialsTool.RunAsync(format == "onnx" ? arguments : arguments[..7], ct);
+                if (format == "onnx")
+                {
+                    foreach (var (key, value) in OnnxProvenance(model, study)) arguments.AddRange(["--metadata", $"{key}={value}"]);
+                }
+                var output = await tool.RunAsync(arguments, ct);
                 if (output.ExitCode != 0)
-                    throw new ModelNotFoundException($"export failed: {output.Stderr.Split('\n').FirstOrDefault(l => l.Length > 0) ?? $"exit code {output.ExitCode}"}");
+                    throw new ModelNotFoundException($"export failed: {output.FirstError}");
+                // Checked here too, before it replaces anything: a file ONNX Runtime could not use never lands.
                 if (format == "onnx") OnnxModelFile.Read(staged);
             }
             else
             {
-                File.Copy(Path.Combine(model.Directory, "model.bin"), Path.Combine(staging, weightsName));
+                File.Copy(Path.Combine(model.Directory, ArtifactNames.Weights), Path.Combine(staging, weightsName));
             }
-            await File.WriteAllTextAsync(Path.Combine(staging, "model.json"), sidecar.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
+            await File.WriteAllTextAsync(Path.Combine(staging, ArtifactNames.Sidecar), sidecar.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
             var written = new List<string>();
-            foreach (var name in new[] { weightsName, "model.json" })
+            foreach (var name in new[] { weightsName, ArtifactNames.Sidecar })
             {
                 var target = Path.Combine(outDir, name);
                 File.Move(Path.Combine(staging, name), target, overwrite: true);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Inference.Onnx;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 
@@ -19,7 +20,7 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
         if (retrainedDir is not null && IsModel(retrainedDir))
         {
             var trial = attrs.TryGetValue(StudyAttributes.RetrainTrial, out var t) && int.TryParse(t, out var n) ? n : -1;
-            var metricsPath = Path.Combine(retrainedDir, "metrics.json");
+            var metricsPath = Path.Combine(retrainedDir, ArtifactNames.Metrics);
             var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))?.AsObject() : null;
             return new StudyModel(retrainedDir, true, trial, metrics);
         }
@@ -47,10 +48,10 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
 
     /// <summary>A model folder holds the checkpoint and its sidecar.</summary>
     public static bool IsModel(string dir) =>
-        File.Exists(Path.Combine(dir, "model.bin")) && File.Exists(Path.Combine(dir, "model.json"));
+        File.Exists(Path.Combine(dir, ArtifactNames.Weights)) && File.Exists(Path.Combine(dir, ArtifactNames.Sidecar));
 
     /// <summary>A folder <c>predict</c> can use: an exported ONNX model, or a checkpoint.</summary>
-    public static bool IsPredictable(string dir) => File.Exists(Path.Combine(dir, OnnxSchema.FileName)) || IsModel(dir);
+    public static bool IsPredictable(string dir) => File.Exists(Path.Combine(dir, ArtifactNames.Onnx)) || IsModel(dir);
 }
 
 /// <summary>No model to export or predict with; the message says why (exit code 2).</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Mnist.Inference.Onnx;
+using Mnist.Protocol.Outputs;
 using Mnist.Trials.Export;
 using Mnist.Trials.Model;
 using Mnist.Trials.Protocol;
@@ -33,7 +34,7 @@ internal static class ExportCommand
                 if (eq < 1)
                 {
                     Console.Error.WriteLine($"--metadata {pair}: expected KEY=VALUE");
-                    return ExitCodes.BadInput;
+                    return WorkerExitCodes.BadInput;
                 }
                 extra[pair[..eq]] = pair[(eq + 1)..];
             }
@@ -54,12 +55,12 @@ internal static class ExportCommand
                     }
                 }
                 Console.Out.WriteLine(path);
-                return ExitCodes.Success;
+                return WorkerExitCodes.Success;
             }
             catch (CheckpointException e)
             {
                 Console.Error.WriteLine(e.Message);
-                return ExitCodes.BadInput;
+                return WorkerExitCodes.BadInput;
             }
         });
         return command;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Mnist.Inference.Images;
 using Mnist.Inference.Predictions;
+using Mnist.Protocol.Outputs;
 using Mnist.Trials.Model;
 using Mnist.Trials.Protocol;
 using TorchSharp;
@@ -32,7 +33,7 @@ internal static class PredictCommand
             catch (CheckpointException e)
             {
                 Console.Error.WriteLine(e.Message);
-                return ExitCodes.BadInput;
+                return WorkerExitCodes.BadInput;
             }
 
             var results = new JsonArray();
@@ -58,7 +59,7 @@ internal static class PredictCommand
                 }
             }
             Console.Out.WriteLine(results.ToJsonString());
-            return failed ? ExitCodes.BadInput : ExitCodes.Success;
+            return failed ? WorkerExitCodes.BadInput : WorkerExitCodes.Success;
         });
         return command;
     }

@@ -29,7 +29,7 @@ internal static class ModelCommands
             var model = parse.GetValue(trial) is { } number
                 ? await StudyModel.ForTrialAsync(store, study, number, ct)
                 : await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
-            var files = await ModelExporter.ExportAsync(model, study, Path.GetFullPath(parse.GetValue(outDir)!), parse.GetValue(format)!, ct);
+            var files = await ModelExporter.ExportAsync(model, study, Path.GetFullPath(parse.GetValue(outDir)!), parse.GetValue(format)!, TrialsTool.Default(), ct);
             if (!model.Retrained && parse.GetValue(trial) is null) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
             foreach (var f in files) Console.Out.WriteLine(f);
             return ExitCodes.Ok;
@@ -78,11 +78,11 @@ internal static class ModelCommands
     // A checkpoint without an ONNX export: the Trials program loads it with TorchSharp.
     private static async Task<JsonArray> PredictWithTorchSharpAsync(string dir, IReadOnlyList<string> paths, CancellationToken ct)
     {
-        var output = await TrialsTool.RunAsync(["predict", "--model", dir, "--format", "json", .. paths], ct);
+        var output = await TrialsTool.Default().RunAsync(["predict", "--model", dir, "--format", "json", .. paths], ct);
         try { return JsonNode.Parse(output.Stdout)!.AsArray(); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
         {
-            throw new UserInputException(output.Stderr.Split('\n').FirstOrDefault(l => l.Length > 0) ?? $"predict failed with exit code {output.ExitCode}");
+            throw new UserInputException(output.FirstError);
         }
     }
 }
