@@ -65,7 +65,7 @@ public sealed partial record TrialSpec
                 Dataset = r.Choice(root, DatasetKey, DatasetNames.All) ?? DatasetNames.Mnist,
                 DataDir = dataDir,
                 Device = r.Choice(root, DeviceKey, Devices) ?? "cpu",
-                Threads = r.Int(root, ThreadsKey, 1, 1024) ?? 2,
+                Threads = r.Int(root, ThreadsKey, 1, MaxThreads) ?? 2,
                 OutDir = outDir,
                 TrainSubset = r.Int(root, TrainSubsetKey, 0, int.MaxValue) is int t and > 0 ? t : null,
                 Validation = r.Int(root, ValidationKey, 0, int.MaxValue) ?? 5000,

@@ -31,8 +31,11 @@ public sealed partial record TrialSpec
     /// <summary>The devices a spec may name; the coordinator pins a GPU with <c>CUDA_VISIBLE_DEVICES</c>, so the worker sees <c>cuda</c>.</summary>
     public static IReadOnlyList<string> Devices { get; } = ["cpu", "cuda", "auto"];
 
-    /// <summary>Largest <see cref="Epochs"/> the worker runs.</summary>
+    /// <summary>Largest <see cref="Epochs"/> the worker runs (<c>budget.epochs</c> and <c>retrain.epochs</c> share it).</summary>
     public const int MaxEpochs = 10_000;
+
+    /// <summary>Largest <see cref="Threads"/> (<c>devices.threads_per_slot</c> shares it).</summary>
+    public const int MaxThreads = 1024;
 
     public IReadOnlyDictionary<string, object> Hyperparameters { get; init; } = new Dictionary<string, object>();
     public int Epochs { get; init; } = 2;
