@@ -7,7 +7,11 @@ internal static class SearchCli
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Process Start(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args) =>
+        Start(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts it with extra environment variables (e.g. a PATH with a fake <c>nvidia-smi</c> first).</summary>
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -21,12 +25,16 @@ internal static class SearchCli
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["MNIST_SEARCH_HEARTBEAT_SECONDS"] = "0.5";
         psi.Environment["MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS"] = "5";
+        foreach (var (key, value) in environment) psi.Environment[key] = value;
         return Process.Start(psi)!;
     }
 
-    public static async Task<Result> RunAsync(string workingDirectory, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
+        RunAsync(workingDirectory, new Dictionary<string, string>(), args);
+
+    public static async Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var p = Start(workingDirectory, args);
+        using var p = Start(workingDirectory, environment, args);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
