@@ -21,13 +21,15 @@ public sealed class GpuPackingCliTests
         FakeNvidiaSmi.Write(smiFolder, (0, "Fake GPU", 16384, 0), (1, "Fake GPU", 16384, 0));
         var worker = new FakeWorker
         {
-            Directory = dir["worker"], Epochs = 2, EpochSeconds = 0.3,
+            Directory = dir["worker"], Epochs = 2, EpochSeconds = 1.0,
             Behaviours = { [1] = FakeWorker.Behaviour.Crash, [4] = FakeWorker.Behaviour.Crash },
         }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 8, tweak: c =>
         {
             c["devices"] = JsonNode.Parse("""{"gpus": "auto", "trials_per_gpu": 2}""");
             c["budget"]!["max_concurrent"] = 4;
+            // Instant proposals: on a loaded machine GP proposals could be slower than these short trials.
+            c["sampler"] = JsonNode.Parse("""{"kind": "random", "seed": 3}""");
         });
         var path = $"{smiFolder}:{Environment.GetEnvironmentVariable("PATH")}";
 

@@ -14,6 +14,7 @@ namespace Mnist.Search.Tests.Trials.Training;
 /// device and reading it once per epoch must give exactly the figures of reading it every step, and the
 /// device-side evaluation exactly those of the per-batch host loop it replaced.
 /// </summary>
+[Collection(TorchRandomCollection.Name)]
 public sealed class HostSyncFreeLoopTests
 {
     private static readonly Hyperparameters Small = new()
