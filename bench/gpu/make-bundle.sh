@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the GPU check bundle (see bench/gpu/README.md):
 #
-#   bench/gpu/make-bundle.sh            -> bench/out/gpu-bundle/mnist-gpu.tar.xz (must stay under 64 MiB)
+#   bench/gpu/make-bundle.sh            -> bench/out/gpu-bundle/mnist-gpu.tar.gz (must stay under 64 MiB)
+#
+# Environment: COMPRESS=xz makes a smaller .tar.xz instead (several CPU minutes; gzip is seconds and fits).
 #
 # Contents (folder mnist-gpu/ inside the archive):
 #   dotnet/          the .NET runtime of this machine's SDK (host + Microsoft.NETCore.App), so the GPU
@@ -39,6 +41,10 @@ jq --arg re "$NATIVE_RE" '
     if .native then .native |= with_entries(select((.key | split("/") | last | test($re)) | not)) else . end))' \
   "$STAGE/app/trials/Trials.deps.json" > "$OUT/deps.json" && mv "$OUT/deps.json" "$STAGE/app/trials/Trials.deps.json"
 find "$STAGE/app" -name '*.pdb' -delete
+# Files both apps carry (SkiaSharp's 9 MB native library, shared assemblies) become hard links, which
+# tar stores once.
+( cd "$STAGE/app" && for f in trials/*; do [ -f "$f" ] && [ -f "search/${f#trials/}" ] && cmp -s "$f" "search/${f#trials/}" \
+    && ln -f "search/${f#trials/}" "$f"; done )
 
 echo "== .NET runtime"
 DOTNET_DIR=$(dirname "$(readlink -f "$(command -v dotnet)")")
@@ -49,6 +55,8 @@ mkdir -p "$STAGE/dotnet/shared/Microsoft.NETCore.App" "$STAGE/dotnet/host/fxr"
 cp "$DOTNET_DIR/dotnet" "$STAGE/dotnet/"
 cp -r "$NETCORE" "$STAGE/dotnet/shared/Microsoft.NETCore.App/"
 cp -r "$FXR" "$STAGE/dotnet/host/fxr/"
+# Debugger support only (createdump, the DAC and DBI): nothing runs a debugger there.
+rm -f "$STAGE"/dotnet/shared/Microsoft.NETCore.App/*/{createdump,libmscordaccore.so,libmscordbi.so}
 for fw in $(jq -r '.runtimeOptions.frameworks[]?.name' "$STAGE"/app/*/*.runtimeconfig.json | sort -u); do
   [ "$fw" = Microsoft.NETCore.App ] && continue
   echo "framework $fw is needed too" >&2; exit 1
@@ -66,9 +74,10 @@ chmod +x "$STAGE/run-on-gpu.sh"
 git -C "$ROOT" rev-parse HEAD > "$STAGE/COMMIT" 2>/dev/null || true
 
 echo "== compressing"
-tar -C "$OUT/stage" -cf - mnist-gpu | xz -T0 -9 > "$OUT/mnist-gpu.tar.xz"
-SIZE=$(stat -c %s "$OUT/mnist-gpu.tar.xz")
+if [ "${COMPRESS:-gzip}" = xz ]; then ARCHIVE=$OUT/mnist-gpu.tar.xz; tar -C "$OUT/stage" -cf - mnist-gpu | xz -T0 -6 > "$ARCHIVE"
+else ARCHIVE=$OUT/mnist-gpu.tar.gz; tar -C "$OUT/stage" -cf - mnist-gpu | gzip -9 > "$ARCHIVE"; fi
+SIZE=$(stat -c %s "$ARCHIVE")
 du -sh "$STAGE"/* | sed 's/^/  /'
-echo "bundle: $OUT/mnist-gpu.tar.xz, $((SIZE / 1024 / 1024)) MiB ($SIZE bytes)"
+echo "bundle: $ARCHIVE, $((SIZE / 1024 / 1024)) MiB ($SIZE bytes)"
 if [ "$SIZE" -gt $((64 * 1024 * 1024)) ]; then echo "bundle is over 64 MiB" >&2; exit 1; fi
 rm -rf "$OUT/stage"

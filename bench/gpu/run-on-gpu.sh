@@ -9,6 +9,7 @@
 # run-on-gpu.log (all output), summary.txt (the figures). Environment knobs (defaults in brackets):
 #   PYTHON [python3]  TRIAL_IMAGES [50000; rehearsal 2000]  TRIAL_EPOCHS [3]
 #   STUDY_TRIALS [16; rehearsal 4]  STUDY_EPOCHS [2; rehearsal 1]  STUDY_IMAGES [20000; rehearsal 1000]
+#   VALIDATION [5000; rehearsal 500] (held-out images of every trial and study)
 #   PACKED [4] (trials per GPU of the packed study)  STEP_TIMEOUT [300] (seconds per study or trial)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,8 +22,10 @@ STEP_TIMEOUT=${STEP_TIMEOUT:-300}
 PACKED=${PACKED:-4}
 if [ $MODE = gpu ]; then
   TRIAL_IMAGES=${TRIAL_IMAGES:-50000}; STUDY_TRIALS=${STUDY_TRIALS:-16}; STUDY_EPOCHS=${STUDY_EPOCHS:-2}; STUDY_IMAGES=${STUDY_IMAGES:-20000}
+  VALIDATION=${VALIDATION:-5000}
 else
   TRIAL_IMAGES=${TRIAL_IMAGES:-2000}; STUDY_TRIALS=${STUDY_TRIALS:-4}; STUDY_EPOCHS=${STUDY_EPOCHS:-1}; STUDY_IMAGES=${STUDY_IMAGES:-1000}
+  VALIDATION=${VALIDATION:-500}
 fi
 TRIAL_EPOCHS=${TRIAL_EPOCHS:-3}
 mkdir -p "$RESULTS" "$WORK"
@@ -107,7 +110,7 @@ worker_ips() { # name rotation translate
     "fc_layers": 1, "fc_width": 128, "dropout": 0.25, "optimizer": "adam", "learning_rate": 0.001, "batch_size": 128,
     "rotation_degrees": $2, "translate_fraction": $3},
   "epochs": $TRIAL_EPOCHS, "seed": 1, "dataset": "mnist", "data_dir": "$DATA", "device": "$DEVICE", "threads": $THREADS,
-  "out_dir": "$WORK/$1", "train_subset": $TRIAL_IMAGES, "validation": 5000 }
+  "out_dir": "$WORK/$1", "train_subset": $TRIAL_IMAGES, "validation": $VALIDATION }
 JSON
   timeout "$STEP_TIMEOUT" "$MNIST_SEARCH_WORKER" run --spec "$WORK/$1.json" < /dev/null > "$RESULTS/$1.jsonl" 2> "$RESULTS/$1.err"
   best_ips "$RESULTS/$1.jsonl"
@@ -120,7 +123,7 @@ step "4. discovery: a one-trial study with trials_per_gpu \"auto\" (measures one
 study_config() { # name devices-json trials epochs images max_concurrent
   mkdir -p "$WORK/$1"
   cat > "$WORK/$1/search.json" <<JSON
-{ "study": "$1", "dataset": {"name": "mnist", "dir": "$DATA", "validation": 5000, "train_subset": $5},
+{ "study": "$1", "dataset": {"name": "mnist", "dir": "$DATA", "validation": $VALIDATION, "train_subset": $5},
   "objective": {"metric": "val_accuracy", "direction": "maximize"},
   "space": { "conv1_channels": {"type": "int", "low": 16, "high": 64, "log": true},
              "conv2_channels": {"type": "int", "low": 32, "high": 128, "log": true},
