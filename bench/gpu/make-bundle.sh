@@ -41,10 +41,10 @@ jq --arg re "$NATIVE_RE" '
     if .native then .native |= with_entries(select((.key | split("/") | last | test($re)) | not)) else . end))' \
   "$STAGE/app/trials/Trials.deps.json" > "$OUT/deps.json" && mv "$OUT/deps.json" "$STAGE/app/trials/Trials.deps.json"
 find "$STAGE/app" -name '*.pdb' -delete
-# Files both apps carry (SkiaSharp's 9 MB native library, shared assemblies) become hard links, which
-# tar stores once.
-( cd "$STAGE/app" && for f in trials/*; do [ -f "$f" ] && [ -f "search/${f#trials/}" ] && cmp -s "$f" "search/${f#trials/}" \
-    && ln -f "search/${f#trials/}" "$f"; done )
+# Files both apps carry identically (shared assemblies) become hard links, which tar stores once.
+( cd "$STAGE/app" && for f in trials/*; do
+    if [ -f "$f" ] && [ -f "search/${f#trials/}" ] && cmp -s "$f" "search/${f#trials/}"; then ln -f "search/${f#trials/}" "$f"; fi
+  done )
 
 echo "== .NET runtime"
 DOTNET_DIR=$(dirname "$(readlink -f "$(command -v dotnet)")")
