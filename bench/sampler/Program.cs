@@ -38,7 +38,7 @@ Console.WriteLine($"{"function",-17} {"sampler",-7} {"pick",-11} {"median",9} {"
 foreach (var f in functions)
 {
     if (only is not null && !f.Name.StartsWith(only, StringComparison.OrdinalIgnoreCase)) continue;
-    foreach (var kind in new[] { SamplerSettings.Gp, SamplerSettings.Random })
+    foreach (var kind in (StrArg("--kinds") ?? "gp,random").Split(','))
     {
         var sw = Stopwatch.StartNew();
         var runs = Enumerable.Range(0, seeds)
