@@ -3,7 +3,7 @@ using System.Globalization;
 using Mnist.Search.Bench.Sampler;
 using Mnist.Search.Sampling;
 using Mnist.Search.Space;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 // Regret after N evaluations (median, quartiles, mean, sd over seeds) for gp and random on Branin and Hartmann-6
 // (against Optuna 4.1 medians measured on this machine), their noisy versions and a noisy mixed integer/categorical
