@@ -12,7 +12,7 @@ using Serilog;
 namespace Mnist.Search.Retraining;
 
 /// <summary>
-/// Retrains the best trial's configuration on the whole training split (train + validation), evaluates it
+/// Retrains the best trial's configuration (<see cref="RetrainChoice"/>: best posterior mean) on the whole training split (train + validation), evaluates it
 /// once on the test split, and keeps it in <c>studies/&lt;name&gt;/best/</c>: checkpoint, sidecar,
 /// <c>metrics.json</c> and <c>confusion_matrix.png</c>. The worker writes into a temporary folder that
 /// replaces <c>best/</c> only when everything is there, so a crash leaves the previous model (or none)
@@ -23,7 +23,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
     public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, int epochs, DeviceSlot device, CancellationToken ct)
     {
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
-        var best = BestTrial.Of(trials, settings.Direction)
+        var best = RetrainChoice.Of(settings.Space, settings.Direction, trials, settings.Seed)
             ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial to retrain");
 
         var finalDir = Path.Combine(settings.StudyDirectory, "best");

@@ -97,18 +97,19 @@ public sealed class GpSampler : ISampler
     /// </summary>
     public int? Recommend(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
+        var encoder = new SpaceEncoder(space);
         var complete = trials
-            .Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v) && (space.Count == 0 || new SpaceEncoder(space).Covers(t.Params)))
+            .Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v) && encoder.Covers(t.Params))
             .ToList();
         if (complete.Count == 0) return null;
-        var bestValue = direction == StudyDirection.MAXIMIZE ? complete.MaxBy(t => t.Value)! : complete.MinBy(t => t.Value)!;
-        if (space.Count == 0) return bestValue.Number;
-        var encoder = new SpaceEncoder(space);
         var (x, y) = Observations(encoder, direction, trials);
-        if (x.Count < Math.Max(_settings.StartupTrials, 2)) return bestValue.Number;
+        if (space.Count == 0 || x.Count < Math.Max(_settings.StartupTrials, 2))
+            return (direction == StudyDirection.MAXIMIZE ? complete.MaxBy(t => t.Value) : complete.MinBy(t => t.Value))!.Number;
+
         var standardized = Standardize(y);
         var xs = x.ToArray();
-        var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, SamplerRandom.For(_settings.Seed, trials.Count, salt: 5), _fitOptions));
+        var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 5);
+        var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
         var means = gp.PredictMeans(complete.Select(t => encoder.Encode(t.Params)).ToList());
         return complete[Array.IndexOf(means, means.Min())].Number;
     }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Mnist.Search.Bench.Search;
 using Mnist.Search.Config;
 using Mnist.Search.Sampling;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 // Samplers on the tabular stand-in of the real objective (bench/search/table.csv, made by make_table.py):
 // per sampler seed, a study of --trials trials whose proposals are snapped to the nearest tabled configuration
