@@ -59,7 +59,8 @@ public sealed class GpSampler : ISampler
         // EI improves on the best observed value even on a noisy objective. The best posterior mean (the
         // "noisy EI" incumbent) is a lower bar, which made EI exploit more: on bench/sampler's noisy functions
         // (30 evaluations, 10 seeds) its median regret was worse on all three (Branin 0.44 vs 0.33, Hartmann-6
-        // 0.72 vs 0.46, CNN-like 0.0063 vs 0.0056). The posterior mean picks the configuration to retrain instead (Recommend).
+        // 0.72 vs 0.46, CNN-like before its divergent region 0.0063 vs 0.0056). The posterior mean picks the
+        // configuration to retrain instead (Recommend).
         var incumbent = Array.IndexOf(standardized, standardized.Min());
 
         // A FAIL trial (crash, NaN loss, timeout) gets the same lie as a pending one, so the GP does not

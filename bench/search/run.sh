@@ -33,6 +33,7 @@ study() { # kind seed -> "best wall test"
   jq --arg name "$name" --arg kind "$kind" --argjson seed "$seed" --arg data "$(pwd)/data/mnist" \
      --argjson trials "$trials" --argjson epochs "$epochs" --argjson subset "$subset" \
      '.study = $name | .sampler.kind = $kind | .sampler.seed = $seed | .dataset.dir = $data
+      | if $kind == "random" then del(.sampler.startup_trials) else . end
       | .budget.trials = $trials | .budget.epochs = $epochs | .dataset.train_subset = $subset | .storage = "sqlite:study.db"' search.json > "$dir/search.json"
   local flag=--no-retrain start
   [ "$retrain" = 1 ] && flag=
