@@ -91,28 +91,50 @@ public sealed class GpSampler : ISampler
     }
 
     /// <summary>
-    /// The number of the COMPLETE trial whose configuration the evidence favours: the best GP posterior mean at
-    /// the complete trials, fitted on every observation (so near-identical neighbours and pruned runs count).
-    /// On a noisy objective this is the configuration to retrain, rather than the one lucky seed with the best
-    /// value. Null when no complete trial has a finite value; the best value itself while the GP is in startup.
+    /// The number of the COMPLETE trial whose configuration the evidence favours: among the complete trials whose
+    /// value is within two noise standard deviations of the best (as the GP fitted on every observation learned
+    /// it), the one with the best posterior mean. On a noisy objective this is the configuration to retrain
+    /// rather than the one lucky seed with the best value; trials clearly worse than the best never win, so a
+    /// posterior mean distorted by a cliff nearby (diverging learning rates) cannot pick a bad one. Null when no
+    /// complete trial has a finite value; the best value itself while the GP is in startup.
+    /// <para>Measured, not adopted (issue 9): the retrain still takes the best value. On bench/sampler's noisy
+    /// functions (30 evaluations, 10 seeds, mean regret of the retrained choice) this pick was a little better on
+    /// Branin (0.45 vs 0.46) and Hartmann-6 (0.72 vs 0.73) but worse on the CNN-like function (0.0094 vs 0.0078),
+    /// whose diverging learning rates make a cliff that the stationary GP reads as large noise, smoothing the
+    /// means of the good trials next to it; ranking the values to normal scores first made it equal to the best
+    /// value there. The benchmarks keep reporting it, so a model that handles cliffs can be judged.</para>
     /// </summary>
     public int? Recommend(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
         var encoder = new SpaceEncoder(space);
-        var complete = trials
-            .Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v) && encoder.Covers(t.Params))
-            .ToList();
-        if (complete.Count == 0) return null;
         var (x, y) = Observations(encoder, direction, trials);
-        if (space.Count == 0 || x.Count < Math.Max(_settings.StartupTrials, 2))
-            return (direction == StudyDirection.MAXIMIZE ? complete.MaxBy(t => t.Value) : complete.MinBy(t => t.Value))!.Number;
+        var observed = trials.Where(t => Observed(encoder, t) is not null).ToList();
+        var complete = Enumerable.Range(0, observed.Count)
+            .Where(i => observed[i].State == TrialState.COMPLETE && double.IsFinite(y[i])).ToList();
+        if (complete.Count == 0) return null;
+        var bestValue = complete.MinBy(i => y[i]);
+        if (space.Count == 0 || x.Count < Math.Max(_settings.StartupTrials, 2)) return observed[bestValue].Number;
 
         var standardized = Standardize(y);
         var xs = x.ToArray();
         var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 5);
         var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
-        var means = gp.PredictMeans(complete.Select(t => encoder.Encode(t.Params)).ToList());
-        return complete[Array.IndexOf(means, means.Min())].Number;
+        var bar = standardized[bestValue] + 2 * Math.Sqrt(gp.Parameters.NoiseVariance);
+        var candidates = complete.Where(i => standardized[i] <= bar).ToList();
+        var means = gp.PredictMeans(candidates.Select(i => xs[i]).ToList());
+        return observed[candidates[Array.IndexOf(means, means.Min())]].Number;
+    }
+
+    /// <summary>The value a trial contributes to the GP (minimization), or null when it contributes none.</summary>
+    private static double? Observed(SpaceEncoder encoder, TrialSnapshot t)
+    {
+        double? value = t.State switch
+        {
+            TrialState.COMPLETE => t.Value,
+            TrialState.PRUNED => t.LastIntermediate?.Value,
+            _ => null,
+        };
+        return value is not { } v || double.IsNaN(v) || !encoder.Covers(t.Params) ? null : v;
     }
 
     private static (List<double[]> X, List<double> Y) Observations(SpaceEncoder encoder, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
@@ -121,13 +143,7 @@ public sealed class GpSampler : ISampler
         var y = new List<double>();
         foreach (var t in trials)
         {
-            double? value = t.State switch
-            {
-                TrialState.COMPLETE => t.Value,
-                TrialState.PRUNED => t.LastIntermediate?.Value,
-                _ => null,
-            };
-            if (value is not { } v || double.IsNaN(v) || !encoder.Covers(t.Params)) continue;
+            if (Observed(encoder, t) is not { } v) continue;
             x.Add(encoder.Encode(t.Params));
             y.Add(direction == StudyDirection.MAXIMIZE ? -v : v);
         }
