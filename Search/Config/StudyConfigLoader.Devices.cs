@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mnist.Protocol.Specs;
 
 namespace Mnist.Search.Config;
 
@@ -17,7 +18,7 @@ internal static partial class StudyConfigLoader
         var d = reader.Object(element, path, GpuPackingKeys);
         var packing = new GpuPacking(ReadTrialsPerGpu(reader, d),
             d.Int("trial_memory_mb", GpuPacking.DefaultTrialMemoryMiB, 64, 1 << 20));
-        var threads = d.OptionalInt("threads_per_slot", 1, 1024);
+        var threads = d.OptionalInt("threads_per_slot", 1, TrialSpec.MaxThreads);
         if (!d.TryGet("gpus", out var gpus) || gpus is { ValueKind: JsonValueKind.String } && gpus.GetString() == "auto")
             return new DevicesConfig(DevicesMode.Auto, [], ThreadsPerSlot: threads, Packing: packing);
         if (gpus.ValueKind != JsonValueKind.Array)

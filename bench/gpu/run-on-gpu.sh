@@ -10,7 +10,7 @@
 #   PYTHON [python3]  TRIAL_IMAGES [50000; rehearsal 2000]  TRIAL_EPOCHS [3]
 #   STUDY_TRIALS [16; rehearsal 4]  STUDY_EPOCHS [2; rehearsal 1]  STUDY_IMAGES [20000; rehearsal 1000]
 #   VALIDATION [5000; rehearsal 500] (held-out images of every trial and study)
-#   PACKED [4] (trials per GPU of the packed study)  STEP_TIMEOUT [300] (seconds per study or trial)
+#   PACKED [4] (trials per GPU of the packed study)  STEP_TIMEOUT [600] (seconds per study or trial)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODE=gpu
@@ -18,7 +18,7 @@ MODE=gpu
 PY=${PYTHON:-python3}
 RESULTS=${OUT:-$HERE/results}
 WORK=${WORK:-$HERE/work}
-STEP_TIMEOUT=${STEP_TIMEOUT:-300}
+STEP_TIMEOUT=${STEP_TIMEOUT:-600}
 PACKED=${PACKED:-4}
 if [ $MODE = gpu ]; then
   TRIAL_IMAGES=${TRIAL_IMAGES:-50000}; STUDY_TRIALS=${STUDY_TRIALS:-16}; STUDY_EPOCHS=${STUDY_EPOCHS:-2}; STUDY_IMAGES=${STUDY_IMAGES:-20000}
@@ -80,7 +80,7 @@ if [ $MODE = gpu ]; then
       cp "$(find "$WORK/native-build" -name libLibTorchSharp.so | head -1)" "$LIB/"
       say "built libLibTorchSharp.so against PyTorch $TORCH_VERSION in $((SECONDS - T0)) s"
     else
-      tail -40 "$RESULTS/cmake.log" "$RESULTS/ninja.log" 2>/dev/null
+      tail -n 40 "$RESULTS/cmake.log" "$RESULTS/ninja.log" 2>/dev/null
       fail "libLibTorchSharp.so build (see cmake.log, ninja.log)"
     fi
   fi
@@ -149,7 +149,7 @@ run_study() { # name -> seconds; samples GPU utilisation and per-process GPU mem
   end=$(date +%s.%N)
   [ -n "$sampler" ] && kill $sampler 2>/dev/null
   cp "$dir/studies/$1/study.log" "$RESULTS/$1.study.log" 2>/dev/null || find "$dir" -name study.log -exec cp {} "$RESULTS/$1.study.log" \;
-  [ $rc -eq 0 ] || { tail -20 "$RESULTS/$1.out"; fail "study $1 exited $rc"; } >&2
+  [ $rc -eq 0 ] || { tail -n 20 "$RESULTS/$1.out"; fail "study $1 exited $rc"; } >&2
   awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
 }
 gpu_busy() { # csv -> mean utilisation.gpu % over the samples (all GPUs)
@@ -159,19 +159,19 @@ if [ $MODE = gpu ]; then DISCOVERY='{"gpus": "auto", "trials_per_gpu": "auto"}';
 study_config discovery "$DISCOVERY" 1 1 "$STUDY_IMAGES" 64
 T=$(run_study discovery)
 grep -hE "Devices:|trials_per_gpu|No GPU" "$RESULTS/discovery.study.log" "$RESULTS/discovery.out" 2>/dev/null | sed 's/^/   /' | sort -u
-say "discovery: $(grep -hoE 'Devices: .*' "$RESULTS/discovery.study.log" "$RESULTS/discovery.out" 2>/dev/null | head -1)"
-grep -hoE 'trials_per_gpu "auto": .*' "$RESULTS/discovery.study.log" 2>/dev/null | head -4 | while read -r l; do say "  $l"; done
+say "discovery: $(grep -hoE 'Devices: [^{]*' "$RESULTS/discovery.out" "$RESULTS/discovery.study.log" 2>/dev/null | head -1)"
+grep -hoE 'trials_per_gpu "auto": [^{]*' "$RESULTS/discovery.study.log" 2>/dev/null | head -4 | while read -r l; do say "  $l"; done
 [ -s "$RESULTS/discovery.apps.csv" ] && say "measured GPU memory of one trial (max over samples): $(awk -F', *' '$2 > m { m = $2 } END { print m + 0 }' "$RESULTS/discovery.apps.csv") MiB (declared default 2048)"
 
 step "5. one trial: worker vs PyTorch on $DEVICE, same model (conv 32/64, FC 128, Adam, batch 128), $TRIAL_IMAGES images x $TRIAL_EPOCHS epochs"
 for aug in off on; do
   if [ $aug = off ]; then R=0; TR=0; PYAUG=""; else R=10; TR=0.1; PYAUG="--rotation 10 --translate 0.1"; fi
   W=$(worker_ips "trial-$aug" $R $TR)
-  [ -n "$W" ] || { tail -5 "$RESULTS/trial-$aug.err" "$RESULTS/trial-$aug.jsonl"; fail "worker trial (aug $aug)"; }
+  [ -n "$W" ] || { tail -n 5 "$RESULTS/trial-$aug.err" "$RESULTS/trial-$aug.jsonl"; fail "worker trial (aug $aug)"; }
   timeout "$STEP_TIMEOUT" "$PY" "$HERE/pytorch_reference.py" --data-dir "$DATA" --images "$TRIAL_IMAGES" --epochs "$TRIAL_EPOCHS" \
     --threads "$THREADS" --device "$DEVICE" $PYAUG > "$RESULTS/pytorch-$aug.jsonl" 2> "$RESULTS/pytorch-$aug.err"
   P=$(best_ips "$RESULTS/pytorch-$aug.jsonl")
-  [ -n "$P" ] || { tail -5 "$RESULTS/pytorch-$aug.err"; fail "PyTorch reference (aug $aug)"; }
+  [ -n "$P" ] || { tail -n 5 "$RESULTS/pytorch-$aug.err"; fail "PyTorch reference (aug $aug)"; }
   say "trial aug $aug: worker ${W:-?} img/s, PyTorch ${P:-?} img/s, ratio $(awk -v w="${W:-0}" -v p="${P:-0}" 'BEGIN { if (p > 0 && w > 0) printf "%.2fx", w / p; else print "n/a" }')"
 done
 
