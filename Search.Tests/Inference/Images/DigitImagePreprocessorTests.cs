@@ -1,8 +1,8 @@
 using Mnist.Search.Tests.Support.Post;
-using Mnist.Trials.Inference;
+using Mnist.Inference.Images;
 using SkiaSharp;
 
-namespace Mnist.Search.Tests.Trials.Inference;
+namespace Mnist.Search.Tests.Inference.Images;
 
 public sealed class DigitImagePreprocessorTests : IDisposable
 {

@@ -1,4 +1,4 @@
-namespace Mnist.Trials.Inference;
+namespace Mnist.Inference.Images;
 
 /// <summary>A single-channel image, row-major; in the preprocessor 0 is background and 1 is full ink.</summary>
 internal sealed record InkImage(int Width, int Height, float[] Pixels)

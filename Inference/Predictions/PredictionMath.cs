@@ -1,4 +1,4 @@
-namespace Mnist.Trials.Inference;
+namespace Mnist.Inference.Predictions;
 
 /// <summary>Pure helpers turning logits into probabilities and rankings.</summary>
 internal static class PredictionMath

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
-namespace Mnist.Trials.Inference;
+namespace Mnist.Inference.Images;
 
 /// <summary>
 /// Turns a photo or drawing of one digit (PNG, JPEG, BMP, GIF, WebP; any size) into a 28×28 MNIST-style input:

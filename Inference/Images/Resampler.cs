@@ -1,4 +1,4 @@
-namespace Mnist.Trials.Inference;
+namespace Mnist.Inference.Images;
 
 /// <summary>Separable antialiased resizing: area averaging when shrinking, linear interpolation when growing.</summary>
 internal static class Resampler

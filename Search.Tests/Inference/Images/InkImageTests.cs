@@ -1,6 +1,6 @@
-using Mnist.Trials.Inference;
+using Mnist.Inference.Images;
 
-namespace Mnist.Search.Tests.Trials.Inference;
+namespace Mnist.Search.Tests.Inference.Images;
 
 public sealed class InkImageTests
 {

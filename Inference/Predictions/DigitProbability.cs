@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Mnist.Trials.Inference;
+namespace Mnist.Inference.Predictions;
 
 /// <summary>One class and the probability the model gives it.</summary>
 internal sealed record DigitProbability(

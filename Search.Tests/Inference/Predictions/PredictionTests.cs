@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Mnist.Trials.Inference;
+using Mnist.Inference.Predictions;
 
-namespace Mnist.Search.Tests.Trials.Inference;
+namespace Mnist.Search.Tests.Inference.Predictions;
 
 public sealed class PredictionTests
 {

@@ -1,4 +1,4 @@
-namespace Mnist.Trials.Inference;
+namespace Mnist.Inference.Images;
 
 /// <summary>An input image cannot be used: missing, empty, not an image, truncated, too large, or blank.</summary>
 /// <remarks>The message is one line, <c>"{path}: {problem}"</c>; the CLI maps this exception to exit code 2.</remarks>

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Mnist.Trials.Inference;
+namespace Mnist.Inference.Predictions;
 
 /// <summary>What <c>predict</c> reports for one image: the most likely digit, its probability, and the top-k.</summary>
 /// <param name="Digit">The arg-max class (ties go to the lower digit).</param>
