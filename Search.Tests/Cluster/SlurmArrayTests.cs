@@ -83,6 +83,7 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFix
         Assert.Equal(6, trials.Count(t => t.State == TrialState.COMPLETE));
         Assert.Equal(6, Budget.Of(trials, 6).Used);
         var failed = Assert.Single(trials, t => t.State == TrialState.FAIL);
+        output.WriteLine($"cancelled trial {failed.Number}: {failed.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
         Assert.Contains(failed.Number, cancelled.Select(t => t.Number));
         Assert.Contains(trials, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == failed.Number.ToString(CultureInfo.InvariantCulture)
             && t.State == TrialState.COMPLETE);
@@ -103,6 +104,9 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFix
         await WaitForAsync(async () => (await TrialsAsync(url, dir.Path)).FirstOrDefault(t => t.State == TrialState.RUNNING));
         var (code, _, stderr) = await slurm.ClientAsync("scontrol", "requeue", $"{jobId}_0");
         Assert.True(code == 0, stderr);
+        // A requeued job waits about two minutes (its begin time) before it may start again; start it now.
+        await WaitForAsync(async () => (await slurm.TaskStatesAsync(jobId)).GetValueOrDefault($"{jobId}_0") == "PENDING" ? "" : null);
+        Assert.Equal(0, (await slurm.ClientAsync("scontrol", "update", $"JobId={jobId}_0", "StartTime=now")).ExitCode);
         await WaitForAsync(async () => (await slurm.ClientAsync("scontrol", "show", "job", $"{jobId}_0")).Stdout.Contains("Restarts=1") ? "" : null);
         await slurm.WaitForEndAsync(jobId, TimeSpan.FromMinutes(4));
 
@@ -112,6 +116,7 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFix
         Assert.Equal(4, trials.Count(t => t.State == TrialState.COMPLETE));
         Assert.Equal(4, Budget.Of(trials, 4).Used);
         var failed = Assert.Single(trials, t => t.State == TrialState.FAIL);
+        output.WriteLine($"requeued trial {failed.Number}: {failed.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
         Assert.Contains(trials, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == failed.Number.ToString(CultureInfo.InvariantCulture));
     }
 
