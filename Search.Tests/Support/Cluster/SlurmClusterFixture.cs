@@ -66,15 +66,7 @@ public sealed class SlurmClusterFixture : IAsyncLifetime
         throw new TimeoutException($"Slurm job {jobId} did not end within {timeout.TotalSeconds:0} s: {string.Join(", ", await TaskStatesAsync(jobId))}");
     }
 
-    private static string Script()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "deploy", "slurm", "throwaway-cluster.sh");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException("deploy/slurm/throwaway-cluster.sh not found above " + AppContext.BaseDirectory);
-    }
+    private static string Script() => RepositoryFiles.Path("deploy/slurm/throwaway-cluster.sh");
 
     private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, IEnumerable<string> args, bool withConf)
     {
