@@ -54,11 +54,11 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFix
     [Fact]
     public async Task WhenOneArrayTaskIsCancelledMidTrialTheOtherFinishesAndTheCancelledTrialIsRetried()
     {
-        // Given a PostgreSQL study of 6 trials of about 3 s submitted as an array of 2 workers
+        // Given a PostgreSQL study of 4 trials of about 2 s submitted as an array of 2 workers
         using var dir = new TempDirectory("slurm-cancel");
         var url = await postgres.CreateDatabaseAsync();
-        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 2, EpochSeconds = 1.5 }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 6);
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 2, EpochSeconds = 1.0 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 4);
         Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config, "--storage", url)).ExitCode);
         var jobId = await SubmitAsync(dir.Path, url, "--workers", "2");
 
@@ -72,7 +72,7 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFix
         Assert.True(code == 0, stderr);
         await slurm.WaitForEndAsync(jobId, TimeSpan.FromMinutes(3));
 
-        // Then task 0 is CANCELLED, task 1 COMPLETED, and the study ends with exactly 6 COMPLETE trials:
+        // Then task 0 is CANCELLED, task 1 COMPLETED, and the study ends with exactly 4 COMPLETE trials:
         // the cancelled trial is FAIL and queued again, no number twice, nothing left RUNNING
         var states = await slurm.TaskStatesAsync(jobId);
         Assert.Equal("CANCELLED", states[$"{jobId}_0"]);
@@ -80,8 +80,8 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFix
         var trials = await TrialsAsync(url, dir.Path);
         Assert.Equal(trials.Count, trials.Select(t => t.Number).Distinct().Count());
         Assert.DoesNotContain(trials, t => t.State is TrialState.RUNNING or TrialState.WAITING);
-        Assert.Equal(6, trials.Count(t => t.State == TrialState.COMPLETE));
-        Assert.Equal(6, Budget.Of(trials, 6).Used);
+        Assert.Equal(4, trials.Count(t => t.State == TrialState.COMPLETE));
+        Assert.Equal(4, Budget.Of(trials, 4).Used);
         var failed = Assert.Single(trials, t => t.State == TrialState.FAIL);
         output.WriteLine($"cancelled trial {failed.Number}: {failed.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
         Assert.Contains(failed.Number, cancelled.Select(t => t.Number));
@@ -92,11 +92,11 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFix
     [Fact]
     public async Task ARequeuedTaskRejoinsTheStudyAndTheStudyStillEndsWithTheExactBudget()
     {
-        // Given a PostgreSQL study of 4 trials of about 2 s submitted with --requeue as one worker
+        // Given a PostgreSQL study of 3 trials of about 2 s submitted with --requeue as one worker
         using var dir = new TempDirectory("slurm-requeue");
         var url = await postgres.CreateDatabaseAsync();
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 2, EpochSeconds = 1.0 }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 4);
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3);
         Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config, "--storage", url)).ExitCode);
         var jobId = await SubmitAsync(dir.Path, url, "--workers", "1", "--requeue");
 
@@ -110,11 +110,11 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFix
         await WaitForAsync(async () => (await slurm.ClientAsync("scontrol", "show", "job", $"{jobId}_0")).Stdout.Contains("Restarts=1") ? "" : null);
         await slurm.WaitForEndAsync(jobId, TimeSpan.FromMinutes(4));
 
-        // Then the restarted task finishes the study: 4 COMPLETE trials, the interrupted one FAIL and retried
+        // Then the restarted task finishes the study: 3 COMPLETE trials, the interrupted one FAIL and retried
         Assert.Equal("COMPLETED", (await slurm.TaskStatesAsync(jobId))[$"{jobId}_0"]);
         var trials = await TrialsAsync(url, dir.Path);
-        Assert.Equal(4, trials.Count(t => t.State == TrialState.COMPLETE));
-        Assert.Equal(4, Budget.Of(trials, 4).Used);
+        Assert.Equal(3, trials.Count(t => t.State == TrialState.COMPLETE));
+        Assert.Equal(3, Budget.Of(trials, 3).Used);
         var failed = Assert.Single(trials, t => t.State == TrialState.FAIL);
         output.WriteLine($"requeued trial {failed.Number}: {failed.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
         Assert.Contains(trials, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == failed.Number.ToString(CultureInfo.InvariantCulture));
