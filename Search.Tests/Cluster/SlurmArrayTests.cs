@@ -7,6 +7,7 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Cluster;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Vocabulary;
 using Xunit.Abstractions;
 
 namespace Mnist.Search.Tests.Cluster;

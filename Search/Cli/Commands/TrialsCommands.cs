@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Data.Common;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli.Commands;
 
