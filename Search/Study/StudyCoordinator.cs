@@ -150,9 +150,10 @@ public sealed class StudyCoordinator
     {
         foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace))
         {
-            _log.Warning("Trial {Trial} has no heartbeat for {Grace}s; marked FAIL", stale.Number, _settings.HeartbeatGrace.TotalSeconds);
-            await _storage.SetTrialSystemAttributeAsync(stale.Id, StudyAttributes.FailReason,
-                System.Text.Json.JsonSerializer.Serialize($"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died"));
+            // The sweep has already finished the trial, and a finished trial is read-only: setting fail_reason
+            // now threw and stopped this worker whenever another machine's worker died (issue 14, found
+            // when Slurm cancels a task on another node). The reason goes to the log.
+            _log.Warning("Trial {Trial} has no heartbeat for {Grace}s (its process died); marked FAIL", stale.Number, _settings.HeartbeatGrace.TotalSeconds);
             await Retries.RequeueAsync(_storage, studyId, stale, _settings.MaxRetries, _log);
         }
     }
