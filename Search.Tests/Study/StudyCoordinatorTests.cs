@@ -1,5 +1,4 @@
 using Mnist.Search.Pruning;
-using Mnist.Search.Space;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
@@ -82,26 +81,6 @@ public sealed class StudyCoordinatorTests
         Assert.Contains("simulated bad data", Reason(3));
         Assert.Contains("timed out", Reason(4));
         Assert.All(new[] { 0, 5 }, n => Assert.Equal(TrialState.COMPLETE, trials.Single(t => t.Number == n).State));
-    }
-
-    [Fact]
-    public async Task ATrialLeftRunningByADeadWorkerOnAnotherMachineIsFailedAndRetriedWithoutStoppingThisOne()
-    {
-        // Given a study with a RUNNING trial of a worker on another machine whose heartbeat stopped 1.5 s ago
-        await using var h = await CoordinatorHarness.CreateAsync(trials: 2, tweak: s => s with { HeartbeatGrace = TimeSpan.FromSeconds(1) });
-        var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
-        var parameters = CoordinatorHarness.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, p.Key == "batch_size" ? 0.0 : p.Value is IntDistribution ? 16.0 : 0.001));
-        var orphan = await h.Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, parameters,
-            new Dictionary<string, string> { [StudyAttributes.Host] = "\"another-node\"", [StudyAttributes.CoordinatorPid] = "1" });
-        await Task.Delay(1500);
-
-        // When this machine's coordinator runs the study
-        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(1));
-
-        // Then it swept the stale trial to FAIL, ran its configuration again, and finished the budget
-        Assert.Equal(TrialState.FAIL, trials.Single(t => t.Id == orphan.Id).State);
-        Assert.Contains(trials, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == orphan.Number.ToString() && t.State == TrialState.COMPLETE);
-        Assert.Equal(2, trials.Count(t => t.State == TrialState.COMPLETE));
     }
 
     [Fact]

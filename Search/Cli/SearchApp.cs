@@ -90,5 +90,6 @@ internal static class SearchApp
 
     private static bool IsBadInput(Exception e) =>
         e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException
-            or WorkerStartException or ArgumentException or FormatException or FileNotFoundException;
+            or WorkerStartException or ArgumentException or FormatException or FileNotFoundException
+            or Inference.Onnx.OnnxModelException or Inference.Images.ImageInputException;
 }

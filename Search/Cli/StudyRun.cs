@@ -49,6 +49,7 @@ internal static class StudyRun
 
         await using var storage = await StorageFactory.OpenAsync(storageUrl, config.BaseDirectory, ct);
         var (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
+        if (!created) await ResumedConfig.ReconcileAsync(storage, study, config, StoredSource(config, configText), log, ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         log.Information(created ? "Study {Study} created in {Storage}" : "Study {Study} resumed from {Storage} ({Count} trials on record)",
             study.Name, storageUrl, existing.Count);
@@ -75,10 +76,27 @@ internal static class StudyRun
         {
             log.Warning("Stopped with {Used}/{Total} trials done (study timeout)", budget.Used, budget.Total);
         }
-        if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is not null)
+        if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)
         {
+            // Every coordinator of a shared study sees the budget spent; one claim in storage makes one of them retrain.
+            var (claim, why) = await RetrainClaim.TryTakeAsync(storage, study.Id, best.Number, ct);
+            if (claim is null)
+            {
+                log.Information("Not retraining: {Why}", why);
+                return ExitCodes.Ok;
+            }
             var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
-            var result = await retrainer.RetrainAsync(settings, study, config.Retrain.Epochs, pool.Devices[0], ct);
+            RetrainResult result;
+            try
+            {
+                result = await retrainer.RetrainAsync(settings, study, config.Retrain.Epochs, pool.Devices[0], ct);
+            }
+            catch
+            {
+                await claim.EndAsync(done: false, best.Number);
+                throw;
+            }
+            await claim.EndAsync(done: true, best.Number);
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
         }
         return ExitCodes.Ok;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Mnist.Search.Cluster;
@@ -23,7 +24,7 @@ internal sealed record ClusterJob(
     public static IReadOnlyList<ClusterJob> From(IReadOnlyDictionary<string, string> systemAttrs) =>
         systemAttrs.TryGetValue(AttributeKey, out var json) ? JsonSerializer.Deserialize<List<ClusterJob>>(json) ?? [] : [];
 
-    /// <summary>The attribute's new JSON value: <paramref name="existing"/> followed by <paramref name="added"/>.</summary>
-    public static string Append(IReadOnlyList<ClusterJob> existing, ClusterJob added) =>
-        JsonSerializer.Serialize(existing.Append(added).ToList());
+    /// <summary>The attribute's new value (storage serializes it): <paramref name="existing"/> followed by <paramref name="added"/>.</summary>
+    public static JsonNode Append(IReadOnlyList<ClusterJob> existing, ClusterJob added) =>
+        JsonSerializer.SerializeToNode(existing.Append(added).ToList())!;
 }

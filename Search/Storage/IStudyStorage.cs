@@ -24,11 +24,23 @@ public interface IStudyStorage : IAsyncDisposable
 
     Task<IReadOnlyList<StudyInfo>> GetAllStudiesAsync(CancellationToken ct = default);
 
-    /// <summary>Sets a study user attribute; <paramref name="jsonValue"/> is a JSON text.</summary>
-    Task SetStudyUserAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default);
+    /// <summary>
+    /// Sets a study user attribute (Optuna's <c>set_study_user_attr(key, value)</c>). <paramref name="value"/> is
+    /// a plain value (string, number, bool, list, <c>JsonNode</c>); storage serializes it, so callers never
+    /// build JSON by hand. Throws <see cref="ArgumentException"/> for a value JSON cannot hold (NaN).
+    /// </summary>
+    Task SetStudyUserAttrAsync(int studyId, string key, object? value, CancellationToken ct = default);
 
-    /// <summary>Sets a study system attribute; <paramref name="jsonValue"/> is a JSON text.</summary>
-    Task SetStudySystemAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default);
+    /// <summary>Sets a study system attribute; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</summary>
+    Task SetStudySystemAttrAsync(int studyId, string key, object? value, CancellationToken ct = default);
+
+    /// <summary>
+    /// Sets a study system attribute only if its current value is <paramref name="expectedJson"/> (null: absent),
+    /// checked and written in one transaction; returns whether it did. Processes use it to claim a study-wide task
+    /// (the final retrain) so that exactly one of them does it.
+    /// </summary>
+    /// <remarks><paramref name="expectedJson"/> is the stored JSON text as read back; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</remarks>
+    Task<bool> CompareAndSetStudySystemAttrAsync(int studyId, string key, string? expectedJson, object? value, CancellationToken ct = default);
 
     Task<IReadOnlyDictionary<string, string>> GetStudyUserAttributesAsync(int studyId, CancellationToken ct = default);
 
@@ -43,7 +55,7 @@ public interface IStudyStorage : IAsyncDisposable
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters = null,
-        IReadOnlyDictionary<string, string>? systemAttrs = null,
+        IReadOnlyDictionary<string, object?>? systemAttrs = null,
         CancellationToken ct = default);
 
     /// <summary>
@@ -55,7 +67,7 @@ public interface IStudyStorage : IAsyncDisposable
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters,
-        IReadOnlyDictionary<string, string>? systemAttrs,
+        IReadOnlyDictionary<string, object?>? systemAttrs,
         int maxNumber,
         CancellationToken ct = default);
 
@@ -74,18 +86,28 @@ public interface IStudyStorage : IAsyncDisposable
     /// </summary>
     Task<bool> FinishTrialAsync(long trialId, TrialState state, double? value, CancellationToken ct = default);
 
-    Task SetTrialUserAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default);
+    /// <summary>Sets a user attribute of a RUNNING trial; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</summary>
+    Task SetTrialUserAttrAsync(long trialId, string key, object? value, CancellationToken ct = default);
 
-    Task SetTrialSystemAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default);
+    /// <summary>Sets a system attribute of a RUNNING trial; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</summary>
+    Task SetTrialSystemAttrAsync(long trialId, string key, object? value, CancellationToken ct = default);
 
     /// <summary>Records that the process running this trial is alive (Optuna's <c>trial_heartbeats</c>).</summary>
     Task RecordHeartbeatAsync(long trialId, CancellationToken ct = default);
 
     /// <summary>
     /// Fails every RUNNING trial of the study whose last heartbeat is older than <paramref name="grace"/>
-    /// (Optuna's <c>fail_stale_trials</c>); returns the trials it failed, as they are after the change.
+    /// (Optuna's <c>fail_stale_trials</c>), setting <paramref name="systemAttrs"/> (e.g. the fail reason) on each
+    /// in the same transaction — once failed, a trial is read-only; returns the trials it failed, as they are after the change.
     /// </summary>
-    Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(int studyId, TimeSpan grace, CancellationToken ct = default);
+    Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(
+        int studyId, TimeSpan grace, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// Claims one given WAITING trial (WAITING → RUNNING, start time, heartbeat), as <see cref="PopWaitingTrialAsync"/>
+    /// does for the oldest; null when it is no longer WAITING (someone else claimed it first).
+    /// </summary>
+    Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, CancellationToken ct = default);
 
     /// <summary>One trial by id; throws <see cref="KeyNotFoundException"/> when there is none.</summary>
     Task<TrialSnapshot> GetTrialAsync(long trialId, CancellationToken ct = default);

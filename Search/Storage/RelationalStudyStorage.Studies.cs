@@ -49,20 +49,38 @@ internal abstract partial class RelationalStudyStorage
         ON CONFLICT (study_id, "key") DO UPDATE SET value_json = excluded.value_json
         """;
 
-    public Task SetStudyUserAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default) =>
-        SetStudyAttributeAsync(UpsertStudyUserAttrSql, studyId, key, jsonValue, ct);
+    public Task SetStudyUserAttrAsync(int studyId, string key, object? value, CancellationToken ct = default) =>
+        SetStudyAttributeAsync(UpsertStudyUserAttrSql, studyId, key, value, ct);
 
-    public Task SetStudySystemAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default) =>
-        SetStudyAttributeAsync(UpsertStudySystemAttrSql, studyId, key, jsonValue, ct);
+    public Task SetStudySystemAttrAsync(int studyId, string key, object? value, CancellationToken ct = default) =>
+        SetStudyAttributeAsync(UpsertStudySystemAttrSql, studyId, key, value, ct);
 
-    private Task SetStudyAttributeAsync(string sql, int studyId, string key, string jsonValue, CancellationToken ct)
+    private Task SetStudyAttributeAsync(string sql, int studyId, string key, object? value, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        AttributeJson.Validate(key, jsonValue);
+        var jsonValue = AttributeJson.Serialize(key, value);
         return WriteAsync(async (c, tx) =>
         {
             await RequireStudyAsync(c, tx, studyId, ct);
             return await c.ExecuteAsync(Cmd(sql, new { StudyId = studyId, Key = key, Json = jsonValue }, tx, ct));
+        }, ct);
+    }
+
+    private const string SelectStudySystemAttrSql =
+        "SELECT value_json FROM study_system_attributes WHERE study_id = @StudyId AND \"key\" = @Key";
+
+    public Task<bool> CompareAndSetStudySystemAttrAsync(int studyId, string key, string? expectedJson, object? value, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var jsonValue = AttributeJson.Serialize(key, value);
+        return WriteAsync(async (c, tx) =>
+        {
+            // The study row lock (PostgreSQL) or the write lock (SQLite, BEGIN IMMEDIATE) makes check-then-set atomic.
+            await RequireStudyAsync(c, tx, studyId, ct);
+            var current = await c.QuerySingleOrDefaultAsync<string?>(Cmd(SelectStudySystemAttrSql, new { StudyId = studyId, Key = key }, tx, ct));
+            if (current != expectedJson) return false;
+            await c.ExecuteAsync(Cmd(UpsertStudySystemAttrSql, new { StudyId = studyId, Key = key, Json = jsonValue }, tx, ct));
+            return true;
         }, ct);
     }
 

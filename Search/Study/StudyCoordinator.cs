@@ -90,14 +90,14 @@ public sealed class StudyCoordinator
     /// <summary>Claims a queued retry, else samples and creates a new trial within the budget; null if neither.</summary>
     private async Task<TrialSnapshot?> AskAsync(int studyId, Budget budget)
     {
-        var attrs = new Dictionary<string, string>
+        var attrs = new Dictionary<string, object?>
         {
-            [StudyAttributes.Host] = System.Text.Json.JsonSerializer.Serialize(_host),
-            [StudyAttributes.CoordinatorPid] = _pid.ToString(CultureInfo.InvariantCulture),
+            [StudyAttributes.Host] = _host,
+            [StudyAttributes.CoordinatorPid] = _pid,
         };
         if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
         {
-            foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttributeAsync(waiting.Id, k, v);
+            foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
             return waiting;
         }
         if (!budget.CanStartNew) return null;
@@ -136,8 +136,14 @@ public sealed class StudyCoordinator
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host) || host != System.Text.Json.JsonSerializer.Serialize(_host)) continue;
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) continue;
             if (pid == _pid || ProcessIsAlive(pid)) continue;
-            await _storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.FailReason,
-                System.Text.Json.JsonSerializer.Serialize($"orphaned: coordinator process {pid} is gone"));
+            try
+            {
+                await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"orphaned: coordinator process {pid} is gone");
+            }
+            catch (InvalidOperationException)
+            {
+                continue; // another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do
+            }
             if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
             {
                 _log.Warning("Trial {Trial} was left RUNNING by dead process {Pid}; marked FAIL", trial.Number, pid);
@@ -148,12 +154,15 @@ public sealed class StudyCoordinator
 
     private async Task SweepStaleTrialsAsync(int studyId)
     {
-        foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace))
+        // The reason is written in the failing transaction: a FAIL trial is read-only, so setting it afterwards
+        // threw and took the surviving coordinator down (issue 11).
+        var reason = new Dictionary<string, object?>
         {
-            // The sweep has already finished the trial, and a finished trial is read-only: setting fail_reason
-            // now threw and stopped this worker whenever another machine's worker died (issue 14, found
-            // when Slurm cancels a task on another node). The reason goes to the log.
-            _log.Warning("Trial {Trial} has no heartbeat for {Grace}s (its process died); marked FAIL", stale.Number, _settings.HeartbeatGrace.TotalSeconds);
+            [StudyAttributes.FailReason] = $"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died or was stopped",
+        };
+        foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace, reason))
+        {
+            _log.Warning("Trial {Trial} has no heartbeat for {Grace}s; marked FAIL", stale.Number, _settings.HeartbeatGrace.TotalSeconds);
             await Retries.RequeueAsync(_storage, studyId, stale, _settings.MaxRetries, _log);
         }
     }

@@ -39,6 +39,7 @@ internal static class StudyRunCommands
             var settings = ConfigMapping.ToSettings(loaded, Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory, loaded.Study));
             await using var store = await StorageFactory.OpenAsync(url, loaded.BaseDirectory, ct);
             var (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
+            if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
             Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {url}" : $"Study '{study.Name}' already exists in {url}");
             return ExitCodes.Ok;
         });

@@ -55,8 +55,7 @@ internal static class SubmitCommand
                 var jobId = await SubmitAsync(submission, script, ct);
                 var job = new ClusterJob(ClusterJob.Slurm, jobId, submission.Workers, submission.GpusPerWorker, submission.Partition,
                     submission.LogDirectory, DateTime.UtcNow);
-                var recorded = ClusterJob.From(await store.GetStudySystemAttributesAsync(study.Id, ct));
-                await store.SetStudySystemAttributeAsync(study.Id, ClusterJob.AttributeKey, ClusterJob.Append(recorded, job), ct);
+                await RecordAsync(store, study.Id, job, ct);
                 Print(parse.GetValue(format)!, job);
                 return ExitCodes.Ok;
             }
@@ -88,6 +87,18 @@ internal static class SubmitCommand
         await File.WriteAllTextAsync(copy + ".tmp", script, ct);
         File.Move(copy + ".tmp", copy, overwrite: true);
         return jobId;
+    }
+
+    /// <summary>Appends the job to the study's list; compare-and-set, so two submissions at once both stay recorded.</summary>
+    private static async Task RecordAsync(IStudyStorage store, int studyId, ClusterJob job, CancellationToken ct)
+    {
+        while (true)
+        {
+            var attrs = await store.GetStudySystemAttributesAsync(studyId, ct);
+            var current = attrs.GetValueOrDefault(ClusterJob.AttributeKey);
+            if (await store.CompareAndSetStudySystemAttrAsync(studyId, ClusterJob.AttributeKey, current, ClusterJob.Append(ClusterJob.From(attrs), job), ct))
+                return;
+        }
     }
 
     private static void Print(string format, ClusterJob job)
