@@ -84,6 +84,27 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task AWorkerKilledBySigtermFromOutsideIsFailedAndItsConfigurationRunsAgain()
+    {
+        // Given trial 1's worker is terminated by a signal the coordinator did not send (as Slurm's scancel
+        // or preemption signals every process of a job)
+        var worker = new FakeWorker { Directory = "", Behaviours = new() { [1] = FakeWorker.Behaviour.Terminated } };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 3, worker);
+
+        // When the study runs
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(1));
+
+        // Then trial 1 is FAIL naming the signal, its configuration ran again as a retry, and 3 trials completed
+        var killed = trials.Single(t => t.Number == 1);
+        Assert.Equal(TrialState.FAIL, killed.State);
+        Assert.Contains("killed by SIGTERM", killed.SystemAttrs[StudyAttributes.FailReason]);
+        var retry = Assert.Single(trials, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == "1");
+        Assert.Equal(TrialState.COMPLETE, retry.State);
+        Assert.Equal(killed.Params, retry.Params);
+        Assert.Equal(3, trials.Count(t => t.State == TrialState.COMPLETE));
+    }
+
+    [Fact]
     public async Task ThePrunerStopsATrialThroughItsStdin()
     {
         // Given trials whose value rises with their number, 4 epochs each, and a median pruner that

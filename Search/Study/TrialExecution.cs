@@ -125,6 +125,11 @@ internal sealed partial class TrialExecution(
             if (timeout.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, $"timed out after {settings.TrialTimeout.TotalMinutes:0.##} min");
             if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
+            // Killed by a signal nobody here sent: a cluster cancelling or preempting the job signals every
+            // process in it (issue 14), and the worker may die before this coordinator sees its own SIGTERM.
+            // The configuration did not fail, so it runs again (bounded by max_retries, as for a dead process).
+            if (result is null && KilledFromOutside(exit) is { } signal)
+                return new Outcome(TrialState.FAIL, null, $"worker killed by {signal} (cluster cancel or preemption, OOM killer){StderrTail(start.StderrLogPath)}", Retry: true);
             if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(start.StderrLogPath)}");
             if (exit != 0) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(start.StderrLogPath)}");
 
@@ -232,4 +237,12 @@ internal sealed partial class TrialExecution(
         }
         catch (IOException) { return ""; }
     }
+
+    // .NET reports a child ended by signal N as exit code 128 + N.
+    private static string? KilledFromOutside(int exit) => exit switch
+    {
+        128 + 15 => "SIGTERM",
+        128 + 9 => "SIGKILL",
+        _ => null,
+    };
 }

@@ -14,7 +14,7 @@ namespace Mnist.Search.Tests.Support.Study;
 /// </summary>
 internal sealed class FakeWorker
 {
-    public enum Behaviour { Crash, NaN, Hang, ErrorLine, Slow }
+    public enum Behaviour { Crash, NaN, Hang, ErrorLine, Slow, Terminated }
 
     public required string Directory { get; init; }
     public int Epochs { get; init; } = 2;
@@ -65,6 +65,7 @@ internal sealed class FakeWorker
             if [ "$mode" = crash ]; then echo "boom: simulated crash" >&2; log end; exit 7; fi
             if [ "$mode" = errorline ]; then echo '{"event":"error","message":"simulated bad data"}'; log end; exit 2; fi
             if [ "$mode" = hang ]; then sleep 600; fi
+            if [ "$mode" = terminated ]; then log end; kill -TERM $$; sleep 5; fi
             for e in $(seq 1 {{{Epochs}}}); do
               if [ "$mode" = slow ]; then sleep 2; fi
               if read -t {{{EpochSeconds.ToString(CultureInfo.InvariantCulture)}}} -r line && [ "$line" = prune ]; then

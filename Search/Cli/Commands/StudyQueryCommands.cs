@@ -80,6 +80,7 @@ internal static class StudyQueryCommands
                     ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s).TotalSeconds, 1) : null,
                 }).ToArray()),
                 ["retrain_test_accuracy"] = userAttrs.TryGetValue(StudyAttributes.RetrainTestAccuracy, out var acc) ? double.Parse(acc, CultureInfo.InvariantCulture) : null,
+                ["cluster_jobs"] = await ClusterStatus.ReadAsync(StudyLocation.For(study.Name, parse.GetValue(storage), parse.GetValue(studiesDir)), study.Id, ct),
             };
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", status);
             else
@@ -97,6 +98,7 @@ internal static class StudyQueryCommands
                 if (running.Count > 0)
                     OutputFormat.Write("table", ["number", "device", "epochs_done", "elapsed_s"],
                         running.Select(r => (IReadOnlyDictionary<string, object?>)r!.AsObject().ToDictionary(kv => kv.Key, kv => (object?)kv.Value)), "Running");
+                ClusterStatus.WriteTable(status["cluster_jobs"]!.AsArray());
             }
             return ExitCodes.Ok;
         });

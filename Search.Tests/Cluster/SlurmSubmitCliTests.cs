@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Mnist.Search.Cluster;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cluster;
+
+/// <summary><c>study submit --slurm</c> without a cluster: the script it writes and the submissions it refuses.</summary>
+public sealed class SlurmSubmitCliTests
+{
+    [Fact]
+    public async Task DryRunPrintsAJobArrayScriptOfStudyWorkersAndSubmitsNothing()
+    {
+        // Given a study in its SQLite file, and no sbatch anywhere on PATH
+        using var dir = new TempDirectory("slurm-dry");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+
+        // When a one-worker GPU submission is printed with --dry-run
+        var result = await SearchCli.RunAsync(dir.Path, NoSlurm(dir), "study", "submit", "cli-study", "--slurm", "--dry-run",
+            "--gpus-per-worker", "2", "--partition", "gpu", "--time", "1:00:00", "--requeue");
+
+        // Then the script asks for an array of one task with GPUs through GRES, logs under the study folder,
+        // and runs this program's `study worker` on the study's storage; no log folder was made
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var script = result.Stdout;
+        Assert.StartsWith("#!/bin/bash\n", script);
+        Assert.Contains("#SBATCH --array=0-0\n", script);
+        Assert.Contains("#SBATCH --gres=gpu:2\n", script);
+        Assert.Contains("#SBATCH --partition=gpu\n", script);
+        Assert.Contains("#SBATCH --time=1:00:00\n", script);
+        Assert.Contains("#SBATCH --requeue\n", script);
+        Assert.Contains($"#SBATCH --output={dir["studies/cli-study/slurm"]}/%A_%a.out\n", script);
+        Assert.Contains($"#SBATCH --chdir={dir.Path}\n", script);
+        Assert.Matches("exec '[^']*dotnet' '[^']*Search.dll' 'study' 'worker' 'cli-study' '--storage' 'sqlite:[^']*study.db' --devices \"\\$devices\"", script);
+        Assert.False(Directory.Exists(dir["studies/cli-study/slurm"]));
+    }
+
+    [Fact]
+    public async Task TheScriptTurnsSlurmsCudaVisibleDevicesIntoTheWorkersDeviceList()
+    {
+        // Given the script of a GPU submission whose worker command only prints its arguments
+        var script = SlurmScript.Render(new SlurmSubmission("s", "postgresql://u@h/db", 2, 2, null, null, null, false, "/tmp", "/tmp/logs", ["echo"]));
+
+        // When bash runs it as a task that Slurm gave GPUs 2 and 3
+        var output = await BashAsync(script, new() { ["CUDA_VISIBLE_DEVICES"] = "2,3", ["SLURM_ARRAY_TASK_ID"] = "1", ["SLURM_ARRAY_JOB_ID"] = "7" });
+
+        // Then the worker is told to run on exactly those two GPUs
+        Assert.EndsWith("study worker s --storage postgresql://u@h/db --devices cuda:2,cuda:3", output.Trim());
+        Assert.Contains("task 1 of job 7", output);
+    }
+
+    [Fact]
+    public void AStorageUrlWithAQuoteIsPassedToTheWorkerIntact()
+    {
+        // Given a password with a single quote in it
+        var script = SlurmScript.Render(new SlurmSubmission("s", "postgresql://u:it's@h/db", 1, 0, 4, null, null, false, "/tmp", "/tmp/logs", ["/opt/search"]));
+
+        // Then it is quoted for bash, and a CPU task asks for its CPUs and runs on them
+        Assert.Contains("'postgresql://u:it'\\''s@h/db'", script);
+        Assert.Contains("#SBATCH --cpus-per-task=4\n", script);
+        Assert.Contains("devices=cpu\n", script);
+        Assert.DoesNotContain("--gres", script);
+    }
+
+    [Theory]
+    [InlineData("sqlite", "--workers 2", "SQLite cannot be shared across machines")]
+    [InlineData("sqlite", "--workers 0", "--workers: 0 is not at least 1")]
+    [InlineData("sqlite", "", "sbatch not found on PATH")]
+    [InlineData("sqlite", "--no-slurm", "--slurm: choose the cluster engine")]
+    [InlineData("missing", "", "unknown study 'missing'")]
+    public async Task ABadSubmissionIsOneLineAndExitCodeTwo(string study, string options, string expected)
+    {
+        // Given a study in its SQLite file, and no sbatch anywhere on PATH
+        using var dir = new TempDirectory("slurm-refuse");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var name = study == "sqlite" ? "cli-study" : study;
+        string[] slurm = options == "--no-slurm" ? [] : ["--slurm"];
+        var extra = options.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(o => o != "--no-slurm");
+        if (study == "missing") extra = extra.Concat(["--storage", "sqlite:" + dir["studies/cli-study/study.db"]]);
+
+        // When it is submitted
+        var result = await SearchCli.RunAsync(dir.Path, NoSlurm(dir), ["study", "submit", name, .. slurm, .. extra]);
+
+        // Then one line names the problem, the exit code is 2, and no log folder was made
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line);
+        Assert.False(Directory.Exists(dir["studies/cli-study/slurm"]));
+    }
+
+    /// <summary>A PATH with no Slurm client on it (the child's dotnet is started by full path).</summary>
+    private static Dictionary<string, string> NoSlurm(TempDirectory dir) => new() { ["PATH"] = Directory.CreateDirectory(dir["empty-path"]).FullName };
+
+    private static async Task<string> BashAsync(string script, Dictionary<string, string> env)
+    {
+        var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        await p.StandardInput.WriteAsync(script);
+        p.StandardInput.Close();
+        var stdout = await p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, stderr);
+        return stdout;
+    }
+}

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mnist.Search.Cluster;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary>
+/// <c>study submit NAME --slurm</c>: runs an existing study's workers as a Slurm job array (one
+/// <c>study worker</c> per task) and records the job in the study, for <c>study status</c>.
+/// </summary>
+internal static class SubmitCommand
+{
+    public static Command Create()
+    {
+        var name = CommonOptions.StudyName();
+        var slurm = new Option<bool>("--slurm") { Description = "Submit to Slurm with sbatch (the cluster engine supported)" };
+        var workers = new Option<int>("--workers") { Description = "Array tasks, one `study worker` each", DefaultValueFactory = _ => 1 };
+        var gpus = new Option<int>("--gpus-per-worker") { Description = "GPUs per task (Slurm GRES gpu:G); 0 runs on CPUs", DefaultValueFactory = _ => 0 };
+        var cpus = new Option<int?>("--cpus-per-worker") { Description = "CPUs per task (sbatch --cpus-per-task)" };
+        var partition = new Option<string?>("--partition") { Description = "Slurm partition (default: the cluster's)" };
+        var time = new Option<string?>("--time") { Description = "Time limit per task, in sbatch's format (e.g. 2:00:00)" };
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the sbatch script; submit nothing" };
+        var requeue = new Option<bool>("--requeue") { Description = "Let Slurm requeue a preempted or failed task (sbatch --requeue)" };
+        var format = CommonOptions.Format("table", "json");
+        var command = new Command("submit", "Run a study's workers on a cluster: a Slurm job array of `study worker` tasks")
+        {
+            name, slurm, workers, gpus, cpus, partition, time, storage, studiesDir, dryRun, requeue, format,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!parse.GetValue(slurm)) throw new UserInputException("--slurm: choose the cluster engine (Slurm is the one supported; see deploy/k8s for Kubernetes)");
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            var submission = new SlurmSubmission(location.Name, location.StorageUrl, parse.GetValue(workers), parse.GetValue(gpus),
+                parse.GetValue(cpus), parse.GetValue(partition), parse.GetValue(time), parse.GetValue(requeue),
+                Directory.GetCurrentDirectory(), Path.Combine(location.StudyDirectory, "slurm"), SelfCommand.Current());
+            try
+            {
+                SlurmSubmitter.Check(submission, Directory.GetCurrentDirectory());
+                var script = SlurmScript.Render(submission);
+                await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+                var study = await store.GetStudyAsync(location.Name, ct)
+                    ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl} (create it first: `study create search.json --storage URL`)");
+                if (await StudyOpener.StoredConfigAsync(store, study, ct) is null)
+                    throw new UserInputException($"study '{location.Name}' was not created by `study create` or `study start` (no stored configuration for its workers)");
+                if (parse.GetValue(dryRun))
+                {
+                    Console.Out.Write(script);
+                    return ExitCodes.Ok;
+                }
+                var jobId = await SubmitAsync(submission, script, ct);
+                var job = new ClusterJob(ClusterJob.Slurm, jobId, submission.Workers, submission.GpusPerWorker, submission.Partition,
+                    submission.LogDirectory, DateTime.UtcNow);
+                await RecordAsync(store, study.Id, job, ct);
+                Print(parse.GetValue(format)!, job);
+                return ExitCodes.Ok;
+            }
+            catch (SubmitRefusedException e)
+            {
+                throw new UserInputException(e.Message);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Submits, keeping a copy of the script beside the logs; a refused job leaves no folder behind.</summary>
+    private static async Task<long> SubmitAsync(SlurmSubmission submission, string script, CancellationToken ct)
+    {
+        // Slurm opens the log files itself and does not create their folder.
+        var created = !Directory.Exists(submission.LogDirectory);
+        Directory.CreateDirectory(submission.LogDirectory);
+        long jobId;
+        try
+        {
+            jobId = await SlurmSubmitter.SubmitAsync(submission, script, ct);
+        }
+        catch when (created && !Directory.EnumerateFileSystemEntries(submission.LogDirectory).Any())
+        {
+            Directory.Delete(submission.LogDirectory);
+            throw;
+        }
+        var copy = Path.Combine(submission.LogDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".sbatch");
+        await File.WriteAllTextAsync(copy + ".tmp", script, ct);
+        File.Move(copy + ".tmp", copy, overwrite: true);
+        return jobId;
+    }
+
+    /// <summary>Appends the job to the study's list; compare-and-set, so two submissions at once both stay recorded.</summary>
+    private static async Task RecordAsync(IStudyStorage store, int studyId, ClusterJob job, CancellationToken ct)
+    {
+        while (true)
+        {
+            var attrs = await store.GetStudySystemAttributesAsync(studyId, ct);
+            var current = attrs.GetValueOrDefault(ClusterJob.AttributeKey);
+            if (await store.CompareAndSetStudySystemAttrAsync(studyId, ClusterJob.AttributeKey, current, ClusterJob.Append(ClusterJob.From(attrs), job), ct))
+                return;
+        }
+    }
+
+    private static void Print(string format, ClusterJob job)
+    {
+        if (format == "json")
+        {
+            OutputFormat.WriteObject("json", new JsonObject
+            {
+                ["job_id"] = job.JobId,
+                ["workers"] = job.Workers,
+                ["gpus_per_worker"] = job.GpusPerWorker,
+                ["log_dir"] = job.LogDirectory,
+            });
+            return;
+        }
+        Console.Out.WriteLine($"Submitted job array {job.JobId}: {job.Workers} worker(s), logs in {job.LogDirectory}");
+    }
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text;
+
+namespace Mnist.Search.Cluster;
+
+/// <summary>
+/// Writes the <c>sbatch</c> script of a submission: a job array with one <c>study worker</c> per task.
+/// Every choice is an <c>#SBATCH</c> line, so the script alone says what was asked of the cluster.
+/// </summary>
+internal static class SlurmScript
+{
+    public static string Render(SlurmSubmission s)
+    {
+        var b = new StringBuilder();
+        b.Append("#!/bin/bash\n");
+        b.Append(CultureInfo.InvariantCulture, $"# Written by `study submit {s.StudyName} --slurm` (Mnist.Search): one `study worker` per array task.\n");
+        Directive(b, "job-name", s.JobName);
+        Directive(b, "array", $"0-{s.Workers - 1}");
+        Directive(b, "ntasks", "1");
+        Directive(b, "chdir", s.WorkingDirectory);
+        // %A is the array's job id, %a the task index: one pair of logs per task.
+        Directive(b, "output", Path.Combine(s.LogDirectory, "%A_%a.out"));
+        Directive(b, "error", Path.Combine(s.LogDirectory, "%A_%a.err"));
+        if (s.Partition is not null) Directive(b, "partition", s.Partition);
+        if (s.Time is not null) Directive(b, "time", s.Time);
+        if (s.CpusPerWorker is { } cpus) Directive(b, "cpus-per-task", cpus.ToString(CultureInfo.InvariantCulture));
+        if (s.GpusPerWorker > 0) Directive(b, "gres", $"gpu:{s.GpusPerWorker}");
+        // A requeued task starts a fresh worker; the trial it was running is failed and queued again by the
+        // workers (orphan check on the same host, heartbeat sweep elsewhere), so requeue never loses a trial.
+        b.Append(s.Requeue ? "#SBATCH --requeue\n" : "#SBATCH --no-requeue\n");
+        b.Append("set -euo pipefail\n");
+        if (s.GpusPerWorker > 0)
+        {
+            // Slurm's GRES sets CUDA_VISIBLE_DEVICES to this task's GPUs; one trial runs on each of them.
+            b.Append("devices=$(printf '%s' \"${CUDA_VISIBLE_DEVICES:?Slurm gave this task no GPU}\" | sed -E 's/([^,]+)/cuda:\\1/g')\n");
+        }
+        else
+        {
+            b.Append("devices=cpu\n");
+        }
+        b.Append("echo \"$(date -u +%FT%TZ) task ${SLURM_ARRAY_TASK_ID} of job ${SLURM_ARRAY_JOB_ID} on $(hostname): devices $devices\"\n");
+        // exec: the worker is the task's main process, so Slurm's SIGTERM (cancel, preemption, time limit)
+        // reaches it directly and it stops its trials cleanly within KillWait.
+        b.Append("exec");
+        foreach (var arg in s.WorkerCommand.Concat(["study", "worker", s.StudyName, "--storage", s.StorageUrl]))
+            b.Append(' ').Append(Quote(arg));
+        b.Append(" --devices \"$devices\"\n");
+        return b.ToString();
+    }
+
+    /// <summary>Quotes one word for bash: single quotes, an embedded quote closed, escaped and reopened.</summary>
+    public static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static void Directive(StringBuilder b, string name, string value)
+    {
+        // sbatch reads #SBATCH values up to the line's end; a line break would end the directive early.
+        if (value.Contains('\n') || value.Contains('\r'))
+            throw new SubmitRefusedException($"--{name}: '{value.ReplaceLineEndings(" ")}' contains a line break");
+        b.Append("#SBATCH --").Append(name).Append('=').Append(value).Append('\n');
+    }
+}
