@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
@@ -22,6 +23,7 @@ public static class StudyOpener
         {
             await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.SearchSpace, SpaceToJson(settings.Space).ToJsonString(), ct);
             await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.Settings, JsonValue.Create(configJson).ToJsonString(), ct);
+            await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.FolderId, JsonSerializer.Serialize(StudyFolder.NewId()), ct);
             return (study, true);
         }
         if (study.Direction != settings.Direction)

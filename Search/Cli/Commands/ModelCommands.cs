@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Search.Models;
 using Mnist.Search.Storage;
+using Mnist.Search.Study;
 
 namespace Mnist.Search.Cli.Commands;
 
@@ -21,8 +22,10 @@ internal static class ModelCommands
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
-            await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+            await using var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+            // The folder may hold a same-named study's models from another storage (issue 11).
+            await StudyFolder.VerifyAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             var model = await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
             var files = await ModelExporter.ExportAsync(model, study, Path.GetFullPath(parse.GetValue(outDir)!), parse.GetValue(format)!, ct);
             if (!model.Retrained) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
