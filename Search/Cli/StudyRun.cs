@@ -60,6 +60,7 @@ internal static class StudyRun
             throw;
         }
         await using var ownedStorage = storage;
+        await StudyFolder.RefuseIfTakenAsync(storage, config.Study, studyDir, storageDisplay, ct);
         (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
         await StudyFolder.ClaimAsync(storage, study, studyDir, storageDisplay, ct);
 

@@ -54,6 +54,16 @@ public static class StudyFolder
     }
 
     /// <summary>
+    /// Before a study is created: throws <see cref="StudyFolderException"/> when the folder is already marked and
+    /// <paramref name="storage"/> has no study of that name, so a refused start leaves no new study behind.
+    /// </summary>
+    public static async Task RefuseIfTakenAsync(IStudyStorage storage, string name, string folder, string storageDisplay, CancellationToken ct = default)
+    {
+        if (ReadMarker(folder) is { } marker && await storage.GetStudyAsync(name, ct) is null)
+            Require(marker, null, new StudyInfo(0, name, StudyDirection.NOT_SET), folder, storageDisplay);
+    }
+
+    /// <summary>
     /// For commands that read the folder (export, report): throws <see cref="StudyFolderException"/> when it is
     /// marked as another study's. An unmarked folder (made before ids) is accepted as is.
     /// </summary>

@@ -71,7 +71,7 @@ internal sealed class TrialExecution(
         // Killing the worker closes its stdout, which ends the read loop below.
         await using var killOnStop = stop.Token.Register(process.Kill);
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(trial.Id, heartbeatStop.Token);
+        var heartbeat = HeartbeatAsync(trial.Id, process.Kill, heartbeatStop.Token);
 
         var epochs = new JsonArray();
         WorkerEvent.Result? result = null;
@@ -177,7 +177,9 @@ internal sealed class TrialExecution(
         return stored;
     }
 
-    private async Task HeartbeatAsync(long trialId, CancellationToken ct)
+    // A full disk is not ridden out like a lost connection: the worker is stopped and the error rethrown when the
+    // supervision awaits this task, so the trial is recorded FAIL and the study stops (issue 11).
+    private async Task HeartbeatAsync(long trialId, Action stopWorker, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(settings.HeartbeatInterval);
         try
@@ -185,6 +187,11 @@ internal sealed class TrialExecution(
             while (await timer.WaitForNextTickAsync(ct))
             {
                 try { await storage.RecordHeartbeatAsync(trialId, ct); }
+                catch (Exception e) when (DiskReserve.IsDiskFull(e))
+                {
+                    stopWorker();
+                    throw;
+                }
                 catch (Exception e) when (e is not OperationCanceledException) { log.Warning(e, "Heartbeat of trial {TrialId} failed", trialId); }
             }
         }

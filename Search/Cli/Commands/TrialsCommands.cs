@@ -92,6 +92,9 @@ internal static class TrialsCommands
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            // The study must exist, which also proves the storage is an Optuna database, before any SQL runs.
+            await using (var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
+                _ = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
             var result = await ReadOnlyQuery.RunAsync(location.StorageUrl, Directory.GetCurrentDirectory(), parse.GetValue(query)!, ct);
             OutputFormat.Write(parse.GetValue(format)!, [.. result.Columns], result.Rows);
             return ExitCodes.Ok;
