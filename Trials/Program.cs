@@ -1,3 +1,3 @@
-using Mnist.Trials.Protocol;
+using Mnist.Trials.Commands;
 
 return WorkerCommandLine.Invoke(args);

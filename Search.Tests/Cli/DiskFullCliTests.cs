@@ -1,6 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;

@@ -6,6 +6,7 @@ using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Cli;
 

@@ -1,5 +1,5 @@
 using Dapper;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Npgsql;

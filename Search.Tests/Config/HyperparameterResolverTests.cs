@@ -1,7 +1,7 @@
 using Mnist.Search.Config;
 using Mnist.Search.Space;
-using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Config;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Config;
 

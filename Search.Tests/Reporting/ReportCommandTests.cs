@@ -1,7 +1,7 @@
-using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Reporting;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Reporting;
 

@@ -1,7 +1,7 @@
 using Mnist.Search.Sampling;
 using Mnist.Search.Space;
-using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Sampling;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Sampling;
 

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Storage;
 

@@ -1,7 +1,7 @@
 using Dapper;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Vocabulary;
 using Npgsql;
 
 namespace Mnist.Search.Tests.Storage;

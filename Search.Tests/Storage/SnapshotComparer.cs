@@ -1,4 +1,4 @@
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Storage;
 

@@ -1,6 +1,6 @@
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Storage;
 

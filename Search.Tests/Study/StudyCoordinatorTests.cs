@@ -1,6 +1,7 @@
 using Mnist.Search.Pruning;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Study;
 

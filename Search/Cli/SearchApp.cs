@@ -3,7 +3,6 @@ using Mnist.Search.Cli.Commands;
 using Mnist.Search.Config;
 using Mnist.Search.Data;
 using Mnist.Search.Models;
-using Mnist.Search.Retraining;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Workers;

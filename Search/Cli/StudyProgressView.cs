@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Spectre.Console;
 
 namespace Mnist.Search.Cli;

@@ -5,6 +5,7 @@ using Mnist.Search.Retraining;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 using Spectre.Console;
 

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Mnist.Search.Retraining;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Models;
 
@@ -15,10 +14,10 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
     public static async Task<StudyModel> FindAsync(IStudyStorage storage, StudyInfo study, string studyDirectory, CancellationToken ct)
     {
         var attrs = await storage.GetStudyUserAttributesAsync(study.Id, ct);
-        var retrainedDir = attrs.TryGetValue(BestModelRetrainer.DirectoryAttribute, out var d) ? JsonSerializer.Deserialize<string>(d) : Path.Combine(studyDirectory, "best");
+        var retrainedDir = attrs.TryGetValue(StudyAttributes.RetrainDirectory, out var d) ? JsonSerializer.Deserialize<string>(d) : Path.Combine(studyDirectory, "best");
         if (retrainedDir is not null && IsModel(retrainedDir))
         {
-            var trial = attrs.TryGetValue(BestModelRetrainer.TrialAttribute, out var t) && int.TryParse(t, out var n) ? n : -1;
+            var trial = attrs.TryGetValue(StudyAttributes.RetrainTrial, out var t) && int.TryParse(t, out var n) ? n : -1;
             var metricsPath = Path.Combine(retrainedDir, "metrics.json");
             var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))?.AsObject() : null;
             return new StudyModel(retrainedDir, true, trial, metrics);

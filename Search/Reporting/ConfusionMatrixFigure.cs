@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Mnist.Search.Retraining;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Reporting;
 
@@ -20,7 +20,7 @@ internal static class ConfusionMatrixFigure
                 $"{data.Study.Name}: retrained model on the test set" + (accuracy is { } a ? $" (accuracy {a.ToString("P2", CultureInfo.InvariantCulture)})" : ""));
             return ReportFigure.Drawn(Title, FileName, "Rows: true digit; columns: predicted digit; cells: test images (colour: share of the row).");
         }
-        if (TrialStyle.Text(data.UserAttrs, BestModelRetrainer.DirectoryAttribute) is { } dir && File.Exists(Path.Combine(dir, FileName)))
+        if (TrialStyle.Text(data.UserAttrs, StudyAttributes.RetrainDirectory) is { } dir && File.Exists(Path.Combine(dir, FileName)))
         {
             File.Copy(Path.Combine(dir, FileName), path, overwrite: true);
             return ReportFigure.Drawn(Title, FileName, $"Copied from {Path.Combine(dir, FileName)}.");
@@ -29,12 +29,12 @@ internal static class ConfusionMatrixFigure
     }
 
     public static double? TestAccuracy(StudyReportData data) =>
-        data.UserAttrs.TryGetValue(BestModelRetrainer.TestAccuracyAttribute, out var text)
+        data.UserAttrs.TryGetValue(StudyAttributes.RetrainTestAccuracy, out var text)
         && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
 
     private static JsonArray? Matrix(StudyReportData data)
     {
-        if (!data.UserAttrs.TryGetValue(BestModelRetrainer.MetricsAttribute, out var json)) return null;
+        if (!data.UserAttrs.TryGetValue(StudyAttributes.RetrainMetrics, out var json)) return null;
         try
         {
             // A matrix that is not square or holds non-numbers is not drawn rather than failing the whole report.

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using ScottPlot;
 
 namespace Mnist.Search.Reporting;

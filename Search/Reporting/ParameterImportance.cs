@@ -1,7 +1,7 @@
 using Mnist.Search.Gp;
 using Mnist.Search.Sampling;
 using Mnist.Search.Space;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Reporting;
 

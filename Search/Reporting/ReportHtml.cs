@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Mnist.Search.Retraining;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Reporting;
 
@@ -83,8 +82,8 @@ internal static class ReportHtml
                 Row(html, $"&nbsp;&nbsp;{E(p)}", TrialStyle.Format(best.ExternalParam(p)), encodeKey: false);
         var accuracy = ConfusionMatrixFigure.TestAccuracy(data);
         Row(html, "Retrained test accuracy", accuracy is { } a ? a.ToString("P2", CultureInfo.InvariantCulture) : "not retrained");
-        if (TrialStyle.Text(data.UserAttrs, BestModelRetrainer.TrialAttribute) is { } retrainTrial) Row(html, "Retrained trial", "#" + retrainTrial);
-        if (TrialStyle.Text(data.UserAttrs, BestModelRetrainer.DirectoryAttribute) is { } dir) Row(html, "Retrained model", dir);
+        if (TrialStyle.Text(data.UserAttrs, StudyAttributes.RetrainTrial) is { } retrainTrial) Row(html, "Retrained trial", "#" + retrainTrial);
+        if (TrialStyle.Text(data.UserAttrs, StudyAttributes.RetrainDirectory) is { } dir) Row(html, "Retrained model", dir);
         html.Append("</table>\n");
     }
 

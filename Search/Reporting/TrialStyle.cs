@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using ScottPlot;
 
 namespace Mnist.Search.Reporting;

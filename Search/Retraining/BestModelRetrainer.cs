@@ -5,6 +5,7 @@ using Mnist.Search.Reporting;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 using Serilog;
 
@@ -19,12 +20,6 @@ namespace Mnist.Search.Retraining;
 /// </summary>
 public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher launcher, TrialCommand command, ILogger log)
 {
-    public const string TestAccuracyAttribute = "retrain_test_accuracy";
-    public const string TestLossAttribute = "retrain_test_loss";
-    public const string TrialAttribute = "retrain_trial";
-    public const string DirectoryAttribute = "retrain_dir";
-    public const string MetricsAttribute = "retrain_metrics";
-
     public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, int epochs, DeviceSlot device, CancellationToken ct)
     {
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
@@ -76,12 +71,12 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
 
         Promote(workDir, finalDir);
         var testLoss = result.Field("test_loss");
-        await storage.SetStudyUserAttributeAsync(study.Id, TestAccuracyAttribute, testAccuracy.ToString("R", CultureInfo.InvariantCulture), ct);
+        await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainTestAccuracy, testAccuracy.ToString("R", CultureInfo.InvariantCulture), ct);
         if (double.IsFinite(testLoss))
-            await storage.SetStudyUserAttributeAsync(study.Id, TestLossAttribute, testLoss.ToString("R", CultureInfo.InvariantCulture), ct);
-        await storage.SetStudyUserAttributeAsync(study.Id, TrialAttribute, best.Number.ToString(CultureInfo.InvariantCulture), ct);
-        await storage.SetStudyUserAttributeAsync(study.Id, DirectoryAttribute, JsonSerializer.Serialize(finalDir), ct);
-        await storage.SetStudyUserAttributeAsync(study.Id, MetricsAttribute, metrics.ToJsonString(), ct);
+            await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainTestLoss, testLoss.ToString("R", CultureInfo.InvariantCulture), ct);
+        await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainTrial, best.Number.ToString(CultureInfo.InvariantCulture), ct);
+        await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainDirectory, JsonSerializer.Serialize(finalDir), ct);
+        await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainMetrics, metrics.ToJsonString(), ct);
         log.Information("Retrained model of trial {Trial}: test accuracy {Accuracy:P2}, saved in {Dir}", best.Number, testAccuracy, finalDir);
         return new RetrainResult(best.Number, finalDir, testAccuracy, testLoss, metrics);
     }

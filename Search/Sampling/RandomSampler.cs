@@ -1,5 +1,5 @@
 using Mnist.Search.Space;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Sampling;
 

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Mnist.Search.Space;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Storage;
 

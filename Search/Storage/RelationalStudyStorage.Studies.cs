@@ -1,6 +1,6 @@
 using System.Data.Common;
 using Dapper;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Storage;
 

@@ -1,3 +1,5 @@
+using Mnist.Search.Vocabulary;
+
 namespace Mnist.Search.Study;
 
 /// <summary>

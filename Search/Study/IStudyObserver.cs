@@ -1,4 +1,5 @@
 using Mnist.Search.Scheduling;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Study;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
 using Serilog;
 
 namespace Mnist.Search.Study;

@@ -3,6 +3,7 @@ using Mnist.Search.Pruning;
 using Mnist.Search.Sampling;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 using Serilog;
 

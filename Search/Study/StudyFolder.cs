@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Study;
 

@@ -1,4 +1,5 @@
 using Mnist.Search.Space;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Study;
 

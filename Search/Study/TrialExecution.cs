@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Pruning;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 using Serilog;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Search.Space;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Study;
 

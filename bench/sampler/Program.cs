@@ -3,7 +3,7 @@ using System.Globalization;
 using Mnist.Search.Bench.Sampler;
 using Mnist.Search.Sampling;
 using Mnist.Search.Space;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 // Best-found regret after N evaluations (median over seeds) on Branin and Hartmann-6 for gp and random,
 // against Optuna 4.1 medians measured on this machine, then proposal latency on a product-like 8-D space.

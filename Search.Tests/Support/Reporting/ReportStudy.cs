@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Mnist.Search.Retraining;
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Support.Reporting;
 
@@ -89,10 +88,10 @@ internal sealed class ReportStudy : IAsyncDisposable
         }
         var total = matrix.Sum(r => r!.AsArray().Sum(c => (int)c!));
         var accuracy = (double)correct / total;
-        await Storage.SetStudyUserAttributeAsync(Study.Id, BestModelRetrainer.TestAccuracyAttribute, accuracy.ToString("R", CultureInfo.InvariantCulture));
-        await Storage.SetStudyUserAttributeAsync(Study.Id, BestModelRetrainer.TrialAttribute, trialNumber.ToString(CultureInfo.InvariantCulture));
-        await Storage.SetStudyUserAttributeAsync(Study.Id, BestModelRetrainer.DirectoryAttribute, JsonSerializer.Serialize(retrainDir));
-        await Storage.SetStudyUserAttributeAsync(Study.Id, BestModelRetrainer.MetricsAttribute,
+        await Storage.SetStudyUserAttributeAsync(Study.Id, StudyAttributes.RetrainTestAccuracy, accuracy.ToString("R", CultureInfo.InvariantCulture));
+        await Storage.SetStudyUserAttributeAsync(Study.Id, StudyAttributes.RetrainTrial, trialNumber.ToString(CultureInfo.InvariantCulture));
+        await Storage.SetStudyUserAttributeAsync(Study.Id, StudyAttributes.RetrainDirectory, JsonSerializer.Serialize(retrainDir));
+        await Storage.SetStudyUserAttributeAsync(Study.Id, StudyAttributes.RetrainMetrics,
             new JsonObject { ["test_accuracy"] = accuracy, ["confusion_matrix"] = matrix }.ToJsonString());
     }
 

@@ -1,5 +1,5 @@
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Storage;
 
 namespace Mnist.Search.Tests.Support.Storage;

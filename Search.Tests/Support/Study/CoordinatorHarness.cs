@@ -4,6 +4,7 @@ using Mnist.Search.Scheduling;
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 using Serilog;
 

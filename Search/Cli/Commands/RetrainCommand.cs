@@ -4,6 +4,7 @@ using Mnist.Search.Retraining;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 
 namespace Mnist.Search.Cli.Commands;

@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Mnist.Search.Retraining;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli.Commands;
 
@@ -80,7 +79,7 @@ internal static class StudyQueryCommands
                     ["epochs_done"] = t.IntermediateValues.Count,
                     ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s).TotalSeconds, 1) : null,
                 }).ToArray()),
-                ["retrain_test_accuracy"] = userAttrs.TryGetValue(BestModelRetrainer.TestAccuracyAttribute, out var acc) ? double.Parse(acc, CultureInfo.InvariantCulture) : null,
+                ["retrain_test_accuracy"] = userAttrs.TryGetValue(StudyAttributes.RetrainTestAccuracy, out var acc) ? double.Parse(acc, CultureInfo.InvariantCulture) : null,
             };
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", status);
             else

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Mnist.Search.Storage;
-using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli.Commands;
 

@@ -1,4 +1,4 @@
-namespace Mnist.Search.Study;
+namespace Mnist.Search.Vocabulary;
 
 /// <summary>Lifecycle of a trial. Names match Optuna's <c>TrialState</c> and are stored as text.</summary>
 public enum TrialState

@@ -1,4 +1,4 @@
-namespace Mnist.Search.Study;
+namespace Mnist.Search.Vocabulary;
 
 /// <summary>Names of the attributes the coordinator keeps in storage (Optuna-readable key/JSON pairs).</summary>
 public static class StudyAttributes
@@ -8,6 +8,13 @@ public static class StudyAttributes
     public const string Settings = "mnist_search:settings";
     /// <summary>A random id given at creation; <c>studies/NAME/.study-id</c> holds it to tie the folder to this study (issue 11).</summary>
     public const string FolderId = "mnist_search:folder_id";
+
+    // Study user attributes, written by the retrainer and read by the report and the model commands.
+    public const string RetrainTestAccuracy = "retrain_test_accuracy";
+    public const string RetrainTestLoss = "retrain_test_loss";
+    public const string RetrainTrial = "retrain_trial";
+    public const string RetrainDirectory = "retrain_dir";
+    public const string RetrainMetrics = "retrain_metrics";
 
     // Trial system attributes.
     public const string Device = "device";

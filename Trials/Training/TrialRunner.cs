@@ -4,11 +4,11 @@ using System.Text.Json.Nodes;
 using Mnist.Trials.Data;
 using Mnist.Trials.Model;
 using Mnist.Trials.Native;
-using Mnist.Trials.Training;
+using Mnist.Trials.Protocol;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Mnist.Trials.Protocol;
+namespace Mnist.Trials.Training;
 
 /// <summary>
 /// Runs one trial end to end as docs/worker-protocol.md describes: load data, hold out validation,

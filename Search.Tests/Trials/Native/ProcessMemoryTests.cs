@@ -1,6 +1,6 @@
-using Mnist.Trials.Protocol;
+using Mnist.Trials.Native;
 
-namespace Mnist.Search.Tests.Trials.Protocol;
+namespace Mnist.Search.Tests.Trials.Native;
 
 public sealed class ProcessMemoryTests
 {

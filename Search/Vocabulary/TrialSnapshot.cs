@@ -1,6 +1,6 @@
 using Mnist.Search.Space;
 
-namespace Mnist.Search.Study;
+namespace Mnist.Search.Vocabulary;
 
 /// <summary>
 /// An immutable view of one trial as storage held it when read (Optuna's <c>FrozenTrial</c>).

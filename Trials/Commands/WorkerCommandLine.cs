@@ -1,6 +1,8 @@
 using System.CommandLine;
+using Mnist.Trials.Protocol;
+using Mnist.Trials.Training;
 
-namespace Mnist.Trials.Protocol;
+namespace Mnist.Trials.Commands;
 
 /// <summary>
 /// The worker's command line: <c>Trials run --spec FILE [--data-dir DIR] [--out DIR]</c>. Parse errors
@@ -17,7 +19,7 @@ internal static class WorkerCommandLine
         run.SetAction(parse => RunTrial(parse.GetValue(spec)!, parse.GetValue(dataDir), parse.GetValue(outDir)));
         var root = new RootCommand("Mnist.Search trial worker (TorchSharp); see docs/worker-protocol.md")
         {
-            run, Commands.ExportCommand.Create(), Commands.PredictCommand.Create(),
+            run, ExportCommand.Create(), PredictCommand.Create(),
         };
         return root;
     }

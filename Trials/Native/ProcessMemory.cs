@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Mnist.Trials.Protocol;
+namespace Mnist.Trials.Native;
 
 /// <summary>Resident set size of this process, from <c>/proc/self/status</c> (native libtorch memory included, unlike GC counters).</summary>
 internal static class ProcessMemory

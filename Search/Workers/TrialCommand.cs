@@ -1,7 +1,6 @@
 using Mnist.Search.Scheduling;
-using Mnist.Search.Workers;
 
-namespace Mnist.Search.Study;
+namespace Mnist.Search.Workers;
 
 /// <summary>
 /// The command line that runs one trial: by default the built <c>Trials</c> worker

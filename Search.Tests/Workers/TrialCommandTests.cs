@@ -1,8 +1,7 @@
 using Mnist.Search.Scheduling;
-using Mnist.Search.Study;
 using Mnist.Search.Workers;
 
-namespace Mnist.Search.Tests.Study;
+namespace Mnist.Search.Tests.Workers;
 
 public sealed class TrialCommandTests
 {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Mnist.Search.Study;
+namespace Mnist.Search.Workers;
 
 /// <summary>
 /// One stdout line of the worker (see docs/worker-protocol.md), parsed. Lines that are not JSON objects

@@ -1,6 +1,5 @@
-using Mnist.Search.Study;
 
-namespace Mnist.Search.Retraining;
+namespace Mnist.Search.Vocabulary;
 
 /// <summary>The best COMPLETE trial of a history (Optuna's <c>study.best_trial</c>).</summary>
 public static class BestTrial
