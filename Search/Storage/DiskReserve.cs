@@ -25,9 +25,8 @@ internal static class DiskReserve
         {
             using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                // Real blocks, not a sparse hole: the point is to hold space that can be given back.
+                // Real blocks, not a sparse hole (file systems reserve them at write time, no fsync needed).
                 f.Write(new byte[Bytes]);
-                f.Flush(flushToDisk: true);
             }
             File.Move(tmp, path, overwrite: true);
         }

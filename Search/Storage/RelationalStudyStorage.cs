@@ -77,7 +77,8 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, attempt - 1)));
                 await Task.Delay(backoff * (0.75 + 0.5 * Random.Shared.NextDouble()), ct);
             }
-            catch (Exception e) when (!IsTransient(e) && Describe(e) is { } described)
+            // Reached for failures that are not transient, or still failing after the last attempt.
+            catch (Exception e) when (Describe(e) is { } described)
             {
                 throw described;
             }

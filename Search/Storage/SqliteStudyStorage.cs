@@ -111,8 +111,9 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
             $"disk full: cannot write {Display}{(DiskReserve.Release(Path) ? " (its reserve file was released so running trials can be recorded)" : "")}; free space and run the same command again", e),
         SqliteException { SqliteErrorCode: 26 or 11 } e => new StorageException(
             $"storage {Display}: the file is corrupt or not a SQLite database (SQLite error {e.SqliteErrorCode}); restore it from a copy or point --storage elsewhere", e),
-        SqliteException { SqliteErrorCode: 14 } e => new StorageException(
-            $"storage {Display}: cannot open the database file; is its folder {System.IO.Path.GetDirectoryName(Path)} writable?", e),
+        SqliteException { SqliteErrorCode: 14 } e => new StorageException(_readOnly
+            ? $"storage {Display}: cannot open the database file (SQLite error 14)"
+            : $"storage {Display}: cannot open the database file; is its folder {System.IO.Path.GetDirectoryName(Path)} writable?", e),
         SqliteException { SqliteErrorCode: 8 } e when !_readOnly => new StorageException(
             $"storage {Display}: the database or its folder is read-only (SQLite error 8)", e),
         _ => null,
