@@ -153,6 +153,30 @@ public sealed class StudyStartCliTests
         Assert.False(Directory.Exists(dir["studies"]));
     }
 
+    [Theory]
+    [InlineData("space", "conv1_channels", "high", 2048, "$.space.conv1_channels.high: conv1_channels must be an integer in 1..1024, got 2048")]
+    [InlineData("fixed", "dropout", null, 0.97, "$.fixed.dropout: dropout must be a number in [0, 0.95], got 0.97")]
+    public async Task AValueTheWorkerCannotTrainIsRefusedAtStartWithItsPathAndRange(string section, string name, string? key, double value, string expected)
+    {
+        // Given a search.json for the real worker with a value the old coordinator table let through (issue 10)
+        using var dir = new TempDirectory("cli-range");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c =>
+        {
+            c.Remove("worker");
+            if (key is null) c[section]![name] = value;
+            else c[section]![name]![key] = value;
+        });
+
+        // When the study is started
+        var result = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then one line names the file, the JSON path and the allowed range, exit 2, and nothing is created
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: {config}: {expected}", result.Stderr.Trim());
+        Assert.False(Directory.Exists(dir["studies"]));
+    }
+
     private static async Task<int> CountAsync(string db, string state)
     {
         if (!File.Exists(db)) return 0;

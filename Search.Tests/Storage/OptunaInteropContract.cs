@@ -52,17 +52,17 @@ public abstract class OptunaInteropContract
         await using (var storage = await StorageFactory.OpenAsync(parsed))
         {
             studyId = (await storage.CreateStudyAsync("mnist", StudyDirection.MAXIMIZE)).Study.Id;
-            await storage.SetStudyUserAttributeAsync(studyId, "dataset", "\"mnist\"");
-            var attrs = new Dictionary<string, string> { ["device"] = "\"cpu\"", ["pid"] = "4242", ["log_path"] = "\"logs/trial-0.log\"" };
+            await storage.SetStudyUserAttrAsync(studyId, "dataset", "mnist");
+            var attrs = new Dictionary<string, object?> { ["device"] = "cpu", ["pid"] = 4242, ["log_path"] = "logs/trial-0.log" };
             var complete = await storage.CreateTrialAsync(studyId, TrialState.RUNNING, StudyStorageContract.SomeParams(0.003), attrs);
             for (var epoch = 0; epoch < 3; epoch++) await storage.ReportIntermediateValueAsync(complete.Id, epoch, 0.9 + epoch * 0.01);
-            await storage.SetTrialUserAttributeAsync(complete.Id, "checkpoint", "\"ckpt/0.pt\"");
+            await storage.SetTrialUserAttrAsync(complete.Id, "checkpoint", "ckpt/0.pt");
             await storage.FinishTrialAsync(complete.Id, TrialState.COMPLETE, 0.92);
             var pruned = await storage.CreateTrialAsync(studyId, TrialState.RUNNING, StudyStorageContract.SomeParams(0.05));
             await storage.ReportIntermediateValueAsync(pruned.Id, 0, 0.4);
             await storage.FinishTrialAsync(pruned.Id, TrialState.PRUNED, 0.4);
             var failed = await storage.CreateTrialAsync(studyId, TrialState.RUNNING, StudyStorageContract.SomeParams(0.07));
-            await storage.SetTrialSystemAttributeAsync(failed.Id, "error", "\"CUDA out of memory\"");
+            await storage.SetTrialSystemAttrAsync(failed.Id, "error", "CUDA out of memory");
             await storage.FinishTrialAsync(failed.Id, TrialState.FAIL, null);
             await storage.CreateTrialAsync(studyId, TrialState.RUNNING, StudyStorageContract.SomeParams(0.0002));
             var best = await storage.CreateTrialAsync(studyId, TrialState.RUNNING, new Dictionary<string, (Mnist.Search.Space.ParameterDistribution, double)>

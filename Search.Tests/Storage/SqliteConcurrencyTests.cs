@@ -34,9 +34,9 @@ public sealed class SqliteConcurrencyTests : IDisposable
                 for (var k = 0; k < perWriter; k++)
                 {
                     var t = await w.CreateTrialAsync(study.Id, TrialState.RUNNING, StudyStorageContract.SomeParams(),
-                        new Dictionary<string, string> { ["pid"] = i.ToString() });
+                        new Dictionary<string, object?> { ["pid"] = i });
                     for (var epoch = 0; epoch < 3; epoch++) await w.ReportIntermediateValueAsync(t.Id, epoch, k + epoch);
-                    await w.SetTrialUserAttributeAsync(t.Id, "writer", i.ToString());
+                    await w.SetTrialUserAttrAsync(t.Id, "writer", i);
                     await w.RecordHeartbeatAsync(t.Id);
                     await w.FinishTrialAsync(t.Id, TrialState.COMPLETE, i * 1000 + k);
                 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
@@ -81,15 +82,15 @@ public abstract class StudyStorageContract : IAsyncLifetime
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
 
         // When
-        await Storage.SetStudyUserAttributeAsync(study.Id, "note", "\"first\"");
-        await Storage.SetStudyUserAttributeAsync(study.Id, "note", "\"second\"");
-        await Storage.SetStudySystemAttributeAsync(study.Id, "search_space", "{\"units\": [16, 256]}");
+        await Storage.SetStudyUserAttrAsync(study.Id, "note", "first");
+        await Storage.SetStudyUserAttrAsync(study.Id, "note", "second");
+        await Storage.SetStudySystemAttrAsync(study.Id, "search_space", new JsonObject { ["units"] = new JsonArray(16, 256) });
 
         // Then
         Assert.Equal(new Dictionary<string, string> { ["note"] = "\"second\"" }, await Storage.GetStudyUserAttributesAsync(study.Id));
-        Assert.Equal(new Dictionary<string, string> { ["search_space"] = "{\"units\": [16, 256]}" }, await Storage.GetStudySystemAttributesAsync(study.Id));
-        await Assert.ThrowsAsync<ArgumentException>(() => Storage.SetStudyUserAttributeAsync(study.Id, "bad", "not json"));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.SetStudyUserAttributeAsync(study.Id + 99, "k", "1"));
+        Assert.Equal(new Dictionary<string, string> { ["search_space"] = "{\"units\":[16,256]}" }, await Storage.GetStudySystemAttributesAsync(study.Id));
+        await Assert.ThrowsAsync<ArgumentException>(() => Storage.SetStudyUserAttrAsync(study.Id, "bad", double.NaN));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.SetStudyUserAttrAsync(study.Id + 99, "k", 1));
     }
 
     [Fact]
@@ -100,7 +101,7 @@ public abstract class StudyStorageContract : IAsyncLifetime
         var before = DateTime.Now.AddSeconds(-1);
 
         // When
-        var t0 = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(), new Dictionary<string, string> { ["pid"] = "1234" });
+        var t0 = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(), new Dictionary<string, object?> { ["pid"] = 1234 });
         var t1 = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
 
         // Then
@@ -161,7 +162,7 @@ public abstract class StudyStorageContract : IAsyncLifetime
         var w = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
 
         // When / Then
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialUserAttributeAsync(w.Id, "k", "1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialUserAttrAsync(w.Id, "k", 1));
         await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.ReportIntermediateValueAsync(w.Id, 0, 0.5));
         await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.FinishTrialAsync(w.Id, TrialState.COMPLETE, 0.5));
         Assert.Equal(TrialState.WAITING, (await Storage.GetTrialAsync(w.Id)).State);
@@ -219,8 +220,8 @@ public abstract class StudyStorageContract : IAsyncLifetime
         await Storage.FinishTrialAsync(t.Id, TrialState.PRUNED, 0.4);
 
         // When / Then
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialUserAttributeAsync(t.Id, "k", "1"));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialSystemAttributeAsync(t.Id, "k", "1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialUserAttrAsync(t.Id, "k", 1));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialSystemAttrAsync(t.Id, "k", 1));
         await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.ReportIntermediateValueAsync(t.Id, 5, 0.1));
         await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.RecordHeartbeatAsync(t.Id));
         var read = await Storage.GetTrialAsync(t.Id);
@@ -254,13 +255,13 @@ public abstract class StudyStorageContract : IAsyncLifetime
         var t = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
 
         // When
-        await Storage.SetTrialUserAttributeAsync(t.Id, "accuracy_curve", "[0.9, 0.95]");
-        await Storage.SetTrialSystemAttributeAsync(t.Id, "device", "\"cpu:0\"");
-        await Storage.SetTrialSystemAttributeAsync(t.Id, "device", "\"cuda:1\"");
+        await Storage.SetTrialUserAttrAsync(t.Id, "accuracy_curve", new[] { 0.9, 0.95 });
+        await Storage.SetTrialSystemAttrAsync(t.Id, "device", "cpu:0");
+        await Storage.SetTrialSystemAttrAsync(t.Id, "device", "cuda:1");
 
         // Then
         var read = await Storage.GetTrialAsync(t.Id);
-        Assert.Equal("[0.9, 0.95]", read.UserAttrs["accuracy_curve"]);
+        Assert.Equal("[0.9,0.95]", read.UserAttrs["accuracy_curve"]);
         Assert.Equal("\"cuda:1\"", read.SystemAttrs["device"]);
     }
 
@@ -309,7 +310,7 @@ public abstract class StudyStorageContract : IAsyncLifetime
 
         // When
         await Storage.ReportIntermediateValueAsync(t.Id, 1, 0.2);
-        await Storage.SetTrialUserAttributeAsync(t.Id, "k", "1");
+        await Storage.SetTrialUserAttrAsync(t.Id, "k", 1);
         await Storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, 0.3);
 
         // Then

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Mnist.Search.Space;
-using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Config;
 
@@ -26,15 +24,4 @@ public sealed record StudyConfig(
 {
     /// <summary>The folder of the config file; relative paths in it are relative to this.</summary>
     public string BaseDirectory => Path.GetDirectoryName(SourcePath)!;
-
-    /// <summary>
-    /// The worker spec's <c>hyperparameters</c> object: <see cref="Fixed"/> values plus one sampled
-    /// external value per <see cref="Space"/> parameter. See <see cref="HyperparameterResolver"/>.
-    /// </summary>
-    public JsonObject ResolveHyperparameters(IReadOnlyDictionary<string, object?> sampled) =>
-        HyperparameterResolver.Resolve(Fixed, Space, sampled);
-
-    /// <summary>The <c>hyperparameters</c> object for a stored trial (e.g. the best one, to retrain it).</summary>
-    public JsonObject ResolveHyperparameters(TrialSnapshot trial) =>
-        HyperparameterResolver.Resolve(Fixed, Space, Space.Names.ToDictionary(n => n, trial.ExternalParam));
 }

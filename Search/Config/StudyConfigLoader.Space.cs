@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mnist.Protocol.Hyperparameters;
 using Mnist.Search.Space;
 
 namespace Mnist.Search.Config;
@@ -37,17 +38,21 @@ internal static partial class StudyConfigLoader
                 throw reader.Error(path, "is also in space; a hyperparameter is either searched or fixed", valueElement);
             var spec = checkNames ? KnownSpec(reader, name, path) : null;
             var value = reader.Scalar(valueElement, path);
-            if (spec is not null) CheckValue(reader, name, spec, value, valueElement, path);
+            if (spec is not null)
+            {
+                CheckValue(reader, spec, value, valueElement, path);
+                value = spec.Canonical(value);
+            }
             values.Add(new(name, value));
         }
         return values;
     }
 
-    private static HyperparameterSpec KnownSpec(ConfigReader reader, string name, string path) =>
-        HyperparameterNames.Find(name)
-        ?? throw reader.Error(path, $"unknown hyperparameter \"{name}\" (known: {HyperparameterNames.Listing})");
+    private static Hyperparameter KnownSpec(ConfigReader reader, string name, string path) =>
+        HyperparameterTable.Find(name)
+        ?? throw reader.Error(path, $"unknown hyperparameter \"{name}\" (known: {HyperparameterTable.Listing})");
 
-    private static ParameterDistribution ReadDistribution(ConfigReader reader, string name, JsonElement element, string path, HyperparameterSpec? spec)
+    private static ParameterDistribution ReadDistribution(ConfigReader reader, string name, JsonElement element, string path, Hyperparameter? spec)
     {
         var probe = reader.Object(element, path, DistributionKeys);
         var typePath = ConfigReader.Child(path, "type");
@@ -61,9 +66,9 @@ internal static partial class StudyConfigLoader
         switch (spec?.Kind)
         {
             case HyperparameterKind.Bool or HyperparameterKind.String:
-                throw reader.Error(typePath, $"{name} takes {KindName(spec.Kind)} values; use type \"categorical\"", typeElement);
+                throw reader.Error(typePath, $"{name} takes {KindName(spec.Kind)} values ({spec.AllowedValues}); use type \"categorical\"", typeElement);
             case HyperparameterKind.Int when type == "float":
-                throw reader.Error(typePath, $"{name} takes integer values; use type \"int\"", typeElement);
+                throw reader.Error(typePath, $"{name} takes integer values ({spec.AllowedValues}); use type \"int\"", typeElement);
         }
 
         var log = o.Bool("log", false);
@@ -73,7 +78,7 @@ internal static partial class StudyConfigLoader
         return type == "int" ? ReadIntRange(reader, name, o, log, spec) : ReadFloatRange(reader, name, o, log, spec);
     }
 
-    private static IntDistribution ReadIntRange(ConfigReader reader, string name, ConfigObject o, bool log, HyperparameterSpec? spec)
+    private static IntDistribution ReadIntRange(ConfigReader reader, string name, ConfigObject o, bool log, Hyperparameter? spec)
     {
         var lowElement = o.Required("low");
         var highElement = o.Required("high");
@@ -85,13 +90,17 @@ internal static partial class StudyConfigLoader
             step = reader.Long(stepElement, o.PathOf("step"));
             if (step < 1) throw reader.Error(o.PathOf("step"), "must be at least 1", stepElement);
         }
-        CheckRange(reader, name, o, low, high, log, spec);
+        CheckRange(reader, o, low, high, log, spec);
         if ((high - low) % step != 0)
             throw reader.Error(o.PathOf("high"), $"high - low must be a multiple of step ({step})", highElement);
+        // Every value low, low + step, ... must be odd: an odd low and an even step.
+        if (spec is { OddOnly: true } && step % 2 != 0)
+            throw reader.Error(o.TryGet("step", out var s) ? o.PathOf("step") : o.PathOf("low"),
+                $"{spec.Name} takes odd values only ({spec.AllowedValues}): use an odd low and \"step\": 2", s.ValueKind == JsonValueKind.Undefined ? lowElement : s);
         return new IntDistribution(low, high, step, log);
     }
 
-    private static FloatDistribution ReadFloatRange(ConfigReader reader, string name, ConfigObject o, bool log, HyperparameterSpec? spec)
+    private static FloatDistribution ReadFloatRange(ConfigReader reader, string name, ConfigObject o, bool log, Hyperparameter? spec)
     {
         var low = reader.Number(o.Required("low"), o.PathOf("low"));
         var highElement = o.Required("high");
@@ -102,7 +111,7 @@ internal static partial class StudyConfigLoader
             step = reader.Number(stepElement, o.PathOf("step"));
             if (step <= 0) throw reader.Error(o.PathOf("step"), "must be greater than 0", stepElement);
         }
-        CheckRange(reader, name, o, low, high, log, spec);
+        CheckRange(reader, o, low, high, log, spec);
         if (step is { } s)
         {
             var steps = (high - low) / s;
@@ -112,7 +121,7 @@ internal static partial class StudyConfigLoader
         return new FloatDistribution(low, high, log, step);
     }
 
-    private static void CheckRange(ConfigReader reader, string name, ConfigObject o, double low, double high, bool log, HyperparameterSpec? spec)
+    private static void CheckRange(ConfigReader reader, ConfigObject o, double low, double high, bool log, Hyperparameter? spec)
     {
         var lowElement = o.Required("low");
         if (low >= high)
@@ -123,13 +132,14 @@ internal static partial class StudyConfigLoader
                 lowElement);
         if (log && low <= 0)
             throw reader.Error(o.PathOf("low"), "must be greater than 0 when log is true", lowElement);
-        if (spec?.Min is { } min && low < min)
-            throw reader.Error(o.PathOf("low"), $"{name} must be at least {min}", lowElement);
-        if (spec?.Max is { } max && high > max)
-            throw reader.Error(o.PathOf("high"), $"{name} must be at most {max}", o.Required("high"));
+        // The ends are the extremes a sampler can propose; the table's range is closed, so both must pass.
+        if (spec?.Refusal(low) is not null)
+            throw reader.Error(o.PathOf("low"), $"{spec.Name} must be {spec.AllowedValues}", lowElement);
+        if (spec?.Refusal(high) is not null)
+            throw reader.Error(o.PathOf("high"), $"{spec.Name} must be {spec.AllowedValues}", o.Required("high"));
     }
 
-    private static CategoricalDistribution ReadCategorical(ConfigReader reader, string name, ConfigObject o, HyperparameterSpec? spec)
+    private static CategoricalDistribution ReadCategorical(ConfigReader reader, string name, ConfigObject o, Hyperparameter? spec)
     {
         var choicesPath = o.PathOf("choices");
         var choices = o.Required("choices");
@@ -144,33 +154,18 @@ internal static partial class StudyConfigLoader
             var duplicate = values.FindIndex(v => DistributionJson.ChoiceEquals(v, value));
             if (duplicate >= 0)
                 throw reader.Error(itemPath, $"duplicate of {choicesPath}[{duplicate}]", item);
-            if (spec is not null) CheckValue(reader, name, spec, value, item, itemPath);
+            if (spec is not null) CheckValue(reader, spec, value, item, itemPath);
             values.Add(value);
             index++;
         }
         return new CategoricalDistribution(values);
     }
 
-    /// <summary>Checks a fixed value or a choice against what the worker accepts for <paramref name="name"/>.</summary>
-    private static void CheckValue(ConfigReader reader, string name, HyperparameterSpec spec, object value, JsonElement element, string path)
+    /// <summary>Checks a fixed value or a choice against what the worker accepts (the same check the worker makes).</summary>
+    private static void CheckValue(ConfigReader reader, Hyperparameter spec, object value, JsonElement element, string path)
     {
-        var kindOk = spec.Kind switch
-        {
-            HyperparameterKind.Int => value is long,
-            HyperparameterKind.Float => value is long or double,
-            HyperparameterKind.Bool => value is bool,
-            _ => value is string,
-        };
-        if (!kindOk)
-            throw reader.Error(path, $"{name} takes {KindName(spec.Kind)} values", element);
-        if (value is long or double)
-        {
-            var number = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
-            if ((spec.Min is { } min && number < min) || (spec.Max is { } max && number > max))
-                throw reader.Error(path, $"{name} must be between {spec.Min} and {spec.Max}", element);
-        }
-        if (value is string s && spec.Allowed is { } allowed && !allowed.Contains(s))
-            throw reader.Error(path, $"{name} must be one of {string.Join(", ", allowed.Select(a => $"\"{a}\""))}", element);
+        if (spec.Refusal(value) is { } refusal)
+            throw reader.Error(path, $"{spec.Name} {refusal}", element);
     }
 
     private static string KindName(HyperparameterKind kind) => kind switch

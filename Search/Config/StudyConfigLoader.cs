@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Mnist.Protocol.Datasets;
+using Mnist.Protocol.Specs;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Config;
@@ -89,11 +91,12 @@ internal static partial class StudyConfigLoader
     private static DatasetConfig ReadDataset(ConfigReader reader, ConfigObject root, string baseDir)
     {
         var d = reader.Object(root.Required("dataset"), "$.dataset", ["name", "dir", "validation", "train_subset"]);
-        var name = reader.OneOf(d.Required("name"), "$.dataset.name", "mnist", "fashion-mnist");
+        var name = reader.OneOf(d.Required("name"), "$.dataset.name", [.. DatasetNames.All]);
         var dir = d.OptionalString("dir") ?? Path.Combine("data", name);
         if (dir.Length == 0)
             throw reader.Error("$.dataset.dir", "must not be empty", d.Required("dir"));
-        var validation = d.Int("validation", 5000, 0, TrainImages - 1);
+        // At least one image: the worker refuses a search trial with nothing to validate on (issue 10).
+        var validation = d.Int("validation", 5000, 1, TrainImages - 1);
         var subset = d.OptionalInt("train_subset", 0, TrainImages);
         if (subset is > 0 && subset + validation > TrainImages)
             throw reader.Error("$.dataset.train_subset",
@@ -123,7 +126,7 @@ internal static partial class StudyConfigLoader
         var trials = reader.Int(b.Required("trials"), "$.budget.trials", 1, 1_000_000);
         return new BudgetConfig(
             trials,
-            b.Int("epochs", 2, 1, 10_000),
+            b.Int("epochs", 2, 1, TrialSpec.MaxEpochs),
             b.Int("max_concurrent", 1, 1, 1024),
             b.Minutes("timeout_minutes"),
             b.Minutes("trial_timeout_minutes"));
@@ -214,7 +217,7 @@ internal static partial class StudyConfigLoader
                 var d = reader.Object(element, path, ["cpu_slots", "threads_per_slot"]);
                 return new DevicesConfig(DevicesMode.Cpu, [],
                     reader.Int(d.Required("cpu_slots"), "$.devices.cpu_slots", 1, 1024),
-                    d.OptionalInt("threads_per_slot", 1, 1024));
+                    d.OptionalInt("threads_per_slot", 1, TrialSpec.MaxThreads));
             }
             default:
                 throw reader.Error(path, "expected \"auto\", \"cpu\", a list such as [\"cuda:0\"] or {\"cpu_slots\": N}", element);
@@ -227,7 +230,7 @@ internal static partial class StudyConfigLoader
             return new RetrainConfig(false, budget.Epochs);
         var r = reader.Object(element, "$.retrain", ["enabled", "epochs"]);
         // Writing a retrain section at all says the user wants it; "enabled": false turns it off.
-        return new RetrainConfig(r.Bool("enabled", true), r.Int("epochs", budget.Epochs, 1, 10_000));
+        return new RetrainConfig(r.Bool("enabled", true), r.Int("epochs", budget.Epochs, 1, TrialSpec.MaxEpochs));
     }
 
     private static string ReadStorage(ConfigReader reader, ConfigObject root, string study, string baseDir)

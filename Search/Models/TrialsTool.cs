@@ -1,32 +1,41 @@
-using System.Diagnostics;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Workers;
 
 namespace Mnist.Search.Models;
 
 /// <summary>
-/// Runs one short command of the built <c>Trials</c> program (export, predict) and collects its output.
-/// Commands that need a model run there, so the coordinator itself never loads libtorch.
+/// Runs one short command of the built <c>Trials</c> program (export, predict) through the same
+/// <see cref="WorkerRunner"/> as trials, and collects its output. Commands that need a model run
+/// there, so the coordinator itself never loads libtorch.
 /// </summary>
-internal static class TrialsTool
+internal sealed class TrialsTool(IWorkerLauncher launcher, WorkerCommand? worker = null)
 {
-    public sealed record Output(int ExitCode, string Stdout, string Stderr);
-
-    public static async Task<Output> RunAsync(IReadOnlyList<string> arguments, CancellationToken ct)
+    public sealed record Output(int ExitCode, string Stdout, string Stderr)
     {
-        var worker = WorkerLocator.Locate();
-        var psi = new ProcessStartInfo(worker.FileName)
+        /// <summary>The first line the tool wrote to stderr: its one-line reason for a failure.</summary>
+        public string FirstError => Stderr.Split('\n').FirstOrDefault(l => l.Length > 0) ?? $"exit code {ExitCode}";
+    }
+
+    /// <summary>The built worker, started as a real child process.</summary>
+    public static TrialsTool Default() => new(new ProcessWorkerLauncher());
+
+    public async Task<Output> RunAsync(IReadOnlyList<string> arguments, CancellationToken ct)
+    {
+        // Located on first use, so a command that does not need the worker never fails for want of it.
+        var command = worker ?? WorkerLocator.Locate();
+        // The launcher keeps stdout and stderr in log files; a throwaway folder holds them for this one call.
+        var dir = Directory.CreateTempSubdirectory("mnist-trials-tool-");
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in worker.Arguments.Concat(arguments)) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi) ?? throw new WorkerStartException($"could not start {worker.FileName}");
-        await using var kill = ct.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        await process.WaitForExitAsync(CancellationToken.None);
-        ct.ThrowIfCancellationRequested();
-        return new Output(process.ExitCode, await stdout, await stderr);
+            var start = new WorkerStartInfo(command.FileName, [.. command.Arguments, .. arguments], new Dictionary<string, string>(),
+                dir.FullName, Path.Combine(dir.FullName, ArtifactNames.StdoutLog), Path.Combine(dir.FullName, ArtifactNames.StderrLog));
+            var outcome = await new WorkerRunner(launcher).RunAsync(start, ct);
+            ct.ThrowIfCancellationRequested();
+            return new Output(outcome.ExitCode, outcome.OtherOutput, await File.ReadAllTextAsync(start.StderrLogPath, CancellationToken.None));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }

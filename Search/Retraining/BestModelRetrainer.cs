@@ -1,8 +1,10 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Reporting;
 using Mnist.Search.Scheduling;
+using Mnist.Search.Space;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
@@ -31,9 +33,8 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
         Directory.CreateDirectory(workDir);
 
-        var spec = TrialSpec.Build(settings, TrialSpec.Hyperparameters(settings.Fixed, best), epochs, settings.Seed,
-            device.WorkerDevice, device.Threads, workDir, fullTrain: true, evaluateTest: true);
-        var specPath = TrialSpec.Write(spec, Path.Combine(workDir, "spec.json"));
+        var specPath = settings.SpecFor(best, epochs, settings.Seed, device, workDir, fullTrain: true, evaluateTest: true)
+            .Write(Path.Combine(workDir, ArtifactNames.Spec));
         log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epochs on {Device}",
             best.Number, string.Join(", ", best.Params.Keys.Select(k => $"{k}={best.ExternalParam(k)}")), epochs, device.Id);
 
@@ -50,9 +51,9 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             Directory.Delete(workDir, recursive: true);
             throw;
         }
-        var testAccuracy = result.Field("test_accuracy");
+        var testAccuracy = result.Field(EventFields.TestAccuracy);
         if (!double.IsFinite(testAccuracy)) throw new RetrainException("the retrain worker reported no test accuracy");
-        var metricsPath = Path.Combine(workDir, "metrics.json");
+        var metricsPath = Path.Combine(workDir, ArtifactNames.Metrics);
         var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))!.AsObject() : new JsonObject();
         if (metrics["confusion_matrix"] is JsonArray cm)
             ConfusionMatrixPlot.Save(cm, Path.Combine(workDir, "confusion_matrix.png"), $"{study.Name}: test accuracy {testAccuracy:P2}");
@@ -63,52 +64,45 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             ["validation_value"] = best.Value,
             ["epochs"] = epochs,
             ["test_accuracy"] = testAccuracy,
-            ["test_loss"] = result.Field("test_loss") is var l && double.IsFinite(l) ? l : null,
-            ["duration_s"] = result.Field("duration_s") is var d && double.IsFinite(d) ? d : null,
-            ["params"] = TrialSpec.Hyperparameters(new Dictionary<string, object?>(), best),
+            ["test_loss"] = result.Field(EventFields.TestLoss) is var l && double.IsFinite(l) ? l : null,
+            ["duration_s"] = result.Field(EventFields.DurationSeconds) is var d && double.IsFinite(d) ? d : null,
+            ["params"] = new JsonObject(best.Params.Keys.Select(k => KeyValuePair.Create(k, DistributionJson.ToNode(best.ExternalParam(k))))),
         };
         File.WriteAllText(Path.Combine(workDir, "retrain.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
         Promote(workDir, finalDir);
-        var testLoss = result.Field("test_loss");
-        await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainTestAccuracy, testAccuracy.ToString("R", CultureInfo.InvariantCulture), ct);
+        var testLoss = result.Field(EventFields.TestLoss);
+        await storage.SetStudyUserAttrAsync(study.Id, StudyAttributes.RetrainTestAccuracy, testAccuracy, ct);
         if (double.IsFinite(testLoss))
-            await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainTestLoss, testLoss.ToString("R", CultureInfo.InvariantCulture), ct);
-        await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainTrial, best.Number.ToString(CultureInfo.InvariantCulture), ct);
-        await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainDirectory, JsonSerializer.Serialize(finalDir), ct);
-        await storage.SetStudyUserAttributeAsync(study.Id, StudyAttributes.RetrainMetrics, metrics.ToJsonString(), ct);
+            await storage.SetStudyUserAttrAsync(study.Id, StudyAttributes.RetrainTestLoss, testLoss, ct);
+        await storage.SetStudyUserAttrAsync(study.Id, StudyAttributes.RetrainTrial, best.Number, ct);
+        await storage.SetStudyUserAttrAsync(study.Id, StudyAttributes.RetrainDirectory, finalDir, ct);
+        await storage.SetStudyUserAttrAsync(study.Id, StudyAttributes.RetrainMetrics, metrics, ct);
         log.Information("Retrained model of trial {Trial}: test accuracy {Accuracy:P2}, saved in {Dir}", best.Number, testAccuracy, finalDir);
         return new RetrainResult(best.Number, finalDir, testAccuracy, testLoss, metrics);
     }
 
     private async Task<WorkerEvent.Result> RunWorkerAsync(WorkerStartInfo start, CancellationToken ct)
     {
-        await using var process = launcher.Start(start);
-        await using var kill = ct.Register(process.Kill);
-        WorkerEvent.Result? result = null;
-        string? error = null;
-        await foreach (var line in process.ReadLinesAsync(CancellationToken.None))
+        Task LogEpoch(WorkerEvent e, IWorkerProcess _)
         {
-            switch (WorkerEvent.Parse(line))
-            {
-                case WorkerEvent.Epoch e:
-                    log.Information("Retrain epoch {Epoch}: train loss {Loss:F4}, {Rate:F0} images/s", e.Number, e.Field("train_loss"), e.Field("images_per_s"));
-                    break;
-                case WorkerEvent.Result r: result = r; break;
-                case WorkerEvent.Error err: error = err.Message; break;
-            }
+            if (e is WorkerEvent.Epoch epoch)
+                log.Information("Retrain epoch {Epoch}: train loss {Loss:F4}, {Rate:F0} images/s",
+                    epoch.Number, epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));
+            return Task.CompletedTask;
         }
-        var exit = await process.WaitForExitAsync(CancellationToken.None);
+        var run = await new WorkerRunner(launcher).RunAsync(start, ct, onEvent: LogEpoch);
         ct.ThrowIfCancellationRequested();
-        if (error is not null) throw new RetrainException($"retrain failed: {error}");
-        if (exit != 0 || result is null) throw new RetrainException($"retrain worker exited with code {exit} without a result (logs kept in retrain-failed/)");
-        return result;
+        if (run.Error is not null) throw new RetrainException($"retrain failed: {run.Error}");
+        if (run.ExitCode != 0 || run.Result is null)
+            throw new RetrainException($"retrain worker exited with code {run.ExitCode} without a result (logs kept in retrain-failed/)");
+        return run.Result;
     }
 
     private static void KeepLogs(string workDir, string logDir)
     {
         Directory.CreateDirectory(logDir);
-        foreach (var name in new[] { "spec.json", "stdout.log", "stderr.log" })
+        foreach (var name in new[] { ArtifactNames.Spec, ArtifactNames.StdoutLog, ArtifactNames.StderrLog })
         {
             var from = Path.Combine(workDir, name);
             if (File.Exists(from)) File.Copy(from, Path.Combine(logDir, name), overwrite: true);

@@ -2,19 +2,22 @@ using System.Text.Json;
 
 namespace Mnist.Search.Storage;
 
-/// <summary>Attribute values are stored as JSON texts (Optuna's <c>value_json</c>); reject what Optuna could not load.</summary>
+/// <summary>
+/// Attribute values are stored as JSON texts (Optuna's <c>value_json</c>); storage serializes the caller's
+/// value itself, so no caller hand-builds JSON, and refuses what Optuna could not load.
+/// </summary>
 internal static class AttributeJson
 {
-    public static void Validate(string key, string json)
+    public static string Serialize(string key, object? value)
     {
-        ArgumentNullException.ThrowIfNull(json);
         try
         {
-            using var _ = JsonDocument.Parse(json);
+            return JsonSerializer.Serialize(value);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or JsonException)
         {
-            throw new ArgumentException($"attribute '{key}': value is not JSON ({e.Message}): {json}", nameof(json), e);
+            // NaN and infinities have no JSON form; Optuna could not read them back either.
+            throw new ArgumentException($"attribute '{key}': {value} cannot be stored as JSON ({e.Message})", nameof(value), e);
         }
     }
 }

@@ -24,11 +24,15 @@ public interface IStudyStorage : IAsyncDisposable
 
     Task<IReadOnlyList<StudyInfo>> GetAllStudiesAsync(CancellationToken ct = default);
 
-    /// <summary>Sets a study user attribute; <paramref name="jsonValue"/> is a JSON text.</summary>
-    Task SetStudyUserAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default);
+    /// <summary>
+    /// Sets a study user attribute (Optuna's <c>set_study_user_attr(key, value)</c>). <paramref name="value"/> is
+    /// a plain value (string, number, bool, list, <c>JsonNode</c>); storage serializes it, so callers never
+    /// build JSON by hand. Throws <see cref="ArgumentException"/> for a value JSON cannot hold (NaN).
+    /// </summary>
+    Task SetStudyUserAttrAsync(int studyId, string key, object? value, CancellationToken ct = default);
 
-    /// <summary>Sets a study system attribute; <paramref name="jsonValue"/> is a JSON text.</summary>
-    Task SetStudySystemAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default);
+    /// <summary>Sets a study system attribute; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</summary>
+    Task SetStudySystemAttrAsync(int studyId, string key, object? value, CancellationToken ct = default);
 
     Task<IReadOnlyDictionary<string, string>> GetStudyUserAttributesAsync(int studyId, CancellationToken ct = default);
 
@@ -43,7 +47,7 @@ public interface IStudyStorage : IAsyncDisposable
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters = null,
-        IReadOnlyDictionary<string, string>? systemAttrs = null,
+        IReadOnlyDictionary<string, object?>? systemAttrs = null,
         CancellationToken ct = default);
 
     /// <summary>
@@ -55,7 +59,7 @@ public interface IStudyStorage : IAsyncDisposable
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters,
-        IReadOnlyDictionary<string, string>? systemAttrs,
+        IReadOnlyDictionary<string, object?>? systemAttrs,
         int maxNumber,
         CancellationToken ct = default);
 
@@ -74,9 +78,11 @@ public interface IStudyStorage : IAsyncDisposable
     /// </summary>
     Task<bool> FinishTrialAsync(long trialId, TrialState state, double? value, CancellationToken ct = default);
 
-    Task SetTrialUserAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default);
+    /// <summary>Sets a user attribute of a RUNNING trial; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</summary>
+    Task SetTrialUserAttrAsync(long trialId, string key, object? value, CancellationToken ct = default);
 
-    Task SetTrialSystemAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default);
+    /// <summary>Sets a system attribute of a RUNNING trial; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</summary>
+    Task SetTrialSystemAttrAsync(long trialId, string key, object? value, CancellationToken ct = default);
 
     /// <summary>Records that the process running this trial is alive (Optuna's <c>trial_heartbeats</c>).</summary>
     Task RecordHeartbeatAsync(long trialId, CancellationToken ct = default);

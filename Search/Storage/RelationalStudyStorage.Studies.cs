@@ -49,16 +49,16 @@ internal abstract partial class RelationalStudyStorage
         ON CONFLICT (study_id, "key") DO UPDATE SET value_json = excluded.value_json
         """;
 
-    public Task SetStudyUserAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default) =>
-        SetStudyAttributeAsync(UpsertStudyUserAttrSql, studyId, key, jsonValue, ct);
+    public Task SetStudyUserAttrAsync(int studyId, string key, object? value, CancellationToken ct = default) =>
+        SetStudyAttributeAsync(UpsertStudyUserAttrSql, studyId, key, value, ct);
 
-    public Task SetStudySystemAttributeAsync(int studyId, string key, string jsonValue, CancellationToken ct = default) =>
-        SetStudyAttributeAsync(UpsertStudySystemAttrSql, studyId, key, jsonValue, ct);
+    public Task SetStudySystemAttrAsync(int studyId, string key, object? value, CancellationToken ct = default) =>
+        SetStudyAttributeAsync(UpsertStudySystemAttrSql, studyId, key, value, ct);
 
-    private Task SetStudyAttributeAsync(string sql, int studyId, string key, string jsonValue, CancellationToken ct)
+    private Task SetStudyAttributeAsync(string sql, int studyId, string key, object? value, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        AttributeJson.Validate(key, jsonValue);
+        var jsonValue = AttributeJson.Serialize(key, value);
         return WriteAsync(async (c, tx) =>
         {
             await RequireStudyAsync(c, tx, studyId, ct);

@@ -38,7 +38,7 @@ internal abstract partial class RelationalStudyStorage
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters = null,
-        IReadOnlyDictionary<string, string>? systemAttrs = null,
+        IReadOnlyDictionary<string, object?>? systemAttrs = null,
         CancellationToken ct = default) =>
         (await CreateTrialCoreAsync(studyId, state, parameters, systemAttrs, null, ct))!;
 
@@ -46,7 +46,7 @@ internal abstract partial class RelationalStudyStorage
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters,
-        IReadOnlyDictionary<string, string>? systemAttrs,
+        IReadOnlyDictionary<string, object?>? systemAttrs,
         int maxNumber,
         CancellationToken ct = default) =>
         CreateTrialCoreAsync(studyId, state, parameters, systemAttrs, maxNumber, ct);
@@ -55,7 +55,7 @@ internal abstract partial class RelationalStudyStorage
         int studyId,
         TrialState state,
         IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters,
-        IReadOnlyDictionary<string, string>? systemAttrs,
+        IReadOnlyDictionary<string, object?>? systemAttrs,
         int? maxNumber,
         CancellationToken ct)
     {
@@ -64,7 +64,7 @@ internal abstract partial class RelationalStudyStorage
         foreach (var (name, (dist, value)) in parameters ?? new Dictionary<string, (ParameterDistribution, double)>())
             if (!dist.Contains(value))
                 throw new ArgumentException($"parameter '{name}': internal value {value} lies outside {dist.ToOptunaJson().ToJsonString()}", nameof(parameters));
-        foreach (var (key, json) in systemAttrs ?? new Dictionary<string, string>()) AttributeJson.Validate(key, json);
+        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
 
         return WriteAsync(async (c, tx) =>
         {
@@ -80,7 +80,7 @@ internal abstract partial class RelationalStudyStorage
             foreach (var (name, (dist, value)) in parameters ?? new Dictionary<string, (ParameterDistribution, double)>())
                 await c.ExecuteAsync(Cmd(InsertParamSql,
                     new { TrialId = trialId, Name = name, Value = value, Json = dist.ToOptunaJson().ToJsonString() }, tx, ct));
-            foreach (var (key, json) in systemAttrs ?? new Dictionary<string, string>())
+            foreach (var (key, json) in attrJson)
                 await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
             if (state == TrialState.RUNNING)
                 await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
@@ -157,16 +157,16 @@ internal abstract partial class RelationalStudyStorage
         }, ct);
     }
 
-    public Task SetTrialUserAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default) =>
-        SetTrialAttributeAsync(InsertTrialUserAttrSql, trialId, key, jsonValue, ct);
+    public Task SetTrialUserAttrAsync(long trialId, string key, object? value, CancellationToken ct = default) =>
+        SetTrialAttributeAsync(InsertTrialUserAttrSql, trialId, key, value, ct);
 
-    public Task SetTrialSystemAttributeAsync(long trialId, string key, string jsonValue, CancellationToken ct = default) =>
-        SetTrialAttributeAsync(InsertTrialSystemAttrSql, trialId, key, jsonValue, ct);
+    public Task SetTrialSystemAttrAsync(long trialId, string key, object? value, CancellationToken ct = default) =>
+        SetTrialAttributeAsync(InsertTrialSystemAttrSql, trialId, key, value, ct);
 
-    private Task SetTrialAttributeAsync(string sql, long trialId, string key, string jsonValue, CancellationToken ct)
+    private Task SetTrialAttributeAsync(string sql, long trialId, string key, object? value, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        AttributeJson.Validate(key, jsonValue);
+        var jsonValue = AttributeJson.Serialize(key, value);
         return WriteAsync(async (c, tx) =>
         {
             await RequireRunningAsync(c, tx, trialId, $"set attribute '{key}' of", ct);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 using Serilog;
@@ -21,10 +20,10 @@ internal static class Retries
             return null;
         }
         var parameters = failed.Params.ToDictionary(p => p.Key, p => (failed.Distributions[p.Key], p.Value));
-        var attrs = new Dictionary<string, string>
+        var attrs = new Dictionary<string, object?>
         {
-            [StudyAttributes.RetryOf] = failed.Number.ToString(CultureInfo.InvariantCulture),
-            [StudyAttributes.RetryCount] = (count + 1).ToString(CultureInfo.InvariantCulture),
+            [StudyAttributes.RetryOf] = failed.Number,
+            [StudyAttributes.RetryCount] = count + 1,
         };
         var retry = await storage.CreateTrialAsync(studyId, TrialState.WAITING, parameters, attrs);
         log.Information("Trial {Trial} queued again as trial {Retry}", failed.Number, retry.Number);

@@ -124,14 +124,14 @@ public sealed class StudyCoordinator
     /// <summary>Claims a queued retry, else samples and creates a new trial within the budget; null if neither.</summary>
     private async Task<TrialSnapshot?> AskAsync(int studyId, Budget budget)
     {
-        var attrs = new Dictionary<string, string>
+        var attrs = new Dictionary<string, object?>
         {
-            [StudyAttributes.Host] = System.Text.Json.JsonSerializer.Serialize(_host),
-            [StudyAttributes.CoordinatorPid] = _pid.ToString(CultureInfo.InvariantCulture),
+            [StudyAttributes.Host] = _host,
+            [StudyAttributes.CoordinatorPid] = _pid,
         };
         if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
         {
-            foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttributeAsync(waiting.Id, k, v);
+            foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
             return waiting;
         }
         if (!budget.CanStartNew) return null;
@@ -171,8 +171,8 @@ public sealed class StudyCoordinator
         {
             try
             {
-                await _storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.FailReason,
-                    System.Text.Json.JsonSerializer.Serialize($"disk full: {(cause as StorageFullException)?.Message ?? cause.Message}"));
+                await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason,
+                    $"disk full: {(cause as StorageFullException)?.Message ?? cause.Message}");
                 if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
                     _log.Warning("Trial {Trial} failed: disk full", trial.Number);
                 return;
@@ -198,8 +198,7 @@ public sealed class StudyCoordinator
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host) || host != System.Text.Json.JsonSerializer.Serialize(_host)) continue;
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) continue;
             if (pid == _pid || ProcessIsAlive(pid)) continue;
-            await _storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.FailReason,
-                System.Text.Json.JsonSerializer.Serialize($"orphaned: coordinator process {pid} is gone"));
+            await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"orphaned: coordinator process {pid} is gone");
             if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
             {
                 _log.Warning("Trial {Trial} was left RUNNING by dead process {Pid}; marked FAIL", trial.Number, pid);
@@ -213,8 +212,7 @@ public sealed class StudyCoordinator
         foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace))
         {
             _log.Warning("Trial {Trial} has no heartbeat for {Grace}s; marked FAIL", stale.Number, _settings.HeartbeatGrace.TotalSeconds);
-            await _storage.SetTrialSystemAttributeAsync(stale.Id, StudyAttributes.FailReason,
-                System.Text.Json.JsonSerializer.Serialize($"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died"));
+            await _storage.SetTrialSystemAttrAsync(stale.Id, StudyAttributes.FailReason, $"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died");
             await Retries.RequeueAsync(_storage, studyId, stale, _settings.MaxRetries, _log);
         }
     }

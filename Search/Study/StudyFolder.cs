@@ -38,7 +38,7 @@ public static class StudyFolder
         var id = await IdAsync(storage, study, ct);
         if (id is null)
         {
-            await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.FolderId, JsonSerializer.Serialize(NewId()), ct);
+            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, NewId(), ct);
             // Read back: of two processes claiming at once, the last write wins for both.
             id = await IdAsync(storage, study, ct);
         }

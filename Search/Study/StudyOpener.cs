@@ -22,9 +22,9 @@ public static class StudyOpener
         var (study, created) = await storage.CreateStudyAsync(settings.Name, settings.Direction, ct);
         if (created)
         {
-            await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.SearchSpace, SpaceToJson(settings.Space).ToJsonString(), ct);
-            await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.Settings, JsonValue.Create(configJson).ToJsonString(), ct);
-            await storage.SetStudySystemAttributeAsync(study.Id, StudyAttributes.FolderId, JsonSerializer.Serialize(StudyFolder.NewId()), ct);
+            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.SearchSpace, SpaceToJson(settings.Space), ct);
+            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, configJson, ct);
+            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, StudyFolder.NewId(), ct);
             return (study, true);
         }
         if (study.Direction != settings.Direction)

@@ -7,7 +7,7 @@ namespace Mnist.Search.Study;
 /// Everything the coordinator needs to run a study, resolved from <c>search.json</c> (or from the copy of
 /// it stored with the study, for <c>study worker</c>): paths are absolute, durations are durations.
 /// </summary>
-public sealed record StudySettings
+public sealed partial record StudySettings
 {
     public required string Name { get; init; }
     public required StudyDirection Direction { get; init; }

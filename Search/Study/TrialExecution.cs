@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Pruning;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Storage;
@@ -32,105 +33,90 @@ internal sealed class TrialExecution(
     public async Task<TrialSnapshot> RunAsync(TrialSnapshot trial, DeviceSlot device, int studyId, CancellationToken interrupt)
     {
         var dir = Path.Combine(settings.StudyDirectory, "trials", trial.Number.ToString(CultureInfo.InvariantCulture));
-        var spec = TrialSpec.Build(settings, TrialSpec.Hyperparameters(settings.Fixed, trial), settings.Epochs,
-            settings.Seed + trial.Number, device.WorkerDevice, device.Threads, dir);
-        var specPath = TrialSpec.Write(spec, Path.Combine(dir, "spec.json"));
+        var specPath = settings.SpecFor(trial, settings.Epochs, settings.Seed + trial.Number, device, dir)
+            .Write(Path.Combine(dir, ArtifactNames.Spec));
         var start = command.ToStartInfo(specPath, dir, device, trial.Number, settings.Data.Directory);
 
-        await storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.Device, Json(device.Id));
-        await storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.TrialDirectory, Json(dir));
-        await storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.StdoutLog, Json(start.StdoutLogPath));
-        await storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.StderrLog, Json(start.StderrLogPath));
+        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.Device, device.Id);
+        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.TrialDirectory, dir);
+        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StdoutLog, start.StdoutLogPath);
+        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StderrLog, start.StderrLogPath);
 
         Outcome outcome;
-        IWorkerProcess? process = null;
         try
         {
-            process = launcher.Start(start);
-            await storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId.ToString(CultureInfo.InvariantCulture));
-            log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
-            observer.TrialStarted(trial, device);
-            outcome = await SuperviseAsync(trial, process, start.StderrLogPath, studyId, interrupt);
+            outcome = await SuperviseAsync(trial, device, start, studyId, interrupt);
         }
         catch (WorkerStartException e)
         {
             outcome = new Outcome(TrialState.FAIL, null, $"worker did not start: {e.Message}");
         }
-        finally
-        {
-            if (process is not null) await process.DisposeAsync();
-        }
-
         return await FinishAsync(trial, studyId, outcome);
     }
 
-    private async Task<Outcome> SuperviseAsync(TrialSnapshot trial, IWorkerProcess process, string stderrLog, int studyId, CancellationToken interrupt)
+    private async Task<Outcome> SuperviseAsync(TrialSnapshot trial, DeviceSlot device, WorkerStartInfo start, int studyId, CancellationToken interrupt)
     {
         var clock = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(settings.TrialTimeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, interrupt);
-        // Killing the worker closes its stdout, which ends the read loop below.
-        await using var killOnStop = stop.Token.Register(process.Kill);
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(trial.Id, process.Kill, heartbeatStop.Token);
+        var heartbeat = HeartbeatAsync(trial.Id, stop.Cancel, heartbeatStop.Token);
 
         var epochs = new JsonArray();
-        WorkerEvent.Result? result = null;
-        string? error = null;
+        string? nonFinite = null;
         double last = double.NaN;
         var pruneSent = false;
+        async Task Started(IWorkerProcess process)
+        {
+            await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId);
+            log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
+            observer.TrialStarted(trial, device);
+        }
+        async Task OnEvent(WorkerEvent line, IWorkerProcess process)
+        {
+            if (line is not WorkerEvent.Epoch e || nonFinite is not null) return;
+            var value = e.Field(settings.Metric);
+            epochs.Add(JsonNode.Parse(e.Body.GetRawText()));
+            await storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Epochs, epochs);
+            if (!double.IsFinite(value) || !double.IsFinite(e.Field(EventFields.TrainLoss)))
+            {
+                nonFinite = $"non-finite {settings.Metric} or {EventFields.TrainLoss} at epoch {e.Number}";
+                process.Kill();
+                return;
+            }
+            last = value;
+            await storage.ReportIntermediateValueAsync(trial.Id, e.Number, value);
+            observer.EpochReported(trial, e.Number, value);
+            // Reading the whole study per epoch is only worth it when a pruner will look at it.
+            if (!pruneSent && pruner is not NopPruner && await ShouldPruneAsync(trial.Id, studyId))
+            {
+                log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
+                pruneSent = true;
+                await process.SendLineAsync(EventNames.PruneCommand);
+            }
+        }
+
         try
         {
-            await foreach (var line in process.ReadLinesAsync(CancellationToken.None))
-            {
-                switch (WorkerEvent.Parse(line))
-                {
-                    case WorkerEvent.Epoch e:
-                        var value = e.Field(settings.Metric);
-                        epochs.Add(JsonNode.Parse(e.Body.GetRawText()));
-                        await storage.SetTrialUserAttributeAsync(trial.Id, StudyAttributes.Epochs, epochs.ToJsonString());
-                        if (!double.IsFinite(value) || !double.IsFinite(e.Field("train_loss")))
-                        {
-                            error = $"non-finite {settings.Metric} or train_loss at epoch {e.Number}";
-                            process.Kill();
-                            break;
-                        }
-                        last = value;
-                        await storage.ReportIntermediateValueAsync(trial.Id, e.Number, value);
-                        observer.EpochReported(trial, e.Number, value);
-                        // Reading the whole study per epoch is only worth it when a pruner will look at it.
-                        if (!pruneSent && pruner is not NopPruner && await ShouldPruneAsync(trial.Id, studyId))
-                        {
-                            log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
-                            pruneSent = true;
-                            await process.SendLineAsync("prune");
-                        }
-                        break;
-                    case WorkerEvent.Result r:
-                        result = r;
-                        break;
-                    case WorkerEvent.Error err:
-                        error = err.Message;
-                        break;
-                }
-            }
-            var exit = await process.WaitForExitAsync(CancellationToken.None);
+            var run = await new WorkerRunner(launcher).RunAsync(start, stop.Token, Started, OnEvent);
+            var result = run.Result;
+            var exit = run.ExitCode;
 
             if (interrupt.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true);
             if (timeout.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, $"timed out after {settings.TrialTimeout.TotalMinutes:0.#} min");
-            if (error is not null) return new Outcome(TrialState.FAIL, null, error);
-            if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(stderrLog)}");
-            if (exit != 0) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(stderrLog)}");
+            if ((nonFinite ?? run.Error) is { } error) return new Outcome(TrialState.FAIL, null, error);
+            if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(start.StderrLogPath)}");
+            if (exit != 0) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(start.StderrLogPath)}");
 
             await RecordResultAttributesAsync(trial.Id, result, clock.Elapsed);
             return result.State switch
             {
-                "pruned" => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
-                "complete" when double.IsFinite(last) => new Outcome(TrialState.COMPLETE, last, null),
-                "complete" when double.IsFinite(result.Field(settings.Metric)) => new Outcome(TrialState.COMPLETE, result.Field(settings.Metric), null),
-                "complete" => new Outcome(TrialState.FAIL, null, $"result has no finite {settings.Metric}"),
+                EventFields.Pruned => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
+                EventFields.Complete when double.IsFinite(last) => new Outcome(TrialState.COMPLETE, last, null),
+                EventFields.Complete when double.IsFinite(result.Field(settings.Metric)) => new Outcome(TrialState.COMPLETE, result.Field(settings.Metric), null),
+                EventFields.Complete => new Outcome(TrialState.FAIL, null, $"result has no finite {settings.Metric}"),
                 _ => new Outcome(TrialState.FAIL, null, $"unknown result state '{result.State}'"),
             };
         }
@@ -150,17 +136,16 @@ internal sealed class TrialExecution(
 
     private async Task RecordResultAttributesAsync(long trialId, WorkerEvent.Result result, TimeSpan elapsed)
     {
-        if (result.Text("checkpoint") is { } checkpoint)
-            await storage.SetTrialUserAttributeAsync(trialId, StudyAttributes.Checkpoint, Json(checkpoint));
-        var duration = result.Field("duration_s");
-        await storage.SetTrialUserAttributeAsync(trialId, StudyAttributes.DurationSeconds,
-            (double.IsFinite(duration) ? duration : elapsed.TotalSeconds).ToString("R", CultureInfo.InvariantCulture));
+        if (result.Text(EventFields.Checkpoint) is { } checkpoint)
+            await storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Checkpoint, checkpoint);
+        var duration = result.Field(EventFields.DurationSeconds);
+        await storage.SetTrialUserAttrAsync(trialId, StudyAttributes.DurationSeconds, double.IsFinite(duration) ? duration : elapsed.TotalSeconds);
     }
 
     private async Task<TrialSnapshot> FinishAsync(TrialSnapshot trial, int studyId, Outcome outcome)
     {
         if (outcome.FailReason is not null)
-            await storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.FailReason, Json(outcome.FailReason));
+            await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, outcome.FailReason);
         var finished = await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value);
         var stored = await storage.GetTrialAsync(trial.Id);
         if (!finished)
@@ -209,6 +194,4 @@ internal sealed class TrialExecution(
         }
         catch (IOException) { return ""; }
     }
-
-    private static string Json(string s) => JsonSerializer.Serialize(s);
 }

@@ -1,3 +1,4 @@
+using Mnist.Protocol.Outputs;
 using Mnist.Search.Scheduling;
 
 namespace Mnist.Search.Workers;
@@ -33,6 +34,6 @@ public sealed record TrialCommand(IReadOnlyList<string> Command)
         var expanded = Command.Select(Expand).ToList();
         return new WorkerStartInfo(
             expanded[0], expanded.Skip(1).ToList(), env, trialDir,
-            Path.Combine(trialDir, "stdout.log"), Path.Combine(trialDir, "stderr.log"));
+            Path.Combine(trialDir, ArtifactNames.StdoutLog), Path.Combine(trialDir, ArtifactNames.StderrLog));
     }
 }

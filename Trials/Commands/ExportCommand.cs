@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Mnist.Protocol.Outputs;
 using Mnist.Trials.Export;
 using Mnist.Trials.Model;
 using Mnist.Trials.Protocol;
@@ -32,12 +33,12 @@ internal static class ExportCommand
                     StateDictExport.Save(network, Path.GetFullPath(parse.GetValue(output)!), metadata);
                 }
                 Console.Out.WriteLine(Path.GetFullPath(parse.GetValue(output)!));
-                return ExitCodes.Success;
+                return WorkerExitCodes.Success;
             }
             catch (CheckpointException e)
             {
                 Console.Error.WriteLine(e.Message);
-                return ExitCodes.BadInput;
+                return WorkerExitCodes.BadInput;
             }
         });
         return command;

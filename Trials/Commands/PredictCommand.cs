@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Outputs;
 using Mnist.Trials.Inference;
 using Mnist.Trials.Model;
 using Mnist.Trials.Protocol;
@@ -32,7 +33,7 @@ internal static class PredictCommand
             catch (CheckpointException e)
             {
                 Console.Error.WriteLine(e.Message);
-                return ExitCodes.BadInput;
+                return WorkerExitCodes.BadInput;
             }
 
             var results = new JsonArray();
@@ -62,7 +63,7 @@ internal static class PredictCommand
                 }
             }
             Console.Out.WriteLine(results.ToJsonString());
-            return failed ? ExitCodes.BadInput : ExitCodes.Success;
+            return failed ? WorkerExitCodes.BadInput : WorkerExitCodes.Success;
         });
         return command;
     }

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using Mnist.Protocol.Events;
+using Mnist.Protocol.Outputs;
+using Mnist.Protocol.Specs;
 using Mnist.Trials.Protocol;
 using Mnist.Trials.Training;
 
@@ -24,14 +27,14 @@ internal static class WorkerCommandLine
         return root;
     }
 
-    /// <summary>Parses and runs; usage errors exit with <see cref="ExitCodes.BadInput"/> instead of System.CommandLine's 1.</summary>
+    /// <summary>Parses and runs; usage errors exit with <see cref="WorkerExitCodes.BadInput"/> instead of System.CommandLine's 1.</summary>
     public static int Invoke(string[] args)
     {
         var result = Build().Parse(args);
         if (result.Errors.Count > 0)
         {
             foreach (var error in result.Errors) Console.Error.WriteLine(error.Message);
-            return ExitCodes.BadInput;
+            return WorkerExitCodes.BadInput;
         }
         return result.Invoke();
     }
@@ -42,13 +45,13 @@ internal static class WorkerCommandLine
         TrialSpec spec;
         try
         {
-            spec = SpecLoader.Load(specPath, dataDir, outDir);
+            spec = TrialSpec.Load(specPath, dataDir, outDir);
         }
         catch (SpecException ex)
         {
             Console.Error.WriteLine(ex.Message);
-            events.Write("error", new System.Text.Json.Nodes.JsonObject { ["message"] = ex.Message });
-            return ExitCodes.BadInput;
+            events.Write(EventNames.Error, new System.Text.Json.Nodes.JsonObject { [EventFields.Message] = ex.Message });
+            return WorkerExitCodes.BadInput;
         }
         var prune = new PruneSignal();
         if (!StdinControl.IsStdinNull())
@@ -56,7 +59,7 @@ internal static class WorkerCommandLine
             new StdinControl(Console.In, prune, () =>
             {
                 Console.Error.WriteLine("stdin closed: the coordinator is gone; exiting without a result");
-                Environment.Exit(ExitCodes.Failure);
+                Environment.Exit(WorkerExitCodes.Failure);
             }).Start();
         }
         return new TrialRunner(events, prune, Console.Error).Run(spec);

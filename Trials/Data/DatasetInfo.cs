@@ -1,3 +1,5 @@
+using Mnist.Protocol.Datasets;
+
 namespace Mnist.Trials.Data;
 
 /// <summary>
@@ -7,11 +9,11 @@ namespace Mnist.Trials.Data;
 /// </summary>
 internal sealed record DatasetInfo(string Name, double Mean, double Std, IReadOnlyList<string> ClassNames)
 {
-    public static readonly DatasetInfo Mnist = new("mnist", 0.1307, 0.3081,
+    public static readonly DatasetInfo Mnist = new(DatasetNames.Mnist, 0.1307, 0.3081,
         ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
 
     // Per-dataset constants: Fashion-MNIST's pixel statistics differ a lot from MNIST's (measured on its 60k training images).
-    public static readonly DatasetInfo FashionMnist = new("fashion-mnist", 0.2860, 0.3530,
+    public static readonly DatasetInfo FashionMnist = new(DatasetNames.FashionMnist, 0.2860, 0.3530,
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
 
     public static IReadOnlyList<DatasetInfo> All { get; } = [Mnist, FashionMnist];

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TorchSharp;
+using Mnist.Protocol.Outputs;
 
 namespace Mnist.Trials.Model;
 
@@ -10,8 +11,8 @@ namespace Mnist.Trials.Model;
 /// </summary>
 internal static class CheckpointIO
 {
-    public const string WeightsFileName = "model.bin";
-    public const string SidecarFileName = "model.json";
+    public const string WeightsFileName = ArtifactNames.Weights;
+    public const string SidecarFileName = ArtifactNames.Sidecar;
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

@@ -1,3 +1,5 @@
+using Mnist.Protocol.Events;
+
 namespace Mnist.Trials.Protocol;
 
 /// <summary>
@@ -35,7 +37,7 @@ internal sealed class StdinControl(TextReader input, PruneSignal signal, Action 
     {
         while (input.ReadLine() is { } line)
         {
-            if (string.Equals(line.Trim(), "prune", StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(line.Trim(), EventNames.PruneCommand, StringComparison.OrdinalIgnoreCase))
                 signal.Request();
             else if (line.Trim().Length > 0)
                 Console.Error.WriteLine($"stdin: ignoring unknown control line '{line.Trim()}' (expected 'prune')");

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
+using Mnist.Protocol.Outputs;
+using Mnist.Protocol.Specs;
 using Mnist.Trials.Data;
 using Mnist.Trials.Model;
 using Mnist.Trials.Native;
@@ -17,8 +20,6 @@ namespace Mnist.Trials.Training;
 /// </summary>
 internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWriter log)
 {
-    public const string MetricsFileName = "metrics.json";
-
     public int Run(TrialSpec spec)
     {
         try
@@ -27,30 +28,30 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         }
         catch (Exception ex) when (ex is SpecException or IdxFormatException)
         {
-            return Fail(ex, ExitCodes.BadInput);
+            return Fail(ex, WorkerExitCodes.BadInput);
         }
         catch (TrainingDivergedException ex)
         {
-            return Fail(ex, ExitCodes.TrainingFailed);
+            return Fail(ex, WorkerExitCodes.TrainingFailed);
         }
         catch (Exception ex)
         {
-            return Fail(ex, ExitCodes.Failure);
+            return Fail(ex, WorkerExitCodes.Failure);
         }
     }
 
     private int Fail(Exception ex, int exitCode)
     {
-        log.WriteLine(exitCode == ExitCodes.Failure ? ex.ToString() : ex.Message);
+        log.WriteLine(exitCode == WorkerExitCodes.Failure ? ex.ToString() : ex.Message);
         log.Flush();
-        events.Write("error", new JsonObject { ["message"] = ex.Message });
+        events.Write(EventNames.Error, new JsonObject { [EventFields.Message] = ex.Message });
         return exitCode;
     }
 
     private int RunTrial(TrialSpec spec)
     {
         var clock = Stopwatch.StartNew();
-        var hp = spec.Hyperparameters;
+        var hp = Hyperparameters.From(spec.ResolvedHyperparameters);
         var dataset = DatasetInfo.Find(spec.Dataset)
             ?? throw new SpecException($"$.dataset: unknown dataset \"{spec.Dataset}\"");
         var device = ResolveDevice(spec.Device);
@@ -73,7 +74,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         var val = valCpu?.To(device);
 
         var config = JsonSerializer.SerializeToNode(hp)!;
-        events.Write("start", new JsonObject
+        events.Write(EventNames.Start, new JsonObject
         {
             ["config"] = config,
             ["device"] = device.type == DeviceType.CUDA ? "cuda" : "cpu",
@@ -116,7 +117,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             if (eval is not null && (bestValAccuracy is null || eval.Accuracy > bestValAccuracy)) bestValAccuracy = eval.Accuracy;
             checkpoint = SaveCheckpoint(spec, dataset, model, epochsRun, lastValAccuracy);
             ProcessMemory.TrimNativeHeap();
-            events.Write("epoch", new JsonObject
+            events.Write(EventNames.Epoch, new JsonObject
             {
                 ["epoch"] = epoch,
                 ["train_loss"] = EventWriter.Number(result.TrainLoss),
@@ -151,9 +152,9 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         if (!ReferenceEquals(train, trainCpu)) train.Dispose();
         if (val is not null && !ReferenceEquals(val, valCpu)) val.Dispose();
 
-        events.Write("result", new JsonObject
+        events.Write(EventNames.Result, new JsonObject
         {
-            ["state"] = pruned ? "pruned" : "complete",
+            [EventFields.State] = pruned ? EventFields.Pruned : EventFields.Complete,
             ["val_accuracy"] = EventWriter.Number(lastValAccuracy),
             ["best_val_accuracy"] = EventWriter.Number(bestValAccuracy),
             ["val_loss"] = EventWriter.Number(lastValLoss),
@@ -163,7 +164,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             ["checkpoint"] = checkpoint,
             ["epochs_run"] = epochsRun,
         });
-        return ExitCodes.Success;
+        return WorkerExitCodes.Success;
     }
 
     private static DataSplit Subset(DataSplit all, long[] indices)
@@ -188,7 +189,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
     {
         var sidecar = new ModelSidecar
         {
-            Architecture = spec.Hyperparameters,
+            Architecture = Hyperparameters.From(spec.ResolvedHyperparameters),
             InputShape = [1, IdxReader.ImageSide, IdxReader.ImageSide],
             Normalization = new NormalizationInfo(dataset.Mean, dataset.Std),
             ClassNames = dataset.ClassNames,
@@ -216,7 +217,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         metrics["split"] = "test";
         metrics["images"] = eval.Images;
         metrics["class_names"] = new JsonArray(dataset.ClassNames.Select(n => (JsonNode?)n).ToArray());
-        string path = Path.Combine(outDir, MetricsFileName);
+        string path = Path.Combine(outDir, ArtifactNames.Metrics);
         string tmp = path + ".tmp";
         File.WriteAllText(tmp, metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.Move(tmp, path, overwrite: true);

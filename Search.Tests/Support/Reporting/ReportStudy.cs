@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
@@ -52,7 +50,7 @@ internal sealed class ReportStudy : IAsyncDisposable
             ["optimizer"] = (Optimizer, Optimizer.ToInternal(optimizer)),
         };
         var trial = (await Storage.CreateTrialAsync(Study.Id, TrialState.RUNNING, parameters,
-            new Dictionary<string, string> { [StudyAttributes.Device] = JsonSerializer.Serialize(device) }))!;
+            new Dictionary<string, object?> { [StudyAttributes.Device] = device }))!;
         var epochs = new JsonArray();
         for (var e = 0; e < curve.Length; e++)
         {
@@ -64,11 +62,11 @@ internal sealed class ReportStudy : IAsyncDisposable
                 ["val_loss"] = 1.2 * (1 - curve[e]) + 0.08,
                 ["val_accuracy"] = curve[e],
             });
-            await Storage.SetTrialUserAttributeAsync(trial.Id, StudyAttributes.Epochs, epochs.ToJsonString());
+            await Storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Epochs, epochs);
             await Storage.ReportIntermediateValueAsync(trial.Id, e + 1, curve[e]);
         }
         if (state == TrialState.FAIL)
-            await Storage.SetTrialSystemAttributeAsync(trial.Id, StudyAttributes.FailReason, JsonSerializer.Serialize("worker exited with code 134"));
+            await Storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, "worker exited with code 134");
         if (state != TrialState.RUNNING)
             await Storage.FinishTrialAsync(trial.Id, state, state == TrialState.COMPLETE ? curve[^1] : null);
         return await Storage.GetTrialAsync(trial.Id);
@@ -88,11 +86,11 @@ internal sealed class ReportStudy : IAsyncDisposable
         }
         var total = matrix.Sum(r => r!.AsArray().Sum(c => (int)c!));
         var accuracy = (double)correct / total;
-        await Storage.SetStudyUserAttributeAsync(Study.Id, StudyAttributes.RetrainTestAccuracy, accuracy.ToString("R", CultureInfo.InvariantCulture));
-        await Storage.SetStudyUserAttributeAsync(Study.Id, StudyAttributes.RetrainTrial, trialNumber.ToString(CultureInfo.InvariantCulture));
-        await Storage.SetStudyUserAttributeAsync(Study.Id, StudyAttributes.RetrainDirectory, JsonSerializer.Serialize(retrainDir));
-        await Storage.SetStudyUserAttributeAsync(Study.Id, StudyAttributes.RetrainMetrics,
-            new JsonObject { ["test_accuracy"] = accuracy, ["confusion_matrix"] = matrix }.ToJsonString());
+        await Storage.SetStudyUserAttrAsync(Study.Id, StudyAttributes.RetrainTestAccuracy, accuracy);
+        await Storage.SetStudyUserAttrAsync(Study.Id, StudyAttributes.RetrainTrial, trialNumber);
+        await Storage.SetStudyUserAttrAsync(Study.Id, StudyAttributes.RetrainDirectory, retrainDir);
+        await Storage.SetStudyUserAttrAsync(Study.Id, StudyAttributes.RetrainMetrics,
+            new JsonObject { ["test_accuracy"] = accuracy, ["confusion_matrix"] = matrix });
     }
 
     /// <summary>

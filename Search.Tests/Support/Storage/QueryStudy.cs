@@ -14,7 +14,7 @@ internal static class QueryStudy
         var (study, _) = await storage.CreateStudyAsync(name, StudyDirection.MAXIMIZE);
         for (var n = 0; n < trials; n++)
         {
-            var t = await storage.CreateTrialAsync(study.Id, TrialState.RUNNING, StudyStorageContract.SomeParams(0.001 * (n + 1)), new Dictionary<string, string>());
+            var t = await storage.CreateTrialAsync(study.Id, TrialState.RUNNING, StudyStorageContract.SomeParams(0.001 * (n + 1)), new Dictionary<string, object?>());
             await storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, 0.5 + n / 10.0);
         }
     }

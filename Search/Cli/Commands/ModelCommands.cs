@@ -27,7 +27,7 @@ internal static class ModelCommands
             // The folder may hold a same-named study's models from another storage (issue 11).
             await StudyFolder.VerifyAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             var model = await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
-            var files = await ModelExporter.ExportAsync(model, study, Path.GetFullPath(parse.GetValue(outDir)!), parse.GetValue(format)!, ct);
+            var files = await ModelExporter.ExportAsync(model, study, Path.GetFullPath(parse.GetValue(outDir)!), parse.GetValue(format)!, TrialsTool.Default(), ct);
             if (!model.Retrained) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
             foreach (var f in files) Console.Out.WriteLine(f);
             return ExitCodes.Ok;
@@ -45,12 +45,12 @@ internal static class ModelCommands
         {
             var dir = Path.GetFullPath(parse.GetValue(model)!);
             if (!StudyModel.IsModel(dir)) throw new UserInputException($"--model {dir}: not a model folder (needs model.bin and model.json)");
-            var output = await TrialsTool.RunAsync(["predict", "--model", dir, "--format", "json", .. parse.GetValue(images)!.Select(Path.GetFullPath)], ct);
+            var output = await TrialsTool.Default().RunAsync(["predict", "--model", dir, "--format", "json", .. parse.GetValue(images)!.Select(Path.GetFullPath)], ct);
             JsonArray results;
             try { results = JsonNode.Parse(output.Stdout)!.AsArray(); }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
             {
-                throw new UserInputException(output.Stderr.Split('\n').FirstOrDefault(l => l.Length > 0) ?? $"predict failed with exit code {output.ExitCode}");
+                throw new UserInputException(output.FirstError);
             }
             if (parse.GetValue(format) == "json") Console.Out.WriteLine(results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             else OutputFormat.Write("table", ["image", "digit", "probability", "top3", "error"], results.Select(r => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>

@@ -1,7 +1,7 @@
-namespace Mnist.Trials.Protocol;
+namespace Mnist.Protocol.Outputs;
 
-/// <summary>Process exit codes of <c>Trials run</c> (docs/worker-protocol.md).</summary>
-internal static class ExitCodes
+/// <summary>Process exit codes of the worker (docs/worker-protocol.md).</summary>
+public static class WorkerExitCodes
 {
     /// <summary>The trial finished: complete or pruned.</summary>
     public const int Success = 0;

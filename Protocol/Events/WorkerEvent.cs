@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Mnist.Search.Workers;
+namespace Mnist.Protocol.Events;
 
 /// <summary>
 /// One stdout line of the worker (see docs/worker-protocol.md), parsed. Lines that are not JSON objects
@@ -32,17 +32,17 @@ public abstract record WorkerEvent
         {
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement.Clone();
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("event", out var ev)) return new Unknown(line);
-            return ev.GetString() switch
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(EventNames.EventField, out var ev)) return new Unknown(line);
+            return ev.ValueKind != JsonValueKind.String ? new Unknown(line) : ev.GetString() switch
             {
-                "start" => new Start(root),
-                "epoch" when root.TryGetProperty("epoch", out var n) && n.TryGetInt32(out var epoch) => new Epoch(epoch, root),
-                "result" => new Result(root.TryGetProperty("state", out var s) ? s.GetString() ?? "" : "", root),
-                "error" => new Error(root.TryGetProperty("message", out var m) ? m.GetString() ?? "(no message)" : "(no message)"),
+                EventNames.Start => new Start(root),
+                EventNames.Epoch when root.TryGetProperty(EventFields.EpochNumber, out var n) && n.TryGetInt32(out var epoch) => new Epoch(epoch, root),
+                EventNames.Result => new Result(root.TryGetProperty(EventFields.State, out var s) ? s.GetString() ?? "" : "", root),
+                EventNames.Error => new Error(root.TryGetProperty(EventFields.Message, out var m) ? m.GetString() ?? "(no message)" : "(no message)"),
                 _ => new Unknown(line),
             };
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return new Unknown(line);
         }

@@ -1,15 +1,16 @@
+using Mnist.Protocol.Hyperparameters;
+using Mnist.Protocol.Specs;
 using Mnist.Search.Tests.Support.Trials;
-using Mnist.Trials.Protocol;
 
-namespace Mnist.Search.Tests.Trials.Protocol;
+namespace Mnist.Search.Tests.Protocol.Specs;
 
-public sealed class SpecLoaderTests : IDisposable
+public sealed class TrialSpecTests : IDisposable
 {
     private readonly TempDir dir = new();
 
     public void Dispose() => dir.Dispose();
 
-    private TrialSpec Parse(string json) => SpecLoader.Parse(json, "spec.json", dir.Path);
+    private TrialSpec Parse(string json) => TrialSpec.Parse(json, "spec.json", dir.Path);
 
     private string ParseError(string json) => Assert.Throws<SpecException>(() => Parse(json)).Message;
 
@@ -20,9 +21,10 @@ public sealed class SpecLoaderTests : IDisposable
         var spec = Parse("""{"data_dir": "d", "out_dir": "o"}""");
 
         // Then
-        Assert.Equal(new Hyperparameters(), spec.Hyperparameters);
-        Assert.Equal(2, spec.Hyperparameters.ConvLayers);
-        Assert.Equal(128, spec.Hyperparameters.BatchSize);
+        Assert.Empty(spec.Hyperparameters);
+        Assert.Equal(HyperparameterTable.Defaults, spec.ResolvedHyperparameters);
+        Assert.Equal(2L, spec.ResolvedHyperparameters["conv_layers"]);
+        Assert.Equal(128L, spec.ResolvedHyperparameters["batch_size"]);
         Assert.Equal((2, 42, "mnist", "cpu", 2, 5000), (spec.Epochs, spec.Seed, spec.Dataset, spec.Device, spec.Threads, spec.Validation));
         Assert.Null(spec.TrainSubset);
         Assert.False(spec.FullTrain);
@@ -37,8 +39,8 @@ public sealed class SpecLoaderTests : IDisposable
         File.WriteAllText(specPath, """{"data_dir": "../data/mnist", "out_dir": "out/1"}""");
 
         // When
-        var fromFile = SpecLoader.Load(specPath);
-        var overridden = SpecLoader.Load(specPath, dataDirOverride: "/tmp/x", outDirOverride: "/tmp/y");
+        var fromFile = TrialSpec.Load(specPath);
+        var overridden = TrialSpec.Load(specPath, dataDirOverride: "/tmp/x", outDirOverride: "/tmp/y");
 
         // Then
         Assert.Equal(Path.GetFullPath(Path.Combine(dir.Path, "..", "data", "mnist")), fromFile.DataDir);
@@ -53,7 +55,7 @@ public sealed class SpecLoaderTests : IDisposable
         var spec = Parse("""{"data_dir": "d", "out_dir": "o", "hyperparameters": {"conv1_channels": 48.0, "batch_size": 64}, "train_subset": 0}""");
 
         // Then
-        Assert.Equal(48, spec.Hyperparameters.Conv1Channels);
+        Assert.Equal(48L, spec.Hyperparameters["conv1_channels"]);
         Assert.Null(spec.TrainSubset);
     }
 
@@ -68,7 +70,7 @@ public sealed class SpecLoaderTests : IDisposable
     [InlineData("""{"hyperparameters": {"conv_layers": 5}}""", "$.hyperparameters.conv_layers: 5 is not valid (expected an integer in 1..4)")]
     [InlineData("""{"hyperparameters": {"optimizer": "rmsprop"}}""", "$.hyperparameters.optimizer: \"rmsprop\" is not valid (expected one of \"adam\", \"sgd\")")]
     [InlineData("""{"hyperparameters": {"dropout": "x"}}""", "$.hyperparameters.dropout: \"x\" is not valid")]
-    [InlineData("""{"hyperparameters": {"kernel_size": 4}}""", "$.hyperparameters.kernel_size: 4 is even")]
+    [InlineData("""{"hyperparameters": {"kernel_size": 4}}""", "$.hyperparameters.kernel_size: 4 is not valid (expected an odd integer in 1..7)")]
     [InlineData("""{"hyperparameters": {"batch_size": 12.5}}""", "$.hyperparameters.batch_size: 12.5 is not valid")]
     [InlineData("""{"epochs": 0}""", "$.epochs: 0 is not valid")]
     [InlineData("""{"dataset": "cifar"}""", "$.dataset: \"cifar\" is not valid")]
@@ -90,6 +92,26 @@ public sealed class SpecLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AWrittenSpecReadsBackAsTheSameSpec()
+    {
+        // Given a spec as the coordinator builds it
+        var spec = new TrialSpec
+        {
+            Hyperparameters = new Dictionary<string, object> { ["conv1_channels"] = 48L, ["dropout"] = 0.3, ["batch_norm"] = false, ["optimizer"] = "sgd" },
+            Epochs = 3, Seed = 7, SplitSeed = 42, Dataset = "fashion-mnist", DataDir = dir.File("data"), Device = "auto",
+            Threads = 4, OutDir = dir.File("out"), TrainSubset = 1000, Validation = 500, EvaluateTest = true, EvalBatchSize = 32,
+        };
+
+        // When it is written and the worker loads it
+        var read = TrialSpec.Load(spec.Write(dir.File("spec.json")));
+
+        // Then every field survives, and nothing else is left in the folder
+        Assert.Equal(spec.Hyperparameters, read.Hyperparameters);
+        Assert.Equal(spec with { Hyperparameters = read.Hyperparameters }, read);
+        Assert.False(File.Exists(dir.File("spec.json.tmp")));
+    }
+
+    [Fact]
     public void WhenTheJsonIsMalformedThenTheErrorSaysSo()
     {
         Assert.StartsWith("spec.json: not valid JSON", ParseError("{\"epochs\": "));
@@ -104,7 +126,7 @@ public sealed class SpecLoaderTests : IDisposable
     [Fact]
     public void WhenTheSpecFileIsMissingThenTheErrorNamesIt()
     {
-        var ex = Assert.Throws<SpecException>(() => SpecLoader.Load(dir.File("none.json")));
+        var ex = Assert.Throws<SpecException>(() => TrialSpec.Load(dir.File("none.json")));
         Assert.Equal($"{dir.File("none.json")}: spec file not found", ex.Message);
     }
 }

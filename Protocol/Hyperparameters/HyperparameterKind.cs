@@ -1,4 +1,4 @@
-namespace Mnist.Search.Config;
+namespace Mnist.Protocol.Hyperparameters;
 
 /// <summary>The JSON kind a worker hyperparameter takes.</summary>
 public enum HyperparameterKind

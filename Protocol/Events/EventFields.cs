@@ -1,0 +1,28 @@
+namespace Mnist.Protocol.Events;
+
+/// <summary>Field names of the worker's events that the coordinator reads.</summary>
+public static class EventFields
+{
+    /// <summary><c>epoch</c>: the 1-based epoch number.</summary>
+    public const string EpochNumber = "epoch";
+
+    public const string TrainLoss = "train_loss";
+    public const string ValLoss = "val_loss";
+    public const string ValAccuracy = "val_accuracy";
+    public const string ImagesPerSecond = "images_per_s";
+
+    /// <summary><c>result</c>: <see cref="Complete"/> or <see cref="Pruned"/>.</summary>
+    public const string State = "state";
+
+    public const string Complete = "complete";
+    public const string Pruned = "pruned";
+    public const string TestAccuracy = "test_accuracy";
+    public const string TestLoss = "test_loss";
+    public const string DurationSeconds = "duration_s";
+
+    /// <summary><c>result</c>: absolute path of the checkpoint's weights, or null.</summary>
+    public const string Checkpoint = "checkpoint";
+
+    /// <summary><c>error</c>: the one-line reason.</summary>
+    public const string Message = "message";
+}

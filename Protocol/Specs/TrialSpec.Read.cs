@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Mnist.Protocol.Datasets;
+using Mnist.Protocol.Hyperparameters;
+
+namespace Mnist.Protocol.Specs;
+
+public sealed partial record TrialSpec
+{
+    private static readonly string[] KnownKeys =
+    [
+        HyperparametersKey, EpochsKey, SeedKey, SplitSeedKey, DatasetKey, DataDirKey, DeviceKey, ThreadsKey,
+        OutDirKey, TrainSubsetKey, ValidationKey, FullTrainKey, EvaluateTestKey, EvalBatchSizeKey,
+    ];
+
+    /// <summary>
+    /// Reads and validates the spec file <paramref name="specPath"/>. <paramref name="dataDirOverride"/> and
+    /// <paramref name="outDirOverride"/> (the worker's command line) win over the file's values.
+    /// Throws <see cref="SpecException"/> naming the file, the JSON path, the value and what is accepted.
+    /// </summary>
+    public static TrialSpec Load(string specPath, string? dataDirOverride = null, string? outDirOverride = null)
+    {
+        string fullPath = Path.GetFullPath(specPath);
+        if (!File.Exists(fullPath))
+            throw new SpecException($"{specPath}: spec file not found");
+        return Parse(File.ReadAllText(fullPath), specPath, Path.GetDirectoryName(fullPath)!, dataDirOverride, outDirOverride);
+    }
+
+    /// <summary>Parses spec JSON; relative paths in it resolve against <paramref name="baseDir"/>, overrides against the current directory.</summary>
+    public static TrialSpec Parse(string json, string source, string baseDir, string? dataDirOverride = null, string? outDirOverride = null)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw new SpecException($"{source}: not valid JSON ({ex.Message})", ex);
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new SpecException($"{source}: $: expected a JSON object, found {root.ValueKind}");
+            foreach (var p in root.EnumerateObject())
+                if (!KnownKeys.Contains(p.Name))
+                    throw new SpecException($"{source}: $.{p.Name}: unknown spec key (known: {string.Join(", ", KnownKeys)})");
+
+            var r = new SpecReader(source);
+            string? dataDir = dataDirOverride is not null ? Path.GetFullPath(dataDirOverride)
+                : r.String(root, DataDirKey) is { } d ? Path.GetFullPath(d, baseDir) : null;
+            string? outDir = outDirOverride is not null ? Path.GetFullPath(outDirOverride)
+                : r.String(root, OutDirKey) is { } o ? Path.GetFullPath(o, baseDir) : null;
+            if (dataDir is null)
+                throw new SpecException($"{source}: $.{DataDirKey}: missing (set it in the spec or pass --data-dir)");
+            if (outDir is null)
+                throw new SpecException($"{source}: $.{OutDirKey}: missing (set it in the spec or pass --out)");
+
+            var spec = new TrialSpec
+            {
+                Hyperparameters = ReadHyperparameters(root, r),
+                Epochs = r.Int(root, EpochsKey, 1, MaxEpochs) ?? 2,
+                Seed = r.Int(root, SeedKey, int.MinValue, int.MaxValue) ?? 42,
+                SplitSeed = r.Int(root, SplitSeedKey, int.MinValue, int.MaxValue),
+                Dataset = r.Choice(root, DatasetKey, DatasetNames.All) ?? DatasetNames.Mnist,
+                DataDir = dataDir,
+                Device = r.Choice(root, DeviceKey, Devices) ?? "cpu",
+                Threads = r.Int(root, ThreadsKey, 1, MaxThreads) ?? 2,
+                OutDir = outDir,
+                TrainSubset = r.Int(root, TrainSubsetKey, 0, int.MaxValue) is int t and > 0 ? t : null,
+                Validation = r.Int(root, ValidationKey, 0, int.MaxValue) ?? 5000,
+                FullTrain = r.Bool(root, FullTrainKey) ?? false,
+                EvaluateTest = r.Bool(root, EvaluateTestKey) ?? false,
+                EvalBatchSize = r.Int(root, EvalBatchSizeKey, 1, 1_000_000) ?? 64,
+            };
+            if (!spec.FullTrain && spec.Validation == 0)
+                throw new SpecException($"{source}: $.{ValidationKey}: 0 images leaves nothing to validate on (use full_train: true to train without validation)");
+            return spec;
+        }
+    }
+
+    private static Dictionary<string, object> ReadHyperparameters(JsonElement root, SpecReader r)
+    {
+        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        if (!root.TryGetProperty(HyperparametersKey, out var el) || el.ValueKind == JsonValueKind.Null) return values;
+        if (el.ValueKind != JsonValueKind.Object)
+            throw new SpecException($"{r.Source}: $.{HyperparametersKey}: expected an object, found {el.ValueKind}");
+        foreach (var p in el.EnumerateObject())
+        {
+            var path = $"$.{HyperparametersKey}.{p.Name}";
+            var row = HyperparameterTable.Find(p.Name)
+                ?? throw new SpecException($"{r.Source}: {path}: unknown hyperparameter (known: {HyperparameterTable.Listing})");
+            if (p.Value.ValueKind == JsonValueKind.Null) continue;
+            var value = SpecReader.Plain(p.Value);
+            if (row.Refusal(value) is not null)
+                throw new SpecException($"{r.Source}: {path}: {SpecReader.Show(p.Value)} is not valid (expected {row.AllowedValues})");
+            values[p.Name] = row.Canonical(value!);
+        }
+        return values;
+    }
+}
