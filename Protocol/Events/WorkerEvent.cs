@@ -4,7 +4,10 @@ namespace Mnist.Protocol.Events;
 
 /// <summary>
 /// One stdout line of the worker (see docs/worker-protocol.md), parsed. Lines that are not JSON objects
-/// with an <c>event</c> field are <see cref="Unknown"/> — a custom trainer may print other things.
+/// with an <c>event</c> field are <see cref="Unknown"/> — a custom trainer may print other things — but a
+/// line that starts like an object and is not valid JSON (a bare <c>NaN</c>), or an epoch event without an
+/// integer epoch, is <see cref="Malformed"/>: silently skipping it once let a trial end COMPLETE on values
+/// nobody checked (issue 11).
 /// </summary>
 public abstract record WorkerEvent
 {
@@ -26,6 +29,9 @@ public abstract record WorkerEvent
 
     public sealed record Unknown(string Line) : WorkerEvent;
 
+    /// <summary>A line that breaks the protocol; <see cref="Reason"/> says how (raw: sanitize before showing it).</summary>
+    public sealed record Malformed(string Reason) : WorkerEvent;
+
     public static WorkerEvent Parse(string line)
     {
         try
@@ -36,20 +42,21 @@ public abstract record WorkerEvent
             return ev.ValueKind != JsonValueKind.String ? new Unknown(line) : ev.GetString() switch
             {
                 EventNames.Start => new Start(root),
-                EventNames.Epoch when root.TryGetProperty(EventFields.EpochNumber, out var n) && n.TryGetInt32(out var epoch) => new Epoch(epoch, root),
-                EventNames.Result => new Result(root.TryGetProperty(EventFields.State, out var s) ? s.GetString() ?? "" : "", root),
-                EventNames.Error => new Error(root.TryGetProperty(EventFields.Message, out var m) ? m.GetString() ?? "(no message)" : "(no message)"),
+                EventNames.Epoch when root.TryGetProperty(EventFields.EpochNumber, out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var epoch) => new Epoch(epoch, root),
+                EventNames.Epoch => new Malformed($"an {EventNames.Epoch} event without an integer \"{EventFields.EpochNumber}\""),
+                EventNames.Result => new Result(root.TryGetProperty(EventFields.State, out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() ?? "" : "", root),
+                EventNames.Error => new Error(root.TryGetProperty(EventFields.Message, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() ?? "(no message)" : "(no message)"),
                 _ => new Unknown(line),
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            return new Unknown(line);
+            return line.TrimStart().StartsWith('{') ? new Malformed($"not valid JSON ({e.Message})") : new Unknown(line);
         }
     }
 
     private static double ReadNumber(JsonElement body, string name) =>
-        body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble()
+        body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? (v.TryGetDouble(out var x) ? x : double.NaN)
         : v.ValueKind == JsonValueKind.String && double.TryParse(v.GetString(), System.Globalization.CultureInfo.InvariantCulture, out var d) ? d
         : double.NaN;
 }

@@ -18,6 +18,9 @@ public static class ArtifactNames
     /// <summary>The weights converted by <c>Trials export</c>.</summary>
     public const string Safetensors = "model.safetensors";
 
+    /// <summary>The ONNX model written by <c>Trials export --format onnx</c>; <c>predict</c> runs it with ONNX Runtime.</summary>
+    public const string Onnx = "model.onnx";
+
     /// <summary>The worker's stdout and stderr, kept by the coordinator.</summary>
     public const string StdoutLog = "stdout.log";
 

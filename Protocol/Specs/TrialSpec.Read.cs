@@ -79,21 +79,30 @@ public sealed partial record TrialSpec
         }
     }
 
-    private static Dictionary<string, object> ReadHyperparameters(JsonElement root, SpecReader r)
+    private static Dictionary<string, object> ReadHyperparameters(JsonElement root, SpecReader r) =>
+        !root.TryGetProperty(HyperparametersKey, out var el) || el.ValueKind == JsonValueKind.Null
+            ? new Dictionary<string, object>(StringComparer.Ordinal)
+            : ReadHyperparameterObject(el, r.Source, HyperparametersKey);
+
+    /// <summary>
+    /// Reads a hyperparameters object against <see cref="HyperparameterTable"/>'s ranges; errors name
+    /// <paramref name="source"/> and <c>$.<paramref name="at"/>.name</c>. Also reads a checkpoint sidecar's
+    /// <c>architecture</c>, so a hand-edited sidecar cannot ask for a network no spec could (issue 11).
+    /// </summary>
+    public static Dictionary<string, object> ReadHyperparameterObject(JsonElement el, string source, string at)
     {
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
-        if (!root.TryGetProperty(HyperparametersKey, out var el) || el.ValueKind == JsonValueKind.Null) return values;
         if (el.ValueKind != JsonValueKind.Object)
-            throw new SpecException($"{r.Source}: $.{HyperparametersKey}: expected an object, found {el.ValueKind}");
+            throw new SpecException($"{source}: $.{at}: expected an object, found {el.ValueKind}");
         foreach (var p in el.EnumerateObject())
         {
-            var path = $"$.{HyperparametersKey}.{p.Name}";
+            var path = $"$.{at}.{p.Name}";
             var row = HyperparameterTable.Find(p.Name)
-                ?? throw new SpecException($"{r.Source}: {path}: unknown hyperparameter (known: {HyperparameterTable.Listing})");
+                ?? throw new SpecException($"{source}: {path}: unknown hyperparameter (known: {HyperparameterTable.Listing})");
             if (p.Value.ValueKind == JsonValueKind.Null) continue;
             var value = SpecReader.Plain(p.Value);
             if (row.Refusal(value) is not null)
-                throw new SpecException($"{r.Source}: {path}: {SpecReader.Show(p.Value)} is not valid (expected {row.AllowedValues})");
+                throw new SpecException($"{source}: {path}: {SpecReader.Show(p.Value)} is not valid (expected {row.AllowedValues})");
             values[p.Name] = row.Canonical(value!);
         }
         return values;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Inference.Onnx;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Post;
 using Mnist.Search.Tests.Support.Study;
@@ -9,8 +10,9 @@ namespace Mnist.Search.Tests.Cli;
 
 /// <summary>
 /// The whole product on real MNIST, through the real command line and the real TorchSharp worker: a tiny
-/// study, the retrain with a test-set evaluation, export in both formats (safetensors read by Debian's
-/// PyTorch), predict on digits saved as 200×200 black-on-white PNGs, and the report.
+/// study, the retrain with a test-set evaluation, export in every format (safetensors read by Debian's
+/// PyTorch; ONNX of the retrained model and of one trial), predict on digits saved as 200×200 black-on-white PNGs
+/// with the checkpoint and with the ONNX export, and the report.
 /// Needs <c>data/mnist</c> (CI runs <c>data fetch mnist</c> first).
 /// </summary>
 public sealed class MnistEndToEndTests
@@ -51,8 +53,8 @@ public sealed class MnistEndToEndTests
         Assert.True((double)metrics["cohen_kappa"]! > 0.9);
         Assert.True(File.Exists(dir["studies/e2e/best/confusion_matrix.png"]));
 
-        // And export writes both formats; PyTorch reads the safetensors file and classifies test digits
-        foreach (var format in new[] { "torchsharp", "safetensors" })
+        // And export writes every format; PyTorch reads the safetensors file and classifies test digits
+        foreach (var format in new[] { "torchsharp", "safetensors", "onnx" })
         {
             var export = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--out", dir[$"export-{format}"], "--format", format);
             Assert.True(export.ExitCode == 0, export.Stderr);
@@ -60,6 +62,12 @@ public sealed class MnistEndToEndTests
             Assert.True((bool)sidecar["export"]!["retrained"]!);
             Assert.Equal("e2e", (string)sidecar["export"]!["study"]!);
         }
+        var onnx = OnnxModelFile.Read(dir["export-onnx/model.onnx"]).Contract.Provenance;
+        Assert.Equal(("e2e", "true"), (onnx["study"], onnx["retrained"]));
+        Assert.Equal((double)metrics["accuracy"]!, double.Parse(onnx["test_accuracy"], System.Globalization.CultureInfo.InvariantCulture));
+        var trialExport = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--trial", "1", "--out", dir["export-trial"], "--format", "onnx");
+        Assert.True(trialExport.ExitCode == 0, trialExport.Stderr);
+        Assert.Equal(("1", "false"), (OnnxModelFile.Read(dir["export-trial/model.onnx"]).Contract.Provenance["trial"], OnnxModelFile.Read(dir["export-trial/model.onnx"]).Contract.Provenance["retrained"]));
         var (images, labels) = ReadTestDigits(data, 10);
         File.WriteAllText(dir["inputs.json"], JsonSerializer.Serialize(images.Select(i => i.Select(b => b / 255f).ToArray())));
         var torch = DebianPython.Run(DebianPython.LoaderScript, "logits", dir["export-safetensors/model.safetensors"],
@@ -75,6 +83,11 @@ public sealed class MnistEndToEndTests
         Assert.True(predict.ExitCode == 0, predict.Stderr);
         var predicted = JsonNode.Parse(predict.Stdout)!.AsArray().Select(p => (int)p!["digit"]!).ToList();
         Assert.True(predicted.Zip(labels).Count(p => p.First == p.Second) >= 9, $"predicted {string.Join(",", predicted)} vs {string.Join(",", labels)}");
+
+        // And the ONNX export, run by ONNX Runtime, names the same digits
+        var viaOnnx = await SearchCli.RunAsync(dir.Path, ["predict", "--model", dir["export-onnx"], "--format", "json", .. pngs]);
+        Assert.True(viaOnnx.ExitCode == 0, viaOnnx.Stderr);
+        Assert.Equal(predicted, JsonNode.Parse(viaOnnx.Stdout)!.AsArray().Select(p => (int)p!["digit"]!).ToList());
 
         // And the report renders its page
         var report = await SearchCli.RunAsync(dir.Path, "study", "report", "e2e");

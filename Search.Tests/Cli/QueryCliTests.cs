@@ -133,7 +133,7 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("no trial 99", "trials", "show", "q", "99")]
     [InlineData("<number>:", "trials", "show", "q", "abc")]
     [InlineData("--format: Argument 'xml' not recognized", "trials", "list", "q", "--format", "xml")]
-    [InlineData("--format: Argument 'onnx' not recognized", "study", "export", "q", "--out", "x", "--format", "onnx")]
+    [InlineData("--format: Argument 'pickle' not recognized", "study", "export", "q", "--out", "x", "--format", "pickle")]
     [InlineData("--state: unknown state 'DONE'", "trials", "list", "q", "--state", "DONE")]
     [InlineData("not a model folder", "predict", "--model", "no-such-folder", "digit.png")]
     public async Task BadInputGivesOneClearLineAndExitCodeTwo(string expected, params string[] args)

@@ -264,7 +264,7 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("dataset.name", "\"cifar10\"", "$.dataset.name", "expected one of \"mnist\", \"fashion-mnist\", got \"cifar10\"")]
     [InlineData("dataset", null, "$.dataset", "required key is missing")]
     [InlineData("dataset.train_subset", "58000", "$.dataset.train_subset", "must not exceed the 60000 training images")]
-    [InlineData("dataset.validation", "-1", "$.dataset.validation", "between 0 and 59999, got -1")]
+    [InlineData("dataset.validation", "0", "$.dataset.validation", "between 1 and 59999, got 0")]
     [InlineData("objective.metric", "\"accuracy\"", "$.objective.metric", "got \"accuracy\"")]
     [InlineData("objective.direction", "\"minimize\"", "$.objective.direction", "val_accuracy must be maximized")]
     // sampler, pruner

@@ -108,4 +108,38 @@ public sealed class GpSamplerTests
         Assert.Equal(1, best.Params["optimizer"]);
         Assert.True(best.Value < history.Trials.Take(10).Min(t => t.Value));
     }
+
+    [Fact]
+    public void WhenOneLuckySeedTopsANoisyConfigurationThenRecommendPicksTheConsistentlyBetterOne()
+    {
+        // Given five configurations evaluated four times each (maximize), where the best single value (0.97) is
+        // one lucky seed of x = 0.3, while x = 0.7 is better on average (0.950 against 0.918)
+        var values = new Dictionary<double, double[]>
+        {
+            [0.1] = [0.80, 0.82, 0.79, 0.81], [0.3] = [0.90, 0.91, 0.97, 0.89], [0.5] = [0.92, 0.93, 0.91, 0.92],
+            [0.7] = [0.95, 0.96, 0.94, 0.95], [0.9] = [0.88, 0.87, 0.89, 0.88],
+        };
+        var history = new TrialHistory(Line);
+        for (var seed = 0; seed < 4; seed++)
+            foreach (var (x, v) in values) history.Complete(At(x), v[seed]);
+
+        // When the sampler recommends the configuration to retrain
+        var number = Sampler().Recommend(Line, StudyDirection.MAXIMIZE, history.Trials);
+
+        // Then it is one of x = 0.7's trials, not the lucky one
+        Assert.NotNull(number);
+        Assert.Equal(0.7, history.Trials[number.Value].Params["x"]);
+        Assert.Equal(0.3, history.Trials.MaxBy(t => t.Value)!.Params["x"]);
+    }
+
+    [Fact]
+    public void WhenInStartupThenRecommendIsTheBestValue()
+    {
+        // Given fewer complete trials than the startup count
+        var history = new TrialHistory(Line).Complete(At(0.2), 0.5).Complete(At(0.8), 0.9);
+
+        // When asked for a recommendation, Then it is the trial with the best value (no model yet)
+        Assert.Equal(1, Sampler(startup: 5).Recommend(Line, StudyDirection.MAXIMIZE, history.Trials));
+        Assert.Null(Sampler().Recommend(Line, StudyDirection.MAXIMIZE, new TrialHistory(Line).Trials));
+    }
 }

@@ -155,4 +155,100 @@ public sealed class DeviceDiscoveryTests
         Assert.Equal("2", cpu.WorkerEnvironment["OMP_NUM_THREADS"]);
         Assert.Equal("cpu", cpu.WorkerDevice);
     }
+
+    [Fact]
+    public void WhenFourTrialsPerGpuAreAskedThenEachGpuHasFourSlotsInterleavedWithTheCoresShared()
+    {
+        // Given two GPUs on 16 cores
+        var packing = new DevicesConfig(DevicesMode.Auto, [], Packing: new GpuPacking(4));
+
+        // When four trials per GPU are asked for, with room for all of them
+        var slots = Discovery(FourGpus().Take(2).ToList()).Discover(packing, maxConcurrent: 8);
+
+        // Then eight slots alternate between the GPUs, each pinned to its GPU, each with 16 / 8 threads
+        Assert.Equal(["cuda:0/0", "cuda:1/0", "cuda:0/1", "cuda:1/1", "cuda:0/2", "cuda:1/2", "cuda:0/3", "cuda:1/3"], slots.Select(s => s.Id));
+        Assert.Equal([0, 1, 0, 1, 0, 1, 0, 1], slots.Select(s => s.CudaIndex!.Value));
+        Assert.All(slots, s => Assert.Equal(2, s.Threads));
+        Assert.All(slots, s => Assert.Equal(s.CudaIndex.ToString(), s.WorkerEnvironment["CUDA_VISIBLE_DEVICES"]));
+    }
+
+    [Fact]
+    public void WhenMaxConcurrentCapsPackedSlotsThenTheyAreSpreadOverTheGpusAndGetMoreThreads()
+    {
+        // When four GPUs of four trials each are capped at six trials on 12 cores
+        var slots = Discovery(FourGpus(), cores: 12).Discover(new DevicesConfig(DevicesMode.Auto, [], Packing: new GpuPacking(4)), 6);
+
+        // Then every GPU is used before any has a second trial, and the cores are shared among six
+        Assert.Equal(["cuda:0/0", "cuda:1/0", "cuda:2/0", "cuda:3/0", "cuda:0/1", "cuda:1/1"], slots.Select(s => s.Id));
+        Assert.All(slots, s => Assert.Equal(2, s.Threads));
+    }
+
+    [Fact]
+    public void WhenTrialsPerGpuIsAutoThenTheFreeMemoryAndTheCoresDecideAndTheChoiceIsLogged()
+    {
+        // Given a 16 GiB GPU with 1 GiB in use and an 80 GiB one that is empty, 3000 MiB per trial
+        var (log, sink) = CollectingSink.Create();
+        IReadOnlyList<GpuInfo> gpus = [new(0, "Small", "GPU-0", 16384, 1024), new(1, "Big", "GPU-1", 81920, 0)];
+        var packing = new DevicesConfig(DevicesMode.Auto, [], Packing: new GpuPacking(null, 3000));
+
+        // When auto packing runs on 32 cores, then on 6
+        var many = new DeviceDiscovery(() => gpus, 32, null, log).Discover(packing, 64);
+        var few = new DeviceDiscovery(() => gpus, 6, null, Serilog.Core.Logger.None).Discover(packing, 64);
+
+        // Then the small GPU holds floor(15360 * 0.9 / 3000) = 4, the big one the cap of 8; with 6 cores, 3 each
+        Assert.Equal(4, many.Count(s => s.CudaIndex == 0));
+        Assert.Equal(GpuPacking.MaxAutoTrialsPerGpu, many.Count(s => s.CudaIndex == 1));
+        Assert.Equal(3, few.Count(s => s.CudaIndex == 0));
+        Assert.Equal(3, few.Count(s => s.CudaIndex == 1));
+        Assert.Contains(sink.Messages(LogEventLevel.Information),
+            m => m.Contains("GPU 0") && m.Contains("15360 MiB free") && m.Contains("room for 4 trial(s) of 3000 MiB") && m.Contains("using 4"));
+    }
+
+    [Fact]
+    public void WhenTrialsPerGpuIsAutoButMemoryIsUnknownThenOneTrialRunsAndAWarningSaysWhy()
+    {
+        // Given a GPU whose memory nvidia-smi did not report
+        var (log, sink) = CollectingSink.Create();
+        var discovery = new DeviceDiscovery(() => [new GpuInfo(0, "Odd", null)], 8, null, log);
+
+        // When auto packing runs
+        var slots = discovery.Discover(new DevicesConfig(DevicesMode.Auto, [], Packing: new GpuPacking(null)), 8);
+
+        // Then there is one slot, and the warning names the GPU
+        Assert.Equal([new DeviceSlot("cuda:0", 0, 8)], slots);
+        Assert.Contains(sink.Messages(LogEventLevel.Warning), m => m.Contains("no memory for GPU 0"));
+    }
+
+    [Fact]
+    public void WhenListedGpusArePackedWithAFixedCountThenNvidiaSmiIsNotAsked()
+    {
+        // Given a GPU probe that must not be called
+        var discovery = new DeviceDiscovery(() => throw new InvalidOperationException("probed"), 4, null, Serilog.Core.Logger.None);
+
+        // When two listed GPUs take two trials each
+        var slots = discovery.Discover(new DevicesConfig(DevicesMode.List, ["cuda:1", "cuda:3"], Packing: new GpuPacking(2)), 8);
+
+        // Then the slots follow the list, one thread each
+        Assert.Equal(["cuda:1/0", "cuda:3/0", "cuda:1/1", "cuda:3/1"], slots.Select(s => s.Id));
+        Assert.All(slots, s => Assert.Equal(1, s.Threads));
+    }
+
+    [Fact]
+    public void WhenAFakeNvidiaSmiReportsMemoryThenListGpusMergesItAndAutoPacksFromIt()
+    {
+        // Given a stand-in nvidia-smi that answers -L and the memory query like the real one
+        using var folder = new TempFolder();
+        var smi = FakeNvidiaSmi.Write(folder.Path, (0, "NVIDIA H200", 143771, 771), (1, "NVIDIA H200", 143771, 100000));
+
+        // When the GPUs are listed through it and packed automatically at 8000 MiB per trial
+        var gpus = NvidiaSmi.ListGpus(smi, TimeSpan.FromSeconds(10));
+        var slots = new DeviceDiscovery(() => gpus, 64, null, Serilog.Core.Logger.None)
+            .Discover(new DevicesConfig(DevicesMode.Auto, [], Packing: new GpuPacking(null, 8000)), 64);
+
+        // Then memory is known per GPU, and the busy GPU gets fewer slots: floor(43771 * 0.9 / 8000) = 4
+        Assert.Equal([143771L, 143771L], gpus.Select(g => g.MemoryTotalMiB!.Value));
+        Assert.Equal([143000L, 43771L], gpus.Select(g => g.MemoryFreeMiB!.Value));
+        Assert.Equal(8, slots.Count(s => s.CudaIndex == 0));
+        Assert.Equal(4, slots.Count(s => s.CudaIndex == 1));
+    }
 }

@@ -10,7 +10,7 @@ namespace Mnist.Search.Tests.Storage;
 /// Each test gets a fresh, empty database; <see cref="OpenStorageAsync"/> opens another instance on it (another
 /// connection pool, as another process would have).
 /// </summary>
-public abstract class StudyStorageContract : IAsyncLifetime
+public abstract partial class StudyStorageContract : IAsyncLifetime
 {
     protected IStudyStorage Storage { get; private set; } = null!;
 

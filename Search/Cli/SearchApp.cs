@@ -98,5 +98,6 @@ internal static class SearchApp
     private static bool IsBadInput(Exception e) =>
         e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException
             or WorkerStartException or ArgumentException or FormatException or FileNotFoundException
-            or StorageException or QueryRefusedException or StudyFolderException or Reporting.ReportFolderException;
+            or StorageException or QueryRefusedException or StudyFolderException or Reporting.ReportFolderException
+            or Inference.Onnx.OnnxModelException or Inference.Images.ImageInputException;
 }

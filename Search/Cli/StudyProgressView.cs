@@ -19,7 +19,9 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     private readonly ConcurrentDictionary<string, Running> _byDevice = new();
     private readonly ConcurrentQueue<string> _recent = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private int _complete, _pruned, _failed;
+    private readonly Dictionary<int, TrialState> _finished = new();
+    // Failed trials queued again: their retry stands in for them in the budget, so they are not "done" (issue 11).
+    private readonly HashSet<int> _retried = new();
     private (int Trial, double Value)? _best;
     private readonly Lock _gate = new();
 
@@ -27,11 +29,18 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
 
     public void SeedFrom(IReadOnlyList<TrialSnapshot> trials)
     {
-        foreach (var t in trials.Where(t => t.State.IsFinished())) Count(t);
+        foreach (var t in trials)
+        {
+            NoteRetry(t);
+            if (t.State.IsFinished()) Count(t);
+        }
     }
 
-    public void TrialStarted(TrialSnapshot trial, DeviceSlot device) =>
+    public void TrialStarted(TrialSnapshot trial, DeviceSlot device)
+    {
+        NoteRetry(trial);
         _byDevice[device.Id] = new Running(trial.Number, 0, null, Stopwatch.StartNew());
+    }
 
     public void EpochReported(TrialSnapshot trial, int epoch, double value)
     {
@@ -43,6 +52,7 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     {
         foreach (var (device, r) in _byDevice)
             if (r.Trial == trial.Number) _byDevice.TryRemove(device, out _);
+        NoteRetry(trial);
         Count(trial);
         var what = trial.State == TrialState.FAIL
             ? $"trial {trial.Number} FAIL: {Reason(trial)}"
@@ -74,24 +84,29 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     {
         lock (_gate)
         {
-            switch (t.State)
-            {
-                case TrialState.COMPLETE: _complete++; break;
-                case TrialState.PRUNED: _pruned++; break;
-                case TrialState.FAIL: _failed++; break;
-            }
+            _finished[t.Number] = t.State;
             if (t.State == TrialState.COMPLETE && t.Value is { } v &&
                 (_best is null || (settings.Direction == StudyDirection.MAXIMIZE ? v > _best.Value.Value : v < _best.Value.Value)))
                 _best = (t.Number, v);
         }
     }
 
+    private void NoteRetry(TrialSnapshot t)
+    {
+        if (t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && int.TryParse(of, out var n))
+            lock (_gate) _retried.Add(n);
+    }
+
     private string Summary()
     {
         lock (_gate)
         {
+            int Count(TrialState s) => _finished.Values.Count(v => v == s);
+            var retried = _finished.Count(kv => kv.Value == TrialState.FAIL && _retried.Contains(kv.Key));
+            var done = _finished.Count - retried;
             var best = _best is { } b ? $"best {settings.Metric} {b.Value:F4} (trial {b.Trial})" : "no result yet";
-            return $"{_complete + _pruned + _failed}/{settings.Trials} done ({_complete} complete, {_pruned} pruned, {_failed} failed), {_byDevice.Count} running, {best}, {_clock.Elapsed:hh\\:mm\\:ss}";
+            var failed = retried > 0 ? $"{Count(TrialState.FAIL) - retried} failed, {retried} failed and retried" : $"{Count(TrialState.FAIL)} failed";
+            return $"{done}/{settings.Trials} done ({Count(TrialState.COMPLETE)} complete, {Count(TrialState.PRUNED)} pruned, {failed}), {_byDevice.Count} running, {best}, {_clock.Elapsed:hh\\:mm\\:ss}";
         }
     }
 

@@ -49,8 +49,6 @@ internal static class StudyRun
         // The storage is opened and the folder claimed before study.log exists: a corrupt database or a folder
         // of another study must leave no empty log behind (issue 11).
         IStudyStorage storage;
-        StudyInfo study;
-        bool created;
         try
         {
             storage = await StorageFactory.OpenAsync(storageUrl, config.BaseDirectory, ct);
@@ -62,11 +60,12 @@ internal static class StudyRun
         }
         await using var ownedStorage = storage;
         await StudyFolder.RefuseIfTakenAsync(storage, config.Study, studyDir, storageDisplay, ct);
-        (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
+        var (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
         await StudyFolder.ClaimAsync(storage, study, studyDir, storageDisplay, ct);
 
         var live = StudyProgressView.IsInteractive;
         await using var log = Logging.ForStudy(studyDir, live);
+        if (!created) await ResumedConfig.ReconcileAsync(storage, study, config, StoredSource(config, configText), log, ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         log.Information(created ? "Study {Study} created in {Storage}" : "Study {Study} resumed from {Storage} ({Count} trials on record)",
             study.Name, storageDisplay, existing.Count);
@@ -99,10 +98,27 @@ internal static class StudyRun
             log.Error("All {Count} trials failed; see `trials list {Study} --state FAIL` and each trial's stderr", trials.Count, study.Name);
             return ExitCodes.AllTrialsFailed;
         }
-        if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is not null)
+        if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)
         {
+            // Every coordinator of a shared study sees the budget spent; one claim in storage makes one of them retrain.
+            var (claim, why) = await RetrainClaim.TryTakeAsync(storage, study.Id, best.Number, ct);
+            if (claim is null)
+            {
+                log.Information("Not retraining: {Why}", why);
+                return ExitCodes.Ok;
+            }
             var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
-            var result = await retrainer.RetrainAsync(settings, study, config.Retrain.Epochs, pool.Devices[0], ct);
+            RetrainResult result;
+            try
+            {
+                result = await retrainer.RetrainAsync(settings, study, config.Retrain.Epochs, pool.Devices[0], ct);
+            }
+            catch
+            {
+                await claim.EndAsync(done: false, best.Number);
+                throw;
+            }
+            await claim.EndAsync(done: true, best.Number);
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
         }
         return ExitCodes.Ok;

@@ -212,6 +212,8 @@ internal static partial class StudyConfigLoader
                     throw reader.Error(path, "must list at least one device", element);
                 return new DevicesConfig(DevicesMode.List, ids);
             }
+            case JsonValueKind.Object when IsGpuPackingForm(element):
+                return ReadGpuPacking(reader, element);
             case JsonValueKind.Object:
             {
                 var d = reader.Object(element, path, ["cpu_slots", "threads_per_slot"]);
@@ -220,7 +222,7 @@ internal static partial class StudyConfigLoader
                     d.OptionalInt("threads_per_slot", 1, TrialSpec.MaxThreads));
             }
             default:
-                throw reader.Error(path, "expected \"auto\", \"cpu\", a list such as [\"cuda:0\"] or {\"cpu_slots\": N}", element);
+                throw reader.Error(path, "expected \"auto\", \"cpu\", a list such as [\"cuda:0\"], {\"cpu_slots\": N} or {\"gpus\": \"auto\", \"trials_per_gpu\": N}", element);
         }
     }
 

@@ -61,6 +61,9 @@ internal sealed class GaussianProcess
         return (mean, Math.Max(Parameters.Scale - VectorMath.Dot(v, v), 0.0));
     }
 
+    /// <summary>Posterior means of the latent function at <paramref name="points"/>.</summary>
+    public double[] PredictMeans(IReadOnlyList<double[]> points) => points.Select(p => Predict(p).Mean).ToArray();
+
     /// <summary>
     /// Posterior mean and variance with their gradients with respect to <paramref name="point"/>
     /// (written into <paramref name="meanGradient"/> and <paramref name="varianceGradient"/>).

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Inference.Onnx;
 using Mnist.Protocol.Outputs;
 using Mnist.Search.Vocabulary;
 
@@ -9,17 +11,34 @@ namespace Mnist.Search.Models;
 /// Exports a study's model with a sidecar that says everything needed to use it elsewhere: the architecture
 /// and hyperparameters, normalisation and class names (from the checkpoint's own sidecar), plus the study,
 /// the trial, whether it was retrained, and its test metrics. <c>torchsharp</c> copies the checkpoint;
-/// <c>safetensors</c> converts it (in the Trials program) to PyTorch-style names and raw little-endian tensors.
+/// <c>safetensors</c> converts it (in the Trials program) to PyTorch-style names and raw little-endian tensors;
+/// <c>onnx</c> has the Trials program write the ONNX graph (<c>model.onnx</c>) with the study, trial and test
+/// accuracy in its metadata, then checks the written file here before moving it into place.
 /// </summary>
 internal static class ModelExporter
 {
-    public static readonly string[] Formats = ["torchsharp", "safetensors"];
+    public static readonly string[] Formats = ["torchsharp", "safetensors", "onnx"];
+
+    /// <summary>What the ONNX model's metadata says about its origin, beside what the checkpoint's sidecar says.</summary>
+    private static IEnumerable<(string Key, string Value)> OnnxProvenance(StudyModel model, StudyInfo study)
+    {
+        yield return ("study", study.Name);
+        yield return ("trial", model.TrialNumber.ToString(CultureInfo.InvariantCulture));
+        yield return ("retrained", model.Retrained ? "true" : "false");
+        if (model.Metrics?["accuracy"] is JsonValue accuracy)
+            yield return ("test_accuracy", accuracy.GetValue<double>().ToString("R", CultureInfo.InvariantCulture));
+    }
 
     public static async Task<IReadOnlyList<string>> ExportAsync(StudyModel model, StudyInfo study, string outDir, string format, TrialsTool tool, CancellationToken ct)
     {
+        // The checkpoint is loaded once in Trials (sidecar ranges, weight sizes, every tensor) before anything is
+        // written: a truncated model.bin or a `{}` model.json used to be exported as if it were a model (issue 11).
+        var check = await tool.RunAsync(["check", "--model", model.Directory], ct);
+        if (check.ExitCode != 0)
+            throw new ModelNotFoundException($"cannot export: {check.FirstError}");
         var sidecar = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(model.Directory, ArtifactNames.Sidecar), ct))?.AsObject()
             ?? throw new ModelNotFoundException($"{Path.Combine(model.Directory, ArtifactNames.Sidecar)}: not a JSON object");
-        var weightsName = format == "safetensors" ? ArtifactNames.Safetensors : ArtifactNames.Weights;
+        var weightsName = format switch { "safetensors" => ArtifactNames.Safetensors, "onnx" => ArtifactNames.Onnx, _ => ArtifactNames.Weights };
         sidecar["weights"] = weightsName;
         sidecar["format"] = format;
         sidecar["export"] = new JsonObject
@@ -38,11 +57,19 @@ internal static class ModelExporter
         Directory.CreateDirectory(staging);
         try
         {
-            if (format == "safetensors")
+            if (format is "safetensors" or "onnx")
             {
-                var output = await tool.RunAsync(["export", "--model", model.Directory, "--out", Path.Combine(staging, weightsName)], ct);
+                var staged = Path.Combine(staging, weightsName);
+                List<string> arguments = ["export", "--model", model.Directory, "--out", staged, "--format", format];
+                if (format == "onnx")
+                {
+                    foreach (var (key, value) in OnnxProvenance(model, study)) arguments.AddRange(["--metadata", $"{key}={value}"]);
+                }
+                var output = await tool.RunAsync(arguments, ct);
                 if (output.ExitCode != 0)
                     throw new ModelNotFoundException($"export failed: {output.FirstError}");
+                // Checked here too, before it replaces anything: a file ONNX Runtime could not use never lands.
+                if (format == "onnx") OnnxModelFile.Read(staged);
             }
             else
             {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Inference.Onnx;
 using Mnist.Protocol.Outputs;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
@@ -33,9 +34,24 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
         return new StudyModel(dir, false, best.Number, null);
     }
 
+    /// <summary>One trial's own checkpoint (trained on the search subset; no test metrics).</summary>
+    public static async Task<StudyModel> ForTrialAsync(IStudyStorage storage, StudyInfo study, int number, CancellationToken ct)
+    {
+        var trial = (await storage.GetAllTrialsAsync(study.Id, ct: ct)).FirstOrDefault(t => t.Number == number)
+            ?? throw new ModelNotFoundException($"--trial {number}: study '{study.Name}' has no trial {number}");
+        var checkpoint = trial.UserAttrs.TryGetValue(StudyAttributes.Checkpoint, out var c) ? JsonSerializer.Deserialize<string>(c) : null;
+        var dir = checkpoint is null ? null : Path.GetDirectoryName(checkpoint);
+        if (dir is null || !IsModel(dir))
+            throw new ModelNotFoundException($"--trial {number}: trial {number} of study '{study.Name}' ({trial.State}) has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
+        return new StudyModel(dir, false, number, null);
+    }
+
     /// <summary>A model folder holds the checkpoint and its sidecar.</summary>
     public static bool IsModel(string dir) =>
         File.Exists(Path.Combine(dir, ArtifactNames.Weights)) && File.Exists(Path.Combine(dir, ArtifactNames.Sidecar));
+
+    /// <summary>A folder <c>predict</c> can use: an exported ONNX model, or a checkpoint.</summary>
+    public static bool IsPredictable(string dir) => File.Exists(Path.Combine(dir, ArtifactNames.Onnx)) || IsModel(dir);
 }
 
 /// <summary>No model to export or predict with; the message says why (exit code 2).</summary>

@@ -4,7 +4,7 @@ using ScottPlot;
 namespace Mnist.Search.Reporting;
 
 /// <summary>
-/// Device timeline (a Gantt chart): one row per device, one bar per trial from its start to its end
+/// Device timeline (a Gantt chart): one row per device slot (<c>cuda:0/1</c> is GPU 0's second trial slot), one bar per trial from its start to its end
 /// (a RUNNING trial to the report's time), coloured by state and labelled with the trial number.
 /// </summary>
 internal static class DeviceTimelinePlot
@@ -22,7 +22,10 @@ internal static class DeviceTimelinePlot
             .ToArray();
         if (bars.Length == 0) return ReportFigure.Absent(Title, "no trial has started");
 
-        var devices = bars.Select(b => b.Device).Distinct().Order(StringComparer.Ordinal).ToArray();
+        // Numbers compare as numbers, so packed GPU slots (cuda:0/0 … cuda:0/10) list in order under their GPU.
+        var devices = bars.Select(b => b.Device).Distinct()
+            .OrderBy(d => System.Text.RegularExpressions.Regex.Replace(d, @"\d+", m => m.Value.PadLeft(8, '0')), StringComparer.Ordinal)
+            .ToArray();
         var row = devices.Select((d, i) => (d, i)).ToDictionary(p => p.d, p => (double)(devices.Length - 1 - p.i));
         var origin = bars.Min(b => b.Start);
         var span = Math.Max((bars.Max(b => b.End) - origin).TotalSeconds, 1e-3);

@@ -29,6 +29,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial to retrain");
 
         var finalDir = Path.Combine(settings.StudyDirectory, "best");
+        RetrainFolders.CleanUpAfterDeadRetrains(settings.StudyDirectory, finalDir, log);
         var workDir = Path.Combine(settings.StudyDirectory, $"best.tmp-{Environment.ProcessId}");
         if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
         Directory.CreateDirectory(workDir);
@@ -47,7 +48,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         {
             // Nothing half-written survives: the previous best/ (if any) is untouched, the partial folder goes.
             // The worker's logs are kept beside it for the post-mortem.
-            KeepLogs(workDir, Path.Combine(settings.StudyDirectory, "retrain-failed"));
+            KeepLogs(workDir, Path.Combine(settings.StudyDirectory, RetrainFolders.FailedLogs));
             Directory.Delete(workDir, recursive: true);
             throw;
         }
@@ -71,6 +72,8 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         File.WriteAllText(Path.Combine(workDir, "retrain.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
         Promote(workDir, finalDir);
+        // The logs of an earlier failed retrain explained a model that no longer matters.
+        RetrainFolders.Delete(Path.Combine(settings.StudyDirectory, RetrainFolders.FailedLogs));
         var testLoss = result.Field(EventFields.TestLoss);
         await storage.SetStudyUserAttrAsync(study.Id, StudyAttributes.RetrainTestAccuracy, testAccuracy, ct);
         if (double.IsFinite(testLoss))

@@ -56,6 +56,11 @@ public sealed class GpSampler : ISampler
         var standardized = Standardize(y);
         var xs = x.ToArray();
         var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
+        // EI improves on the best observed value even on a noisy objective. The best posterior mean (the
+        // "noisy EI" incumbent) is a lower bar, which made EI exploit more: on bench/sampler's noisy functions
+        // (30 evaluations, 10 seeds) its median regret was worse on all three (Branin 0.44 vs 0.33, Hartmann-6
+        // 0.72 vs 0.46, CNN-like before its divergent region 0.0063 vs 0.0056). The posterior mean picks the
+        // configuration to retrain instead (Recommend).
         var incumbent = Array.IndexOf(standardized, standardized.Min());
 
         // A FAIL trial (crash, NaN loss, timeout) gets the same lie as a pending one, so the GP does not
@@ -85,19 +90,60 @@ public sealed class GpSampler : ISampler
         return encoder.Decode(best);
     }
 
+    /// <summary>
+    /// The number of the COMPLETE trial whose configuration the evidence favours: among the complete trials whose
+    /// value is within two noise standard deviations of the best (as the GP fitted on every observation learned
+    /// it), the one with the best posterior mean. On a noisy objective this is the configuration to retrain
+    /// rather than the one lucky seed with the best value; trials clearly worse than the best never win, so a
+    /// posterior mean distorted by a cliff nearby (diverging learning rates) cannot pick a bad one. Null when no
+    /// complete trial has a finite value; the best value itself while the GP is in startup.
+    /// <para>Measured, not adopted (issue 9): the retrain still takes the best value. On bench/sampler's noisy
+    /// functions (30 evaluations, 10 seeds, mean regret of the retrained choice) this pick was a little better on
+    /// Branin (0.45 vs 0.46) and Hartmann-6 (0.72 vs 0.73) but worse on the CNN-like function (0.0094 vs 0.0078),
+    /// whose diverging learning rates make a cliff that the stationary GP reads as large noise, smoothing the
+    /// means of the good trials next to it; ranking the values to normal scores first made it equal to the best
+    /// value there. The benchmarks keep reporting it, so a model that handles cliffs can be judged.</para>
+    /// </summary>
+    public int? Recommend(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
+    {
+        var encoder = new SpaceEncoder(space);
+        var (x, y) = Observations(encoder, direction, trials);
+        var observed = trials.Where(t => Observed(encoder, t) is not null).ToList();
+        var complete = Enumerable.Range(0, observed.Count)
+            .Where(i => observed[i].State == TrialState.COMPLETE && double.IsFinite(y[i])).ToList();
+        if (complete.Count == 0) return null;
+        var bestValue = complete.MinBy(i => y[i]);
+        if (space.Count == 0 || x.Count < Math.Max(_settings.StartupTrials, 2)) return observed[bestValue].Number;
+
+        var standardized = Standardize(y);
+        var xs = x.ToArray();
+        var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 5);
+        var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
+        var bar = standardized[bestValue] + 2 * Math.Sqrt(gp.Parameters.NoiseVariance);
+        var candidates = complete.Where(i => standardized[i] <= bar).ToList();
+        var means = gp.PredictMeans(candidates.Select(i => xs[i]).ToList());
+        return observed[candidates[Array.IndexOf(means, means.Min())]].Number;
+    }
+
+    /// <summary>The value a trial contributes to the GP (minimization), or null when it contributes none.</summary>
+    private static double? Observed(SpaceEncoder encoder, TrialSnapshot t)
+    {
+        double? value = t.State switch
+        {
+            TrialState.COMPLETE => t.Value,
+            TrialState.PRUNED => t.LastIntermediate?.Value,
+            _ => null,
+        };
+        return value is not { } v || double.IsNaN(v) || !encoder.Covers(t.Params) ? null : v;
+    }
+
     private static (List<double[]> X, List<double> Y) Observations(SpaceEncoder encoder, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
         var x = new List<double[]>();
         var y = new List<double>();
         foreach (var t in trials)
         {
-            double? value = t.State switch
-            {
-                TrialState.COMPLETE => t.Value,
-                TrialState.PRUNED => t.LastIntermediate?.Value,
-                _ => null,
-            };
-            if (value is not { } v || double.IsNaN(v) || !encoder.Covers(t.Params)) continue;
+            if (Observed(encoder, t) is not { } v) continue;
             x.Add(encoder.Encode(t.Params));
             y.Add(direction == StudyDirection.MAXIMIZE ? -v : v);
         }
@@ -109,7 +155,10 @@ public sealed class GpSampler : ISampler
     /// unexplored regions are expected to be as bad as the worst trial rather than average — and scales to unit
     /// root-mean-square. Centring on the mean instead made unexplored corners look promising whenever a few
     /// good trials pull the mean down (typical of hyperparameter searches); on the benchmarks it left the GP
-    /// exploring instead of converging (Hartmann-6 median regret 0.2–0.4 against 0.03–0.1).
+    /// exploring instead of converging (Hartmann-6 median regret 0.2–0.4 against 0.03–0.1). Under noise with
+    /// diverging runs (bench/sampler CNN-like+noise, 12 trials, 20 seeds; issue 9) neither a rank-to-normal
+    /// warp of the values (mean regret 0.0081), centring on the median (0.0087) nor both (0.0089) beat this
+    /// (0.0079; random 0.0089).
     /// </summary>
     private static double[] Standardize(List<double> values)
     {

@@ -8,8 +8,9 @@ namespace Mnist.Search.Scheduling;
 /// Turns <c>devices</c> and <c>budget.max_concurrent</c> into the slots trials run on. "auto" takes every
 /// GPU <c>nvidia-smi</c> lists (restricted by the coordinator's own <c>CUDA_VISIBLE_DEVICES</c>), else
 /// CPU slots; an explicit <c>cuda:N</c> list is taken as given, unchecked (tests fake GPUs that way).
+/// With packing, each GPU gets several slots (see DeviceDiscovery.Packing.cs).
 /// </summary>
-internal sealed class DeviceDiscovery(
+internal sealed partial class DeviceDiscovery(
     Func<IReadOnlyList<GpuInfo>> listGpus,
     int processorCount,
     string? cudaVisibleDevices,
@@ -29,6 +30,7 @@ internal sealed class DeviceDiscovery(
         var all = devices.Mode switch
         {
             DevicesMode.Auto => Auto(devices),
+            DevicesMode.List when devices.Packing is not null => Packed(ListedGpus(devices.Ids, devices.Packing), devices.Packing),
             DevicesMode.List => FromList(devices.Ids),
             _ => CpuSlots(devices.CpuSlots, devices.ThreadsPerSlot),
         };
@@ -36,6 +38,13 @@ internal sealed class DeviceDiscovery(
         if (maxConcurrent > all.Count)
             log.Warning("budget.max_concurrent is {MaxConcurrent} but there are only {Count} device slot(s); at most {Count} trial(s) run at once",
                 maxConcurrent, all.Count, all.Count);
+        // GPU slots share the machine's cores fairly: a slot's torch threads feed kernels and run the
+        // data pipeline, and more threads than cores only make the trials slow each other down.
+        if (devices.Mode == DevicesMode.Auto || devices.Packing is not null)
+        {
+            var threads = devices.ThreadsPerSlot ?? Math.Max(1, processorCount / used.Count);
+            used = used.Select(s => s.IsGpu ? s with { Threads = threads } : s).ToList();
+        }
         log.Information("Devices: {Devices}", string.Join(", ", used.Select(d => $"{d.Id} ({d.Threads} threads)")));
         return used;
     }
@@ -48,10 +57,11 @@ internal sealed class DeviceDiscovery(
             log.Information("No GPU found; running trials on the CPU");
             return CpuSlots(devices.CpuSlots, devices.ThreadsPerSlot);
         }
-        var threads = Math.Max(1, processorCount / gpus.Count);
         foreach (var gpu in gpus)
             log.Debug("Found GPU {Index}: {Name}", gpu.Index, gpu.Name);
-        return gpus.Select(g => new DeviceSlot($"cuda:{g.Index}", g.Index, threads)).ToList();
+        return devices.Packing is null
+            ? gpus.Select(g => new DeviceSlot($"cuda:{g.Index}", g.Index, 1)).ToList()
+            : Packed(gpus, devices.Packing);
     }
 
     /// <summary>Honours a <c>CUDA_VISIBLE_DEVICES</c> the coordinator was started with (indices or UUIDs).</summary>
@@ -73,9 +83,11 @@ internal sealed class DeviceDiscovery(
         var cpuIndex = 0;
         return ids.Select(id => id == "cpu"
                 ? new DeviceSlot($"cpu:{cpuIndex++}", null, cpuThreads)
-                : new DeviceSlot(id, int.Parse(id["cuda:".Length..], CultureInfo.InvariantCulture), gpuThreads))
+                : new DeviceSlot(id, CudaIndex(id), gpuThreads))
             .ToList();
     }
+
+    private static int CudaIndex(string id) => int.Parse(id["cuda:".Length..], CultureInfo.InvariantCulture);
 
     private List<DeviceSlot> CpuSlots(int slots, int? threadsPerSlot)
     {

@@ -1,8 +1,9 @@
 namespace Mnist.Search.Scheduling;
 
 /// <summary>
-/// One place a trial can run: a GPU (<c>cuda:N</c>, <see cref="CudaIndex"/> set, exported to the child as
-/// <c>CUDA_VISIBLE_DEVICES=N</c>) or a CPU slot (<c>cpu:N</c>) with its own thread budget.
+/// One place a trial can run: a GPU (<c>cuda:N</c>, or <c>cuda:N/k</c> for the k-th of several trial slots packed
+/// on GPU N; <see cref="CudaIndex"/> set, exported to the child as <c>CUDA_VISIBLE_DEVICES=N</c>) or a CPU slot
+/// (<c>cpu:N</c>), each with its own thread budget.
 /// </summary>
 public sealed record DeviceSlot(string Id, int? CudaIndex, int Threads)
 {

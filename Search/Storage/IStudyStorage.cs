@@ -34,6 +34,14 @@ public interface IStudyStorage : IAsyncDisposable
     /// <summary>Sets a study system attribute; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</summary>
     Task SetStudySystemAttrAsync(int studyId, string key, object? value, CancellationToken ct = default);
 
+    /// <summary>
+    /// Sets a study system attribute only if its current value is <paramref name="expectedJson"/> (null: absent),
+    /// checked and written in one transaction; returns whether it did. Processes use it to claim a study-wide task
+    /// (the final retrain) so that exactly one of them does it.
+    /// </summary>
+    /// <remarks><paramref name="expectedJson"/> is the stored JSON text as read back; <paramref name="value"/> as in <see cref="SetStudyUserAttrAsync"/>.</remarks>
+    Task<bool> CompareAndSetStudySystemAttrAsync(int studyId, string key, string? expectedJson, object? value, CancellationToken ct = default);
+
     Task<IReadOnlyDictionary<string, string>> GetStudyUserAttributesAsync(int studyId, CancellationToken ct = default);
 
     Task<IReadOnlyDictionary<string, string>> GetStudySystemAttributesAsync(int studyId, CancellationToken ct = default);
@@ -89,9 +97,17 @@ public interface IStudyStorage : IAsyncDisposable
 
     /// <summary>
     /// Fails every RUNNING trial of the study whose last heartbeat is older than <paramref name="grace"/>
-    /// (Optuna's <c>fail_stale_trials</c>); returns the trials it failed, as they are after the change.
+    /// (Optuna's <c>fail_stale_trials</c>), setting <paramref name="systemAttrs"/> (e.g. the fail reason) on each
+    /// in the same transaction — once failed, a trial is read-only; returns the trials it failed, as they are after the change.
     /// </summary>
-    Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(int studyId, TimeSpan grace, CancellationToken ct = default);
+    Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(
+        int studyId, TimeSpan grace, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// Claims one given WAITING trial (WAITING → RUNNING, start time, heartbeat), as <see cref="PopWaitingTrialAsync"/>
+    /// does for the oldest; null when it is no longer WAITING (someone else claimed it first).
+    /// </summary>
+    Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, CancellationToken ct = default);
 
     /// <summary>One trial by id; throws <see cref="KeyNotFoundException"/> when there is none.</summary>
     Task<TrialSnapshot> GetTrialAsync(long trialId, CancellationToken ct = default);

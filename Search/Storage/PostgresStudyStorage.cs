@@ -15,9 +15,19 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 {
     private readonly NpgsqlDataSource _dataSource;
 
+    /// <summary>
+    /// A coordinator stopped (SIGSTOP, a suspended VM) inside a transaction keeps its trial's row locked, and every
+    /// other process's heartbeat sweep would wait on that lock for as long as it stays stopped (issue 11). The server
+    /// ends such a session after this long idle in its transaction, releasing the lock; the stopped process, once
+    /// continued, retries on a fresh connection.
+    /// </summary>
+    private static readonly TimeSpan StuckTransactionTimeout = TimeSpan.FromSeconds(10);
+
     private PostgresStudyStorage(string connectionString, string display)
     {
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        b.Options = $"{b.Options} -c idle_in_transaction_session_timeout={(int)StuckTransactionTimeout.TotalMilliseconds}".Trim();
+        _dataSource = NpgsqlDataSource.Create(b.ConnectionString);
         Display = display;
     }
 
@@ -79,10 +89,11 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
 
     // 57P01 admin shutdown / 57P02 crash shutdown / 57P03 starting up, class 08 connection errors,
+    // 25P03 idle-in-transaction timeout (this process was stopped mid-transaction),
     // 40001 / 40P01 serialization failure and deadlock: all worth a retry on a fresh connection.
     protected override bool IsTransient(Exception error) => error switch
     {
-        PostgresException pe => pe.IsTransient || pe.SqlState is "57P01" or "57P02" or "57P03" || pe.SqlState.StartsWith("08", StringComparison.Ordinal),
+        PostgresException pe => pe.IsTransient || pe.SqlState is "57P01" or "57P02" or "57P03" or "25P03" || pe.SqlState.StartsWith("08", StringComparison.Ordinal),
         NpgsqlException ne => ne.IsTransient || ne.InnerException is SocketException or IOException or EndOfStreamException or TimeoutException,
         SocketException => true,
         _ => false,

@@ -66,6 +66,24 @@ internal abstract partial class RelationalStudyStorage
         }, ct);
     }
 
+    private const string SelectStudySystemAttrSql =
+        "SELECT value_json FROM study_system_attributes WHERE study_id = @StudyId AND \"key\" = @Key";
+
+    public Task<bool> CompareAndSetStudySystemAttrAsync(int studyId, string key, string? expectedJson, object? value, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var jsonValue = AttributeJson.Serialize(key, value);
+        return WriteAsync(async (c, tx) =>
+        {
+            // The study row lock (PostgreSQL) or the write lock (SQLite, BEGIN IMMEDIATE) makes check-then-set atomic.
+            await RequireStudyAsync(c, tx, studyId, ct);
+            var current = await c.QuerySingleOrDefaultAsync<string?>(Cmd(SelectStudySystemAttrSql, new { StudyId = studyId, Key = key }, tx, ct));
+            if (current != expectedJson) return false;
+            await c.ExecuteAsync(Cmd(UpsertStudySystemAttrSql, new { StudyId = studyId, Key = key, Json = jsonValue }, tx, ct));
+            return true;
+        }, ct);
+    }
+
     private const string SelectStudyUserAttrsSql =
         "SELECT study_id AS OwnerId, \"key\" AS Key, value_json AS ValueJson FROM study_user_attributes WHERE study_id = @StudyId";
 

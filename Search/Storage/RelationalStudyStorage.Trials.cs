@@ -102,6 +102,17 @@ internal abstract partial class RelationalStudyStorage
             return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId.Value, ct);
         }, ct);
 
+    public Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, CancellationToken ct = default) =>
+        WriteAsync(async (c, tx) =>
+        {
+            // The row lock (PostgreSQL) waits out a concurrent PopWaitingTrialAsync; the state guard then sees its claim.
+            if (await ReadTrialStateAsync(c, tx, trialId, ct) != TrialState.WAITING) return null;
+            if (await c.ExecuteAsync(Cmd(ClaimWaitingSql, new { TrialId = trialId, Start = DbTime(NowLocal()) }, tx, ct)) != 1)
+                return null;
+            await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
+            return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId, ct);
+        }, ct);
+
     private const string UpsertIntermediateSql = """
         INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type)
         VALUES (@TrialId, @Step, @Value, @Type)
@@ -190,9 +201,11 @@ internal abstract partial class RelationalStudyStorage
     private const string FailTrialSql =
         "UPDATE trials SET state = 'FAIL', datetime_complete = @Complete WHERE trial_id = @TrialId AND state = 'RUNNING'";
 
-    public Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(int studyId, TimeSpan grace, CancellationToken ct = default)
+    public Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(
+        int studyId, TimeSpan grace, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default)
     {
         if (grace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(grace), grace, "grace must be >= 0");
+        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
         return WriteAsync<IReadOnlyList<TrialSnapshot>>(async (c, tx) =>
         {
             // Heartbeats and the cutoff both use the database clock, so machines with skewed clocks agree.
@@ -203,8 +216,10 @@ internal abstract partial class RelationalStudyStorage
             {
                 // PostgreSQL: a worker finishing concurrently holds the row; the state guard re-checks after the wait.
                 await ReadTrialStateAsync(c, tx, id, ct);
-                if (await c.ExecuteAsync(Cmd(FailTrialSql, new { TrialId = id, Complete = DbTime(NowLocal()) }, tx, ct)) == 1)
-                    failed.Add(await LoadTrialAsync(c, tx, id, ct));
+                if (await c.ExecuteAsync(Cmd(FailTrialSql, new { TrialId = id, Complete = DbTime(NowLocal()) }, tx, ct)) != 1) continue;
+                foreach (var (key, json) in attrJson)
+                    await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = id, Key = key, Json = json }, tx, ct));
+                failed.Add(await LoadTrialAsync(c, tx, id, ct));
             }
             return failed;
         }, ct);

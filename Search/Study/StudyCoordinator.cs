@@ -198,7 +198,14 @@ public sealed class StudyCoordinator
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host) || host != System.Text.Json.JsonSerializer.Serialize(_host)) continue;
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) continue;
             if (pid == _pid || ProcessIsAlive(pid)) continue;
-            await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"orphaned: coordinator process {pid} is gone");
+            try
+            {
+                await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"orphaned: coordinator process {pid} is gone");
+            }
+            catch (InvalidOperationException)
+            {
+                continue; // another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do
+            }
             if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
             {
                 _log.Warning("Trial {Trial} was left RUNNING by dead process {Pid}; marked FAIL", trial.Number, pid);
@@ -209,10 +216,15 @@ public sealed class StudyCoordinator
 
     private async Task SweepStaleTrialsAsync(int studyId)
     {
-        foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace))
+        // The reason is written in the failing transaction: a FAIL trial is read-only, so setting it afterwards
+        // threw and took the surviving coordinator down (issue 11).
+        var reason = new Dictionary<string, object?>
+        {
+            [StudyAttributes.FailReason] = $"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died or was stopped",
+        };
+        foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace, reason))
         {
             _log.Warning("Trial {Trial} has no heartbeat for {Grace}s; marked FAIL", stale.Number, _settings.HeartbeatGrace.TotalSeconds);
-            await _storage.SetTrialSystemAttrAsync(stale.Id, StudyAttributes.FailReason, $"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died");
             await Retries.RequeueAsync(_storage, studyId, stale, _settings.MaxRetries, _log);
         }
     }

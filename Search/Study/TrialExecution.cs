@@ -15,10 +15,10 @@ namespace Mnist.Search.Study;
 /// <summary>
 /// Runs one RUNNING trial to its end on one device: writes its spec, starts the worker, streams its
 /// epochs into storage, asks the pruner after each, keeps the heartbeat, enforces the trial timeout and
-/// records the outcome. Every way a worker can end (result, error line, crash, NaN, timeout, interruption)
-/// leaves the trial finished in storage.
+/// records the outcome. Every way a worker can end (result, error line, crash, NaN, timeout, interruption,
+/// output that breaks the protocol) leaves the trial finished in storage.
 /// </summary>
-internal sealed class TrialExecution(
+internal sealed partial class TrialExecution(
     StudySettings settings,
     IStudyStorage storage,
     IPruner pruner,
@@ -37,6 +37,7 @@ internal sealed class TrialExecution(
             .Write(Path.Combine(dir, ArtifactNames.Spec));
         var start = command.ToStartInfo(specPath, dir, device, trial.Number, settings.Data.Directory);
 
+        var progress = new TrialProgress(trial);
         await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.Device, device.Id);
         await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.TrialDirectory, dir);
         await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StdoutLog, start.StdoutLogPath);
@@ -45,50 +46,59 @@ internal sealed class TrialExecution(
         Outcome outcome;
         try
         {
-            outcome = await SuperviseAsync(trial, device, start, studyId, interrupt);
+            outcome = await SuperviseAsync(trial, device, start, progress, studyId, interrupt);
         }
         catch (WorkerStartException e)
         {
-            outcome = new Outcome(TrialState.FAIL, null, $"worker did not start: {e.Message}");
+            outcome = new Outcome(TrialState.FAIL, null, $"worker did not start: {WorkerText.Sanitize(e.Message)}");
         }
-        return await FinishAsync(trial, studyId, outcome);
+        return await FinishAsync(trial, studyId, outcome, progress);
     }
 
-    private async Task<Outcome> SuperviseAsync(TrialSnapshot trial, DeviceSlot device, WorkerStartInfo start, int studyId, CancellationToken interrupt)
+    private async Task<Outcome> SuperviseAsync(
+        TrialSnapshot trial, DeviceSlot device, WorkerStartInfo start, TrialProgress progress, int studyId, CancellationToken interrupt)
     {
         var clock = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(settings.TrialTimeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, interrupt);
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(trial.Id, stop.Cancel, heartbeatStop.Token);
+        var heartbeat = HeartbeatAsync(trial.Id, progress, stop.Cancel, heartbeatStop.Token);
 
-        var epochs = new JsonArray();
-        string? nonFinite = null;
+        // The first protocol problem: after it nothing more the worker says is believed.
+        string? problem = null;
         double last = double.NaN;
         var pruneSent = false;
         async Task Started(IWorkerProcess process)
         {
-            await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId);
+            await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId));
             log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
             observer.TrialStarted(trial, device);
         }
         async Task OnEvent(WorkerEvent line, IWorkerProcess process)
         {
-            if (line is not WorkerEvent.Epoch e || nonFinite is not null) return;
-            var value = e.Field(settings.Metric);
-            epochs.Add(JsonNode.Parse(e.Body.GetRawText()));
-            await storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Epochs, epochs);
-            if (!double.IsFinite(value) || !double.IsFinite(e.Field(EventFields.TrainLoss)))
+            if (problem is not null) return;
+            if (line is WorkerEvent.Malformed m)
             {
-                nonFinite = $"non-finite {settings.Metric} or {EventFields.TrainLoss} at epoch {e.Number}";
+                problem = $"the worker broke the protocol on stdout: {WorkerText.Sanitize(m.Reason, 300)}";
                 process.Kill();
                 return;
             }
+            if (line is not WorkerEvent.Epoch e) return;
+            var value = e.Field(settings.Metric);
+            if (EpochProblem(e) is { } bad)
+            {
+                problem = bad;
+                process.Kill();
+                return;
+            }
+            progress.Epochs.Add(EpochRecord(e));
+            progress.Values[e.Number] = value;
+            await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Epochs, progress.Epochs));
             last = value;
-            await storage.ReportIntermediateValueAsync(trial.Id, e.Number, value);
+            await WriteAsync(progress, () => storage.ReportIntermediateValueAsync(trial.Id, e.Number, value));
             observer.EpochReported(trial, e.Number, value);
             // Reading the whole study per epoch is only worth it when a pruner will look at it.
-            if (!pruneSent && pruner is not NopPruner && await ShouldPruneAsync(trial.Id, studyId))
+            if (!pruneSent && !progress.Lost && pruner is not NopPruner && await ShouldPruneAsync(trial.Id, studyId))
             {
                 log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
                 pruneSent = true;
@@ -98,26 +108,38 @@ internal sealed class TrialExecution(
 
         try
         {
-            var run = await new WorkerRunner(launcher).RunAsync(start, stop.Token, Started, OnEvent);
+            WorkerOutcome run;
+            try
+            {
+                run = await new WorkerRunner(launcher).RunAsync(start, stop.Token, Started, OnEvent);
+            }
+            catch (WorkerOutputException e)
+            {
+                return new Outcome(TrialState.FAIL, null, e.Message);
+            }
             var result = run.Result;
             var exit = run.ExitCode;
 
             if (interrupt.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true);
             if (timeout.IsCancellationRequested && result is null)
-                return new Outcome(TrialState.FAIL, null, $"timed out after {settings.TrialTimeout.TotalMinutes:0.#} min");
-            if ((nonFinite ?? run.Error) is { } error) return new Outcome(TrialState.FAIL, null, error);
+                return new Outcome(TrialState.FAIL, null, $"timed out after {settings.TrialTimeout.TotalMinutes:0.##} min");
+            if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
             if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(start.StderrLogPath)}");
             if (exit != 0) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(start.StderrLogPath)}");
 
-            await RecordResultAttributesAsync(trial.Id, result, clock.Elapsed);
+            progress.Result = result;
+            progress.Elapsed = clock.Elapsed;
+            await WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed));
+            var final = result.Field(settings.Metric);
             return result.State switch
             {
                 EventFields.Pruned => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
                 EventFields.Complete when double.IsFinite(last) => new Outcome(TrialState.COMPLETE, last, null),
-                EventFields.Complete when double.IsFinite(result.Field(settings.Metric)) => new Outcome(TrialState.COMPLETE, result.Field(settings.Metric), null),
+                EventFields.Complete when double.IsFinite(final) && MetricProblem(final) is { } bad => new Outcome(TrialState.FAIL, null, $"result: {bad}"),
+                EventFields.Complete when double.IsFinite(final) => new Outcome(TrialState.COMPLETE, final, null),
                 EventFields.Complete => new Outcome(TrialState.FAIL, null, $"result has no finite {settings.Metric}"),
-                _ => new Outcome(TrialState.FAIL, null, $"unknown result state '{result.State}'"),
+                _ => new Outcome(TrialState.FAIL, null, $"unknown result state '{WorkerText.Sanitize(result.State, 40)}'"),
             };
         }
         finally
@@ -136,22 +158,25 @@ internal sealed class TrialExecution(
 
     private async Task RecordResultAttributesAsync(long trialId, WorkerEvent.Result result, TimeSpan elapsed)
     {
-        if (result.Text(EventFields.Checkpoint) is { } checkpoint)
-            await storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Checkpoint, checkpoint);
+        // A path longer than any file system allows is not a checkpoint; it is not stored either.
+        if (result.Text(EventFields.Checkpoint) is { Length: <= 4096 } checkpoint)
+            await storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Checkpoint, WorkerText.Sanitize(checkpoint, 4096));
         var duration = result.Field(EventFields.DurationSeconds);
-        await storage.SetTrialUserAttrAsync(trialId, StudyAttributes.DurationSeconds, double.IsFinite(duration) ? duration : elapsed.TotalSeconds);
+        await storage.SetTrialUserAttrAsync(trialId, StudyAttributes.DurationSeconds, double.IsFinite(duration) && duration >= 0 ? duration : elapsed.TotalSeconds);
     }
 
-    private async Task<TrialSnapshot> FinishAsync(TrialSnapshot trial, int studyId, Outcome outcome)
+    private async Task<TrialSnapshot> FinishAsync(TrialSnapshot trial, int studyId, Outcome outcome, TrialProgress progress)
     {
         if (outcome.FailReason is not null)
-            await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, outcome.FailReason);
-        var finished = await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value);
+            await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, outcome.FailReason));
+        var finished = !progress.Lost && await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value);
         var stored = await storage.GetTrialAsync(trial.Id);
         if (!finished)
         {
-            // Another process (a heartbeat sweep) finished it first; storage has the final word.
+            // Another process (a heartbeat sweep, while this one was stopped or cut off) finished it first;
+            // storage has the final word on this trial, but a finished result is not thrown away.
             log.Warning("Trial {Trial} was already finished as {State} by another process", trial.Number, stored.State);
+            if (outcome.State != TrialState.FAIL) await RecordLateResultAsync(stored, studyId, outcome, progress);
             return stored;
         }
         if (outcome.State == TrialState.FAIL)
@@ -165,14 +190,14 @@ internal sealed class TrialExecution(
 
     // A full disk is not ridden out like a lost connection: the worker is stopped and the error rethrown when the
     // supervision awaits this task, so the trial is recorded FAIL and the study stops (issue 11).
-    private async Task HeartbeatAsync(long trialId, Action stopWorker, CancellationToken ct)
+    private async Task HeartbeatAsync(long trialId, TrialProgress progress, Action stopWorker, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(settings.HeartbeatInterval);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct))
+            while (!progress.Lost && await timer.WaitForNextTickAsync(ct))
             {
-                try { await storage.RecordHeartbeatAsync(trialId, ct); }
+                try { await WriteAsync(progress, () => storage.RecordHeartbeatAsync(trialId, ct)); }
                 catch (Exception e) when (DiskReserve.IsDiskFull(e))
                 {
                     stopWorker();
@@ -184,13 +209,33 @@ internal sealed class TrialExecution(
         catch (OperationCanceledException) { }
     }
 
-    // The last lines of stderr say why a worker died; the full log stays in the trial folder.
+    /// <summary>
+    /// Runs a write about this trial unless another process has finished it; the first write that finds it
+    /// finished (storage refuses changes to finished trials) marks it lost instead of ending supervision.
+    /// </summary>
+    private async Task WriteAsync(TrialProgress progress, Func<Task> write)
+    {
+        if (progress.Lost) return;
+        try { await write(); }
+        catch (InvalidOperationException e)
+        {
+            progress.Lost = true;
+            log.Warning("Trial {Trial} was finished by another process while this one still ran it ({Reason}); its output is kept for its retry",
+                progress.Trial.Number, e.Message);
+        }
+    }
+
+    // The last lines of stderr say why a worker died; the full log stays in the trial folder. Only its end is
+    // read: a worker may have written gigabytes there.
     private static string StderrTail(string path)
     {
         try
         {
-            var lines = File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).TakeLast(3).ToList();
-            return lines.Count == 0 ? "" : ": " + string.Join(" | ", lines.Select(l => l.Trim()));
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            file.Seek(-Math.Min(file.Length, 8192), SeekOrigin.End);
+            var text = new StreamReader(file).ReadToEnd();
+            var lines = text.Split('\n').Where(l => !string.IsNullOrWhiteSpace(l)).TakeLast(3).ToList();
+            return lines.Count == 0 ? "" : ": " + WorkerText.Sanitize(string.Join(" | ", lines.Select(l => l.Trim())), 1000);
         }
         catch (IOException) { return ""; }
     }

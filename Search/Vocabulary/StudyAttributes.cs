@@ -28,6 +28,9 @@ public static class StudyAttributes
     public const string RetryOf = "retry_of";
     public const string RetryCount = "retry_count";
 
+    /// <summary>On a retry: the number of the failed trial whose late-arriving result it records (no rerun happened).</summary>
+    public const string LateResultOf = "late_result_of";
+
     // Trial user attributes.
     public const string Epochs = "epochs";
     public const string Checkpoint = "checkpoint";

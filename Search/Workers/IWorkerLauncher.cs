@@ -26,7 +26,9 @@ public interface IWorkerProcess : IAsyncDisposable
 
     /// <summary>
     /// Stdout, line by line, as the worker writes it (each line is also appended to the stdout log).
-    /// Completes when the worker closes stdout.
+    /// Completes when the worker closes stdout, or shortly after it exits even if a leftover process still
+    /// holds stdout. Throws <see cref="WorkerOutputException"/> (after killing the worker) for a line
+    /// longer than <see cref="BoundedLineReader.MaxLineChars"/>.
     /// </summary>
     IAsyncEnumerable<string> ReadLinesAsync(CancellationToken ct = default);
 
@@ -36,7 +38,7 @@ public interface IWorkerProcess : IAsyncDisposable
     /// <summary>Waits for exit and returns the exit code.</summary>
     Task<int> WaitForExitAsync(CancellationToken ct = default);
 
-    /// <summary>Kills the worker and all its descendants; safe to call after exit.</summary>
+    /// <summary>Kills the worker, its process group and all its descendants; safe to call after exit.</summary>
     void Kill();
 }
 

@@ -9,7 +9,9 @@ namespace Mnist.Search.Workers;
 /// <summary>
 /// A started worker process. Two pumps run from the start: stdout lines go to the stdout log and to
 /// <see cref="ReadLinesAsync"/>'s queue (so nothing is lost before the caller starts reading), and
-/// stderr is copied to the stderr log.
+/// stderr is copied to the stderr log. The worker leads a process group of its own (see
+/// <see cref="ProcessGroup"/>): <see cref="Kill"/> kills the whole group, and once the worker has exited
+/// whatever it left behind holding its pipes is killed too, so the line stream always ends.
 /// </summary>
 internal sealed class ProcessWorker : IWorkerProcess
 {
@@ -32,6 +34,7 @@ internal sealed class ProcessWorker : IWorkerProcess
         _pumps = Task.WhenAll(
             Task.Run(() => PumpStdoutAsync(stdoutLog)),
             Task.Run(() => PumpStderrAsync(stderrLog)));
+        _ = Task.Run(EndLeftoversAfterExitAsync);
     }
 
     public int ProcessId { get; }
@@ -70,6 +73,7 @@ internal sealed class ProcessWorker : IWorkerProcess
 
     public void Kill()
     {
+        ProcessGroup.Kill(ProcessId);
         try
         {
             _process.Kill(entireProcessTree: true);
@@ -126,13 +130,28 @@ internal sealed class ProcessWorker : IWorkerProcess
         await Task.WhenAny(_pumps, Task.Delay(DrainGrace)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A grandchild that outlived the worker (e.g. <c>(sleep 600 &amp;)</c>) keeps stdout open, and with it the
+    /// trial, past any timeout (issue 11). After the worker exits and a drain grace, the rest of its group is
+    /// killed; if something outside the group still holds the pipe, the line stream is ended regardless.
+    /// </summary>
+    private async Task EndLeftoversAfterExitAsync()
+    {
+        await _process.WaitForExitAsync().ConfigureAwait(false);
+        if (await Task.WhenAny(_pumps, Task.Delay(DrainGrace)).ConfigureAwait(false) == _pumps) return;
+        ProcessGroup.Kill(ProcessId);
+        if (await Task.WhenAny(_pumps, Task.Delay(DrainGrace)).ConfigureAwait(false) == _pumps) return;
+        _lines.Writer.TryComplete();
+    }
+
     private async Task PumpStdoutAsync(FileStream log)
     {
         var logWriter = new StreamWriter(log, new UTF8Encoding(false)) { AutoFlush = true };
         var logOk = true;
+        var reader = new BoundedLineReader(_process.StandardOutput);
         try
         {
-            while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
                 if (logOk)
                 {
@@ -148,6 +167,12 @@ internal sealed class ProcessWorker : IWorkerProcess
                 }
                 _lines.Writer.TryWrite(line);
             }
+        }
+        catch (WorkerOutputException e)
+        {
+            // The reader has refused the line; the worker is not to be trusted further.
+            Kill();
+            _lines.Writer.TryComplete(e);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {

@@ -20,7 +20,15 @@ internal sealed class ProcessWorkerLauncher(TimeSpan? disposeGrace = null) : IWo
 
     public IWorkerProcess Start(WorkerStartInfo info)
     {
-        var startInfo = new ProcessStartInfo(info.FileName)
+        var (fileName, arguments) = (info.FileName, info.Arguments);
+        if (ProcessGroup.IsSupported)
+        {
+            // setsid execs the program itself, so a missing one would only show as its exit code: check first.
+            fileName = ResolveProgram(info.FileName)
+                ?? throw new WorkerStartException($"cannot start {info.FileName}: no such executable file");
+            (fileName, arguments) = ProcessGroup.Wrap(fileName, arguments);
+        }
+        var startInfo = new ProcessStartInfo(fileName)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -30,7 +38,7 @@ internal sealed class ProcessWorkerLauncher(TimeSpan? disposeGrace = null) : IWo
             StandardOutputEncoding = System.Text.Encoding.UTF8,
             StandardErrorEncoding = System.Text.Encoding.UTF8,
         };
-        foreach (var argument in info.Arguments)
+        foreach (var argument in arguments)
             startInfo.ArgumentList.Add(argument);
         foreach (var (name, value) in info.Environment)
             startInfo.Environment[name] = value;
@@ -63,6 +71,17 @@ internal sealed class ProcessWorkerLauncher(TimeSpan? disposeGrace = null) : IWo
         }
 
         return new ProcessWorker(process, stdoutLog, stderrLog, DisposeGrace);
+    }
+
+    /// <summary>The absolute path of an executable <paramref name="program"/> (a path, or a name searched on PATH), or null.</summary>
+    private static string? ResolveProgram(string program)
+    {
+        static bool IsExecutable(string path) =>
+            File.Exists(path) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
+
+        if (program.Contains('/')) return IsExecutable(Path.GetFullPath(program)) ? Path.GetFullPath(program) : null;
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program)).FirstOrDefault(IsExecutable);
     }
 
     private static FileStream OpenLog(string path)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Mnist.Inference.Onnx;
 using Mnist.Protocol.Outputs;
 using Mnist.Trials.Export;
 using Mnist.Trials.Model;
@@ -8,31 +9,52 @@ using Mnist.Trials.Protocol;
 namespace Mnist.Trials.Commands;
 
 /// <summary>
-/// <c>Trials export --model DIR --out FILE</c>: converts a checkpoint to safetensors (PyTorch-style
-/// parameter names, raw little-endian tensors); the architecture and normalisation travel in its metadata.
+/// <c>Trials export --model DIR --out FILE [--format safetensors|onnx] [--metadata KEY=VALUE]...</c>: converts a
+/// checkpoint to safetensors (PyTorch-style parameter names, raw little-endian tensors; the architecture and
+/// normalisation travel in its metadata) or to an ONNX model (<see cref="OnnxExport"/>; the extra metadata, such as
+/// the study and trial, is added to the model's). Both are written to a temporary name and renamed.
 /// </summary>
 internal static class ExportCommand
 {
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint folder (model.bin + model.json)", Required = true };
-        var output = new Option<string>("--out") { Description = "The .safetensors file to write", Required = true };
-        var command = new Command("export", "Convert a checkpoint to safetensors") { model, output };
+        var output = new Option<string>("--out") { Description = "The file to write", Required = true };
+        var format = new Option<string>("--format") { Description = "safetensors | onnx", DefaultValueFactory = _ => "safetensors" };
+        format.AcceptOnlyFromAmong("safetensors", "onnx");
+        var metadata = new Option<string[]>("--metadata") { Description = "KEY=VALUE added to an ONNX model's metadata", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
+        var command = new Command("export", "Convert a checkpoint to safetensors or ONNX") { model, output, format, metadata };
         command.SetAction(parse =>
         {
+            var path = Path.GetFullPath(parse.GetValue(output)!);
+            var extra = new Dictionary<string, string>();
+            foreach (var pair in parse.GetValue(metadata) ?? [])
+            {
+                var eq = pair.IndexOf('=');
+                if (eq < 1)
+                {
+                    Console.Error.WriteLine($"--metadata {pair}: expected KEY=VALUE");
+                    return WorkerExitCodes.BadInput;
+                }
+                extra[pair[..eq]] = pair[(eq + 1)..];
+            }
+
             try
             {
                 var (network, sidecar) = CheckpointIO.Load(parse.GetValue(model)!);
                 using (network)
                 {
-                    var metadata = new Dictionary<string, string>
+                    if (parse.GetValue(format) == "onnx")
                     {
-                        ["format"] = "pt",
-                        ["sidecar"] = JsonSerializer.Serialize(sidecar),
-                    };
-                    StateDictExport.Save(network, Path.GetFullPath(parse.GetValue(output)!), metadata);
+                        OnnxModelFile.Write(OnnxExport.Build(network, sidecar, extra), path);
+                    }
+                    else
+                    {
+                        var tensorMetadata = new Dictionary<string, string> { ["format"] = "pt", ["sidecar"] = JsonSerializer.Serialize(sidecar) };
+                        StateDictExport.Save(network, path, tensorMetadata);
+                    }
                 }
-                Console.Out.WriteLine(Path.GetFullPath(parse.GetValue(output)!));
+                Console.Out.WriteLine(path);
                 return WorkerExitCodes.Success;
             }
             catch (CheckpointException e)

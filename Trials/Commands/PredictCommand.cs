@@ -1,8 +1,8 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Inference.Images;
+using Mnist.Inference.Predictions;
 using Mnist.Protocol.Outputs;
-using Mnist.Trials.Inference;
 using Mnist.Trials.Model;
 using Mnist.Trials.Protocol;
 using TorchSharp;
@@ -49,16 +49,12 @@ internal static class PredictCommand
                         using var scope = NewDisposeScope();
                         var input = (tensor(pixels).reshape(1, 1, 28, 28) - sidecar.Normalization.Mean) / sidecar.Normalization.Std;
                         var logits = network.forward(input.to_type(ScalarType.Float32)).data<float>().ToArray();
-                        var prediction = Prediction.FromLogits(logits);
-                        var entry = JsonSerializer.SerializeToNode(prediction)!.AsObject();
-                        entry["image"] = path;
-                        if (prediction.Digit < sidecar.ClassNames.Count) entry["class_name"] = sidecar.ClassNames[prediction.Digit];
-                        results.Add(entry);
+                        results.Add(PredictionJson.Entry(path, Prediction.FromLogits(logits), sidecar.ClassNames));
                     }
                     catch (ImageInputException e)
                     {
                         failed = true;
-                        results.Add(new JsonObject { ["image"] = path, ["error"] = e.Message });
+                        results.Add(PredictionJson.Error(path, e.Message));
                     }
                 }
             }

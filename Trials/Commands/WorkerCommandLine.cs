@@ -22,7 +22,7 @@ internal static class WorkerCommandLine
         run.SetAction(parse => RunTrial(parse.GetValue(spec)!, parse.GetValue(dataDir), parse.GetValue(outDir)));
         var root = new RootCommand("Mnist.Search trial worker (TorchSharp); see docs/worker-protocol.md")
         {
-            run, ExportCommand.Create(), PredictCommand.Create(),
+            run, ExportCommand.Create(), PredictCommand.Create(), CheckCommand.Create(),
         };
         return root;
     }

@@ -14,6 +14,11 @@ internal static class CheckpointIO
     public const string WeightsFileName = ArtifactNames.Weights;
     public const string SidecarFileName = ArtifactNames.Sidecar;
 
+    private const long MaxSidecarBytes = 1 << 20;
+
+    /// <summary>What <c>model.bin</c> holds besides the raw tensors (names, shapes, type tags), at most.</summary>
+    private const long MaxWeightsOverhead = 1 << 20;
+
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     /// <summary>Writes the checkpoint into <paramref name="dir"/> (created if needed); returns the absolute path of <c>model.bin</c>.</summary>
@@ -24,10 +29,24 @@ internal static class CheckpointIO
         string json = Path.GetFullPath(Path.Combine(dir, SidecarFileName));
         string weightsTmp = weights + ".tmp";
         string jsonTmp = json + ".tmp";
-        model.save(weightsTmp);
-        File.WriteAllText(jsonTmp, JsonSerializer.Serialize(sidecar, JsonOptions));
-        File.Move(weightsTmp, weights, overwrite: true);
-        File.Move(jsonTmp, json, overwrite: true);
+        try
+        {
+            model.save(weightsTmp);
+            File.WriteAllText(jsonTmp, JsonSerializer.Serialize(sidecar, JsonOptions));
+            File.Move(weightsTmp, weights, overwrite: true);
+            File.Move(jsonTmp, json, overwrite: true);
+        }
+        catch
+        {
+            // A full disk mid-write must not leave half a model.bin.tmp behind (issue 11); the previous
+            // checkpoint, if any, is untouched.
+            foreach (var tmp in new[] { weightsTmp, jsonTmp })
+            {
+                try { File.Delete(tmp); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+            throw;
+        }
         return weights;
     }
 
@@ -38,10 +57,15 @@ internal static class CheckpointIO
         string json = Path.Combine(dir, SidecarFileName);
         if (!File.Exists(json))
             throw new CheckpointException($"{json}: checkpoint sidecar not found");
+        // A sidecar is a few KB; a bigger file is not one (and is not read whole into memory).
+        if (new FileInfo(json).Length > MaxSidecarBytes)
+            throw new CheckpointException($"{json}: {new FileInfo(json).Length} bytes is too large for a checkpoint sidecar (at most {MaxSidecarBytes})");
         ModelSidecar? sidecar;
+        string text;
         try
         {
-            sidecar = JsonSerializer.Deserialize<ModelSidecar>(File.ReadAllText(json), JsonOptions);
+            text = File.ReadAllText(json);
+            sidecar = JsonSerializer.Deserialize<ModelSidecar>(text, JsonOptions);
         }
         catch (JsonException ex)
         {
@@ -51,6 +75,7 @@ internal static class CheckpointIO
             throw new CheckpointException($"{json}: empty checkpoint sidecar");
         if (sidecar.FormatVersion != ModelSidecar.CurrentFormatVersion)
             throw new CheckpointException($"{json}: format_version {sidecar.FormatVersion} is not supported (expected {ModelSidecar.CurrentFormatVersion})");
+        SidecarValidator.Validate(json, text, sidecar);
         return sidecar;
     }
 
@@ -70,12 +95,23 @@ internal static class CheckpointIO
         Native.LibTorchFlags.ConfigureCpuKernels();
         try
         {
+            // A truncated or foreign file is refused by its size before TorchSharp parses (and trusts) its lengths.
+            var expected = model.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
+            var actual = new FileInfo(weights).Length;
+            if (actual < expected || actual > expected + MaxWeightsOverhead)
+                throw new CheckpointException($"{weights}: {actual} bytes, but the architecture in {SidecarFileName} needs {expected} bytes of weights (truncated, or not this model's checkpoint)");
             model.load(weights);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
+        catch (CheckpointException)
         {
             model.Dispose();
-            throw new CheckpointException($"{weights}: weights do not match the architecture in {SidecarFileName} ({ex.Message})", ex);
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // TorchSharp reports a corrupt stream with whatever the bytes happened to trigger; all of it means the same.
+            model.Dispose();
+            throw new CheckpointException($"{weights}: weights do not match the architecture in {SidecarFileName} ({ex.GetType().Name}: {ex.Message})", ex);
         }
         model.eval();
         return (model, sidecar);

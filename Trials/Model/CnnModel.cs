@@ -16,8 +16,13 @@ namespace Mnist.Trials.Model;
 /// </summary>
 internal sealed class CnnModel : Module<Tensor, Tensor>
 {
+    /// <summary>Max-pooling window (and stride) after every conv block.</summary>
+    public const int PoolSize = 2;
+
     private readonly Sequential features;
     private readonly Sequential classifier;
+    private readonly List<(Conv2d Conv, BatchNorm2d? Norm)> convBlocks = [];
+    private readonly List<Linear> denseLayers = [];
 
     public CnnModel(Hyperparameters hp, int numClasses = IdxReader.ClassCount, int imageSide = IdxReader.ImageSide)
         : base(nameof(CnnModel))
@@ -31,10 +36,13 @@ internal sealed class CnnModel : Module<Tensor, Tensor>
             int n = i + 1;
             int outChannels = hp.ConvChannels[i];
             // BatchNorm has its own shift, so the conv bias would be redundant.
-            blocks.Add(($"conv{n}", Conv2d(inChannels, outChannels, hp.KernelSize, padding: hp.KernelSize / 2, bias: !hp.BatchNorm)));
-            if (hp.BatchNorm) blocks.Add(($"bn{n}", BatchNorm2d(outChannels)));
+            var conv = Conv2d(inChannels, outChannels, hp.KernelSize, padding: Padding(hp.KernelSize), bias: !hp.BatchNorm);
+            var norm = hp.BatchNorm ? BatchNorm2d(outChannels) : null;
+            convBlocks.Add((conv, norm));
+            blocks.Add(($"conv{n}", conv));
+            if (norm is not null) blocks.Add(($"bn{n}", norm));
             blocks.Add(($"relu{n}", ReLU()));
-            blocks.Add(($"pool{n}", MaxPool2d(2)));
+            blocks.Add(($"pool{n}", MaxPool2d(PoolSize)));
             inChannels = outChannels;
             side /= 2;
         }
@@ -47,17 +55,30 @@ internal sealed class CnnModel : Module<Tensor, Tensor>
         for (int i = 0; i < hp.FcWidths.Count; i++)
         {
             int n = i + 1;
-            head.Add(($"fc{n}", Linear(inFeatures, hp.FcWidths[i])));
+            var fc = Linear(inFeatures, hp.FcWidths[i]);
+            denseLayers.Add(fc);
+            head.Add(($"fc{n}", fc));
             head.Add(($"relu{n}", ReLU()));
             if (hp.Dropout > 0) head.Add(($"dropout{n}", Dropout(hp.Dropout)));
             inFeatures = hp.FcWidths[i];
         }
-        head.Add(("out", Linear(inFeatures, numClasses)));
+        var output = Linear(inFeatures, numClasses);
+        denseLayers.Add(output);
+        head.Add(("out", output));
         classifier = Sequential(head);
         RegisterComponents();
     }
 
     public Hyperparameters Hyperparameters { get; }
+
+    /// <summary>The conv layers in order, each with its BatchNorm (null without <c>batch_norm</c>); for exporters.</summary>
+    public IReadOnlyList<(Conv2d Conv, BatchNorm2d? Norm)> ConvBlocks => convBlocks;
+
+    /// <summary>The fully connected layers in order, the output layer last; for exporters.</summary>
+    public IReadOnlyList<Linear> DenseLayers => denseLayers;
+
+    /// <summary>Zero padding on each side of a conv layer: "same" size for odd kernels.</summary>
+    public static int Padding(int kernelSize) => kernelSize / 2;
 
     public override Tensor forward(Tensor input)
     {

@@ -12,6 +12,13 @@ namespace Mnist.Trials.Training;
 /// generator, learning rate from <see cref="LearningRateSchedule"/>, every step inside its own dispose
 /// scope so native memory stays flat across epochs. The caller owns the model and the data.
 /// </summary>
+/// <remarks>
+/// On CUDA the step loop never waits on the host (issue 13): the data is already on the device, shuffles and
+/// augmentation draw from a generator on the device, and the loss is summed on the device and read once per
+/// epoch, so a NaN or infinite loss is reported at the end of the epoch it appeared in rather than at its step.
+/// On the CPU, where reading a scalar costs nothing, the loss is read at every step as before (same figures,
+/// divergence caught at its step); <c>readLossEveryStep: false</c> runs the device path on the CPU for tests.
+/// </remarks>
 internal sealed class Trainer : IDisposable
 {
     private readonly nn.Module<Tensor, Tensor> model;
@@ -21,11 +28,16 @@ internal sealed class Trainer : IDisposable
     private readonly LearningRateSchedule schedule;
     private readonly Augmenter? augmenter;
     private readonly Generator generator;
+    private readonly Device device;
+    private readonly bool readLossEveryStep;
 
-    public Trainer(nn.Module<Tensor, Tensor> model, DataSplit train, Hyperparameters hp, int epochs, int seed, double background)
+    public Trainer(nn.Module<Tensor, Tensor> model, DataSplit train, Hyperparameters hp, int epochs, int seed, double background,
+        bool? readLossEveryStep = null)
     {
         this.model = model;
         this.train = train;
+        device = train.Images.device;
+        this.readLossEveryStep = readLossEveryStep ?? device.type == DeviceType.CPU;
         batchSize = Math.Min(hp.BatchSize, train.Count);
         StepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
         schedule = LearningRateSchedule.From(hp, epochs, StepsPerEpoch);
@@ -34,8 +46,10 @@ internal sealed class Trainer : IDisposable
             "sgd" => torch.optim.SGD(model.parameters(), hp.LearningRate, momentum: hp.Momentum, weight_decay: hp.WeightDecay),
             _ => torch.optim.Adam(model.parameters(), hp.LearningRate, weight_decay: hp.WeightDecay),
         };
-        // A generator of its own (CPU) keeps shuffles and augmentation reproducible whatever else draws random numbers.
-        generator = new Generator((ulong)(uint)seed);
+        // A generator of its own keeps shuffles and augmentation reproducible whatever else draws random
+        // numbers; it lives on the data's device, so drawing needs no host round trip on a GPU (on the CPU
+        // it is the same CPU generator as before, so CPU runs reproduce earlier results).
+        generator = device.type == DeviceType.CPU ? new Generator((ulong)(uint)seed) : new Generator((ulong)(uint)seed, device);
         augmenter = Augmenter.From(hp, background, generator);
     }
 
@@ -48,12 +62,15 @@ internal sealed class Trainer : IDisposable
     /// Runs one epoch (1-based <paramref name="epoch"/>). Checks <paramref name="stopRequested"/> after
     /// every batch and returns early (with <see cref="EpochTraining.Stopped"/> set) when it says so.
     /// </summary>
-    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite (on the device path: during this epoch).</exception>
     public EpochTraining TrainEpoch(int epoch, Func<bool> stopRequested)
     {
         model.train();
-        using var order = torch.randperm(train.Count, generator: generator).to(train.Images.device);
+        using var order = torch.randperm(train.Count, generator: generator, device: device);
+        // The running sum of loss x batch size: on the host when read every step, else a float64 scalar on
+        // the device (the same double arithmetic, so both paths give the same mean).
         double lossSum = 0;
+        using var deviceLossSum = readLossEveryStep ? null : torch.zeros(1, dtype: ScalarType.Float64, device: device);
         long seen = 0;
         for (int step = 0; step < StepsPerEpoch; step++)
         {
@@ -71,18 +88,39 @@ internal sealed class Trainer : IDisposable
 
                 optimizer.zero_grad();
                 var loss = F.cross_entropy(model.forward(x), y);
-                float value = loss.item<float>();
-                if (!float.IsFinite(value))
-                    throw new TrainingDivergedException($"loss is {(float.IsNaN(value) ? "NaN" : "infinite")} at epoch {epoch}");
+                if (deviceLossSum is null)
+                {
+                    float value = loss.item<float>();
+                    ThrowIfDiverged(value, epoch);
+                    lossSum += (double)value * len;
+                }
+                else
+                {
+                    deviceLossSum.add_(loss.detach().to_type(ScalarType.Float64).mul_(len));
+                }
                 loss.backward();
                 optimizer.step();
-                lossSum += (double)value * len;
                 seen += len;
             }
             if (stopRequested())
-                return new EpochTraining(seen == 0 ? double.NaN : lossSum / seen, seen, Stopped: true);
+                return new EpochTraining(seen == 0 ? double.NaN : ReadSum(deviceLossSum, lossSum, epoch) / seen, seen, Stopped: true);
         }
-        return new EpochTraining(lossSum / seen, seen, Stopped: false);
+        return new EpochTraining(ReadSum(deviceLossSum, lossSum, epoch) / seen, seen, Stopped: false);
+    }
+
+    /// <summary>The epoch's loss sum: the host's, or the device's read back once (the only host sync of the epoch).</summary>
+    private static double ReadSum(Tensor? deviceLossSum, double hostSum, int epoch)
+    {
+        if (deviceLossSum is null) return hostSum;
+        double sum = deviceLossSum.item<double>();
+        ThrowIfDiverged(sum, epoch);
+        return sum;
+    }
+
+    private static void ThrowIfDiverged(double value, int epoch)
+    {
+        if (!double.IsFinite(value))
+            throw new TrainingDivergedException($"loss is {(double.IsNaN(value) ? "NaN" : "infinite")} at epoch {epoch}");
     }
 
     public void Dispose()

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""Reference throughput of the same CNN in Debian's PyTorch (python3-torch), for bench/trials/run.sh.
+"""Reference throughput of the same CNN in PyTorch, for bench/trials/run.sh (Debian's python3-torch, CPU)
+and bench/gpu/run-on-gpu.sh (the GPU machine's PyTorch, --device cuda).
 
 Trains the benchmark model (conv 32/64, FC 128, Adam, batch 128) on the first N MNIST training
 images and prints one JSON line per epoch with images/s of the training loop only (data already
-in one tensor, as the worker does), with the same optional batched augmentation.
+in one tensor, as the worker does), with the same optional batched augmentation. On CUDA it trains
+as the worker does there: data, shuffle and augmentation random numbers on the device, the loss
+summed on the device and read once per epoch (the clock stops after a synchronize).
 """
 import argparse
 import json
@@ -37,7 +40,7 @@ def build(batch_norm, dropout):
 
 def augment(x, gen, degrees, translate, background):
     n = x.shape[0]
-    u = lambda: torch.rand(n, generator=gen) * 2 - 1
+    u = lambda: torch.rand(n, generator=gen, device=x.device) * 2 - 1
     angle = u() * math.radians(degrees)
     tx, ty = u() * 2 * translate, u() * 2 * translate
     cos, sin = angle.cos(), angle.sin()
@@ -56,7 +59,9 @@ def main():
     p.add_argument("--batch-norm", action="store_true")
     p.add_argument("--rotation", type=float, default=0.0)
     p.add_argument("--translate", type=float, default=0.0)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = p.parse_args()
+    dev = torch.device(a.device)
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -65,15 +70,17 @@ def main():
     labels = read_idx(os.path.join(a.data_dir, "train-labels-idx1-ubyte"), 8)[: a.images]
     x_all = ((torch.from_numpy(pixels.copy()).float() / 255.0 - mean) / std).reshape(-1, 1, 28, 28)
     y_all = torch.from_numpy(labels.astype(np.int64))
-    model = build(a.batch_norm, 0.25)
+    x_all, y_all = x_all.to(dev), y_all.to(dev)
+    model = build(a.batch_norm, 0.25).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    gen = torch.Generator().manual_seed(1)
+    gen = torch.Generator(device=dev).manual_seed(1)
+    on_cpu = dev.type == "cpu"
     aug = a.rotation > 0 or a.translate > 0
     background = (0 - mean) / std
     for epoch in range(1, a.epochs + 1):
         model.train()
-        order = torch.randperm(a.images, generator=gen)
-        start, total = time.perf_counter(), 0.0
+        order = torch.randperm(a.images, generator=gen, device=dev)
+        start, total = time.perf_counter(), 0.0 if on_cpu else torch.zeros((), dtype=torch.float64, device=dev)
         for i in range(0, a.images, a.batch_size):
             idx = order[i : i + a.batch_size]
             x, y = x_all.index_select(0, idx), y_all.index_select(0, idx)
@@ -83,10 +90,14 @@ def main():
             loss = F.cross_entropy(model(x), y)
             loss.backward()
             opt.step()
-            total += loss.item() * len(idx)
+            if on_cpu:
+                total += loss.item() * len(idx)
+            else:
+                total += loss.detach().double() * len(idx)
+        total = float(total)  # waits for the device's queue on CUDA
         secs = time.perf_counter() - start
         print(json.dumps({"event": "epoch", "epoch": epoch, "train_loss": total / a.images,
-                          "images_per_s": a.images / secs, "torch": torch.__version__}), flush=True)
+                          "images_per_s": a.images / secs, "torch": torch.__version__, "device": a.device}), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 #
 #   bench/trials/run.sh [DATA_DIR]          (default: data/mnist, relative to the repo root)
 #
-# Environment: IMAGES (training images per epoch, default 10000), EPOCHS (default 3, >= 3 for the
+# Environment: WORKER (a built Trials executable; default: build this tree's Release), IMAGES (training images per epoch, default 10000), EPOCHS (default 3, >= 3 for the
 # RSS check), THREADS (default 2), EVAL_SIZES (eval batch sizes to time, default "64 256 1000";
 # empty to skip), ROUNDS (default 2). Needs .NET 10, /usr/bin/python3 with python3-torch (apt-get install -y python3-torch), jq.
 #
@@ -26,8 +26,11 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.jsonl
 
 "$PY" -c 'import torch' 2>/dev/null || { echo "python3-torch missing: apt-get install -y python3-torch" >&2; exit 2; }
-dotnet build Trials/Trials.csproj -c Release -v q -nologo >/dev/null
-WORKER=Trials/bin/Release/net10.0/Trials
+# WORKER=path/to/Trials times another build (e.g. one from before a change) with the same script.
+if [ -z "${WORKER:-}" ]; then
+  dotnet build Trials/Trials.csproj -c Release -v q -nologo >/dev/null
+  WORKER=Trials/bin/Release/net10.0/Trials
+fi
 
 spec() { # name batch_norm rotation translate validation eval_batch_size
   cat > "$OUT/$1.json" <<JSON

@@ -7,7 +7,24 @@ internal static class SearchCli
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Process Start(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string>(), args);
+
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var psi = StartInfo(workingDirectory, args);
+        foreach (var (key, value) in environment) psi.Environment[key] = value;
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>Starts the CLI under the fault harness's watch (act when a log line appears, send signals).</summary>
+    public static Faults.WatchedProcess Watch(string name, string workingDirectory, double heartbeatGraceSeconds, params string[] args)
+    {
+        var psi = StartInfo(workingDirectory, args);
+        psi.Environment["MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS"] = heartbeatGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Faults.WatchedProcess.Start(name, psi);
+    }
+
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -21,12 +38,15 @@ internal static class SearchCli
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["MNIST_SEARCH_HEARTBEAT_SECONDS"] = "0.5";
         psi.Environment["MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS"] = "5";
-        return Process.Start(psi)!;
+        return psi;
     }
 
-    public static async Task<Result> RunAsync(string workingDirectory, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
+        RunAsync(workingDirectory, new Dictionary<string, string>(), args);
+
+    public static async Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var p = Start(workingDirectory, args);
+        using var p = Start(workingDirectory, environment, args);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));

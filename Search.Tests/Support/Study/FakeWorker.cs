@@ -7,7 +7,10 @@ namespace Mnist.Search.Tests.Support.Study;
 /// Writes a bash script that speaks the worker protocol without training anything: it reports
 /// <see cref="Epochs"/> epochs whose val_accuracy is <c>0.5 + trial/100</c> (so later trials are better),
 /// sleeping <see cref="EpochSeconds"/> per epoch, and appends "device trial start|end time" lines to
-/// <see cref="LogPath"/>. Trials listed in <see cref="Behaviours"/> misbehave instead.
+/// <see cref="LogPath"/>. Trials listed in <see cref="Behaviours"/> misbehave instead; trials listed in
+/// <see cref="Custom"/> run that bash text instead (any protocol abuse a test needs). A retrain spec
+/// (<c>full_train</c>) gets one epoch, <c>metrics.json</c>, a model and a result with a test accuracy after
+/// <see cref="RetrainSeconds"/>.
 /// </summary>
 internal sealed class FakeWorker
 {
@@ -17,6 +20,9 @@ internal sealed class FakeWorker
     public int Epochs { get; init; } = 2;
     public double EpochSeconds { get; init; } = 0.1;
     public Dictionary<int, Behaviour> Behaviours { get; init; } = new();
+    public Dictionary<int, string> Custom { get; init; } = new();
+    public double RetrainSeconds { get; init; } = 0.1;
+    public bool RetrainFails { get; init; }
 
     public string LogPath => Path.Combine(Directory, "fake-worker.log");
     public string ScriptPath => Path.Combine(Directory, "fake-worker.sh");
@@ -40,6 +46,20 @@ internal sealed class FakeWorker
             {{{cases}}}
             esac
             log() { echo "${CUDA_VISIBLE_DEVICES:-cpu} $n $(date +%s.%N) $1" >> "{{{LogPath}}}"; }
+            if grep -q '"full_train": true' "$1"; then
+              out=$(dirname "$1")
+              echo "retrain $n $$ start" >> "{{{Directory}}}/retrains.log"
+              echo '{"event":"start","config":{}}'
+              sleep {{{RetrainSeconds.ToString(CultureInfo.InvariantCulture)}}}
+              if {{{(RetrainFails ? "true" : "false")}}}; then echo 'simulated retrain crash' >&2; exit 1; fi
+              echo '{"event":"epoch","epoch":1,"train_loss":0.1,"val_loss":null,"val_accuracy":null}'
+              echo 'weights' > "$out/model.bin"; echo '{"format_version":1}' > "$out/model.json"
+              echo '{"accuracy":0.9,"confusion_matrix":null}' > "$out/metrics.json"
+              echo "retrain $n $$ end" >> "{{{Directory}}}/retrains.log"
+              echo '{"event":"result","state":"complete","test_accuracy":0.9,"test_loss":0.3,"duration_s":0.1}'
+              exit 0
+            fi
+            if [ -f "{{{Directory}}}/custom-$n.sh" ]; then . "{{{Directory}}}/custom-$n.sh"; fi
             log start
             echo '{"event":"start","config":{}}'
             if [ "$mode" = crash ]; then echo "boom: simulated crash" >&2; log end; exit 7; fi
@@ -60,6 +80,8 @@ internal sealed class FakeWorker
             echo "{\"event\":\"result\",\"state\":\"complete\",\"val_accuracy\":$v,\"duration_s\":0.2,\"checkpoint\":null}"
             """;
         File.WriteAllText(ScriptPath, script.Replace("\r", ""));
+        foreach (var (trial, body) in Custom)
+            File.WriteAllText(Path.Combine(Directory, $"custom-{trial}.sh"), body.Replace("\r", "") + "\n");
         return this;
     }
 

@@ -7,6 +7,7 @@ using TorchSharp;
 
 namespace Mnist.Search.Tests.Trials.Training;
 
+[Collection(TorchRandomCollection.Name)]
 public sealed class TrainerTests
 {
     private static readonly Hyperparameters Small = new()

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Inference.Images;
+using Mnist.Inference.Onnx;
 using Mnist.Search.Models;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
@@ -16,9 +18,10 @@ internal static class ModelCommands
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
         var outDir = new Option<string>("--out") { Description = "Folder to write the model and its sidecar into", Required = true };
-        var format = new Option<string>("--format") { Description = "torchsharp | safetensors", DefaultValueFactory = _ => "torchsharp" };
+        var format = new Option<string>("--format") { Description = "torchsharp | safetensors | onnx", DefaultValueFactory = _ => "torchsharp" };
         format.AcceptOnlyFromAmong(ModelExporter.Formats);
-        var command = new Command("export", "Export the retrained model (or the best trial's checkpoint) with its sidecar") { name, storage, studiesDir, outDir, format };
+        var trial = new Option<int?>("--trial") { Description = "Export this trial's own checkpoint instead of the study's model" };
+        var command = new Command("export", "Export the retrained model (or the best trial's checkpoint, or --trial N's) with its sidecar") { name, storage, studiesDir, outDir, format, trial };
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
@@ -26,9 +29,11 @@ internal static class ModelCommands
             var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
             // The folder may hold a same-named study's models from another storage (issue 11).
             await StudyFolder.VerifyAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
-            var model = await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
+            var model = parse.GetValue(trial) is { } number
+                ? await StudyModel.ForTrialAsync(store, study, number, ct)
+                : await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
             var files = await ModelExporter.ExportAsync(model, study, Path.GetFullPath(parse.GetValue(outDir)!), parse.GetValue(format)!, TrialsTool.Default(), ct);
-            if (!model.Retrained) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
+            if (!model.Retrained && parse.GetValue(trial) is null) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
             foreach (var f in files) Console.Out.WriteLine(f);
             return ExitCodes.Ok;
         });
@@ -37,21 +42,18 @@ internal static class ModelCommands
 
     public static Command Predict()
     {
-        var model = new Option<string>("--model") { Description = "Model folder (model.bin + model.json), e.g. studies/NAME/best", Required = true };
-        var images = new Argument<string[]>("images") { Description = "PNG, JPEG or BMP images of one digit each", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<string>("--model") { Description = "Model folder: an ONNX export (model.onnx), or a checkpoint (model.bin + model.json) such as studies/NAME/best", Required = true };
+        var images = new Argument<string[]>("images") { Description = "PNG, JPEG or BMP images of one digit each, or folders of them", Arity = ArgumentArity.OneOrMore };
         var format = CommonOptions.Format("table", "json");
         var command = new Command("predict", "Predict the digit in each image") { model, images, format };
         command.SetAction(async (parse, ct) =>
         {
             var dir = Path.GetFullPath(parse.GetValue(model)!);
-            if (!StudyModel.IsModel(dir)) throw new UserInputException($"--model {dir}: not a model folder (needs model.bin and model.json)");
-            var output = await TrialsTool.Default().RunAsync(["predict", "--model", dir, "--format", "json", .. parse.GetValue(images)!.Select(Path.GetFullPath)], ct);
-            JsonArray results;
-            try { results = JsonNode.Parse(output.Stdout)!.AsArray(); }
-            catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
-            {
-                throw new UserInputException(output.FirstError);
-            }
+            if (!StudyModel.IsPredictable(dir)) throw new UserInputException($"--model {dir}: not a model folder (needs {OnnxSchema.FileName}, or model.bin and model.json)");
+            var paths = ImageFiles.Expand(parse.GetValue(images)!.Select(Path.GetFullPath));
+            var results = File.Exists(Path.Combine(dir, OnnxSchema.FileName))
+                ? PredictWithOnnx(Path.Combine(dir, OnnxSchema.FileName), paths)
+                : await PredictWithTorchSharpAsync(dir, paths, ct);
             if (parse.GetValue(format) == "json") Console.Out.WriteLine(results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             else OutputFormat.Write("table", ["image", "digit", "probability", "top3", "error"], results.Select(r => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
             {
@@ -67,5 +69,23 @@ internal static class ModelCommands
             return results.Any(r => r!["error"] is not null) ? ExitCodes.BadInput : ExitCodes.Ok;
         });
         return command;
+    }
+
+    // ONNX Runtime, in this process: the coordinator never loads libtorch, and no second process starts.
+    private static JsonArray PredictWithOnnx(string modelPath, IReadOnlyList<string> paths)
+    {
+        using var predictor = OnnxPredictor.Open(modelPath);
+        return predictor.Predict(paths);
+    }
+
+    // A checkpoint without an ONNX export: the Trials program loads it with TorchSharp.
+    private static async Task<JsonArray> PredictWithTorchSharpAsync(string dir, IReadOnlyList<string> paths, CancellationToken ct)
+    {
+        var output = await TrialsTool.Default().RunAsync(["predict", "--model", dir, "--format", "json", .. paths], ct);
+        try { return JsonNode.Parse(output.Stdout)!.AsArray(); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+        {
+            throw new UserInputException(output.FirstError);
+        }
     }
 }

@@ -39,6 +39,7 @@ internal static class StudyRunCommands
             var settings = ConfigMapping.ToSettings(loaded, Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory, loaded.Study));
             await using var store = await StorageFactory.OpenAsync(url, loaded.BaseDirectory, ct);
             var (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
+            if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
             var display = StorageUrl.Redact(url);
             Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
             return ExitCodes.Ok;

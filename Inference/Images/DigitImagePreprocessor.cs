@@ -1,0 +1,253 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+
+namespace Mnist.Inference.Images;
+
+/// <summary>
+/// Turns a photo or drawing of one digit (PNG, JPEG, BMP, GIF, WebP; any size) into a 28×28 MNIST-style input:
+/// light digit on black, the digit scaled (antialiased, aspect kept) so its longer side is 20 px, placed by
+/// its centre of mass, values in [0, 1] row-major. Normalisation (mean/std) is the model's job.
+/// </summary>
+/// <remarks>
+/// Follows the recipe of the MNIST paper (LeCun et al.): size-normalise into a 20×20 box, then centre by mass
+/// in 28×28. Background polarity is detected from the median of the border pixels, so black-on-white scans
+/// and white-on-black drawings give the same result; transparent pixels are composited over white.
+/// Decoding uses only SkiaSharp calls that exist in both 2.88 (the Trials app) and 3.x (the test host).
+/// </remarks>
+internal static class DigitImagePreprocessor
+{
+    public const int CanvasSize = 28;
+    public const int DigitBox = 20;
+
+    /// <summary>Images above this many pixels are refused rather than decoded (a 50 MP photo is ~200 MB RGBA).</summary>
+    public const long MaxPixels = 50_000_000;
+
+    /// <summary>Files above this size are refused before reading (a 50 MP PNG is rarely over 100 MB).</summary>
+    public const long MaxFileBytes = 256L << 20;
+
+    // Ink darker/lighter than the background by less than this (on a 0..1 scale) counts as no ink at all.
+    private const float MinContrast = 0.15f;
+
+    // After contrast stretching, ink below this is treated as background noise (paper grain, JPEG ringing).
+    private const float NoiseFloor = 0.1f;
+
+    /// <summary>Reads and preprocesses an image file.</summary>
+    /// <exception cref="ImageInputException">The file is missing, unreadable, empty, not a decodable image,
+    /// truncated, too large, or shows no ink.</exception>
+    public static float[] Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = ReadImageFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageInputException(path, e is FileNotFoundException or DirectoryNotFoundException
+                ? "file not found"
+                : $"cannot read the file ({e.Message})");
+        }
+
+        return FromEncoded(bytes, path);
+    }
+
+    // A directory used to fail with "Access denied", and /dev/zero was read until memory ran out (issue 11):
+    // only a file of sane size is read, and never more bytes than its size says.
+    private static byte[] ReadImageFile(string path)
+    {
+        if (Directory.Exists(path)) throw new ImageInputException(path, "is a directory, not an image file");
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+            throw new ImageInputException(path, $"is {length >> 20} MiB; image files above {MaxFileBytes >> 20} MiB are refused");
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+        // Devices, pipes and /proc files report size 0 yet yield bytes; a regular empty file yields none.
+        if (length == 0)
+            return stream.ReadByte() < 0 ? [] : throw new ImageInputException(path, "is not a regular file (a device, pipe or special file)");
+        var bytes = new byte[length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <summary>Preprocesses an encoded image held in memory; <paramref name="source"/> names it in errors.</summary>
+    public static float[] FromEncoded(byte[] encoded, string source)
+        => FromInk(Decode(encoded, source), source);
+
+    /// <summary>The geometric part of the pipeline, on an image already converted to ink (0 = background).</summary>
+    /// <exception cref="ImageInputException">The image holds no ink.</exception>
+    public static float[] FromInk(InkImage ink, string source)
+    {
+        var (left, top, right, bottom) = InkBounds(ink)
+            ?? throw new ImageInputException(source, "no digit found (the image has no ink that stands out from its background)");
+        var width = right - left + 1;
+        var height = bottom - top + 1;
+        var scale = (double)DigitBox / Math.Max(width, height);
+        var scaledWidth = Math.Clamp((int)Math.Round(width * scale), 1, DigitBox);
+        var scaledHeight = Math.Clamp((int)Math.Round(height * scale), 1, DigitBox);
+        var digit = Resampler.Resize(Crop(ink, left, top, width, height), scaledWidth, scaledHeight);
+        return PlaceByCentreOfMass(digit);
+    }
+
+    /// <summary>Decodes to ink: grayscale with alpha over white, background removed, digit made light.</summary>
+    public static InkImage Decode(byte[] encoded, string source)
+    {
+        if (encoded.Length == 0)
+        {
+            throw new ImageInputException(source, "file is empty");
+        }
+
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data)
+            ?? throw new ImageInputException(source, "not a readable image (expected PNG, JPEG, BMP, GIF or WebP)");
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if (width <= 0 || height <= 0)
+        {
+            throw new ImageInputException(source, $"image has no pixels ({width}×{height})");
+        }
+
+        if ((long)width * height > MaxPixels)
+        {
+            throw new ImageInputException(source, $"image is {width}×{height}, over the {MaxPixels / 1_000_000}-megapixel limit");
+        }
+
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[width * height * 4];
+        var handle = GCHandle.Alloc(rgba, GCHandleType.Pinned);
+        SKCodecResult result;
+        try
+        {
+            result = codec.GetPixels(info, handle.AddrOfPinnedObject());
+        }
+        finally
+        {
+            handle.Free();
+        }
+
+        if (result != SKCodecResult.Success)
+        {
+            throw new ImageInputException(source, result == SKCodecResult.IncompleteInput
+                ? "image data is truncated or corrupt"
+                : $"image cannot be decoded ({result})");
+        }
+
+        // SKCodec hands out pixels as stored; the EXIF orientation says how to turn them upright.
+        var orientation = (int)codec.EncodedOrigin;
+        return ToInk(width, height, rgba).Oriented(orientation is >= 1 and <= 8 ? orientation : 1);
+    }
+
+    private static InkImage ToInk(int width, int height, byte[] rgba)
+    {
+        var gray = new float[width * height];
+        for (var i = 0; i < gray.Length; i++)
+        {
+            var alpha = rgba[(4 * i) + 3] / 255f;
+            var luminance = ((0.299f * rgba[4 * i]) + (0.587f * rgba[(4 * i) + 1]) + (0.114f * rgba[(4 * i) + 2])) / 255f;
+            gray[i] = (alpha * luminance) + (1 - alpha);
+        }
+
+        var background = BorderMedian(gray, width, height);
+        var lightBackground = background >= 0.5f;
+        var pixels = new float[gray.Length];
+        var peak = 0f;
+        for (var i = 0; i < gray.Length; i++)
+        {
+            // Distance from the background towards the ink side only; the other side is background too.
+            var ink = lightBackground ? background - gray[i] : gray[i] - background;
+            pixels[i] = Math.Max(ink, 0);
+            peak = Math.Max(peak, pixels[i]);
+        }
+
+        if (peak < MinContrast)
+        {
+            return InkImage.Blank(width, height);
+        }
+
+        // Stretch so the strongest ink is 1, as in MNIST, where a pen stroke's core is (nearly) saturated.
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            var v = pixels[i] / peak;
+            pixels[i] = v < NoiseFloor ? 0 : v;
+        }
+
+        return new InkImage(width, height, pixels);
+    }
+
+    private static float BorderMedian(float[] gray, int width, int height)
+    {
+        var border = new List<float>((2 * width) + (2 * height));
+        for (var x = 0; x < width; x++)
+        {
+            border.Add(gray[x]);
+            border.Add(gray[((height - 1) * width) + x]);
+        }
+
+        for (var y = 0; y < height; y++)
+        {
+            border.Add(gray[y * width]);
+            border.Add(gray[(y * width) + width - 1]);
+        }
+
+        border.Sort();
+        return border[border.Count / 2];
+    }
+
+    private static (int Left, int Top, int Right, int Bottom)? InkBounds(InkImage ink)
+    {
+        int left = int.MaxValue, top = int.MaxValue, right = -1, bottom = -1;
+        for (var y = 0; y < ink.Height; y++)
+        {
+            for (var x = 0; x < ink.Width; x++)
+            {
+                if (ink[x, y] > 0)
+                {
+                    left = Math.Min(left, x);
+                    right = Math.Max(right, x);
+                    top = Math.Min(top, y);
+                    bottom = Math.Max(bottom, y);
+                }
+            }
+        }
+
+        return right < 0 ? null : (left, top, right, bottom);
+    }
+
+    private static InkImage Crop(InkImage ink, int left, int top, int width, int height)
+    {
+        var pixels = new float[width * height];
+        for (var y = 0; y < height; y++)
+        {
+            Array.Copy(ink.Pixels, ((top + y) * ink.Width) + left, pixels, y * width, width);
+        }
+
+        return new InkImage(width, height, pixels);
+    }
+
+    private static float[] PlaceByCentreOfMass(InkImage digit)
+    {
+        double mass = 0, sumX = 0, sumY = 0;
+        for (var y = 0; y < digit.Height; y++)
+        {
+            for (var x = 0; x < digit.Width; x++)
+            {
+                var v = digit[x, y];
+                mass += v;
+                sumX += v * x;
+                sumY += v * y;
+            }
+        }
+
+        // Integer shifts (as MNIST) keep strokes crisp; the clamp keeps a lopsided digit wholly inside the canvas.
+        const double centre = (CanvasSize - 1) / 2.0;
+        var offsetX = Math.Clamp((int)Math.Round(centre - (sumX / mass)), 0, CanvasSize - digit.Width);
+        var offsetY = Math.Clamp((int)Math.Round(centre - (sumY / mass)), 0, CanvasSize - digit.Height);
+        var canvas = new float[CanvasSize * CanvasSize];
+        for (var y = 0; y < digit.Height; y++)
+        {
+            for (var x = 0; x < digit.Width; x++)
+            {
+                canvas[((offsetY + y) * CanvasSize) + offsetX + x] = Math.Clamp(digit[x, y], 0f, 1f);
+            }
+        }
+
+        return canvas;
+    }
+}

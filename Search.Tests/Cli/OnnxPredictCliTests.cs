@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using Mnist.Inference.Onnx;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Onnx;
+using SkiaSharp;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// <c>predict</c> through the real command line on a folder with <c>model.onnx</c>: ONNX Runtime in the coordinator's
+/// process, which the dynamic loader's own log (<c>LD_DEBUG=libs</c>) shows never loads libtorch; the answers equal the
+/// TorchSharp path's on the same real MNIST digits.
+/// </summary>
+public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<TrainedCnns>
+{
+    [Fact]
+    public async Task PredictOnAnOnnxFolderMatchesTheTorchSharpPathAndNeverLoadsLibtorch()
+    {
+        // Given an ONNX-only model folder, a checkpoint-only folder with the network it came from, and a folder of 12 real test digits as PNGs
+        using var dir = new TempDirectory("onnx-predict");
+        var checkpoint = cnns.Folder("2conv-k5-bn-fc2");
+        Directory.CreateDirectory(dir["onnx"]);
+        File.Copy(Path.Combine(checkpoint, OnnxSchema.FileName), dir["onnx/model.onnx"]);
+        Directory.CreateDirectory(dir["torch"]);
+        foreach (var name in new[] { "model.bin", "model.json" }) File.Copy(Path.Combine(checkpoint, name), dir[$"torch/{name}"]);
+        var (images, labels) = MnistFiles.TestImages(12);
+        Directory.CreateDirectory(dir["digits"]);
+        for (var i = 0; i < images.Length; i++) SavePng(images[i], dir[$"digits/{i:D2}.png"]);
+
+        // When both paths predict the folder, each under the dynamic loader's log
+        var onnx = await PredictAsync(dir, dir["onnx"], "ld-onnx");
+        var torch = await PredictAsync(dir, dir["torch"], "ld-torch");
+
+        // Then the ONNX path loaded ONNX Runtime and no libtorch, while the check does see libtorch in the TorchSharp path
+        Assert.True(onnx.Loaded.Any(l => l.Contains("libonnxruntime.so")), string.Join("\n", onnx.Loaded));
+        Assert.DoesNotContain(onnx.Loaded, l => l.Contains("libtorch"));
+        Assert.True(torch.Loaded.Any(l => l.Contains("libtorch")), string.Join("\n", torch.Loaded));
+
+        // And both answer every image in folder order with the same digit and probabilities within 1e-4
+        Assert.Equal(images.Length, onnx.Results.Count);
+        for (var i = 0; i < images.Length; i++)
+        {
+            var (a, b) = (onnx.Results[i]!, torch.Results[i]!);
+            Assert.Equal(dir[$"digits/{i:D2}.png"], (string)a["image"]!);
+            Assert.Equal((string)b["image"]!, (string)a["image"]!);
+            Assert.Equal((int)b["digit"]!, (int)a["digit"]!);
+            Assert.Equal((string)b["class_name"]!, (string)a["class_name"]!);
+            Assert.True(Math.Abs((double)a["probability"]! - (double)b["probability"]!) < 1e-4, $"image {i}: {a} vs {b}");
+            Assert.Equal(3, a["top"]!.AsArray().Count);
+        }
+        Assert.True(onnx.Results.Zip(labels).Count(p => (int)p.First!["digit"]! == p.Second) >= 6, onnx.Results.ToJsonString());
+    }
+
+    [Fact]
+    public async Task TheTableShowsEveryImageAndABadImageIsAnsweredWithExitCodeTwo()
+    {
+        // Given an ONNX folder, two real digits and a file that is not an image
+        using var dir = new TempDirectory("onnx-table");
+        var model = cnns.Folder("1conv-k3-fc1");
+        var (images, _) = MnistFiles.TestImages(2);
+        SavePng(images[0], dir["a.png"]);
+        SavePng(images[1], dir["b.png"]);
+        File.WriteAllText(dir["c.png"], "not a png");
+
+        // When
+        var result = await SearchCli.RunAsync(dir.Path, "predict", "--model", model, dir["a.png"], dir["b.png"], dir["c.png"]);
+
+        // Then the table lists the three, and the unreadable one is an error line and exit code 2
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("digit", result.Stdout);
+        Assert.Contains("a.png", result.Stdout);
+        Assert.Contains("b.png", result.Stdout);
+        Assert.Contains($"error: {dir["c.png"]}: not a readable image", result.Stderr);
+    }
+
+    [Fact]
+    public async Task ATruncatedOnnxModelIsRefusedWithOneLineNamingItAndExitCodeTwo()
+    {
+        // Given a model.onnx cut in half
+        using var dir = new TempDirectory("onnx-cut");
+        var bytes = File.ReadAllBytes(Path.Combine(cnns.Folder("1conv-k3-fc1"), OnnxSchema.FileName));
+        File.WriteAllBytes(dir["model.onnx"], bytes[..(bytes.Length / 2)]);
+        var (images, _) = MnistFiles.TestImages(1);
+        SavePng(images[0], dir["digit.png"]);
+
+        // When
+        var result = await SearchCli.RunAsync(dir.Path, "predict", "--model", dir.Path, dir["digit.png"]);
+
+        // Then
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: {dir["model.onnx"]}: not a valid ONNX model", result.Stderr.Trim().Split(" (")[0]);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.Equal("", result.Stdout);
+    }
+
+    private static async Task<(JsonArray Results, string[] Loaded)> PredictAsync(TempDirectory dir, string model, string logName)
+    {
+        Directory.CreateDirectory(dir[logName]);
+        var environment = new Dictionary<string, string> { ["LD_DEBUG"] = "libs", ["LD_DEBUG_OUTPUT"] = dir[$"{logName}/ld"] };
+        var result = await SearchCli.RunAsync(dir.Path, environment, "predict", "--model", model, "--format", "json", dir["digits"]);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        // One log file per process (ld.PID): the Search process, and for the TorchSharp path its Trials child.
+        var loaded = Directory.GetFiles(dir[logName]).SelectMany(File.ReadAllLines).Where(l => l.Contains("calling init:")).ToArray();
+        return (JsonNode.Parse(result.Stdout)!.AsArray(), loaded);
+    }
+
+    // MNIST's own bytes, light on dark, as a 28×28 grayscale PNG.
+    private static void SavePng(float[] pixels, string path)
+    {
+        using var bitmap = new SKBitmap(28, 28, SKColorType.Gray8, SKAlphaType.Opaque);
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            var v = (byte)Math.Round(pixels[i] * 255);
+            bitmap.SetPixel(i % 28, i / 28, new SKColor(v, v, v));
+        }
+        using var image = SKImage.FromBitmap(bitmap);
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, png.ToArray());
+    }
+}

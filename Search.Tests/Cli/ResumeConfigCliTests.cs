@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>`study start` on an existing study with a changed configuration (issue 11, item 8).</summary>
+public sealed class ResumeConfigCliTests
+{
+    [Fact]
+    public async Task ChangesThatMakeTrialsIncomparableAreRefusedByKeyAndALargerBudgetIsAppliedAndStored()
+    {
+        // Given a finished study of 1 trial of 1 epoch
+        using var dir = new TempDirectory("cli-resume-config");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "start", config)).ExitCode);
+
+        // When it is started again with more epochs, another train subset, or another seed
+        (string Key, Action<JsonObject> Change)[] refused =
+        [
+            ("budget.epochs", c => c["budget"]!["epochs"] = 2),
+            ("dataset.train_subset", c => c["dataset"]!["train_subset"] = 300),
+            ("sampler.seed", c => c["sampler"]!["seed"] = 4),
+        ];
+        foreach (var (key, change) in refused)
+        {
+            StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: change);
+            var result = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+            // Then each is refused with exit 2, one line naming the key, and nothing is run
+            Assert.True(result.ExitCode == 2, $"{key}: exit {result.ExitCode}: {result.Stderr}");
+            Assert.Contains(key, result.Stderr);
+            Assert.Single(result.Stderr.Trim().Split('\n'));
+            Assert.Single(await TrialsAsync(dir));
+        }
+
+        // When the budget grows from 1 to 2 trials
+        StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        var grown = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then it is said, applied (2 trials) and stored, so `study resume` keeps it
+        Assert.True(grown.ExitCode == 0, grown.Stderr);
+        Assert.Contains("budget.trials changed from 1 to 2; applied and stored", grown.Stderr);
+        Assert.Equal(2, (await TrialsAsync(dir)).Count);
+        await using var storage = await StorageFactory.OpenAsync("sqlite:" + dir["studies/cli-study/study.db"], dir.Path);
+        var stored = await StudyOpener.StoredConfigAsync(storage, (await storage.GetStudyAsync("cli-study"))!);
+        Assert.Equal(2, (int)JsonNode.Parse((string)JsonNode.Parse(stored!)!["text"]!)!["budget"]!["trials"]!);
+    }
+
+    private static async Task<IReadOnlyList<TrialSnapshot>> TrialsAsync(TempDirectory dir)
+    {
+        await using var storage = await StorageFactory.OpenAsync("sqlite:" + dir["studies/cli-study/study.db"], dir.Path);
+        return await storage.GetAllTrialsAsync((await storage.GetStudyAsync("cli-study"))!.Id);
+    }
+}

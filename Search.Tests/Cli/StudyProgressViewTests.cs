@@ -1,0 +1,44 @@
+using Mnist.Search.Cli;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
+using Mnist.Search.Tests.Support.Scheduling;
+using Mnist.Search.Tests.Support.Study;
+using Serilog.Events;
+
+namespace Mnist.Search.Tests.Cli;
+
+public sealed class StudyProgressViewTests
+{
+    [Fact]
+    public async Task AfterAResumeAFailedAndRetriedTrialIsNotCountedAsDone()
+    {
+        // Given a real SQLite study of 3 trials: 0 COMPLETE, 1 FAIL (its coordinator died) and queued again as 2, 2 COMPLETE
+        using var dir = new TempDirectory("progress");
+        await using var storage = await StorageFactory.OpenAsync("sqlite:" + dir["study.db"], dir.Path);
+        var study = (await storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        await storage.FinishTrialAsync((await storage.CreateTrialAsync(study.Id, TrialState.RUNNING)).Id, TrialState.COMPLETE, 0.9);
+        var died = await storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        await storage.FinishTrialAsync(died.Id, TrialState.FAIL, null);
+        var (log, sink) = CollectingSink.Create();
+        await Retries.RequeueAsync(storage, study.Id, await storage.GetTrialAsync(died.Id), 2, log);
+        await storage.FinishTrialAsync((await storage.PopWaitingTrialAsync(study.Id))!.Id, TrialState.COMPLETE, 0.8);
+        var settings = new StudySettings
+        {
+            Name = "s", Direction = StudyDirection.MAXIMIZE, Metric = "val_accuracy", Space = CoordinatorHarness.Space,
+            Trials = 3, Epochs = 1, StudyDirectory = dir.Path, Data = new TrialDataSettings("mnist", dir.Path, 10, null),
+        };
+
+        // When the resumed run's view is seeded from storage and the last budgeted trial finishes
+        var view = new StudyProgressView(settings, CoordinatorHarness.Cpu(), log);
+        view.SeedFrom(await storage.GetAllTrialsAsync(study.Id));
+        var last = await storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        await storage.FinishTrialAsync(last.Id, TrialState.COMPLETE, 0.7);
+        view.TrialFinished(await storage.GetTrialAsync(last.Id));
+
+        // Then the progress line says 3/3 (it said 4/3), and names the retried failure
+        var progress = Assert.Single(sink.Messages(LogEventLevel.Information), m => m.StartsWith("Progress:", StringComparison.Ordinal));
+        Assert.Contains("3/3 done (3 complete, 0 pruned, 0 failed, 1 failed and retried)", progress);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support.Workers;
+
+namespace Mnist.Search.Tests.Study;
+
+/// <summary>
+/// What a worker prints is checked before it is believed, capped before it is stored and sanitized before it
+/// is shown; a worker's leftovers cannot outlive the trial timeout (issue 11, items 7 and 10). Real coordinator,
+/// real SQLite, real bash workers.
+/// </summary>
+public sealed class WorkerOutputTests
+{
+    private const string Start = """echo '{"event":"start","config":{}}'""";
+
+    private static async Task<TrialSnapshot> RunOneTrialAsync(string script, TimeSpan? trialTimeout = null)
+    {
+        var worker = new FakeWorker { Directory = "", Epochs = 2, Custom = { [0] = script } };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1, worker,
+            s => s with { TrialTimeout = trialTimeout ?? TimeSpan.FromSeconds(30) });
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu()).WaitAsync(TimeSpan.FromSeconds(60));
+        return Assert.Single(trials);
+    }
+
+    private static string Reason(TrialSnapshot t) => JsonSerializer.Deserialize<string>(t.SystemAttrs[StudyAttributes.FailReason])!;
+
+    [Theory]
+    [InlineData("""{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":NaN}""", "not valid JSON")]
+    [InlineData("""{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":5.0}""", "val_accuracy 5 is outside [0, 1]")]
+    [InlineData("""{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.9,"val_loss":-3}""", "val_loss -3 is negative")]
+    [InlineData("""{"event":"epoch","epoch":-1,"train_loss":0.5,"val_accuracy":0.9}""", "epoch -1 is outside 1..2")]
+    [InlineData("""{"event":"epoch","epoch":"one","train_loss":0.5,"val_accuracy":0.9}""", "without an integer")]
+    public async Task AnEpochLineThatCannotBeBelievedFailsTheTrialEvenIfAResultFollows(string epochLine, string reason)
+    {
+        // Given a worker that prints a bad epoch line, then a good epoch and a complete result, and exits 0
+        var script = $$"""
+            {{Start}}
+            echo '{{epochLine}}'
+            echo '{"event":"epoch","epoch":2,"train_loss":0.5,"val_accuracy":0.9}'
+            echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+            exit 0
+            """;
+
+        // When the coordinator runs it
+        var trial = await RunOneTrialAsync(script);
+
+        // Then the trial is FAIL, the reason names the problem, and no value was recorded
+        Assert.Equal(TrialState.FAIL, trial.State);
+        Assert.Contains(reason, Reason(trial));
+        Assert.Null(trial.Value);
+    }
+
+    [Fact]
+    public async Task AResultOutsideTheMetricsRangeIsNotABestValue()
+    {
+        // Given a worker whose only value is a result val_accuracy of 5.0
+        var trial = await RunOneTrialAsync($$"""
+            {{Start}}
+            echo '{"event":"result","state":"complete","val_accuracy":5.0}'
+            exit 0
+            """);
+
+        Assert.Equal(TrialState.FAIL, trial.State);
+        Assert.Contains("outside [0, 1]", Reason(trial));
+    }
+
+    [Fact]
+    public async Task ALineWithoutEndFailsTheTrialAtTheCapInsteadOfFillingMemory()
+    {
+        // Given a worker that prints 20 MB without a newline, then hangs
+        var trial = await RunOneTrialAsync($$"""
+            {{Start}}
+            head -c 20000000 /dev/zero | tr '\0' 'x'
+            sleep 300
+            """);
+
+        Assert.Equal(TrialState.FAIL, trial.State);
+        Assert.Contains("longer than", Reason(trial));
+    }
+
+    [Fact]
+    public async Task AHugeFieldIsNotStoredVerbatim()
+    {
+        // Given a worker whose epoch lines carry a 500 KB text field
+        var trial = await RunOneTrialAsync($$$"""
+            {{{Start}}}
+            for e in 1 2; do
+              printf '{"event":"epoch","epoch":%s,"train_loss":0.5,"val_accuracy":0.9,"note":"' $e
+              head -c 500000 /dev/zero | tr '\0' 'y'
+              printf '","nested":{"a":[1,2,3]}}\n'
+            done
+            echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+            exit 0
+            """);
+
+        // Then the trial completes, and what is stored of its epochs is small
+        Assert.Equal(TrialState.COMPLETE, trial.State);
+        var epochs = trial.UserAttrs[StudyAttributes.Epochs];
+        Assert.True(epochs.Length < 2000, $"stored {epochs.Length} characters");
+        Assert.Contains("\"val_accuracy\":0.9", epochs);
+    }
+
+    [Fact]
+    public async Task EscapesAndNewlinesInWorkerErrorTextAreNeutralizedBeforeStorageAndLogs()
+    {
+        // Given a worker whose error message clears the screen and forges a log line
+        var trial = await RunOneTrialAsync($$"""
+            {{Start}}
+            echo '{"event":"error","message":"bad data\u001b[2J\u001b[H\n12:00:00 INF Trial 0 COMPLETE: val_accuracy = 1.0000"}'
+            exit 2
+            """);
+
+        // Then the stored (and logged) reason has no control character, and says what was there
+        var reason = Reason(trial);
+        Assert.Equal(TrialState.FAIL, trial.State);
+        Assert.DoesNotContain(reason, c => char.IsControl(c));
+        Assert.Contains("bad data\\u001b[2J", reason);
+        Assert.Contains("\\n12:00:00 INF", reason);
+    }
+
+    [Fact]
+    public async Task AGrandchildHoldingStdoutDoesNotKeepATrialAlivePastItsTimeout()
+    {
+        // Given a worker that leaves a reparented sleeper holding its stdout and then hangs, with a 2 s trial timeout
+        using var pidDir = new Support.TempDirectory("orphan");
+        var trial = await RunOneTrialAsync($$"""
+            {{Start}}
+            sh -c 'sleep 300 & echo $! > "{{pidDir["orphan.pid"]}}"'
+            echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.9}'
+            exec sleep 300
+            """, trialTimeout: TimeSpan.FromSeconds(2));
+
+        // Then the trial is FAIL on its timeout (it used to wait for the sleeper), and the sleeper is dead
+        Assert.Equal(TrialState.FAIL, trial.State);
+        Assert.Contains("timed out", Reason(trial));
+        var orphan = int.Parse(File.ReadAllText(pidDir["orphan.pid"]).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(await ProcessProbe.WaitGoneAsync(orphan, TimeSpan.FromSeconds(5)), $"sleeper {orphan} outlived its trial");
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Config;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// Resuming an existing study with a configuration file: refuses a change that would make its trials
+/// incomparable (naming the key, exit 2), applies the others and stores the new configuration, so that
+/// <c>study resume</c> and <c>study worker</c> elsewhere run with what the user asked for last (issue 11).
+/// </summary>
+internal static class ResumedConfig
+{
+    public static async Task ReconcileAsync(IStudyStorage storage, StudyInfo study, StudyConfig config, string storedSource, Serilog.ILogger log, CancellationToken ct)
+    {
+        var previous = await StudyOpener.StoredConfigAsync(storage, study, ct);
+        if (previous is null) return;
+        StudyConfig stored;
+        try
+        {
+            var source = JsonNode.Parse(previous)!;
+            // `study resume` and `study worker` run the stored text itself: nothing to compare, nothing to store.
+            if ((string?)source["text"] == (string?)JsonNode.Parse(storedSource)!["text"]) return;
+            stored = StudyConfigLoader.Parse((string)source["text"]!, (string?)source["source_path"] ?? config.SourcePath);
+        }
+        catch (Exception e) when (e is ConfigException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            log.Warning("Study {Study}: its stored configuration cannot be read ({Error}); not compared", study.Name, e.Message);
+            return;
+        }
+
+        var changes = ConfigChanges.Between(stored, config);
+        if (changes.FirstOrDefault(c => c.Refused) is { } refused)
+            throw new StudyConflictException(
+                $"study '{study.Name}' exists with {refused.Key} = {refused.Stored}; the configuration says {refused.Now}, which would mix incomparable trials " +
+                $"(use the original value, or another study name)");
+        if (changes.Count == 0) return;
+
+        foreach (var change in changes)
+            log.Information("Study {Study}: {Key} changed from {Stored} to {Now}; applied and stored", study.Name, change.Key, change.Stored, change.Now);
+        await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, storedSource, ct);
+    }
+}

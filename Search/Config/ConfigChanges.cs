@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Mnist.Search.Config;
+
+/// <summary>
+/// What changed between the configuration a study was created (or last resumed) with and the one it is
+/// resumed with, key by key (issue 11). A change to what a trial's value means — its data, epochs, objective,
+/// space, fixed hyperparameters or seed (which fixes the validation images) — would mix incomparable trials in
+/// one study and is refused; everything else (budget size, concurrency, timeouts, sampler and pruner kind,
+/// devices, retraining, paths, the worker command) is applied and stored for later resumes.
+/// </summary>
+public static class ConfigChanges
+{
+    public sealed record Change(string Key, string Stored, string Now, bool Refused);
+
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    private static readonly (string Key, Func<StudyConfig, object?> Value, bool Refused)[] Keys =
+    [
+        ("dataset.name", c => c.Dataset.Name, true),
+        ("dataset.validation", c => c.Dataset.Validation, true),
+        ("dataset.train_subset", c => c.Dataset.TrainSubset, true),
+        ("objective.metric", c => c.Objective.Metric, true),
+        ("objective.direction", c => c.Objective.Direction, true),
+        ("space", c => c.Space.Names.Select(n => new { n, d = c.Space.Parameters.First(p => p.Key == n).Value.ToOptunaJson().ToJsonString() }), true),
+        ("fixed", c => c.Fixed.ToDictionary(kv => kv.Key, kv => kv.Value), true),
+        ("budget.epochs", c => c.Budget.Epochs, true),
+        ("sampler.seed", c => c.Sampler.Seed, true),
+        ("budget.trials", c => c.Budget.Trials, false),
+        ("budget.max_concurrent", c => c.Budget.MaxConcurrent, false),
+        ("budget.timeout_minutes", c => c.Budget.Timeout?.TotalMinutes, false),
+        ("budget.trial_timeout_minutes", c => c.Budget.TrialTimeout?.TotalMinutes, false),
+        ("sampler.kind", c => c.Sampler.Kind, false),
+        ("sampler.startup_trials", c => c.Sampler.StartupTrials, false),
+        ("pruner", c => c.Pruner, false),
+        ("devices", c => c.Devices, false),
+        ("retrain", c => c.Retrain, false),
+        ("dataset.dir", c => c.Dataset.Dir, false),
+        ("worker.command", c => c.Worker?.Command, false),
+    ];
+
+    /// <summary>The keys whose values differ, refused ones first.</summary>
+    public static IReadOnlyList<Change> Between(StudyConfig stored, StudyConfig now) =>
+        Keys.Select(k => new Change(k.Key, Show(k.Value(stored)), Show(k.Value(now)), k.Refused))
+            .Where(c => c.Stored != c.Now)
+            .OrderByDescending(c => c.Refused)
+            .ToList();
+
+    private static string Show(object? value) => JsonSerializer.Serialize(value, Json);
+}

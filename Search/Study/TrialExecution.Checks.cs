@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
+using Mnist.Search.Config;
+using Mnist.Search.Workers;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// What the coordinator checks in a worker's events before believing them (issue 11): a NaN objective, an
+/// accuracy of 5.0 or a negative epoch once became a COMPLETE trial, the best value, or a crash.
+/// </summary>
+internal sealed partial class TrialExecution
+{
+    /// <summary>How many fields of one epoch event are stored, and how long a text field may be.</summary>
+    private const int MaxStoredFields = 32;
+    private const int MaxStoredText = 200;
+
+    /// <summary>Why an epoch event cannot be believed, or null when it can.</summary>
+    private string? EpochProblem(WorkerEvent.Epoch e)
+    {
+        if (e.Number < 1 || e.Number > settings.Epochs)
+            return $"epoch {e.Number} is outside 1..{settings.Epochs}";
+        var value = e.Field(settings.Metric);
+        if (!double.IsFinite(value) || !double.IsFinite(e.Field(EventFields.TrainLoss)))
+            return $"non-finite {settings.Metric} or {EventFields.TrainLoss} at epoch {e.Number}";
+        if (MetricProblem(value) is { } bad) return $"epoch {e.Number}: {bad}";
+        var other = settings.Metric == ObjectiveConfig.ValAccuracy ? ObjectiveConfig.ValLoss : ObjectiveConfig.ValAccuracy;
+        var otherValue = e.Field(other);
+        if (!double.IsNaN(otherValue) && RangeProblem(other, otherValue) is { } otherBad) return $"epoch {e.Number}: {otherBad}";
+        return null;
+    }
+
+    private string? MetricProblem(double value) => RangeProblem(settings.Metric, value);
+
+    private static string? RangeProblem(string metric, double value) => metric switch
+    {
+        ObjectiveConfig.ValAccuracy when value is < 0 or > 1 => $"{metric} {Show(value)} is outside [0, 1]",
+        ObjectiveConfig.ValLoss when value < 0 || double.IsInfinity(value) => $"{metric} {Show(value)} is negative or infinite",
+        _ => null,
+    };
+
+    /// <summary>The epoch as stored: numbers, booleans and short texts only, so a worker cannot fill the database.</summary>
+    private static JsonObject EpochRecord(WorkerEvent.Epoch e)
+    {
+        var record = new JsonObject();
+        foreach (var p in e.Body.EnumerateObject().Take(MaxStoredFields))
+        {
+            var name = WorkerText.Sanitize(p.Name, 64);
+            if (record.ContainsKey(name)) continue;
+            switch (p.Value.ValueKind)
+            {
+                case JsonValueKind.Number when p.Value.TryGetDouble(out var d) && double.IsFinite(d):
+                    record[name] = JsonNode.Parse(p.Value.GetRawText());
+                    break;
+                case JsonValueKind.String:
+                    record[name] = WorkerText.Sanitize(p.Value.GetString() ?? "", MaxStoredText);
+                    break;
+                case JsonValueKind.True or JsonValueKind.False:
+                    record[name] = p.Value.GetBoolean();
+                    break;
+                case JsonValueKind.Null:
+                    record[name] = null;
+                    break;
+            }
+        }
+        return record;
+    }
+
+    private static string Show(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+}

@@ -1,8 +1,0 @@
-using System.Text.Json.Serialization;
-
-namespace Mnist.Trials.Inference;
-
-/// <summary>One class and the probability the model gives it.</summary>
-internal sealed record DigitProbability(
-    [property: JsonPropertyName("digit")] int Digit,
-    [property: JsonPropertyName("probability")] double Probability);

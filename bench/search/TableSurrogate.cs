@@ -1,0 +1,103 @@
+using System.Globalization;
+using Mnist.Search.Space;
+
+namespace Mnist.Search.Bench.Search;
+
+/// <summary>
+/// A tabular stand-in for the real objective (as HPOBench's tabular benchmarks): the configurations that
+/// make_table.py trained with the real worker, each with its measured value per seed. A proposal is snapped
+/// to the nearest tabled configuration (in the unit cube: log scale where the space says log, categorical
+/// choice index spread over [0, 1]) and answered with one of its real seeds' values, drawn at random, so the
+/// sampler meets the objective's real noise. The configuration's truth is the mean over its seeds.
+/// </summary>
+internal sealed class TableSurrogate
+{
+    private readonly SearchSpace _space;
+    private readonly List<Row> _rows;
+
+    private TableSurrogate(SearchSpace space, List<Row> rows)
+    {
+        _space = space;
+        _rows = rows;
+    }
+
+    private sealed record Row(Dictionary<string, double> Internal, double[] Unit, double[] Values)
+    {
+        public double Mean => Values.Average();
+    }
+
+    public int Count => _rows.Count;
+
+    public double BestMean => _rows.Max(r => r.Mean);
+
+    public double MedianMean => _rows.Select(r => r.Mean).Order().ElementAt(_rows.Count / 2);
+
+    /// <summary>Pooled standard deviation between seeds of one configuration.</summary>
+    public double SeedSd => Math.Sqrt(_rows.Where(r => r.Values.Length > 1)
+        .Sum(r => r.Values.Sum(v => (v - r.Mean) * (v - r.Mean))) / Math.Max(1, _rows.Sum(r => r.Values.Length - 1)));
+
+    /// <summary>Reads the CSV (one row per configuration and seed); keeps configurations with <paramref name="minSeeds"/> or more seeds.</summary>
+    public static TableSurrogate Load(string path, SearchSpace space, string metric, int minSeeds)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = lines[0].Split(',');
+        int Col(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path}: no column '{name}'");
+        var id = Col("config_id");
+        var value = Col(metric);
+        var groups = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).GroupBy(f => f[id]);
+        var rows = new List<Row>();
+        foreach (var g in groups)
+        {
+            var first = g.First();
+            var internalValues = space.Parameters.ToDictionary(p => p.Key, p => Internal(p.Value, first[Col(p.Key)]));
+            var values = g.Select(f => double.Parse(f[value], CultureInfo.InvariantCulture)).ToArray();
+            if (values.Length < minSeeds) continue;
+            rows.Add(new Row(internalValues, Unit(space, internalValues), values));
+        }
+        return new TableSurrogate(space, rows);
+    }
+
+    /// <summary>The tabled configuration nearest to <paramref name="proposal"/> (internal values): its index.</summary>
+    public int Nearest(IReadOnlyDictionary<string, double> proposal)
+    {
+        var u = Unit(_space, proposal);
+        var best = 0;
+        var bestDistance = double.PositiveInfinity;
+        for (var i = 0; i < _rows.Count; i++)
+        {
+            var d = 0.0;
+            for (var k = 0; k < u.Length; k++) d += (u[k] - _rows[i].Unit[k]) * (u[k] - _rows[i].Unit[k]);
+            if (d < bestDistance)
+            {
+                bestDistance = d;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    public IReadOnlyDictionary<string, double> Params(int index) => _rows[index].Internal;
+
+    /// <summary>One real seed's value of configuration <paramref name="index"/>, drawn with <paramref name="rng"/>.</summary>
+    public double Observe(int index, Random rng) => _rows[index].Values[rng.Next(_rows[index].Values.Length)];
+
+    public double Truth(int index) => _rows[index].Mean;
+
+    private static double Internal(ParameterDistribution d, string text) => d switch
+    {
+        CategoricalDistribution c => c.Choices.Select(ch => Convert.ToString(ch, CultureInfo.InvariantCulture)).ToList().IndexOf(text) is var i and >= 0
+            ? i : throw new InvalidDataException($"'{text}' is not a choice of {string.Join("/", c.Choices)}"),
+        _ => double.Parse(text, CultureInfo.InvariantCulture),
+    };
+
+    private static double[] Unit(SearchSpace space, IReadOnlyDictionary<string, double> values) =>
+        space.Parameters.Select(p => p.Value switch
+        {
+            IntDistribution { Log: true } i => (Math.Log(values[p.Key]) - Math.Log(i.Low)) / (Math.Log(i.High) - Math.Log(i.Low)),
+            IntDistribution i => (values[p.Key] - i.Low) / Math.Max(1, i.High - i.Low),
+            FloatDistribution { Log: true } f => (Math.Log(values[p.Key]) - Math.Log(f.Low)) / (Math.Log(f.High) - Math.Log(f.Low)),
+            FloatDistribution f => (values[p.Key] - f.Low) / (f.High - f.Low),
+            CategoricalDistribution c => values[p.Key] / Math.Max(1, c.Choices.Count - 1),
+            _ => 0.0,
+        }).ToArray();
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Builds the real-objective table that bench/search's surrogate replays (HPOBench / YAHPO style).
+
+    nice -n 5 python3 bench/search/make_table.py [--configs N] [--seeds 1,2] [--epochs 1] [--train-subset 4000] [--out CSV]
+
+Draws N configurations uniformly from the default study's space (search.json; log-uniform where the space
+says log), trains each with the real Trials worker on real MNIST (validation images and split_seed as the
+study sends them; epochs and training images as given: the defaults are below the study's 2 epochs on 10,000
+images because on the shared 2-core machine one such run took 5 minutes), once per seed, and appends one CSV row
+per run as it finishes, so an interrupted run keeps its rows and a rerun skips the (config, seed) pairs it
+already has. Each row carries every epoch's val_accuracy, so the table holds two fidelities per run.
+Run from the repository root; needs a built worker (dotnet build Trials -c Release).
+"""
+import argparse, csv, json, math, os, random, subprocess, sys, tempfile, time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
+
+
+def draw(space, rng):
+    config = {}
+    for name, d in space.items():
+        if d["type"] == "categorical":
+            config[name] = rng.choice(d["choices"])
+        elif d.get("log"):
+            v = math.exp(rng.uniform(math.log(d["low"]), math.log(d["high"])))
+            config[name] = int(round(v)) if d["type"] == "int" else v
+        else:
+            v = rng.uniform(d["low"], d["high"])
+            config[name] = int(round(v)) if d["type"] == "int" else v
+    return config
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--study", default=os.path.join(ROOT, "search.json"))
+    ap.add_argument("--configs", type=int, default=200)
+    ap.add_argument("--seeds", default="1,2")
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--train-subset", type=int, default=4000)
+    ap.add_argument("--draw-seed", type=int, default=2026)
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "search", "table.csv"))
+    a = ap.parse_args()
+    study = json.load(open(a.study))
+    space, fixed, data = study["space"], study.get("fixed", {}), study["dataset"]
+    split_seed = study["sampler"]["seed"]
+    seeds = [int(s) for s in a.seeds.split(",")]
+    rng = random.Random(a.draw_seed)
+    configs = [draw(space, rng) for _ in range(a.configs)]
+    names = list(space)
+    header = ["config_id"] + names + ["seed", "train_subset", "epochs"] + [f"val_accuracy_e{e}" for e in range(1, a.epochs + 1)] + ["duration_s"]
+    done = set()
+    if os.path.exists(a.out):
+        with open(a.out) as f:
+            for row in csv.DictReader(f):
+                done.add((int(row["config_id"]), int(row["seed"])))
+    else:
+        with open(a.out, "w", newline="") as f:
+            csv.writer(f).writerow(header)
+    work = tempfile.mkdtemp(prefix="search-table-")
+    for cid, config in enumerate(configs):
+        for seed in seeds:
+            if (cid, seed) in done:
+                continue
+            spec = {
+                "hyperparameters": {**fixed, **config}, "epochs": a.epochs, "seed": seed, "split_seed": split_seed,
+                "dataset": data.get("name", "mnist"), "data_dir": os.path.join(ROOT, data["dir"]), "device": "cpu",
+                "threads": 2, "out_dir": os.path.join(work, "run"), "train_subset": a.train_subset,
+                "validation": data["validation"],
+            }
+            path = os.path.join(work, "spec.json")
+            json.dump(spec, open(path, "w"))
+            t0 = time.time()
+            p = subprocess.run([WORKER, "run", "--spec", path], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            epochs = {}
+            for line in p.stdout.splitlines():
+                e = json.loads(line)
+                if e.get("event") == "epoch":
+                    epochs[e["epoch"]] = e["val_accuracy"]
+            if p.returncode != 0 or len(epochs) != a.epochs:
+                print(f"config {cid} seed {seed}: worker exit {p.returncode}: {p.stdout[-300:]} {p.stderr[-300:]}", file=sys.stderr)
+                continue
+            row = [cid] + [config[n] for n in names] + [seed, a.train_subset, a.epochs] + [epochs[e] for e in range(1, a.epochs + 1)]
+            row.append(round(time.time() - t0, 1))
+            with open(a.out, "a", newline="") as f:
+                csv.writer(f).writerow(row)
+            print(f"config {cid} seed {seed}: " + " ".join(f"{v:.4f}" for v in row[-1 - a.epochs:-1]) + f" ({row[-1]} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Search benchmark on the real objective: the default study (search.json: space, budget, fidelity) run with the
+# gp and the random sampler, and the Optuna-TPE + PyTorch reference script (../shared/anchors/optuna_pytorch_e2e.py,
+# same space and budget), for each seed, in one invocation. Prints per seed and per sampler the best validation
+# accuracy, the search's wall time and, with RETRAIN=1, the retrained model's test accuracy; then mean and sd, and
+# the paired difference gp - random.
+#
+#   bench/search/run.sh [SEEDS...]            (default: 42 43 44 45 46)
+#
+# Environment: RETRAIN=1 retrains each study's choice (search.json's retrain epochs) and tests it once;
+# TRIALS / EPOCHS / SUBSET override the budget and training images; SAMPLERS (default "gp random optuna") picks what runs.
+# Needs data/mnist, jq, and for "optuna" ../shared/tools/optuna4 with python3-torch and python3-torchvision.
+# The reference script holds out another random 5,000 validation images: compare its means, and test accuracy.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seeds=${*:-42 43 44 45 46}
+samplers=${SAMPLERS:-gp random optuna}
+retrain=${RETRAIN:-0}
+trials=${TRIALS:-$(jq .budget.trials search.json)}
+epochs=${EPOCHS:-$(jq .budget.epochs search.json)}
+subset=${SUBSET:-$(jq .dataset.train_subset search.json)}
+work=bench/out/search
+mkdir -p "$work"
+dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
+dotnet build Trials/Trials.csproj -c Release -nologo -v q >/dev/null
+search="dotnet $(pwd)/Search/bin/Release/net10.0/Search.dll"
+results="$work/results.txt"
+: > "$results"
+
+study() { # kind seed -> "best wall test"
+  local kind=$1 seed=$2 name="bench-$1-$2" dir="$work/$1-$2"
+  rm -rf "$dir" && mkdir -p "$dir"
+  jq --arg name "$name" --arg kind "$kind" --argjson seed "$seed" --arg data "$(pwd)/data/mnist" \
+     --argjson trials "$trials" --argjson epochs "$epochs" --argjson subset "$subset" \
+     '.study = $name | .sampler.kind = $kind | .sampler.seed = $seed | .dataset.dir = $data
+      | if $kind == "random" then del(.sampler.startup_trials) else . end
+      | .budget.trials = $trials | .budget.epochs = $epochs | .dataset.train_subset = $subset | .storage = "sqlite:study.db"' search.json > "$dir/search.json"
+  local flag=--no-retrain start
+  [ "$retrain" = 1 ] && flag=
+  start=$(date +%s.%N)
+  (cd "$dir" && $search study start search.json $flag >stdout.log 2>stderr.log) || { tail -5 "$dir/stderr.log" >&2; exit 1; }
+  local wall=$(echo "$(date +%s.%N) - $start" | bc)
+  local db="sqlite:$dir/study.db"
+  local best=$($search trials sql "$name" --storage "$db" --format csv \
+    "SELECT MAX(v.value) FROM trial_values v JOIN trials t ON t.trial_id = v.trial_id WHERE t.state = 'COMPLETE'" | tail -1)
+  local test=-
+  if [ "$retrain" = 1 ]; then
+    test=$($search trials sql "$name" --storage "$db" --format csv \
+      "SELECT value_json FROM study_user_attributes WHERE key = 'retrain_test_accuracy'" | tail -1 | tr -d '"')
+  fi
+  echo "$best $wall $test"
+}
+
+optuna() { # seed -> "best wall test"
+  local seed=$1 re=${RETRAIN_EPOCHS:-$(jq .retrain.epochs search.json)}
+  [ "$retrain" = 1 ] || re=0
+  local json
+  json=$(../shared/tools/optuna4 python3 ../shared/anchors/optuna_pytorch_e2e.py "$(pwd)/data/mnist" "$seed" "$trials" "$epochs" \
+    "$subset" "$re" 2>"$work/optuna-$seed.err" | tail -1)
+  echo "$json" > "$work/optuna-$seed.json"
+  if [ "$retrain" = 1 ]; then jq -r '"\(.best_val_accuracy) \(.wall_s) \(.test_accuracy)"' <<<"$json"
+  else jq -r '"\(.best_val_accuracy) \(.search_s) -"' <<<"$json"; fi
+}
+
+echo "Search benchmark: default space, $trials trials x $epochs epochs on $subset images, seeds: $seeds; retrain: $retrain"
+printf '%-7s %5s %9s %8s %9s\n' sampler seed best_val wall_s test_acc
+for seed in $seeds; do
+  for kind in $samplers; do
+    if [ "$kind" = optuna ]; then line=$(optuna "$seed"); else line=$(study "$kind" "$seed"); fi
+    read -r best wall test <<<"$line"
+    printf '%-7s %5s %9.4f %8.0f %9s\n' "$kind" "$seed" "$best" "$wall" "$test"
+    echo "$kind $seed $best $wall $test" >> "$results"
+  done
+done
+echo
+awk '{ n[$1]++; b[$1] += $3; bb[$1] += $3 * $3; w[$1] += $4; if ($5 != "-") { t[$1] += $5; tn[$1]++ } v[$1, $2] = $3 }
+  END {
+    printf "%-7s %3s %9s %8s %8s %9s\n", "sampler", "n", "mean_val", "sd_val", "wall_s", "test_acc"
+    for (k in n) {
+      m = b[k] / n[k]; sd = n[k] > 1 ? sqrt((bb[k] - n[k] * m * m) / (n[k] - 1)) : 0
+      printf "%-7s %3d %9.4f %8.4f %8.0f %9s\n", k, n[k], m, sd, w[k] / n[k], tn[k] ? sprintf("%.4f", t[k] / tn[k]) : "-"
+    }
+    c = 0; s = 0; ss = 0
+    for (key in v) { split(key, p, SUBSEP); if (p[1] == "gp" && (("random", p[2]) in v)) { d = v[key] - v["random", p[2]]; c++; s += d; ss += d * d } }
+    if (c > 1) { m = s / c; printf "paired gp - random: %+.4f +- %.4f (SE), %d seeds\n", m, sqrt((ss - c * m * m) / (c - 1) / c), c }
+  }' "$results"

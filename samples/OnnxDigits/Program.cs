@@ -1,0 +1,41 @@
+// Usage: OnnxDigits model.onnx digit.png  (a 28x28 light-on-dark digit, as in MNIST)
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using SkiaSharp;
+
+string modelPath = args[0], imagePath = args[1];
+
+// Input float32 [N,1,28,28]: pixels in [0,1], light digit on dark; the model normalises them itself.
+using var bitmap = SKBitmap.Decode(imagePath).Resize(new SKImageInfo(28, 28, SKColorType.Gray8), SKFilterQuality.High);
+float[] pixels = bitmap.Bytes.Select(b => b / 255f).ToArray();
+
+// ONNX Runtime
+using var session = new InferenceSession(modelPath);
+string[] classes = JsonSerializer.Deserialize<string[]>(session.ModelMetadata.CustomMetadataMap["class_names"])!;
+using var input = OrtValue.CreateTensorValueFromMemory(pixels, [1, 1, 28, 28]);
+using var runOptions = new RunOptions();
+using var outputs = session.Run(runOptions, ["input"], [input], ["probabilities"]);
+float[] probabilities = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+int best = Array.IndexOf(probabilities, probabilities.Max());
+Console.WriteLine($"onnxruntime: {classes[best]} ({probabilities[best]:P1})");
+
+// ML.NET
+var ml = new MLContext();
+var data = ml.Data.LoadFromEnumerable(new[] { new Digit { Pixels = pixels } });
+var transformer = ml.Transforms.ApplyOnnxModel(["probabilities"], ["input"], modelPath).Fit(data);
+float[] scores = ml.Data.CreateEnumerable<Scores>(transformer.Transform(data), reuseRowObject: false).Single().Probabilities;
+Console.WriteLine($"ml.net: {classes[Array.IndexOf(scores, scores.Max())]}");
+
+class Digit
+{
+    [ColumnName("input"), VectorType(1, 1, 28, 28)]
+    public float[] Pixels { get; set; } = [];
+}
+
+class Scores
+{
+    [ColumnName("probabilities"), VectorType(10)]
+    public float[] Probabilities { get; set; } = [];
+}
