@@ -22,6 +22,9 @@ internal static class DigitImagePreprocessor
     /// <summary>Images above this many pixels are refused rather than decoded (a 50 MP photo is ~200 MB RGBA).</summary>
     public const long MaxPixels = 50_000_000;
 
+    /// <summary>Files above this size are refused before reading (a 50 MP PNG is rarely over 100 MB).</summary>
+    public const long MaxFileBytes = 256L << 20;
+
     // Ink darker/lighter than the background by less than this (on a 0..1 scale) counts as no ink at all.
     private const float MinContrast = 0.15f;
 
@@ -36,7 +39,7 @@ internal static class DigitImagePreprocessor
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = ReadImageFile(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -46,6 +49,23 @@ internal static class DigitImagePreprocessor
         }
 
         return FromEncoded(bytes, path);
+    }
+
+    // A directory used to fail with "Access denied", and /dev/zero was read until memory ran out (issue 11):
+    // only a file of sane size is read, and never more bytes than its size says.
+    private static byte[] ReadImageFile(string path)
+    {
+        if (Directory.Exists(path)) throw new ImageInputException(path, "is a directory, not an image file");
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+            throw new ImageInputException(path, $"is {length >> 20} MiB; image files above {MaxFileBytes >> 20} MiB are refused");
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+        // Devices, pipes and /proc files report size 0 yet yield bytes; a regular empty file yields none.
+        if (length == 0)
+            return stream.ReadByte() < 0 ? [] : throw new ImageInputException(path, "is not a regular file (a device, pipe or special file)");
+        var bytes = new byte[length];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     /// <summary>Preprocesses an encoded image held in memory; <paramref name="source"/> names it in errors.</summary>

@@ -111,12 +111,15 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
         // When
         var count = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", "SELECT COUNT(*) AS n FROM trials", "--format", "csv");
         var delete = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", "DELETE FROM trials");
+        var cteDelete = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", "WITH x AS (SELECT 1) DELETE FROM trials");
         var after = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", "SELECT COUNT(*) AS n FROM trials", "--format", "json");
 
-        // Then
+        // Then a DELETE is refused by the query guard, and one dressed as a query by SQLite's read-only connection
         Assert.Equal("n\n4", count.Stdout.Trim().Replace("\r", ""));
         Assert.Equal(2, delete.ExitCode);
-        Assert.Contains("readonly", delete.Stderr);
+        Assert.Contains("runs queries only", delete.Stderr);
+        Assert.Equal(2, cteDelete.ExitCode);
+        Assert.Contains("readonly", cteDelete.Stderr);
         Assert.Equal(4, (int)JsonNode.Parse(after.Stdout)![0]!["n"]!);
     }
 

@@ -115,12 +115,12 @@ public sealed class StudyReportWriterTests
     [Fact]
     public async Task WhenTheReportIsWrittenAgainThenTheFolderIsReplacedWholeAndNoTemporaryFolderRemains()
     {
-        // Given an earlier report folder holding a stale file
+        // Given an earlier report folder holding a stale figure (one this study no longer draws)
         using var dir = new TempDirectory("report-replace");
         await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
         await study.AddTrialAsync(TrialState.COMPLETE, 1e-3, 16, "adam", [0.9, 0.95]);
         Directory.CreateDirectory(dir["studies/report"]);
-        await File.WriteAllTextAsync(dir["studies/report/stale.png"], "old");
+        await File.WriteAllTextAsync(dir["studies/report/confusion_matrix.png"], "old");
 
         // When the report is written twice
         var data = (await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!;
@@ -128,7 +128,7 @@ public sealed class StudyReportWriterTests
         StudyReportWriter.Write(data, dir["studies/report"]);
 
         // Then only the new report is there, and the parent holds nothing else
-        Assert.False(File.Exists(dir["studies/report/stale.png"]));
+        Assert.False(File.Exists(dir["studies/report/confusion_matrix.png"]));
         Assert.True(File.Exists(dir["studies/report/index.html"]));
         Assert.Equal(new[] { "report" }, Directory.GetFileSystemEntries(dir["studies"]).Select(p => Path.GetFileName(p)!).ToArray());
         Assert.Empty(Directory.GetFiles(dir["studies/report"], "*.tmp*"));

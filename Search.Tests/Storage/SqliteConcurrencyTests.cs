@@ -108,6 +108,6 @@ public sealed class SqliteConcurrencyTests : IDisposable
         Assert.Equal(1, await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM studies"));
         var e = await Assert.ThrowsAsync<SqliteException>(() => c.ExecuteAsync("DELETE FROM studies"));
         Assert.Equal(8, e.SqliteErrorCode); // SQLITE_READONLY
-        await Assert.ThrowsAsync<FileNotFoundException>(() => StorageFactory.OpenReadOnlyConnectionAsync("sqlite:none.db", _dir));
+        await Assert.ThrowsAsync<StorageException>(() => StorageFactory.OpenReadOnlyConnectionAsync("sqlite:none.db", _dir));
     }
 }

@@ -6,5 +6,8 @@ internal static class ExitCodes
     public const int Ok = 0;
     public const int Failed = 1;
     public const int BadInput = 2;
+
+    /// <summary>The study ran, but every one of its trials failed (nothing to report as best).</summary>
+    public const int AllTrialsFailed = 3;
     public const int Interrupted = 130;
 }

@@ -3,6 +3,7 @@ using Mnist.Search.Cli.Commands;
 using Mnist.Search.Config;
 using Mnist.Search.Data;
 using Mnist.Search.Models;
+using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Workers;
 
@@ -75,6 +76,12 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (Exception e) when (DiskReserve.IsDiskFull(e))
+        {
+            // A full disk is the machine's state, not a bug: one line, no stack trace (issue 11).
+            await Console.Error.WriteLineAsync($"error: {(e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message}");
+            return ExitCodes.Failed;
+        }
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("interrupted");
@@ -91,5 +98,6 @@ internal static class SearchApp
     private static bool IsBadInput(Exception e) =>
         e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException
             or WorkerStartException or ArgumentException or FormatException or FileNotFoundException
+            or StorageException or QueryRefusedException or StudyFolderException or Reporting.ReportFolderException
             or Inference.Onnx.OnnxModelException or Inference.Images.ImageInputException;
 }

@@ -1,3 +1,5 @@
+using Mnist.Search.Study;
+
 namespace Mnist.Search.Cli;
 
 /// <summary>
@@ -5,20 +7,42 @@ namespace Mnist.Search.Cli;
 /// called NAME is the SQLite file <c>studies/NAME/study.db</c> under the current folder; <c>--storage</c>
 /// points elsewhere (another file, or PostgreSQL).
 /// </summary>
-internal sealed record StudyLocation(string Name, string StorageUrl, string StudyDirectory)
+internal sealed record StudyLocation
 {
     public const string DefaultStudiesDirectory = "studies";
+
+    private readonly string _studiesRoot;
+
+    private StudyLocation(string name, string storageUrl, string studiesRoot)
+    {
+        Name = name;
+        StorageUrl = storageUrl;
+        _studiesRoot = studiesRoot;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The storage URL as given, password included: for opening only, never for printing.</summary>
+    public string StorageUrl { get; }
+
+    /// <summary>The storage URL with its password masked, for messages and logs.</summary>
+    public string StorageDisplay => Storage.StorageUrl.Redact(StorageUrl);
+
+    /// <summary>
+    /// <c>studies/NAME</c>. Checked when asked for, not before: query commands may read a study whose stored
+    /// name (from another tool) cannot name a folder, but nothing is ever written outside the studies folder.
+    /// </summary>
+    public string StudyDirectory => StudyFolder.PathFor(_studiesRoot, Name);
 
     public static StudyLocation For(string name, string? storage, string? studiesDir = null)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new UserInputException("a study name is required");
         var root = Path.GetFullPath(studiesDir ?? DefaultStudiesDirectory);
-        var dir = Path.Combine(root, name);
-        if (storage is not null) return new StudyLocation(name, storage, dir);
-        var db = Path.Combine(dir, "study.db");
+        if (storage is not null) return new StudyLocation(name, storage, root);
+        var db = Path.Combine(StudyFolder.PathFor(root, name), "study.db");
         // Read commands must not create an empty database for a typo'd name.
         if (!File.Exists(db))
             throw new UserInputException($"unknown study '{name}': {db} does not exist (run `study start`, or pass --storage URL)");
-        return new StudyLocation(name, "sqlite:" + db, dir);
+        return new StudyLocation(name, "sqlite:" + db, root);
     }
 }

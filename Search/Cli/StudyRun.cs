@@ -22,14 +22,15 @@ internal static class StudyRun
 
     public static async Task<int> RunAsync(StudyConfig config, string configText, Options options, CancellationToken ct)
     {
-        var studyDir = Path.Combine(config.BaseDirectory, StudyLocation.DefaultStudiesDirectory, config.Study);
+        var studyDir = StudyFolder.PathFor(Path.Combine(config.BaseDirectory, StudyLocation.DefaultStudiesDirectory), config.Study);
         var storageUrl = options.StorageOverride ?? config.Storage;
         // Parse the storage URL before anything is created, so a bad one leaves no trace.
-        StorageUrl.Parse(storageUrl, config.BaseDirectory);
+        var storageDisplay = StorageUrl.Parse(storageUrl, config.BaseDirectory).Display;
 
         // Data first, with a console logger: if it cannot be had, no study folder is left behind.
         if (config.Worker is null) await EnsureDataAsync(config, Logging.Console(), ct);
 
+        var folderExisted = Directory.Exists(studyDir);
         try
         {
             Directory.CreateDirectory(studyDir);
@@ -42,17 +43,32 @@ internal static class StudyRun
         {
             throw new UserInputException($"cannot write the study folder {studyDir}: {e.Message}");
         }
-        var live = StudyProgressView.IsInteractive;
-        await using var log = Logging.ForStudy(studyDir, live);
         var settings = ConfigMapping.ToSettings(config, studyDir);
         var command = ConfigMapping.Command(config);
 
-        await using var storage = await StorageFactory.OpenAsync(storageUrl, config.BaseDirectory, ct);
+        // The storage is opened and the folder claimed before study.log exists: a corrupt database or a folder
+        // of another study must leave no empty log behind (issue 11).
+        IStudyStorage storage;
+        try
+        {
+            storage = await StorageFactory.OpenAsync(storageUrl, config.BaseDirectory, ct);
+        }
+        catch when (!folderExisted)
+        {
+            DeleteIfEmpty(studyDir);
+            throw;
+        }
+        await using var ownedStorage = storage;
+        await StudyFolder.RefuseIfTakenAsync(storage, config.Study, studyDir, storageDisplay, ct);
         var (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
+        await StudyFolder.ClaimAsync(storage, study, studyDir, storageDisplay, ct);
+
+        var live = StudyProgressView.IsInteractive;
+        await using var log = Logging.ForStudy(studyDir, live);
         if (!created) await ResumedConfig.ReconcileAsync(storage, study, config, StoredSource(config, configText), log, ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         log.Information(created ? "Study {Study} created in {Storage}" : "Study {Study} resumed from {Storage} ({Count} trials on record)",
-            study.Name, storageUrl, existing.Count);
+            study.Name, storageDisplay, existing.Count);
 
         // A worker told which devices to use runs one trial on each; max_concurrent caps "auto" discovery.
         var devices = options.DevicesOverride ?? config.Devices;
@@ -75,6 +91,12 @@ internal static class StudyRun
         if (!budget.IsSpent)
         {
             log.Warning("Stopped with {Used}/{Total} trials done (study timeout)", budget.Used, budget.Total);
+        }
+        if (trials.Any(t => t.State == TrialState.FAIL) && !trials.Any(t => t.State is TrialState.COMPLETE or TrialState.PRUNED))
+        {
+            // Exit 0 would tell a script the search worked (issue 11); each trial's fail_reason says why it failed.
+            log.Error("All {Count} trials failed; see `trials list {Study} --state FAIL` and each trial's stderr", trials.Count, study.Name);
+            return ExitCodes.AllTrialsFailed;
         }
         if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)
         {
@@ -102,9 +124,33 @@ internal static class StudyRun
         return ExitCodes.Ok;
     }
 
-    /// <summary>What is stored with a study so that resume and other machines' workers can rebuild its configuration.</summary>
+    /// <summary>
+    /// What is stored with a study so that resume and other machines' workers can rebuild its configuration. A
+    /// password in its <c>storage</c> URL is stored as <c>***</c> (issue 11): commands that reopen the study are
+    /// given the storage URL on their own command line.
+    /// </summary>
     public static string StoredSource(StudyConfig config, string text) =>
-        new JsonObject { ["source_path"] = config.SourcePath, ["text"] = text }.ToJsonString();
+        new JsonObject { ["source_path"] = config.SourcePath, ["text"] = MaskStoragePassword(text) }.ToJsonString();
+
+    private static string MaskStoragePassword(string text)
+    {
+        var options = new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true };
+        if (JsonNode.Parse(text, documentOptions: options) is not JsonObject root || root["storage"] is not JsonValue v || !v.TryGetValue<string>(out var url))
+            return text;
+        var masked = StorageUrl.Redact(url);
+        if (masked == url) return text;
+        root["storage"] = masked;
+        return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static void DeleteIfEmpty(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+        }
+        catch (IOException) { }
+    }
 
     private static async Task EnsureDataAsync(StudyConfig config, Serilog.ILogger log, CancellationToken ct)
     {

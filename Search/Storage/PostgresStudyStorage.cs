@@ -31,14 +31,34 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         Display = display;
     }
 
+    /// <summary>
+    /// Connects to an existing Optuna database on a session where the server refuses every write
+    /// (<c>default_transaction_read_only</c>); creates nothing. Throws <see cref="StorageException"/> when the
+    /// database does not exist or holds no Optuna schema.
+    /// </summary>
+    public static async Task<PostgresStudyStorage> OpenReadOnlyAsync(string connectionString, CancellationToken ct = default)
+    {
+        var readOnly = new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c default_transaction_read_only=on" };
+        var storage = new PostgresStudyStorage(readOnly.ConnectionString, StorageUrl.DisplayOf(readOnly));
+        try
+        {
+            await storage.VerifyAsync(ct);
+            return storage;
+        }
+        catch
+        {
+            await storage.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>The server and database, without the password (for messages).</summary>
     public string Display { get; }
 
     /// <summary>Connects and creates Optuna's types and tables when the database has none.</summary>
     public static async Task<PostgresStudyStorage> OpenAsync(string connectionString, CancellationToken ct = default)
     {
-        var b = new NpgsqlConnectionStringBuilder(connectionString);
-        var storage = new PostgresStudyStorage(connectionString, $"postgresql://{b.Username}@{b.Host}:{b.Port}/{b.Database}");
+        var storage = new PostgresStudyStorage(connectionString, StorageUrl.DisplayOf(new NpgsqlConnectionStringBuilder(connectionString)));
         try
         {
             await storage.InitializeAsync(ct);
@@ -79,6 +99,15 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         _ => false,
     };
 
+    // 3D000: the database named in the URL does not exist; 28P01/28000: the server refused the login.
+    protected override Exception? Describe(Exception error) => error switch
+    {
+        PostgresException { SqlState: "3D000" } e => new StorageException($"storage {Display}: {e.MessageText}", e),
+        PostgresException { SqlState: "28P01" or "28000" } e => new StorageException($"storage {Display}: {e.MessageText}", e),
+        PostgresException { SqlState: "53100" } e => new StorageFullException($"disk full on the database server of {Display}: {e.MessageText}", e),
+        _ => null,
+    };
+
     // After a restart every pooled connection is dead; drop them all instead of failing on each in turn.
     protected override void OnTransientFailure() => _dataSource.Clear();
 
@@ -90,6 +119,15 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     private const string InsertVersionInfoSql =
         "INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, @Schema, @Library)";
     private const string InsertAlembicSql = "INSERT INTO alembic_version (version_num) VALUES (@Revision)";
+
+    private Task VerifyAsync(CancellationToken ct) => RunAsync(async c =>
+    {
+        if (!await c.ExecuteScalarAsync<bool>(new CommandDefinition(HasTableSql, new { Name = "alembic_version" }, cancellationToken: ct)))
+            throw await c.ExecuteScalarAsync<bool>(new CommandDefinition(HasTableSql, new { Name = "studies" }, cancellationToken: ct))
+                ? SchemaCheck.NoAlembic(Display) : SchemaCheck.NotOptuna(Display);
+        SchemaCheck.RequireHead(Display, await c.QueryAsync<string>(new CommandDefinition(AlembicSql, cancellationToken: ct)));
+        return 0;
+    }, ct);
 
     private Task InitializeAsync(CancellationToken ct) => RunAsync(async c =>
     {

@@ -30,6 +30,12 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     /// <summary>True when retrying the whole operation on a fresh connection may succeed.</summary>
     protected abstract bool IsTransient(Exception error);
 
+    /// <summary>
+    /// A one-line <see cref="StorageException"/> or <see cref="StorageFullException"/> naming the storage for a
+    /// failure the user must act on (corrupt file, full disk, missing database), or null to let it through as is.
+    /// </summary>
+    protected virtual Exception? Describe(Exception error) => null;
+
     /// <summary>Called after a transient failure, before the retry (PostgreSQL drops its broken pooled connections).</summary>
     protected virtual void OnTransientFailure() { }
 
@@ -70,6 +76,11 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
                 OnTransientFailure();
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, attempt - 1)));
                 await Task.Delay(backoff * (0.75 + 0.5 * Random.Shared.NextDouble()), ct);
+            }
+            // Reached for failures that are not transient, or still failing after the last attempt.
+            catch (Exception e) when (Describe(e) is { } described)
+            {
+                throw described;
             }
         }
     }

@@ -12,6 +12,9 @@ internal static class SchemaCheck
                 "upgrade it with `optuna storage upgrade --storage URL` (Optuna 4)");
     }
 
+    public static StorageException NotOptuna(string where) =>
+        new($"storage {where}: not an Optuna study database (it has no 'alembic_version' table); check the --storage URL");
+
     public static InvalidOperationException NoAlembic(string where) =>
         new($"storage {where}: holds a 'studies' table but no 'alembic_version'; it is not an Optuna {OptunaSchema.LibraryVersion}-compatible database");
 }

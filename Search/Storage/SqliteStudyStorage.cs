@@ -9,18 +9,25 @@ namespace Mnist.Search.Storage;
 /// <c>BEGIN IMMEDIATE</c> transaction, so writers queue on the database lock (busy timeout 30 s) instead of
 /// failing with "database is locked" when a deferred transaction would need to upgrade its lock.
 /// </summary>
+/// <remarks>
+/// A writable storage keeps a reserve file (<see cref="DiskReserve"/>) beside the database: when the disk fills,
+/// the failing write releases it so the coordinator can still record its running trials FAIL (issue 11).
+/// A read-only storage (<see cref="OpenReadOnlyAsync"/>) never creates, migrates or switches anything.
+/// </remarks>
 internal sealed class SqliteStudyStorage : RelationalStudyStorage
 {
     private const int BusyTimeoutSeconds = 30;
     private readonly string _connectionString;
+    private readonly bool _readOnly;
 
-    private SqliteStudyStorage(string path)
+    private SqliteStudyStorage(string path, bool readOnly)
     {
         Path = path;
+        _readOnly = readOnly;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             DefaultTimeout = BusyTimeoutSeconds,
         }.ToString();
@@ -29,13 +36,34 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     /// <summary>The database file.</summary>
     public string Path { get; }
 
+    private string Display => "sqlite:///" + Path;
+
     /// <summary>Opens (creating the folder, file and Optuna's tables when missing) the database at <paramref name="path"/>.</summary>
     public static async Task<SqliteStudyStorage> OpenAsync(string path, CancellationToken ct = default)
     {
         var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var storage = new SqliteStudyStorage(full);
+        var folder = System.IO.Path.GetDirectoryName(full)!;
+        try { Directory.CreateDirectory(folder); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"storage sqlite:///{full}: cannot create its folder {folder} ({e.Message})", e);
+        }
+        var storage = new SqliteStudyStorage(full, readOnly: false);
         await storage.InitializeAsync(ct);
+        DiskReserve.Ensure(full);
+        return storage;
+    }
+
+    /// <summary>
+    /// Opens an existing Optuna database read-only: nothing is created, migrated or switched to WAL. Throws
+    /// <see cref="StorageException"/> when the file is missing or holds no Optuna schema.
+    /// </summary>
+    public static async Task<SqliteStudyStorage> OpenReadOnlyAsync(string path, CancellationToken ct = default)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new StorageException($"storage sqlite:///{full}: no such database file");
+        var storage = new SqliteStudyStorage(full, readOnly: true);
+        await storage.VerifyAsync(ct);
         return storage;
     }
 
@@ -56,7 +84,7 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
         try
         {
             await c.OpenAsync(ct);
-            await c.ExecuteAsync(new CommandDefinition(SessionPragmasSql, cancellationToken: ct));
+            if (!_readOnly) await c.ExecuteAsync(new CommandDefinition(SessionPragmasSql, cancellationToken: ct));
             return c;
         }
         catch
@@ -76,6 +104,21 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     // SQLITE_BUSY (5) and SQLITE_LOCKED (6) outlasting the busy timeout: back off and try again.
     protected override bool IsTransient(Exception error) => error is SqliteException { SqliteErrorCode: 5 or 6 };
 
+    // SQLite's own messages ("SQLite Error 26: 'file is not a database'") name no file; these do.
+    protected override Exception? Describe(Exception error) => error switch
+    {
+        SqliteException { SqliteErrorCode: 13 } e => new StorageFullException(
+            $"disk full: cannot write {Display}{(DiskReserve.Release(Path) ? " (its reserve file was released so running trials can be recorded)" : "")}; free space and run the same command again", e),
+        SqliteException { SqliteErrorCode: 26 or 11 } e => new StorageException(
+            $"storage {Display}: the file is corrupt or not a SQLite database (SQLite error {e.SqliteErrorCode}); restore it from a copy or point --storage elsewhere", e),
+        SqliteException { SqliteErrorCode: 14 } e => new StorageException(_readOnly
+            ? $"storage {Display}: cannot open the database file (SQLite error 14)"
+            : $"storage {Display}: cannot open the database file; is its folder {System.IO.Path.GetDirectoryName(Path)} writable?", e),
+        SqliteException { SqliteErrorCode: 8 } e when !_readOnly => new StorageException(
+            $"storage {Display}: the database or its folder is read-only (SQLite error 8)", e),
+        _ => null,
+    };
+
     protected override object DbTime(DateTime local) => local.ToString(TimeFormat, System.Globalization.CultureInfo.InvariantCulture);
 
     private const string TablesSql = "SELECT name FROM sqlite_master WHERE type = 'table'";
@@ -83,6 +126,15 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     private const string InsertVersionInfoSql =
         "INSERT INTO version_info (version_info_id, schema_version, library_version) VALUES (1, @Schema, @Library)";
     private const string InsertAlembicSql = "INSERT INTO alembic_version (version_num) VALUES (@Revision)";
+
+    private Task VerifyAsync(CancellationToken ct) => RunAsync(async c =>
+    {
+        var tables = (await c.QueryAsync<string>(new CommandDefinition(TablesSql, cancellationToken: ct))).ToHashSet();
+        if (!tables.Contains("alembic_version"))
+            throw tables.Contains("studies") ? SchemaCheck.NoAlembic(Display) : SchemaCheck.NotOptuna(Display);
+        SchemaCheck.RequireHead(Path, await c.QueryAsync<string>(new CommandDefinition(AlembicSql, cancellationToken: ct)));
+        return 0;
+    }, ct);
 
     private Task InitializeAsync(CancellationToken ct) => RunAsync(async c =>
     {

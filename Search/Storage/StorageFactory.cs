@@ -22,6 +22,21 @@ public static class StorageFactory
     };
 
     /// <summary>
+    /// Opens an existing study database for reading only (the query commands): nothing is created, migrated or
+    /// switched (no folder, file, table or WAL mode), and the database itself refuses writes. Throws
+    /// <see cref="StorageException"/> when the database does not exist or is not an Optuna database.
+    /// </summary>
+    public static async Task<IStudyStorage> OpenReadOnlyAsync(string url, string baseDirectory, CancellationToken ct = default)
+    {
+        var parsed = StorageUrl.Parse(url, baseDirectory);
+        return parsed.Kind switch
+        {
+            StorageKind.Sqlite => await SqliteStudyStorage.OpenReadOnlyAsync(parsed.Target, ct),
+            _ => await PostgresStudyStorage.OpenReadOnlyAsync(parsed.Target, ct),
+        };
+    }
+
+    /// <summary>
     /// An open connection on which the database itself refuses writes (for ad-hoc SQL such as <c>trials sql</c>):
     /// SQLite opened with <c>Mode=ReadOnly</c>, PostgreSQL with <c>default_transaction_read_only=on</c>.
     /// A missing SQLite file is an error (it is not created). The caller disposes the connection.
@@ -32,7 +47,7 @@ public static class StorageFactory
         DbConnection connection;
         if (parsed.Kind == StorageKind.Sqlite)
         {
-            if (!File.Exists(parsed.Target)) throw new FileNotFoundException($"storage {parsed.Display}: no such database file", parsed.Target);
+            if (!File.Exists(parsed.Target)) throw new StorageException($"storage {parsed.Display}: no such database file");
             connection = new SqliteConnection(new SqliteConnectionStringBuilder
             {
                 DataSource = parsed.Target,

@@ -22,7 +22,7 @@ public sealed record StorageUrl
     /// <summary>SQLite: the absolute database file path. PostgreSQL: an Npgsql connection string.</summary>
     public string Target { get; }
 
-    /// <summary>The URL without any password, for logs and messages.</summary>
+    /// <summary>The URL with its password (if any) shown as <c>***</c>, for logs, messages and tables.</summary>
     public string Display { get; }
 
     /// <summary>
@@ -82,17 +82,30 @@ public sealed record StorageUrl
             Database = database,
         };
         if (userInfo.Length == 2) b.Password = Uri.UnescapeDataString(userInfo[1]);
-        return new StorageUrl(StorageKind.Postgres, b.ConnectionString, $"postgresql://{user}@{b.Host}:{b.Port}/{database}");
+        return new StorageUrl(StorageKind.Postgres, b.ConnectionString, DisplayOf(b));
+    }
+
+    /// <summary>The display form of a PostgreSQL connection: <c>postgresql://user:***@host:port/db</c> (no <c>:***</c> without a password).</summary>
+    internal static string DisplayOf(NpgsqlConnectionStringBuilder b) =>
+        $"postgresql://{b.Username}{(string.IsNullOrEmpty(b.Password) ? "" : ":" + Masked)}@{b.Host}:{b.Port}/{b.Database}";
+
+    /// <summary>What every message, log line, table and stored configuration shows in place of a password.</summary>
+    public const string Masked = "***";
+
+    /// <summary>
+    /// <paramref name="url"/> as the user wrote it, with its password replaced by <c>***</c> (issue 11: the password
+    /// reached the console, study.log, <c>study list</c> and the stored configuration). Text that is no URL is returned as is.
+    /// </summary>
+    public static string Redact(string url)
+    {
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0) return url;
+        var slash = url.IndexOf('/', scheme + 3);
+        var at = url.LastIndexOf('@', slash < 0 ? url.Length - 1 : slash);
+        if (at < scheme) return url;
+        var colon = url.IndexOf(':', scheme + 3);
+        return colon > 0 && colon < at ? url[..(colon + 1)] + Masked + url[at..] : url;
     }
 
     private static FormatException Bad(string url, string why) => new($"storage URL '{Redact(url)}': {why}");
-
-    private static string Redact(string url)
-    {
-        var at = url.IndexOf('@');
-        var scheme = url.IndexOf("://", StringComparison.Ordinal);
-        if (at < 0 || scheme < 0 || at < scheme) return url;
-        var colon = url.IndexOf(':', scheme + 3);
-        return colon > 0 && colon < at ? url[..(colon + 1)] + "***" + url[at..] : url;
-    }
 }

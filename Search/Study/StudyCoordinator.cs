@@ -25,6 +25,7 @@ public sealed class StudyCoordinator
     private readonly ILogger _log;
     private readonly string _host = Environment.MachineName;
     private readonly int _pid = Environment.ProcessId;
+    private Exception? _diskFull;
 
     public StudyCoordinator(
         StudySettings settings, IStudyStorage storage, ISampler sampler, IPruner pruner, IDevicePool devices,
@@ -42,49 +43,82 @@ public sealed class StudyCoordinator
     /// Runs trials until the budget is spent (by this process or others), the study timeout passes or
     /// <paramref name="interrupt"/> fires (Ctrl+C): then no new trial starts, running workers are stopped and
     /// their trials recorded FAIL and queued again, so the store stays consistent and a restart resumes.
-    /// The study must exist (see <see cref="StudyOpener"/>).
+    /// The study must exist (see <see cref="StudyOpener"/>). A full disk stops the study the same way (its
+    /// trials recorded FAIL) and is then rethrown as a <see cref="StorageFullException"/>.
     /// </summary>
     public async Task<IReadOnlyList<TrialSnapshot>> RunAsync(StudyInfo study, CancellationToken interrupt)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
+        var trials = await RunUntilStoppedAsync(study, stop);
+        if (_diskFull is not null)
+            throw _diskFull as StorageFullException ?? new StorageFullException($"disk full: {_diskFull.Message}", _diskFull);
+        return trials;
+    }
+
+    private async Task<IReadOnlyList<TrialSnapshot>> RunUntilStoppedAsync(StudyInfo study, CancellationTokenSource stop)
+    {
+        var interrupt = stop.Token;
         var deadline = _settings.Timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
         var running = new List<Task>();
 
         while (!interrupt.IsCancellationRequested && DateTime.UtcNow < deadline)
         {
-            running.RemoveAll(task => task.IsCompleted);
-            await FailOrphanedTrialsAsync(study.Id);
-            await SweepStaleTrialsAsync(study.Id);
-
-            var trials = await _storage.GetAllTrialsAsync(study.Id);
-            var budget = Budget.Of(trials, _settings.Trials);
-            if (budget.IsSpent) break;
-
-            var hasWaiting = trials.Any(x => x.State == TrialState.WAITING);
-            if (!hasWaiting && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
+            try
             {
-                // Nothing to start here now: wait for one of ours to end, or poll for others' progress.
-                await WaitAnyAsync(running, _settings.HeartbeatInterval, interrupt);
-                continue;
+                running.RemoveAll(task => task.IsCompleted);
+                await FailOrphanedTrialsAsync(study.Id);
+                await SweepStaleTrialsAsync(study.Id);
+
+                var trials = await _storage.GetAllTrialsAsync(study.Id);
+                var budget = Budget.Of(trials, _settings.Trials);
+                if (budget.IsSpent) break;
+
+                var hasWaiting = trials.Any(x => x.State == TrialState.WAITING);
+                if (!hasWaiting && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
+                {
+                    // Nothing to start here now: wait for one of ours to end, or poll for others' progress.
+                    await WaitAnyAsync(running, _settings.HeartbeatInterval, interrupt);
+                    continue;
+                }
+
+                DeviceLease lease;
+                try { lease = await _devices.AcquireAsync(interrupt); }
+                catch (OperationCanceledException) { break; }
+
+                TrialSnapshot? trial;
+                try { trial = await AskAsync(study.Id, budget); }
+                catch
+                {
+                    lease.Dispose();
+                    throw;
+                }
+                if (trial is null)
+                {
+                    lease.Dispose();
+                    await WaitAnyAsync(running, TimeSpan.FromSeconds(1), interrupt);
+                    continue;
+                }
+                running.Add(RunTrialAsync(trial, lease, study.Id, stop));
             }
-
-            DeviceLease lease;
-            try { lease = await _devices.AcquireAsync(interrupt); }
-            catch (OperationCanceledException) { break; }
-
-            var trial = await AskAsync(study.Id, budget);
-            if (trial is null)
+            catch (Exception e) when (DiskReserve.IsDiskFull(e))
             {
-                lease.Dispose();
-                await WaitAnyAsync(running, TimeSpan.FromSeconds(1), interrupt);
-                continue;
+                StopForFullDisk(e, stop);
             }
-            running.Add(RunTrialAsync(trial, lease, study.Id, interrupt));
         }
 
         if (!interrupt.IsCancellationRequested && DateTime.UtcNow >= deadline)
             _log.Warning("Study timeout reached: no new trials; waiting for {Count} running", running.Count);
         await Task.WhenAll(running);
         return await _storage.GetAllTrialsAsync(study.Id);
+    }
+
+    // A full disk fails every later write too: stop launching, stop the running workers (their trials are
+    // recorded FAIL with the room the storage's reserve gave back) and report it once (issue 11).
+    private void StopForFullDisk(Exception e, CancellationTokenSource stop)
+    {
+        if (Interlocked.CompareExchange(ref _diskFull, e, null) is null)
+            _log.Error("Disk full, stopping the study: {Error}", (e as StorageFullException)?.Message ?? e.Message);
+        stop.Cancel();
     }
 
     /// <summary>Claims a queued retry, else samples and creates a new trial within the budget; null if neither.</summary>
@@ -109,17 +143,45 @@ public sealed class StudyCoordinator
         return await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, parameters, attrs, budget.MaxNewTrialNumber);
     }
 
-    private async Task RunTrialAsync(TrialSnapshot trial, DeviceLease lease, int studyId, CancellationToken interrupt)
+    private async Task RunTrialAsync(TrialSnapshot trial, DeviceLease lease, int studyId, CancellationTokenSource stop)
     {
         // Run on the thread pool so a slow start of one trial never delays launching the next.
         await Task.Yield();
         using (lease)
         {
-            try { await _execution.RunAsync(trial, lease.Device, studyId, interrupt); }
+            try { await _execution.RunAsync(trial, lease.Device, studyId, stop.Token); }
+            catch (Exception e) when (DiskReserve.IsDiskFull(e))
+            {
+                StopForFullDisk(e, stop);
+                await FailAfterFullDiskAsync(trial, e);
+            }
             catch (Exception e)
             {
                 _log.Error(e, "Trial {Trial} could not be supervised", trial.Number);
                 await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null);
+            }
+        }
+    }
+
+    // The first failing write released the storage's reserve, so this one normally fits; when it still does not,
+    // the trial stays RUNNING for the next run's orphan sweep, and the study has already been stopped.
+    private async Task FailAfterFullDiskAsync(TrialSnapshot trial, Exception cause)
+    {
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            try
+            {
+                await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason,
+                    $"disk full: {(cause as StorageFullException)?.Message ?? cause.Message}");
+                if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
+                    _log.Warning("Trial {Trial} failed: disk full", trial.Number);
+                return;
+            }
+            catch (InvalidOperationException) { return; } // already finished by another process
+            catch (Exception e) when (DiskReserve.IsDiskFull(e) && attempt == 1) { }
+            catch (Exception e) when (DiskReserve.IsDiskFull(e))
+            {
+                _log.Error("Trial {Trial} could not be recorded FAIL: {Error}", trial.Number, e.Message);
             }
         }
     }

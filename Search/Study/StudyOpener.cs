@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
@@ -23,6 +24,7 @@ public static class StudyOpener
         {
             await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.SearchSpace, SpaceToJson(settings.Space), ct);
             await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, configJson, ct);
+            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, StudyFolder.NewId(), ct);
             return (study, true);
         }
         if (study.Direction != settings.Direction)

@@ -62,7 +62,7 @@ internal sealed partial class TrialExecution(
         using var timeout = new CancellationTokenSource(settings.TrialTimeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, interrupt);
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(trial.Id, progress, heartbeatStop.Token);
+        var heartbeat = HeartbeatAsync(trial.Id, progress, stop.Cancel, heartbeatStop.Token);
 
         // The first protocol problem: after it nothing more the worker says is believed.
         string? problem = null;
@@ -193,7 +193,9 @@ internal sealed partial class TrialExecution(
         return stored;
     }
 
-    private async Task HeartbeatAsync(long trialId, TrialProgress progress, CancellationToken ct)
+    // A full disk is not ridden out like a lost connection: the worker is stopped and the error rethrown when the
+    // supervision awaits this task, so the trial is recorded FAIL and the study stops (issue 11).
+    private async Task HeartbeatAsync(long trialId, TrialProgress progress, Action stopWorker, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(settings.HeartbeatInterval);
         try
@@ -201,6 +203,11 @@ internal sealed partial class TrialExecution(
             while (!progress.Lost && await timer.WaitForNextTickAsync(ct))
             {
                 try { await WriteAsync(progress, () => storage.RecordHeartbeatAsync(trialId, ct)); }
+                catch (Exception e) when (DiskReserve.IsDiskFull(e))
+                {
+                    stopWorker();
+                    throw;
+                }
                 catch (Exception e) when (e is not OperationCanceledException) { log.Warning(e, "Heartbeat of trial {TrialId} failed", trialId); }
             }
         }

@@ -6,6 +6,8 @@ public static class StudyAttributes
     // Study system attributes.
     public const string SearchSpace = "mnist_search:space";
     public const string Settings = "mnist_search:settings";
+    /// <summary>A random id given at creation; <c>studies/NAME/.study-id</c> holds it to tie the folder to this study (issue 11).</summary>
+    public const string FolderId = "mnist_search:folder_id";
 
     // Study user attributes, written by the retrainer and read by the report and the model commands.
     public const string RetrainTestAccuracy = "retrain_test_accuracy";

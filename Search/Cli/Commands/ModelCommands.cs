@@ -5,6 +5,7 @@ using Mnist.Inference.Images;
 using Mnist.Inference.Onnx;
 using Mnist.Search.Models;
 using Mnist.Search.Storage;
+using Mnist.Search.Study;
 
 namespace Mnist.Search.Cli.Commands;
 
@@ -24,8 +25,10 @@ internal static class ModelCommands
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
-            await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+            await using var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+            // The folder may hold a same-named study's models from another storage (issue 11).
+            await StudyFolder.VerifyAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             var model = parse.GetValue(trial) is { } number
                 ? await StudyModel.ForTrialAsync(store, study, number, ct)
                 : await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mnist.Search.Reporting;
 using Mnist.Search.Storage;
+using Mnist.Search.Study;
 
 namespace Mnist.Search.Cli.Commands;
 
@@ -12,7 +13,7 @@ internal static class ReportCommand
         var name = CommonOptions.StudyName();
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
-        var output = new Option<string?>("--out") { Description = "Folder to write the report into, replaced whole (default: studies/NAME/report)" };
+        var output = new Option<string?>("--out") { Description = "Folder to write the report into: new, empty, or an earlier report (default: studies/NAME/report)" };
         var command = new Command("report", "Write an HTML report (history, parallel coordinates, importance, learning curves, device timeline, confusion matrix)")
         {
             name, storage, studiesDir, output,
@@ -20,11 +21,15 @@ internal static class ReportCommand
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            var outDir = parse.GetValue(output);
             StudyReportData data;
-            await using (var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
+            await using (var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
+            {
                 data = await StudyReportData.LoadAsync(store, location.Name, ct)
-                    ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
-            var index = StudyReportWriter.Write(data, parse.GetValue(output) ?? Path.Combine(location.StudyDirectory, "report"));
+                    ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+                if (outDir is null) await StudyFolder.VerifyAsync(store, data.Study, location.StudyDirectory, location.StorageDisplay, ct);
+            }
+            var index = StudyReportWriter.Write(data, outDir ?? Path.Combine(location.StudyDirectory, "report"));
             Console.Out.WriteLine(index);
             return ExitCodes.Ok;
         });

@@ -24,7 +24,8 @@ internal static class RetrainCommand
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             if (parse.GetValue(epochs) is < 1) throw new UserInputException($"--epochs: must be at least 1, got {parse.GetValue(epochs)}");
             await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+            await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is null)
                 throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");
             var stored = await StudyOpener.StoredConfigAsync(store, study, ct) ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");

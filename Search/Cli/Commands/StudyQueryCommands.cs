@@ -26,7 +26,7 @@ internal static class StudyQueryCommands
             var rows = new List<IReadOnlyDictionary<string, object?>>();
             foreach (var u in urls)
             {
-                await using var s = await StorageFactory.OpenAsync(u, Directory.GetCurrentDirectory(), ct);
+                await using var s = await StorageFactory.OpenReadOnlyAsync(u, Directory.GetCurrentDirectory(), ct);
                 foreach (var study in await s.GetAllStudiesAsync(ct))
                 {
                     var trials = await s.GetAllTrialsAsync(study.Id, ct: ct);
@@ -42,7 +42,7 @@ internal static class StudyQueryCommands
                         ["running"] = trials.Count(t => t.State == TrialState.RUNNING),
                         ["best_value"] = best?.Value,
                         ["best_trial"] = best?.Number,
-                        ["storage"] = u,
+                        ["storage"] = StorageUrl.Redact(u),
                     });
                 }
             }
@@ -125,13 +125,13 @@ internal static class StudyQueryCommands
         return command;
     }
 
-    /// <summary>Opens a named study read-only-ish (no creation) and reads all its trials.</summary>
+    /// <summary>Opens a named study read-only (nothing is created or migrated) and reads all its trials.</summary>
     public static async Task<(StudyInfo Study, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyDictionary<string, string> UserAttrs)> LoadAsync(
         string name, string? storageUrl, string? studiesDir, CancellationToken ct)
     {
         var location = StudyLocation.For(name, storageUrl, studiesDir);
-        await using var storage = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-        var study = await storage.GetStudyAsync(name, ct) ?? throw new UserInputException($"unknown study '{name}' in {location.StorageUrl}");
+        await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+        var study = await storage.GetStudyAsync(name, ct) ?? throw new UserInputException($"unknown study '{name}' in {location.StorageDisplay}");
         return (study, await storage.GetAllTrialsAsync(study.Id, ct: ct), await storage.GetStudyUserAttributesAsync(study.Id, ct));
     }
 }

@@ -40,7 +40,8 @@ internal static class StudyRunCommands
             await using var store = await StorageFactory.OpenAsync(url, loaded.BaseDirectory, ct);
             var (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
-            Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {url}" : $"Study '{study.Name}' already exists in {url}");
+            var display = StorageUrl.Redact(url);
+            Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
             return ExitCodes.Ok;
         });
         return command;
@@ -71,7 +72,7 @@ internal static class StudyRunCommands
         var command = new Command("worker", "Join an existing study and run its trials on this machine's devices") { name, storage, devices };
         command.SetAction(async (parse, ct) =>
         {
-            var location = new StudyLocation(parse.GetValue(name)!, parse.GetValue(storage)!, Path.GetFullPath(Path.Combine(StudyLocation.DefaultStudiesDirectory, parse.GetValue(name)!)));
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage)!);
             var (config, text) = await StoredConfigAsync(location, sourceOnThisMachine: false, ct);
             return await StudyRun.RunAsync(config, text,
                 new StudyRun.Options(location.StorageUrl, Retrain: false, IsJoiningWorker: true, ParseDevices(parse.GetValue(devices))), ct);
@@ -88,7 +89,7 @@ internal static class StudyRunCommands
         var baseDir = Directory.GetCurrentDirectory();
         await using var storage = await StorageFactory.OpenAsync(location.StorageUrl, baseDir, ct);
         var study = await storage.GetStudyAsync(location.Name, ct)
-            ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl}");
+            ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
         var stored = await StudyOpener.StoredConfigAsync(storage, study, ct)
             ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
         var source = JsonNode.Parse(stored)!;

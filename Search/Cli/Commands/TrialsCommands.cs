@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Data.Common;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 
@@ -85,7 +84,7 @@ internal static class TrialsCommands
     public static Command Sql()
     {
         var name = CommonOptions.StudyName();
-        var query = new Argument<string>("query") { Description = "A SELECT statement (the connection is read-only)" };
+        var query = new Argument<string>("query") { Description = "One SELECT (or WITH, VALUES, TABLE, EXPLAIN, SHOW) statement; the connection is read-only" };
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
         var format = CommonOptions.Format("table", "json", "csv");
@@ -93,23 +92,11 @@ internal static class TrialsCommands
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
-            await using var connection = await StorageFactory.OpenReadOnlyConnectionAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = parse.GetValue(query)!;
-            var rows = new List<IReadOnlyDictionary<string, object?>>();
-            string[] columns;
-            try
-            {
-                await using var reader = await cmd.ExecuteReaderAsync(ct);
-                columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
-                while (await reader.ReadAsync(ct))
-                    rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
-            }
-            catch (DbException e)
-            {
-                throw new UserInputException($"query failed: {e.Message.Split('\n')[0]}");
-            }
-            OutputFormat.Write(parse.GetValue(format)!, columns, rows);
+            // The study must exist, which also proves the storage is an Optuna database, before any SQL runs.
+            await using (var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
+                _ = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+            var result = await ReadOnlyQuery.RunAsync(location.StorageUrl, Directory.GetCurrentDirectory(), parse.GetValue(query)!, ct);
+            OutputFormat.Write(parse.GetValue(format)!, [.. result.Columns], result.Rows);
             return ExitCodes.Ok;
         });
         return command;

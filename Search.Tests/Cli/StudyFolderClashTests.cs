@@ -1,0 +1,62 @@
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// Two studies of the same name in different storages do not share `studies/NAME/` (issue 11): the folder is
+/// tied to the first; the second is refused (exit 2, one line naming both) before it writes or reads anything there.
+/// </summary>
+public sealed class StudyFolderClashTests
+{
+    [Fact]
+    public async Task WhenASameNamedStudyInAnotherStorageStartsThenItIsRefusedAndTheFirstOnesFilesAreKept()
+    {
+        // Given study "twin" run in its default SQLite file
+        using var dir = new TempDirectory("cli-twin");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, name: "twin");
+        var first = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var spec = await File.ReadAllTextAsync(dir["studies/twin/trials/0/spec.json"]);
+        var log = await File.ReadAllTextAsync(dir["studies/twin/study.log"]);
+
+        // When a study of the same name is created and started in another database, and exported from there
+        var create = await SearchCli.RunAsync(dir.Path, "study", "create", config, "--storage", "sqlite:other/twin.db");
+        var second = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--storage", "sqlite:other/twin.db");
+        var export = await SearchCli.RunAsync(dir.Path, "study", "export", "twin", "--storage", "sqlite:other/twin.db", "--out", "exported");
+
+        // Then both are refused naming the folder and the storage it belongs to, and the first study's files are as they were
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        Assert.Equal(2, second.ExitCode);
+        var line = Assert.Single(second.Stderr.Trim().Split('\n'));
+        Assert.Contains(dir["studies/twin"], line);
+        Assert.Contains(dir["studies/twin/study.db"], line);
+        Assert.Equal(2, export.ExitCode);
+        Assert.Contains("belongs to study 'twin'", export.Stderr);
+        Assert.Equal(spec, await File.ReadAllTextAsync(dir["studies/twin/trials/0/spec.json"]));
+        Assert.Equal(log, await File.ReadAllTextAsync(dir["studies/twin/study.log"]));
+        Assert.False(Directory.Exists(dir["exported"]));
+        Assert.False(Directory.Exists(dir["studies/twin/trials/1"]));
+    }
+
+    [Fact]
+    public async Task WhenTheFolderIsTakenThenARefusedStartLeavesNoStudyInTheOtherStorage()
+    {
+        // Given study "twin" run in its default SQLite file
+        using var dir = new TempDirectory("cli-twin-new");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, name: "twin");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "start", config)).ExitCode);
+
+        // When the same configuration is started against a fresh database
+        var second = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--storage", "sqlite:other.db");
+        var list = await SearchCli.RunAsync(dir.Path, "study", "list", "--storage", "sqlite:other.db", "--format", "json");
+
+        // Then it is refused and the fresh database holds no study
+        Assert.Equal(2, second.ExitCode);
+        Assert.Contains("belongs to study 'twin'", second.Stderr);
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        Assert.Equal("[]", list.Stdout.Trim());
+    }
+}

@@ -1,0 +1,61 @@
+using System.Data;
+using System.Data.Common;
+using Npgsql;
+
+namespace Mnist.Search.Storage;
+
+/// <summary>
+/// Runs one ad-hoc query (<c>trials sql</c>) so that it cannot change anything: <see cref="SqlGuard"/> lets through
+/// one statement that starts as a query, on a connection where the database refuses writes. On PostgreSQL the
+/// statement runs inside a <c>READ ONLY</c> transaction that has already taken its snapshot (so neither
+/// <c>SET TRANSACTION READ WRITE</c> nor <c>set_config</c> can turn it writable) and is rolled back.
+/// </summary>
+public static class ReadOnlyQuery
+{
+    public sealed record Result(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyDictionary<string, object?>> Rows);
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> on the storage <paramref name="url"/>. Throws <see cref="QueryRefusedException"/>
+    /// for SQL the guard refuses or the database rejects, <see cref="StorageException"/> for a missing database.
+    /// </summary>
+    public static async Task<Result> RunAsync(string url, string baseDirectory, string sql, CancellationToken ct = default)
+    {
+        var parsed = StorageUrl.Parse(url, baseDirectory);
+        SqlGuard.Check(sql, parsed.Kind);
+        await using var connection = await StorageFactory.OpenReadOnlyConnectionAsync(url, baseDirectory, ct);
+        DbTransaction? tx = null;
+        try
+        {
+            if (connection is NpgsqlConnection)
+            {
+                tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+                await using var snapshot = connection.CreateCommand();
+                snapshot.Transaction = tx;
+                snapshot.CommandText = "SET TRANSACTION READ ONLY; SELECT 1";
+                await snapshot.ExecuteNonQueryAsync(ct);
+            }
+            await using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = sql;
+            var rows = new List<IReadOnlyDictionary<string, object?>>();
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+            while (await reader.ReadAsync(ct))
+                rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
+            return new Result(columns, rows);
+        }
+        catch (DbException e)
+        {
+            throw new QueryRefusedException($"query failed: {e.Message.Split('\n')[0]}");
+        }
+        finally
+        {
+            if (tx is not null)
+            {
+                try { await tx.RollbackAsync(CancellationToken.None); }
+                catch (Exception e) when (e is DbException or InvalidOperationException) { }
+                await tx.DisposeAsync();
+            }
+        }
+    }
+}

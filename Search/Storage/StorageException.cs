@@ -1,0 +1,14 @@
+namespace Mnist.Search.Storage;
+
+/// <summary>
+/// The storage cannot be used as asked: the database is missing, is not an Optuna database, is corrupt, or its
+/// folder cannot be written. The message is one line naming the storage (password masked) and what is wrong;
+/// the command line reports it with exit code 2.
+/// </summary>
+public sealed class StorageException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A write failed because the disk holding the storage is full. The command line stops the study (running
+/// trials are recorded FAIL first) and reports it on one line with exit code 1.
+/// </summary>
+public sealed class StorageFullException(string message, Exception? inner = null) : Exception(message, inner);

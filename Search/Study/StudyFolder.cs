@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// A study's folder of logs, checkpoints and models (<c>studies/NAME/</c>), tied to one study in one storage.
+/// Two studies of the same name in different storages would otherwise share it, and one's <c>study export</c>
+/// would export the other's model (issue 11). The study keeps a random id (<see cref="StudyAttributes.FolderId"/>);
+/// the folder keeps the same id in <c>.study-id</c>; a mismatch is refused.
+/// </summary>
+public static class StudyFolder
+{
+    public const string MarkerFile = ".study-id";
+
+    /// <summary>
+    /// <paramref name="studiesRoot"/>/<paramref name="name"/>, refused when the name is not one plain folder name
+    /// (a stored name such as <c>../../x</c> must not lead outside the studies folder).
+    /// </summary>
+    public static string PathFor(string studiesRoot, string name)
+    {
+        var root = Path.GetFullPath(studiesRoot);
+        var dir = Path.GetFullPath(Path.Combine(root, name));
+        if (name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || Path.GetDirectoryName(dir) != Path.TrimEndingDirectorySeparator(root))
+            throw new StudyFolderException($"study name '{name}' cannot name a folder under {root} (it must be one folder name, without '/' or '..')");
+        return dir;
+    }
+
+    /// <summary>
+    /// For commands that write into the folder: gives the study its id if it has none (a study made before ids),
+    /// writes the id into a new or unmarked folder, and throws <see cref="StudyFolderException"/> when the folder
+    /// belongs to another study.
+    /// </summary>
+    public static async Task ClaimAsync(IStudyStorage storage, StudyInfo study, string folder, string storageDisplay, CancellationToken ct = default)
+    {
+        var id = await IdAsync(storage, study, ct);
+        if (id is null)
+        {
+            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, NewId(), ct);
+            // Read back: of two processes claiming at once, the last write wins for both.
+            id = await IdAsync(storage, study, ct);
+        }
+        var marker = ReadMarker(folder);
+        if (marker is null)
+        {
+            Directory.CreateDirectory(folder);
+            var tmp = Path.Combine(folder, $"{MarkerFile}.tmp-{Environment.ProcessId}");
+            File.WriteAllText(tmp, new JsonObject { ["id"] = id, ["study"] = study.Name, ["storage"] = storageDisplay }.ToJsonString());
+            File.Move(tmp, Path.Combine(folder, MarkerFile), overwrite: true);
+            return;
+        }
+        Require(marker, id, study, folder, storageDisplay);
+    }
+
+    /// <summary>
+    /// Before a study is created: throws <see cref="StudyFolderException"/> when the folder is already marked and
+    /// <paramref name="storage"/> has no study of that name, so a refused start leaves no new study behind.
+    /// </summary>
+    public static async Task RefuseIfTakenAsync(IStudyStorage storage, string name, string folder, string storageDisplay, CancellationToken ct = default)
+    {
+        if (ReadMarker(folder) is { } marker && await storage.GetStudyAsync(name, ct) is null)
+            Require(marker, null, new StudyInfo(0, name, StudyDirection.NOT_SET), folder, storageDisplay);
+    }
+
+    /// <summary>
+    /// For commands that read the folder (export, report): throws <see cref="StudyFolderException"/> when it is
+    /// marked as another study's. An unmarked folder (made before ids) is accepted as is.
+    /// </summary>
+    public static async Task VerifyAsync(IStudyStorage storage, StudyInfo study, string folder, string storageDisplay, CancellationToken ct = default)
+    {
+        if (ReadMarker(folder) is { } marker) Require(marker, await IdAsync(storage, study, ct), study, folder, storageDisplay);
+    }
+
+    /// <summary>A fresh id for a new study.</summary>
+    public static string NewId() => Guid.NewGuid().ToString("N");
+
+    private static void Require(JsonObject marker, string? id, StudyInfo study, string folder, string storageDisplay)
+    {
+        if (id is not null && (string?)marker["id"] == id) return;
+        throw new StudyFolderException(
+            $"study folder {folder} belongs to study '{(string?)marker["study"]}' in {(string?)marker["storage"]}, not to study '{study.Name}' in {storageDisplay}; " +
+            "give this study another name (or run it from another folder) so their checkpoints and models stay apart");
+    }
+
+    private static async Task<string?> IdAsync(IStudyStorage storage, StudyInfo study, CancellationToken ct) =>
+        (await storage.GetStudySystemAttributesAsync(study.Id, ct)).TryGetValue(StudyAttributes.FolderId, out var json)
+            ? JsonSerializer.Deserialize<string>(json)
+            : null;
+
+    private static JsonObject? ReadMarker(string folder)
+    {
+        var path = Path.Combine(folder, MarkerFile);
+        if (!File.Exists(path)) return null;
+        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not an object"); }
+        catch (JsonException e) { throw new StudyFolderException($"{path}: unreadable ({e.Message}); delete it if this folder belongs to the study"); }
+    }
+}
+
+/// <summary>The study folder cannot be used for this study; the command line reports it with exit code 2.</summary>
+public sealed class StudyFolderException(string message) : Exception(message);
