@@ -50,7 +50,17 @@ internal static class SearchCli
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await p.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await p.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A timed-out run must not leave its coordinator and workers training in the background
+            // (they slowed every later test of the suite on a loaded machine).
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
         return new Result(p.ExitCode, await stdout, await stderr);
     }
 }
