@@ -41,7 +41,9 @@ public sealed class MnistEndToEndTests
         File.WriteAllText(dir["search.json"], config.ToJsonString());
 
         // When the study runs
-        var start = await SearchCli.RunAsync(dir.Path, "study", "start", "search.json");
+        // Real training of 2 trials and a 1-epoch retrain on 60,000 images: minutes when the suite's other
+        // process tests share the 2 cores, so the limit is for hangs only.
+        var start = await SearchCli.RunAsync(TimeSpan.FromMinutes(10), dir.Path, "study", "start", "search.json");
 
         // Then the retrained model's test accuracy is printed and stored
         Assert.True(start.ExitCode == 0, start.Stderr + start.Stdout);

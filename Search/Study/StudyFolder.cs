@@ -38,8 +38,9 @@ public static class StudyFolder
         var id = await IdAsync(storage, study, ct);
         if (id is null)
         {
-            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, NewId(), ct);
-            // Read back: of two processes claiming at once, the last write wins for both.
+            // Compare-and-set, then read back: of two processes claiming at once (two `study start` of a new
+            // study), the first write wins for both, so neither finds the folder marked with the other's id.
+            await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, null, NewId(), ct);
             id = await IdAsync(storage, study, ct);
         }
         var marker = ReadMarker(folder);

@@ -24,7 +24,9 @@ public static class StudyOpener
         {
             await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.SearchSpace, SpaceToJson(settings.Space), ct);
             await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, configJson, ct);
-            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, StudyFolder.NewId(), ct);
+            // Compare-and-set: a second process that opened the study a moment later may already have given it an
+            // id (StudyFolder.ClaimAsync); the first id written is the one both keep.
+            await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, null, StudyFolder.NewId(), ct);
             return (study, true);
         }
         if (study.Direction != settings.Direction)

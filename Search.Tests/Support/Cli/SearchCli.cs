@@ -44,12 +44,19 @@ internal static class SearchCli
     public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
         RunAsync(workingDirectory, new Dictionary<string, string>(), args);
 
-    public static async Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunAsync(TimeSpan.FromMinutes(3), workingDirectory, environment, args);
+
+    /// <summary>Runs it with a longer limit, for commands that really train (the limit only catches hangs).</summary>
+    public static Task<Result> RunAsync(TimeSpan limit, string workingDirectory, params string[] args) =>
+        RunAsync(limit, workingDirectory, new Dictionary<string, string>(), args);
+
+    private static async Task<Result> RunAsync(TimeSpan limit, string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         using var p = Start(workingDirectory, environment, args);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(limit);
         try
         {
             await p.WaitForExitAsync(timeout.Token);
