@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Xunit.Abstractions;
@@ -18,8 +19,8 @@ public sealed class DiskFullCliTests(ITestOutputHelper output)
     public async Task WhenTheDiskFillsDuringATrialThenTheStudyStopsOnceAndTheTrialIsRecordedFail()
     {
         // Given a study folder on a 16 MiB tmpfs, and a worker that fills that disk while it runs trial 1
-        using var disk = TmpfsMount.TryMount(16 << 20);
-        if (disk is null)
+        using var disk = SmallDisk.Create(16 << 20);
+        if (!disk.IsMounted)
         {
             // Mounting needs root (as here and in CI); without it there is no real full disk to test on.
             Assert.NotEqual("root", Environment.UserName);

@@ -1,4 +1,5 @@
 using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Xunit.Abstractions;
@@ -46,9 +47,9 @@ public sealed class FailureMessagesCliTests(ITestOutputHelper output)
     {
         // Given a storage folder nobody may write: a read-only tmpfs (else a path under a regular file)
         using var dir = new TempDirectory("cli-unwritable");
-        using var readOnly = TmpfsMount.TryMount(1 << 20, readOnly: true);
+        using var readOnly = SmallDisk.Create(1 << 20, readOnly: true);
         string folder;
-        if (readOnly is not null)
+        if (readOnly.IsMounted)
         {
             folder = readOnly.Path;
             output.WriteLine($"read-only tmpfs at {folder}");

@@ -23,11 +23,14 @@ public sealed class SmallDisk : IDisposable
 
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
 
-    /// <summary>Mounts a tmpfs of <paramref name="bytes"/> bytes on a new temporary folder.</summary>
-    public static SmallDisk Create(long bytes)
+    /// <summary>
+    /// Mounts a tmpfs of <paramref name="bytes"/> bytes on a new temporary folder; <paramref name="readOnly"/>
+    /// mounts it read-only, a folder nobody (root included) can write.
+    /// </summary>
+    public static SmallDisk Create(long bytes, bool readOnly = false)
     {
         var path = Directory.CreateTempSubdirectory("mnist-small-disk-").FullName;
-        var mounted = Run("mount", "-t", "tmpfs", "-o", $"size={bytes}", "tmpfs", path) == 0;
+        var mounted = Run("mount", "-t", "tmpfs", "-o", $"size={bytes}{(readOnly ? ",ro" : "")},mode=0777", "tmpfs", path) == 0;
         return new SmallDisk(path, mounted);
     }
 
