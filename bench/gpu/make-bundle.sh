@@ -13,7 +13,7 @@
 #                    prebuilt libLibTorchSharp.so: the GPU machine builds that against its own libtorch
 #   native-src/      TorchSharp 0.107 native sources (../shared/vendor/torchsharp-0.107-native)
 #   data/mnist/      MNIST (gzip), the GPU machine has no internet
-#   run-on-gpu.sh, pytorch_reference.py, README.md
+#   run-on-gpu.sh, native-build.sh (its native build), pytorch_reference.py, README.md
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -68,7 +68,7 @@ cp -r "$VENDOR"/. "$STAGE/native-src/"
 for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
   if [ -f "$DATA/$f" ]; then gzip -9 -c "$DATA/$f" > "$STAGE/data/mnist/$f.gz"; else cp "$DATA/$f.gz" "$STAGE/data/mnist/"; fi
 done
-cp bench/gpu/run-on-gpu.sh bench/gpu/README.md "$STAGE/"
+cp bench/gpu/run-on-gpu.sh bench/gpu/native-build.sh bench/gpu/README.md "$STAGE/"
 cp bench/trials/pytorch_reference.py "$STAGE/"
 chmod +x "$STAGE/run-on-gpu.sh"
 git -C "$ROOT" rev-parse HEAD > "$STAGE/COMMIT" 2>/dev/null || true

@@ -11,11 +11,13 @@
 #   STUDY_TRIALS [16; rehearsal 4]  STUDY_EPOCHS [2; rehearsal 1]  STUDY_IMAGES [20000; rehearsal 1000]
 #   VALIDATION [5000; rehearsal 500] (held-out images of every trial and study)
 #   PACKED [4] (trials per GPU of the packed study)  STEP_TIMEOUT [600] (seconds per study or trial)
+#   NATIVE_ONLY [0] (1: stop after step 2, the native build; rehearse-native-build.sh)
+#   NATIVE_SRC [native-src/src/Native]; the native build's own knobs are listed in native-build.sh
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/native-build.sh"  # torch_probe, build_libtorchsharp: the same steps rehearse-native-build.sh runs
 MODE=gpu
 [ "${1:-}" = --cpu-rehearsal ] && MODE=cpu
-PY=${PYTHON:-python3}
 RESULTS=${OUT:-$HERE/results}
 WORK=${WORK:-$HERE/work}
 STEP_TIMEOUT=${STEP_TIMEOUT:-600}
@@ -38,7 +40,7 @@ say() { echo "$*" | tee -a "$SUMMARY" >/dev/null; echo ">> $*"; }
 fail() { say "FAILED: $*"; touch "$RESULTS/FAILED"; }  # a file: fail may run in a subshell
 jqpy() { "$PY" -c "import json,sys; $1" "${@:2}"; }  # no jq on the GPU machine: small JSON reads in Python
 
-say "mode $MODE, bundle commit $(cat "$HERE/COMMIT" 2>/dev/null || echo '?'), $(date -u +%FT%TZ), $(nproc) cores"
+say "mode $MODE$( [ "${NATIVE_ONLY:-0}" = 1 ] && echo " (NATIVE_ONLY: build only)"), bundle commit $(cat "$HERE/COMMIT" 2>/dev/null || echo '?'), $(date -u +%FT%TZ), $(nproc) cores"
 
 step "1. machine: GPUs, compilers, PyTorch"
 if command -v nvidia-smi >/dev/null; then
@@ -51,44 +53,32 @@ fi
 CXX_FOUND=$(command -v c++ || command -v g++ || command -v clang++ || true)
 say "host C++ compiler: ${CXX_FOUND:-none} $( [ -n "$CXX_FOUND" ] && "$CXX_FOUND" --version | head -1)"
 say "cmake: $(cmake --version 2>/dev/null | head -1 || echo none); ninja: $(ninja --version 2>/dev/null || echo none); nvcc: $(nvcc --version 2>/dev/null | tail -2 | head -1 || echo none)"
-TORCH_INFO=$("$PY" -c 'import torch, os; print(torch.__version__, torch.version.cuda, torch.cuda.is_available(), os.path.dirname(torch.__file__), torch.utils.cmake_prefix_path, torch.compiled_with_cxx11_abi())' 2>&1) \
-  || { say "python3 torch: not importable: $TORCH_INFO"; TORCH_INFO=""; }
-read -r TORCH_VERSION TORCH_CUDA TORCH_CUDA_OK TORCH_DIR TORCH_CMAKE TORCH_CXX11 <<< "$TORCH_INFO"
+torch_probe || say "python torch: not importable: $TORCH_PROBE_ERROR"
 say "PyTorch ${TORCH_VERSION:-?} (CUDA ${TORCH_CUDA:-?}, available ${TORCH_CUDA_OK:-?}, cxx11 abi ${TORCH_CXX11:-?}) in ${TORCH_DIR:-?}"
 
 step "2. libLibTorchSharp.so"
 LIB=$WORK/lib
 mkdir -p "$LIB"
 if [ $MODE = gpu ]; then
-  if [ -z "$CXX_FOUND" ] || [ -z "$TORCH_CMAKE" ]; then
-    fail "cannot build libLibTorchSharp.so: needs a host C++ compiler and python3's torch"
-  else
-    rm -rf "$WORK/native" "$WORK/native-build"
-    cp -r "$HERE/native-src/src/Native" "$WORK/native"
-    # Upstream builds with -Werror against the libtorch it pins (2.10); newer headers may add warnings.
-    sed -i 's/^\( *\)add_definitions(-Werror)/\1# -Werror dropped for a newer libtorch/' "$WORK/native/CMakeLists.txt"
-    NVCC=$(command -v nvcc || true)
-    CUDA_ROOT=${CUDA_HOME:-$( [ -n "$NVCC" ] && dirname "$(dirname "$(readlink -f "$NVCC")")")}
-    ABI=$( [ "$TORCH_CXX11" = True ] && echo 1 || echo 0 )
-    sed -i "s/-D_GLIBCXX_USE_CXX11_ABI=1/-D_GLIBCXX_USE_CXX11_ABI=$ABI/" "$WORK/native/CMakeLists.txt"
-    T0=$SECONDS
-    if cmake -G Ninja -S "$WORK/native" -B "$WORK/native-build" -DCMAKE_BUILD_TYPE=Release \
-         -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DCMAKE_CXX_COMPILER="$CXX_FOUND" -DCMAKE_PREFIX_PATH="$TORCH_CMAKE" \
-         ${CUDA_ROOT:+-DCUDAToolkit_ROOT="$CUDA_ROOT" -DCUDA_TOOLKIT_ROOT_DIR="$CUDA_ROOT"} ${NVCC:+-DCMAKE_CUDA_COMPILER="$NVCC"} \
-         -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" > "$RESULTS/cmake.log" 2>&1 \
-       && ninja -C "$WORK/native-build" -j"$(nproc)" LibTorchSharp > "$RESULTS/ninja.log" 2>&1; then
-      cp "$(find "$WORK/native-build" -name libLibTorchSharp.so | head -1)" "$LIB/"
-      say "built libLibTorchSharp.so against PyTorch $TORCH_VERSION in $((SECONDS - T0)) s"
-    else
-      tail -n 40 "$RESULTS/cmake.log" "$RESULTS/ninja.log" 2>/dev/null
-      fail "libLibTorchSharp.so build (see cmake.log, ninja.log)"
-    fi
-  fi
+  T0=$SECONDS
   export LD_LIBRARY_PATH="$LIB:$TORCH_DIR/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  if build_libtorchsharp "${NATIVE_SRC:-$HERE/native-src/src/Native}" "$WORK" "$RESULTS" "$LIB"; then
+    say "built libLibTorchSharp.so against PyTorch $TORCH_VERSION in $((SECONDS - T0)) s"
+    # Libraries the loader would not find with this LD_LIBRARY_PATH fail the worker's first torch call.
+    ldd "$LIB/libLibTorchSharp.so" > "$RESULTS/ldd.txt" 2>&1
+    say "ldd libLibTorchSharp.so: $(grep -c 'not found' "$RESULTS/ldd.txt") not found $(grep 'not found' "$RESULTS/ldd.txt" | awk '{ print $1 }' | xargs)"
+  else
+    tail -n 40 "$RESULTS/cmake.log" "$RESULTS/ninja.log" 2>/dev/null
+    fail "libLibTorchSharp.so build: $NATIVE_BUILD_ERROR"
+  fi
 else
   [ -d "${LOCAL_NATIVE_DIR:-}" ] || { fail "--cpu-rehearsal needs LOCAL_NATIVE_DIR (libtorch CPU + libLibTorchSharp.so)"; exit 1; }
   say "rehearsal: natives from $LOCAL_NATIVE_DIR (not built)"
   export LD_LIBRARY_PATH="$LOCAL_NATIVE_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
+if [ "${NATIVE_ONLY:-0}" = 1 ]; then
+  step "done in ${SECONDS}s (NATIVE_ONLY: steps 1-2)"; cat "$SUMMARY"; [ ! -e "$RESULTS/FAILED" ]; exit
 fi
 
 step "3. .NET runtime, apps, data"
