@@ -6,5 +6,8 @@ public static class DatasetNames
     public const string Mnist = "mnist";
     public const string FashionMnist = "fashion-mnist";
 
+    /// <summary>Training images of every dataset here (both have 60,000; the test sets 10,000).</summary>
+    public const int TrainImages = 60_000;
+
     public static IReadOnlyList<string> All { get; } = [Mnist, FashionMnist];
 }

@@ -120,6 +120,15 @@ public sealed class StudyCoordinatorTests
         Assert.All(trials.Skip(1), t => Assert.Equal(TrialState.PRUNED, t.State));
         Assert.All(trials.Skip(1), t => Assert.True(t.IntermediateValues.Count < 4));
         Assert.All(trials.Skip(1), t => Assert.Equal(t.LastIntermediate!.Value.Value, t.Value));
+
+        // And each records how far it trained (the fidelity Optuna reads as user_attrs["fidelity"])
+        Assert.All(trials, t =>
+        {
+            var fidelity = System.Text.Json.Nodes.JsonNode.Parse(t.UserAttrs[StudyAttributes.Fidelity])!;
+            Assert.Equal(t.IntermediateValues.Count, (int)fidelity["epochs"]!);
+            Assert.True((int)fidelity["max_epochs"]! >= 1);
+            Assert.True((int)fidelity["train_images"]! >= 1);
+        });
     }
 
     [Fact]

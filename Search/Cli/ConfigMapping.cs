@@ -31,7 +31,15 @@ internal static class ConfigMapping
         SamplerFactory.Create(new SamplerSettings(
             config.Sampler.Kind == SamplerKind.Random ? SamplerSettings.Random : SamplerSettings.Gp,
             config.Sampler.StartupTrials,
-            config.Sampler.Seed ?? 42));
+            config.Sampler.Seed ?? 42,
+            MaxFidelity(config)));
+
+    /// <summary>
+    /// The GP models the fidelity when trials can stop at different epochs (a pruner is set): a trial pruned
+    /// after one epoch is then a low-fidelity observation, not a finished run with a bad score.
+    /// </summary>
+    private static int MaxFidelity(StudyConfig config) =>
+        config.Pruner.Kind != PrunerKind.None && config.Budget.Epochs > 1 ? config.Budget.Epochs : 0;
 
     public static IPruner Pruner(StudyConfig config) => config.Pruner.Kind switch
     {

@@ -111,7 +111,7 @@ internal static class StudyRun
             RetrainResult result;
             try
             {
-                result = await retrainer.RetrainAsync(settings, study, config.Retrain.Epochs, pool.Devices[0], ct);
+                result = await retrainer.RetrainAsync(settings, study, config.Retrain.Epochs, RetrainDevice.From(pool.Devices), ct);
             }
             catch
             {

@@ -15,9 +15,6 @@ internal static partial class StudyConfigLoader
     private static readonly string[] TopLevelKeys =
         ["study", "dataset", "objective", "space", "fixed", "budget", "sampler", "pruner", "devices", "retrain", "storage", "worker"];
 
-    /// <summary>Both datasets have 60,000 training images.</summary>
-    private const int TrainImages = 60_000;
-
     public static StudyConfig Load(string path)
     {
         var reader = new ConfigReader(path);
@@ -96,11 +93,11 @@ internal static partial class StudyConfigLoader
         if (dir.Length == 0)
             throw reader.Error("$.dataset.dir", "must not be empty", d.Required("dir"));
         // At least one image: the worker refuses a search trial with nothing to validate on (issue 10).
-        var validation = d.Int("validation", 5000, 1, TrainImages - 1);
-        var subset = d.OptionalInt("train_subset", 0, TrainImages);
-        if (subset is > 0 && subset + validation > TrainImages)
+        var validation = d.Int("validation", 5000, 1, DatasetNames.TrainImages - 1);
+        var subset = d.OptionalInt("train_subset", 0, DatasetNames.TrainImages);
+        if (subset is > 0 && subset + validation > DatasetNames.TrainImages)
             throw reader.Error("$.dataset.train_subset",
-                $"train_subset + validation must not exceed the {TrainImages} training images (validation is {validation})",
+                $"train_subset + validation must not exceed the {DatasetNames.TrainImages} training images (validation is {validation})",
                 d.Required("train_subset"));
         return new DatasetConfig(name, Path.GetFullPath(dir, baseDir), validation, subset is 0 ? null : subset);
     }

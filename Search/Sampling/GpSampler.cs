@@ -9,11 +9,12 @@ namespace Mnist.Search.Sampling;
 /// back, the numerics live in <see cref="Mnist.Search.Gp"/> (Matérn 5/2 ARD kernel, MAP hyperparameters,
 /// log EI maximized over quasi-random candidates plus local search).
 /// <list type="bullet">
-/// <item>Observations: COMPLETE trials with a value, and PRUNED trials at their last intermediate value —
-/// pruned runs were stopped because they looked bad, and their partial score says so, which keeps the GP
-/// from proposing the same region again (with no intermediate value they are ignored). Trials missing a
+/// <item>Observations (<see cref="GpObservations"/>): with one fidelity, COMPLETE trials with a value and PRUNED
+/// trials at their last intermediate value (with no intermediate value they are ignored). With
+/// <see cref="SamplerSettings.MaxFidelity"/> set (a pruner stops trials at different epochs), every reported epoch
+/// of every trial, with the fidelity as one more input, and proposals judged at full fidelity. Trials missing a
 /// parameter of the space or outside it, and NaN values, are ignored.</item>
-/// <item>Until <see cref="SamplerSettings.StartupTrials"/> observations exist, trial i gets point i of a
+/// <item>Until <see cref="SamplerSettings.StartupTrials"/> trials have been observed, trial i gets point i of a
 /// scrambled Halton sequence (<see cref="QuasiRandomStartup"/>).</item>
 /// <item>Values are negated for MAXIMIZE, infinities clipped to the finite range, then standardized around
 /// the worst value (see <see cref="Standardize"/>).</item>
@@ -48,20 +49,17 @@ public sealed class GpSampler : ISampler
     {
         if (space.Count == 0) return new Dictionary<string, double>();
         var encoder = new SpaceEncoder(space);
-        var (x, y) = Observations(encoder, direction, trials);
-        if (x.Count < Math.Max(_settings.StartupTrials, 1))
+        var multiFidelity = _settings.MaxFidelity > 1;
+        var observations = GpObservations.From(encoder, direction, trials, _settings.MaxFidelity);
+        var observedTrials = observations.Select(o => o.Trial.Number).Distinct().Count();
+        if (observedTrials < Math.Max(_settings.StartupTrials, 1))
             return QuasiRandomStartup.Sample(space, _settings.Seed, trials.Count);
 
         var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 3);
-        var standardized = Standardize(y);
-        var xs = x.ToArray();
+        var standardized = Standardize(observations.Select(o => o.Y).ToList());
+        var xs = observations.Select(o => o.X).ToArray();
         var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
-        // EI improves on the best observed value even on a noisy objective. The best posterior mean (the
-        // "noisy EI" incumbent) is a lower bar, which made EI exploit more: on bench/sampler's noisy functions
-        // (30 evaluations, 10 seeds) its median regret was worse on all three (Branin 0.44 vs 0.33, Hartmann-6
-        // 0.72 vs 0.46, CNN-like before its divergent region 0.0063 vs 0.0056). The posterior mean picks the
-        // configuration to retrain instead (Recommend).
-        var incumbent = Array.IndexOf(standardized, standardized.Min());
+        var (incumbentValue, incumbentX) = Incumbent(observations, standardized, gp, multiFidelity);
 
         // A FAIL trial (crash, NaN loss, timeout) gets the same lie as a pending one, so the GP does not
         // propose the configuration that just failed again. Trials that failed only because their process
@@ -72,7 +70,7 @@ public sealed class GpSampler : ISampler
         var pending = trials
             .Where(t => (t.State is TrialState.RUNNING or TrialState.WAITING || t.State == TrialState.FAIL && !retried.Contains(t.Number))
                         && encoder.Covers(t.Params))
-            .Select(t => encoder.Encode(t.Params)).ToList();
+            .Select(t => multiFidelity ? GpObservations.At(encoder.Encode(t.Params), 1.0) : encoder.Encode(t.Params)).ToList();
         if (pending.Count > 0)
         {
             var lies = pending.Select(p => Math.Max(0.0, gp.Predict(p).Mean)).ToList();
@@ -84,19 +82,55 @@ public sealed class GpSampler : ISampler
             }
         }
 
-        var acquisition = new LogEiAcquisition(gp, standardized[incumbent]);
+        // Multi-fidelity: proposals are judged at full fidelity — the fidelity column is a one-value grid at 1,
+        // so the optimizer never moves it and EI is the improvement expected of the configuration's full run.
+        var dimensions = multiFidelity
+            ? encoder.Dimensions.Append(FeatureDimension.Discrete(encoder.Columns, [1.0])).ToList()
+            : encoder.Dimensions;
+        var columns = multiFidelity ? encoder.Columns + 1 : encoder.Columns;
+        var acquisition = new LogEiAcquisition(gp, incumbentValue);
         var (best, _) = AcquisitionOptimizer.Maximize(
-            acquisition, encoder.Dimensions, encoder.Columns, rng, [xs[incumbent]], _acquisitionOptions.ForObservations(gp.Count));
+            acquisition, dimensions, columns, rng, [incumbentX], _acquisitionOptions.ForObservations(gp.Count));
         return encoder.Decode(best);
+    }
+
+    /// <summary>
+    /// The value EI must improve on, and where it was seen (the acquisition's warm start).
+    /// <para>Single fidelity: the best observed value. EI improves on it even on a noisy objective. The best
+    /// posterior mean (the "noisy EI" incumbent) is a lower bar, which made EI exploit more: on bench/sampler's
+    /// noisy functions (30 evaluations, 10 seeds) its median regret was worse on all three (Branin 0.44 vs 0.33,
+    /// Hartmann-6 0.72 vs 0.46, CNN-like before its divergent region 0.0063 vs 0.0056).</para>
+    /// <para>Multi-fidelity: most points are low-fidelity scores, which no full run is comparable with, so the bar
+    /// is the better of the best full-fidelity value and the best posterior mean at full fidelity of any
+    /// configuration tried (at the start of a study no trial has finished yet).</para>
+    /// </summary>
+    private static (double Value, double[] X) Incumbent(
+        List<GpObservation> observations, double[] standardized, GaussianProcess gp, bool multiFidelity)
+    {
+        var bestIndex = -1;
+        for (var i = 0; i < observations.Count; i++)
+            if ((!multiFidelity || observations[i].Final) && (bestIndex < 0 || standardized[i] < standardized[bestIndex])) bestIndex = i;
+        var (value, x) = bestIndex >= 0 ? (standardized[bestIndex], observations[bestIndex].X) : (double.PositiveInfinity, observations[0].X);
+        if (!multiFidelity) return (value, x);
+
+        foreach (var group in observations.GroupBy(o => o.Trial.Number))
+        {
+            var full = (double[])group.First().X.Clone();
+            full[^1] = 1.0;
+            var mean = gp.Predict(full).Mean;
+            if (mean < value) (value, x) = (mean, full);
+        }
+        return (value, x);
     }
 
     /// <summary>
     /// The number of the COMPLETE trial whose configuration the evidence favours: among the complete trials whose
     /// value is within two noise standard deviations of the best (as the GP fitted on every observation learned
-    /// it), the one with the best posterior mean. On a noisy objective this is the configuration to retrain
-    /// rather than the one lucky seed with the best value; trials clearly worse than the best never win, so a
-    /// posterior mean distorted by a cliff nearby (diverging learning rates) cannot pick a bad one. Null when no
-    /// complete trial has a finite value; the best value itself while the GP is in startup.
+    /// it), the one with the best posterior mean (at full fidelity in a multi-fidelity study). On a noisy
+    /// objective this is the configuration to retrain rather than the one lucky seed with the best value; trials
+    /// clearly worse than the best never win, so a posterior mean distorted by a cliff nearby (diverging learning
+    /// rates) cannot pick a bad one. Null when no complete trial has a finite value; the best value itself while
+    /// the GP is in startup.
     /// <para>Measured, not adopted (issue 9): the retrain still takes the best value. On bench/sampler's noisy
     /// functions (30 evaluations, 10 seeds, mean regret of the retrained choice) this pick was a little better on
     /// Branin (0.45 vs 0.46) and Hartmann-6 (0.72 vs 0.73) but worse on the CNN-like function (0.0094 vs 0.0078),
@@ -107,47 +141,23 @@ public sealed class GpSampler : ISampler
     public int? Recommend(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
         var encoder = new SpaceEncoder(space);
-        var (x, y) = Observations(encoder, direction, trials);
-        var observed = trials.Where(t => Observed(encoder, t) is not null).ToList();
-        var complete = Enumerable.Range(0, observed.Count)
-            .Where(i => observed[i].State == TrialState.COMPLETE && double.IsFinite(y[i])).ToList();
+        var observations = GpObservations.From(encoder, direction, trials, _settings.MaxFidelity);
+        var y = observations.Select(o => o.Y).ToList();
+        var complete = Enumerable.Range(0, observations.Count)
+            .Where(i => observations[i].Final && double.IsFinite(y[i])).ToList();
         if (complete.Count == 0) return null;
         var bestValue = complete.MinBy(i => y[i]);
-        if (space.Count == 0 || x.Count < Math.Max(_settings.StartupTrials, 2)) return observed[bestValue].Number;
+        var observedTrials = observations.Select(o => o.Trial.Number).Distinct().Count();
+        if (space.Count == 0 || observedTrials < Math.Max(_settings.StartupTrials, 2)) return observations[bestValue].Trial.Number;
 
         var standardized = Standardize(y);
-        var xs = x.ToArray();
+        var xs = observations.Select(o => o.X).ToArray();
         var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 5);
         var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
         var bar = standardized[bestValue] + 2 * Math.Sqrt(gp.Parameters.NoiseVariance);
         var candidates = complete.Where(i => standardized[i] <= bar).ToList();
         var means = gp.PredictMeans(candidates.Select(i => xs[i]).ToList());
-        return observed[candidates[Array.IndexOf(means, means.Min())]].Number;
-    }
-
-    /// <summary>The value a trial contributes to the GP (minimization), or null when it contributes none.</summary>
-    private static double? Observed(SpaceEncoder encoder, TrialSnapshot t)
-    {
-        double? value = t.State switch
-        {
-            TrialState.COMPLETE => t.Value,
-            TrialState.PRUNED => t.LastIntermediate?.Value,
-            _ => null,
-        };
-        return value is not { } v || double.IsNaN(v) || !encoder.Covers(t.Params) ? null : v;
-    }
-
-    private static (List<double[]> X, List<double> Y) Observations(SpaceEncoder encoder, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
-    {
-        var x = new List<double[]>();
-        var y = new List<double>();
-        foreach (var t in trials)
-        {
-            if (Observed(encoder, t) is not { } v) continue;
-            x.Add(encoder.Encode(t.Params));
-            y.Add(direction == StudyDirection.MAXIMIZE ? -v : v);
-        }
-        return (x, y);
+        return observations[candidates[Array.IndexOf(means, means.Min())]].Trial.Number;
     }
 
     /// <summary>
@@ -160,7 +170,7 @@ public sealed class GpSampler : ISampler
     /// warp of the values (mean regret 0.0081), centring on the median (0.0087) nor both (0.0089) beat this
     /// (0.0079; random 0.0089).
     /// </summary>
-    private static double[] Standardize(List<double> values)
+    private static double[] Standardize(IReadOnlyList<double> values)
     {
         var finite = values.Where(double.IsFinite).ToArray();
         var lo = finite.Length > 0 ? finite.Min() : 0.0;

@@ -5,12 +5,15 @@ namespace Mnist.Search.Sampling;
 /// <summary>
 /// The <c>sampler</c> section of a study config. <see cref="Kind"/>: <c>gp</c> (default, Bayesian optimization)
 /// or <c>random</c>. <see cref="StartupTrials"/>: finished trials the GP waits for, proposing quasi-random points
-/// meanwhile. <see cref="Seed"/>: fixes every proposal given the history.
+/// meanwhile. <see cref="Seed"/>: fixes every proposal given the history. <see cref="MaxFidelity"/>: the epochs of a
+/// full trial when a pruner stops trials at different epochs, which makes the GP model the fidelity (see
+/// <see cref="GpObservations"/>); 0 or 1 = one fidelity.
 /// </summary>
 public sealed record SamplerSettings(
     [property: JsonPropertyName("kind")] string Kind = SamplerSettings.Gp,
     [property: JsonPropertyName("startup_trials")] int StartupTrials = 10,
-    [property: JsonPropertyName("seed")] int Seed = 0)
+    [property: JsonPropertyName("seed")] int Seed = 0,
+    [property: JsonPropertyName("max_fidelity")] int MaxFidelity = 0)
 {
     public const string Gp = "gp";
     public const string Random = "random";

@@ -1,3 +1,4 @@
+using Mnist.Protocol.Datasets;
 using Mnist.Protocol.Hyperparameters;
 using Mnist.Protocol.Specs;
 using Mnist.Search.Scheduling;
@@ -28,6 +29,15 @@ public sealed partial record StudySettings
         Validation = Data.Validation,
         FullTrain = fullTrain,
         EvaluateTest = evaluateTest,
+    };
+
+    /// <summary>The <see cref="StudyAttributes.Fidelity"/> record of a search trial after <paramref name="epochs"/> epochs.</summary>
+    public IReadOnlyDictionary<string, int> FidelityAt(int epochs) => new Dictionary<string, int>
+    {
+        ["epochs"] = epochs,
+        ["max_epochs"] = Epochs,
+        // The worker trains on every image outside the validation hold-out when no subset is given.
+        ["train_images"] = Data.TrainSubset ?? Math.Max(DatasetNames.TrainImages - Data.Validation, 0),
     };
 
     /// <summary>

@@ -94,6 +94,7 @@ internal sealed partial class TrialExecution(
             progress.Epochs.Add(EpochRecord(e));
             progress.Values[e.Number] = value;
             await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Epochs, progress.Epochs));
+            await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Fidelity, settings.FidelityAt(e.Number)));
             last = value;
             await WriteAsync(progress, () => storage.ReportIntermediateValueAsync(trial.Id, e.Number, value));
             observer.EpochReported(trial, e.Number, value);

@@ -33,6 +33,13 @@ public static class StudyAttributes
 
     // Trial user attributes.
     public const string Epochs = "epochs";
+
+    /// <summary>
+    /// How far the trial trained, so Optuna (<c>trial.user_attrs["fidelity"]</c>) and the report can tell a
+    /// pruned one-epoch score from a full run: <c>{"epochs": trained, "max_epochs": of a full trial,
+    /// "train_images": per epoch}</c>. Written with every epoch.
+    /// </summary>
+    public const string Fidelity = "fidelity";
     public const string Checkpoint = "checkpoint";
     public const string DurationSeconds = "duration_s";
     public const string ImagesPerSecond = "images_per_s";

@@ -1,75 +1,120 @@
 using System.Globalization;
 using Mnist.Search.Bench.Search;
 using Mnist.Search.Config;
+using Mnist.Search.Pruning;
 using Mnist.Search.Sampling;
 using Mnist.Search.Vocabulary;
 
-// Samplers on the tabular stand-in of the real objective (bench/search/table.csv, made by make_table.py):
-// per sampler seed, a study of --trials trials whose proposals are snapped to the nearest tabled configuration
-// and answered with one of its real seeds' values. Scored on the truth (mean over seeds) of the configuration
-// the study would retrain: "best value" (the trial with the best observed value) and, for gp, "recommended"
-// (GpSampler.Recommend: best posterior mean). Prints per-seed figures, mean and sd, and the paired
-// difference of gp against random with its standard error.
-// Options: --table CSV, --config search.json, --metric COLUMN, --seeds N (50), --trials N (12),
-// --startup N (search.json's), --per-seed.
+// Samplers on the tabular stand-in of the real objective (bench/search/table.csv, made by make_table.py at the
+// study's fidelity: every epoch of a budget.epochs run): per sampler seed, a study of --trials trials, one at a
+// time, whose proposals are snapped to the nearest tabled configuration and answered, epoch by epoch, with one of
+// its real seeds' learning curves; the study's pruner (search.json, e.g. ASHA) sees every epoch, as in a real
+// study. Scored on the truth (mean over seeds at the last epoch) of the configuration the study would retrain:
+// "best value" (the COMPLETE trial with the best observed value) and, for gp, "recommended" (GpSampler.Recommend).
+// Variants: gp (fidelity-aware when a pruner is set), "gp face value" (pruned trials at their last value, the
+// sampler before issue 9), random, and both without pruning at the same epoch budget.
+// Prints per-variant mean, sd, min, median, max, epochs used, and paired differences against random.
+// Options: --table CSV, --config search.json, --metric PREFIX (val_accuracy), --seeds N (50), --trials N,
+// --startup N (search.json's), --per-seed, --only NAME[,NAME].
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
 var table = StrArg("--table") ?? Path.Combine(root, "bench/search/table.csv");
 var config = StudyConfigLoader.Load(StrArg("--config") ?? Path.Combine(root, "search.json"));
-var metric = StrArg("--metric") ?? "val_accuracy_e1";
+var metric = StrArg("--metric") ?? "val_accuracy";
 var seeds = IntArg("--seeds", 50);
 var trials = IntArg("--trials", config.Budget.Trials);
 var startup = IntArg("--startup", config.Sampler.StartupTrials);
-var surrogate = TableSurrogate.Load(table, config.Space, metric, minSeeds: 2);
+var epochs = config.Budget.Epochs;
+var surrogate = TableSurrogate.Load(table, config.Space, metric, epochs, minSeeds: 2);
+IPruner pruner = config.Pruner.Kind switch
+{
+    PrunerKind.Asha => new SuccessiveHalvingPruner(config.Pruner.MinResource, config.Pruner.ReductionFactor),
+    PrunerKind.Median => MedianPruner.Create(config.Pruner.StartupTrials, config.Pruner.WarmupEpochs, config.Pruner.Interval),
+    _ => NopPruner.Instance,
+};
+var pruning = config.Pruner.Kind != PrunerKind.None;
 
-Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {metric}: best mean {surrogate.BestMean:F4}, median {surrogate.MedianMean:F4}, seed sd {surrogate.SeedSd:F4}");
-Console.WriteLine($"{seeds} studies of {trials} trials per sampler (gp: {startup} startup trials); scored on the mean over seeds of the configuration picked");
+Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {metric} at epoch {epochs}: best mean {surrogate.BestMean:F4}, median {surrogate.MedianMean:F4}, seed sd {surrogate.SeedSd:F4}");
+Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}); scored on the mean over seeds of the configuration picked");
 Console.WriteLine();
 
-var results = new Dictionary<string, double[]>();
-foreach (var kind in new[] { SamplerSettings.Gp, SamplerSettings.Random })
+var variants = new List<(string Name, Func<int, SamplerSettings> Settings, IPruner Pruner, bool SameEpochs)>
 {
-    var runs = Enumerable.Range(0, seeds).Select(seed => Run(new SamplerSettings(kind, startup, seed), seed)).ToArray();
-    results[$"{kind} best value"] = runs.Select(r => r.BestValue).ToArray();
-    results[$"{kind} observed"] = runs.Select(r => r.Observed).ToArray();
-    if (kind == SamplerSettings.Gp) results["gp recommended"] = runs.Select(r => r.Recommended).ToArray();
+    ("gp", s => new SamplerSettings(SamplerSettings.Gp, startup, s, pruning ? epochs : 0), pruner, false),
+    ("random", s => new SamplerSettings(SamplerSettings.Random, startup, s), pruner, false),
+};
+if (pruning)
+{
+    variants.Add(("gp face value", s => new SamplerSettings(SamplerSettings.Gp, startup, s), pruner, false));
+    variants.Add(("gp no pruning", s => new SamplerSettings(SamplerSettings.Gp, startup, s), NopPruner.Instance, true));
+    variants.Add(("random no pruning", s => new SamplerSettings(SamplerSettings.Random, startup, s), NopPruner.Instance, true));
+}
+var only = StrArg("--only")?.Split(',');
+var results = new Dictionary<string, double[]>();
+var epochsUsed = new Dictionary<string, double>();
+var pruningEpochs = 0.0;
+foreach (var (name, settings, variantPruner, sameEpochs) in variants)
+{
+    if (only is not null && !only.Contains(name) && name != "random") continue;
+    // Without pruning, the same epochs as the pruned random studies used buy fewer, full trials.
+    var n = sameEpochs ? Math.Max(2, (int)Math.Round(pruningEpochs / epochs)) : trials;
+    var runs = Enumerable.Range(0, seeds).Select(seed => Run(SamplerFactory.Create(settings(seed)), variantPruner, n, seed)).ToArray();
+    results[$"{name} best value"] = runs.Select(r => r.BestValue).ToArray();
+    if (name.StartsWith("gp", StringComparison.Ordinal)) results[$"{name} recommended"] = runs.Select(r => r.Recommended).ToArray();
+    epochsUsed[name] = runs.Average(r => r.Epochs);
+    if (name == "random") pruningEpochs = epochsUsed[name];
 }
 
-Console.WriteLine($"{"sampler / pick",-20} {"mean",8} {"sd",8} {"min",8} {"median",8} {"max",8}");
+Console.WriteLine($"{"variant / pick",-32} {"mean",8} {"sd",8} {"min",8} {"median",8} {"max",8}");
 foreach (var (name, v) in results)
 {
     var sorted = v.Order().ToArray();
-    Console.WriteLine($"{name,-20} {v.Average(),8:F4} {Sd(v),8:F4} {sorted[0],8:F4} {sorted[sorted.Length / 2],8:F4} {sorted[^1],8:F4}");
+    Console.WriteLine($"{name,-32} {v.Average(),8:F4} {Sd(v),8:F4} {sorted[0],8:F4} {sorted[sorted.Length / 2],8:F4} {sorted[^1],8:F4}");
     if (args.Contains("--per-seed")) Console.WriteLine($"  {string.Join(" ", v.Select(x => x.ToString("F4")))}");
 }
 Console.WriteLine();
-foreach (var gpPick in new[] { "gp best value", "gp recommended" })
+Console.WriteLine("epochs per study: " + string.Join(", ", epochsUsed.Select(kv => $"{kv.Key} {kv.Value:F1}")));
+var randomBest = results["random best value"];
+foreach (var pick in results.Keys.Where(k => k != "random best value"))
 {
-    var diff = results[gpPick].Zip(results["random best value"], (a, b) => a - b).ToArray();
+    var diff = results[pick].Zip(randomBest, (a, b) => a - b).ToArray();
     var se = Sd(diff) / Math.Sqrt(diff.Length);
-    Console.WriteLine($"paired {gpPick} - random best value: {diff.Average():+0.0000;-0.0000} +- {se:F4} (SE); {diff.Average() / se:F1} SE; gp worst {results[gpPick].Min():F4} vs random median {results["random best value"].Order().ElementAt(seeds / 2):F4}");
+    Console.WriteLine($"paired {pick} - random best value: {diff.Average():+0.0000;-0.0000} +- {se:F4} (SE); {diff.Average() / Math.Max(se, 1e-12):F1} SE; worst {results[pick].Min():F4} vs random median {randomBest.Order().ElementAt(seeds / 2):F4}");
 }
 
-(double BestValue, double Recommended, double Observed) Run(SamplerSettings settings, int seed)
+(double BestValue, double Recommended, int Epochs) Run(ISampler sampler, IPruner studyPruner, int n, int seed)
 {
-    var sampler = SamplerFactory.Create(settings);
     var noise = new Random(7919 * seed + 1);
+    var distributions = config.Space.Parameters.ToDictionary(kv => kv.Key, kv => kv.Value);
     var history = new List<TrialSnapshot>();
     var picked = new List<int>();
-    for (var i = 0; i < trials; i++)
+    var used = 0;
+    for (var i = 0; i < n; i++)
     {
         var proposal = sampler.Sample(config.Space, StudyDirection.MAXIMIZE, history);
         var index = surrogate.Nearest(proposal);
         picked.Add(index);
-        var p = surrogate.Params(index);
-        history.Add(new TrialSnapshot(i, i, TrialState.COMPLETE, surrogate.Observe(index, noise), p,
-            config.Space.Parameters.ToDictionary(kv => kv.Key, kv => kv.Value), new Dictionary<int, double>(), null, null,
-            new Dictionary<string, string>(), new Dictionary<string, string>()));
+        var curve = surrogate.Observe(index, noise);
+        var values = new Dictionary<int, double>();
+        TrialSnapshot Snapshot(TrialState state, double? value) => new(i, i, state, value, surrogate.Params(index), distributions,
+            new Dictionary<int, double>(values), null, null, new Dictionary<string, string>(), new Dictionary<string, string>());
+        var state = TrialState.COMPLETE;
+        for (var e = 1; e <= epochs; e++)
+        {
+            values[e] = curve[e - 1];
+            used++;
+            if (e < epochs && studyPruner.ShouldPrune(Snapshot(TrialState.RUNNING, null), [.. history, Snapshot(TrialState.RUNNING, null)], StudyDirection.MAXIMIZE))
+            {
+                state = TrialState.PRUNED;
+                break;
+            }
+        }
+        history.Add(Snapshot(state, state == TrialState.COMPLETE ? curve[^1] : values[values.Keys.Max()]));
     }
-    var best = history.MaxBy(t => t.Value)!;
+    var best = history.Where(t => t.State == TrialState.COMPLETE).MaxBy(t => t.Value)!;
     var bestTruth = surrogate.Truth(picked[best.Number]);
-    var recommended = sampler is GpSampler gp ? surrogate.Truth(picked[gp.Recommend(config.Space, StudyDirection.MAXIMIZE, history)!.Value]) : bestTruth;
-    return (bestTruth, recommended, best.Value!.Value);
+    var recommended = sampler is GpSampler gp && gp.Recommend(config.Space, StudyDirection.MAXIMIZE, history) is { } r ? surrogate.Truth(picked[r]) : bestTruth;
+    return (bestTruth, recommended, used);
 }
 
 static double Sd(double[] v) => Math.Sqrt(v.Select(x => (x - v.Average()) * (x - v.Average())).Sum() / Math.Max(1, v.Length - 1));

@@ -8,7 +8,9 @@ namespace Mnist.Search.Bench.Search;
 /// make_table.py trained with the real worker, each with its measured value per seed. A proposal is snapped
 /// to the nearest tabled configuration (in the unit cube: log scale where the space says log, categorical
 /// choice index spread over [0, 1]) and answered with one of its real seeds' values, drawn at random, so the
-/// sampler meets the objective's real noise. The configuration's truth is the mean over its seeds.
+/// sampler meets the objective's real noise. Each seed's answer is its whole learning curve (the value after
+/// every epoch, as the real worker reports them), so a pruner can stop it at any epoch. The configuration's
+/// truth is the mean over its seeds at the last epoch.
 /// </summary>
 internal sealed class TableSurrogate
 {
@@ -21,8 +23,10 @@ internal sealed class TableSurrogate
         _rows = rows;
     }
 
-    private sealed record Row(Dictionary<string, double> Internal, double[] Unit, double[] Values)
+    private sealed record Row(Dictionary<string, double> Internal, double[] Unit, double[][] Curves)
     {
+        public double[] Values => Curves.Select(c => c[^1]).ToArray();
+
         public double Mean => Values.Average();
     }
 
@@ -36,23 +40,26 @@ internal sealed class TableSurrogate
     public double SeedSd => Math.Sqrt(_rows.Where(r => r.Values.Length > 1)
         .Sum(r => r.Values.Sum(v => (v - r.Mean) * (v - r.Mean))) / Math.Max(1, _rows.Sum(r => r.Values.Length - 1)));
 
-    /// <summary>Reads the CSV (one row per configuration and seed); keeps configurations with <paramref name="minSeeds"/> or more seeds.</summary>
-    public static TableSurrogate Load(string path, SearchSpace space, string metric, int minSeeds)
+    /// <summary>
+    /// Reads the CSV (one row per configuration and seed; columns <c>METRIC_e1</c> … <c>METRIC_eE</c>, one per
+    /// epoch); keeps configurations with <paramref name="minSeeds"/> or more seeds.
+    /// </summary>
+    public static TableSurrogate Load(string path, SearchSpace space, string metric, int epochs, int minSeeds)
     {
         var lines = File.ReadAllLines(path);
         var header = lines[0].Split(',');
         int Col(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path}: no column '{name}'");
         var id = Col("config_id");
-        var value = Col(metric);
+        var columns = Enumerable.Range(1, epochs).Select(e => Col($"{metric}_e{e}")).ToArray();
         var groups = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).GroupBy(f => f[id]);
         var rows = new List<Row>();
         foreach (var g in groups)
         {
             var first = g.First();
             var internalValues = space.Parameters.ToDictionary(p => p.Key, p => Internal(p.Value, first[Col(p.Key)]));
-            var values = g.Select(f => double.Parse(f[value], CultureInfo.InvariantCulture)).ToArray();
-            if (values.Length < minSeeds) continue;
-            rows.Add(new Row(internalValues, Unit(space, internalValues), values));
+            var curves = g.Select(f => columns.Select(c => double.Parse(f[c], CultureInfo.InvariantCulture)).ToArray()).ToArray();
+            if (curves.Length < minSeeds) continue;
+            rows.Add(new Row(internalValues, Unit(space, internalValues), curves));
         }
         return new TableSurrogate(space, rows);
     }
@@ -78,8 +85,8 @@ internal sealed class TableSurrogate
 
     public IReadOnlyDictionary<string, double> Params(int index) => _rows[index].Internal;
 
-    /// <summary>One real seed's value of configuration <paramref name="index"/>, drawn with <paramref name="rng"/>.</summary>
-    public double Observe(int index, Random rng) => _rows[index].Values[rng.Next(_rows[index].Values.Length)];
+    /// <summary>One real seed's learning curve of configuration <paramref name="index"/>, drawn with <paramref name="rng"/>.</summary>
+    public double[] Observe(int index, Random rng) => _rows[index].Curves[rng.Next(_rows[index].Curves.Length)];
 
     public double Truth(int index) => _rows[index].Mean;
 

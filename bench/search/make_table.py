@@ -36,13 +36,16 @@ def main():
     ap.add_argument("--study", default=os.path.join(ROOT, "search.json"))
     ap.add_argument("--configs", type=int, default=200)
     ap.add_argument("--seeds", default="1,2")
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--train-subset", type=int, default=4000)
+    ap.add_argument("--epochs", type=int, default=None, help="default: the study's budget.epochs")
+    ap.add_argument("--train-subset", type=int, default=None, help="default: the study's dataset.train_subset")
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--draw-seed", type=int, default=2026)
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "search", "table.csv"))
     a = ap.parse_args()
     study = json.load(open(a.study))
     space, fixed, data = study["space"], study.get("fixed", {}), study["dataset"]
+    a.epochs = a.epochs or study["budget"]["epochs"]
+    a.train_subset = a.train_subset or data["train_subset"]
     split_seed = study["sampler"]["seed"]
     seeds = [int(s) for s in a.seeds.split(",")]
     rng = random.Random(a.draw_seed)
@@ -65,7 +68,7 @@ def main():
             spec = {
                 "hyperparameters": {**fixed, **config}, "epochs": a.epochs, "seed": seed, "split_seed": split_seed,
                 "dataset": data.get("name", "mnist"), "data_dir": os.path.join(ROOT, data["dir"]), "device": "cpu",
-                "threads": 2, "out_dir": os.path.join(work, "run"), "train_subset": a.train_subset,
+                "threads": a.threads, "out_dir": os.path.join(work, "run"), "train_subset": a.train_subset,
                 "validation": data["validation"],
             }
             path = os.path.join(work, "spec.json")

@@ -34,7 +34,7 @@ internal static class RetrainCommand
             var config = StudyConfigLoader.Parse((string)source["text"]!, sourcePath);
             var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
             await using var log = Logging.ForStudy(location.StudyDirectory, liveView: false);
-            var device = DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, 1)[0];
+            var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
             var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
             var result = await retrainer.RetrainAsync(settings, study, parse.GetValue(epochs) ?? config.Retrain.Epochs, device, ct);
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");

@@ -1,0 +1,104 @@
+using Mnist.Search.Sampling;
+using Mnist.Search.Space;
+using Mnist.Search.Tests.Support.Sampling;
+using Mnist.Search.Vocabulary;
+
+namespace Mnist.Search.Tests.Sampling;
+
+/// <summary>
+/// The GP in a pruned study (issue 9): trials stopped after one epoch are low-fidelity observations of their
+/// configuration, not finished runs with a bad score.
+/// </summary>
+public sealed class GpSamplerMultiFidelityTests
+{
+    private const int Epochs = 3;
+    private static readonly SearchSpace Line = TrialHistory.Space(("x", new FloatDistribution(0, 1)));
+
+    // A learning curve: the final score peaks at x = 0.8, and every configuration gains the same 0.6 between
+    // epoch 1 and epoch 3 — so a one-epoch score says where a configuration stands only once the gain is known.
+    private static double Score(double x, int epoch) => -Math.Pow(x - 0.8, 2) - 0.6 / epoch + 0.2;
+
+    private static Dictionary<string, double> At(double x) => new() { ["x"] = x };
+
+    private static Dictionary<int, double> Curve(double x, int epochs) =>
+        Enumerable.Range(1, epochs).ToDictionary(e => e, e => Score(x, e));
+
+    /// <summary>Full runs on the left half only; the right half, where the optimum is, was pruned after one epoch.</summary>
+    private static TrialHistory AshaLikeHistory()
+    {
+        var history = new TrialHistory(Line);
+        foreach (var x in new[] { 0.05, 0.2, 0.35, 0.5 })
+            history.Add(TrialState.COMPLETE, At(x), Score(x, Epochs), Curve(x, Epochs));
+        foreach (var x in new[] { 0.65, 0.75, 0.85, 0.95 })
+            history.Add(TrialState.PRUNED, At(x), Score(x, 1), Curve(x, 1));
+        return history;
+    }
+
+    private static GpSampler Sampler(int maxFidelity) => new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, maxFidelity));
+
+    [Fact]
+    public void WhenTheBestRegionWasOnlySeenAtOneEpochThenTheFidelityAwareGpProposesIt()
+    {
+        // Given full runs on the left and one-epoch runs (pruned) on the right, where the final score is best
+        var history = AshaLikeHistory();
+
+        // When the fidelity-aware GP proposes, and the same GP taking pruned scores at face value does
+        var aware = Sampler(Epochs).Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
+        var faceValue = Sampler(0).Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
+
+        // Then the aware one, having learnt the epoch-1-to-3 gain from the full runs, goes where the best full run
+        // will be; at face value the pruned region looks worst and the proposal stays away from it
+        Assert.InRange(aware, 0.65, 1.0);
+        Assert.InRange(faceValue, 0.0, 0.62);
+    }
+
+    [Fact]
+    public void WhenTrialsAreRunningWithReportedEpochsThenTheirScoresCountAsEvidence()
+    {
+        // Given the same study, but the right half still RUNNING after its first epoch instead of pruned
+        var history = new TrialHistory(Line);
+        foreach (var t in AshaLikeHistory().Trials)
+            history.Add(t.State == TrialState.PRUNED ? TrialState.RUNNING : t.State, t.Params, t.Value, t.IntermediateValues);
+
+        // When the fidelity-aware GP looks at it
+        var observations = GpObservations.From(new SpaceEncoder(Line), StudyDirection.MAXIMIZE, history.Trials, Epochs);
+
+        // Then every reported epoch is one observation at its fidelity (log-spaced, the last epoch at 1), and only a
+        // COMPLETE trial's last epoch is a final result
+        Assert.Equal(4 * Epochs + 4, observations.Count);
+        Assert.Equal([0.0, Math.Log(2) / Math.Log(3), 1.0], observations.Select(o => o.X[^1]).Distinct().Order());
+        Assert.All(observations.Where(o => o.Final), o => Assert.Equal(TrialState.COMPLETE, o.Trial.State));
+        Assert.Equal(4, observations.Count(o => o.Final));
+        Assert.Equal(-Score(0.65, 1), observations.Single(o => o.Trial.Params["x"] == 0.65).Y, 12);
+    }
+
+    [Fact]
+    public void WhenOneFidelityThenAPrunedTrialIsOneObservationAtItsLastValue()
+    {
+        // Given the same history in a study whose GP does not model fidelity
+        var history = AshaLikeHistory();
+
+        // When its observations are built
+        var observations = GpObservations.From(new SpaceEncoder(Line), StudyDirection.MAXIMIZE, history.Trials, maxFidelity: 0);
+
+        // Then each trial is one point, without a fidelity column, pruned ones at their last value
+        Assert.Equal(8, observations.Count);
+        Assert.All(observations, o => Assert.Single(o.X));
+        Assert.Equal(-Score(0.95, 1), observations.Single(o => o.Trial.Params["x"] == 0.95).Y, 12);
+    }
+
+    [Fact]
+    public void WhenRecommendingInAPrunedStudyThenOnlyAFullRunIsPicked()
+    {
+        // Given pruned one-epoch trials, one of them with a higher raw score than any full run
+        var history = AshaLikeHistory();
+        history.Add(TrialState.PRUNED, At(0.8), 0.9, new Dictionary<int, double> { [1] = 0.9 });
+
+        // When the GP recommends the configuration to retrain
+        var pick = Sampler(Epochs).Recommend(Line, StudyDirection.MAXIMIZE, history.Trials);
+
+        // Then it is a COMPLETE trial (the pruned one never trained a full run)
+        Assert.NotNull(pick);
+        Assert.Equal(TrialState.COMPLETE, history.Trials[pick!.Value].State);
+    }
+}
