@@ -116,6 +116,12 @@ public sealed class GpSamplerContractTests : SamplerContractTests
     protected override ISampler Create(int seed) => new GpSampler(new SamplerSettings(SamplerSettings.Gp, StartupTrials: 5, Seed: seed));
 }
 
+/// <summary>The GP of a pruned study (fidelity as an input): the contract holds for trials with and without epochs.</summary>
+public sealed class MultiFidelityGpSamplerContractTests : SamplerContractTests
+{
+    protected override ISampler Create(int seed) => new GpSampler(new SamplerSettings(SamplerSettings.Gp, StartupTrials: 5, Seed: seed, MaxFidelity: 3));
+}
+
 public sealed class RandomSamplerContractTests : SamplerContractTests
 {
     protected override ISampler Create(int seed) => new RandomSampler(seed);

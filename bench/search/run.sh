@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Search benchmark on the real objective: the default study (search.json: space, budget, fidelity) run with the
-# gp and the random sampler, and the Optuna-TPE + PyTorch reference script (../shared/anchors/optuna_pytorch_e2e.py,
-# same space and budget), for each seed, in one invocation. Prints per seed and per sampler the best validation
-# accuracy, the search's wall time and, with RETRAIN=1, the retrained model's test accuracy; then mean and sd, and
-# the paired difference gp - random.
+# Search benchmark on the real objective: the default study (search.json: space, budget, fidelities, pruner) run with
+# the gp and the random sampler, and the Optuna-TPE + PyTorch reference script (../shared/anchors/optuna_pytorch_e2e.py:
+# the script a user would write instead, with its own space and budget: 12 trials x 2 epochs on 10,000 images, retrain
+# 8 epochs), for each seed, in one invocation. Prints per seed and per sampler the best validation accuracy of a full
+# (COMPLETE) trial, the search phase's wall time, the whole command's wall time and, with RETRAIN=1, the retrained
+# model's test accuracy (the test set read once); then mean and sd, and the paired difference gp - random.
+# Validation accuracies are comparable between gp and random only (the reference script trains other fidelities and
+# holds out other images); gp and the reference compare by search time and test accuracy.
 #
 #   bench/search/run.sh [SEEDS...]            (default: 42 43 44 45 46)
 #
 # Environment: RETRAIN=1 retrains each study's choice (search.json's retrain epochs) and tests it once;
-# TRIALS / EPOCHS / SUBSET override the budget and training images; SAMPLERS (default "gp random optuna") picks what runs.
+# TRIALS / EPOCHS / SUBSET override the study's budget and training images; ANCHOR_ARGS (default "12 2 10000 8":
+# trials, epochs, images, retrain epochs) the reference script's; SAMPLERS (default "gp random optuna") picks what runs.
 # Needs data/mnist, jq, and for "optuna" ../shared/tools/optuna4 with python3-torch and python3-torchvision.
 # The reference script holds out another random 5,000 validation images: compare its means, and test accuracy.
 set -euo pipefail
@@ -43,42 +47,45 @@ study() { # kind seed -> "best wall test"
   local db="sqlite:$dir/study.db"
   local best=$($search trials sql "$name" --storage "$db" --format csv \
     "SELECT MAX(v.value) FROM trial_values v JOIN trials t ON t.trial_id = v.trial_id WHERE t.state = 'COMPLETE'" | tail -1)
+  local search_s=$($search trials sql "$name" --storage "$db" --format csv \
+    "SELECT ROUND((JULIANDAY(MAX(datetime_complete)) - JULIANDAY(MIN(datetime_start))) * 86400) FROM trials" | tail -1)
   local test=-
   if [ "$retrain" = 1 ]; then
     test=$($search trials sql "$name" --storage "$db" --format csv \
       "SELECT value_json FROM study_user_attributes WHERE key = 'retrain_test_accuracy'" | tail -1 | tr -d '"')
   fi
-  echo "$best $wall $test"
+  echo "$best $search_s $wall $test"
 }
 
-optuna() { # seed -> "best wall test"
-  local seed=$1 re=${RETRAIN_EPOCHS:-$(jq .retrain.epochs search.json)}
-  [ "$retrain" = 1 ] || re=0
+optuna() { # seed -> "best search wall test"
+  local seed=$1 args
+  read -r -a args <<<"${ANCHOR_ARGS:-12 2 10000 8}"
+  [ "$retrain" = 1 ] || args[3]=0
   local json
-  json=$(../shared/tools/optuna4 python3 ../shared/anchors/optuna_pytorch_e2e.py "$(pwd)/data/mnist" "$seed" "$trials" "$epochs" \
-    "$subset" "$re" 2>"$work/optuna-$seed.err" | tail -1)
+  json=$(../shared/tools/optuna4 python3 ../shared/anchors/optuna_pytorch_e2e.py "$(pwd)/data/mnist" "$seed" "${args[@]}" \
+    2>"$work/optuna-$seed.err" | tail -1)
   echo "$json" > "$work/optuna-$seed.json"
-  if [ "$retrain" = 1 ]; then jq -r '"\(.best_val_accuracy) \(.wall_s) \(.test_accuracy)"' <<<"$json"
-  else jq -r '"\(.best_val_accuracy) \(.search_s) -"' <<<"$json"; fi
+  if [ "$retrain" = 1 ]; then jq -r '"\(.best_val_accuracy) \(.search_s) \(.wall_s) \(.test_accuracy)"' <<<"$json"
+  else jq -r '"\(.best_val_accuracy) \(.search_s) \(.search_s) -"' <<<"$json"; fi
 }
 
 echo "Search benchmark: default space, $trials trials x $epochs epochs on $subset images, seeds: $seeds; retrain: $retrain"
-printf '%-7s %5s %9s %8s %9s\n' sampler seed best_val wall_s test_acc
+printf '%-7s %5s %9s %8s %8s %9s\n' sampler seed best_val search_s wall_s test_acc
 for seed in $seeds; do
   for kind in $samplers; do
     if [ "$kind" = optuna ]; then line=$(optuna "$seed"); else line=$(study "$kind" "$seed"); fi
-    read -r best wall test <<<"$line"
-    printf '%-7s %5s %9.4f %8.0f %9s\n' "$kind" "$seed" "$best" "$wall" "$test"
-    echo "$kind $seed $best $wall $test" >> "$results"
+    read -r best search_s wall test <<<"$line"
+    printf '%-7s %5s %9.4f %8.0f %8.0f %9s\n' "$kind" "$seed" "$best" "$search_s" "$wall" "$test"
+    echo "$kind $seed $best $wall $test $search_s" >> "$results"
   done
 done
 echo
-awk '{ n[$1]++; b[$1] += $3; bb[$1] += $3 * $3; w[$1] += $4; if ($5 != "-") { t[$1] += $5; tn[$1]++ } v[$1, $2] = $3 }
+awk '{ n[$1]++; b[$1] += $3; bb[$1] += $3 * $3; w[$1] += $4; sw[$1] += $6; if ($5 != "-") { t[$1] += $5; tn[$1]++; if (!(($1) in tmin) || $5 < tmin[$1]) tmin[$1] = $5 } v[$1, $2] = $3 }
   END {
-    printf "%-7s %3s %9s %8s %8s %9s\n", "sampler", "n", "mean_val", "sd_val", "wall_s", "test_acc"
+    printf "%-7s %3s %9s %8s %8s %8s %9s %9s\n", "sampler", "n", "mean_val", "sd_val", "search_s", "wall_s", "test_acc", "min_test"
     for (k in n) {
       m = b[k] / n[k]; sd = n[k] > 1 ? sqrt((bb[k] - n[k] * m * m) / (n[k] - 1)) : 0
-      printf "%-7s %3d %9.4f %8.4f %8.0f %9s\n", k, n[k], m, sd, w[k] / n[k], tn[k] ? sprintf("%.4f", t[k] / tn[k]) : "-"
+      printf "%-7s %3d %9.4f %8.4f %8.0f %8.0f %9s %9s\n", k, n[k], m, sd, sw[k] / n[k], w[k] / n[k], tn[k] ? sprintf("%.4f", t[k] / tn[k]) : "-", tn[k] ? sprintf("%.4f", tmin[k]) : "-"
     }
     c = 0; s = 0; ss = 0
     for (key in v) { split(key, p, SUBSEP); if (p[1] == "gp" && (("random", p[2]) in v)) { d = v[key] - v["random", p[2]]; c++; s += d; ss += d * d } }
