@@ -14,6 +14,8 @@ using Mnist.Search.Vocabulary;
 // Variants: gp (fidelity-aware when a pruner is set), "gp face value" (pruned trials at their last value, the
 // sampler before issue 9), random, and both without pruning at the same epoch budget.
 // Prints per-variant mean, sd, min, median, max, epochs used, and paired differences against random.
+// --surrogate nearest (default: snap to the nearest tabled configuration) or knn (a smooth k-nearest-neighbour
+// interpolation of the table, with real seed noise; proposals are kept as they are).
 // Options: --table CSV, --config search.json, --metric PREFIX (val_accuracy), --seeds N (50), --trials N,
 // --startup N (search.json's), --per-seed, --only NAME[,NAME].
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -33,6 +35,7 @@ IPruner pruner = config.Pruner.Kind switch
     _ => NopPruner.Instance,
 };
 var pruning = config.Pruner.Kind != PrunerKind.None;
+var knn = StrArg("--surrogate") == "knn";
 
 Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {metric} at epoch {epochs}: best mean {surrogate.BestMean:F4}, median {surrogate.MedianMean:F4}, seed sd {surrogate.SeedSd:F4}");
 Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}); scored on the mean over seeds of the configuration picked");
@@ -87,16 +90,26 @@ foreach (var pick in results.Keys.Where(k => k != "random best value"))
     var noise = new Random(7919 * seed + 1);
     var distributions = config.Space.Parameters.ToDictionary(kv => kv.Key, kv => kv.Value);
     var history = new List<TrialSnapshot>();
-    var picked = new List<int>();
+    var truths = new List<double>();
     var used = 0;
     for (var i = 0; i < n; i++)
     {
         var proposal = sampler.Sample(config.Space, StudyDirection.MAXIMIZE, history);
         var index = surrogate.Nearest(proposal);
-        picked.Add(index);
-        var curve = surrogate.Observe(index, noise);
+        double[] curve;
+        if (knn)
+        {
+            (curve, var truth) = surrogate.ObserveAt(proposal, noise);
+            truths.Add(truth);
+        }
+        else
+        {
+            curve = surrogate.Observe(index, noise);
+            truths.Add(surrogate.Truth(index));
+        }
+        var at = knn ? proposal : surrogate.Params(index);
         var values = new Dictionary<int, double>();
-        TrialSnapshot Snapshot(TrialState state, double? value) => new(i, i, state, value, surrogate.Params(index), distributions,
+        TrialSnapshot Snapshot(TrialState state, double? value) => new(i, i, state, value, at, distributions,
             new Dictionary<int, double>(values), null, null, new Dictionary<string, string>(), new Dictionary<string, string>());
         var state = TrialState.COMPLETE;
         for (var e = 1; e <= epochs; e++)
@@ -112,8 +125,8 @@ foreach (var pick in results.Keys.Where(k => k != "random best value"))
         history.Add(Snapshot(state, state == TrialState.COMPLETE ? curve[^1] : values[values.Keys.Max()]));
     }
     var best = history.Where(t => t.State == TrialState.COMPLETE).MaxBy(t => t.Value)!;
-    var bestTruth = surrogate.Truth(picked[best.Number]);
-    var recommended = sampler is GpSampler gp && gp.Recommend(config.Space, StudyDirection.MAXIMIZE, history) is { } r ? surrogate.Truth(picked[r]) : bestTruth;
+    var bestTruth = truths[best.Number];
+    var recommended = sampler is GpSampler gp && gp.Recommend(config.Space, StudyDirection.MAXIMIZE, history) is { } r ? truths[r] : bestTruth;
     return (bestTruth, recommended, used);
 }
 

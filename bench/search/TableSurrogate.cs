@@ -85,6 +85,33 @@ internal sealed class TableSurrogate
 
     public IReadOnlyDictionary<string, double> Params(int index) => _rows[index].Internal;
 
+    /// <summary>
+    /// The smooth stand-in (YAHPO-style, k nearest neighbours): at any point of the space, the mean curve of the
+    /// <paramref name="k"/> tabled configurations nearest to it, weighted by inverse squared distance; observed
+    /// with the real seed-to-seed deviation of one seed of the nearest one. Unlike snapping, nearby proposals
+    /// get different answers, so a sampler that converges is not rewarded for re-proposing one tabled point.
+    /// </summary>
+    public (double[] Curve, double Truth) ObserveAt(IReadOnlyDictionary<string, double> proposal, Random rng, int k = 4)
+    {
+        var u = Unit(_space, proposal);
+        var nearest = _rows.Select((r, i) => (i, d: r.Unit.Select((x, j) => (x - u[j]) * (x - u[j])).Sum()))
+            .OrderBy(t => t.d).Take(k).ToList();
+        var weights = nearest.Select(t => 1.0 / (t.d + 1e-4)).ToArray();
+        var total = weights.Sum();
+        var epochs = _rows[0].Curves[0].Length;
+        var mean = new double[epochs];
+        for (var n = 0; n < nearest.Count; n++)
+        {
+            var row = _rows[nearest[n].i];
+            for (var e = 0; e < epochs; e++) mean[e] += weights[n] / total * row.Curves.Average(c => c[e]);
+        }
+        var first = _rows[nearest[0].i];
+        var seed = first.Curves[rng.Next(first.Curves.Length)];
+        var curve = new double[epochs];
+        for (var e = 0; e < epochs; e++) curve[e] = mean[e] + seed[e] - first.Curves.Average(c => c[e]);
+        return (curve, mean[^1]);
+    }
+
     /// <summary>One real seed's learning curve of configuration <paramref name="index"/>, drawn with <paramref name="rng"/>.</summary>
     public double[] Observe(int index, Random rng) => _rows[index].Curves[rng.Next(_rows[index].Curves.Length)];
 
