@@ -34,12 +34,19 @@ dotnet publish Trials/Trials.csproj -c Release -r linux-x64 --self-contained fal
 # The worker must load the GPU machine's libtorch (CUDA) and a LibTorchSharp built against it, so the
 # CPU libtorch and TorchSharp's prebuilt native library stay here, and the worker's dependency manifest
 # stops listing them (the .NET host refuses to start when a listed native asset is missing).
-NATIVE_RE='^lib(torch|c10|shm|gomp|LibTorchSharp|aoti_custom_ops|backend_with_compiler|jitbackend_test|nnapi_backend|torchbind_test)'
-( cd "$STAGE/app/trials" && ls | grep -E "$NATIVE_RE" | xargs -r rm -f )
-jq --arg re "$NATIVE_RE" '
-  .targets |= map_values(map_values(
-    if .native then .native |= with_entries(select((.key | split("/") | last | test($re)) | not)) else . end))' \
-  "$STAGE/app/trials/Trials.deps.json" > "$OUT/deps.json" && mv "$OUT/deps.json" "$STAGE/app/trials/Trials.deps.json"
+drop_natives() { # APP_DIR DEPS_JSON REGEX: delete the matching native files and their deps.json entries
+  ( cd "$1" && ls | grep -E "$3" | xargs -r rm -f )
+  jq --arg re "$3" '
+    .targets |= map_values(map_values(
+      if .native then .native |= with_entries(select((.key | split("/") | last | test($re)) | not)) else . end))' \
+    "$1/$2" > "$OUT/deps.json" && mv "$OUT/deps.json" "$1/$2"
+}
+drop_natives "$STAGE/app/trials" Trials.deps.json \
+  '^lib(torch|c10|shm|gomp|LibTorchSharp|aoti_custom_ops|backend_with_compiler|jitbackend_test|nnapi_backend|torchbind_test)'
+# The coordinator's ONNX Runtime (predict on a model.onnx; its Linux library and a Windows one that the package
+# ships as content) is not part of the GPU check, and its 46 MB pushed
+# the archive to 73 MiB, past the 64 MiB a device run accepts.
+drop_natives "$STAGE/app/search" Search.deps.json '^(lib)?onnxruntime'
 find "$STAGE/app" -name '*.pdb' -delete
 # Files both apps carry identically (shared assemblies) become hard links, which tar stores once.
 ( cd "$STAGE/app" && for f in trials/*; do
