@@ -14,7 +14,7 @@ namespace Mnist.Search.Tests.Cluster;
 
 /// <summary>Studies submitted as job arrays to a live Slurm cluster, on a PostgreSQL study.</summary>
 [Collection(SlurmCollection.Name)]
-public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PostgresServerFixture postgres, ITestOutputHelper output)
+public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PrivatePostgresServerFixture postgres, ITestOutputHelper output)
 {
     [Fact]
     public async Task AnArrayOfTwoGpuWorkersFinishesTheStudyWithTheExactBudgetOnTheGpusSlurmGaveThem()

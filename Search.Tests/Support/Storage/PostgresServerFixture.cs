@@ -13,8 +13,14 @@ namespace Mnist.Search.Tests.Support.Storage;
 /// 127.0.0.1 on a free port, run as the <c>postgres</c> user when we are root), stopped and deleted on dispose.
 /// Share it through <see cref="PostgresCollection"/>; each test class or test takes a fresh database.
 /// </summary>
-public sealed class PostgresServerFixture : IAsyncLifetime
+public class PostgresServerFixture : IAsyncLifetime
 {
+    private readonly bool _mayUseExternalServer;
+
+    public PostgresServerFixture() : this(mayUseExternalServer: true) { }
+
+    protected PostgresServerFixture(bool mayUseExternalServer) => _mayUseExternalServer = mayUseExternalServer;
+
     public const string UrlVariable = "MNIST_SEARCH_PG_URL";
     public const string DataVariable = "MNIST_SEARCH_PG_DATA";
     private static readonly string BinDir = Environment.GetEnvironmentVariable("MNIST_SEARCH_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
@@ -34,7 +40,7 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var external = Environment.GetEnvironmentVariable(UrlVariable);
+        var external = _mayUseExternalServer ? Environment.GetEnvironmentVariable(UrlVariable) : null;
         if (!string.IsNullOrWhiteSpace(external))
         {
             ConnectionUrl = external.Trim();
@@ -125,3 +131,10 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }
+
+/// <summary>
+/// A throwaway cluster of its own even when <c>MNIST_SEARCH_PG_URL</c> is set. For collections that run in parallel
+/// with <see cref="PostgresCollection"/>: its restart tests restart the shared server, and CI once failed when a
+/// Slurm test opened a connection during such a restart (57P03 "the database system is shutting down").
+/// </summary>
+public sealed class PrivatePostgresServerFixture() : PostgresServerFixture(mayUseExternalServer: false);
