@@ -17,7 +17,7 @@ using Mnist.Search.Vocabulary;
 // --surrogate nearest (default: snap to the nearest tabled configuration) or knn (a smooth k-nearest-neighbour
 // interpolation of the table, with real seed noise; proposals are kept as they are).
 // Options: --table CSV, --config search.json, --metric PREFIX (val_accuracy), --seeds N (50), --trials N,
-// --startup N (search.json's), --per-seed, --only NAME[,NAME].
+// --startup N (search.json's), --per-seed, --only NAME[,NAME], --trace SEED (one study's trials, per variant).
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
 var table = StrArg("--table") ?? Path.Combine(root, "bench/search/table.csv");
@@ -95,19 +95,21 @@ foreach (var pick in results.Keys.Where(k => k != "random best value"))
     for (var i = 0; i < n; i++)
     {
         var proposal = sampler.Sample(config.Space, StudyDirection.MAXIMIZE, history);
-        var index = surrogate.Nearest(proposal);
         double[] curve;
+        IReadOnlyDictionary<string, double> at;
         if (knn)
         {
             (curve, var truth) = surrogate.ObserveAt(proposal, noise);
             truths.Add(truth);
+            at = proposal;
         }
         else
         {
+            var index = surrogate.Nearest(proposal);
             curve = surrogate.Observe(index, noise);
             truths.Add(surrogate.Truth(index));
+            at = surrogate.Params(index);
         }
-        var at = knn ? proposal : surrogate.Params(index);
         var values = new Dictionary<int, double>();
         TrialSnapshot Snapshot(TrialState state, double? value) => new(i, i, state, value, at, distributions,
             new Dictionary<int, double>(values), null, null, new Dictionary<string, string>(), new Dictionary<string, string>());
@@ -127,6 +129,13 @@ foreach (var pick in results.Keys.Where(k => k != "random best value"))
     var best = history.Where(t => t.State == TrialState.COMPLETE).MaxBy(t => t.Value)!;
     var bestTruth = truths[best.Number];
     var recommended = sampler is GpSampler gp && gp.Recommend(config.Space, StudyDirection.MAXIMIZE, history) is { } r ? truths[r] : bestTruth;
+    if (IntArg("--trace", -1) == seed)
+    {
+        Console.WriteLine($"-- {sampler.GetType().Name} seed {seed}: trial, state, epochs, observed, truth, configuration");
+        foreach (var t in history)
+            Console.WriteLine($"{t.Number,3} {t.State,-8} {t.IntermediateValues.Count} {t.Value:F4} {truths[t.Number]:F4} {(t.Number == best.Number ? "*" : " ")} " +
+                string.Join(" ", t.Params.Select(kv => $"{kv.Key}={kv.Value:G3}")));
+    }
     return (bestTruth, recommended, used);
 }
 
