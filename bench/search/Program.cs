@@ -36,6 +36,7 @@ IPruner pruner = config.Pruner.Kind switch
 };
 var pruning = config.Pruner.Kind != PrunerKind.None;
 var knn = StrArg("--surrogate") == "knn";
+var traceSeed = IntArg("--trace", -1);
 
 Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {metric} at epoch {epochs}: best mean {surrogate.BestMean:F4}, median {surrogate.MedianMean:F4}, seed sd {surrogate.SeedSd:F4}");
 Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}); scored on the mean over seeds of the configuration picked");
@@ -129,7 +130,7 @@ foreach (var pick in results.Keys.Where(k => k != "random best value"))
     var best = history.Where(t => t.State == TrialState.COMPLETE).MaxBy(t => t.Value)!;
     var bestTruth = truths[best.Number];
     var recommended = sampler is GpSampler gp && gp.Recommend(config.Space, StudyDirection.MAXIMIZE, history) is { } r ? truths[r] : bestTruth;
-    if (IntArg("--trace", -1) == seed)
+    if (traceSeed == seed)
     {
         Console.WriteLine($"-- {sampler.GetType().Name} seed {seed}: trial, state, epochs, observed, truth, configuration");
         foreach (var t in history)
