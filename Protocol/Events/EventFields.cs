@@ -20,6 +20,12 @@ public static class EventFields
     public const string TestLoss = "test_loss";
     public const string DurationSeconds = "duration_s";
 
+    /// <summary><c>result</c>: epochs trained (fewer than planned when pruned or cut to fit <c>max_seconds</c>).</summary>
+    public const string EpochsRun = "epochs_run";
+
+    /// <summary><c>epoch</c>: the epochs the run now plans; below the spec's <c>epochs</c> once <c>max_seconds</c> cut them.</summary>
+    public const string EpochsPlanned = "epochs_planned";
+
     /// <summary><c>result</c>: absolute path of the checkpoint's weights, or null.</summary>
     public const string Checkpoint = "checkpoint";
 

@@ -9,7 +9,7 @@ public sealed partial record TrialSpec
     private static readonly string[] KnownKeys =
     [
         HyperparametersKey, EpochsKey, SeedKey, SplitSeedKey, DatasetKey, DataDirKey, DeviceKey, ThreadsKey,
-        OutDirKey, TrainSubsetKey, ValidationKey, FullTrainKey, EvaluateTestKey, EvalBatchSizeKey,
+        OutDirKey, TrainSubsetKey, ValidationKey, FullTrainKey, EvaluateTestKey, EvalBatchSizeKey, MaxSecondsKey,
     ];
 
     /// <summary>
@@ -72,6 +72,7 @@ public sealed partial record TrialSpec
                 FullTrain = r.Bool(root, FullTrainKey) ?? false,
                 EvaluateTest = r.Bool(root, EvaluateTestKey) ?? false,
                 EvalBatchSize = r.Int(root, EvalBatchSizeKey, 1, 1_000_000) ?? 64,
+                MaxSeconds = r.Int(root, MaxSecondsKey, 1, int.MaxValue),
             };
             if (!spec.FullTrain && spec.Validation == 0)
                 throw new SpecException($"{source}: $.{ValidationKey}: 0 images leaves nothing to validate on (use full_train: true to train without validation)");

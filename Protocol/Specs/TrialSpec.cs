@@ -27,6 +27,7 @@ public sealed partial record TrialSpec
     private const string FullTrainKey = "full_train";
     private const string EvaluateTestKey = "evaluate_test";
     private const string EvalBatchSizeKey = "eval_batch_size";
+    private const string MaxSecondsKey = "max_seconds";
 
     /// <summary>The devices a spec may name; the coordinator pins a GPU with <c>CUDA_VISIBLE_DEVICES</c>, so the worker sees <c>cuda</c>.</summary>
     public static IReadOnlyList<string> Devices { get; } = ["cpu", "cuda", "auto"];
@@ -59,6 +60,14 @@ public sealed partial record TrialSpec
 
     /// <summary>Batch size of evaluation passes (validation, test). Small batches are faster on CPU.</summary>
     public int EvalBatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Wall-time budget of the whole run in seconds; null = none. After each epoch the worker re-plans: when the
+    /// mean epoch so far says <see cref="Epochs"/> would not end within it, it plans fewer (never fewer than it has
+    /// run) and the learning-rate schedule anneals over the new total, so a cut run still ends annealed. The
+    /// coordinator sets it from <c>retrain.max_minutes</c>.
+    /// </summary>
+    public int? MaxSeconds { get; init; }
 
     public int EffectiveSplitSeed => SplitSeed ?? Seed;
 
@@ -94,6 +103,7 @@ public sealed partial record TrialSpec
             [FullTrainKey] = FullTrain,
             [EvaluateTestKey] = EvaluateTest,
             [EvalBatchSizeKey] = EvalBatchSize,
+            [MaxSecondsKey] = MaxSeconds,
         };
     }
 

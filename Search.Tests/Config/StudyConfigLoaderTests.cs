@@ -84,6 +84,19 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void WhenTheRetrainHasATimeBudgetThenItIsReadInMinutes()
+    {
+        // Given
+        var path = Write(ConfigJson.Patch("retrain.max_minutes", "8.5"));
+
+        // When
+        var config = StudyConfigLoader.Load(path);
+
+        // Then
+        Assert.Equal(new RetrainConfig(true, 5, TimeSpan.FromMinutes(8.5)), config.Retrain);
+    }
+
+    [Fact]
     public void WhenAConfigIsLoadedThenNothingIsCreatedOnDisk()
     {
         // Given a config whose data, storage and worker paths do not exist yet
@@ -289,6 +302,8 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("storage", "\"sqlite:\"", "$.storage", "needs a file name")]
     [InlineData("retrain.epochs", "0", "$.retrain.epochs", "between 1 and 10000, got 0")]
     [InlineData("retrain.enabled", "\"yes\"", "$.retrain.enabled", "expected true or false, got \"yes\"")]
+    [InlineData("retrain.max_minutes", "0", "$.retrain.max_minutes", "positive number of minutes, got 0")]
+    [InlineData("retrain.max_minutes", "\"9\"", "$.retrain.max_minutes", "got \"9\"")]
     [InlineData("study", "\"../evil\"", "$.study", "it names folders")]
     [InlineData("study", null, "$.study", "required key is missing")]
     [InlineData("worker", """{"command": []}""", "$.worker.command", "non-empty list")]

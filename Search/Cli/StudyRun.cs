@@ -111,7 +111,7 @@ internal static class StudyRun
             RetrainResult result;
             try
             {
-                result = await retrainer.RetrainAsync(settings, study, config.Retrain.Epochs, RetrainDevice.From(pool.Devices), ct);
+                result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct);
             }
             catch
             {

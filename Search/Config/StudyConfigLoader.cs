@@ -227,9 +227,9 @@ internal static partial class StudyConfigLoader
     {
         if (!root.TryGet("retrain", out var element))
             return new RetrainConfig(false, budget.Epochs);
-        var r = reader.Object(element, "$.retrain", ["enabled", "epochs"]);
+        var r = reader.Object(element, "$.retrain", ["enabled", "epochs", "max_minutes"]);
         // Writing a retrain section at all says the user wants it; "enabled": false turns it off.
-        return new RetrainConfig(r.Bool("enabled", true), r.Int("epochs", budget.Epochs, 1, TrialSpec.MaxEpochs));
+        return new RetrainConfig(r.Bool("enabled", true), r.Int("epochs", budget.Epochs, 1, TrialSpec.MaxEpochs), r.Minutes("max_minutes"));
     }
 
     private static string ReadStorage(ConfigReader reader, ConfigObject root, string study, string baseDir)

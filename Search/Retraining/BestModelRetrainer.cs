@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Protocol.Events;
 using Mnist.Protocol.Outputs;
+using Mnist.Search.Config;
 using Mnist.Search.Reporting;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Space;
@@ -18,12 +19,14 @@ namespace Mnist.Search.Retraining;
 /// once on the test split, and keeps it in <c>studies/&lt;name&gt;/best/</c>: checkpoint, sidecar,
 /// <c>metrics.json</c> and <c>confusion_matrix.png</c>. The worker writes into a temporary folder that
 /// replaces <c>best/</c> only when everything is there, so a crash leaves the previous model (or none)
-/// and running it again redoes it. The figures are also stored as study user attributes.
+/// and running it again redoes it. The figures are also stored as study user attributes. With
+/// <see cref="RetrainConfig.MaxTime"/> the worker cuts the epochs to end within it (the spec's <c>max_seconds</c>).
 /// </summary>
 public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher launcher, TrialCommand command, ILogger log)
 {
-    public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, int epochs, DeviceSlot device, CancellationToken ct)
+    public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, RetrainConfig retrain, DeviceSlot device, CancellationToken ct)
     {
+        int epochs = retrain.Epochs;
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         var best = BestTrial.Of(trials, settings.Direction)
             ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial to retrain");
@@ -34,15 +37,17 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
         Directory.CreateDirectory(workDir);
 
-        var specPath = settings.SpecFor(best, epochs, settings.Seed, device, workDir, fullTrain: true, evaluateTest: true)
-            .Write(Path.Combine(workDir, ArtifactNames.Spec));
-        log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epochs on {Device}",
-            best.Number, string.Join(", ", best.Params.Keys.Select(k => $"{k}={best.ExternalParam(k)}")), epochs, device.Id);
+        var spec = settings.SpecFor(best, epochs, settings.Seed, device, workDir, fullTrain: true, evaluateTest: true)
+            with { MaxSeconds = retrain.MaxTime is { } max ? (int)Math.Ceiling(max.TotalSeconds) : null };
+        var specPath = spec.Write(Path.Combine(workDir, ArtifactNames.Spec));
+        log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epochs{Limit} on {Device}",
+            best.Number, string.Join(", ", best.Params.Keys.Select(k => $"{k}={best.ExternalParam(k)}")), epochs,
+            retrain.MaxTime is { } limit ? $" (fewer if they would take over {limit.TotalMinutes:0.#} min: retrain.max_minutes)" : "", device.Id);
 
         WorkerEvent.Result result;
         try
         {
-            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), ct);
+            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, ct);
         }
         catch
         {
@@ -54,6 +59,10 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         }
         var testAccuracy = result.Field(EventFields.TestAccuracy);
         if (!double.IsFinite(testAccuracy)) throw new RetrainException("the retrain worker reported no test accuracy");
+        var epochsRun = result.Field(EventFields.EpochsRun) is var run && double.IsFinite(run) ? (int)run : epochs;
+        if (epochsRun < epochs)
+            log.Warning("Retrain of trial {Trial} ran {Run} of {Epochs} epochs to end within retrain.max_minutes ({Max} min)",
+                best.Number, epochsRun, epochs, retrain.MaxTime?.TotalMinutes);
         var metricsPath = Path.Combine(workDir, ArtifactNames.Metrics);
         var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))!.AsObject() : new JsonObject();
         if (metrics["confusion_matrix"] is JsonArray cm)
@@ -63,7 +72,9 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             ["study"] = study.Name,
             ["trial"] = best.Number,
             ["validation_value"] = best.Value,
-            ["epochs"] = epochs,
+            ["epochs"] = epochsRun,
+            ["epochs_configured"] = epochs,
+            ["max_minutes"] = retrain.MaxTime?.TotalMinutes,
             ["test_accuracy"] = testAccuracy,
             ["test_loss"] = result.Field(EventFields.TestLoss) is var l && double.IsFinite(l) ? l : null,
             ["duration_s"] = result.Field(EventFields.DurationSeconds) is var d && double.IsFinite(d) ? d : null,
@@ -85,13 +96,13 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         return new RetrainResult(best.Number, finalDir, testAccuracy, testLoss, metrics);
     }
 
-    private async Task<WorkerEvent.Result> RunWorkerAsync(WorkerStartInfo start, CancellationToken ct)
+    private async Task<WorkerEvent.Result> RunWorkerAsync(WorkerStartInfo start, int epochs, CancellationToken ct)
     {
         Task LogEpoch(WorkerEvent e, IWorkerProcess _)
         {
             if (e is WorkerEvent.Epoch epoch)
-                log.Information("Retrain epoch {Epoch}: train loss {Loss:F4}, {Rate:F0} images/s",
-                    epoch.Number, epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));
+                log.Information("Retrain epoch {Epoch}/{Planned}: train loss {Loss:F4}, {Rate:F0} images/s",
+                    epoch.Number, epoch.Field(EventFields.EpochsPlanned) is var planned && double.IsFinite(planned) ? (int)planned : epochs, epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));
             return Task.CompletedTask;
         }
         var run = await new WorkerRunner(launcher).RunAsync(start, ct, onEvent: LogEpoch);

@@ -25,7 +25,7 @@ internal sealed class Trainer : IDisposable
     private readonly DataSplit train;
     private readonly int batchSize;
     private readonly OptimizerHelper optimizer;
-    private readonly LearningRateSchedule schedule;
+    private LearningRateSchedule schedule;
     private readonly Augmenter? augmenter;
     private readonly Generator generator;
     private readonly Device device;
@@ -54,6 +54,12 @@ internal sealed class Trainer : IDisposable
     }
 
     public int StepsPerEpoch { get; }
+
+    /// <summary>
+    /// Plans <paramref name="epochs"/> epochs from now on (fewer, to fit a time budget): the schedule anneals over the
+    /// new total, so the last epoch still ends at the schedule's end rather than halfway down a cosine.
+    /// </summary>
+    public void Replan(int epochs) => schedule = schedule with { Epochs = epochs };
 
     /// <summary>Learning rate used by the last step.</summary>
     public double CurrentLearningRate { get; private set; }

@@ -98,7 +98,9 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         string? checkpoint = null;
         int epochsRun = 0;
         bool pruned = false;
-        for (int epoch = 1; epoch <= spec.Epochs; epoch++)
+        int planned = spec.Epochs;
+        double epochsSeconds = 0;
+        for (int epoch = 1; epoch <= planned; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
             var result = trainer.TrainEpoch(epoch, () => prune.IsRequested);
@@ -117,6 +119,14 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             if (eval is not null && (bestValAccuracy is null || eval.Accuracy > bestValAccuracy)) bestValAccuracy = eval.Accuracy;
             checkpoint = SaveCheckpoint(spec, dataset, model, epochsRun, lastValAccuracy);
             ProcessMemory.TrimNativeHeap();
+            epochsSeconds += epochClock.Elapsed.TotalSeconds;
+            if (spec.MaxSeconds is int budget
+                && EpochBudget.Fit(planned, epoch, epochsSeconds, clock.Elapsed.TotalSeconds, budget) is var fit && fit < planned)
+            {
+                log.WriteLine($"note: {planned} epochs would not end within max_seconds {budget} ({epochsSeconds / epoch:F1} s per epoch so far): planning {fit}");
+                planned = fit;
+                trainer.Replan(planned);
+            }
             events.Write(EventNames.Epoch, new JsonObject
             {
                 ["epoch"] = epoch,
@@ -129,8 +139,9 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
                 ["eval_s"] = EventWriter.Number(evalSeconds),
                 ["lr"] = EventWriter.Number(trainer.CurrentLearningRate),
                 ["rss_mb"] = EventWriter.Number(ProcessMemory.ResidentMegabytes()),
+                [EventFields.EpochsPlanned] = planned,
             });
-            if (prune.IsRequested && epoch < spec.Epochs)
+            if (prune.IsRequested && epoch < planned)
             {
                 pruned = true;
                 break;
@@ -162,7 +173,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             ["test_loss"] = EventWriter.Number(testLoss),
             ["duration_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
             ["checkpoint"] = checkpoint,
-            ["epochs_run"] = epochsRun,
+            [EventFields.EpochsRun] = epochsRun,
         });
         return WorkerExitCodes.Success;
     }

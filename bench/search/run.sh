@@ -24,6 +24,13 @@ trials=${TRIALS:-$(jq .budget.trials search.json)}
 epochs=${EPOCHS:-$(jq .budget.epochs search.json)}
 subset=${SUBSET:-$(jq .dataset.train_subset search.json)}
 work=bench/out/search
+# The reference must run as a user's PyTorch would: python3-torch recommends OpenBLAS, and without it (installed
+# with --no-install-recommends) Debian's torch multiplies on the reference BLAS, ~60x slower on the fully connected
+# layers here; the reference script then took > 55 min instead of ~14. Refuse rather than publish a crippled anchor.
+if [[ " $samplers " == *" optuna "* ]] && ! /usr/bin/python3 -c 'import sys, torch; sys.exit(0 if "openblas" in open("/proc/self/maps").read() else 1)' 2>/dev/null; then
+  echo "run.sh: PyTorch runs on the reference BLAS; install libopenblas0-pthread (python3-torch recommends it) or drop 'optuna' from SAMPLERS" >&2
+  exit 2
+fi
 mkdir -p "$work"
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
 dotnet build Trials/Trials.csproj -c Release -nologo -v q >/dev/null

@@ -75,6 +75,7 @@ public sealed class WorkerProcessTests : IDisposable
         {
             foreach (var key in new[] { "train_loss", "val_loss", "val_accuracy", "images_per_s", "elapsed_s", "rss_mb" })
                 Assert.True(epoch[key] is JsonValue, $"epoch event lacks {key}: {epoch}");
+            Assert.Equal(2, (int)epoch["epochs_planned"]!);
         }
         var result = events[^1];
         Assert.Equal("complete", (string?)result["state"]);
@@ -257,5 +258,41 @@ public sealed class WorkerProcessTests : IDisposable
         Assert.Null(result["val_accuracy"]);
         Assert.Null(result["best_val_accuracy"]);
         Assert.True(File.Exists(Path.Combine(dir.Path, "final", "model.bin")));
+    }
+
+    [Fact]
+    public async Task WhenMaxSecondsCannotHoldTheEpochsThenTheWorkerPlansFewerAndStillEndsTheCosineAnnealed()
+    {
+        // Given 1,000 epochs of 400 images (minutes of work) and a budget of 3 seconds
+        string spec = WriteSpec(new JsonObject
+        {
+            ["full_train"] = true, ["epochs"] = 1000, ["max_seconds"] = 3, ["evaluate_test"] = true,
+            ["hyperparameters"] = new JsonObject
+            {
+                ["conv1_channels"] = 8, ["conv2_channels"] = 16, ["fc_width"] = 32, ["batch_size"] = 32, ["learning_rate"] = 0.003,
+                ["lr_schedule"] = "cosine",
+            },
+        });
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then the run ends early and complete, with the test figures, after the epochs it last planned
+        Assert.Equal(0, exit);
+        var epochs = worker.Events.Where(e => (string?)e["event"] == "epoch").ToList();
+        var result = worker.Events[^1];
+        Assert.Equal("complete", (string?)result["state"]);
+        int run = (int)result["epochs_run"]!;
+        Assert.InRange(run, 1, 999);
+        Assert.Equal(run, epochs.Count);
+        Assert.True(result["test_accuracy"] is JsonValue, result.ToJsonString());
+        // The plan only ever shrinks, never below the epochs already run, and ends where the run ended
+        var plans = epochs.Select(e => (int)e["epochs_planned"]!).ToList();
+        Assert.All(plans.Zip(plans.Skip(1)), p => Assert.True(p.Second <= p.First, string.Join(",", plans)));
+        Assert.All(epochs, e => Assert.True((int)e["epochs_planned"]! >= (int)e["epoch"]!, e.ToJsonString()));
+        Assert.Equal(run, plans[^1]);
+        // And the schedule annealed over the new total: the last step's rate is near zero, not 1,000 epochs' first
+        Assert.True((double)epochs[^1]["lr"]! < 0.003 * 0.05, epochs[^1].ToJsonString());
     }
 }

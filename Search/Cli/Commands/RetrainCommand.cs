@@ -18,11 +18,18 @@ internal static class RetrainCommand
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: retrain.epochs of the study's configuration)" };
-        var command = new Command("retrain", "Retrain the best configuration on train + validation and evaluate it on the test set") { name, storage, studiesDir, epochs };
+        var maxMinutes = new Option<double?>("--max-minutes")
+        {
+            Description = "Wall-time budget: fewer epochs when they would not end within it (default: retrain.max_minutes of the study's configuration)",
+        };
+        var command = new Command("retrain", "Retrain the best configuration on train + validation and evaluate it on the test set")
+            { name, storage, studiesDir, epochs, maxMinutes };
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             if (parse.GetValue(epochs) is < 1) throw new UserInputException($"--epochs: must be at least 1, got {parse.GetValue(epochs)}");
+            if (parse.GetValue(maxMinutes) is { } m && !(m > 0 && m <= TimeSpan.MaxValue.TotalMinutes / 2))
+                throw new UserInputException($"--max-minutes: must be a positive number of minutes, got {m}");
             await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
             var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
             await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
@@ -36,7 +43,11 @@ internal static class RetrainCommand
             await using var log = Logging.ForStudy(location.StudyDirectory, liveView: false);
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
             var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
-            var result = await retrainer.RetrainAsync(settings, study, parse.GetValue(epochs) ?? config.Retrain.Epochs, device, ct);
+            var result = await retrainer.RetrainAsync(settings, study, config.Retrain with
+            {
+                Epochs = parse.GetValue(epochs) ?? config.Retrain.Epochs,
+                MaxTime = parse.GetValue(maxMinutes) is { } minutes ? TimeSpan.FromMinutes(minutes) : config.Retrain.MaxTime,
+            }, device, ct);
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
             return ExitCodes.Ok;
         });
