@@ -35,8 +35,8 @@ mkdir -p "$work"
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
 dotnet build Trials/Trials.csproj -c Release -nologo -v q >/dev/null
 search="dotnet $(pwd)/Search/bin/Release/net10.0/Search.dll"
-results="$work/results.txt"
-: > "$results"
+results="$work/results-$(date +%Y%m%dT%H%M%S).txt" # one file per invocation: earlier ones are kept
+
 
 study() { # kind seed -> "best wall test"
   local kind=$1 seed=$2 name="bench-$1-$2" dir="$work/$1-$2"

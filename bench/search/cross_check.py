@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Which search found the better configuration? Trains the configuration each search of bench/search/run.sh chose
+(our `gp` study: the retrained trial's hyperparameters from best/spec.json; the Optuna-TPE + PyTorch reference: its
+best_params from optuna-SEED.json, a two-block network) with the same trainer, the real Trials worker, on the same
+images: the default study's fidelity (budget.epochs epochs on dataset.train_subset images, its validation hold-out
+with one split seed for all), several training seeds each, two runs at a time on one thread each. The search runs'
+own validation scores do not compare (other trainers, fidelities and hold-outs); this does, and reads no test image.
+
+    python3 bench/search/cross_check.py [--seeds 44,45,46] [--train-seeds 1,2,3] [--out-dir bench/out/search]
+
+Prints per study seed the mean validation accuracy of each configuration and the difference gp - optuna, then the
+mean difference and its standard error over the study seeds.
+"""
+import argparse, concurrent.futures, json, math, os, statistics, subprocess, tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
+
+
+def train(hp, seed, study, work):
+    data = study["dataset"]
+    out = tempfile.mkdtemp(dir=work)
+    spec = {
+        "hyperparameters": hp, "epochs": study["budget"]["epochs"], "seed": seed, "split_seed": study["sampler"]["seed"],
+        "dataset": data.get("name", "mnist"), "data_dir": os.path.join(ROOT, data["dir"]), "device": "cpu", "threads": 1,
+        "out_dir": out, "train_subset": data["train_subset"], "validation": data["validation"],
+    }
+    path = os.path.join(out, "spec.json")
+    json.dump(spec, open(path, "w"))
+    p = subprocess.run([WORKER, "run", "--spec", path], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    result = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")][-1]
+    if p.returncode != 0 or result.get("event") != "result":
+        raise SystemExit(f"worker exit {p.returncode}: {p.stdout[-300:]} {p.stderr[-300:]}")
+    return result["val_accuracy"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", default="44,45,46")
+    ap.add_argument("--train-seeds", default="1,2,3")
+    ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "out", "search"))
+    a = ap.parse_args()
+    study = json.load(open(os.path.join(ROOT, "search.json")))
+    fixed = study.get("fixed", {})
+    train_seeds = [int(s) for s in a.train_seeds.split(",")]
+    work = tempfile.mkdtemp(prefix="search-cross-")
+    diffs = []
+    print(f"{'seed':>4} {'gp_val':>8} {'optuna_val':>10} {'gp-optuna':>9}  ({len(train_seeds)} training seeds each, "
+          f"{study['budget']['epochs']} epochs on {study['dataset']['train_subset']} images)")
+    for seed in [int(s) for s in a.seeds.split(",")]:
+        gp_spec = os.path.join(a.out_dir, f"gp-{seed}", "studies", f"bench-gp-{seed}", "best", "spec.json")
+        gp_hp = json.load(open(gp_spec))["hyperparameters"]
+        best = json.load(open(os.path.join(a.out_dir, f"optuna-{seed}.json")))["best_params"]
+        # The reference script's network: two conv blocks with BatchNorm, one hidden FC layer, Adam; the rest of the
+        # study's fixed settings (cosine schedule) apply to both, so only what the searches chose differs.
+        optuna_hp = {**fixed, **best, "conv_layers": 2}
+        jobs = [(name, hp, s) for name, hp in (("gp", gp_hp), ("optuna", optuna_hp)) for s in train_seeds]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            values = list(pool.map(lambda j: (j[0], train(j[1], j[2], study, work)), jobs))
+        gp = statistics.mean(v for n, v in values if n == "gp")
+        op = statistics.mean(v for n, v in values if n == "optuna")
+        diffs.append(gp - op)
+        print(f"{seed:>4} {gp:8.4f} {op:10.4f} {gp - op:+9.4f}", flush=True)
+    if len(diffs) > 1:
+        se = statistics.stdev(diffs) / math.sqrt(len(diffs))
+        print(f"mean gp - optuna: {statistics.mean(diffs):+.4f} +- {se:.4f} (SE), {len(diffs)} study seeds")
+
+
+if __name__ == "__main__":
+    main()
