@@ -48,7 +48,7 @@ internal sealed class ConfigObject(ConfigReader reader, string path, IReadOnlyLi
     {
         if (!TryGet(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         var minutes = reader.Number(v, PathOf(key));
-        if (minutes <= 0 || minutes > TimeSpan.MaxValue.TotalMinutes / 2)
+        if (!MinutesRule.Allows(minutes))
             throw reader.Error(PathOf(key), "must be a positive number of minutes", v);
         return TimeSpan.FromMinutes(minutes);
     }

@@ -28,7 +28,7 @@ internal static class RetrainCommand
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             if (parse.GetValue(epochs) is < 1) throw new UserInputException($"--epochs: must be at least 1, got {parse.GetValue(epochs)}");
-            if (parse.GetValue(maxMinutes) is { } m && !(m > 0 && m <= TimeSpan.MaxValue.TotalMinutes / 2))
+            if (parse.GetValue(maxMinutes) is { } m && !MinutesRule.Allows(m))
                 throw new UserInputException($"--max-minutes: must be a positive number of minutes, got {m}");
             await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
             var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
