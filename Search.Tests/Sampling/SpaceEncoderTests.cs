@@ -55,4 +55,33 @@ public sealed class SpaceEncoderTests
         var encoder = new SpaceEncoder(TrialHistory.Space(("opt", new CategoricalDistribution(["a", "b", "c"]))));
         Assert.Equal(2, encoder.Decode([0.2, 0.3, 0.5])["opt"]);
     }
+
+    [Fact]
+    public void WhenCategoricalChoicesAreIncreasingNumbersThenTheyShareOneOrderedColumn()
+    {
+        // Given batch sizes as a categorical (log-spaced numbers), and choices that are not an ordered quantity
+        var encoder = new SpaceEncoder(TrialHistory.Space(
+            ("batch_size", new CategoricalDistribution([64L, 128L, 256L])),
+            ("shift", new CategoricalDistribution([-1.0, 0.0, 3.0])),
+            ("unordered", new CategoricalDistribution([128L, 64L])),
+            ("mixed", new CategoricalDistribution([1L, "two"]))));
+
+        // Then the numbers take one discrete column at their (log when positive) positions, in [0, 1] ...
+        Assert.Equal(FeatureKind.Discrete, encoder.Dimensions[0].Kind);
+        Assert.Equal([0.0, 0.5, 1.0], encoder.Dimensions[0].Grid!);
+        Assert.Equal([0.0, 0.25, 1.0], encoder.Dimensions[1].Grid!);
+        // ... the others stay one-hot
+        Assert.Equal(FeatureKind.Categorical, encoder.Dimensions[2].Kind);
+        Assert.Equal(FeatureKind.Categorical, encoder.Dimensions[3].Kind);
+        Assert.Equal(1 + 1 + 2 + 2, encoder.Columns);
+
+        // And the choice index round-trips, a relaxed column value decodes to the nearest choice
+        var values = new Dictionary<string, double> { ["batch_size"] = 1, ["shift"] = 2, ["unordered"] = 1, ["mixed"] = 0 };
+        var features = encoder.Encode(values);
+        Assert.Equal(0.5, features[0]);
+        Assert.Equal(values, encoder.Decode(features));
+        features[0] = 0.8;
+        Assert.Equal(2, encoder.Decode(features)["batch_size"]);
+        Assert.Equal(0, encoder.FromUniform([0.1, 0.1, 0.1, 0.1])["batch_size"]);
+    }
 }

@@ -55,6 +55,7 @@ if (pruning)
 }
 var only = StrArg("--only")?.Split(',');
 var results = new Dictionary<string, double[]>();
+var observed = new Dictionary<string, double[]>(); // the best observed value: what bench/search/run.sh reports of a real study
 var epochsUsed = new Dictionary<string, double>();
 var pruningEpochs = 0.0;
 foreach (var (name, settings, variantPruner, sameEpochs) in variants)
@@ -64,6 +65,7 @@ foreach (var (name, settings, variantPruner, sameEpochs) in variants)
     var n = sameEpochs ? Math.Max(2, (int)Math.Round(pruningEpochs / epochs)) : trials;
     var runs = Enumerable.Range(0, seeds).Select(seed => Run(SamplerFactory.Create(settings(seed)), variantPruner, n, seed)).ToArray();
     results[$"{name} best value"] = runs.Select(r => r.BestValue).ToArray();
+    observed[name] = runs.Select(r => r.Observed).ToArray();
     if (name.StartsWith("gp", StringComparison.Ordinal)) results[$"{name} recommended"] = runs.Select(r => r.Recommended).ToArray();
     epochsUsed[name] = runs.Average(r => r.Epochs);
     if (name == "random") pruningEpochs = epochsUsed[name];
@@ -85,8 +87,16 @@ foreach (var pick in results.Keys.Where(k => k != "random best value"))
     var se = Sd(diff) / Math.Sqrt(diff.Length);
     Console.WriteLine($"paired {pick} - random best value: {diff.Average():+0.0000;-0.0000} +- {se:F4} (SE); {diff.Average() / Math.Max(se, 1e-12):F1} SE; worst {results[pick].Min():F4} vs random median {randomBest.Order().ElementAt(seeds / 2):F4}");
 }
+Console.WriteLine();
+Console.WriteLine("best observed value (noisy, as a real study reports it):");
+foreach (var (name, v) in observed.Where(kv => kv.Key != "random"))
+{
+    var diff = v.Zip(observed["random"], (a, b) => a - b).ToArray();
+    var se = Sd(diff) / Math.Sqrt(diff.Length);
+    Console.WriteLine($"{name,-24} mean {v.Average():F4} (random {observed["random"].Average():F4}); paired {diff.Average():+0.0000;-0.0000} +- {se:F4} (SE), {diff.Average() / Math.Max(se, 1e-12):F1} SE; worst {v.Min():F4} vs random median {observed["random"].Order().ElementAt(seeds / 2):F4}");
+}
 
-(double BestValue, double Recommended, int Epochs) Run(ISampler sampler, IPruner studyPruner, int n, int seed)
+(double BestValue, double Recommended, int Epochs, double Observed) Run(ISampler sampler, IPruner studyPruner, int n, int seed)
 {
     var noise = new Random(7919 * seed + 1);
     var distributions = config.Space.Parameters.ToDictionary(kv => kv.Key, kv => kv.Value);
@@ -137,7 +147,7 @@ foreach (var pick in results.Keys.Where(k => k != "random best value"))
             Console.WriteLine($"{t.Number,3} {t.State,-8} {t.IntermediateValues.Count} {t.Value:F4} {truths[t.Number]:F4} {(t.Number == best.Number ? "*" : " ")} " +
                 string.Join(" ", t.Params.Select(kv => $"{kv.Key}={kv.Value:G3}")));
     }
-    return (bestTruth, recommended, used);
+    return (bestTruth, recommended, used, best.Value!.Value);
 }
 
 static double Sd(double[] v) => Math.Sqrt(v.Select(x => (x - v.Average()) * (x - v.Average())).Sum() / Math.Max(1, v.Length - 1));
