@@ -7,6 +7,11 @@ with one split seed for all), several training seeds each, two runs at a time on
 own validation scores do not compare (other trainers, fidelities and hold-outs); this does, and reads no test image.
 
     python3 bench/search/cross_check.py [--seeds 44,45,46] [--train-seeds 1,2,3] [--out-dir bench/out/search]
+                                        [--only optuna] [--workers 2]
+
+Every run's result is kept in OUT_DIR/cross-check-cache.json, keyed by everything the worker is given (the worker is
+deterministic on one CPU thread), so the reference's configurations are trained once and a new gp run only trains
+its own choices; `--only optuna` trains the reference's side alone (e.g. while gp studies still run), printing nothing.
 
 Prints per study seed the mean validation accuracy of each configuration and the difference gp - optuna, then the
 mean difference and its standard error over the study seeds.
@@ -17,8 +22,12 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
 
 
-def train(hp, seed, study, work):
+def train(hp, seed, study, work, cache):
     data = study["dataset"]
+    key = json.dumps({"hp": hp, "seed": seed, "split_seed": study["sampler"]["seed"], "epochs": study["budget"]["epochs"],
+                      "train_subset": data["train_subset"], "validation": data["validation"]}, sort_keys=True)
+    if key in cache:
+        return cache[key]
     out = tempfile.mkdtemp(dir=work)
     spec = {
         "hyperparameters": hp, "epochs": study["budget"]["epochs"], "seed": seed, "split_seed": study["sampler"]["seed"],
@@ -31,7 +40,14 @@ def train(hp, seed, study, work):
     result = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")][-1]
     if p.returncode != 0 or result.get("event") != "result":
         raise SystemExit(f"worker exit {p.returncode}: {p.stdout[-300:]} {p.stderr[-300:]}")
-    return result["val_accuracy"]
+    cache[key] = result["val_accuracy"]
+    return cache[key]
+
+
+def save(cache, path):
+    with open(path + ".tmp", "w") as f:
+        json.dump(cache, f, indent=0, sort_keys=True)
+    os.replace(path + ".tmp", path)
 
 
 def main():
@@ -39,7 +55,11 @@ def main():
     ap.add_argument("--seeds", default="44,45,46")
     ap.add_argument("--train-seeds", default="1,2,3")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "out", "search"))
+    ap.add_argument("--only", choices=["optuna"])
+    ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
+    cache_path = os.path.join(a.out_dir, "cross-check-cache.json")
+    cache = json.load(open(cache_path)) if os.path.exists(cache_path) else {}
     study = json.load(open(os.path.join(ROOT, "search.json")))
     fixed = study.get("fixed", {})
     train_seeds = [int(s) for s in a.train_seeds.split(",")]
@@ -48,15 +68,20 @@ def main():
     print(f"{'seed':>4} {'gp_val':>8} {'optuna_val':>10} {'gp-optuna':>9}  ({len(train_seeds)} training seeds each, "
           f"{study['budget']['epochs']} epochs on {study['dataset']['train_subset']} images)")
     for seed in [int(s) for s in a.seeds.split(",")]:
-        gp_spec = os.path.join(a.out_dir, f"gp-{seed}", "studies", f"bench-gp-{seed}", "best", "spec.json")
-        gp_hp = json.load(open(gp_spec))["hyperparameters"]
         best = json.load(open(os.path.join(a.out_dir, f"optuna-{seed}.json")))["best_params"]
         # The reference script's network: two conv blocks with BatchNorm, one hidden FC layer, Adam; the rest of the
         # study's fixed settings (cosine schedule) apply to both, so only what the searches chose differs.
         optuna_hp = {**fixed, **best, "conv_layers": 2}
-        jobs = [(name, hp, s) for name, hp in (("gp", gp_hp), ("optuna", optuna_hp)) for s in train_seeds]
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            values = list(pool.map(lambda j: (j[0], train(j[1], j[2], study, work)), jobs))
+        configs = [("optuna", optuna_hp)]
+        if a.only is None:
+            gp_spec = os.path.join(a.out_dir, f"gp-{seed}", "studies", f"bench-gp-{seed}", "best", "spec.json")
+            configs.insert(0, ("gp", json.load(open(gp_spec))["hyperparameters"]))
+        jobs = [(name, hp, s) for name, hp in configs for s in train_seeds]
+        with concurrent.futures.ThreadPoolExecutor(a.workers) as pool:
+            values = list(pool.map(lambda j: (j[0], train(j[1], j[2], study, work, cache)), jobs))
+        save(cache, cache_path)
+        if a.only is not None:
+            continue
         gp = statistics.mean(v for n, v in values if n == "gp")
         op = statistics.mean(v for n, v in values if n == "optuna")
         diffs.append(gp - op)
