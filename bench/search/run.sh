@@ -4,7 +4,8 @@
 # the script a user would write instead, with its own space and budget: 12 trials x 2 epochs on 10,000 images, retrain
 # 8 epochs), for each seed, in one invocation. Prints per seed and per sampler the best validation accuracy of a full
 # (COMPLETE) trial, the search phase's wall time, the whole command's wall time and, with RETRAIN=1, the retrained
-# model's test accuracy (the test set read once); then mean and sd, and the paired difference gp - random.
+# model's test accuracy (the test set read once); then mean and sd, the paired difference gp - random and issue 9's
+# target (bench/search/summarize.awk, which also pools the results files of several invocations).
 # Validation accuracies are comparable between gp and random only (the reference script trains other fidelities and
 # holds out other images); gp and the reference compare by search time and test accuracy.
 #
@@ -87,14 +88,4 @@ for seed in $seeds; do
   done
 done
 echo
-awk '{ n[$1]++; b[$1] += $3; bb[$1] += $3 * $3; w[$1] += $4; sw[$1] += $6; if ($5 != "-") { t[$1] += $5; tn[$1]++; if (!(($1) in tmin) || $5 < tmin[$1]) tmin[$1] = $5 } v[$1, $2] = $3 }
-  END {
-    printf "%-7s %3s %9s %8s %8s %8s %9s %9s\n", "sampler", "n", "mean_val", "sd_val", "search_s", "wall_s", "test_acc", "min_test"
-    for (k in n) {
-      m = b[k] / n[k]; sd = n[k] > 1 ? sqrt((bb[k] - n[k] * m * m) / (n[k] - 1)) : 0
-      printf "%-7s %3d %9.4f %8.4f %8.0f %8.0f %9s %9s\n", k, n[k], m, sd, sw[k] / n[k], w[k] / n[k], tn[k] ? sprintf("%.4f", t[k] / tn[k]) : "-", tn[k] ? sprintf("%.4f", tmin[k]) : "-"
-    }
-    c = 0; s = 0; ss = 0
-    for (key in v) { split(key, p, SUBSEP); if (p[1] == "gp" && (("random", p[2]) in v)) { d = v[key] - v["random", p[2]]; c++; s += d; ss += d * d } }
-    if (c > 1) { m = s / c; printf "paired gp - random: %+.4f +- %.4f (SE), %d seeds\n", m, sqrt((ss - c * m * m) / (c - 1) / c), c }
-  }' "$results"
+awk -f bench/search/summarize.awk "$results"
