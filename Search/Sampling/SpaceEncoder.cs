@@ -29,7 +29,7 @@ internal sealed class SpaceEncoder
             mappings.Add(mapping);
             var dim = distribution switch
             {
-                CategoricalDistribution c when OrdinalGrid(c) is { } grid => FeatureDimension.Discrete(column, grid),
+                CategoricalDistribution when mapping.Ordinal is { } grid => FeatureDimension.Discrete(column, grid),
                 CategoricalDistribution c => FeatureDimension.Categorical(column, c.Choices.Count),
                 _ when mapping.GridCount is { } count && count <= MaxGridSize =>
                     FeatureDimension.Discrete(column, Enumerable.Range(0, (int)count).Select(k => mapping.Encode(mapping.GridValue(k))).ToArray()),
@@ -89,7 +89,6 @@ internal sealed class SpaceEncoder
         {
             var value = values[_mappings[p].Name];
             if (Dimensions[p].Kind == FeatureKind.Categorical) Dimensions[p].SetChoice(features, (int)Math.Round(value));
-            else if (_mappings[p].Distribution is CategoricalDistribution) features[Dimensions[p].Column] = Dimensions[p].Grid![(int)Math.Round(value)];
             else features[Dimensions[p].Column] = _mappings[p].Encode(value);
         }
         return features;
@@ -100,8 +99,8 @@ internal sealed class SpaceEncoder
         var values = new Dictionary<string, double>(_mappings.Length);
         for (var p = 0; p < _mappings.Length; p++)
         {
-            values[_mappings[p].Name] = Dimensions[p].Kind == FeatureKind.Categorical ? Dimensions[p].GetChoice(features)
-                : _mappings[p].Distribution is CategoricalDistribution ? Dimensions[p].NearestGridIndex(features[Dimensions[p].Column])
+            values[_mappings[p].Name] = Dimensions[p].Kind == FeatureKind.Categorical
+                ? Dimensions[p].GetChoice(features)
                 : _mappings[p].Decode(features[Dimensions[p].Column]);
         }
         return values;
@@ -120,8 +119,11 @@ internal sealed class SpaceEncoder
         return values;
     }
 
-    /// <summary>One numeric parameter's affine map between (possibly log) value and [0, 1].</summary>
-    private sealed record Mapping(string Name, ParameterDistribution Distribution, bool Log, double Low, double High, double Step, double Lo, double Hi)
+    /// <summary>
+    /// One numeric parameter's affine map between (possibly log) value and [0, 1]; for an ordered categorical,
+    /// between choice index and its <see cref="Ordinal"/> position.
+    /// </summary>
+    private sealed record Mapping(string Name, ParameterDistribution Distribution, bool Log, double Low, double High, double Step, double Lo, double Hi, double[]? Ordinal = null)
     {
         /// <summary>Number of allowed values of a discrete parameter, null for continuous ones.</summary>
         public long? GridCount => Step > 0 ? (long)Math.Floor((High - Low) / Step + 1e-9) + 1 : null;
@@ -144,7 +146,7 @@ internal sealed class SpaceEncoder
                         ? new Mapping(name, f, true, f.Low, f.High, 0, Math.Log(f.Low), Math.Log(f.High))
                         : new Mapping(name, f, false, f.Low, f.High, 0, f.Low, f.High);
                 case CategoricalDistribution c:
-                    return new Mapping(name, c, false, 0, c.Choices.Count - 1, 1, 0, 1);
+                    return new Mapping(name, c, false, 0, c.Choices.Count - 1, 1, 0, 1, OrdinalGrid(c));
                 default:
                     throw new ArgumentException($"parameter '{name}': unsupported distribution {distribution.GetType().Name}");
             }
@@ -152,6 +154,7 @@ internal sealed class SpaceEncoder
 
         public double Encode(double value)
         {
+            if (Ordinal is not null) return Ordinal[(int)Math.Round(value)];
             if (Hi <= Lo) return 0.5;
             var v = Log ? Math.Log(value) : value;
             return Math.Clamp((v - Lo) / (Hi - Lo), 0.0, 1.0);
@@ -159,6 +162,7 @@ internal sealed class SpaceEncoder
 
         public double Decode(double u)
         {
+            if (Ordinal is not null) return Enumerable.Range(0, Ordinal.Length).MinBy(k => Math.Abs(Ordinal[k] - u));
             var v = Lo + Math.Clamp(u, 0.0, 1.0) * (Hi - Lo);
             if (Log) v = Math.Exp(v);
             if (Step > 0)

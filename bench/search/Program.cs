@@ -83,17 +83,13 @@ Console.WriteLine("epochs per study: " + string.Join(", ", epochsUsed.Select(kv 
 var randomBest = results["random best value"];
 foreach (var pick in results.Keys.Where(k => k != "random best value"))
 {
-    var diff = results[pick].Zip(randomBest, (a, b) => a - b).ToArray();
-    var se = Sd(diff) / Math.Sqrt(diff.Length);
-    Console.WriteLine($"paired {pick} - random best value: {diff.Average():+0.0000;-0.0000} +- {se:F4} (SE); {diff.Average() / Math.Max(se, 1e-12):F1} SE; worst {results[pick].Min():F4} vs random median {randomBest.Order().ElementAt(seeds / 2):F4}");
+    Console.WriteLine($"paired {pick} - random best value: {Paired(results[pick], randomBest)}");
 }
 Console.WriteLine();
 Console.WriteLine("best observed value (noisy, as a real study reports it):");
 foreach (var (name, v) in observed.Where(kv => kv.Key != "random"))
 {
-    var diff = v.Zip(observed["random"], (a, b) => a - b).ToArray();
-    var se = Sd(diff) / Math.Sqrt(diff.Length);
-    Console.WriteLine($"{name,-24} mean {v.Average():F4} (random {observed["random"].Average():F4}); paired {diff.Average():+0.0000;-0.0000} +- {se:F4} (SE), {diff.Average() / Math.Max(se, 1e-12):F1} SE; worst {v.Min():F4} vs random median {observed["random"].Order().ElementAt(seeds / 2):F4}");
+    Console.WriteLine($"{name,-24} mean {v.Average():F4} (random {observed["random"].Average():F4}); paired {Paired(v, observed["random"])}");
 }
 
 (double BestValue, double Recommended, int Epochs, double Observed) Run(ISampler sampler, IPruner studyPruner, int n, int seed)
@@ -148,6 +144,14 @@ foreach (var (name, v) in observed.Where(kv => kv.Key != "random"))
                 string.Join(" ", t.Params.Select(kv => $"{kv.Key}={kv.Value:G3}")));
     }
     return (bestTruth, recommended, used, best.Value!.Value);
+}
+
+// Paired by seed: mean difference, its standard error, and the sampler's worst seed against random's median.
+static string Paired(double[] picks, double[] random)
+{
+    var diff = picks.Zip(random, (a, b) => a - b).ToArray();
+    var se = Sd(diff) / Math.Sqrt(diff.Length);
+    return $"{diff.Average():+0.0000;-0.0000} +- {se:F4} (SE); {diff.Average() / Math.Max(se, 1e-12):F1} SE; worst {picks.Min():F4} vs random median {random.Order().ElementAt(random.Length / 2):F4}";
 }
 
 static double Sd(double[] v) => Math.Sqrt(v.Select(x => (x - v.Average()) * (x - v.Average())).Sum() / Math.Max(1, v.Length - 1));

@@ -9,22 +9,24 @@ own validation scores do not compare (other trainers, fidelities and hold-outs);
     python3 bench/search/cross_check.py [--seeds 44,45,46] [--train-seeds 1,2,3] [--out-dir bench/out/search]
                                         [--only optuna] [--workers 2]
 
-Every run's result is kept in OUT_DIR/cross-check-cache.json, keyed by everything the worker is given (the worker is
+Every run's result is kept in OUT_DIR/cross-check-cache.json, keyed by the worker build and everything it is given (the worker is
 deterministic on one CPU thread), so the reference's configurations are trained once and a new gp run only trains
 its own choices; `--only optuna` trains the reference's side alone (e.g. while gp studies still run), printing nothing.
 
 Prints per study seed the mean validation accuracy of each configuration and the difference gp - optuna, then the
 mean difference and its standard error over the study seeds.
 """
-import argparse, concurrent.futures, json, math, os, statistics, subprocess, tempfile
+import argparse, concurrent.futures, hashlib, json, math, os, statistics, subprocess, tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
+# Part of every cached result's key: a rebuilt worker (another trainer) must not answer from an older one's results.
+WORKER_ID = hashlib.sha256(open(WORKER + ".dll", "rb").read()).hexdigest()[:16] if os.path.exists(WORKER + ".dll") else "none"
 
 
 def train(hp, seed, study, work, cache):
     data = study["dataset"]
-    key = json.dumps({"hp": hp, "seed": seed, "split_seed": study["sampler"]["seed"], "epochs": study["budget"]["epochs"],
+    key = json.dumps({"worker": WORKER_ID, "hp": hp, "seed": seed, "split_seed": study["sampler"]["seed"], "epochs": study["budget"]["epochs"],
                       "train_subset": data["train_subset"], "validation": data["validation"]}, sort_keys=True)
     if key in cache:
         return cache[key]
