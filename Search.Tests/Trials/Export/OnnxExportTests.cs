@@ -36,7 +36,7 @@ public sealed class OnnxExportTests(TrainedCnns cnns) : IClassFixture<TrainedCnn
         Assert.True(worst < 1e-4, $"{architecture}: largest logit difference {worst}");
         var torchAccuracy = Accuracy(expected, labels);
         Assert.Equal(torchAccuracy, Accuracy(actual, labels));
-        Assert.True(torchAccuracy > 0.3, $"{architecture}: trained model scores only {torchAccuracy} (chance is 0.1)");
+        Assert.True(torchAccuracy > 0.6, $"{architecture}: trained model scores only {torchAccuracy} (chance is 0.1)");
     }
 
     [Fact]
