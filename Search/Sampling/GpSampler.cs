@@ -46,11 +46,14 @@ public sealed class GpSampler : ISampler
         _acquisitionOptions = acquisitionOptions;
     }
 
+    /// <summary>Several fidelities: every epoch is an observation with a fidelity column, and values are rank-warped.</summary>
+    private bool MultiFidelity => _settings.MaxFidelity > 1;
+
     public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
         if (space.Count == 0) return new Dictionary<string, double>();
         var encoder = new SpaceEncoder(space);
-        var multiFidelity = _settings.MaxFidelity > 1;
+        var multiFidelity = MultiFidelity;
         var observations = GpObservations.From(encoder, direction, trials, _settings.MaxFidelity);
         var observedTrials = observations.Select(o => o.Trial.Number).Distinct().Count();
         if (observedTrials < Math.Max(_settings.StartupTrials, 1))
@@ -151,7 +154,7 @@ public sealed class GpSampler : ISampler
         var observedTrials = observations.Select(o => o.Trial.Number).Distinct().Count();
         if (space.Count == 0 || observedTrials < Math.Max(_settings.StartupTrials, 2)) return observations[bestValue].Trial.Number;
 
-        var standardized = Standardize(y, warp: _settings.MaxFidelity > 1);
+        var standardized = Standardize(y, warp: MultiFidelity);
         var xs = observations.Select(o => o.X).ToArray();
         var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 5);
         var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
