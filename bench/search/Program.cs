@@ -11,7 +11,8 @@ using Mnist.Search.Vocabulary;
 // its real seeds' learning curves; the study's pruner (search.json, e.g. ASHA) sees every epoch, as in a real
 // study. Scored on the truth (mean over seeds at the last epoch) of the configuration the study would retrain:
 // "best value" (the COMPLETE trial with the best observed value) and, for gp, "recommended" (GpSampler.Recommend).
-// Variants: gp (fidelity-aware when a pruner is set), "gp face value" (pruned trials at their last value, the
+// Variants: gp (fidelity-aware when a pruner is set), "gp exploit only" (plain EI on every proposal, before
+// issue 9's exploration step), "gp face value" (pruned trials at their last value, the
 // sampler before issue 9), random, and both without pruning at the same epoch budget.
 // Prints per-variant mean, sd, min, median, max, epochs used, and paired differences against random, with how often
 // a 10-seed experiment drawn from these seeds would meet issue 9's target (> 2 SE, worst seed >= random's median).
@@ -44,28 +45,30 @@ Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {
 Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}); scored on the mean over seeds of the configuration picked");
 Console.WriteLine();
 
-var variants = new List<(string Name, Func<int, SamplerSettings> Settings, IPruner Pruner, bool SameEpochs)>
+ISampler Make(SamplerSettings settings) => SamplerFactory.Create(settings);
+var variants = new List<(string Name, Func<int, ISampler> Create, IPruner Pruner, bool SameEpochs)>
 {
-    ("gp", s => new SamplerSettings(SamplerSettings.Gp, startup, s, pruning ? epochs : 0), pruner, false),
-    ("random", s => new SamplerSettings(SamplerSettings.Random, startup, s), pruner, false),
+    ("gp", s => Make(new SamplerSettings(SamplerSettings.Gp, startup, s, pruning ? epochs : 0)), pruner, false),
+    ("random", s => Make(new SamplerSettings(SamplerSettings.Random, startup, s)), pruner, false),
 };
 if (pruning)
 {
-    variants.Add(("gp face value", s => new SamplerSettings(SamplerSettings.Gp, startup, s), pruner, false));
-    variants.Add(("gp no pruning", s => new SamplerSettings(SamplerSettings.Gp, startup, s), NopPruner.Instance, true));
-    variants.Add(("random no pruning", s => new SamplerSettings(SamplerSettings.Random, startup, s), NopPruner.Instance, true));
+    variants.Add(("gp exploit only", s => new GpSampler(new SamplerSettings(SamplerSettings.Gp, startup, s, epochs)) { ExplorationMargin = 0 }, pruner, false));
+    variants.Add(("gp face value", s => Make(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
+    variants.Add(("gp no pruning", s => Make(new SamplerSettings(SamplerSettings.Gp, startup, s)), NopPruner.Instance, true));
+    variants.Add(("random no pruning", s => Make(new SamplerSettings(SamplerSettings.Random, startup, s)), NopPruner.Instance, true));
 }
 var only = StrArg("--only")?.Split(',');
 var results = new Dictionary<string, double[]>();
 var observed = new Dictionary<string, double[]>(); // the best observed value: what bench/search/run.sh reports of a real study
 var epochsUsed = new Dictionary<string, double>();
 var pruningEpochs = 0.0;
-foreach (var (name, settings, variantPruner, sameEpochs) in variants)
+foreach (var (name, create, variantPruner, sameEpochs) in variants)
 {
     if (only is not null && !only.Contains(name) && name != "random") continue;
     // Without pruning, the same epochs as the pruned random studies used buy fewer, full trials.
     var n = sameEpochs ? Math.Max(2, (int)Math.Round(pruningEpochs / epochs)) : trials;
-    var runs = Enumerable.Range(0, seeds).Select(seed => Run(SamplerFactory.Create(settings(seed)), variantPruner, n, seed)).ToArray();
+    var runs = Enumerable.Range(0, seeds).Select(seed => Run(create(seed), variantPruner, n, seed)).ToArray();
     results[$"{name} best value"] = runs.Select(r => r.BestValue).ToArray();
     observed[name] = runs.Select(r => r.Observed).ToArray();
     if (name.StartsWith("gp", StringComparison.Ordinal)) results[$"{name} recommended"] = runs.Select(r => r.Recommended).ToArray();
