@@ -101,4 +101,42 @@ public sealed class GpSamplerMultiFidelityTests
         Assert.NotNull(pick);
         Assert.Equal(TrialState.COMPLETE, history.Trials[pick!.Value].State);
     }
+
+    private static Dictionary<int, double> Rising(double final) => new() { [1] = final - 0.2, [2] = final - 0.1, [3] = final };
+
+    /// <summary>Full runs crowded around x = 0.3 (the incumbent, values within seed noise), two poor ones at the ends.</summary>
+    private static TrialHistory CrowdedHistory(int trials)
+    {
+        var history = new TrialHistory(Line);
+        var crowd = new[] { 0.26, 0.28, 0.3, 0.32, 0.34, 0.27, 0.31, 0.33 };
+        var noise = new[] { 0.004, -0.003, 0.002, -0.004, 0.001, 0.003, -0.002, 0.0 };
+        history.Add(TrialState.COMPLETE, At(0.0), 0.5, Rising(0.5));
+        history.Add(TrialState.COMPLETE, At(1.0), 0.6, Rising(0.6));
+        for (var i = 0; history.Trials.Count < trials; i++)
+        {
+            var v = 0.9 + noise[i];
+            history.Add(TrialState.COMPLETE, At(crowd[i]), v, Rising(v));
+        }
+        return history;
+    }
+
+    [Fact]
+    public void WhenTheTrialIsOddNumberedThenTheProposalExploresAndOtherwiseItIsPlainEi()
+    {
+        // Given a study that has crowded its trials around one good region, at an odd and at an even trial number
+        var odd = CrowdedHistory(9).Trials;
+        var even = CrowdedHistory(10).Trials;
+        var explorer = Sampler(Epochs);
+        var exploiter = new GpSampler(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0 };
+
+        // When the default GP and one that never explores propose
+        var explored = explorer.Sample(Line, StudyDirection.MAXIMIZE, odd)["x"];
+        var exploited = exploiter.Sample(Line, StudyDirection.MAXIMIZE, odd)["x"];
+
+        // Then on the odd trial the default one goes farther from the crowd than plain EI, out of the crowd itself;
+        // on the even trial both are plain EI and propose the same point
+        Assert.True(Math.Abs(explored - 0.3) > Math.Abs(exploited - 0.3) + 0.05, $"explored {explored:F3}, plain EI {exploited:F3}");
+        Assert.False(explored is >= 0.24 and <= 0.36, $"explored {explored:F3} is inside the crowd");
+        Assert.Equal(exploiter.Sample(Line, StudyDirection.MAXIMIZE, even)["x"], explorer.Sample(Line, StudyDirection.MAXIMIZE, even)["x"]);
+    }
 }
