@@ -112,8 +112,11 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PrivatePostgresSe
         await slurm.WaitForEndAsync(jobId, TimeSpan.FromMinutes(4));
 
         // Then the restarted task finishes the study: 3 COMPLETE trials, the interrupted one FAIL and retried
-        Assert.Equal("COMPLETED", (await slurm.TaskStatesAsync(jobId))[$"{jobId}_0"]);
+        var state = (await slurm.TaskStatesAsync(jobId))[$"{jobId}_0"];
         var trials = await TrialsAsync(url, dir.Path);
+        // Once seen FAILED under the full suite's load (2026-12-02, not reproduced alone): the task's own logs and
+        // the trials say why, so the next failure can be diagnosed instead of rerun.
+        Assert.True(state == "COMPLETED", $"task 0 ended {state}; trials: {string.Join(", ", trials.Select(t => $"{t.Number} {t.State}"))}\n{TaskLogs(dir.Path, jobId, 0)}");
         Assert.Equal(3, trials.Count(t => t.State == TrialState.COMPLETE));
         Assert.Equal(3, Budget.Of(trials, 3).Used);
         var failed = Assert.Single(trials, t => t.State == TrialState.FAIL);
@@ -152,6 +155,11 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PrivatePostgresSe
         Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
         return (long)JsonNode.Parse(result.Stdout)!["job_id"]!;
     }
+
+    /// <summary>A task's stdout and stderr (the worker's log), for a failure message.</summary>
+    private static string TaskLogs(string dir, long jobId, int task) => string.Join("\n",
+        new[] { "out", "err" }.Select(ext => Path.Combine(dir, "studies", "cli-study", "slurm", $"{jobId}_{task}.{ext}"))
+            .Select(path => $"--- {Path.GetFileName(path)}\n" + (File.Exists(path) ? File.ReadAllText(path) : "(none)")));
 
     /// <summary>The devices a task's worker was given, as its script logged them.</summary>
     private static string TaskDevices(string dir, long jobId, int task)
