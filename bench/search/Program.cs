@@ -45,18 +45,19 @@ Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {
 Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}); scored on the mean over seeds of the configuration picked");
 Console.WriteLine();
 
-ISampler Make(SamplerSettings settings) => SamplerFactory.Create(settings);
+// "gp exploit only" differs from "gp" only by its exploration margin: both take these settings.
+SamplerSettings GpSettings(int seed) => new(SamplerSettings.Gp, startup, seed, pruning ? epochs : 0);
 var variants = new List<(string Name, Func<int, ISampler> Create, IPruner Pruner, bool SameEpochs)>
 {
-    ("gp", s => Make(new SamplerSettings(SamplerSettings.Gp, startup, s, pruning ? epochs : 0)), pruner, false),
-    ("random", s => Make(new SamplerSettings(SamplerSettings.Random, startup, s)), pruner, false),
+    ("gp", s => SamplerFactory.Create(GpSettings(s)), pruner, false),
+    ("random", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), pruner, false),
 };
 if (pruning)
 {
-    variants.Add(("gp exploit only", s => new GpSampler(new SamplerSettings(SamplerSettings.Gp, startup, s, epochs)) { ExplorationMargin = 0 }, pruner, false));
-    variants.Add(("gp face value", s => Make(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
-    variants.Add(("gp no pruning", s => Make(new SamplerSettings(SamplerSettings.Gp, startup, s)), NopPruner.Instance, true));
-    variants.Add(("random no pruning", s => Make(new SamplerSettings(SamplerSettings.Random, startup, s)), NopPruner.Instance, true));
+    variants.Add(("gp exploit only", s => new GpSampler(GpSettings(s)) { ExplorationMargin = 0 }, pruner, false));
+    variants.Add(("gp face value", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
+    variants.Add(("gp no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), NopPruner.Instance, true));
+    variants.Add(("random no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), NopPruner.Instance, true));
 }
 var only = StrArg("--only")?.Split(',');
 var results = new Dictionary<string, double[]>();
