@@ -25,6 +25,7 @@ public sealed class ResumeConfigCliTests
         [
             ("budget.epochs", c => c["budget"]!["epochs"] = 2),
             ("dataset.train_subset", c => c["dataset"]!["train_subset"] = 300),
+            ("dataset.split_seed", c => c["dataset"]!["split_seed"] = 7),
             ("sampler.seed", c => c["sampler"]!["seed"] = 4),
         ];
         foreach (var (key, change) in refused)

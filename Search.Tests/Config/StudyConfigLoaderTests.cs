@@ -1,4 +1,6 @@
+using Mnist.Search.Cli;
 using Mnist.Search.Config;
+using Mnist.Search.Scheduling;
 using Mnist.Search.Space;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Config;
@@ -94,6 +96,29 @@ public sealed class StudyConfigLoaderTests : IDisposable
 
         // Then
         Assert.Equal(new RetrainConfig(true, 5, TimeSpan.FromMinutes(8.5)), config.Retrain);
+    }
+
+    [Fact]
+    public void WhenASplitSeedIsGivenThenEveryTrialHoldsOutItsImagesWhateverTheSamplerSeed()
+    {
+        // Given a study with sampler seed 42 and a validation split fixed by seed 7
+        var config = StudyConfigLoader.Load(Write(ConfigJson.Patch("dataset.split_seed", "7")));
+        var settings = ConfigMapping.ToSettings(config, _folder.Combine("study"));
+        var trial = new TrialSnapshot(3, 3, TrialState.RUNNING, null, new Dictionary<string, double>(),
+            new Dictionary<string, ParameterDistribution>(), new Dictionary<int, double>(), null, null,
+            new Dictionary<string, string>(), new Dictionary<string, string>());
+
+        // When the coordinator writes a trial's spec
+        var spec = settings.SpecFor(trial, 1, settings.Seed + trial.Number, new DeviceSlot("cpu:0", null, 1), _folder.Combine("out"));
+
+        // Then the split seed is the configured one and the training seed still the trial's own
+        Assert.Equal(7, config.Dataset.SplitSeed);
+        Assert.Equal(7, spec.EffectiveSplitSeed);
+        Assert.Equal(45, spec.Seed);
+
+        // And without it the split follows the sampler seed, as before
+        var plain = ConfigMapping.ToSettings(StudyConfigLoader.Load(Write(ConfigJson.IssueExample, "plain.json")), _folder.Combine("plain"));
+        Assert.Equal(42, plain.SpecFor(trial, 1, 45, new DeviceSlot("cpu:0", null, 1), _folder.Combine("out")).EffectiveSplitSeed);
     }
 
     [Fact]
@@ -278,6 +303,7 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("dataset", null, "$.dataset", "required key is missing")]
     [InlineData("dataset.train_subset", "58000", "$.dataset.train_subset", "must not exceed the 60000 training images")]
     [InlineData("dataset.validation", "0", "$.dataset.validation", "between 1 and 59999, got 0")]
+    [InlineData("dataset.split_seed", "-1", "$.dataset.split_seed", "at least 0, got -1")]
     [InlineData("objective.metric", "\"accuracy\"", "$.objective.metric", "got \"accuracy\"")]
     [InlineData("objective.direction", "\"minimize\"", "$.objective.direction", "val_accuracy must be maximized")]
     // sampler, pruner

@@ -20,7 +20,7 @@ internal static class ConfigMapping
         Epochs = config.Budget.Epochs,
         Seed = config.Sampler.Seed ?? 42,
         StudyDirectory = studyDirectory,
-        Data = new TrialDataSettings(config.Dataset.Name, config.Dataset.Dir, config.Dataset.Validation, config.Dataset.TrainSubset),
+        Data = new TrialDataSettings(config.Dataset.Name, config.Dataset.Dir, config.Dataset.Validation, config.Dataset.TrainSubset, config.Dataset.SplitSeed),
         Timeout = config.Budget.Timeout,
         TrialTimeout = config.Budget.TrialTimeout ?? TimeSpan.FromMinutes(10),
         HeartbeatInterval = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_SECONDS", 5)),

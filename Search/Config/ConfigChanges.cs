@@ -6,7 +6,7 @@ namespace Mnist.Search.Config;
 /// <summary>
 /// What changed between the configuration a study was created (or last resumed) with and the one it is
 /// resumed with, key by key (issue 11). A change to what a trial's value means — its data, epochs, objective,
-/// space, fixed hyperparameters or seed (which fixes the validation images) — would mix incomparable trials in
+/// space, fixed hyperparameters, seed or split seed (which fix the validation images) — would mix incomparable trials in
 /// one study and is refused; everything else (budget size, concurrency, timeouts, sampler and pruner kind,
 /// devices, retraining, paths, the worker command) is applied and stored for later resumes.
 /// </summary>
@@ -21,6 +21,7 @@ public static class ConfigChanges
         ("dataset.name", c => c.Dataset.Name, true),
         ("dataset.validation", c => c.Dataset.Validation, true),
         ("dataset.train_subset", c => c.Dataset.TrainSubset, true),
+        ("dataset.split_seed", c => c.Dataset.SplitSeed, true),
         ("objective.metric", c => c.Objective.Metric, true),
         ("objective.direction", c => c.Objective.Direction, true),
         ("space", c => c.Space.Names.Select(n => new { n, d = c.Space.Parameters.First(p => p.Key == n).Value.ToOptunaJson().ToJsonString() }), true),

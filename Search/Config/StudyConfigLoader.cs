@@ -87,7 +87,7 @@ internal static partial class StudyConfigLoader
 
     private static DatasetConfig ReadDataset(ConfigReader reader, ConfigObject root, string baseDir)
     {
-        var d = reader.Object(root.Required("dataset"), "$.dataset", ["name", "dir", "validation", "train_subset"]);
+        var d = reader.Object(root.Required("dataset"), "$.dataset", ["name", "dir", "validation", "train_subset", "split_seed"]);
         var name = reader.OneOf(d.Required("name"), "$.dataset.name", [.. DatasetNames.All]);
         var dir = d.OptionalString("dir") ?? Path.Combine("data", name);
         if (dir.Length == 0)
@@ -99,7 +99,10 @@ internal static partial class StudyConfigLoader
             throw reader.Error("$.dataset.train_subset",
                 $"train_subset + validation must not exceed the {DatasetNames.TrainImages} training images (validation is {validation})",
                 d.Required("train_subset"));
-        return new DatasetConfig(name, Path.GetFullPath(dir, baseDir), validation, subset is 0 ? null : subset);
+        // Which images are held out; by default the sampler's seed. Fixing it apart from the seed lets studies of
+        // several sampler seeds optimize one objective (one validation set), as bench/search does.
+        var splitSeed = d.OptionalInt("split_seed", 0);
+        return new DatasetConfig(name, Path.GetFullPath(dir, baseDir), validation, subset is 0 ? null : subset, splitSeed);
     }
 
     private static ObjectiveConfig ReadObjective(ConfigReader reader, ConfigObject root)

@@ -19,7 +19,7 @@ public sealed partial record StudySettings
         Epochs = epochs,
         Seed = seed,
         // Every trial holds out the same validation images, so their values compare like for like.
-        SplitSeed = Seed,
+        SplitSeed = Data.SplitSeed ?? Seed,
         Dataset = Data.Dataset,
         DataDir = Data.Directory,
         Device = device.WorkerDevice,

@@ -47,5 +47,6 @@ public sealed partial record StudySettings
     public int MaxRetries { get; init; } = 2;
 }
 
-/// <summary>The dataset part of a worker spec.</summary>
-public sealed record TrialDataSettings(string Dataset, string Directory, int Validation, int? TrainSubset);
+/// <summary>The dataset part of a worker spec. <see cref="SplitSeed"/>: which images are held out for validation
+/// (null = the study's seed).</summary>
+public sealed record TrialDataSettings(string Dataset, string Directory, int Validation, int? TrainSubset, int? SplitSeed = null);

@@ -24,15 +24,20 @@ WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
 WORKER_ID = hashlib.sha256(open(WORKER + ".dll", "rb").read()).hexdigest()[:16] if os.path.exists(WORKER + ".dll") else "none"
 
 
+def split_seed(study):
+    """The validation hold-out's seed: dataset.split_seed, else the sampler's seed (as the coordinator does)."""
+    return study["dataset"].get("split_seed", study["sampler"]["seed"])
+
+
 def train(hp, seed, study, work, cache):
     data = study["dataset"]
-    key = json.dumps({"worker": WORKER_ID, "hp": hp, "seed": seed, "split_seed": study["sampler"]["seed"], "epochs": study["budget"]["epochs"],
+    key = json.dumps({"worker": WORKER_ID, "hp": hp, "seed": seed, "split_seed": split_seed(study), "epochs": study["budget"]["epochs"],
                       "train_subset": data["train_subset"], "validation": data["validation"]}, sort_keys=True)
     if key in cache:
         return cache[key]
     out = tempfile.mkdtemp(dir=work)
     spec = {
-        "hyperparameters": hp, "epochs": study["budget"]["epochs"], "seed": seed, "split_seed": study["sampler"]["seed"],
+        "hyperparameters": hp, "epochs": study["budget"]["epochs"], "seed": seed, "split_seed": split_seed(study),
         "dataset": data.get("name", "mnist"), "data_dir": os.path.join(ROOT, data["dir"]), "device": "cpu", "threads": 1,
         "out_dir": out, "train_subset": data["train_subset"], "validation": data["validation"],
     }

@@ -12,7 +12,8 @@
 #   bench/search/run.sh [SEEDS...]            (default: 42 43 44 45 46)
 #
 # Environment: RETRAIN=1 retrains each study's choice (search.json's retrain epochs) and tests it once;
-# TRIALS / EPOCHS / SUBSET override the study's budget and training images; ANCHOR_ARGS (default "12 2 10000 8":
+# TRIALS / EPOCHS / SUBSET override the study's budget and training images; SPLIT_SEED fixes the validation images
+# (dataset.split_seed) for every seed, so all studies optimize one objective (unset: each seed holds out its own); ANCHOR_ARGS (default "12 2 10000 8":
 # trials, epochs, images, retrain epochs) the reference script's; SAMPLERS (default "gp random optuna") picks what runs.
 # Needs data/mnist, jq, and for "optuna" ../shared/tools/optuna4 with python3-torch and python3-torchvision.
 # The reference script holds out another random 5,000 validation images: compare its means, and test accuracy.
@@ -24,6 +25,7 @@ retrain=${RETRAIN:-0}
 trials=${TRIALS:-$(jq .budget.trials search.json)}
 epochs=${EPOCHS:-$(jq .budget.epochs search.json)}
 subset=${SUBSET:-$(jq .dataset.train_subset search.json)}
+split=${SPLIT_SEED:-null}
 work=bench/out/search
 # The reference must run as a user's PyTorch would: python3-torch recommends OpenBLAS, and without it (installed
 # with --no-install-recommends) Debian's torch multiplies on the reference BLAS, ~60x slower on the fully connected
@@ -36,17 +38,22 @@ mkdir -p "$work"
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
 dotnet build Trials/Trials.csproj -c Release -nologo -v q >/dev/null
 search="dotnet $(pwd)/Search/bin/Release/net10.0/Search.dll"
-results="$work/results-$(date +%Y%m%dT%H%M%S).txt" # one file per invocation: earlier ones are kept
+# One file per invocation, kept in the repository (bench/search/results/): real runs cost hours, so later ones pool
+# with earlier ones (summarize.awk) instead of starting over. Its first line says what was run.
+mkdir -p bench/search/results
+results="bench/search/results/$(date +%Y%m%dT%H%M%S).txt"
+echo "# $(git rev-parse --short HEAD) trials=$trials epochs=$epochs subset=$subset split_seed=$split retrain=$retrain samplers=$samplers" > "$results"
 
 
 study() { # kind seed -> "best wall test"
   local kind=$1 seed=$2 name="bench-$1-$2" dir="$work/$1-$2"
   rm -rf "$dir" && mkdir -p "$dir"
   jq --arg name "$name" --arg kind "$kind" --argjson seed "$seed" --arg data "$(pwd)/data/mnist" \
-     --argjson trials "$trials" --argjson epochs "$epochs" --argjson subset "$subset" \
+     --argjson trials "$trials" --argjson epochs "$epochs" --argjson subset "$subset" --argjson split "$split" \
      '.study = $name | .sampler.kind = $kind | .sampler.seed = $seed | .dataset.dir = $data
       | if $kind == "random" then del(.sampler.startup_trials) else . end
-      | .budget.trials = $trials | .budget.epochs = $epochs | .dataset.train_subset = $subset | .storage = "sqlite:study.db"' search.json > "$dir/search.json"
+      | .budget.trials = $trials | .budget.epochs = $epochs | .dataset.train_subset = $subset | .storage = "sqlite:study.db"
+      | if $split == null then . else .dataset.split_seed = $split end' search.json > "$dir/search.json"
   local flag=--no-retrain start
   [ "$retrain" = 1 ] && flag=
   start=$(date +%s.%N)
@@ -77,7 +84,7 @@ optuna() { # seed -> "best search wall test"
   else jq -r '"\(.best_val_accuracy) \(.search_s) \(.search_s) -"' <<<"$json"; fi
 }
 
-echo "Search benchmark: default space, $trials trials x $epochs epochs on $subset images, seeds: $seeds; retrain: $retrain"
+echo "Search benchmark: default space, $trials trials x $epochs epochs on $subset images, seeds: $seeds; validation split: ${SPLIT_SEED:-each seed's own}; retrain: $retrain"
 printf '%-7s %5s %9s %8s %8s %9s\n' sampler seed best_val search_s wall_s test_acc
 for seed in $seeds; do
   for kind in $samplers; do

@@ -5,6 +5,7 @@
 # oldest first). Prints per sampler the mean and sd of the best validation accuracy, mean search and whole wall
 # time, mean and worst test accuracy; then gp - random paired by seed, and issue 9's target: the paired mean
 # above 2 standard errors over >= 10 seeds, and gp's worst seed no worse than random's median.
+/^#/ { next } # a file's header: what was run
 { v[$1, $2] = $3; w[$1, $2] = $4; t[$1, $2] = $5; s[$1, $2] = $6; seen[$1, $2] = 1 }
 function median(a, n,    i, j, x) {
   for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
