@@ -84,7 +84,7 @@ optuna() { # seed -> "best search wall test"
   else jq -r '"\(.best_val_accuracy) \(.search_s) \(.search_s) -"' <<<"$json"; fi
 }
 
-echo "Search benchmark: default space, $trials trials x $epochs epochs on $subset images, seeds: $seeds; validation split: ${SPLIT_SEED:-each seed's own}; retrain: $retrain"
+echo "Search benchmark: default space, $trials trials x $epochs epochs on $subset images, seeds: $seeds; validation split: $([ "$split" = null ] && echo "each seed its own" || echo "seed $split"); retrain: $retrain"
 printf '%-7s %5s %9s %8s %8s %9s\n' sampler seed best_val search_s wall_s test_acc
 for seed in $seeds; do
   for kind in $samplers; do
