@@ -1,27 +1,43 @@
 #!/usr/bin/env python3
 """Which search found the better configuration? Trains the configuration each search of bench/search/run.sh chose
-(our `gp` study: the retrained trial's hyperparameters from best/spec.json; the Optuna-TPE + PyTorch reference: its
-best_params from optuna-SEED.json, a two-block network) with the same trainer, the real Trials worker, on the same
+(our studies: the retrained trial's hyperparameters from best/spec.json, or without a retrain the best COMPLETE
+trial's, the one a retrain would take; the Optuna-TPE + PyTorch reference: its best_params from optuna-SEED.json, a
+two-block network) with the same trainer, the real Trials worker, on the same
 images: the default study's fidelity (budget.epochs epochs on dataset.train_subset images, its validation hold-out
 with one split seed for all), several training seeds each, two runs at a time on one thread each. The search runs'
 own validation scores do not compare (other trainers, fidelities and hold-outs); this does, and reads no test image.
 
     python3 bench/search/cross_check.py [--seeds 44,45,46] [--train-seeds 1,2,3] [--out-dir bench/out/search]
-                                        [--only optuna] [--workers 2]
+                                        [--only optuna] [--workers 2] [--samplers gp,optuna]
 
 Every run's result is kept in OUT_DIR/cross-check-cache.json, keyed by the worker build and everything it is given (the worker is
 deterministic on one CPU thread), so the reference's configurations are trained once and a new gp run only trains
 its own choices; `--only optuna` trains the reference's side alone (e.g. while gp studies still run), printing nothing.
 
-Prints per study seed the mean validation accuracy of each configuration and the difference gp - optuna, then the
-mean difference and its standard error over the study seeds.
+Prints per study seed the mean validation accuracy of each configuration and the difference gp - optuna (or gp -
+random with --samplers gp,random: the truth of each study's choice rather than its one lucky seed), then the mean
+difference and its standard error over the study seeds.
 """
-import argparse, concurrent.futures, hashlib, json, math, os, statistics, subprocess, tempfile
+import argparse, concurrent.futures, hashlib, json, math, os, sqlite3, statistics, subprocess, tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
 # Part of every cached result's key: a rebuilt worker (another trainer) must not answer from an older one's results.
 WORKER_ID = hashlib.sha256(open(WORKER + ".dll", "rb").read()).hexdigest()[:16] if os.path.exists(WORKER + ".dll") else "none"
+
+
+def study_choice(out_dir, kind, seed):
+    """The hyperparameters a run.sh study chose: the retrained trial's, else its best COMPLETE trial's (highest value,
+    then lowest number: the coordinator's BestTrial), from the trial's own spec.json."""
+    root = os.path.join(out_dir, f"{kind}-{seed}")
+    study_dir = os.path.join(root, "studies", f"bench-{kind}-{seed}")
+    retrained = os.path.join(study_dir, "best", "spec.json")
+    if os.path.exists(retrained):
+        return json.load(open(retrained))["hyperparameters"]
+    db = sqlite3.connect(f"file:{os.path.join(root, 'study.db')}?mode=ro", uri=True)
+    (number,) = db.execute("SELECT t.number FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
+                           "WHERE t.state = 'COMPLETE' ORDER BY v.value DESC, t.number LIMIT 1").fetchone()
+    return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
 
 
 def split_seed(study):
@@ -64,6 +80,7 @@ def main():
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "out", "search"))
     ap.add_argument("--only", choices=["optuna"])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--samplers", default="gp,optuna", choices=["gp,optuna", "gp,random"])
     a = ap.parse_args()
     cache_path = os.path.join(a.out_dir, "cross-check-cache.json")
     cache = json.load(open(cache_path)) if os.path.exists(cache_path) else {}
@@ -72,17 +89,19 @@ def main():
     train_seeds = [int(s) for s in a.train_seeds.split(",")]
     work = tempfile.mkdtemp(prefix="search-cross-")
     diffs = []
-    print(f"{'seed':>4} {'gp_val':>8} {'optuna_val':>10} {'gp-optuna':>9}  ({len(train_seeds)} training seeds each, "
+    other = a.samplers.split(",")[1]
+    print(f"{'seed':>4} {'gp_val':>8} {other + '_val':>10} {'gp-' + other:>9}  ({len(train_seeds)} training seeds each, "
           f"{study['budget']['epochs']} epochs on {study['dataset']['train_subset']} images)")
     for seed in [int(s) for s in a.seeds.split(",")]:
-        best = json.load(open(os.path.join(a.out_dir, f"optuna-{seed}.json")))["best_params"]
-        # The reference script's network: two conv blocks with BatchNorm, one hidden FC layer, Adam; the rest of the
-        # study's fixed settings (cosine schedule) apply to both, so only what the searches chose differs.
-        optuna_hp = {**fixed, **best, "conv_layers": 2}
-        configs = [("optuna", optuna_hp)]
+        if other == "optuna":
+            best = json.load(open(os.path.join(a.out_dir, f"optuna-{seed}.json")))["best_params"]
+            # The reference script's network: two conv blocks with BatchNorm, one hidden FC layer, Adam; the rest of the
+            # study's fixed settings (cosine schedule) apply to both, so only what the searches chose differs.
+            configs = [(other, {**fixed, **best, "conv_layers": 2})]
+        else:
+            configs = [(other, study_choice(a.out_dir, other, seed))]
         if a.only is None:
-            gp_spec = os.path.join(a.out_dir, f"gp-{seed}", "studies", f"bench-gp-{seed}", "best", "spec.json")
-            configs.insert(0, ("gp", json.load(open(gp_spec))["hyperparameters"]))
+            configs.insert(0, ("gp", study_choice(a.out_dir, "gp", seed)))
         jobs = [(name, hp, s) for name, hp in configs for s in train_seeds]
         with concurrent.futures.ThreadPoolExecutor(a.workers) as pool:
             values = list(pool.map(lambda j: (j[0], train(j[1], j[2], study, work, cache)), jobs))
@@ -90,12 +109,12 @@ def main():
         if a.only is not None:
             continue
         gp = statistics.mean(v for n, v in values if n == "gp")
-        op = statistics.mean(v for n, v in values if n == "optuna")
+        op = statistics.mean(v for n, v in values if n == other)
         diffs.append(gp - op)
         print(f"{seed:>4} {gp:8.4f} {op:10.4f} {gp - op:+9.4f}", flush=True)
     if len(diffs) > 1:
         se = statistics.stdev(diffs) / math.sqrt(len(diffs))
-        print(f"mean gp - optuna: {statistics.mean(diffs):+.4f} +- {se:.4f} (SE), {len(diffs)} study seeds")
+        print(f"mean gp - {other}: {statistics.mean(diffs):+.4f} +- {se:.4f} (SE), {len(diffs)} study seeds")
 
 
 if __name__ == "__main__":
