@@ -34,6 +34,10 @@ if [[ " $samplers " == *" optuna "* ]] && ! /usr/bin/python3 -c 'import sys, tor
   echo "run.sh: PyTorch runs on the reference BLAS; install libopenblas0-pthread (python3-torch recommends it) or drop 'optuna' from SAMPLERS" >&2
   exit 2
 fi
+if [[ " $samplers " == *" optuna "* ]] && ! /usr/bin/python3 -c 'import torchvision' 2>/dev/null; then
+  echo "run.sh: the reference script needs python3-torchvision; install it or drop 'optuna' from SAMPLERS" >&2
+  exit 2
+fi
 mkdir -p "$work"
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
 dotnet build Trials/Trials.csproj -c Release -nologo -v q >/dev/null
@@ -79,6 +83,11 @@ optuna() { # seed -> "best search wall test"
   local json
   json=$(../shared/tools/optuna4 python3 ../shared/anchors/optuna_pytorch_e2e.py "$(pwd)/data/mnist" "$seed" "${args[@]}" \
     2>"$work/optuna-$seed.err" | tail -1)
+  if ! jq -e .best_val_accuracy <<<"$json" >/dev/null 2>&1; then
+    echo "run.sh: the reference script failed for seed $seed; the end of $work/optuna-$seed.err:" >&2
+    tail -3 "$work/optuna-$seed.err" >&2
+    exit 1
+  fi
   echo "$json" > "$work/optuna-$seed.json"
   if [ "$retrain" = 1 ]; then jq -r '"\(.best_val_accuracy) \(.search_s) \(.wall_s) \(.test_accuracy)"' <<<"$json"
   else jq -r '"\(.best_val_accuracy) \(.search_s) \(.search_s) -"' <<<"$json"; fi
