@@ -20,6 +20,8 @@ using Mnist.Search.Vocabulary;
 // interpolation of the table, with real seed noise; proposals are kept as they are).
 // Options: --table CSV, --config search.json, --metric PREFIX (val_accuracy), --seeds N (50), --trials N,
 // --startup N (search.json's), --per-seed, --only NAME[,NAME], --trace SEED (one study's trials, per variant).
+// --recommend DIR... (run.sh study folders): no replay; prints per study the trial its retrain takes (best value) and
+// the one GpSampler.Recommend picks.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
 var table = StrArg("--table") ?? Path.Combine(root, "bench/search/table.csv");
@@ -29,6 +31,22 @@ var seeds = IntArg("--seeds", 50);
 var trials = IntArg("--trials", config.Budget.Trials);
 var startup = IntArg("--startup", config.Sampler.StartupTrials);
 var epochs = config.Budget.Epochs;
+if (StrArg("--recommend") is not null)
+{
+    // For real studies (run.sh folders, given after --recommend): the trial the retrain takes (best value) and the
+    // one GpSampler.Recommend would pick (best posterior mean among the values within two noise sd of the best).
+    foreach (var dir in args.SkipWhile(a => a != "--recommend").Skip(1))
+    {
+        var study = StudyConfigLoader.Load(Path.Combine(dir, "search.json"));
+        await using var storage = await Mnist.Search.Storage.SqliteStudyStorage.OpenReadOnlyAsync(Path.Combine(dir, "study.db"));
+        var info = await storage.GetStudyAsync(study.Study) ?? throw new InvalidOperationException($"{dir}: no study {study.Study}");
+        var history = await storage.GetAllTrialsAsync(info.Id);
+        var model = new GpSampler(new SamplerSettings(SamplerSettings.Gp, study.Sampler.StartupTrials, study.Sampler.Seed ?? 42,
+            study.Pruner.Kind != PrunerKind.None ? study.Budget.Epochs : 0));
+        Console.WriteLine($"{dir} {BestTrial.Of(history, StudyDirection.MAXIMIZE)?.Number} {model.Recommend(study.Space, StudyDirection.MAXIMIZE, history)}");
+    }
+    return;
+}
 var surrogate = TableSurrogate.Load(table, config.Space, metric, epochs, minSeeds: 2);
 IPruner pruner = config.Pruner.Kind switch
 {
