@@ -41,8 +41,8 @@ if (StrArg("--recommend") is not null)
         await using var storage = await Mnist.Search.Storage.SqliteStudyStorage.OpenReadOnlyAsync(Path.Combine(dir, "study.db"));
         var info = await storage.GetStudyAsync(study.Study) ?? throw new InvalidOperationException($"{dir}: no study {study.Study}");
         var history = await storage.GetAllTrialsAsync(info.Id);
-        var model = new GpSampler(new SamplerSettings(SamplerSettings.Gp, study.Sampler.StartupTrials, study.Sampler.Seed ?? 42,
-            study.Pruner.Kind != PrunerKind.None ? study.Budget.Epochs : 0));
+        // The study's own GP (fidelities, seed, start-up as the coordinator builds it), also for a random study.
+        var model = (GpSampler)Mnist.Search.Cli.ConfigMapping.Sampler(study with { Sampler = study.Sampler with { Kind = SamplerKind.Gp } });
         Console.WriteLine($"{dir} {BestTrial.Of(history, StudyDirection.MAXIMIZE)?.Number} {model.Recommend(study.Space, StudyDirection.MAXIMIZE, history)}");
     }
     return;

@@ -18,7 +18,7 @@ Prints per study seed the mean validation accuracy of each configuration and the
 random with --samplers gp,random: the truth of each study's choice rather than its one lucky seed), then the mean
 difference and its standard error over the study seeds.
 """
-import argparse, concurrent.futures, hashlib, json, math, os, sqlite3, statistics, subprocess, tempfile
+import argparse, concurrent.futures, contextlib, hashlib, json, math, os, sqlite3, statistics, subprocess, tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
@@ -34,9 +34,9 @@ def study_choice(out_dir, kind, seed):
     retrained = os.path.join(study_dir, "best", "spec.json")
     if os.path.exists(retrained):
         return json.load(open(retrained))["hyperparameters"]
-    db = sqlite3.connect(f"file:{os.path.join(root, 'study.db')}?mode=ro", uri=True)
-    (number,) = db.execute("SELECT t.number FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
-                           "WHERE t.state = 'COMPLETE' ORDER BY v.value DESC, t.number LIMIT 1").fetchone()
+    with contextlib.closing(sqlite3.connect(f"file:{os.path.join(root, 'study.db')}?mode=ro", uri=True)) as db:
+        (number,) = db.execute("SELECT t.number FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
+                               "WHERE t.state = 'COMPLETE' ORDER BY v.value DESC, t.number LIMIT 1").fetchone()
     return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
 
 
