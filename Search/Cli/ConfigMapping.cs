@@ -19,6 +19,7 @@ internal static class ConfigMapping
         Trials = config.Budget.Trials,
         Epochs = config.Budget.Epochs,
         Seed = config.Sampler.Seed ?? 42,
+        Selection = config.Selection,
         StudyDirectory = studyDirectory,
         Data = new TrialDataSettings(config.Dataset.Name, config.Dataset.Dir, config.Dataset.Validation, config.Dataset.TrainSubset, config.Dataset.SplitSeed),
         Timeout = config.Budget.Timeout,

@@ -160,14 +160,15 @@ internal static class StudyRun
 
     private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials)
     {
-        var best = BestTrial.Of(trials, settings.Direction);
-        if (best is null)
+        var choice = BestTrial.Choose(trials, settings.Direction);
+        if (choice is null)
         {
             Console.Out.WriteLine("No trial completed.");
             return;
         }
+        var best = choice.Trial;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"Best trial {best.Number}: {settings.Metric} = {best.Value:F4}")
+            .Title($"Best trial {best.Number}: {settings.Metric} = {TrialRows.ChosenValue(choice)}")
             .AddColumn("parameter").AddColumn("value");
         foreach (var name in settings.Space.Names) table.AddRow(name, OutputFormat.Text(best.ExternalParam(name)));
         foreach (var (k, v) in settings.Fixed) table.AddRow(Markup.Escape(k) + " [grey](fixed)[/]", Markup.Escape(OutputFormat.Text(v)));

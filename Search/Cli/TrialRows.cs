@@ -48,8 +48,15 @@ internal static class TrialRows
             ["checkpoint"] = Attr(t.UserAttrs, StudyAttributes.Checkpoint),
             ["error"] = Attr(t.SystemAttrs, StudyAttributes.FailReason),
             ["retry_of"] = Attr(t.SystemAttrs, StudyAttributes.RetryOf),
+            ["repeat_of"] = Attr(t.SystemAttrs, StudyAttributes.RepeatOf),
         };
     }
+
+    /// <summary>The value a configuration was chosen by: "0.9812", or "0.9801 (mean of 3)".</summary>
+    public static string ChosenValue(BestTrial.Choice choice) =>
+        choice.Evaluations > 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{choice.Value:F4} (mean of {choice.Evaluations})")
+            : choice.Value.ToString("F4", CultureInfo.InvariantCulture);
 
     /// <summary>An attribute's JSON value as display text (strings unquoted).</summary>
     public static string? Attr(IReadOnlyDictionary<string, string> attrs, string key)

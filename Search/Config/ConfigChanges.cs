@@ -37,6 +37,7 @@ public static class ConfigChanges
         ("pruner", c => c.Pruner, false),
         ("devices", c => c.Devices, false),
         ("retrain", c => c.Retrain, false),
+        ("selection", c => c.Selection, false),
         ("dataset.dir", c => c.Dataset.Dir, false),
         ("worker.command", c => c.Worker?.Command, false),
     ];

@@ -20,7 +20,8 @@ public sealed record StudyConfig(
     DevicesConfig Devices,
     RetrainConfig Retrain,
     string Storage,
-    WorkerConfig? Worker)
+    WorkerConfig? Worker,
+    SelectionConfig Selection)
 {
     /// <summary>The folder of the config file; relative paths in it are relative to this.</summary>
     public string BaseDirectory => Path.GetDirectoryName(SourcePath)!;

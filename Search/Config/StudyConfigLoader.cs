@@ -13,7 +13,7 @@ namespace Mnist.Search.Config;
 internal static partial class StudyConfigLoader
 {
     private static readonly string[] TopLevelKeys =
-        ["study", "dataset", "objective", "space", "fixed", "budget", "sampler", "pruner", "devices", "retrain", "storage", "worker"];
+        ["study", "dataset", "objective", "space", "fixed", "budget", "sampler", "pruner", "devices", "retrain", "storage", "worker", "selection"];
 
     public static StudyConfig Load(string path)
     {
@@ -79,10 +79,11 @@ internal static partial class StudyConfigLoader
         var devices = ReadDevices(reader, root);
         var retrain = ReadRetrain(reader, root, budget);
         var storage = ReadStorage(reader, root, study, baseDir);
+        var selection = ReadSelection(reader, root, budget);
 
         return new StudyConfig(
             study, Path.Combine(baseDir, Path.GetFileName(reader.FilePath)), dataset, objective, space, fixedValues,
-            budget, sampler, pruner, devices, retrain, storage, worker);
+            budget, sampler, pruner, devices, retrain, storage, worker, selection);
     }
 
     private static DatasetConfig ReadDataset(ConfigReader reader, ConfigObject root, string baseDir)
@@ -130,6 +131,19 @@ internal static partial class StudyConfigLoader
             b.Int("max_concurrent", 1, 1, 1024),
             b.Minutes("timeout_minutes"),
             b.Minutes("trial_timeout_minutes"));
+    }
+
+    private static SelectionConfig ReadSelection(ConfigReader reader, ConfigObject root, BudgetConfig budget)
+    {
+        if (!root.TryGet("selection", out var element))
+            return SelectionConfig.None;
+        var s = reader.Object(element, "$.selection", ["candidates", "repeats"]);
+        var selection = new SelectionConfig(s.Int("candidates", 3, 1, 100), s.Int("repeats", 2, 1, 100));
+        // The repeats are trials of the budget: some must be left to search with.
+        if (selection.Trials >= budget.Trials)
+            throw reader.Error("$.selection",
+                $"candidates x repeats ({selection.Candidates} x {selection.Repeats} = {selection.Trials}) must be less than budget.trials ({budget.Trials}): the repeats are trials of the budget");
+        return selection;
     }
 
     private static SamplerConfig ReadSampler(ConfigReader reader, ConfigObject root)

@@ -70,13 +70,15 @@ internal static class ReportHtml
 
     private static void Summary(StringBuilder html, StudyReportData data)
     {
-        var best = BestTrial.Of(data.Trials, data.Study.Direction);
+        var choice = BestTrial.Choose(data.Trials, data.Study.Direction);
+        var best = choice?.Trial;
         var counts = string.Join(", ", Enum.GetValues<TrialState>().Select(s => (s, n: data.Trials.Count(t => t.State == s)))
             .Where(p => p.n > 0).Select(p => $"{p.s} {p.n}"));
         html.Append("<h2>Summary</h2>\n<table>\n");
         Row(html, "Direction", data.Study.Direction.ToString());
         Row(html, "Trials", data.Trials.Count == 0 ? "none" : $"{data.Trials.Count} ({counts})");
-        Row(html, "Best trial", best is null ? "none (no COMPLETE trial)" : $"#{best.Number}: value {TrialStyle.Format(best.Value)}");
+        Row(html, "Best trial", best is null ? "none (no COMPLETE trial)" : $"#{best.Number}: value {TrialStyle.Format(choice!.Value)}"
+            + (choice.Evaluations > 1 ? $" (mean of {choice.Evaluations} evaluations)" : ""));
         if (best is not null)
             foreach (var p in best.Params.Keys.Order(StringComparer.Ordinal))
                 Row(html, $"&nbsp;&nbsp;{E(p)}", TrialStyle.Format(best.ExternalParam(p)), encodeKey: false);

@@ -25,6 +25,8 @@ internal static class Retries
             [StudyAttributes.RetryOf] = failed.Number,
             [StudyAttributes.RetryCount] = count + 1,
         };
+        // A retried repeat is still a repeat (never pruned, averaged with its original).
+        if (BestTrial.RepeatOf(failed) is { } original) attrs[StudyAttributes.RepeatOf] = original;
         var retry = await storage.CreateTrialAsync(studyId, TrialState.WAITING, parameters, attrs);
         log.Information("Trial {Trial} queued again as trial {Retry}", failed.Number, retry.Number);
         return retry;

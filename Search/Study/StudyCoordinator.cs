@@ -138,6 +138,16 @@ public sealed class StudyCoordinator
 
         // Sampling sees every trial, RUNNING ones included, so concurrent trials get different points.
         var history = await _storage.GetAllTrialsAsync(studyId);
+        if (RepeatedEvaluation.Next(history, _settings.Direction, _settings.Selection, Budget.Of(history, _settings.Trials)) is { } original)
+        {
+            attrs[StudyAttributes.RepeatOf] = original.Number;
+            var same = original.Params.ToDictionary(p => p.Key, p => (original.Distributions[p.Key], p.Value));
+            var repeat = await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, same, attrs, budget.MaxNewTrialNumber);
+            if (repeat is not null)
+                _log.Information("Trial {Trial} evaluates trial {Original} again ({Metric} {Value:F4}) with another training seed",
+                    repeat.Number, original.Number, _settings.Metric, original.Value);
+            return repeat;
+        }
         var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, history);
         var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
         return await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, parameters, attrs, budget.MaxNewTrialNumber);

@@ -27,6 +27,9 @@ public sealed partial record StudySettings
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>Trials at the end of the budget that evaluate the best configurations again (see <see cref="RepeatedEvaluation"/>).</summary>
+    public Config.SelectionConfig Selection { get; init; } = Config.SelectionConfig.None;
+
     /// <summary>Folder of the study's logs and per-trial output (<c>studies/&lt;name&gt;</c>).</summary>
     public required string StudyDirectory { get; init; }
 

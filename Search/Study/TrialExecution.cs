@@ -68,6 +68,8 @@ internal sealed partial class TrialExecution(
         string? problem = null;
         double last = double.NaN;
         var pruneSent = false;
+        // A repeated evaluation must finish: it is there to measure a candidate's full-fidelity value again.
+        var prunable = pruner is not NopPruner && BestTrial.RepeatOf(trial) is null;
         async Task Started(IWorkerProcess process)
         {
             await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId));
@@ -99,7 +101,7 @@ internal sealed partial class TrialExecution(
             await WriteAsync(progress, () => storage.ReportIntermediateValueAsync(trial.Id, e.Number, value));
             observer.EpochReported(trial, e.Number, value);
             // Reading the whole study per epoch is only worth it when a pruner will look at it.
-            if (!pruneSent && !progress.Lost && pruner is not NopPruner && await ShouldPruneAsync(trial.Id, studyId))
+            if (prunable && !pruneSent && !progress.Lost && await ShouldPruneAsync(trial.Id, studyId))
             {
                 log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
                 pruneSent = true;

@@ -28,6 +28,13 @@ public static class StudyAttributes
     public const string RetryOf = "retry_of";
     public const string RetryCount = "retry_count";
 
+    /// <summary>
+    /// On a repeated evaluation (<c>selection</c> in search.json): the number of the COMPLETE trial whose configuration
+    /// it trains again with another training seed. It is never pruned, and <see cref="BestTrial"/> ranks the configuration
+    /// by the mean of its evaluations.
+    /// </summary>
+    public const string RepeatOf = "repeat_of";
+
     /// <summary>On a retry: the number of the failed trial whose late-arriving result it records (no rerun happened).</summary>
     public const string LateResultOf = "late_result_of";
 

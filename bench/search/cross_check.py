@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Which search found the better configuration? Trains the configuration each search of bench/search/run.sh chose
-(our studies: the retrained trial's hyperparameters from best/spec.json, or without a retrain the best COMPLETE
-trial's, the one a retrain would take; the Optuna-TPE + PyTorch reference: its best_params from optuna-SEED.json, a
+(our studies: the retrained trial's hyperparameters from best/spec.json, or without a retrain those of the trial
+`study best` names, the one a retrain would take; the Optuna-TPE + PyTorch reference: its best_params from optuna-SEED.json, a
 two-block network) with the same trainer, the real Trials worker, on the same
 images: the default study's fidelity (budget.epochs epochs on dataset.train_subset images, its validation hold-out
 with one split seed for all), several training seeds each, two runs at a time on one thread each. The search runs'
@@ -18,25 +18,26 @@ Prints per study seed the mean validation accuracy of each configuration and the
 random with --samplers gp,random: the truth of each study's choice rather than its one lucky seed), then the mean
 difference and its standard error over the study seeds.
 """
-import argparse, concurrent.futures, contextlib, hashlib, json, math, os, sqlite3, statistics, subprocess, tempfile
+import argparse, concurrent.futures, hashlib, json, math, os, statistics, subprocess, tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
+SEARCH = os.path.join(ROOT, "Search", "bin", "Release", "net10.0", "Search.dll")
 # Part of every cached result's key: a rebuilt worker (another trainer) must not answer from an older one's results.
 WORKER_ID = hashlib.sha256(open(WORKER + ".dll", "rb").read()).hexdigest()[:16] if os.path.exists(WORKER + ".dll") else "none"
 
 
 def study_choice(out_dir, kind, seed):
-    """The hyperparameters a run.sh study chose: the retrained trial's, else its best COMPLETE trial's (highest value,
-    then lowest number: the coordinator's BestTrial), from the trial's own spec.json."""
+    """The hyperparameters a run.sh study chose: the retrained trial's, else the trial `study best` names (the one a
+    retrain would take: the best mean of the repeated candidates, or the best single value), from its own spec.json."""
     root = os.path.join(out_dir, f"{kind}-{seed}")
     study_dir = os.path.join(root, "studies", f"bench-{kind}-{seed}")
     retrained = os.path.join(study_dir, "best", "spec.json")
     if os.path.exists(retrained):
         return json.load(open(retrained))["hyperparameters"]
-    with contextlib.closing(sqlite3.connect(f"file:{os.path.join(root, 'study.db')}?mode=ro", uri=True)) as db:
-        (number,) = db.execute("SELECT t.number FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
-                               "WHERE t.state = 'COMPLETE' ORDER BY v.value DESC, t.number LIMIT 1").fetchone()
+    best = subprocess.run(["dotnet", SEARCH, "study", "best", f"bench-{kind}-{seed}", "--storage", f"sqlite:{os.path.join(root, 'study.db')}",
+                           "--format", "json"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
+    number = json.loads(best.stdout)["number"]
     return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
 
 

@@ -30,7 +30,7 @@ internal static class StudyQueryCommands
                 foreach (var study in await s.GetAllStudiesAsync(ct))
                 {
                     var trials = await s.GetAllTrialsAsync(study.Id, ct: ct);
-                    var best = BestTrial.Of(trials, study.Direction);
+                    var best = BestTrial.Choose(trials, study.Direction);
                     rows.Add(new Dictionary<string, object?>
                     {
                         ["study"] = study.Name,
@@ -41,7 +41,7 @@ internal static class StudyQueryCommands
                         ["failed"] = trials.Count(t => t.State == TrialState.FAIL),
                         ["running"] = trials.Count(t => t.State == TrialState.RUNNING),
                         ["best_value"] = best?.Value,
-                        ["best_trial"] = best?.Number,
+                        ["best_trial"] = best?.Trial.Number,
                         ["storage"] = StorageUrl.Redact(u),
                     });
                 }
@@ -62,7 +62,8 @@ internal static class StudyQueryCommands
         command.SetAction(async (parse, ct) =>
         {
             var (study, trials, userAttrs) = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
-            var best = BestTrial.Of(trials, study.Direction);
+            var choice = BestTrial.Choose(trials, study.Direction);
+            var best = choice?.Trial;
             var now = DateTime.UtcNow;
             var status = new JsonObject
             {
@@ -70,7 +71,8 @@ internal static class StudyQueryCommands
                 ["direction"] = study.Direction.ToString(),
                 ["counts"] = new JsonObject(Enum.GetValues<TrialState>().Select(s => KeyValuePair.Create(s.ToString(), (JsonNode?)trials.Count(t => t.State == s)))),
                 ["best_trial"] = best?.Number,
-                ["best_value"] = best?.Value,
+                ["best_value"] = choice?.Value,
+                ["best_evaluations"] = choice?.Evaluations,
                 ["best_params"] = best is null ? null : TrialRows.Detail(best)["params"]!.DeepClone(),
                 ["running"] = new JsonArray(trials.Where(t => t.State == TrialState.RUNNING).Select(t => (JsonNode)new JsonObject
                 {
@@ -90,7 +92,7 @@ internal static class StudyQueryCommands
                     ["study"] = study.Name,
                     ["direction"] = study.Direction.ToString(),
                     ["trials"] = string.Join(", ", Enum.GetValues<TrialState>().Select(s => $"{s} {trials.Count(t => t.State == s)}")),
-                    ["best"] = best is null ? "none yet" : $"trial {best.Number}: {best.Value:F4}",
+                    ["best"] = choice is null ? "none yet" : $"trial {choice.Trial.Number}: {TrialRows.ChosenValue(choice)}",
                     ["retrained test accuracy"] = status["retrain_test_accuracy"]?.DeepClone(),
                 }, $"Study {study.Name}");
                 if (best is not null) OutputFormat.WriteObject("table", status["best_params"]!.AsObject(), "Best parameters");
@@ -115,11 +117,14 @@ internal static class StudyQueryCommands
         command.SetAction(async (parse, ct) =>
         {
             var (study, trials, _) = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
-            var best = BestTrial.Of(trials, study.Direction)
+            var choice = BestTrial.Choose(trials, study.Direction)
                 ?? throw new UserInputException($"study '{study.Name}' has no COMPLETE trial yet");
-            var detail = TrialRows.Detail(best);
+            var detail = TrialRows.Detail(choice.Trial);
+            // "value" stays the trial's own; the configuration is chosen by (and reported with) the mean of its evaluations.
+            detail["chosen_value"] = choice.Value;
+            detail["evaluations"] = choice.Evaluations;
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", detail);
-            else OutputFormat.WriteObject("table", detail["params"]!.AsObject(), $"Best trial {best.Number}: value {best.Value:F4}");
+            else OutputFormat.WriteObject("table", detail["params"]!.AsObject(), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
             return ExitCodes.Ok;
         });
         return command;
