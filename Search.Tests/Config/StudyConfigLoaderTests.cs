@@ -86,6 +86,22 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void WhenASelectionIsGivenThenItsRepeatsAreReadAndDefaultToTheTopThreeTwice()
+    {
+        // Given a config without selection, one with an empty selection and one with its keys
+        var none = StudyConfigLoader.Load(Write(ConfigJson.IssueExample, "none.json"));
+        var defaults = StudyConfigLoader.Load(Write(ConfigJson.Patch("selection", "{}"), "defaults.json"));
+        var given = StudyConfigLoader.Load(Write(ConfigJson.Patch("selection", """{"candidates": 2, "repeats": 1}"""), "given.json"));
+
+        // Then no repeats without it, the top 3 twice each by default, and the given ones as given
+        Assert.Equal(SelectionConfig.None, none.Selection);
+        Assert.Equal(new SelectionConfig(3, 2), defaults.Selection);
+        Assert.Equal(6, defaults.Selection.Trials);
+        Assert.Equal(new SelectionConfig(2, 1), given.Selection);
+        Assert.Equal(new SelectionConfig(2, 1), ConfigMapping.ToSettings(given, _folder.Combine("given")).Selection);
+    }
+
+    [Fact]
     public void WhenTheRetrainHasATimeBudgetThenItIsReadInMinutes()
     {
         // Given
@@ -329,6 +345,10 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("retrain.epochs", "0", "$.retrain.epochs", "between 1 and 10000, got 0")]
     [InlineData("retrain.enabled", "\"yes\"", "$.retrain.enabled", "expected true or false, got \"yes\"")]
     [InlineData("retrain.max_minutes", "0", "$.retrain.max_minutes", "positive number of minutes, got 0")]
+    [InlineData("selection", """{"candidates": 3, "repeats": 4}""", "$.selection", "candidates x repeats (3 x 4 = 12) must be less than budget.trials (12)")]
+    [InlineData("selection", """{"top": 3}""", "$.selection.top", "unknown key (known: candidates, repeats)")]
+    [InlineData("selection", """{"candidates": 0}""", "$.selection.candidates", "between 1 and 100, got 0")]
+    [InlineData("selection", "3", "$.selection", "expected an object, got 3")]
     [InlineData("retrain.max_minutes", "\"9\"", "$.retrain.max_minutes", "got \"9\"")]
     [InlineData("study", "\"../evil\"", "$.study", "it names folders")]
     [InlineData("study", null, "$.study", "required key is missing")]

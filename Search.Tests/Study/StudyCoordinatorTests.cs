@@ -132,6 +132,60 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task TheLastTrialsRepeatTheBestConfigurationWithOtherSeedsUnprunedAndTheChoiceIsTheirMean()
+    {
+        // Given trials whose value rises with their number (worse, minimizing), 4 epochs each, a median pruner that
+        // prunes every later trial, and a selection that repeats the best configuration twice at the end of 4 trials
+        var worker = new FakeWorker { Directory = "", Epochs = 4, EpochSeconds = 0.3 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 4, worker,
+            s => s with { Direction = StudyDirection.MINIMIZE, Selection = new Mnist.Search.Config.SelectionConfig(1, 2) });
+
+        // When it runs on one slot
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), pruner: MedianPruner.Create(startupTrials: 1));
+
+        // Then trial 1 is pruned, and trials 2 and 3 repeat trial 0's configuration to the last epoch although they are worse
+        Assert.Equal(4, trials.Count);
+        Assert.Equal(TrialState.PRUNED, trials[1].State);
+        foreach (var repeat in trials.Skip(2))
+        {
+            Assert.Equal("0", repeat.SystemAttrs[StudyAttributes.RepeatOf]);
+            Assert.Equal(TrialState.COMPLETE, repeat.State);
+            Assert.Equal(4, repeat.IntermediateValues.Count);
+            Assert.Equal(trials[0].Params, repeat.Params);
+        }
+        // And each trained with its own seed (the study's seed + its number)
+        int SeedOf(int n) => (int)System.Text.Json.Nodes.JsonNode.Parse(
+            File.ReadAllText(Path.Combine(h.Settings.StudyDirectory, "trials", n.ToString(), "spec.json")))!["seed"]!;
+        Assert.Equal([42, 44, 45], new[] { 0, 2, 3 }.Select(SeedOf));
+        // And the study's choice is trial 0, by the mean of its three evaluations
+        var choice = BestTrial.Choose(trials, StudyDirection.MINIMIZE)!;
+        Assert.Equal(0, choice.Trial.Number);
+        Assert.Equal(3, choice.Evaluations);
+        Assert.Equal(new[] { 0, 2, 3 }.Average(n => trials[n].Value!.Value), choice.Value, 6);
+    }
+
+    [Fact]
+    public async Task ARepeatWhoseWorkerIsKilledRunsAgainAsARepeat()
+    {
+        // Given the last of 3 trials repeats the best one, and its worker is terminated from outside
+        var worker = new FakeWorker { Directory = "", Behaviours = new() { [2] = FakeWorker.Behaviour.Terminated } };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 3, worker, s => s with { Selection = new Mnist.Search.Config.SelectionConfig(1, 1) });
+
+        // When the study runs
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu());
+
+        // Then trial 2 (a repeat of trial 1, the better of 0 and 1) failed, and its retry repeats trial 1 and completes
+        Assert.Equal(TrialState.FAIL, trials.Single(t => t.Number == 2).State);
+        Assert.Equal("1", trials.Single(t => t.Number == 2).SystemAttrs[StudyAttributes.RepeatOf]);
+        var retry = Assert.Single(trials, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == "2");
+        Assert.Equal("1", retry.SystemAttrs[StudyAttributes.RepeatOf]);
+        Assert.Equal(TrialState.COMPLETE, retry.State);
+        // And the budget is exact: 3 trials count, and trial 1 is chosen by two evaluations
+        Assert.Equal(3, trials.Count(t => t.State == TrialState.COMPLETE));
+        Assert.Equal((1, 2), BestTrial.Choose(trials, StudyDirection.MAXIMIZE) is { } c ? (c.Trial.Number, c.Evaluations) : default);
+    }
+
+    [Fact]
     public async Task AnInterruptedStudyQueuesItsRunningTrialsAgainAndResumesToTheExactBudget()
     {
         // Given a study of 4 slow trials on 2 slots
