@@ -13,10 +13,7 @@ public readonly record struct Budget(int Total, int Used, int InFlight, int Retr
 {
     public static Budget Of(IReadOnlyList<TrialSnapshot> trials, int total)
     {
-        var retried = new HashSet<int>();
-        foreach (var t in trials)
-            if (t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && int.TryParse(of, out var n)) retried.Add(n);
-
+        var retried = Retried(trials);
         int used = 0, inFlight = 0;
         foreach (var t in trials)
         {
@@ -24,6 +21,15 @@ public readonly record struct Budget(int Total, int Used, int InFlight, int Retr
             else if (!(t.State == TrialState.FAIL && retried.Contains(t.Number))) used++;
         }
         return new Budget(total, used, inFlight, retried.Count);
+    }
+
+    /// <summary>The numbers of the FAIL trials that were queued again (named by a later trial's <see cref="StudyAttributes.RetryOf"/>).</summary>
+    public static HashSet<int> Retried(IReadOnlyList<TrialSnapshot> trials)
+    {
+        var retried = new HashSet<int>();
+        foreach (var t in trials)
+            if (t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && int.TryParse(of, out var n)) retried.Add(n);
+        return retried;
     }
 
     /// <summary>Every budgeted trial has ended.</summary>

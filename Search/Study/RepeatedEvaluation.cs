@@ -12,7 +12,8 @@ namespace Mnist.Search.Study;
 /// its repeats before lesser ones get theirs. With fewer finished candidates than planned, the sampler proposes.
 /// <para>Why: on the real objective one training seed's value is ±0.2–0.5 pp, about the difference between good
 /// configurations, and the best of a study's values is mostly the luckiest seed (issue 9). Two more seeds of the
-/// top three cost six of the budget's trials and make the choice a mean of three.</para>
+/// top three cost six of the budget's trials and make the choice a mean of three (what that buys, measured: see
+/// <see cref="SelectionConfig"/>).</para>
 /// <para>Two coordinators asking at the same moment may both repeat one candidate; the budget stays exact (the
 /// storage caps trial numbers) and the choice still ranks means, over two or three evaluations.</para>
 /// </summary>
@@ -21,7 +22,7 @@ public static class RepeatedEvaluation
     public static TrialSnapshot? Next(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction, SelectionConfig plan, Budget budget)
     {
         if (plan.Trials <= 0) return null;
-        var retried = trials.Select(t => t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && int.TryParse(of, out var n) ? n : -1).ToHashSet();
+        var retried = Budget.Retried(trials);
         // Repeats that count: finished ones (like the budget, a FAIL that was queued again is replaced by its retry) and running ones.
         var repeats = trials
             .Where(t => BestTrial.RepeatOf(t) is not null && !(t.State == TrialState.FAIL && retried.Contains(t.Number)))

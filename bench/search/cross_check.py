@@ -8,7 +8,7 @@ with one split seed for all), several training seeds each, two runs at a time on
 own validation scores do not compare (other trainers, fidelities and hold-outs); this does, and reads no test image.
 
     python3 bench/search/cross_check.py [--seeds 44,45,46] [--train-seeds 1,2,3] [--out-dir bench/out/search]
-                                        [--only optuna] [--workers 2] [--samplers gp,optuna]
+                                        [--only optuna] [--workers 2] [--samplers gp,optuna] [--pick chosen|max-single]
 
 Every run's result is kept in OUT_DIR/cross-check-cache.json, keyed by the worker build and everything it is given (the worker is
 deterministic on one CPU thread), so the reference's configurations are trained once and a new gp run only trains
@@ -27,15 +27,23 @@ SEARCH = os.path.join(ROOT, "Search", "bin", "Release", "net10.0", "Search.dll")
 WORKER_ID = hashlib.sha256(open(WORKER + ".dll", "rb").read()).hexdigest()[:16] if os.path.exists(WORKER + ".dll") else "none"
 
 
-def study_choice(out_dir, kind, seed):
+def study_choice(out_dir, kind, seed, pick="chosen"):
     """The hyperparameters a run.sh study chose: the retrained trial's, else the trial `study best` names (the one a
-    retrain would take: the best mean of the repeated candidates, or the best single value), from its own spec.json."""
+    retrain would take: the best mean of the repeated candidates, or the best single value), from its own spec.json.
+    pick="max-single": instead the COMPLETE trial with the best single value, repeats included (the rule before
+    selection), so the two rules can be compared on the same studies."""
     root = os.path.join(out_dir, f"{kind}-{seed}")
     study_dir = os.path.join(root, "studies", f"bench-{kind}-{seed}")
+    storage = f"sqlite:{os.path.join(root, 'study.db')}"
+    if pick == "max-single":
+        listing = subprocess.run(["dotnet", SEARCH, "trials", "list", f"bench-{kind}-{seed}", "--storage", storage, "--state", "COMPLETE",
+                                  "--format", "json"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
+        number = min(json.loads(listing.stdout), key=lambda t: (-t["value"], t["number"]))["number"]
+        return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
     retrained = os.path.join(study_dir, "best", "spec.json")
     if os.path.exists(retrained):
         return json.load(open(retrained))["hyperparameters"]
-    best = subprocess.run(["dotnet", SEARCH, "study", "best", f"bench-{kind}-{seed}", "--storage", f"sqlite:{os.path.join(root, 'study.db')}",
+    best = subprocess.run(["dotnet", SEARCH, "study", "best", f"bench-{kind}-{seed}", "--storage", storage,
                            "--format", "json"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
     number = json.loads(best.stdout)["number"]
     return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
@@ -82,6 +90,8 @@ def main():
     ap.add_argument("--only", choices=["optuna"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--samplers", default="gp,optuna", choices=["gp,optuna", "gp,random"])
+    ap.add_argument("--pick", default="chosen", choices=["chosen", "max-single"],
+                    help="which trial of our studies: the study's choice (study best), or the best single value")
     a = ap.parse_args()
     cache_path = os.path.join(a.out_dir, "cross-check-cache.json")
     cache = json.load(open(cache_path)) if os.path.exists(cache_path) else {}
@@ -100,9 +110,9 @@ def main():
             # study's fixed settings (cosine schedule) apply to both, so only what the searches chose differs.
             configs = [(other, {**fixed, **best, "conv_layers": 2})]
         else:
-            configs = [(other, study_choice(a.out_dir, other, seed))]
+            configs = [(other, study_choice(a.out_dir, other, seed, a.pick))]
         if a.only is None:
-            configs.insert(0, ("gp", study_choice(a.out_dir, "gp", seed)))
+            configs.insert(0, ("gp", study_choice(a.out_dir, "gp", seed, a.pick)))
         jobs = [(name, hp, s) for name, hp in configs for s in train_seeds]
         with concurrent.futures.ThreadPoolExecutor(a.workers) as pool:
             values = list(pool.map(lambda j: (j[0], train(j[1], j[2], study, work, cache)), jobs))
