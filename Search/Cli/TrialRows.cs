@@ -54,9 +54,7 @@ internal static class TrialRows
 
     /// <summary>The value a configuration was chosen by: "0.9812", or "0.9801 (mean of 3)".</summary>
     public static string ChosenValue(BestTrial.Choice choice) =>
-        choice.Evaluations > 1
-            ? string.Create(CultureInfo.InvariantCulture, $"{choice.Value:F4} (mean of {choice.Evaluations})")
-            : choice.Value.ToString("F4", CultureInfo.InvariantCulture);
+        choice.Value.ToString("F4", CultureInfo.InvariantCulture) + (choice.Basis is { } basis ? $" ({basis})" : "");
 
     /// <summary>An attribute's JSON value as display text (strings unquoted).</summary>
     public static string? Attr(IReadOnlyDictionary<string, string> attrs, string key)

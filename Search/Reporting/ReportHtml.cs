@@ -78,7 +78,7 @@ internal static class ReportHtml
         Row(html, "Direction", data.Study.Direction.ToString());
         Row(html, "Trials", data.Trials.Count == 0 ? "none" : $"{data.Trials.Count} ({counts})");
         Row(html, "Best trial", best is null ? "none (no COMPLETE trial)" : $"#{best.Number}: value {TrialStyle.Format(choice!.Value)}"
-            + (choice.Evaluations > 1 ? $" (mean of {choice.Evaluations} evaluations)" : ""));
+            + (choice.Basis is { } basis ? $" ({basis})" : ""));
         if (best is not null)
             foreach (var p in best.Params.Keys.Order(StringComparer.Ordinal))
                 Row(html, $"&nbsp;&nbsp;{E(p)}", TrialStyle.Format(best.ExternalParam(p)), encodeKey: false);

@@ -13,7 +13,11 @@ namespace Mnist.Search.Vocabulary;
 public static class BestTrial
 {
     /// <summary>The chosen trial, the value it is chosen by (a mean when repeated) and how many evaluations that is.</summary>
-    public sealed record Choice(TrialSnapshot Trial, double Value, int Evaluations);
+    public sealed record Choice(TrialSnapshot Trial, double Value, int Evaluations)
+    {
+        /// <summary>What <see cref="Value"/> is when it is not one run's: "mean of 3"; null for a single value.</summary>
+        public string? Basis => Evaluations > 1 ? $"mean of {Evaluations}" : null;
+    }
 
     public static TrialSnapshot? Of(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction) => Choose(trials, direction)?.Trial;
 
