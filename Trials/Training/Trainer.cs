@@ -111,7 +111,11 @@ internal sealed class Trainer : IDisposable
             if (stopRequested())
                 return new EpochTraining(seen == 0 ? double.NaN : ReadSum(deviceLossSum, lossSum, epoch) / seen, seen, Stopped: true);
         }
-        return new EpochTraining(ReadSum(deviceLossSum, lossSum, epoch) / seen, seen, Stopped: false);
+        var finished = new EpochTraining(ReadSum(deviceLossSum, lossSum, epoch) / seen, seen, Stopped: false);
+        // Every finished epoch leaves the statistics a model is evaluated, checkpointed and exported with re-estimated
+        // on clean images (see BatchNormCalibration: it halves a trial's seed noise); a stopped epoch is not evaluated.
+        BatchNormCalibration.Recalibrate(model, train);
+        return finished;
     }
 
     /// <summary>The epoch's loss sum: the host's, or the device's read back once (the only host sync of the epoch).</summary>
