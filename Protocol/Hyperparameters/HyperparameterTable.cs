@@ -28,7 +28,7 @@ public static class HyperparameterTable
         new("conv4_channels", Int, 256L, ChannelsOf + "4 (used when `conv_layers` = 4)", 1, 1024),
         // Odd only: "same" padding of (k - 1) / 2 keeps the image size for odd kernels alone.
         new("kernel_size", Int, 3L, "conv kernel", 1, 7, OddOnly: true),
-        new("batch_norm", Bool, true, "BatchNorm2d after each conv"),
+        new("batch_norm", Bool, true, "BatchNorm2d after each conv, its statistics re-estimated on clean training images after every epoch"),
         new("fc_layers", Int, 1L, "hidden FC layers (`fc_width`, then `fc2_width`), each Linear → ReLU → Dropout, then Linear → 10", 1, 2),
         new("fc_width", Int, 128L, "width of the first hidden FC layer", 1, 8192),
         new("fc2_width", Int, 64L, "width of the second hidden FC layer (used when `fc_layers` = 2)", 1, 8192),
