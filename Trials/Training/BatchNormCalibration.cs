@@ -31,8 +31,9 @@ internal static class BatchNormCalibration
 
     /// <summary>
     /// Replaces the running statistics of every <see cref="BatchNorm2d"/> in <paramref name="model"/> by their average over
-    /// the first <see cref="Images"/> images of <paramref name="train"/> (all of them when fewer); a model without BatchNorm
-    /// is left as it is. Leaves the model in the mode it was in and each layer with its momentum.
+    /// <see cref="Images"/> images of <paramref name="train"/> spread evenly over it (all of them when fewer: see
+    /// <see cref="Picks"/>); a model without BatchNorm is left as it is. Leaves the model in the mode it was in and each
+    /// layer with its momentum.
     /// </summary>
     public static void Recalibrate(nn.Module<Tensor, Tensor> model, DataSplit train)
     {
@@ -50,11 +51,12 @@ internal static class BatchNormCalibration
             }
             model.train();
             using var noGrad = torch.no_grad();
-            int count = Math.Min(Images, train.Count);
-            for (int start = 0; start < count; start += BatchSize)
+            using var picks = Picks(train.Count, train.Images.device);
+            long count = picks.shape[0];
+            for (long start = 0; start < count; start += BatchSize)
             {
                 using var scope = torch.NewDisposeScope();
-                model.forward(train.Images.narrow(0, start, Math.Min(BatchSize, count - start)));
+                model.forward(train.Images.index_select(0, picks.narrow(0, start, Math.Min(BatchSize, count - start))));
             }
         }
         finally
@@ -62,5 +64,17 @@ internal static class BatchNormCalibration
             for (int i = 0; i < norms.Count; i++) norms[i].momentum = momenta[i];
             model.train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// The images that estimate the statistics, out of a split of <paramref name="count"/>: image ⌊i·count/n⌋ for
+    /// i &lt; n = min(<see cref="Images"/>, count). Spread over the whole split rather than its first n, because a
+    /// user's IDX files may store the images class by class, and the first n would then be of a few classes only.
+    /// </summary>
+    internal static Tensor Picks(int count, Device? device = null)
+    {
+        long n = Math.Min(Images, count);
+        using var steps = torch.arange(n, dtype: ScalarType.Int64, device: device);
+        return steps.mul(count).div(n, rounding_mode: RoundingMode.floor);
     }
 }

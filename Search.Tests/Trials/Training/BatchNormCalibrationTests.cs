@@ -92,6 +92,28 @@ public sealed class BatchNormCalibrationTests
         Assert.NotEqual(now.Mean, stopped.Mean, (a, b) => Math.Abs(a - b) < 1e-4);
     }
 
+    [Theory]
+    [InlineData(200, 200)]
+    [InlineData(4096, 4096)]
+    [InlineData(10000, 4096)]
+    [InlineData(60000, 4096)]
+    public void TheImagesAreSpreadOverTheWholeSplit(int count, int expected)
+    {
+        // When
+        using var picks = BatchNormCalibration.Picks(count);
+        var indices = picks.data<long>().ToArray();
+
+        // Then: as many as expected, distinct, in order, from the first image to within one stride of the last (so a
+        // split stored class by class is sampled in every class, each about equally)
+        Assert.Equal(expected, indices.Length);
+        Assert.Equal(0, indices[0]);
+        Assert.True(indices.Zip(indices.Skip(1)).All(p => p.Second > p.First), "indices are strictly increasing");
+        Assert.InRange(indices[^1], count - (count + expected - 1) / expected, count - 1);
+        var perTenth = indices.GroupBy(i => i * 10 / count).Select(g => g.Count()).ToList();
+        Assert.Equal(10, perTenth.Count);
+        Assert.InRange(perTenth.Max() - perTenth.Min(), 0, 1);
+    }
+
     [Fact]
     public void AModelWithoutBatchNormIsLeftAsItIs()
     {
