@@ -32,6 +32,13 @@ internal static class SyntheticDigits
         return (pixels, labels);
     }
 
+    /// <summary><see cref="Generate"/>'s images as a model-ready split, normalised with MNIST's mean and std.</summary>
+    public static DataSplit Split(int count, int seed)
+    {
+        var (pixels, labels) = Generate(count, seed);
+        return DatasetLoader.FromBytes(pixels, labels, count, DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std);
+    }
+
     /// <summary>Writes the four IDX files (train and t10k) into <paramref name="dir"/>; returns the folder.</summary>
     public static string WriteDataset(string dir, int trainCount = 400, int testCount = 200, bool gzip = false, int seed = 7)
     {

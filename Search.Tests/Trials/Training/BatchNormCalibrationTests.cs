@@ -17,12 +17,6 @@ public sealed class BatchNormCalibrationTests
         RotationDegrees = 15, TranslateFraction = 0.1,
     };
 
-    private static DataSplit Synthetic(int count, int seed)
-    {
-        var (pixels, labels) = SyntheticDigits.Generate(count, seed);
-        return DatasetLoader.FromBytes(pixels, labels, count, DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std);
-    }
-
     /// <summary>The first conv layer's output over <paramref name="images"/>: per channel mean and unbiased variance.</summary>
     private static (float[] Mean, float[] Var) FirstLayerStatistics(CnnModel model, Tensor images)
     {
@@ -40,7 +34,7 @@ public sealed class BatchNormCalibrationTests
     public void TheRunningStatisticsBecomeThoseOfTheCleanImagesWhateverTheyWereBefore()
     {
         // Given a model whose running statistics are far from its layers' (one batch's worth of images: 200 < 256)
-        using var train = Synthetic(200, seed: 1);
+        using var train = SyntheticDigits.Split(200, seed: 1);
         torch.manual_seed(2);
         using var model = new CnnModel(Small);
         var norm = model.ConvBlocks[0].Norm!;
@@ -68,7 +62,7 @@ public sealed class BatchNormCalibrationTests
     public void AFinishedEpochLeavesCalibratedStatisticsAndAStoppedOneDoesNot()
     {
         // Given augmented training (rotated, shifted batches), which a momentum average would have remembered
-        using var train = Synthetic(200, seed: 3);
+        using var train = SyntheticDigits.Split(200, seed: 3);
         torch.set_num_threads(1);
         torch.manual_seed(4);
         using var model = new CnnModel(Small);
@@ -118,7 +112,7 @@ public sealed class BatchNormCalibrationTests
     public void AModelWithoutBatchNormIsLeftAsItIs()
     {
         // Given
-        using var train = Synthetic(64, seed: 5);
+        using var train = SyntheticDigits.Split(64, seed: 5);
         torch.manual_seed(6);
         using var model = new CnnModel(Small with { BatchNorm = false });
         var before = model.parameters().Select(p => p.data<float>().ToArray()).ToList();

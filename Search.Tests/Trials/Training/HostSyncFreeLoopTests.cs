@@ -22,12 +22,6 @@ public sealed class HostSyncFreeLoopTests
         Conv1Channels = 8, Conv2Channels = 16, FcWidth = 32, BatchSize = 32, LearningRate = 0.003,
     };
 
-    private static DataSplit Synthetic(int count, int seed)
-    {
-        var (pixels, labels) = SyntheticDigits.Generate(count, seed);
-        return DatasetLoader.FromBytes(pixels, labels, count, DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std);
-    }
-
     private static (List<double> Losses, EvaluationResult Eval) Train(Hyperparameters hp, DataSplit train, DataSplit val, int epochs, bool readEveryStep)
     {
         torch.set_num_threads(1);
@@ -43,8 +37,8 @@ public sealed class HostSyncFreeLoopTests
     {
         // Given augmentation, dropout and a partial last batch (170 = 5 x 32 + 10)
         var hp = Small with { Dropout = 0.3, RotationDegrees = 10, TranslateFraction = 0.1, ScaleFraction = 0.1 };
-        using var train = Synthetic(170, seed: 11);
-        using var val = Synthetic(90, seed: 12);
+        using var train = SyntheticDigits.Split(170, seed: 11);
+        using var val = SyntheticDigits.Split(90, seed: 12);
 
         // When the same seed trains once per path
         var everyStep = Train(hp, train, val, epochs: 2, readEveryStep: true);
@@ -61,8 +55,8 @@ public sealed class HostSyncFreeLoopTests
     {
         // Given a rate that makes plain SGD diverge
         var hp = Small with { BatchNorm = false, Optimizer = "sgd", LearningRate = 1e6, Momentum = 0.9 };
-        using var train = Synthetic(320, seed: 6);
-        using var val = Synthetic(20, seed: 2);
+        using var train = SyntheticDigits.Split(320, seed: 6);
+        using var val = SyntheticDigits.Split(20, seed: 2);
 
         // When each path trains until it fails
         var everyStep = Assert.Throws<TrainingDivergedException>(() => Train(hp, train, val, epochs: 5, readEveryStep: true));
@@ -80,8 +74,8 @@ public sealed class HostSyncFreeLoopTests
     public void WhenEvaluatedOnTheDeviceThenLossAccuracyAndConfusionEqualAPerBatchHostLoop(int batchSize)
     {
         // Given a briefly trained model and 150 held-out images
-        using var train = Synthetic(96, seed: 3);
-        using var val = Synthetic(150, seed: 4);
+        using var train = SyntheticDigits.Split(96, seed: 3);
+        using var val = SyntheticDigits.Split(150, seed: 4);
         torch.set_num_threads(1);
         torch.manual_seed(5);
         using var model = new CnnModel(Small);

@@ -15,12 +15,6 @@ public sealed class TrainerTests
         Conv1Channels = 8, Conv2Channels = 16, FcWidth = 32, BatchSize = 32, LearningRate = 0.003,
     };
 
-    private static DataSplit Synthetic(int count, int seed)
-    {
-        var (pixels, labels) = SyntheticDigits.Generate(count, seed);
-        return DatasetLoader.FromBytes(pixels, labels, count, DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std);
-    }
-
     private static List<double> TrainLosses(Hyperparameters hp, DataSplit train, int epochs, int seed)
     {
         torch.set_num_threads(1);
@@ -34,8 +28,8 @@ public sealed class TrainerTests
     public void WhenTrainedOnSyntheticDigitsThenHeldOutAccuracyIsFarAboveChance()
     {
         // Given 300 training and 200 held-out images of 10 classes
-        using var train = Synthetic(300, seed: 1);
-        using var heldOut = Synthetic(200, seed: 2);
+        using var train = SyntheticDigits.Split(300, seed: 1);
+        using var heldOut = SyntheticDigits.Split(200, seed: 2);
         torch.set_num_threads(1);
         torch.manual_seed(3);
         using var model = new CnnModel(Small);
@@ -58,7 +52,7 @@ public sealed class TrainerTests
     {
         // Given augmentation, dropout and SGD, all of which draw random numbers
         var hp = Small with { Optimizer = "sgd", LearningRate = 0.05, Dropout = 0.3, RotationDegrees = 10, TranslateFraction = 0.1 };
-        using var train = Synthetic(160, seed: 4);
+        using var train = SyntheticDigits.Split(160, seed: 4);
 
         // When
         var first = TrainLosses(hp, train, epochs: 2, seed: 9);
@@ -74,7 +68,7 @@ public sealed class TrainerTests
     public void WhenStopIsRequestedThenTheEpochEndsAfterTheCurrentBatch()
     {
         // Given
-        using var train = Synthetic(200, seed: 5);
+        using var train = SyntheticDigits.Split(200, seed: 5);
         using var model = new CnnModel(Small);
         using var trainer = new Trainer(model, train, Small, epochs: 1, seed: 1, background: -0.4242);
         int batches = 0;
@@ -92,7 +86,7 @@ public sealed class TrainerTests
     {
         // Given plain SGD with a huge rate and no BatchNorm to tame it
         var hp = Small with { BatchNorm = false, Optimizer = "sgd", LearningRate = 1e6, Momentum = 0.9 };
-        using var train = Synthetic(320, seed: 6);
+        using var train = SyntheticDigits.Split(320, seed: 6);
         torch.manual_seed(1);
         using var model = new CnnModel(hp);
         using var trainer = new Trainer(model, train, hp, epochs: 5, seed: 1, background: -0.4242);
