@@ -10,21 +10,49 @@ own validation scores do not compare (other trainers, fidelities and hold-outs);
     python3 bench/search/cross_check.py [--seeds 44,45,46] [--train-seeds 1,2,3] [--out-dir bench/out/search]
                                         [--only optuna] [--workers 2] [--samplers gp,optuna] [--pick chosen|max-single]
 
-Every run's result is kept in OUT_DIR/cross-check-cache.json, keyed by the worker build and everything it is given (the worker is
-deterministic on one CPU thread), so the reference's configurations are trained once and a new gp run only trains
-its own choices; `--only optuna` trains the reference's side alone (e.g. while gp studies still run), printing nothing.
+Every run's result is kept in OUT_DIR/cross-check-cache.json, keyed by everything the worker is given and by the
+worker's sources at the commit the built worker is stamped with (the binary's own hash while they have uncommitted
+changes). The worker is deterministic on one CPU thread, so the reference's configurations are trained once and a new
+gp run only trains its own choices; `--only optuna` trains the reference's side alone (e.g. while gp studies still
+run), printing nothing.
 
 Prints per study seed the mean validation accuracy of each configuration and the difference gp - optuna (or gp -
 random with --samplers gp,random: the truth of each study's choice rather than its one lucky seed), then the mean
 difference and its standard error over the study seeds.
 """
-import argparse, concurrent.futures, hashlib, json, math, os, statistics, subprocess, tempfile
+import argparse, concurrent.futures, hashlib, json, math, os, re, statistics, subprocess, tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
 SEARCH = os.path.join(ROOT, "Search", "bin", "Release", "net10.0", "Search.dll")
-# Part of every cached result's key: a rebuilt worker (another trainer) must not answer from an older one's results.
-WORKER_ID = hashlib.sha256(open(WORKER + ".dll", "rb").read()).hexdigest()[:16] if os.path.exists(WORKER + ".dll") else "none"
+# What the worker is built from (its projects and the build settings they share). The build stamps the commit into
+# the assembly, so the binary's own hash changed with every commit, even one touching only docs, and the cache was
+# trained again from scratch (an hour of two cores for 10 seeds of two samplers).
+WORKER_SOURCES = ["Trials", "Protocol", "Inference", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props"]
+
+
+def worker_id():
+    """Part of every cached result's key, so another trainer never answers from an older one's results: the git
+    object ids of the worker's sources at the commit the built worker is stamped with, when the working tree has no
+    uncommitted changes to them; otherwise the hash of the built worker itself."""
+    if not os.path.exists(WORKER + ".dll"):
+        return "none"
+    binary = open(WORKER + ".dll", "rb").read()
+    stamp = re.search(rb"\+([0-9a-f]{40})", binary)
+    try:
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *WORKER_SOURCES], cwd=ROOT, capture_output=True,
+                               text=True, check=True).stdout.strip()
+        if stamp and not dirty:
+            commit = stamp.group(1).decode()
+            ids = subprocess.run(["git", "rev-parse", *[f"{commit}:{p}" for p in WORKER_SOURCES]], cwd=ROOT,
+                                 capture_output=True, text=True, check=True).stdout.split()
+            return "src-" + hashlib.sha256(" ".join(ids).encode()).hexdigest()[:16]
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return hashlib.sha256(binary).hexdigest()[:16]
+
+
+WORKER_ID = worker_id()
 
 
 def study_choice(out_dir, kind, seed, pick="chosen"):
