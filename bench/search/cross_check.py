@@ -8,7 +8,8 @@ with one split seed for all), several training seeds each, two runs at a time on
 own validation scores do not compare (other trainers, fidelities and hold-outs); this does, and reads no test image.
 
     python3 bench/search/cross_check.py [--seeds 44,45,46] [--train-seeds 1,2,3] [--out-dir bench/out/search]
-                                        [--only optuna] [--workers 2] [--samplers gp,optuna] [--pick chosen|max-single]
+                                        [--only optuna] [--workers 2] [--samplers gp,optuna] [--pick chosen|max-single|recommend]
+                                        [--split-seed N]
 
 Every run's result is kept in OUT_DIR/cross-check-cache.json, keyed by everything the worker is given and by the
 worker's sources at the commit the built worker is stamped with (the binary's own hash while they have uncommitted
@@ -59,7 +60,9 @@ def study_choice(out_dir, kind, seed, pick="chosen"):
     """The hyperparameters a run.sh study chose: the retrained trial's, else the trial `study best` names (the one a
     retrain would take: the best mean of the repeated candidates, or the best single value), from its own spec.json.
     pick="max-single": instead the COMPLETE trial with the best single value, repeats included (the rule before
-    selection), so the two rules can be compared on the same studies."""
+    selection), so the two rules can be compared on the same studies. pick="recommend": the trial GpSampler.Recommend
+    names (the best posterior mean at full fidelity among the COMPLETE trials within two noise sd of the best value;
+    the study's own GP, also for a random study), printed by `bench/search -- --recommend DIR`."""
     root = os.path.join(out_dir, f"{kind}-{seed}")
     study_dir = os.path.join(root, "studies", f"bench-{kind}-{seed}")
     storage = f"sqlite:{os.path.join(root, 'study.db')}"
@@ -67,6 +70,11 @@ def study_choice(out_dir, kind, seed, pick="chosen"):
         listing = subprocess.run(["dotnet", SEARCH, "trials", "list", f"bench-{kind}-{seed}", "--storage", storage, "--state", "COMPLETE",
                                   "--format", "json"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
         number = min(json.loads(listing.stdout), key=lambda t: (-t["value"], t["number"]))["number"]
+        return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
+    if pick == "recommend":
+        line = subprocess.run(["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "bench", "search"), "--",
+                               "--recommend", root], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
+        number = int(line.stdout.split()[-1])
         return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
     retrained = os.path.join(study_dir, "best", "spec.json")
     if os.path.exists(retrained):
@@ -80,6 +88,11 @@ def study_choice(out_dir, kind, seed, pick="chosen"):
 def split_seed(study):
     """The validation hold-out's seed: dataset.split_seed, else the sampler's seed (as the coordinator does)."""
     return study["dataset"].get("split_seed", study["sampler"]["seed"])
+
+
+def held_out(study, seed):
+    """The study settings with the validation hold-out of split seed `seed` (None: as they are)."""
+    return study if seed is None else {**study, "dataset": {**study["dataset"], "split_seed": seed}}
 
 
 def train(hp, seed, study, work, cache):
@@ -118,19 +131,26 @@ def main():
     ap.add_argument("--only", choices=["optuna"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--samplers", default="gp,optuna", choices=["gp,optuna", "gp,random"])
-    ap.add_argument("--pick", default="chosen", choices=["chosen", "max-single"],
-                    help="which trial of our studies: the study's choice (study best), or the best single value")
+    # A study chose its configuration by the scores on its own hold-out, so judged on those same images its choice
+    # looks better than it is (more so the more configurations near the top it tried); the reference searched on
+    # another. A split seed that no compared study used judges both on images neither chose by.
+    ap.add_argument("--split-seed", type=int, default=None,
+                    help="judge on the hold-out of this split seed (default: search.json's, i.e. its sampler seed's)")
+    ap.add_argument("--pick", default="chosen", choices=["chosen", "max-single", "recommend"],
+                    help="which trial of our studies: the study's choice (study best), the best single value, or the "
+                         "best posterior mean (GpSampler.Recommend)")
     a = ap.parse_args()
     cache_path = os.path.join(a.out_dir, "cross-check-cache.json")
     cache = json.load(open(cache_path)) if os.path.exists(cache_path) else {}
-    study = json.load(open(os.path.join(ROOT, "search.json")))
+    study = held_out(json.load(open(os.path.join(ROOT, "search.json"))), a.split_seed)
     fixed = study.get("fixed", {})
     train_seeds = [int(s) for s in a.train_seeds.split(",")]
     work = tempfile.mkdtemp(prefix="search-cross-")
     diffs = []
     other = a.samplers.split(",")[1]
     print(f"{'seed':>4} {'gp_val':>8} {other + '_val':>10} {'gp-' + other:>9}  ({len(train_seeds)} training seeds each, "
-          f"{study['budget']['epochs']} epochs on {study['dataset']['train_subset']} images)")
+          f"{study['budget']['epochs']} epochs on {study['dataset']['train_subset']} images, hold-out of split seed "
+          f"{split_seed(study)})")
     for seed in [int(s) for s in a.seeds.split(",")]:
         if other == "optuna":
             best = json.load(open(os.path.join(a.out_dir, f"optuna-{seed}.json")))["best_params"]
