@@ -58,31 +58,41 @@ WORKER_ID = worker_id()
 
 def study_choice(out_dir, kind, seed, pick="chosen"):
     """The hyperparameters a run.sh study chose: the retrained trial's, else the trial `study best` names (the one a
-    retrain would take: the best mean of the repeated candidates, or the best single value), from its own spec.json.
+    retrain would take: the best mean of the repeated candidates, or the best single value).
     pick="max-single": instead the COMPLETE trial with the best single value, repeats included (the rule before
     selection), so the two rules can be compared on the same studies. pick="recommend": the trial GpSampler.Recommend
     names (the best posterior mean at full fidelity among the COMPLETE trials within two noise sd of the best value;
-    the study's own GP, also for a random study), printed by `bench/search -- --recommend DIR`."""
+    the study's own GP, also for a random study), printed by `bench/search -- --recommend DIR`.
+    A trial's hyperparameters are its spec.json's or, for a study unpacked from a results archive (study.db and
+    search.json only), the study's fixed ones with the trial's parameters from the database."""
     root = os.path.join(out_dir, f"{kind}-{seed}")
-    study_dir = os.path.join(root, "studies", f"bench-{kind}-{seed}")
+    name = f"bench-{kind}-{seed}"
+    study_dir = os.path.join(root, "studies", name)
     storage = f"sqlite:{os.path.join(root, 'study.db')}"
+
+    def search(*args):
+        return subprocess.run(["dotnet", SEARCH, *args, "--storage", storage, "--format", "json"], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, check=True).stdout
+
+    def hyperparameters(number):
+        spec = os.path.join(study_dir, "trials", str(number), "spec.json")
+        if os.path.exists(spec):
+            return json.load(open(spec))["hyperparameters"]
+        config = json.load(open(os.path.join(root, "search.json")))
+        row = next(t for t in json.loads(search("trials", "list", name)) if t["number"] == number)
+        return {**config.get("fixed", {}), **{k: row[k] for k in config["space"]}}
+
     if pick == "max-single":
-        listing = subprocess.run(["dotnet", SEARCH, "trials", "list", f"bench-{kind}-{seed}", "--storage", storage, "--state", "COMPLETE",
-                                  "--format", "json"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
-        number = min(json.loads(listing.stdout), key=lambda t: (-t["value"], t["number"]))["number"]
-        return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
+        complete = json.loads(search("trials", "list", name, "--state", "COMPLETE"))
+        return hyperparameters(min(complete, key=lambda t: (-t["value"], t["number"]))["number"])
     if pick == "recommend":
         line = subprocess.run(["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "bench", "search"), "--",
                                "--recommend", root], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
-        number = int(line.stdout.split()[-1])
-        return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
+        return hyperparameters(int(line.stdout.split()[-1]))
     retrained = os.path.join(study_dir, "best", "spec.json")
     if os.path.exists(retrained):
         return json.load(open(retrained))["hyperparameters"]
-    best = subprocess.run(["dotnet", SEARCH, "study", "best", f"bench-{kind}-{seed}", "--storage", storage,
-                           "--format", "json"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
-    number = json.loads(best.stdout)["number"]
-    return json.load(open(os.path.join(study_dir, "trials", str(number), "spec.json")))["hyperparameters"]
+    return hyperparameters(json.loads(search("study", "best", name))["number"])
 
 
 def split_seed(study):
