@@ -74,17 +74,19 @@ def study_choice(out_dir, kind, seed, pick="chosen"):
         return subprocess.run(["dotnet", SEARCH, *args, "--storage", storage, "--format", "json"], stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, check=True).stdout
 
-    def hyperparameters(number):
+    def hyperparameters(number, row=None):
+        """row: the trial's line of `trials list`, when the caller has it already."""
         spec = os.path.join(study_dir, "trials", str(number), "spec.json")
         if os.path.exists(spec):
             return json.load(open(spec))["hyperparameters"]
         config = json.load(open(os.path.join(root, "search.json")))
-        row = next(t for t in json.loads(search("trials", "list", name)) if t["number"] == number)
+        row = row or next(t for t in json.loads(search("trials", "list", name)) if t["number"] == number)
         return {**config.get("fixed", {}), **{k: row[k] for k in config["space"]}}
 
     if pick == "max-single":
         complete = json.loads(search("trials", "list", name, "--state", "COMPLETE"))
-        return hyperparameters(min(complete, key=lambda t: (-t["value"], t["number"]))["number"])
+        best = min(complete, key=lambda t: (-t["value"], t["number"]))
+        return hyperparameters(best["number"], best)
     if pick == "recommend":
         line = subprocess.run(["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "bench", "search"), "--",
                                "--recommend", root], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
