@@ -88,13 +88,26 @@ def study_choice(out_dir, kind, seed, pick="chosen"):
         best = min(complete, key=lambda t: (-t["value"], t["number"]))
         return hyperparameters(best["number"], best)
     if pick == "recommend":
-        line = subprocess.run(["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "bench", "search"), "--",
-                               "--recommend", root], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True)
+        line = subprocess.run(["dotnet", search_bench(), "--recommend", root], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, check=True)
         return hyperparameters(int(line.stdout.split()[-1]))
     retrained = os.path.join(study_dir, "best", "spec.json")
     if os.path.exists(retrained):
         return json.load(open(retrained))["hyperparameters"]
     return hyperparameters(json.loads(search("study", "best", name))["number"])
+
+
+_SEARCH_BENCH = []
+
+
+def search_bench():
+    """bench/search's program, built once per invocation (a `dotnet run` per study re-checked the build each time)."""
+    if not _SEARCH_BENCH:
+        project = os.path.join(ROOT, "bench", "search")
+        subprocess.run(["dotnet", "build", "-c", "Release", "-nologo", "-v", "q", project], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, check=True)
+        _SEARCH_BENCH.append(os.path.join(project, "bin", "Release", "net10.0", "SearchBench.dll"))
+    return _SEARCH_BENCH[0]
 
 
 def split_seed(study):
