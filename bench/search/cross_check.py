@@ -21,7 +21,7 @@ Prints per study seed the mean validation accuracy of each configuration and the
 random with --samplers gp,random: the truth of each study's choice rather than its one lucky seed), then the mean
 difference and its standard error over the study seeds.
 """
-import argparse, concurrent.futures, hashlib, json, math, os, re, statistics, subprocess, tempfile
+import argparse, concurrent.futures, functools, hashlib, json, math, os, re, statistics, subprocess, tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
@@ -97,17 +97,13 @@ def study_choice(out_dir, kind, seed, pick="chosen"):
     return hyperparameters(json.loads(search("study", "best", name))["number"])
 
 
-_SEARCH_BENCH = []
-
-
+@functools.cache
 def search_bench():
     """bench/search's program, built once per invocation (a `dotnet run` per study re-checked the build each time)."""
-    if not _SEARCH_BENCH:
-        project = os.path.join(ROOT, "bench", "search")
-        subprocess.run(["dotnet", "build", "-c", "Release", "-nologo", "-v", "q", project], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, check=True)
-        _SEARCH_BENCH.append(os.path.join(project, "bin", "Release", "net10.0", "SearchBench.dll"))
-    return _SEARCH_BENCH[0]
+    project = os.path.join(ROOT, "bench", "search")
+    subprocess.run(["dotnet", "build", "-c", "Release", "-nologo", "-v", "q", project], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, check=True)
+    return os.path.join(project, "bin", "Release", "net10.0", "SearchBench.dll")
 
 
 def split_seed(study):
