@@ -58,6 +58,12 @@ var pruning = config.Pruner.Kind != PrunerKind.None;
 var knn = StrArg("--surrogate") == "knn";
 var traceSeed = IntArg("--trace", -1);
 const int TargetSeeds = 10; // issue 9: paired over >= 10 seeds
+// The table holds one validation split; a real study holds out its own (dataset.split_seed: the sampler seed unless
+// set), which moves both samplers' best observed values of that seed together. Measured on bench/search/run.sh's
+// own-split seeds 42-55 (2026-12-02): gp and random correlate 0.72 over seeds, a shared shift of sd 0.0011
+// (sqrt of their covariance); with one split for every seed, 0.11 and 0.58 in two runs. The chance of issue 9's target is printed with
+// it too, since the worst-seed half judges the split as much as the sampler. --split-sd 0 leaves it out.
+var splitSd = DoubleArg("--split-sd", 0.0011);
 
 Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {metric} at epoch {epochs}: best mean {surrogate.BestMean:F4}, median {surrogate.MedianMean:F4}, seed sd {surrogate.SeedSd:F4}");
 Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}); scored on the mean over seeds of the configuration picked");
@@ -114,6 +120,12 @@ Console.WriteLine("best observed value (noisy, as a real study reports it):");
 foreach (var (name, v) in observed.Where(kv => kv.Key != "random"))
 {
     Console.WriteLine($"{name,-24} mean {v.Average():F4} (random {observed["random"].Average():F4}); paired {Paired(v, observed["random"])}");
+    if (splitSd > 0)
+    {
+        var own = TargetChance(v, observed["random"], splitSd);
+        Console.WriteLine($"{"",-24} with each seed's own split (shared shift sd {splitSd:F4}): of {TargetSeeds}-seed draws, {own.Gap:P0} are > 2 SE, " +
+            $"{own.Worst:P0} have worst >= random median, {own.Both:P0} both");
+    }
 }
 
 (double BestValue, double Recommended, int Epochs, double Observed) Run(ISampler sampler, IPruner studyPruner, int n, int seed)
@@ -184,8 +196,9 @@ static string Paired(double[] picks, double[] random)
 // Issue 9's target on one experiment: mean paired difference above 2 SE, and the sampler's worst seed at or above
 // random's median. Resampled 2,000 times (fixed seed): the chance that a real run of TargetSeeds seeds meets it, if
 // these seeds are what the real objective does. Why: a 10-seed real run costs an hour; this says beforehand whether
-// it can be expected to meet the target or only to be lucky.
-static (double Gap, double Worst, double Both) TargetChance(double[] picks, double[] random)
+// it can be expected to meet the target or only to be lucky. splitSd > 0 adds to each drawn seed a normal shift shared by
+// both samplers: that seed's validation split (see --split-sd).
+static (double Gap, double Worst, double Both) TargetChance(double[] picks, double[] random, double splitSd = 0)
 {
     var rng = new Random(12345);
     var (gap, worst, met) = (0, 0, 0);
@@ -193,8 +206,9 @@ static (double Gap, double Worst, double Both) TargetChance(double[] picks, doub
     for (var d = 0; d < draws; d++)
     {
         var idx = Enumerable.Range(0, TargetSeeds).Select(_ => rng.Next(picks.Length)).ToArray();
-        var p = idx.Select(i => picks[i]).ToArray();
-        var r = idx.Select(i => random[i]).ToArray();
+        var shift = idx.Select(_ => splitSd * Normal(rng)).ToArray();
+        var p = idx.Select((i, k) => picks[i] + shift[k]).ToArray();
+        var r = idx.Select((i, k) => random[i] + shift[k]).ToArray();
         var diff = p.Zip(r, (a, b) => a - b).ToArray();
         var se = Sd(diff) / Math.Sqrt(diff.Length);
         var (g, w) = (diff.Average() > 2 * se, p.Min() >= Median(r));
@@ -205,6 +219,8 @@ static (double Gap, double Worst, double Both) TargetChance(double[] picks, doub
     return (gap / (double)draws, worst / (double)draws, met / (double)draws);
 }
 
+static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+
 static double Median(double[] v)
 {
     var sorted = v.Order().ToArray();
@@ -214,4 +230,5 @@ static double Median(double[] v)
 static double Sd(double[] v) => Math.Sqrt(v.Select(x => (x - v.Average()) * (x - v.Average())).Sum() / Math.Max(1, v.Length - 1));
 
 int IntArg(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+double DoubleArg(string name, double fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 string? StrArg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;

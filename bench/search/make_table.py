@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--draw-seed", type=int, default=2026)
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "search", "table.csv"))
+    ap.add_argument("--ids", default=None, help="only these config_ids of the draw (e.g. 3,17,40): another setting (--study) for chosen configurations")
     a = ap.parse_args()
     study = json.load(open(a.study))
     space, fixed, data = study["space"], study.get("fixed", {}), study["dataset"]
@@ -61,7 +62,10 @@ def main():
         with open(a.out, "w", newline="") as f:
             csv.writer(f).writerow(header)
     work = tempfile.mkdtemp(prefix="search-table-")
+    ids = {int(i) for i in a.ids.split(",")} if a.ids else None
     for cid, config in enumerate(configs):
+        if ids is not None and cid not in ids:
+            continue
         for seed in seeds:
             if (cid, seed) in done:
                 continue
