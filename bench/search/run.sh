@@ -13,7 +13,7 @@
 #   bench/search/run.sh [SEEDS...]            (default: 42 43 44 45 46)
 #
 # Environment: RETRAIN=1 retrains each study's choice (search.json's retrain epochs) and tests it once;
-# TRIALS / EPOCHS / SUBSET override the study's budget and training images; SPLIT_SEED fixes the validation images
+# TRIALS / EPOCHS / SUBSET / VALIDATION override the study's budget, training and validation images; SPLIT_SEED fixes the validation images
 # (dataset.split_seed) for every seed, so all studies optimize one objective (unset: each seed holds out its own); SELECTION="3 2"
 # makes each study repeat its 3 best configurations twice and choose by the mean (search.json's selection); ANCHOR_ARGS (default "12 2 10000 8":
 # trials, epochs, images, retrain epochs) the reference script's; SAMPLERS (default "gp random optuna") picks what runs.
@@ -27,6 +27,7 @@ retrain=${RETRAIN:-0}
 trials=${TRIALS:-$(jq .budget.trials search.json)}
 epochs=${EPOCHS:-$(jq .budget.epochs search.json)}
 subset=${SUBSET:-$(jq .dataset.train_subset search.json)}
+validation=${VALIDATION:-$(jq .dataset.validation search.json)}
 split=${SPLIT_SEED:-null}
 # SELECTION="3 2": repeat the 3 best configurations twice each at the end of the budget (search.json's selection), so
 # each study's choice is the best mean of 3 evaluations; unset: search.json's own (none by default).
@@ -51,18 +52,18 @@ search="dotnet $(pwd)/Search/bin/Release/net10.0/Search.dll"
 # with earlier ones (summarize.awk) instead of starting over. Its first line says what was run.
 mkdir -p bench/search/results
 results="bench/search/results/$(date +%Y%m%dT%H%M%S).txt"
-echo "# $(git rev-parse --short HEAD) trials=$trials epochs=$epochs subset=$subset split_seed=$split selection=${SELECTION:-none} retrain=$retrain samplers=$samplers" > "$results"
+echo "# $(git rev-parse --short HEAD) trials=$trials epochs=$epochs subset=$subset validation=$validation split_seed=$split selection=${SELECTION:-none} retrain=$retrain samplers=$samplers" > "$results"
 
 
 study() { # kind seed -> "best wall test"
   local kind=$1 seed=$2 name="bench-$1-$2" dir="$work/$1-$2"
   rm -rf "$dir" && mkdir -p "$dir"
   jq --arg name "$name" --arg kind "$kind" --argjson seed "$seed" --arg data "$(pwd)/data/mnist" \
-     --argjson trials "$trials" --argjson epochs "$epochs" --argjson subset "$subset" --argjson split "$split" \
+     --argjson trials "$trials" --argjson epochs "$epochs" --argjson subset "$subset" --argjson validation "$validation" --argjson split "$split" \
      --argjson candidates "${sel_candidates:-null}" --argjson repeats "${sel_repeats:-null}" \
      '.study = $name | .sampler.kind = $kind | .sampler.seed = $seed | .dataset.dir = $data
       | if $kind == "random" then del(.sampler.startup_trials) else . end
-      | .budget.trials = $trials | .budget.epochs = $epochs | .dataset.train_subset = $subset | .storage = "sqlite:study.db"
+      | .budget.trials = $trials | .budget.epochs = $epochs | .dataset.train_subset = $subset | .dataset.validation = $validation | .storage = "sqlite:study.db"
       | if $split == null then . else .dataset.split_seed = $split end
       | if $candidates == null then . else .selection = {candidates: $candidates, repeats: $repeats} end' search.json > "$dir/search.json"
   local flag=--no-retrain start
