@@ -19,7 +19,8 @@ using Mnist.Search.Vocabulary;
 // --surrogate nearest (default: snap to the nearest tabled configuration) or knn (a smooth k-nearest-neighbour
 // interpolation of the table, with real seed noise; proposals are kept as they are).
 // Options: --table CSV, --config search.json, --metric PREFIX (val_accuracy), --seeds N (50), --trials N,
-// --startup N (search.json's), --per-seed, --only NAME[,NAME], --trace SEED (one study's trials, per variant).
+// --startup N (search.json's), --per-seed, --only NAME[,NAME], --trace SEED (one study's trials, per variant),
+// --split-sd S (the shared per-seed shift of a study's own validation split in the target's chance; 0.0011 measured).
 // --recommend DIR... (run.sh study folders): no replay; prints per study the trial its retrain takes (best value) and
 // the one GpSampler.Recommend picks.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;

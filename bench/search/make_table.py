@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Builds the real-objective table that bench/search's surrogate replays (HPOBench / YAHPO style).
 
-    nice -n 5 python3 bench/search/make_table.py [--configs N] [--seeds 1,2] [--epochs 1] [--train-subset 4000] [--out CSV]
+    nice -n 5 python3 bench/search/make_table.py [--configs N] [--seeds 1,2] [--epochs E] [--train-subset N] [--out CSV] [--ids 3,17]
 
 Draws N configurations uniformly from the default study's space (search.json; log-uniform where the space
-says log), trains each with the real Trials worker on real MNIST (validation images and split_seed as the
-study sends them; epochs and training images as given: the defaults are below the study's 2 epochs on 10,000
-images because on the shared 2-core machine one such run took 5 minutes), once per seed, and appends one CSV row
+says log), trains each with the real Trials worker on real MNIST (validation images and split seed as the
+study sends them; epochs and training images the study's unless given), once per seed, and appends one CSV row
 per run as it finishes, so an interrupted run keeps its rows and a rerun skips the (config, seed) pairs it
-already has. Each row carries every epoch's val_accuracy, so the table holds two fidelities per run.
+already has. Each row carries every epoch's val_accuracy, so the table holds every fidelity of a run.
+--ids trains only those configurations of the draw, e.g. under another --study (a larger hold-out).
 Run from the repository root; needs a built worker (dotnet build Trials -c Release).
 """
 import argparse, csv, json, math, os, random, subprocess, sys, tempfile, time
