@@ -14,7 +14,7 @@
 #
 # Environment: RETRAIN=1 retrains each study's choice (search.json's retrain epochs) and tests it once;
 # TRIALS / EPOCHS / SUBSET / VALIDATION override the study's budget, training and validation images; SPLIT_SEED fixes the validation images
-# (dataset.split_seed) for every seed, so all studies optimize one objective (unset: each seed holds out its own); SELECTION="3 2"
+# (dataset.split_seed) for every seed, so all studies optimize one objective (unset: search.json's; "own" or none in search.json: each seed holds out its own); SELECTION="3 2"
 # makes each study repeat its 3 best configurations twice and choose by the mean (search.json's selection); ANCHOR_ARGS (default "12 2 10000 8":
 # trials, epochs, images, retrain epochs) the reference script's; SAMPLERS (default "gp random optuna") picks what runs.
 # Needs data/mnist, jq, and for "optuna" ../shared/tools/optuna4 with python3-torch and python3-torchvision.
@@ -28,7 +28,8 @@ trials=${TRIALS:-$(jq .budget.trials search.json)}
 epochs=${EPOCHS:-$(jq .budget.epochs search.json)}
 subset=${SUBSET:-$(jq .dataset.train_subset search.json)}
 validation=${VALIDATION:-$(jq .dataset.validation search.json)}
-split=${SPLIT_SEED:-null}
+split=${SPLIT_SEED:-$(jq .dataset.split_seed search.json)}
+[ "$split" = own ] && split=null  # SPLIT_SEED=own: each seed holds out its own images, whatever search.json says
 # SELECTION="3 2": repeat the 3 best configurations twice each at the end of the budget (search.json's selection), so
 # each study's choice is the best mean of 3 evaluations; unset: search.json's own (none by default).
 read -r sel_candidates sel_repeats <<<"${SELECTION:-}"
@@ -64,7 +65,7 @@ study() { # kind seed -> "best wall test"
      '.study = $name | .sampler.kind = $kind | .sampler.seed = $seed | .dataset.dir = $data
       | if $kind == "random" then del(.sampler.startup_trials) else . end
       | .budget.trials = $trials | .budget.epochs = $epochs | .dataset.train_subset = $subset | .dataset.validation = $validation | .storage = "sqlite:study.db"
-      | if $split == null then . else .dataset.split_seed = $split end
+      | if $split == null then del(.dataset.split_seed) else .dataset.split_seed = $split end
       | if $candidates == null then . else .selection = {candidates: $candidates, repeats: $repeats} end' search.json > "$dir/search.json"
   local flag=--no-retrain start
   [ "$retrain" = 1 ] && flag=
