@@ -95,7 +95,7 @@ internal sealed class TableSurrogate
     /// blended mean instead, as this did first, turned one collapsed seed, 0.63 against 0.96, into "observations" above
     /// 1.0 wherever that configuration was nearest to better ones.)
     /// </summary>
-    public (double[] Curve, double Truth) ObserveAt(IReadOnlyDictionary<string, double> proposal, Random rng, int k = 4)
+    public (double[] Curve, double Truth) ObserveAt(IReadOnlyDictionary<string, double> proposal, Random rng, int k = 4, double noiseScale = 1)
     {
         var u = Unit(_space, proposal);
         var nearest = _rows.Select((r, i) => (i, d: r.Unit.Select((x, j) => (x - u[j]) * (x - u[j])).Sum()))
@@ -116,11 +116,20 @@ internal sealed class TableSurrogate
                 curve[e] += weights[n] / total * row.Curves[seed][e];
             }
         }
+        for (var e = 0; e < epochs; e++) curve[e] = mean[e] + noiseScale * (curve[e] - mean[e]);
         return (curve, mean[^1]);
     }
 
-    /// <summary>One real seed's learning curve of configuration <paramref name="index"/>, drawn with <paramref name="rng"/>.</summary>
-    public double[] Observe(int index, Random rng) => _rows[index].Curves[rng.Next(_rows[index].Curves.Length)];
+    /// <summary>
+    /// One real seed's learning curve of configuration <paramref name="index"/>, drawn with <paramref name="rng"/>;
+    /// <paramref name="noiseScale"/> shrinks its deviation from the configuration's mean curve (a less noisy evaluation).
+    /// </summary>
+    public double[] Observe(int index, Random rng, double noiseScale = 1)
+    {
+        var row = _rows[index];
+        var seed = row.Curves[rng.Next(row.Curves.Length)];
+        return seed.Select((v, e) => row.Curves.Average(c => c[e]) + noiseScale * (v - row.Curves.Average(c => c[e]))).ToArray();
+    }
 
     public double Truth(int index) => _rows[index].Mean;
 
