@@ -128,7 +128,9 @@ internal sealed class TableSurrogate
     {
         var row = _rows[index];
         var seed = row.Curves[rng.Next(row.Curves.Length)];
-        return seed.Select((v, e) => row.Curves.Average(c => c[e]) + noiseScale * (v - row.Curves.Average(c => c[e]))).ToArray();
+        if (noiseScale == 1) return seed;
+        var mean = Enumerable.Range(0, seed.Length).Select(e => row.Curves.Average(c => c[e])).ToArray();
+        return seed.Select((v, e) => mean[e] + noiseScale * (v - mean[e])).ToArray();
     }
 
     public double Truth(int index) => _rows[index].Mean;
