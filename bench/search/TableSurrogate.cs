@@ -34,6 +34,9 @@ internal sealed class TableSurrogate
 
     public double BestMean => _rows.Max(r => r.Mean);
 
+    /// <summary>The tabled configurations ordered by their truth, best first (maximizing): what an oracle would try.</summary>
+    public IReadOnlyList<int> ByTruth => Enumerable.Range(0, _rows.Count).OrderByDescending(i => _rows[i].Mean).ToList();
+
     public double MedianMean => _rows.Select(r => r.Mean).Order().ElementAt(_rows.Count / 2);
 
     /// <summary>Pooled standard deviation between seeds of one configuration.</summary>
