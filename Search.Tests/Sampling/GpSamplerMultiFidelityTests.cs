@@ -139,4 +139,32 @@ public sealed class GpSamplerMultiFidelityTests
         Assert.False(explored is >= 0.24 and <= 0.36, $"explored {explored:F3} is inside the crowd");
         Assert.Equal(exploiter.Sample(Line, StudyDirection.MAXIMIZE, even)["x"], explorer.Sample(Line, StudyDirection.MAXIMIZE, even)["x"]);
     }
+
+    [Fact]
+    public void WhenATrialIsRunningThenItsPointKeepsItsPredictionWhileAFailedOneIsWrittenOff()
+    {
+        // Given the ASHA-like study and the proposal plain EI makes next, in the best region (no exploration step, so
+        // only the pending point differs)
+        var history = AshaLikeHistory();
+        GpSampler PlainEi(bool pessimistic = false) =>
+            new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0, PessimisticPending = pessimistic };
+        var next = PlainEi().Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
+        TrialHistory With(TrialState state)
+        {
+            var h = new TrialHistory(Line);
+            foreach (var t in history.Trials) h.Add(t.State, t.Params, t.Value, t.IntermediateValues);
+            return h.Add(state, At(next));
+        }
+
+        // When a trial runs there (no epoch reported yet), the same with the pessimistic lie, or one failed there
+        var believer = PlainEi().Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.RUNNING).Trials)["x"];
+        var pessimist = PlainEi(pessimistic: true).Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.RUNNING).Trials)["x"];
+        var afterFailure = PlainEi().Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.FAIL).Trials)["x"];
+
+        // Then the running trial only lowers the uncertainty there: the next proposal stays in the best region, nearer
+        // than when the running trial is assumed as bad as the worst, as a failed one is
+        Assert.InRange(believer, 0.65, 1.0);
+        Assert.True(Math.Abs(believer - next) + 0.05 < Math.Abs(pessimist - next), $"believer {believer:F3}, pessimist {pessimist:F3}, next {next:F3}");
+        Assert.True(Math.Abs(believer - next) + 0.05 < Math.Abs(afterFailure - next), $"believer {believer:F3}, after failure {afterFailure:F3}, next {next:F3}");
+    }
 }

@@ -7,7 +7,8 @@ namespace Mnist.Search.Gp;
 /// hyperparameters settle long before n does; the GP itself is still conditioned on every point. Starts are
 /// first optimized on <see cref="CoarseFitPoints"/> points, then the winner is polished on the fitting set
 /// for at most <see cref="MaxPolishIterations"/> iterations (it starts close to the optimum; this bounds the
-/// proposal latency on long studies).
+/// proposal latency on long studies). The prior rates (<see cref="HyperparameterPrior"/>) are options only so
+/// that bench/search can measure other priors.
 /// </summary>
 internal sealed record GpFitOptions(
     int Restarts = 2,
@@ -20,4 +21,6 @@ internal sealed record GpFitOptions(
     double MinInverseSquaredLengthscale = 1e-4,
     double MaxInverseSquaredLengthscale = 1e4,
     double MinScale = 1e-2,
-    double MaxScale = 1e2);
+    double MaxScale = 1e2,
+    double LengthscalePriorRate = HyperparameterPrior.LengthscaleRate,
+    double NoisePriorRate = HyperparameterPrior.NoiseRate);

@@ -46,18 +46,18 @@ internal static class GpFitter
         foreach (var start in starts)
         {
             for (var i = 0; i < start.Length; i++) start[i] = Math.Clamp(start[i], lower[i], upper[i]);
-            var (theta, value) = Maximize(coarseX, coarseY, start, lower, upper, options.MaxIterations);
+            var (theta, value) = Maximize(coarseX, coarseY, start, lower, upper, options.MaxIterations, options);
             if (best is null || value > bestValue)
             {
                 best = theta;
                 bestValue = value;
             }
         }
-        if (coarseX.Length < x.Length) best = Maximize(x, y, best!, lower, upper, options.MaxPolishIterations).Theta;
+        if (coarseX.Length < x.Length) best = Maximize(x, y, best!, lower, upper, options.MaxPolishIterations, options).Theta;
         return KernelParameters.FromLog(best!);
     }
 
-    private static (double[] Theta, double Value) Maximize(double[][] x, double[] y, double[] start, double[] lower, double[] upper, int maxIterations)
+    private static (double[] Theta, double Value) Maximize(double[][] x, double[] y, double[] start, double[] lower, double[] upper, int maxIterations, GpFitOptions options)
     {
         // The minimizer may stop on a failed line search or iteration limit; the best point it evaluated is kept either way.
         var bestTheta = (double[])start.Clone();
@@ -66,7 +66,7 @@ internal static class GpFitter
         {
             var theta = v.ToArray();
             var grad = new double[theta.Length];
-            var value = MarginalLikelihood.Evaluate(x, y, theta, grad);
+            var value = MarginalLikelihood.Evaluate(x, y, theta, grad, options);
             if (value > bestValue && double.IsFinite(value))
             {
                 bestValue = value;

@@ -10,23 +10,28 @@ namespace Mnist.Search.Gp;
 internal static class HyperparameterPrior
 {
     private const double LengthscaleShape = 2.0;
-    private const double LengthscaleRate = 4.0;
+    public const double LengthscaleRate = 4.0;
+    public const double NoiseRate = 30.0;
 
-    /// <summary>Log-prior at <paramref name="p"/>; adds its gradient with respect to the log parameters into <paramref name="gradient"/>.</summary>
-    public static double LogDensity(KernelParameters p, Span<double> gradient)
+    /// <summary>
+    /// Log-prior at <paramref name="p"/>; adds its gradient with respect to the log parameters into <paramref name="gradient"/>.
+    /// Other rates than the defaults are for measuring (bench/search --lengthscale-prior-rate, --noise-prior-rate).
+    /// </summary>
+    public static double LogDensity(KernelParameters p, Span<double> gradient,
+        double lengthscaleRate = LengthscaleRate, double noiseRate = NoiseRate)
     {
         var value = 0.0;
         for (var d = 0; d < p.Dimensions; d++)
         {
             // log p(ℓ) = (a − 1) log ℓ − bℓ with ℓ = exp(−θ/2), θ = log ρ.
             var l = 1.0 / Math.Sqrt(p.InverseSquaredLengthscales[d]);
-            value += (LengthscaleShape - 1) * Math.Log(l) - LengthscaleRate * l;
-            gradient[d] += -(LengthscaleShape - 1) / 2 + LengthscaleRate * l / 2;
+            value += (LengthscaleShape - 1) * Math.Log(l) - lengthscaleRate * l;
+            gradient[d] += -(LengthscaleShape - 1) / 2 + lengthscaleRate * l / 2;
         }
         value += Math.Log(p.Scale) - p.Scale;
         gradient[p.Dimensions] += 1.0 - p.Scale;
-        value += 0.1 * Math.Log(p.NoiseVariance) - 30.0 * p.NoiseVariance;
-        gradient[p.Dimensions + 1] += 0.1 - 30.0 * p.NoiseVariance;
+        value += 0.1 * Math.Log(p.NoiseVariance) - noiseRate * p.NoiseVariance;
+        gradient[p.Dimensions + 1] += 0.1 - noiseRate * p.NoiseVariance;
         return value;
     }
 }

@@ -13,9 +13,10 @@ internal static class MarginalLikelihood
 
     /// <summary>
     /// Log posterior density (up to a constant) of <paramref name="theta"/> (see <see cref="KernelParameters.ToLog"/>);
-    /// writes its gradient into <paramref name="gradient"/>. Returns −∞ when K is not positive definite.
+    /// writes its gradient into <paramref name="gradient"/>. Returns −∞ when K is not positive definite. The prior's
+    /// rates are <paramref name="options"/>' (the defaults when null).
     /// </summary>
-    public static double Evaluate(double[][] x, double[] y, ReadOnlySpan<double> theta, Span<double> gradient)
+    public static double Evaluate(double[][] x, double[] y, ReadOnlySpan<double> theta, Span<double> gradient, GpFitOptions? options = null)
     {
         var n = y.Length;
         var p = KernelParameters.FromLog(theta);
@@ -75,6 +76,7 @@ internal static class MarginalLikelihood
         gradient[dims] = gScale;
         gradient[dims + 1] = gNoise;
 
-        return logLik + HyperparameterPrior.LogDensity(p, gradient);
+        return logLik + HyperparameterPrior.LogDensity(p, gradient,
+            options?.LengthscalePriorRate ?? HyperparameterPrior.LengthscaleRate, options?.NoisePriorRate ?? HyperparameterPrior.NoiseRate);
     }
 }

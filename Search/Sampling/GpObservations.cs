@@ -36,8 +36,11 @@ internal static class GpObservations
         return x;
     }
 
+    /// <param name="lastEpochOnly">Multi-fidelity only: each trial's last reported epoch alone, for measuring (bench/search
+    /// "gp last epoch"): the epochs of one trial share its seed, which the GP's independent noise does not know.
+    /// Measured worse (issue 9; see <see cref="GpSampler.EveryEpoch"/>).</param>
     public static List<GpObservation> From(
-        SpaceEncoder encoder, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials, int maxFidelity)
+        SpaceEncoder encoder, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials, int maxFidelity, bool lastEpochOnly = false)
     {
         var sign = direction == StudyDirection.MAXIMIZE ? -1.0 : 1.0;
         var observations = new List<GpObservation>();
@@ -60,9 +63,10 @@ internal static class GpObservations
 
             if (t.State is not (TrialState.COMPLETE or TrialState.PRUNED or TrialState.RUNNING)) continue;
             var finalReported = false;
-            foreach (var (step, value) in t.IntermediateValues.OrderBy(kv => kv.Key))
+            var reported = t.IntermediateValues.Where(kv => kv.Key >= 1 && kv.Key <= maxFidelity && !double.IsNaN(kv.Value)).OrderBy(kv => kv.Key).ToList();
+            if (lastEpochOnly && reported.Count > 1) reported.RemoveRange(0, reported.Count - 1);
+            foreach (var (step, value) in reported)
             {
-                if (step < 1 || step > maxFidelity || double.IsNaN(value)) continue;
                 var final = t.State == TrialState.COMPLETE && step == maxFidelity;
                 finalReported |= final;
                 observations.Add(new GpObservation(t, At(features, Fidelity(step, maxFidelity)), sign * value, final));

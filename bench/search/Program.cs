@@ -1,6 +1,7 @@
 using System.Globalization;
 using Mnist.Search.Bench.Search;
 using Mnist.Search.Config;
+using Mnist.Search.Gp;
 using Mnist.Search.Pruning;
 using Mnist.Search.Sampling;
 using Mnist.Search.Vocabulary;
@@ -22,7 +23,9 @@ using Mnist.Search.Vocabulary;
 // --startup N (search.json's), --per-seed, --only NAME[,NAME], --trace SEED (one study's trials, per variant),
 // --split-sd S (the shared per-seed shift of a study's own validation split in the target's chance; 0.0011 measured),
 // --noise-scale K (observed curves' seed deviations scaled by K: a less noisy evaluation; 0.64 for 10,000 held out),
-// --oracle K (adds a ceiling: the table's K best configurations proposed in turn).
+// --oracle K (adds a ceiling: the table's K best configurations proposed in turn),
+// --slots N (trials at once: 1, or search.json's max_concurrent as the real study runs them),
+// --lengthscale-prior-rate R, --noise-prior-rate R (the GP's hyperparameter prior, for every gp variant; 4 and 30).
 // --recommend DIR... (run.sh study folders): no replay; prints per study the trial its retrain takes (best value) and
 // the one GpSampler.Recommend picks.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -34,10 +37,17 @@ var seeds = IntArg("--seeds", 50);
 var trials = IntArg("--trials", config.Budget.Trials);
 var startup = IntArg("--startup", config.Sampler.StartupTrials);
 var epochs = config.Budget.Epochs;
+// The GP's hyperparameter prior: the product's unless given (every gp variant, and --recommend's model).
+var fitOptions = new GpFitOptions(
+    LengthscalePriorRate: DoubleArg("--lengthscale-prior-rate", HyperparameterPrior.LengthscaleRate),
+    NoisePriorRate: DoubleArg("--noise-prior-rate", HyperparameterPrior.NoiseRate));
 if (StrArg("--recommend") is not null)
 {
-    // For real studies (run.sh folders, given after --recommend): the trial the retrain takes (best value) and the
-    // one GpSampler.Recommend would pick (best posterior mean among the values within two noise sd of the best).
+    // For real studies (run.sh folders, given after --recommend): the trial the retrain takes (best value), the
+    // one GpSampler.Recommend would pick (best posterior mean among the values within two noise sd of the best), and
+    // the share of the standardized values' variance the GP fitted on the whole study reads as noise
+    // (noise / (noise + signal variance); the prior alone, Gamma(1.1, 30) on the noise, would put it near 0.04).
+    Console.WriteLine("study best_value_trial recommended_trial noise_share");
     foreach (var dir in args.SkipWhile(a => a != "--recommend").Skip(1))
     {
         var study = StudyConfigLoader.Load(Path.Combine(dir, "search.json"));
@@ -45,8 +55,11 @@ if (StrArg("--recommend") is not null)
         var info = await storage.GetStudyAsync(study.Study) ?? throw new InvalidOperationException($"{dir}: no study {study.Study}");
         var history = await storage.GetAllTrialsAsync(info.Id);
         // The study's own GP (fidelities, seed, start-up as the coordinator builds it), also for a random study.
-        var model = (GpSampler)Mnist.Search.Cli.ConfigMapping.Sampler(study with { Sampler = study.Sampler with { Kind = SamplerKind.Gp } });
-        Console.WriteLine($"{dir} {BestTrial.Of(history, StudyDirection.MAXIMIZE)?.Number} {model.Recommend(study.Space, StudyDirection.MAXIMIZE, history)}");
+        var built = (GpSampler)Mnist.Search.Cli.ConfigMapping.Sampler(study with { Sampler = study.Sampler with { Kind = SamplerKind.Gp } });
+        var model = new GpSampler(built.Settings, fitOptions, new AcquisitionOptions());
+        var fitted = model.Fitted(study.Space, StudyDirection.MAXIMIZE, history);
+        var share = fitted is null ? "-" : (fitted.NoiseVariance / (fitted.NoiseVariance + fitted.Scale)).ToString("F3");
+        Console.WriteLine($"{dir} {BestTrial.Of(history, StudyDirection.MAXIMIZE)?.Number} {model.Recommend(study.Space, StudyDirection.MAXIMIZE, history)} {share}");
     }
     return;
 }
@@ -60,6 +73,9 @@ IPruner pruner = config.Pruner.Kind switch
 var pruning = config.Pruner.Kind != PrunerKind.None;
 var knn = StrArg("--surrogate") == "knn";
 var traceSeed = IntArg("--trace", -1);
+// Trials training at once (search.json's budget.max_concurrent in a real study). 1, the default, is the sequential
+// replay every figure before 2026-12-04 was measured with.
+var slots = IntArg("--slots", 1);
 const int TargetSeeds = 10; // issue 9: paired over >= 10 seeds
 // The table holds one validation split; a real study holds out its own (dataset.split_seed: the sampler seed unless
 // set), which moves both samplers' best observed values of that seed together. Measured on bench/search/run.sh's
@@ -76,16 +92,20 @@ Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {
 Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}; noise scale {noiseScale}); scored on the mean over seeds of the configuration picked");
 Console.WriteLine();
 
-// "gp exploit only" differs from "gp" only by its exploration margin: both take these settings.
+// "gp exploit only" differs from "gp" only by its exploration margin, "gp last epoch" only by its observations,
+// "gp pessimistic pending" only by the value running trials are conditioned on (with --slots 2): they take these settings.
 SamplerSettings GpSettings(int seed) => new(SamplerSettings.Gp, startup, seed, pruning ? epochs : 0);
+GpSampler Gp(int seed) => new(GpSettings(seed), fitOptions, new AcquisitionOptions());
 var variants = new List<(string Name, Func<int, ISampler> Create, IPruner Pruner, bool SameEpochs)>
 {
-    ("gp", s => SamplerFactory.Create(GpSettings(s)), pruner, false),
+    ("gp", s => Gp(s), pruner, false),
     ("random", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), pruner, false),
 };
 if (pruning)
 {
-    variants.Add(("gp exploit only", s => new GpSampler(GpSettings(s)) { ExplorationMargin = 0 }, pruner, false));
+    variants.Add(("gp exploit only", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { ExplorationMargin = 0 }, pruner, false));
+    variants.Add(("gp last epoch", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { EveryEpoch = false }, pruner, false));
+    variants.Add(("gp pessimistic pending", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { PessimisticPending = true }, pruner, false));
     variants.Add(("gp face value", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
     variants.Add(("gp no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), NopPruner.Instance, true));
     variants.Add(("random no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), NopPruner.Instance, true));
@@ -144,45 +164,58 @@ foreach (var (name, v) in observed.Where(kv => kv.Key != "random"))
 
 (double BestValue, double Recommended, int Epochs, double Observed) Run(ISampler sampler, IPruner studyPruner, int n, int seed)
 {
+    // Event by event, as the coordinator runs a study: up to `slots` trials train at once, each epoch taking its
+    // configuration's measured time (the nearest tabled configuration's); whenever a slot is free the sampler proposes
+    // with every trial so far, the running ones with the epochs they have reported (the GP's pending points), and after
+    // every epoch the pruner judges the trial against all the others. With one slot this is the sequential study.
     var noise = new Random(7919 * seed + 1);
     var distributions = config.Space.Parameters.ToDictionary(kv => kv.Key, kv => kv.Value);
-    var history = new List<TrialSnapshot>();
+    var finished = new List<TrialSnapshot>();
+    var running = new List<LiveTrial>();
     var truths = new List<double>();
     var used = 0;
-    for (var i = 0; i < n; i++)
+    var clock = 0.0;
+    TrialSnapshot Snapshot(LiveTrial t, TrialState state, double? value) => new(t.Number, t.Number, state, value, t.At, distributions,
+        new Dictionary<int, double>(t.Values), null, null, new Dictionary<string, string>(), new Dictionary<string, string>());
+    List<TrialSnapshot> Trials() => [.. finished.Concat(running.Select(t => Snapshot(t, TrialState.RUNNING, null))).OrderBy(t => t.Number)];
+    while (truths.Count < n || running.Count > 0)
     {
-        var proposal = sampler.Sample(config.Space, StudyDirection.MAXIMIZE, history);
-        double[] curve;
-        IReadOnlyDictionary<string, double> at;
-        if (knn)
+        while (running.Count < slots && truths.Count < n)
         {
-            (curve, var truth) = surrogate.ObserveAt(proposal, noise, noiseScale: noiseScale);
-            truths.Add(truth);
-            at = proposal;
-        }
-        else
-        {
-            var index = surrogate.Nearest(proposal);
-            curve = surrogate.Observe(index, noise, noiseScale);
-            truths.Add(surrogate.Truth(index));
-            at = surrogate.Params(index);
-        }
-        var values = new Dictionary<int, double>();
-        TrialSnapshot Snapshot(TrialState state, double? value) => new(i, i, state, value, at, distributions,
-            new Dictionary<int, double>(values), null, null, new Dictionary<string, string>(), new Dictionary<string, string>());
-        var state = TrialState.COMPLETE;
-        for (var e = 1; e <= epochs; e++)
-        {
-            values[e] = curve[e - 1];
-            used++;
-            if (e < epochs && studyPruner.ShouldPrune(Snapshot(TrialState.RUNNING, null), [.. history, Snapshot(TrialState.RUNNING, null)], StudyDirection.MAXIMIZE))
+            var proposal = sampler.Sample(config.Space, StudyDirection.MAXIMIZE, Trials());
+            double[] curve;
+            IReadOnlyDictionary<string, double> at;
+            if (knn)
             {
-                state = TrialState.PRUNED;
-                break;
+                (curve, var truth) = surrogate.ObserveAt(proposal, noise, noiseScale: noiseScale);
+                truths.Add(truth);
+                at = proposal;
             }
+            else
+            {
+                var index = surrogate.Nearest(proposal);
+                curve = surrogate.Observe(index, noise, noiseScale);
+                truths.Add(surrogate.Truth(index));
+                at = surrogate.Params(index);
+            }
+            var epochSeconds = surrogate.EpochSeconds(surrogate.Nearest(at));
+            running.Add(new LiveTrial(truths.Count - 1, at, curve, epochSeconds) { Clock = clock + epochSeconds });
         }
-        history.Add(Snapshot(state, state == TrialState.COMPLETE ? curve[^1] : values[values.Keys.Max()]));
+        var next = running.MinBy(t => t.Clock)!;
+        clock = next.Clock;
+        next.Values[next.Values.Count + 1] = next.Curve[next.Values.Count];
+        used++;
+        var epoch = next.Values.Count;
+        TrialState? end = epoch == epochs ? TrialState.COMPLETE
+            : studyPruner.ShouldPrune(Snapshot(next, TrialState.RUNNING, null), Trials(), StudyDirection.MAXIMIZE) ? TrialState.PRUNED : null;
+        if (end is { } state)
+        {
+            running.Remove(next);
+            finished.Add(Snapshot(next, state, next.Values[epoch]));
+        }
+        else next.Clock += next.EpochSeconds;
     }
+    var history = finished.OrderBy(t => t.Number).ToList();
     var best = history.Where(t => t.State == TrialState.COMPLETE).MaxBy(t => t.Value)!;
     var bestTruth = truths[best.Number];
     var recommended = sampler is GpSampler gp && gp.Recommend(config.Space, StudyDirection.MAXIMIZE, history) is { } r ? truths[r] : bestTruth;
@@ -254,4 +287,13 @@ sealed class OracleSampler(TableSurrogate surrogate, int k) : ISampler
 
     public IReadOnlyDictionary<string, double> Sample(Mnist.Search.Space.SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials) =>
         surrogate.Params(_best[trials.Count % _best.Count]);
+}
+
+/// <summary>A replayed trial that is still training: its whole curve is drawn when it starts, revealed epoch by epoch.</summary>
+internal sealed record LiveTrial(int Number, IReadOnlyDictionary<string, double> At, double[] Curve, double EpochSeconds)
+{
+    public Dictionary<int, double> Values { get; } = new();
+
+    /// <summary>When its next epoch ends, in replayed seconds.</summary>
+    public double Clock { get; set; }
 }

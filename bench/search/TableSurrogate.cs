@@ -23,7 +23,7 @@ internal sealed class TableSurrogate
         _rows = rows;
     }
 
-    private sealed record Row(Dictionary<string, double> Internal, double[] Unit, double[][] Curves)
+    private sealed record Row(Dictionary<string, double> Internal, double[] Unit, double[][] Curves, double EpochSeconds)
     {
         public double[] Values => Curves.Select(c => c[^1]).ToArray();
 
@@ -54,6 +54,8 @@ internal sealed class TableSurrogate
         int Col(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new InvalidDataException($"{path}: no column '{name}'");
         var id = Col("config_id");
         var columns = Enumerable.Range(1, epochs).Select(e => Col($"{metric}_e{e}")).ToArray();
+        var duration = Array.IndexOf(header, "duration_s");
+        var epochsColumn = Array.IndexOf(header, "epochs");
         var groups = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).GroupBy(f => f[id]);
         var rows = new List<Row>();
         foreach (var g in groups)
@@ -62,7 +64,11 @@ internal sealed class TableSurrogate
             var internalValues = space.Parameters.ToDictionary(p => p.Key, p => Internal(p.Value, first[Col(p.Key)]));
             var curves = g.Select(f => columns.Select(c => double.Parse(f[c], CultureInfo.InvariantCulture)).ToArray()).ToArray();
             if (curves.Length < minSeeds) continue;
-            rows.Add(new Row(internalValues, Unit(space, internalValues), curves));
+            // One epoch's training time, measured with the run (one thread per run); 1 s where the table has none.
+            var seconds = duration >= 0 && epochsColumn >= 0
+                ? g.Average(f => double.Parse(f[duration], CultureInfo.InvariantCulture) / double.Parse(f[epochsColumn], CultureInfo.InvariantCulture))
+                : 1.0;
+            rows.Add(new Row(internalValues, Unit(space, internalValues), curves, seconds));
         }
         return new TableSurrogate(space, rows);
     }
@@ -137,6 +143,9 @@ internal sealed class TableSurrogate
     }
 
     public double Truth(int index) => _rows[index].Mean;
+
+    /// <summary>Seconds one epoch of configuration <paramref name="index"/> took when it was tabled (mean over its seeds).</summary>
+    public double EpochSeconds(int index) => _rows[index].EpochSeconds;
 
     private static double Internal(ParameterDistribution d, string text) => d switch
     {
