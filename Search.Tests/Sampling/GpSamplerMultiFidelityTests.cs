@@ -141,13 +141,13 @@ public sealed class GpSamplerMultiFidelityTests
     }
 
     [Fact]
-    public void WhenATrialIsRunningThenItsPointKeepsItsPredictionWhileAFailedOneIsWrittenOff()
+    public void WhenRunningTrialsAreBelievedThenTheirPointKeepsItsPredictionWhileAFailedOneIsWrittenOff()
     {
         // Given the ASHA-like study and the proposal plain EI makes next, in the best region (no exploration step, so
         // only the pending point differs)
         var history = AshaLikeHistory();
-        GpSampler PlainEi(bool pessimistic = false) =>
-            new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0, PessimisticPending = pessimistic };
+        GpSampler PlainEi(bool believer = false) =>
+            new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0, BelieveRunning = believer };
         var next = PlainEi().Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
         TrialHistory With(TrialState state)
         {
@@ -156,10 +156,10 @@ public sealed class GpSamplerMultiFidelityTests
             return h.Add(state, At(next));
         }
 
-        // When a trial runs there (no epoch reported yet), the same with the pessimistic lie, or one failed there
-        var believer = PlainEi().Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.RUNNING).Trials)["x"];
-        var pessimist = PlainEi(pessimistic: true).Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.RUNNING).Trials)["x"];
-        var afterFailure = PlainEi().Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.FAIL).Trials)["x"];
+        // When a trial runs there (no epoch reported yet) and the GP believes its prediction, the default (worst-value lie), or one failed there
+        var believer = PlainEi(believer: true).Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.RUNNING).Trials)["x"];
+        var pessimist = PlainEi().Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.RUNNING).Trials)["x"];
+        var afterFailure = PlainEi(believer: true).Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.FAIL).Trials)["x"];
 
         // Then the running trial only lowers the uncertainty there: the next proposal stays in the best region, nearer
         // than when the running trial is assumed as bad as the worst, as a failed one is

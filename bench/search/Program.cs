@@ -46,7 +46,7 @@ if (StrArg("--recommend") is not null)
     // For real studies (run.sh folders, given after --recommend): the trial the retrain takes (best value), the
     // one GpSampler.Recommend would pick (best posterior mean among the values within two noise sd of the best), and
     // the share of the standardized values' variance the GP fitted on the whole study reads as noise
-    // (noise / (noise + signal variance); the prior alone, Gamma(1.1, 30) on the noise, would put it near 0.04).
+    // (noise / (noise + signal variance)); with --noise-prior-rate, under another prior.
     Console.WriteLine("study best_value_trial recommended_trial noise_share");
     foreach (var dir in args.SkipWhile(a => a != "--recommend").Skip(1))
     {
@@ -93,7 +93,7 @@ Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup
 Console.WriteLine();
 
 // "gp exploit only" differs from "gp" only by its exploration margin, "gp last epoch" only by its observations,
-// "gp pessimistic pending" only by the value running trials are conditioned on (with --slots 2): they take these settings.
+// "gp kriging believer" only by the value running trials are conditioned on (with --slots 2): they take these settings.
 SamplerSettings GpSettings(int seed) => new(SamplerSettings.Gp, startup, seed, pruning ? epochs : 0);
 GpSampler Gp(int seed) => new(GpSettings(seed), fitOptions, new AcquisitionOptions());
 var variants = new List<(string Name, Func<int, ISampler> Create, IPruner Pruner, bool SameEpochs)>
@@ -105,7 +105,7 @@ if (pruning)
 {
     variants.Add(("gp exploit only", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { ExplorationMargin = 0 }, pruner, false));
     variants.Add(("gp last epoch", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { EveryEpoch = false }, pruner, false));
-    variants.Add(("gp pessimistic pending", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { PessimisticPending = true }, pruner, false));
+    variants.Add(("gp kriging believer", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveRunning = true }, pruner, false));
     variants.Add(("gp face value", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
     variants.Add(("gp no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), NopPruner.Instance, true));
     variants.Add(("random no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), NopPruner.Instance, true));
