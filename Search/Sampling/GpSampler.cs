@@ -87,15 +87,11 @@ public sealed class GpSampler : ISampler
         if (space.Count == 0) return new Dictionary<string, double>();
         var encoder = new SpaceEncoder(space);
         var multiFidelity = MultiFidelity;
-        var observations = GpObservations.From(encoder, direction, trials, _settings.MaxFidelity, lastEpochOnly: !EveryEpoch);
-        var observedTrials = observations.Select(o => o.Trial.Number).Distinct().Count();
-        if (observedTrials < Math.Max(_settings.StartupTrials, 1))
+        if (Fit(encoder, direction, trials) is not { } fit)
             return QuasiRandomStartup.Sample(space, _settings.Seed, trials.Count);
+        var (observations, standardized, xs, parameters, rng) = fit;
 
-        var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 3);
-        var standardized = Standardize(observations.Select(o => o.Y).ToList(), warp: multiFidelity);
-        var xs = observations.Select(o => o.X).ToArray();
-        var gp = new GaussianProcess(xs, standardized, GpFitter.Fit(xs, standardized, rng, _fitOptions));
+        var gp = new GaussianProcess(xs, standardized, parameters);
         var (incumbentValue, incumbentX) = Incumbent(observations, standardized, gp, multiFidelity);
 
         // Pending points: RUNNING and WAITING trials, and FAIL trials (crash, NaN loss, timeout), so the GP does not
@@ -224,15 +220,24 @@ public sealed class GpSampler : ISampler
     /// (<see cref="KernelParameters.NoiseVariance"/> against <see cref="KernelParameters.Scale"/>). For benchmarks
     /// (bench/search --recommend): whether the noise level is learnt from the data rather than set by the prior.
     /// </summary>
-    internal KernelParameters? Fitted(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
+    internal KernelParameters? Fitted(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials) =>
+        space.Count == 0 ? null : Fit(new SpaceEncoder(space), direction, trials)?.Parameters;
+
+    /// <summary>
+    /// The GP a proposal is made with: the observations, their standardized values and features, the fitted kernel
+    /// parameters and the random source the fit drew from (the acquisition goes on drawing from it, so a proposal
+    /// depends on (seed, number of trials) only). Null while the study is in start-up.
+    /// </summary>
+    private (List<GpObservation> Observations, double[] Standardized, double[][] Xs, KernelParameters Parameters, Random Rng)? Fit(
+        SpaceEncoder encoder, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
-        var encoder = new SpaceEncoder(space);
         var observations = GpObservations.From(encoder, direction, trials, _settings.MaxFidelity, lastEpochOnly: !EveryEpoch);
         var observedTrials = observations.Select(o => o.Trial.Number).Distinct().Count();
-        if (space.Count == 0 || observedTrials < Math.Max(_settings.StartupTrials, 1)) return null;
+        if (observedTrials < Math.Max(_settings.StartupTrials, 1)) return null;
+        var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 3);
         var standardized = Standardize(observations.Select(o => o.Y).ToList(), warp: MultiFidelity);
         var xs = observations.Select(o => o.X).ToArray();
-        return GpFitter.Fit(xs, standardized, SamplerRandom.For(_settings.Seed, trials.Count, salt: 3), _fitOptions);
+        return (observations, standardized, xs, GpFitter.Fit(xs, standardized, rng, _fitOptions), rng);
     }
 
     /// <summary>
