@@ -124,7 +124,7 @@ if (pruning)
 {
     variants.Add(("gp exploit only", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { ExplorationMargin = 0 }, pruner, false));
     variants.Add(("gp last epoch", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { EveryEpoch = false }, pruner, false));
-    variants.Add(("gp kriging believer", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveRunning = true, ExplorationMargin = double.Parse(Environment.GetEnvironmentVariable("TMP_MARGIN") ?? "1") }, pruner, false));
+    variants.Add(("gp kriging believer", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveRunning = true }, pruner, false));
     variants.Add(("gp face value", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
     variants.Add(("gp no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), NopPruner.Instance, true));
     variants.Add(("random no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), NopPruner.Instance, true));
