@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Mnist.Search.Pruning;
 using Mnist.Search.Sampling;
@@ -25,6 +26,8 @@ public sealed class StudyCoordinator
     private readonly ILogger _log;
     private readonly string _host = Environment.MachineName;
     private readonly int _pid = Environment.ProcessId;
+    // The trials this process supervises right now (ids), so its sweep never takes them for dead (see SweepStaleTrialsAsync).
+    private readonly ConcurrentDictionary<long, byte> _supervised = new();
     private Exception? _diskFull;
 
     public StudyCoordinator(
@@ -157,6 +160,7 @@ public sealed class StudyCoordinator
     {
         // Run on the thread pool so a slow start of one trial never delays launching the next.
         await Task.Yield();
+        _supervised[trial.Id] = 0;
         using (lease)
         {
             try { await _execution.RunAsync(trial, lease.Device, studyId, stop.Token); }
@@ -170,6 +174,7 @@ public sealed class StudyCoordinator
                 _log.Error(e, "Trial {Trial} could not be supervised", trial.Number);
                 await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null);
             }
+            finally { _supervised.TryRemove(trial.Id, out _); }
         }
     }
 
@@ -226,6 +231,14 @@ public sealed class StudyCoordinator
 
     private async Task SweepStaleTrialsAsync(int studyId)
     {
+        // Our own trials' heartbeats first: after a database outage longer than the grace (a PostgreSQL restart under
+        // load) their last heartbeats are old although their workers run, and the sweep would fail and queue again the
+        // trials this very process is supervising (seen once in CI: a fourth trial in StaleTrialRecoveryTests).
+        foreach (var id in _supervised.Keys)
+        {
+            try { await _storage.RecordHeartbeatAsync(id); }
+            catch (InvalidOperationException) { } // finished meanwhile (by us or by another process's sweep)
+        }
         // The reason is written in the failing transaction: a FAIL trial is read-only, so setting it afterwards
         // threw and took the surviving coordinator down (issue 11).
         var reason = new Dictionary<string, object?>
