@@ -146,8 +146,7 @@ public sealed class GpSamplerMultiFidelityTests
         // Given the ASHA-like study and the proposal plain EI makes next, in the best region (no exploration step, so
         // only the pending point differs)
         var history = AshaLikeHistory();
-        GpSampler PlainEi(bool believer = false) =>
-            new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0, BelieveRunning = believer };
+        GpSampler PlainEi(bool believer = false) => PlainEiBelievingFrom(believer ? 1 : 2);
         var next = PlainEi().Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
         TrialHistory With(TrialState state)
         {
@@ -166,5 +165,30 @@ public sealed class GpSamplerMultiFidelityTests
         Assert.InRange(believer, 0.65, 1.0);
         Assert.True(Math.Abs(believer - next) + 0.05 < Math.Abs(pessimist - next), $"believer {believer:F3}, pessimist {pessimist:F3}, next {next:F3}");
         Assert.True(Math.Abs(believer - next) + 0.05 < Math.Abs(afterFailure - next), $"believer {believer:F3}, after failure {afterFailure:F3}, next {next:F3}");
+    }
+
+    private static GpSampler PlainEiBelievingFrom(int running) =>
+        new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0, BelieveFromRunning = running };
+
+    [Fact]
+    public void WhenSeveralTrialsRunInTheBestRegionThenTheyAreBelievedAndTheNextProposalStaysThere()
+    {
+        // Given the ASHA-like study and two trials running (no epoch reported yet) where plain EI would propose next
+        var history = AshaLikeHistory();
+        GpSampler Default() => new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0 };
+        var next = Default().Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
+        history.Add(TrialState.RUNNING, At(next));
+        history.Add(TrialState.RUNNING, At(next - 0.03));
+
+        // When the default GP proposes, and the same GP that always believes / never believes running trials
+        var byDefault = Default().Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
+        var believer = PlainEiBelievingFrom(1).Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
+        var pessimist = PlainEiBelievingFrom(int.MaxValue).Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
+
+        // Then with two running the default conditions them on its prediction, as the believer does: the region they
+        // run in is not written off, while the worst-value lie pushes the proposal out of it
+        Assert.Equal(believer, byDefault);
+        Assert.InRange(byDefault, 0.65, 1.0);
+        Assert.True(Math.Abs(byDefault - next) + 0.05 < Math.Abs(pessimist - next), $"default {byDefault:F3}, pessimist {pessimist:F3}, next {next:F3}");
     }
 }

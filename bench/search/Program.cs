@@ -112,7 +112,9 @@ Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup
 Console.WriteLine();
 
 // "gp exploit only" differs from "gp" only by its exploration margin, "gp last epoch" only by its observations,
-// "gp kriging believer" only by the value running trials are conditioned on (with --slots 2): they take these settings.
+// "gp kriging believer" and "gp worst-value lie" only by the value running trials are conditioned on (always the GP's
+// prediction / always the worst value, where gp switches from the lie to the prediction at two running trials; with
+// --slots 2 or more): they take these settings.
 SamplerSettings GpSettings(int seed) => new(SamplerSettings.Gp, startup, seed, pruning ? epochs : 0);
 GpSampler Gp(int seed) => new(GpSettings(seed), fitOptions, new AcquisitionOptions());
 var variants = new List<(string Name, Func<int, ISampler> Create, IPruner Pruner, bool SameEpochs)>
@@ -124,7 +126,8 @@ if (pruning)
 {
     variants.Add(("gp exploit only", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { ExplorationMargin = 0 }, pruner, false));
     variants.Add(("gp last epoch", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { EveryEpoch = false }, pruner, false));
-    variants.Add(("gp kriging believer", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveRunning = true }, pruner, false));
+    variants.Add(("gp kriging believer", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveFromRunning = 1 }, pruner, false));
+    variants.Add(("gp worst-value lie", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveFromRunning = int.MaxValue }, pruner, false));
     variants.Add(("gp face value", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
     variants.Add(("gp no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), NopPruner.Instance, true));
     variants.Add(("random no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), NopPruner.Instance, true));
