@@ -233,7 +233,8 @@ public sealed class StudyCoordinator
     {
         // Our own trials' heartbeats first: after a database outage longer than the grace (a PostgreSQL restart under
         // load) their last heartbeats are old although their workers run, and the sweep would fail and queue again the
-        // trials this very process is supervising (seen once in CI: a fourth trial in StaleTrialRecoveryTests).
+        // trials this very process is supervising (StaleTrialRecoveryTests once ended with a fourth trial in CI under
+        // load, as such a sweep of the surviving coordinator's trial would leave).
         foreach (var id in _supervised.Keys)
         {
             try { await _storage.RecordHeartbeatAsync(id); }
