@@ -66,6 +66,34 @@ public sealed class SlurmClusterFixture : IAsyncLifetime
         throw new TimeoutException($"Slurm job {jobId} did not end within {timeout.TotalSeconds:0} s: {string.Join(", ", await TaskStatesAsync(jobId))}");
     }
 
+    /// <summary>
+    /// Waits until the slurmstepd of a task's batch step has exited (the cluster runs on this machine). The
+    /// step reports the script's exit to the controller and waits for the answer before it exits; without
+    /// slurmdbd, Slurm 22.05 applies a report that arrives late to whatever run of the job is current, so a
+    /// requeued task started again before it would be ended FAILED by its previous run's exit code.
+    /// </summary>
+    public async Task WaitForBatchStepGoneAsync(string task, TimeSpan timeout)
+    {
+        var (_, show, _) = await ClientAsync("scontrol", "show", "job", task);
+        var id = System.Text.RegularExpressions.Regex.Match(show, @"\bJobId=(\d+)").Groups[1].Value;
+        if (id.Length == 0) throw new InvalidOperationException($"scontrol show job {task} gave no JobId: {show}");
+        var title = $"slurmstepd: [{id}.batch]";
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (!Directory.EnumerateDirectories("/proc").Any(d => ReadCommandLine(d).StartsWith(title, StringComparison.Ordinal))) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{title} still running after {timeout.TotalSeconds:0} s");
+    }
+
+    private static string ReadCommandLine(string procDir)
+    {
+        try { return File.ReadAllText(Path.Combine(procDir, "cmdline")); }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
+    }
+
     private static string Script() => RepositoryFiles.Path("deploy/slurm/throwaway-cluster.sh");
 
     private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, IEnumerable<string> args, bool withConf)
