@@ -36,8 +36,11 @@ END {
   rmed = median(r, c) # sorts r in place: pairs are read above
   tval = 0; if (se > 0) tval = m / se
   printf "paired gp - random: %+.4f +- %.4f (SE), %.1f SE, %d seeds:%s\n", m, se, tval, c, list
-  printf "gp's worst seed %.4f vs random's median %.4f\n", worst, rmed
+  # Accuracies have four decimals and a median of two is their mean: compare at 1e-9, not at the last bit, so a tie
+  # (seeds 72-81 on one split: 0.9836 against (0.9834 + 0.9838) / 2) is judged as the printed figures read.
+  margin = worst - rmed; if (margin > -1e-9 && margin < 1e-9) margin = 0
+  printf "gp's worst seed %.4f vs random's median %.4f (margin %+.4f)\n", worst, rmed, margin
   if (sgg > 0 && srr > 0) printf "per-seed correlation of gp and random: %.2f\n", corr
-  verdict = "not met"; if (c >= 10 && m > 2 * se && worst >= rmed) verdict = "met"
+  verdict = "not met"; if (c >= 10 && m > 2 * se && margin >= 0) verdict = "met"
   printf "issue 9 target (>= 10 seeds, > 2 SE, worst >= median): %s\n", verdict
 }
