@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
@@ -111,12 +112,7 @@ public sealed class StudyStartCliTests
     }
 
     /// <summary>Whether a running process's command line mentions <paramref name="text"/>.</summary>
-    private static bool AnyProcessMentions(string text) =>
-        Directory.EnumerateDirectories("/proc").Any(d =>
-        {
-            try { return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Contains(text, StringComparison.Ordinal); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-        });
+    private static bool AnyProcessMentions(string text) => Signals.Find(text).Count > 0;
 
     [Fact]
     public async Task AChangedSearchSpaceIsRefusedWithExitCode2()

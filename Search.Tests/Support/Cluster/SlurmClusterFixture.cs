@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mnist.Search.Tests.Support.Faults;
 
 namespace Mnist.Search.Tests.Support.Cluster;
 
@@ -81,17 +82,10 @@ public sealed class SlurmClusterFixture : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
-            if (!Directory.EnumerateDirectories("/proc").Any(d => ReadCommandLine(d).StartsWith(title, StringComparison.Ordinal))) return;
+            if (Signals.Find(title).Count == 0) return;
             await Task.Delay(100);
         }
         throw new TimeoutException($"{title} still running after {timeout.TotalSeconds:0} s");
-    }
-
-    private static string ReadCommandLine(string procDir)
-    {
-        try { return File.ReadAllText(Path.Combine(procDir, "cmdline")); }
-        catch (IOException) { return ""; }
-        catch (UnauthorizedAccessException) { return ""; }
     }
 
     private static string Script() => RepositoryFiles.Path("deploy/slurm/throwaway-cluster.sh");
