@@ -91,4 +91,23 @@ public sealed class GaussianProcessTests
             Assert.Equal((vp - vm) / 2e-5, dVar[d], 5);
         }
     }
+
+    [Fact]
+    public void WhenSeveralObservationsShareAGroupThenTheyCountAsOneNoisyLookNotAsIndependentConfirmations()
+    {
+        // Given one point observed three times at +1 (a trial's three epochs, one lucky seed) among points at 0
+        double[][] x = [[0.0], [0.25], [0.5], [0.5], [0.5], [0.75], [1.0]];
+        double[] y = [0, 0, 1, 1, 1, 0, 0];
+        var parameters = new KernelParameters([1.0], 1.0, 0.05, GroupVariance: 0.5);
+
+        // When the GP knows the three share a group, and when it does not
+        var grouped = new GaussianProcess(x, y, parameters, [0, 1, 2, 2, 2, 3, 4]);
+        var independent = new GaussianProcess(x, y, parameters, [0, 1, 2, 3, 4, 5, 6]);
+
+        // Then the grouped GP believes the bump less: the shared part is read as that group's luck
+        var atGroup = grouped.Predict([0.5]).Mean;
+        var atIndependent = independent.Predict([0.5]).Mean;
+        Assert.True(atGroup < atIndependent - 0.05, $"grouped {atGroup}, independent {atIndependent}");
+        Assert.True(atGroup > 0, $"grouped {atGroup}");
+    }
 }

@@ -9,32 +9,42 @@ namespace Mnist.Search.Gp;
 /// substitution, v = L⁻¹k*, var = scale − ‖v‖², which stays accurate where K is ill-conditioned (an explicit
 /// K⁻¹ loses the tiny variances next to observations that log EI depends on). Predicts the latent function
 /// (no observation noise in the variance).
+/// <para>Grouped observations (<see cref="KernelParameters.GroupVariance"/>): two observations of one group covary
+/// by that variance more, a noise term they share (the epochs of one trial share its training seed). A prediction is
+/// of the latent function at a point of no group (a new trial's configuration), without that term.</para>
 /// </summary>
 internal sealed class GaussianProcess
 {
     private readonly double[][] _x;
     private readonly double[] _y;
+    private readonly int[] _groups;
     private readonly double[] _alpha;
     private readonly double[] _lowerRows; // L row-major: row i at [i·n, i·n + i]
     private readonly double[] _lowerColumns; // L column-major: column i at [i·n + i, (i+1)·n)
 
-    public GaussianProcess(double[][] x, double[] y, KernelParameters parameters)
+    /// <param name="groups">Each observation's group (grouped parameters only; null: every observation its own).</param>
+    public GaussianProcess(double[][] x, double[] y, KernelParameters parameters, IReadOnlyList<int>? groups = null)
     {
         if (x.Length != y.Length) throw new ArgumentException($"{x.Length} points but {y.Length} values");
         if (x.Length == 0) throw new ArgumentException("a GP needs at least one observation", nameof(x));
+        if (groups is not null && groups.Count != x.Length) throw new ArgumentException($"{x.Length} points but {groups.Count} groups");
+        if (parameters.Grouped && groups is null) throw new ArgumentException("grouped kernel parameters need the observations' groups", nameof(groups));
         _x = x;
         _y = y;
+        _groups = groups?.ToArray() ?? Enumerable.Range(0, x.Length).ToArray();
         Parameters = parameters;
         var n = x.Length;
+        var shared = parameters.SharedVariance;
         var k = new DenseMatrix(n, n);
         var kv = k.Values;
         for (var j = 0; j < n; j++)
         {
-            kv[j * n + j] = parameters.Scale + parameters.NoiseVariance;
+            kv[j * n + j] = parameters.Scale + parameters.NoiseVariance + shared;
             for (var i = j + 1; i < n; i++)
             {
                 var value = parameters.Scale * Matern52Kernel.Value(
-                    Matern52Kernel.SquaredDistance(x[i], x[j], parameters.InverseSquaredLengthscales));
+                    Matern52Kernel.SquaredDistance(x[i], x[j], parameters.InverseSquaredLengthscales))
+                    + (_groups[i] == _groups[j] ? shared : 0.0);
                 kv[j * n + i] = value;
                 kv[i * n + j] = value;
             }
@@ -132,8 +142,14 @@ internal sealed class GaussianProcess
 
     /// <summary>
     /// The same GP (same hyperparameters) conditioned on extra points too; used for pending trials with
-    /// made-up values (constant liar), so no refit is needed.
+    /// made-up values (constant liar), so no refit is needed. <paramref name="extraGroups"/>: theirs (null: each
+    /// its own, apart from every observed group).
     /// </summary>
-    public GaussianProcess WithObservations(IReadOnlyList<double[]> extraX, IReadOnlyList<double> extraY) =>
-        extraX.Count == 0 ? this : new GaussianProcess(_x.Concat(extraX).ToArray(), _y.Concat(extraY).ToArray(), Parameters);
+    public GaussianProcess WithObservations(IReadOnlyList<double[]> extraX, IReadOnlyList<double> extraY, IReadOnlyList<int>? extraGroups = null)
+    {
+        if (extraX.Count == 0) return this;
+        var fresh = _groups.Length == 0 ? 0 : _groups.Max() + 1;
+        var groups = _groups.Concat(extraGroups ?? Enumerable.Range(fresh, extraX.Count).ToArray()).ToArray();
+        return new GaussianProcess(_x.Concat(extraX).ToArray(), _y.Concat(extraY).ToArray(), Parameters, groups);
+    }
 }

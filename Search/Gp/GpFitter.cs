@@ -9,15 +9,21 @@ namespace Mnist.Search.Gp;
 /// </summary>
 internal static class GpFitter
 {
-    public static KernelParameters Fit(double[][] x, double[] y, Random rng, GpFitOptions? options = null)
+    /// <param name="groups">Each observation's group: the fit then learns the variance of a noise term each group's
+    /// observations share too (<see cref="KernelParameters.GroupVariance"/>); null: independent noise only.</param>
+    public static KernelParameters Fit(double[][] x, double[] y, Random rng, GpFitOptions? options = null, IReadOnlyList<int>? groups = null)
     {
         options ??= new GpFitOptions();
         if (x.Length == 0) throw new ArgumentException("cannot fit a GP to zero points", nameof(x));
+        if (groups is not null && groups.Count != x.Length) throw new ArgumentException($"{x.Length} points but {groups.Count} groups", nameof(groups));
         var dims = x[0].Length;
-        (x, y) = Subsample(x, y, options.MaxFitPoints, rng);
+        var grouped = groups is not null;
+        var g = groups?.ToArray();
+        (x, y, g) = Subsample(x, y, g, options.MaxFitPoints, rng);
 
-        var lower = new double[dims + 2];
-        var upper = new double[dims + 2];
+        var size = dims + (grouped ? 3 : 2);
+        var lower = new double[size];
+        var upper = new double[size];
         for (var d = 0; d < dims; d++)
         {
             lower[d] = Math.Log(options.MinInverseSquaredLengthscale);
@@ -27,37 +33,44 @@ internal static class GpFitter
         upper[dims] = Math.Log(options.MaxScale);
         lower[dims + 1] = Math.Log(options.MinNoiseVariance);
         upper[dims + 1] = Math.Log(options.MaxNoiseVariance);
+        if (grouped)
+        {
+            lower[dims + 2] = Math.Log(options.MinNoiseVariance);
+            upper[dims + 2] = Math.Log(options.MaxNoiseVariance);
+        }
 
-        var starts = new List<double[]> { KernelParameters.Default(dims).ToLog() };
+        var starts = new List<double[]> { KernelParameters.Default(dims, grouped).ToLog() };
         for (var r = 0; r < options.Restarts; r++)
         {
-            var theta = new double[dims + 2];
+            var theta = new double[size];
             for (var d = 0; d < dims; d++) theta[d] = Math.Log(0.1) + rng.NextDouble() * Math.Log(1000);
             theta[dims] = Math.Log(0.3) + rng.NextDouble() * Math.Log(10);
             theta[dims + 1] = Math.Log(1e-5) + rng.NextDouble() * Math.Log(1e4);
+            if (grouped) theta[dims + 2] = Math.Log(1e-5) + rng.NextDouble() * Math.Log(1e4);
             starts.Add(theta);
         }
 
         // Coarse to fine: on many points, first fit a small subsample (each evaluation is O(n³)), then polish
         // that optimum on the full fitting set, which then needs only a few iterations.
-        var (coarseX, coarseY) = Subsample(x, y, options.CoarseFitPoints, rng);
+        var (coarseX, coarseY, coarseGroups) = Subsample(x, y, g, options.CoarseFitPoints, rng);
         double[]? best = null;
         var bestValue = double.NegativeInfinity;
         foreach (var start in starts)
         {
             for (var i = 0; i < start.Length; i++) start[i] = Math.Clamp(start[i], lower[i], upper[i]);
-            var (theta, value) = Maximize(coarseX, coarseY, start, lower, upper, options.MaxIterations, options);
+            var (theta, value) = Maximize(coarseX, coarseY, coarseGroups, start, lower, upper, options.MaxIterations, options);
             if (best is null || value > bestValue)
             {
                 best = theta;
                 bestValue = value;
             }
         }
-        if (coarseX.Length < x.Length) best = Maximize(x, y, best!, lower, upper, options.MaxPolishIterations, options).Theta;
-        return KernelParameters.FromLog(best!);
+        if (coarseX.Length < x.Length) best = Maximize(x, y, g, best!, lower, upper, options.MaxPolishIterations, options).Theta;
+        return KernelParameters.FromLog(best!, grouped);
     }
 
-    private static (double[] Theta, double Value) Maximize(double[][] x, double[] y, double[] start, double[] lower, double[] upper, int maxIterations, GpFitOptions options)
+    private static (double[] Theta, double Value) Maximize(double[][] x, double[] y, int[]? groups, double[] start, double[] lower, double[] upper,
+        int maxIterations, GpFitOptions options)
     {
         // The minimizer may stop on a failed line search or iteration limit; the best point it evaluated is kept either way.
         var bestTheta = (double[])start.Clone();
@@ -66,7 +79,7 @@ internal static class GpFitter
         {
             var theta = v.ToArray();
             var grad = new double[theta.Length];
-            var value = MarginalLikelihood.Evaluate(x, y, theta, grad, options);
+            var value = MarginalLikelihood.Evaluate(x, y, theta, grad, options, groups);
             if (value > bestValue && double.IsFinite(value))
             {
                 bestValue = value;
@@ -88,15 +101,15 @@ internal static class GpFitter
         return (bestTheta, bestValue);
     }
 
-    private static (double[][] X, double[] Y) Subsample(double[][] x, double[] y, int max, Random rng)
+    private static (double[][] X, double[] Y, int[]? Groups) Subsample(double[][] x, double[] y, int[]? groups, int max, Random rng)
     {
-        if (x.Length <= max) return (x, y);
+        if (x.Length <= max) return (x, y, groups);
         // Keep the best quarter (where the acquisition looks) plus a random draw from the rest.
         var order = Enumerable.Range(0, y.Length).OrderBy(i => y[i]).ToArray();
         var keepBest = max / 4;
         var rest = order.Skip(keepBest).ToArray();
         rng.Shuffle(rest);
         var chosen = order.Take(keepBest).Concat(rest.Take(max - keepBest)).Order().ToArray();
-        return (chosen.Select(i => x[i]).ToArray(), chosen.Select(i => y[i]).ToArray());
+        return (chosen.Select(i => x[i]).ToArray(), chosen.Select(i => y[i]).ToArray(), groups is null ? null : chosen.Select(i => groups[i]).ToArray());
     }
 }

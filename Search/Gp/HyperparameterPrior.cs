@@ -5,7 +5,7 @@ namespace Mnist.Search.Gp;
 /// <c>_gp/prior.py</c> does). Length-scales ℓ = ρ^(−1/2) get a Gamma(2, 4) prior (mode 0.25 of the unit cube,
 /// mean 0.5): on 10–30 points the likelihood alone often declares dimensions irrelevant (ℓ of several cube
 /// widths), and the optimizer then wastes trials on far corners; the benchmarks (bench/sampler) favoured this
-/// over Optuna's −0.1/ρ − 0.1ρ. Scale: Gamma(2, 1); noise variance: Gamma(1.1, 30), as Optuna. On the real
+/// over Optuna's −0.1/ρ − 0.1ρ. Scale: Gamma(2, 1); noise variance (and a group's shared noise variance): Gamma(1.1, 30), as Optuna. On the real
 /// objective the data set the noise, not this prior (issue 9, 2026-12-04): on 18 real studies a 100× weaker rate moved
 /// the share of the variance read as noise by at most 0.005, and on the table replay rates of 3 / 300 changed gp's pick
 /// by +0.0000 / −0.0001 (bench/search results/20261204T051000-replay-slots.txt).
@@ -35,6 +35,12 @@ internal static class HyperparameterPrior
         gradient[p.Dimensions] += 1.0 - p.Scale;
         value += 0.1 * Math.Log(p.NoiseVariance) - noiseRate * p.NoiseVariance;
         gradient[p.Dimensions + 1] += 0.1 - noiseRate * p.NoiseVariance;
+        if (p.GroupVariance is { } group)
+        {
+            // The noise a group shares is noise too: the same weak prior.
+            value += 0.1 * Math.Log(group) - noiseRate * group;
+            gradient[p.Dimensions + 2] += 0.1 - noiseRate * group;
+        }
         return value;
     }
 }

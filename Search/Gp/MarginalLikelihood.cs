@@ -14,12 +14,15 @@ internal static class MarginalLikelihood
     /// <summary>
     /// Log posterior density (up to a constant) of <paramref name="theta"/> (see <see cref="KernelParameters.ToLog"/>);
     /// writes its gradient into <paramref name="gradient"/>. Returns −∞ when K is not positive definite. The prior's
-    /// rates are <paramref name="options"/>' (the defaults when null).
+    /// rates are <paramref name="options"/>' (the defaults when null). With <paramref name="groups"/> (each
+    /// observation's), θ ends with the log variance of the noise each group shares (<see cref="KernelParameters.GroupVariance"/>).
     /// </summary>
-    public static double Evaluate(double[][] x, double[] y, ReadOnlySpan<double> theta, Span<double> gradient, GpFitOptions? options = null)
+    public static double Evaluate(double[][] x, double[] y, ReadOnlySpan<double> theta, Span<double> gradient, GpFitOptions? options = null,
+        IReadOnlyList<int>? groups = null)
     {
         var n = y.Length;
-        var p = KernelParameters.FromLog(theta);
+        var p = KernelParameters.FromLog(theta, grouped: groups is not null);
+        var shared = p.SharedVariance;
         var dims = p.Dimensions;
         var rho = p.InverseSquaredLengthscales;
         var k = new DenseMatrix(n, n);
@@ -27,13 +30,13 @@ internal static class MarginalLikelihood
         var dk = new double[n * n]; // scale · f'(d²) per pair
         for (var j = 0; j < n; j++)
         {
-            kv[j * n + j] = p.Scale + p.NoiseVariance;
+            kv[j * n + j] = p.Scale + p.NoiseVariance + shared;
             for (var i = j + 1; i < n; i++)
             {
                 var d2 = Matern52Kernel.SquaredDistance(x[i], x[j], rho);
                 var value = p.Scale * Matern52Kernel.Value(d2);
-                kv[j * n + i] = value;
-                kv[i * n + j] = value;
+                kv[j * n + i] = value + (groups is not null && groups[i] == groups[j] ? shared : 0.0);
+                kv[i * n + j] = kv[j * n + i];
                 dk[j * n + i] = p.Scale * Matern52Kernel.Derivative(d2);
             }
         }
@@ -52,17 +55,21 @@ internal static class MarginalLikelihood
         gradient.Clear();
         var gScale = 0.0;
         var gNoise = 0.0;
+        var gGroup = 0.0;
         for (var j = 0; j < n; j++)
         {
             var gjj = alpha[j] * alpha[j] - iv[j * n + j];
             gScale += 0.5 * gjj * p.Scale;
             gNoise += 0.5 * gjj * p.NoiseVariance;
+            gGroup += 0.5 * gjj * shared;
             var xj = x[j];
             for (var i = j + 1; i < n; i++)
             {
                 // Pairs i ≠ j appear twice in the trace; the ½ cancels.
                 var g = alpha[i] * alpha[j] - iv[j * n + i];
-                gScale += g * kv[j * n + i];
+                var sameGroup = groups is not null && groups[i] == groups[j];
+                gScale += g * (kv[j * n + i] - (sameGroup ? shared : 0.0));
+                if (sameGroup) gGroup += g * shared;
                 var m = g * dk[j * n + i];
                 var xi = x[i];
                 for (var d = 0; d < dims; d++)
@@ -75,6 +82,7 @@ internal static class MarginalLikelihood
         for (var d = 0; d < dims; d++) gradient[d] *= rho[d];
         gradient[dims] = gScale;
         gradient[dims + 1] = gNoise;
+        if (p.Grouped) gradient[dims + 2] = gGroup;
 
         return logLik + HyperparameterPrior.LogDensity(p, gradient,
             options?.LengthscalePriorRate ?? HyperparameterPrior.LengthscaleRate, options?.NoisePriorRate ?? HyperparameterPrior.NoiseRate);

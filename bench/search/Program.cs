@@ -111,7 +111,8 @@ Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {
 Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}; noise scale {noiseScale}); scored on the mean over seeds of the configuration picked");
 Console.WriteLine();
 
-// "gp exploit only" differs from "gp" only by its exploration margin, "gp last epoch" only by its observations,
+// "gp exploit only" differs from "gp" only by its exploration margin, "gp last epoch" only by its observations, "gp trial
+// noise" only by the noise term a trial's epochs share,
 // "gp kriging believer" and "gp worst-value lie" only by the value running trials are conditioned on (always the GP's
 // prediction / always the worst value, where gp switches from the lie to the prediction at two running trials; with
 // --slots 2 or more): they take these settings.
@@ -128,6 +129,8 @@ if (pruning)
     variants.Add(("gp last epoch", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { EveryEpoch = false }, pruner, false));
     variants.Add(("gp kriging believer", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveFromRunning = 1 }, pruner, false));
     variants.Add(("gp worst-value lie", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveFromRunning = int.MaxValue }, pruner, false));
+    variants.Add(("gp trial noise", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { TrialNoise = true }, pruner, false));
+    variants.Add(("gp sliced start-up", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { SlicedStartup = true }, pruner, false));
     variants.Add(("gp face value", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
     variants.Add(("gp no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), NopPruner.Instance, true));
     variants.Add(("random no pruning", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), NopPruner.Instance, true));
