@@ -14,7 +14,9 @@ using Mnist.Search.Vocabulary;
 // "best value" (the COMPLETE trial with the best observed value) and, for gp, "recommended" (GpSampler.Recommend).
 // Variants: gp (fidelity-aware when a pruner is set), "gp exploit only" (plain EI on every proposal, before
 // issue 9's exploration step), "gp face value" (pruned trials at their last value, the
-// sampler before issue 9), random, and both without pruning at the same epoch budget.
+// sampler before issue 9), "gp last epoch", "gp kriging believer", "gp worst-value lie", "gp trial noise" (the epochs
+// of a trial share a learnt noise term), "gp sliced start-up" (a sliced Latin hypercube start-up), random, and both
+// without pruning at the same epoch budget.
 // Prints per-variant mean, sd, min, median, max, epochs used, and paired differences against random, with how often
 // a 10-seed experiment drawn from these seeds would meet issue 9's target (> 2 SE, worst seed >= random's median).
 // --surrogate nearest (default: snap to the nearest tabled configuration) or knn (a smooth k-nearest-neighbour
