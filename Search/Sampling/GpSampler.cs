@@ -109,9 +109,9 @@ public sealed class GpSampler : ISampler
         var multiFidelity = MultiFidelity;
         if (Fit(encoder, direction, trials) is not { } fit)
             return QuasiRandomStartup.Sample(space, _settings.Seed, trials.Count, _settings.StartupTrials, SlicedStartup);
-        var (observations, standardized, xs, parameters, rng) = fit;
+        var (observations, standardized, xs, groups, parameters, rng) = fit;
 
-        var gp = new GaussianProcess(xs, standardized, parameters, TrialGroups(observations));
+        var gp = new GaussianProcess(xs, standardized, parameters, groups);
         var (incumbentValue, incumbentX) = Incumbent(observations, standardized, gp, multiFidelity);
 
         // Pending points: RUNNING and WAITING trials, and FAIL trials (crash, NaN loss, timeout), so the GP does not
@@ -254,11 +254,12 @@ public sealed class GpSampler : ISampler
         space.Count == 0 ? null : Fit(new SpaceEncoder(space), direction, trials)?.Parameters;
 
     /// <summary>
-    /// The GP a proposal is made with: the observations, their standardized values and features, the fitted kernel
+    /// The GP a proposal is made with: the observations, their standardized values, features and groups (null unless
+    /// <see cref="TrialNoise"/>), the fitted kernel
     /// parameters and the random source the fit drew from (the acquisition goes on drawing from it, so a proposal
     /// depends on (seed, number of trials) only). Null while the study is in start-up.
     /// </summary>
-    private (List<GpObservation> Observations, double[] Standardized, double[][] Xs, KernelParameters Parameters, Random Rng)? Fit(
+    private (List<GpObservation> Observations, double[] Standardized, double[][] Xs, int[]? Groups, KernelParameters Parameters, Random Rng)? Fit(
         SpaceEncoder encoder, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
         var observations = GpObservations.From(encoder, direction, trials, _settings.MaxFidelity, lastEpochOnly: !EveryEpoch);
@@ -267,7 +268,8 @@ public sealed class GpSampler : ISampler
         var rng = SamplerRandom.For(_settings.Seed, trials.Count, salt: 3);
         var standardized = Standardize(observations.Select(o => o.Y).ToList(), warp: MultiFidelity);
         var xs = observations.Select(o => o.X).ToArray();
-        return (observations, standardized, xs, GpFitter.Fit(xs, standardized, rng, _fitOptions, TrialGroups(observations)), rng);
+        var groups = TrialGroups(observations);
+        return (observations, standardized, xs, groups, GpFitter.Fit(xs, standardized, rng, _fitOptions, groups), rng);
     }
 
     /// <summary>
