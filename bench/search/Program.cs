@@ -25,6 +25,7 @@ using Mnist.Search.Vocabulary;
 // --startup N (search.json's), --per-seed, --only NAME[,NAME], --trace SEED (one study's trials, per variant),
 // --split-sd S (the shared per-seed shift of a study's own validation split in the target's chance; 0.0011 measured),
 // --noise-scale K (observed curves' seed deviations scaled by K: a less noisy evaluation; 0.64 for 10,000 held out),
+// --reshuffle-sd S (each trial its own validation split: its curve shifted by its own normal of sd S; with --split-sd 0),
 // --oracle K (adds a ceiling: the table's K best configurations proposed in turn),
 // --slots N (trials at once: 1, or search.json's max_concurrent as the real study runs them),
 // --lengthscale-prior-rate R, --noise-prior-rate R (the GP's hyperparameter prior, for every gp variant; 4 and 30).
@@ -91,6 +92,10 @@ var splitSd = DoubleArg("--split-sd", 0.0011);
 // its configuration's mean curve is scaled by this. 10,000 images held out instead of 5,000 measured 0.64 among good
 // configurations (seed sd 0.0014 -> 0.0009, results/20261202T182300-holdout-10k-check.txt); pair it with --split-sd.
 var noiseScale = DoubleArg("--noise-scale", 1);
+// --reshuffle-sd S: every trial holds out its own validation images (the split reshuffled per trial, Nagler et al. 2024)
+// instead of the study's one split: each trial's curve moves by its own normal shift of sd S (the split's effect, the same
+// at every epoch of the trial), and no shift is shared by a seed's two studies (pair it with --split-sd 0).
+var reshuffleSd = DoubleArg("--reshuffle-sd", 0);
 // --visited: also score each study by the best truth among its COMPLETE trials, the pick a perfect selection would make:
 // how much of a sampler's distance to the --oracle ceiling is the search (never trained the best configurations to the
 // end) and how much the pick (trained one, retrained another that was luckier once).
@@ -225,6 +230,11 @@ foreach (var (name, v) in observed.Where(kv => kv.Key != "random"))
                 curve = surrogate.Observe(index, noise, noiseScale);
                 truths.Add(surrogate.Truth(index));
                 at = surrogate.Params(index);
+            }
+            if (reshuffleSd > 0)
+            {
+                var shift = reshuffleSd * Normal(noise);
+                curve = curve.Select(v => v + shift).ToArray();
             }
             var epochSeconds = surrogate.EpochSeconds(surrogate.Nearest(at));
             running.Add(new LiveTrial(truths.Count - 1, at, curve, epochSeconds) { Clock = clock + epochSeconds });
