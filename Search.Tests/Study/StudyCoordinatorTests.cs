@@ -132,6 +132,36 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task ThePrunerIsNotAskedAtTheLastEpochSinceTheTrialEndsCompleteAnyway()
+    {
+        // Given trials of 3 epochs and a pruner that would prune every trial at its third epoch, and records when it is asked
+        var worker = new FakeWorker { Directory = "", Epochs = 3, EpochSeconds = 0.2 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 2, worker);
+        var pruner = new PruneAtStep(3);
+
+        // When they run
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), pruner: pruner);
+
+        // Then every trial ran its 3 epochs and is COMPLETE, and the pruner was asked after epochs 1 and 2 only
+        // (asked at the last, it said 'prune' to a trial that then finished: the log read 'pruned at epoch 3' of a COMPLETE trial)
+        Assert.All(trials, t => Assert.Equal((TrialState.COMPLETE, 3), (t.State, t.IntermediateValues.Count)));
+        Assert.Equal([1, 1, 2, 2], pruner.AskedAt.Order());
+    }
+
+    /// <summary>Prunes a trial whose latest intermediate value is at <paramref name="step"/>; records every step it is asked at.</summary>
+    private sealed class PruneAtStep(int step) : IPruner
+    {
+        public System.Collections.Concurrent.ConcurrentBag<int> AskedAt { get; } = [];
+
+        public bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction)
+        {
+            var latest = trial.LastIntermediate!.Value.Step;
+            AskedAt.Add(latest);
+            return latest == step;
+        }
+    }
+
+    [Fact]
     public async Task TheLastTrialsRepeatTheBestConfigurationWithOtherSeedsUnprunedAndTheChoiceIsTheirMean()
     {
         // Given trials whose value rises with their number (worse, minimizing), 4 epochs each, a median pruner that
