@@ -72,12 +72,17 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     {
         // When
         var top = (await JsonAsync("trials", "list", "q", "--state", "COMPLETE", "--sort", "value", "--top", "2", "--format", "json")).AsArray();
+        var best = (await JsonAsync("trials", "list", "q", "--top", "2", "--format", "json")).AsArray();
+        var first = (await JsonAsync("trials", "list", "q", "--sort", "number", "--top", "2", "--format", "json")).AsArray();
         var csv = await SearchCli.RunAsync(_study.Path, "trials", "list", "q", "--format", "csv");
         var table = await SearchCli.RunAsync(_study.Path, "trials", "list", "q");
 
         // Then
         Assert.Equal(new[] { 3, 1 }, top.Select(t => (int)t!["number"]!));
         Assert.All(top, t => Assert.Equal("COMPLETE", (string?)t!["state"]));
+        // --top alone gives the best trials; with --sort number, the first ones
+        Assert.Equal(new[] { 3, 1 }, best.Select(t => (int)t!["number"]!));
+        Assert.Equal(new[] { 0, 1 }, first.Select(t => (int)t!["number"]!));
         var lines = csv.Stdout.Trim().Split('\n');
         Assert.StartsWith("number,state,value,epochs,duration_s,device,", lines[0]);
         Assert.Equal(5, lines.Length);

@@ -13,9 +13,9 @@ internal static class TrialsCommands
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
         var state = new Option<string?>("--state") { Description = "Only trials in this state (COMPLETE, PRUNED, FAIL, RUNNING, WAITING)" };
-        var sort = new Option<string>("--sort") { Description = "value | number | duration", DefaultValueFactory = _ => "number" };
+        var sort = new Option<string?>("--sort") { Description = "value | number | duration (default: number; value with --top)" };
         sort.AcceptOnlyFromAmong("value", "number", "duration");
-        var top = new Option<int?>("--top") { Description = "Only the first N after sorting" };
+        var top = new Option<int?>("--top") { Description = "Only the first N after sorting: without --sort, the N best" };
         var format = CommonOptions.Format("table", "json", "csv");
         var command = new Command("list", "List a study's trials") { name, storage, studiesDir, state, sort, top, format };
         command.SetAction(async (parse, ct) =>
@@ -26,7 +26,8 @@ internal static class TrialsCommands
             if (parse.GetValue(top) is < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
             var (study, trials, _) = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
             IEnumerable<TrialSnapshot> selected = trials.Where(t => only is null || t.State == only);
-            selected = parse.GetValue(sort) switch
+            // "--top 5" alone means the five best trials, not the first five by number.
+            selected = (parse.GetValue(sort) ?? (parse.GetValue(top) is null ? "number" : "value")) switch
             {
                 // Best first; trials without a value last.
                 "value" => study.Direction == StudyDirection.MINIMIZE
