@@ -68,6 +68,21 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     }
 
     [Fact]
+    public async Task TheBestParametersTableShowsFractionsAsTheStudysOwnSummaryDoes()
+    {
+        // When the best trial is asked for as JSON and as a table
+        var best = await JsonAsync("study", "best", "q", "--format", "json");
+        var table = await SearchCli.RunAsync(_study.Path, "study", "best", "q");
+
+        // Then the table gives the learning rate to 6 significant digits (as `study start` prints it), the JSON every digit
+        var rate = (double)best["params"]!["learning_rate"]!;
+        Assert.True(rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Length > 10, $"a learning rate with many digits: {rate}");
+        var row = Assert.Single(table.Stdout.Split('\n'), l => l.Contains("learning_rate"));
+        Assert.Contains($" {rate.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} ", row);
+        Assert.Contains(table.Stdout.Split('\n'), l => l.Contains("conv1_channels") && l.Contains($" {(int)best["params"]!["conv1_channels"]!} "));
+    }
+
+    [Fact]
     public async Task TrialsListFiltersSortsAndCutsInEveryFormat()
     {
         // When

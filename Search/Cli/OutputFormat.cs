@@ -59,7 +59,11 @@ internal static class OutputFormat
         double d => double.IsFinite(d) ? d.ToString("G6", CultureInfo.InvariantCulture) : d.ToString(CultureInfo.InvariantCulture),
         float f => ((double)f).ToString("G6", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        JsonNode n => n is JsonValue val && val.TryGetValue<string>(out var s) ? s : n.ToJsonString(),
+        JsonValue val when val.TryGetValue<string>(out var s) => s,
+        // A fraction stored as JSON reads like one given as a double (study best printed 0.0029319299488707513 where
+        // study start printed 0.00293193); whole numbers keep every digit.
+        JsonValue val when val.TryGetValue<double>(out var d) && double.IsFinite(d) && d != Math.Floor(d) => Text(d),
+        JsonNode n => n.ToJsonString(),
         _ => v.ToString() ?? "",
     };
 
