@@ -17,6 +17,11 @@ public abstract record WorkerEvent
     {
         /// <summary>A numeric field of the epoch (NaN when null, missing or a non-finite marker).</summary>
         public double Field(string name) => ReadNumber(Body, name);
+
+        /// <summary>The epochs the worker now plans to run (it plans fewer to fit its time), or <paramref name="configured"/>
+        /// when the epoch does not say (a custom trainer).</summary>
+        public int PlannedEpochs(int configured) =>
+            Field(EventFields.EpochsPlanned) is var planned && double.IsFinite(planned) && planned >= 1 ? (int)planned : configured;
     }
 
     public sealed record Result(string State, JsonElement Body) : WorkerEvent

@@ -102,7 +102,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         {
             if (e is WorkerEvent.Epoch epoch)
                 log.Information("Retrain epoch {Epoch}/{Planned}: train loss {Loss:F4}, {Rate:F0} images/s",
-                    epoch.Number, epoch.Field(EventFields.EpochsPlanned) is var planned && double.IsFinite(planned) ? (int)planned : epochs, epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));
+                    epoch.Number, epoch.PlannedEpochs(epochs), epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));
             return Task.CompletedTask;
         }
         var run = await new WorkerRunner(launcher).RunAsync(start, ct, onEvent: LogEpoch);

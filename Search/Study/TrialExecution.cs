@@ -160,10 +160,7 @@ internal sealed partial class TrialExecution(
     }
 
     /// <summary>The epoch the worker will stop after: the study's epochs, or fewer when the worker planned fewer to fit its time.</summary>
-    private int LastEpoch(WorkerEvent.Epoch e) =>
-        e.Field(EventFields.EpochsPlanned) is var planned && double.IsFinite(planned) && planned >= 1
-            ? Math.Min(settings.Epochs, (int)planned)
-            : settings.Epochs;
+    private int LastEpoch(WorkerEvent.Epoch e) => Math.Min(settings.Epochs, e.PlannedEpochs(settings.Epochs));
 
     private async Task<bool> ShouldPruneAsync(long trialId, int studyId)
     {
