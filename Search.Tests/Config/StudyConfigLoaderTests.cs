@@ -1,5 +1,6 @@
 using Mnist.Search.Cli;
 using Mnist.Search.Config;
+using Mnist.Search.Pruning;
 using Mnist.Search.Scheduling;
 using Mnist.Search.Space;
 using Mnist.Search.Study;
@@ -241,6 +242,22 @@ public sealed class StudyConfigLoaderTests : IDisposable
         Assert.Equal(3, pruner.ReductionFactor);
     }
 
+    [Fact]
+    public void WhenAHyperbandPrunerIsConfiguredThenItsSettingsAreReadAndItsLargestResourceIsTheBudgetsEpochs()
+    {
+        // Given Hyperband over a 9-epoch budget
+        var json = ConfigJson.Patch("budget.epochs", "9", ConfigJson.Patch("pruner", """{"kind": "hyperband", "min_resource": 1, "reduction_factor": 3}"""));
+
+        // When it is loaded and built as the coordinator builds it
+        var config = StudyConfigLoader.Load(Write(json));
+        var pruner = Assert.IsType<HyperbandPruner>(ConfigMapping.Pruner(config));
+
+        // Then its brackets span epochs 1 to 9: first rungs at 1, 3 and 9
+        Assert.Equal(PrunerKind.Hyperband, config.Pruner.Kind);
+        Assert.Equal((1, 9, 3), (pruner.MinResource, pruner.MaxResource, pruner.ReductionFactor));
+        Assert.Equal([1, 3, 9], Enumerable.Range(0, pruner.Brackets).Select(pruner.FirstRung));
+    }
+
     [Theory]
     [InlineData("postgresql://user@127.0.0.1:5432/search", "postgresql://user@127.0.0.1:5432/search")]
     [InlineData("sqlite:///optuna-style.db", "sqlite:{dir}/optuna-style.db")]
@@ -326,7 +343,9 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("sampler.kind", "\"tpe\"", "$.sampler.kind", "expected one of \"gp\", \"random\", got \"tpe\"")]
     [InlineData("sampler.seed", "-1", "$.sampler.seed", "at least 0, got -1")]
     [InlineData("sampler", """{"kind":"random","startup_trials":3}""", "$.sampler.startup_trials", "unknown key (known: kind, seed)")]
-    [InlineData("pruner.kind", "\"hyperband\"", "$.pruner.kind", "got \"hyperband\"")]
+    [InlineData("pruner.kind", "\"successive_halving\"", "$.pruner.kind", "expected one of \"none\", \"median\", \"asha\", \"hyperband\", got \"successive_halving\"")]
+    [InlineData("pruner", """{"kind":"hyperband","min_resource":2}""", "$.pruner.min_resource", "less than budget.epochs (2)")]
+    [InlineData("pruner", """{"kind":"hyperband","warmup_epochs":1}""", "$.pruner.warmup_epochs", "unknown key (known: kind, min_resource, reduction_factor)")]
     [InlineData("pruner", """{"kind":"median","reduction_factor":3}""", "$.pruner.reduction_factor", "unknown key (known: kind, startup_trials, warmup_epochs, interval)")]
     [InlineData("pruner", """{"kind":"asha","reduction_factor":1}""", "$.pruner.reduction_factor", "between 2 and 100, got 1")]
     [InlineData("pruner", """{"kind":"median","warmup_epochs":2}""", "$.pruner.warmup_epochs", "less than budget.epochs (2)")]

@@ -46,6 +46,7 @@ internal static class ConfigMapping
     {
         PrunerKind.Median => MedianPruner.Create(config.Pruner.StartupTrials, config.Pruner.WarmupEpochs, config.Pruner.Interval),
         PrunerKind.Asha => new SuccessiveHalvingPruner(config.Pruner.MinResource, config.Pruner.ReductionFactor),
+        PrunerKind.Hyperband => new HyperbandPruner(config.Study, config.Pruner.MinResource, config.Budget.Epochs, config.Pruner.ReductionFactor),
         _ => NopPruner.Instance,
     };
 

@@ -3,7 +3,8 @@ namespace Mnist.Search.Config;
 /// <summary>
 /// The pruner and its settings. Median (Optuna's <c>MedianPruner</c>) uses <see cref="StartupTrials"/>,
 /// <see cref="WarmupEpochs"/> and <see cref="Interval"/>; ASHA (Optuna's
-/// <c>SuccessiveHalvingPruner</c>) uses <see cref="MinResource"/> and <see cref="ReductionFactor"/>.
+/// <c>SuccessiveHalvingPruner</c>) and Hyperband (<c>HyperbandPruner</c>, whose largest resource is <c>budget.epochs</c>)
+/// use <see cref="MinResource"/> and <see cref="ReductionFactor"/>.
 /// Settings of the other kind keep their defaults.
 /// </summary>
 public sealed record PrunerConfig(

@@ -6,4 +6,5 @@ public enum PrunerKind
     None,
     Median,
     Asha,
+    Hyperband,
 }

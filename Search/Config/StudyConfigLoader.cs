@@ -165,7 +165,7 @@ internal static partial class StudyConfigLoader
             return PrunerConfig.None;
         var probe = reader.Object(element, "$.pruner",
             ["kind", "startup_trials", "warmup_epochs", "interval", "min_resource", "reduction_factor"]);
-        var kind = reader.OneOf(probe.Required("kind"), "$.pruner.kind", "none", "median", "asha");
+        var kind = reader.OneOf(probe.Required("kind"), "$.pruner.kind", "none", "median", "asha", "hyperband");
         switch (kind)
         {
             case "none":
@@ -190,7 +190,7 @@ internal static partial class StudyConfigLoader
                 if (minResource >= budget.Epochs && p.TryGet("min_resource", out var given))
                     throw reader.Error("$.pruner.min_resource",
                         $"must be less than budget.epochs ({budget.Epochs}), or nothing is ever pruned", given);
-                return new PrunerConfig(PrunerKind.Asha,
+                return new PrunerConfig(kind == "hyperband" ? PrunerKind.Hyperband : PrunerKind.Asha,
                     MinResource: minResource,
                     ReductionFactor: p.Int("reduction_factor", PrunerConfig.DefaultReductionFactor, 2, 100));
             }

@@ -69,12 +69,7 @@ if (StrArg("--recommend") is not null)
     return;
 }
 var surrogate = TableSurrogate.Load(table, config.Space, metric, epochs, minSeeds: 2);
-IPruner pruner = config.Pruner.Kind switch
-{
-    PrunerKind.Asha => new SuccessiveHalvingPruner(config.Pruner.MinResource, config.Pruner.ReductionFactor),
-    PrunerKind.Median => MedianPruner.Create(config.Pruner.StartupTrials, config.Pruner.WarmupEpochs, config.Pruner.Interval),
-    _ => NopPruner.Instance,
-};
+var pruner = Mnist.Search.Cli.ConfigMapping.Pruner(config);
 var pruning = config.Pruner.Kind != PrunerKind.None;
 var knn = StrArg("--surrogate") == "knn";
 var traceSeed = IntArg("--trace", -1);

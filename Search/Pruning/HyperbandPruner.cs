@@ -1,0 +1,71 @@
+using System.IO.Hashing;
+using System.Text;
+using Mnist.Search.Vocabulary;
+
+namespace Mnist.Search.Pruning;
+
+/// <summary>
+/// Hyperband (Optuna's <c>HyperbandPruner</c>): several ASHA brackets, each trial in one of them. Bracket b is a
+/// <see cref="SuccessiveHalvingPruner"/> whose first rung is at epoch <c>MinResource · ReductionFactor^b</c>, and it
+/// judges a trial only against the trials of its own bracket. Bracket 0 prunes hardest (after
+/// <see cref="MinResource"/> epochs); the last never prunes before the full budget. ASHA alone bets that an early score
+/// ranks configurations as the full run would; Hyperband hedges that bet with trials that are never cut early.
+/// </summary>
+/// <remarks>
+/// Brackets and their shares are Optuna's, so a study's trials fall into the brackets Optuna 4 would put them in
+/// (checked against it by a test): there are <c>⌊log_η(MaxResource / MinResource)⌋ + 1</c> brackets, bracket b gets
+/// a share <c>⌈n · η^s / (s + 1)⌉</c> with <c>s = n − 1 − b</c> (the paper's equal budget per bracket), and trial
+/// number t goes to the bracket where <c>CRC-32("{study}_{t}")</c> modulo the shares' sum falls. The bracket count is
+/// counted in integers where Optuna takes a floating-point logarithm; they agree except at an exact power whose
+/// logarithm rounds down (η 3, 243 epochs), where this counts the bracket Optuna's rounding loses. Stateless: the
+/// bracket is a function of the study's name and the trial's number.
+/// </remarks>
+public sealed class HyperbandPruner : IPruner
+{
+    private readonly string _study;
+    private readonly SuccessiveHalvingPruner[] _brackets;
+    private readonly int[] _shares;
+
+    public HyperbandPruner(string study, int minResource, int maxResource, int reductionFactor = 3)
+    {
+        if (minResource < 1) throw new ArgumentOutOfRangeException(nameof(minResource), minResource, "must be >= 1");
+        if (maxResource < minResource) throw new ArgumentOutOfRangeException(nameof(maxResource), maxResource, $"must be >= min resource ({minResource})");
+        if (reductionFactor < 2) throw new ArgumentOutOfRangeException(nameof(reductionFactor), reductionFactor, "must be >= 2");
+        _study = study;
+        MinResource = minResource;
+        MaxResource = maxResource;
+        ReductionFactor = reductionFactor;
+        var count = 1;
+        for (long rung = (long)minResource * reductionFactor; rung <= maxResource; rung *= reductionFactor) count++;
+        _brackets = [.. Enumerable.Range(0, count).Select(b => new SuccessiveHalvingPruner(minResource, reductionFactor, b))];
+        _shares = [.. Enumerable.Range(0, count).Select(b => Share(count, count - 1 - b, reductionFactor))];
+    }
+
+    public int MinResource { get; }
+    public int MaxResource { get; }
+    public int ReductionFactor { get; }
+
+    /// <summary>How many brackets there are.</summary>
+    public int Brackets => _brackets.Length;
+
+    /// <summary>The bracket trial number <paramref name="trialNumber"/> belongs to (0 prunes hardest).</summary>
+    public int BracketOf(int trialNumber)
+    {
+        var n = (long)(Crc32.HashToUInt32(Encoding.UTF8.GetBytes($"{_study}_{trialNumber}")) % (uint)_shares.Sum());
+        for (var b = 0; b < _shares.Length; b++)
+            if ((n -= _shares[b]) < 0) return b;
+        throw new InvalidOperationException("unreachable: the shares sum to the modulus");
+    }
+
+    /// <summary>The epoch at which bracket <paramref name="bracket"/> first judges its trials.</summary>
+    public int FirstRung(int bracket) => MinResource * (int)Math.Pow(ReductionFactor, bracket);
+
+    public bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction)
+    {
+        var bracket = BracketOf(trial.Number);
+        return _brackets[bracket].ShouldPrune(trial, [.. trials.Where(t => BracketOf(t.Number) == bracket)], direction);
+    }
+
+    private static int Share(int brackets, int s, int reductionFactor) =>
+        (int)Math.Ceiling(brackets * Math.Pow(reductionFactor, s) / (s + 1));
+}
