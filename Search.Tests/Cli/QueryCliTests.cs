@@ -47,6 +47,23 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     }
 
     [Fact]
+    public async Task StudyListWhereThereIsNoStudySaysWhereItLookedAndJsonIsAnEmptyList()
+    {
+        // Given a folder with no studies below it
+        using var empty = new TempDirectory("cli-query-empty");
+
+        // When studies are listed as a table and as JSON
+        var table = await SearchCli.RunAsync(empty.Path, "study", "list");
+        var json = await SearchCli.RunAsync(empty.Path, "study", "list", "--format", "json");
+
+        // Then the table's place says where it looked and how to look elsewhere; JSON is []
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains($"No studies under {System.IO.Path.Combine(empty.Path, "studies")}", table.Stdout);
+        Assert.Contains("--studies-dir DIR or --storage URL", table.Stdout);
+        Assert.Empty(JsonNode.Parse(json.Stdout)!.AsArray());
+    }
+
+    [Fact]
     public async Task StudyListStatusAndBestAgreeOnCountsAndTheBestTrial()
     {
         // When

@@ -17,10 +17,11 @@ internal static class StudyQueryCommands
         var command = new Command("list", "List studies (every studies/*/study.db, or those in --storage)") { storage, studiesDir, format };
         command.SetAction(async (parse, ct) =>
         {
+            var folder = parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory;
             var urls = parse.GetValue(storage) is { } url
                 ? [url]
-                : Directory.Exists(parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory)
-                    ? Directory.GetFiles(parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory, "study.db", SearchOption.AllDirectories)
+                : Directory.Exists(folder)
+                    ? Directory.GetFiles(folder, "study.db", SearchOption.AllDirectories)
                         .Order().Select(f => "sqlite:" + Path.GetFullPath(f)).ToArray()
                     : [];
             var rows = new List<IReadOnlyDictionary<string, object?>>();
@@ -45,6 +46,14 @@ internal static class StudyQueryCommands
                         ["storage"] = StorageUrl.Redact(u),
                     });
                 }
+            }
+            // A person reading an empty table cannot tell where it looked; a program reading JSON or CSV gets no rows.
+            if (rows.Count == 0 && parse.GetValue(format) == "table")
+            {
+                Console.WriteLine(parse.GetValue(storage) is { } given
+                    ? $"No studies in {StorageUrl.Redact(given)}."
+                    : $"No studies under {Path.GetFullPath(folder)} (a study.db in any folder below it); for a study elsewhere give --studies-dir DIR or --storage URL.");
+                return ExitCodes.Ok;
             }
             OutputFormat.Write(parse.GetValue(format)!, ["study", "direction", "trials", "complete", "pruned", "failed", "running", "best_value", "best_trial", "storage"], rows);
             return ExitCodes.Ok;
