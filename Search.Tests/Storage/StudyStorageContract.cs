@@ -155,6 +155,35 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnEnqueuedTrialGetsItsParametersOnceWhenRunningAndNeverOutsideTheirDistributionOrAfterItEnds()
+    {
+        // Given a trial enqueued without parameters (as Optuna's enqueue_trial writes it), then claimed
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var waiting = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING, null, new Dictionary<string, object?> { ["fixed_params"] = new Dictionary<string, object> { ["lr"] = 0.02 } });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialParamsAsync(waiting.Id, SomeParams()));
+        var running = (await Storage.PopWaitingTrialAsync(study.Id))!;
+
+        // When its parameters are set; then set again, set out of range, and set after it ended
+        var set = await Storage.SetTrialParamsAsync(running.Id, SomeParams(0.02));
+        var again = await Record.ExceptionAsync(() => Storage.SetTrialParamsAsync(running.Id, One("lr", 0.03)));
+        var outside = await Record.ExceptionAsync(() => Storage.SetTrialParamsAsync(running.Id, One("other", 5.0)));
+        await Storage.FinishTrialAsync(running.Id, TrialState.COMPLETE, 0.9);
+        var ended = await Record.ExceptionAsync(() => Storage.SetTrialParamsAsync(running.Id, One("late", 0.03)));
+
+        // Then the first write holds, as stored, and the others change nothing
+        Assert.Equal(0.02, set.ExternalParam("lr"));
+        Assert.Equal(Units, set.Distributions["units"]);
+        Assert.Equal("{\"lr\":0.02}", set.SystemAttrs["fixed_params"]);
+        Assert.IsType<InvalidOperationException>(again);
+        Assert.IsType<ArgumentException>(outside);
+        Assert.IsType<InvalidOperationException>(ended);
+        var stored = await Storage.GetTrialAsync(running.Id);
+        Assert.Equal(set.Params.OrderBy(p => p.Key), stored.Params.OrderBy(p => p.Key));
+    }
+
+    private static Dictionary<string, (ParameterDistribution, double)> One(string name, double lr) => new() { [name] = (Lr, lr) };
+
+    [Fact]
     public async Task WhenAWaitingTrialIsChangedOtherThanClaimedThenTheChangeIsRefused()
     {
         // Given

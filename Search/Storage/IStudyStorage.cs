@@ -77,6 +77,17 @@ public interface IStudyStorage : IAsyncDisposable
     /// </summary>
     Task<TrialSnapshot?> PopWaitingTrialAsync(int studyId, CancellationToken ct = default);
 
+    /// <summary>
+    /// Gives a RUNNING trial the parameters it was created without (Optuna's <c>set_trial_param</c>: a trial
+    /// enqueued with <c>fixed_params</c> gets its parameters when it runs), all in one transaction; returns the
+    /// trial as stored. Throws <see cref="ArgumentException"/> for a value outside its distribution and
+    /// <see cref="InvalidOperationException"/> when the trial is not RUNNING or already has one of the parameters.
+    /// </summary>
+    Task<TrialSnapshot> SetTrialParamsAsync(
+        long trialId,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)> parameters,
+        CancellationToken ct = default);
+
     /// <summary>Records the value reported at <paramref name="step"/> (an epoch); replaces an earlier one.</summary>
     Task ReportIntermediateValueAsync(long trialId, int step, double value, CancellationToken ct = default);
 

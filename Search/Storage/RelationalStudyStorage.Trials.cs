@@ -61,9 +61,7 @@ internal abstract partial class RelationalStudyStorage
     {
         if (state is not (TrialState.RUNNING or TrialState.WAITING))
             throw new ArgumentException($"a new trial is RUNNING or WAITING, not {state}", nameof(state));
-        foreach (var (name, (dist, value)) in parameters ?? new Dictionary<string, (ParameterDistribution, double)>())
-            if (!dist.Contains(value))
-                throw new ArgumentException($"parameter '{name}': internal value {value} lies outside {dist.ToOptunaJson().ToJsonString()}", nameof(parameters));
+        RequireInside(parameters);
         var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
 
         return WriteAsync(async (c, tx) =>
@@ -77,15 +75,45 @@ internal abstract partial class RelationalStudyStorage
             object? start = state == TrialState.RUNNING ? DbTime(NowLocal()) : null;
             var trialId = await c.ExecuteScalarAsync<long>(Cmd(InsertTrialSql,
                 new { Number = number, StudyId = studyId, State = DbEnum.Of(state), Start = start }, tx, ct));
-            foreach (var (name, (dist, value)) in parameters ?? new Dictionary<string, (ParameterDistribution, double)>())
-                await c.ExecuteAsync(Cmd(InsertParamSql,
-                    new { TrialId = trialId, Name = name, Value = value, Json = dist.ToOptunaJson().ToJsonString() }, tx, ct));
+            await InsertParamsAsync(c, tx, trialId, parameters, ct);
             foreach (var (key, json) in attrJson)
                 await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
             if (state == TrialState.RUNNING)
                 await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
             return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId, ct);
         }, ct);
+    }
+
+    public Task<TrialSnapshot> SetTrialParamsAsync(
+        long trialId,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)> parameters,
+        CancellationToken ct = default)
+    {
+        RequireInside(parameters);
+        return WriteAsync(async (c, tx) =>
+        {
+            await RequireRunningAsync(c, tx, trialId, "set parameters of", ct);
+            var have = (await c.QueryAsync<string>(Cmd("SELECT param_name FROM trial_params WHERE trial_id = @TrialId", new { TrialId = trialId }, tx, ct))).ToHashSet();
+            if (parameters.Keys.FirstOrDefault(have.Contains) is { } again)
+                throw new InvalidOperationException($"trial {trialId} already has parameter '{again}'");
+            await InsertParamsAsync(c, tx, trialId, parameters, ct);
+            return await LoadTrialAsync(c, tx, trialId, ct);
+        }, ct);
+    }
+
+    private static void RequireInside(IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters)
+    {
+        foreach (var (name, (dist, value)) in parameters ?? new Dictionary<string, (ParameterDistribution, double)>())
+            if (!dist.Contains(value))
+                throw new ArgumentException($"parameter '{name}': internal value {value} lies outside {dist.ToOptunaJson().ToJsonString()}", nameof(parameters));
+    }
+
+    private async Task InsertParamsAsync(DbConnection c, DbTransaction tx, long trialId,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters, CancellationToken ct)
+    {
+        foreach (var (name, (dist, value)) in parameters ?? new Dictionary<string, (ParameterDistribution, double)>())
+            await c.ExecuteAsync(Cmd(InsertParamSql,
+                new { TrialId = trialId, Name = name, Value = value, Json = dist.ToOptunaJson().ToJsonString() }, tx, ct));
     }
 
     private const string ClaimWaitingSql =

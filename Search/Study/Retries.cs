@@ -27,6 +27,9 @@ internal static class Retries
         };
         // A retried repeat is still a repeat (never pruned, averaged with its original).
         if (BestTrial.RepeatOf(failed) is { } original) attrs[StudyAttributes.RepeatOf] = original;
+        // An enqueued trial that died before it got its parameters is still the configuration the user asked for.
+        if (failed.SystemAttrs.TryGetValue(StudyAttributes.FixedParams, out var fixedParams))
+            attrs[StudyAttributes.FixedParams] = System.Text.Json.Nodes.JsonNode.Parse(fixedParams);
         var retry = await storage.CreateTrialAsync(studyId, TrialState.WAITING, parameters, attrs);
         log.Information("Trial {Trial} queued again as trial {Retry}", failed.Number, retry.Number);
         return retry;

@@ -135,7 +135,7 @@ public sealed class StudyCoordinator
         if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
         {
             foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
-            return waiting;
+            return await CompleteEnqueuedAsync(studyId, waiting);
         }
         if (!budget.CanStartNew) return null;
 
@@ -154,6 +154,35 @@ public sealed class StudyCoordinator
         var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, history);
         var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
         return await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, parameters, attrs, budget.MaxNewTrialNumber);
+    }
+
+    /// <summary>
+    /// A claimed trial that lacks parameters was enqueued (<c>study enqueue</c>, or Optuna's <c>enqueue_trial</c>): it
+    /// gets its fixed values and the sampler's proposal for the rest, as Optuna gives them. Before, it ran with no
+    /// parameters at all, that is with the worker's defaults. Fixed values the space does not allow fail the trial
+    /// with the reason; null then.
+    /// </summary>
+    private async Task<TrialSnapshot?> CompleteEnqueuedAsync(int studyId, TrialSnapshot trial)
+    {
+        if (EnqueuedConfiguration.Missing(_settings.Space, trial).Count == 0) return trial;
+        IReadOnlyDictionary<string, double> fixedValues;
+        try { fixedValues = EnqueuedConfiguration.ToInternal(_settings.Space, EnqueuedConfiguration.Read(trial)); }
+        catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException)
+        {
+            await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"{StudyAttributes.FixedParams}: {e.Message}");
+            await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null);
+            _log.Warning("Trial {Trial} failed: its enqueued {Key} {Error}", trial.Number, StudyAttributes.FixedParams, e.Message);
+            return null;
+        }
+        var sampled = EnqueuedConfiguration.Missing(_settings.Space, trial).Where(n => !fixedValues.ContainsKey(n)).ToList();
+        var proposal = sampled.Count == 0
+            ? new Dictionary<string, double>()
+            : _sampler.Sample(_settings.Space, _settings.Direction, await _storage.GetAllTrialsAsync(studyId));
+        var completed = await _storage.SetTrialParamsAsync(trial.Id, EnqueuedConfiguration.Completion(_settings.Space, trial, fixedValues, proposal));
+        _log.Information("Trial {Trial} runs an enqueued configuration: {Given}", trial.Number,
+            string.Join("; ", new[] { fixedValues.Count == 0 ? "" : $"{string.Join(", ", fixedValues.Keys)} as given",
+                sampled.Count == 0 ? "" : $"{string.Join(", ", sampled)} sampled" }.Where(p => p.Length > 0)));
+        return completed;
     }
 
     private async Task RunTrialAsync(TrialSnapshot trial, DeviceLease lease, int studyId, CancellationTokenSource stop)

@@ -35,6 +35,12 @@ public static class StudyAttributes
     /// </summary>
     public const string RepeatOf = "repeat_of";
 
+    /// <summary>
+    /// On an enqueued trial (<c>study enqueue</c>, or Optuna's <c>enqueue_trial</c>, whose key this is): the values it
+    /// must run with, <c>{name: user-facing value}</c>; the sampler proposes the hyperparameters it leaves out.
+    /// </summary>
+    public const string FixedParams = "fixed_params";
+
     /// <summary>On a retry: the number of the failed trial whose late-arriving result it records (no rerun happened).</summary>
     public const string LateResultOf = "late_result_of";
 

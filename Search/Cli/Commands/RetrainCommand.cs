@@ -36,9 +36,7 @@ internal static class RetrainCommand
             if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is null)
                 throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");
             var stored = await StudyOpener.StoredConfigAsync(store, study, ct) ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
-            var source = System.Text.Json.Nodes.JsonNode.Parse(stored)!;
-            var sourcePath = (string?)source["source_path"] is { } p && Directory.Exists(Path.GetDirectoryName(p)) ? p : Path.GetFullPath("search.json");
-            var config = StudyConfigLoader.Parse((string)source["text"]!, sourcePath);
+            var config = StoredConfig.Parse(stored).Config;
             var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
             await using var log = Logging.ForStudy(location.StudyDirectory, liveView: false);
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));

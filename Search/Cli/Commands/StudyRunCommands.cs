@@ -92,12 +92,7 @@ internal static class StudyRunCommands
             ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
         var stored = await StudyOpener.StoredConfigAsync(storage, study, ct)
             ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
-        var source = JsonNode.Parse(stored)!;
-        var text = (string)source["text"]!;
-        var path = sourceOnThisMachine && (string?)source["source_path"] is { } p && Directory.Exists(Path.GetDirectoryName(p))
-            ? p
-            : Path.Combine(baseDir, "search.json");
-        return (StudyConfigLoader.Parse(text, path), text);
+        return StoredConfig.Parse(stored, sourceOnThisMachine);
     }
 
     private static DevicesConfig? ParseDevices(string? devices) => devices switch

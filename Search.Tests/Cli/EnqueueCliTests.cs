@@ -1,0 +1,138 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// `study enqueue` and Optuna's <c>enqueue_trial</c> on the same study, through the real command line with a fake
+/// worker that keeps the spec each trial was given: enqueued configurations run first, with the given values and the
+/// rest sampled, within the budget; bad values are refused with the parameter named and nothing queued.
+/// </summary>
+public sealed class EnqueueCliTests
+{
+    [Fact]
+    public async Task EnqueuedConfigurationsRunFirstWithTheirValuesTheRestSampledAndTheBudgetKept()
+    {
+        // Given a created study of 3 trials and two enqueued configurations, one whole and one giving only the learning rate
+        using var dir = new TempDirectory("cli-enqueue");
+        var worker = KeepingSpecs(dir, 3);
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var whole = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e",
+            "--param", "conv1_channels=16", "--param", "learning_rate=0.002", "--param", "batch_size=128", "--format", "json");
+        var partial = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.005");
+        Assert.True(whole.ExitCode == 0, whole.Stderr);
+        Assert.True(partial.ExitCode == 0, partial.Stderr);
+        Assert.Equal(0, (int)JsonNode.Parse(whole.Stdout)!["number"]!);
+        Assert.Contains("conv1_channels, batch_size will be sampled", partial.Stdout);
+
+        // When the study runs
+        var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then trials 0 and 1 ran the enqueued values (stored, and in the spec the worker got), trial 2 was sampled,
+        // and the study holds exactly its 3 trials
+        Assert.True(start.ExitCode == 0, start.Stderr);
+        var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
+        Assert.Equal(["COMPLETE", "COMPLETE", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
+        Assert.Equal((16L, 0.002, 128L), Stored(trials[0]!));
+        Assert.Equal((16L, 0.002, 128L), Given(dir, 0));
+        Assert.Equal(0.005, Stored(trials[1]!).LearningRate);
+        Assert.Equal(0.005, Given(dir, 1).LearningRate);
+        Assert.InRange(Stored(trials[1]!).Conv1, 8, 64);
+        Assert.Contains(Stored(trials[1]!).Batch, new[] { 64L, 128L });
+        Assert.Equal(Stored(trials[2]!), Given(dir, 2));
+        Assert.Contains("Trial 1 runs an enqueued configuration: learning_rate as given; conv1_channels, batch_size sampled", File.ReadAllText(dir["studies/e/study.log"]));
+    }
+
+    [Theory]
+    [InlineData("learning_rate=0.5", "--param learning_rate: 0.5 is not a number in [0.0001, 0.01]")]
+    [InlineData("batch_size=100", "--param batch_size: 100 is not one of 64, 128")]
+    [InlineData("conv1_channels=12.5", "--param conv1_channels: 12.5 is not an integer in [8, 64]")]
+    [InlineData("conv1_channels=wide", "--param conv1_channels: \"wide\" is not an integer in [8, 64]")]
+    [InlineData("kernel_size=5", "--param kernel_size: not a searched hyperparameter (searched: conv1_channels, learning_rate, batch_size)")]
+    [InlineData("learning_rate", "--param: expected NAME=VALUE, got 'learning_rate'")]
+    public async Task AValueTheSpaceDoesNotAllowIsRefusedNamingItAndNothingIsQueued(string param, string message)
+    {
+        // Given a created study
+        using var dir = new TempDirectory("cli-enqueue-bad");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 0), trials: 3, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+
+        // When a bad configuration is enqueued
+        var r = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", param);
+
+        // Then one line names the parameter and what it allows, exit 2, and the study has no trial
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"error: {message}", r.Stderr.Trim());
+        Assert.Empty(JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray());
+    }
+
+    [Fact]
+    public async Task WhenTheBudgetIsSpentEnqueuingIsRefusedAndSaysHowToRaiseIt()
+    {
+        // Given a study that ran its 2 trials
+        using var dir = new TempDirectory("cli-enqueue-full");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 2), trials: 2, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "start", config)).ExitCode);
+
+        // When a configuration is enqueued
+        var r = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.001");
+
+        // Then
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("has no trial left in its budget (2 used, running or queued): raise budget.trials", r.Stderr);
+    }
+
+    [Fact]
+    public async Task ATrialEnqueuedByOptunaRunsWithItsFixedParamsAndOursIsReadByOptunaAsItsOwn()
+    {
+        // Given a created study, one configuration enqueued by Optuna 4 and one by us
+        using var dir = new TempDirectory("cli-enqueue-optuna");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 2), trials: 2, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var url = $"sqlite:///{dir["studies/e/study.db"]}";
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            optuna.load_study(study_name="e", storage=sys.argv[1]).enqueue_trial({"conv1_channels": 24, "learning_rate": 0.004})
+            """, url);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "batch_size=64", "--param", "learning_rate=0.001")).ExitCode);
+
+        // When Optuna reads ours as it would run it
+        var optuna = JsonNode.Parse(await OptunaRunner.RunPythonAsync("""
+            import json, sys, optuna
+            study = optuna.load_study(study_name="e", storage=sys.argv[1])
+            waiting = [t for t in study.get_trials() if t.state == optuna.trial.TrialState.WAITING]
+            print(json.dumps([t.system_attrs["fixed_params"] for t in waiting]))
+            """, url))!.AsArray();
+
+        // Then it sees both as enqueued configurations
+        Assert.Equal("""[{"conv1_channels":24,"learning_rate":0.004},{"batch_size":64,"learning_rate":0.001}]""", optuna.ToJsonString());
+
+        // And when our coordinator runs the study, Optuna's configuration is run with its values, the rest sampled
+        var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+        Assert.True(start.ExitCode == 0, start.Stderr);
+        var given = Given(dir, 0);
+        Assert.Equal((24L, 0.004), (given.Conv1, given.LearningRate));
+        Assert.Contains(given.Batch, new[] { 64L, 128L });
+        Assert.Equal((64L, 0.001), (Given(dir, 1).Batch, Given(dir, 1).LearningRate));
+    }
+
+    // A fake worker that copies each trial's spec to spec-N.json before running it normally.
+    private static FakeWorker KeepingSpecs(TempDirectory dir, int trials)
+    {
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 };
+        for (var n = 0; n < trials; n++) worker.Custom[n] = $"cp \"$1\" \"{dir[$"spec-{n}.json"]}\"";
+        return worker.Write();
+    }
+
+    private static (long Conv1, double LearningRate, long Batch) Stored(JsonNode trial) =>
+        ((long)trial["conv1_channels"]!, (double)trial["learning_rate"]!, (long)trial["batch_size"]!);
+
+    private static (long Conv1, double LearningRate, long Batch) Given(TempDirectory dir, int trial)
+    {
+        var h = JsonNode.Parse(File.ReadAllText(dir[$"spec-{trial}.json"]))!["hyperparameters"]!;
+        return ((long)h["conv1_channels"]!, (double)h["learning_rate"]!, (long)h["batch_size"]!);
+    }
+}

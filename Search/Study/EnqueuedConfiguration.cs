@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mnist.Search.Space;
+using Mnist.Search.Vocabulary;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// A configuration queued to run before the sampler's next proposals (Optuna's <c>enqueue_trial</c>; here
+/// <c>study enqueue</c>): a WAITING trial with the system attribute <see cref="StudyAttributes.FixedParams"/>,
+/// <c>{name: user-facing value}</c> for some or all of the searched hyperparameters, and no parameters yet. When a
+/// coordinator claims it, the given values are used as they are and the sampler proposes the rest, as Optuna does.
+/// </summary>
+public static class EnqueuedConfiguration
+{
+    /// <summary>
+    /// The fixed values as internal values of <paramref name="space"/>. Throws <see cref="ArgumentException"/> naming
+    /// the first hyperparameter that is not searched, or whose value is not one its distribution allows.
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> ToInternal(SearchSpace space, IReadOnlyDictionary<string, object?> values)
+    {
+        var result = new Dictionary<string, double>();
+        foreach (var (name, value) in values)
+        {
+            if (!space.Names.Contains(name))
+                throw new ArgumentException($"{name}: not a searched hyperparameter (searched: {string.Join(", ", space.Names)})");
+            var distribution = space[name];
+            double v;
+            try { v = distribution.ToInternal(value); }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+            {
+                throw new ArgumentException($"{name}: {Show(value)} is not {Allowed(distribution)}");
+            }
+            if (distribution is not CategoricalDistribution && value is not (long or int or double) || !distribution.Contains(v))
+                throw new ArgumentException($"{name}: {Show(value)} is not {Allowed(distribution)}");
+            result[name] = v;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The parameters <paramref name="trial"/> lacks: its fixed values, else the sampler's <paramref name="proposal"/>
+    /// (internal values of the whole space).
+    /// </summary>
+    public static IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)> Completion(
+        SearchSpace space, TrialSnapshot trial, IReadOnlyDictionary<string, double> fixedValues, IReadOnlyDictionary<string, double> proposal) =>
+        space.Parameters.Where(p => !trial.Params.ContainsKey(p.Key))
+            .ToDictionary(p => p.Key, p => (p.Value, fixedValues.TryGetValue(p.Key, out var v) ? v : proposal[p.Key]));
+
+    /// <summary>The searched hyperparameters <paramref name="trial"/> has no value for (none for a sampled trial or a retry).</summary>
+    public static IReadOnlyList<string> Missing(SearchSpace space, TrialSnapshot trial) =>
+        [.. space.Names.Where(n => !trial.Params.ContainsKey(n))];
+
+    /// <summary>The trial's fixed values as stored (Optuna's JSON object); none when it has no such attribute.</summary>
+    public static IReadOnlyDictionary<string, object?> Read(TrialSnapshot trial)
+    {
+        if (!trial.SystemAttrs.TryGetValue(StudyAttributes.FixedParams, out var json)) return new Dictionary<string, object?>();
+        var node = JsonNode.Parse(json) as JsonObject ?? throw new ArgumentException($"{StudyAttributes.FixedParams} is not a JSON object: {json}");
+        return node.ToDictionary(p => p.Key, p => DistributionJson.FromNode(p.Value));
+    }
+
+    /// <summary>The attribute's value for <paramref name="values"/>, as Optuna writes it.</summary>
+    public static JsonObject ToAttribute(IReadOnlyDictionary<string, object?> values) =>
+        new(values.Select(v => KeyValuePair.Create(v.Key, DistributionJson.ToNode(v.Value))));
+
+    private static string Allowed(ParameterDistribution distribution) => distribution switch
+    {
+        IntDistribution i => $"an integer in [{i.Low}, {i.High}]{(i.Step != 1 ? $" in steps of {i.Step}" : "")}",
+        FloatDistribution f => $"a number in [{f.Low.ToString(CultureInfo.InvariantCulture)}, {f.High.ToString(CultureInfo.InvariantCulture)}]",
+        CategoricalDistribution c => $"one of {string.Join(", ", c.Choices.Select(Show))}",
+        _ => distribution.ToOptunaJson().ToJsonString(),
+    };
+
+    private static string Show(object? value) => value switch
+    {
+        null => "null",
+        string s => $"\"{s}\"",
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}
