@@ -27,6 +27,11 @@ public sealed class EnqueueCliTests
         Assert.True(partial.ExitCode == 0, partial.Stderr);
         Assert.Equal(0, (int)JsonNode.Parse(whole.Stdout)!["number"]!);
         Assert.Contains("conv1_channels, batch_size will be sampled", partial.Stdout);
+        var queue = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
+        Assert.Equal(["WAITING", "WAITING"], queue.Select(t => (string)t!["state"]!));
+        Assert.Equal((0.005, null), ((double)queue[1]!["learning_rate"]!, queue[1]!["conv1_channels"]));
+        var shown = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "show", "e", "1", "--format", "json")).Stdout)!;
+        Assert.Equal("""{"learning_rate":0.005}""", shown["fixed_params"]!.ToJsonString());
 
         // When the study runs
         var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);

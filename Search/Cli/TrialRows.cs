@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli;
@@ -19,9 +20,27 @@ internal static class TrialRows
             ["duration_s"] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
             ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
         };
+        // A queued trial from `study enqueue` has no parameters until it runs: show the values it will run with.
+        var queued = Queued(t);
         foreach (var name in paramNames)
-            row[name] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : null;
+            row[name] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : queued.GetValueOrDefault(name);
         return row;
+    }
+
+    /// <summary>The columns of a trial list: every parameter a trial has or, queued, will run with.</summary>
+    public static IReadOnlyList<string> ParameterNames(IEnumerable<TrialSnapshot> trials) =>
+        [.. trials.SelectMany(t => t.Params.Keys.Concat(Queued(t).Keys)).Distinct()];
+
+    private static JsonNode? ParseOrText(string json)
+    {
+        try { return JsonNode.Parse(json); }
+        catch (JsonException) { return JsonValue.Create(json); }
+    }
+
+    private static IReadOnlyDictionary<string, object?> Queued(TrialSnapshot t)
+    {
+        try { return EnqueuedConfiguration.Read(t); }
+        catch (Exception e) when (e is ArgumentException or JsonException) { return new Dictionary<string, object?>(); }
     }
 
     public static JsonObject Detail(TrialSnapshot t)
@@ -49,6 +68,7 @@ internal static class TrialRows
             ["error"] = Attr(t.SystemAttrs, StudyAttributes.FailReason),
             ["retry_of"] = Attr(t.SystemAttrs, StudyAttributes.RetryOf),
             ["repeat_of"] = Attr(t.SystemAttrs, StudyAttributes.RepeatOf),
+            [StudyAttributes.FixedParams] = t.SystemAttrs.TryGetValue(StudyAttributes.FixedParams, out var f) ? ParseOrText(f) : null,
         };
     }
 

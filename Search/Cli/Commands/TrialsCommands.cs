@@ -37,7 +37,7 @@ internal static class TrialsCommands
                 _ => selected.OrderBy(t => t.Number),
             };
             if (parse.GetValue(top) is { } n) selected = selected.Take(n);
-            var paramNames = trials.SelectMany(t => t.Params.Keys).Distinct().ToList();
+            var paramNames = TrialRows.ParameterNames(trials);
             OutputFormat.Write(parse.GetValue(format)!, ["number", "state", "value", "epochs", "duration_s", "device", .. paramNames],
                 selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {study.Name}");
             return ExitCodes.Ok;
