@@ -24,7 +24,7 @@ internal sealed class Trainer : IDisposable
     private readonly nn.Module<Tensor, Tensor> model;
     private readonly DataSplit train;
     private readonly int batchSize;
-    private readonly OptimizerHelper optimizer;
+    private readonly GcSafeOptimizer optimizer;
     private LearningRateSchedule schedule;
     private readonly Augmenter? augmenter;
     private readonly Generator generator;
@@ -47,8 +47,8 @@ internal sealed class Trainer : IDisposable
         schedule = LearningRateSchedule.From(hp, epochs, StepsPerEpoch);
         optimizer = hp.Optimizer switch
         {
-            "sgd" => torch.optim.SGD(model.parameters(), hp.LearningRate, momentum: hp.Momentum, weight_decay: hp.WeightDecay),
-            _ => torch.optim.Adam(model.parameters(), hp.LearningRate, weight_decay: hp.WeightDecay),
+            "sgd" => GcSafeOptimizer.Sgd(model.parameters(), hp.LearningRate, momentum: hp.Momentum, weightDecay: hp.WeightDecay),
+            _ => GcSafeOptimizer.Adam(model.parameters(), hp.LearningRate, weightDecay: hp.WeightDecay),
         };
         // A generator of its own keeps shuffles and augmentation reproducible whatever else draws random
         // numbers; it lives on the data's device, so drawing needs no host round trip on a GPU (on the CPU
@@ -94,9 +94,9 @@ internal sealed class Trainer : IDisposable
                 if (augmenter is not null) x = augmenter.Apply(x);
 
                 CurrentLearningRate = schedule.RateAt(epoch, step);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = CurrentLearningRate;
+                optimizer.LearningRate = CurrentLearningRate;
 
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var loss = F.cross_entropy(model.forward(x), y);
                 if (deviceLossSum is null)
                 {
@@ -109,7 +109,7 @@ internal sealed class Trainer : IDisposable
                     deviceLossSum.add_(loss.detach().to_type(ScalarType.Float64).mul_(len));
                 }
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 seen += len;
             }
             if (stopRequested())
