@@ -106,7 +106,8 @@ internal sealed class Trainer : IDisposable
                 }
                 else
                 {
-                    deviceLossSum.add_(loss.detach().to_type(ScalarType.Float64).mul_(len));
+                    using var batch = len.ToScalar(); // held until the call returns (see GcSafeOptimizer)
+                    deviceLossSum.add_(loss.detach().to_type(ScalarType.Float64).mul_(batch));
                 }
                 loss.backward();
                 optimizer.Step();
