@@ -75,6 +75,8 @@ internal static class BatchNormCalibration
     {
         long n = Math.Min(Images, count);
         using var steps = torch.arange(n, dtype: ScalarType.Int64, device: device);
-        return steps.mul(count).div(n, rounding_mode: RoundingMode.floor);
+        using Scalar total = count, picked = n; // held across the calls (see GcSafeOptimizer)
+        using var spread = steps.mul(total);
+        return spread.div(picked, rounding_mode: RoundingMode.floor);
     }
 }

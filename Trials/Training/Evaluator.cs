@@ -35,6 +35,9 @@ internal static class Evaluator
             using var loss = torch.zeros(1, dtype: ScalarType.Float64, device: device);
             // Row-major [true, predicted] counts.
             using var cells = torch.zeros(numClasses * numClasses, dtype: ScalarType.Int64, device: device);
+            // Held across every native call that reads them, not inline temporaries (see GcSafeOptimizer).
+            using var classes = numClasses.ToScalar();
+            using var one = 1.ToScalar();
             for (int start = 0; start < split.Count; start += batchSize)
             {
                 using var scope = torch.NewDisposeScope();
@@ -44,8 +47,8 @@ internal static class Evaluator
                 var logits = model.forward(x);
                 loss.add_(F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
                 // index_add_, not bincount: CUDA's bincount reads the input's maximum back to the host.
-                var cell = y * numClasses + logits.argmax(1);
-                cells.index_add_(0, cell, torch.ones_like(cell), 1);
+                var cell = y.mul(classes).add(logits.argmax(1));
+                cells.index_add_(0, cell, torch.ones_like(cell), one);
             }
             lossSum = loss.item<double>();
             using var onHost = cells.cpu();
