@@ -87,7 +87,7 @@ public sealed class EnqueueCliTests
 
         // Then
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("has no trial left in its budget (2 used, running or queued): raise budget.trials", r.Stderr);
+        Assert.Contains("has 0 trial(s) left in its budget of 2 (the rest used, running or queued), not 1: raise budget.trials", r.Stderr);
     }
 
     [Fact]
@@ -122,6 +122,41 @@ public sealed class EnqueueCliTests
         Assert.Equal((24L, 0.004), (given.Conv1, given.LearningRate));
         Assert.Contains(given.Batch, new[] { 64L, 128L });
         Assert.Equal((64L, 0.001), (Given(dir, 1).Batch, Given(dir, 1).LearningRate));
+    }
+
+    [Fact]
+    public async Task AnEarlierStudysBestConfigurationsSeedANewStudyWithTheValuesItsSpaceAllows()
+    {
+        // Given an earlier study of 4 trials (the fake worker scores later trials higher: trials 3 and 2 are best)
+        // and a new study whose conv1_channels range excludes high channel counts
+        using var dir = new TempDirectory("cli-enqueue-from");
+        var worker = KeepingSpecs(dir, 0);
+        var earlier = StudyFiles.WriteConfig(dir.Path, worker, trials: 4, name: "old");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "start", earlier)).ExitCode);
+        var old = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "old", "--format", "json")).Stdout)!.AsArray();
+        var next = StudyFiles.WriteConfig(dir.Path, worker, trials: 4, name: "new", tweak: c => c["space"]!["conv1_channels"]!["high"] = 16);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", next)).ExitCode);
+
+        // When the new study is seeded with the earlier one's two best
+        var r = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--top", "2", "--format", "json");
+
+        // Then two trials are queued with their learning rates and batch sizes, and conv1_channels where it fits the new range
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var queued = JsonNode.Parse(r.Stdout)!["trials"]!.AsArray();
+        foreach (var (q, source) in queued.Zip(new[] { old[3]!, old[2]! }))
+        {
+            var fixedParams = q!["fixed_params"]!;
+            Assert.Equal((double)source["learning_rate"]!, (double)fixedParams["learning_rate"]!);
+            Assert.Equal((long)source["batch_size"]!, (long)fixedParams["batch_size"]!);
+            var conv1 = (long)source["conv1_channels"]!;
+            Assert.Equal(conv1 <= 16 ? conv1 : null, (long?)fixedParams["conv1_channels"]);
+        }
+        var none = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--top", "3");
+        Assert.Equal(2, none.ExitCode);
+        Assert.Contains("has 2 trial(s) left in its budget of 4", none.Stderr);
+        var both = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--param", "learning_rate=0.001");
+        Assert.Equal((2, "error: give either --param NAME=VALUE... or --from-study NAME"), (both.ExitCode, both.Stderr.Trim()));
+        Assert.Equal(2, JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "new", "--format", "json")).Stdout)!.AsArray().Count);
     }
 
     // A fake worker that copies each trial's spec to spec-N.json before running it normally.

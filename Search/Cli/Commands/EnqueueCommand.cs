@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Mnist.Search.Space;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
@@ -25,54 +26,108 @@ internal static class EnqueueCommand
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
+        var fromStudy = new Option<string?>("--from-study")
+        {
+            Description = "Enqueue the best configurations of this earlier study instead (the values the study's space allows; the rest sampled)",
+        };
+        var fromStorage = new Option<string?>("--from-storage") { Description = "Storage URL of --from-study (default: its studies/NAME/study.db)" };
+        var top = new Option<int>("--top") { Description = "With --from-study: how many of its best configurations", DefaultValueFactory = _ => 1 };
         var format = CommonOptions.Format("table", "json");
-        var command = new Command("enqueue", "Queue a configuration to run before the sampler's next proposals (Optuna's enqueue_trial)")
-            { name, storage, studiesDir, param, format };
+        var command = new Command("enqueue", "Queue configurations to run before the sampler's next proposals (Optuna's enqueue_trial)")
+            { name, storage, studiesDir, param, fromStudy, fromStorage, top, format };
         command.SetAction(async (parse, ct) =>
         {
-            var values = ParseValues(parse.GetValue(param) ?? []);
+            var from = parse.GetValue(fromStudy);
+            var given = parse.GetValue(param) ?? [];
+            if ((from is null && given.Length == 0) || (from is not null && given.Length > 0))
+                throw new UserInputException("give either --param NAME=VALUE... or --from-study NAME");
+            if (parse.GetValue(top) < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
             var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
             var stored = await StudyOpener.StoredConfigAsync(store, study, ct)
                 ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
             var config = StoredConfig.Parse(stored).Config;
-            try { EnqueuedConfiguration.ToInternal(config.Space, values); }
-            catch (ArgumentException e) { throw new UserInputException($"--param {e.Message}"); }
-
-            // An enqueued trial is one of the budget's trials, checked in the creating transaction as a sampled one is.
-            var budget = Budget.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), config.Budget.Trials);
-            var trial = await store.TryCreateTrialAsync(study.Id, TrialState.WAITING, null,
-                new Dictionary<string, object?> { [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values) }, budget.MaxNewTrialNumber, ct)
-                ?? throw new UserInputException(
-                    $"study '{location.Name}' has no trial left in its budget ({config.Budget.Trials} used, running or queued): " +
-                    "raise budget.trials in its search.json and run `study create` with it, then enqueue");
-            var sampled = config.Space.Names.Where(n => !values.ContainsKey(n)).ToList();
-            var result = new JsonObject
+            var configurations = from is null
+                ? [ParseValues(given)]
+                : await BestOfAsync(from, parse.GetValue(fromStorage), parse.GetValue(studiesDir), parse.GetValue(top), config.Space, ct);
+            foreach (var values in configurations)
             {
-                ["study"] = study.Name,
-                ["number"] = trial.Number,
-                ["state"] = trial.State.ToString(),
-                [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values),
-                ["sampled"] = new JsonArray([.. sampled.Select(n => (JsonNode)n)]),
-            };
-            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", result);
-            else
-            {
-                OutputFormat.WriteObject("table", EnqueuedConfiguration.ToAttribute(values), $"Trial {trial.Number} of {study.Name} enqueued");
-                Console.WriteLine(sampled.Count == 0
-                    ? "It runs next, before the sampler's proposals."
-                    : $"It runs next, before the sampler's proposals; {string.Join(", ", sampled)} will be sampled then.");
+                try { EnqueuedConfiguration.ToInternal(config.Space, values); }
+                catch (ArgumentException e) { throw new UserInputException($"--param {e.Message}"); }
             }
+
+            // An enqueued trial is one of the budget's trials, checked in the creating transaction as a sampled one is;
+            // room for all of them is checked first, so a refusal leaves nothing queued.
+            var budget = Budget.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), config.Budget.Trials);
+            if (budget.Total - budget.Used - budget.InFlight < configurations.Count)
+                throw new UserInputException(
+                    $"study '{location.Name}' has {Math.Max(0, budget.Total - budget.Used - budget.InFlight)} trial(s) left in its budget of {config.Budget.Trials} " +
+                    $"(the rest used, running or queued), not {configurations.Count}: raise budget.trials in its search.json and run `study create` with it, then enqueue");
+            var results = new JsonArray();
+            foreach (var values in configurations)
+            {
+                var trial = await store.TryCreateTrialAsync(study.Id, TrialState.WAITING, null,
+                    new Dictionary<string, object?> { [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values) }, budget.MaxNewTrialNumber, ct)
+                    ?? throw new UserInputException($"study '{location.Name}': its budget filled while enqueuing; {results.Count} enqueued");
+                results.Add(new JsonObject
+                {
+                    ["study"] = study.Name,
+                    ["number"] = trial.Number,
+                    ["state"] = trial.State.ToString(),
+                    [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values),
+                    ["sampled"] = new JsonArray([.. config.Space.Names.Where(n => !values.ContainsKey(n)).Select(n => (JsonNode)n)]),
+                });
+            }
+            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", from is null ? results[0]!.AsObject() : new JsonObject { ["trials"] = results });
+            else
+                foreach (var r in results)
+                {
+                    var sampled = r!["sampled"]!.AsArray().Select(n => (string)n!).ToList();
+                    OutputFormat.WriteObject("table", r[StudyAttributes.FixedParams]!.DeepClone().AsObject(), $"Trial {r["number"]} of {study.Name} enqueued");
+                    Console.WriteLine(sampled.Count == 0
+                        ? "It runs before the sampler's proposals."
+                        : $"It runs before the sampler's proposals; {string.Join(", ", sampled)} will be sampled then.");
+                }
             return ExitCodes.Ok;
         });
         return command;
     }
 
+    // The best COMPLETE configurations of an earlier study (repeated evaluations aside), each with the values the
+    // target space allows: a value outside a changed range, or of a parameter no longer searched, is left to the sampler.
+    private static async Task<List<Dictionary<string, object?>>> BestOfAsync(
+        string name, string? storageUrl, string? studiesDir, int count, SearchSpace space, CancellationToken ct)
+    {
+        var location = StudyLocation.For(name, storageUrl, studiesDir);
+        await using var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+        var study = await store.GetStudyAsync(name, ct) ?? throw new UserInputException($"--from-study: unknown study '{name}' in {location.StorageDisplay}");
+        var complete = (await store.GetAllTrialsAsync(study.Id, [TrialState.COMPLETE], ct))
+            .Where(t => t.Value is not null && BestTrial.RepeatOf(t) is null);
+        var ranked = study.Direction == StudyDirection.MINIMIZE
+            ? complete.OrderBy(t => t.Value).ThenBy(t => t.Number)
+            : complete.OrderByDescending(t => t.Value).ThenBy(t => t.Number);
+        var result = ranked.Take(count).Select(t => t.Params.Keys
+                .Where(space.Names.Contains)
+                .Select(k => KeyValuePair.Create(k, t.ExternalParam(k)))
+                .Where(kv => Allowed(space, kv.Key, kv.Value))
+                .ToDictionary(kv => kv.Key, kv => kv.Value))
+            .ToList();
+        if (result.Count == 0) throw new UserInputException($"--from-study: study '{name}' has no COMPLETE trial");
+        if (result.Any(r => r.Count == 0))
+            throw new UserInputException($"--from-study: none of study '{name}''s parameters fit this study's space ({string.Join(", ", space.Names)})");
+        return result;
+    }
+
+    private static bool Allowed(SearchSpace space, string name, object? value)
+    {
+        try { EnqueuedConfiguration.ToInternal(space, new Dictionary<string, object?> { [name] = value }); return true; }
+        catch (ArgumentException) { return false; }
+    }
+
     // NAME=VALUE, VALUE read as JSON reads it (12 → integer, 0.003 → number, true, null), anything else as text.
     private static Dictionary<string, object?> ParseValues(string[] pairs)
     {
-        if (pairs.Length == 0) throw new UserInputException("--param: give at least one NAME=VALUE");
         var values = new Dictionary<string, object?>();
         foreach (var pair in pairs)
         {
