@@ -40,6 +40,8 @@ internal static class PredictCommand
             var failed = false;
             using (network)
             using (no_grad())
+            // Held across every native call that reads them, not inline temporaries (see Training/GcSafeOptimizer).
+            using (Scalar mean = sidecar.Normalization.Mean, std = sidecar.Normalization.Std)
             {
                 foreach (var path in parse.GetValue(images)!)
                 {
@@ -47,7 +49,7 @@ internal static class PredictCommand
                     {
                         var pixels = DigitImagePreprocessor.Load(path);
                         using var scope = NewDisposeScope();
-                        var input = (tensor(pixels).reshape(1, 1, 28, 28) - sidecar.Normalization.Mean) / sidecar.Normalization.Std;
+                        var input = tensor(pixels).reshape(1, 1, 28, 28).sub(mean).div(std);
                         var logits = network.forward(input.to_type(ScalarType.Float32)).data<float>().ToArray();
                         results.Add(PredictionJson.Entry(path, Prediction.FromLogits(logits), sidecar.ClassNames));
                     }
