@@ -46,6 +46,9 @@ public sealed class HyperbandPrunerTests
         Assert.Equal((1, 3), (pruner.FirstRung(0), pruner.FirstRung(1)));
         var inFirst = Enumerable.Range(0, 5000).Count(n => pruner.BracketOf(n) == 0) / 5000.0;
         Assert.InRange(inFirst, 0.57, 0.63);
+        // And the study log says so at start
+        Assert.Equal("Hyperband over epochs 1–3, 1/3 continue at a rung: bracket 0 (3/5 of trials) judged from epoch 1; " +
+            "bracket 1 (2/5 of trials) judged from epoch 3", pruner.ToString());
     }
 
     [Fact]

@@ -76,7 +76,9 @@ internal static class StudyRun
         var pool = DeviceDiscovery.ForThisMachine(log).CreatePool(devices, maxConcurrent);
         var view = new StudyProgressView(settings, pool.Devices, log);
         view.SeedFrom(existing);
-        var coordinator = new StudyCoordinator(settings, storage, ConfigMapping.Sampler(config), ConfigMapping.Pruner(config),
+        var pruner = ConfigMapping.Pruner(config);
+        log.Information("Pruner: {Pruner}", pruner);
+        var coordinator = new StudyCoordinator(settings, storage, ConfigMapping.Sampler(config), pruner,
             pool, new ProcessWorkerLauncher(), command, log, view);
 
         var trials = await view.RunAsync(() => coordinator.RunAsync(study, ct));

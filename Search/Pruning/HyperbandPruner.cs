@@ -66,6 +66,10 @@ public sealed class HyperbandPruner : IPruner
         return _brackets[bracket].ShouldPrune(trial, [.. trials.Where(t => BracketOf(t.Number) == bracket)], direction);
     }
 
+    public override string ToString() =>
+        $"Hyperband over epochs {MinResource}–{MaxResource}, 1/{ReductionFactor} continue at a rung: " + string.Join("; ", Enumerable.Range(0, Brackets)
+            .Select(b => $"bracket {b} ({_shares[b]}/{_shares.Sum()} of trials) judged from epoch {FirstRung(b)}"));
+
     private static int Share(int brackets, int s, int reductionFactor) =>
         (int)Math.Ceiling(brackets * Math.Pow(reductionFactor, s) / (s + 1));
 }

@@ -14,4 +14,6 @@ public interface IPruner
     /// Keeps no state: everything it needs is in the trials.
     /// </summary>
     bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction);
+
+    // Implementations override ToString with what they do, in words: the study log records it once at start.
 }

@@ -8,4 +8,6 @@ public sealed class NopPruner : IPruner
     public static readonly NopPruner Instance = new();
 
     public bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction) => false;
+
+    public override string ToString() => "none: every trial runs all its epochs";
 }

@@ -30,6 +30,11 @@ public sealed class PercentilePruner : IPruner
     public int IntervalSteps { get; }
     public int MinTrials { get; }
 
+    public override string ToString() =>
+        $"{(Percentile == 50 ? "median" : $"{Percentile.ToString(System.Globalization.CultureInfo.InvariantCulture)}th percentile")}: a trial whose best " +
+        $"value so far is worse than that of the COMPLETE trials at its epoch stops (once {StartupTrials} trials completed" +
+        (WarmupSteps > 0 ? $", after {WarmupSteps} warm-up epoch(s)" : "") + (IntervalSteps > 1 ? $", every {IntervalSteps} epochs" : "") + ")";
+
     public bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction)
     {
         if (trial.LastIntermediate is not { } last) return false;

@@ -54,5 +54,8 @@ public sealed class SuccessiveHalvingPruner : IPruner
         }
     }
 
+    public override string ToString() =>
+        $"ASHA: rungs at epochs {string.Join(", ", Enumerable.Range(0, 3).Select(RungStep))}, …; the top 1/{ReductionFactor} at a rung continue";
+
     private int RungStep(int rung) => MinResource * (int)Math.Pow(ReductionFactor, MinEarlyStoppingRate + rung);
 }
