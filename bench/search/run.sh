@@ -15,7 +15,8 @@
 # Environment: RETRAIN=1 retrains each study's choice (search.json's retrain epochs) and tests it once;
 # TRIALS / EPOCHS / SUBSET / VALIDATION override the study's budget, training and validation images; SPLIT_SEED fixes the validation images
 # (dataset.split_seed) for every seed, so all studies optimize one objective (unset: search.json's; "own" or none in search.json: each seed holds out its own); SELECTION="3 2"
-# makes each study repeat its 3 best configurations twice and choose by the mean (search.json's selection); ANCHOR_ARGS (default "12 2 10000 8":
+# makes each study repeat its 3 best configurations twice and choose by the mean (search.json's selection); PRUNER='{"kind":
+# "hyperband", ...}' replaces search.json's pruner; ANCHOR_ARGS (default "12 2 10000 8":
 # trials, epochs, images, retrain epochs) the reference script's; SAMPLERS (default "gp random optuna") picks what runs.
 # Needs data/mnist, jq, and for "optuna" ../shared/tools/optuna4 with python3-torch and python3-torchvision.
 # The reference script holds out another random 5,000 validation images: compare its means, and test accuracy.
@@ -53,7 +54,7 @@ search="dotnet $(pwd)/Search/bin/Release/net10.0/Search.dll"
 # with earlier ones (summarize.awk) instead of starting over. Its first line says what was run.
 mkdir -p bench/search/results
 results="bench/search/results/$(date +%Y%m%dT%H%M%S).txt"
-echo "# $(git rev-parse --short HEAD) trials=$trials epochs=$epochs subset=$subset validation=$validation split_seed=$split selection=${SELECTION:-none} retrain=$retrain samplers=$samplers" > "$results"
+echo "# $(git rev-parse --short HEAD) trials=$trials epochs=$epochs subset=$subset validation=$validation split_seed=$split selection=${SELECTION:-none} retrain=$retrain samplers=$samplers${PRUNER:+ pruner=$PRUNER}" > "$results"
 
 
 study() { # kind seed -> "best wall test"
@@ -61,12 +62,13 @@ study() { # kind seed -> "best wall test"
   rm -rf "$dir" && mkdir -p "$dir"
   jq --arg name "$name" --arg kind "$kind" --argjson seed "$seed" --arg data "$(pwd)/data/mnist" \
      --argjson trials "$trials" --argjson epochs "$epochs" --argjson subset "$subset" --argjson validation "$validation" --argjson split "$split" \
-     --argjson candidates "${sel_candidates:-null}" --argjson repeats "${sel_repeats:-null}" \
+     --argjson candidates "${sel_candidates:-null}" --argjson repeats "${sel_repeats:-null}" --argjson pruner "${PRUNER:-null}" \
      '.study = $name | .sampler.kind = $kind | .sampler.seed = $seed | .dataset.dir = $data
       | if $kind == "random" then del(.sampler.startup_trials) else . end
       | .budget.trials = $trials | .budget.epochs = $epochs | .dataset.train_subset = $subset | .dataset.validation = $validation | .storage = "sqlite:study.db"
       | if $split == null then del(.dataset.split_seed) else .dataset.split_seed = $split end
-      | if $candidates == null then . else .selection = {candidates: $candidates, repeats: $repeats} end' search.json > "$dir/search.json"
+      | if $candidates == null then . else .selection = {candidates: $candidates, repeats: $repeats} end
+      | if $pruner == null then . else .pruner = $pruner end' search.json > "$dir/search.json"
   local flag=--no-retrain start
   [ "$retrain" = 1 ] && flag=
   start=$(date +%s.%N)
