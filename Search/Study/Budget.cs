@@ -36,7 +36,10 @@ public readonly record struct Budget(int Total, int Used, int InFlight, int Retr
     public bool IsSpent => Used >= Total && InFlight == 0;
 
     /// <summary>A new trial (not a retry) may start.</summary>
-    public bool CanStartNew => Used + InFlight < Total;
+    public bool CanStartNew => Left > 0;
+
+    /// <summary>How many new trials (sampled or enqueued) the budget still has room for.</summary>
+    public int Left => Math.Max(0, Total - Used - InFlight);
 
     /// <summary>
     /// The highest trial number a new (non-retry) trial may take. Numbers are dense and each retry takes one

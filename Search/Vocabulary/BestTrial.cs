@@ -21,7 +21,10 @@ public static class BestTrial
 
     public static TrialSnapshot? Of(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction) => Choose(trials, direction)?.Trial;
 
-    public static Choice? Choose(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction)
+    public static Choice? Choose(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction) => Ranked(trials, direction).FirstOrDefault();
+
+    /// <summary>The candidates <see cref="Choose"/> picks from, best first (e.g. to seed another study with the best few).</summary>
+    public static IEnumerable<Choice> Ranked(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction)
     {
         var complete = trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v)).ToList();
         var originals = complete.Where(t => RepeatOf(t) is null).ToDictionary(t => t.Number);
@@ -32,8 +35,8 @@ public static class BestTrial
             .ToList();
         var candidates = repeated.Count > 0 ? repeated : complete.Select(t => new Choice(t, t.Value!.Value, 1)).ToList();
         return direction == StudyDirection.MINIMIZE
-            ? candidates.OrderBy(c => c.Value).ThenBy(c => c.Trial.Number).FirstOrDefault()
-            : candidates.OrderByDescending(c => c.Value).ThenBy(c => c.Trial.Number).FirstOrDefault();
+            ? candidates.OrderBy(c => c.Value).ThenBy(c => c.Trial.Number)
+            : candidates.OrderByDescending(c => c.Value).ThenBy(c => c.Trial.Number);
     }
 
     /// <summary>The trial a repeated evaluation repeats (<see cref="StudyAttributes.RepeatOf"/>), else null.</summary>

@@ -60,9 +60,9 @@ internal static class EnqueueCommand
             // An enqueued trial is one of the budget's trials, checked in the creating transaction as a sampled one is;
             // room for all of them is checked first, so a refusal leaves nothing queued.
             var budget = Budget.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), config.Budget.Trials);
-            if (budget.Total - budget.Used - budget.InFlight < configurations.Count)
+            if (budget.Left < configurations.Count)
                 throw new UserInputException(
-                    $"study '{location.Name}' has {Math.Max(0, budget.Total - budget.Used - budget.InFlight)} trial(s) left in its budget of {config.Budget.Trials} " +
+                    $"study '{location.Name}' has {budget.Left} trial(s) left in its budget of {config.Budget.Trials} " +
                     $"(the rest used, running or queued), not {configurations.Count}: raise budget.trials in its search.json and run `study create` with it, then enqueue");
             var results = new JsonArray();
             foreach (var values in configurations)
@@ -94,7 +94,8 @@ internal static class EnqueueCommand
         return command;
     }
 
-    // The best COMPLETE configurations of an earlier study (repeated evaluations aside), each with the values the
+    // The best configurations of an earlier study as it ranks them (BestTrial: by value, or by the mean of repeated
+    // evaluations when it repeated some), each with the values the
     // target space allows: a value outside a changed range, or of a parameter no longer searched, is left to the sampler.
     private static async Task<List<Dictionary<string, object?>>> BestOfAsync(
         string name, string? storageUrl, string? studiesDir, int count, SearchSpace space, CancellationToken ct)
@@ -102,11 +103,7 @@ internal static class EnqueueCommand
         var location = StudyLocation.For(name, storageUrl, studiesDir);
         await using var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
         var study = await store.GetStudyAsync(name, ct) ?? throw new UserInputException($"--from-study: unknown study '{name}' in {location.StorageDisplay}");
-        var complete = (await store.GetAllTrialsAsync(study.Id, [TrialState.COMPLETE], ct))
-            .Where(t => t.Value is not null && BestTrial.RepeatOf(t) is null);
-        var ranked = study.Direction == StudyDirection.MINIMIZE
-            ? complete.OrderBy(t => t.Value).ThenBy(t => t.Number)
-            : complete.OrderByDescending(t => t.Value).ThenBy(t => t.Number);
+        var ranked = BestTrial.Ranked(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction).Select(c => c.Trial);
         var result = ranked.Take(count).Select(t => t.Params.Keys
                 .Where(space.Names.Contains)
                 .Select(k => KeyValuePair.Create(k, t.ExternalParam(k)))
