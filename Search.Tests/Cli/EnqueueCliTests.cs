@@ -159,6 +159,31 @@ public sealed class EnqueueCliTests
         Assert.Equal(2, JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "new", "--format", "json")).Stdout)!.AsArray().Count);
     }
 
+    [Fact]
+    public async Task AConfigurationOptunaEnqueuedOutsideTheSpaceFailsWithTheReasonAndTheBudgetIsKept()
+    {
+        // Given a created study of 2 trials and a learning rate Optuna enqueued outside its range
+        using var dir = new TempDirectory("cli-enqueue-optuna-bad");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 2), trials: 2, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            optuna.load_study(study_name="e", storage=sys.argv[1]).enqueue_trial({"learning_rate": 5.0})
+            """, $"sqlite:///{dir["studies/e/study.db"]}");
+
+        // When the study runs
+        var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then that trial is FAIL with the reason, never run, and one sampled trial completes the budget of 2
+        Assert.True(start.ExitCode == 0, start.Stderr);
+        var failed = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "show", "e", "0", "--format", "json")).Stdout)!;
+        Assert.Equal("FAIL", (string)failed["state"]!);
+        Assert.Equal("fixed_params: learning_rate: 5 is not a number in [0.0001, 0.01]", (string)failed["error"]!);
+        Assert.False(File.Exists(dir["spec-0.json"]));
+        var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
+        Assert.Equal(["FAIL", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
+    }
+
     // A fake worker that copies each trial's spec to spec-N.json before running it normally.
     private static FakeWorker KeepingSpecs(TempDirectory dir, int trials)
     {

@@ -23,6 +23,7 @@ public sealed class StudyCoordinator
     private readonly ISampler _sampler;
     private readonly IDevicePool _devices;
     private readonly TrialExecution _execution;
+    private readonly IStudyObserver _observer;
     private readonly ILogger _log;
     private readonly string _host = Environment.MachineName;
     private readonly int _pid = Environment.ProcessId;
@@ -39,7 +40,8 @@ public sealed class StudyCoordinator
         _sampler = sampler;
         _devices = devices;
         _log = log;
-        _execution = new TrialExecution(settings, storage, pruner, launcher, command, observer ?? NullStudyObserver.Instance, log);
+        _observer = observer ?? NullStudyObserver.Instance;
+        _execution = new TrialExecution(settings, storage, pruner, launcher, command, _observer, log);
     }
 
     /// <summary>
@@ -172,6 +174,7 @@ public sealed class StudyCoordinator
             await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"{StudyAttributes.FixedParams}: {e.Message}");
             await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null);
             _log.Warning("Trial {Trial} failed: its enqueued {Key} {Error}", trial.Number, StudyAttributes.FixedParams, e.Message);
+            _observer.TrialFinished(await _storage.GetTrialAsync(trial.Id));
             return null;
         }
         var sampled = EnqueuedConfiguration.Missing(_settings.Space, trial).Where(n => !fixedValues.ContainsKey(n)).ToList();
