@@ -25,6 +25,7 @@ public sealed class HyperbandPruner : IPruner
     private readonly string _study;
     private readonly SuccessiveHalvingPruner[] _brackets;
     private readonly int[] _shares;
+    private readonly int _allShares;
 
     public HyperbandPruner(string study, int minResource, int maxResource, int reductionFactor = 3)
     {
@@ -39,6 +40,7 @@ public sealed class HyperbandPruner : IPruner
         for (long rung = (long)minResource * reductionFactor; rung <= maxResource; rung *= reductionFactor) count++;
         _brackets = [.. Enumerable.Range(0, count).Select(b => new SuccessiveHalvingPruner(minResource, reductionFactor, b))];
         _shares = [.. Enumerable.Range(0, count).Select(b => Share(count, count - 1 - b, reductionFactor))];
+        _allShares = _shares.Sum();
     }
 
     public int MinResource { get; }
@@ -51,7 +53,7 @@ public sealed class HyperbandPruner : IPruner
     /// <summary>The bracket trial number <paramref name="trialNumber"/> belongs to (0 prunes hardest).</summary>
     public int BracketOf(int trialNumber)
     {
-        var n = (long)(Crc32.HashToUInt32(Encoding.UTF8.GetBytes($"{_study}_{trialNumber}")) % (uint)_shares.Sum());
+        var n = (long)(Crc32.HashToUInt32(Encoding.UTF8.GetBytes($"{_study}_{trialNumber}")) % (uint)_allShares);
         for (var b = 0; b < _shares.Length; b++)
             if ((n -= _shares[b]) < 0) return b;
         throw new InvalidOperationException("unreachable: the shares sum to the modulus");
@@ -68,7 +70,7 @@ public sealed class HyperbandPruner : IPruner
 
     public override string ToString() =>
         $"Hyperband over epochs {MinResource}–{MaxResource}, 1/{ReductionFactor} continue at a rung: " + string.Join("; ", Enumerable.Range(0, Brackets)
-            .Select(b => $"bracket {b} ({_shares[b]}/{_shares.Sum()} of trials) judged from epoch {FirstRung(b)}"));
+            .Select(b => $"bracket {b} ({_shares[b]}/{_allShares} of trials) judged from epoch {FirstRung(b)}"));
 
     private static int Share(int brackets, int s, int reductionFactor) =>
         (int)Math.Ceiling(brackets * Math.Pow(reductionFactor, s) / (s + 1));

@@ -166,7 +166,8 @@ public sealed class StudyCoordinator
     /// </summary>
     private async Task<TrialSnapshot?> CompleteEnqueuedAsync(int studyId, TrialSnapshot trial)
     {
-        if (EnqueuedConfiguration.Missing(_settings.Space, trial).Count == 0) return trial;
+        var missing = EnqueuedConfiguration.Missing(_settings.Space, trial);
+        if (missing.Count == 0) return trial;
         IReadOnlyDictionary<string, double> fixedValues;
         try { fixedValues = EnqueuedConfiguration.ToInternal(_settings.Space, EnqueuedConfiguration.Read(trial)); }
         catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException)
@@ -177,7 +178,7 @@ public sealed class StudyCoordinator
             _observer.TrialFinished(await _storage.GetTrialAsync(trial.Id));
             return null;
         }
-        var sampled = EnqueuedConfiguration.Missing(_settings.Space, trial).Where(n => !fixedValues.ContainsKey(n)).ToList();
+        var sampled = missing.Where(n => !fixedValues.ContainsKey(n)).ToList();
         var proposal = sampled.Count == 0
             ? new Dictionary<string, double>()
             : _sampler.Sample(_settings.Space, _settings.Direction, await _storage.GetAllTrialsAsync(studyId));
