@@ -116,6 +116,17 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void WhenTheSamplerIsTpeThenItsStartupTrialsAndSeedAreReadAndItIsBuilt()
+    {
+        // Given / When
+        var config = StudyConfigLoader.Load(Write(ConfigJson.Patch("sampler", """{"kind": "tpe", "startup_trials": 6, "seed": 3}""")));
+
+        // Then
+        Assert.Equal(new SamplerConfig(SamplerKind.Tpe, 6, 3), config.Sampler);
+        Assert.IsType<Mnist.Search.Sampling.TpeSampler>(ConfigMapping.Sampler(config));
+    }
+
+    [Fact]
     public void WhenASplitSeedIsGivenThenEveryTrialHoldsOutItsImagesWhateverTheSamplerSeed()
     {
         // Given a study with sampler seed 42 and a validation split fixed by seed 7
@@ -340,7 +351,7 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("objective.metric", "\"accuracy\"", "$.objective.metric", "got \"accuracy\"")]
     [InlineData("objective.direction", "\"minimize\"", "$.objective.direction", "val_accuracy must be maximized")]
     // sampler, pruner
-    [InlineData("sampler.kind", "\"tpe\"", "$.sampler.kind", "expected one of \"gp\", \"random\", got \"tpe\"")]
+    [InlineData("sampler.kind", "\"cmaes\"", "$.sampler.kind", "expected one of \"gp\", \"tpe\", \"random\", got \"cmaes\"")]
     [InlineData("sampler.seed", "-1", "$.sampler.seed", "at least 0, got -1")]
     [InlineData("sampler", """{"kind":"random","startup_trials":3}""", "$.sampler.startup_trials", "unknown key (known: kind, seed)")]
     [InlineData("pruner.kind", "\"successive_halving\"", "$.pruner.kind", "expected one of \"none\", \"median\", \"asha\", \"hyperband\", got \"successive_halving\"")]

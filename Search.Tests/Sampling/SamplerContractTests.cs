@@ -122,6 +122,11 @@ public sealed class MultiFidelityGpSamplerContractTests : SamplerContractTests
     protected override ISampler Create(int seed) => new GpSampler(new SamplerSettings(SamplerSettings.Gp, StartupTrials: 5, Seed: seed, MaxFidelity: 3));
 }
 
+public sealed class TpeSamplerContractTests : SamplerContractTests
+{
+    protected override ISampler Create(int seed) => new TpeSampler(seed, startupTrials: 5);
+}
+
 public sealed class RandomSamplerContractTests : SamplerContractTests
 {
     protected override ISampler Create(int seed) => new RandomSampler(seed);

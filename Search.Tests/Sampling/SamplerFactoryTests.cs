@@ -5,18 +5,19 @@ namespace Mnist.Search.Tests.Sampling;
 public sealed class SamplerFactoryTests
 {
     [Fact]
-    public void WhenKindIsGpOrRandomThenThatSamplerIsBuilt()
+    public void WhenKindIsGpTpeOrRandomThenThatSamplerIsBuilt()
     {
         Assert.IsType<GpSampler>(SamplerFactory.Create(new SamplerSettings()));
+        Assert.IsType<TpeSampler>(SamplerFactory.Create(new SamplerSettings(SamplerSettings.Tpe)));
         Assert.IsType<RandomSampler>(SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random)));
     }
 
     [Fact]
     public void WhenKindIsUnknownThenTheErrorNamesTheFieldAndValue()
     {
-        var e = Assert.Throws<ArgumentException>(() => SamplerFactory.Create(new SamplerSettings("tpe")));
+        var e = Assert.Throws<ArgumentException>(() => SamplerFactory.Create(new SamplerSettings("cmaes")));
         Assert.Contains("sampler.kind", e.Message);
-        Assert.Contains("'tpe'", e.Message);
+        Assert.Contains("'cmaes'", e.Message);
     }
 
     [Fact]

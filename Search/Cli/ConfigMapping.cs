@@ -30,7 +30,7 @@ internal static class ConfigMapping
 
     public static ISampler Sampler(StudyConfig config) =>
         SamplerFactory.Create(new SamplerSettings(
-            config.Sampler.Kind == SamplerKind.Random ? SamplerSettings.Random : SamplerSettings.Gp,
+            config.Sampler.Kind switch { SamplerKind.Random => SamplerSettings.Random, SamplerKind.Tpe => SamplerSettings.Tpe, _ => SamplerSettings.Gp },
             config.Sampler.StartupTrials,
             config.Sampler.Seed ?? 42,
             MaxFidelity(config)));

@@ -1,7 +1,7 @@
 namespace Mnist.Search.Config;
 
 /// <summary>
-/// The sampler: <see cref="StartupTrials"/> random trials before the GP takes over (ignored by random
+/// The sampler: <see cref="StartupTrials"/> start-up trials before the GP (or TPE) takes over (ignored by random
 /// search); <see cref="Seed"/> makes the sequence reproducible (null = from the clock).
 /// </summary>
 public sealed record SamplerConfig(SamplerKind Kind, int StartupTrials, int? Seed)

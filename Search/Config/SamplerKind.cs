@@ -1,8 +1,9 @@
 namespace Mnist.Search.Config;
 
-/// <summary><c>sampler.kind</c>: Gaussian-process Bayesian optimisation or plain random search.</summary>
+/// <summary><c>sampler.kind</c>: Gaussian-process Bayesian optimisation, Optuna's TPE, or plain random search.</summary>
 public enum SamplerKind
 {
     Gp,
     Random,
+    Tpe,
 }

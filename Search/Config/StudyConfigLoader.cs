@@ -151,10 +151,10 @@ internal static partial class StudyConfigLoader
         if (!root.TryGet("sampler", out var element))
             return new SamplerConfig(SamplerKind.Gp, SamplerConfig.DefaultStartupTrials, null);
         var kindObject = reader.Object(element, "$.sampler", ["kind", "startup_trials", "seed"]);
-        var kind = kindObject.OneOf("kind", "gp", "gp", "random");
-        var s = kind == "gp" ? kindObject : reader.Object(element, "$.sampler", ["kind", "seed"]);
+        var kind = kindObject.OneOf("kind", "gp", "gp", "tpe", "random");
+        var s = kind == "random" ? reader.Object(element, "$.sampler", ["kind", "seed"]) : kindObject;
         return new SamplerConfig(
-            kind == "gp" ? SamplerKind.Gp : SamplerKind.Random,
+            kind switch { "gp" => SamplerKind.Gp, "tpe" => SamplerKind.Tpe, _ => SamplerKind.Random },
             s.Int("startup_trials", SamplerConfig.DefaultStartupTrials, 0),
             s.OptionalInt("seed", 0));
     }

@@ -82,6 +82,6 @@ internal static class LogExpectedImprovement
     }
 
     /// <summary>log(1 − eˣ) for x &lt; 0, accurate at both ends.</summary>
-    private static double Log1MinusExp(double x) =>
+    internal static double Log1MinusExp(double x) =>
         x > -Math.Log(2) ? Math.Log(-SpecialFunctions.Expm1(x)) : SpecialFunctions.Log1p(-Math.Exp(x));
 }

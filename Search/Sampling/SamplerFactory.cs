@@ -16,7 +16,8 @@ public static class SamplerFactory
         {
             SamplerSettings.Gp => new GpSampler(settings),
             SamplerSettings.Random => new RandomSampler(settings.Seed),
-            _ => throw new ArgumentException($"sampler.kind: unknown sampler '{settings.Kind}' (expected 'gp' or 'random')"),
+            SamplerSettings.Tpe => new TpeSampler(settings.Seed, settings.StartupTrials),
+            _ => throw new ArgumentException($"sampler.kind: unknown sampler '{settings.Kind}' (expected 'gp', 'tpe' or 'random')"),
         };
     }
 }

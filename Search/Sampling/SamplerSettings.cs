@@ -3,9 +3,9 @@ using System.Text.Json.Serialization;
 namespace Mnist.Search.Sampling;
 
 /// <summary>
-/// The <c>sampler</c> section of a study config. <see cref="Kind"/>: <c>gp</c> (default, Bayesian optimization)
-/// or <c>random</c>. <see cref="StartupTrials"/>: finished trials the GP waits for, proposing quasi-random points
-/// meanwhile. <see cref="Seed"/>: fixes every proposal given the history. <see cref="MaxFidelity"/>: the epochs of a
+/// The <c>sampler</c> section of a study config. <see cref="Kind"/>: <c>gp</c> (default, Bayesian optimization),
+/// <c>tpe</c> (Optuna's default algorithm) or <c>random</c>. <see cref="StartupTrials"/>: finished trials the GP (or
+/// TPE) waits for, proposing quasi-random (random) points meanwhile. <see cref="Seed"/>: fixes every proposal given the history. <see cref="MaxFidelity"/>: the epochs of a
 /// full trial when a pruner stops trials at different epochs, which makes the GP model the fidelity (see
 /// <see cref="GpObservations"/>); 0 or 1 = one fidelity.
 /// </summary>
@@ -17,4 +17,5 @@ public sealed record SamplerSettings(
 {
     public const string Gp = "gp";
     public const string Random = "random";
+    public const string Tpe = "tpe";
 }
