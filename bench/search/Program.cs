@@ -124,6 +124,7 @@ var variants = new List<(string Name, Func<int, ISampler> Create, IPruner Pruner
 {
     ("gp", s => Gp(s), pruner, false),
     ("random", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Random, startup, s)), pruner, false),
+    ("tpe", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Tpe, startup, s)), pruner, false),
 };
 if (pruning)
 {
