@@ -1,0 +1,53 @@
+"""Optuna 4.1's TPESampler (defaults) on bench/sampler's noise-free Branin and Hartmann-6 (30 evaluations) and on the
+tests' mixed function (Search.Tests TrialHistory.Mixed, 40 evaluations): median, quartiles and mean regret (best value
+for the mixed one) over N seeds, the reference for `dotnet run -c Release --project bench/sampler -- --kinds tpe --seeds N
+--no-latency` and TpeSamplerTests (run both in one session). Run: ../shared/tools/optuna4 python3 bench/sampler/optuna_tpe.py 100"""
+import math
+import sys
+
+import numpy as np
+import optuna
+
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+
+def branin(t):
+    x = t.suggest_float("x1", -5, 10)
+    y = t.suggest_float("x2", 0, 15)
+    return (y - 5.1 / (4 * math.pi ** 2) * x * x + 5 / math.pi * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10 - 0.39788735772973816
+
+
+A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
+P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
+                     [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+ALPHA = np.array([1, 1.2, 3, 3.2])
+
+
+def hartmann6(t):
+    x = np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(6)])
+    return -np.sum(ALPHA * np.exp(-np.sum(A * (x - P) ** 2, axis=1))) + 3.3223680114155147
+
+
+def mixed(t):
+    layers = t.suggest_int("layers", 1, 4)
+    channels = t.suggest_int("channels", 8, 128, log=True)
+    t.suggest_int("batch", 32, 256, step=32)
+    dropout = t.suggest_float("dropout", 0, 0.5)
+    lr = t.suggest_float("lr", 1e-5, 1e-1, log=True)
+    t.suggest_float("momentum", 0.5, 0.95, step=0.05)
+    optimizer = t.suggest_categorical("optimizer", ["adam", "sgd", "rmsprop"])
+    batch_norm = t.suggest_categorical("batch_norm", [True, False])
+    return ((math.log10(lr) + 3) ** 2 + 4 * (dropout - 0.2) ** 2 + (0 if optimizer == "sgd" else 0.5)
+            + 0.1 * abs(layers - 3) + 0.001 * channels + (0.3 if batch_norm is False else 0))
+
+
+seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+for name, f, evals in [("Branin", branin, 30), ("Hartmann-6", hartmann6, 30), ("Mixed (tests)", mixed, 40)]:
+    best = []
+    for s in range(seeds):
+        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=s))
+        study.optimize(f, n_trials=evals)
+        best.append(study.best_value)
+    b = np.array(best)
+    print(f"{name:<14} Optuna TPE, {seeds} seeds, {evals} evaluations: median {np.median(b):.3f} "
+          f"p25 {np.percentile(b, 25):.3f} p75 {np.percentile(b, 75):.3f} mean {b.mean():.3f}")
