@@ -77,8 +77,10 @@ internal static class StudyRun
         var view = new StudyProgressView(settings, pool.Devices, log);
         view.SeedFrom(existing);
         var pruner = ConfigMapping.Pruner(config);
+        var sampler = ConfigMapping.Sampler(config);
+        log.Information("Sampler: {Sampler}", sampler);
         log.Information("Pruner: {Pruner}", pruner);
-        var coordinator = new StudyCoordinator(settings, storage, ConfigMapping.Sampler(config), pruner,
+        var coordinator = new StudyCoordinator(settings, storage, sampler, pruner,
             pool, new ProcessWorkerLauncher(), command, log, view);
 
         var trials = await view.RunAsync(() => coordinator.RunAsync(study, ct));

@@ -102,6 +102,10 @@ public sealed class GpSampler : ISampler
     /// </summary>
     internal bool SlicedStartup { get; init; }
 
+    public override string ToString() =>
+        $"gp: Gaussian process (Matérn 5/2, noise fitted, log EI) after {_settings.StartupTrials} quasi-random start-up trials, seed {_settings.Seed}"
+        + (MultiFidelity ? $"; every epoch observed, fidelity an input, proposals judged at {_settings.MaxFidelity} epochs" : "");
+
     public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
         if (space.Count == 0) return new Dictionary<string, double>();

@@ -18,4 +18,6 @@ public interface ISampler
     /// Must be deterministic for the same seed, space and history.
     /// </summary>
     IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials);
+
+    // Implementations override ToString with what they do, in words: the study log records it once at start.
 }

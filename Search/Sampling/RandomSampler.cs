@@ -17,4 +17,6 @@ public sealed class RandomSampler(int seed = 0) : ISampler
         for (var p = 0; p < u.Length; p++) u[p] = rng.NextDouble();
         return new SpaceEncoder(space).FromUniform(u);
     }
+
+    public override string ToString() => $"random: independent uniform draws, seed {seed}";
 }
