@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Mnist.Search.Sampling;
 using Mnist.Search.Space;
+using Mnist.Search.Tests.Support.Sampling;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Vocabulary;
 
@@ -67,17 +68,17 @@ public sealed class TpeOptunaParityTests
     {
         // Given estimators of every kind of parameter, and a maximized study's history with pruned trials that stopped
         // at different epochs, one without an epoch, and ties
-        var trials = new List<TrialSnapshot>
-        {
-            Trial(0, TrialState.COMPLETE, 0.97, (1, 0.95), (3, 0.97)),
-            Trial(1, TrialState.PRUNED, null, (1, 0.96)),
-            Trial(2, TrialState.COMPLETE, 0.98, (3, 0.98)),
-            Trial(3, TrialState.PRUNED, null, (1, 0.99)),
-            Trial(4, TrialState.PRUNED, null, (1, 0.90), (2, 0.93)),
-            Trial(5, TrialState.PRUNED, null),
-            Trial(6, TrialState.COMPLETE, 0.96),
-            Trial(7, TrialState.PRUNED, null, (2, 0.94)),
-        };
+        var x = new Dictionary<string, double> { ["x"] = 0.5 };
+        var trials = new TrialHistory(TrialHistory.Space(("x", new FloatDistribution(0, 1))))
+            .Add(TrialState.COMPLETE, x, 0.97, Steps((1, 0.95), (3, 0.97)))
+            .Add(TrialState.PRUNED, x, null, Steps((1, 0.96)))
+            .Add(TrialState.COMPLETE, x, 0.98, Steps((3, 0.98)))
+            .Add(TrialState.PRUNED, x, null, Steps((1, 0.99)))
+            .Add(TrialState.PRUNED, x, null, Steps((1, 0.90), (2, 0.93)))
+            .Add(TrialState.PRUNED, x)
+            .Add(TrialState.COMPLETE, x, 0.96)
+            .Add(TrialState.PRUNED, x, null, Steps((2, 0.94)))
+            .Trials;
         var request = new JsonObject
         {
             ["estimators"] = new JsonArray(Cases.Select(c =>
@@ -130,9 +131,5 @@ public sealed class TpeOptunaParityTests
 
     private static int[] Numbers(JsonNode array) => array.AsArray().Select(n => n!.GetValue<int>()).ToArray();
 
-    private static TrialSnapshot Trial(int number, TrialState state, double? value, params (int Step, double Value)[] steps) =>
-        new(number, number, state, value, new Dictionary<string, double> { ["x"] = 0.5 },
-            new Dictionary<string, ParameterDistribution> { ["x"] = new FloatDistribution(0, 1) },
-            steps.ToDictionary(s => s.Step, s => s.Value), null, null,
-            new Dictionary<string, string>(), new Dictionary<string, string>());
+    private static Dictionary<int, double> Steps(params (int Step, double Value)[] steps) => steps.ToDictionary(s => s.Step, s => s.Value);
 }
