@@ -40,7 +40,7 @@ public sealed class TpeSampler(int seed = 0, int startupTrials = 10) : ISampler
     }
 
     public override string ToString() =>
-        $"tpe: Optuna's TPE (univariate, 24 candidates) after {startupTrials} random start-up trials, seed {seed}";
+        $"tpe: Optuna's TPE (univariate, {Candidates} candidates) after {startupTrials} random start-up trials, seed {seed}";
 
     /// <summary>Optuna's <c>default_gamma</c>: how many of n finished trials are "below".</summary>
     internal static int Gamma(int n) => Math.Min((int)Math.Ceiling(0.1 * n), 25);
