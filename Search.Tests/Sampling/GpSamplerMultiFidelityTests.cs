@@ -167,6 +167,32 @@ public sealed class GpSamplerMultiFidelityTests
         Assert.True(Math.Abs(believer - next) + 0.05 < Math.Abs(afterFailure - next), $"believer {believer:F3}, after failure {afterFailure:F3}, next {next:F3}");
     }
 
+    [Fact]
+    public void WhenRunningTrialsAreLeftOutThenTheNextProposalIgnoresThemButAFailedTrialIsStillWrittenOff()
+    {
+        // Given the ASHA-like study, a GP that leaves running trials out (no exploration step), and where it proposes next
+        var history = AshaLikeHistory();
+        GpSampler Ignoring() => new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0, ConditionOnRunning = false };
+        var next = Ignoring().Sample(Line, StudyDirection.MAXIMIZE, history.Trials)["x"];
+        TrialHistory With(TrialState state)
+        {
+            var h = new TrialHistory(Line);
+            foreach (var t in history.Trials) h.Add(t.State, t.Params, t.Value, t.IntermediateValues);
+            return h.Add(state, At(next));
+        }
+
+        // When a trial runs there, or failed there
+        var whileRunning = Ignoring().Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.RUNNING).Trials)["x"];
+        var afterFailure = Ignoring().Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.FAIL).Trials)["x"];
+        var pessimist = PlainEiBelievingFrom(int.MaxValue).Sample(Line, StudyDirection.MAXIMIZE, With(TrialState.RUNNING).Trials)["x"];
+
+        // Then the running trial changes nothing the GP knows: the proposal stays at the same point (up to the
+        // acquisition's search), while a failure there, and the worst-value lie, push the proposal away
+        Assert.True(Math.Abs(whileRunning - next) < 0.02, $"while running {whileRunning:F3}, next {next:F3}");
+        Assert.True(Math.Abs(afterFailure - next) > 0.05, $"after failure {afterFailure:F3}, next {next:F3}");
+        Assert.True(Math.Abs(pessimist - next) > 0.05, $"pessimist {pessimist:F3}, next {next:F3}");
+    }
+
     private static GpSampler PlainEiBelievingFrom(int running) =>
         new(new SamplerSettings(SamplerSettings.Gp, 4, Seed: 1, Epochs)) { ExplorationMargin = 0, BelieveFromRunning = running };
 

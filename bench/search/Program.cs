@@ -14,7 +14,8 @@ using Mnist.Search.Vocabulary;
 // "best value" (the COMPLETE trial with the best observed value) and, for gp, "recommended" (GpSampler.Recommend).
 // Variants: gp (fidelity-aware when a pruner is set), "gp exploit only" (plain EI on every proposal, before
 // issue 9's exploration step), "gp face value" (pruned trials at their last value, the
-// sampler before issue 9), "gp last epoch", "gp kriging believer", "gp worst-value lie", "gp trial noise" (the epochs
+// sampler before issue 9), "gp last epoch", "gp kriging believer", "gp worst-value lie", "gp ignores running" (running
+// trials are not pending points; concurrent proposals differ only by the exploration margin), "gp trial noise" (the epochs
 // of a trial share a learnt noise term), "gp sliced start-up" (a sliced Latin hypercube start-up), random, and both
 // without pruning at the same epoch budget.
 // Prints per-variant mean, sd, min, median, max, epochs used, and paired differences against random, with how often
@@ -117,7 +118,7 @@ Console.WriteLine();
 // noise" only by the noise term a trial's epochs share,
 // "gp kriging believer" and "gp worst-value lie" only by the value running trials are conditioned on (always the GP's
 // prediction / always the worst value, where gp switches from the lie to the prediction at two running trials; with
-// --slots 2 or more): they take these settings.
+// --slots 2 or more), "gp ignores running" only by leaving running trials out: they take these settings.
 SamplerSettings GpSettings(int seed) => new(SamplerSettings.Gp, startup, seed, pruning ? epochs : 0);
 GpSampler Gp(int seed) => new(GpSettings(seed), fitOptions, new AcquisitionOptions());
 var variants = new List<(string Name, Func<int, ISampler> Create, IPruner Pruner, bool SameEpochs)>
@@ -132,6 +133,7 @@ if (pruning)
     variants.Add(("gp last epoch", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { EveryEpoch = false }, pruner, false));
     variants.Add(("gp kriging believer", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveFromRunning = 1 }, pruner, false));
     variants.Add(("gp worst-value lie", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveFromRunning = int.MaxValue }, pruner, false));
+    variants.Add(("gp ignores running", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { ConditionOnRunning = false }, pruner, false));
     variants.Add(("gp trial noise", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { TrialNoise = true }, pruner, false));
     variants.Add(("gp sliced start-up", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { SlicedStartup = true }, pruner, false));
     variants.Add(("gp face value", s => SamplerFactory.Create(new SamplerSettings(SamplerSettings.Gp, startup, s)), pruner, false));
