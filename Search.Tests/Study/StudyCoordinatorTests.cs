@@ -244,4 +244,43 @@ public sealed class StudyCoordinatorTests
         Assert.Equal(4, second.Count(t => t.State == TrialState.COMPLETE));
         Assert.Equal(second.Count, second.Select(t => t.Number).Distinct().Count());
     }
+
+    [Fact]
+    public async Task AnErrorThatBreaksTheLoopStopsTheRunningTrialsAndQueuesThemAgainBeforeItIsReported()
+    {
+        // Given a study of slow trials on 2 slots whose sampler fails on its second proposal
+        var worker = new FakeWorker { Directory = "", Epochs = 3, EpochSeconds = 2.0 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 4, worker);
+
+        // When the coordinator runs it, the sampler's error comes out
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => h.RunAsync(CoordinatorHarness.Cpu(2), new FailingSampler(calls: 1)));
+        Assert.Equal("sampler bug", error.Message);
+
+        // And the trial that was running is no longer RUNNING nor its worker alive: recorded FAIL (interrupted) and queued again
+        var (study, _) = await Mnist.Search.Study.StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        var trials = await h.Storage.GetAllTrialsAsync(study.Id);
+        Assert.DoesNotContain(trials, t => t.State == TrialState.RUNNING);
+        var failed = Assert.Single(trials, t => t.State == TrialState.FAIL);
+        Assert.Contains("interrupted", failed.SystemAttrs[StudyAttributes.FailReason]);
+        var pid = int.Parse(failed.SystemAttrs[StudyAttributes.WorkerPid], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.False(Directory.Exists($"/proc/{pid}"), $"worker {pid} of the failed trial still runs");
+        var waiting = Assert.Single(trials, t => t.State == TrialState.WAITING);
+        Assert.Equal(failed.Params, waiting.Params);
+    }
+
+    private sealed class FailingSampler(int calls) : Mnist.Search.Sampling.ISampler
+    {
+        private readonly Mnist.Search.Sampling.RandomSampler _inner = new(7);
+        private int _left = calls;
+
+        public IReadOnlyDictionary<string, double> Sample(Mnist.Search.Space.SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials) =>
+            Interlocked.Decrement(ref _left) >= 0 ? _inner.Sample(space, direction, trials) : Fail();
+
+        // Late enough that the first trial's worker runs.
+        private static IReadOnlyDictionary<string, double> Fail()
+        {
+            Thread.Sleep(1500);
+            throw new InvalidOperationException("sampler bug");
+        }
+    }
 }

@@ -65,7 +65,31 @@ public sealed class StudyCoordinator
         var interrupt = stop.Token;
         var deadline = _settings.Timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
         var running = new List<Task>();
+        try
+        {
+            await LaunchUntilStoppedAsync(study, stop, deadline, running);
+        }
+        catch
+        {
+            // Anything else that breaks the loop (a sampler's bug, a lost database) must not leave the running
+            // trials behind: before, the exception went straight out, their workers ran on unsupervised and the
+            // trials stayed RUNNING until some later sweep. Stop them as an interrupt does (recorded FAIL and
+            // queued again), then report the cause.
+            stop.Cancel();
+            try { await Task.WhenAll(running); }
+            catch (Exception e) { _log.Error(e, "Stopping the running trials failed too"); }
+            throw;
+        }
 
+        if (!interrupt.IsCancellationRequested && DateTime.UtcNow >= deadline)
+            _log.Warning("Study timeout reached: no new trials; waiting for {Count} running", running.Count);
+        await Task.WhenAll(running);
+        return await _storage.GetAllTrialsAsync(study.Id);
+    }
+
+    private async Task LaunchUntilStoppedAsync(StudyInfo study, CancellationTokenSource stop, DateTime deadline, List<Task> running)
+    {
+        var interrupt = stop.Token;
         while (!interrupt.IsCancellationRequested && DateTime.UtcNow < deadline)
         {
             try
@@ -110,11 +134,6 @@ public sealed class StudyCoordinator
                 StopForFullDisk(e, stop);
             }
         }
-
-        if (!interrupt.IsCancellationRequested && DateTime.UtcNow >= deadline)
-            _log.Warning("Study timeout reached: no new trials; waiting for {Count} running", running.Count);
-        await Task.WhenAll(running);
-        return await _storage.GetAllTrialsAsync(study.Id);
     }
 
     // A full disk fails every later write too: stop launching, stop the running workers (their trials are
@@ -204,8 +223,12 @@ public sealed class StudyCoordinator
             }
             catch (Exception e)
             {
+                // A bug of ours, not the configuration's: the reason says so, and the trial runs again like an interrupted one.
                 _log.Error(e, "Trial {Trial} could not be supervised", trial.Number);
-                await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null);
+                try { await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"the coordinator failed: {e.GetType().Name}: {e.Message}"); }
+                catch (InvalidOperationException) { return; } // already finished (by the execution itself or another process)
+                if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
+                    await Retries.RequeueAsync(_storage, studyId, await _storage.GetTrialAsync(trial.Id), _settings.MaxRetries, _log);
             }
             finally { _supervised.TryRemove(trial.Id, out _); }
         }
