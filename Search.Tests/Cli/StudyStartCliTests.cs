@@ -111,6 +111,55 @@ public sealed class StudyStartCliTests
         Assert.True(Budget.Of(after, 3).IsSpent);
     }
 
+    [Fact]
+    public async Task SighupWhileTheDatabaseIsBusyStillRecordsTheInterruptedTrialAndQueuesItAgain()
+    {
+        // Given a study whose trial 0 is running
+        using var dir = new TempDirectory("cli-sighup");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 20, EpochSeconds = 0.5 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        var db = dir["studies/cli-study/study.db"];
+        using var run = SearchCli.Start(dir.Path, "study", "start", config);
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        var stderr = run.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (await CountAsync(db, "RUNNING") < 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "trial 0 never started");
+            if (run.HasExited) Assert.Fail("the run ended early: " + await stderr);
+            await Task.Delay(100);
+        }
+        await Task.Delay(1000);
+
+        // When another process holds the database's write lock for 5 s and the terminal closes (SIGHUP) meanwhile
+        await using (var holder = new SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            await holder.OpenAsync();
+            await using (var begin = holder.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                await begin.ExecuteNonQueryAsync();
+            }
+            Assert.True(Signals.Send(run.Id, UnixSignal.Hup));
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            if (run.HasExited) Assert.Fail("the coordinator quit before it could record its trial: " + await stderr);
+            await using var rollback = holder.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await run.WaitForExitAsync(timeout.Token);
+
+        // Then it exits 130 once the lock is free, with its trial FAIL and queued again, nothing RUNNING, no worker left
+        var output = await stdout + await stderr;
+        Assert.True(run.ExitCode == 130 && output.Contains("run the same command again"), $"exit {run.ExitCode}: {output}");
+        var trials = await TrialsAsync(db);
+        Assert.DoesNotContain(trials, t => t.State == TrialState.RUNNING);
+        Assert.Contains("interrupted", Assert.Single(trials, t => t.State == TrialState.FAIL).SystemAttrs[StudyAttributes.FailReason]);
+        Assert.Single(trials, t => t.State == TrialState.WAITING);
+        Assert.False(AnyProcessMentions(worker.ScriptPath), "a worker outlived the interrupted coordinator");
+    }
+
     /// <summary>Whether a running process's command line mentions <paramref name="text"/>.</summary>
     private static bool AnyProcessMentions(string text) => Signals.Find(text).Count > 0;
 

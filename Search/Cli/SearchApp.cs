@@ -70,7 +70,10 @@ internal static class SearchApp
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // Signals are handled by Termination, not by System.CommandLine (no timeout cutting the cleanup short).
+            using var termination = new Termination();
+            return await parse.InvokeAsync(
+                new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, termination.Token);
         }
         catch (Exception e) when (IsBadInput(e))
         {

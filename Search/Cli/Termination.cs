@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// Turns the first SIGINT (Ctrl+C), SIGTERM (kill, systemd, Kubernetes, Slurm) or SIGHUP (a closed terminal or SSH
+/// session) into a cancellation the commands clean up on: running workers are stopped, their trials recorded FAIL
+/// and queued again. System.CommandLine's own handling gave that cleanup 2 seconds and then ended the process
+/// mid-write, so a trial stayed RUNNING whenever the database was busy; SIGHUP was not handled at all (exit 129,
+/// trial RUNNING). The cleanup is bounded here instead: a second signal, or <see cref="Grace"/> after the first,
+/// ends the process at once (what is left RUNNING the next run's orphan sweep finishes).
+/// </summary>
+internal sealed class Termination : IDisposable
+{
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(60);
+
+    private readonly CancellationTokenSource _cts = new();
+    private readonly List<PosixSignalRegistration> _registrations = [];
+    private int _signals;
+
+    public Termination()
+    {
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+            _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
+    }
+
+    public CancellationToken Token => _cts.Token;
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        if (Interlocked.Increment(ref _signals) > 1) return; // the default action: the process ends now
+        context.Cancel = true;
+        Console.Error.WriteLine($"{context.Signal}: stopping (workers stopped, their trials queued again); a second signal quits at once");
+        _cts.Cancel();
+        _ = Task.Delay(Grace).ContinueWith(_ =>
+        {
+            Console.Error.WriteLine($"still stopping after {Grace.TotalSeconds:0} s: quitting");
+            Environment.Exit(ExitCodes.Interrupted);
+        }, TaskScheduler.Default);
+    }
+
+    public void Dispose()
+    {
+        foreach (var registration in _registrations) registration.Dispose();
+        _cts.Dispose();
+    }
+}
