@@ -64,6 +64,39 @@ public sealed class ProcessGroupTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenAHungWorkerIsKilledThenAChildInASessionOfItsOwnDiesWithIt()
+    {
+        // Given a hung worker whose child left the worker's process group (setsid) but is still its child
+        await using var worker = _launcher.Start(Shell("""
+            setsid sleep 300 &
+            echo $!
+            exec sleep 300
+            """));
+        await using var lines = worker.ReadLinesAsync().GetAsyncEnumerator();
+        Assert.True(await lines.MoveNextAsync().AsTask().WaitAsync(Limit));
+        var child = int.Parse(lines.Current, CultureInfo.InvariantCulture);
+        Assert.True(await WaitUntilAsync(() => File.ReadAllText($"/proc/{child}/cmdline").StartsWith("sleep", StringComparison.Ordinal)), "setsid never became sleep");
+
+        // When the worker is killed (as on a trial timeout)
+        worker.Kill();
+
+        // Then that child dies too (the group kill alone missed it, and it outlived the study)
+        Assert.True(await ProcessProbe.WaitGoneAsync(child, TimeSpan.FromSeconds(5)), $"child {child} still alive");
+        Assert.False(await lines.MoveNextAsync().AsTask().WaitAsync(Limit));
+    }
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            try { if (condition()) return true; }
+            catch (IOException) { }
+            await Task.Delay(50);
+        }
+        return false;
+    }
+
+    [Fact]
     public async Task WhenALineHasNoEndThenReadingFailsAtTheCapAndTheWorkerIsKilled()
     {
         // Given a worker that prints an endless line (no newline, ever)

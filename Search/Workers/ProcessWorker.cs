@@ -73,15 +73,18 @@ internal sealed class ProcessWorker : IWorkerProcess
 
     public void Kill()
     {
-        ProcessGroup.Kill(ProcessId);
+        // The tree first, while it is whole: a descendant that left the worker's group (its own setsid) is found
+        // only through its parent, and once the group kill had ended the worker it was reparented out of reach.
         try
         {
             _process.Kill(entireProcessTree: true);
         }
         catch (Exception e) when (e is InvalidOperationException or Win32Exception or NotSupportedException)
         {
-            // Already exited, or already disposed: nothing left to kill.
+            // Already exited, or already disposed: nothing left to kill in the tree.
         }
+        // Then the group: a grandchild whose parent exited earlier is no longer in the tree, but still in the group.
+        ProcessGroup.Kill(ProcessId);
     }
 
     /// <summary>
