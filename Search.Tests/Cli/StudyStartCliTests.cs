@@ -198,6 +198,21 @@ public sealed class StudyStartCliTests
         Assert.False(Directory.Exists(dir["studies"]));
     }
 
+    [Fact]
+    public async Task AWorkerProgramThatIsNotThereExitsWith2BeforeAnyTrialAndCreatesNothing()
+    {
+        using var dir = new TempDirectory("cli-noworker");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3,
+            tweak: c => c["worker"]!["command"] = new System.Text.Json.Nodes.JsonArray("./no-such-trainer", "{spec}"));
+
+        var result = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: {config}: $.worker.command[0]: {dir["no-such-trainer"]} is not an executable file", result.Stderr.Trim());
+        Assert.False(Directory.Exists(dir["studies"]));
+    }
+
     [Theory]
     [InlineData("space", "conv1_channels", "high", 2048, "$.space.conv1_channels.high: conv1_channels must be an integer in 1..1024, got 2048")]
     [InlineData("fixed", "dropout", null, 0.97, "$.fixed.dropout: dropout must be a number in [0, 0.95], got 0.97")]

@@ -268,6 +268,26 @@ public sealed class StudyCoordinatorTests
         Assert.Equal(failed.Params, waiting.Params);
     }
 
+    [Fact]
+    public async Task AWorkerThatCannotBeStartedStopsTheStudyAfterOneTrialWhichIsQueuedAgain()
+    {
+        // Given a study of 5 trials whose worker program disappeared after the study was checked
+        var worker = new FakeWorker { Directory = "" };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 5, worker);
+
+        // When it runs with a command whose program is gone
+        var error = await Assert.ThrowsAsync<Mnist.Search.Workers.WorkerStartException>(() => h.RunAsync(CoordinatorHarness.Cpu(2), command: [Path.Combine(h.Root, "gone"), "{spec}"]));
+
+        // Then it stops with the reason instead of failing the whole budget one trial after another
+        Assert.Contains("no such executable file", error.Message);
+        var (study, _) = await Mnist.Search.Study.StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        var trials = await h.Storage.GetAllTrialsAsync(study.Id);
+        Assert.True(trials.Count(t => t.State == TrialState.FAIL) <= 2, string.Join(", ", trials.Select(t => t.State)));
+        Assert.All(trials.Where(t => t.State == TrialState.FAIL), t => Assert.Contains("worker did not start", t.SystemAttrs[StudyAttributes.FailReason]));
+        Assert.Equal(trials.Count(t => t.State == TrialState.FAIL), trials.Count(t => t.State == TrialState.WAITING));
+        Assert.Equal(0, Budget.Of(trials, 5).Used);
+    }
+
     private sealed class FailingSampler(int calls) : Mnist.Search.Sampling.ISampler
     {
         private readonly Mnist.Search.Sampling.RandomSampler _inner = new(7);

@@ -27,6 +27,12 @@ internal static class StudyRun
         // Parse the storage URL before anything is created, so a bad one leaves no trace.
         var storageDisplay = StorageUrl.Parse(storageUrl, config.BaseDirectory).Display;
 
+        // A worker program that is not there would fail every trial of the budget, one by one: refuse it first.
+        if (config.Worker is { } worker && !OperatingSystem.IsWindows() && ProgramPath.Resolve(worker.Command[0]) is null)
+            throw new ConfigException(
+                $"{config.SourcePath}: $.worker.command[0]: {worker.Command[0]} is not an executable file{(worker.Command[0].Contains('/') ? "" : " on PATH")}",
+                config.SourcePath, "$.worker.command[0]");
+
         // Data first, with a console logger: if it cannot be had, no study folder is left behind.
         if (config.Worker is null) await EnsureDataAsync(config, Logging.Console(), ct);
 

@@ -30,6 +30,7 @@ public sealed class StudyCoordinator
     // The trials this process supervises right now (ids), so its sweep never takes them for dead (see SweepStaleTrialsAsync).
     private readonly ConcurrentDictionary<long, byte> _supervised = new();
     private Exception? _diskFull;
+    private WorkerStartException? _workerStart;
 
     public StudyCoordinator(
         StudySettings settings, IStudyStorage storage, ISampler sampler, IPruner pruner, IDevicePool devices,
@@ -49,7 +50,8 @@ public sealed class StudyCoordinator
     /// <paramref name="interrupt"/> fires (Ctrl+C): then no new trial starts, running workers are stopped and
     /// their trials recorded FAIL and queued again, so the store stays consistent and a restart resumes.
     /// The study must exist (see <see cref="StudyOpener"/>). A full disk stops the study the same way (its
-    /// trials recorded FAIL) and is then rethrown as a <see cref="StorageFullException"/>.
+    /// trials recorded FAIL) and is then rethrown as a <see cref="StorageFullException"/>; a worker that cannot be started
+    /// at all (<see cref="WorkerStartException"/>) likewise, its trial queued again.
     /// </summary>
     public async Task<IReadOnlyList<TrialSnapshot>> RunAsync(StudyInfo study, CancellationToken interrupt)
     {
@@ -57,6 +59,7 @@ public sealed class StudyCoordinator
         var trials = await RunUntilStoppedAsync(study, stop);
         if (_diskFull is not null)
             throw _diskFull as StorageFullException ?? new StorageFullException($"disk full: {_diskFull.Message}", _diskFull);
+        if (_workerStart is not null) throw _workerStart;
         return trials;
     }
 
@@ -220,6 +223,13 @@ public sealed class StudyCoordinator
             {
                 StopForFullDisk(e, stop);
                 await FailAfterFullDiskAsync(trial, e);
+            }
+            catch (WorkerStartException e)
+            {
+                // The trial is recorded and queued again; the study stops, as every trial here would fail the same way.
+                if (Interlocked.CompareExchange(ref _workerStart, e, null) is null)
+                    _log.Error("The worker cannot be started, stopping the study: {Error}", e.Message);
+                stop.Cancel();
             }
             catch (Exception e)
             {

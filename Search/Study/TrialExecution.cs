@@ -50,7 +50,10 @@ internal sealed partial class TrialExecution(
         }
         catch (WorkerStartException e)
         {
-            outcome = new Outcome(TrialState.FAIL, null, $"worker did not start: {WorkerText.Sanitize(e.Message)}");
+            // Not this configuration's fault, and every later trial here would fail the same way: the trial is queued
+            // again and the error goes on to stop the study (before, a missing program burned the whole budget).
+            await FinishAsync(trial, studyId, new Outcome(TrialState.FAIL, null, $"worker did not start: {WorkerText.Sanitize(e.Message)}", Retry: true), progress);
+            throw;
         }
         return await FinishAsync(trial, studyId, outcome, progress);
     }

@@ -24,7 +24,7 @@ internal sealed class ProcessWorkerLauncher(TimeSpan? disposeGrace = null) : IWo
         if (ProcessGroup.IsSupported)
         {
             // setsid execs the program itself, so a missing one would only show as its exit code: check first.
-            fileName = ResolveProgram(info.FileName)
+            fileName = ProgramPath.Resolve(info.FileName)
                 ?? throw new WorkerStartException($"cannot start {info.FileName}: no such executable file");
             (fileName, arguments) = ProcessGroup.Wrap(fileName, arguments);
         }
@@ -71,17 +71,6 @@ internal sealed class ProcessWorkerLauncher(TimeSpan? disposeGrace = null) : IWo
         }
 
         return new ProcessWorker(process, stdoutLog, stderrLog, DisposeGrace);
-    }
-
-    /// <summary>The absolute path of an executable <paramref name="program"/> (a path, or a name searched on PATH), or null.</summary>
-    private static string? ResolveProgram(string program)
-    {
-        static bool IsExecutable(string path) =>
-            File.Exists(path) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
-
-        if (program.Contains('/')) return IsExecutable(Path.GetFullPath(program)) ? Path.GetFullPath(program) : null;
-        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program)).FirstOrDefault(IsExecutable);
     }
 
     private static FileStream OpenLog(string path)
