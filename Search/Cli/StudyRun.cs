@@ -77,7 +77,9 @@ internal static class StudyRun
             study.Name, storageDisplay, existing.Count);
 
         // A worker told which devices to use runs one trial on each; max_concurrent caps "auto" discovery.
-        var devices = options.DevicesOverride ?? config.Devices;
+        // "auto" on the command line discovers this machine's devices but keeps the study's GPU packing.
+        var devices = options.DevicesOverride is { Mode: DevicesMode.Auto } ? DevicesConfig.Auto with { Packing = config.Devices.Packing }
+            : options.DevicesOverride ?? config.Devices;
         var maxConcurrent = options.DevicesOverride is { Mode: DevicesMode.List } listed ? listed.Ids.Count : config.Budget.MaxConcurrent;
         var pool = DeviceDiscovery.ForThisMachine(log).CreatePool(devices, maxConcurrent);
         var view = new StudyProgressView(settings, pool.Devices, log);

@@ -68,7 +68,7 @@ internal static class StudyRunCommands
     {
         var name = CommonOptions.StudyName();
         var storage = new Option<string>("--storage") { Description = "Storage URL of the shared study (postgresql://... or sqlite:PATH)", Required = true };
-        var devices = new Option<string?>("--devices") { Description = "auto (default), cpu, or a list such as cuda:0,cuda:1" };
+        var devices = new Option<string?>("--devices") { Description = "The devices to run trials on: the study's own setting when left out; auto (this machine's GPUs, else CPU slots), cpu, or a list such as cuda:0,cuda:1" };
         var command = new Command("worker", "Join an existing study and run its trials on this machine's devices") { name, storage, devices };
         command.SetAction(async (parse, ct) =>
         {
@@ -95,12 +95,23 @@ internal static class StudyRunCommands
         return StoredConfig.Parse(stored, sourceOnThisMachine);
     }
 
-    private static DevicesConfig? ParseDevices(string? devices) => devices switch
+    // No --devices: the study's own devices setting; "auto": what this machine has (nvidia-smi, else CPU slots).
+    private static DevicesConfig? ParseDevices(string? devices)
     {
-        null or "" or "auto" => null,
-        "cpu" => new DevicesConfig(DevicesMode.Cpu, []),
-        _ => new DevicesConfig(DevicesMode.List, devices.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => d == "cpu" || System.Text.RegularExpressions.Regex.IsMatch(d, "^cuda:[0-9]+$") ? d
-                : throw new UserInputException($"--devices: '{d}' is not cpu or cuda:N")).ToList()),
-    };
+        switch (devices?.Trim())
+        {
+            case null: return null;
+            case "auto": return DevicesConfig.Auto;
+            case "cpu": return new DevicesConfig(DevicesMode.Cpu, []);
+        }
+        var ids = devices.Split(',', StringSplitOptions.TrimEntries);
+        if (ids.Any(d => d.Length == 0))
+            throw new UserInputException($"--devices: '{devices}' has an empty entry; give auto, cpu, or a list such as cuda:0,cuda:1");
+        foreach (var d in ids)
+            if (d != "cpu" && !System.Text.RegularExpressions.Regex.IsMatch(d, "^cuda:[0-9]+$"))
+                throw new UserInputException($"--devices: '{d}' is not cpu or cuda:N");
+        if (ids.Where(d => d != "cpu").GroupBy(d => d).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new UserInputException($"--devices: {twice.Key} is listed twice (one trial per GPU; repeat cpu for more CPU slots)");
+        return new DevicesConfig(DevicesMode.List, ids);
+    }
 }
