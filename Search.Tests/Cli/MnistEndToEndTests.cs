@@ -70,6 +70,19 @@ public sealed class MnistEndToEndTests
         var trialExport = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--trial", "1", "--out", dir["export-trial"], "--format", "onnx");
         Assert.True(trialExport.ExitCode == 0, trialExport.Stderr);
         Assert.Equal(("1", "false"), (OnnxModelFile.Read(dir["export-trial/model.onnx"]).Contract.Provenance["trial"], OnnxModelFile.Read(dir["export-trial/model.onnx"]).Contract.Provenance["retrained"]));
+        // And an export is swapped in whole over an earlier one (no stale model.onnx beside the new model.bin), while a
+        // folder that holds anything else — the trial's own, with its checkpoint — is refused and left as it was
+        var again = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--trial", "1", "--out", dir["export-trial"], "--format", "torchsharp");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal(["model.bin", "model.json"], Directory.EnumerateFileSystemEntries(dir["export-trial"]).Select(Path.GetFileName).Order());
+        var trialFolders = new[] { dir["studies/e2e/trials/0"], dir["studies/e2e/trials/1"] };
+        var checkpoints = trialFolders.SelectMany(t => Directory.EnumerateFiles(t, "*", SearchOption.AllDirectories)).ToDictionary(f => f, File.ReadAllBytes);
+        var intoOther = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--trial", "1", "--out", trialFolders[0], "--format", "torchsharp");
+        var intoOwn = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--trial", "1", "--out", trialFolders[1], "--format", "torchsharp");
+        Assert.Equal((2, 2), (intoOther.ExitCode, intoOwn.ExitCode));
+        Assert.Contains("not part of a model export; nothing was written", Assert.Single(intoOther.Stderr.Trim().Split('\n')));
+        Assert.Contains("is the model's own folder", Assert.Single(intoOwn.Stderr.Trim().Split('\n')));
+        Assert.All(checkpoints, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
         var (images, labels) = ReadTestDigits(data, 10);
         File.WriteAllText(dir["inputs.json"], JsonSerializer.Serialize(images.Select(i => i.Select(b => b / 255f).ToArray())));
         var torch = DebianPython.Run(DebianPython.LoaderScript, "logits", dir["export-safetensors/model.safetensors"],

@@ -160,6 +160,17 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
         Assert.Equal(4, (int)JsonNode.Parse(after.Stdout)![0]!["n"]!);
     }
 
+    [Fact]
+    public async Task StudyListPassesOverFoldersItMayNotRead()
+    {
+        // When the studies folder holds folders nobody may list (/proc/1/map_files; it was a stack trace)
+        var r = await SearchCli.RunAsync(_study.Path, "study", "list", "--studies-dir", "/proc", "--format", "json");
+
+        // Then it finds no study there, and says so without an error
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("[]", r.Stdout.Trim());
+    }
+
     [Theory]
     [InlineData("unknown study 'nope'", "study", "status", "nope")]
     [InlineData("unknown study 'nope'", "study", "best", "nope")]
@@ -173,6 +184,12 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("--format: Argument 'pickle' not recognized", "study", "export", "q", "--out", "x", "--format", "pickle")]
     [InlineData("--state: unknown state 'DONE'", "trials", "list", "q", "--state", "DONE")]
     [InlineData("not a model folder", "predict", "--model", "no-such-folder", "digit.png")]
+    [InlineData("--epochs: must be an integer in 1..10000, got 100000", "study", "retrain", "q", "--epochs", "100000")]
+    [InlineData("--out /etc/passwd: is a file, not a folder", "study", "report", "q", "--out", "/etc/passwd")]
+    [InlineData("--out /etc/passwd/x: cannot create it", "study", "report", "q", "--out", "/etc/passwd/x")]
+    [InlineData("--out: must name a folder", "study", "report", "q", "--out", " ")]
+    [InlineData("--out: must name a folder", "study", "export", "q", "--out", "")]
+    [InlineData("storage postgresql://u:***@127.0.0.1:1/db: cannot reach the database server", "study", "status", "q", "--storage", "postgresql://u:secret@127.0.0.1:1/db")]
     public async Task BadInputGivesOneClearLineAndExitCodeTwo(string expected, params string[] args)
     {
         // When

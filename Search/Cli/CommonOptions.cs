@@ -26,5 +26,11 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary>The full path of an <c>--out</c> folder; an empty or blank one is refused (it used to surface as .NET's "The value cannot be an empty string").</summary>
+    public static string OutFolder(string? value) =>
+        string.IsNullOrWhiteSpace(value)
+            ? throw new UserInputException("--out: must name a folder, got an empty value")
+            : Path.TrimEndingDirectorySeparator(Path.GetFullPath(value));
+
     public static Argument<string> StudyName() => new("name") { Description = "Study name" };
 }

@@ -86,6 +86,13 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {(e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message}");
             return ExitCodes.Failed;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The machine's state (permissions, a file where a folder should be, a full or read-only disk), not a bug:
+            // its message names the path; a stack trace would only hide it.
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.Failed;
+        }
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("interrupted");
@@ -102,6 +109,6 @@ internal static class SearchApp
     private static bool IsBadInput(Exception e) =>
         e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException
             or WorkerStartException or ArgumentException or FormatException or FileNotFoundException
-            or StorageException or QueryRefusedException or StudyFolderException or Reporting.ReportFolderException
+            or StorageException or QueryRefusedException or StudyFolderException or Files.OutputFolderException
             or Inference.Onnx.OnnxModelException or Inference.Images.ImageInputException;
 }

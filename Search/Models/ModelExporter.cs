@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Inference.Onnx;
 using Mnist.Protocol.Outputs;
+using Mnist.Search.Files;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Models;
@@ -19,6 +20,10 @@ internal static class ModelExporter
 {
     public static readonly string[] Formats = ["torchsharp", "safetensors", "onnx"];
 
+    /// <summary>What an export folder holds (one weights file, by format, and the sidecar); a folder with anything else is not an export.</summary>
+    public static readonly IReadOnlySet<string> ExportFiles = new HashSet<string>(StringComparer.Ordinal)
+        { ArtifactNames.Weights, ArtifactNames.Safetensors, ArtifactNames.Onnx, ArtifactNames.Sidecar };
+
     /// <summary>What the ONNX model's metadata says about its origin, beside what the checkpoint's sidecar says.</summary>
     private static IEnumerable<(string Key, string Value)> OnnxProvenance(StudyModel model, StudyInfo study)
     {
@@ -33,6 +38,8 @@ internal static class ModelExporter
     {
         // The checkpoint is loaded once in Trials (sidecar ranges, weight sizes, every tensor) before anything is
         // written: a truncated model.bin or a `{}` model.json used to be exported as if it were a model (issue 11).
+        if (Path.TrimEndingDirectorySeparator(Path.GetFullPath(model.Directory)) == Path.TrimEndingDirectorySeparator(outDir))
+            throw new OutputFolderException($"--out {outDir}: is the model's own folder; give another one");
         var check = await tool.RunAsync(["check", "--model", model.Directory], ct);
         if (check.ExitCode != 0)
             throw new ModelNotFoundException($"cannot export: {check.FirstError}");
@@ -51,10 +58,9 @@ internal static class ModelExporter
             ["exported_at"] = DateTime.UtcNow.ToString("o"),
         };
 
-        // Stage everything, then move each file into place: a reader never sees a half-written file.
-        Directory.CreateDirectory(outDir);
-        var staging = Path.Combine(outDir, $".export-{Environment.ProcessId}");
-        Directory.CreateDirectory(staging);
+        // Staged beside --out and swapped in whole: readers see the earlier export or this one, and a folder holding
+        // anything else (a trial's own folder, with its model.bin) is refused instead of overwritten.
+        var staging = OutputFolder.Stage(outDir, "model export", ExportFiles);
         try
         {
             if (format is "safetensors" or "onnx")
@@ -76,18 +82,13 @@ internal static class ModelExporter
                 File.Copy(Path.Combine(model.Directory, ArtifactNames.Weights), Path.Combine(staging, weightsName));
             }
             await File.WriteAllTextAsync(Path.Combine(staging, ArtifactNames.Sidecar), sidecar.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
-            var written = new List<string>();
-            foreach (var name in new[] { weightsName, ArtifactNames.Sidecar })
-            {
-                var target = Path.Combine(outDir, name);
-                File.Move(Path.Combine(staging, name), target, overwrite: true);
-                written.Add(target);
-            }
-            return written;
+            OutputFolder.Promote(staging, outDir);
+            return [Path.Combine(outDir, weightsName), Path.Combine(outDir, ArtifactNames.Sidecar)];
         }
-        finally
+        catch
         {
-            Directory.Delete(staging, recursive: true);
+            OutputFolder.Discard(staging);
+            throw;
         }
     }
 }

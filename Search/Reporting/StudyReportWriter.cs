@@ -1,3 +1,5 @@
+using Mnist.Search.Files;
+
 namespace Mnist.Search.Reporting;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Mnist.Search.Reporting;
 /// </summary>
 /// <remarks>
 /// Only a folder that is new, empty, or holds nothing but an earlier report's own files is replaced; any other
-/// folder is refused with <see cref="ReportFolderException"/> and left untouched (issue 11: <c>--out</c> used to
+/// folder is refused with <see cref="OutputFolderException"/> and left untouched (issue 11: <c>--out</c> used to
 /// delete whatever the folder held, a study's database included).
 /// </remarks>
 public static class StudyReportWriter
@@ -23,16 +25,12 @@ public static class StudyReportWriter
 
     /// <summary>
     /// Writes the report into <paramref name="reportDirectory"/> (replacing an earlier report there) and returns the
-    /// full path of <c>index.html</c>. Throws <see cref="ReportFolderException"/> when the folder holds anything else.
+    /// full path of <c>index.html</c>. Throws <see cref="OutputFolderException"/> when the folder holds anything else.
     /// </summary>
     public static string Write(StudyReportData data, string reportDirectory)
     {
         var final = Path.TrimEndingDirectorySeparator(Path.GetFullPath(reportDirectory));
-        RequireReplaceable(final);
-        var parent = Path.GetDirectoryName(final) ?? throw new ReportFolderException($"report folder {final}: cannot replace a file system root");
-        Directory.CreateDirectory(parent);
-        var work = Path.Combine(parent, $".{Path.GetFileName(final)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(work);
+        var work = OutputFolder.Stage(final, "report", ReportFiles);
         try
         {
             IReadOnlyList<ReportFigure> figures =
@@ -46,37 +44,14 @@ public static class StudyReportWriter
                 ConfusionMatrixFigure.Draw(data, work),
             ];
             Atomic.WriteAllText(Path.Combine(work, IndexFile), ReportHtml.Render(data, figures));
-            Promote(work, final);
+            OutputFolder.Promote(work, final);
         }
         catch
         {
-            if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+            OutputFolder.Discard(work);
             throw;
         }
         return Path.Combine(final, IndexFile);
     }
-
-    private static void RequireReplaceable(string folder)
-    {
-        if (File.Exists(folder)) throw new ReportFolderException($"report folder {folder}: is a file, not a folder");
-        if (!Directory.Exists(folder)) return;
-        var foreign = Directory.EnumerateFileSystemEntries(folder)
-            .FirstOrDefault(e => Directory.Exists(e) || !ReportFiles.Contains(Path.GetFileName(e)));
-        if (foreign is not null)
-            throw new ReportFolderException(
-                $"report folder {folder}: holds '{Path.GetFileName(foreign)}', which is not part of a report; nothing was written. " +
-                "Give --out a new or empty folder (or one holding only an earlier report)");
-    }
-
-    // The old report is moved aside before the new one moves in, so the report folder is always complete.
-    private static void Promote(string work, string final)
-    {
-        var old = Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        if (Directory.Exists(final)) Directory.Move(final, old);
-        Directory.Move(work, final);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
-    }
 }
 
-/// <summary>The report's folder holds other files; the command line reports it with exit code 2.</summary>
-public sealed class ReportFolderException(string message) : Exception(message);

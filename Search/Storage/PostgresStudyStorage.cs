@@ -45,6 +45,11 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
             await storage.VerifyAsync(ct);
             return storage;
         }
+        catch (Exception e) when (storage.Unreachable(e) is { } described)
+        {
+            await storage.DisposeAsync();
+            throw described;
+        }
         catch
         {
             await storage.DisposeAsync();
@@ -64,12 +69,24 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
             await storage.InitializeAsync(ct);
             return storage;
         }
+        catch (Exception e) when (storage.Unreachable(e) is { } described)
+        {
+            await storage.DisposeAsync();
+            throw described;
+        }
         catch
         {
             await storage.DisposeAsync();
             throw;
         }
     }
+
+    // A server that cannot be reached when the storage is opened is the URL's or the network's problem, not a bug: one
+    // line naming the server without the password (it was a stack trace). Later outages are retried, as before.
+    private StorageException? Unreachable(Exception e) =>
+        e is NpgsqlException and not PostgresException && IsTransient(e)
+            ? new StorageException($"storage {Display}: cannot reach the database server ({(e.InnerException ?? e).Message})", e)
+            : null;
 
     protected override string NowSql => "LOCALTIMESTAMP";
     protected override string StaleHeartbeatSql => "h.heartbeat < LOCALTIMESTAMP - @GraceSeconds * INTERVAL '1 second'";

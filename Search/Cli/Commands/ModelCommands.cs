@@ -25,6 +25,7 @@ internal static class ModelCommands
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            var outFolder = CommonOptions.OutFolder(parse.GetValue(outDir));
             await using var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
             var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
             // The folder may hold a same-named study's models from another storage (issue 11).
@@ -32,7 +33,7 @@ internal static class ModelCommands
             var model = parse.GetValue(trial) is { } number
                 ? await StudyModel.ForTrialAsync(store, study, number, ct)
                 : await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
-            var files = await ModelExporter.ExportAsync(model, study, Path.GetFullPath(parse.GetValue(outDir)!), parse.GetValue(format)!, TrialsTool.Default(), ct);
+            var files = await ModelExporter.ExportAsync(model, study, outFolder, parse.GetValue(format)!, TrialsTool.Default(), ct);
             if (!model.Retrained && parse.GetValue(trial) is null) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
             foreach (var f in files) Console.Out.WriteLine(f);
             return ExitCodes.Ok;

@@ -21,7 +21,7 @@ internal static class ReportCommand
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
-            var outDir = parse.GetValue(output);
+            var outDir = parse.GetValue(output) is { } given ? CommonOptions.OutFolder(given) : null;
             StudyReportData data;
             await using (var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
             {

@@ -27,7 +27,8 @@ internal static class RetrainCommand
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
-            if (parse.GetValue(epochs) is < 1) throw new UserInputException($"--epochs: must be at least 1, got {parse.GetValue(epochs)}");
+            if (parse.GetValue(epochs) is < 1 or > Mnist.Protocol.Specs.TrialSpec.MaxEpochs)
+                throw new UserInputException($"--epochs: must be an integer in 1..{Mnist.Protocol.Specs.TrialSpec.MaxEpochs}, got {parse.GetValue(epochs)}");
             if (parse.GetValue(maxMinutes) is { } m && !MinutesRule.Allows(m))
                 throw new UserInputException($"--max-minutes: must be a positive number of minutes, got {m}");
             await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);

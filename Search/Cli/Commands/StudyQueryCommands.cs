@@ -9,6 +9,14 @@ namespace Mnist.Search.Cli.Commands;
 /// <summary><c>study list</c>, <c>study status</c>, <c>study best</c>: read-only views of studies.</summary>
 internal static class StudyQueryCommands
 {
+    // Folders it may not read are passed over (`--studies-dir /proc` ended in a stack trace), and links are not
+    // followed (a loop would never end).
+    private static readonly EnumerationOptions StudyDbSearch = new()
+    {
+        RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 8,
+        AttributesToSkip = FileAttributes.ReparsePoint,
+    };
+
     public static Command List()
     {
         var storage = CommonOptions.Storage();
@@ -21,7 +29,7 @@ internal static class StudyQueryCommands
             var urls = parse.GetValue(storage) is { } url
                 ? [url]
                 : Directory.Exists(folder)
-                    ? Directory.GetFiles(folder, "study.db", SearchOption.AllDirectories)
+                    ? Directory.GetFiles(folder, "study.db", StudyDbSearch)
                         .Order().Select(f => "sqlite:" + Path.GetFullPath(f)).ToArray()
                     : [];
             var rows = new List<IReadOnlyDictionary<string, object?>>();

@@ -1,0 +1,61 @@
+namespace Mnist.Search.Files;
+
+/// <summary>
+/// A folder a command writes as a whole (<c>study report --out</c>, <c>study export --out</c>): it must be new, empty,
+/// or hold only what an earlier run of the same command wrote; the new content is built in a hidden sibling and
+/// swapped in, so the folder is at every moment the old content or the new, never a mix, and nothing else in it
+/// is ever overwritten (an export into a trial's own folder used to replace that trial's model.bin).
+/// </summary>
+public static class OutputFolder
+{
+    /// <summary>
+    /// Checks <paramref name="folder"/> (a full path) may be replaced, then creates and returns the staging folder
+    /// beside it. <paramref name="what"/> names the content in messages ("report", "export"); <paramref name="ownFiles"/>
+    /// are the names an earlier one holds. Throws <see cref="OutputFolderException"/> naming the option and the path.
+    /// </summary>
+    public static string Stage(string folder, string what, IReadOnlySet<string> ownFiles, string option = "--out")
+    {
+        if (File.Exists(folder)) throw new OutputFolderException($"{option} {folder}: is a file, not a folder");
+        var parent = Path.GetDirectoryName(folder) ?? throw new OutputFolderException($"{option} {folder}: cannot replace a file system root");
+        if (Directory.Exists(folder))
+        {
+            var foreign = Directory.EnumerateFileSystemEntries(folder).FirstOrDefault(e => Directory.Exists(e) || !ownFiles.Contains(Path.GetFileName(e)));
+            if (foreign is not null)
+                throw new OutputFolderException(
+                    $"{option} {folder}: holds '{Path.GetFileName(foreign)}', which is not part of a {what}; nothing was written. " +
+                    $"Give {option} a new or empty folder (or one holding only an earlier {what})");
+        }
+        try
+        {
+            Directory.CreateDirectory(parent);
+            return Directory.CreateDirectory(Path.Combine(parent, $".{Path.GetFileName(folder)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputFolderException($"{option} {folder}: cannot create it ({e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// Makes the staged folder <paramref name="folder"/>: the old one is moved aside before the new one moves in,
+    /// then deleted. Each file is flushed to disk first, so a crash right after never leaves the folder with empty files.
+    /// </summary>
+    public static void Promote(string staging, string folder)
+    {
+        foreach (var file in Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories)) Durable.Flush(file);
+        var old = Path.Combine(Path.GetDirectoryName(folder)!, $".{Path.GetFileName(folder)}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        if (Directory.Exists(folder)) Directory.Move(folder, old);
+        Directory.Move(staging, folder);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>Removes a staging folder after a failure; never throws (the failure is what the user must see).</summary>
+    public static void Discard(string staging)
+    {
+        try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>An output folder that may not be replaced or created; the command line reports it with exit code 2.</summary>
+public sealed class OutputFolderException(string message) : Exception(message);
