@@ -92,6 +92,47 @@ public sealed class SlurmSubmitCliTests
         Assert.False(Directory.Exists(dir["studies/cli-study/slurm"]));
     }
 
+    [Theory]
+    [InlineData("echo 'sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)' >&2; exit 1",
+        "error: sbatch could not reach the Slurm controller: Batch job submission failed: Unable to contact slurm controller (connect failure)")]
+    [InlineData("cat > /dev/null; echo 'Submitted batch job'", "error: sbatch printed no job id: 'Submitted batch job'; check `squeue --me` before submitting again")]
+    public async Task ASlurmThatCannotBeAskedIsOneLineAndExitCodeOne(string sbatch, string expected)
+    {
+        // Given a study, and an sbatch that fails at once without reading its script (a broken pipe for the writer),
+        // or answers with no job id
+        using var dir = new TempDirectory("slurm-down");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var bin = Directory.CreateDirectory(dir["fake-slurm"]).FullName;
+        Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "sbatch"), sbatch);
+
+        // When the study is submitted
+        var result = await SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { ["PATH"] = bin }, "study", "submit", "cli-study", "--slurm");
+
+        // Then one line says why (it was a stack trace), the exit code is 1, and no log folder was left
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(expected, Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(dir["studies/cli-study/slurm"]));
+    }
+
+    [Fact]
+    public async Task DryRunWithJsonFormatPrintsTheScriptInAJsonObject()
+    {
+        using var dir = new TempDirectory("slurm-dry-json");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+
+        var result = await SearchCli.RunAsync(dir.Path, NoSlurm(dir), "study", "submit", "cli-study", "--slurm", "--dry-run", "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(result.Stdout)!;
+        Assert.True((bool)json["dry_run"]!);
+        Assert.Equal("slurm", (string)json["engine"]!);
+        Assert.StartsWith("#!/bin/bash\n", (string)json["script"]!);
+    }
+
     /// <summary>A PATH with no Slurm client on it (the child's dotnet is started by full path).</summary>
     private static Dictionary<string, string> NoSlurm(TempDirectory dir) => new() { ["PATH"] = Directory.CreateDirectory(dir["empty-path"]).FullName };
 

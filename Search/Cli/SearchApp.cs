@@ -86,10 +86,10 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {(e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message}");
             return ExitCodes.Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException)
         {
-            // The machine's state (permissions, a file where a folder should be, a full or read-only disk), not a bug:
-            // its message names the path; a stack trace would only hide it.
+            // The machine's state (permissions, a file where a folder should be, a full or read-only disk, a Slurm
+            // controller that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return ExitCodes.Failed;
         }

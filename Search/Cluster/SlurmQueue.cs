@@ -26,10 +26,18 @@ internal static class SlurmQueue
                 rows.Add(new TaskRow(id, "unknown", "", "squeue and sacct not found on PATH"));
                 continue;
             }
-            var found = squeue is null ? [] : Parse(await squeue.RunAsync(["-h", "-r", "-t", "all", "-j", id, "-o", "%i|%T|%M|%R"], ct: ct));
-            if (found.Count == 0 && sacct is not null)
-                found = Parse(await sacct.RunAsync(["-n", "-P", "-X", "-j", id, "-o", "JobID,State,Elapsed,NodeList"], ct: ct));
-            rows.AddRange(found.Count > 0 ? found : [new TaskRow(id, "unknown", "", "no longer known to Slurm (ended; no accounting kept)")]);
+            try
+            {
+                var found = squeue is null ? [] : Parse(await squeue.RunAsync(["-h", "-r", "-t", "all", "-j", id, "-o", "%i|%T|%M|%R"], ct: ct));
+                if (found.Count == 0 && sacct is not null)
+                    found = Parse(await sacct.RunAsync(["-n", "-P", "-X", "-j", id, "-o", "JobID,State,Elapsed,NodeList"], ct: ct));
+                rows.AddRange(found.Count > 0 ? found : [new TaskRow(id, "unknown", "", "no longer known to Slurm (ended; no accounting kept)")]);
+            }
+            catch (SlurmUnavailableException e)
+            {
+                // The study's own status still matters when the controller does not answer.
+                rows.Add(new TaskRow(id, "unknown", "", e.Message));
+            }
         }
         return rows;
     }

@@ -38,14 +38,14 @@ internal static class SlurmSubmitter
         {
             var message = OneLine(result.Stderr.Length > 0 ? result.Stderr : result.Stdout);
             if (Unreachable.Any(m => message.Contains(m, StringComparison.OrdinalIgnoreCase)))
-                throw new InvalidOperationException($"sbatch could not reach the Slurm controller: {message}");
+                throw new SlurmUnavailableException($"sbatch could not reach the Slurm controller: {message}");
             throw new SubmitRefusedException($"sbatch refused the job array: {message}");
         }
         // --parsable prints "jobid" or "jobid;cluster".
         var first = result.Stdout.Trim().Split('\n')[^1].Split(';')[0].Trim();
         return long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
             ? id
-            : throw new InvalidOperationException($"sbatch printed no job id: '{result.Stdout.Trim()}'");
+            : throw new SlurmUnavailableException($"sbatch printed no job id: '{result.Stdout.Trim()}'; check `squeue --me` before submitting again");
     }
 
     // sbatch repeats itself over several "sbatch: error:" lines; the last says most.

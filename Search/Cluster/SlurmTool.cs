@@ -38,13 +38,19 @@ internal sealed class SlurmTool
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {_path}");
+        using var p = Process.Start(psi) ?? throw new SlurmUnavailableException($"could not start {_path}");
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
         if (stdin is not null)
         {
-            await p.StandardInput.WriteAsync(stdin.AsMemory(), ct);
-            p.StandardInput.Close();
+            // A client that fails at once (no controller, a bad option) exits without reading: the broken pipe is not
+            // the error, its exit code and stderr are.
+            try
+            {
+                await p.StandardInput.WriteAsync(stdin.AsMemory(), ct);
+                p.StandardInput.Close();
+            }
+            catch (IOException) { }
         }
         // Slurm clients retry an unreachable controller for a while; a minute is past any sane answer.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -53,7 +59,7 @@ internal sealed class SlurmTool
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             p.Kill();
-            throw new TimeoutException($"{Path.GetFileName(_path)} did not answer within a minute (is the Slurm controller up?)");
+            throw new SlurmUnavailableException($"{Path.GetFileName(_path)} did not answer within a minute (is the Slurm controller up?)");
         }
         return new Result(p.ExitCode, await stdout, await stderr);
     }

@@ -49,7 +49,10 @@ internal static class SubmitCommand
                     throw new UserInputException($"study '{location.Name}' was not created by `study create` or `study start` (no stored configuration for its workers)");
                 if (parse.GetValue(dryRun))
                 {
-                    Console.Out.Write(script);
+                    if (parse.GetValue(format) == "json")
+                        OutputFormat.WriteObject("json", new JsonObject { ["dry_run"] = true, ["engine"] = ClusterJob.Slurm, ["script"] = script });
+                    else
+                        Console.Out.Write(script);
                     return ExitCodes.Ok;
                 }
                 var jobId = await SubmitAsync(submission, script, ct);
