@@ -68,7 +68,7 @@ internal static class StudyRunCommands
     {
         var name = CommonOptions.StudyName();
         var storage = new Option<string>("--storage") { Description = "Storage URL of the shared study (postgresql://... or sqlite:PATH)", Required = true };
-        var devices = new Option<string?>("--devices") { Description = "The devices to run trials on: the study's own setting when left out; auto (this machine's GPUs, else CPU slots), cpu, or a list such as cuda:0,cuda:1" };
+        var devices = new Option<string?>("--devices") { Description = "The devices to run trials on: the study's own setting when left out; auto (this machine's GPUs, else the CPU), cpu, or a list such as cuda:0,cuda:1" };
         var command = new Command("worker", "Join an existing study and run its trials on this machine's devices") { name, storage, devices };
         command.SetAction(async (parse, ct) =>
         {
