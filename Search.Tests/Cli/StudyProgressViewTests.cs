@@ -20,9 +20,8 @@ public sealed class StudyProgressViewTests
         var study = (await storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
         await storage.FinishTrialAsync((await storage.CreateTrialAsync(study.Id, TrialState.RUNNING)).Id, TrialState.COMPLETE, 0.9);
         var died = await storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
-        await storage.FinishTrialAsync(died.Id, TrialState.FAIL, null);
         var (log, sink) = CollectingSink.Create();
-        await Retries.RequeueAsync(storage, study.Id, await storage.GetTrialAsync(died.Id), 2, log);
+        Retries.Log((await storage.FailTrialAsync(died.Id, null, Retries.Rule(2)))!, log);
         await storage.FinishTrialAsync((await storage.PopWaitingTrialAsync(study.Id))!.Id, TrialState.COMPLETE, 0.8);
         var settings = new StudySettings
         {

@@ -1,3 +1,4 @@
+using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
 
@@ -19,11 +20,77 @@ public abstract partial class StudyStorageContract
             new Dictionary<string, object?> { [StudyAttributes.FailReason] = "stale heartbeat" });
 
         // Then the FAIL trial carries the reason (it could not be set afterwards: FAIL trials are read-only)
-        var f = Assert.Single(failed);
+        var f = Assert.Single(failed).Trial;
         Assert.Equal(TrialState.FAIL, f.State);
         Assert.Equal("\"stale heartbeat\"", f.SystemAttrs[StudyAttributes.FailReason]);
         Assert.Equal("\"stale heartbeat\"", (await Storage.GetTrialAsync(silent.Id)).SystemAttrs[StudyAttributes.FailReason]);
         await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialSystemAttrAsync(silent.Id, "x", 1));
+    }
+
+    private static Func<TrialSnapshot, WaitingTrial?> RetryOf => failed => new WaitingTrial(
+        failed.Params.ToDictionary(p => p.Key, p => (failed.Distributions[p.Key], p.Value)),
+        new Dictionary<string, object?> { [StudyAttributes.RetryOf] = failed.Number, ["seen_reason"] = System.Text.Json.Nodes.JsonNode.Parse(failed.SystemAttrs[StudyAttributes.FailReason]) });
+
+    [Fact]
+    public async Task WhenATrialIsFailedWithARetryThenBothAreWrittenInOneChange()
+    {
+        // Given a running trial with parameters
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var running = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.003));
+
+        // When it is failed with a reason and a retry
+        var result = await Storage.FailTrialAsync(running.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = "interrupted" }, RetryOf);
+
+        // Then it is FAIL with its reason, and the retry (made from the trial as failed, reason included) is WAITING with its parameters
+        Assert.NotNull(result);
+        Assert.Equal((TrialState.FAIL, "\"interrupted\""), (result.Trial.State, result.Trial.SystemAttrs[StudyAttributes.FailReason]));
+        var retry = Assert.IsType<TrialSnapshot>(result.Retry);
+        Assert.Equal((TrialState.WAITING, 1, "0", "\"interrupted\""), (retry.State, retry.Number, retry.SystemAttrs[StudyAttributes.RetryOf], retry.SystemAttrs["seen_reason"]));
+        Assert.Equal(running.Params, retry.Params);
+        Assert.Equal(2, (await Storage.GetAllTrialsAsync(study.Id)).Count);
+
+        // And failing it again changes nothing
+        Assert.Null(await Storage.FailTrialAsync(running.Id, null, RetryOf));
+        Assert.Equal(2, (await Storage.GetAllTrialsAsync(study.Id)).Count);
+    }
+
+    [Fact]
+    public async Task WhenMakingTheRetryFailsThenTheTrialIsNotFailedEither()
+    {
+        // Given a running trial
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var running = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams());
+
+        // When the retry cannot be made (as a crash between the two writes would leave it: before, FAIL without a retry)
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.FailTrialAsync(running.Id,
+            new Dictionary<string, object?> { [StudyAttributes.FailReason] = "interrupted" }, _ => throw new InvalidOperationException("crash")));
+
+        // Then nothing was written: the trial still runs (a later sweep fails and queues it, in one change), and no retry exists
+        var trials = await Storage.GetAllTrialsAsync(study.Id);
+        var only = Assert.Single(trials);
+        Assert.Equal(TrialState.RUNNING, only.State);
+        Assert.False(only.SystemAttrs.ContainsKey(StudyAttributes.FailReason));
+    }
+
+    [Fact]
+    public async Task WhenStaleTrialsAreFailedWithARetryRuleThenEachGetsItsRetryAndAFailWithoutOneGetsNone()
+    {
+        // Given two silent trials
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var first = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.001));
+        var second = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.002));
+        await Task.Delay(1200);
+
+        // When the sweep fails them with a rule that retries the first only
+        var failed = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1),
+            new Dictionary<string, object?> { [StudyAttributes.FailReason] = "stale heartbeat" }, t => t.Id == first.Id ? RetryOf(t) : null);
+
+        // Then both are FAIL, the first with a WAITING retry of its parameters, the second with none
+        Assert.Equal([first.Id, second.Id], failed.Select(f => f.Trial.Id));
+        Assert.Equal(first.Params, Assert.IsType<TrialSnapshot>(failed[0].Retry).Params);
+        Assert.Null(failed[1].Retry);
+        var trials = await Storage.GetAllTrialsAsync(study.Id);
+        Assert.Equal([TrialState.FAIL, TrialState.FAIL, TrialState.WAITING], trials.Select(t => t.State));
     }
 
     [Fact]

@@ -46,6 +46,21 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
     };
 
     [Fact]
+    public async Task WhenAStudyIsCreatedWithSystemAttributesThenItNeverExistsWithoutThemAndASecondCreateLeavesThem()
+    {
+        // Given / When a study is created with its attributes, and created again with others
+        var (study, created) = await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE,
+            new Dictionary<string, object?> { ["config"] = "first", ["space"] = new System.Text.Json.Nodes.JsonArray(1, 2) });
+        var (again, createdAgain) = await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE, new Dictionary<string, object?> { ["config"] = "second" });
+
+        // Then the first call wrote them with the study; the second changed nothing
+        Assert.Equal((true, false, study), (created, createdAgain, again));
+        var attrs = await Storage.GetStudySystemAttributesAsync(study.Id);
+        Assert.Equal("\"first\"", attrs["config"]);
+        Assert.Equal("[1,2]", attrs["space"].Replace(" ", ""));
+    }
+
+    [Fact]
     public async Task WhenAStudyIsCreatedTwiceThenTheSecondCallReturnsTheFirst()
     {
         // Given / When
@@ -456,7 +471,7 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         var failed = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1));
 
         // Then
-        var f = Assert.Single(failed);
+        var f = Assert.Single(failed).Trial;
         Assert.Equal((silent.Id, TrialState.FAIL), (f.Id, f.State));
         Assert.NotNull(f.DatetimeComplete);
         Assert.False(await Storage.FinishTrialAsync(silent.Id, TrialState.COMPLETE, 0.9));

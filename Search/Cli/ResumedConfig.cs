@@ -16,7 +16,13 @@ internal static class ResumedConfig
     public static async Task ReconcileAsync(IStudyStorage storage, StudyInfo study, StudyConfig config, string storedSource, Serilog.ILogger log, CancellationToken ct)
     {
         var previous = await StudyOpener.StoredConfigAsync(storage, study, ct);
-        if (previous is null) return;
+        if (previous is null)
+        {
+            // A study made by another tool (Optuna) has none: this configuration becomes its own, so workers can join it.
+            log.Information("Study {Study} had no stored configuration; this one is stored with it", study.Name);
+            await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, null, storedSource, ct);
+            return;
+        }
         StudyConfig stored;
         try
         {

@@ -16,8 +16,12 @@ namespace Mnist.Search.Storage;
 /// </remarks>
 public interface IStudyStorage : IAsyncDisposable
 {
-    /// <summary>Creates the study, or returns the existing one of that name (<c>created</c> false).</summary>
-    Task<(StudyInfo Study, bool Created)> CreateStudyAsync(string name, StudyDirection direction, CancellationToken ct = default);
+    /// <summary>
+    /// Creates the study with <paramref name="systemAttrs"/> in one transaction (no process ever sees it without them),
+    /// or returns the existing one of that name (<c>created</c> false), whose attributes are left as they are.
+    /// </summary>
+    Task<(StudyInfo Study, bool Created)> CreateStudyAsync(
+        string name, StudyDirection direction, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default);
 
     /// <summary>The study called <paramref name="name"/>, or null.</summary>
     Task<StudyInfo?> GetStudyAsync(string name, CancellationToken ct = default);
@@ -107,12 +111,22 @@ public interface IStudyStorage : IAsyncDisposable
     Task RecordHeartbeatAsync(long trialId, CancellationToken ct = default);
 
     /// <summary>
-    /// Fails every RUNNING trial of the study whose last heartbeat is older than <paramref name="grace"/>
-    /// (Optuna's <c>fail_stale_trials</c>), setting <paramref name="systemAttrs"/> (e.g. the fail reason) on each
-    /// in the same transaction — once failed, a trial is read-only; returns the trials it failed, as they are after the change.
+    /// Fails a RUNNING trial, setting <paramref name="systemAttrs"/> (e.g. the fail reason) and creating the WAITING trial
+    /// <paramref name="retry"/> returns for it (given the failed trial as stored; null: none) in the same transaction, so
+    /// no crash leaves a failed trial without its retry. Returns both; null, changing nothing, when the trial was already
+    /// finished. Throws <see cref="InvalidOperationException"/> for a WAITING trial.
     /// </summary>
-    Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(
-        int studyId, TimeSpan grace, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default);
+    Task<FailedTrial?> FailTrialAsync(
+        long trialId, IReadOnlyDictionary<string, object?>? systemAttrs, Func<TrialSnapshot, WaitingTrial?>? retry, CancellationToken ct = default);
+
+    /// <summary>
+    /// Fails every RUNNING trial of the study whose last heartbeat is older than <paramref name="grace"/>
+    /// (Optuna's <c>fail_stale_trials</c>), each as <see cref="FailTrialAsync"/> does (attributes and retry in the same
+    /// transaction — once failed, a trial is read-only); returns the trials it failed, as they are after the change.
+    /// </summary>
+    Task<IReadOnlyList<FailedTrial>> FailStaleTrialsAsync(
+        int studyId, TimeSpan grace, IReadOnlyDictionary<string, object?>? systemAttrs = null,
+        Func<TrialSnapshot, WaitingTrial?>? retry = null, CancellationToken ct = default);
 
     /// <summary>
     /// Claims one given WAITING trial (WAITING → RUNNING, start time, heartbeat), as <see cref="PopWaitingTrialAsync"/>

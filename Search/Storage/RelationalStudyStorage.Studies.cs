@@ -18,16 +18,20 @@ internal abstract partial class RelationalStudyStorage
     private const string InsertDirectionSql =
         "INSERT INTO study_directions (direction, study_id, objective) VALUES (@Direction, @StudyId, 0)";
 
-    public Task<(StudyInfo Study, bool Created)> CreateStudyAsync(string name, StudyDirection direction, CancellationToken ct = default)
+    public Task<(StudyInfo Study, bool Created)> CreateStudyAsync(
+        string name, StudyDirection direction, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         if (name.Length > 512) throw new ArgumentException($"study name is longer than 512 characters: '{name[..40]}...'", nameof(name));
+        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
         return WriteAsync(async (c, tx) =>
         {
             var id = await c.QuerySingleOrDefaultAsync<long?>(Cmd(InsertStudySql, new { Name = name }, tx, ct));
             if (id is null)
                 return (await FindStudyAsync(c, tx, name, ct) ?? throw new InvalidOperationException($"study '{name}' vanished while being created"), false);
             await c.ExecuteAsync(Cmd(InsertDirectionSql, new { Direction = DbEnum.Of(direction), StudyId = id }, tx, ct));
+            foreach (var (key, json) in attrJson)
+                await c.ExecuteAsync(Cmd(UpsertStudySystemAttrSql, new { StudyId = id, Key = key, Json = json }, tx, ct));
             return (new StudyInfo((int)id, name, direction), true);
         }, ct);
     }

@@ -64,23 +64,62 @@ internal abstract partial class RelationalStudyStorage
         RequireInside(parameters);
         var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
 
+        return WriteAsync((c, tx) => InsertTrialAsync(c, tx, studyId, state, parameters, attrJson, maxNumber, ct), ct);
+    }
+
+    private async Task<TrialSnapshot?> InsertTrialAsync(
+        DbConnection c, DbTransaction tx, int studyId, TrialState state,
+        IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)>? parameters,
+        IReadOnlyList<(string Key, string Json)> attrJson, int? maxNumber, CancellationToken ct)
+    {
+        // The study row lock (PostgreSQL) or the database write lock (SQLite) serializes numbering per study;
+        // ix_trials_study_id_number rejects a duplicate should anything bypass it.
+        await RequireStudyAsync(c, tx, studyId, ct);
+        var number = await c.ExecuteScalarAsync<long>(Cmd(NextNumberSql, new { StudyId = studyId }, tx, ct));
+        // The budget cap is checked under the same lock that hands out numbers, so racing processes cannot overshoot it.
+        if (maxNumber is { } max && number > max) return null;
+        object? start = state == TrialState.RUNNING ? DbTime(NowLocal()) : null;
+        var trialId = await c.ExecuteScalarAsync<long>(Cmd(InsertTrialSql,
+            new { Number = number, StudyId = studyId, State = DbEnum.Of(state), Start = start }, tx, ct));
+        await InsertParamsAsync(c, tx, trialId, parameters, ct);
+        foreach (var (key, json) in attrJson)
+            await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
+        if (state == TrialState.RUNNING)
+            await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
+        return await LoadTrialAsync(c, tx, trialId, ct);
+    }
+
+    private const string StudyOfTrialSql = "SELECT study_id FROM trials WHERE trial_id = @TrialId";
+
+    // The failed trial's attributes and its retry are written in the failing transaction: a failed trial is read-only,
+    // and a crash between two transactions used to leave it FAIL without its retry, so it counted against the budget.
+    private async Task<FailedTrial> FailAndRequeueAsync(
+        DbConnection c, DbTransaction tx, long trialId, IReadOnlyList<(string Key, string Json)> attrJson,
+        Func<TrialSnapshot, WaitingTrial?>? retry, CancellationToken ct)
+    {
+        foreach (var (key, json) in attrJson)
+            await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
+        var failed = await LoadTrialAsync(c, tx, trialId, ct);
+        if (retry?.Invoke(failed) is not { } next) return new FailedTrial(failed, null);
+        RequireInside(next.Parameters);
+        var studyId = await c.ExecuteScalarAsync<int>(Cmd(StudyOfTrialSql, new { TrialId = trialId }, tx, ct));
+        var nextJson = next.SystemAttrs.Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        return new FailedTrial(failed, await InsertTrialAsync(c, tx, studyId, TrialState.WAITING, next.Parameters, nextJson, null, ct));
+    }
+
+    public Task<FailedTrial?> FailTrialAsync(
+        long trialId, IReadOnlyDictionary<string, object?>? systemAttrs, Func<TrialSnapshot, WaitingTrial?>? retry, CancellationToken ct = default)
+    {
+        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
         return WriteAsync(async (c, tx) =>
         {
-            // The study row lock (PostgreSQL) or the database write lock (SQLite) serializes numbering per study;
-            // ix_trials_study_id_number rejects a duplicate should anything bypass it.
-            await RequireStudyAsync(c, tx, studyId, ct);
-            var number = await c.ExecuteScalarAsync<long>(Cmd(NextNumberSql, new { StudyId = studyId }, tx, ct));
-            // The budget cap is checked under the same lock that hands out numbers, so racing processes cannot overshoot it.
-            if (maxNumber is { } max && number > max) return null;
-            object? start = state == TrialState.RUNNING ? DbTime(NowLocal()) : null;
-            var trialId = await c.ExecuteScalarAsync<long>(Cmd(InsertTrialSql,
-                new { Number = number, StudyId = studyId, State = DbEnum.Of(state), Start = start }, tx, ct));
-            await InsertParamsAsync(c, tx, trialId, parameters, ct);
-            foreach (var (key, json) in attrJson)
-                await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
-            if (state == TrialState.RUNNING)
-                await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
-            return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId, ct);
+            var current = await ReadTrialStateAsync(c, tx, trialId, ct);
+            if (current.IsFinished()) return null;
+            if (current == TrialState.WAITING)
+                throw new InvalidOperationException($"trial {trialId} is WAITING; claim it (RUNNING) before finishing it");
+            if (await c.ExecuteAsync(Cmd(FailTrialSql, new { TrialId = trialId, Complete = DbTime(NowLocal()) }, tx, ct)) != 1)
+                return null;
+            return (FailedTrial?)await FailAndRequeueAsync(c, tx, trialId, attrJson, retry, ct);
         }, ct);
     }
 
@@ -229,25 +268,24 @@ internal abstract partial class RelationalStudyStorage
     private const string FailTrialSql =
         "UPDATE trials SET state = 'FAIL', datetime_complete = @Complete WHERE trial_id = @TrialId AND state = 'RUNNING'";
 
-    public Task<IReadOnlyList<TrialSnapshot>> FailStaleTrialsAsync(
-        int studyId, TimeSpan grace, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default)
+    public Task<IReadOnlyList<FailedTrial>> FailStaleTrialsAsync(
+        int studyId, TimeSpan grace, IReadOnlyDictionary<string, object?>? systemAttrs = null,
+        Func<TrialSnapshot, WaitingTrial?>? retry = null, CancellationToken ct = default)
     {
         if (grace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(grace), grace, "grace must be >= 0");
         var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
-        return WriteAsync<IReadOnlyList<TrialSnapshot>>(async (c, tx) =>
+        return WriteAsync<IReadOnlyList<FailedTrial>>(async (c, tx) =>
         {
             // Heartbeats and the cutoff both use the database clock, so machines with skewed clocks agree.
             var stale = (await c.QueryAsync<long>(Cmd(SelectStaleTrialsSql,
                 new { StudyId = studyId, GraceSeconds = grace.TotalSeconds }, tx, ct))).ToList();
-            var failed = new List<TrialSnapshot>();
+            var failed = new List<FailedTrial>();
             foreach (var id in stale)
             {
                 // PostgreSQL: a worker finishing concurrently holds the row; the state guard re-checks after the wait.
                 await ReadTrialStateAsync(c, tx, id, ct);
                 if (await c.ExecuteAsync(Cmd(FailTrialSql, new { TrialId = id, Complete = DbTime(NowLocal()) }, tx, ct)) != 1) continue;
-                foreach (var (key, json) in attrJson)
-                    await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = id, Key = key, Json = json }, tx, ct));
-                failed.Add(await LoadTrialAsync(c, tx, id, ct));
+                failed.Add(await FailAndRequeueAsync(c, tx, id, attrJson, retry, ct));
             }
             return failed;
         }, ct);

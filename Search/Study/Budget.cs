@@ -5,9 +5,9 @@ namespace Mnist.Search.Study;
 /// <summary>
 /// How much of a study's trial budget is spent, from its trials alone (so every process agrees).
 /// COMPLETE, PRUNED and FAIL count; a FAIL that was queued again (its process died) does not — its
-/// retry, which names it in <see cref="StudyAttributes.RetryOf"/>, stands in for it. The retry is one row
-/// written in one transaction, so there is no moment when both or neither count. RUNNING and WAITING
-/// trials are in flight.
+/// retry, which names it in <see cref="StudyAttributes.RetryOf"/>, stands in for it. The retry is written in
+/// the transaction that fails the trial (<see cref="Storage.IStudyStorage.FailTrialAsync"/>), so there is no
+/// moment when both or neither count. RUNNING and WAITING trials are in flight.
 /// </summary>
 public readonly record struct Budget(int Total, int Used, int InFlight, int Retries)
 {

@@ -7,18 +7,18 @@ namespace Mnist.Search.Study;
 /// <summary>
 /// Queues the configuration of a trial whose process died (stale heartbeat, interruption) again as a
 /// WAITING trial, up to a bound, so that a crash costs time but never a budgeted trial. The failed
-/// trial stays in the history as FAIL.
+/// trial stays in the history as FAIL; storage writes the retry in the transaction that fails it
+/// (<see cref="IStudyStorage.FailTrialAsync"/>), so there is no moment when the failure counts without its retry.
 /// </summary>
 internal static class Retries
 {
-    public static async Task<TrialSnapshot?> RequeueAsync(IStudyStorage storage, int studyId, TrialSnapshot failed, int maxRetries, ILogger log)
+    /// <summary>The rule storage applies to a failed trial: its retry, or null once it has failed <paramref name="maxRetries"/> + 1 times.</summary>
+    public static Func<TrialSnapshot, WaitingTrial?> Rule(int maxRetries) => failed => For(failed, maxRetries);
+
+    private static WaitingTrial? For(TrialSnapshot failed, int maxRetries)
     {
-        var count = failed.SystemAttrs.TryGetValue(StudyAttributes.RetryCount, out var c) && int.TryParse(c, out var n) ? n : 0;
-        if (count >= maxRetries)
-        {
-            log.Warning("Trial {Trial} failed {Count} times; not retried again", failed.Number, count + 1);
-            return null;
-        }
+        var count = RetryCount(failed);
+        if (count >= maxRetries) return null;
         var parameters = failed.Params.ToDictionary(p => p.Key, p => (failed.Distributions[p.Key], p.Value));
         var attrs = new Dictionary<string, object?>
         {
@@ -30,8 +30,18 @@ internal static class Retries
         // An enqueued trial that died before it got its parameters is still the configuration the user asked for.
         if (failed.SystemAttrs.TryGetValue(StudyAttributes.FixedParams, out var fixedParams))
             attrs[StudyAttributes.FixedParams] = System.Text.Json.Nodes.JsonNode.Parse(fixedParams);
-        var retry = await storage.CreateTrialAsync(studyId, TrialState.WAITING, parameters, attrs);
-        log.Information("Trial {Trial} queued again as trial {Retry}", failed.Number, retry.Number);
-        return retry;
+        return new WaitingTrial(parameters, attrs);
     }
+
+    /// <summary>Logs what became of a trial failed under <see cref="Rule"/>.</summary>
+    public static void Log(FailedTrial failed, ILogger log)
+    {
+        if (failed.Retry is { } retry)
+            log.Information("Trial {Trial} queued again as trial {Retry}", failed.Trial.Number, retry.Number);
+        else
+            log.Warning("Trial {Trial} failed {Count} times; not retried again", failed.Trial.Number, RetryCount(failed.Trial) + 1);
+    }
+
+    private static int RetryCount(TrialSnapshot trial) =>
+        trial.SystemAttrs.TryGetValue(StudyAttributes.RetryCount, out var c) && int.TryParse(c, out var n) ? n : 0;
 }

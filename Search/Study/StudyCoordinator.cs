@@ -194,8 +194,7 @@ public sealed class StudyCoordinator
         try { fixedValues = EnqueuedConfiguration.ToInternal(_settings.Space, EnqueuedConfiguration.Read(trial)); }
         catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException)
         {
-            await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"{StudyAttributes.FixedParams}: {e.Message}");
-            await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null);
+            await _storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"{StudyAttributes.FixedParams}: {e.Message}" }, retry: null);
             _log.Warning("Trial {Trial} failed: its enqueued {Key} {Error}", trial.Number, StudyAttributes.FixedParams, e.Message);
             _observer.TrialFinished(await _storage.GetTrialAsync(trial.Id));
             return null;
@@ -235,10 +234,9 @@ public sealed class StudyCoordinator
             {
                 // A bug of ours, not the configuration's: the reason says so, and the trial runs again like an interrupted one.
                 _log.Error(e, "Trial {Trial} could not be supervised", trial.Number);
-                try { await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"the coordinator failed: {e.GetType().Name}: {e.Message}"); }
-                catch (InvalidOperationException) { return; } // already finished (by the execution itself or another process)
-                if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
-                    await Retries.RequeueAsync(_storage, studyId, await _storage.GetTrialAsync(trial.Id), _settings.MaxRetries, _log);
+                var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"the coordinator failed: {e.GetType().Name}: {e.Message}" };
+                if (await _storage.FailTrialAsync(trial.Id, reason, Retries.Rule(_settings.MaxRetries)) is { } failed)
+                    Retries.Log(failed, _log);
             }
             finally { _supervised.TryRemove(trial.Id, out _); }
         }
@@ -252,9 +250,8 @@ public sealed class StudyCoordinator
         {
             try
             {
-                await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason,
-                    $"disk full: {(cause as StorageFullException)?.Message ?? cause.Message}");
-                if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
+                var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"disk full: {(cause as StorageFullException)?.Message ?? cause.Message}" };
+                if (await _storage.FailTrialAsync(trial.Id, reason, retry: null) is not null)
                     _log.Warning("Trial {Trial} failed: disk full", trial.Number);
                 return;
             }
@@ -279,18 +276,12 @@ public sealed class StudyCoordinator
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host) || host != System.Text.Json.JsonSerializer.Serialize(_host)) continue;
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) continue;
             if (pid == _pid || ProcessIsAlive(pid)) continue;
-            try
-            {
-                await _storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, $"orphaned: coordinator process {pid} is gone");
-            }
-            catch (InvalidOperationException)
-            {
-                continue; // another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do
-            }
-            if (await _storage.FinishTrialAsync(trial.Id, TrialState.FAIL, null))
+            // Null when another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do.
+            var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"orphaned: coordinator process {pid} is gone" };
+            if (await _storage.FailTrialAsync(trial.Id, reason, Retries.Rule(_settings.MaxRetries)) is { } failed)
             {
                 _log.Warning("Trial {Trial} was left RUNNING by dead process {Pid}; marked FAIL", trial.Number, pid);
-                await Retries.RequeueAsync(_storage, studyId, await _storage.GetTrialAsync(trial.Id), _settings.MaxRetries, _log);
+                Retries.Log(failed, _log);
             }
         }
     }
@@ -312,10 +303,10 @@ public sealed class StudyCoordinator
         {
             [StudyAttributes.FailReason] = $"stale heartbeat (> {_settings.HeartbeatGrace.TotalSeconds:0}s): its process died or was stopped",
         };
-        foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace, reason))
+        foreach (var stale in await _storage.FailStaleTrialsAsync(studyId, _settings.HeartbeatGrace, reason, Retries.Rule(_settings.MaxRetries)))
         {
-            _log.Warning("Trial {Trial} has no heartbeat for {Grace}s; marked FAIL", stale.Number, _settings.HeartbeatGrace.TotalSeconds);
-            await Retries.RequeueAsync(_storage, studyId, stale, _settings.MaxRetries, _log);
+            _log.Warning("Trial {Trial} has no heartbeat for {Grace}s; marked FAIL", stale.Trial.Number, _settings.HeartbeatGrace.TotalSeconds);
+            Retries.Log(stale, _log);
         }
     }
 

@@ -19,16 +19,15 @@ public static class StudyOpener
     /// </summary>
     public static async Task<(StudyInfo Study, bool Created)> OpenAsync(IStudyStorage storage, StudySettings settings, string configJson, CancellationToken ct = default)
     {
-        var (study, created) = await storage.CreateStudyAsync(settings.Name, settings.Direction, ct);
-        if (created)
+        // The space, the configuration and the folder id are written with the study: written one by one, a crash in
+        // between left a study that workers could not join (no stored configuration) and that no check could repair.
+        var (study, created) = await storage.CreateStudyAsync(settings.Name, settings.Direction, new Dictionary<string, object?>
         {
-            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.SearchSpace, SpaceToJson(settings.Space), ct);
-            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, configJson, ct);
-            // Compare-and-set: a second process that opened the study a moment later may already have given it an
-            // id (StudyFolder.ClaimAsync); the first id written is the one both keep.
-            await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, null, StudyFolder.NewId(), ct);
-            return (study, true);
-        }
+            [StudyAttributes.SearchSpace] = SpaceToJson(settings.Space),
+            [StudyAttributes.Settings] = configJson,
+            [StudyAttributes.FolderId] = StudyFolder.NewId(),
+        }, ct);
+        if (created) return (study, true);
         if (study.Direction != settings.Direction)
             throw new StudyConflictException($"study '{settings.Name}' exists with direction {study.Direction}, the configuration asks for {settings.Direction}");
         var attrs = await storage.GetStudySystemAttributesAsync(study.Id, ct);

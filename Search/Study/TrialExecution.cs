@@ -183,9 +183,12 @@ internal sealed partial class TrialExecution(
 
     private async Task<TrialSnapshot> FinishAsync(TrialSnapshot trial, int studyId, Outcome outcome, TrialProgress progress)
     {
-        if (outcome.FailReason is not null)
-            await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.FailReason, outcome.FailReason));
-        var finished = !progress.Lost && await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value);
+        // A FAIL is written with its reason and, when it is to run again, its retry, in one transaction.
+        FailedTrial? failed = null;
+        var finished = !progress.Lost && (outcome.State == TrialState.FAIL
+            ? (failed = await storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = outcome.FailReason },
+                outcome.Retry ? Retries.Rule(settings.MaxRetries) : null)) is not null
+            : await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value));
         var stored = await storage.GetTrialAsync(trial.Id);
         if (!finished)
         {
@@ -199,7 +202,7 @@ internal sealed partial class TrialExecution(
             log.Warning("Trial {Trial} failed: {Reason}", trial.Number, outcome.FailReason);
         else
             log.Information("Trial {Trial} {State}: {Metric} = {Value:F4}", trial.Number, outcome.State, settings.Metric, outcome.Value);
-        if (outcome.Retry) await Retries.RequeueAsync(storage, studyId, stored, settings.MaxRetries, log);
+        if (outcome.Retry && failed is not null) Retries.Log(failed, log);
         observer.TrialFinished(stored);
         return stored;
     }
