@@ -30,7 +30,7 @@ internal static class OutputFormat
                 break;
             case "csv":
                 Console.Out.WriteLine(string.Join(',', columns.Select(Csv)));
-                foreach (var r in rows) Console.Out.WriteLine(string.Join(',', columns.Select(c => Csv(Text(r.GetValueOrDefault(c))))));
+                foreach (var r in rows) Console.Out.WriteLine(string.Join(',', columns.Select(c => Csv(Exact(r.GetValueOrDefault(c))))));
                 break;
             default:
                 var table = new Table().Border(TableBorder.Rounded);
@@ -53,9 +53,20 @@ internal static class OutputFormat
         Write(format, ["key", "value"], obj.Select(kv => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?> { ["key"] = kv.Key, ["value"] = kv.Value }), title);
     }
 
+    // CSV is read by programs and spreadsheets: every digit of a number (the table's six were all `trials sql` gave).
+    private static string Exact(object? v) => v switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        JsonValue val when val.TryGetValue<double>(out var d) && !val.TryGetValue<string>(out _) => d.ToString("R", CultureInfo.InvariantCulture),
+        _ => Text(v),
+    };
+
     public static string Text(object? v) => v switch
     {
         null => "",
+        // A BLOB (a `trials sql` column) as hex, not "System.Byte[]".
+        byte[] bytes => "0x" + Convert.ToHexString(bytes),
         double d => double.IsFinite(d) ? d.ToString("G6", CultureInfo.InvariantCulture) : d.ToString(CultureInfo.InvariantCulture),
         float f => ((double)f).ToString("G6", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),

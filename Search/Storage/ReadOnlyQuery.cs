@@ -39,7 +39,7 @@ public static class ReadOnlyQuery
             cmd.CommandText = sql;
             var rows = new List<IReadOnlyDictionary<string, object?>>();
             await using var reader = await cmd.ExecuteReaderAsync(ct);
-            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+            var columns = UniqueNames(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
             while (await reader.ReadAsync(ct))
                 rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
             return new Result(columns, rows);
@@ -57,5 +57,20 @@ public static class ReadOnlyQuery
                 await tx.DisposeAsync();
             }
         }
+    }
+
+    // `SELECT t.number, v.number ...` names two columns alike; each row is a name → value map, so the later ones
+    // become number_2, number_3 (it was an ArgumentException from the map).
+    private static string[] UniqueNames(IEnumerable<string> names)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var unique = new List<string>();
+        foreach (var name in names)
+        {
+            var candidate = name;
+            for (var n = 2; !seen.Add(candidate); n++) candidate = $"{name}_{n}";
+            unique.Add(candidate);
+        }
+        return unique.ToArray();
     }
 }
