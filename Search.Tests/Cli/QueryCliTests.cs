@@ -161,6 +161,22 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     }
 
     [Fact]
+    public async Task TrialsSqlKeepsAlikeNamedColumnsBlobsAndEveryDigit()
+    {
+        // When a query names two columns alike, returns a BLOB and a number with more than six digits, as CSV and JSON
+        const string sql = "SELECT 1 AS a, 2 AS a, X'CAFE' AS b, 0.123456789012 AS c";
+        var csv = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", sql, "--format", "csv");
+        var json = await SearchCli.RunAsync(_study.Path, "trials", "sql", "q", sql, "--format", "json");
+
+        // Then the second column is a_2 (it was a crash), the BLOB is hex (it was System.Byte[]), and CSV keeps every digit
+        Assert.True(csv.ExitCode == 0, csv.Stderr);
+        Assert.Equal("a,a_2,b,c\n1,2,0xCAFE,0.123456789012", csv.Stdout.Trim().Replace("\r", ""));
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        var row = JsonNode.Parse(json.Stdout)![0]!;
+        Assert.Equal((1, 2, "0xCAFE", 0.123456789012), ((int)row["a"]!, (int)row["a_2"]!, (string)row["b"]!, (double)row["c"]!));
+    }
+
+    [Fact]
     public async Task StudyListPassesOverFoldersItMayNotRead()
     {
         // When the studies folder holds folders nobody may list (/proc/1/map_files; it was a stack trace)

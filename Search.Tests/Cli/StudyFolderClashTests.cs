@@ -26,6 +26,7 @@ public sealed class StudyFolderClashTests
         var second = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--storage", "sqlite:other/twin.db");
         var export = await SearchCli.RunAsync(dir.Path, "study", "export", "twin", "--storage", "sqlite:other/twin.db", "--out", "exported");
 
+
         // Then both are refused naming the folder and the storage it belongs to, and the first study's files are as they were
         Assert.True(create.ExitCode == 0, create.Stderr);
         Assert.Equal(2, second.ExitCode);
@@ -41,7 +42,7 @@ public sealed class StudyFolderClashTests
     }
 
     [Fact]
-    public async Task WhenTheFolderIsTakenThenARefusedStartLeavesNoStudyInTheOtherStorage()
+    public async Task WhenTheFolderIsTakenThenARefusedStartLeavesNoDatabaseBehind()
     {
         // Given study "twin" run in its default SQLite file
         using var dir = new TempDirectory("cli-twin-new");
@@ -49,14 +50,13 @@ public sealed class StudyFolderClashTests
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, name: "twin");
         Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "start", config)).ExitCode);
 
-        // When the same configuration is started against a fresh database
-        var second = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--storage", "sqlite:other.db");
-        var list = await SearchCli.RunAsync(dir.Path, "study", "list", "--storage", "sqlite:other.db", "--format", "json");
+        // When the same configuration is started against a database that does not exist yet, in a new folder
+        var second = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--storage", "sqlite:other/other.db");
 
-        // Then it is refused and the fresh database holds no study
+        // Then it is refused, and the database it created for that is gone again with its folder (it stayed, empty,
+        // with its -reserve file)
         Assert.Equal(2, second.ExitCode);
         Assert.Contains("belongs to study 'twin'", second.Stderr);
-        Assert.True(list.ExitCode == 0, list.Stderr);
-        Assert.Equal("[]", list.Stdout.Trim());
+        Assert.False(Directory.Exists(dir["other"]), "left behind: " + string.Join(", ", Directory.Exists(dir["other"]) ? Directory.GetFiles(dir["other"]) : []));
     }
 }

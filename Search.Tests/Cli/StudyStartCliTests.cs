@@ -199,6 +199,26 @@ public sealed class StudyStartCliTests
     }
 
     [Fact]
+    public async Task ARelativeStorageOnTheCommandLineIsRelativeToTheCurrentFolderAsForEveryOtherCommand()
+    {
+        // Given a configuration in one folder and a shell in another
+        using var dir = new TempDirectory("cli-relstorage");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(Directory.CreateDirectory(dir["project"]).FullName, worker, trials: 1);
+        var shell = Directory.CreateDirectory(dir["shell"]).FullName;
+
+        // When the study is started there with --storage sqlite:mine.db, then queried with the same option
+        var start = await SearchCli.RunAsync(shell, "study", "start", config, "--storage", "sqlite:mine.db");
+        var status = await SearchCli.RunAsync(shell, "study", "status", "cli-study", "--storage", "sqlite:mine.db");
+
+        // Then the database is in the current folder (it went beside the configuration, where status did not look)
+        Assert.True(start.ExitCode == 0, start.Stderr);
+        Assert.True(File.Exists(Path.Combine(shell, "mine.db")));
+        Assert.False(File.Exists(dir["project/mine.db"]));
+        Assert.True(status.ExitCode == 0, status.Stderr);
+    }
+
+    [Fact]
     public async Task AWorkerProgramThatIsNotThereExitsWith2BeforeAnyTrialAndCreatesNothing()
     {
         using var dir = new TempDirectory("cli-noworker");

@@ -38,7 +38,7 @@ internal sealed record StudyLocation
     {
         if (string.IsNullOrWhiteSpace(name)) throw new UserInputException("a study name is required");
         var root = Path.GetFullPath(studiesDir ?? DefaultStudiesDirectory);
-        if (storage is not null) return new StudyLocation(name, storage, root);
+        if (storage is not null) return new StudyLocation(name, Mnist.Search.Storage.StorageUrl.Anchor(storage, Directory.GetCurrentDirectory()), root);
         var db = Path.Combine(StudyFolder.PathFor(root, name), "study.db");
         // Read commands must not create an empty database for a typo'd name.
         if (!File.Exists(db))

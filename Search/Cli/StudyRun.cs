@@ -54,6 +54,11 @@ internal static class StudyRun
 
         // The storage is opened and the folder claimed before study.log exists: a corrupt database or a folder
         // of another study must leave no empty log behind (issue 11).
+        // A SQLite file this run creates is removed again when the run is refused (the folder is another study's,
+        // the space differs): a refusal writes nothing.
+        var newDatabase = StorageUrl.Parse(storageUrl, config.BaseDirectory) is { Kind: StorageKind.Sqlite } sqlite && !File.Exists(sqlite.Target)
+            ? sqlite.Target : null;
+        var databaseFolderExisted = newDatabase is null || Directory.Exists(Path.GetDirectoryName(newDatabase));
         IStudyStorage storage;
         try
         {
@@ -65,9 +70,23 @@ internal static class StudyRun
             throw;
         }
         await using var ownedStorage = storage;
-        await StudyFolder.RefuseIfTakenAsync(storage, config.Study, studyDir, storageDisplay, ct);
-        var (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
-        await StudyFolder.ClaimAsync(storage, study, studyDir, storageDisplay, ct);
+        StudyInfo study;
+        bool created;
+        try
+        {
+            await StudyFolder.RefuseIfTakenAsync(storage, config.Study, studyDir, storageDisplay, ct);
+            (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
+            await StudyFolder.ClaimAsync(storage, study, studyDir, storageDisplay, ct);
+        }
+        catch (Exception e) when (newDatabase is not null && e is StudyFolderException or StudyConflictException)
+        {
+            await storage.DisposeAsync();
+            foreach (var file in new[] { "", "-wal", "-shm", "-journal", DiskReserve.Suffix })
+                File.Delete(newDatabase + file);
+            if (!folderExisted) DeleteIfEmpty(studyDir);
+            if (!databaseFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(newDatabase)!);
+            throw;
+        }
 
         var live = StudyProgressView.IsInteractive;
         await using var log = Logging.ForStudy(studyDir, live);

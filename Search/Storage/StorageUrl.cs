@@ -39,6 +39,17 @@ public sealed record StorageUrl
         throw Bad(url, "expected sqlite:PATH, sqlite:///PATH or postgresql://user@host:port/database");
     }
 
+    /// <summary>
+    /// <paramref name="url"/> with a relative SQLite path made absolute against <paramref name="baseDirectory"/>, so it
+    /// names the same file whatever folder later reads it (a command-line <c>--storage</c> is relative to the current
+    /// folder, a <c>search.json</c>'s to the file's); other URLs unchanged. Throws as <see cref="Parse"/> does.
+    /// </summary>
+    public static string Anchor(string url, string baseDirectory)
+    {
+        var parsed = Parse(url, baseDirectory);
+        return parsed.Kind == StorageKind.Sqlite ? "sqlite:" + parsed.Target : url;
+    }
+
     /// <summary>The URL Optuna (SQLAlchemy) accepts for the same database, with the password.</summary>
     public string ToOptunaUrl()
     {

@@ -9,13 +9,30 @@ namespace Mnist.Search.Cli.Commands;
 /// <summary><c>study list</c>, <c>study status</c>, <c>study best</c>: read-only views of studies.</summary>
 internal static class StudyQueryCommands
 {
-    // Folders it may not read are passed over (`--studies-dir /proc` ended in a stack trace), and links are not
-    // followed (a loop would never end).
-    private static readonly EnumerationOptions StudyDbSearch = new()
+    // Every study.db below a folder, at most 8 levels down. Folders it may not read are passed over (`--studies-dir
+    // /proc` ended in a stack trace: EACCES on some, EINVAL on others), and links are not followed (a loop never ends).
+    private static IEnumerable<string> StudyDatabases(string folder, int depth = 8)
     {
-        RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 8,
-        AttributesToSkip = FileAttributes.ReparsePoint,
-    };
+        string[] files, folders;
+        try
+        {
+            files = Directory.GetFiles(folder, "study.db");
+            folders = depth == 0 ? [] : Directory.GetDirectories(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { yield break; }
+        foreach (var file in files) yield return file;
+        foreach (var sub in folders)
+        {
+            if (IsLink(sub)) continue;
+            foreach (var file in StudyDatabases(sub, depth - 1)) yield return file;
+        }
+    }
+
+    private static bool IsLink(string folder)
+    {
+        try { return new DirectoryInfo(folder).LinkTarget is not null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; }
+    }
 
     public static Command List()
     {
@@ -29,7 +46,7 @@ internal static class StudyQueryCommands
             var urls = parse.GetValue(storage) is { } url
                 ? [url]
                 : Directory.Exists(folder)
-                    ? Directory.GetFiles(folder, "study.db", StudyDbSearch)
+                    ? StudyDatabases(folder)
                         .Order().Select(f => "sqlite:" + Path.GetFullPath(f)).ToArray()
                     : [];
             var rows = new List<IReadOnlyDictionary<string, object?>>();

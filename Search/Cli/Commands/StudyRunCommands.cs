@@ -20,7 +20,7 @@ internal static class StudyRunCommands
             var path = Path.GetFullPath(parse.GetValue(config)!);
             var loaded = StudyConfigLoader.Load(path);
             return await StudyRun.RunAsync(loaded, File.ReadAllText(path),
-                new StudyRun.Options(parse.GetValue(storage), !parse.GetValue(noRetrain), IsJoiningWorker: false), ct);
+                new StudyRun.Options(FromCommandLine(parse.GetValue(storage)), !parse.GetValue(noRetrain), IsJoiningWorker: false), ct);
         });
         return command;
     }
@@ -34,7 +34,7 @@ internal static class StudyRunCommands
         {
             var path = Path.GetFullPath(parse.GetValue(config)!);
             var loaded = StudyConfigLoader.Load(path);
-            var url = parse.GetValue(storage) ?? loaded.Storage;
+            var url = FromCommandLine(parse.GetValue(storage)) ?? loaded.Storage;
             StorageUrl.Parse(url, loaded.BaseDirectory);
             var settings = ConfigMapping.ToSettings(loaded, Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory, loaded.Study));
             await using var store = await StorageFactory.OpenAsync(url, loaded.BaseDirectory, ct);
@@ -94,6 +94,10 @@ internal static class StudyRunCommands
             ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
         return StoredConfig.Parse(stored, sourceOnThisMachine);
     }
+
+    // A relative sqlite: path on the command line is relative to the current folder, as every other path there is
+    // (it was taken relative to the configuration file's folder).
+    private static string? FromCommandLine(string? storage) => storage is null ? null : StorageUrl.Anchor(storage, Directory.GetCurrentDirectory());
 
     // No --devices: the study's own devices setting; "auto": what this machine has (nvidia-smi, else CPU slots).
     private static DevicesConfig? ParseDevices(string? devices)
