@@ -204,6 +204,10 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("--out /etc/passwd: is a file, not a folder", "study", "report", "q", "--out", "/etc/passwd")]
     [InlineData("--out /etc/passwd/x: cannot create it", "study", "report", "q", "--out", "/etc/passwd/x")]
     [InlineData("--out: must name a folder", "study", "report", "q", "--out", " ")]
+    [InlineData("--top: only with --from-study", "study", "enqueue", "q", "--param", "learning_rate=0.001", "--top", "2")]
+    [InlineData("--from-storage: only with --from-study", "study", "enqueue", "q", "--param", "learning_rate=0.001", "--from-storage", "sqlite:x.db")]
+    [InlineData("--top: Cannot parse argument '99999999999' for option '--top' as a whole number (at most 2147483647)", "study", "enqueue", "q", "--from-study", "q", "--top", "99999999999")]
+    [InlineData("--epochs: Cannot parse argument '99999999999' for option '--epochs' as a whole number (at most 2147483647)", "study", "retrain", "q", "--epochs", "99999999999")]
     [InlineData("--out: must name a folder", "study", "export", "q", "--out", "")]
     [InlineData("storage postgresql://u:***@127.0.0.1:1/db: cannot reach the database server", "study", "status", "q", "--storage", "postgresql://u:secret@127.0.0.1:1/db")]
     public async Task BadInputGivesOneClearLineAndExitCodeTwo(string expected, params string[] args)

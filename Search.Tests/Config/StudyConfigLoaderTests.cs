@@ -353,6 +353,7 @@ public sealed class StudyConfigLoaderTests : IDisposable
     // sampler, pruner
     [InlineData("sampler.kind", "\"cmaes\"", "$.sampler.kind", "expected one of \"gp\", \"tpe\", \"random\", got \"cmaes\"")]
     [InlineData("sampler.seed", "-1", "$.sampler.seed", "at least 0, got -1")]
+    [InlineData("sampler.seed", "3000000000", "$.sampler.seed", "between 0 and 2147483647, got 3000000000")]
     [InlineData("sampler", """{"kind":"random","startup_trials":3}""", "$.sampler.startup_trials", "unknown key (known: kind, seed)")]
     [InlineData("pruner.kind", "\"successive_halving\"", "$.pruner.kind", "expected one of \"none\", \"median\", \"asha\", \"hyperband\", got \"successive_halving\"")]
     [InlineData("pruner", """{"kind":"hyperband","min_resource":2}""", "$.pruner.min_resource", "less than budget.epochs (2)")]

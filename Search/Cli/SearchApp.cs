@@ -49,6 +49,13 @@ internal static class SearchApp
     internal static string OneLine(System.CommandLine.Parsing.ParseError error)
     {
         var message = System.Text.RegularExpressions.Regex.Replace(error.Message, @"\s*\r?\n\s*", " ").Trim();
+        // "as expected type 'System.Int32'" names .NET's type, not what to type.
+        message = message
+            .Replace("as expected type 'System.Nullable`1[System.Int32]'", "as a whole number (at most 2147483647)", StringComparison.Ordinal)
+            .Replace("as expected type 'System.Nullable`1[System.Double]'", "as a number", StringComparison.Ordinal)
+            .Replace("as expected type 'System.Int32'", "as a whole number (at most 2147483647)", StringComparison.Ordinal)
+            .Replace("as expected type 'System.Int64'", "as a whole number", StringComparison.Ordinal)
+            .Replace("as expected type 'System.Double'", "as a number", StringComparison.Ordinal);
         var where = error.SymbolResult switch
         {
             System.CommandLine.Parsing.OptionResult o => o.Option.Name,

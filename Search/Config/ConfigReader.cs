@@ -100,7 +100,8 @@ internal sealed partial class ConfigReader(string filePath)
     {
         var value = Long(e, path);
         if (value < min || value > max)
-            throw Error(path, max == int.MaxValue ? $"must be at least {min}" : $"must be between {min} and {max}", e);
+            // "at least 0" for 3000000000 reads as nonsense: a value too large says its ceiling.
+            throw Error(path, max == int.MaxValue && value < min ? $"must be at least {min}" : $"must be between {min} and {max}", e);
         return (int)value;
     }
 

@@ -41,6 +41,11 @@ internal static class EnqueueCommand
             var given = parse.GetValue(param) ?? [];
             if ((from is null && given.Length == 0) || (from is not null && given.Length > 0))
                 throw new UserInputException("give either --param NAME=VALUE... or --from-study NAME");
+            // Options that only mean something with --from-study are refused without it, not silently ignored.
+            if (from is null && parse.GetResult(top) is { Implicit: false })
+                throw new UserInputException("--top: only with --from-study");
+            if (from is null && parse.GetValue(fromStorage) is not null)
+                throw new UserInputException("--from-storage: only with --from-study");
             if (parse.GetValue(top) < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
