@@ -15,7 +15,7 @@ internal static class OnnxModelFile
         var tmp = path + ".tmp";
         using (var stream = File.Create(tmp))
             model.WriteTo(stream);
-        File.Move(tmp, path, overwrite: true);
+        Mnist.Protocol.Files.Durable.Replace(tmp, path);
     }
 
     /// <summary>Reads and checks the model at <paramref name="path"/>.</summary>

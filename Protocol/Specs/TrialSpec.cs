@@ -113,7 +113,7 @@ public sealed partial record TrialSpec
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(tmp, path, overwrite: true);
+        Files.Durable.Replace(tmp, path);
         return path;
     }
 

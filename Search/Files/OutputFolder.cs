@@ -1,3 +1,5 @@
+using Mnist.Protocol.Files;
+
 namespace Mnist.Search.Files;
 
 /// <summary>

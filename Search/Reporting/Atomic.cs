@@ -1,4 +1,5 @@
 using ScottPlot;
+using Mnist.Protocol.Files;
 
 namespace Mnist.Search.Reporting;
 
@@ -10,7 +11,7 @@ public static class Atomic
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var tmp = path + ".tmp.png";
         plot.SavePng(tmp, width, height);
-        File.Move(tmp, path, overwrite: true);
+        Durable.Replace(tmp, path);
     }
 
     public static void WriteAllText(string path, string text)
@@ -18,6 +19,6 @@ public static class Atomic
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var tmp = path + ".tmp";
         File.WriteAllText(tmp, text);
-        File.Move(tmp, path, overwrite: true);
+        Durable.Replace(tmp, path);
     }
 }

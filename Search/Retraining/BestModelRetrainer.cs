@@ -11,6 +11,7 @@ using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 using Serilog;
+using Mnist.Protocol.Files;
 
 namespace Mnist.Search.Retraining;
 
@@ -127,6 +128,9 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
     // previous complete model or the new complete one.
     private static void Promote(string workDir, string finalDir)
     {
+        // Every file on the disk before the folder's new name points at it: after a power loss best/ is never a
+        // folder of empty files.
+        foreach (var file in Directory.EnumerateFiles(workDir, "*", SearchOption.AllDirectories)) Durable.Flush(file);
         var old = finalDir + $".old-{Environment.ProcessId}";
         if (Directory.Exists(finalDir)) Directory.Move(finalDir, old);
         Directory.Move(workDir, finalDir);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
+using Mnist.Protocol.Files;
 
 namespace Mnist.Search.Study;
 
@@ -49,7 +50,7 @@ public static class StudyFolder
             Directory.CreateDirectory(folder);
             var tmp = Path.Combine(folder, $"{MarkerFile}.tmp-{Environment.ProcessId}");
             File.WriteAllText(tmp, new JsonObject { ["id"] = id, ["study"] = study.Name, ["storage"] = storageDisplay }.ToJsonString());
-            File.Move(tmp, Path.Combine(folder, MarkerFile), overwrite: true);
+            Durable.Replace(tmp, Path.Combine(folder, MarkerFile));
             return;
         }
         Require(marker, id, study, folder, storageDisplay);

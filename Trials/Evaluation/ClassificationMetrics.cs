@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Mnist.Protocol.Files;
 
 namespace Mnist.Trials.Evaluation;
 
@@ -155,7 +156,7 @@ internal sealed record ClassificationMetrics
         try
         {
             File.WriteAllText(temp, ToJson());
-            File.Move(temp, full, overwrite: true);
+            Durable.Replace(temp, full);
         }
         catch
         {

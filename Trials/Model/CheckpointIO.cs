@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TorchSharp;
 using Mnist.Protocol.Outputs;
+using Mnist.Protocol.Files;
 
 namespace Mnist.Trials.Model;
 
@@ -33,6 +34,10 @@ internal static class CheckpointIO
         {
             model.save(weightsTmp);
             File.WriteAllText(jsonTmp, JsonSerializer.Serialize(sidecar, JsonOptions));
+            // Both flushed before either is renamed; between the two renames the pair is this trial's new weights with
+            // its previous sidecar, which describes the same architecture (a trial never changes it), so still loads.
+            Durable.Flush(weightsTmp);
+            Durable.Flush(jsonTmp);
             File.Move(weightsTmp, weights, overwrite: true);
             File.Move(jsonTmp, json, overwrite: true);
         }

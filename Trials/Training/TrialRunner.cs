@@ -10,6 +10,7 @@ using Mnist.Trials.Native;
 using Mnist.Trials.Protocol;
 using TorchSharp;
 using static TorchSharp.torch;
+using Mnist.Protocol.Files;
 
 namespace Mnist.Trials.Training;
 
@@ -231,6 +232,6 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         string path = Path.Combine(outDir, ArtifactNames.Metrics);
         string tmp = path + ".tmp";
         File.WriteAllText(tmp, metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(tmp, path, overwrite: true);
+        Durable.Replace(tmp, path);
     }
 }

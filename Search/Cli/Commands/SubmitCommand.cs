@@ -88,7 +88,7 @@ internal static class SubmitCommand
         }
         var copy = Path.Combine(submission.LogDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".sbatch");
         await File.WriteAllTextAsync(copy + ".tmp", script, ct);
-        File.Move(copy + ".tmp", copy, overwrite: true);
+        Mnist.Protocol.Files.Durable.Replace(copy + ".tmp", copy);
         return jobId;
     }
 

@@ -1,0 +1,54 @@
+using Mnist.Protocol.Files;
+
+namespace Mnist.Search.Tests.Protocol;
+
+/// <summary>
+/// Files written through <see cref="Durable"/>: the whole new content or the old, no temporary left beside them.
+/// (That the data reached the disk before the rename cannot be seen without pulling the power; the fsync is there.)
+/// </summary>
+public sealed class DurableTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("durable");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void WriteAllTextCreatesTheFolderReplacesTheOldContentAndLeavesNoTemporary()
+    {
+        var path = _dir["a/b/spec.json"];
+        Durable.WriteAllText(path, "old");
+        Durable.WriteAllText(path, "new");
+
+        Assert.Equal("new", File.ReadAllText(path));
+        Assert.Equal(["spec.json"], Directory.GetFiles(_dir["a/b"]).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void AFailedWriteKeepsTheOldFileAndRemovesItsTemporary()
+    {
+        // Given a file, and a folder where the rename must put the new one (so the rename fails)
+        var path = _dir["model.json"];
+        Durable.WriteAllText(path, "old");
+        Directory.CreateDirectory(_dir["folder"]);
+
+        // When writing there fails
+        Assert.ThrowsAny<IOException>(() => Durable.WriteAllText(_dir["folder"], "new"));
+
+        // Then the other file is as it was and no temporary is left
+        Assert.Equal("old", File.ReadAllText(path));
+        Assert.Equal(["model.json"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void ReplaceMovesAFinishedTemporaryOverTheFile()
+    {
+        var path = _dir["weights.bin"];
+        File.WriteAllBytes(path, [1]);
+        File.WriteAllBytes(path + ".tmp", [2, 3]);
+
+        Durable.Replace(path + ".tmp", path);
+
+        Assert.Equal([2, 3], File.ReadAllBytes(path));
+        Assert.False(File.Exists(path + ".tmp"));
+    }
+}
