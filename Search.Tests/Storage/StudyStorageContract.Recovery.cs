@@ -24,7 +24,7 @@ public abstract partial class StudyStorageContract
         Assert.Equal(TrialState.FAIL, f.State);
         Assert.Equal("\"stale heartbeat\"", f.SystemAttrs[StudyAttributes.FailReason]);
         Assert.Equal("\"stale heartbeat\"", (await Storage.GetTrialAsync(silent.Id)).SystemAttrs[StudyAttributes.FailReason]);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialSystemAttrAsync(silent.Id, "x", 1));
+        await Assert.ThrowsAsync<TrialNotRunningException>(() => Storage.SetTrialSystemAttrAsync(silent.Id, "x", 1));
     }
 
     private static Func<TrialSnapshot, WaitingTrial?> RetryOf => failed => new WaitingTrial(

@@ -175,7 +175,7 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         // Given a trial enqueued without parameters (as Optuna's enqueue_trial writes it), then claimed
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
         var waiting = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING, null, new Dictionary<string, object?> { ["fixed_params"] = new Dictionary<string, object> { ["lr"] = 0.02 } });
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialParamsAsync(waiting.Id, SomeParams()));
+        await Assert.ThrowsAsync<TrialNotRunningException>(() => Storage.SetTrialParamsAsync(waiting.Id, SomeParams()));
         var running = (await Storage.PopWaitingTrialAsync(study.Id))!;
 
         // When its parameters are set; then set again, set out of range, and set after it ended
@@ -191,7 +191,7 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         Assert.Equal("{\"lr\":0.02}", set.SystemAttrs["fixed_params"]);
         Assert.IsType<InvalidOperationException>(again);
         Assert.IsType<ArgumentException>(outside);
-        Assert.IsType<InvalidOperationException>(ended);
+        Assert.IsType<TrialNotRunningException>(ended);
         var stored = await Storage.GetTrialAsync(running.Id);
         Assert.Equal(set.Params.OrderBy(p => p.Key), stored.Params.OrderBy(p => p.Key));
     }
@@ -206,8 +206,8 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         var w = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
 
         // When / Then
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialUserAttrAsync(w.Id, "k", 1));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.ReportIntermediateValueAsync(w.Id, 0, 0.5));
+        await Assert.ThrowsAsync<TrialNotRunningException>(() => Storage.SetTrialUserAttrAsync(w.Id, "k", 1));
+        await Assert.ThrowsAsync<TrialNotRunningException>(() => Storage.ReportIntermediateValueAsync(w.Id, 0, 0.5));
         await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.FinishTrialAsync(w.Id, TrialState.COMPLETE, 0.5));
         Assert.Equal(TrialState.WAITING, (await Storage.GetTrialAsync(w.Id)).State);
     }
@@ -264,10 +264,10 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         await Storage.FinishTrialAsync(t.Id, TrialState.PRUNED, 0.4);
 
         // When / Then
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialUserAttrAsync(t.Id, "k", 1));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.SetTrialSystemAttrAsync(t.Id, "k", 1));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.ReportIntermediateValueAsync(t.Id, 5, 0.1));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Storage.RecordHeartbeatAsync(t.Id));
+        await Assert.ThrowsAsync<TrialNotRunningException>(() => Storage.SetTrialUserAttrAsync(t.Id, "k", 1));
+        await Assert.ThrowsAsync<TrialNotRunningException>(() => Storage.SetTrialSystemAttrAsync(t.Id, "k", 1));
+        await Assert.ThrowsAsync<TrialNotRunningException>(() => Storage.ReportIntermediateValueAsync(t.Id, 5, 0.1));
+        await Assert.ThrowsAsync<TrialNotRunningException>(() => Storage.RecordHeartbeatAsync(t.Id));
         var read = await Storage.GetTrialAsync(t.Id);
         Assert.Equal((TrialState.PRUNED, 0.4), (read.State, read.Value));
         Assert.Empty(read.UserAttrs);

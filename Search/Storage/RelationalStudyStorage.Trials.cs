@@ -302,6 +302,6 @@ internal abstract partial class RelationalStudyStorage
     {
         var state = await ReadTrialStateAsync(c, tx, trialId, ct);
         if (state != TrialState.RUNNING)
-            throw new InvalidOperationException($"cannot {what} trial {trialId}: it is {state} (only RUNNING trials change)");
+            throw new TrialNotRunningException($"cannot {what} trial {trialId}: it is {state} (only RUNNING trials change)");
     }
 }

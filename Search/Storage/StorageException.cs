@@ -12,3 +12,10 @@ public sealed class StorageException(string message, Exception? inner = null) : 
 /// trials are recorded FAIL first) and reports it on one line with exit code 1.
 /// </summary>
 public sealed class StorageFullException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A change to a trial that is no longer RUNNING (another process's sweep failed it, or it finished): storage has
+/// the final word on it. An <see cref="InvalidOperationException"/>, as the storage contract has always said; its own
+/// type so a caller tells it from an <see cref="InvalidOperationException"/> that means something else (a driver's).
+/// </summary>
+public sealed class TrialNotRunningException(string message) : InvalidOperationException(message);

@@ -255,7 +255,7 @@ public sealed class StudyCoordinator
                     _log.Warning("Trial {Trial} failed: disk full", trial.Number);
                 return;
             }
-            catch (InvalidOperationException) { return; } // already finished by another process
+            catch (TrialNotRunningException) { return; } // already finished by another process
             catch (Exception e) when (DiskReserve.IsDiskFull(e) && attempt == 1) { }
             catch (Exception e) when (DiskReserve.IsDiskFull(e))
             {
@@ -295,7 +295,7 @@ public sealed class StudyCoordinator
         foreach (var id in _supervised.Keys)
         {
             try { await _storage.RecordHeartbeatAsync(id); }
-            catch (InvalidOperationException) { } // finished meanwhile (by us or by another process's sweep)
+            catch (TrialNotRunningException) { } // finished meanwhile (by us or by another process's sweep)
         }
         // The reason is written in the failing transaction: a FAIL trial is read-only, so setting it afterwards
         // threw and took the surviving coordinator down (issue 11).

@@ -236,7 +236,7 @@ internal sealed partial class TrialExecution(
     {
         if (progress.Lost) return;
         try { await write(); }
-        catch (InvalidOperationException e)
+        catch (TrialNotRunningException e)
         {
             progress.Lost = true;
             log.Warning("Trial {Trial} was finished by another process while this one still ran it ({Reason}); its output is kept for its retry",
