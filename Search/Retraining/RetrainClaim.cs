@@ -1,3 +1,4 @@
+using Mnist.Search.Study;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Mnist.Search.Storage;
@@ -57,8 +58,13 @@ internal sealed class RetrainClaim
     {
         if ((string?)claim["state"] != "running") return false;
         var at = DateTime.TryParse((string?)claim["at"], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : DateTime.MinValue;
-        if ((string?)claim["host"] == Environment.MachineName && (int?)claim["pid"] is { } pid)
-            return pid == Environment.ProcessId || Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}") || !OperatingSystem.IsLinux();
+        // Its process is asked where that can be told (this host and container); elsewhere the claim's age decides.
+        if ((string?)claim["host"] is { } host && (int?)claim["pid"] is { } pid)
+        {
+            var owner = new ProcessIdentity(host, pid, (string?)claim["instance"]);
+            if (ProcessIdentity.Current.IsCertainlyRunning(owner)) return true;
+            if (ProcessIdentity.Current.HasCertainlyEnded(owner)) return false;
+        }
         return DateTime.UtcNow - at < StaleAfter;
     }
 
@@ -70,6 +76,7 @@ internal sealed class RetrainClaim
         ["trial"] = trialNumber,
         ["host"] = Environment.MachineName,
         ["pid"] = Environment.ProcessId,
+        ["instance"] = ProcessIdentity.Current.Instance,
         ["state"] = state,
         ["at"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
     };

@@ -25,8 +25,6 @@ public sealed class StudyCoordinator
     private readonly TrialExecution _execution;
     private readonly IStudyObserver _observer;
     private readonly ILogger _log;
-    private readonly string _host = Environment.MachineName;
-    private readonly int _pid = Environment.ProcessId;
     // The trials this process supervises right now (ids), so its sweep never takes them for dead (see SweepStaleTrialsAsync).
     private readonly ConcurrentDictionary<long, byte> _supervised = new();
     private Exception? _diskFull;
@@ -153,8 +151,9 @@ public sealed class StudyCoordinator
     {
         var attrs = new Dictionary<string, object?>
         {
-            [StudyAttributes.Host] = _host,
-            [StudyAttributes.CoordinatorPid] = _pid,
+            [StudyAttributes.Host] = ProcessIdentity.Current.Host,
+            [StudyAttributes.CoordinatorPid] = ProcessIdentity.Current.Pid,
+            [StudyAttributes.CoordinatorInstance] = ProcessIdentity.Current.Instance,
         };
         if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
         {
@@ -273,9 +272,12 @@ public sealed class StudyCoordinator
         var running = await _storage.GetAllTrialsAsync(studyId, [TrialState.RUNNING]);
         foreach (var trial in running)
         {
-            if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host) || host != System.Text.Json.JsonSerializer.Serialize(_host)) continue;
+            if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host)) continue;
             if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) continue;
-            if (pid == _pid || ProcessIsAlive(pid)) continue;
+            var owner = new ProcessIdentity(System.Text.Json.JsonSerializer.Deserialize<string>(host) ?? "", pid,
+                trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorInstance, out var instance) ? System.Text.Json.JsonSerializer.Deserialize<string>(instance) : null);
+            // Only a process this one can see to have ended (another container of the same host name cannot be seen).
+            if (!ProcessIdentity.Current.HasCertainlyEnded(owner)) continue;
             // Null when another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do.
             var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"orphaned: coordinator process {pid} is gone" };
             if (await _storage.FailTrialAsync(trial.Id, reason, Retries.Rule(_settings.MaxRetries)) is { } failed)
@@ -314,12 +316,5 @@ public sealed class StudyCoordinator
     {
         var delay = Task.Delay(poll, ct);
         await Task.WhenAny(running.Append(delay));
-    }
-
-    private static bool ProcessIsAlive(int pid)
-    {
-        if (OperatingSystem.IsLinux()) return Directory.Exists($"/proc/{pid}");
-        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
-        catch (ArgumentException) { return false; }
     }
 }

@@ -20,6 +20,7 @@ public static class StudyAttributes
     public const string Device = "device";
     public const string Host = "host";
     public const string CoordinatorPid = "coordinator_pid";
+    public const string CoordinatorInstance = "coordinator_instance";
     public const string WorkerPid = "worker_pid";
     public const string TrialDirectory = "trial_dir";
     public const string StdoutLog = "stdout_log";
