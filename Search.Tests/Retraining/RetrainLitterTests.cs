@@ -41,6 +41,29 @@ public sealed class RetrainLitterTests
     }
 
     [Fact]
+    public async Task ARetrainWorkerThatSaysNothingForATrialsTimeoutIsStoppedAndTheRetrainFails()
+    {
+        // Given a study whose retrain worker hangs after its start line, with trials of at most 3 s
+        using var dir = new TempDirectory("retrain-hang");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01, RetrainSeconds = 600 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, 1, tweak: c =>
+        {
+            c["retrain"]!["enabled"] = true;
+            c["budget"]!["trial_timeout_minutes"] = 0.05;
+        });
+
+        // When the study runs (it used to wait for the retrain forever)
+        var run = await SearchCli.RunAsync(TimeSpan.FromMinutes(2), dir.Path, "study", "start", config);
+
+        // Then the retrain fails saying why, no best/ is left half-made, its logs are kept, and its worker is gone
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("printed nothing for 0.05 min", run.Stderr + run.Stdout);
+        Assert.False(Directory.Exists(dir["studies/cli-study/best"]));
+        Assert.True(Directory.Exists(dir["studies/cli-study/retrain-failed"]));
+        Assert.Empty(Signals.Find(worker.ScriptPath));
+    }
+
+    [Fact]
     public async Task TheLogsOfAFailedRetrainAreRemovedOnceALaterRetrainSucceeds()
     {
         // Given a study whose retrain failed, keeping its logs in retrain-failed/

@@ -48,7 +48,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         WorkerEvent.Result result;
         try
         {
-            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, ct);
+            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, settings.TrialTimeout, ct);
         }
         catch
         {
@@ -97,17 +97,26 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         return new RetrainResult(best.Number, finalDir, testAccuracy, testLoss, metrics);
     }
 
-    private async Task<WorkerEvent.Result> RunWorkerAsync(WorkerStartInfo start, int epochs, CancellationToken ct)
+    // A retrain has no total time limit (it may be told to train for hours), but a worker that says nothing for as long
+    // as a whole trial may take (budget.trial_timeout_minutes) has hung: it is stopped and the retrain fails, instead of
+    // the command waiting forever. Every event it prints (start, each epoch) restarts the clock.
+    private async Task<WorkerEvent.Result> RunWorkerAsync(WorkerStartInfo start, int epochs, TimeSpan silence, CancellationToken ct)
     {
+        using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        watchdog.CancelAfter(silence);
         Task LogEpoch(WorkerEvent e, IWorkerProcess _)
         {
+            watchdog.CancelAfter(silence);
             if (e is WorkerEvent.Epoch epoch)
                 log.Information("Retrain epoch {Epoch}/{Planned}: train loss {Loss:F4}, {Rate:F0} images/s",
                     epoch.Number, epoch.PlannedEpochs(epochs), epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));
             return Task.CompletedTask;
         }
-        var run = await new WorkerRunner(launcher).RunAsync(start, ct, onEvent: LogEpoch);
+        var run = await new WorkerRunner(launcher).RunAsync(start, watchdog.Token, onEvent: LogEpoch);
         ct.ThrowIfCancellationRequested();
+        if (watchdog.IsCancellationRequested && run.Result is null)
+            throw new RetrainException(
+                $"the retrain worker printed nothing for {silence.TotalMinutes:0.##} min (budget.trial_timeout_minutes) and was stopped (logs kept in retrain-failed/)");
         if (run.Error is not null) throw new RetrainException($"retrain failed: {run.Error}");
         if (run.ExitCode != 0 || run.Result is null)
             throw new RetrainException($"retrain worker exited with code {run.ExitCode} without a result (logs kept in retrain-failed/)");
