@@ -23,6 +23,22 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void WritingOutADefaultIsNoChangeOnResumeButChangingWhatIsInEffectIs()
+    {
+        // Given the example (sampler seed 42 written, no split seed, no trial timeout)
+        var stored = StudyConfigLoader.Load(Write(ConfigJson.IssueExample, "stored.json"));
+
+        // When the resumed configuration writes out what was in effect: the split seed (the sampler seed), the trial timeout
+        var same = StudyConfigLoader.Load(Write(ConfigJson.Patch("budget.trial_timeout_minutes", "10", ConfigJson.Patch("dataset.split_seed", "42")), "same.json"));
+        var other = StudyConfigLoader.Load(Write(ConfigJson.Patch("dataset.split_seed", "7"), "other.json"));
+
+        // Then that is no change (it was refused as one: "split_seed = null; the configuration says 42"), while another split seed is refused
+        Assert.Empty(ConfigChanges.Between(stored, same));
+        var change = Assert.Single(ConfigChanges.Between(stored, other));
+        Assert.Equal(("dataset.split_seed", "42", "7", true), (change.Key, change.Stored, change.Now, change.Refused));
+    }
+
+    [Fact]
     public void WhenTheIssueExampleIsLoadedThenEveryFieldIsRead()
     {
         // Given the example search.json from the issue
@@ -271,6 +287,8 @@ public sealed class StudyConfigLoaderTests : IDisposable
 
     [Theory]
     [InlineData("postgresql://user@127.0.0.1:5432/search", "postgresql://user@127.0.0.1:5432/search")]
+    [InlineData("postgresql+psycopg2://user@127.0.0.1/search", "postgresql+psycopg2://user@127.0.0.1/search")]
+    [InlineData("Postgres://user@127.0.0.1/search", "Postgres://user@127.0.0.1/search")]
     [InlineData("sqlite:///optuna-style.db", "sqlite:{dir}/optuna-style.db")]
     [InlineData("sqlite:////tmp/abs.db", "sqlite:/tmp/abs.db")]
     [InlineData("sqlite:../up.db", "sqlite:{parent}/up.db")]

@@ -18,12 +18,12 @@ internal static class ConfigMapping
         Fixed = config.Fixed.ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
         Trials = config.Budget.Trials,
         Epochs = config.Budget.Epochs,
-        Seed = config.Sampler.Seed ?? 42,
+        Seed = config.Sampler.EffectiveSeed,
         Selection = config.Selection,
         StudyDirectory = studyDirectory,
         Data = new TrialDataSettings(config.Dataset.Name, config.Dataset.Dir, config.Dataset.Validation, config.Dataset.TrainSubset, config.Dataset.SplitSeed),
         Timeout = config.Budget.Timeout,
-        TrialTimeout = config.Budget.TrialTimeout ?? TimeSpan.FromMinutes(10),
+        TrialTimeout = config.Budget.EffectiveTrialTimeout,
         HeartbeatInterval = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_SECONDS", 5)),
         HeartbeatGrace = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS", 30)),
     };
@@ -32,7 +32,7 @@ internal static class ConfigMapping
         SamplerFactory.Create(new SamplerSettings(
             config.Sampler.Kind switch { SamplerKind.Random => SamplerSettings.Random, SamplerKind.Tpe => SamplerSettings.Tpe, _ => SamplerSettings.Gp },
             config.Sampler.StartupTrials,
-            config.Sampler.Seed ?? 42,
+            config.Sampler.EffectiveSeed,
             MaxFidelity(config)));
 
     /// <summary>

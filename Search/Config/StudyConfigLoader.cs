@@ -254,9 +254,10 @@ internal static partial class StudyConfigLoader
         if (!root.TryGet("storage", out var element))
             return "sqlite:" + Path.Combine(baseDir, "studies", study, "study.db");
         var storage = reader.String(element, "$.storage");
-        if (storage.StartsWith("postgresql://", StringComparison.Ordinal) || storage.StartsWith("postgres://", StringComparison.Ordinal))
+        // The spellings --storage takes (Storage/StorageUrl), Optuna's postgresql+psycopg2:// among them.
+        if (new[] { "postgresql://", "postgres://", "postgresql+psycopg2://" }.Any(scheme => storage.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)))
             return storage;
-        if (!storage.StartsWith("sqlite:", StringComparison.Ordinal))
+        if (!storage.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
             throw reader.Error("$.storage", "expected \"sqlite:PATH\" or \"postgresql://...\"", element);
         var file = storage["sqlite:".Length..];
         // Optuna writes sqlite:///relative.db and sqlite:////abs.db; accept both spellings.

@@ -30,6 +30,7 @@ public static class OutputFolder
         try
         {
             Directory.CreateDirectory(parent);
+            RemoveLeftovers(parent, Path.GetFileName(folder));
             return Directory.CreateDirectory(Path.Combine(parent, $".{Path.GetFileName(folder)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -49,6 +50,22 @@ public static class OutputFolder
         if (Directory.Exists(folder)) Directory.Move(folder, old);
         Directory.Move(staging, folder);
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+
+    // A run killed mid-write (SIGKILL, power loss) leaves its hidden staging or old folder beside the output; the next
+    // run removes those whose process is gone. Another live run's folders are left alone.
+    private static void RemoveLeftovers(string parent, string name)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        foreach (var kind in new[] { "tmp", "old" })
+        foreach (var leftover in Directory.EnumerateDirectories(parent, $".{name}.{kind}-*"))
+        {
+            var rest = Path.GetFileName(leftover)[$".{name}.{kind}-".Length..];
+            var dash = rest.IndexOf('-');
+            if (dash <= 0 || !int.TryParse(rest[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) continue;
+            if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
+            Discard(leftover);
+        }
     }
 
     /// <summary>Removes a staging folder after a failure; never throws (the failure is what the user must see).</summary>
