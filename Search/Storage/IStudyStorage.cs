@@ -23,6 +23,12 @@ public interface IStudyStorage : IAsyncDisposable
     Task<(StudyInfo Study, bool Created)> CreateStudyAsync(
         string name, StudyDirection direction, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default);
 
+    /// <summary>
+    /// How long ago this storage last saw the database fail and retried (a server restart, a lock held past the busy
+    /// timeout); null if never. Right after an outage every process's heartbeats are old: a sweep must wait.
+    /// </summary>
+    TimeSpan? SinceLastOutage { get; }
+
     /// <summary>The study called <paramref name="name"/>, or null.</summary>
     Task<StudyInfo?> GetStudyAsync(string name, CancellationToken ct = default);
 

@@ -26,7 +26,10 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     private PostgresStudyStorage(string connectionString, string display)
     {
         var b = new NpgsqlConnectionStringBuilder(connectionString);
-        b.Options = $"{b.Options} -c idle_in_transaction_session_timeout={(int)StuckTransactionTimeout.TotalMilliseconds}".Trim();
+        // Heartbeats are written and judged stale with LOCALTIMESTAMP, which follows the session's time zone: pinned
+        // to UTC, a daylight-saving jump on the server or a worker with another PGTZ cannot make every heartbeat look
+        // an hour old (every running trial swept and rerun) or an hour young (a dead one never swept).
+        b.Options = $"{b.Options} -c idle_in_transaction_session_timeout={(int)StuckTransactionTimeout.TotalMilliseconds} -c TimeZone=UTC".Trim();
         _dataSource = NpgsqlDataSource.Create(b.ConnectionString);
         Display = display;
     }

@@ -268,6 +268,14 @@ internal abstract partial class RelationalStudyStorage
     private const string FailTrialSql =
         "UPDATE trials SET state = 'FAIL', datetime_complete = @Complete WHERE trial_id = @TrialId AND state = 'RUNNING'";
 
+    // Staleness is checked again in the failing statement, after the row lock: a heartbeat committed while this
+    // transaction waited for that lock (PostgreSQL) means the trial lives.
+    private string FailStaleTrialSql => $"""
+        UPDATE trials SET state = 'FAIL', datetime_complete = @Complete
+        WHERE trial_id = @TrialId AND state = 'RUNNING'
+          AND EXISTS (SELECT 1 FROM trial_heartbeats h WHERE h.trial_id = trials.trial_id AND {StaleHeartbeatSql})
+        """;
+
     public Task<IReadOnlyList<FailedTrial>> FailStaleTrialsAsync(
         int studyId, TimeSpan grace, IReadOnlyDictionary<string, object?>? systemAttrs = null,
         Func<TrialSnapshot, WaitingTrial?>? retry = null, CancellationToken ct = default)
@@ -284,7 +292,7 @@ internal abstract partial class RelationalStudyStorage
             {
                 // PostgreSQL: a worker finishing concurrently holds the row; the state guard re-checks after the wait.
                 await ReadTrialStateAsync(c, tx, id, ct);
-                if (await c.ExecuteAsync(Cmd(FailTrialSql, new { TrialId = id, Complete = DbTime(NowLocal()) }, tx, ct)) != 1) continue;
+                if (await c.ExecuteAsync(Cmd(FailStaleTrialSql, new { TrialId = id, Complete = DbTime(NowLocal()), GraceSeconds = grace.TotalSeconds }, tx, ct)) != 1) continue;
                 failed.Add(await FailAndRequeueAsync(c, tx, id, attrJson, retry, ct));
             }
             return failed;

@@ -39,6 +39,12 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     /// <summary>Called after a transient failure, before the retry (PostgreSQL drops its broken pooled connections).</summary>
     protected virtual void OnTransientFailure() { }
 
+    private long _lastTransientFailure = long.MinValue;
+
+    /// <summary>How long ago this process last saw the database fail and retried (a restart, a lock held too long); null if never.</summary>
+    public TimeSpan? SinceLastOutage =>
+        Interlocked.Read(ref _lastTransientFailure) is var t && t == long.MinValue ? null : System.Diagnostics.Stopwatch.GetElapsedTime(t);
+
     /// <summary>A wall-clock time (local, as Optuna's <c>datetime.now()</c>) as the dialect binds it.</summary>
     protected abstract object DbTime(DateTime local);
 
@@ -73,6 +79,7 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
             }
             catch (Exception e) when (attempt < MaxAttempts && !ct.IsCancellationRequested && IsTransient(e))
             {
+                Interlocked.Exchange(ref _lastTransientFailure, System.Diagnostics.Stopwatch.GetTimestamp());
                 OnTransientFailure();
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, attempt - 1)));
                 await Task.Delay(backoff * (0.75 + 0.5 * Random.Shared.NextDouble()), ct);

@@ -157,8 +157,18 @@ public sealed class StudyCoordinator
         };
         if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
         {
-            foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
-            return await CompleteEnqueuedAsync(studyId, waiting);
+            try
+            {
+                foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
+                return await CompleteEnqueuedAsync(studyId, waiting);
+            }
+            catch (TrialNotRunningException)
+            {
+                // Swept by another process while this one was stalled between the claim and these writes: that sweep
+                // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).
+                _log.Warning("Trial {Trial} was failed by another process before it started here; not run", waiting.Number);
+                return null;
+            }
         }
         if (!budget.CanStartNew) return null;
 
@@ -299,6 +309,10 @@ public sealed class StudyCoordinator
             try { await _storage.RecordHeartbeatAsync(id); }
             catch (TrialNotRunningException) { } // finished meanwhile (by us or by another process's sweep)
         }
+        // Right after an outage (this process saw the database fail within the grace) every process's heartbeats are
+        // old, not only dead ones': the others have not beaten again yet. Sweeping then failed live trials, which ran
+        // twice (their retries started at once) and used up their retries; one grace after the outage, the living have beaten.
+        if (_storage.SinceLastOutage is { } since && since < _settings.HeartbeatGrace) return;
         // The reason is written in the failing transaction: a FAIL trial is read-only, so setting it afterwards
         // threw and took the surviving coordinator down (issue 11).
         var reason = new Dictionary<string, object?>
