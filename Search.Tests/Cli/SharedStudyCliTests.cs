@@ -74,8 +74,12 @@ public sealed class SharedStudyCliTests(PostgresServerFixture postgres)
         Assert.All(failed, f => Assert.Contains(trials, r => r.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == f.Number.ToString()));
     }
 
-    [Fact]
-    public async Task WhenPostgresRestartsMidStudyTheWorkerReconnectsAndFinishes()
+    [Theory]
+    [InlineData(2)]
+    // Longer than the storage's own retries (about 10 s): the coordinator's loop ended at once, and a trial that
+    // finished meanwhile lost its result.
+    [InlineData(15)]
+    public async Task WhenPostgresRestartsMidStudyTheWorkerReconnectsAndFinishes(int downSeconds)
     {
         // Given a PostgreSQL study of 6 trials of about 1 s run by one worker
         using var dir = new TempDirectory("cli-pg-restart");
@@ -85,13 +89,13 @@ public sealed class SharedStudyCliTests(PostgresServerFixture postgres)
         Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config, "--storage", url)).ExitCode);
         var run = SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", url, "--devices", "cuda:0");
 
-        // When the server restarts (down for 2 s) after the first trial completed
+        // When the server restarts (down for a while) after the first trial completed
         await using (var storage = await StorageFactory.OpenAsync(url, dir.Path))
         {
             var study = await WaitForAsync(() => storage.GetStudyAsync("cli-study"));
             await WaitForAsync(async () => (await storage.GetAllTrialsAsync(study.Id, [TrialState.COMPLETE])).FirstOrDefault());
         }
-        await postgres.RestartAsync(TimeSpan.FromSeconds(2));
+        await postgres.RestartAsync(TimeSpan.FromSeconds(downSeconds));
         var result = await run;
 
         // Then the worker still finishes the study with every trial complete

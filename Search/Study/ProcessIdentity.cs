@@ -25,20 +25,30 @@ public sealed record ProcessIdentity(string Host, int Pid, string? Instance)
         if (other == this) return false;
         if (!OperatingSystem.IsLinux()) return false;
         if (other.Instance is null || Instance is null)
-            return other.Pid != Pid && !Directory.Exists($"/proc/{other.Pid.ToString(CultureInfo.InvariantCulture)}"); // records from before instances
+            return other.Pid != Pid && !Exists(other.Pid); // records from before instances
         var (boot, space, _) = Split(other.Instance);
         var (myBoot, mySpace, _) = Split(Instance);
         if (boot != myBoot || space != mySpace) return false;
-        // Alive with the same start time: the same process. Gone, or a later process that reuses the pid: ended.
-        return InstanceOf(other.Pid) != other.Instance;
+        if (!Exists(other.Pid)) return true;
+        // Alive: the same process if it started when the record says; a later one reusing the pid if not. A process
+        // whose /proc entry this user may not read (hidepid) cannot be told apart: taken for alive.
+        return InstanceOf(other.Pid) is { } now && now != other.Instance;
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    // kill(pid, 0) asks the kernel, which /proc with hidepid does not answer for another user's process: no error or
+    // EPERM (1) means it exists; ESRCH means it does not.
+    private static bool Exists(int pid) =>
+        Kill(pid, 0) == 0 || System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 1;
 
     /// <summary>Whether <paramref name="other"/> certainly still runs: this host, boot and pid namespace, and its pid alive since it started.</summary>
     public bool IsCertainlyRunning(ProcessIdentity other)
     {
         if (other.Host != Host || !OperatingSystem.IsLinux()) return false;
         if (other.Instance is null || Instance is null)
-            return other.Pid == Pid || Directory.Exists($"/proc/{other.Pid.ToString(CultureInfo.InvariantCulture)}");
+            return other.Pid == Pid || Exists(other.Pid);
         return InstanceOf(other.Pid) == other.Instance;
     }
 

@@ -91,6 +91,7 @@ public sealed class StudyCoordinator
     private async Task LaunchUntilStoppedAsync(StudyInfo study, CancellationTokenSource stop, DateTime deadline, List<Task> running)
     {
         var interrupt = stop.Token;
+        System.Diagnostics.Stopwatch? outage = null;
         while (!interrupt.IsCancellationRequested && DateTime.UtcNow < deadline)
         {
             try
@@ -100,6 +101,7 @@ public sealed class StudyCoordinator
                 await SweepStaleTrialsAsync(study.Id);
 
                 var trials = await _storage.GetAllTrialsAsync(study.Id);
+                outage = null;
                 var budget = Budget.Of(trials, _settings.Trials);
                 if (budget.IsSpent) break;
 
@@ -133,6 +135,13 @@ public sealed class StudyCoordinator
             catch (Exception e) when (DiskReserve.IsDiskFull(e))
             {
                 StopForFullDisk(e, stop);
+            }
+            catch (Exception e) when (StorageOutage.Is(e) && (outage ??= System.Diagnostics.Stopwatch.StartNew()).Elapsed < StorageOutage.RideOut)
+            {
+                // The running trials go on (their workers do not need the database); new ones wait for it to return.
+                _log.Warning("The database failed ({Error}); trying again for up to {Minutes} min", e.Message, StorageOutage.RideOut.TotalMinutes);
+                try { await Task.Delay(TimeSpan.FromSeconds(2), interrupt); }
+                catch (OperationCanceledException) { break; }
             }
         }
     }

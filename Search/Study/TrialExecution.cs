@@ -185,11 +185,12 @@ internal sealed partial class TrialExecution(
     {
         // A FAIL is written with its reason and, when it is to run again, its retry, in one transaction.
         FailedTrial? failed = null;
-        var finished = !progress.Lost && (outcome.State == TrialState.FAIL
+        // The outcome is in memory; a database that is down at this moment is waited for, not allowed to drop it.
+        var finished = !progress.Lost && await StorageOutage.RetryAsync(async () => outcome.State == TrialState.FAIL
             ? (failed = await storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = outcome.FailReason },
                 outcome.Retry ? Retries.Rule(settings.MaxRetries) : null)) is not null
-            : await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value));
-        var stored = await storage.GetTrialAsync(trial.Id);
+            : await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value), log, $"recording trial {trial.Number}");
+        var stored = await StorageOutage.RetryAsync(() => storage.GetTrialAsync(trial.Id), log, $"reading trial {trial.Number}");
         if (!finished)
         {
             // Another process (a heartbeat sweep, while this one was stopped or cut off) finished it first;

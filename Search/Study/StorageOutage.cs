@@ -1,0 +1,39 @@
+using System.Data.Common;
+using System.Diagnostics;
+using Mnist.Search.Storage;
+using Serilog;
+
+namespace Mnist.Search.Study;
+
+/// <summary>
+/// Riding out a database that is down for longer than the storage's own retries (about 10 s: a PostgreSQL restart
+/// under load, a failover). Before, the coordinator's loop ended at the first such error, and a finished trial's
+/// result was dropped when the database was down at the moment it was recorded.
+/// </summary>
+internal static class StorageOutage
+{
+    /// <summary>How long an outage is ridden out before the error is reported.</summary>
+    public static readonly TimeSpan RideOut = TimeSpan.FromMinutes(2);
+
+    private static readonly TimeSpan Pause = TimeSpan.FromSeconds(2);
+
+    /// <summary>An error of the database connection, not of the request (a full disk and a finished trial are answers).</summary>
+    public static bool Is(Exception e) =>
+        e is DbException or System.Net.Sockets.SocketException or TimeoutException or IOException
+        && !DiskReserve.IsDiskFull(e);
+
+    /// <summary>Runs <paramref name="write"/>, again after each outage error, for up to <see cref="RideOut"/>.</summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> write, ILogger log, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try { return await write(); }
+            catch (Exception e) when (Is(e) && clock.Elapsed < RideOut)
+            {
+                log.Warning("The database failed while {What} ({Error}); trying again", what, e.Message);
+                await Task.Delay(Pause);
+            }
+        }
+    }
+}
