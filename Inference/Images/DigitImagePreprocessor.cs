@@ -59,10 +59,9 @@ internal static class DigitImagePreprocessor
         var length = new FileInfo(path).Length;
         if (length > MaxFileBytes)
             throw new ImageInputException(path, $"is {length >> 20} MiB; image files above {MaxFileBytes >> 20} MiB are refused");
+        // Devices, pipes and /proc files report size 0; a pipe is not even opened (that blocked until a writer came).
+        if (Mnist.Protocol.Files.RegularFile.Problem(path, MaxFileBytes) is { } problem) throw new ImageInputException(path, problem);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
-        // Devices, pipes and /proc files report size 0 yet yield bytes; a regular empty file yields none.
-        if (length == 0)
-            return stream.ReadByte() < 0 ? [] : throw new ImageInputException(path, "is not a regular file (a device, pipe or special file)");
         var bytes = new byte[length];
         stream.ReadExactly(bytes);
         return bytes;

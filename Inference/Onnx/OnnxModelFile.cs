@@ -13,9 +13,19 @@ internal static class OnnxModelFile
     public static void Write(ModelProto model, string path)
     {
         var tmp = path + ".tmp";
-        using (var stream = File.Create(tmp))
-            model.WriteTo(stream);
-        Mnist.Protocol.Files.Durable.Replace(tmp, path);
+        try
+        {
+            using (var stream = File.Create(tmp))
+                model.WriteTo(stream);
+            Mnist.Protocol.Files.Durable.Replace(tmp, path);
+        }
+        catch
+        {
+            // A full disk mid-write leaves no model.onnx.tmp behind.
+            try { File.Delete(tmp); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            throw;
+        }
     }
 
     /// <summary>Reads and checks the model at <paramref name="path"/>.</summary>
@@ -23,6 +33,9 @@ internal static class OnnxModelFile
     public static OnnxModelInfo Read(string path)
     {
         ModelProto model;
+        // Ours are a few MB; a device or pipe named model.onnx is not read (it was, until memory ran out).
+        if (File.Exists(path) && Mnist.Protocol.Files.RegularFile.Problem(path, 1L << 31) is { } problem)
+            throw new OnnxModelException($"{path}: {problem}");
         try
         {
             model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
@@ -49,7 +62,7 @@ internal static class OnnxModelFile
 
         var input = model.Graph!.Input.FirstOrDefault(i => i.Name == OnnxSchema.Input);
         var inputDims = input?.Type?.TensorType?.Shape?.Dim.ToList();
-        if (input is null || input.Type.TensorType.ElemType != (int)TensorProto.Types.DataType.Float
+        if (input?.Type?.TensorType is null || input.Type.TensorType.ElemType != (int)TensorProto.Types.DataType.Float
             || inputDims is not { Count: 4 } || inputDims[1].DimValue != 1 || inputDims[2].DimValue < 1 || inputDims[2].DimValue != inputDims[3].DimValue)
         {
             Fail($"graph input '{OnnxSchema.Input}' must be float32 [N,1,side,side]");

@@ -22,6 +22,8 @@ public sealed partial record TrialSpec
         string fullPath = Path.GetFullPath(specPath);
         if (!File.Exists(fullPath))
             throw new SpecException($"{specPath}: spec file not found");
+        if (Files.RegularFile.Problem(fullPath, 1 << 20) is { } problem)
+            throw new SpecException($"{specPath}: {problem}");
         return Parse(File.ReadAllText(fullPath), specPath, Path.GetDirectoryName(fullPath)!, dataDirOverride, outDirOverride);
     }
 

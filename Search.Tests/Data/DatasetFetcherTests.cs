@@ -140,7 +140,7 @@ public sealed class DatasetFetcherTests : IDisposable
 
         // Then it fails naming the source, and the target holds no file, not even a temp one
         Assert.Contains("wrong checksum", error.Message);
-        Assert.Empty(Directory.GetFiles(dir));
+        Assert.False(Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any());
     }
 
     [Fact]
@@ -157,6 +157,9 @@ public sealed class DatasetFetcherTests : IDisposable
         Assert.Contains("no such folder; on Debian/Ubuntu: apt-get install dataset-fashion-mnist", error.Message);
         Assert.Contains("http://127.0.0.1:1/train-images-idx3-ubyte.gz", error.Message);
         Assert.DoesNotContain('\n', error.Message);
+        // And it is the machine's failure, not bad input (exit 1), and the folder it made for nothing is gone again
+        Assert.False(error.IsBadInput);
+        Assert.False(Directory.Exists(_folder.Combine("t")));
     }
 
     [Fact]
@@ -165,6 +168,7 @@ public sealed class DatasetFetcherTests : IDisposable
         var error = await Assert.ThrowsAsync<DatasetFetchException>(() => Fetcher(Offline()).FetchAsync("cifar10", _folder.Path));
 
         Assert.Equal("unknown dataset \"cifar10\" (known: mnist, fashion-mnist)", error.Message);
+        Assert.True(error.IsBadInput);
     }
 
     private static async Task<byte[]> Gunzip(string path)

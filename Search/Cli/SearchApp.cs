@@ -93,7 +93,7 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {(e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message}");
             return ExitCodes.Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException)
         {
             // The machine's state (permissions, a file where a folder should be, a full or read-only disk, a Slurm
             // controller that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
@@ -114,7 +114,7 @@ internal static class SearchApp
     }
 
     private static bool IsBadInput(Exception e) =>
-        e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException
+        e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException { IsBadInput: true }
             or WorkerStartException or ArgumentException or FormatException or FileNotFoundException
             or StorageException or QueryRefusedException or StudyFolderException or Files.OutputFolderException
             or Inference.Onnx.OnnxModelException or Inference.Images.ImageInputException;

@@ -30,7 +30,7 @@ internal sealed class Termination : IDisposable
     {
         if (Interlocked.Increment(ref _signals) > 1) return; // the default action: the process ends now
         context.Cancel = true;
-        Console.Error.WriteLine($"{context.Signal}: stopping (workers stopped, their trials queued again); a second signal quits at once");
+        Console.Error.WriteLine($"{context.Signal}: stopping (a study's running trials are recorded and queued again); a second signal quits at once");
         _cts.Cancel();
         _ = Task.Delay(Grace).ContinueWith(_ =>
         {

@@ -38,7 +38,7 @@ internal static class DatasetCatalog
     /// <summary>The dataset called <paramref name="name"/>; throws <see cref="DatasetFetchException"/> for unknown names.</summary>
     public static DatasetDefinition Get(string name) =>
         All.FirstOrDefault(d => d.Name == name)
-        ?? throw new DatasetFetchException($"unknown dataset \"{name}\" (known: {string.Join(", ", All.Select(d => d.Name))})");
+        ?? throw new DatasetFetchException($"unknown dataset \"{name}\" (known: {string.Join(", ", All.Select(d => d.Name))})", isBadInput: true);
 
     /// <summary>Where <c>data fetch NAME</c> stores a dataset when no <c>--dir</c> is given (relative to the current folder).</summary>
     public static string DefaultDirectory(string name) => Path.Combine("data", name);

@@ -29,14 +29,31 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
         foreach (var (file, problem) in problems)
             log.Information("{File}: {Problem}", Path.Combine(directory, file), problem);
 
+        var existed = Directory.Exists(directory);
         try
         {
             Directory.CreateDirectory(directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DatasetFetchException($"cannot create {directory}: {e.Message}", e);
+            throw new DatasetFetchException($"cannot create {directory}: {e.Message}", e, isBadInput: true);
         }
+        try
+        {
+            return await FetchIntoAsync(dataset, directory, problems, alreadyValid, ct).ConfigureAwait(false);
+        }
+        catch when (!existed)
+        {
+            // A fetch that got nothing leaves no empty folder behind.
+            try { if (!Directory.EnumerateFileSystemEntries(directory).Any()) Directory.Delete(directory); }
+            catch (IOException) { }
+            throw;
+        }
+    }
+
+    private async Task<DatasetFetchResult> FetchIntoAsync(
+        DatasetDefinition dataset, string directory, IReadOnlyDictionary<string, string> problems, List<string> alreadyValid, CancellationToken ct)
+    {
 
         var needed = dataset.Files.Where(f => problems.ContainsKey(f.Name)).ToList();
         var written = new Dictionary<string, string>();

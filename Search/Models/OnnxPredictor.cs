@@ -17,11 +17,13 @@ internal sealed class OnnxPredictor : IDisposable
     public const int BatchSize = 256;
 
     private readonly InferenceSession _session;
+    private readonly string _path;
 
-    private OnnxPredictor(InferenceSession session, ModelContract contract)
+    private OnnxPredictor(InferenceSession session, ModelContract contract, string path)
     {
         _session = session;
         Contract = contract;
+        _path = path;
     }
 
     public ModelContract Contract { get; }
@@ -35,7 +37,7 @@ internal sealed class OnnxPredictor : IDisposable
             throw new OnnxModelException($"{path}: the model takes {info.Contract.ImageSide}x{info.Contract.ImageSide} images; predict makes {DigitImagePreprocessor.CanvasSize}x{DigitImagePreprocessor.CanvasSize}");
         try
         {
-            return new OnnxPredictor(new InferenceSession(path), info.Contract);
+            return new OnnxPredictor(new InferenceSession(path), info.Contract, path);
         }
         catch (OnnxRuntimeException e)
         {
@@ -57,8 +59,14 @@ internal sealed class OnnxPredictor : IDisposable
             for (var i = 0; i < count; i++) images[start + i].AsSpan().CopyTo(batch.AsSpan(i * pixels, pixels));
             using var input = OrtValue.CreateTensorValueFromMemory(batch, [count, 1, side, side]);
             using var options = new RunOptions();
-            using var outputs = _session.Run(options, [OnnxSchema.Input], [input], [OnnxSchema.Logits]);
+            IDisposableReadOnlyCollection<OrtValue> outputs;
+            // A graph that passes the contract but fails when run (a reshape to the wrong size) is the model's fault.
+            try { outputs = _session.Run(options, [OnnxSchema.Input], [input], [OnnxSchema.Logits]); }
+            catch (OnnxRuntimeException e) { throw new OnnxModelException($"{_path}: ONNX Runtime could not run the model ({e.Message.Split('\n')[0]})", e); }
+            using var owned = outputs;
             var logits = outputs[0].GetTensorDataAsSpan<float>();
+            if (logits.Length < count * classes)
+                throw new OnnxModelException($"{_path}: the model gave {logits.Length} logits for {count} images of {classes} classes");
             for (var i = 0; i < count; i++) result[start + i] = logits.Slice(i * classes, classes).ToArray();
         }
 

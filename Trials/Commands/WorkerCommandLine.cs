@@ -47,10 +47,12 @@ internal static class WorkerCommandLine
         {
             spec = TrialSpec.Load(specPath, dataDir, outDir);
         }
-        catch (SpecException ex)
+        // A path the file system refuses (a NUL character in data_dir) is bad input too, not a crash.
+        catch (Exception ex) when (ex is SpecException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine(ex.Message);
-            events.Write(EventNames.Error, new System.Text.Json.Nodes.JsonObject { [EventFields.Message] = ex.Message });
+            var message = ex is SpecException ? ex.Message : $"{specPath}: {ex.Message}";
+            Console.Error.WriteLine(message);
+            events.Write(EventNames.Error, new System.Text.Json.Nodes.JsonObject { [EventFields.Message] = message });
             return WorkerExitCodes.BadInput;
         }
         var prune = new PruneSignal();

@@ -62,9 +62,11 @@ internal static class CheckpointIO
         string json = Path.Combine(dir, SidecarFileName);
         if (!File.Exists(json))
             throw new CheckpointException($"{json}: checkpoint sidecar not found");
-        // A sidecar is a few KB; a bigger file is not one (and is not read whole into memory).
+        // A sidecar is a few KB; a bigger file is not one (and is not read whole into memory), nor is a device or pipe.
         if (new FileInfo(json).Length > MaxSidecarBytes)
             throw new CheckpointException($"{json}: {new FileInfo(json).Length} bytes is too large for a checkpoint sidecar (at most {MaxSidecarBytes})");
+        if (RegularFile.Problem(json, MaxSidecarBytes) is { } problem)
+            throw new CheckpointException($"{json}: {problem}");
         ModelSidecar? sidecar;
         string text;
         try
@@ -106,6 +108,11 @@ internal static class CheckpointIO
             if (actual < expected || actual > expected + MaxWeightsOverhead)
                 throw new CheckpointException($"{weights}: {actual} bytes, but the architecture in {SidecarFileName} needs {expected} bytes of weights (truncated, or not this model's checkpoint)");
             model.load(weights);
+            // Bytes of the right length can still be NaN: such a model passed `check` and then made predict crash on its logits.
+            using (torch.NewDisposeScope())
+            foreach (var (name, tensor) in model.state_dict())
+                if (tensor.is_floating_point() && !torch.isfinite(tensor).all().item<bool>())
+                    throw new CheckpointException($"{weights}: tensor '{name}' holds NaN or infinite values (a diverged or corrupt model)");
         }
         catch (CheckpointException)
         {

@@ -30,6 +30,9 @@ internal static class SidecarValidator
         }
         if (sidecar.InputShape is not [1, 28, 28])
             throw Bad(path, "input_shape", $"[{string.Join(",", sidecar.InputShape ?? [])}]", "[1,28,28]");
+        // A null (or missing) object deserializes as null and was read through: a NullReferenceException stack trace.
+        if (sidecar.Normalization is null)
+            throw Bad(path, "normalization", "null", "an object {\"mean\": ..., \"std\": ...}");
         if (!double.IsFinite(sidecar.Normalization.Mean) || Math.Abs(sidecar.Normalization.Mean) > 1e3)
             throw Bad(path, "normalization.mean", Show(sidecar.Normalization.Mean), "a finite number in [-1000, 1000]");
         if (!double.IsFinite(sidecar.Normalization.Std) || sidecar.Normalization.Std < 1e-6 || sidecar.Normalization.Std > 1e3)

@@ -196,7 +196,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
     {
         var path = Save("empty.png", []);
         var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path));
-        Assert.Equal($"{path}: file is empty", error.Message);
+        Assert.Equal($"{path}: is empty, or not a regular file (a device, pipe or special file)", error.Message);
     }
 
     [Fact]

@@ -35,13 +35,17 @@ public sealed class ImageFileReadingTests : IDisposable
         }
         Directory.CreateDirectory(_dir.File("a-folder"));
 
-        // When predict is run on /dev/zero, and on a folder holding no image
+        // When predict is run on /dev/zero, on a named pipe nobody writes to (opening it blocked: predict hung), and on a folder holding no image
         var zero = await SearchCli.RunAsync(_dir.Path, "predict", "--model", _dir.File("model"), "/dev/zero");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [_dir.File("pipe.png")])) await mkfifo.WaitForExitAsync();
+        var pipe = await SearchCli.RunAsync(TimeSpan.FromSeconds(60), _dir.Path, "predict", "--model", _dir.File("model"), _dir.File("pipe.png"));
         var folder = await SearchCli.RunAsync(_dir.Path, "predict", "--model", _dir.File("model"), _dir.File("a-folder"));
 
         // Then each exits 2 with one clear error line
         Assert.Equal(2, zero.ExitCode);
-        Assert.Equal("error: /dev/zero: is not a regular file (a device, pipe or special file)", zero.Stderr.Trim());
+        Assert.Equal("error: /dev/zero: is empty, or not a regular file (a device, pipe or special file)", zero.Stderr.Trim());
+        Assert.Equal(2, pipe.ExitCode);
+        Assert.Equal($"error: {_dir.File("pipe.png")}: is empty, or not a regular file (a device, pipe or special file)", pipe.Stderr.Trim());
         Assert.Equal(2, folder.ExitCode);
         Assert.Contains($"error: {_dir.File("a-folder")}: folder holds no image", Assert.Single(folder.Stderr.Trim().Split('\n')));
     }

@@ -60,6 +60,44 @@ public sealed class CheckpointValidationTests : IDisposable
     }
 
     [Fact]
+    public void ANullNormalizationIsRefusedWithItsPath()
+    {
+        EditSidecar(s => s["normalization"] = null);
+
+        var e = Assert.Throws<CheckpointException>(() => CheckpointIO.Load(dir.Path));
+
+        Assert.StartsWith(dir.File("model.json") + ": $.normalization: null is not valid", e.Message);
+    }
+
+    [Fact]
+    public void ASidecarThatIsADeviceIsRefusedWithoutReadingIt()
+    {
+        // /dev/zero named model.json was read until memory ran out
+        File.Delete(dir.File("model.json"));
+        File.CreateSymbolicLink(dir.File("model.json"), "/dev/zero");
+
+        var e = Assert.Throws<CheckpointException>(() => CheckpointIO.Load(dir.Path));
+
+        Assert.Equal(dir.File("model.json") + ": is empty, or not a regular file (a device, pipe or special file)", e.Message);
+    }
+
+    [Fact]
+    public void WeightsHoldingNaNAreRefusedNamingTheTensor()
+    {
+        // Given a checkpoint of the right size whose first tensor is NaN (it passed `check`; predict then crashed)
+        using (var model = CheckpointIO.Load(dir.Path).Model)
+        {
+            using (TorchSharp.torch.no_grad()) model.parameters().First().fill_(double.NaN);
+            CheckpointIO.Save(dir.Path, model, CheckpointIO.ReadSidecar(dir.Path));
+        }
+
+        var e = Assert.Throws<CheckpointException>(() => CheckpointIO.Load(dir.Path));
+
+        Assert.Contains("holds NaN or infinite values", e.Message);
+        Assert.StartsWith(dir.File("model.bin"), e.Message);
+    }
+
+    [Fact]
     public void AnEmptyObjectSidecarIsRefused()
     {
         FileFaults.Replace(dir.File("model.json"), "{}");
