@@ -36,6 +36,11 @@ public sealed class SharedStudyCliTests(PostgresServerFixture postgres)
         Assert.Equal(Enumerable.Range(0, 16), trials.Select(t => t.Number));
         Assert.Equal(16, worker.Intervals().Select(i => i.Trial).Distinct().Count());
         Assert.True(results.Count(r => r.Stdout.Contains("Best trial")) == 8);
+        // And the eight trials the workers started together, before any had a result, are eight different start-up
+        // points: each proposal is made for its own trial number (workers that read the study at the same moment used
+        // to propose the same point). Later GP proposals made at the same moment may still coincide (batch BO).
+        var firstRound = trials.Take(8).Select(t => string.Join(";", t.Params.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value:R}"))).ToList();
+        Assert.True(firstRound.Distinct().Count() == 8, string.Join("\n", firstRound.Select((c, i) => $"{i}: {c}")));
     }
 
     [Fact]

@@ -260,8 +260,9 @@ public sealed class StudyCoordinatorTests
         var (study, _) = await Mnist.Search.Study.StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
         var trials = await h.Storage.GetAllTrialsAsync(study.Id);
         Assert.DoesNotContain(trials, t => t.State == TrialState.RUNNING);
-        var failed = Assert.Single(trials, t => t.State == TrialState.FAIL);
-        Assert.Contains("interrupted", failed.SystemAttrs[StudyAttributes.FailReason]);
+        var failed = Assert.Single(trials, t => t.State == TrialState.FAIL && t.SystemAttrs[StudyAttributes.FailReason].Contains("interrupted"));
+        // (the trial the sampler could not propose for is FAIL with the reason, not left RUNNING without parameters)
+        Assert.Single(trials, t => t.State == TrialState.FAIL && t.SystemAttrs[StudyAttributes.FailReason] == "\"the sampler failed: sampler bug\"");
         var pid = int.Parse(failed.SystemAttrs[StudyAttributes.WorkerPid], System.Globalization.CultureInfo.InvariantCulture);
         Assert.False(Directory.Exists($"/proc/{pid}"), $"worker {pid} of the failed trial still runs");
         var waiting = Assert.Single(trials, t => t.State == TrialState.WAITING);

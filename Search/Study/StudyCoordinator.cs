@@ -193,9 +193,31 @@ public sealed class StudyCoordinator
                     repeat.Number, original.Number, _settings.Metric, original.Value);
             return repeat;
         }
-        var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, history);
-        var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
-        return await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, parameters, attrs, budget.MaxNewTrialNumber);
+        // The trial is created first and sampled for its own number (Optuna's order): the sampler sees the trials
+        // numbered before it. Two coordinators that read the study at the same moment used to propose the same
+        // configuration (a start-up point is indexed by the history's length), so N workers starting together ran N
+        // copies of the first point; now each proposal's history is that of its own number. One process alone sees
+        // exactly what it saw before.
+        if (await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, null, attrs, budget.MaxNewTrialNumber) is not { } created)
+            return null;
+        try
+        {
+            var before = (await _storage.GetAllTrialsAsync(studyId)).Where(t => t.Number < created.Number).ToList();
+            var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, before);
+            var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
+            return await _storage.SetTrialParamsAsync(created.Id, parameters);
+        }
+        catch (TrialNotRunningException)
+        {
+            _log.Warning("Trial {Trial} was failed by another process before it started here; not run", created.Number);
+            return null;
+        }
+        catch (Exception e) when (!StorageOutage.Is(e))
+        {
+            // A sampler that failed leaves no parameterless RUNNING trial behind.
+            await _storage.FailTrialAsync(created.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"the sampler failed: {e.Message}" }, retry: null);
+            throw;
+        }
     }
 
     /// <summary>
