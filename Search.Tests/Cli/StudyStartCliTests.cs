@@ -74,17 +74,9 @@ public sealed class StudyStartCliTests
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 10, EpochSeconds = 0.5 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3);
         var db = dir["studies/cli-study/study.db"];
-        using var first = SearchCli.Start(dir.Path, "study", "start", config);
-        var stdout = first.StandardOutput.ReadToEndAsync();
-        var stderr = first.StandardError.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (await CountAsync(db, "COMPLETE") < 1 || await CountAsync(db, "RUNNING") < 1)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "trial 1 never started");
-            // (stderr is read only once the process has exited: awaiting it earlier would wait for the whole run)
-            if (first.HasExited) Assert.Fail("the run ended early: " + await stderr);
-            await Task.Delay(100);
-        }
+        var (first, stdout, stderr) = await StartUntilAsync(dir.Path, config, "trial 1 never started",
+            async () => await CountAsync(db, "COMPLETE") >= 1 && await CountAsync(db, "RUNNING") >= 1);
+        using var _ = first;
 
         // When the coordinator gets SIGINT, as from Ctrl+C
         using (var kill = Process.Start("kill", ["-INT", first.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
@@ -119,16 +111,8 @@ public sealed class StudyStartCliTests
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 20, EpochSeconds = 0.5 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
         var db = dir["studies/cli-study/study.db"];
-        using var run = SearchCli.Start(dir.Path, "study", "start", config);
-        var stdout = run.StandardOutput.ReadToEndAsync();
-        var stderr = run.StandardError.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (await CountAsync(db, "RUNNING") < 1)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "trial 0 never started");
-            if (run.HasExited) Assert.Fail("the run ended early: " + await stderr);
-            await Task.Delay(100);
-        }
+        var (run, stdout, stderr) = await StartUntilAsync(dir.Path, config, "trial 0 never started", async () => await CountAsync(db, "RUNNING") >= 1);
+        using var _ = run;
         await Task.Delay(1000);
 
         // When another process holds the database's write lock for 5 s and the terminal closes (SIGHUP) meanwhile
@@ -158,6 +142,24 @@ public sealed class StudyStartCliTests
         Assert.Contains("interrupted", Assert.Single(trials, t => t.State == TrialState.FAIL).SystemAttrs[StudyAttributes.FailReason]);
         Assert.Single(trials, t => t.State == TrialState.WAITING);
         Assert.False(AnyProcessMentions(worker.ScriptPath), "a worker outlived the interrupted coordinator");
+    }
+
+    /// <summary>Starts <c>study start</c> and waits (2 min at most) until <paramref name="ready"/> says so; stdout and stderr are read to their end.</summary>
+    private static async Task<(Process Run, Task<string> Stdout, Task<string> Stderr)> StartUntilAsync(
+        string folder, string config, string never, Func<Task<bool>> ready)
+    {
+        var run = SearchCli.Start(folder, "study", "start", config);
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        var stderr = run.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!await ready())
+        {
+            Assert.True(DateTime.UtcNow < deadline, never);
+            // (stderr is read only once the process has exited: awaiting it earlier would wait for the whole run)
+            if (run.HasExited) Assert.Fail("the run ended early: " + await stderr);
+            await Task.Delay(100);
+        }
+        return (run, stdout, stderr);
     }
 
     /// <summary>Whether a running process's command line mentions <paramref name="text"/>.</summary>

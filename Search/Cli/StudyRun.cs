@@ -142,7 +142,7 @@ internal static class StudyRun
             RetrainResult result;
             try
             {
-                result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct);
+                result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number);
             }
             catch
             {

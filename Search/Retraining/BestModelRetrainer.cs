@@ -25,12 +25,17 @@ namespace Mnist.Search.Retraining;
 /// </summary>
 public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher launcher, TrialCommand command, ILogger log)
 {
-    public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, RetrainConfig retrain, DeviceSlot device, CancellationToken ct)
+    /// <summary>
+    /// Retrains trial <paramref name="trialNumber"/> (the one a <see cref="RetrainClaim"/> was taken for: the best may have
+    /// changed since, and the claim must be ended for the trial retrained), or the study's best when null.
+    /// </summary>
+    public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, RetrainConfig retrain, DeviceSlot device, CancellationToken ct,
+        int? trialNumber = null)
     {
         int epochs = retrain.Epochs;
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
-        var best = BestTrial.Of(trials, settings.Direction)
-            ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial to retrain");
+        var best = (trialNumber is { } n ? trials.FirstOrDefault(t => t.Number == n && t.State == TrialState.COMPLETE) : BestTrial.Of(trials, settings.Direction))
+            ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial {(trialNumber is { } m ? m.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " : "")}to retrain");
 
         var finalDir = Path.Combine(settings.StudyDirectory, "best");
         RetrainFolders.CleanUpAfterDeadRetrains(settings.StudyDirectory, finalDir, log);

@@ -1,0 +1,33 @@
+using Mnist.Search.Config;
+using Mnist.Search.Retraining;
+using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Workers;
+using Serilog;
+
+namespace Mnist.Search.Tests.Retraining;
+
+/// <summary>
+/// A retrain runs the trial its claim was taken for: the best may change between the claim and the retrain (another
+/// worker's trial ends meanwhile), and the claim was then ended "done" for a trial that was never retrained.
+/// </summary>
+public sealed class RetrainTrialTests
+{
+    [Fact]
+    public async Task TheGivenTrialIsRetrainedEvenWhenAnotherIsBestNow()
+    {
+        // Given a study of two trials where trial 1 is the best (the fake worker's values rise with the number)
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 2);
+        var (study, trials) = await h.RunAsync(CoordinatorHarness.Cpu());
+        Assert.Equal(1, BestTrial.Of(trials, h.Settings.Direction)!.Number);
+
+        // When trial 0 is retrained by number (the one a claim was taken for)
+        var retrainer = new BestModelRetrainer(h.Storage, new ProcessWorkerLauncher(TimeSpan.FromSeconds(2)), new TrialCommand(h.Worker.Command), Log.Logger);
+        var result = await retrainer.RetrainAsync(h.Settings, study, new RetrainConfig(true, 1, null), CoordinatorHarness.Cpu()[0], default, trialNumber: 0);
+
+        // Then trial 0 is what was retrained
+        Assert.Equal(0, result.TrialNumber);
+        Assert.True(File.Exists(Path.Combine(result.Directory, "model.bin")));
+    }
+}
