@@ -69,7 +69,8 @@ internal static class SearchApp
     public static async Task<int> RunAsync(string[] args)
     {
         WidenTablesWhenRedirected();
-        var parse = Build().Parse(args);
+        // No response files: an image argument starting with @ is an image, not a file of more arguments.
+        var parse = Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
             foreach (var error in parse.Errors) await Console.Error.WriteLineAsync($"error: {OneLine(error)}");

@@ -23,10 +23,20 @@ internal static class PredictCommand
         var model = new Option<string>("--model") { Description = "Checkpoint folder (model.bin + model.json)", Required = true };
         var format = new Option<string>("--format") { Description = "json (the only format; the Search CLI renders tables)", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json");
-        var images = new Argument<string[]>("images") { Arity = ArgumentArity.OneOrMore };
-        var command = new Command("predict", "Predict digits in images") { model, format, images };
+        var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore };
+        // Tens of thousands of paths overflow a command line (ARG_MAX): the Search CLI passes them in a file instead.
+        var imagesFrom = new Option<string?>("--images-from") { Description = "A file of image paths, separated by NUL characters" };
+        var command = new Command("predict", "Predict digits in images") { model, format, images, imagesFrom };
         command.SetAction(parse =>
         {
+            var paths = (parse.GetValue(images) ?? []).ToList();
+            if (parse.GetValue(imagesFrom) is { } listFile)
+                paths.AddRange(File.ReadAllText(listFile).Split('\0', StringSplitOptions.RemoveEmptyEntries));
+            if (paths.Count == 0)
+            {
+                Console.Error.WriteLine("predict: give image paths or --images-from FILE");
+                return WorkerExitCodes.BadInput;
+            }
             CnnModel network;
             ModelSidecar sidecar;
             try { (network, sidecar) = CheckpointIO.Load(parse.GetValue(model)!); }
@@ -43,7 +53,7 @@ internal static class PredictCommand
             // Held across every native call that reads them, not inline temporaries (see Training/GcSafeOptimizer).
             using (Scalar mean = sidecar.Normalization.Mean, std = sidecar.Normalization.Std)
             {
-                foreach (var path in parse.GetValue(images)!)
+                foreach (var path in paths)
                 {
                     try
                     {

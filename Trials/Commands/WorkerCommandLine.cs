@@ -30,7 +30,7 @@ internal static class WorkerCommandLine
     /// <summary>Parses and runs; usage errors exit with <see cref="WorkerExitCodes.BadInput"/> instead of System.CommandLine's 1.</summary>
     public static int Invoke(string[] args)
     {
-        var result = Build().Parse(args);
+        var result = Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
             foreach (var error in result.Errors) Console.Error.WriteLine(error.Message);

@@ -40,12 +40,16 @@ public sealed class ImageFileReadingTests : IDisposable
         using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [_dir.File("pipe.png")])) await mkfifo.WaitForExitAsync();
         var pipe = await SearchCli.RunAsync(TimeSpan.FromSeconds(60), _dir.Path, "predict", "--model", _dir.File("model"), _dir.File("pipe.png"));
         var folder = await SearchCli.RunAsync(_dir.Path, "predict", "--model", _dir.File("model"), _dir.File("a-folder"));
+        // (and on a path starting with @, which the command-line library used to read as a file of more arguments)
+        var at = await SearchCli.RunAsync(_dir.Path, "predict", "--model", _dir.File("model"), "@no-such.png");
 
         // Then each exits 2 with one clear error line
         Assert.Equal(2, zero.ExitCode);
         Assert.Equal("error: /dev/zero: is empty, or not a regular file (a device, pipe or special file)", zero.Stderr.Trim());
         Assert.Equal(2, pipe.ExitCode);
         Assert.Equal($"error: {_dir.File("pipe.png")}: is empty, or not a regular file (a device, pipe or special file)", pipe.Stderr.Trim());
+        Assert.Equal(2, at.ExitCode);
+        Assert.Contains("@no-such.png: file not found", at.Stderr);
         Assert.Equal(2, folder.ExitCode);
         Assert.Contains($"error: {_dir.File("a-folder")}: folder holds no image", Assert.Single(folder.Stderr.Trim().Split('\n')));
     }

@@ -82,11 +82,21 @@ internal static class ModelCommands
     // A checkpoint without an ONNX export: the Trials program loads it with TorchSharp.
     private static async Task<JsonArray> PredictWithTorchSharpAsync(string dir, IReadOnlyList<string> paths, CancellationToken ct)
     {
-        var output = await TrialsTool.Default().RunAsync(["predict", "--model", dir, "--format", "json", .. paths], ct);
-        try { return JsonNode.Parse(output.Stdout)!.AsArray(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+        // The paths go in a file: on the command line tens of thousands of them overflowed ARG_MAX ("Argument list too long").
+        var list = Path.Combine(Path.GetTempPath(), $"mnist-search-predict-{Environment.ProcessId}-{Guid.NewGuid():N}.paths");
+        await File.WriteAllTextAsync(list, string.Join('\0', paths), ct);
+        try
         {
-            throw new UserInputException(output.FirstError);
+            var output = await TrialsTool.Default().RunAsync(["predict", "--model", dir, "--format", "json", "--images-from", list], ct);
+            try { return JsonNode.Parse(output.Stdout)!.AsArray(); }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+            {
+                throw new UserInputException(output.FirstError);
+            }
+        }
+        finally
+        {
+            File.Delete(list);
         }
     }
 }
