@@ -289,6 +289,25 @@ public sealed class StudyCoordinatorTests
         Assert.Equal(0, Budget.Of(trials, 5).Used);
     }
 
+    [Fact]
+    public async Task ABudgetChangedInStorageWhileTheStudyRunsIsTheOneItStopsAt()
+    {
+        // Given a study of 6 trials of about 1 s on one slot
+        var worker = new FakeWorker { Directory = "", Epochs = 2, EpochSeconds = 0.5 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 6, worker);
+        var (study, _) = await Mnist.Search.Study.StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+
+        // When another process lowers the budget to 2 (`study start` with a changed budget.trials) once trial 0 has ended
+        var run = h.RunAsync(CoordinatorHarness.Cpu());
+        while ((await h.Storage.GetAllTrialsAsync(study.Id, [TrialState.COMPLETE])).Count == 0) await Task.Delay(100);
+        await h.Storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.BudgetTrials, 2);
+        var (_, trials) = await run;
+
+        // Then this process, which read 6 at its start, ends with exactly 2 (it used to run all 6)
+        Assert.Equal(2, trials.Count(t => t.State == TrialState.COMPLETE));
+        Assert.True(Budget.Of(trials, 2).IsSpent);
+    }
+
     private sealed class FailingSampler(int calls) : Mnist.Search.Sampling.ISampler
     {
         private readonly Mnist.Search.Sampling.RandomSampler _inner = new(7);

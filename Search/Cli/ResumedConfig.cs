@@ -20,7 +20,8 @@ internal static class ResumedConfig
         {
             // A study made by another tool (Optuna) has none: this configuration becomes its own, so workers can join it.
             log.Information("Study {Study} had no stored configuration; this one is stored with it", study.Name);
-            await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, null, storedSource, ct);
+            if (await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, null, storedSource, ct))
+                await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.BudgetTrials, config.Budget.Trials, ct);
             return;
         }
         StudyConfig stored;
@@ -47,5 +48,7 @@ internal static class ResumedConfig
         foreach (var change in changes)
             log.Information("Study {Study}: {Key} changed from {Stored} to {Now}; applied and stored", study.Name, change.Key, change.Stored, change.Now);
         await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, storedSource, ct);
+        // Running processes read the total from here each round (see Study/BudgetTotal).
+        await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.BudgetTrials, config.Budget.Trials, ct);
     }
 }

@@ -111,7 +111,7 @@ internal static class StudyRun
             pool, new ProcessWorkerLauncher(), command, log, view);
 
         var trials = await view.RunAsync(() => coordinator.RunAsync(study, ct));
-        var budget = Budget.Of(trials, settings.Trials);
+        var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
         PrintBest(settings, trials);
         if (ct.IsCancellationRequested)
         {

@@ -102,7 +102,7 @@ public sealed class StudyCoordinator
 
                 var trials = await _storage.GetAllTrialsAsync(study.Id);
                 outage = null;
-                var budget = Budget.Of(trials, _settings.Trials);
+                var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials));
                 if (budget.IsSpent) break;
 
                 var hasWaiting = trials.Any(x => x.State == TrialState.WAITING);
@@ -183,7 +183,7 @@ public sealed class StudyCoordinator
 
         // Sampling sees every trial, RUNNING ones included, so concurrent trials get different points.
         var history = await _storage.GetAllTrialsAsync(studyId);
-        if (RepeatedEvaluation.Next(history, _settings.Direction, _settings.Selection, Budget.Of(history, _settings.Trials)) is { } original)
+        if (RepeatedEvaluation.Next(history, _settings.Direction, _settings.Selection, Budget.Of(history, budget.Total)) is { } original)
         {
             attrs[StudyAttributes.RepeatOf] = original.Number;
             var same = original.Params.ToDictionary(p => p.Key, p => (original.Distributions[p.Key], p.Value));

@@ -26,6 +26,7 @@ public static class StudyOpener
             [StudyAttributes.SearchSpace] = SpaceToJson(settings.Space),
             [StudyAttributes.Settings] = configJson,
             [StudyAttributes.FolderId] = StudyFolder.NewId(),
+            [StudyAttributes.BudgetTrials] = settings.Trials,
         }, ct);
         if (created) return (study, true);
         if (study.Direction != settings.Direction)

@@ -6,6 +6,8 @@ public static class StudyAttributes
     // Study system attributes.
     public const string SearchSpace = "mnist_search:space";
     public const string Settings = "mnist_search:settings";
+    /// <summary>The study's budget of trials as last applied (creation, or a resume that changed it), read by every running process.</summary>
+    public const string BudgetTrials = "mnist_search:budget_trials";
     /// <summary>A random id given at creation; <c>studies/NAME/.study-id</c> holds it to tie the folder to this study (issue 11).</summary>
     public const string FolderId = "mnist_search:folder_id";
 
