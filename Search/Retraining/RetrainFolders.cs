@@ -22,7 +22,7 @@ internal static class RetrainFolders
             var dash = name.LastIndexOf('-');
             if (!(name.StartsWith("best.tmp-", StringComparison.Ordinal) || name.StartsWith("best.old-", StringComparison.Ordinal))
                 || !int.TryParse(name[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                || pid == Environment.ProcessId || IsAlive(pid))
+                || pid == Environment.ProcessId || Study.ProcessIdentity.Exists(pid))
                 continue;
             if (name.StartsWith("best.old-", StringComparison.Ordinal) && !Directory.Exists(finalDir))
             {
@@ -46,12 +46,5 @@ internal static class RetrainFolders
         {
             // Litter, not data: failing to tidy it must not fail a retrain.
         }
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        if (OperatingSystem.IsLinux()) return Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}");
-        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
-        catch (ArgumentException) { return false; }
     }
 }

@@ -38,10 +38,17 @@ public sealed record ProcessIdentity(string Host, int Pid, string? Instance)
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
-    // kill(pid, 0) asks the kernel, which /proc with hidepid does not answer for another user's process: no error or
-    // EPERM (1) means it exists; ESRCH means it does not.
-    private static bool Exists(int pid) =>
-        Kill(pid, 0) == 0 || System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 1;
+    /// <summary>
+    /// Whether a process <paramref name="pid"/> exists here. kill(pid, 0) asks the kernel, which /proc with hidepid does
+    /// not answer for another user's process: no error or EPERM (1) means it exists; ESRCH means it does not.
+    /// </summary>
+    public static bool Exists(int pid)
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+            return Kill(pid, 0) == 0 || System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 1;
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+    }
 
     /// <summary>Whether <paramref name="other"/> certainly still runs: this host, boot and pid namespace, and its pid alive since it started.</summary>
     public bool IsCertainlyRunning(ProcessIdentity other)
