@@ -308,6 +308,62 @@ public sealed class StudyCoordinatorTests
         Assert.True(Budget.Of(trials, 2).IsSpent);
     }
 
+    [Fact]
+    public async Task ALateResultOfATrialFailedWithNoRetriesLeftIsRecordedOnAStandInThatTheBudgetCountsOnce()
+    {
+        // Given a study of one trial, retried at most 0 times, whose worker finishes only when the test says so
+        var release = Path.Combine(Path.GetTempPath(), $"late-release-{Guid.NewGuid():N}");
+        var worker = new FakeWorker
+        {
+            Directory = "", Epochs = 2,
+            Custom = { [0] = $$$"""
+                echo '{"event":"start","config":{}}'
+                while [ ! -f "{{{release}}}" ]; do sleep 0.05; done
+                echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.61}'
+                echo '{"event":"epoch","epoch":2,"train_loss":0.4,"val_accuracy":0.62}'
+                echo '{"event":"result","state":"complete","val_accuracy":0.62}'
+                exit 0
+                """ },
+        };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1, worker, s => s with { MaxRetries = 0 });
+        var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        var run = h.RunAsync(CoordinatorHarness.Cpu());
+        try
+        {
+            TrialSnapshot? running = null;
+            while (running is null || !running.SystemAttrs.ContainsKey(StudyAttributes.WorkerPid))
+            {
+                await Task.Delay(50);
+                running = (await h.Storage.GetAllTrialsAsync(study.Id, [TrialState.RUNNING])).SingleOrDefault();
+            }
+
+            // When another process fails it as stale with the study's rule (no retry is left to queue), and then its worker finishes
+            var failed = await h.Storage.FailTrialAsync(running.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = "stale heartbeat (test)" },
+                Retries.Rule(h.Settings.MaxRetries));
+            Assert.Null(failed!.Retry);
+        }
+        finally
+        {
+            File.WriteAllText(release, "");
+        }
+        var (_, trials) = await run;
+        File.Delete(release);
+
+        // Then the result is not dropped: a stand-in names the failed trial as its retry and holds the late result,
+        // and the budget counts the configuration once (it was dropped, "kept only in the trial's folder")
+        Assert.Equal(TrialState.FAIL, trials.Single(t => t.Number == 0).State);
+        var standIn = Assert.Single(trials, t => t.Number != 0);
+        Assert.Equal(TrialState.COMPLETE, standIn.State);
+        Assert.Equal(0.62, standIn.Value!.Value, 6);
+        Assert.Equal("0", standIn.SystemAttrs[StudyAttributes.RetryOf]);
+        Assert.Equal("0", standIn.SystemAttrs[StudyAttributes.LateResultOf]);
+        Assert.Equal(trials.Single(t => t.Number == 0).Params, standIn.Params);
+        Assert.Equal(2, standIn.IntermediateValues.Count);
+        var budget = Budget.Of(trials, 1);
+        Assert.True(budget.IsSpent);
+        Assert.Equal(1, budget.Used);
+    }
+
     private sealed class FailingSampler(int calls) : Mnist.Search.Sampling.ISampler
     {
         private readonly Mnist.Search.Sampling.RandomSampler _inner = new(7);

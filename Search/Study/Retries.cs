@@ -15,10 +15,16 @@ internal static class Retries
     /// <summary>The rule storage applies to a failed trial: its retry, or null once it has failed <paramref name="maxRetries"/> + 1 times.</summary>
     public static Func<TrialSnapshot, WaitingTrial?> Rule(int maxRetries) => failed => For(failed, maxRetries);
 
-    private static WaitingTrial? For(TrialSnapshot failed, int maxRetries)
+    private static WaitingTrial? For(TrialSnapshot failed, int maxRetries) =>
+        RetryCount(failed) >= maxRetries ? null : StandIn(failed);
+
+    /// <summary>
+    /// The trial that runs, or holds the result of, <paramref name="failed"/>'s configuration in its place, whatever
+    /// the bound: a late result of a trial with no retries left is recorded on one (<see cref="TrialExecution"/>).
+    /// </summary>
+    public static WaitingTrial StandIn(TrialSnapshot failed)
     {
         var count = RetryCount(failed);
-        if (count >= maxRetries) return null;
         var parameters = failed.Params.ToDictionary(p => p.Key, p => (failed.Distributions[p.Key], p.Value));
         var attrs = new Dictionary<string, object?>
         {
