@@ -364,6 +364,45 @@ public sealed class StudyCoordinatorTests
         Assert.Equal(1, budget.Used);
     }
 
+    [Fact]
+    public async Task AProposalWaitsForTheParametersOfATrialAnotherProcessCreatedJustBeforeIt()
+    {
+        // Given a study of 2 trials where another coordinator has just created trial 0 and is still proposing its parameters
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 2, new FakeWorker { Directory = "", Epochs = 1, EpochSeconds = 0.1 });
+        var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        var other = await h.Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, new Dictionary<string, object?>
+        {
+            [StudyAttributes.Host] = "other-host", [StudyAttributes.CoordinatorPid] = 1,
+        });
+
+        // When this coordinator asks for trial 1, and the other one's proposal lands half a second later
+        var sampler = new RecordingSampler();
+        var run = h.RunAsync(CoordinatorHarness.Cpu(), sampler);
+        await Task.Delay(500);
+        var proposal = new Mnist.Search.Sampling.RandomSampler(3).Sample(CoordinatorHarness.Space, StudyDirection.MAXIMIZE, []);
+        await h.Storage.SetTrialParamsAsync(other.Id, CoordinatorHarness.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, proposal[p.Key])));
+        await h.Storage.FinishTrialAsync(other.Id, TrialState.COMPLETE, 0.9);
+        await run;
+
+        // Then trial 1 was proposed from a history in which trial 0 has its parameters (a pending point), not from one
+        // without it (both processes then propose from the same data: the same configuration twice)
+        var seen = Assert.Single(sampler.Histories);
+        var zero = Assert.Single(seen, t => t.Number == 0);
+        Assert.Equal(CoordinatorHarness.Space.Parameters.Count, zero.Params.Count);
+    }
+
+    private sealed class RecordingSampler : Mnist.Search.Sampling.ISampler
+    {
+        private readonly Mnist.Search.Sampling.RandomSampler _inner = new(7);
+        public List<IReadOnlyList<TrialSnapshot>> Histories { get; } = [];
+
+        public IReadOnlyDictionary<string, double> Sample(Mnist.Search.Space.SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
+        {
+            Histories.Add(trials);
+            return _inner.Sample(space, direction, trials);
+        }
+    }
+
     private sealed class FailingSampler(int calls) : Mnist.Search.Sampling.ISampler
     {
         private readonly Mnist.Search.Sampling.RandomSampler _inner = new(7);

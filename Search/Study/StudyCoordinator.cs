@@ -118,7 +118,7 @@ public sealed class StudyCoordinator
                 catch (OperationCanceledException) { break; }
 
                 TrialSnapshot? trial;
-                try { trial = await AskAsync(study.Id, budget); }
+                try { trial = await AskAsync(study.Id, budget, interrupt); }
                 catch
                 {
                     lease.Dispose();
@@ -156,7 +156,7 @@ public sealed class StudyCoordinator
     }
 
     /// <summary>Claims a queued retry, else samples and creates a new trial within the budget; null if neither.</summary>
-    private async Task<TrialSnapshot?> AskAsync(int studyId, Budget budget)
+    private async Task<TrialSnapshot?> AskAsync(int studyId, Budget budget, CancellationToken interrupt)
     {
         var attrs = new Dictionary<string, object?>
         {
@@ -202,7 +202,7 @@ public sealed class StudyCoordinator
             return null;
         try
         {
-            var before = (await _storage.GetAllTrialsAsync(studyId)).Where(t => t.Number < created.Number).ToList();
+            var before = await ProposalHistory.BeforeAsync(_storage, studyId, created.Number, _settings.HeartbeatGrace, interrupt);
             var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, before);
             var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
             return await _storage.SetTrialParamsAsync(created.Id, parameters);
