@@ -171,13 +171,9 @@ public sealed class StudyCoordinator
                 foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
                 return await CompleteEnqueuedAsync(studyId, waiting);
             }
-            catch (TrialNotRunningException)
-            {
-                // Swept by another process while this one was stalled between the claim and these writes: that sweep
-                // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).
-                _log.Warning("Trial {Trial} was failed by another process before it started here; not run", waiting.Number);
-                return null;
-            }
+            // Swept by another process while this one was stalled between the claim and these writes: that sweep
+            // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).
+            catch (TrialNotRunningException) { return NotRun(waiting); }
         }
         if (!budget.CanStartNew) return null;
 
@@ -207,17 +203,19 @@ public sealed class StudyCoordinator
             var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
             return await _storage.SetTrialParamsAsync(created.Id, parameters);
         }
-        catch (TrialNotRunningException)
-        {
-            _log.Warning("Trial {Trial} was failed by another process before it started here; not run", created.Number);
-            return null;
-        }
+        catch (TrialNotRunningException) { return NotRun(created); }
         catch (Exception e) when (!StorageOutage.Is(e))
         {
             // A sampler that failed leaves no parameterless RUNNING trial behind.
             await _storage.FailTrialAsync(created.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"the sampler failed: {e.Message}" }, retry: null);
             throw;
         }
+    }
+
+    private TrialSnapshot? NotRun(TrialSnapshot trial)
+    {
+        _log.Warning("Trial {Trial} was failed by another process before it started here; not run", trial.Number);
+        return null;
     }
 
     /// <summary>
