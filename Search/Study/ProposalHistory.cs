@@ -14,7 +14,7 @@ namespace Mnist.Search.Study;
 /// </summary>
 internal static class ProposalHistory
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 
     public static async Task<List<TrialSnapshot>> BeforeAsync(IStudyStorage storage, int studyId, int number, TimeSpan patience, CancellationToken ct)
     {

@@ -196,6 +196,7 @@ public sealed class StudyCoordinator
         // exactly what it saw before.
         if (await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, null, attrs, budget.MaxNewTrialNumber) is not { } created)
             return null;
+        await using var alive = new TrialKeepAlive(_storage, created.Id, _settings.HeartbeatInterval, _log);
         try
         {
             var before = await ProposalHistory.BeforeAsync(_storage, studyId, created.Number, _settings.HeartbeatGrace, interrupt);
