@@ -91,9 +91,16 @@ public sealed class ReadOnlyQueryCommandsTests(PostgresServerFixture postgres)
     [Fact]
     public async Task WhenAStudyIsQueriedThenItsDatabaseFileIsNotWritten()
     {
-        // Given a study in a SQLite file, checkpointed and closed
+        // Given a study in a SQLite file, closed, in rollback-journal mode and without its disk reserve (as an Optuna
+        // client leaves one)
         using var dir = new TempDirectory("ro-study");
         await QueryStudy.CreateAsync("sqlite:s.db", dir.Path);
+        File.Delete(dir["s.db" + Mnist.Search.Storage.DiskReserve.Suffix]);
+        await using (var c = new SqliteConnection($"Data Source={dir["s.db"]};Pooling=false"))
+        {
+            await c.OpenAsync();
+            await c.ExecuteAsync("PRAGMA journal_mode=DELETE");
+        }
         var before = SHA256.HashData(await File.ReadAllBytesAsync(dir["s.db"]));
 
         // When the read commands run on it
@@ -103,7 +110,46 @@ public sealed class ReadOnlyQueryCommandsTests(PostgresServerFixture postgres)
             Assert.True(r.ExitCode == 0, $"{string.Join(' ', q)}: exit {r.ExitCode} {r.Stderr}");
         }
 
-        // Then the database file is byte-for-byte the same
+        // Then the database file is byte-for-byte the same, still not in WAL mode, and nothing was added beside it
+        // (`study status` opened it for writing: it made the disk reserve and switched the file to WAL)
         Assert.Equal(before, SHA256.HashData(await File.ReadAllBytesAsync(dir["s.db"])));
+        Assert.Equal(new[] { "s.db" }, Directory.GetFiles(dir.Path).Select(Path.GetFileName).ToArray());
+        await using var check = new SqliteConnection($"Data Source={dir["s.db"]};Pooling=false");
+        await check.OpenAsync();
+        Assert.Equal("delete", await check.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
+    }
+
+    private static readonly string[][] WritesToAStudy =
+    [
+        ["study", "resume", "q"], ["study", "worker", "q"], ["study", "enqueue", "q", "--param", "dropout=0.1"],
+        ["study", "retrain", "q"], ["study", "submit", "q", "--slurm", "--dry-run"],
+    ];
+
+    [Fact]
+    public async Task WhenACommandThatWritesToAStudyIsPointedAtNoStudyThenNothingIsCreated()
+    {
+        // Given an empty folder and an empty PostgreSQL database
+        using var dir = new TempDirectory("rw-missing");
+        var url = await postgres.CreateDatabaseAsync();
+
+        foreach (var command in WritesToAStudy)
+        {
+            // When a command that writes to an existing study is given a mistyped SQLite path, or the empty database
+            var sqlite = await SearchCli.RunAsync(dir.Path, [.. command, "--storage", "sqlite:typo/q.db"]);
+            var pg = await SearchCli.RunAsync(dir.Path, [.. command, "--storage", url]);
+
+            // Then each exits 2 with one line, and no file, folder or table was created (each left an empty
+            // database and its disk reserve, and would have made Optuna's tables)
+            foreach (var r in new[] { sqlite, pg })
+            {
+                Assert.True(r.ExitCode == 2, $"{string.Join(' ', command)}: exit {r.ExitCode} {r.Stderr}");
+                Assert.Single(r.Stderr.Trim().Split('\n'));
+            }
+            Assert.Contains(dir["typo/q.db"], sqlite.Stderr);
+            Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+        }
+        var target = Mnist.Search.Storage.StorageUrl.Parse(url, "/").Target;
+        await using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(target) { Pooling = false }.ConnectionString);
+        Assert.Equal(0, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'"));
     }
 }

@@ -15,7 +15,8 @@ internal static class ClusterStatus
     /// <summary>One JSON object per task; an empty array when no job was submitted for the study.</summary>
     public static async Task<JsonArray> ReadAsync(StudyLocation location, int studyId, CancellationToken ct)
     {
-        await using var storage = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+        // Read-only, as every part of `study status`: it created the disk reserve and switched a SQLite file to WAL.
+        await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
         var jobs = ClusterJob.From(await storage.GetStudySystemAttributesAsync(studyId, ct));
         var tasks = await SlurmQueue.TasksAsync(jobs, ct);
         return new JsonArray(tasks.Select(t => (JsonNode)new JsonObject

@@ -1,4 +1,6 @@
+using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli;
 
@@ -44,5 +46,27 @@ internal sealed record StudyLocation
         if (!File.Exists(db))
             throw new UserInputException($"unknown study '{name}': {db} does not exist (run `study start`, or pass --storage URL)");
         return new StudyLocation(name, "sqlite:" + db, root);
+    }
+
+    /// <summary>
+    /// Opens for writing the storage of this study, which must exist: it is looked up read-only first, so that a
+    /// mistyped <c>--storage</c> creates nothing (it left an empty SQLite database and its folder, or would create
+    /// Optuna's tables in whatever PostgreSQL database the URL names) before the command was refused.
+    /// </summary>
+    public async Task<(IStudyStorage Storage, StudyInfo Study)> OpenExistingAsync(CancellationToken ct, string? hint = null)
+    {
+        var cwd = Directory.GetCurrentDirectory();
+        await using (var probe = await StorageFactory.OpenReadOnlyAsync(StorageUrl, cwd, ct))
+            if (await probe.GetStudyAsync(Name, ct) is null) throw new UserInputException($"unknown study '{Name}' in {StorageDisplay}{hint}");
+        var storage = await StorageFactory.OpenAsync(StorageUrl, cwd, ct);
+        try
+        {
+            return (storage, await storage.GetStudyAsync(Name, ct) ?? throw new UserInputException($"unknown study '{Name}' in {StorageDisplay}{hint}"));
+        }
+        catch
+        {
+            await storage.DisposeAsync();
+            throw;
+        }
     }
 }

@@ -48,8 +48,8 @@ internal static class EnqueueCommand
                 throw new UserInputException("--from-storage: only with --from-study");
             if (parse.GetValue(top) < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
-            await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+            var (store, study) = await location.OpenExistingAsync(ct);
+            await using var owned = store;
             var stored = await StudyOpener.StoredConfigAsync(store, study, ct)
                 ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
             var config = StoredConfig.Parse(stored).Config;

@@ -31,8 +31,8 @@ internal static class RetrainCommand
                 throw new UserInputException($"--epochs: must be an integer in 1..{Mnist.Protocol.Specs.TrialSpec.MaxEpochs}, got {parse.GetValue(epochs)}");
             if (parse.GetValue(maxMinutes) is { } m && !MinutesRule.Allows(m))
                 throw new UserInputException($"--max-minutes: must be a positive number of minutes, got {m}");
-            await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+            var (store, study) = await location.OpenExistingAsync(ct);
+            await using var owned = store;
             await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is null)
                 throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");

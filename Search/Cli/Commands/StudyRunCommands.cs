@@ -86,8 +86,8 @@ internal static class StudyRunCommands
     /// </summary>
     private static async Task<(StudyConfig Config, string Text)> StoredConfigAsync(StudyLocation location, bool sourceOnThisMachine, CancellationToken ct)
     {
-        var baseDir = Directory.GetCurrentDirectory();
-        await using var storage = await StorageFactory.OpenAsync(location.StorageUrl, baseDir, ct);
+        // Read-only: a mistyped --storage creates nothing (the run itself opens the storage for writing).
+        await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
         var study = await storage.GetStudyAsync(location.Name, ct)
             ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
         var stored = await StudyOpener.StoredConfigAsync(storage, study, ct)

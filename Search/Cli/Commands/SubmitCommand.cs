@@ -42,9 +42,8 @@ internal static class SubmitCommand
             {
                 SlurmSubmitter.Check(submission, Directory.GetCurrentDirectory());
                 var script = SlurmScript.Render(submission);
-                await using var store = await StorageFactory.OpenAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-                var study = await store.GetStudyAsync(location.Name, ct)
-                    ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageUrl} (create it first: `study create search.json --storage URL`)");
+                var (store, study) = await location.OpenExistingAsync(ct, " (create it first: `study create search.json --storage URL`)");
+                await using var owned = store;
                 if (await StudyOpener.StoredConfigAsync(store, study, ct) is null)
                     throw new UserInputException($"study '{location.Name}' was not created by `study create` or `study start` (no stored configuration for its workers)");
                 if (parse.GetValue(dryRun))
