@@ -388,9 +388,14 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("devices", "{\"cpu_slots\": 0}", "$.devices.cpu_slots", "between 1 and 1024, got 0")]
     [InlineData("devices", "4", "$.devices", "got 4")]
     // storage, retrain, study, worker, top level
-    [InlineData("storage", "\"mysql://db/x\"", "$.storage", "expected \"sqlite:PATH\" or \"postgresql://...\", got \"mysql://db/x\"")]
+    [InlineData("storage", "\"mysql://db/x\"", "$.storage", "storage URL 'mysql://db/x': expected sqlite:PATH, sqlite:///PATH or postgresql://")]
     [InlineData("storage", "5", "$.storage", "expected a string, got 5")]
-    [InlineData("storage", "\"sqlite:\"", "$.storage", "needs a file name")]
+    [InlineData("storage", "\"sqlite:\"", "$.storage", "no database file path")]
+    [InlineData("storage", "\"sqlite:studies/\"", "$.storage", "no database file name")]
+    // (as --storage: sqlite://foo.db was read as /foo.db, sqlite::memory: as a file named ":memory:")
+    [InlineData("storage", "\"sqlite://foo.db\"", "$.storage", "SQLite takes no host")]
+    [InlineData("storage", "\"sqlite::memory:\"", "$.storage", "in-memory database")]
+    [InlineData("storage", "\"postgresql://u@localhost:0/db\"", "$.storage", "port must be in 1..65535, got 0")]
     [InlineData("retrain.epochs", "0", "$.retrain.epochs", "between 1 and 10000, got 0")]
     [InlineData("retrain.enabled", "\"yes\"", "$.retrain.enabled", "expected true or false, got \"yes\"")]
     [InlineData("retrain.max_minutes", "0", "$.retrain.max_minutes", "positive number of minutes, got 0")]

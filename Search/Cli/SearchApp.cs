@@ -94,10 +94,10 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {(e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message}");
             return ExitCodes.Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException)
         {
             // The machine's state (permissions, a file where a folder should be, a full or read-only disk, a Slurm
-            // controller that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
+            // controller or database server that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return ExitCodes.Failed;
         }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mnist.Protocol.Datasets;
 using Mnist.Protocol.Specs;
+using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Config;
@@ -254,17 +255,12 @@ internal static partial class StudyConfigLoader
         if (!root.TryGet("storage", out var element))
             return "sqlite:" + Path.Combine(baseDir, "studies", study, "study.db");
         var storage = reader.String(element, "$.storage");
-        // The spellings --storage takes (Storage/StorageUrl), Optuna's postgresql+psycopg2:// among them.
-        if (new[] { "postgresql://", "postgres://", "postgresql+psycopg2://" }.Any(scheme => storage.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)))
-            return storage;
-        if (!storage.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
-            throw reader.Error("$.storage", "expected \"sqlite:PATH\" or \"postgresql://...\"", element);
-        var file = storage["sqlite:".Length..];
-        // Optuna writes sqlite:///relative.db and sqlite:////abs.db; accept both spellings.
-        if (file.StartsWith("///", StringComparison.Ordinal)) file = file[3..];
-        if (file.Length == 0 || file.EndsWith('/'))
-            throw reader.Error("$.storage", "sqlite storage needs a file name", element);
-        return "sqlite:" + Path.GetFullPath(file, baseDir);
+        // Parsed as --storage is (Storage/StorageUrl), so both take the same spellings and refuse the same mistakes:
+        // a parser of its own here read sqlite://foo.db as /foo.db and sqlite::memory: as a file named ":memory:".
+        StorageUrl parsed;
+        try { parsed = StorageUrl.Parse(storage, baseDir); }
+        catch (FormatException e) { throw reader.Error("$.storage", e.Message); }
+        return parsed.Kind == StorageKind.Sqlite ? "sqlite:" + parsed.Target : storage;
     }
 
     private static WorkerConfig? ReadWorker(ConfigReader reader, ConfigObject root, string baseDir)

@@ -86,9 +86,9 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 
     // A server that cannot be reached when the storage is opened is the URL's or the network's problem, not a bug: one
     // line naming the server without the password (it was a stack trace). Later outages are retried, as before.
-    private StorageException? Unreachable(Exception e) =>
+    private StorageUnreachableException? Unreachable(Exception e) =>
         e is NpgsqlException and not PostgresException && IsTransient(e)
-            ? new StorageException($"storage {Display}: cannot reach the database server ({(e.InnerException ?? e).Message})", e)
+            ? new StorageUnreachableException($"storage {Display}: cannot reach the database server ({(e.InnerException ?? e).Message})", e)
             : null;
 
     protected override string NowSql => "LOCALTIMESTAMP";

@@ -8,6 +8,12 @@ namespace Mnist.Search.Storage;
 public sealed class StorageException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
+/// The database server cannot be reached (refused, unknown host, timed out): the network's or the server's state, not
+/// the input's, and it may work when tried again. One line naming the storage (password masked); exit code 1.
+/// </summary>
+public sealed class StorageUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
 /// A write failed because the disk holding the storage is full. The command line stops the study (running
 /// trials are recorded FAIL first) and reports it on one line with exit code 1.
 /// </summary>

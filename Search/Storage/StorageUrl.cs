@@ -68,6 +68,7 @@ public sealed record StorageUrl
         if (rest.StartsWith("///", StringComparison.Ordinal)) rest = rest[3..];
         else if (rest.StartsWith("//", StringComparison.Ordinal)) throw Bad(url, "SQLite takes no host; write sqlite:///relative/path or sqlite:////absolute/path");
         if (rest.Length == 0) throw Bad(url, "no database file path");
+        if (rest.EndsWith('/')) throw Bad(url, "no database file name after the folder");
         if (rest.Contains('?')) throw Bad(url, "query parameters are not supported");
         if (rest == ":memory:") throw Bad(url, "an in-memory database vanishes with its connection; give a file path");
         var path = Path.GetFullPath(Path.IsPathRooted(rest) ? rest : Path.Combine(baseDirectory, rest));
@@ -80,6 +81,7 @@ public sealed record StorageUrl
         if (!Uri.TryCreate("postgresql" + normalized, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             throw Bad(url, "expected postgresql://user[:password]@host[:port]/database");
         if (!string.IsNullOrEmpty(uri.Query)) throw Bad(url, "query parameters are not supported");
+        if (uri.Port == 0) throw Bad(url, "port must be in 1..65535, got 0");
         var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
         if (database.Length == 0 || database.Contains('/')) throw Bad(url, "expected one database name after the host, as in postgresql://user@host:5432/database");
         var userInfo = uri.UserInfo.Split(':', 2);
