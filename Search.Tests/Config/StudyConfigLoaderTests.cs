@@ -323,6 +323,21 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("""{"type": "int", "low": -9000000000000000000, "high": 9000000000000000000}""", "high - low must be at most 2^53 (9007199254740992)")]
+    [InlineData("""{"type": "float", "low": -1.7e308, "high": 1.7e308}""", "high - low must be a finite number")]
+    public void WhenACustomWorkersRangeIsWiderThanSamplersCanTellApartThenItIsRefused(string range, string expected)
+    {
+        // Given a custom trainer's parameter whose range is wider than a double can resolve (every proposal was one
+        // number, or the GP failed with an index out of range)
+        var file = Write(ConfigJson.Patch("worker", """{"command": ["./trainer.sh", "{spec}"]}""", ConfigJson.Patch("space.my_knob", range)));
+
+        // When it is loaded, then one line names the file, the path and the rule
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(file));
+        Assert.Equal("$.space.my_knob.high", error.JsonPath);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Theory]
     // space: ranges
     [InlineData("space.fc_width.low", "600", "$.space.fc_width.low", "low must be less than high (512), got 600")]
     [InlineData("space.fc_width.low", "0", "$.space.fc_width.low", "greater than 0 when log is true, got 0")]
@@ -360,6 +375,9 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("budget.trials", null, "$.budget.trials", "required key is missing")]
     [InlineData("budget.trails", "3", "$.budget.trails", "unknown key (known: trials, epochs")]
     [InlineData("budget.timeout_minutes", "-5", "$.budget.timeout_minutes", "positive number of minutes, got -5")]
+    // (below a tick it rounded to zero: 1e-300 ran no trial and exited 0)
+    [InlineData("budget.timeout_minutes", "1e-300", "$.budget.timeout_minutes", "must be at least a second (0.0167 minutes), got 1e-300")]
+    [InlineData("budget.trial_timeout_minutes", "0.001", "$.budget.trial_timeout_minutes", "must be at least a second (0.0167 minutes), got 0.001")]
     [InlineData("budget.max_concurrent", "0", "$.budget.max_concurrent", "between 1 and 1024, got 0")]
     [InlineData("dataset.name", "\"cifar10\"", "$.dataset.name", "expected one of \"mnist\", \"fashion-mnist\", got \"cifar10\"")]
     [InlineData("dataset", null, "$.dataset", "required key is missing")]

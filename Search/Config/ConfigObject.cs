@@ -43,13 +43,13 @@ internal sealed class ConfigObject(ConfigReader reader, string path, IReadOnlyLi
     public bool Bool(string key, bool fallback) =>
         TryGet(key, out var v) ? reader.Bool(v, PathOf(key)) : fallback;
 
-    /// <summary>A positive number of minutes, or null when absent or null.</summary>
+    /// <summary>A number of minutes <see cref="MinutesRule"/> allows, or null when absent or null.</summary>
     public TimeSpan? Minutes(string key)
     {
         if (!TryGet(key, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         var minutes = reader.Number(v, PathOf(key));
-        if (!MinutesRule.Allows(minutes))
-            throw reader.Error(PathOf(key), "must be a positive number of minutes", v);
+        if (MinutesRule.Refusal(minutes) is { } refusal)
+            throw reader.Error(PathOf(key), refusal, v);
         return TimeSpan.FromMinutes(minutes);
     }
 }

@@ -9,6 +9,7 @@ internal static partial class StudyConfigLoader
     private static readonly string[] DistributionKeys = ["type", "low", "high", "step", "log", "choices"];
     private static readonly string[] RangeKeys = ["type", "low", "high", "step", "log"];
     private static readonly string[] CategoricalKeys = ["type", "choices"];
+    private const long MaxIntWidth = 1L << 53;
 
     private static SearchSpace ReadSpace(ConfigReader reader, ConfigObject root, bool checkNames)
     {
@@ -91,6 +92,10 @@ internal static partial class StudyConfigLoader
             if (step < 1) throw reader.Error(o.PathOf("step"), "must be at least 1", stepElement);
         }
         CheckRange(reader, o, low, high, log, spec);
+        // Samplers work on doubles: past 2^53 neighbouring integers are one value, and high - low overflowed a long
+        // (every proposal was the same number, or the GP failed on an index out of range).
+        if ((System.Numerics.BigInteger)high - low > MaxIntWidth)
+            throw reader.Error(o.PathOf("high"), $"high - low must be at most 2^53 ({MaxIntWidth})", highElement);
         if ((high - low) % step != 0)
             throw reader.Error(o.PathOf("high"), $"high - low must be a multiple of step ({step})", highElement);
         // Every value low, low + step, ... must be odd: an odd low and an even step.
@@ -112,6 +117,9 @@ internal static partial class StudyConfigLoader
             if (step <= 0) throw reader.Error(o.PathOf("step"), "must be greater than 0", stepElement);
         }
         CheckRange(reader, o, low, high, log, spec);
+        // A width that overflows a double left nothing to sample between the ends (every proposal was high, or the GP failed).
+        if (!double.IsFinite(high - low))
+            throw reader.Error(o.PathOf("high"), "high - low must be a finite number", highElement);
         if (step is { } s)
         {
             var steps = (high - low) / s;

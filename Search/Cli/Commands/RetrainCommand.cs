@@ -29,8 +29,8 @@ internal static class RetrainCommand
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             if (parse.GetValue(epochs) is < 1 or > Mnist.Protocol.Specs.TrialSpec.MaxEpochs)
                 throw new UserInputException($"--epochs: must be an integer in 1..{Mnist.Protocol.Specs.TrialSpec.MaxEpochs}, got {parse.GetValue(epochs)}");
-            if (parse.GetValue(maxMinutes) is { } m && !MinutesRule.Allows(m))
-                throw new UserInputException($"--max-minutes: must be a positive number of minutes, got {m}");
+            if (parse.GetValue(maxMinutes) is { } m && MinutesRule.Refusal(m) is { } refusal)
+                throw new UserInputException($"--max-minutes: {refusal}, got {m}");
             var (store, study) = await location.OpenExistingAsync(ct);
             await using var owned = store;
             await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
