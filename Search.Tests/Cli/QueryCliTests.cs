@@ -222,6 +222,8 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("--top: Cannot parse argument '99999999999' for option '--top' as a whole number (at most 2147483647)", "study", "enqueue", "q", "--from-study", "q", "--top", "99999999999")]
     [InlineData("--epochs: Cannot parse argument '99999999999' for option '--epochs' as a whole number (at most 2147483647)", "study", "retrain", "q", "--epochs", "99999999999")]
     [InlineData("--out: must name a folder", "study", "export", "q", "--out", "")]
+    [InlineData("config: a configuration file path is required, got an empty one", "study", "create", "")]
+    [InlineData("--studies-dir: must name a folder, got an empty one", "study", "status", "q", "--studies-dir", "")]
     public async Task BadInputGivesOneClearLineAndExitCodeTwo(string expected, params string[] args)
     {
         // When

@@ -486,6 +486,21 @@ public sealed class StudyConfigLoaderTests : IDisposable
         Assert.Empty(_folder.Entries());
     }
 
+    [Theory]
+    [InlineData("folder", "$: the config file is a directory, not a file")]
+    [InlineData("/dev/zero", "$: the config file is empty, or not a regular file (a device, pipe or special file)")]
+    [InlineData("", "a config file path is required, got an empty one")]
+    public void WhenTheConfigPathIsNoFileThenOneLineSaysWhatItIs(string given, string expected)
+    {
+        // Given a folder, a device or an empty path in place of the config file (a device was read until memory ran
+        // out, a folder was "access denied", an empty path a .NET message about a parameter)
+        var path = given == "folder" ? _folder.Path : given;
+
+        // When it is loaded, then one line names it and what it is
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(path));
+        Assert.Equal(given == "" ? expected : $"{path}: {expected}", error.Message);
+    }
+
     [Fact]
     public void WhenTheRootIsNotAnObjectThenTheErrorSaysSo()
     {

@@ -39,6 +39,8 @@ internal sealed record StudyLocation
     public static StudyLocation For(string name, string? storage, string? studiesDir = null)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new UserInputException("a study name is required");
+        if (studiesDir is not null && string.IsNullOrWhiteSpace(studiesDir))
+            throw new UserInputException("--studies-dir: must name a folder, got an empty one");
         var root = Path.GetFullPath(studiesDir ?? DefaultStudiesDirectory);
         if (storage is not null) return new StudyLocation(name, Mnist.Search.Storage.StorageUrl.Anchor(storage, Directory.GetCurrentDirectory()), root);
         var db = Path.Combine(StudyFolder.PathFor(root, name), "study.db");

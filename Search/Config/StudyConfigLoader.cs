@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mnist.Protocol.Datasets;
+using Mnist.Protocol.Files;
 using Mnist.Protocol.Specs;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
@@ -16,9 +17,18 @@ internal static partial class StudyConfigLoader
     private static readonly string[] TopLevelKeys =
         ["study", "dataset", "objective", "space", "fixed", "budget", "sampler", "pruner", "devices", "retrain", "storage", "worker", "selection"];
 
+    // A study configuration is a few kilobytes; a larger file is not one.
+    private const long MaxConfigBytes = 16 << 20;
+
     public static StudyConfig Load(string path)
     {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ConfigException("a config file path is required, got an empty one", path ?? "", "$");
         var reader = new ConfigReader(path);
+        // A folder, pipe or device is named as such before it is opened (a FIFO blocked the command, /dev/zero would
+        // be read until memory ran out, a folder read as "access denied"); a missing file is reported below.
+        if ((File.Exists(path) || Directory.Exists(path)) && RegularFile.Problem(path, MaxConfigBytes) is { } problem)
+            throw reader.Error("$", $"the config file {problem}");
         string text;
         try
         {
