@@ -12,6 +12,7 @@ namespace Mnist.Protocol.Hyperparameters;
 /// <param name="Max">Largest accepted value (numbers only; closed range).</param>
 /// <param name="Allowed">The accepted strings (strings only), compared exactly.</param>
 /// <param name="OddOnly">Integers only: even values are refused.</param>
+/// <param name="Use">When the model reads it (null: always).</param>
 public sealed record Hyperparameter(
     string Name,
     HyperparameterKind Kind,
@@ -20,8 +21,12 @@ public sealed record Hyperparameter(
     double? Min = null,
     double? Max = null,
     IReadOnlyList<string>? Allowed = null,
-    bool OddOnly = false)
+    bool OddOnly = false,
+    UsedWhen? Use = null)
 {
+    /// <summary>The meaning as the docs tables show it, with when it is used.</summary>
+    public string Meaning => Use is null ? Description : $"{Description} (used when {Use})";
+
     /// <summary>
     /// Why <paramref name="value"/> is not accepted (e.g. <c>must be an integer in 1..1024</c>), or null
     /// when it is. <paramref name="value"/> is a plain value: long, int, double, bool or string.

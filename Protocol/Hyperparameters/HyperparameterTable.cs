@@ -23,25 +23,25 @@ public static class HyperparameterTable
     [
         new("conv_layers", Int, 2L, "conv blocks: Conv2d (same padding; no bias with BatchNorm) → [BatchNorm2d] → ReLU → MaxPool2d(2)", 1, 4),
         new("conv1_channels", Int, 32L, ChannelsOf + "1", 1, 1024),
-        new("conv2_channels", Int, 64L, ChannelsOf + "2 (used when `conv_layers` ≥ 2)", 1, 1024),
-        new("conv3_channels", Int, 128L, ChannelsOf + "3 (used when `conv_layers` ≥ 3)", 1, 1024),
-        new("conv4_channels", Int, 256L, ChannelsOf + "4 (used when `conv_layers` = 4)", 1, 1024),
+        new("conv2_channels", Int, 64L, ChannelsOf + "2", 1, 1024, Use: new("conv_layers", AtLeast: 2)),
+        new("conv3_channels", Int, 128L, ChannelsOf + "3", 1, 1024, Use: new("conv_layers", AtLeast: 3)),
+        new("conv4_channels", Int, 256L, ChannelsOf + "4", 1, 1024, Use: new("conv_layers", AtLeast: 4)),
         // Odd only: "same" padding of (k - 1) / 2 keeps the image size for odd kernels alone.
         new("kernel_size", Int, 3L, "conv kernel", 1, 7, OddOnly: true),
         new("batch_norm", Bool, true, "BatchNorm2d after each conv, its statistics re-estimated on clean training images after every epoch"),
         new("fc_layers", Int, 1L, "hidden FC layers (`fc_width`, then `fc2_width`), each Linear → ReLU → Dropout, then Linear → 10", 1, 2),
         new("fc_width", Int, 128L, "width of the first hidden FC layer", 1, 8192),
-        new("fc2_width", Int, 64L, "width of the second hidden FC layer (used when `fc_layers` = 2)", 1, 8192),
+        new("fc2_width", Int, 64L, "width of the second hidden FC layer", 1, 8192, Use: new("fc_layers", AtLeast: 2)),
         // A dropout of 1 zeroes every activation: nothing can be learnt.
         new("dropout", Float, 0.25, "after each hidden FC layer (0 = none)", 0, 0.95),
         new("optimizer", HyperparameterKind.String, "adam", "SGD uses `momentum`", Allowed: ["adam", "sgd"]),
         new("learning_rate", Float, 0.001, "base rate", 1e-12, 10),
         // Momentum 1 never forgets a gradient: SGD does not converge.
-        new("momentum", Float, 0.9, "SGD momentum", 0, 0.999),
+        new("momentum", Float, 0.9, "SGD momentum", 0, 0.999, Use: new("optimizer", Is: "sgd")),
         new("weight_decay", Float, 0.0, "L2, passed to the optimizer", 0, 1),
         new("lr_schedule", HyperparameterKind.String, "none", "cosine: per step from the base rate to 0 over all epochs; step: × `lr_gamma` every `lr_step_size` epochs", Allowed: ["none", "cosine", "step"]),
-        new("lr_step_size", Int, 1L, "epochs between two steps of the `step` schedule", 1, 10_000),
-        new("lr_gamma", Float, 0.5, "factor of the `step` schedule", 1e-6, 1),
+        new("lr_step_size", Int, 1L, "epochs between two steps of the `step` schedule", 1, 10_000, Use: new("lr_schedule", Is: "step")),
+        new("lr_gamma", Float, 0.5, "factor of the `step` schedule", 1e-6, 1, Use: new("lr_schedule", Is: "step")),
         new("batch_size", Int, 128L, "training batch", 1, 65_536),
         new("rotation_degrees", Float, 0.0, "augmentation: uniform rotation in ±degrees", 0, 180),
         // More than half the side shifts or shrinks the digit out of the 28×28 frame.
@@ -75,7 +75,7 @@ public static class HyperparameterTable
         md.Append("| name | kind | values | default | meaning |\n");
         md.Append("| --- | --- | --- | --- | --- |\n");
         foreach (var h in All)
-            md.Append($"| `{h.Name}` | {h.Kind.ToString().ToLowerInvariant()} | {h.ValuesCell} | `{h.DefaultJson}` | {h.Description} |\n");
+            md.Append($"| `{h.Name}` | {h.Kind.ToString().ToLowerInvariant()} | {h.ValuesCell} | `{h.DefaultJson}` | {h.Meaning} |\n");
         return md.ToString();
     }
 }

@@ -487,6 +487,35 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("space.conv3_channels", """{"type": "int", "low": 16, "high": 64}""", "$.space.conv3_channels", "conv3_channels is not used by the model: it is read only when `conv_layers` ≥ 3, and conv_layers is 2 (the default); set conv_layers in \"fixed\", search it too, or remove conv3_channels")]
+    [InlineData("space.momentum", """{"type": "float", "low": 0.5, "high": 0.9}""", "$.space.momentum", "momentum is not used by the model: it is read only when `optimizer` = `sgd`, and optimizer is \"adam\" in \"fixed\"")]
+    public void WhenASearchedHyperparameterIsNeverReadByTheModelThenItIsRefused(string patch, string range, string jsonPath, string expected)
+    {
+        // Given the example (2 conv layers by default, Adam fixed) searching a hyperparameter its model never reads
+        // (it was accepted: the search spent its budget on a dimension that changes nothing)
+        var file = Write(ConfigJson.Patch(patch, range));
+
+        // When it is loaded, then one line says why and what to do
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(file));
+        Assert.Equal(jsonPath, error.JsonPath);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void WhenTheHyperparameterThatEnablesAnotherIsSearchedOrFixedToEnableItThenBothAreAccepted()
+    {
+        // Given conv3_channels searched beside a searched conv_layers, and beside conv_layers fixed to 3
+        var searched = ConfigJson.Patch("space.conv3_channels", """{"type": "int", "low": 16, "high": 64}""",
+            ConfigJson.Patch("space.conv_layers", """{"type": "int", "low": 2, "high": 3}"""));
+        var fixedTo3 = ConfigJson.Patch("space.conv3_channels", """{"type": "int", "low": 16, "high": 64}""",
+            ConfigJson.Patch("fixed.conv_layers", "3"));
+
+        // When they are loaded, then both are accepted
+        Assert.Contains("conv3_channels", StudyConfigLoader.Load(Write(searched, "searched.json")).Space.Names);
+        Assert.Contains("conv3_channels", StudyConfigLoader.Load(Write(fixedTo3, "fixed.json")).Space.Names);
+    }
+
+    [Theory]
     [InlineData("folder", "$: the config file is a directory, not a file")]
     [InlineData("/dev/zero", "$: the config file is empty, or not a regular file (a device, pipe or special file)")]
     [InlineData("", "a config file path is required, got an empty one")]

@@ -49,6 +49,23 @@ internal static partial class StudyConfigLoader
         return values;
     }
 
+    // A searched hyperparameter the model never reads (conv3_channels with 2 conv layers, momentum with Adam) spends the
+    // budget on a dimension that changes nothing, and the study reports an importance for it; it was accepted silently.
+    private static void RefuseUnused(ConfigReader reader, SearchSpace space, IReadOnlyList<KeyValuePair<string, object>> fixedValues)
+    {
+        foreach (var name in space.Names)
+        {
+            if (HyperparameterTable.Find(name)?.Use is not { } use || space.Names.Contains(use.Name)) continue;
+            var isFixed = fixedValues.Any(f => f.Key == use.Name);
+            var value = isFixed ? fixedValues.First(f => f.Key == use.Name).Value : HyperparameterTable.Defaults[use.Name];
+            if (use.Holds(value)) continue;
+            var shown = value is string text ? $"\"{text}\"" : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
+            throw reader.Error(ConfigReader.Child("$.space", name),
+                $"{name} is not used by the model: it is read only when {use}, and {use.Name} is {shown}{(isFixed ? " in \"fixed\"" : " (the default)")}; " +
+                $"set {use.Name} in \"fixed\", search it too, or remove {name}");
+        }
+    }
+
     private static Hyperparameter KnownSpec(ConfigReader reader, string name, string path) =>
         HyperparameterTable.Find(name)
         ?? throw reader.Error(path, $"unknown hyperparameter \"{name}\" (known: {HyperparameterTable.Listing})");

@@ -84,6 +84,7 @@ internal static partial class StudyConfigLoader
         var objective = ReadObjective(reader, root);
         var space = ReadSpace(reader, root, checkNames);
         var fixedValues = ReadFixed(reader, root, space, checkNames);
+        if (checkNames) RefuseUnused(reader, space, fixedValues);
         var budget = ReadBudget(reader, root);
         var sampler = ReadSampler(reader, root);
         var pruner = ReadPruner(reader, root, budget);
