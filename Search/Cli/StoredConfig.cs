@@ -17,6 +17,6 @@ internal static class StoredConfig
         var path = sourceOnThisMachine && (string?)source["source_path"] is { } p && Directory.Exists(Path.GetDirectoryName(p))
             ? p
             : Path.Combine(Directory.GetCurrentDirectory(), "search.json");
-        return (StudyConfigLoader.Parse(text, path), text);
+        return (StudyConfigLoader.Parse(text, path, stored: true), text);
     }
 }

@@ -45,8 +45,12 @@ internal static partial class StudyConfigLoader
         return Parse(text, path);
     }
 
-    /// <summary>Validates <paramref name="json"/> as if it were the content of <paramref name="path"/>.</summary>
-    public static StudyConfig Parse(string json, string path)
+    /// <summary>
+    /// Validates <paramref name="json"/> as if it were the content of <paramref name="path"/>. <paramref name="stored"/>:
+    /// the configuration a study was created with, read back from storage (resume, workers), where rules added since it
+    /// was created (a searched hyperparameter the model never reads) are not applied: they would strand the study.
+    /// </summary>
+    public static StudyConfig Parse(string json, string path, bool stored = false)
     {
         var reader = new ConfigReader(path);
         JsonDocument document;
@@ -65,10 +69,10 @@ internal static partial class StudyConfigLoader
         }
 
         using (document)
-            return Build(reader, document.RootElement, Path.GetDirectoryName(Path.GetFullPath(path))!);
+            return Build(reader, document.RootElement, Path.GetDirectoryName(Path.GetFullPath(path))!, stored);
     }
 
-    private static StudyConfig Build(ConfigReader reader, JsonElement rootElement, string baseDir)
+    private static StudyConfig Build(ConfigReader reader, JsonElement rootElement, string baseDir, bool stored)
     {
         var root = reader.Object(rootElement, "$", TopLevelKeys);
 
@@ -84,7 +88,7 @@ internal static partial class StudyConfigLoader
         var objective = ReadObjective(reader, root);
         var space = ReadSpace(reader, root, checkNames);
         var fixedValues = ReadFixed(reader, root, space, checkNames);
-        if (checkNames) RefuseUnused(reader, space, fixedValues);
+        if (checkNames && !stored) RefuseUnused(reader, space, fixedValues);
         var budget = ReadBudget(reader, root);
         var sampler = ReadSampler(reader, root);
         var pruner = ReadPruner(reader, root, budget);
