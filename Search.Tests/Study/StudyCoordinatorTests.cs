@@ -391,6 +391,38 @@ public sealed class StudyCoordinatorTests
         Assert.Equal(CoordinatorHarness.Space.Parameters.Count, zero.Params.Count);
     }
 
+    [Fact]
+    public async Task AStudyWaitingOnATrialNoProcessOfThisToolRunsSaysWhyOnce()
+    {
+        // Given a study of one trial whose place an Optuna client took (ask without tell: RUNNING, no host of ours,
+        // no heartbeat), on a study whose trials may run 1 s
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1, tweak: s => s with
+        {
+            TrialTimeout = TimeSpan.FromSeconds(1), HeartbeatGrace = TimeSpan.FromSeconds(1),
+        });
+        var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        var proposal = new Mnist.Search.Sampling.RandomSampler(3).Sample(CoordinatorHarness.Space, StudyDirection.MAXIMIZE, []);
+        var foreign = await h.Storage.CreateTrialAsync(study.Id, TrialState.RUNNING,
+            CoordinatorHarness.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, proposal[p.Key])));
+        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(h.Settings.StudyDirectory, "study.db")};Pooling=false"))
+        {
+            await c.OpenAsync();
+            using var delete = c.CreateCommand();
+            delete.CommandText = $"DELETE FROM trial_heartbeats WHERE trial_id = {foreign.Id}";
+            await delete.ExecuteNonQueryAsync();
+        }
+
+        // When this coordinator runs for 5 s
+        var (log, sink) = Mnist.Search.Tests.Support.Scheduling.CollectingSink.Create();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), ct: cts.Token, log: log);
+
+        // Then it says, once, which trial it waits for and why (it waited with no word), and leaves that trial alone
+        var warning = Assert.Single(sink.Messages(Serilog.Events.LogEventLevel.Warning), m => m.Contains("Waiting for trial"));
+        Assert.Contains("not started by this tool", warning);
+        Assert.Equal(TrialState.RUNNING, Assert.Single(trials).State);
+    }
+
     private sealed class RecordingSampler : Mnist.Search.Sampling.ISampler
     {
         private readonly Mnist.Search.Sampling.RandomSampler _inner = new(7);

@@ -27,6 +27,7 @@ public sealed class StudyCoordinator
     private readonly ILogger _log;
     // The trials this process supervises right now (ids), so its sweep never takes them for dead (see SweepStaleTrialsAsync).
     private readonly ConcurrentDictionary<long, byte> _supervised = new();
+    private readonly UntrackedTrials _untracked;
     private Exception? _diskFull;
     private WorkerStartException? _workerStart;
 
@@ -39,6 +40,7 @@ public sealed class StudyCoordinator
         _sampler = sampler;
         _devices = devices;
         _log = log;
+        _untracked = new UntrackedTrials(settings, log);
         _observer = observer ?? NullStudyObserver.Instance;
         _execution = new TrialExecution(settings, storage, pruner, launcher, command, _observer, log);
     }
@@ -109,6 +111,7 @@ public sealed class StudyCoordinator
                 if (!hasWaiting && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
                 {
                     // Nothing to start here now: wait for one of ours to end, or poll for others' progress.
+                    _untracked.Explain(trials);
                     await WaitAnyAsync(running, _settings.HeartbeatInterval, interrupt);
                     continue;
                 }

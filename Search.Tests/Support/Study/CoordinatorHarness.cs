@@ -64,11 +64,11 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
 
     public async Task<(StudyInfo Study, IReadOnlyList<TrialSnapshot> Trials)> RunAsync(
         IReadOnlyList<DeviceSlot> devices, ISampler? sampler = null, IPruner? pruner = null, CancellationToken ct = default,
-        IReadOnlyList<string>? command = null)
+        IReadOnlyList<string>? command = null, ILogger? log = null)
     {
         var (study, _) = await StudyOpener.OpenAsync(Storage, Settings, "{}", ct);
         var coordinator = new StudyCoordinator(Settings, Storage, sampler ?? new RandomSampler(7), pruner ?? NopPruner.Instance,
-            new DevicePool(devices), new ProcessWorkerLauncher(TimeSpan.FromSeconds(2)), new TrialCommand(command ?? Worker.Command), Log.Logger);
+            new DevicePool(devices), new ProcessWorkerLauncher(TimeSpan.FromSeconds(2)), new TrialCommand(command ?? Worker.Command), log ?? Log.Logger);
         return (study, await coordinator.RunAsync(study, ct));
     }
 
