@@ -140,6 +140,12 @@ internal static class StudyRun
                 return ExitCodes.Ok;
             }
             await using var claim = taken;
+            // Only this process's own study timeout ends it with trials still RUNNING (a spent budget has none in flight,
+            // and its own were waited for): they are other processes'. The best so far is retrained now, as the timeout
+            // asks for a model by then, but a better trial may still end elsewhere.
+            if (trials.Count(t => t.State == TrialState.RUNNING) is var elsewhere and > 0)
+                log.Warning("{Count} trial(s) of study {Study} still run in other processes: retraining the best so far (trial {Trial}); "
+                    + "once they end, `study retrain {Study}` retrains the study's final best", elsewhere, study.Name, best.Number, study.Name);
             var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
             RetrainResult result;
             try
