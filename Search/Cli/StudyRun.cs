@@ -132,12 +132,20 @@ internal static class StudyRun
         if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)
         {
             // Every coordinator of a shared study sees the budget spent; one claim in storage makes one of them retrain.
-            var (claim, why) = await RetrainClaim.TryTakeAsync(storage, study.Id, best.Number, ct);
-            if (claim is null)
+            // The claim renews itself while the retrain runs, and stops when ended (or disposed, whatever is thrown).
+            var (taken, why) = await RetrainClaim.TryTakeAsync(storage, study.Id, best.Number, log, ct);
+            if (taken is null)
             {
                 log.Information("Not retraining: {Why}", why);
                 return ExitCodes.Ok;
             }
+            await using var claim = taken;
+            // Only this process's own study timeout ends it with trials still RUNNING (a spent budget has none in flight,
+            // and its own were waited for): they are other processes'. The best so far is retrained now, as the timeout
+            // asks for a model by then, but a better trial may still end elsewhere.
+            if (trials.Count(t => t.State == TrialState.RUNNING) is var elsewhere and > 0)
+                log.Warning("{Count} trial(s) of study {Study} still run in other processes: retraining the best so far (trial {Trial}); "
+                    + "once they end, `study retrain {Study}` retrains the study's final best", elsewhere, study.Name, best.Number, study.Name);
             var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
             RetrainResult result;
             try
@@ -146,10 +154,10 @@ internal static class StudyRun
             }
             catch
             {
-                await claim.EndAsync(done: false, best.Number);
+                await claim.EndAsync(done: false);
                 throw;
             }
-            await claim.EndAsync(done: true, best.Number);
+            await claim.EndAsync(done: true);
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
         }
         return ExitCodes.Ok;

@@ -38,8 +38,8 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial {(trialNumber is { } m ? m.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " : "")}to retrain");
 
         var finalDir = Path.Combine(settings.StudyDirectory, "best");
-        RetrainFolders.CleanUpAfterDeadRetrains(settings.StudyDirectory, finalDir, log);
-        var workDir = Path.Combine(settings.StudyDirectory, $"best.tmp-{Environment.ProcessId}");
+        RetrainFolders.CleanUpAfterDeadRetrains(finalDir, log);
+        var workDir = RetrainFolders.WorkFolder(finalDir);
         if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
         Directory.CreateDirectory(workDir);
 
@@ -145,10 +145,15 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         // Every file on the disk before the folder's new name points at it: after a power loss best/ is never a
         // folder of empty files.
         foreach (var file in Directory.EnumerateFiles(workDir, "*", SearchOption.AllDirectories)) Durable.Flush(file);
-        var old = finalDir + $".old-{Environment.ProcessId}";
-        if (Directory.Exists(finalDir)) Directory.Move(finalDir, old);
+        var old = RetrainFolders.AsideFolder(finalDir);
+        if (Directory.Exists(finalDir))
+        {
+            Directory.Move(finalDir, old);
+            // Its files are as old as the previous model: the stamp tells another host's cleanup that the swap is under way.
+            Directory.SetLastWriteTimeUtc(old, DateTime.UtcNow);
+        }
         Directory.Move(workDir, finalDir);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        RetrainFolders.Delete(old);
     }
 }
 

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mnist.Search.Retraining;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+using Mnist.Search.Tests.Support;
+using Mnist.Search.Tests.Support.Scheduling;
+using Mnist.Search.Vocabulary;
+using Serilog.Events;
+
+namespace Mnist.Search.Tests.Retraining;
+
+/// <summary>
+/// The retrain claim on a real SQLite study: renewed by its holder while it retrains, so a holder that died on another
+/// host or container is known within minutes (it used to be trusted for 12 h), and never written over once another
+/// process took it.
+/// </summary>
+public sealed class RetrainClaimTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Fast = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private readonly TempDirectory _dir = new("retrain-claim");
+    private IStudyStorage _storage = null!;
+    private int _studyId;
+
+    public async Task InitializeAsync()
+    {
+        _storage = await StorageFactory.OpenAsync("sqlite:" + _dir["study.db"], _dir.Path);
+        _studyId = (await _storage.CreateStudyAsync("claimed", StudyDirection.MAXIMIZE)).Study.Id;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _storage.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task AClaimOfAnotherHostNotRenewedWithinTheStaleWindowIsTakenOver()
+    {
+        // Given a running claim of another host's process, last renewed 4 minutes ago (past the stale window of 3 min; it was 12 h)
+        await StoreAsync(Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow - TimeSpan.FromMinutes(4)));
+
+        // When this process asks for it
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+
+        // Then it has it
+        Assert.True(claim is not null, why);
+        await claim.DisposeAsync();
+        Assert.Equal(Environment.ProcessId, (int?)(await StoredAsync())!["pid"]);
+    }
+
+    [Fact]
+    public async Task AClaimOfAnotherHostRenewedWithinTheStaleWindowIsNotTakenOver()
+    {
+        // Given a running claim of another host's process, renewed 30 s ago
+        await StoreAsync(Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow - TimeSpan.FromSeconds(30)));
+
+        // When this process asks for it
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+
+        // Then it is refused, naming the holder, and the claim is left as it was
+        Assert.Null(claim);
+        Assert.Equal("trial 3 is being retrained by another-host pid 4242", why);
+        Assert.Equal("another-host", (string?)(await StoredAsync())!["host"]);
+    }
+
+    [Fact]
+    public async Task AJustRenewedClaimOfAProcessOfThisHostThatEndedIsTakenOverAtOnce()
+    {
+        // Given a claim renewed a moment ago by a process of this host that has since been killed
+        using var holder = Process.Start("sleep", "30");
+        var identity = new ProcessIdentity(ProcessIdentity.Current.Host, holder.Id, ProcessIdentity.InstanceOf(holder.Id));
+        holder.Kill();
+        await holder.WaitForExitAsync();
+        await StoreAsync(Claim(identity.Host, identity.Pid, identity.Instance, DateTime.UtcNow));
+
+        // When this process asks for it
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+
+        // Then it has it without waiting for the claim to go stale
+        Assert.True(claim is not null, why);
+        await claim.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task WhileAClaimIsHeldItsTimeAdvancesAndOnceEndedItStops()
+    {
+        // Given a claim taken by this process, renewed every 100 ms
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+        Assert.True(claim is not null, why);
+        var taken = At(await StoredAsync());
+
+        // When it is held for a while
+        var renewed = await WaitForAsync(async () => At(await StoredAsync()) > taken);
+
+        // Then its "at" advances, and once ended "done" it is neither renewed nor running any more
+        Assert.True(renewed, "the claim's at did not advance while it was held");
+        await claim.EndAsync(done: true);
+        var ended = await _storage.GetStudySystemAttributesAsync(_studyId);
+        await Task.Delay(Fast * 5);
+        Assert.Equal(ended[RetrainClaim.Attribute], (await _storage.GetStudySystemAttributesAsync(_studyId))[RetrainClaim.Attribute]);
+        Assert.Equal("done", (string?)(await StoredAsync())!["state"]);
+        await claim.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AClaimTakenOverIsNeitherRenewedNorEndedOverTheNewHolder()
+    {
+        // Given a claim held by this process, renewed every 100 ms
+        var (log, sink) = CollectingSink.Create();
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, log, default, Fast);
+        Assert.True(claim is not null, why);
+
+        // When another host's process takes it over (as after this one's renewals stopped reaching the database)
+        var theirs = Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow);
+        await StoreAsync(theirs);
+        var noticed = await WaitForAsync(() => Task.FromResult(sink.Messages(LogEventLevel.Warning).Any(m => m.Contains("taken over", StringComparison.Ordinal))));
+        await Task.Delay(Fast * 3);
+        await claim.EndAsync(done: true);
+
+        // Then the old holder said so, and left the new holder's claim exactly as it wrote it
+        Assert.True(noticed, "no warning that the claim was taken over");
+        Assert.True(JsonNode.DeepEquals(theirs, await StoredAsync()), (await StoredAsync())?.ToJsonString());
+        await claim.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ARenewalTheDatabaseRefusesIsLoggedAndTriedAgainUntilItGoesThrough()
+    {
+        // Given a claim held by this process, renewed every 100 ms
+        var (log, sink) = CollectingSink.Create();
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, log, default, Fast);
+        Assert.True(claim is not null, why);
+
+        // When its database file is moved away (new connections open an empty file without the study's tables), then back
+        var files = new[] { "", "-wal", "-shm" }.Select(s => _dir["study.db"] + s).ToList();
+        await _storage.DisposeAsync(); // closes the pooled connections, so the next renewal opens the file again
+        foreach (var f in files.Where(File.Exists)) File.Move(f, f + ".away");
+        var failed = await WaitForAsync(() => Task.FromResult(sink.Messages(LogEventLevel.Warning).Count(m => m.Contains("Could not renew", StringComparison.Ordinal)) >= 2));
+        foreach (var f in files) File.Delete(f);
+        foreach (var f in files.Where(f => File.Exists(f + ".away"))) File.Move(f + ".away", f, overwrite: true);
+        await _storage.DisposeAsync(); // and again: connections opened meanwhile hold the empty file
+        var before = At(await StoredAsync());
+        var renewed = await WaitForAsync(async () => At(await StoredAsync()) > before);
+
+        // Then each refused renewal was logged and the next one tried, and the claim is renewed again and still ends
+        Assert.True(failed, "failed renewals were not logged and tried again");
+        Assert.True(renewed, "the claim was not renewed once the database was back");
+        await claim.EndAsync(done: true);
+        Assert.Equal("done", (string?)(await StoredAsync())!["state"]);
+        await claim.DisposeAsync();
+    }
+
+    private static JsonObject Claim(string host, int pid, string? instance, DateTime at) => new()
+    {
+        ["trial"] = 3,
+        ["host"] = host,
+        ["pid"] = pid,
+        ["instance"] = instance,
+        ["state"] = "running",
+        ["at"] = at.ToString("o", CultureInfo.InvariantCulture),
+    };
+
+    private Task StoreAsync(JsonObject claim) => _storage.SetStudySystemAttrAsync(_studyId, RetrainClaim.Attribute, claim);
+
+    private async Task<JsonObject?> StoredAsync() =>
+        (await _storage.GetStudySystemAttributesAsync(_studyId)).TryGetValue(RetrainClaim.Attribute, out var text) ? JsonNode.Parse(text)!.AsObject() : null;
+
+    private static DateTime At(JsonObject? claim) =>
+        DateTime.Parse((string)claim!["at"]!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    private static async Task<bool> WaitForAsync(Func<Task<bool>> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < Patience)
+        {
+            if (await condition()) return true;
+            await Task.Delay(50);
+        }
+        return false;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+
+namespace Mnist.Search.Retraining;
+
+/// <summary>The holder's heartbeat: a fresh <c>at</c> every interval while it retrains, so the claim never looks stale.</summary>
+internal sealed partial class RetrainClaim
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _renewal;
+    private bool _stopped;
+
+    // Set by the renewal when another process holds the claim now; EndAsync then writes nothing.
+    private bool _lost;
+
+    /// <summary>Stops renewing (if EndAsync did not) and waits for the renewal to end; never throws.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopRenewingAsync();
+        _stop.Dispose();
+    }
+
+    private async Task StopRenewingAsync()
+    {
+        if (_stopped) return;
+        _stopped = true;
+        await _stop.CancelAsync();
+        await _renewal;
+    }
+
+    // Runs from the claim's creation to StopRenewingAsync, and catches everything: nothing awaits it before then, so an
+    // exception would go unobserved, and a database error while renewing must not fail a retrain that is going well.
+    private async Task RenewAsync(TimeSpan every)
+    {
+        using var timer = new PeriodicTimer(every);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                try
+                {
+                    // Not cancelled by _stop: a write cut off midway may still commit, leaving a claim whose text is unknown here.
+                    if (await WriteAsync(Value(_trialNumber, "running"), CancellationToken.None)) continue;
+                    // Taken over (this process's renewals were late, or its clock is far behind the taker's). The retrain goes
+                    // on: the other process retrains the same trial in its own folder, both swap a complete model into best/,
+                    // so either result is right; stopping would throw away this one's work and leave no model if the other
+                    // failed. Only the claim is given up: this process never writes it again.
+                    _lost = true;
+                    _log.Warning("The retrain claim of trial {Trial} was taken over by another process (its renewals came later than {Stale} min); "
+                        + "this retrain goes on, but leaves the claim to that process", _trialNumber, StaleAfter.TotalMinutes);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    _log.Warning("Could not renew the retrain claim of trial {Trial} ({Error}); trying again in {Seconds:0.#} s",
+                        _trialNumber, e.Message, every.TotalSeconds);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopped by EndAsync or DisposeAsync.
+        }
+    }
+
+    // Compare-and-set on the claim as this process last stored it; false when another process holds it now. A write that
+    // committed but whose answer was lost (the connection dropped) leaves the stored claim newer than _current: it is
+    // still this process's, so it is adopted and written over instead of being taken for a takeover.
+    private async Task<bool> WriteAsync(JsonObject next, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            if (await _storage.CompareAndSetStudySystemAttrAsync(_studyId, Attribute, _current, next, ct))
+            {
+                _current = StoredText(next);
+                return true;
+            }
+            var stored = (await _storage.GetStudySystemAttributesAsync(_studyId, ct)).GetValueOrDefault(Attribute);
+            if (stored is null || Parse(stored) is not { } claim || !IsMine(claim)) return false;
+            _current = stored;
+        }
+        return false;
+    }
+}
