@@ -212,6 +212,9 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("--format: Argument 'xml' not recognized", "trials", "list", "q", "--format", "xml")]
     [InlineData("--format: Argument 'pickle' not recognized", "study", "export", "q", "--out", "x", "--format", "pickle")]
     [InlineData("--state: unknown state 'DONE'", "trials", "list", "q", "--state", "DONE")]
+    // (numbers and flag lists were taken: "1" listed COMPLETE trials, "COMPLETE,PRUNED" the FAIL ones)
+    [InlineData("--state: unknown state '1'", "trials", "list", "q", "--state", "1")]
+    [InlineData("--state: unknown state 'COMPLETE,PRUNED'", "trials", "list", "q", "--state", "COMPLETE,PRUNED")]
     [InlineData("not a model folder", "predict", "--model", "no-such-folder", "digit.png")]
     [InlineData("--epochs: must be an integer in 1..10000, got 100000", "study", "retrain", "q", "--epochs", "100000")]
     [InlineData("--out /etc/passwd: is a file, not a folder", "study", "report", "q", "--out", "/etc/passwd")]

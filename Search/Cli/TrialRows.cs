@@ -47,15 +47,17 @@ internal static class TrialRows
     {
         var parameters = new JsonObject();
         foreach (var name in t.Params.Keys) parameters[name] = ToNode(t.ExternalParam(name));
-        JsonNode? epochs = t.UserAttrs.TryGetValue(StudyAttributes.Epochs, out var e) ? JsonNode.Parse(e) : null;
+        // Written by this tool, an array of objects; by another Optuna client, anything (set_user_attr("epochs", 10)), or
+        // text that is no JSON: shown as it is (a stack trace before).
+        JsonNode? epochs = t.UserAttrs.TryGetValue(StudyAttributes.Epochs, out var e) ? ParseOrText(e) : null;
         return new JsonObject
         {
             ["number"] = t.Number,
             ["state"] = t.State.ToString(),
-            ["value"] = t.Value,
+            ["value"] = Number(t.Value),
             ["params"] = parameters,
             ["intermediate_values"] = new JsonObject(t.IntermediateValues.OrderBy(kv => kv.Key)
-                .Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(kv.Value)))),
+                .Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), Number(kv.Value)))),
             ["epochs"] = epochs,
             ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
             ["started"] = t.DatetimeStart?.ToString("u", CultureInfo.InvariantCulture),
@@ -88,10 +90,15 @@ internal static class TrialRows
         catch (JsonException) { return json; }
     }
 
+    // NaN and ±Infinity, which Optuna stores (value_type INF_POS, intermediate_value_type NAN), are no JSON numbers:
+    // written as the strings "NaN", "Infinity", "-Infinity", as OutputFormat writes them in lists (show failed, exit 2).
+    private static JsonNode? Number(double? v) => v is { } d ? ToNode(d) : null;
+
     public static JsonNode? ToNode(object? v) => v switch
     {
         null => null,
         long l => JsonValue.Create(l),
+        double d when !double.IsFinite(d) => JsonValue.Create(d.ToString(CultureInfo.InvariantCulture)),
         double d => JsonValue.Create(d),
         bool b => JsonValue.Create(b),
         string s => JsonValue.Create(s),

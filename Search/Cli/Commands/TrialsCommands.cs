@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 
@@ -20,8 +21,11 @@ internal static class TrialsCommands
         var command = new Command("list", "List a study's trials") { name, storage, studiesDir, state, sort, top, format };
         command.SetAction(async (parse, ct) =>
         {
+            // By name only: Enum.TryParse also took numbers and flag lists ("1" was COMPLETE, "COMPLETE,PRUNED" was FAIL).
             TrialState? only = parse.GetValue(state) is { } s
-                ? Enum.TryParse<TrialState>(s, ignoreCase: true, out var st) ? st : throw new UserInputException($"--state: unknown state '{s}' (expected {string.Join(", ", Enum.GetNames<TrialState>())})")
+                ? Enum.GetNames<TrialState>().FirstOrDefault(n => string.Equals(n, s.Trim(), StringComparison.OrdinalIgnoreCase)) is { } known
+                    ? Enum.Parse<TrialState>(known)
+                    : throw new UserInputException($"--state: unknown state '{s}' (expected one of {string.Join(", ", Enum.GetNames<TrialState>())})")
                 : null;
             if (parse.GetValue(top) is < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
             var (study, trials, _) = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
@@ -58,15 +62,17 @@ internal static class TrialsCommands
             var (study, trials, _) = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
             var n = parse.GetValue(number);
             var trial = trials.FirstOrDefault(t => t.Number == n)
-                ?? throw new UserInputException($"study '{study.Name}' has no trial {n} (trials are 0..{trials.Count - 1})");
+                ?? throw new UserInputException(trials.Count == 0 ? $"study '{study.Name}' has no trials yet"
+                    : $"study '{study.Name}' has no trial {n} (trials are {trials.Min(t => t.Number)}..{trials.Max(t => t.Number)})");
             var detail = TrialRows.Detail(trial);
             if (parse.GetValue(format) == "json")
             {
                 OutputFormat.WriteObject("json", detail);
                 return ExitCodes.Ok;
             }
-            var epochs = detail["epochs"]?.AsArray();
-            detail.Remove("epochs");
+            // Only this tool's per-epoch records make the Epochs table; anything else another client stored stays in the detail.
+            var epochs = detail["epochs"] is JsonArray records && records.All(r => r is JsonObject) ? records : null;
+            if (epochs is not null) detail.Remove("epochs");
             detail.Remove("intermediate_values");
             var parameters = detail["params"]!.AsObject();
             detail.Remove("params");

@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Mnist.Search.Tests.Support;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Storage;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// `trials show` and `trials list` on trials written by another Optuna client, with what Optuna legitimately stores:
+/// any user attribute under any key, and NaN / ±Infinity values (value_type and intermediate_value_type).
+/// </summary>
+public sealed class ForeignTrialDataCliTests
+{
+    [Theory]
+    [InlineData("10")]
+    [InlineData("[1, 2]")]
+    [InlineData("{\"epochs\": 3}")]
+    [InlineData("not json at all")]
+    public async Task ATrialWhoseEpochsAttributeIsNotThisToolsIsShownAsItIs(string valueJson)
+    {
+        // Given trial 0 whose "epochs" user attribute an Optuna client set to something else (trial.set_user_attr("epochs", 10))
+        using var dir = new TempDirectory("foreign-attr");
+        await QueryStudy.CreateAsync("sqlite:s.db", dir.Path);
+        await ExecuteAsync(dir["s.db"], "INSERT INTO trial_user_attributes (trial_id, key, value_json) VALUES (1, 'epochs', @V)", new { V = valueJson });
+
+        // When it is shown as a table and as JSON
+        var table = await SearchCli.RunAsync(dir.Path, "trials", "show", "q", "0", "--storage", "sqlite:s.db");
+        var json = await SearchCli.RunAsync(dir.Path, "trials", "show", "q", "0", "--storage", "sqlite:s.db", "--format", "json");
+
+        // Then both succeed (a stack trace and exit 1 before) and the JSON is valid
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        Assert.NotNull(JsonNode.Parse(json.Stdout)!["epochs"]);
+    }
+
+    [Fact]
+    public async Task NonFiniteValuesAreWrittenAsTheSameStringsByShowAndList()
+    {
+        // Given trial 0 with an intermediate value NaN and trial 1 whose value is +Infinity, as Optuna stores them
+        using var dir = new TempDirectory("foreign-nan");
+        await QueryStudy.CreateAsync("sqlite:s.db", dir.Path);
+        await ExecuteAsync(dir["s.db"], "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) VALUES (1, 2, NULL, 'NAN')");
+        await ExecuteAsync(dir["s.db"], "UPDATE trial_values SET value = NULL, value_type = 'INF_POS' WHERE trial_id = 2");
+
+        // When they are read as JSON
+        var show0 = await SearchCli.RunAsync(dir.Path, "trials", "show", "q", "0", "--storage", "sqlite:s.db", "--format", "json");
+        var show1 = await SearchCli.RunAsync(dir.Path, "trials", "show", "q", "1", "--storage", "sqlite:s.db", "--format", "json");
+        var list = await SearchCli.RunAsync(dir.Path, "trials", "list", "q", "--storage", "sqlite:s.db", "--format", "json");
+
+        // Then every command succeeds with valid JSON (show exited 2 with nothing on stdout), writing the same strings
+        Assert.True(show0.ExitCode == 0, show0.Stderr);
+        Assert.True(show1.ExitCode == 0, show1.Stderr);
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        Assert.Equal("NaN", (string)JsonNode.Parse(show0.Stdout)!["intermediate_values"]!["2"]!);
+        Assert.Equal("Infinity", (string)JsonNode.Parse(show1.Stdout)!["value"]!);
+        Assert.Equal("Infinity", (string)JsonNode.Parse(list.Stdout)!.AsArray().Single(t => (int)t!["number"]! == 1)!["value"]!);
+    }
+
+    private static async Task ExecuteAsync(string db, string sql, object? args = null)
+    {
+        await using var c = new SqliteConnection($"Data Source={db};Pooling=false");
+        await c.OpenAsync();
+        await c.ExecuteAsync(sql, args);
+    }
+}
