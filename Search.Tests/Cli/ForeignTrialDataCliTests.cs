@@ -58,6 +58,36 @@ public sealed class ForeignTrialDataCliTests
         Assert.Equal("Infinity", (string)JsonNode.Parse(list.Stdout)!.AsArray().Single(t => (int)t!["number"]! == 1)!["value"]!);
     }
 
+    [Fact]
+    public async Task AParameterNamedLikeATrialColumnIsListedBesideItNotInItsPlace()
+    {
+        // Given a trial whose parameters are called "state" and "value" (a custom trainer's, or another client's)
+        using var dir = new TempDirectory("foreign-names");
+        await using (var storage = await Mnist.Search.Storage.StorageFactory.OpenAsync("sqlite:s.db", dir.Path))
+        {
+            var (study, _) = await storage.CreateStudyAsync("q", Mnist.Search.Vocabulary.StudyDirection.MAXIMIZE);
+            var t = await storage.CreateTrialAsync(study.Id, Mnist.Search.Vocabulary.TrialState.RUNNING, new Dictionary<string, (Mnist.Search.Space.ParameterDistribution, double)>
+            {
+                ["state"] = (new Mnist.Search.Space.FloatDistribution(0, 1), 0.25),
+                ["value"] = (new Mnist.Search.Space.FloatDistribution(0, 1), 0.75),
+            });
+            await storage.FinishTrialAsync(t.Id, Mnist.Search.Vocabulary.TrialState.COMPLETE, 0.5);
+        }
+
+        // When the trials are listed as JSON and CSV
+        var json = await SearchCli.RunAsync(dir.Path, "trials", "list", "q", "--storage", "sqlite:s.db", "--format", "json");
+        var csv = await SearchCli.RunAsync(dir.Path, "trials", "list", "q", "--storage", "sqlite:s.db", "--format", "csv");
+
+        // Then the trial's state and value stay, the parameters come as params_state and params_value (the parameter
+        // replaced the state in CSV, with duplicate headers, and JSON failed on a duplicate key)
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        var row = JsonNode.Parse(json.Stdout)!.AsArray().Single()!;
+        Assert.Equal(("COMPLETE", 0.5, 0.25, 0.75), ((string)row["state"]!, (double)row["value"]!, (double)row["params_state"]!, (double)row["params_value"]!));
+        var header = csv.Stdout.Split('\n')[0].Trim().Split(',');
+        Assert.Equal(header.Length, header.Distinct().Count());
+        Assert.Contains("params_state", header);
+    }
+
     private static async Task ExecuteAsync(string db, string sql, object? args = null)
     {
         await using var c = new SqliteConnection($"Data Source={db};Pooling=false");

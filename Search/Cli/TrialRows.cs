@@ -9,6 +9,20 @@ namespace Mnist.Search.Cli;
 /// <summary>Turns trial snapshots into the rows the query commands print.</summary>
 internal static class TrialRows
 {
+    /// <summary>The columns every row of a trial list has, before the parameters'.</summary>
+    public static readonly IReadOnlyList<string> TrialColumns = ["number", "state", "value", "epochs", "duration_s", "device"];
+
+    /// <summary>
+    /// A parameter's column: its name, or <c>params_NAME</c> (Optuna's <c>trials_dataframe</c> prefix) when a trial column
+    /// or another prefixed name has it. A custom worker's parameter called "state" replaced the state in tables and
+    /// CSV, and made --format json fail on a duplicate key.
+    /// </summary>
+    public static string ColumnOf(string parameter) =>
+        TrialColumns.Contains(parameter) || parameter.StartsWith("params_", StringComparison.Ordinal) ? "params_" + parameter : parameter;
+
+    /// <summary>Every column of a list of trials with these parameters.</summary>
+    public static IReadOnlyList<string> Columns(IEnumerable<string> paramNames) => [.. TrialColumns, .. paramNames.Select(ColumnOf)];
+
     public static IReadOnlyDictionary<string, object?> Summary(TrialSnapshot t, IEnumerable<string> paramNames)
     {
         var row = new Dictionary<string, object?>
@@ -23,7 +37,7 @@ internal static class TrialRows
         // A queued trial from `study enqueue` has no parameters until it runs: show the values it will run with.
         var queued = Queued(t);
         foreach (var name in paramNames)
-            row[name] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : queued.GetValueOrDefault(name);
+            row[ColumnOf(name)] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : queued.GetValueOrDefault(name);
         return row;
     }
 

@@ -42,7 +42,7 @@ internal static class TrialsCommands
             };
             if (parse.GetValue(top) is { } n) selected = selected.Take(n);
             var paramNames = TrialRows.ParameterNames(trials);
-            OutputFormat.Write(parse.GetValue(format)!, ["number", "state", "value", "epochs", "duration_s", "device", .. paramNames],
+            OutputFormat.Write(parse.GetValue(format)!, TrialRows.Columns(paramNames),
                 selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {study.Name}");
             return ExitCodes.Ok;
         });
