@@ -227,6 +227,8 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("--out: must name a folder", "study", "export", "q", "--out", "")]
     [InlineData("config: a configuration file path is required, got an empty one", "study", "create", "")]
     [InlineData("--studies-dir: must name a folder, got an empty one", "study", "status", "q", "--studies-dir", "")]
+    [InlineData("--studies-dir: must name a folder, got an empty one", "study", "list", "--studies-dir", "")]
+    [InlineData("--studies-dir /etc/passwd: is a file, not a folder", "study", "list", "--studies-dir", "/etc/passwd")]
     public async Task BadInputGivesOneClearLineAndExitCodeTwo(string expected, params string[] args)
     {
         // When

@@ -119,6 +119,27 @@ public sealed class ReadOnlyQueryCommandsTests(PostgresServerFixture postgres)
         Assert.Equal("delete", await check.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
     }
 
+    [Fact]
+    public async Task WhenOneStudyDatabaseBelowTheFolderIsBrokenThenTheOthersAreStillListed()
+    {
+        // Given a good study and, beside it, a study.db that is no database and an empty one
+        using var dir = new TempDirectory("list-broken");
+        await QueryStudy.CreateAsync("sqlite:studies/good/study.db", dir.Path);
+        Directory.CreateDirectory(dir["studies/bad"]);
+        File.WriteAllText(dir["studies/bad/study.db"], "x");
+        Directory.CreateDirectory(dir["studies/empty"]);
+        File.WriteAllText(dir["studies/empty/study.db"], "");
+
+        // When the studies are listed
+        var r = await SearchCli.RunAsync(dir.Path, "study", "list", "--format", "json");
+
+        // Then the good one is listed and each broken file named on stderr (the whole list failed, exit 2)
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("q", (string)System.Text.Json.Nodes.JsonNode.Parse(r.Stdout)!.AsArray().Single()!["study"]!);
+        Assert.Contains(dir["studies/bad/study.db"], r.Stderr);
+        Assert.Contains(dir["studies/empty/study.db"], r.Stderr);
+    }
+
     private static readonly string[][] WritesToAStudy =
     [
         ["study", "resume", "q"], ["study", "worker", "q"], ["study", "enqueue", "q", "--param", "dropout=0.1"],

@@ -43,6 +43,8 @@ internal static class StudyQueryCommands
         command.SetAction(async (parse, ct) =>
         {
             var folder = parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory;
+            if (string.IsNullOrWhiteSpace(folder)) throw new UserInputException("--studies-dir: must name a folder, got an empty one");
+            if (File.Exists(folder)) throw new UserInputException($"--studies-dir {folder}: is a file, not a folder");
             var urls = parse.GetValue(storage) is { } url
                 ? [url]
                 : Directory.Exists(folder)
@@ -50,9 +52,19 @@ internal static class StudyQueryCommands
                         .Order().Select(f => "sqlite:" + Path.GetFullPath(f)).ToArray()
                     : [];
             var rows = new List<IReadOnlyDictionary<string, object?>>();
+            var found = parse.GetValue(storage) is null;
             foreach (var u in urls)
             {
-                await using var s = await StorageFactory.OpenReadOnlyAsync(u, Directory.GetCurrentDirectory(), ct);
+                IStudyStorage s;
+                try { s = await StorageFactory.OpenReadOnlyAsync(u, Directory.GetCurrentDirectory(), ct); }
+                catch (StorageException e) when (found)
+                {
+                    // One broken study.db found below the folder (empty, corrupt, another program's) hid every other
+                    // study: it is named on stderr and the others are listed.
+                    await Console.Error.WriteLineAsync($"warning: skipped {e.Message}");
+                    continue;
+                }
+                await using var owned = s;
                 foreach (var study in await s.GetAllStudiesAsync(ct))
                 {
                     var trials = await s.GetAllTrialsAsync(study.Id, ct: ct);
