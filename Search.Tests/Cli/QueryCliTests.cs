@@ -228,6 +228,9 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("config: a configuration file path is required, got an empty one", "study", "create", "")]
     [InlineData("--studies-dir: must name a folder, got an empty one", "study", "status", "q", "--studies-dir", "")]
     [InlineData("--studies-dir: must name a folder, got an empty one", "study", "list", "--studies-dir", "")]
+    // (several parse errors printed a line each)
+    [InlineData("; ", "trials", "show")]
+    [InlineData("--bogus", "trials", "list", "q", "--bogus", "x")]
     [InlineData("--studies-dir /etc/passwd: is a file, not a folder", "study", "list", "--studies-dir", "/etc/passwd")]
     public async Task BadInputGivesOneClearLineAndExitCodeTwo(string expected, params string[] args)
     {

@@ -73,7 +73,8 @@ internal static class SearchApp
         var parse = Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
-            foreach (var error in parse.Errors) await Console.Error.WriteLineAsync($"error: {OneLine(error)}");
+            // One line, as every other refusal: a missing argument and an unknown option each printed their own.
+            await Console.Error.WriteLineAsync($"error: {string.Join("; ", parse.Errors.Select(e => OneLine(e).TrimEnd('.')).Distinct())}");
             return ExitCodes.BadInput;
         }
         try
