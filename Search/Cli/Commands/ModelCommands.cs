@@ -88,6 +88,10 @@ internal static class ModelCommands
         try
         {
             var output = await TrialsTool.Default().RunAsync(["predict", "--model", dir, "--format", "json", "--images-from", list], ct);
+            // 0, or 2 with every image answered (some unreadable); anything else is Trials failing (killed, out of
+            // memory, libtorch aborting), whatever it printed before: its answers were taken as complete.
+            if (output.ExitCode is not (ExitCodes.Ok or ExitCodes.BadInput))
+                throw new IOException($"predicting with {dir} failed (Trials exited with code {output.ExitCode}): {output.FirstError}");
             try { return JsonNode.Parse(output.Stdout)!.AsArray(); }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
             {
