@@ -21,14 +21,21 @@ public sealed class RetrainFoldersTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
-    public async Task AWorkFolderOfAProcessOfThisHostThatEndedIsRemoved()
+    // The identity of a real process of this host that was killed: what a retrain SIGKILLed midway leaves behind.
+    private static async Task<ProcessIdentity> EndedProcessAsync()
     {
-        // Given the work folder of a retrain process of this host that was killed
         using var retrain = Process.Start("sleep", "30");
         var owner = new ProcessIdentity(Me.Host, retrain.Id, ProcessIdentity.InstanceOf(retrain.Id));
         retrain.Kill();
         await retrain.WaitForExitAsync();
+        return owner;
+    }
+
+    [Fact]
+    public async Task AWorkFolderOfAProcessOfThisHostThatEndedIsRemoved()
+    {
+        // Given the work folder of a retrain process of this host that was killed
+        var owner = await EndedProcessAsync();
         var work = Make(RetrainFolders.WorkFolder(Best, owner));
 
         // When the next retrain cleans up
@@ -103,10 +110,7 @@ public sealed class RetrainFoldersTests : IDisposable
     public async Task APreviousModelSetAsideByAProcessThatEndedMidSwapIsPutBack()
     {
         // Given best/ moved aside by a retrain process of this host that was killed before it moved the new model in
-        using var retrain = Process.Start("sleep", "30");
-        var owner = new ProcessIdentity(Me.Host, retrain.Id, ProcessIdentity.InstanceOf(retrain.Id));
-        retrain.Kill();
-        await retrain.WaitForExitAsync();
+        var owner = await EndedProcessAsync();
         var aside = Make(RetrainFolders.AsideFolder(Best, owner));
 
         // When the next retrain cleans up
