@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace Mnist.Search.Storage;
@@ -23,6 +24,12 @@ public static class ReadOnlyQuery
         var parsed = StorageUrl.Parse(url, baseDirectory);
         SqlGuard.Check(sql, parsed.Kind);
         await using var connection = await StorageFactory.OpenReadOnlyConnectionAsync(url, baseDirectory, ct);
+        // Microsoft.Data.Sqlite looks at the token only before a statement starts, so a long query (a recursive CTE,
+        // a cross join) ran on through Ctrl+C until the 60 s grace ended the process. sqlite3_interrupt stops it
+        // at its next step; Npgsql cancels on the server by itself.
+        await using var interrupt = connection is SqliteConnection sqlite
+            ? ct.Register(() => { if (sqlite.Handle is { } handle) SQLitePCL.raw.sqlite3_interrupt(handle); })
+            : default;
         DbTransaction? tx = null;
         try
         {
@@ -43,6 +50,10 @@ public static class ReadOnlyQuery
             while (await reader.ReadAsync(ct))
                 rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
             return new Result(columns, rows);
+        }
+        catch (DbException e) when (ct.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("query interrupted", e, ct);
         }
         catch (DbException e)
         {
