@@ -105,7 +105,7 @@ public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<Traine
     }
 
     // MNIST's own bytes, light on dark, as a 28×28 grayscale PNG.
-    private static void SavePng(float[] pixels, string path)
+    internal static void SavePng(float[] pixels, string path)
     {
         using var bitmap = new SKBitmap(28, 28, SKColorType.Gray8, SKAlphaType.Opaque);
         for (var i = 0; i < pixels.Length; i++)

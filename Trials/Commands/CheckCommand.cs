@@ -2,6 +2,8 @@ using System.CommandLine;
 using Mnist.Trials.Model;
 using Mnist.Protocol.Outputs;
 
+using Mnist.Trials.Protocol;
+
 namespace Mnist.Trials.Commands;
 
 /// <summary>
@@ -17,6 +19,7 @@ internal static class CheckCommand
         var command = new Command("check", "Check that a checkpoint loads") { model };
         command.SetAction(parse =>
         {
+            StdinControl.ExitWithParent();
             try
             {
                 var (network, _) = CheckpointIO.Load(parse.GetValue(model)!);

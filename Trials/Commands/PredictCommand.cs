@@ -12,16 +12,17 @@ namespace Mnist.Trials.Commands;
 
 /// <summary>
 /// <c>Trials predict --model DIR IMAGE...</c>: the digit in each image, preprocessed as MNIST was
-/// (<see cref="DigitImagePreprocessor"/>) and normalised as the model's sidecar says. Prints a JSON array,
-/// one entry per image in order; an image that cannot be read gets an <c>error</c> entry, the others are still
-/// answered, and the exit code is then 2.
+/// (<see cref="DigitImagePreprocessor"/>) and normalised as the model's sidecar says. Prints one JSON object per
+/// line (JSON Lines), one per image in order, as each is answered: one array on one line outgrew the coordinator's
+/// line limit (1 MiB) at a few thousand images. An image that cannot be read gets an <c>error</c> entry, the others
+/// are still answered, and the exit code is then 2.
 /// </summary>
 internal static class PredictCommand
 {
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint folder (model.bin + model.json)", Required = true };
-        var format = new Option<string>("--format") { Description = "json (the only format; the Search CLI renders tables)", DefaultValueFactory = _ => "json" };
+        var format = new Option<string>("--format") { Description = "json: one JSON object per line (the only format; the Search CLI renders tables)", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json");
         var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore };
         // Tens of thousands of paths overflow a command line (ARG_MAX): the Search CLI passes them in a file instead.
@@ -29,6 +30,7 @@ internal static class PredictCommand
         var command = new Command("predict", "Predict digits in images") { model, format, images, imagesFrom };
         command.SetAction(parse =>
         {
+            StdinControl.ExitWithParent();
             var paths = (parse.GetValue(images) ?? []).ToList();
             if (parse.GetValue(imagesFrom) is { } listFile)
                 paths.AddRange(File.ReadAllText(listFile).Split('\0', StringSplitOptions.RemoveEmptyEntries));
@@ -46,7 +48,6 @@ internal static class PredictCommand
                 return WorkerExitCodes.BadInput;
             }
 
-            var results = new JsonArray();
             var failed = false;
             using (network)
             using (no_grad())
@@ -61,16 +62,16 @@ internal static class PredictCommand
                         using var scope = NewDisposeScope();
                         var input = tensor(pixels).reshape(1, 1, 28, 28).sub(mean).div(std);
                         var logits = network.forward(input.to_type(ScalarType.Float32)).data<float>().ToArray();
-                        results.Add(PredictionJson.Entry(path, Prediction.FromLogits(logits), sidecar.ClassNames));
+                        Console.Out.WriteLine(PredictionJson.Entry(path, Prediction.FromLogits(logits), sidecar.ClassNames).ToJsonString());
                     }
                     catch (ImageInputException e)
                     {
                         failed = true;
-                        results.Add(PredictionJson.Error(path, e.Message));
+                        Console.Out.WriteLine(PredictionJson.Error(path, e.Message).ToJsonString());
                     }
                 }
             }
-            Console.Out.WriteLine(results.ToJsonString());
+            Console.Out.Flush();
             return failed ? WorkerExitCodes.BadInput : WorkerExitCodes.Success;
         });
         return command;

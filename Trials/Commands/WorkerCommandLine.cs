@@ -56,14 +56,7 @@ internal static class WorkerCommandLine
             return WorkerExitCodes.BadInput;
         }
         var prune = new PruneSignal();
-        if (!StdinControl.IsStdinNull())
-        {
-            new StdinControl(Console.In, prune, () =>
-            {
-                Console.Error.WriteLine("stdin closed: the coordinator is gone; exiting without a result");
-                Environment.Exit(WorkerExitCodes.Failure);
-            }).Start();
-        }
+        StdinControl.ExitWithParent(prune);
         return new TrialRunner(events, prune, Console.Error).Run(spec);
     }
 }

@@ -1,4 +1,5 @@
 using Mnist.Protocol.Events;
+using Mnist.Protocol.Outputs;
 
 namespace Mnist.Trials.Protocol;
 
@@ -10,6 +11,21 @@ namespace Mnist.Trials.Protocol;
 /// </summary>
 internal sealed class StdinControl(TextReader input, PruneSignal signal, Action onEndOfInput)
 {
+    /// <summary>
+    /// Ends the process when the parent's end of stdin closes (it died, even by SIGKILL, which it cannot clean up
+    /// after): every command, not only <c>run</c>, since a <c>predict</c> over thousands of images went on as an
+    /// orphan after its <c>Search</c> was killed. <paramref name="signal"/> receives <c>prune</c> lines, if given.
+    /// </summary>
+    public static void ExitWithParent(PruneSignal? signal = null)
+    {
+        if (IsStdinNull()) return;
+        new StdinControl(Console.In, signal ?? new PruneSignal(), () =>
+        {
+            Console.Error.WriteLine("stdin closed: the coordinator is gone; exiting without a result");
+            Environment.Exit(WorkerExitCodes.Failure);
+        }).Start();
+    }
+
     public static bool IsStdinNull()
     {
         try

@@ -92,11 +92,22 @@ internal static class ModelCommands
             // memory, libtorch aborting), whatever it printed before: its answers were taken as complete.
             if (output.ExitCode is not (ExitCodes.Ok or ExitCodes.BadInput))
                 throw new IOException($"predicting with {dir} failed (Trials exited with code {output.ExitCode}): {output.FirstError}");
-            try { return JsonNode.Parse(output.Stdout)!.AsArray(); }
+            // One JSON object per line, one line per image in order.
+            var results = new JsonArray();
+            try
+            {
+                foreach (var line in output.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    results.Add(JsonNode.Parse(line)!.AsObject());
+            }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
             {
                 throw new UserInputException(output.FirstError);
             }
+            // Exit 2 and no answer: Trials refused the model itself (a checkpoint it cannot load); its line says why.
+            if (results.Count == 0 && output.ExitCode == ExitCodes.BadInput) throw new UserInputException(output.FirstError);
+            if (results.Count != paths.Count)
+                throw new IOException($"predicting with {dir} failed: Trials answered {results.Count} of {paths.Count} images ({output.FirstError})");
+            return results;
         }
         finally
         {

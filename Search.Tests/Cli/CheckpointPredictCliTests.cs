@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Faults;
+using Mnist.Search.Tests.Support.Onnx;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// <c>predict</c> on a checkpoint folder (no model.onnx) runs the Trials program: its answers for many images reach
+/// the user whole, and it does not outlive a <c>Search</c> that was killed.
+/// </summary>
+public sealed class CheckpointPredictCliTests(TrainedCnns cnns) : IClassFixture<TrainedCnns>
+{
+    [Fact]
+    public async Task AnswersForMoreThanAMebibyteOfOutputAreAllReturned()
+    {
+        // Given a checkpoint-only model and 400 digits in a folder whose path is ~3,000 characters long, so that the
+        // answers (each names its image) come to over 1 MiB: Trials printed them as one line, which the coordinator's
+        // line limit refused (exit 1, a stack trace)
+        using var dir = new TempDirectory("ckpt-predict-many");
+        var model = CheckpointOnly(dir);
+        var folder = Path.Combine([dir.Path, .. Enumerable.Range(0, 14).Select(i => $"{i:D2}{new string('d', 200)}")]);
+        var images = Digits(folder, 400);
+
+        // When predict answers them as JSON
+        var result = await SearchCli.RunAsync(dir.Path, "predict", "--model", model, "--format", "json", folder);
+
+        // Then every image is answered, in order
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.True(result.Stdout.Length > 1 << 20, $"only {result.Stdout.Length} characters: the test no longer crosses the limit");
+        var answers = JsonNode.Parse(result.Stdout)!.AsArray();
+        Assert.Equal(images, answers.Select(a => (string)a!["image"]!));
+        Assert.All(answers, a => Assert.InRange((int)a!["digit"]!, 0, 9));
+    }
+
+    [Fact]
+    public async Task TheTrialsProcessEndsWhenSearchIsKilled()
+    {
+        // Given a predict over 8,000 images running in its Trials process
+        using var dir = new TempDirectory("ckpt-predict-kill");
+        var model = CheckpointOnly(dir);
+        Digits(dir["digits"], 8000);
+        await using var search = SearchCli.Watch("predict", dir.Path, 5, "predict", "--model", model, "--format", "json", dir["digits"]);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        IReadOnlyList<int> trials;
+        while ((trials = Signals.Find($"--model {model}").Where(pid => pid != search.Id).ToList()).Count == 0)
+        {
+            Assert.False(search.HasExited, $"predict ended before its Trials process was seen: {search.Output}");
+            Assert.True(DateTime.UtcNow < deadline, "no Trials process appeared in 60 s");
+            await Task.Delay(50);
+        }
+
+        // When Search is killed (SIGKILL: it cannot stop its child itself)
+        search.Signal(UnixSignal.Kill);
+
+        // Then the Trials process ends within seconds, not after answering 8,000 images to nobody
+        var gone = DateTime.UtcNow.AddSeconds(5);
+        while (Signals.Find($"--model {model}").Count > 0 && DateTime.UtcNow < gone) await Task.Delay(50);
+        var left = Signals.Find($"--model {model}");
+        foreach (var pid in left) Signals.Send(pid, UnixSignal.Kill);
+        Assert.True(left.Count == 0, $"Trials process(es) {string.Join(", ", left)} still ran 5 s after Search was killed");
+    }
+
+    private string CheckpointOnly(TempDirectory dir)
+    {
+        var trained = cnns.Folder("1conv-k3-fc1");
+        Directory.CreateDirectory(dir["model"]);
+        foreach (var name in new[] { "model.bin", "model.json" }) File.Copy(Path.Combine(trained, name), dir[$"model/{name}"]);
+        return dir["model"];
+    }
+
+    // Copies of one real MNIST digit, named in order.
+    private static List<string> Digits(string folder, int count)
+    {
+        Directory.CreateDirectory(folder);
+        var first = Path.Combine(folder, "00000.png");
+        OnnxPredictCliTests.SavePng(MnistFiles.TestImages(1).Images[0], first);
+        var paths = new List<string> { first };
+        for (var i = 1; i < count; i++)
+        {
+            paths.Add(Path.Combine(folder, $"{i:D5}.png"));
+            File.Copy(first, paths[^1]);
+        }
+        return paths;
+    }
+}
