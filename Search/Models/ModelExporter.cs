@@ -30,8 +30,9 @@ internal static class ModelExporter
         yield return ("study", study.Name);
         yield return ("trial", model.TrialNumber.ToString(CultureInfo.InvariantCulture));
         yield return ("retrained", model.Retrained ? "true" : "false");
-        if (model.Metrics?["accuracy"] is JsonValue accuracy)
-            yield return ("test_accuracy", accuracy.GetValue<double>().ToString("R", CultureInfo.InvariantCulture));
+        // A metrics file someone edited ("0.98" as text) leaves the accuracy out rather than failing the export.
+        if (model.Metrics?["accuracy"] is JsonValue accuracy && accuracy.TryGetValue<double>(out var value))
+            yield return ("test_accuracy", value.ToString("R", CultureInfo.InvariantCulture));
     }
 
     public static async Task<IReadOnlyList<string>> ExportAsync(StudyModel model, StudyInfo study, string outDir, string format, TrialsTool tool, CancellationToken ct)

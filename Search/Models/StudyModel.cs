@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Mnist.Inference.Onnx;
 using Mnist.Protocol.Outputs;
 using Mnist.Search.Storage;
+using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Models;
@@ -16,34 +17,57 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
     public static async Task<StudyModel> FindAsync(IStudyStorage storage, StudyInfo study, string studyDirectory, CancellationToken ct)
     {
         var attrs = await storage.GetStudyUserAttributesAsync(study.Id, ct);
-        var retrainedDir = attrs.TryGetValue(StudyAttributes.RetrainDirectory, out var d) ? JsonSerializer.Deserialize<string>(d) : Path.Combine(studyDirectory, "best");
-        if (retrainedDir is not null && IsModel(retrainedDir))
+        var recorded = attrs.TryGetValue(StudyAttributes.RetrainDirectory, out var d) ? JsonSerializer.Deserialize<string>(d) : null;
+        if (await LocateAsync(storage, study, Path.Combine(studyDirectory, StudyFolder.BestFolder), recorded, ct) is { } retrainedDir)
         {
             var trial = attrs.TryGetValue(StudyAttributes.RetrainTrial, out var t) && int.TryParse(t, out var n) ? n : -1;
-            var metricsPath = Path.Combine(retrainedDir, ArtifactNames.Metrics);
-            var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))?.AsObject() : null;
-            return new StudyModel(retrainedDir, true, trial, metrics);
+            return new StudyModel(retrainedDir, true, trial, ReadMetrics(retrainedDir));
         }
 
         var best = BestTrial.Of(await storage.GetAllTrialsAsync(study.Id, ct: ct), study.Direction)
             ?? throw new ModelNotFoundException($"study '{study.Name}' has no retrained model and no COMPLETE trial");
-        var checkpoint = best.UserAttrs.TryGetValue(StudyAttributes.Checkpoint, out var c) ? JsonSerializer.Deserialize<string>(c) : null;
-        var dir = checkpoint is null ? null : Path.GetDirectoryName(checkpoint);
-        if (dir is null || !IsModel(dir))
-            throw new ModelNotFoundException($"study '{study.Name}': the best trial ({best.Number}) has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
-        return new StudyModel(dir, false, best.Number, null);
+        return await ForTrialAsync(storage, study, best, studyDirectory, $"study '{study.Name}': the best trial ({best.Number})", ct);
     }
 
     /// <summary>One trial's own checkpoint (trained on the search subset; no test metrics).</summary>
-    public static async Task<StudyModel> ForTrialAsync(IStudyStorage storage, StudyInfo study, int number, CancellationToken ct)
+    public static async Task<StudyModel> ForTrialAsync(IStudyStorage storage, StudyInfo study, int number, string studyDirectory, CancellationToken ct)
     {
         var trial = (await storage.GetAllTrialsAsync(study.Id, ct: ct)).FirstOrDefault(t => t.Number == number)
             ?? throw new ModelNotFoundException($"--trial {number}: study '{study.Name}' has no trial {number}");
+        return await ForTrialAsync(storage, study, trial, studyDirectory, $"--trial {number}: trial {number} of study '{study.Name}' ({trial.State})", ct);
+    }
+
+    private static async Task<StudyModel> ForTrialAsync(IStudyStorage storage, StudyInfo study, TrialSnapshot trial, string studyDirectory, string what, CancellationToken ct)
+    {
         var checkpoint = trial.UserAttrs.TryGetValue(StudyAttributes.Checkpoint, out var c) ? JsonSerializer.Deserialize<string>(c) : null;
-        var dir = checkpoint is null ? null : Path.GetDirectoryName(checkpoint);
-        if (dir is null || !IsModel(dir))
-            throw new ModelNotFoundException($"--trial {number}: trial {number} of study '{study.Name}' ({trial.State}) has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
-        return new StudyModel(dir, false, number, null);
+        var recorded = checkpoint is null ? null : Path.GetDirectoryName(checkpoint);
+        // The trial's folder keeps its name under the study folder's trials/ wherever the study folder now is.
+        var local = recorded is null ? null : Path.Combine(studyDirectory, StudyFolder.TrialsFolder, Path.GetFileName(recorded));
+        var dir = await LocateAsync(storage, study, local, recorded, ct)
+            ?? throw new ModelNotFoundException($"{what} has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
+        return new StudyModel(dir, false, trial.Number, null);
+    }
+
+    // The study folder this command verified first: a copy of a study (an archive, another checkout, --studies-dir)
+    // holds its models there, while the paths stored in the database still name the place it ran, which may since
+    // hold another study of that name: export took that study's model (exit 0). A recorded path elsewhere (a shared
+    // file system of several machines) is taken only when the study folder above it is this study's.
+    private static async Task<string?> LocateAsync(IStudyStorage storage, StudyInfo study, string? local, string? recorded, CancellationToken ct)
+    {
+        if (local is not null && IsModel(local)) return local;
+        if (recorded is null || !IsModel(recorded)) return null;
+        var studyFolder = Path.GetFileName(Path.GetDirectoryName(recorded)) == StudyFolder.TrialsFolder
+            ? Path.GetDirectoryName(Path.GetDirectoryName(recorded))
+            : Path.GetDirectoryName(recorded);
+        return studyFolder is not null && await StudyFolder.HoldsAsync(storage, study, studyFolder, ct) ? recorded : null;
+    }
+
+    private static JsonObject? ReadMetrics(string dir)
+    {
+        var path = Path.Combine(dir, ArtifactNames.Metrics);
+        if (!File.Exists(path)) return null;
+        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object"); }
+        catch (JsonException e) { throw new ModelNotFoundException($"{path}: not valid metrics ({e.Message.Split('\n')[0]}); retrain the study (`study retrain`) to write it again"); }
     }
 
     /// <summary>A model folder holds the checkpoint and its sidecar.</summary>

@@ -37,7 +37,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         var best = (trialNumber is { } n ? trials.FirstOrDefault(t => t.Number == n && t.State == TrialState.COMPLETE) : BestTrial.Of(trials, settings.Direction))
             ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial {(trialNumber is { } m ? m.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " : "")}to retrain");
 
-        var finalDir = Path.Combine(settings.StudyDirectory, "best");
+        var finalDir = Path.Combine(settings.StudyDirectory, StudyFolder.BestFolder);
         RetrainFolders.CleanUpAfterDeadRetrains(finalDir, log);
         var workDir = RetrainFolders.WorkFolder(finalDir);
         if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);

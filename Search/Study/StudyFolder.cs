@@ -16,6 +16,12 @@ public static class StudyFolder
 {
     public const string MarkerFile = ".study-id";
 
+    /// <summary>The retrained model's folder inside a study folder.</summary>
+    public const string BestFolder = "best";
+
+    /// <summary>The folder of the trials' folders (one per trial number) inside a study folder.</summary>
+    public const string TrialsFolder = "trials";
+
     /// <summary>
     /// <paramref name="studiesRoot"/>/<paramref name="name"/>, refused when the name is not one plain folder name
     /// (a stored name such as <c>../../x</c> must not lead outside the studies folder).
@@ -73,6 +79,19 @@ public static class StudyFolder
     public static async Task VerifyAsync(IStudyStorage storage, StudyInfo study, string folder, string storageDisplay, CancellationToken ct = default)
     {
         if (ReadMarker(folder) is { } marker) Require(marker, await IdAsync(storage, study, ct), study, folder, storageDisplay);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="folder"/> may hold this study's files: marked with its id, or unmarked (made before
+    /// ids). For model paths recorded in the storage, which name the place a study was run: a copy of the study
+    /// elsewhere still records them, and the original place may since hold another study of the same name.
+    /// </summary>
+    public static async Task<bool> HoldsAsync(IStudyStorage storage, StudyInfo study, string folder, CancellationToken ct = default)
+    {
+        JsonObject? marker;
+        try { marker = ReadMarker(folder); }
+        catch (StudyFolderException) { return false; }
+        return marker is null || (string?)marker["id"] == await IdAsync(storage, study, ct);
     }
 
     /// <summary>A fresh id for a new study.</summary>

@@ -32,7 +32,7 @@ internal sealed partial class TrialExecution(
 
     public async Task<TrialSnapshot> RunAsync(TrialSnapshot trial, DeviceSlot device, int studyId, CancellationToken interrupt)
     {
-        var dir = Path.Combine(settings.StudyDirectory, "trials", trial.Number.ToString(CultureInfo.InvariantCulture));
+        var dir = Path.Combine(settings.StudyDirectory, StudyFolder.TrialsFolder, trial.Number.ToString(CultureInfo.InvariantCulture));
         var specPath = settings.SpecFor(trial, settings.Epochs, settings.Seed + trial.Number, device, dir)
             .Write(Path.Combine(dir, ArtifactNames.Spec));
         var start = command.ToStartInfo(specPath, dir, device, trial.Number, settings.Data.Directory);

@@ -31,7 +31,7 @@ internal static class ModelCommands
             // The folder may hold a same-named study's models from another storage (issue 11).
             await StudyFolder.VerifyAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             var model = parse.GetValue(trial) is { } number
-                ? await StudyModel.ForTrialAsync(store, study, number, ct)
+                ? await StudyModel.ForTrialAsync(store, study, number, location.StudyDirectory, ct)
                 : await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
             var files = await ModelExporter.ExportAsync(model, study, outFolder, parse.GetValue(format)!, TrialsTool.Default(), ct);
             if (!model.Retrained && parse.GetValue(trial) is null) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
