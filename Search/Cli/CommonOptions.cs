@@ -26,11 +26,15 @@ internal static class CommonOptions
         return option;
     }
 
-    /// <summary>The full path of an <c>--out</c> folder; an empty or blank one is refused (it used to surface as .NET's "The value cannot be an empty string").</summary>
+    /// <summary>
+    /// The full path of an <c>--out</c> folder (<see cref="Files.OutputFolder.Resolve"/>: a link's target; not the
+    /// current folder), checked before any work; an empty or blank one is refused (it used to surface as .NET's
+    /// "The value cannot be an empty string").
+    /// </summary>
     public static string OutFolder(string? value) =>
         string.IsNullOrWhiteSpace(value)
             ? throw new UserInputException("--out: must name a folder, got an empty value")
-            : Path.TrimEndingDirectorySeparator(Path.GetFullPath(value));
+            : Files.OutputFolder.Resolve(value);
 
     public static Argument<string> StudyName() => new("name") { Description = "Study name" };
 }

@@ -11,7 +11,30 @@ namespace Mnist.Search.Files;
 public static class OutputFolder
 {
     /// <summary>
-    /// Checks <paramref name="folder"/> (a full path) may be replaced, then creates and returns the staging folder
+    /// The folder <paramref name="path"/> stands for: a symbolic link's final target (the folder is swapped as a
+    /// whole, which replaced the link itself with a new folder and left the report it pointed to stale). Refuses the
+    /// current folder or one holding it: swapping it left the user's shell in a deleted folder.
+    /// </summary>
+    public static string Resolve(string path, string option = "--out")
+    {
+        var folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        try
+        {
+            if (new DirectoryInfo(folder).LinkTarget is not null && new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(target.FullName));
+        }
+        catch (IOException e)
+        {
+            throw new OutputFolderException($"{option} {path}: cannot follow its link ({e.Message})");
+        }
+        var here = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory);
+        if (here == folder || here.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new OutputFolderException($"{option} {path}: is the current folder or holds it; the {option} folder is replaced as a whole, so give one outside it");
+        return folder;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="folder"/> (a full path, from <see cref="Resolve"/>) may be replaced, then creates and returns the staging folder
     /// beside it. <paramref name="what"/> names the content in messages ("report", "export"); <paramref name="ownFiles"/>
     /// are the names an earlier one holds. Throws <see cref="OutputFolderException"/> naming the option and the path.
     /// </summary>

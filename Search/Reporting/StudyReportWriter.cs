@@ -29,7 +29,7 @@ public static class StudyReportWriter
     /// </summary>
     public static string Write(StudyReportData data, string reportDirectory)
     {
-        var final = Path.TrimEndingDirectorySeparator(Path.GetFullPath(reportDirectory));
+        var final = OutputFolder.Resolve(reportDirectory);
         var work = OutputFolder.Stage(final, "report", ReportFiles);
         try
         {
