@@ -61,6 +61,32 @@ public sealed class CheckpointPredictCliTests(TrainedCnns cnns) : IClassFixture<
         Assert.True(left.Count == 0, $"Trials process(es) {string.Join(", ", left)} still ran 5 s after Search was killed");
     }
 
+    [Fact]
+    public async Task AnEmptyStdinFromALivingParentIsNotTakenForItsDeath()
+    {
+        // Given a checkpoint and a digit, and Trials predict started with a stdin that is closed at once (`echo |`,
+        // Python's subprocess.run(input=b"")) by a parent that lives on
+        using var dir = new TempDirectory("ckpt-predict-stdin");
+        var model = CheckpointOnly(dir);
+        var images = Digits(dir["digits"], 3);
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Trials"))
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in (string[])["predict", "--model", model, .. images]) psi.ArgumentList.Add(a);
+        using var trials = System.Diagnostics.Process.Start(psi)!;
+        trials.StandardInput.Close();
+
+        // When it runs to its end
+        var stdout = trials.StandardOutput.ReadToEndAsync();
+        var stderr = trials.StandardError.ReadToEndAsync();
+        await trials.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Then every image is answered, exit 0
+        Assert.True(trials.ExitCode == 0, $"exit {trials.ExitCode}: {await stderr}");
+        Assert.Equal(3, (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
     private string CheckpointOnly(TempDirectory dir)
     {
         var trained = cnns.Folder("1conv-k3-fc1");

@@ -19,7 +19,7 @@ internal static class CheckCommand
         var command = new Command("check", "Check that a checkpoint loads") { model };
         command.SetAction(parse =>
         {
-            StdinControl.ExitWithParent();
+            StdinControl.ExitWhenOrphaned();
             try
             {
                 var (network, _) = CheckpointIO.Load(parse.GetValue(model)!);

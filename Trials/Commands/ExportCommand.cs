@@ -26,7 +26,7 @@ internal static class ExportCommand
         var command = new Command("export", "Convert a checkpoint to safetensors or ONNX") { model, output, format, metadata };
         command.SetAction(parse =>
         {
-            StdinControl.ExitWithParent();
+            StdinControl.ExitWhenOrphaned();
             var path = Path.GetFullPath(parse.GetValue(output)!);
             var extra = new Dictionary<string, string>();
             foreach (var pair in parse.GetValue(metadata) ?? [])

@@ -30,7 +30,7 @@ internal static class PredictCommand
         var command = new Command("predict", "Predict digits in images") { model, format, images, imagesFrom };
         command.SetAction(parse =>
         {
-            StdinControl.ExitWithParent();
+            StdinControl.ExitWhenOrphaned();
             var paths = (parse.GetValue(images) ?? []).ToList();
             if (parse.GetValue(imagesFrom) is { } listFile)
                 paths.AddRange(File.ReadAllText(listFile).Split('\0', StringSplitOptions.RemoveEmptyEntries));

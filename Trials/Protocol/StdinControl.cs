@@ -1,5 +1,6 @@
 using Mnist.Protocol.Events;
 using Mnist.Protocol.Outputs;
+using Mnist.Trials.Native;
 
 namespace Mnist.Trials.Protocol;
 
@@ -12,9 +13,8 @@ namespace Mnist.Trials.Protocol;
 internal sealed class StdinControl(TextReader input, PruneSignal signal, Action onEndOfInput)
 {
     /// <summary>
-    /// Ends the process when the parent's end of stdin closes (it died, even by SIGKILL, which it cannot clean up
-    /// after): every command, not only <c>run</c>, since a <c>predict</c> over thousands of images went on as an
-    /// orphan after its <c>Search</c> was killed. <paramref name="signal"/> receives <c>prune</c> lines, if given.
+    /// For <c>run</c>: ends the process when the parent's end of stdin closes (it died, even by SIGKILL, which it
+    /// cannot clean up after; or it stops the trial). <paramref name="signal"/> receives <c>prune</c> lines, if given.
     /// </summary>
     public static void ExitWithParent(PruneSignal? signal = null)
     {
@@ -22,6 +22,23 @@ internal sealed class StdinControl(TextReader input, PruneSignal signal, Action 
         new StdinControl(Console.In, signal ?? new PruneSignal(), () =>
         {
             Console.Error.WriteLine("stdin closed: the coordinator is gone; exiting without a result");
+            Environment.Exit(WorkerExitCodes.Failure);
+        }).Start();
+    }
+
+    /// <summary>
+    /// For the short commands (<c>predict</c>, <c>export</c>, <c>check</c>): ends the process when stdin closes
+    /// because its parent died (this process was handed to another parent), not when a living parent simply gave
+    /// it an empty stdin (<c>echo | Trials check</c>, Python's <c>subprocess.run(input=b"")</c>).
+    /// </summary>
+    public static void ExitWhenOrphaned()
+    {
+        if (IsStdinNull()) return;
+        var parent = ParentProcess.Id;
+        new StdinControl(Console.In, new PruneSignal(), () =>
+        {
+            if (ParentProcess.Id == parent) return;
+            Console.Error.WriteLine("stdin closed and the parent process is gone; exiting without a result");
             Environment.Exit(WorkerExitCodes.Failure);
         }).Start();
     }
