@@ -37,7 +37,10 @@ internal sealed class StdinControl(TextReader input, PruneSignal signal, Action 
         var parent = ParentProcess.Id;
         new StdinControl(Console.In, new PruneSignal(), () =>
         {
-            if (ParentProcess.Id == parent) return;
+            // The kernel closes a dying parent's pipes before it hands its children on, so the end of stdin can
+            // come first: from then on the parent is looked at until it changes (the thread does not keep the
+            // process alive).
+            while (ParentProcess.Id == parent) Thread.Sleep(200);
             Console.Error.WriteLine("stdin closed and the parent process is gone; exiting without a result");
             Environment.Exit(WorkerExitCodes.Failure);
         }).Start();
