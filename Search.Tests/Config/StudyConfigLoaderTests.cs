@@ -401,7 +401,9 @@ public sealed class StudyConfigLoaderTests : IDisposable
     // devices
     [InlineData("devices", "\"gpu\"", "$.devices", "expected one of \"auto\", \"cpu\", got \"gpu\"")]
     [InlineData("devices", "[\"cuda:0\", \"cuda:0\"]", "$.devices[1]", "device listed twice, got \"cuda:0\"")]
-    [InlineData("devices", "[\"gpu0\"]", "$.devices[0]", "expected \"cuda:N\" or \"cpu\", got \"gpu0\"")]
+    [InlineData("devices", "[\"gpu0\"]", "$.devices[0]", "expected \"cpu\" or \"cuda:N\" (N 0-999), got \"gpu0\"")]
+    [InlineData("devices", "[\"cuda:1000\"]", "$.devices[0]", "expected \"cpu\" or \"cuda:N\" (N 0-999), got \"cuda:1000\"")]
+    [InlineData("devices", "[\"cuda:0\", \"cuda:00\"]", "$.devices[1]", "device listed twice, got \"cuda:00\"")]
     [InlineData("devices", "[]", "$.devices", "at least one device")]
     [InlineData("devices", "{\"cpu_slots\": 0}", "$.devices.cpu_slots", "between 1 and 1024, got 0")]
     [InlineData("devices", "4", "$.devices", "got 4")]

@@ -231,9 +231,8 @@ internal static partial class StudyConfigLoader
                 foreach (var item in element.EnumerateArray())
                 {
                     var itemPath = $"{path}[{index++}]";
-                    var id = reader.String(item, itemPath);
-                    if (id != "cpu" && !CudaId().IsMatch(id))
-                        throw reader.Error(itemPath, "expected \"cuda:N\" or \"cpu\"", item);
+                    var id = DevicesConfig.NormalizeEntry(reader.String(item, itemPath))
+                        ?? throw reader.Error(itemPath, $"expected {DevicesConfig.EntryForms}", item);
                     if (id != "cpu" && ids.Contains(id))
                         throw reader.Error(itemPath, "device listed twice", item);
                     ids.Add(id);
@@ -310,7 +309,4 @@ internal static partial class StudyConfigLoader
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     private static partial Regex StudyName();
-
-    [GeneratedRegex("^cuda:[0-9]{1,3}$")]
-    private static partial Regex CudaId();
 }
