@@ -39,6 +39,26 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void ASectionIsComparedKeyByKeyInAnyOrderAndEachChangeIsNamedAsSearchJsonWritesIt()
+    {
+        // Given the example (fixed: optimizer adam, batch_norm true; pruner none)
+        var stored = StudyConfigLoader.Load(Write(ConfigJson.IssueExample, "stored.json"));
+
+        // When the resumed configuration lists fixed in another order, and another when it also changes the pruner and a fixed value
+        var reordered = StudyConfigLoader.Load(Write(ConfigJson.Patch("fixed", """{ "batch_norm": true, "optimizer": "adam" }"""), "reordered.json"));
+        var changed = StudyConfigLoader.Load(Write(ConfigJson.Patch("pruner", """{ "kind": "asha" }""",
+            ConfigJson.Patch("fixed", """{ "batch_norm": false, "optimizer": "adam" }""")), "changed.json"));
+
+        // Then the order is no change (it was refused: "exists with fixed = {...}; the configuration says {...}", the same
+        // pairs in another order), and a change names the key and the values in search.json's words (it showed C# records)
+        Assert.Empty(ConfigChanges.Between(stored, reordered));
+        var changes = ConfigChanges.Between(stored, changed);
+        Assert.Equal(("fixed.batch_norm", "true", "false", true), (changes[0].Key, changes[0].Stored, changes[0].Now, changes[0].Refused));
+        Assert.Contains(changes, c => (c.Key, c.Stored, c.Now, c.Refused) == ("pruner.kind", "\"none\"", "\"asha\"", false));
+        Assert.DoesNotContain(changes, c => c.Key.Any(char.IsUpper) || c.Stored.Contains("Kind") || c.Now.Contains("Asha"));
+    }
+
+    [Fact]
     public void WhenTheIssueExampleIsLoadedThenEveryFieldIsRead()
     {
         // Given the example search.json from the issue

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Mnist.Search.Config;
@@ -14,7 +15,13 @@ public static class ConfigChanges
 {
     public sealed record Change(string Key, string Stored, string Now, bool Refused);
 
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+    // snake_case, as search.json writes its keys and values: the sections were shown as C# records
+    // ({"Kind":"Median",...}), names a user finds nowhere in the file.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
 
     private static readonly (string Key, Func<StudyConfig, object?> Value, bool Refused)[] Keys =
     [
@@ -44,12 +51,22 @@ public static class ConfigChanges
         ("worker.command", c => c.Worker?.Command, false),
     ];
 
-    /// <summary>The keys whose values differ, refused ones first.</summary>
+    /// <summary>
+    /// The keys whose values differ, refused ones first. A section (an object: <c>fixed</c>, <c>pruner</c>,
+    /// <c>devices</c>, ...) is compared key by key, in any order, and each differing key is named on its own:
+    /// <c>fixed</c> with two lines swapped was refused as a change, its two sides alike but for their order.
+    /// </summary>
     public static IReadOnlyList<Change> Between(StudyConfig stored, StudyConfig now) =>
-        Keys.Select(k => new Change(k.Key, Show(k.Value(stored)), Show(k.Value(now)), k.Refused))
-            .Where(c => c.Stored != c.Now)
+        Keys.SelectMany(k => Differences(k.Key, JsonSerializer.SerializeToNode(k.Value(stored), Json), JsonSerializer.SerializeToNode(k.Value(now), Json), k.Refused))
             .OrderByDescending(c => c.Refused)
             .ToList();
 
-    private static string Show(object? value) => JsonSerializer.Serialize(value, Json);
+    private static IEnumerable<Change> Differences(string key, JsonNode? stored, JsonNode? now, bool refused)
+    {
+        if (stored is JsonObject a && now is JsonObject b)
+            return a.Select(p => p.Key).Union(b.Select(p => p.Key)).Order(StringComparer.Ordinal)
+                .SelectMany(name => Differences($"{key}.{name}", a[name], b[name], refused));
+        var (shownStored, shownNow) = (stored?.ToJsonString() ?? "null", now?.ToJsonString() ?? "null");
+        return shownStored == shownNow ? [] : [new Change(key, shownStored, shownNow, refused)];
+    }
 }
