@@ -53,6 +53,30 @@ public sealed class ResumeConfigCliTests
         Assert.Equal(2, (int)JsonNode.Parse((string)JsonNode.Parse(stored!)!["text"]!)!["budget"]!["trials"]!);
     }
 
+    [Fact]
+    public async Task ARefusedChangeToAStudyInASharedDatabaseLeavesNoStudyFolder()
+    {
+        // Given a study created in a shared database, from a folder that has no studies/ of its own
+        using var dir = new TempDirectory("cli-resume-shared");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        Directory.CreateDirectory(dir["shared"]);
+        Directory.CreateDirectory(dir["checkout"]);
+        var url = "sqlite:" + dir["shared/s.db"];
+        var created = await SearchCli.RunAsync(dir["checkout"], "study", "create", StudyFiles.WriteConfig(dir["checkout"], worker, trials: 1), "--storage", url);
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        Assert.False(Directory.Exists(dir["checkout/studies"]));
+
+        // When it is started from another checkout whose search.json trains more epochs
+        Directory.CreateDirectory(dir["other"]);
+        var changed = StudyFiles.WriteConfig(dir["other"], worker, trials: 1, tweak: c => c["budget"]!["epochs"] = 2);
+        var result = await SearchCli.RunAsync(dir["other"], "study", "start", changed, "--storage", url);
+
+        // Then it is refused on one line, and no studies/NAME/ (marker, empty study.log) is left behind
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.Contains("budget.epochs", Assert.Single(result.Stderr.Trim().Split('\n')));
+        Assert.False(Directory.Exists(dir["other/studies"]), string.Join(", ", Directory.Exists(dir["other/studies"]) ? Directory.GetFileSystemEntries(dir["other/studies"], "*", SearchOption.AllDirectories) : []));
+    }
+
     private static async Task<IReadOnlyList<TrialSnapshot>> TrialsAsync(TempDirectory dir)
     {
         await using var storage = await StorageFactory.OpenAsync("sqlite:" + dir["studies/cli-study/study.db"], dir.Path);

@@ -37,6 +37,7 @@ internal static class StudyRun
         if (config.Worker is null) await EnsureDataAsync(config, Logging.Console(), ct);
 
         var folderExisted = Directory.Exists(studyDir);
+        var studiesFolderExisted = Directory.Exists(Path.GetDirectoryName(studyDir));
         try
         {
             Directory.CreateDirectory(studyDir);
@@ -67,6 +68,7 @@ internal static class StudyRun
         catch when (!folderExisted)
         {
             DeleteIfEmpty(studyDir);
+            if (!studiesFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(studyDir)!);
             throw;
         }
         await using var ownedStorage = storage;
@@ -76,15 +78,18 @@ internal static class StudyRun
         {
             await StudyFolder.RefuseIfTakenAsync(storage, config.Study, studyDir, storageDisplay, ct);
             (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
+            if (!created) await ResumedConfig.RefuseIncomparableAsync(storage, study, config, StoredSource(config, configText), ct);
             await StudyFolder.ClaimAsync(storage, study, studyDir, storageDisplay, ct);
         }
-        catch (Exception e) when (newDatabase is not null && e is StudyFolderException or StudyConflictException)
+        catch (Exception e) when (e is StudyFolderException or StudyConflictException)
         {
             await storage.DisposeAsync();
-            foreach (var file in new[] { "", "-wal", "-shm", "-journal", DiskReserve.Suffix })
-                File.Delete(newDatabase + file);
+            if (newDatabase is not null)
+                foreach (var file in new[] { "", "-wal", "-shm", "-journal", DiskReserve.Suffix })
+                    File.Delete(newDatabase + file);
             if (!folderExisted) DeleteIfEmpty(studyDir);
-            if (!databaseFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(newDatabase)!);
+            if (!studiesFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(studyDir)!);
+            if (newDatabase is not null && !databaseFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(newDatabase)!);
             throw;
         }
 
