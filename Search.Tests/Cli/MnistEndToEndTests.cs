@@ -80,8 +80,8 @@ public sealed class MnistEndToEndTests
         var intoOther = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--trial", "1", "--out", trialFolders[0], "--format", "torchsharp");
         var intoOwn = await SearchCli.RunAsync(dir.Path, "study", "export", "e2e", "--trial", "1", "--out", trialFolders[1], "--format", "torchsharp");
         Assert.Equal((2, 2), (intoOther.ExitCode, intoOwn.ExitCode));
-        Assert.Contains("not part of a model export; nothing was written", Assert.Single(intoOther.Stderr.Trim().Split('\n')));
-        Assert.Contains("is the model's own folder", Assert.Single(intoOwn.Stderr.Trim().Split('\n')));
+        Assert.Contains("which a study replaces as a whole", Assert.Single(intoOther.Stderr.Trim().Split('\n')));
+        Assert.Contains("which a study replaces as a whole", Assert.Single(intoOwn.Stderr.Trim().Split('\n')));
         Assert.All(checkpoints, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
         var (images, labels) = ReadTestDigits(data, 10);
         File.WriteAllText(dir["inputs.json"], JsonSerializer.Serialize(images.Select(i => i.Select(b => b / 255f).ToArray())));

@@ -54,10 +54,30 @@ public sealed class OutFolderCliTests
         Assert.Empty(Directory.GetFiles(dir["here"], "*", SearchOption.AllDirectories));
     }
 
-    private static async Task RunStudyAsync(TempDirectory dir)
+    [Theory]
+    [InlineData("report", "studies/cli-study/best/report")]
+    [InlineData("export", "studies/cli-study/best/onnx")]
+    [InlineData("report", "studies/cli-study/trials/0/report")]
+    public async Task AFolderInsideOneAStudyReplacesWholeIsRefused(string command, string outFolder)
+    {
+        // Given a retrained study (best/ and trials/ are replaced whole by a retrain and by trials run again)
+        using var dir = new TempDirectory("out-inside");
+        await RunStudyAsync(dir, retrain: true);
+        var before = Directory.GetFileSystemEntries(dir["studies"], "*", SearchOption.AllDirectories).Order().ToArray();
+
+        // When a report or export is asked for inside one
+        var result = await SearchCli.RunAsync(dir.Path, "study", command, "cli-study", "--out", outFolder);
+
+        // Then exit 2 with one line naming it, and nothing written (it was accepted, then deleted by the next retrain)
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+        Assert.Contains("which a study replaces as a whole", Assert.Single(result.Stderr.Trim().Split('\n')));
+        Assert.Equal(before, Directory.GetFileSystemEntries(dir["studies"], "*", SearchOption.AllDirectories).Order().ToArray());
+    }
+
+    private static async Task RunStudyAsync(TempDirectory dir, bool retrain = false)
     {
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2, tweak: c => c["retrain"]!["enabled"] = retrain);
         var run = await SearchCli.RunAsync(dir.Path, "study", "start", config);
         Assert.True(run.ExitCode == 0, run.Stderr);
     }

@@ -31,10 +31,14 @@ internal static class CommonOptions
     /// current folder), checked before any work; an empty or blank one is refused (it used to surface as .NET's
     /// "The value cannot be an empty string").
     /// </summary>
-    public static string OutFolder(string? value) =>
-        string.IsNullOrWhiteSpace(value)
-            ? throw new UserInputException("--out: must name a folder, got an empty value")
-            : Files.OutputFolder.Resolve(value);
+    public static string OutFolder(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw new UserInputException("--out: must name a folder, got an empty value");
+        var folder = Files.OutputFolder.Resolve(value);
+        if (Study.StudyFolder.ReplacedFolderHolding(folder) is { } replaced)
+            throw new UserInputException($"--out {folder}: is inside {replaced}, which a study replaces as a whole (a retrain, a trial); give a folder outside it");
+        return folder;
+    }
 
     public static Argument<string> StudyName() => new("name") { Description = "Study name" };
 }

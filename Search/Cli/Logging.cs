@@ -22,7 +22,7 @@ internal static class Logging
         .MinimumLevel.Debug()
         .Enrich.WithProperty("Pid", Environment.ProcessId)
         .WriteTo.Console(liveView ? LogEventLevel.Error : LogEventLevel.Information, ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose)
-        .WriteTo.File(Path.Combine(studyDirectory, "study.log"),
+        .WriteTo.File(Path.Combine(studyDirectory, Study.StudyFolder.LogFile),
             outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] ({Pid}) {Message:lj} {Properties:j}{NewLine}{Exception}",
             shared: true)
         .CreateLogger();

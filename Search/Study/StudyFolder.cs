@@ -16,6 +16,9 @@ public static class StudyFolder
 {
     public const string MarkerFile = ".study-id";
 
+    /// <summary>The study's log inside a study folder.</summary>
+    public const string LogFile = "study.log";
+
     /// <summary>The retrained model's folder inside a study folder.</summary>
     public const string BestFolder = "best";
 
@@ -92,6 +95,22 @@ public static class StudyFolder
         try { marker = ReadMarker(folder); }
         catch (StudyFolderException) { return false; }
         return marker is null || (string?)marker["id"] == await IdAsync(storage, study, ct);
+    }
+
+    /// <summary>
+    /// The folder of a study that this tool replaces or removes as a whole (<c>best/</c>, a retrain's
+    /// <c>best.tmp-*</c>, <c>trials/</c>) which <paramref name="path"/> is or lies in, or null. A report or export
+    /// written there was accepted, then deleted without a word by the next retrain.
+    /// </summary>
+    public static string? ReplacedFolderHolding(string path)
+    {
+        for (var dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)); Path.GetDirectoryName(dir) is { } parent; dir = parent)
+        {
+            var name = Path.GetFileName(dir);
+            var replaced = name == BestFolder || name == TrialsFolder || name.StartsWith(BestFolder + ".tmp-", StringComparison.Ordinal);
+            if (replaced && (File.Exists(Path.Combine(parent, MarkerFile)) || File.Exists(Path.Combine(parent, LogFile)))) return dir;
+        }
+        return null;
     }
 
     /// <summary>A fresh id for a new study.</summary>
