@@ -87,6 +87,10 @@ public sealed class StudyStartCliTests
         // and no worker process outlives it
         Assert.True(first.ExitCode == 130, $"exit {first.ExitCode}: {await stderr}");
         Assert.Contains("run the same command again", await stdout + await stderr);
+        // And the last progress line counts the interrupted trial as queued again, not as done (it said "2/3 done
+        // (1 complete, 0 pruned, 1 failed)" and then "1/3 trials done")
+        var lastProgress = (await stdout + await stderr).Split('\n').Last(l => l.Contains("Progress:"));
+        Assert.Contains("1/3 done (1 complete, 0 pruned, 0 failed, 1 failed and retried)", lastProgress);
         var interrupted = await TrialsAsync(db);
         Assert.DoesNotContain(interrupted, t => t.State == TrialState.RUNNING);
         Assert.Equal(1, interrupted.Count(t => t.State == TrialState.COMPLETE));

@@ -91,6 +91,13 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
         }
     }
 
+    // Known here before the retry starts: a study interrupted right after (Ctrl+C, scancel) counted the trial as
+    // done and failed in its last line, and "0/N trials done" in the next.
+    public void TrialQueuedAgain(TrialSnapshot failed, TrialSnapshot retry)
+    {
+        lock (_gate) _retried.Add(failed.Number);
+    }
+
     private void NoteRetry(TrialSnapshot t)
     {
         if (t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && int.TryParse(of, out var n))

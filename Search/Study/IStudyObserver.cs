@@ -17,6 +17,9 @@ public interface IStudyObserver
 
     /// <summary>A trial ended (COMPLETE, PRUNED or FAIL), as stored.</summary>
     void TrialFinished(TrialSnapshot trial) { }
+
+    /// <summary>A failed trial was queued again as <paramref name="retry"/> (told before its <see cref="TrialFinished"/>).</summary>
+    void TrialQueuedAgain(TrialSnapshot failed, TrialSnapshot retry) { }
 }
 
 /// <summary>Observes nothing.</summary>

@@ -203,7 +203,11 @@ internal sealed partial class TrialExecution(
             log.Warning("Trial {Trial} failed: {Reason}", trial.Number, outcome.FailReason);
         else
             log.Information("Trial {Trial} {State}: {Metric} = {Value:F4}", trial.Number, outcome.State, settings.Metric, outcome.Value);
-        if (outcome.Retry && failed is not null) Retries.Log(failed, log);
+        if (outcome.Retry && failed is not null)
+        {
+            Retries.Log(failed, log);
+            if (failed.Retry is { } retry) observer.TrialQueuedAgain(failed.Trial, retry);
+        }
         observer.TrialFinished(stored);
         return stored;
     }
