@@ -87,6 +87,41 @@ public sealed class CheckpointPredictCliTests(TrainedCnns cnns) : IClassFixture<
         Assert.Equal(3, (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
+    [Fact]
+    public async Task WhatAKilledPredictLeftInTheTempFolderIsRemovedByTheNextOne()
+    {
+        // Given a temp folder holding what killed runs left an hour ago (a paths list, a tool folder of a process that
+        // is gone), and what must stay: the same of a live process, and of a gone one written a minute ago
+        using var dir = new TempDirectory("ckpt-predict-tmp");
+        var model = CheckpointOnly(dir);
+        var images = Digits(dir["digits"], 2);
+        Directory.CreateDirectory(dir["tmp"]);
+        int gone;
+        using (var ended = System.Diagnostics.Process.Start("true")!) { ended.WaitForExit(); gone = ended.Id; }
+        var old = DateTime.UtcNow.AddHours(-2);
+        string Plant(string name, bool folder, DateTime written)
+        {
+            var path = dir[$"tmp/{name}"];
+            if (folder) { Directory.CreateDirectory(path); File.WriteAllText(Path.Combine(path, "stdout.log"), "x"); File.SetLastWriteTimeUtc(Path.Combine(path, "stdout.log"), written); Directory.SetLastWriteTimeUtc(path, written); }
+            else { File.WriteAllText(path, "x"); File.SetLastWriteTimeUtc(path, written); }
+            return path;
+        }
+        var leftovers = new[] { Plant($"mnist-search-predict-{gone}-a.paths", false, old), Plant($"mnist-trials-tool-{gone}-b", true, old) };
+        var kept = new[]
+        {
+            Plant($"mnist-search-predict-{Environment.ProcessId}-c.paths", false, old),
+            Plant($"mnist-trials-tool-{gone}-d", true, DateTime.UtcNow.AddMinutes(-1)),
+        };
+
+        // When predict runs with a checkpoint
+        var result = await SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { ["TMPDIR"] = dir["tmp"] }, "predict", "--model", model, "--format", "json", images[0], images[1]);
+
+        // Then the leftovers are gone, the others kept, and it left nothing of its own
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.All(leftovers, p => Assert.False(Path.Exists(p), p));
+        Assert.Equal(kept.Order(), Directory.GetFileSystemEntries(dir["tmp"]).Order());
+    }
+
     private string CheckpointOnly(TempDirectory dir)
     {
         var trained = cnns.Folder("1conv-k3-fc1");

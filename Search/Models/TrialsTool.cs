@@ -1,4 +1,6 @@
 using Mnist.Protocol.Outputs;
+using Mnist.Protocol.Processes;
+using Mnist.Search.Files;
 using Mnist.Search.Workers;
 
 namespace Mnist.Search.Models;
@@ -16,6 +18,8 @@ internal sealed class TrialsTool(IWorkerLauncher launcher, WorkerCommand? worker
         public string FirstError => Stderr.Split('\n').FirstOrDefault(l => l.Length > 0) ?? $"exit code {ExitCode}";
     }
 
+    private const string TempPrefix = "mnist-trials-tool";
+
     /// <summary>The built worker, started as a real child process.</summary>
     public static TrialsTool Default() => new(new ProcessWorkerLauncher());
 
@@ -24,10 +28,15 @@ internal sealed class TrialsTool(IWorkerLauncher launcher, WorkerCommand? worker
         // Located on first use, so a command that does not need the worker never fails for want of it.
         var command = worker ?? WorkerLocator.Locate();
         // The launcher keeps stdout and stderr in log files; a throwaway folder holds them for this one call.
-        var dir = Directory.CreateTempSubdirectory("mnist-trials-tool-");
+        TempLeftovers.Sweep(TempPrefix);
+        var path = Path.Combine(Path.GetTempPath(), TempLeftovers.NameFor(TempPrefix));
+        // Private, as Directory.CreateTempSubdirectory makes it: the worker's logs may name the user's files.
+        var dir = OperatingSystem.IsWindows() ? Directory.CreateDirectory(path)
+            : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
-            var start = new WorkerStartInfo(command.FileName, [.. command.Arguments, .. arguments], new Dictionary<string, string>(),
+            var start = new WorkerStartInfo(command.FileName, [.. command.Arguments, .. arguments],
+                new Dictionary<string, string> { [ParentProcessVariable.Name] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 dir.FullName, Path.Combine(dir.FullName, ArtifactNames.StdoutLog), Path.Combine(dir.FullName, ArtifactNames.StderrLog));
             var outcome = await new WorkerRunner(launcher).RunAsync(start, ct);
             ct.ThrowIfCancellationRequested();

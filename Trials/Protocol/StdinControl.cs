@@ -1,5 +1,6 @@
 using Mnist.Protocol.Events;
 using Mnist.Protocol.Outputs;
+using Mnist.Protocol.Processes;
 using Mnist.Trials.Native;
 
 namespace Mnist.Trials.Protocol;
@@ -34,7 +35,9 @@ internal sealed class StdinControl(TextReader input, PruneSignal signal, Action 
     public static void ExitWhenOrphaned()
     {
         if (IsStdinNull()) return;
-        var parent = ParentProcess.Id;
+        // The coordinator names itself (a parent killed while this runtime started has already handed it on); run
+        // by hand, the parent now is the one.
+        var parent = int.TryParse(Environment.GetEnvironmentVariable(ParentProcessVariable.Name), out var named) ? named : ParentProcess.Id;
         new StdinControl(Console.In, new PruneSignal(), () =>
         {
             // The kernel closes a dying parent's pipes before it hands its children on, so the end of stdin can

@@ -83,7 +83,9 @@ internal static class ModelCommands
     private static async Task<JsonArray> PredictWithTorchSharpAsync(string dir, IReadOnlyList<string> paths, CancellationToken ct)
     {
         // The paths go in a file: on the command line tens of thousands of them overflowed ARG_MAX ("Argument list too long").
-        var list = Path.Combine(Path.GetTempPath(), $"mnist-search-predict-{Environment.ProcessId}-{Guid.NewGuid():N}.paths");
+        const string prefix = "mnist-search-predict";
+        Files.TempLeftovers.Sweep(prefix);
+        var list = Path.Combine(Path.GetTempPath(), Files.TempLeftovers.NameFor(prefix) + ".paths");
         await File.WriteAllTextAsync(list, string.Join('\0', paths), ct);
         try
         {

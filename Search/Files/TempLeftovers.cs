@@ -1,0 +1,43 @@
+using System.Globalization;
+
+namespace Mnist.Search.Files;
+
+/// <summary>
+/// Temporary files and folders named <c>PREFIX-PID-RANDOM</c> in the temp folder. A process killed before it could
+/// remove its own (SIGKILL, the OOM killer, a closed container) left them for ever (a predict's list of 12,000 image
+/// paths: 2.7 MB): the next process of this tool removes those of a process that is gone and that nothing wrote for
+/// an hour (another container sharing /tmp may have a live process of that pid).
+/// </summary>
+internal static class TempLeftovers
+{
+    private static readonly TimeSpan Quiet = TimeSpan.FromHours(1);
+
+    /// <summary>A new name for this process: <c>PREFIX-PID-RANDOM</c>.</summary>
+    public static string NameFor(string prefix) =>
+        $"{prefix}-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}";
+
+    /// <summary>Removes what gone processes left under <paramref name="prefix"/>; never throws (it is housekeeping).</summary>
+    public static void Sweep(string prefix)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            foreach (var path in Directory.EnumerateFileSystemEntries(Path.GetTempPath(), prefix + "-*"))
+            {
+                var rest = Path.GetFileName(path)[(prefix.Length + 1)..];
+                var dash = rest.IndexOf('-');
+                if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+                if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}")) continue;
+                if (DateTime.UtcNow - LastWrite(path) < Quiet) continue;
+                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+                else File.Delete(path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    private static DateTime LastWrite(string path) =>
+        Directory.Exists(path)
+            ? Directory.EnumerateFileSystemEntries(path, "*", SearchOption.AllDirectories).Select(File.GetLastWriteTimeUtc).Append(Directory.GetLastWriteTimeUtc(path)).Max()
+            : File.GetLastWriteTimeUtc(path);
+}
