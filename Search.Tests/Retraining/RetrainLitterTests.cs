@@ -73,6 +73,12 @@ public sealed class RetrainLitterTests
         Assert.NotEqual(0, failed.ExitCode);
         Assert.True(Directory.Exists(dir["studies/cli-study/retrain-failed"]));
 
+        // When it is retrained again and fails again, the command says why on one line, exit 1 (it was a stack trace)
+        var again1 = await SearchCli.RunAsync(dir.Path, "study", "retrain", "cli-study");
+        Assert.True(again1.ExitCode == 1, $"exit {again1.ExitCode}: {again1.Stderr}");
+        Assert.Contains("error: retrain", again1.Stderr);
+        Assert.DoesNotContain("   at ", again1.Stderr);
+
         // When a later retrain succeeds
         new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
         var again = await SearchCli.RunAsync(dir.Path, "study", "retrain", "cli-study");

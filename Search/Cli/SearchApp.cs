@@ -95,8 +95,10 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {(e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message}");
             return ExitCodes.Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException
+                                      or Retraining.RetrainException or WorkerOutputException)
         {
+            // A retrain that failed, or a worker that broke the protocol, says so itself; a stack trace added nothing.
             // The machine's state (permissions, a file where a folder should be, a full or read-only disk, a Slurm
             // controller or database server that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
             await Console.Error.WriteLineAsync($"error: {e.Message}");
