@@ -116,6 +116,35 @@ public sealed class SlurmSubmitCliTests
         Assert.False(Directory.Exists(dir["studies/cli-study/slurm"]));
     }
 
+    [Theory]
+    [InlineData("echo 'squeue: fatal: Could not establish a configuration source' >&2; exit 1", "squeue failed: squeue: fatal: Could not establish a configuration source")]
+    [InlineData("echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1", "no longer known to Slurm (ended; no accounting kept)")]
+    public async Task StatusSaysASlurmClientFailedRatherThanThatTheJobEnded(string squeue, string expected)
+    {
+        // Given a study submitted as job 4242, and a squeue that cannot reach Slurm (no SLURM_CONF in this shell, a
+        // controller down), or that no longer holds the job; sacct, as on clusters without accounting, knows nothing
+        using var dir = new TempDirectory("slurm-status-down");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var bin = Directory.CreateDirectory(dir["fake-slurm"]).FullName;
+        Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "sbatch"), "cat > /dev/null; echo '4242;cluster'");
+        Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "squeue"), squeue);
+        Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "sacct"), "exit 0");
+        var path = new Dictionary<string, string> { ["PATH"] = bin };
+        var submitted = await SearchCli.RunAsync(dir.Path, path, "study", "submit", "cli-study", "--slurm");
+        Assert.True(submitted.ExitCode == 0, submitted.Stderr);
+
+        // When its status is asked for
+        var status = await SearchCli.RunAsync(dir.Path, path, "study", "status", "cli-study", "--format", "json");
+
+        // Then the job's row says what Slurm's client said (it said the job had ended, whatever the failure)
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        var job = Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(status.Stdout)!["cluster_jobs"]!.AsArray())!;
+        Assert.Equal("4242", (string)job["job"]!);
+        Assert.Equal(expected, (string)job["node_or_reason"]!);
+    }
+
     [Fact]
     public async Task DryRunWithJsonFormatPrintsTheScriptInAJsonObject()
     {

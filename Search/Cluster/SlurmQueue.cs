@@ -23,24 +23,48 @@ internal static class SlurmQueue
             var id = job.JobId.ToString(CultureInfo.InvariantCulture);
             if (squeue is null && sacct is null)
             {
-                rows.Add(new TaskRow(id, "unknown", "", "squeue and sacct not found on PATH"));
+                rows.Add(Unknown(id, "squeue and sacct not found on PATH"));
                 continue;
             }
             try
             {
-                var found = squeue is null ? [] : Parse(await squeue.RunAsync(["-h", "-r", "-t", "all", "-j", id, "-o", "%i|%T|%M|%R"], ct: ct));
-                if (found.Count == 0 && sacct is not null)
-                    found = Parse(await sacct.RunAsync(["-n", "-P", "-X", "-j", id, "-o", "JobID,State,Elapsed,NodeList"], ct: ct));
-                rows.AddRange(found.Count > 0 ? found : [new TaskRow(id, "unknown", "", "no longer known to Slurm (ended; no accounting kept)")]);
+                rows.AddRange(await TasksOfAsync(id, squeue, sacct, ct));
             }
             catch (SlurmUnavailableException e)
             {
                 // The study's own status still matters when the controller does not answer.
-                rows.Add(new TaskRow(id, "unknown", "", e.Message));
+                rows.Add(Unknown(id, e.Message));
             }
         }
         return rows;
     }
+
+    private static async Task<IReadOnlyList<TaskRow>> TasksOfAsync(string id, SlurmTool? squeue, SlurmTool? sacct, CancellationToken ct)
+    {
+        if (squeue is not null)
+        {
+            var queued = await squeue.RunAsync(["-h", "-r", "-t", "all", "-j", id, "-o", "%i|%T|%M|%R"], ct: ct);
+            // squeue answers "Invalid job id specified" for a job the controller no longer holds. Any other failure
+            // (no configuration, a controller that refuses) says nothing about the job: it was reported as ended,
+            // and a user told their workers had ended could submit a second array.
+            if (queued.ExitCode != 0 && !queued.Stderr.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase))
+                return [Unknown(id, $"squeue failed: {LastLine(queued)}")];
+            if (Parse(queued) is { Count: > 0 } inQueue) return inQueue;
+        }
+        if (sacct is not null)
+        {
+            var accounted = await sacct.RunAsync(["-n", "-P", "-X", "-j", id, "-o", "JobID,State,Elapsed,NodeList"], ct: ct);
+            if (Parse(accounted) is { Count: > 0 } ended) return ended;
+            if (squeue is null && accounted.ExitCode != 0) return [Unknown(id, $"sacct failed: {LastLine(accounted)}")];
+        }
+        return [Unknown(id, "no longer known to Slurm (ended; no accounting kept)")];
+    }
+
+    private static TaskRow Unknown(string id, string why) => new(id, "unknown", "", why);
+
+    private static string LastLine(SlurmTool.Result result) =>
+        (result.Stderr + "\n" + result.Stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()
+        ?? $"exit code {result.ExitCode}";
 
     private static List<TaskRow> Parse(SlurmTool.Result result)
     {
