@@ -117,6 +117,31 @@ public sealed class SlurmSubmitCliTests
     }
 
     [Theory]
+    [InlineData(null)]
+    [InlineData("cat > /dev/null; echo 'sbatch: error: Batch job submission failed: Invalid partition name specified' >&2; exit 1")]
+    [InlineData("echo 'sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)' >&2; exit 1")]
+    public async Task ASubmitThatFailsFromAnotherFolderLeavesNoStudyFolderThere(string? sbatch)
+    {
+        // Given a study, and a shell in another folder without studies/ (as for a study in PostgreSQL)
+        using var dir = new TempDirectory("slurm-elsewhere");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var bin = Directory.CreateDirectory(dir["fake-slurm"]).FullName;
+        if (sbatch is not null) Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "sbatch"), sbatch);
+        Directory.CreateDirectory(dir["elsewhere"]);
+
+        // When the submission is refused or fails (no sbatch, a partition sbatch refuses, no controller)
+        var result = await SearchCli.RunAsync(dir["elsewhere"], new Dictionary<string, string> { ["PATH"] = bin },
+            "study", "submit", "cli-study", "--slurm", "--storage", "sqlite:" + dir["studies/cli-study/study.db"]);
+
+        // Then no studies/NAME/ is left there (only slurm/ was removed again)
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Empty(Directory.GetFileSystemEntries(dir["elsewhere"]));
+    }
+
+    [Theory]
     [InlineData("echo 'squeue: fatal: Could not establish a configuration source' >&2; exit 1", "squeue failed: squeue: fatal: Could not establish a configuration source")]
     [InlineData("echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1", "no longer known to Slurm (ended; no accounting kept)")]
     public async Task StatusSaysASlurmClientFailedRatherThanThatTheJobEnded(string squeue, string expected)

@@ -72,17 +72,20 @@ internal static class SubmitCommand
     /// <summary>Submits, keeping a copy of the script beside the logs; a refused job leaves no folder behind.</summary>
     private static async Task<long> SubmitAsync(SlurmSubmission submission, string script, CancellationToken ct)
     {
-        // Slurm opens the log files itself and does not create their folder.
-        var created = !Directory.Exists(submission.LogDirectory);
+        // Slurm opens the log files itself and does not create their folder. Every folder made here is removed again
+        // when the job is refused: removing only slurm/ left an empty studies/NAME/ (a study in PostgreSQL, or
+        // submitted from another folder, has none until then).
+        var made = new List<string>();
+        for (var dir = submission.LogDirectory; dir is not null && !Directory.Exists(dir); dir = Path.GetDirectoryName(dir)) made.Add(dir);
         Directory.CreateDirectory(submission.LogDirectory);
         long jobId;
         try
         {
             jobId = await SlurmSubmitter.SubmitAsync(submission, script, ct);
         }
-        catch when (created && !Directory.EnumerateFileSystemEntries(submission.LogDirectory).Any())
+        catch
         {
-            Directory.Delete(submission.LogDirectory);
+            foreach (var dir in made.TakeWhile(d => !Directory.EnumerateFileSystemEntries(d).Any())) Directory.Delete(dir);
             throw;
         }
         var copy = Path.Combine(submission.LogDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".sbatch");
