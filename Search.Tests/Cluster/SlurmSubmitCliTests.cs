@@ -117,6 +117,26 @@ public sealed class SlurmSubmitCliTests
     }
 
     [Theory]
+    [InlineData("--partition", "test --time=0:01", "--partition: 'test --time=0:01' contains a space")]
+    [InlineData("--time", "1:00#x", "--time: '1:00#x' contains '#'")]
+    [InlineData("--partition", "a\"b", "--partition: 'a\"b' contains '\"'")]
+    public async Task AValueAnSbatchLineWouldSplitIsRefused(string option, string value, string expected)
+    {
+        // Given a study
+        using var dir = new TempDirectory("slurm-split");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+
+        // When a value holds what sbatch reads as the end of the value, a comment or quoting (even in a dry run)
+        var result = await SearchCli.RunAsync(dir.Path, NoSlurm(dir), "study", "submit", "cli-study", "--slurm", "--dry-run", option, value);
+
+        // Then it is refused on one line, exit 2 (sbatch took the rest as more options: a one-minute time limit)
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+        Assert.Contains(expected, Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("cat > /dev/null; echo 'sbatch: error: Batch job submission failed: Invalid partition name specified' >&2; exit 1")]
     [InlineData("echo 'sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)' >&2; exit 1")]

@@ -17,10 +17,10 @@ internal static class SlurmScript
         Directive(b, "job-name", s.JobName);
         Directive(b, "array", $"0-{s.Workers - 1}");
         Directive(b, "ntasks", "1");
-        Directive(b, "chdir", s.WorkingDirectory);
+        Directive(b, "chdir", s.WorkingDirectory, "the working folder");
         // %A is the array's job id, %a the task index: one pair of logs per task.
-        Directive(b, "output", Path.Combine(s.LogDirectory, "%A_%a.out"));
-        Directive(b, "error", Path.Combine(s.LogDirectory, "%A_%a.err"));
+        Directive(b, "output", Path.Combine(s.LogDirectory, "%A_%a.out"), "the log folder");
+        Directive(b, "error", Path.Combine(s.LogDirectory, "%A_%a.err"), "the log folder");
         if (s.Partition is not null) Directive(b, "partition", s.Partition);
         if (s.Time is not null) Directive(b, "time", s.Time);
         if (s.CpusPerWorker is { } cpus) Directive(b, "cpus-per-task", cpus.ToString(CultureInfo.InvariantCulture));
@@ -51,11 +51,18 @@ internal static class SlurmScript
     /// <summary>Quotes one word for bash: single quotes, an embedded quote closed, escaped and reopened.</summary>
     public static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static void Directive(StringBuilder b, string name, string value)
+    private static void Directive(StringBuilder b, string name, string value, string? what = null)
     {
-        // sbatch reads #SBATCH values up to the line's end; a line break would end the directive early.
-        if (value.Contains('\n') || value.Contains('\r'))
-            throw new SubmitRefusedException($"--{name}: '{value.ReplaceLineEndings(" ")}' contains a line break");
+        // sbatch reads a #SBATCH line word by word: a space or tab ends the value and the rest is read as further
+        // options (--partition "test --time=0:01" set a one-minute limit, silently), '#' starts a comment, and '"'
+        // and '\' are its quoting. A line break would end the directive early.
+        var refused = value.IndexOfAny(['\n', '\r']) >= 0 ? "a line break"
+            : value.FirstOrDefault(c => char.IsWhiteSpace(c) || c is '#' or '"' or '\\') is var c and not '\0'
+                ? (char.IsWhiteSpace(c) ? "a space" : $"'{c}'")
+                : null;
+        if (refused is not null)
+            throw new SubmitRefusedException($"{what ?? "--" + name}: '{value.ReplaceLineEndings(" ")}' contains {refused}, which an #SBATCH line cannot hold" +
+                (what is null ? "" : "; submit from a folder whose path has none"));
         b.Append("#SBATCH --").Append(name).Append('=').Append(value).Append('\n');
     }
 }
