@@ -185,6 +185,24 @@ public sealed class WorkerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenATestFileIsMissingThenARetrainFailsBeforeItsFirstEpoch()
+    {
+        // Given a retrain spec (evaluate_test) over data whose test images are gone
+        var images = Directory.GetFiles(dataDir, "t10k-images*").Single();
+        File.Delete(images);
+        string spec = WriteSpec(new JsonObject { ["full_train"] = true, ["evaluate_test"] = true, ["epochs"] = 2 });
+
+        // When it runs
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then it fails as bad input naming the file, before any epoch was trained (it trained every epoch first)
+        Assert.Equal(2, exit);
+        Assert.Contains("t10k-images", (string?)worker.Events.Single()["message"]);
+        Assert.DoesNotContain(worker.Events, e => (string?)e["event"] == "epoch");
+    }
+
+    [Fact]
     public async Task WhenADataFileIsTruncatedThenTheErrorNamesTheFileAndTheExitCodeIsTwo()
     {
         // Given
