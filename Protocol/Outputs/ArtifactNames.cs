@@ -25,4 +25,13 @@ public static class ArtifactNames
     public const string StdoutLog = "stdout.log";
 
     public const string StderrLog = "stderr.log";
+
+    /// <summary>
+    /// The name a worker writes <paramref name="name"/> under before renaming it into place; what remains of it
+    /// when the worker is stopped or killed mid-write.
+    /// </summary>
+    public static string Partial(string name) => name + ".tmp";
+
+    /// <summary>The files a worker writes under <see cref="Partial"/> names in its folder.</summary>
+    public static readonly IReadOnlyList<string> WrittenWhole = [Weights, Sidecar, Metrics];
 }

@@ -55,7 +55,22 @@ internal sealed partial class TrialExecution(
             await FinishAsync(trial, studyId, new Outcome(TrialState.FAIL, null, $"worker did not start: {WorkerText.Sanitize(e.Message)}", Retry: true), progress);
             throw;
         }
+        RemovePartialFiles(dir);
         return await FinishAsync(trial, studyId, outcome, progress);
+    }
+
+    // A worker stopped or killed while it wrote its checkpoint (Ctrl+C, a prune past its grace, a timeout, SIGKILL)
+    // left the half-written file (79 MB seen) in the trial's folder for ever; the worker has ended by now.
+    private void RemovePartialFiles(string dir)
+    {
+        foreach (var name in ArtifactNames.WrittenWhole)
+        {
+            try { File.Delete(Path.Combine(dir, ArtifactNames.Partial(name))); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning("Trial folder {Folder}: cannot remove {File}: {Error}", dir, ArtifactNames.Partial(name), e.Message);
+            }
+        }
     }
 
     private async Task<Outcome> SuperviseAsync(

@@ -28,8 +28,8 @@ internal static class CheckpointIO
         Directory.CreateDirectory(dir);
         string weights = Path.GetFullPath(Path.Combine(dir, WeightsFileName));
         string json = Path.GetFullPath(Path.Combine(dir, SidecarFileName));
-        string weightsTmp = weights + ".tmp";
-        string jsonTmp = json + ".tmp";
+        string weightsTmp = ArtifactNames.Partial(weights);
+        string jsonTmp = ArtifactNames.Partial(json);
         try
         {
             model.save(weightsTmp);

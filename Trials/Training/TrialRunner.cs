@@ -232,7 +232,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         metrics["images"] = eval.Images;
         metrics["class_names"] = new JsonArray(dataset.ClassNames.Select(n => (JsonNode?)n).ToArray());
         string path = Path.Combine(outDir, ArtifactNames.Metrics);
-        string tmp = path + ".tmp";
+        string tmp = ArtifactNames.Partial(path);
         File.WriteAllText(tmp, metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Durable.Replace(tmp, path);
     }
