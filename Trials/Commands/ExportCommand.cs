@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Mnist.Inference.Onnx;
+using Mnist.Protocol.Files;
 using Mnist.Protocol.Outputs;
 using Mnist.Trials.Export;
 using Mnist.Trials.Model;
@@ -40,6 +41,12 @@ internal static class ExportCommand
                 extra[pair[..eq]] = pair[(eq + 1)..];
             }
 
+            if (OutRefusal(path, parse.GetValue(model)!) is { } refusal)
+            {
+                Console.Error.WriteLine($"--out {path}: {refusal}");
+                return WorkerExitCodes.BadInput;
+            }
+
             try
             {
                 var (network, sidecar) = CheckpointIO.Load(parse.GetValue(model)!);
@@ -63,7 +70,25 @@ internal static class ExportCommand
                 Console.Error.WriteLine(e.Message);
                 return WorkerExitCodes.BadInput;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"--out {path}: cannot be written ({e.Message})");
+                return WorkerExitCodes.BadInput;
+            }
         });
         return command;
+    }
+
+    // The file is replaced by a rename: onto a device it replaced the device node (/dev/full, as root), onto the
+    // checkpoint it reads it destroyed that checkpoint, onto a folder it failed with a stack trace.
+    private static string? OutRefusal(string path, string modelDir)
+    {
+        if (Directory.Exists(path)) return "is a folder; give the file to write";
+        if (Path.GetDirectoryName(path) is { } parent && !Directory.Exists(parent)) return $"its folder {parent} does not exist";
+        if (File.Exists(path) && RegularFile.Problem(path, long.MaxValue) is { } problem) return $"exists and {problem}";
+        var model = Path.GetFullPath(modelDir);
+        if (new[] { ArtifactNames.Weights, ArtifactNames.Sidecar }.Any(n => Path.Combine(model, n) == path))
+            return "is the checkpoint being exported; give another file";
+        return null;
     }
 }

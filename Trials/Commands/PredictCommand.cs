@@ -33,7 +33,14 @@ internal static class PredictCommand
             StdinControl.ExitWhenOrphaned();
             var paths = (parse.GetValue(images) ?? []).ToList();
             if (parse.GetValue(imagesFrom) is { } listFile)
-                paths.AddRange(File.ReadAllText(listFile).Split('\0', StringSplitOptions.RemoveEmptyEntries));
+            {
+                try { paths.AddRange(File.ReadAllText(listFile).Split('\0', StringSplitOptions.RemoveEmptyEntries)); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"--images-from {listFile}: cannot be read ({e.Message})");
+                    return WorkerExitCodes.BadInput;
+                }
+            }
             if (paths.Count == 0)
             {
                 Console.Error.WriteLine("predict: give image paths or --images-from FILE");

@@ -56,6 +56,13 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         var dataset = DatasetInfo.Find(spec.Dataset)
             ?? throw new SpecException($"$.dataset: unknown dataset \"{spec.Dataset}\"");
         var device = ResolveDevice(spec.Device);
+        // The output folder is made now, not at the first checkpoint: one that cannot be (a file of that name, no
+        // permission) was found after loading the data and a whole epoch, and reported with a stack trace, exit 1.
+        try { Directory.CreateDirectory(spec.OutDir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpecException($"$.out_dir: {spec.OutDir} cannot be used as the output folder ({e.Message})");
+        }
         ProcessMemory.TuneNativeHeap();
         torch.set_num_threads(spec.Threads);
         bool oneDnn = LibTorchFlags.ConfigureCpuKernels();

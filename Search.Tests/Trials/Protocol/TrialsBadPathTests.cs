@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Trials;
+using Mnist.Trials.Data;
+using Mnist.Trials.Model;
+using Mnist.Trials.Protocol;
+
+namespace Mnist.Search.Tests.Trials.Protocol;
+
+/// <summary>
+/// The Trials program's own commands on paths they cannot use: one line naming the option or spec key and the path,
+/// exit 2, and nothing replaced (they were .NET stack traces, exit 1; `export` renamed its file over a device node,
+/// a folder or the checkpoint it read; `run` found a bad out_dir only after a whole epoch).
+/// </summary>
+public sealed class TrialsBadPathTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+    private readonly TempDirectory _dir = new("trials-bad-path");
+
+    public void Dispose() => _dir.Dispose();
+
+    public static IEnumerable<object[]> ExportTargets() =>
+    [
+        ["folder", "is a folder"],
+        ["missing/x.onnx", "does not exist"],
+        ["fifo", "exists and is empty, or not a regular file"],
+        ["model/model.bin", "is the checkpoint being exported"],
+    ];
+
+    [Theory, MemberData(nameof(ExportTargets))]
+    public async Task ExportRefusesAnOutItCannotOrMustNotReplace(string target, string expected)
+    {
+        // Given a real checkpoint, a folder and a named pipe standing where the export would go
+        var model = Checkpoint();
+        var before = File.ReadAllBytes(Path.Combine(model, "model.bin"));
+        Directory.CreateDirectory(_dir["folder"]);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [_dir["fifo"]])) mkfifo.WaitForExit();
+
+        // When the checkpoint is exported there
+        var (exit, stderr) = await TrialsAsync("export", "--model", model, "--out", _dir[target], "--format", "onnx");
+
+        // Then exit 2, one line naming --out and why, and nothing was replaced
+        Assert.True(exit == 2, $"exit {exit}: {stderr}");
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"--out {_dir[target]}: ", line);
+        Assert.Contains(expected, line);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(model, "model.bin")));
+        Assert.True(Directory.Exists(_dir["folder"]));
+        Assert.Equal(0, new FileInfo(_dir["fifo"]).Length);
+    }
+
+    [Fact]
+    public async Task PredictNamesAnImageListItCannotRead()
+    {
+        var (exit, stderr) = await TrialsAsync("predict", "--model", Checkpoint(), "--images-from", _dir["no-such-list"]);
+
+        Assert.True(exit == 2, $"exit {exit}: {stderr}");
+        Assert.StartsWith($"--images-from {_dir["no-such-list"]}: cannot be read", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    [Fact]
+    public async Task RunRefusesAnOutDirThatIsAFileBeforeTraining()
+    {
+        // Given a spec whose out_dir is a file
+        File.WriteAllText(_dir["taken"], "x");
+        var data = SyntheticDigits.WriteDataset(_dir["data"], trainCount: 400, testCount: 100, gzip: false);
+        var spec = _dir["spec.json"];
+        File.WriteAllText(spec, new JsonObject
+        {
+            ["epochs"] = 1, ["seed"] = 1, ["threads"] = 1, ["validation"] = 100, ["data_dir"] = data, ["out_dir"] = _dir["taken"],
+            ["hyperparameters"] = new JsonObject { ["conv1_channels"] = 4, ["conv2_channels"] = 4, ["fc_width"] = 8 },
+        }.ToJsonString());
+
+        // When it runs
+        using var run = WorkerRun.Start("run", "--spec", spec);
+        var exit = await run.WaitForExitAsync(Timeout);
+
+        // Then exit 2 with an error naming $.out_dir, before any epoch
+        Assert.True(exit == 2, $"exit {exit}: {run.Stderr}");
+        var error = Assert.Single(run.Events);
+        Assert.StartsWith($"$.out_dir: {_dir["taken"]} cannot be used as the output folder", (string?)error["message"]);
+        Assert.Equal("x", File.ReadAllText(_dir["taken"]));
+    }
+
+    // The short commands print plain lines, not events: run as a plain process.
+    private static async Task<(int Exit, string Stderr)> TrialsAsync(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(WorkerRun.ExecutablePath)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(Timeout);
+        await stdout;
+        return (process.ExitCode, await stderr);
+    }
+
+    private string Checkpoint()
+    {
+        var folder = _dir["model"];
+        if (File.Exists(Path.Combine(folder, "model.bin"))) return folder;
+        using var network = new CnnModel(new Hyperparameters { Conv1Channels = 4, Conv2Channels = 8, FcWidth = 16 });
+        CheckpointIO.Save(folder, network, new ModelSidecar
+        {
+            Architecture = network.Hyperparameters,
+            InputShape = [1, 28, 28],
+            Normalization = new NormalizationInfo(DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std),
+            ClassNames = DatasetInfo.Mnist.ClassNames,
+            Dataset = "mnist",
+        });
+        return folder;
+    }
+}
