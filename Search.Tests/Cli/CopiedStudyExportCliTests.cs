@@ -2,9 +2,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Study;
-using Mnist.Trials.Data;
-using Mnist.Trials.Model;
-using Mnist.Trials.Protocol;
+using Mnist.Search.Tests.Support.Trials;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -91,15 +89,7 @@ public sealed class CopiedStudyExportCliTests
         foreach (var folder in Directory.GetDirectories(Path.Combine(study, "trials")).Append(Path.Combine(study, "best")))
         {
             Assert.True(File.Exists(Path.Combine(folder, "model.bin")), folder);
-            using var network = new CnnModel(new Hyperparameters { Conv1Channels = 4, Conv2Channels = 8, FcWidth = fcWidth });
-            CheckpointIO.Save(folder, network, new ModelSidecar
-            {
-                Architecture = network.Hyperparameters,
-                InputShape = [1, 28, 28],
-                Normalization = new NormalizationInfo(DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std),
-                ClassNames = DatasetInfo.Mnist.ClassNames,
-                Dataset = "mnist",
-            });
+            UntrainedCheckpoint.Write(folder, fcWidth);
         }
     }
 

@@ -38,16 +38,7 @@ public sealed class ModelFileCliTests
     {
         // Given a real checkpoint whose sidecar asks for 100,000,000 channels
         using var dir = new TempDirectory("cli-predict-absurd");
-        var model = dir["model"];
-        using (var network = new CnnModel(new Hyperparameters { Conv1Channels = 4, Conv2Channels = 8, FcWidth = 16 }))
-            CheckpointIO.Save(model, network, new ModelSidecar
-            {
-                Architecture = network.Hyperparameters,
-                InputShape = [1, 28, 28],
-                Normalization = new NormalizationInfo(DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std),
-                ClassNames = DatasetInfo.Mnist.ClassNames,
-                Dataset = "mnist",
-            });
+        var model = Support.Trials.UntrainedCheckpoint.Write(dir["model"]);
         var sidecar = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "model.json")))!;
         sidecar["architecture"]!["conv1_channels"] = 100_000_000;
         FileFaults.Replace(Path.Combine(model, "model.json"), sidecar.ToJsonString());

@@ -1,7 +1,6 @@
 using Mnist.Protocol.Events;
 using Mnist.Protocol.Outputs;
 using Mnist.Protocol.Processes;
-using Mnist.Trials.Native;
 
 namespace Mnist.Trials.Protocol;
 

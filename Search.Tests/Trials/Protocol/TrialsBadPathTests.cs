@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Trials;
-using Mnist.Trials.Data;
-using Mnist.Trials.Model;
-using Mnist.Trials.Protocol;
 
 namespace Mnist.Search.Tests.Trials.Protocol;
 
@@ -101,15 +98,7 @@ public sealed class TrialsBadPathTests : IDisposable
     {
         var folder = _dir["model"];
         if (File.Exists(Path.Combine(folder, "model.bin"))) return folder;
-        using var network = new CnnModel(new Hyperparameters { Conv1Channels = 4, Conv2Channels = 8, FcWidth = 16 });
-        CheckpointIO.Save(folder, network, new ModelSidecar
-        {
-            Architecture = network.Hyperparameters,
-            InputShape = [1, 28, 28],
-            Normalization = new NormalizationInfo(DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std),
-            ClassNames = DatasetInfo.Mnist.ClassNames,
-            Dataset = "mnist",
-        });
+        UntrainedCheckpoint.Write(folder);
         return folder;
     }
 }

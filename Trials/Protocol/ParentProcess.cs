@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Mnist.Trials.Native;
+namespace Mnist.Trials.Protocol;
 
 /// <summary>This process's parent: it changes when the parent dies and the process is handed to init (or a subreaper).</summary>
 internal static class ParentProcess
