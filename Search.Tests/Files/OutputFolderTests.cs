@@ -30,11 +30,26 @@ public sealed class OutputFolderTests : IDisposable
         File.WriteAllText(_dir["out/index.html"], "old");
 
         var staging = OutputFolder.Stage(_dir["out"], "report", Own);
-        File.WriteAllText(Path.Combine(staging, "index.html"), "new");
+        File.WriteAllText(Path.Combine(staging.Path, "index.html"), "new");
         OutputFolder.Promote(staging, _dir["out"]);
 
         Assert.Equal("new", File.ReadAllText(_dir["out/index.html"]));
         Assert.Equal([_dir["out"]], Directory.GetDirectories(_dir.Path));
+    }
+
+    [Fact]
+    public void AFailedRunRemovesTheFoldersItMadeAboveTheOutputButNoOthers()
+    {
+        // Given an output two folders below one that exists (and is empty: it must stay)
+        Directory.CreateDirectory(_dir["mine"]);
+
+        // When a run stages it and then fails
+        var staging = OutputFolder.Stage(_dir["mine/a/b/out"], "report", Own);
+        OutputFolder.Discard(staging);
+
+        // Then the folders it made are gone (an empty a/b/ was left), the one that was there stays
+        Assert.False(Directory.Exists(_dir["mine/a"]));
+        Assert.True(Directory.Exists(_dir["mine"]));
     }
 
     [Fact]
@@ -52,6 +67,6 @@ public sealed class OutputFolderTests : IDisposable
         Assert.False(Directory.Exists(dead));
         Assert.False(Directory.Exists(deadOld));
         Assert.True(Directory.Exists(live));
-        Assert.True(Directory.Exists(staging));
+        Assert.True(Directory.Exists(staging.Path));
     }
 }

@@ -38,7 +38,7 @@ public static class OutputFolder
     /// beside it. <paramref name="what"/> names the content in messages ("report", "export"); <paramref name="ownFiles"/>
     /// are the names an earlier one holds. Throws <see cref="OutputFolderException"/> naming the option and the path.
     /// </summary>
-    public static string Stage(string folder, string what, IReadOnlySet<string> ownFiles, string option = "--out")
+    public static Staging Stage(string folder, string what, IReadOnlySet<string> ownFiles, string option = "--out")
     {
         if (File.Exists(folder)) throw new OutputFolderException($"{option} {folder}: is a file, not a folder");
         var parent = Path.GetDirectoryName(folder) ?? throw new OutputFolderException($"{option} {folder}: cannot replace a file system root");
@@ -52,9 +52,13 @@ public static class OutputFolder
         }
         try
         {
+            // The folders above --out that this run makes, deepest first: a failed or interrupted run removes them
+            // again (an empty folder was left behind).
+            var made = new List<string>();
+            for (var dir = parent; !Directory.Exists(dir) && Path.GetDirectoryName(dir) is { } up; dir = up) made.Add(dir);
             Directory.CreateDirectory(parent);
             RemoveLeftovers(parent, Path.GetFileName(folder));
-            return Directory.CreateDirectory(Path.Combine(parent, $".{Path.GetFileName(folder)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName;
+            return new Staging(Directory.CreateDirectory(Path.Combine(parent, $".{Path.GetFileName(folder)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName, made);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -66,12 +70,12 @@ public static class OutputFolder
     /// Makes the staged folder <paramref name="folder"/>: the old one is moved aside before the new one moves in,
     /// then deleted. Each file is flushed to disk first, so a crash right after never leaves the folder with empty files.
     /// </summary>
-    public static void Promote(string staging, string folder)
+    public static void Promote(Staging staging, string folder)
     {
-        foreach (var file in Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories)) Durable.Flush(file);
+        foreach (var file in Directory.EnumerateFiles(staging.Path, "*", SearchOption.AllDirectories)) Durable.Flush(file);
         var old = Path.Combine(Path.GetDirectoryName(folder)!, $".{Path.GetFileName(folder)}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
         if (Directory.Exists(folder)) Directory.Move(folder, old);
-        Directory.Move(staging, folder);
+        Directory.Move(staging.Path, folder);
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
     }
 
@@ -87,17 +91,28 @@ public static class OutputFolder
             var dash = rest.IndexOf('-');
             if (dash <= 0 || !int.TryParse(rest[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) continue;
             if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
-            Discard(leftover);
+            Discard(new Staging(leftover, []));
         }
     }
 
-    /// <summary>Removes a staging folder after a failure; never throws (the failure is what the user must see).</summary>
-    public static void Discard(string staging)
+    /// <summary>
+    /// Removes a staging folder after a failure, and the folders above it that <see cref="Stage"/> made while they
+    /// are empty; never throws (the failure is what the user must see).
+    /// </summary>
+    public static void Discard(Staging staging)
     {
-        try { if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); }
+        try
+        {
+            if (Directory.Exists(staging.Path)) Directory.Delete(staging.Path, recursive: true);
+            foreach (var dir in staging.MadeFolders.TakeWhile(d => Directory.Exists(d) && !Directory.EnumerateFileSystemEntries(d).Any()))
+                Directory.Delete(dir);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }
+
+/// <summary>A folder being written (<see cref="Path"/>), and the folders above the output that staging it made.</summary>
+public sealed record Staging(string Path, IReadOnlyList<string> MadeFolders);
 
 /// <summary>An output folder that may not be replaced or created; the command line reports it with exit code 2.</summary>
 public sealed class OutputFolderException(string message) : Exception(message);

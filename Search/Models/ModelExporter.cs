@@ -66,7 +66,7 @@ internal static class ModelExporter
         {
             if (format is "safetensors" or "onnx")
             {
-                var staged = Path.Combine(staging, weightsName);
+                var staged = Path.Combine(staging.Path, weightsName);
                 List<string> arguments = ["export", "--model", model.Directory, "--out", staged, "--format", format];
                 if (format == "onnx")
                 {
@@ -80,9 +80,9 @@ internal static class ModelExporter
             }
             else
             {
-                File.Copy(Path.Combine(model.Directory, ArtifactNames.Weights), Path.Combine(staging, weightsName));
+                File.Copy(Path.Combine(model.Directory, ArtifactNames.Weights), Path.Combine(staging.Path, weightsName));
             }
-            await File.WriteAllTextAsync(Path.Combine(staging, ArtifactNames.Sidecar), sidecar.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
+            await File.WriteAllTextAsync(Path.Combine(staging.Path, ArtifactNames.Sidecar), sidecar.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
             OutputFolder.Promote(staging, outDir);
             return [Path.Combine(outDir, weightsName), Path.Combine(outDir, ArtifactNames.Sidecar)];
         }

@@ -30,7 +30,8 @@ public static class StudyReportWriter
     public static string Write(StudyReportData data, string reportDirectory)
     {
         var final = OutputFolder.Resolve(reportDirectory);
-        var work = OutputFolder.Stage(final, "report", ReportFiles);
+        var staging = OutputFolder.Stage(final, "report", ReportFiles);
+        var work = staging.Path;
         try
         {
             IReadOnlyList<ReportFigure> figures =
@@ -44,11 +45,11 @@ public static class StudyReportWriter
                 ConfusionMatrixFigure.Draw(data, work),
             ];
             Atomic.WriteAllText(Path.Combine(work, IndexFile), ReportHtml.Render(data, figures));
-            OutputFolder.Promote(work, final);
+            OutputFolder.Promote(staging, final);
         }
         catch
         {
-            OutputFolder.Discard(work);
+            OutputFolder.Discard(staging);
             throw;
         }
         return Path.Combine(final, IndexFile);
