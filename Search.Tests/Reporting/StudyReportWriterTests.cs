@@ -13,6 +13,23 @@ public sealed class StudyReportWriterTests
     ];
 
     [Fact]
+    public async Task WhenTheWriteIsCancelledThenItStopsAndLeavesNothing()
+    {
+        // Given a study, and a Ctrl+C that has already arrived
+        using var dir = new TempDirectory("report-cancelled");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        await study.FillMixedAsync(dir["best"]);
+        var data = (await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!;
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        // When the report is written
+        // Then it stops (it was drawn to the end, exit 0) and leaves no report, staging or parent folder behind
+        Assert.Throws<OperationCanceledException>(() => StudyReportWriter.Write(data, dir["out/report"], cancelled.Token));
+        Assert.False(Directory.Exists(dir["out"]));
+    }
+
+    [Fact]
     public async Task WhenAStudyHasEveryKindOfTrialThenEveryFigureIsWrittenAndLinked()
     {
         // Given a study with COMPLETE, PRUNED and FAIL trials on two devices and a retrained model

@@ -23,27 +23,37 @@ public static class StudyReportWriter
         LearningCurvesPlot.ObjectiveFile, LearningCurvesPlot.LossFile, DeviceTimelinePlot.FileName, ConfusionMatrixFigure.FileName,
     };
 
+    private static readonly Func<StudyReportData, string, ReportFigure>[] Figures =
+    [
+        HistoryPlot.Draw,
+        ParallelCoordinatesPlot.Draw,
+        ImportancePlot.Draw,
+        LearningCurvesPlot.DrawObjective,
+        LearningCurvesPlot.DrawLosses,
+        DeviceTimelinePlot.Draw,
+        ConfusionMatrixFigure.Draw,
+    ];
+
     /// <summary>
     /// Writes the report into <paramref name="reportDirectory"/> (replacing an earlier report there) and returns the
     /// full path of <c>index.html</c>. Throws <see cref="OutputFolderException"/> when the folder holds anything else.
     /// </summary>
-    public static string Write(StudyReportData data, string reportDirectory)
+    public static string Write(StudyReportData data, string reportDirectory, CancellationToken ct = default)
     {
         var final = OutputFolder.Resolve(reportDirectory);
         var staging = OutputFolder.Stage(final, "report", ReportFiles);
         var work = staging.Path;
         try
         {
-            IReadOnlyList<ReportFigure> figures =
-            [
-                HistoryPlot.Draw(data, work),
-                ParallelCoordinatesPlot.Draw(data, work),
-                ImportancePlot.Draw(data, work),
-                LearningCurvesPlot.DrawObjective(data, work),
-                LearningCurvesPlot.DrawLosses(data, work),
-                DeviceTimelinePlot.Draw(data, work),
-                ConfusionMatrixFigure.Draw(data, work),
-            ];
+            // One figure at a time, so Ctrl+C / SIGTERM stops the report (exit 130, nothing written) instead of being
+            // acknowledged and then ignored (exit 0).
+            var figures = new List<ReportFigure>();
+            foreach (var draw in Figures)
+            {
+                ct.ThrowIfCancellationRequested();
+                figures.Add(draw(data, work));
+            }
+            ct.ThrowIfCancellationRequested();
             Atomic.WriteAllText(Path.Combine(work, IndexFile), ReportHtml.Render(data, figures));
             OutputFolder.Promote(staging, final);
         }

@@ -29,7 +29,7 @@ internal static class ReportCommand
                     ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
                 if (outDir is null) await StudyFolder.VerifyAsync(store, data.Study, location.StudyDirectory, location.StorageDisplay, ct);
             }
-            var index = StudyReportWriter.Write(data, outDir ?? Path.Combine(location.StudyDirectory, "report"));
+            var index = StudyReportWriter.Write(data, outDir ?? Path.Combine(location.StudyDirectory, "report"), ct);
             Console.Out.WriteLine(index);
             return ExitCodes.Ok;
         });
