@@ -13,9 +13,7 @@ public sealed class SlurmSubmitCliTests
     {
         // Given a study in its SQLite file, and no sbatch anywhere on PATH
         using var dir = new TempDirectory("slurm-dry");
-        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
-        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await CreateStudyAsync(dir);
 
         // When a one-worker GPU submission is printed with --dry-run
         var result = await SearchCli.RunAsync(dir.Path, NoSlurm(dir), "study", "submit", "cli-study", "--slurm", "--dry-run",
@@ -74,9 +72,7 @@ public sealed class SlurmSubmitCliTests
     {
         // Given a study in its SQLite file, and no sbatch anywhere on PATH
         using var dir = new TempDirectory("slurm-refuse");
-        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
-        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await CreateStudyAsync(dir);
         var name = study == "sqlite" ? "cli-study" : study;
         string[] slurm = options == "--no-slurm" ? [] : ["--slurm"];
         var extra = options.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(o => o != "--no-slurm");
@@ -101,9 +97,7 @@ public sealed class SlurmSubmitCliTests
         // Given a study, and an sbatch that fails at once without reading its script (a broken pipe for the writer),
         // or answers with no job id
         using var dir = new TempDirectory("slurm-down");
-        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
-        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await CreateStudyAsync(dir);
         var bin = Directory.CreateDirectory(dir["fake-slurm"]).FullName;
         Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "sbatch"), sbatch);
 
@@ -124,9 +118,7 @@ public sealed class SlurmSubmitCliTests
     {
         // Given a study
         using var dir = new TempDirectory("slurm-split");
-        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
-        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await CreateStudyAsync(dir);
 
         // When a value holds what sbatch reads as the end of the value, a comment or quoting (even in a dry run)
         var result = await SearchCli.RunAsync(dir.Path, NoSlurm(dir), "study", "submit", "cli-study", "--slurm", "--dry-run", option, value);
@@ -144,9 +136,7 @@ public sealed class SlurmSubmitCliTests
     {
         // Given a study, and a shell in another folder without studies/ (as for a study in PostgreSQL)
         using var dir = new TempDirectory("slurm-elsewhere");
-        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
-        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await CreateStudyAsync(dir);
         var bin = Directory.CreateDirectory(dir["fake-slurm"]).FullName;
         if (sbatch is not null) Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "sbatch"), sbatch);
         Directory.CreateDirectory(dir["elsewhere"]);
@@ -169,9 +159,7 @@ public sealed class SlurmSubmitCliTests
         // Given a study submitted as job 4242, and a squeue that cannot reach Slurm (no SLURM_CONF in this shell, a
         // controller down), or that no longer holds the job; sacct, as on clusters without accounting, knows nothing
         using var dir = new TempDirectory("slurm-status-down");
-        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
-        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await CreateStudyAsync(dir);
         var bin = Directory.CreateDirectory(dir["fake-slurm"]).FullName;
         Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "sbatch"), "cat > /dev/null; echo '4242;cluster'");
         Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "squeue"), squeue);
@@ -194,9 +182,7 @@ public sealed class SlurmSubmitCliTests
     public async Task DryRunWithJsonFormatPrintsTheScriptInAJsonObject()
     {
         using var dir = new TempDirectory("slurm-dry-json");
-        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
-        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await CreateStudyAsync(dir);
 
         var result = await SearchCli.RunAsync(dir.Path, NoSlurm(dir), "study", "submit", "cli-study", "--slurm", "--dry-run", "--format", "json");
 
@@ -205,6 +191,14 @@ public sealed class SlurmSubmitCliTests
         Assert.True((bool)json["dry_run"]!);
         Assert.Equal("slurm", (string)json["engine"]!);
         Assert.StartsWith("#!/bin/bash\n", (string)json["script"]!);
+    }
+
+    /// <summary>Creates the study `cli-study` of 2 trials of a fake worker, in its SQLite file under <paramref name="dir"/>.</summary>
+    private static async Task CreateStudyAsync(TempDirectory dir)
+    {
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
     }
 
     /// <summary>A PATH with no Slurm client on it (the child's dotnet is started by full path).</summary>

@@ -14,12 +14,12 @@ internal sealed class StdinControl(TextReader input, PruneSignal signal, Action 
 {
     /// <summary>
     /// For <c>run</c>: ends the process when the parent's end of stdin closes (it died, even by SIGKILL, which it
-    /// cannot clean up after; or it stops the trial). <paramref name="signal"/> receives <c>prune</c> lines, if given.
+    /// cannot clean up after; or it stops the trial). <paramref name="signal"/> receives <c>prune</c> lines.
     /// </summary>
-    public static void ExitWithParent(PruneSignal? signal = null)
+    public static void ExitWithParent(PruneSignal signal)
     {
         if (IsStdinNull()) return;
-        new StdinControl(Console.In, signal ?? new PruneSignal(), () =>
+        new StdinControl(Console.In, signal, () =>
         {
             Console.Error.WriteLine("stdin closed: the coordinator is gone; exiting without a result");
             Environment.Exit(WorkerExitCodes.Failure);
