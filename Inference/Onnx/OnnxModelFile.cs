@@ -13,6 +13,7 @@ internal static class OnnxModelFile
     public static void Write(ModelProto model, string path)
     {
         var tmp = path + ".tmp";
+        using var writing = Mnist.Protocol.Files.PartialFiles.Writing(tmp);
         try
         {
             using (var stream = File.Create(tmp))

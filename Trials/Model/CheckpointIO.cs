@@ -30,6 +30,7 @@ internal static class CheckpointIO
         string json = Path.GetFullPath(Path.Combine(dir, SidecarFileName));
         string weightsTmp = ArtifactNames.Partial(weights);
         string jsonTmp = ArtifactNames.Partial(json);
+        using var writing = PartialFiles.Writing(weightsTmp, jsonTmp);
         try
         {
             model.save(weightsTmp);

@@ -240,6 +240,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         metrics["class_names"] = new JsonArray(dataset.ClassNames.Select(n => (JsonNode?)n).ToArray());
         string path = Path.Combine(outDir, ArtifactNames.Metrics);
         string tmp = ArtifactNames.Partial(path);
+        using var writing = PartialFiles.Writing(tmp);
         File.WriteAllText(tmp, metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Durable.Replace(tmp, path);
     }

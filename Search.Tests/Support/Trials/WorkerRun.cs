@@ -88,6 +88,8 @@ internal sealed class WorkerRun : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    public int Id => process.Id;
+
     /// <summary>Waits until an event named <paramref name="name"/> has arrived; returns it.</summary>
     public async Task<JsonObject> WaitForEventAsync(string name, TimeSpan timeout)
     {

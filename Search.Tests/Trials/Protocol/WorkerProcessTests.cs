@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Trials;
 using Mnist.Trials.Data;
 using Mnist.Trials.Model;
@@ -166,6 +168,44 @@ public sealed class WorkerProcessTests : IDisposable
         Assert.Equal(1, exit);
         Assert.DoesNotContain(worker.Events, e => (string?)e["event"] == "result");
     }
+
+    [Theory]
+    [InlineData("SIGTERM")]
+    [InlineData("SIGINT")]
+    [InlineData("end of stdin")]
+    public async Task WhenTheWorkerIsStoppedWhileItSavesTheCheckpointThenNoPartialFileIsLeft(string stop)
+    {
+        // Given a worker whose checkpoint write is held open: model.bin.tmp is a named pipe, which the test opens
+        // for reading and never reads, so the save stays part-way once the pipe's buffer is full
+        string spec = WriteSpec(new JsonObject { ["epochs"] = 1, ["hyperparameters"] = new JsonObject
+        {
+            ["conv1_channels"] = 8, ["conv2_channels"] = 16, ["fc_width"] = 256, ["batch_size"] = 64, ["learning_rate"] = 0.003,
+        } });
+        string outDir = Directory.CreateDirectory(Path.Combine(dir.Path, "out")).FullName;
+        string partial = Path.Combine(outDir, "model.bin.tmp");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [partial])) await mkfifo.WaitForExitAsync();
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        // A plain open(2): a FileStream would take a file lock, and the worker's own open would then fail at once
+        int reader = await Task.Run(() => OpenForReading(partial)).WaitAsync(Timeout);
+        Assert.True(reader >= 0, $"open {partial}: errno {Marshal.GetLastPInvokeError()}");
+
+        // When it is stopped mid-save
+        if (stop == "end of stdin") worker.CloseStdin();
+        else Assert.True(Signals.Send(worker.Id, stop == "SIGTERM" ? UnixSignal.Term : UnixSignal.Int));
+        int exit = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        // Then it ends without a result, and neither half of the checkpoint is left under any name
+        Assert.NotEqual(0, exit);
+        Assert.DoesNotContain(worker.Events, e => (string?)e["event"] == "result");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outDir));
+        Close(reader);
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int OpenForReading(string path, int flags = 0);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int fd);
 
     [Fact]
     public async Task WhenTheSpecIsInvalidThenAnErrorEventNamesTheProblemAndTheExitCodeIsTwo()
