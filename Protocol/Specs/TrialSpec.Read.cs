@@ -44,11 +44,22 @@ public sealed partial record TrialSpec
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw new SpecException($"{source}: $: expected a JSON object, found {root.ValueKind}");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var p in root.EnumerateObject())
+            {
                 if (!KnownKeys.Contains(p.Name))
                     throw new SpecException($"{source}: $.{p.Name}: unknown spec key (known: {string.Join(", ", KnownKeys)})");
+                // A key given twice would be read as one of the two without a word (search.json refuses it alike).
+                if (!seen.Add(p.Name))
+                    throw new SpecException($"{source}: $.{p.Name}: key appears more than once");
+            }
 
             var r = new SpecReader(source);
+            // An empty override is an empty option on the command line, not something the spec file says.
+            if (dataDirOverride is { } dd && string.IsNullOrWhiteSpace(dd))
+                throw new SpecException("--data-dir: empty; give the folder with the IDX files");
+            if (outDirOverride is { } od && string.IsNullOrWhiteSpace(od))
+                throw new SpecException("--out: empty; give the output folder");
             string? dataDir = dataDirOverride is not null ? Path.GetFullPath(dataDirOverride)
                 : r.String(root, DataDirKey) is { } d ? Path.GetFullPath(d, baseDir) : null;
             string? outDir = outDirOverride is not null ? Path.GetFullPath(outDirOverride)
@@ -97,11 +108,14 @@ public sealed partial record TrialSpec
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
         if (el.ValueKind != JsonValueKind.Object)
             throw new SpecException($"{source}: $.{at}: expected an object, found {el.ValueKind}");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in el.EnumerateObject())
         {
             var path = $"$.{at}.{p.Name}";
             var row = HyperparameterTable.Find(p.Name)
                 ?? throw new SpecException($"{source}: {path}: unknown hyperparameter (known: {HyperparameterTable.Listing})");
+            if (!seen.Add(p.Name))
+                throw new SpecException($"{source}: {path}: key appears more than once");
             if (p.Value.ValueKind == JsonValueKind.Null) continue;
             var value = SpecReader.Plain(p.Value);
             if (row.Refusal(value) is not null)

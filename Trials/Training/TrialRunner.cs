@@ -21,13 +21,18 @@ namespace Mnist.Trials.Training;
 /// </summary>
 internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWriter log)
 {
-    public int Run(TrialSpec spec)
+    /// <param name="source">The spec file, named by the errors found in it once it is run (a device the machine lacks).</param>
+    public int Run(TrialSpec spec, string source)
     {
         try
         {
             return RunTrial(spec);
         }
-        catch (Exception ex) when (ex is SpecException or IdxFormatException)
+        catch (SpecException ex)
+        {
+            return Fail(new SpecException($"{source}: {ex.Message}", ex), WorkerExitCodes.BadInput);
+        }
+        catch (IdxFormatException ex)
         {
             return Fail(ex, WorkerExitCodes.BadInput);
         }

@@ -117,6 +117,23 @@ public sealed class TrialSpecTests : IDisposable
         Assert.StartsWith("spec.json: not valid JSON", ParseError("{\"epochs\": "));
     }
 
+    [Theory]
+    [InlineData("""{"data_dir": "d", "out_dir": "o", "epochs": 1, "epochs": 50}""", "$.epochs")]
+    [InlineData("""{"data_dir": "d", "out_dir": "o", "hyperparameters": {"fc_width": 8, "fc_width": 512}}""", "$.hyperparameters.fc_width")]
+    public void WhenAKeyIsGivenTwiceThenTheSpecIsRefusedRatherThanReadAsOneOfThem(string json, string path)
+    {
+        Assert.Equal($"spec.json: {path}: key appears more than once", ParseError(json));
+    }
+
+    [Theory]
+    [InlineData("", null, "--data-dir: empty")]
+    [InlineData(null, " ", "--out: empty")]
+    public void WhenAnOverrideIsEmptyThenTheErrorNamesTheOptionNotTheSpec(string? dataDir, string? outDir, string expected)
+    {
+        var ex = Assert.Throws<SpecException>(() => TrialSpec.Parse("""{"data_dir": "d", "out_dir": "o"}""", "spec.json", dir.Path, dataDir, outDir));
+        Assert.StartsWith(expected, ex.Message);
+    }
+
     [Fact]
     public void WhenDataDirIsMissingThenTheErrorPointsToTheOption()
     {

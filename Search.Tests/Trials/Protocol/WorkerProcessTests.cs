@@ -208,6 +208,23 @@ public sealed class WorkerProcessTests : IDisposable
     private static extern int Close(int fd);
 
     [Fact]
+    public async Task WhenTheSpecAsksForMoreThanTheDataHoldsThenTheErrorNamesTheSpecFileToo()
+    {
+        // Given a spec that reads well but holds out more validation images than the data has (found only once run,
+        // like a "cuda" device on a machine without one)
+        string spec = WriteSpec(new JsonObject { ["validation"] = 1000 });
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then the one line names the file, the key and the value
+        Assert.Equal(2, exit);
+        Assert.StartsWith($"{spec}: $.validation: 1000 is not below the 400 training images", (string?)Assert.Single(worker.Events)["message"]);
+        Assert.StartsWith($"{spec}: $.validation", worker.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task WhenTheSpecIsInvalidThenAnErrorEventNamesTheProblemAndTheExitCodeIsTwo()
     {
         // Given
