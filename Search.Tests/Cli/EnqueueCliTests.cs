@@ -15,20 +15,22 @@ public sealed class EnqueueCliTests
     [Fact]
     public async Task EnqueuedConfigurationsRunFirstWithTheirValuesTheRestSampledAndTheBudgetKept()
     {
-        // Given a created study of 3 trials and two enqueued configurations, one whole and one giving only the learning rate
+        // Given a created study of 4 trials and three enqueued configurations, one whole and two giving only the learning rate
         using var dir = new TempDirectory("cli-enqueue");
-        var worker = KeepingSpecs(dir, 3);
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3, name: "e");
+        var worker = KeepingSpecs(dir, 4);
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 4, name: "e", tweak: c => c["sampler"]!["startup_trials"] = 8);
         Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
         var whole = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e",
             "--param", "conv1_channels=16", "--param", "learning_rate=0.002", "--param", "batch_size=128", "--format", "json");
         var partial = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.005");
+        var partialToo = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.003");
         Assert.True(whole.ExitCode == 0, whole.Stderr);
         Assert.True(partial.ExitCode == 0, partial.Stderr);
+        Assert.True(partialToo.ExitCode == 0, partialToo.Stderr);
         Assert.Equal(0, (int)JsonNode.Parse(whole.Stdout)!["number"]!);
         Assert.Contains("conv1_channels, batch_size will be sampled", partial.Stdout);
         var queue = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
-        Assert.Equal(["WAITING", "WAITING"], queue.Select(t => (string)t!["state"]!));
+        Assert.Equal(["WAITING", "WAITING", "WAITING"], queue.Select(t => (string)t!["state"]!));
         Assert.Equal((0.005, null), ((double)queue[1]!["learning_rate"]!, queue[1]!["conv1_channels"]));
         var shown = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "show", "e", "1", "--format", "json")).Stdout)!;
         Assert.Equal("""{"learning_rate":0.005}""", shown["fixed_params"]!.ToJsonString());
@@ -36,19 +38,23 @@ public sealed class EnqueueCliTests
         // When the study runs
         var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);
 
-        // Then trials 0 and 1 ran the enqueued values (stored, and in the spec the worker got), trial 2 was sampled,
-        // and the study holds exactly its 3 trials
+        // Then trials 0 to 2 ran the enqueued values (stored, and in the spec the worker got), trial 3 was sampled,
+        // and the study holds exactly its 4 trials
         Assert.True(start.ExitCode == 0, start.Stderr);
         var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
-        Assert.Equal(["COMPLETE", "COMPLETE", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
+        Assert.Equal(["COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
         Assert.Equal((16L, 0.002, 128L), Stored(trials[0]!));
         Assert.Equal((16L, 0.002, 128L), Given(dir, 0));
-        Assert.Equal(0.005, Stored(trials[1]!).LearningRate);
-        Assert.Equal(0.005, Given(dir, 1).LearningRate);
+        Assert.Equal((0.005, 0.003), (Stored(trials[1]!).LearningRate, Stored(trials[2]!).LearningRate));
+        Assert.Equal((0.005, 0.003), (Given(dir, 1).LearningRate, Given(dir, 2).LearningRate));
         Assert.InRange(Stored(trials[1]!).Conv1, 8, 64);
         Assert.Contains(Stored(trials[1]!).Batch, new[] { 64L, 128L });
-        Assert.Equal(Stored(trials[2]!), Given(dir, 2));
+        Assert.Equal(Stored(trials[3]!), Given(dir, 3));
         Assert.Contains("Trial 1 runs an enqueued configuration: learning_rate as given; conv1_channels, batch_size sampled", File.ReadAllText(dir["studies/e/study.log"]));
+        // And what was sampled is each trial's own start-up point: the two partial configurations, and the trial after
+        // them, used to get one and the same point (each proposal indexed by the whole study's length)
+        var sampled = trials.Skip(1).Select(t => Stored(t!)).Select(c => (c.Conv1, c.Batch)).ToList();
+        Assert.True(sampled.Distinct().Count() == 3, string.Join("; ", sampled));
     }
 
     [Theory]

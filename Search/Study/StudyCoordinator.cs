@@ -172,7 +172,7 @@ public sealed class StudyCoordinator
             try
             {
                 foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
-                return await CompleteEnqueuedAsync(studyId, waiting);
+                return await CompleteEnqueuedAsync(studyId, waiting, interrupt);
             }
             // Swept by another process while this one was stalled between the claim and these writes: that sweep
             // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).
@@ -228,7 +228,7 @@ public sealed class StudyCoordinator
     /// parameters at all, that is with the worker's defaults. Fixed values the space does not allow fail the trial
     /// with the reason; null then.
     /// </summary>
-    private async Task<TrialSnapshot?> CompleteEnqueuedAsync(int studyId, TrialSnapshot trial)
+    private async Task<TrialSnapshot?> CompleteEnqueuedAsync(int studyId, TrialSnapshot trial, CancellationToken interrupt)
     {
         var missing = EnqueuedConfiguration.Missing(_settings.Space, trial);
         if (missing.Count == 0) return trial;
@@ -242,9 +242,12 @@ public sealed class StudyCoordinator
             return null;
         }
         var sampled = missing.Where(n => !fixedValues.ContainsKey(n)).ToList();
+        // Proposed for its own number, as a sampled trial is (see AskAsync). With the whole study as history, every
+        // enqueued trial run before the study grew, and the next sampled one, got one and the same start-up point.
         var proposal = sampled.Count == 0
             ? new Dictionary<string, double>()
-            : _sampler.Sample(_settings.Space, _settings.Direction, await _storage.GetAllTrialsAsync(studyId));
+            : _sampler.Sample(_settings.Space, _settings.Direction,
+                await ProposalHistory.BeforeAsync(_storage, studyId, trial.Number, _settings.HeartbeatGrace, interrupt));
         var completed = await _storage.SetTrialParamsAsync(trial.Id, EnqueuedConfiguration.Completion(_settings.Space, trial, fixedValues, proposal));
         _log.Information("Trial {Trial} runs an enqueued configuration: {Given}", trial.Number,
             string.Join("; ", new[] { fixedValues.Count == 0 ? "" : $"{string.Join(", ", fixedValues.Keys)} as given",
