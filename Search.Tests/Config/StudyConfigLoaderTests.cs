@@ -398,6 +398,10 @@ public sealed class StudyConfigLoaderTests : IDisposable
     // (below a tick it rounded to zero: 1e-300 ran no trial and exited 0)
     [InlineData("budget.timeout_minutes", "1e-300", "$.budget.timeout_minutes", "must be at least a second (0.0167 minutes), got 1e-300")]
     [InlineData("budget.trial_timeout_minutes", "0.001", "$.budget.trial_timeout_minutes", "must be at least a second (0.0167 minutes), got 0.001")]
+    // (above 49.7 days every trial failed "could not be supervised"; 7e9 created the study, then overflowed its deadline)
+    [InlineData("budget.trial_timeout_minutes", "72000", "$.budget.trial_timeout_minutes", "must be at most 71582 minutes (49.7 days, the longest timer .NET can set), got 72000")]
+    [InlineData("budget.timeout_minutes", "7e9", "$.budget.timeout_minutes", "must be at most 71582 minutes")]
+    [InlineData("retrain.max_minutes", "1e300", "$.retrain.max_minutes", "must be at most 71582 minutes")]
     [InlineData("budget.max_concurrent", "0", "$.budget.max_concurrent", "between 1 and 1024, got 0")]
     [InlineData("dataset.name", "\"cifar10\"", "$.dataset.name", "expected one of \"mnist\", \"fashion-mnist\", got \"cifar10\"")]
     [InlineData("dataset", null, "$.dataset", "required key is missing")]
