@@ -74,8 +74,9 @@ internal static class TrialRows
                 .Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), Number(kv.Value)))),
             ["epochs"] = epochs,
             ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
-            ["started"] = t.DatetimeStart?.ToString("u", CultureInfo.InvariantCulture),
-            ["completed"] = t.DatetimeComplete?.ToString("u", CultureInfo.InvariantCulture),
+            // Stored as local time without a zone (Optuna's way); "u" marks UTC, so it is converted first.
+            ["started"] = t.DatetimeStart?.ToUniversalTime().ToString("u", CultureInfo.InvariantCulture),
+            ["completed"] = t.DatetimeComplete?.ToUniversalTime().ToString("u", CultureInfo.InvariantCulture),
             ["duration_s"] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
             ["trial_dir"] = Attr(t.SystemAttrs, StudyAttributes.TrialDirectory),
             ["stdout_log"] = Attr(t.SystemAttrs, StudyAttributes.StdoutLog),

@@ -18,7 +18,8 @@ internal static class DeviceTimelinePlot
         var bars = data.Trials
             .Where(t => t.DatetimeStart is not null)
             .Select(t => (Trial: t, Device: TrialStyle.Text(t.SystemAttrs, StudyAttributes.Device) ?? UnknownDevice,
-                Start: t.DatetimeStart!.Value, End: t.DatetimeComplete ?? (t.State == TrialState.RUNNING ? data.GeneratedAtUtc : t.DatetimeStart!.Value)))
+                // Trials store local time (Optuna's way): a running one ends "now" in the same local time.
+                Start: t.DatetimeStart!.Value, End: t.DatetimeComplete ?? (t.State == TrialState.RUNNING ? data.GeneratedAtUtc.ToLocalTime() : t.DatetimeStart!.Value)))
             .ToArray();
         if (bars.Length == 0) return ReportFigure.Absent(Title, "no trial has started");
 

@@ -125,7 +125,7 @@ internal static class StudyQueryCommands
                     ["number"] = t.Number,
                     ["device"] = TrialRows.Attr(t.SystemAttrs, StudyAttributes.Device),
                     ["epochs_done"] = t.IntermediateValues.Count,
-                    ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s).TotalSeconds, 1) : null,
+                    ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s.ToUniversalTime()).TotalSeconds, 1) : null,
                 }).ToArray()),
                 ["retrain_test_accuracy"] = userAttrs.TryGetValue(StudyAttributes.RetrainTestAccuracy, out var acc) ? double.Parse(acc, CultureInfo.InvariantCulture) : null,
                 ["cluster_jobs"] = await ClusterStatus.ReadAsync(StudyLocation.For(study.Name, parse.GetValue(storage), parse.GetValue(studiesDir)), study.Id, ct),

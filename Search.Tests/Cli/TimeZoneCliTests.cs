@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// Optuna's tables hold the machine's local time without a zone; the query commands showed it as UTC ("…Z") and
+/// subtracted it from the UTC clock, so off UTC a trial running for seconds was −32,000 s old (Tokyo).
+/// </summary>
+public sealed class TimeZoneCliTests
+{
+    private static readonly Dictionary<string, string> Tokyo = new() { ["TZ"] = "Asia/Tokyo" };
+
+    [Fact]
+    public async Task OffUtcARunningTrialsAgeAndItsStartAreTheTrueOnes()
+    {
+        // Given a study in Tokyo time whose one trial runs for a minute
+        using var dir = new TempDirectory("cli-tz");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 60 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, name: "tz");
+        var before = DateTime.UtcNow;
+        using var study = SearchCli.Start(dir.Path, Tokyo, "study", "start", config, "--no-retrain");
+        study.OutputDataReceived += (_, _) => { };
+        study.ErrorDataReceived += (_, _) => { };
+        study.BeginOutputReadLine();
+        study.BeginErrorReadLine();
+        try
+        {
+            // When it is queried in Tokyo time while the trial runs
+            JsonNode? running = null;
+            for (var wait = System.Diagnostics.Stopwatch.StartNew(); running is null && wait.Elapsed < TimeSpan.FromSeconds(60); await Task.Delay(300))
+            {
+                var status = await SearchCli.RunAsync(dir.Path, Tokyo, "study", "status", "tz", "--format", "json");
+                if (status.ExitCode == 0 && JsonNode.Parse(status.Stdout)!["running"]!.AsArray() is [var first, ..]) running = first;
+            }
+            Assert.NotNull(running);
+            var shown = await SearchCli.RunAsync(dir.Path, Tokyo, "trials", "show", "tz", "0", "--format", "json");
+
+            // Then its age is seconds, and its start, marked UTC, is the UTC time it started
+            var elapsed = (double)running!["elapsed_s"]!;
+            Assert.InRange(elapsed, 0, (DateTime.UtcNow - before).TotalSeconds + 1);
+            Assert.True(shown.ExitCode == 0, shown.Stderr);
+            var started = (string)JsonNode.Parse(shown.Stdout)!["started"]!;
+            Assert.EndsWith("Z", started);
+            var startedUtc = DateTime.Parse(started, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+            Assert.InRange(startedUtc, before.AddSeconds(-1), DateTime.UtcNow);
+        }
+        finally
+        {
+            study.Kill(entireProcessTree: true);
+            await study.WaitForExitAsync();
+        }
+    }
+}
