@@ -71,6 +71,45 @@ public sealed class GpSamplerTests
     }
 
     [Fact]
+    public void WhenSeveralTrialsRunOnANoisyObjectiveThenNoProposalRepeatsARunningConfiguration()
+    {
+        // Given studies with 2 to 7 trials observed at every epoch, values that say nothing of the configuration (as
+        // noise), and 2 to 6 more running: the kriging believer's case, where the GP may like a running point as much
+        // as before, and several workers would train one configuration at once
+        var space = TrialHistory.Space(
+            ("conv1_channels", new IntDistribution(8, 64, Log: true)),
+            ("learning_rate", new FloatDistribution(1e-4, 1e-2, Log: true)),
+            ("batch_size", new CategoricalDistribution([64L, 128L])));
+        int repeats = 0, repeatsAllowed = 0;
+        var rng = new Random(1);
+        for (var study = 0; study < 60; study++)
+        {
+            var settings = new SamplerSettings(SamplerSettings.Gp, StartupTrials: 2, Seed: 3, MaxFidelity: 2);
+            var history = new TrialHistory(space);
+            int observed = 2 + rng.Next(6), running = rng.Next(2, 7);
+            for (var i = 0; i < observed + running; i++)
+            {
+                var p = new GpSampler(settings).Sample(space, StudyDirection.MAXIMIZE, history.Trials);
+                if (i < observed) history.Add(TrialState.COMPLETE, p, 0.5 + i / 100.0, new Dictionary<int, double> { [1] = 0.48 + i / 100.0, [2] = 0.5 + i / 100.0 });
+                else history.Add(TrialState.RUNNING, p);
+            }
+
+            // When the next trial is proposed, with and without the guard
+            bool RepeatsARunningOne(GpSampler sampler)
+            {
+                var next = sampler.Sample(space, StudyDirection.MAXIMIZE, history.Trials);
+                return history.Trials.Any(t => t.State == TrialState.RUNNING && t.Params.All(p => next[p.Key] == p.Value));
+            }
+            if (RepeatsARunningOne(new GpSampler(settings))) repeats++;
+            if (RepeatsARunningOne(new GpSampler(settings) { AllowRunningDuplicates = true })) repeatsAllowed++;
+        }
+
+        // Then none repeats a running configuration, where the believer alone did in some (the control)
+        Assert.Equal(0, repeats);
+        Assert.True(repeatsAllowed > 0, "the histories never led the believer to a running configuration: the test shows nothing");
+    }
+
+    [Fact]
     public void WhenTrialsArePrunedThenTheirLastIntermediateValueCounts()
     {
         // Given startup of 3 and two complete trials

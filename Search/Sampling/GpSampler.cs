@@ -130,18 +130,6 @@ public sealed class GpSampler : ISampler
                         && encoder.Covers(t.Params))
             .Select(t => (X: multiFidelity ? GpObservations.At(encoder.Encode(t.Params), 1.0) : encoder.Encode(t.Params), Failed: t.State == TrialState.FAIL, t.Number))
             .ToList();
-        if (pending.Count > 0)
-        {
-            var believe = multiFidelity && pending.Count(p => !p.Failed) >= BelieveFromRunning;
-            var lies = pending.Select(p => Lie(gp.Predict(p.X).Mean, p.Failed, believe)).ToList();
-            try { gp = gp.WithObservations(pending.Select(p => p.X).ToList(), lies, pending.Select(p => p.Number).ToList()); }
-            catch (ArgumentException)
-            {
-                // A pending point on top of an observed one with a different value can make K singular at the
-                // minimum noise; then the GP ignores pending points rather than fail the study.
-            }
-        }
-
         // Multi-fidelity: proposals are judged at full fidelity — the fidelity column is a one-value grid at 1,
         // so the optimizer never moves it and EI is the improvement expected of the configuration's full run.
         var dimensions = multiFidelity
@@ -149,11 +137,46 @@ public sealed class GpSampler : ISampler
             : encoder.Dimensions;
         var columns = multiFidelity ? encoder.Columns + 1 : encoder.Columns;
         if (multiFidelity && trials.Count % 2 == 1) incumbentValue -= ExplorationMargin;
-        var acquisition = new LogEiAcquisition(gp, incumbentValue);
-        var (best, _) = AcquisitionOptimizer.Maximize(
-            acquisition, dimensions, columns, rng, [incumbentX], _acquisitionOptions.ForObservations(gp.Count));
-        return encoder.Decode(best);
+
+        IReadOnlyDictionary<string, double> Propose(bool believe)
+        {
+            var conditioned = gp;
+            if (pending.Count > 0)
+            {
+                var lies = pending.Select(p => Lie(gp.Predict(p.X).Mean, p.Failed, believe)).ToList();
+                try { conditioned = gp.WithObservations(pending.Select(p => p.X).ToList(), lies, pending.Select(p => p.Number).ToList()); }
+                catch (ArgumentException)
+                {
+                    // A pending point on top of an observed one with a different value can make K singular at the
+                    // minimum noise; then the GP ignores pending points rather than fail the study.
+                }
+            }
+            var acquisition = new LogEiAcquisition(conditioned, incumbentValue);
+            var (best, _) = AcquisitionOptimizer.Maximize(
+                acquisition, dimensions, columns, rng, [incumbentX], _acquisitionOptions.ForObservations(conditioned.Count));
+            return encoder.Decode(best);
+        }
+
+        var believeRunning = multiFidelity && pending.Count(p => !p.Failed) >= BelieveFromRunning;
+        var proposal = Propose(believeRunning);
+        // The believer leaves the mean at a running trial's point as it is and, on a noisy objective, its variance
+        // nearly so: the same configuration can win again, and several workers then train it at once (4 of 60 made-up
+        // histories with 2–6 running trials and values unrelated to the configuration). Such a proposal is made again
+        // with the worst-value lie, which pushes it away from every pending point. On the stand-in of the real
+        // objective it never fired (4 and 8 slots, 200 studies each: bench/search/results/20261205T174500-*.txt).
+        if (believeRunning && !AllowRunningDuplicates && trials.Any(t => t.State is TrialState.RUNNING or TrialState.WAITING && SameConfiguration(t.Params, proposal)))
+            proposal = Propose(believe: false);
+        return proposal;
     }
+
+    private static bool SameConfiguration(IReadOnlyDictionary<string, double> parameters, IReadOnlyDictionary<string, double> proposal) =>
+        proposal.All(p => parameters.TryGetValue(p.Key, out var v) && v == p.Value);
+
+    /// <summary>
+    /// A proposal identical to a running trial's configuration is kept (the sampler before 2026-12-05); for measuring
+    /// the guard against it (see <see cref="Sample"/>).
+    /// </summary>
+    internal bool AllowRunningDuplicates { get; init; }
 
     /// <summary>
     /// The made-up value a pending point is conditioned on. A failed trial's, and a running one's while it is the only

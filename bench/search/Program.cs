@@ -14,7 +14,8 @@ using Mnist.Search.Vocabulary;
 // "best value" (the COMPLETE trial with the best observed value) and, for gp, "recommended" (GpSampler.Recommend).
 // Variants: gp (fidelity-aware when a pruner is set), "gp exploit only" (plain EI on every proposal, before
 // issue 9's exploration step), "gp face value" (pruned trials at their last value, the
-// sampler before issue 9), "gp last epoch", "gp kriging believer", "gp worst-value lie", "gp ignores running" (running
+// sampler before issue 9), "gp last epoch", "gp kriging believer", "gp worst-value lie", "gp running duplicates" (a proposal
+// the believer makes on a running trial's configuration is kept, the sampler before 2026-12-05), "gp ignores running" (running
 // trials are not pending points; concurrent proposals differ only by the exploration margin), "gp trial noise" (the epochs
 // of a trial share a learnt noise term), "gp sliced start-up" (a sliced Latin hypercube start-up), random, and both
 // without pruning at the same epoch budget.
@@ -133,6 +134,7 @@ if (pruning)
     variants.Add(("gp last epoch", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { EveryEpoch = false }, pruner, false));
     variants.Add(("gp kriging believer", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveFromRunning = 1 }, pruner, false));
     variants.Add(("gp worst-value lie", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { BelieveFromRunning = int.MaxValue }, pruner, false));
+    variants.Add(("gp running duplicates", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { AllowRunningDuplicates = true }, pruner, false));
     variants.Add(("gp ignores running", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { ConditionOnRunning = false }, pruner, false));
     variants.Add(("gp trial noise", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { TrialNoise = true }, pruner, false));
     variants.Add(("gp sliced start-up", s => new GpSampler(GpSettings(s), fitOptions, new AcquisitionOptions()) { SlicedStartup = true }, pruner, false));
