@@ -44,7 +44,10 @@ public sealed record FloatDistribution(double Low, double High, bool Log = false
 {
     public override object? ToExternal(double internalValue) => internalValue;
     public override double ToInternal(object? externalValue) => Convert.ToDouble(externalValue, System.Globalization.CultureInfo.InvariantCulture);
-    public override bool Contains(double v) => v >= Low && v <= High;
+    // On the step's grid as Optuna's own check has it (|k - round(k)| < 1e-8): without it `study enqueue` queued an
+    // off-grid value (0.15 with step 0.1) that no sampler of the study could propose and Optuna rejects.
+    public override bool Contains(double v) =>
+        v >= Low && v <= High && (Step is not { } step || Math.Abs((v - Low) / step - Math.Round((v - Low) / step)) < 1e-8);
     public override JsonObject ToOptunaJson() => new()
     {
         ["name"] = "FloatDistribution",

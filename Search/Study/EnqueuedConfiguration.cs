@@ -66,7 +66,8 @@ public static class EnqueuedConfiguration
     private static string Allowed(ParameterDistribution distribution) => distribution switch
     {
         IntDistribution i => $"an integer in [{i.Low}, {i.High}]{(i.Step != 1 ? $" in steps of {i.Step}" : "")}",
-        FloatDistribution f => $"a number in [{f.Low.ToString(CultureInfo.InvariantCulture)}, {f.High.ToString(CultureInfo.InvariantCulture)}]",
+        FloatDistribution f => $"a number in [{f.Low.ToString(CultureInfo.InvariantCulture)}, {f.High.ToString(CultureInfo.InvariantCulture)}]"
+            + (f.Step is { } step ? $" in steps of {step.ToString(CultureInfo.InvariantCulture)}" : ""),
         CategoricalDistribution c => $"one of {string.Join(", ", c.Choices.Select(Show))}",
         _ => distribution.ToOptunaJson().ToJsonString(),
     };
