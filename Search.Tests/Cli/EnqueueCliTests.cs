@@ -97,6 +97,28 @@ public sealed class EnqueueCliTests
     }
 
     [Fact]
+    public async Task TheTrialsSelectionKeepsForRepeatsAreNotOfferedToEnqueuedConfigurations()
+    {
+        // Given a created study of 4 trials whose last 2 repeat its best configuration (selection 1 x 2)
+        using var dir = new TempDirectory("cli-enqueue-selection");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 0), trials: 4, name: "e",
+            tweak: c => c["selection"] = new JsonObject { ["candidates"] = 1, ["repeats"] = 2 });
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+
+        // When three configurations are enqueued
+        var first = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.001");
+        var second = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.002");
+        var third = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.003");
+
+        // Then two are queued and the third is refused, naming the kept trials (enqueued trials took them, and the study
+        // ended with no repeat)
+        Assert.Equal((0, 0), (first.ExitCode, second.ExitCode));
+        Assert.Equal(2, third.ExitCode);
+        Assert.Contains("has 0 trial(s) left in its budget of 4 (the rest used, running or queued, or kept for selection's 2 repeat(s)), not 1", third.Stderr);
+        Assert.Equal(2, JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task ATrialEnqueuedByOptunaRunsWithItsFixedParamsAndOursIsReadByOptunaAsItsOwn()
     {
         // Given a created study, one configuration enqueued by Optuna 4 and one by us

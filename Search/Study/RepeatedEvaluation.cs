@@ -22,12 +22,7 @@ public static class RepeatedEvaluation
     public static TrialSnapshot? Next(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction, SelectionConfig plan, Budget budget)
     {
         if (plan.Trials <= 0) return null;
-        var retried = Budget.Retried(trials);
-        // Repeats that count: finished ones (like the budget, a FAIL that was queued again is replaced by its retry) and running ones.
-        var repeats = trials
-            .Where(t => BestTrial.RepeatOf(t) is not null && !(t.State == TrialState.FAIL && retried.Contains(t.Number)))
-            .GroupBy(t => BestTrial.RepeatOf(t)!.Value)
-            .ToDictionary(g => g.Key, g => g.Count());
+        var repeats = Repeats(trials);
         var owed = plan.Trials - repeats.Values.Sum();
         if (owed <= 0 || budget.Total - budget.Used - budget.InFlight > owed) return null;
 
@@ -36,5 +31,20 @@ public static class RepeatedEvaluation
             ? originals.OrderBy(t => t.Value).ThenBy(t => t.Number)
             : originals.OrderByDescending(t => t.Value).ThenBy(t => t.Number);
         return ranked.Take(plan.Candidates).FirstOrDefault(t => repeats.GetValueOrDefault(t.Number) < plan.Repeats);
+    }
+
+    /// <summary>How many of the budget's trials are still kept for repeats: none of them may go to anything else.</summary>
+    public static int Owed(IReadOnlyList<TrialSnapshot> trials, SelectionConfig plan) =>
+        Math.Max(0, plan.Trials - Repeats(trials).Values.Sum());
+
+    // Repeats that count, per original: finished ones (like the budget, a FAIL that was queued again is replaced by
+    // its retry) and running ones.
+    private static Dictionary<int, int> Repeats(IReadOnlyList<TrialSnapshot> trials)
+    {
+        var retried = Budget.Retried(trials);
+        return trials
+            .Where(t => BestTrial.RepeatOf(t) is not null && !(t.State == TrialState.FAIL && retried.Contains(t.Number)))
+            .GroupBy(t => BestTrial.RepeatOf(t)!.Value)
+            .ToDictionary(g => g.Key, g => g.Count());
     }
 }

@@ -64,16 +64,22 @@ internal static class EnqueueCommand
 
             // An enqueued trial is one of the budget's trials, checked in the creating transaction as a sampled one is;
             // room for all of them is checked first, so a refusal leaves nothing queued.
-            var budget = Budget.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), config.Budget.Trials);
-            if (budget.Left < configurations.Count)
+            // The trials selection keeps for its repeats are not room: enqueued trials took them, and the study ended
+            // with fewer repeats or none, its choice one lucky value again.
+            var trials = await store.GetAllTrialsAsync(study.Id, ct: ct);
+            var budget = Budget.Of(trials, config.Budget.Trials);
+            var kept = RepeatedEvaluation.Owed(trials, config.Selection);
+            var room = Math.Max(0, budget.Left - kept);
+            if (room < configurations.Count)
                 throw new UserInputException(
-                    $"study '{location.Name}' has {budget.Left} trial(s) left in its budget of {config.Budget.Trials} " +
-                    $"(the rest used, running or queued), not {configurations.Count}: raise budget.trials in its search.json and run `study create` with it, then enqueue");
+                    $"study '{location.Name}' has {room} trial(s) left in its budget of {config.Budget.Trials} " +
+                    $"(the rest used, running or queued{(kept > 0 ? $", or kept for selection's {kept} repeat(s)" : "")}), not {configurations.Count}: " +
+                    "raise budget.trials in its search.json and run `study create` with it, then enqueue");
             var results = new JsonArray();
             foreach (var values in configurations)
             {
                 var trial = await store.TryCreateTrialAsync(study.Id, TrialState.WAITING, null,
-                    new Dictionary<string, object?> { [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values) }, budget.MaxNewTrialNumber, ct)
+                    new Dictionary<string, object?> { [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values) }, budget.MaxNewTrialNumber - kept, ct)
                     ?? throw new UserInputException($"study '{location.Name}': its budget filled while enqueuing; {results.Count} enqueued");
                 results.Add(new JsonObject
                 {
