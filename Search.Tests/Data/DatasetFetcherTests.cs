@@ -149,17 +149,60 @@ public sealed class DatasetFetcherTests : IDisposable
         // Given no Debian folder, a dead mirror and no npm
         var options = Offline(_folder.Combine("no-debian", "fashion-mnist"));
 
-        // When fashion-mnist is fetched
-        var error = await Assert.ThrowsAsync<DatasetFetchException>(() => Fetcher(options).FetchAsync("fashion-mnist", _folder.Combine("t")));
+        // When fashion-mnist is fetched into a folder three levels below any that exists
+        var error = await Assert.ThrowsAsync<DatasetFetchException>(() => Fetcher(options).FetchAsync("fashion-mnist", _folder.Combine("t", "u", "v")));
 
         // Then one line lists the missing files and each source with its reason
         Assert.StartsWith("could not fetch fashion-mnist file(s) train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte", error.Message);
         Assert.Contains("no such folder; on Debian/Ubuntu: apt-get install dataset-fashion-mnist", error.Message);
         Assert.Contains("http://127.0.0.1:1/train-images-idx3-ubyte.gz", error.Message);
         Assert.DoesNotContain('\n', error.Message);
-        // And it is the machine's failure, not bad input (exit 1), and the folder it made for nothing is gone again
+        // And it is the machine's failure, not bad input (exit 1), and every folder it made for nothing is gone again
+        // (t/u was left behind)
         Assert.False(error.IsBadInput);
         Assert.False(Directory.Exists(_folder.Combine("t")));
+    }
+
+    [Fact]
+    public async Task WhenTheFolderCannotBeWrittenThenItIsBadInputFoundBeforeAnySource()
+    {
+        // Given an existing folder no one may create files in, not even root
+        var options = Offline(DebianFashion);
+
+        // When fashion-mnist is fetched into it
+        var error = await Assert.ThrowsAsync<DatasetFetchException>(() => Fetcher(options).FetchAsync("fashion-mnist", "/proc/self"));
+
+        // Then it is refused as bad input naming the folder, before any source was tried (it was found out only after
+        // every source, npm's 12 MB downloaded, and exited 1)
+        Assert.True(error.IsBadInput);
+        Assert.StartsWith("cannot write in /proc/self: ", error.Message);
+    }
+
+    [Fact]
+    public async Task APartialFileAKilledFetchLeftIsRemovedByTheNext()
+    {
+        // Given what a killed fetch left an hour and more ago (its process gone), and what a live one is writing now
+        var dir = Directory.CreateDirectory(_folder.Combine("fashion")).FullName;
+        var gone = Path.Combine(dir, $".train-labels-idx1-ubyte.tmp-{DeadPid()}-{Guid.NewGuid():N}");
+        var live = Path.Combine(dir, $".train-labels-idx1-ubyte.tmp-1-{Guid.NewGuid():N}");
+        foreach (var f in new[] { gone, live })
+        {
+            await File.WriteAllBytesAsync(f, new byte[1000]);
+            File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddHours(-2));
+        }
+
+        // When the dataset is fetched into the folder
+        await Fetcher(Offline(DebianFashion)).FetchAsync("fashion-mnist", dir);
+
+        // Then the dead process's partial file is gone, the live one's is left alone
+        Assert.False(File.Exists(gone));
+        Assert.True(File.Exists(live));
+    }
+
+    private static int DeadPid()
+    {
+        for (var pid = 4_000_000; ; pid--)
+            if (!Directory.Exists($"/proc/{pid}")) return pid;
     }
 
     [Fact]

