@@ -127,7 +127,7 @@ internal static class StudyQueryCommands
                     ["epochs_done"] = t.IntermediateValues.Count,
                     ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s.ToUniversalTime()).TotalSeconds, 1) : null,
                 }).ToArray()),
-                ["retrain_test_accuracy"] = userAttrs.TryGetValue(StudyAttributes.RetrainTestAccuracy, out var acc) ? double.Parse(acc, CultureInfo.InvariantCulture) : null,
+                ["retrain_test_accuracy"] = RetrainTestAccuracy(study.Name, userAttrs),
                 ["cluster_jobs"] = await ClusterStatus.ReadAsync(StudyLocation.For(study.Name, parse.GetValue(storage), parse.GetValue(studiesDir)), study.Id, ct),
             };
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", status);
@@ -151,6 +151,19 @@ internal static class StudyQueryCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The retrain's test accuracy as this tool stores it (a JSON number). It is a plain Optuna user attribute, which
+    /// any client may set to something else ("0.99", null, NaN): then it is left out with a warning, where it used to
+    /// fail the whole command with a .NET parse message.
+    /// </summary>
+    private static double? RetrainTestAccuracy(string study, IReadOnlyDictionary<string, string> userAttrs)
+    {
+        if (!userAttrs.TryGetValue(StudyAttributes.RetrainTestAccuracy, out var json)) return null;
+        if (double.TryParse(json, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)) return value;
+        Console.Error.WriteLine($"warning: study '{study}': user attribute {StudyAttributes.RetrainTestAccuracy} is {json}, not a number; not shown");
+        return null;
     }
 
     public static Command Best()
