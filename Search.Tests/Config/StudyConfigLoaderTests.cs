@@ -392,6 +392,8 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("fixed.optimizer", "null", "$.fixed.optimizer", "expected a number, string or boolean, got null")]
     // budget, dataset, objective
     [InlineData("budget.trials", "0", "$.budget.trials", "between 1 and 1000000, got 0")]
+    // (an integral number past a long said only "expected an integer")
+    [InlineData("budget.trials", "1e30", "$.budget.trials", "must be between 1 and 1000000, got 1e30")]
     [InlineData("budget.trials", null, "$.budget.trials", "required key is missing")]
     [InlineData("budget.trails", "3", "$.budget.trails", "unknown key (known: trials, epochs")]
     [InlineData("budget.timeout_minutes", "-5", "$.budget.timeout_minutes", "positive number of minutes, got -5")]
@@ -466,6 +468,14 @@ public sealed class StudyConfigLoaderTests : IDisposable
         Assert.StartsWith($"{file}: {jsonPath}: ", error.Message);
         Assert.Contains(expected, error.Message);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
+    [InlineData("1e1")]
+    [InlineData("10.0")]
+    public void AnIntegerWrittenAsAFloatIsTheInteger(string trials)
+    {
+        Assert.Equal(10, StudyConfigLoader.Load(Write(ConfigJson.Patch("budget.trials", trials))).Budget.Trials);
     }
 
     [Fact]

@@ -98,10 +98,17 @@ internal sealed partial class ConfigReader(string filePath)
 
     public int Int(JsonElement e, string path, int min, int max = int.MaxValue)
     {
+        // "at least 0" for 3000000000 reads as nonsense: a value too large says its ceiling.
+        string Range(bool tooSmall) => max == int.MaxValue && tooSmall ? $"must be at least {min}" : $"must be between {min} and {max}";
+        // An integer written as 1e2 or 100.0 is one (a trial spec takes it too); 1e30 said only "expected an integer".
+        if (e.ValueKind == JsonValueKind.Number && !e.TryGetInt64(out _) && e.TryGetDouble(out var d) && double.IsFinite(d) && d == Math.Floor(d))
+        {
+            if (d < min || d > max) throw Error(path, Range(d < min), e);
+            return (int)d;
+        }
         var value = Long(e, path);
         if (value < min || value > max)
-            // "at least 0" for 3000000000 reads as nonsense: a value too large says its ceiling.
-            throw Error(path, max == int.MaxValue && value < min ? $"must be at least {min}" : $"must be between {min} and {max}", e);
+            throw Error(path, Range(value < min), e);
         return (int)value;
     }
 
