@@ -184,6 +184,12 @@ public sealed class EnqueueCliTests
         Assert.Contains("has 2 trial(s) left in its budget of 4", none.Stderr);
         var both = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--param", "learning_rate=0.001");
         Assert.Equal((2, "error: give either --param NAME=VALUE... or --from-study NAME"), (both.ExitCode, both.Stderr.Trim()));
+        // And a source study that is not there is named as the source (the same words as for the target before)
+        var empty = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "");
+        var unknown = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "nosuch");
+        Assert.Equal((2, 2), (empty.ExitCode, unknown.ExitCode));
+        Assert.StartsWith("error: --from-study: ", empty.Stderr.Trim());
+        Assert.StartsWith("error: --from-study: unknown study 'nosuch'", unknown.Stderr.Trim());
         Assert.Equal(2, JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "new", "--format", "json")).Stdout)!.AsArray().Count);
     }
 

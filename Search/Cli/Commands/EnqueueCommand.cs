@@ -111,8 +111,18 @@ internal static class EnqueueCommand
     private static async Task<List<Dictionary<string, object?>>> BestOfAsync(
         string name, string? storageUrl, string? studiesDir, int count, SearchSpace space, CancellationToken ct)
     {
-        var location = StudyLocation.For(name, storageUrl, studiesDir);
-        await using var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+        // Errors about the source study name it as such: the same words as for the target ("a study name is
+        // required", "unknown study") left the user guessing which of the two was meant.
+        StudyLocation location;
+        IStudyStorage store;
+        try
+        {
+            location = StudyLocation.For(name, storageUrl, studiesDir);
+            store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
+        }
+        catch (UserInputException e) { throw new UserInputException($"--from-study: {e.Message}"); }
+        catch (StorageException e) { throw new StorageException($"--from-study: {e.Message}", e); }
+        await using var owned = store;
         var study = await store.GetStudyAsync(name, ct) ?? throw new UserInputException($"--from-study: unknown study '{name}' in {location.StorageDisplay}");
         var ranked = BestTrial.Ranked(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction).Select(c => c.Trial);
         var result = ranked.Take(count).Select(t => t.Params.Keys
