@@ -1,4 +1,5 @@
 using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Config;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -21,5 +22,21 @@ public sealed class DataFetchCliTests
         Assert.StartsWith(expected, lines[^1]);
         Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateFileSystemEntries(cwd.Path));
+    }
+
+    [Fact]
+    public async Task AStudysDataFolderThatIsAFileIsNamedByItsJsonPath()
+    {
+        // Given a configuration whose dataset.dir is a file
+        using var dir = new TempDirectory("cli-fetch-config");
+        File.WriteAllText(dir["search.json"], ConfigJson.Patch("dataset.dir", "\"search.json\""));
+
+        // When the study starts
+        var r = await SearchCli.RunAsync(dir.Path, "study", "start", "search.json");
+
+        // Then the error names the file and $.dataset.dir (it named only the folder), and nothing was made
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"error: {dir["search.json"]}: $.dataset.dir: cannot write in {dir["search.json"]}", r.Stderr.Trim().Split('\n')[^1]);
+        Assert.Equal(["search.json"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName));
     }
 }

@@ -199,7 +199,12 @@ internal static class StudyRun
     private static async Task EnsureDataAsync(StudyConfig config, Serilog.ILogger log, CancellationToken ct)
     {
         var fetcher = new DatasetFetcher(log);
-        await fetcher.FetchAsync(config.Dataset.Name, config.Dataset.Dir, ct);
+        try { await fetcher.FetchAsync(config.Dataset.Name, config.Dataset.Dir, ct); }
+        // A folder that cannot hold the data came from the configuration: say where (it named only the folder).
+        catch (DatasetFetchException e) when (e.IsBadInput)
+        {
+            throw new ConfigException($"{config.SourcePath}: $.dataset.dir: {e.Message}", config.SourcePath, "$.dataset.dir", e);
+        }
     }
 
     private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials)
