@@ -25,6 +25,20 @@ public sealed class DataFetchCliTests
     }
 
     [Fact]
+    public async Task AFolderNameWithANewlineIsPrintedOnOneLine()
+    {
+        // Given a folder name holding a newline (Fashion-MNIST comes from Debian's package, no network)
+        using var cwd = new TempDirectory("cli-fetch-newline");
+
+        // When the dataset is fetched into it
+        var r = await SearchCli.RunAsync(cwd.Path, "data", "fetch", "fashion-mnist", "--dir", "a\nb");
+
+        // Then the result is one line, the newline shown escaped
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal($"fashion-mnist: verified in {cwd.Path}/a\\nb", Assert.Single(r.Stdout.Trim().Split('\n')));
+    }
+
+    [Fact]
     public async Task AStudysDataFolderThatIsAFileIsNamedByItsJsonPath()
     {
         // Given a configuration whose dataset.dir is a file

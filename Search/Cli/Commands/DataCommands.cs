@@ -20,7 +20,8 @@ internal static class DataCommands
                 throw new UserInputException("--dir: empty; give the folder for the dataset's files (default: data/<dataset>)");
             var fetcher = new DatasetFetcher(Logging.Console());
             var result = await fetcher.FetchAsync(name, parse.GetValue(dir) ?? DatasetCatalog.DefaultDirectory(name), ct);
-            Console.Out.WriteLine($"{name}: verified in {result.Directory}");
+            // One line whatever the folder's name holds (a newline in it split the result in two).
+            Console.Out.WriteLine($"{name}: verified in {Workers.WorkerText.Sanitize(result.Directory)}");
             return ExitCodes.Ok;
         });
         return command;
