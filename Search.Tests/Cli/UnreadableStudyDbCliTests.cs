@@ -57,4 +57,39 @@ public sealed class UnreadableStudyDbCliTests
         Assert.Contains("v3.0.0.d", line);
         AssertListsOnlyOtherSkipping(list, dir["studies/real/study.db"]);
     }
+
+    [Fact]
+    public async Task WhenAStudyDbIsCorruptOnlyPastItsSchemaThenListSkipsItAndListsTheOthers()
+    {
+        // Given two studies, one whose trials table's root page is overwritten (it opens and its schema reads; its
+        // trials do not)
+        using var dir = new TempDirectory("unreadable-rows");
+        await QueryStudy.CreateAsync("sqlite:studies/bad/study.db", dir.Path, name: "bad");
+        await QueryStudy.CreateAsync("sqlite:studies/other/study.db", dir.Path, name: "other");
+        await OverwriteRootPageAsync(dir["studies/bad/study.db"], "trials");
+
+        // When the studies are listed as JSON and as a table
+        var json = await SearchCli.RunAsync(dir.Path, "study", "list", "--format", "json");
+        var table = await SearchCli.RunAsync(dir.Path, "study", "list");
+
+        // Then both name the damaged file in a warning and list the other study (both exited 2 listing nothing)
+        AssertListsOnlyOtherSkipping(json, dir["studies/bad/study.db"]);
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains("other", table.Stdout);
+        Assert.Contains(dir["studies/bad/study.db"], Assert.Single(table.Stderr.Trim().Split('\n')));
+    }
+
+    private static async Task OverwriteRootPageAsync(string file, string table)
+    {
+        long root, pageSize;
+        await using (var c = new SqliteConnection($"Data Source={file};Pooling=false"))
+        {
+            await c.OpenAsync();
+            root = await c.ExecuteScalarAsync<long>("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = @table", new { table });
+            pageSize = await c.ExecuteScalarAsync<long>("PRAGMA page_size");
+        }
+        await using var f = new FileStream(file, FileMode.Open, FileAccess.Write);
+        f.Seek((root - 1) * pageSize, SeekOrigin.Begin);
+        await f.WriteAsync(Enumerable.Repeat((byte)0xFF, (int)pageSize).ToArray());
+    }
 }
