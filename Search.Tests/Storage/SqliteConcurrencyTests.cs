@@ -86,7 +86,7 @@ public sealed class SqliteConcurrencyTests : IDisposable
         }
 
         // When
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => StorageFactory.OpenAsync("sqlite:old.db", _dir));
+        var e = await Assert.ThrowsAsync<StorageException>(() => StorageFactory.OpenAsync("sqlite:old.db", _dir));
 
         // Then
         Assert.Contains("v3.0.0.d", e.Message);

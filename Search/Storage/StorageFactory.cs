@@ -10,7 +10,7 @@ public static class StorageFactory
     /// <summary>
     /// Opens the storage at <paramref name="url"/> (see <see cref="StorageUrl"/>), creating the SQLite folder and file
     /// and Optuna's tables when missing. Throws <see cref="FormatException"/> for a bad URL and
-    /// <see cref="InvalidOperationException"/> for a database at another Optuna schema revision.
+    /// <see cref="StorageException"/> for a database at another Optuna schema revision.
     /// </summary>
     public static Task<IStudyStorage> OpenAsync(string url, string baseDirectory, CancellationToken ct = default) =>
         OpenAsync(StorageUrl.Parse(url, baseDirectory), ct);

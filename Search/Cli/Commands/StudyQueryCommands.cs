@@ -55,33 +55,13 @@ internal static class StudyQueryCommands
             var found = parse.GetValue(storage) is null;
             foreach (var u in urls)
             {
-                IStudyStorage s;
-                try { s = await StorageFactory.OpenReadOnlyAsync(u, Directory.GetCurrentDirectory(), ct); }
+                try { rows.AddRange(await RowsAsync(u, ct)); }
                 catch (StorageException e) when (found)
                 {
                     // One broken study.db found below the folder (empty, corrupt, another program's) hid every other
-                    // study: it is named on stderr and the others are listed.
+                    // study: it is named on stderr and the others are listed. Corruption may show only once its rows
+                    // are read, so the whole read is covered, not only the open.
                     await Console.Error.WriteLineAsync($"warning: skipped {e.Message}");
-                    continue;
-                }
-                await using var owned = s;
-                foreach (var study in await s.GetAllStudiesAsync(ct))
-                {
-                    var trials = await s.GetAllTrialsAsync(study.Id, ct: ct);
-                    var best = BestTrial.Choose(trials, study.Direction);
-                    rows.Add(new Dictionary<string, object?>
-                    {
-                        ["study"] = study.Name,
-                        ["direction"] = study.Direction.ToString(),
-                        ["trials"] = trials.Count,
-                        ["complete"] = trials.Count(t => t.State == TrialState.COMPLETE),
-                        ["pruned"] = trials.Count(t => t.State == TrialState.PRUNED),
-                        ["failed"] = trials.Count(t => t.State == TrialState.FAIL),
-                        ["running"] = trials.Count(t => t.State == TrialState.RUNNING),
-                        ["best_value"] = best?.Value,
-                        ["best_trial"] = best?.Trial.Number,
-                        ["storage"] = StorageUrl.Redact(u),
-                    });
                 }
             }
             // A person reading an empty table cannot tell where it looked; a program reading JSON or CSV gets no rows.
@@ -96,6 +76,31 @@ internal static class StudyQueryCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static async Task<List<IReadOnlyDictionary<string, object?>>> RowsAsync(string url, CancellationToken ct)
+    {
+        await using var s = await StorageFactory.OpenReadOnlyAsync(url, Directory.GetCurrentDirectory(), ct);
+        var rows = new List<IReadOnlyDictionary<string, object?>>();
+        foreach (var study in await s.GetAllStudiesAsync(ct))
+        {
+            var trials = await s.GetAllTrialsAsync(study.Id, ct: ct);
+            var best = BestTrial.Choose(trials, study.Direction);
+            rows.Add(new Dictionary<string, object?>
+            {
+                ["study"] = study.Name,
+                ["direction"] = study.Direction.ToString(),
+                ["trials"] = trials.Count,
+                ["complete"] = trials.Count(t => t.State == TrialState.COMPLETE),
+                ["pruned"] = trials.Count(t => t.State == TrialState.PRUNED),
+                ["failed"] = trials.Count(t => t.State == TrialState.FAIL),
+                ["running"] = trials.Count(t => t.State == TrialState.RUNNING),
+                ["best_value"] = best?.Value,
+                ["best_trial"] = best?.Trial.Number,
+                ["storage"] = StorageUrl.Redact(url),
+            });
+        }
+        return rows;
     }
 
     public static Command Status()

@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Storage;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// A study.db the query commands cannot read (another Optuna revision, damaged rows, a folder the reader cannot
+/// write, a lock held by another process) gives one line naming the file and no stack trace, and `study list`
+/// skips it with a warning and still lists the other studies.
+/// </summary>
+public sealed class UnreadableStudyDbCliTests
+{
+    private static string OneErrorLine(SearchCli.Result r)
+    {
+        var line = Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("error: ", line);
+        return line;
+    }
+
+    private static void AssertListsOnlyOtherSkipping(SearchCli.Result r, string skipped)
+    {
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("other", (string)JsonNode.Parse(r.Stdout)!.AsArray().Single()!["study"]!);
+        var warning = Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("warning: skipped ", warning);
+        Assert.Contains(skipped, warning);
+    }
+
+    private static async Task ExecuteAsync(string file, string sql)
+    {
+        await using var c = new SqliteConnection($"Data Source={file};Pooling=false");
+        await c.OpenAsync();
+        await c.ExecuteAsync(sql);
+    }
+
+    [Fact]
+    public async Task WhenAStudyDbIsAtAnotherOptunaRevisionThenQueriesRefuseItInOneLineAndListSkipsIt()
+    {
+        // Given two studies, one of them in a database an Optuna 3.0 client wrote
+        using var dir = new TempDirectory("unreadable-revision");
+        await QueryStudy.CreateAsync("sqlite:studies/real/study.db", dir.Path, name: "real");
+        await QueryStudy.CreateAsync("sqlite:studies/other/study.db", dir.Path, name: "other");
+        await ExecuteAsync(dir["studies/real/study.db"], "UPDATE alembic_version SET version_num = 'v3.0.0.d'");
+
+        // When its status is asked, and the studies are listed
+        var status = await SearchCli.RunAsync(dir.Path, "study", "status", "real");
+        var list = await SearchCli.RunAsync(dir.Path, "study", "list", "--format", "json");
+
+        // Then the status is refused as bad input in one line naming the file and both revisions (it was followed
+        // by a stack trace, exit 1), and the list skips it and shows the other study (it showed none)
+        Assert.True(status.ExitCode == 2, status.Stderr);
+        var line = OneErrorLine(status);
+        Assert.Contains(dir["studies/real/study.db"], line);
+        Assert.Contains("v3.0.0.d", line);
+        AssertListsOnlyOtherSkipping(list, dir["studies/real/study.db"]);
+    }
+
+    [Fact]
+    public async Task WhenAStudyDbIsCorruptOnlyPastItsSchemaThenListSkipsItAndListsTheOthers()
+    {
+        // Given two studies, one whose trials table's root page is overwritten (it opens and its schema reads; its
+        // trials do not)
+        using var dir = new TempDirectory("unreadable-rows");
+        await QueryStudy.CreateAsync("sqlite:studies/bad/study.db", dir.Path, name: "bad");
+        await QueryStudy.CreateAsync("sqlite:studies/other/study.db", dir.Path, name: "other");
+        await OverwriteRootPageAsync(dir["studies/bad/study.db"], "trials");
+
+        // When the studies are listed as JSON and as a table
+        var json = await SearchCli.RunAsync(dir.Path, "study", "list", "--format", "json");
+        var table = await SearchCli.RunAsync(dir.Path, "study", "list");
+
+        // Then both name the damaged file in a warning and list the other study (both exited 2 listing nothing)
+        AssertListsOnlyOtherSkipping(json, dir["studies/bad/study.db"]);
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains("other", table.Stdout);
+        Assert.Contains(dir["studies/bad/study.db"], Assert.Single(table.Stderr.Trim().Split('\n')));
+    }
+
+    private static async Task OverwriteRootPageAsync(string file, string table)
+    {
+        long root, pageSize;
+        await using (var c = new SqliteConnection($"Data Source={file};Pooling=false"))
+        {
+            await c.OpenAsync();
+            root = await c.ExecuteScalarAsync<long>("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = @table", new { table });
+            pageSize = await c.ExecuteScalarAsync<long>("PRAGMA page_size");
+        }
+        await using var f = new FileStream(file, FileMode.Open, FileAccess.Write);
+        f.Seek((root - 1) * pageSize, SeekOrigin.Begin);
+        await f.WriteAsync(Enumerable.Repeat((byte)0xFF, (int)pageSize).ToArray());
+    }
+}
