@@ -51,6 +51,20 @@ internal sealed record StudyLocation
     }
 
     /// <summary>
+    /// This study in <paramref name="store"/>. Unknown: bad input. An Optuna multi-objective study: bad input too, for
+    /// every command that searches or ranks it (its first objective alone was taken for the study's, and a "best" trial
+    /// reported with confidence).
+    /// </summary>
+    public async Task<StudyInfo> FindInAsync(IStudyStorage store, CancellationToken ct, string? hint = null)
+    {
+        var study = await store.GetStudyAsync(Name, ct) ?? throw new UserInputException($"unknown study '{Name}' in {StorageDisplay}{hint}");
+        if (study.Objectives > 1)
+            throw new UserInputException(
+                $"study '{Name}' in {StorageDisplay} has {study.Objectives} objectives (an Optuna multi-objective study); this tool searches and ranks one (`trials sql` reads it)");
+        return study;
+    }
+
+    /// <summary>
     /// Opens for writing the storage of this study, which must exist: it is looked up read-only first, so that a
     /// mistyped <c>--storage</c> creates nothing (it left an empty SQLite database and its folder, or would create
     /// Optuna's tables in whatever PostgreSQL database the URL names) before the command was refused.
@@ -59,7 +73,7 @@ internal sealed record StudyLocation
     {
         var cwd = Directory.GetCurrentDirectory();
         await using (var probe = await StorageFactory.OpenReadOnlyAsync(StorageUrl, cwd, ct))
-            if (await probe.GetStudyAsync(Name, ct) is null) throw new UserInputException($"unknown study '{Name}' in {StorageDisplay}{hint}");
+            await FindInAsync(probe, ct, hint);
         var storage = await StorageFactory.OpenAsync(StorageUrl, cwd, ct);
         try
         {

@@ -7,7 +7,8 @@ namespace Mnist.Search.Storage;
 internal abstract partial class RelationalStudyStorage
 {
     private const string SelectStudiesSql = """
-        SELECT s.study_id AS Id, s.study_name AS Name, CAST(d.direction AS TEXT) AS Direction
+        SELECT s.study_id AS Id, s.study_name AS Name, CAST(d.direction AS TEXT) AS Direction,
+               (SELECT COUNT(*) FROM study_directions n WHERE n.study_id = s.study_id) AS Objectives
         FROM studies s LEFT JOIN study_directions d ON d.study_id = s.study_id AND d.objective = 0
         """;
 
@@ -118,5 +119,5 @@ internal abstract partial class RelationalStudyStorage
     }
 
     private static StudyInfo ToStudy(StudyRow r) =>
-        new((int)r.Id, r.Name, r.Direction is null ? StudyDirection.NOT_SET : ParseEnum<StudyDirection>(r.Direction));
+        new((int)r.Id, r.Name, r.Direction is null ? StudyDirection.NOT_SET : ParseEnum<StudyDirection>(r.Direction), (int)Math.Max(1, r.Objectives));
 }

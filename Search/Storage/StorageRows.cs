@@ -8,6 +8,7 @@ internal sealed class StudyRow
     public long Id { get; set; }
     public string Name { get; set; } = "";
     public string? Direction { get; set; }
+    public long Objectives { get; set; } = 1;
 }
 
 internal sealed class TrialRow

@@ -123,7 +123,9 @@ internal static class EnqueueCommand
         catch (UserInputException e) { throw new UserInputException($"--from-study: {e.Message}"); }
         catch (StorageException e) { throw new StorageException($"--from-study: {e.Message}", e); }
         await using var owned = store;
-        var study = await store.GetStudyAsync(name, ct) ?? throw new UserInputException($"--from-study: unknown study '{name}' in {location.StorageDisplay}");
+        StudyInfo study;
+        try { study = await location.FindInAsync(store, ct); }
+        catch (UserInputException e) { throw new UserInputException($"--from-study: {e.Message}"); }
         var ranked = BestTrial.Ranked(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction).Select(c => c.Trial);
         var result = ranked.Take(count).Select(t => t.Params.Keys
                 .Where(space.Names.Contains)

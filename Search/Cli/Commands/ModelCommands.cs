@@ -27,7 +27,7 @@ internal static class ModelCommands
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             var outFolder = CommonOptions.OutFolder(parse.GetValue(outDir));
             await using var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-            var study = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+            var study = await location.FindInAsync(store, ct);
             // The folder may hold a same-named study's models from another storage (issue 11).
             await StudyFolder.VerifyAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             var model = parse.GetValue(trial) is { } number

@@ -25,6 +25,7 @@ internal static class ReportCommand
             StudyReportData data;
             await using (var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
             {
+                await location.FindInAsync(store, ct);
                 data = await StudyReportData.LoadAsync(store, location.Name, ct)
                     ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
                 if (outDir is null) await StudyFolder.VerifyAsync(store, data.Study, location.StudyDirectory, location.StorageDisplay, ct);

@@ -85,11 +85,12 @@ internal static class StudyQueryCommands
         foreach (var study in await s.GetAllStudiesAsync(ct))
         {
             var trials = await s.GetAllTrialsAsync(study.Id, ct: ct);
-            var best = BestTrial.Choose(trials, study.Direction);
+            // An Optuna multi-objective study is listed, with no best: its first objective alone is not its ranking.
+            var best = study.Objectives > 1 ? null : BestTrial.Choose(trials, study.Direction);
             rows.Add(new Dictionary<string, object?>
             {
                 ["study"] = study.Name,
-                ["direction"] = study.Direction.ToString(),
+                ["direction"] = study.Objectives > 1 ? $"{study.Objectives} objectives" : study.Direction.ToString(),
                 ["trials"] = trials.Count,
                 ["complete"] = trials.Count(t => t.State == TrialState.COMPLETE),
                 ["pruned"] = trials.Count(t => t.State == TrialState.PRUNED),
@@ -200,7 +201,7 @@ internal static class StudyQueryCommands
     {
         var location = StudyLocation.For(name, storageUrl, studiesDir);
         await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-        var study = await storage.GetStudyAsync(name, ct) ?? throw new UserInputException($"unknown study '{name}' in {location.StorageDisplay}");
+        var study = await location.FindInAsync(storage, ct);
         return (study, await storage.GetAllTrialsAsync(study.Id, ct: ct), await storage.GetStudyUserAttributesAsync(study.Id, ct));
     }
 }

@@ -93,8 +93,7 @@ internal static class StudyRunCommands
     {
         // Read-only: a mistyped --storage creates nothing (the run itself opens the storage for writing).
         await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
-        var study = await storage.GetStudyAsync(location.Name, ct)
-            ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+        var study = await location.FindInAsync(storage, ct);
         var stored = await StudyOpener.StoredConfigAsync(storage, study, ct)
             ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
         return StoredConfig.Parse(stored, sourceOnThisMachine);
