@@ -71,10 +71,10 @@ public sealed class TrialsBadPathTests : IDisposable
         using var run = WorkerRun.Start("run", "--spec", spec);
         var exit = await run.WaitForExitAsync(Timeout);
 
-        // Then exit 2 with an error naming $.out_dir, before any epoch
+        // Then exit 2 with an error naming the spec and $.out_dir, before any epoch
         Assert.True(exit == 2, $"exit {exit}: {run.Stderr}");
         var error = Assert.Single(run.Events);
-        Assert.StartsWith($"$.out_dir: {_dir["taken"]} cannot be used as the output folder", (string?)error["message"]);
+        Assert.StartsWith($"{spec}: $.out_dir: {_dir["taken"]} cannot be used as the output folder", (string?)error["message"]);
         Assert.Equal("x", File.ReadAllText(_dir["taken"]));
     }
 
