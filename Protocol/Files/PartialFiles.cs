@@ -1,33 +1,31 @@
-using System.Runtime.InteropServices;
-
 namespace Mnist.Protocol.Files;
 
 /// <summary>
 /// The temporary files this process is part-way through writing, removed if the process is ended before it renames
 /// them. A worker stopped by SIGTERM, Ctrl+C or the end of its stdin while it saved a checkpoint left
 /// <c>model.bin.tmp</c> behind (tens of MB), under a name nothing comes back for when it runs outside a study.
-/// SIGKILL cannot be caught; for trials the coordinator removes what a killed worker left.
+/// SIGKILL cannot be caught; for trials the coordinator removes what a killed worker left. The worker's signal
+/// handlers call <see cref="RemoveNow"/> themselves (they end the process without <c>exit()</c>).
 /// </summary>
 public static class PartialFiles
 {
     private static readonly object Gate = new();
     private static readonly HashSet<string> Open = new(StringComparer.Ordinal);
-    private static readonly List<PosixSignalRegistration> Hooks = [];
     private static bool ending;
+    private static bool hooked;
 
     /// <summary>
-    /// From now on, files marked by <see cref="Writing"/> are removed when the process ends: by SIGTERM, SIGINT,
-    /// SIGQUIT or SIGHUP (whose default action, ending the process, still follows), or by <see cref="Environment.Exit"/>.
-    /// For processes that do not handle these themselves (the worker); the coordinator cancels and cleans up instead.
+    /// From now on, files marked by <see cref="Writing"/> are removed when the process ends through
+    /// <see cref="Environment.Exit"/> or the runtime's own handling of SIGTERM. For the worker; the coordinator cancels
+    /// and cleans up instead.
     /// </summary>
     public static void RemoveWhenEnded()
     {
         lock (Gate)
         {
-            if (Hooks.Count > 0) return;
+            if (hooked) return;
+            hooked = true;
             AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveAll();
-            foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT, PosixSignal.SIGHUP })
-                Hooks.Add(PosixSignalRegistration.Create(signal, _ => RemoveAll()));
         }
     }
 
@@ -43,6 +41,9 @@ public static class PartialFiles
         }
         return new Mark(full);
     }
+
+    /// <summary>Removes the files being written now, and refuses new ones: for a process about to end without <c>exit()</c>.</summary>
+    public static void RemoveNow() => RemoveAll();
 
     private static void RemoveAll()
     {

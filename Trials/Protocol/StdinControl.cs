@@ -22,7 +22,7 @@ internal sealed class StdinControl(TextReader input, PruneSignal signal, Action 
         new StdinControl(Console.In, signal, () =>
         {
             Console.Error.WriteLine("stdin closed: the coordinator is gone; exiting without a result");
-            Environment.Exit(WorkerExitCodes.Failure);
+            ImmediateExit.Now(WorkerExitCodes.Failure);
         }).Start();
     }
 
@@ -44,7 +44,7 @@ internal sealed class StdinControl(TextReader input, PruneSignal signal, Action 
             // process alive).
             while (ParentProcess.Id == parent) Thread.Sleep(200);
             Console.Error.WriteLine("stdin closed and the parent process is gone; exiting without a result");
-            Environment.Exit(WorkerExitCodes.Failure);
+            ImmediateExit.Now(WorkerExitCodes.Failure);
         }).Start();
     }
 
