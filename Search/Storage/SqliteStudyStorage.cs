@@ -20,17 +20,19 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     private readonly string _connectionString;
     private readonly bool _readOnly;
 
-    private SqliteStudyStorage(string path, bool readOnly)
+    private SqliteStudyStorage(string path, bool readOnly, bool immutable = false)
     {
         Path = path;
         _readOnly = readOnly;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = BusyTimeoutSeconds,
-        }.ToString();
+        _connectionString = readOnly
+            ? SqliteReadOnlyFile.ConnectionString(path, immutable, BusyTimeoutSeconds)
+            : new SqliteConnectionStringBuilder
+            {
+                DataSource = path,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = true,
+                DefaultTimeout = BusyTimeoutSeconds,
+            }.ToString();
     }
 
     /// <summary>The database file.</summary>
@@ -63,7 +65,13 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full)) throw new StorageException($"storage sqlite:///{full}: no such database file");
         var storage = new SqliteStudyStorage(full, readOnly: true);
-        await storage.VerifyAsync(ct);
+        try { await storage.VerifyAsync(ct); }
+        catch (StorageException e) when (e.InnerException is { } cause && SqliteReadOnlyFile.NeedsImmutable(cause, full))
+        {
+            await storage.DisposeAsync();
+            storage = new SqliteStudyStorage(full, readOnly: true, immutable: true);
+            await storage.VerifyAsync(ct);
+        }
         return storage;
     }
 
@@ -112,10 +120,14 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
         SqliteException { SqliteErrorCode: 26 or 11 } e => new StorageException(
             $"storage {Display}: the file is corrupt or not a SQLite database (SQLite error {e.SqliteErrorCode}); restore it from a copy or point --storage elsewhere", e),
         SqliteException { SqliteErrorCode: 14 } e => new StorageException(_readOnly
-            ? $"storage {Display}: cannot open the database file (SQLite error 14)"
+            ? $"storage {Display}: cannot open the database file (SQLite error 14); check that you may read it and, if it has a -wal file, " +
+              $"that you may write its folder {System.IO.Path.GetDirectoryName(Path)} (SQLite keeps the -shm file there) or copy both elsewhere"
             : $"storage {Display}: cannot open the database file; is its folder {System.IO.Path.GetDirectoryName(Path)} writable?", e),
         SqliteException { SqliteErrorCode: 8 } e when !_readOnly => new StorageException(
             $"storage {Display}: the database or its folder is read-only (SQLite error 8)", e),
+        SqliteException { SqliteErrorCode: 8 } e => new StorageException(
+            $"storage {Display}: SQLite cannot read it without writing its WAL side files (-wal, -shm) in {System.IO.Path.GetDirectoryName(Path)}, " +
+            "which is read-only here (SQLite error 8); copy the database with its -wal file to a folder you can write", e),
         _ => null,
     };
 
