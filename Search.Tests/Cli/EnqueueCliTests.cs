@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Data.Sqlite;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
@@ -77,6 +79,36 @@ public sealed class EnqueueCliTests
         // Then one line names the parameter and what it allows, exit 2, and the study has no trial
         Assert.Equal(2, r.ExitCode);
         Assert.Equal($"error: {message}", r.Stderr.Trim());
+        Assert.Empty(JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("42", "a JSON number, not a string")]
+    [InlineData("\"{bad\"", "a string that is not JSON")]
+    [InlineData("\"[1]\"", "a JSON string without an object with a \"text\" string in it")]
+    [InlineData("{\"text\": 1", "not JSON")]
+    public async Task WhenTheStoredConfigurationIsDamagedThenEnqueueAndResumeNameTheStudyAndTheAttribute(string valueJson, string what)
+    {
+        // Given a created study whose stored configuration attribute was damaged (a hand edit, another tool)
+        using var dir = new TempDirectory("cli-enqueue-damaged");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 0), trials: 3, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var db = dir["studies/e/study.db"];
+        await using (var c = new SqliteConnection($"Data Source={db};Pooling=false"))
+            await c.ExecuteAsync("UPDATE study_system_attributes SET value_json = @valueJson WHERE key = 'mnist_search:settings'", new { valueJson });
+
+        // When a configuration is enqueued and the study resumed
+        var enqueue = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.001");
+        var resume = await SearchCli.RunAsync(dir.Path, "study", "resume", "e", "--no-retrain");
+
+        // Then each is one line naming the study, its storage, the attribute and what is wrong, exit 2 (each printed a
+        // .NET message and a stack trace, exit 1), and the study has no trial
+        foreach (var r in new[] { enqueue, resume })
+        {
+            Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
+            var line = Assert.Single(r.Stderr.Trim().Split('\n'));
+            Assert.StartsWith($"error: study 'e' in sqlite:{db}: its stored configuration (study system attribute mnist_search:settings) is {what}", line);
+        }
         Assert.Empty(JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray());
     }
 

@@ -66,10 +66,11 @@ internal static class ResumedConfig
 
     private static async Task<Stored?> StoredAsync(IStudyStorage storage, StudyInfo study, StudyConfig config, string storedSource, CancellationToken ct)
     {
-        var previous = await StudyOpener.StoredConfigAsync(storage, study, ct);
-        if (previous is null) return null;
         try
         {
+            // Inside the try: an attribute that is not a JSON string is as unreadable as one whose text is not JSON.
+            var previous = await StudyOpener.StoredConfigAsync(storage, study, ct);
+            if (previous is null) return null;
             var source = JsonNode.Parse(previous)!;
             if ((string?)source["text"] == (string?)JsonNode.Parse(storedSource)!["text"]) return new Stored(null, null);
             return new Stored(StudyConfigLoader.Parse((string)source["text"]!, (string?)source["source_path"] ?? config.SourcePath), null);

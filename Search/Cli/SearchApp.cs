@@ -77,6 +77,7 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {string.Join("; ", parse.Errors.Select(e => OneLine(e).TrimEnd('.')).Distinct())}");
             return ExitCodes.BadInput;
         }
+        ConfigureLockWait();
         try
         {
             // Signals are handled by Termination, not by System.CommandLine (no timeout cutting the cleanup short).
@@ -95,7 +96,7 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {(e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message}");
             return ExitCodes.Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StorageLockedException
                                       or Retraining.RetrainException or WorkerOutputException)
         {
             // A retrain that failed, or a worker that broke the protocol, says so itself; a stack trace added nothing.
@@ -116,6 +117,17 @@ internal static class SearchApp
             return ExitCodes.Failed;
         }
     }
+
+    // A database another process keeps locked is said after seconds, not after minutes of silence; tests shorten both waits.
+    private static void ConfigureLockWait()
+    {
+        LockWait.PerAttempt = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_SQLITE_BUSY_SECONDS", LockWait.PerAttempt.TotalSeconds));
+        LockWait.NoticeAfter = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_LOCK_NOTICE_SECONDS", LockWait.NoticeAfter.TotalSeconds));
+        LockWait.Notice = message => Console.Error.WriteLine($"warning: {message}");
+    }
+
+    private static double EnvSeconds(string name, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : fallback;
 
     private static bool IsBadInput(Exception e) =>
         e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException { IsBadInput: true }

@@ -1,5 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Search.Config;
+using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli;
 
@@ -10,6 +13,41 @@ namespace Mnist.Search.Cli;
 /// </summary>
 internal static class StoredConfig
 {
+    /// <summary>
+    /// The configuration stored with <paramref name="study"/>, parsed; null when it has none. A damaged attribute (a hand
+    /// edit, another tool) is bad input naming the study, its storage and the attribute: it ended in a .NET message
+    /// and a stack trace.
+    /// </summary>
+    public static async Task<(StudyConfig Config, string Text)?> ReadAsync(
+        IStudyStorage storage, StudyInfo study, string storageDisplay, bool sourceOnThisMachine, CancellationToken ct)
+    {
+        var attrs = await storage.GetStudySystemAttributesAsync(study.Id, ct);
+        if (!attrs.TryGetValue(StudyAttributes.Settings, out var json)) return null;
+        if (Damage(json) is { } damage)
+            throw new UserInputException(
+                $"study '{study.Name}' in {storageDisplay}: its stored configuration (study system attribute {StudyAttributes.Settings}) " +
+                $"is {damage}; it must be a JSON string holding an object with a \"text\" string, as `study create` writes it");
+        return Parse(JsonNode.Parse(json)!.GetValue<string>(), sourceOnThisMachine);
+    }
+
+    // What is wrong with the attribute's JSON, or null when Parse can read it.
+    private static string? Damage(string json)
+    {
+        JsonNode? value;
+        try { value = JsonNode.Parse(json); }
+        catch (JsonException e) { return $"not JSON ({e.Message})"; }
+        if (value is not JsonValue v || !v.TryGetValue<string>(out var text))
+            return $"a JSON {(value is null ? "null" : value.GetValueKind().ToString().ToLowerInvariant())}, not a string";
+        JsonNode? source;
+        try { source = JsonNode.Parse(text); }
+        catch (JsonException e) { return $"a string that is not JSON ({e.Message})"; }
+        if (source is not JsonObject o || o["text"] is not JsonValue t || !t.TryGetValue<string>(out _))
+            return "a JSON string without an object with a \"text\" string in it";
+        if (o["source_path"] is { } p && (p is not JsonValue pv || !pv.TryGetValue<string>(out _)))
+            return "an object whose \"source_path\" is not a string";
+        return null;
+    }
+
     public static (StudyConfig Config, string Text) Parse(string stored, bool sourceOnThisMachine = true)
     {
         var source = JsonNode.Parse(stored)!;

@@ -15,7 +15,7 @@ namespace Mnist.Search.Storage;
 /// </remarks>
 internal abstract partial class RelationalStudyStorage : IStudyStorage
 {
-    private const int MaxAttempts = 10;
+    protected const int MaxAttempts = 10;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
     /// <summary>Opens a connection with the session settings the dialect needs.</summary>
@@ -35,6 +35,18 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     /// failure the user must act on (corrupt file, full disk, missing database), or null to let it through as is.
     /// </summary>
     protected virtual Exception? Describe(Exception error) => null;
+
+    /// <summary>
+    /// True where the dialect's only transient failure is a wait for another process's lock, and
+    /// <see cref="LimitLockWaitAsync"/> can shorten that wait (SQLite); then <see cref="LockWait.Notice"/> is told.
+    /// </summary>
+    protected virtual bool CanLimitLockWait => false;
+
+    /// <summary>Shortens how long <paramref name="connection"/> waits for another process's lock to <paramref name="wait"/>.</summary>
+    protected virtual Task LimitLockWaitAsync(DbConnection connection, TimeSpan wait, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>What <see cref="LockWait.Notice"/> is told: which database the operation waits for.</summary>
+    protected virtual string WaitingMessage => "waiting for the database: locked by another process";
 
     /// <summary>Called after a transient failure, before the retry (PostgreSQL drops its broken pooled connections).</summary>
     protected virtual void OnTransientFailure() { }
@@ -70,6 +82,20 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
 
     protected async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> operation, CancellationToken ct)
     {
+        if (LockWait.Notice is { } notice && CanLimitLockWait)
+        {
+            // A first, short try, so a wait for another process's lock is said after seconds, not after minutes of
+            // silence. Its failure is no outage (SinceLastOutage) and costs no attempt; a transaction it began was
+            // rolled back, as before any retry.
+            try
+            {
+                await using var connection = await OpenConnectionAsync(ct);
+                await LimitLockWaitAsync(connection, LockWait.NoticeAfter, ct);
+                return await operation(connection);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && IsTransient(e)) { notice(WaitingMessage); }
+            catch (Exception e) when (Describe(e) is { } described) { throw described; }
+        }
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -16,22 +16,25 @@ namespace Mnist.Search.Storage;
 /// </remarks>
 internal sealed class SqliteStudyStorage : RelationalStudyStorage
 {
-    private const int BusyTimeoutSeconds = 30;
     private readonly string _connectionString;
     private readonly bool _readOnly;
 
-    private SqliteStudyStorage(string path, bool readOnly)
+    private SqliteStudyStorage(string path, bool readOnly, bool immutable = false)
     {
         Path = path;
         _readOnly = readOnly;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = BusyTimeoutSeconds,
-        }.ToString();
+        _connectionString = readOnly
+            ? SqliteReadOnlyFile.ConnectionString(path, immutable, BusyTimeoutSeconds(LockWait.PerAttempt))
+            : new SqliteConnectionStringBuilder
+            {
+                DataSource = path,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = true,
+                DefaultTimeout = BusyTimeoutSeconds(LockWait.PerAttempt),
+            }.ToString();
     }
+
+    private static int BusyTimeoutSeconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
 
     /// <summary>The database file.</summary>
     public string Path { get; }
@@ -63,7 +66,13 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full)) throw new StorageException($"storage sqlite:///{full}: no such database file");
         var storage = new SqliteStudyStorage(full, readOnly: true);
-        await storage.VerifyAsync(ct);
+        try { await storage.VerifyAsync(ct); }
+        catch (StorageException e) when (e.InnerException is { } cause && SqliteReadOnlyFile.NeedsImmutable(cause, full))
+        {
+            await storage.DisposeAsync();
+            storage = new SqliteStudyStorage(full, readOnly: true, immutable: true);
+            await storage.VerifyAsync(ct);
+        }
         return storage;
     }
 
@@ -76,7 +85,7 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
         "SELECT trial_id FROM trials WHERE study_id = @StudyId AND state = 'WAITING' ORDER BY number LIMIT 1";
     protected override string StateInListSql => "CAST(t.state AS TEXT) IN @States";
 
-    private const string SessionPragmasSql = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+    private static string SessionPragmasSql => $"PRAGMA busy_timeout = {BusyTimeoutSeconds(LockWait.PerAttempt) * 1000}; PRAGMA synchronous = NORMAL;";
 
     protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct)
     {
@@ -104,6 +113,20 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     // SQLITE_BUSY (5) and SQLITE_LOCKED (6) outlasting the busy timeout: back off and try again.
     protected override bool IsTransient(Exception error) => error is SqliteException { SqliteErrorCode: 5 or 6 };
 
+    protected override bool CanLimitLockWait => true;
+
+    // A reader waits in Microsoft.Data.Sqlite's retry loop (the command timeout), a writer in SQLite's busy handler
+    // too; the pragma lasts on the pooled handle, and every writer's open sets it again (SessionPragmasSql).
+    protected override async Task LimitLockWaitAsync(DbConnection connection, TimeSpan wait, CancellationToken ct)
+    {
+        ((SqliteConnection)connection).DefaultTimeout = BusyTimeoutSeconds(wait);
+        if (!_readOnly)
+            await connection.ExecuteAsync(new CommandDefinition($"PRAGMA busy_timeout = {BusyTimeoutSeconds(wait) * 1000}", cancellationToken: ct));
+    }
+
+    protected override string WaitingMessage =>
+        $"waiting for {Display}: locked by another process (giving up after about {LockWait.Format(LockWait.PerAttempt * MaxAttempts)})";
+
     // SQLite's own messages ("SQLite Error 26: 'file is not a database'") name no file; these do.
     protected override Exception? Describe(Exception error) => error switch
     {
@@ -112,10 +135,17 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
         SqliteException { SqliteErrorCode: 26 or 11 } e => new StorageException(
             $"storage {Display}: the file is corrupt or not a SQLite database (SQLite error {e.SqliteErrorCode}); restore it from a copy or point --storage elsewhere", e),
         SqliteException { SqliteErrorCode: 14 } e => new StorageException(_readOnly
-            ? $"storage {Display}: cannot open the database file (SQLite error 14)"
+            ? $"storage {Display}: cannot open the database file (SQLite error 14); check that you may read it and, if it has a -wal file, " +
+              $"that you may write its folder {System.IO.Path.GetDirectoryName(Path)} (SQLite keeps the -shm file there) or copy both elsewhere"
             : $"storage {Display}: cannot open the database file; is its folder {System.IO.Path.GetDirectoryName(Path)} writable?", e),
+        SqliteException { SqliteErrorCode: 5 or 6 } e => new StorageLockedException(
+            $"storage {Display}: locked by another process for longer than this command waits (about {LockWait.Format(LockWait.PerAttempt * MaxAttempts)}; " +
+            $"SQLite error {e.SqliteErrorCode}); run it again once that process has finished or been stopped", e),
         SqliteException { SqliteErrorCode: 8 } e when !_readOnly => new StorageException(
             $"storage {Display}: the database or its folder is read-only (SQLite error 8)", e),
+        SqliteException { SqliteErrorCode: 8 } e => new StorageException(
+            $"storage {Display}: SQLite cannot read it without writing its WAL side files (-wal, -shm) in {System.IO.Path.GetDirectoryName(Path)}, " +
+            "which is read-only here (SQLite error 8); copy the database with its -wal file to a folder you can write", e),
         _ => null,
     };
 

@@ -14,6 +14,12 @@ public sealed class StorageException(string message, Exception? inner = null) : 
 public sealed class StorageUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
+/// Another process held the database's lock for longer than every attempt waited (<see cref="LockWait"/>): the
+/// machine's state, not the input's, and it may work when tried again. One line naming the storage; exit code 1.
+/// </summary>
+public sealed class StorageLockedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
 /// A write failed because the disk holding the storage is full. The command line stops the study (running
 /// trials are recorded FAIL first) and reports it on one line with exit code 1.
 /// </summary>

@@ -44,25 +44,16 @@ public static class StorageFactory
     public static async Task<DbConnection> OpenReadOnlyConnectionAsync(string url, string baseDirectory, CancellationToken ct = default)
     {
         var parsed = StorageUrl.Parse(url, baseDirectory);
-        DbConnection connection;
         if (parsed.Kind == StorageKind.Sqlite)
         {
             if (!File.Exists(parsed.Target)) throw new StorageException($"storage {parsed.Display}: no such database file");
-            connection = new SqliteConnection(new SqliteConnectionStringBuilder
-            {
-                DataSource = parsed.Target,
-                Mode = SqliteOpenMode.ReadOnly,
-                DefaultTimeout = 30,
-            }.ToString());
+            return await SqliteReadOnlyFile.OpenAsync(parsed.Target, busyTimeoutSeconds: 30, ct);
         }
-        else
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(parsed.Target)
         {
-            connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(parsed.Target)
-            {
-                Options = "-c default_transaction_read_only=on",
-                Pooling = false, // one-shot use; a pooled connection may be stale after a server restart
-            }.ToString());
-        }
+            Options = "-c default_transaction_read_only=on",
+            Pooling = false, // one-shot use; a pooled connection may be stale after a server restart
+        }.ToString());
         try
         {
             await connection.OpenAsync(ct);

@@ -51,9 +51,17 @@ internal static class SearchCli
     public static Task<Result> RunAsync(TimeSpan limit, string workingDirectory, params string[] args) =>
         RunAsync(limit, workingDirectory, new Dictionary<string, string>(), args);
 
-    private static async Task<Result> RunAsync(TimeSpan limit, string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
+    private static Task<Result> RunAsync(TimeSpan limit, string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
     {
-        using var p = Start(workingDirectory, environment, args);
+        var psi = StartInfo(workingDirectory, args);
+        foreach (var (key, value) in environment) psi.Environment[key] = value;
+        return RunAsync(psi, limit);
+    }
+
+    /// <summary>Runs a start info made by <see cref="StartInfo"/> and changed by the caller (another user, a wrapper).</summary>
+    public static async Task<Result> RunAsync(ProcessStartInfo psi, TimeSpan limit)
+    {
+        using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(limit);

@@ -50,9 +50,8 @@ internal static class EnqueueCommand
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             var (store, study) = await location.OpenExistingAsync(ct);
             await using var owned = store;
-            var stored = await StudyOpener.StoredConfigAsync(store, study, ct)
+            var (config, _) = await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
                 ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
-            var config = StoredConfig.Parse(stored).Config;
             var configurations = from is null
                 ? [ParseValues(given)]
                 : await BestOfAsync(from, parse.GetValue(fromStorage), parse.GetValue(studiesDir), parse.GetValue(top), config.Space, ct);

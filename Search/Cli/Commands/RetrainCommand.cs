@@ -36,8 +36,8 @@ internal static class RetrainCommand
             await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is null)
                 throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");
-            var stored = await StudyOpener.StoredConfigAsync(store, study, ct) ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
-            var config = StoredConfig.Parse(stored).Config;
+            var (config, _) = await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
+                ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
             var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
             await using var log = Logging.ForStudy(location.StudyDirectory, liveView: false);
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));

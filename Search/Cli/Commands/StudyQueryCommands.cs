@@ -56,11 +56,11 @@ internal static class StudyQueryCommands
             foreach (var u in urls)
             {
                 try { rows.AddRange(await RowsAsync(u, ct)); }
-                catch (StorageException e) when (found)
+                catch (Exception e) when (found && e is StorageException or StorageLockedException)
                 {
-                    // One broken study.db found below the folder (empty, corrupt, another program's) hid every other
-                    // study: it is named on stderr and the others are listed. Corruption may show only once its rows
-                    // are read, so the whole read is covered, not only the open.
+                    // One broken study.db found below the folder (empty, corrupt, another program's, locked past
+                    // the wait) hid every other study: it is named on stderr and the others are listed. Corruption
+                    // may show only once its rows are read, so the whole read is covered, not only the open.
                     await Console.Error.WriteLineAsync($"warning: skipped {e.Message}");
                 }
             }

@@ -94,9 +94,8 @@ internal static class StudyRunCommands
         // Read-only: a mistyped --storage creates nothing (the run itself opens the storage for writing).
         await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
         var study = await location.FindInAsync(storage, ct);
-        var stored = await StudyOpener.StoredConfigAsync(storage, study, ct)
+        return await StoredConfig.ReadAsync(storage, study, location.StorageDisplay, sourceOnThisMachine, ct)
             ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
-        return StoredConfig.Parse(stored, sourceOnThisMachine);
     }
 
     // A relative sqlite: path on the command line is relative to the current folder, as every other path there is

@@ -44,7 +44,7 @@ internal static class SubmitCommand
                 var script = SlurmScript.Render(submission);
                 var (store, study) = await location.OpenExistingAsync(ct, " (create it first: `study create search.json --storage URL`)");
                 await using var owned = store;
-                if (await StudyOpener.StoredConfigAsync(store, study, ct) is null)
+                if (await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct) is null)
                     throw new UserInputException($"study '{location.Name}' was not created by `study create` or `study start` (no stored configuration for its workers)");
                 if (parse.GetValue(dryRun))
                 {

@@ -1,0 +1,23 @@
+namespace Mnist.Search.Storage;
+
+/// <summary>
+/// How long a SQLite storage operation waits for a lock another process holds, and who is told that it waits. A
+/// lock held for minutes (a writer stopped mid-transaction, a `sqlite3` shell left in a transaction) looked like a
+/// hang: every operation waits up to <see cref="PerAttempt"/> on each of its attempts (10) before it gives up.
+/// </summary>
+/// <remarks>Process-wide: the command line sets it once, from the environment where tests shorten it.</remarks>
+public static class LockWait
+{
+    /// <summary>SQLite's busy timeout for one attempt.</summary>
+    public static TimeSpan PerAttempt { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an operation waits before <see cref="Notice"/> is told.</summary>
+    public static TimeSpan NoticeAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Told, once per operation, that it waits for a lock; null: nobody is told.</summary>
+    public static Action<string>? Notice { get; set; }
+
+    /// <summary>"5 min 10 s", "4 s".</summary>
+    public static string Format(TimeSpan t) =>
+        t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes} min {t.Seconds} s" : $"{Math.Max(1, (int)Math.Round(t.TotalSeconds))} s";
+}
