@@ -59,6 +59,23 @@ public sealed class UnreadableStudyDbCliTests
     }
 
     [Fact]
+    public async Task WhenAStudyFolderNameCannotBeAStorageUrlThenListSkipsItAndListsTheOthers()
+    {
+        // Given two studies, one in a folder whose name holds a '?' (a storage URL's query)
+        using var dir = new TempDirectory("unreadable-name");
+        await QueryStudy.CreateAsync("sqlite:studies/other/study.db", dir.Path, name: "other");
+        Directory.CreateDirectory(dir["studies/a?b"]);
+        File.Copy(dir["studies/other/study.db"], dir["studies/a?b/study.db"]);
+
+        // When the studies are listed
+        var list = await SearchCli.RunAsync(dir.Path, "study", "list", "--format", "json");
+
+        // Then the other study is listed and the folder named in a warning (the list exited 2 listing nothing); the
+        // copy holds a study of the same name, so "other" would be listed twice were it read
+        AssertListsOnlyOtherSkipping(list, dir["studies/a?b/study.db"]);
+    }
+
+    [Fact]
     public async Task WhenAStudyDbIsCorruptOnlyPastItsSchemaThenListSkipsItAndListsTheOthers()
     {
         // Given two studies, one whose trials table's root page is overwritten (it opens and its schema reads; its

@@ -63,6 +63,11 @@ internal static class StudyQueryCommands
                     // may show only once its rows are read, so the whole read is covered, not only the open.
                     await Console.Error.WriteLineAsync($"warning: skipped {e.Message}");
                 }
+                // A folder whose name no storage URL can hold ("a?b": '?' starts a query) listed nothing at all.
+                catch (FormatException e) when (found)
+                {
+                    await Console.Error.WriteLineAsync($"warning: skipped {u["sqlite:".Length..]}: {e.Message}");
+                }
             }
             // A person reading an empty table cannot tell where it looked; a program reading JSON or CSV gets no rows.
             if (rows.Count == 0 && parse.GetValue(format) == "table")
