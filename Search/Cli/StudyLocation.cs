@@ -44,6 +44,8 @@ internal sealed record StudyLocation
         var root = Path.GetFullPath(studiesDir ?? DefaultStudiesDirectory);
         if (storage is not null) return new StudyLocation(name, Mnist.Search.Storage.StorageUrl.Anchor(storage, Directory.GetCurrentDirectory()), root);
         var db = Path.Combine(StudyFolder.PathFor(root, name), "study.db");
+        if (Directory.Exists(db))
+            throw new UserInputException($"study '{name}': {db} is a folder, not a study database");
         // Read commands must not create an empty database for a typo'd name.
         if (!File.Exists(db))
             throw new UserInputException($"unknown study '{name}': {db} does not exist (run `study start`, or pass --storage URL)");

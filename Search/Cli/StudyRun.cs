@@ -48,7 +48,7 @@ internal static class StudyRun
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserInputException($"cannot write the study folder {studyDir}: {e.Message}");
+            throw new UserInputException($"cannot write the study folder {studyDir}: {Files.PathInTheWay.Describe(studyDir) ?? e.Message}");
         }
         var settings = ConfigMapping.ToSettings(config, studyDir);
         var command = ConfigMapping.Command(config);
@@ -63,7 +63,7 @@ internal static class StudyRun
         IStudyStorage storage;
         try
         {
-            storage = await StorageFactory.OpenAsync(storageUrl, config.BaseDirectory, ct);
+            storage = await OpenStorageAsync(storageUrl, config, fromConfig: options.StorageOverride is null, ct);
         }
         catch when (!folderExisted)
         {
@@ -185,6 +185,16 @@ internal static class StudyRun
         if (masked == url) return text;
         root["storage"] = masked;
         return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Opens a study's storage for writing; one that came from the configuration file is named there on failure (only the URL was).</summary>
+    public static async Task<IStudyStorage> OpenStorageAsync(string url, StudyConfig config, bool fromConfig, CancellationToken ct)
+    {
+        try { return await StorageFactory.OpenAsync(url, config.BaseDirectory, ct); }
+        catch (StorageException e) when (fromConfig)
+        {
+            throw new StorageException($"{config.SourcePath}: $.storage: {e.Message}", e);
+        }
     }
 
     private static void DeleteIfEmpty(string dir)

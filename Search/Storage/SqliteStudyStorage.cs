@@ -49,7 +49,7 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
         try { Directory.CreateDirectory(folder); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new StorageException($"storage sqlite:///{full}: cannot create its folder {folder} ({e.Message})", e);
+            throw new StorageException($"storage sqlite:///{full}: cannot create its folder {folder} ({Files.PathInTheWay.Describe(folder) ?? e.Message})", e);
         }
         var storage = new SqliteStudyStorage(full, readOnly: false);
         await storage.InitializeAsync(ct);

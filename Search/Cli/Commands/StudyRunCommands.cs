@@ -37,7 +37,7 @@ internal static class StudyRunCommands
             var url = FromCommandLine(parse.GetValue(storage)) ?? loaded.Storage;
             StorageUrl.Parse(url, loaded.BaseDirectory);
             var settings = ConfigMapping.ToSettings(loaded, Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory, loaded.Study));
-            await using var store = await StorageFactory.OpenAsync(url, loaded.BaseDirectory, ct);
+            await using var store = await StudyRun.OpenStorageAsync(url, loaded, fromConfig: parse.GetValue(storage) is null, ct);
             var (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
             var display = StorageUrl.Redact(url);
