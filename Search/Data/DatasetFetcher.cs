@@ -32,8 +32,7 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
 
         // The folders this fetch makes, deepest first: one that got nothing removes them again (`--dir a/b/c` left an
         // empty a/b behind).
-        var made = new List<string>();
-        for (var dir = directory; !Directory.Exists(dir) && Path.GetDirectoryName(dir) is { } up; dir = up) made.Add(dir);
+        var made = MadeFolders.Missing(directory);
         try
         {
             Directory.CreateDirectory(directory);
@@ -44,7 +43,7 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            RemoveEmpty(made);
+            MadeFolders.RemoveEmpty(made);
             throw new DatasetFetchException($"cannot write in {directory}: {e.Message}", e, isBadInput: true);
         }
         try
@@ -53,19 +52,9 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
         }
         catch
         {
-            RemoveEmpty(made);
+            MadeFolders.RemoveEmpty(made);
             throw;
         }
-    }
-
-    private static void RemoveEmpty(List<string> made)
-    {
-        try
-        {
-            foreach (var dir in made.TakeWhile(d => Directory.Exists(d) && !Directory.EnumerateFileSystemEntries(d).Any()))
-                Directory.Delete(dir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     private async Task<DatasetFetchResult> FetchIntoAsync(

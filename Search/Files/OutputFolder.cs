@@ -54,8 +54,7 @@ public static class OutputFolder
         {
             // The folders above --out that this run makes, deepest first: a failed or interrupted run removes them
             // again (an empty folder was left behind).
-            var made = new List<string>();
-            for (var dir = parent; !Directory.Exists(dir) && Path.GetDirectoryName(dir) is { } up; dir = up) made.Add(dir);
+            var made = MadeFolders.Missing(parent);
             Directory.CreateDirectory(parent);
             RemoveLeftovers(parent, Path.GetFileName(folder));
             return new Staging(Directory.CreateDirectory(Path.Combine(parent, $".{Path.GetFileName(folder)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}")).FullName, made);
@@ -104,10 +103,9 @@ public static class OutputFolder
         try
         {
             if (Directory.Exists(staging.Path)) Directory.Delete(staging.Path, recursive: true);
-            foreach (var dir in staging.MadeFolders.TakeWhile(d => Directory.Exists(d) && !Directory.EnumerateFileSystemEntries(d).Any()))
-                Directory.Delete(dir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        MadeFolders.RemoveEmpty(staging.MadeFolders);
     }
 }
 
