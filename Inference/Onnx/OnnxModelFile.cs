@@ -10,24 +10,12 @@ namespace Mnist.Inference.Onnx;
 /// </summary>
 internal static class OnnxModelFile
 {
-    public static void Write(ModelProto model, string path)
-    {
-        var tmp = path + ".tmp";
-        using var writing = Mnist.Protocol.Files.PartialFiles.Writing(tmp);
-        try
+    public static void Write(ModelProto model, string path) =>
+        Mnist.Protocol.Files.Durable.Write(path, temporary =>
         {
-            using (var stream = File.Create(tmp))
-                model.WriteTo(stream);
-            Mnist.Protocol.Files.Durable.Replace(tmp, path);
-        }
-        catch
-        {
-            // A full disk mid-write leaves no model.onnx.tmp behind.
-            try { File.Delete(tmp); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            throw;
-        }
-    }
+            using var stream = File.Create(temporary);
+            model.WriteTo(stream);
+        });
 
     /// <summary>Reads and checks the model at <paramref name="path"/>.</summary>
     /// <exception cref="OnnxModelException">The file is missing, not ONNX, cut short, or not of our contract.</exception>

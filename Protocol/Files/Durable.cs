@@ -23,14 +23,30 @@ public static class Durable
     }
 
     /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> through a flushed temporary file and a rename (folder created).</summary>
-    public static void WriteAllText(string path, string text)
+    public static void WriteAllText(string path, string text) => Write(path, temporary => File.WriteAllText(temporary, text));
+
+    /// <summary>
+    /// Has <paramref name="write"/> write the whole file under a temporary name beside <paramref name="path"/>, then
+    /// flushes it and renames it into place (folder created). The temporary name is this writer's own,
+    /// <c>.NAME.tmp-PID-RANDOM.EXT</c>: with one fixed name, two processes exporting or reporting to the same path
+    /// wrote into one temporary file, and one of them renamed the other's half-written file into place (the other then
+    /// failed: its file was gone). On failure, and if the process is stopped by a signal it handles, the temporary
+    /// file is removed; what a SIGKILL leaves is swept by the next write of the same name an hour later.
+    /// </summary>
+    public static void Write(string path, Action<string> write)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temporary = $"{path}.tmp-{Environment.ProcessId}";
+        var full = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(folder);
+        var prefix = $".{Path.GetFileName(full)}.tmp";
+        TempLeftovers.Sweep(folder, prefix);
+        // The extension last: some writers (an image library) choose the format by it.
+        var temporary = Path.Combine(folder, TempLeftovers.NameFor(prefix) + Path.GetExtension(full));
+        using var writing = PartialFiles.Writing(temporary);
         try
         {
-            File.WriteAllText(temporary, text);
-            Replace(temporary, path);
+            write(temporary);
+            Replace(temporary, full);
         }
         catch
         {

@@ -110,10 +110,7 @@ public sealed partial record TrialSpec
     /// <summary>Writes the spec to <paramref name="path"/> (a temporary file renamed into place) and returns the path.</summary>
     public string Write(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        Files.Durable.Replace(tmp, path);
+        Files.Durable.WriteAllText(path, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
     }
 

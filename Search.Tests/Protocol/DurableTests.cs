@@ -51,4 +51,58 @@ public sealed class DurableTests : IDisposable
         Assert.Equal([2, 3], File.ReadAllBytes(path));
         Assert.False(File.Exists(path + ".tmp"));
     }
+
+    [Fact]
+    public void AWriterThatFailsLeavesTheOldFileAndNoTemporary()
+    {
+        var path = _dir["model.onnx"];
+        Durable.WriteAllText(path, "old");
+
+        Assert.Throws<InvalidOperationException>(() => Durable.Write(path, temporary =>
+        {
+            File.WriteAllText(temporary, "half");
+            throw new InvalidOperationException("disk full");
+        }));
+
+        Assert.Equal("old", File.ReadAllText(path));
+        Assert.Equal(["model.onnx"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void TheTemporaryIsHiddenKeepsTheExtensionAndIsThisWritersOwn()
+    {
+        string? seen = null;
+        Durable.Write(_dir["plot.png"], temporary => { seen = temporary; File.WriteAllText(temporary, "png"); });
+
+        var name = Path.GetFileName(seen)!;
+        Assert.StartsWith($".plot.png.tmp-{Environment.ProcessId}-", name, StringComparison.Ordinal);
+        Assert.EndsWith(".png", name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WhatAKilledWriterLeftIsSweptByTheNextWriteOfThatNameAfterAnHourOfQuiet()
+    {
+        // Given the temporaries of a SIGKILLed writer (a pid no process has): one an hour old, one fresh; and a live one's
+        var old = _dir[$".model.onnx.tmp-{DeadPid()}-{Guid.NewGuid():N}.onnx"];
+        var fresh = _dir[$".model.onnx.tmp-{DeadPid()}-{Guid.NewGuid():N}.onnx"];
+        var live = _dir[$".model.onnx.tmp-1-{Guid.NewGuid():N}.onnx"];
+        foreach (var f in new[] { old, fresh, live }) File.WriteAllText(f, "half");
+        File.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddHours(-2));
+        File.SetLastWriteTimeUtc(live, DateTime.UtcNow.AddHours(-2));
+
+        // When the model is written again
+        Durable.WriteAllText(_dir["model.onnx"], "new");
+
+        // Then only the old one of the gone process is removed
+        Assert.False(File.Exists(old));
+        Assert.True(File.Exists(fresh));
+        Assert.True(File.Exists(live));
+    }
+
+    private static int DeadPid()
+    {
+        var pid = 4_000_000;
+        while (Directory.Exists($"/proc/{pid}")) pid++;
+        return pid;
+    }
 }

@@ -1,3 +1,4 @@
+using Mnist.Protocol.Files;
 using Mnist.Search.Files;
 using Serilog;
 

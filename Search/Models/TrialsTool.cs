@@ -1,5 +1,6 @@
 using Mnist.Protocol.Outputs;
 using Mnist.Protocol.Processes;
+using Mnist.Protocol.Files;
 using Mnist.Search.Files;
 using Mnist.Search.Workers;
 

@@ -56,10 +56,7 @@ public static class StudyFolder
         var marker = ReadMarker(folder);
         if (marker is null)
         {
-            Directory.CreateDirectory(folder);
-            var tmp = Path.Combine(folder, $"{MarkerFile}.tmp-{Environment.ProcessId}");
-            File.WriteAllText(tmp, new JsonObject { ["id"] = id, ["study"] = study.Name, ["storage"] = storageDisplay }.ToJsonString());
-            Durable.Replace(tmp, Path.Combine(folder, MarkerFile));
+            Durable.WriteAllText(Path.Combine(folder, MarkerFile), new JsonObject { ["id"] = id, ["study"] = study.Name, ["storage"] = storageDisplay }.ToJsonString());
             return;
         }
         Require(marker, id, study, folder, storageDisplay);

@@ -148,22 +148,7 @@ internal sealed record ClassificationMetrics
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> atomically (temporary file, then rename).</summary>
-    public void Save(string path)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, ToJson());
-            Durable.Replace(temp, full);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
+    public void Save(string path) => Durable.WriteAllText(path, ToJson());
 
     public static ClassificationMetrics FromJson(string json)
         => JsonSerializer.Deserialize<ClassificationMetrics>(json, JsonOptions)

@@ -27,25 +27,11 @@ internal static class SafetensorsWriter
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var header = BuildHeader(tensors, metadata);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        using var writing = PartialFiles.Writing(temp);
-        try
+        Durable.Write(path, temporary =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                WriteTo(stream, header, tensors);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+            using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            WriteTo(stream, header, tensors);
+        });
     }
 
     /// <summary>The whole file as bytes (for tests and in-memory use).</summary>

@@ -32,6 +32,29 @@ public sealed class OnnxModelFileTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoProcessesExportingToOnePathAtOnceEachPutAWholeModelThere()
+    {
+        // Given two writers of one path (two exports of one study to the same file): each has its own temporary
+        // file. With one fixed name they wrote into one file, and one renamed the other's half-written model into place.
+        var path = _dir["model.onnx"];
+        var models = Enumerable.Range(0, 2).Select(i => CnnOnnxGraph.Build(TinyWeights(),
+            new ModelContract(28, 0.1307, 0.3081, Digits, new Dictionary<string, string> { ["writer"] = i.ToString() }))).ToArray();
+
+        // When both write it over and over at once
+        using var start = new Barrier(2);
+        var writers = models.Select(model => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < 40; i++) OnnxModelFile.Write(model, path);
+        })).ToArray();
+        await Task.WhenAll(writers);
+
+        // Then neither failed, the file is one whole model, and no temporary is left
+        Assert.Contains(OnnxModelFile.Read(path).Contract.Provenance["writer"], new[] { "0", "1" });
+        Assert.Equal(["model.onnx"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void AFileCutShortIsRefusedWithAMessageNamingIt()
     {
         // Given a valid export

@@ -84,8 +84,8 @@ internal static class ModelCommands
     {
         // The paths go in a file: on the command line tens of thousands of them overflowed ARG_MAX ("Argument list too long").
         const string prefix = "mnist-search-predict";
-        Files.TempLeftovers.Sweep(prefix);
-        var list = Path.Combine(Path.GetTempPath(), Files.TempLeftovers.NameFor(prefix) + ".paths");
+        Mnist.Protocol.Files.TempLeftovers.Sweep(prefix);
+        var list = Path.Combine(Path.GetTempPath(), Mnist.Protocol.Files.TempLeftovers.NameFor(prefix) + ".paths");
         await File.WriteAllTextAsync(list, string.Join('\0', paths), ct);
         try
         {

@@ -89,8 +89,7 @@ internal static class SubmitCommand
             throw;
         }
         var copy = Path.Combine(submission.LogDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".sbatch");
-        await File.WriteAllTextAsync(copy + ".tmp", script, ct);
-        Mnist.Protocol.Files.Durable.Replace(copy + ".tmp", copy);
+        Mnist.Protocol.Files.Durable.WriteAllText(copy, script);
         return jobId;
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Mnist.Search.Files;
+namespace Mnist.Protocol.Files;
 
 /// <summary>
 /// Temporary files and folders named <c>PREFIX-PID-RANDOM</c> in the temp folder. A process killed before it could
@@ -8,7 +8,7 @@ namespace Mnist.Search.Files;
 /// paths: 2.7 MB): the next process of this tool removes those of a process that is gone and that nothing wrote for
 /// an hour (another container sharing /tmp may have a live process of that pid).
 /// </summary>
-internal static class TempLeftovers
+public static class TempLeftovers
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromHours(1);
 
