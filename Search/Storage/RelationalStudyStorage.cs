@@ -48,6 +48,9 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     /// <summary>What <see cref="LockWait.Notice"/> is told: which database the operation waits for.</summary>
     protected virtual string WaitingMessage => "waiting for the database: locked by another process";
 
+    /// <summary>How many attempts an operation that failed with <paramref name="error"/> gets in all.</summary>
+    protected virtual int AttemptsFor(Exception error) => MaxAttempts;
+
     /// <summary>Called after a transient failure, before the retry (PostgreSQL drops its broken pooled connections).</summary>
     protected virtual void OnTransientFailure() { }
 
@@ -103,7 +106,7 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
                 await using var connection = await OpenConnectionAsync(ct);
                 return await operation(connection);
             }
-            catch (Exception e) when (attempt < MaxAttempts && !ct.IsCancellationRequested && IsTransient(e))
+            catch (Exception e) when (attempt < AttemptsFor(e) && !ct.IsCancellationRequested && IsTransient(e))
             {
                 Interlocked.Exchange(ref _lastTransientFailure, System.Diagnostics.Stopwatch.GetTimestamp());
                 OnTransientFailure();
