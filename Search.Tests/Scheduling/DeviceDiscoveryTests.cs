@@ -116,8 +116,9 @@ public sealed class DeviceDiscoveryTests
         // When the list names two GPUs and a CPU slot
         var slots = discovery.Discover(new DevicesConfig(DevicesMode.List, ["cuda:2", "cuda:5", "cpu"]), 8);
 
-        // Then the slots follow the list
-        Assert.Equal([new("cuda:2", 2, 4), new("cuda:5", 5, 4), new DeviceSlot("cpu:0", null, 8)], slots);
+        // Then the slots follow the list, and share the eight cores (they were given 4 + 4 + 8): two each, and the two
+        // spare ones to the CPU slot first, which computes on them, then to the first GPU slot
+        Assert.Equal([new("cuda:2", 2, 3), new("cuda:5", 5, 2), new DeviceSlot("cpu:0", null, 3)], slots);
     }
 
     [Fact]
@@ -136,8 +137,26 @@ public sealed class DeviceDiscoveryTests
         // When two slots share five cores
         var slots = Discovery([], cores: 5).Discover(new DevicesConfig(DevicesMode.Cpu, [], 2), 8);
 
-        // Then each gets two (never zero)
-        Assert.All(slots, s => Assert.Equal(2, s.Threads));
+        // Then all five are used, none twice
+        Assert.Equal([3, 2], slots.Select(s => s.Threads));
+    }
+
+    [Fact]
+    public void WhenMoreCpuSlotsAreConfiguredThanRunAtOnceThenTheCoresGoToThoseThatRun()
+    {
+        // When four slots are configured on eight cores but max_concurrent is two
+        var slots = Discovery([], cores: 8).Discover(new DevicesConfig(DevicesMode.Cpu, [], 4), 2);
+
+        // Then the two that run get four threads each (they got two each, leaving four cores idle)
+        Assert.Equal([new("cpu:0", null, 4), new DeviceSlot("cpu:1", null, 4)], slots);
+    }
+
+    [Fact]
+    public void WhenThereAreMoreSlotsThanCoresThenEachGetsOneThread()
+    {
+        var slots = Discovery([], cores: 2).Discover(new DevicesConfig(DevicesMode.List, ["cpu", "cpu", "cpu"]), 8);
+
+        Assert.All(slots, s => Assert.Equal(1, s.Threads));
     }
 
     [Fact]

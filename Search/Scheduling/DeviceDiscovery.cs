@@ -38,13 +38,11 @@ internal sealed partial class DeviceDiscovery(
         if (maxConcurrent > all.Count)
             log.Warning("budget.max_concurrent is {MaxConcurrent} but there are only {Count} device slot(s); at most {Count} trial(s) run at once",
                 maxConcurrent, all.Count, all.Count);
-        // GPU slots share the machine's cores fairly: a slot's torch threads feed kernels and run the
-        // data pipeline, and more threads than cores only make the trials slow each other down.
-        if (devices.Mode == DevicesMode.Auto || devices.Packing is not null)
-        {
-            var threads = devices.ThreadsPerSlot ?? Math.Max(1, processorCount / used.Count);
-            used = used.Select(s => s.IsGpu ? s with { Threads = threads } : s).ToList();
-        }
+        // The slots that run at once share the machine's cores, unless threads_per_slot says otherwise: a slot's torch
+        // threads compute (CPU) or feed kernels and run the data pipeline (GPU), and more threads than cores only make
+        // the trials slow each other down. Shared out only after max_concurrent: slots that never run get none. (A
+        // list of two GPUs and a CPU on 8 cores gave them 4 + 4 + 8 threads; now 3 + 2 + 3, spare cores to the CPU first.)
+        used = ShareCores(used, devices.ThreadsPerSlot);
         log.Information("Devices: {Devices}", string.Join(", ", used.Select(d => $"{d.Id} ({d.Threads} threads)")));
         return used;
     }
@@ -74,27 +72,35 @@ internal sealed partial class DeviceDiscovery(
                 : gpu.Uuid is not null && gpu.Uuid.StartsWith(token, StringComparison.OrdinalIgnoreCase));
     }
 
-    private List<DeviceSlot> FromList(IReadOnlyList<string> ids)
+    private static List<DeviceSlot> FromList(IReadOnlyList<string> ids)
     {
-        var cpuCount = ids.Count(id => id == "cpu");
-        var gpuCount = ids.Count - cpuCount;
-        var cpuThreads = cpuCount == 0 ? 1 : Math.Max(1, processorCount / cpuCount);
-        var gpuThreads = gpuCount == 0 ? 1 : Math.Max(1, processorCount / gpuCount);
         var cpuIndex = 0;
         return ids.Select(id => id == "cpu"
-                ? new DeviceSlot($"cpu:{cpuIndex++}", null, cpuThreads)
-                : new DeviceSlot(id, CudaIndex(id), gpuThreads))
+                ? new DeviceSlot($"cpu:{cpuIndex++}", null, 1)
+                : new DeviceSlot(id, CudaIndex(id), 1))
             .ToList();
+    }
+
+    /// <summary>
+    /// Every slot <paramref name="threadsPerSlot"/> threads when given; else the cores divided among the slots, the
+    /// remainder one each to the CPU slots first (they compute on those cores), then to GPU slots in order.
+    /// </summary>
+    private List<DeviceSlot> ShareCores(List<DeviceSlot> slots, int? threadsPerSlot)
+    {
+        if (threadsPerSlot is { } fixedThreads) return slots.Select(s => s with { Threads = fixedThreads }).ToList();
+        var share = Math.Max(1, processorCount / slots.Count);
+        var spare = processorCount >= slots.Count ? processorCount % slots.Count : 0;
+        var getsOneMore = slots.Select((s, i) => (s, i)).OrderBy(x => x.s.IsGpu).Take(spare).Select(x => x.i).ToHashSet();
+        return slots.Select((s, i) => s with { Threads = share + (getsOneMore.Contains(i) ? 1 : 0) }).ToList();
     }
 
     private static int CudaIndex(string id) => int.Parse(id["cuda:".Length..], CultureInfo.InvariantCulture);
 
     private List<DeviceSlot> CpuSlots(int slots, int? threadsPerSlot)
     {
-        var threads = threadsPerSlot ?? Math.Max(1, processorCount / slots);
-        if (slots * threads > processorCount)
+        if (threadsPerSlot is { } threads && slots * threads > processorCount)
             log.Warning("{Slots} CPU slot(s) x {Threads} thread(s) oversubscribe the {Cores} core(s); trials will slow each other down",
                 slots, threads, processorCount);
-        return Enumerable.Range(0, slots).Select(i => new DeviceSlot($"cpu:{i}", null, threads)).ToList();
+        return Enumerable.Range(0, slots).Select(i => new DeviceSlot($"cpu:{i}", null, 1)).ToList();
     }
 }
