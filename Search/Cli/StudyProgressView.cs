@@ -57,9 +57,15 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
         var what = trial.State == TrialState.FAIL
             ? $"trial {trial.Number} FAIL: {Reason(trial)}"
             : $"trial {trial.Number} {trial.State} {settings.Metric}={trial.Value:F4}";
-        _recent.Enqueue(what);
-        while (_recent.Count > 5) _recent.TryDequeue(out _);
+        Note(what);
         if (!IsInteractive) log.Information("Progress: {Summary}", Summary());
+    }
+
+    /// <summary>Adds a line to the view's recent events (the last five are shown).</summary>
+    public void Note(string line)
+    {
+        _recent.Enqueue(line);
+        while (_recent.Count > 5) _recent.TryDequeue(out _);
     }
 
     /// <summary>Runs <paramref name="work"/> under the live view (or plainly when not interactive).</summary>

@@ -95,6 +95,15 @@ internal static class StudyRun
 
         var live = StudyProgressView.IsInteractive;
         await using var log = Logging.ForStudy(studyDir, live);
+        // From here a wait for another process's lock is a warning of the study's log (so study.log has it) rather
+        // than a bare stderr line, and under the live view one of its recent lines: written to the terminal, it cut
+        // across the view's drawing.
+        Action<string>? alsoTell = null;
+        using var lockNotice = LockWait.Tell(message =>
+        {
+            log.Warning("{Notice}", message);
+            alsoTell?.Invoke($"warning: {message}");
+        });
         if (!created) await ResumedConfig.ReconcileAsync(storage, study, config, StoredSource(config, configText), log, ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         log.Information(created ? "Study {Study} created in {Storage}" : "Study {Study} resumed from {Storage} ({Count} trials on record)",
@@ -108,6 +117,7 @@ internal static class StudyRun
         var pool = DeviceDiscovery.ForThisMachine(log).CreatePool(devices, maxConcurrent);
         var view = new StudyProgressView(settings, pool.Devices, log);
         view.SeedFrom(existing);
+        alsoTell = view.Note;
         var pruner = ConfigMapping.Pruner(config);
         var sampler = ConfigMapping.Sampler(config);
         log.Information("Sampler: {Sampler}", sampler);

@@ -17,6 +17,19 @@ public static class LockWait
     /// <summary>Told, once per operation, that it waits for a lock; null: nobody is told.</summary>
     public static Action<string>? Notice { get; set; }
 
+    /// <summary>Tells <paramref name="notice"/> instead until the result is disposed, then whoever was told before.</summary>
+    public static IDisposable Tell(Action<string> notice)
+    {
+        var before = Notice;
+        Notice = notice;
+        return new Restore(() => Notice = before);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
+
     /// <summary>"5 min 10 s", "4 s".</summary>
     public static string Format(TimeSpan t) =>
         t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes} min {t.Seconds} s" : $"{Math.Max(1, (int)Math.Round(t.TotalSeconds))} s";
