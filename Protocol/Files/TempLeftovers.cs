@@ -22,21 +22,33 @@ public static class TempLeftovers
     /// <summary>The same in <paramref name="folder"/>: a file written beside its final name (a dataset file) is swept there.</summary>
     public static void Sweep(string folder, string prefix)
     {
-        if (!OperatingSystem.IsLinux()) return;
         try
         {
-            foreach (var path in Directory.EnumerateFileSystemEntries(folder, prefix + "-*"))
+            foreach (var path in Abandoned(folder, prefix, Quiet))
             {
-                var rest = Path.GetFileName(path)[(prefix.Length + 1)..];
-                var dash = rest.IndexOf('-');
-                if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
-                if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}")) continue;
-                if (DateTime.UtcNow - LastWrite(path) < Quiet) continue;
                 if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
                 else File.Delete(path);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// The entries <c>PREFIX-PID-…</c> in <paramref name="folder"/> of processes that are gone (on Linux, where that
+    /// can be told; none elsewhere) and that nothing wrote for <paramref name="quiet"/>.
+    /// </summary>
+    public static IEnumerable<string> Abandoned(string folder, string prefix, TimeSpan quiet)
+    {
+        if (!OperatingSystem.IsLinux()) yield break;
+        foreach (var path in Directory.EnumerateFileSystemEntries(folder, prefix + "-*"))
+        {
+            var rest = Path.GetFileName(path)[(prefix.Length + 1)..];
+            var dash = rest.IndexOf('-');
+            if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}")) continue;
+            if (quiet > TimeSpan.Zero && DateTime.UtcNow - LastWrite(path) < quiet) continue;
+            yield return path;
+        }
     }
 
     private static DateTime LastWrite(string path) =>

@@ -82,16 +82,9 @@ public static class OutputFolder
     // run removes those whose process is gone. Another live run's folders are left alone.
     private static void RemoveLeftovers(string parent, string name)
     {
-        if (!OperatingSystem.IsLinux()) return;
         foreach (var kind in new[] { "tmp", "old" })
-        foreach (var leftover in Directory.EnumerateDirectories(parent, $".{name}.{kind}-*"))
-        {
-            var rest = Path.GetFileName(leftover)[$".{name}.{kind}-".Length..];
-            var dash = rest.IndexOf('-');
-            if (dash <= 0 || !int.TryParse(rest[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) continue;
-            if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
-            Discard(new Staging(leftover, []));
-        }
+        foreach (var leftover in Mnist.Protocol.Files.TempLeftovers.Abandoned(parent, $".{name}.{kind}", TimeSpan.Zero).ToList())
+            if (Directory.Exists(leftover)) Discard(new Staging(leftover, []));
     }
 
     /// <summary>
