@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
@@ -105,6 +106,49 @@ public sealed class StudyStartCliTests
         var after = await TrialsAsync(db);
         Assert.Equal(3, after.Count(t => t.State == TrialState.COMPLETE));
         Assert.True(Budget.Of(after, 3).IsSpent);
+    }
+
+    [Fact]
+    public async Task CtrlCJustAfterTrialsPrintedTheirResultsKeepsThoseResults()
+    {
+        // Given two trials running at once that have printed their results: one takes a second to exit (as `Trials
+        // run` takes 0.1 s, more under load), the other never exits
+        using var dir = new TempDirectory("cli-sigint-result");
+        string Finish(string value, string then) => $$$"""
+            echo '{"event":"start","config":{}}'
+            echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_loss":0.4,"val_accuracy":{{{value}}},"images_per_s":1000,"elapsed_s":1}'
+            echo '{"event":"result","state":"complete","val_accuracy":{{{value}}},"duration_s":0.2,"checkpoint":null}'
+            touch "{{{dir["worker"]}}}/printed-$n"
+            {{{then}}}
+            """;
+        var worker = new FakeWorker
+        {
+            Directory = dir["worker"], Epochs = 1,
+            Custom = { [0] = Finish("0.77", "sleep 1; exit 0"), [1] = Finish("0.88", "sleep 600; exit 0") },
+        }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2, tweak: c =>
+        {
+            c["devices"] = JsonNode.Parse("""{"cpu_slots": 2, "threads_per_slot": 1}""");
+            c["budget"]!["max_concurrent"] = 2;
+            c["sampler"] = JsonNode.Parse("""{"kind": "random", "seed": 3}""");
+        });
+        var db = dir["studies/cli-study/study.db"];
+        var (run, stdout, stderr) = await StartUntilAsync(dir.Path, config, "the trials never printed their results",
+            () => Task.FromResult(File.Exists(dir["worker/printed-0"]) && File.Exists(dir["worker/printed-1"])));
+        using var _ = run;
+
+        // When the coordinator gets SIGINT, as from Ctrl+C
+        using (var kill = Process.Start("kill", ["-INT", run.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await run.WaitForExitAsync(timeout.Token);
+
+        // Then both trials are COMPLETE with their values (each was FAIL "worker exited with code 137", not run
+        // again, its value lost), the one that would not exit was killed after its grace, and no worker is left
+        Assert.True(run.ExitCode == 130, $"exit {run.ExitCode}: {await stderr}");
+        var trials = await TrialsAsync(db);
+        Assert.Equal([(TrialState.COMPLETE, 0.77), (TrialState.COMPLETE, 0.88)],
+            trials.OrderBy(t => t.Number).Select(t => (t.State, t.Value ?? double.NaN)));
+        Assert.False(AnyProcessMentions(worker.ScriptPath), "a worker outlived the interrupted coordinator");
     }
 
     [Fact]

@@ -154,7 +154,9 @@ internal sealed partial class TrialExecution(
             if (result is null && KilledFromOutside(exit) is { } signal)
                 return new Outcome(TrialState.FAIL, null, $"worker killed by {signal} (cluster cancel or preemption, OOM killer){StderrTail(start.StderrLogPath)}", Retry: true);
             if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(start.StderrLogPath)}");
-            if (exit != 0) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(start.StderrLogPath)}");
+            // A worker this coordinator stopped after its result (a Ctrl+C, a timeout; killed only after
+            // WorkerRunner.ResultGrace) finished its trial: the result stands.
+            if (exit != 0 && !stop.IsCancellationRequested) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(start.StderrLogPath)}");
 
             progress.Result = result;
             progress.Elapsed = clock.Elapsed;

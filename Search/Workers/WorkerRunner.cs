@@ -14,6 +14,13 @@ namespace Mnist.Search.Workers;
 /// </remarks>
 public sealed class WorkerRunner(IWorkerLauncher launcher)
 {
+    /// <summary>
+    /// How long a worker that has printed its result may take to exit after a stop. Killed at once, one that was only
+    /// exiting (0.1 s) lost a finished trial: a Ctrl+C in that moment recorded it FAIL "exited with code 137", not
+    /// run again, its value gone (an audit lost a study's best trial so). Its checkpoint is in place before the result.
+    /// </summary>
+    public static readonly TimeSpan ResultGrace = TimeSpan.FromSeconds(5);
+
     /// <param name="started">Called once the process runs (e.g. to record its pid).</param>
     /// <param name="onEvent">Called for every stdout line, in order, with the process (to send <c>prune</c> or kill it).</param>
     public async Task<WorkerOutcome> RunAsync(
@@ -23,24 +30,40 @@ public sealed class WorkerRunner(IWorkerLauncher launcher)
         Func<WorkerEvent, IWorkerProcess, Task>? onEvent = null)
     {
         await using var process = launcher.Start(start);
-        await using var kill = stop.Register(process.Kill);
-        if (started is not null) await started(process);
-
-        WorkerEvent.Result? result = null;
-        string? error = null;
-        var other = new List<string>();
-        await foreach (var line in process.ReadLinesAsync(CancellationToken.None))
+        using var lateKill = new CancellationTokenSource();
+        await using var lateKillRegistration = lateKill.Token.Register(process.Kill);
+        var kill = stop.Register(process.Kill);
+        try
         {
-            var e = WorkerEvent.Parse(line);
-            switch (e)
+            if (started is not null) await started(process);
+
+            WorkerEvent.Result? result = null;
+            string? error = null;
+            var other = new List<string>();
+            await foreach (var line in process.ReadLinesAsync(CancellationToken.None))
             {
-                case WorkerEvent.Result r: result = r; break;
-                case WorkerEvent.Error err: error = err.Message; break;
-                case WorkerEvent.Unknown u: other.Add(u.Line); break;
+                var e = WorkerEvent.Parse(line);
+                switch (e)
+                {
+                    case WorkerEvent.Result r:
+                        if (result is null)
+                        {
+                            await kill.DisposeAsync();
+                            kill = stop.Register(() => lateKill.CancelAfter(ResultGrace));
+                        }
+                        result = r;
+                        break;
+                    case WorkerEvent.Error err: error = err.Message; break;
+                    case WorkerEvent.Unknown u: other.Add(u.Line); break;
+                }
+                if (onEvent is not null) await onEvent(e, process);
             }
-            if (onEvent is not null) await onEvent(e, process);
+            var exit = await process.WaitForExitAsync(CancellationToken.None);
+            return new WorkerOutcome(exit, result, error, other);
         }
-        var exit = await process.WaitForExitAsync(CancellationToken.None);
-        return new WorkerOutcome(exit, result, error, other);
+        finally
+        {
+            await kill.DisposeAsync();
+        }
     }
 }
