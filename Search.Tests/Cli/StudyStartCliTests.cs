@@ -152,6 +152,80 @@ public sealed class StudyStartCliTests
     }
 
     [Fact]
+    public async Task ASignalWhenTheConsoleCannotBeWrittenStillRecordsTheRunningTrialAndExits130()
+    {
+        // Given a study whose trial 0 is running, with stderr and stdout that cannot be written (as after a closed
+        // terminal, whose writes fail with EIO; here a full device, ENOSPC)
+        using var dir = new TempDirectory("cli-signal-dead-console");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 20, EpochSeconds = 0.5 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        var db = dir["studies/cli-study/study.db"];
+        var psi = SearchCli.StartInfo(dir.Path);
+        var search = psi.ArgumentList[0];
+        psi.FileName = "/bin/bash";
+        psi.ArgumentList.Clear();
+        foreach (var a in new[] { "-c", "exec dotnet \"$0\" study start \"$1\" >/dev/full 2>/dev/full", search, config }) psi.ArgumentList.Add(a);
+        using var run = Process.Start(psi)!;
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!(File.Exists(db) && await CountAsync(db, "RUNNING") >= 1 && File.Exists(worker.LogPath)))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !run.HasExited, "trial 0 never started");
+            await Task.Delay(100);
+        }
+
+        // When the coordinator gets SIGTERM
+        using (var kill = Process.Start("kill", ["-TERM", run.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await run.WaitForExitAsync(timeout.Token);
+
+        // Then it exits 130 with the trial recorded FAIL and queued again (the handler's message threw: the runtime
+        // aborted the process, exit 134, and the trial stayed RUNNING), and no worker is left
+        Assert.Equal(130, run.ExitCode);
+        var trials = await TrialsAsync(db);
+        Assert.Equal([TrialState.FAIL, TrialState.WAITING], trials.OrderBy(t => t.Number).Select(t => t.State));
+        Assert.False(AnyProcessMentions(worker.ScriptPath), "a worker outlived the coordinator");
+    }
+
+    [Fact]
+    public async Task WhenTheTerminalOfARunningStudyIsClosedItsRunningTrialIsRecordedAndQueuedAgain()
+    {
+        // Given a study running in a terminal (a pseudo-terminal, under its live view), trial 0 running
+        using var dir = new TempDirectory("cli-terminal-closed");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 20, EpochSeconds = 0.5 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        var db = dir["studies/cli-study/study.db"];
+        var psi = SearchCli.StartInfo(dir.Path);
+        var command = $"exec dotnet '{psi.ArgumentList[0]}' study start '{config}'";
+        psi.FileName = "script";
+        psi.ArgumentList.Clear();
+        foreach (var a in new[] { "-q", "-e", "-c", command, "/dev/null" }) psi.ArgumentList.Add(a);
+        psi.Environment["TERM"] = "xterm";
+        using var terminal = Process.Start(psi)!;
+        var output = terminal.StandardOutput.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!(File.Exists(db) && await CountAsync(db, "RUNNING") >= 1 && File.Exists(worker.LogPath)))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !terminal.HasExited, "trial 0 never started");
+            await Task.Delay(100);
+        }
+
+        // When the terminal goes away (as sshd closes a dropped session's terminal: SIGHUP, then every write fails)
+        terminal.Kill();
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Signals.Find(config).Count > 0 || AnyProcessMentions(worker.ScriptPath))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the coordinator or a worker is still running");
+            await Task.Delay(100);
+        }
+
+        // Then the running trial was recorded FAIL and queued again (the failed write of the view or of the signal's
+        // message ended the process with the trial RUNNING)
+        var trials = await TrialsAsync(db);
+        Assert.Equal([TrialState.FAIL, TrialState.WAITING], trials.OrderBy(t => t.Number).Select(t => t.State));
+        Assert.Contains("interrupted", trials.Single(t => t.Number == 0).SystemAttrs[StudyAttributes.FailReason]);
+    }
+
+    [Fact]
     public async Task SighupWhileTheDatabaseIsBusyStillRecordsTheInterruptedTrialAndQueuesItAgain()
     {
         // Given a study whose trial 0 is running

@@ -72,18 +72,26 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     public async Task<T> RunAsync<T>(Func<Task<T>> work)
     {
         if (!IsInteractive) return await work();
-        T result = default!;
-        await AnsiConsole.Live(Render()).AutoClear(false).StartAsync(async ctx =>
+        Task<T>? task = null;
+        try
         {
-            var task = work();
-            while (await Task.WhenAny(task, Task.Delay(500)) != task)
+            await AnsiConsole.Live(Render()).AutoClear(false).StartAsync(async ctx =>
             {
+                task = work();
+                while (await Task.WhenAny(task, Task.Delay(500)) != task)
+                {
+                    ctx.UpdateTarget(Render());
+                }
                 ctx.UpdateTarget(Render());
-            }
-            ctx.UpdateTarget(Render());
-            result = await task;
-        });
-        return result;
+            });
+        }
+        catch (IOException)
+        {
+            // The terminal is gone (a closed SSH session): the study goes on, and ends, without its view. The
+            // drawing's failure ended the command while the study went on underneath.
+            task ??= work();
+        }
+        return await task!;
     }
 
     private void Count(TrialSnapshot t)

@@ -30,6 +30,8 @@ internal sealed class Termination : IDisposable
     {
         if (Interlocked.Increment(ref _signals) > 1) return; // the default action: the process ends now
         context.Cancel = true;
+        // The terminal may be gone (SIGHUP): nothing written from here on may throw, or the cleanup never runs.
+        BestEffortWriter.InstallOnConsole();
         Console.Error.WriteLine($"{context.Signal}: stopping (a study's running trials are recorded and queued again); a second signal quits at once");
         _cts.Cancel();
         _ = Task.Delay(Grace).ContinueWith(_ =>

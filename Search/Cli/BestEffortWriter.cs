@@ -1,0 +1,38 @@
+using System.Text;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// A console writer whose failures are dropped: once a stop signal has come, what is said is best effort, and what
+/// matters is that the trials get recorded and the process exits 130. After a closed terminal (SIGHUP from a dropped
+/// SSH session) every write fails with EIO; the signal handler's own message threw, the runtime aborted the
+/// process (exit 134) and the running trials stayed RUNNING. Only installed after a signal: before it, a write that
+/// fails (stdout redirected to a full disk) must still fail the command.
+/// </summary>
+internal sealed class BestEffortWriter(TextWriter inner) : TextWriter
+{
+    public override Encoding Encoding => inner.Encoding;
+
+    public override void Write(char value) => Try(() => inner.Write(value));
+
+    public override void Write(string? value) => Try(() => inner.Write(value));
+
+    public override void Write(char[] buffer, int index, int count) => Try(() => inner.Write(buffer, index, count));
+
+    public override void WriteLine(string? value) => Try(() => inner.WriteLine(value));
+
+    public override void Flush() => Try(inner.Flush);
+
+    /// <summary>Makes the console's stdout and stderr best effort from now on.</summary>
+    public static void InstallOnConsole()
+    {
+        Console.SetOut(new BestEffortWriter(Console.Out));
+        Console.SetError(new BestEffortWriter(Console.Error));
+    }
+
+    private static void Try(Action write)
+    {
+        try { write(); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+    }
+}
