@@ -7,30 +7,48 @@ internal static class ImageFiles
     public static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
     /// <summary>
-    /// Each argument in order; a folder is replaced by its image files (not recursive, ordinal name order). A path
-    /// that does not exist is kept, so the prediction reports it as that image's error.
+    /// One image to answer: its path, or, for a folder that gave no image, the folder and why (<see cref="Error"/>:
+    /// "PATH: problem", worded as an <see cref="ImageInputException"/>'s message so every error entry reads alike).
     /// </summary>
-    /// <exception cref="ImageInputException">A folder holds no image file.</exception>
-    public static IReadOnlyList<string> Expand(IEnumerable<string> arguments)
+    public sealed record Item(string Path, string? Error = null);
+
+    /// <summary>
+    /// Each argument in order; a folder is replaced by its image files (not recursive, ordinal name order). A path
+    /// that does not exist is kept, so the prediction reports it as that image's error. A folder that holds no image,
+    /// or cannot be listed, is kept as one item with its <see cref="Item.Error"/>: like an unreadable file, it must not
+    /// stop the other arguments from being answered (it used to end the whole command, and <c>--format json</c>
+    /// printed nothing).
+    /// </summary>
+    public static IReadOnlyList<Item> Expand(IEnumerable<string> arguments)
     {
-        var paths = new List<string>();
+        var items = new List<Item>();
         foreach (var argument in arguments)
         {
             if (!Directory.Exists(argument))
             {
-                paths.Add(argument);
+                items.Add(new Item(argument));
                 continue;
             }
 
-            var images = Directory.EnumerateFiles(argument)
-                .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            List<string> images;
+            try
+            {
+                images = Directory.EnumerateFiles(argument)
+                    .Where(f => Extensions.Contains(System.IO.Path.GetExtension(f).ToLowerInvariant()))
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                items.Add(new Item(argument, $"{argument}: folder cannot be read ({(e is UnauthorizedAccessException ? "permission denied" : e.Message)})"));
+                continue;
+            }
             if (images.Count == 0)
-                throw new ImageInputException(argument, $"folder holds no image ({string.Join(", ", Extensions)})");
-            paths.AddRange(images);
+                items.Add(new Item(argument, $"{argument}: folder holds no image ({string.Join(", ", Extensions)})"));
+            else
+                items.AddRange(images.Select(image => new Item(image)));
         }
 
-        return paths;
+        return items;
     }
 }

@@ -122,6 +122,37 @@ public sealed class CheckpointPredictCliTests(TrainedCnns cnns) : IClassFixture<
         Assert.Equal(kept.Order(), Directory.GetFileSystemEntries(dir["tmp"]).Order());
     }
 
+    [Fact]
+    public async Task AFolderWithoutImagesIsOneErrorRowAndTheOtherImagesAreStillAnswered()
+    {
+        // Given a checkpoint-only model, a folder of two digits and an empty folder: the empty folder ended the whole
+        // command before Trials was asked about the digits
+        using var dir = new TempDirectory("ckpt-predict-empty-folder");
+        var model = CheckpointOnly(dir);
+        var images = Digits(dir["digits"], 2);
+        Directory.CreateDirectory(dir["empty"]);
+
+        // When predict answers the empty folder and the digits' folder, as a table and as JSON, and then the empty
+        // folder alone (nothing for Trials to answer)
+        var table = await SearchCli.RunAsync(dir.Path, "predict", "--model", model, dir["empty"], dir["digits"]);
+        var json = await SearchCli.RunAsync(dir.Path, "predict", "--model", model, "--format", "json", dir["empty"], dir["digits"]);
+        var alone = await SearchCli.RunAsync(dir.Path, "predict", "--model", model, "--format", "json", dir["empty"]);
+
+        // Then each answers every argument, the empty folder with one error naming it, and exits 2
+        var error = $"{dir["empty"]}: folder holds no image (.png, .jpg, .jpeg, .bmp, .gif, .webp)";
+        Assert.True(table.ExitCode == 2, $"exit {table.ExitCode}: {table.Stderr}");
+        Assert.Equal($"error: {error}", table.Stderr.Trim());
+        Assert.All(images, image => Assert.Contains(image, table.Stdout));
+        Assert.True(json.ExitCode == 2, $"exit {json.ExitCode}: {json.Stderr}");
+        var answers = JsonNode.Parse(json.Stdout)!.AsArray();
+        Assert.Equal([dir["empty"], .. images], answers.Select(a => (string)a!["image"]!));
+        Assert.Equal(error, (string)answers[0]!["error"]!);
+        Assert.All(answers.Skip(1), a => Assert.InRange((int)a!["digit"]!, 0, 9));
+        Assert.True(alone.ExitCode == 2, $"exit {alone.ExitCode}: {alone.Stderr}");
+        Assert.Equal(error, (string)Assert.Single(JsonNode.Parse(alone.Stdout)!.AsArray())!["error"]!);
+        Assert.Equal($"error: {error}", alone.Stderr.Trim());
+    }
+
     private string CheckpointOnly(TempDirectory dir)
     {
         var trained = cnns.Folder("1conv-k3-fc1");

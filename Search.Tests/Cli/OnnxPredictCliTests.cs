@@ -74,6 +74,66 @@ public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<Traine
     }
 
     [Fact]
+    public async Task AFolderWithoutImagesIsOneErrorEntryAndTheOtherImagesAreStillAnsweredInJson()
+    {
+        // Given an ONNX folder, two real digits and, between them, a folder holding no image (only a text file):
+        // such a folder ended the whole command, answering neither digit, and --format json printed nothing
+        using var dir = new TempDirectory("onnx-empty-folder");
+        var model = cnns.Folder("1conv-k3-fc1");
+        var (images, _) = MnistFiles.TestImages(2);
+        SavePng(images[0], dir["a.png"]);
+        SavePng(images[1], dir["b.png"]);
+        Directory.CreateDirectory(dir["no-images"]);
+        File.WriteAllText(dir["no-images/notes.txt"], "not an image");
+
+        // When predict answers them as JSON
+        var result = await SearchCli.RunAsync(dir.Path, "predict", "--model", model, "--format", "json", dir["a.png"], dir["no-images"], dir["b.png"]);
+
+        // Then stdout is one JSON array answering every argument in order, the folder as an error entry naming it,
+        // with one error line on stderr and exit code 2
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
+        var answers = JsonNode.Parse(result.Stdout)!.AsArray();
+        Assert.Equal([dir["a.png"], dir["no-images"], dir["b.png"]], answers.Select(a => (string)a!["image"]!));
+        Assert.InRange((int)answers[0]!["digit"]!, 0, 9);
+        Assert.InRange((int)answers[2]!["digit"]!, 0, 9);
+        var expected = $"{dir["no-images"]}: folder holds no image (.png, .jpg, .jpeg, .bmp, .gif, .webp)";
+        Assert.Equal(expected, (string)answers[1]!["error"]!);
+        Assert.Null(answers[1]!["digit"]);
+        Assert.Equal($"error: {expected}", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task AFolderThatCannotBeListedIsOneErrorEntryAndTheOtherImagesAreStillAnswered()
+    {
+        // Given an ONNX folder, a real digit, and a folder of images its user may not list (mode 000)
+        using var dir = new TempDirectory("onnx-locked-folder");
+        Directory.CreateDirectory(dir["model"]);
+        File.Copy(Path.Combine(cnns.Folder("1conv-k3-fc1"), OnnxSchema.FileName), dir["model/model.onnx"]);
+        var (images, _) = MnistFiles.TestImages(2);
+        SavePng(images[0], dir["a.png"]);
+        Directory.CreateDirectory(dir["locked"]);
+        SavePng(images[1], dir["locked/b.png"]);
+        Unprivileged.OpenToAll(dir.Path);
+        Unprivileged.SetMode(dir["locked"], "000");
+        try
+        {
+            // When predict, run as a user the mode applies to, answers the locked folder and the digit as JSON
+            var result = await Unprivileged.RunAsync(dir.Path, "predict", "--model", dir["model"], "--format", "json", dir["locked"], dir["a.png"]);
+
+            // Then the locked folder is one error entry naming it, the digit is answered, and the exit code is 2
+            Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
+            var answers = JsonNode.Parse(result.Stdout)!.AsArray();
+            Assert.Equal([dir["locked"], dir["a.png"]], answers.Select(a => (string)a!["image"]!));
+            Assert.Equal($"{dir["locked"]}: folder cannot be read (permission denied)", (string)answers[0]!["error"]!);
+            Assert.InRange((int)answers[1]!["digit"]!, 0, 9);
+        }
+        finally
+        {
+            Unprivileged.SetMode(dir["locked"], "755");
+        }
+    }
+
+    [Fact]
     public async Task ATruncatedOnnxModelIsRefusedWithOneLineNamingItAndExitCodeTwo()
     {
         // Given a model.onnx cut in half

@@ -86,7 +86,9 @@ public sealed class StudyReportWriterTests
         Assert.Contains("Not drawn: no trial has a value yet (2 failed, 2 in all).", html);
         Assert.Contains("Not drawn: no COMPLETE trial yet.", html);
         Assert.Contains("Not drawn: needs at least 3 COMPLETE trials, the study has 0.", html);
-        Assert.Contains("Not drawn: no retrained model yet", html);
+        // (and, with no COMPLETE trial, says so rather than hint at `study retrain`, which refuses such a study)
+        Assert.Contains("Not drawn: no retrained model: the study has no COMPLETE trial to retrain yet.", html);
+        Assert.DoesNotContain("study retrain", html);
         Assert.Contains("Trials without any epoch (no line): 1 FAIL.", html);
         Assert.Contains("none (no COMPLETE trial)", html);
         Assert.Contains("not retrained", html);
@@ -108,6 +110,8 @@ public sealed class StudyReportWriterTests
         foreach (var figure in new[] { "history.png", "parallel_coordinates.png", "learning_curves.png", "loss_curves.png", "timeline.png" })
             Assert.True(PngFile.Size(Path.Combine(dir["report"], figure)).Width > 0, figure);
         Assert.Contains("Not drawn: needs at least 3 COMPLETE trials, the study has 1.", html);
+        // And, having a COMPLETE trial to retrain but no retrained model, it says how to make one
+        Assert.Contains("Not drawn: no retrained model yet (run `study retrain report-study`).", html);
         Assert.Contains("<td>rmsprop</td>", html);
         Assert.Contains("#0: value 0.9", html);
     }
@@ -169,6 +173,48 @@ public sealed class StudyReportWriterTests
         Assert.Contains("<td>cuda:1</td>", html);
         Assert.Contains(">RUNNING</td>", html);
         Assert.Contains("<th>Direction</th><td>MINIMIZE</td>", html);
+    }
+
+    [Fact]
+    public async Task WhenATrialHasJustStartedWithoutADeviceThenTheTimelineLeavesItOutInsteadOfDrawingANoDeviceRow()
+    {
+        // Given trials on four devices, and a RUNNING trial that has no device yet (the coordinator creates it
+        // before its worker writes the device attribute; a report made in that moment drew a "(no device)" row)
+        using var dir = new TempDirectory("report-no-device-yet");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        foreach (var device in new[] { "cpu:0", "cuda:0", "cuda:1" })
+            await study.AddTrialAsync(TrialState.COMPLETE, 1e-3, 16, "adam", [0.9], device: device);
+        await study.AddTrialAsync(TrialState.RUNNING, 1e-2, 16, "sgd", [0.5], device: "cuda:2");
+        await study.AddTrialAsync(TrialState.RUNNING, 3e-3, 24, "adam", [], device: null);
+
+        // When the report is written
+        var index = await study.WriteReportAsync(dir["report"]);
+
+        // Then the timeline has the four device rows only (the height is 120 + 60 px a row: a fifth row made it 420),
+        // its caption says what was left out, and the trial table still lists both RUNNING trials
+        var html = await File.ReadAllTextAsync(index);
+        Assert.Equal(120 + 60 * 4, PngFile.Size(dir["report/timeline.png"]).Height);
+        Assert.Contains("Left out: 1 RUNNING trial not yet given a device.", html);
+        Assert.Equal(2, CountOf(html, ">RUNNING</td>"));
+        Assert.Equal(5, CountOf(html, "<tr><td class=\"num\">"));
+    }
+
+    [Fact]
+    public async Task WhenTheOnlyTrialHasJustStartedWithoutADeviceThenTheTimelineSaysSo()
+    {
+        // Given a study whose only trial is RUNNING and has no device yet
+        using var dir = new TempDirectory("report-only-no-device");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        await study.AddTrialAsync(TrialState.RUNNING, 1e-3, 16, "adam", [], device: null);
+
+        // When the report is written
+        var index = await study.WriteReportAsync(dir["report"]);
+
+        // Then no timeline is drawn (it was one "(no device)" row), and the page says why; the trial is still listed
+        var html = await File.ReadAllTextAsync(index);
+        Assert.False(File.Exists(dir["report/timeline.png"]));
+        Assert.Contains("Not drawn: no trial is on a device yet (1 RUNNING just started).", html);
+        Assert.Contains(">RUNNING</td>", html);
     }
 
     private static int CountOf(string text, string part)

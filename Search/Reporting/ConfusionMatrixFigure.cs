@@ -25,7 +25,10 @@ internal static class ConfusionMatrixFigure
             File.Copy(Path.Combine(dir, FileName), path, overwrite: true);
             return ReportFigure.Drawn(Title, FileName, $"Copied from {Path.Combine(dir, FileName)}.");
         }
-        return ReportFigure.Absent(Title, $"no retrained model yet (run `study retrain {data.Study.Name}`)");
+        // `study retrain` refuses a study without a COMPLETE trial (it retrains the best one): no hint to run it then.
+        return BestTrial.Of(data.Trials, data.Study.Direction) is null
+            ? ReportFigure.Absent(Title, "no retrained model: the study has no COMPLETE trial to retrain yet")
+            : ReportFigure.Absent(Title, $"no retrained model yet (run `study retrain {data.Study.Name}`)");
     }
 
     public static double? TestAccuracy(StudyReportData data) =>

@@ -1,3 +1,4 @@
+using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 using ScottPlot;
 
@@ -15,13 +16,20 @@ internal static class DeviceTimelinePlot
 
     public static ReportFigure Draw(StudyReportData data, string directory)
     {
-        var bars = data.Trials
-            .Where(t => t.DatetimeStart is not null)
-            .Select(t => (Trial: t, Device: TrialStyle.Text(t.SystemAttrs, StudyAttributes.Device) ?? UnknownDevice,
+        var started = data.Trials.Where(t => t.DatetimeStart is not null).ToArray();
+        // A trial is created RUNNING before the worker that runs it writes its device: a report made in that moment
+        // would draw it on an invented "(no device)" row. It is left out (the trial table still lists it); a finished
+        // trial without a device (another tool's study) keeps that row, as it will never get one.
+        bool NotYetOnADevice(TrialSnapshot t) => t.State == TrialState.RUNNING && DeviceOf(t) is null;
+        var deviceless = started.Where(NotYetOnADevice).ToArray();
+        var bars = started.Where(t => !NotYetOnADevice(t))
+            .Select(t => (Trial: t, Device: DeviceOf(t) ?? UnknownDevice,
                 // Trials store local time (Optuna's way): a running one ends "now" in the same local time.
                 Start: t.DatetimeStart!.Value, End: t.DatetimeComplete ?? (t.State == TrialState.RUNNING ? data.GeneratedAtUtc.ToLocalTime() : t.DatetimeStart!.Value)))
             .ToArray();
-        if (bars.Length == 0) return ReportFigure.Absent(Title, "no trial has started");
+        var waiting = deviceless.Length == 0 ? "" : $" Left out: {deviceless.Length} RUNNING trial{(deviceless.Length == 1 ? "" : "s")} not yet given a device.";
+        if (bars.Length == 0)
+            return ReportFigure.Absent(Title, deviceless.Length == 0 ? "no trial has started" : $"no trial is on a device yet ({deviceless.Length} RUNNING just started)");
 
         // Numbers compare as numbers, so packed GPU slots (cuda:0/0 … cuda:0/10) list in order under their GPU.
         var devices = bars.Select(b => b.Device).Distinct()
@@ -45,7 +53,7 @@ internal static class DeviceTimelinePlot
             rect.FillColor = TrialStyle.ColorOf(b.Trial.State).WithAlpha(0.75);
             rect.LineColor = Colors.White;
             rect.LineWidth = 1;
-            if (legendDone.Add(b.Trial.State)) rect.LegendText = $"{b.Trial.State} ({data.Trials.Count(t => t.State == b.Trial.State)})";
+            if (legendDone.Add(b.Trial.State)) rect.LegendText = $"{b.Trial.State} ({bars.Count(t => t.Trial.State == b.Trial.State)})";
             // Number only the bars wide enough to hold it; the table lists every trial anyway.
             if (right - left < span / unit.Seconds / 40) continue;
             var label = plot.Add.Text(b.Trial.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), (left + right) / 2, y);
@@ -62,6 +70,8 @@ internal static class DeviceTimelinePlot
         plot.ShowLegend(Edge.Right);
         Atomic.SavePng(plot, Path.Combine(directory, FileName), 1000, Math.Max(260, 120 + 60 * devices.Length));
         return ReportFigure.Drawn(Title, FileName,
-            "One row per device; each bar is a trial from start to end, labelled with its number and coloured by state.");
+            "One row per device; each bar is a trial from start to end, labelled with its number and coloured by state." + waiting);
     }
+
+    private static string? DeviceOf(TrialSnapshot trial) => TrialStyle.Text(trial.SystemAttrs, StudyAttributes.Device);
 }

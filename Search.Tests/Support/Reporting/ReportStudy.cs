@@ -39,9 +39,10 @@ internal sealed class ReportStudy : IAsyncDisposable
 
     /// <summary>
     /// Adds one trial with parameters (lr, channels, optimizer), the given per-epoch objective values (validation
-    /// accuracy), losses derived from them, on <paramref name="device"/>, finished in <paramref name="state"/>.
+    /// accuracy), losses derived from them, on <paramref name="device"/> (null: no device attribute, as a trial has
+    /// before its worker writes one), finished in <paramref name="state"/>.
     /// </summary>
-    public async Task<TrialSnapshot> AddTrialAsync(TrialState state, double lr, long channels, string optimizer, double[] curve, string device = "cpu:0")
+    public async Task<TrialSnapshot> AddTrialAsync(TrialState state, double lr, long channels, string optimizer, double[] curve, string? device = "cpu:0")
     {
         var parameters = new Dictionary<string, (ParameterDistribution, double)>
         {
@@ -50,7 +51,7 @@ internal sealed class ReportStudy : IAsyncDisposable
             ["optimizer"] = (Optimizer, Optimizer.ToInternal(optimizer)),
         };
         var trial = (await Storage.CreateTrialAsync(Study.Id, TrialState.RUNNING, parameters,
-            new Dictionary<string, object?> { [StudyAttributes.Device] = device }))!;
+            device is null ? new Dictionary<string, object?>() : new Dictionary<string, object?> { [StudyAttributes.Device] = device }))!;
         var epochs = new JsonArray();
         for (var e = 0; e < curve.Length; e++)
         {

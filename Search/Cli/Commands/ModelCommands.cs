@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mnist.Inference.Images;
 using Mnist.Inference.Onnx;
+using Mnist.Inference.Predictions;
 using Mnist.Search.Models;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
@@ -51,10 +52,14 @@ internal static class ModelCommands
         {
             var dir = Path.GetFullPath(parse.GetValue(model)!);
             if (!StudyModel.IsPredictable(dir)) throw new UserInputException($"--model {dir}: not a model folder (needs {OnnxSchema.FileName}, or model.bin and model.json)");
-            var paths = ImageFiles.Expand(parse.GetValue(images)!.Select(Path.GetFullPath));
-            var results = File.Exists(Path.Combine(dir, OnnxSchema.FileName))
-                ? PredictWithOnnx(Path.Combine(dir, OnnxSchema.FileName), paths)
-                : await PredictWithTorchSharpAsync(dir, paths, ct);
+            var items = ImageFiles.Expand(parse.GetValue(images)!.Select(Path.GetFullPath));
+            var paths = items.Where(i => i.Error is null).Select(i => i.Path).ToList();
+            // Only folders without images: nothing for the model (Trials refuses an empty list), each gets its error.
+            var answers = paths.Count == 0 ? new JsonArray()
+                : File.Exists(Path.Combine(dir, OnnxSchema.FileName))
+                    ? PredictWithOnnx(Path.Combine(dir, OnnxSchema.FileName), paths)
+                    : await PredictWithTorchSharpAsync(dir, paths, ct);
+            var results = InArgumentOrder(items, answers);
             if (parse.GetValue(format) == "json") Console.Out.WriteLine(results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             else OutputFormat.Write("table", ["image", "digit", "probability", "top3", "error"], results.Select(r => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
             {
@@ -70,6 +75,19 @@ internal static class ModelCommands
             return results.Any(r => r!["error"] is not null) ? ExitCodes.BadInput : ExitCodes.Ok;
         });
         return command;
+    }
+
+    // The model's answers, one per readable path in order, with each folder that gave no image put back where it was
+    // given as its error entry, so the output follows the arguments.
+    private static JsonArray InArgumentOrder(IReadOnlyList<ImageFiles.Item> items, JsonArray answers)
+    {
+        var answered = answers.ToList();
+        answers.Clear(); // detaches them, so they can join the new array
+        var results = new JsonArray();
+        var next = 0;
+        foreach (var item in items)
+            results.Add(item.Error is { } error ? PredictionJson.Error(item.Path, error) : answered[next++]);
+        return results;
     }
 
     // ONNX Runtime, in this process: the coordinator never loads libtorch, and no second process starts.
