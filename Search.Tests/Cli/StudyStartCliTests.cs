@@ -226,6 +226,39 @@ public sealed class StudyStartCliTests
     }
 
     [Fact]
+    public async Task AConfigurationInterruptedThreeTimesStillRunsToTheEnd()
+    {
+        // Given a one-trial study (the bound on retries is two)
+        using var dir = new TempDirectory("cli-sigint-thrice");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 6, EpochSeconds = 0.5 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1);
+        var db = dir["studies/cli-study/study.db"];
+
+        // When it is stopped with Ctrl+C three times while its configuration runs, as a preempted Slurm job requeued
+        // three times is
+        for (var stop = 1; stop <= 3; stop++)
+        {
+            var (run, _, stderr) = await StartUntilAsync(dir.Path, config, $"run {stop} never ran its trial",
+                async () => await CountAsync(db, "RUNNING") >= 1);
+            using var _ = run;
+            using (var kill = Process.Start("kill", ["-INT", run.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await run.WaitForExitAsync(timeout.Token);
+            Assert.True(run.ExitCode == 130, $"run {stop}: exit {run.ExitCode}: {await stderr}");
+        }
+
+        // Then it is queued again each time (the third stop dropped it: "failed 3 times; not retried again", and
+        // the budget held a FAIL the configuration never caused), and the next run finishes it
+        var stopped = await TrialsAsync(db);
+        Assert.Equal([TrialState.FAIL, TrialState.FAIL, TrialState.FAIL, TrialState.WAITING], stopped.OrderBy(t => t.Number).Select(t => t.State));
+        var last = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+        Assert.True(last.ExitCode == 0, last.Stderr);
+        var trials = (await TrialsAsync(db)).OrderBy(t => t.Number).ToList();
+        Assert.Equal(TrialState.COMPLETE, trials[^1].State);
+        Assert.Equal(trials[0].Params, trials[^1].Params);
+    }
+
+    [Fact]
     public async Task SighupWhileTheDatabaseIsBusyStillRecordsTheInterruptedTrialAndQueuesItAgain()
     {
         // Given a study whose trial 0 is running

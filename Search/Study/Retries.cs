@@ -15,6 +15,14 @@ internal static class Retries
     /// <summary>The rule storage applies to a failed trial: its retry, or null once it has failed <paramref name="maxRetries"/> + 1 times.</summary>
     public static Func<TrialSnapshot, WaitingTrial?> Rule(int maxRetries) => failed => For(failed, maxRetries);
 
+    /// <summary>
+    /// The rule for a trial this coordinator stopped because it was itself stopped (Ctrl+C, SIGTERM, SIGHUP): always
+    /// its retry, and the stop is not one of the configuration's failures (its <c>retry_count</c> is carried over, not
+    /// raised). The bound is for processes that die; counting the user's stops, the third Ctrl+C during one
+    /// configuration (a Slurm job preempted and requeued three times) dropped it for good.
+    /// </summary>
+    public static Func<TrialSnapshot, WaitingTrial?> AfterStop() => failed => StandIn(failed, failedAgain: false);
+
     private static WaitingTrial? For(TrialSnapshot failed, int maxRetries) =>
         RetryCount(failed) >= maxRetries ? null : StandIn(failed);
 
@@ -22,14 +30,17 @@ internal static class Retries
     /// The trial that runs, or holds the result of, <paramref name="failed"/>'s configuration in its place, whatever
     /// the bound: a late result of a trial with no retries left is recorded on one (<see cref="TrialExecution"/>).
     /// </summary>
-    public static WaitingTrial StandIn(TrialSnapshot failed)
+    public static WaitingTrial StandIn(TrialSnapshot failed) => StandIn(failed, failedAgain: true);
+
+    private static WaitingTrial StandIn(TrialSnapshot failed, bool failedAgain)
     {
         var count = RetryCount(failed);
         var parameters = failed.Params.ToDictionary(p => p.Key, p => (failed.Distributions[p.Key], p.Value));
         var attrs = new Dictionary<string, object?>
         {
             [StudyAttributes.RetryOf] = failed.Number,
-            [StudyAttributes.RetryCount] = count + 1,
+            // How many times the configuration failed (a stop of the coordinator is no failure of it).
+            [StudyAttributes.RetryCount] = failedAgain ? count + 1 : count,
         };
         // A retried repeat is still a repeat (never pruned, averaged with its original).
         if (BestTrial.RepeatOf(failed) is { } original) attrs[StudyAttributes.RepeatOf] = original;

@@ -28,7 +28,7 @@ internal sealed partial class TrialExecution(
     ILogger log)
 {
     /// <summary>Why a trial ended, when it did not end with a result line.</summary>
-    private sealed record Outcome(TrialState State, double? Value, string? FailReason, bool Retry = false);
+    private sealed record Outcome(TrialState State, double? Value, string? FailReason, bool Retry = false, bool Stopped = false);
 
     public async Task<TrialSnapshot> RunAsync(TrialSnapshot trial, DeviceSlot device, int studyId, CancellationToken interrupt)
     {
@@ -144,7 +144,7 @@ internal sealed partial class TrialExecution(
             var exit = run.ExitCode;
 
             if (interrupt.IsCancellationRequested && result is null)
-                return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true);
+                return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true, Stopped: true);
             if (timeout.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, $"timed out after {settings.TrialTimeout.TotalMinutes:0.##} min");
             if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
@@ -205,7 +205,7 @@ internal sealed partial class TrialExecution(
         // The outcome is in memory; a database that is down at this moment is waited for, not allowed to drop it.
         var finished = !progress.Lost && await StorageOutage.RetryAsync(async () => outcome.State == TrialState.FAIL
             ? (failed = await storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = outcome.FailReason },
-                outcome.Retry ? Retries.Rule(settings.MaxRetries) : null)) is not null
+                outcome.Stopped ? Retries.AfterStop() : outcome.Retry ? Retries.Rule(settings.MaxRetries) : null)) is not null
             : await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value), log, $"recording trial {trial.Number}");
         var stored = await StorageOutage.RetryAsync(() => storage.GetTrialAsync(trial.Id), log, $"reading trial {trial.Number}");
         if (!finished)
