@@ -7,7 +7,7 @@ internal static class ExitCodes
     public const int Failed = 1;
     public const int BadInput = 2;
 
-    /// <summary>The study ran, but every one of its trials failed (nothing to report as best).</summary>
+    /// <summary>The study ran, but none of its trials completed: each failed or was pruned (nothing to report as best).</summary>
     public const int AllTrialsFailed = 3;
     public const int Interrupted = 130;
 }

@@ -16,12 +16,13 @@ internal static class Logging
 
     /// <summary>
     /// Logs to the study's log file (everything, with properties) and to the console — on stderr, so
-    /// stdout stays for output programs read; quieter while a live view owns the terminal.
+    /// stdout stays for output programs read — from the level <paramref name="console"/> says (raised while a live
+    /// view owns the terminal, lowered again after it).
     /// </summary>
-    public static Serilog.Core.Logger ForStudy(string studyDirectory, bool liveView) => new LoggerConfiguration()
+    public static Serilog.Core.Logger ForStudy(string studyDirectory, Serilog.Core.LoggingLevelSwitch console) => new LoggerConfiguration()
         .MinimumLevel.Debug()
         .Enrich.WithProperty("Pid", Environment.ProcessId)
-        .WriteTo.Console(liveView ? LogEventLevel.Error : LogEventLevel.Information, ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose)
+        .WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose, levelSwitch: console)
         .WriteTo.File(Path.Combine(studyDirectory, Study.StudyFolder.LogFile),
             outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] ({Pid}) {Message:lj} {Properties:j}{NewLine}{Exception}",
             shared: true)

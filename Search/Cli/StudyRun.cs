@@ -94,7 +94,10 @@ internal static class StudyRun
         }
 
         var live = StudyProgressView.IsInteractive;
-        await using var log = Logging.ForStudy(studyDir, live);
+        // Errors only while the live view draws; after it the retrain (minutes) and the closing notices ("Interrupted:
+        // run the same command again", "Not retraining") reach the terminal (they went to study.log alone).
+        var consoleLevel = new Serilog.Core.LoggingLevelSwitch(live ? Serilog.Events.LogEventLevel.Error : Serilog.Events.LogEventLevel.Information);
+        await using var log = Logging.ForStudy(studyDir, consoleLevel);
         // From here a wait for another process's lock is a warning of the study's log (so study.log has it) rather
         // than a bare stderr line, and under the live view one of its recent lines: written to the terminal, it cut
         // across the view's drawing.
@@ -126,6 +129,7 @@ internal static class StudyRun
             pool, new ProcessWorkerLauncher(), command, log, view);
 
         var trials = await view.RunAsync(() => coordinator.RunAsync(study, ct));
+        consoleLevel.MinimumLevel = Serilog.Events.LogEventLevel.Information;
         var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
         PrintBest(settings, trials);
         if (ct.IsCancellationRequested)
@@ -142,6 +146,15 @@ internal static class StudyRun
         {
             // Exit 0 would tell a script the search worked (issue 11); each trial's fail_reason says why it failed.
             log.Error("All {Count} trials failed; see `trials list {Study} --state FAIL` and each trial's stderr", trials.Count, study.Name);
+            return ExitCodes.AllTrialsFailed;
+        }
+        if (!trials.Any(t => t.State is TrialState.COMPLETE or TrialState.RUNNING or TrialState.WAITING) && trials.Any(t => t.State == TrialState.PRUNED))
+        {
+            // Pruned and failed trials only (full-length ones timed out, the short ones were pruned): no configuration
+            // was trained to the end, so there is no best trial and no model. It exited 0 and skipped the retrain
+            // without a word.
+            log.Error("No trial completed ({Pruned} pruned, {Failed} failed): no best trial and no model; see `trials list {Study}`",
+                trials.Count(t => t.State == TrialState.PRUNED), trials.Count(t => t.State == TrialState.FAIL), study.Name);
             return ExitCodes.AllTrialsFailed;
         }
         if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)

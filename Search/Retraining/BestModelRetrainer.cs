@@ -55,11 +55,18 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         {
             result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, settings.TrialTimeout, ct);
         }
-        catch
+        catch (Exception e)
         {
-            // Nothing half-written survives: the previous best/ (if any) is untouched, the partial folder goes.
-            // The worker's logs are kept beside it for the post-mortem.
-            KeepLogs(workDir, Path.Combine(settings.StudyDirectory, RetrainFolders.FailedLogs));
+            // Nothing half-written survives: the previous best/ (if any) is untouched, the partial folder goes. The
+            // worker's logs of a failure are kept beside it for the post-mortem; a stop is no failure (they were filed
+            // under retrain-failed/ all the same). study.log says how it ended: its last line was "Retraining trial N".
+            if (ct.IsCancellationRequested)
+                log.Warning("Retrain of trial {Trial} interrupted; `study retrain {Study}` (or the same `study start`) retrains it", best.Number, study.Name);
+            else
+            {
+                log.Error("Retrain of trial {Trial} failed: {Error} (worker logs in {Logs})", best.Number, e.Message, RetrainFolders.FailedLogs + "/");
+                KeepLogs(workDir, Path.Combine(settings.StudyDirectory, RetrainFolders.FailedLogs));
+            }
             Directory.Delete(workDir, recursive: true);
             throw;
         }

@@ -39,7 +39,7 @@ internal static class RetrainCommand
             var (config, _) = await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
                 ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
             var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
-            await using var log = Logging.ForStudy(location.StudyDirectory, liveView: false);
+            await using var log = Logging.ForStudy(location.StudyDirectory, new Serilog.Core.LoggingLevelSwitch(Serilog.Events.LogEventLevel.Information));
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
             var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
             var result = await retrainer.RetrainAsync(settings, study, config.Retrain with
