@@ -259,6 +259,25 @@ public sealed class StudyStartCliTests
     }
 
     [Fact]
+    public async Task AWorkerOverrideThatIsNotExecutableIsRefusedBeforeAnythingIsWritten()
+    {
+        // Given the default worker pointed (MNIST_SEARCH_WORKER) at a file that cannot be run
+        using var dir = new TempDirectory("cli-worker-not-executable");
+        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 2,
+            tweak: c => c.Remove("worker"));
+        File.WriteAllText(dir["notexec"], "x");
+
+        // When the study is started
+        var r = await SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { ["MNIST_SEARCH_WORKER"] = dir["notexec"] }, "study", "start", config);
+
+        // Then one line names it, exit 2, and no study, no trial, no folder was made (a study with a FAIL and a
+        // WAITING trial was)
+        Assert.True(r.ExitCode == 2, r.Stderr);
+        Assert.Equal($"error: MNIST_SEARCH_WORKER={dir["notexec"]}: not an executable file (expected the Trials executable or Trials.dll)", r.Stderr.Trim());
+        Assert.False(Directory.Exists(dir["studies"]));
+    }
+
+    [Fact]
     public async Task SighupWhileTheDatabaseIsBusyStillRecordsTheInterruptedTrialAndQueuesItAgain()
     {
         // Given a study whose trial 0 is running

@@ -33,6 +33,10 @@ internal static class StudyRun
                 $"{config.SourcePath}: $.worker.command[0]: {worker.Command[0]} is not an executable file{(worker.Command[0].Contains('/') ? "" : " on PATH")}",
                 config.SourcePath, "$.worker.command[0]");
 
+        // The default worker too (MNIST_SEARCH_WORKER or the build's): refused before a study, a FAIL and a WAITING
+        // trial were written for it.
+        var command = ConfigMapping.Command(config);
+
         // Data first, with a console logger: if it cannot be had, no study folder is left behind.
         if (config.Worker is null) await EnsureDataAsync(config, Logging.Console(), ct);
 
@@ -51,7 +55,6 @@ internal static class StudyRun
             throw new UserInputException($"cannot write the study folder {studyDir}: {Files.PathInTheWay.Describe(studyDir) ?? e.Message}");
         }
         var settings = ConfigMapping.ToSettings(config, studyDir);
-        var command = ConfigMapping.Command(config);
 
         // The storage is opened and the folder claimed before study.log exists: a corrupt database or a folder
         // of another study must leave no empty log behind (issue 11).

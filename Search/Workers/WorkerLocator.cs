@@ -26,6 +26,8 @@ internal static class WorkerLocator
             var path = Path.GetFullPath(overridePath);
             if (!File.Exists(path))
                 throw new WorkerStartException($"{EnvironmentVariable}={overridePath}: no such file (expected the Trials executable or Trials.dll)");
+            if (!path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && ProgramPath.Resolve(path) is null)
+                throw new WorkerStartException($"{EnvironmentVariable}={overridePath}: not an executable file (expected the Trials executable or Trials.dll)");
             return path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
                 ? new WorkerCommand(DotnetHost(), [path])
                 : new WorkerCommand(path, []);
