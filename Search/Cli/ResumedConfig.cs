@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Mnist.Search.Config;
 using Mnist.Search.Storage;
+using Mnist.Search.Space;
 using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
 
@@ -19,8 +20,36 @@ internal static class ResumedConfig
     /// </summary>
     public static async Task RefuseIncomparableAsync(IStudyStorage storage, StudyInfo study, StudyConfig config, string storedSource, CancellationToken ct)
     {
-        if (await StoredAsync(storage, study, config, storedSource, ct) is { Config: { } stored })
+        var previous = await StoredAsync(storage, study, config, storedSource, ct);
+        if (previous is { Config: { } stored })
             Refuse(study, ConfigChanges.Between(stored, config));
+        else if (previous is null)
+            RefuseOtherParameters(study, config, await storage.GetAllTrialsAsync(study.Id, ct: ct));
+    }
+
+    // A study made by another tool (Optuna) has no stored configuration to compare, but its trials say what they
+    // searched. One with a parameter this space does not search, or of another kind or other choices (Optuna itself
+    // refuses those: "does not support dynamic value space"), was adopted silently: its best trial, outside the space,
+    // was reported and retrained, and a categorical's stored index was read under this space's choices, so the
+    // samplers learnt the opposite of what its trials said. (A numeric range that differs is Optuna's dynamic range:
+    // values outside this one are left out by the samplers.)
+    private static void RefuseOtherParameters(StudyInfo study, StudyConfig config, IReadOnlyList<TrialSnapshot> trials)
+    {
+        var searched = config.Space.Names.ToHashSet(StringComparer.Ordinal);
+        foreach (var trial in trials.OrderBy(t => t.Number))
+        foreach (var (name, theirs) in trial.Distributions)
+        {
+            if (!searched.Contains(name))
+                throw new StudyConflictException(
+                    $"{config.SourcePath}: $.space: study '{study.Name}' (made without this configuration) has trials with parameter '{name}', " +
+                    $"which this space does not search (trial {trial.Number}); that would mix incomparable trials (search its parameters, or use another study name)");
+            var mine = config.Space[name];
+            if (theirs.GetType() != mine.GetType() || (theirs is CategoricalDistribution && !theirs.Equals(mine)))
+                throw new StudyConflictException(
+                    $"{config.SourcePath}: $.space.{name}: study '{study.Name}' (made without this configuration) has it as " +
+                    $"{theirs.ToOptunaJson().ToJsonString()} (trial {trial.Number}), this space as {mine.ToOptunaJson().ToJsonString()}; " +
+                    "that would mix incomparable trials (declare it as the study did, or use another study name)");
+        }
     }
 
     public static async Task ReconcileAsync(IStudyStorage storage, StudyInfo study, StudyConfig config, string storedSource, Serilog.ILogger log, CancellationToken ct)

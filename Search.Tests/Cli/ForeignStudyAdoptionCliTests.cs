@@ -1,0 +1,82 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// `study start` on a study Optuna made (no stored configuration) takes it over only when its trials searched what
+/// the space searches: one with other parameters was adopted silently, its best trial (outside the space) reported
+/// and retrained, and a categorical's stored index read under the space's own choices.
+/// </summary>
+public sealed class ForeignStudyAdoptionCliTests
+{
+    // The parameters StudyFiles.WriteConfig searches, as an Optuna objective suggests them.
+    private const string SameSpace =
+        "t.suggest_int('conv1_channels', 8, 64, log=True), t.suggest_float('learning_rate', 1e-4, 1e-2, log=True), t.suggest_categorical('batch_size', [64, 128])";
+
+    [Theory]
+    [InlineData("t.suggest_float('batch_size', 0, 1)", "$.space.batch_size: study 'cli-study' (made without this configuration) has it as {\"name\":\"FloatDistribution\"")]
+    // The same choices in another order: a stored index 0 meant 128 to Optuna and would mean 64 here.
+    [InlineData("t.suggest_categorical('batch_size', [128, 64])", "$.space.batch_size: study 'cli-study' (made without this configuration) has it as {\"name\":\"CategoricalDistribution\",\"attributes\":{\"choices\":[128,64]}}")]
+    [InlineData("t.suggest_float('momentum', 0, 1)", "$.space: study 'cli-study' (made without this configuration) has trials with parameter 'momentum', which this space does not search")]
+    public async Task AStudyOptunaMadeWithOtherParametersIsRefusedAndNothingIsWritten(string suggest, string expected)
+    {
+        // Given a study Optuna made, whose trials searched a parameter otherwise than search.json does
+        using var dir = new TempDirectory("cli-foreign-space");
+        var db = dir["optuna.db"];
+        await OptunaRunner.RunPythonAsync($$"""
+            import sys, optuna
+            optuna.logging.set_verbosity(optuna.logging.ERROR)
+            study = optuna.create_study(study_name="cli-study", storage=sys.argv[1], direction="maximize")
+            study.optimize(lambda t: ({{suggest}}, 0.5)[-1], n_trials=3)
+            """, $"sqlite:///{db}");
+        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 5,
+            tweak: c => c["storage"] = "sqlite:optuna.db");
+
+        // When the study is started with that search.json
+        var r = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then it is refused in one line naming the file, the JSON path and both distributions, exit 2, and nothing is
+        // written: no trial, no stored configuration, no study folder
+        Assert.True(r.ExitCode == 2, r.Stderr);
+        var line = Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith($"error: {config}: ", line);
+        Assert.Contains(expected, line);
+        Assert.Equal((3, 0), await RowsAsync(db));
+        Assert.False(Directory.Exists(dir["studies"]));
+    }
+
+    [Fact]
+    public async Task AStudyOptunaMadeWithTheSameParametersIsTakenOverAndFinished()
+    {
+        // Given a study Optuna made over the same parameters (the control: the check must not refuse it)
+        using var dir = new TempDirectory("cli-foreign-same");
+        await OptunaRunner.RunPythonAsync($$"""
+            import sys, optuna
+            optuna.logging.set_verbosity(optuna.logging.ERROR)
+            study = optuna.create_study(study_name="cli-study", storage=sys.argv[1], direction="maximize")
+            study.optimize(lambda t: ({{SameSpace}}, 0.5)[-1], n_trials=3)
+            """, $"sqlite:///{dir["optuna.db"]}");
+        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 5,
+            tweak: c => c["storage"] = "sqlite:optuna.db");
+
+        // When it is started
+        var r = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then it runs the rest of the budget
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(5, (await RowsAsync(dir["optuna.db"])).Trials);
+    }
+
+    private static async Task<(int Trials, int StoredSettings)> RowsAsync(string db)
+    {
+        await using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");
+        await c.OpenAsync();
+        return (await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM trials"),
+            await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM study_system_attributes"));
+    }
+}
