@@ -250,6 +250,30 @@ public sealed class EnqueueCliTests
         Assert.Equal(["FAIL", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
     }
 
+    [Fact]
+    public async Task AValueOptunaEnqueuedForAHyperparameterTheStudyDoesNotSearchIsIgnoredAsOptunaIgnoresIt()
+    {
+        // Given a created study of 1 trial and a configuration Optuna enqueued with a value the study does not search
+        using var dir = new TempDirectory("cli-enqueue-optuna-extra");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 1), trials: 1, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            optuna.load_study(study_name="e", storage=sys.argv[1]).enqueue_trial({"conv1_channels": 24, "momentum": 0.9})
+            """, $"sqlite:///{dir["studies/e/study.db"]}");
+
+        // When the study runs
+        var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then the configuration runs with its searched value (it was failed, "momentum: not a searched
+        // hyperparameter", and never run), and the log says what was ignored
+        Assert.True(start.ExitCode == 0, start.Stderr);
+        Assert.Equal(24L, Given(dir, 0).Conv1);
+        var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
+        Assert.Equal(["COMPLETE"], trials.Select(t => (string)t!["state"]!));
+        Assert.Contains("give momentum, which this study does not search; ignored, as Optuna does", await File.ReadAllTextAsync(dir["studies/e/study.log"]));
+    }
+
     // A fake worker that copies each trial's spec to spec-N.json before running it normally.
     private static FakeWorker KeepingSpecs(TempDirectory dir, int trials)
     {

@@ -233,7 +233,20 @@ public sealed class StudyCoordinator
         var missing = EnqueuedConfiguration.Missing(_settings.Space, trial);
         if (missing.Count == 0) return trial;
         IReadOnlyDictionary<string, double> fixedValues;
-        try { fixedValues = EnqueuedConfiguration.ToInternal(_settings.Space, EnqueuedConfiguration.Read(trial)); }
+        try
+        {
+            var given = EnqueuedConfiguration.Read(trial);
+            // A value for a hyperparameter this study does not search (an Optuna client's enqueue_trial) is ignored, as
+            // Optuna ignores one its objective never suggests; the trial was failed for it and its configuration lost.
+            // `study enqueue` still refuses one: there it is a typo.
+            if (given.Keys.Where(k => !_settings.Space.Names.Contains(k)).ToList() is { Count: > 0 } unsearched)
+            {
+                _log.Warning("Trial {Trial}: its enqueued {Key} give {Names}, which this study does not search; ignored, as Optuna does",
+                    trial.Number, StudyAttributes.FixedParams, string.Join(", ", unsearched));
+                given = given.Where(p => !unsearched.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value);
+            }
+            fixedValues = EnqueuedConfiguration.ToInternal(_settings.Space, given);
+        }
         catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException)
         {
             await _storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"{StudyAttributes.FixedParams}: {e.Message}" }, retry: null);
