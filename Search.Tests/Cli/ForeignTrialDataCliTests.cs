@@ -88,6 +88,70 @@ public sealed class ForeignTrialDataCliTests
         Assert.Contains("params_state", header);
     }
 
+    [Fact]
+    public async Task AnOptunaCategoricalWithInfinityAndNaNAmongItsChoicesIsListedShownAndRanked()
+    {
+        // Given a study written by Optuna 4 whose categorical has inf, nan and -inf among its choices (Python's
+        // json.dumps stores them as the bare tokens Infinity, NaN, -Infinity), one trial per choice, the inf one best,
+        // and a plain study beside it in the same storage
+        using var dir = new TempDirectory("foreign-nonfinite-choice");
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            from optuna.distributions import CategoricalDistribution
+            nan = float("nan")  # the same object, so choices.index finds it
+            choices = [1.0, float("inf"), nan, float("-inf")]
+            study = optuna.create_study(study_name="weird", storage=sys.argv[1], direction="maximize")
+            for z, value in zip(choices, [0.1, 0.9, 0.3, 0.2]):
+                study.add_trial(optuna.trial.create_trial(params={"z": z}, distributions={"z": CategoricalDistribution(choices)}, value=value))
+            plain = optuna.create_study(study_name="plain", storage=sys.argv[1], direction="maximize")
+            plain.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+            """, $"sqlite:///{dir["w.db"]}");
+
+        // When the studies are listed, the study's status is asked and its trials are listed and shown
+        var list = await SearchCli.RunAsync(dir.Path, "study", "list", "--storage", "sqlite:w.db", "--format", "json");
+        var status = await SearchCli.RunAsync(dir.Path, "study", "status", "weird", "--storage", "sqlite:w.db");
+        var trials = await SearchCli.RunAsync(dir.Path, "trials", "list", "weird", "--storage", "sqlite:w.db", "--format", "json");
+        var show = await SearchCli.RunAsync(dir.Path, "trials", "show", "weird", "2", "--storage", "sqlite:w.db", "--format", "json");
+
+        // Then each succeeds (each exited 1 with a JsonReaderException stack trace, study list for every study of the
+        // storage) and shows the choices as the strings non-finite values are always written as
+        foreach (var r in new[] { list, status, trials, show }) Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["weird", "plain"], JsonNode.Parse(list.Stdout)!.AsArray().Select(s => (string)s!["study"]!));
+        Assert.Equal(0.9, (double)JsonNode.Parse(list.Stdout)!.AsArray()[0]!["best_value"]!);
+        Assert.Matches(@"z\s*│\s*Infinity", status.Stdout);
+        var z = JsonNode.Parse(trials.Stdout)!.AsArray().Select(t => t!["z"]!.ToJsonString()).ToArray();
+        Assert.Equal(["1", "\"Infinity\"", "\"NaN\"", "\"-Infinity\""], z);
+        Assert.Equal("NaN", (string)JsonNode.Parse(show.Stdout)!["params"]!["z"]!);
+    }
+
+    [Fact]
+    public async Task ADistributionThatCannotBeReadIsNamedInOneLine()
+    {
+        // Given an Optuna 4 study whose trial 1's distribution_json was left unreadable (a token no JSON has)
+        using var dir = new TempDirectory("foreign-bad-distribution");
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            study = optuna.create_study(study_name="weird", storage=sys.argv[1], direction="maximize")
+            study.optimize(lambda t: t.suggest_float("lr", 0, 1), n_trials=2)
+            """, $"sqlite:///{dir["w.db"]}");
+        await ExecuteAsync(dir["w.db"], """
+            UPDATE trial_params SET distribution_json = '{"name": "CategoricalDistribution", "attributes": {"choices": [1.0, Inf]}}'
+            WHERE trial_id = (SELECT trial_id FROM trials WHERE number = 1)
+            """);
+
+        // When its trials and the storage's studies are listed
+        var trials = await SearchCli.RunAsync(dir.Path, "trials", "list", "weird", "--storage", "sqlite:w.db");
+        var list = await SearchCli.RunAsync(dir.Path, "study", "list", "--storage", "sqlite:w.db");
+
+        // Then both are refused in one line naming the trial and the parameter, with no stack trace
+        foreach (var r in new[] { trials, list })
+        {
+            Assert.Equal(2, r.ExitCode);
+            var line = Assert.Single(r.Stderr.Trim().Split('\n'));
+            Assert.StartsWith("error: trial 1 (id 2), parameter 'lr': distribution_json {", line);
+        }
+    }
+
     private static async Task ExecuteAsync(string db, string sql, object? args = null)
     {
         await using var c = new SqliteConnection($"Data Source={db};Pooling=false");

@@ -278,6 +278,27 @@ public sealed class StudyStartCliTests
     }
 
     [Fact]
+    public async Task AFloatStepMakingABillionValuesIsRefusedBeforeAnythingIsWritten()
+    {
+        // Given a search.json whose weight_decay is stepped by 1e-12 over [0, 0.001]: 1e9 values, more than doubles hold
+        // on a grid (it was accepted, then a random proposal was refused mid-study, leaving a FAIL trial and exit 2); the
+        // JSON writer spells it 1E-12, which the message quotes as written
+        using var dir = new TempDirectory("cli-float-step-too-fine");
+        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 8,
+            tweak: c => c["space"]!["weight_decay"] = new JsonObject { ["type"] = "float", ["low"] = 0, ["high"] = 0.001, ["step"] = 1e-12 });
+
+        // When the study is started
+        var r = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then one line names the file, the step's path, its value and the bound, exit 2, and nothing was written
+        Assert.True(r.ExitCode == 2, r.Stderr);
+        var line = Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.EndsWith("search.json: $.space.weight_decay.step: 1E-12 makes 1e9 values (at most 1e7); use a larger step or no step", line);
+        Assert.StartsWith("error: ", line);
+        Assert.False(Directory.Exists(dir["studies"]));
+    }
+
+    [Fact]
     public async Task SighupWhileTheDatabaseIsBusyStillRecordsTheInterruptedTrialAndQueuesItAgain()
     {
         // Given a study whose trial 0 is running

@@ -358,6 +358,24 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("weight_decay", """{"type": "float", "low": 0, "high": 0.001, "step": 1e-12}""", "1e-12 makes 1e9 values (at most 1e7); use a larger step or no step")]
+    [InlineData("my_knob", """{"type": "float", "low": 0, "high": 1e10, "step": 1e-10}""", "1e-10 makes 1e20 values (at most 1e7)")]
+    [InlineData("my_knob", """{"type": "float", "low": 0, "high": 1e300, "step": 1e-300}""", "1e-300 makes infinitely many values (at most 1e7)")]
+    [InlineData("my_knob", """{"type": "float", "low": 1000000, "high": 1000001, "step": 0.001}""", "0.001 is finer than doubles near 1000001 can hold on a grid (at least 0.1)")]
+    public void WhenAFloatStepMakesMoreValuesThanDoublesHoldThenItIsRefused(string name, string range, string expected)
+    {
+        // Given a stepped float whose grid is finer than doubles can hold exactly (it was accepted, then every proposal
+        // was the same value, the GP failed with an index out of range, or a sampler's proposal was refused mid-study)
+        var file = Write(ConfigJson.Patch("worker", """{"command": ["./trainer.sh", "{spec}"]}""", ConfigJson.Patch($"space.{name}", range)));
+
+        // When it is loaded, then one line names the file, the step's path, its value and the bound
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(file));
+        Assert.Equal($"$.space.{name}.step", error.JsonPath);
+        Assert.Contains($": $.space.{name}.step: {expected}", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
     // space: ranges
     [InlineData("space.fc_width.low", "600", "$.space.fc_width.low", "low must be less than high (512), got 600")]
     [InlineData("space.fc_width.low", "0", "$.space.fc_width.low", "greater than 0 when log is true, got 0")]

@@ -41,6 +41,24 @@ public sealed class SpaceEncoderTests
         Assert.Equal(4, encoder.FromUniform([0.999])["n"]);
     }
 
+    [Theory]
+    [InlineData(1e10, 1e-10)]   // 1e20 values: past long's range
+    [InlineData(1e300, 1e-300)] // an infinite count
+    public void WhenAStepMakesMoreValuesThanALongCountsThenDrawsStillSpanTheRange(double high, double step)
+    {
+        // Given a stepped float Optuna wrote (search.json refuses it now) whose count saturated a long and wrapped
+        // negative: the GP's grid was empty and indexing it threw, and every draw was low + 2^63·step
+        var encoder = new SpaceEncoder(TrialHistory.Space(("x", new FloatDistribution(0, high, Step: step))));
+
+        // When uniform draws across the unit interval are decoded
+        var xs = new[] { 0.0, 0.25, 0.5, 0.75, 1.0 }.Select(u => encoder.FromUniform([u])["x"]).ToArray();
+
+        // Then each is a different value inside the range, from low to high
+        Assert.Equal(5, xs.Distinct().Count());
+        Assert.All(xs, x => Assert.InRange(x, 0, high));
+        Assert.Equal((0.0, high), (xs[0], xs[^1]));
+    }
+
     [Fact]
     public void WhenEncodingLogFloatsThenTheGeometricMiddleMapsToTheCentre()
     {

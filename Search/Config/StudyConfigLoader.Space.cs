@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Mnist.Protocol.Hyperparameters;
 using Mnist.Search.Space;
@@ -10,6 +11,13 @@ internal static partial class StudyConfigLoader
     private static readonly string[] RangeKeys = ["type", "low", "high", "step", "log"];
     private static readonly string[] CategoricalKeys = ["type", "choices"];
     private const long MaxIntWidth = 1L << 53;
+
+    // A stepped float's grid is low + k·step in doubles, and a value is on it when |k − round(k)| < 1e-8 (Optuna's own
+    // check, and ParameterDistribution.Contains). Computing low + k·step, then (v − low) / step, errs by about two ulps
+    // of the largest |value|, i.e. ~4.4e-16 · max(|low|, |high|) / step steps: at 1e7 that is 4.4e-9, under the
+    // tolerance with room; from ~1e8 on, samplers' own proposals were refused mid-study, and past 2^63 the grid index
+    // saturated a long (every proposal the same value, or the GP's grid wrapped negative and indexed out of range).
+    private const double MaxFloatSteps = 1e7;
 
     private static SearchSpace ReadSpace(ConfigReader reader, ConfigObject root, bool checkNames)
     {
@@ -140,6 +148,13 @@ internal static partial class StudyConfigLoader
         if (step is { } s)
         {
             var steps = (high - low) / s;
+            if (!double.IsFinite(steps) || steps > MaxFloatSteps)
+                throw reader.Error(o.PathOf("step"),
+                    $"{ConfigReader.Show(stepElement)} makes {(double.IsFinite(steps) ? (steps + 1).ToString("0.##e0", CultureInfo.InvariantCulture) : "infinitely many")} values (at most 1e7); use a larger step or no step");
+            var largest = Math.Max(Math.Abs(low), Math.Abs(high));
+            if (largest / s > MaxFloatSteps)
+                throw reader.Error(o.PathOf("step"),
+                    $"{ConfigReader.Show(stepElement)} is finer than doubles near {largest.ToString(CultureInfo.InvariantCulture)} can hold on a grid (at least {(largest / MaxFloatSteps).ToString("G3", CultureInfo.InvariantCulture)}); use a larger step or no step");
             if (Math.Abs(steps - Math.Round(steps)) > 1e-8 * Math.Max(1, steps))
                 throw reader.Error(o.PathOf("high"), $"high - low must be a multiple of step ({s})", highElement);
         }

@@ -126,9 +126,15 @@ internal sealed class SpaceEncoder
     private sealed record Mapping(string Name, ParameterDistribution Distribution, bool Log, double Low, double High, double Step, double Lo, double Hi, double[]? Ordinal = null)
     {
         /// <summary>Number of allowed values of a discrete parameter, null for continuous ones.</summary>
-        public long? GridCount => Step > 0 ? (long)Math.Floor((High - Low) / Step + 1e-9) + 1 : null;
+        /// <summary>
+        /// Number of allowed values of a discrete parameter, null for continuous ones. Counted in doubles: a count past
+        /// long's range (a stepped float Optuna wrote, 0..1e10 by 1e-10) saturated the cast and the +1 wrapped it
+        /// negative, which passed the grid-size test and left the GP an empty grid to index.
+        /// </summary>
+        public double? GridCount => Step > 0 ? Math.Floor((High - Low) / Step + 1e-9) + 1 : null;
 
-        public double GridValue(long k) => Math.Min(Low + k * Step, High);
+        // The index stays a double: cast to long it saturated at 2^63, and every proposal was low + 2^63·step.
+        public double GridValue(double k) => Math.Min(Low + k * Step, High);
 
         public static Mapping For(string name, ParameterDistribution distribution)
         {
@@ -165,10 +171,12 @@ internal sealed class SpaceEncoder
             if (Ordinal is not null) return Enumerable.Range(0, Ordinal.Length).MinBy(k => Math.Abs(Ordinal[k] - u));
             var v = Lo + Math.Clamp(u, 0.0, 1.0) * (Hi - Lo);
             if (Log) v = Math.Exp(v);
-            if (Step > 0)
+            // Past 2^53 grid points neighbouring indices are one double and k·step overflows to ∞ (1e300 by 1e-300):
+            // such a grid (only Optuna writes one; search.json refuses it) is taken as continuous, not as one value.
+            if (Step > 0 && GridCount <= 1L << 53)
             {
                 var k = Math.Clamp(Math.Round((v - Low) / Step), 0, GridCount!.Value - 1);
-                return GridValue((long)k);
+                return GridValue(k);
             }
             return Math.Clamp(v, Low, High);
         }

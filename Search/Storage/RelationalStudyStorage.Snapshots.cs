@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using Dapper;
 using Mnist.Search.Space;
 using Mnist.Search.Vocabulary;
@@ -63,7 +64,7 @@ internal abstract partial class RelationalStudyStorage
             ParseEnum<TrialState>(t.State),
             values.TryGetValue(t.TrialId, out var v) ? Decode(v.Value, v.ValueType) : null,
             parameters[t.TrialId].ToDictionary(p => p.Name, p => p.Value).AsReadOnly(),
-            parameters[t.TrialId].ToDictionary(p => p.Name, p => Distribution(distributions, p.DistributionJson)).AsReadOnly(),
+            parameters[t.TrialId].ToDictionary(p => p.Name, p => Distribution(distributions, p, t.Number)).AsReadOnly(),
             intermediates[t.TrialId].ToDictionary(i => (int)i.Step, i => Decode(i.Value, i.ValueType)).AsReadOnly(),
             ParseTime(t.DatetimeStart),
             ParseTime(t.DatetimeComplete),
@@ -71,10 +72,20 @@ internal abstract partial class RelationalStudyStorage
             systemAttrs[t.TrialId].ToDictionary(a => a.Key, a => a.ValueJson).AsReadOnly())).ToList();
     }
 
-    private static ParameterDistribution Distribution(Dictionary<string, ParameterDistribution> cache, string json)
+    private static ParameterDistribution Distribution(Dictionary<string, ParameterDistribution> cache, TrialParamRow p, long? trialNumber)
     {
-        if (!cache.TryGetValue(json, out var d)) cache[json] = d = ParameterDistribution.FromOptunaJson(json);
-        return d;
+        if (cache.TryGetValue(p.DistributionJson, out var d)) return d;
+        try
+        {
+            return cache[p.DistributionJson] = ParameterDistribution.FromOptunaJson(p.DistributionJson);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or InvalidCastException or ArgumentException or NullReferenceException or OverflowException)
+        {
+            // Another tool's row (or a hand edit) this reader does not know: one line naming where it is, so it can be
+            // looked at with `trials sql`, rather than the parser's stack trace for every command that lists trials.
+            throw new StorageException(
+                $"trial {trialNumber} (id {p.TrialId}), parameter '{p.Name}': distribution_json {p.DistributionJson} cannot be read ({e.Message.ReplaceLineEndings(" ")})", e);
+        }
     }
 
     private static double Decode(double? value, string type) => type switch
