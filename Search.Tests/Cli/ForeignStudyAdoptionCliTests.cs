@@ -22,6 +22,8 @@ public sealed class ForeignStudyAdoptionCliTests
     [InlineData("t.suggest_float('batch_size', 0, 1)", "$.space.batch_size: study 'cli-study' (made without this configuration) has it as {\"name\":\"FloatDistribution\"")]
     // The same choices in another order: a stored index 0 meant 128 to Optuna and would mean 64 here.
     [InlineData("t.suggest_categorical('batch_size', [128, 64])", "$.space.batch_size: study 'cli-study' (made without this configuration) has it as {\"name\":\"CategoricalDistribution\",\"attributes\":{\"choices\":[128,64]}}")]
+    // Python writes an infinite choice as a bare Infinity, which plain JSON output cannot write back.
+    [InlineData("t.suggest_categorical('batch_size', [64, float('inf')])", "$.space.batch_size: study 'cli-study' (made without this configuration) has it as {\"name\":\"CategoricalDistribution\",\"attributes\":{\"choices\":[64,\"Infinity\"]}}")]
     [InlineData("t.suggest_float('momentum', 0, 1)", "$.space: study 'cli-study' (made without this configuration) has trials with parameter 'momentum', which this space does not search")]
     public async Task AStudyOptunaMadeWithOtherParametersIsRefusedAndNothingIsWritten(string suggest, string expected)
     {

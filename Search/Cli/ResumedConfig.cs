@@ -33,6 +33,13 @@ internal static class ResumedConfig
     // was reported and retrained, and a categorical's stored index was read under this space's choices, so the
     // samplers learnt the opposite of what its trials said. (A numeric range that differs is Optuna's dynamic range:
     // values outside this one are left out by the samplers.)
+    // Optuna's JSON form; an Optuna categorical may hold inf or NaN, which plain JSON output refuses to write.
+    private static string Describe(ParameterDistribution distribution) =>
+        distribution.ToOptunaJson().ToJsonString(new System.Text.Json.JsonSerializerOptions
+        {
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        });
+
     private static void RefuseOtherParameters(StudyInfo study, StudyConfig config, IReadOnlyList<TrialSnapshot> trials)
     {
         var searched = config.Space.Names.ToHashSet(StringComparer.Ordinal);
@@ -47,7 +54,7 @@ internal static class ResumedConfig
             if (theirs.GetType() != mine.GetType() || (theirs is CategoricalDistribution && !theirs.Equals(mine)))
                 throw new StudyConflictException(
                     $"{config.SourcePath}: $.space.{name}: study '{study.Name}' (made without this configuration) has it as " +
-                    $"{theirs.ToOptunaJson().ToJsonString()} (trial {trial.Number}), this space as {mine.ToOptunaJson().ToJsonString()}; " +
+                    $"{Describe(theirs)} (trial {trial.Number}), this space as {Describe(mine)}; " +
                     "that would mix incomparable trials (declare it as the study did, or use another study name)");
         }
     }
