@@ -73,6 +73,8 @@ internal static class CheckpointIO
         try
         {
             text = File.ReadAllText(json);
+            if (MissingKeys(text) is { Count: > 0 } missing)
+                throw new CheckpointException($"{json}: not a valid checkpoint sidecar: missing {string.Join(", ", missing)}");
             sidecar = JsonSerializer.Deserialize<ModelSidecar>(text, JsonOptions);
         }
         catch (JsonException ex)
@@ -85,6 +87,25 @@ internal static class CheckpointIO
             throw new CheckpointException($"{json}: format_version {sidecar.FormatVersion} is not supported (expected {ModelSidecar.CurrentFormatVersion})");
         SidecarValidator.Validate(json, text, sidecar);
         return sidecar;
+    }
+
+    // The sidecar's required keys, by their JSON names. The serializer's own message for a missing one named a .NET
+    // type ("JSON deserialization for type 'Mnist.Trials.Model.ModelSidecar' was missing required properties").
+    private static readonly string[] RequiredKeys = typeof(ModelSidecar).GetProperties()
+        .Where(p => p.IsDefined(typeof(System.Runtime.CompilerServices.RequiredMemberAttribute), inherit: false))
+        .Select(p => ((System.Text.Json.Serialization.JsonPropertyNameAttribute)p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false).Single()).Name)
+        .ToArray();
+
+    /// <summary>The required keys a sidecar's top-level object lacks, as JSON paths; none when it is not an object (the serializer says what it is).</summary>
+    private static List<string> MissingKeys(string text)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(text) is System.Text.Json.Nodes.JsonObject o
+                ? RequiredKeys.Where(k => !o.ContainsKey(k)).Select(k => "$." + k).ToList()
+                : [];
+        }
+        catch (JsonException) { return []; }
     }
 
     /// <summary>

@@ -68,6 +68,20 @@ public sealed class CheckpointIOTests : IDisposable
     }
 
     [Fact]
+    public void WhenTheSidecarLacksRequiredKeysThenTheyAreNamedByJsonPath()
+    {
+        // Given a sidecar with only its format version
+        File.WriteAllText(dir.File("model.json"), """{"format_version": 1, "dataset": "mnist"}""");
+
+        // When it is read
+        var ex = Assert.Throws<CheckpointException>(() => CheckpointIO.ReadSidecar(dir.Path));
+
+        // Then the missing keys are named as JSON paths (the message named a .NET type: "JSON deserialization for
+        // type 'Mnist.Trials.Model.ModelSidecar' was missing required properties")
+        Assert.Equal($"{dir.File("model.json")}: not a valid checkpoint sidecar: missing $.architecture, $.input_shape, $.normalization, $.class_names", ex.Message);
+    }
+
+    [Fact]
     public void WhenTheSidecarArchitectureDoesNotMatchTheWeightsThenLoadFailsNamingTheWeights()
     {
         // Given weights of a 32-channel model under a sidecar that says 16
