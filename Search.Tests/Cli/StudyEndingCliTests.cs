@@ -54,16 +54,10 @@ public sealed class StudyEndingCliTests
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c =>
             c["retrain"] = JsonNode.Parse("""{"enabled": true, "epochs": 1}"""));
-        var psi = SearchCli.StartInfo(dir.Path);
         var typescript = dir["typescript"];
-        var command = $"exec dotnet '{psi.ArgumentList[0]}' study start '{config}'";
-        psi.FileName = "script";
-        psi.ArgumentList.Clear();
-        foreach (var a in new[] { "-q", "-e", "-c", command, typescript }) psi.ArgumentList.Add(a);
-        psi.Environment["TERM"] = "xterm";
 
         // When it runs to its end
-        using var terminal = Process.Start(psi)!;
+        using var terminal = SearchCli.StartInTerminal(dir.Path, typescript, "study", "start", config);
         var output = terminal.StandardOutput.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await terminal.WaitForExitAsync(timeout.Token);

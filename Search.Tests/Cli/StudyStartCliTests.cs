@@ -160,18 +160,8 @@ public sealed class StudyStartCliTests
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 20, EpochSeconds = 0.5 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
         var db = dir["studies/cli-study/study.db"];
-        var psi = SearchCli.StartInfo(dir.Path);
-        var search = psi.ArgumentList[0];
-        psi.FileName = "/bin/bash";
-        psi.ArgumentList.Clear();
-        foreach (var a in new[] { "-c", "exec dotnet \"$0\" study start \"$1\" >/dev/full 2>/dev/full", search, config }) psi.ArgumentList.Add(a);
-        using var run = Process.Start(psi)!;
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!(File.Exists(db) && await CountAsync(db, "RUNNING") >= 1 && File.Exists(worker.LogPath)))
-        {
-            Assert.True(DateTime.UtcNow < deadline && !run.HasExited, "trial 0 never started");
-            await Task.Delay(100);
-        }
+        using var run = SearchCli.StartRedirected(dir.Path, ">/dev/full 2>/dev/full", "study", "start", config);
+        await UntilTrialRunsAsync(db, worker, run);
 
         // When the coordinator gets SIGTERM
         using (var kill = Process.Start("kill", ["-TERM", run.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
@@ -194,24 +184,13 @@ public sealed class StudyStartCliTests
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 20, EpochSeconds = 0.5 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
         var db = dir["studies/cli-study/study.db"];
-        var psi = SearchCli.StartInfo(dir.Path);
-        var command = $"exec dotnet '{psi.ArgumentList[0]}' study start '{config}'";
-        psi.FileName = "script";
-        psi.ArgumentList.Clear();
-        foreach (var a in new[] { "-q", "-e", "-c", command, "/dev/null" }) psi.ArgumentList.Add(a);
-        psi.Environment["TERM"] = "xterm";
-        using var terminal = Process.Start(psi)!;
+        using var terminal = SearchCli.StartInTerminal(dir.Path, "/dev/null", "study", "start", config);
         var output = terminal.StandardOutput.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!(File.Exists(db) && await CountAsync(db, "RUNNING") >= 1 && File.Exists(worker.LogPath)))
-        {
-            Assert.True(DateTime.UtcNow < deadline && !terminal.HasExited, "trial 0 never started");
-            await Task.Delay(100);
-        }
+        await UntilTrialRunsAsync(db, worker, terminal);
 
         // When the terminal goes away (as sshd closes a dropped session's terminal: SIGHUP, then every write fails)
         terminal.Kill();
-        deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (Signals.Find(config).Count > 0 || AnyProcessMentions(worker.ScriptPath))
         {
             Assert.True(DateTime.UtcNow < deadline, "the coordinator or a worker is still running");
@@ -355,6 +334,17 @@ public sealed class StudyStartCliTests
             await Task.Delay(100);
         }
         return (run, stdout, stderr);
+    }
+
+    /// <summary>Waits (2 min at most) until the study's first trial runs: RUNNING in storage, its worker started.</summary>
+    private static async Task UntilTrialRunsAsync(string db, FakeWorker worker, Process run)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!(File.Exists(db) && await CountAsync(db, "RUNNING") >= 1 && File.Exists(worker.LogPath)))
+        {
+            Assert.True(DateTime.UtcNow < deadline && !run.HasExited, "trial 0 never started");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>Whether a running process's command line mentions <paramref name="text"/>.</summary>

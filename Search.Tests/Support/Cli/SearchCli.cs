@@ -24,6 +24,40 @@ internal static class SearchCli
         return Faults.WatchedProcess.Start(name, psi);
     }
 
+    /// <summary>
+    /// Starts the CLI in a pseudo-terminal (<c>script</c>), as a user's terminal runs it: it is interactive, so the
+    /// live view draws; what the terminal shows is written to <paramref name="typescript"/>. Killing the returned
+    /// process closes the terminal, as sshd does for a dropped session.
+    /// </summary>
+    public static Process StartInTerminal(string workingDirectory, string typescript, params string[] args)
+    {
+        var psi = StartInfo(workingDirectory);
+        var command = Exec(psi, args);
+        psi.FileName = "script";
+        psi.ArgumentList.Clear();
+        foreach (var a in new[] { "-q", "-e", "-c", command, typescript }) psi.ArgumentList.Add(a);
+        psi.Environment["TERM"] = "xterm";
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>Starts the CLI with its stdout and stderr redirected by the shell (<paramref name="redirections"/>, e.g. <c>2&gt;/dev/full</c>), as the same process.</summary>
+    public static Process StartRedirected(string workingDirectory, string redirections, params string[] args)
+    {
+        var psi = StartInfo(workingDirectory);
+        var command = Exec(psi, args) + " " + redirections;
+        psi.FileName = "/bin/bash";
+        psi.ArgumentList.Clear();
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command);
+        return Process.Start(psi)!;
+    }
+
+    // A shell command that becomes the CLI (exec: the same process, so a signal sent to it reaches the CLI).
+    private static string Exec(ProcessStartInfo psi, string[] args) =>
+        string.Join(" ", new[] { "exec", "dotnet", psi.ArgumentList[0] }.Concat(args).Select(Quote));
+
+    private static string Quote(string word) => "'" + word.Replace("'", "'\\''") + "'";
+
     public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
