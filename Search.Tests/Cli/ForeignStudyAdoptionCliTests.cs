@@ -30,14 +30,7 @@ public sealed class ForeignStudyAdoptionCliTests
         // Given a study Optuna made, whose trials searched a parameter otherwise than search.json does
         using var dir = new TempDirectory("cli-foreign-space");
         var db = dir["optuna.db"];
-        await OptunaRunner.RunPythonAsync($$"""
-            import sys, optuna
-            optuna.logging.set_verbosity(optuna.logging.ERROR)
-            study = optuna.create_study(study_name="cli-study", storage=sys.argv[1], direction="maximize")
-            study.optimize(lambda t: ({{suggest}}, 0.5)[-1], n_trials=3)
-            """, $"sqlite:///{db}");
-        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 5,
-            tweak: c => c["storage"] = "sqlite:optuna.db");
+        var config = await OptunaStudyAndConfigAsync(dir, suggest);
 
         // When the study is started with that search.json
         var r = await SearchCli.RunAsync(dir.Path, "study", "start", config);
@@ -57,14 +50,7 @@ public sealed class ForeignStudyAdoptionCliTests
     {
         // Given a study Optuna made over the same parameters (the control: the check must not refuse it)
         using var dir = new TempDirectory("cli-foreign-same");
-        await OptunaRunner.RunPythonAsync($$"""
-            import sys, optuna
-            optuna.logging.set_verbosity(optuna.logging.ERROR)
-            study = optuna.create_study(study_name="cli-study", storage=sys.argv[1], direction="maximize")
-            study.optimize(lambda t: ({{SameSpace}}, 0.5)[-1], n_trials=3)
-            """, $"sqlite:///{dir["optuna.db"]}");
-        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 5,
-            tweak: c => c["storage"] = "sqlite:optuna.db");
+        var config = await OptunaStudyAndConfigAsync(dir, SameSpace);
 
         // When it is started
         var r = await SearchCli.RunAsync(dir.Path, "study", "start", config);
@@ -72,6 +58,20 @@ public sealed class ForeignStudyAdoptionCliTests
         // Then it runs the rest of the budget
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(5, (await RowsAsync(dir["optuna.db"])).Trials);
+    }
+
+    // A study "cli-study" in optuna.db that Optuna made with three trials of an objective suggesting `suggest`, and a
+    // search.json (the fake worker, the default space, 5 trials) pointed at it.
+    private static async Task<string> OptunaStudyAndConfigAsync(TempDirectory dir, string suggest)
+    {
+        await OptunaRunner.RunPythonAsync($$"""
+            import sys, optuna
+            optuna.logging.set_verbosity(optuna.logging.ERROR)
+            study = optuna.create_study(study_name="cli-study", storage=sys.argv[1], direction="maximize")
+            study.optimize(lambda t: ({{suggest}}, 0.5)[-1], n_trials=3)
+            """, $"sqlite:///{dir["optuna.db"]}");
+        return StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 5,
+            tweak: c => c["storage"] = "sqlite:optuna.db");
     }
 
     private static async Task<(int Trials, int StoredSettings)> RowsAsync(string db)

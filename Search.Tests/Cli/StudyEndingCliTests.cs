@@ -1,5 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
+using Mnist.Search.Tests.Support.Faults;
 using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Study;
@@ -96,9 +95,7 @@ public sealed class StudyEndingCliTests
             Assert.True(DateTime.UtcNow < deadline && !stopped.HasExited, "the retrain never started");
             await Task.Delay(100);
         }
-        using (var kill = Process.Start("kill", ["-INT", stopped.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await stopped.WaitForExitAsync(timeout.Token);
+        await Signals.StopAsync(stopped, UnixSignal.Int);
         await stdout;
 
         // Then study.log ends each with how the retrain ended (its last line was "Retraining trial 0"): the failure

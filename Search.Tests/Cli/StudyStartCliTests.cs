@@ -138,9 +138,7 @@ public sealed class StudyStartCliTests
         using var _ = run;
 
         // When the coordinator gets SIGINT, as from Ctrl+C
-        using (var kill = Process.Start("kill", ["-INT", run.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await run.WaitForExitAsync(timeout.Token);
+        await Signals.StopAsync(run, UnixSignal.Int, seconds: 60);
 
         // Then both trials are COMPLETE with their values (each was FAIL "worker exited with code 137", not run
         // again, its value lost), the one that would not exit was killed after its grace, and no worker is left
@@ -164,9 +162,7 @@ public sealed class StudyStartCliTests
         await UntilTrialRunsAsync(db, worker, run);
 
         // When the coordinator gets SIGTERM
-        using (var kill = Process.Start("kill", ["-TERM", run.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await run.WaitForExitAsync(timeout.Token);
+        await Signals.StopAsync(run, UnixSignal.Term);
 
         // Then it exits 130 with the trial recorded FAIL and queued again (the handler's message threw: the runtime
         // aborted the process, exit 134, and the trial stayed RUNNING), and no worker is left
@@ -220,9 +216,7 @@ public sealed class StudyStartCliTests
             var (run, _, stderr) = await StartUntilAsync(dir.Path, config, $"run {stop} never ran its trial",
                 async () => await CountAsync(db, "RUNNING") >= 1);
             using var _ = run;
-            using (var kill = Process.Start("kill", ["-INT", run.Id.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await run.WaitForExitAsync(timeout.Token);
+            await Signals.StopAsync(run, UnixSignal.Int);
             Assert.True(run.ExitCode == 130, $"run {stop}: exit {run.ExitCode}: {await stderr}");
         }
 

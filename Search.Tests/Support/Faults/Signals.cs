@@ -15,6 +15,14 @@ public static class Signals
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false when the process is gone.</summary>
     public static bool Send(int pid, UnixSignal signal) => Kill(pid, (int)signal) == 0;
 
+    /// <summary>Sends <paramref name="signal"/> to <paramref name="process"/> and waits for it to exit (throws after <paramref name="seconds"/>).</summary>
+    public static async Task StopAsync(System.Diagnostics.Process process, UnixSignal signal, double seconds = 30)
+    {
+        Send(process.Id, signal);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        await process.WaitForExitAsync(timeout.Token);
+    }
+
     /// <summary>Sends <paramref name="signal"/> to every process of the group led by <paramref name="leaderPid"/> (a worker and what it started).</summary>
     public static bool SendToGroup(int leaderPid, UnixSignal signal) => Kill(-leaderPid, (int)signal) == 0;
 
