@@ -54,7 +54,7 @@ public static class StudyReportWriter
                 figures.Add(draw(data, work));
             }
             ct.ThrowIfCancellationRequested();
-            Atomic.WriteAllText(Path.Combine(work, IndexFile), ReportHtml.Render(data, figures));
+            Mnist.Protocol.Files.Durable.WriteAllText(Path.Combine(work, IndexFile), ReportHtml.Render(data, figures));
             OutputFolder.Promote(staging, final);
         }
         catch
