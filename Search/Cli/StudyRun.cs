@@ -235,8 +235,9 @@ internal static class StudyRun
     private static async Task EnsureDataAsync(StudyConfig config, Serilog.ILogger log, CancellationToken ct)
     {
         var fetcher = new DatasetFetcher(log);
-        try { await fetcher.FetchAsync(config.Dataset.Name, config.Dataset.Dir, ct); }
-        // A folder that cannot hold the data came from the configuration: say where (it named only the folder).
+        try { await fetcher.FetchMissingAsync(config.Dataset.Name, config.Dataset.Dir, ct); }
+        // A folder that cannot hold the data, or holds other files under the dataset's names, came from the
+        // configuration: say where (it named only the folder).
         catch (DatasetFetchException e) when (e.IsBadInput)
         {
             throw new ConfigException($"{config.SourcePath}: $.dataset.dir: {e.Message}", config.SourcePath, "$.dataset.dir", e);

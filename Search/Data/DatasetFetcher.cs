@@ -18,7 +18,19 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
     public Task<DatasetFetchResult> FetchAsync(string dataset, string directory, CancellationToken ct = default) =>
         FetchAsync(DatasetCatalog.Get(dataset), directory, ct);
 
-    public async Task<DatasetFetchResult> FetchAsync(DatasetDefinition dataset, string directory, CancellationToken ct = default)
+    public async Task<DatasetFetchResult> FetchAsync(DatasetDefinition dataset, string directory, CancellationToken ct = default) =>
+        await FetchAsync(dataset, directory, replaceWrongFiles: true, ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// Like <see cref="FetchAsync(string, string, CancellationToken)"/>, but a file that is there and is not the dataset's
+    /// is left as it is and refused (bad input) before anything is fetched: what <c>study start</c> asks for. A study
+    /// pointed at a folder of other IDX files (a subset, other digits) overwrote them with the downloaded MNIST, and
+    /// then trained on that; only an explicit <c>data fetch</c> replaces a user's files.
+    /// </summary>
+    public async Task<DatasetFetchResult> FetchMissingAsync(string dataset, string directory, CancellationToken ct = default) =>
+        await FetchAsync(DatasetCatalog.Get(dataset), directory, replaceWrongFiles: false, ct).ConfigureAwait(false);
+
+    private async Task<DatasetFetchResult> FetchAsync(DatasetDefinition dataset, string directory, bool replaceWrongFiles, CancellationToken ct)
     {
         directory = Path.GetFullPath(directory);
         var problems = await DatasetVerifier.CheckAllAsync(dataset, directory, ct).ConfigureAwait(false);
@@ -28,6 +40,12 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
             log.Information("{Dataset} in {Directory} is complete and verified; nothing to fetch", dataset.Name, directory);
             return new DatasetFetchResult(dataset.Name, directory, alreadyValid, new Dictionary<string, string>());
         }
+        var wrong = problems.Where(p => p.Value != DatasetVerifier.Missing).ToList();
+        if (!replaceWrongFiles && wrong.Count > 0)
+            throw new DatasetFetchException(
+                $"{string.Join("; ", wrong.Select(p => $"{p.Key}: {p.Value}"))}: not {dataset.Name}'s {(wrong.Count == 1 ? "file" : "files")}, left as "
+                + $"{(wrong.Count == 1 ? "it is" : "they are")} in {directory}; `data fetch {dataset.Name} --dir {directory}` replaces "
+                + $"{(wrong.Count == 1 ? "it" : "them")} with a verified download", isBadInput: true);
         foreach (var (file, problem) in problems)
             log.Information("{File}: {Problem}", Path.Combine(directory, file), problem);
 

@@ -10,11 +10,14 @@ internal static class DatasetVerifier
 
     public static bool Matches(DatasetFile file, ReadOnlySpan<byte> bytes) => Sha256(bytes) == file.Sha256;
 
+    /// <summary>What <see cref="CheckAsync"/> says of a file that is not there.</summary>
+    public const string Missing = "missing";
+
     /// <summary>Null when <c>directory/file</c> exists and has the right hash, else what is wrong ("missing", "checksum mismatch").</summary>
     public static async Task<string?> CheckAsync(DatasetFile file, string directory, CancellationToken ct = default)
     {
         var path = Path.Combine(directory, file.Name);
-        if (!File.Exists(path)) return "missing";
+        if (!File.Exists(path)) return Missing;
         // A device or pipe in its place was hashed forever (/dev/zero); dataset files are at most ~50 MB.
         if (Mnist.Protocol.Files.RegularFile.Problem(path, 1L << 30) is { } problem) return problem;
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
