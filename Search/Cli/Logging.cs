@@ -6,6 +6,10 @@ namespace Mnist.Search.Cli;
 /// <summary>Serilog setup: the console for people, <c>studies/&lt;name&gt;/study.log</c> for the record.</summary>
 internal static class Logging
 {
+    /// <summary>The property, and study.log's column, of the process that wrote a line: the N processes of a shared study
+    /// write one file.</summary>
+    private const string WriterPid = "WriterPid";
+
     private const string ConsoleTemplate = "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}";
 
     /// <summary>A console-only logger for commands that have no study folder.</summary>
@@ -21,10 +25,12 @@ internal static class Logging
     /// </summary>
     public static Serilog.Core.Logger ForStudy(string studyDirectory, Serilog.Core.LoggingLevelSwitch console) => new LoggerConfiguration()
         .MinimumLevel.Debug()
-        .Enrich.WithProperty("Pid", Environment.ProcessId)
+        // Its own name: a message naming another process's {Pid} (a worker, a dead coordinator) took the column over,
+        // as an enricher never replaces a property the message has.
+        .Enrich.WithProperty(WriterPid, Environment.ProcessId)
         .WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: LogEventLevel.Verbose, levelSwitch: console)
         .WriteTo.File(Path.Combine(studyDirectory, Study.StudyFolder.LogFile),
-            outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] ({Pid}) {Message:lj} {Properties:j}{NewLine}{Exception}",
+            outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] ({" + WriterPid + "}) {Message:lj} {Properties:j}{NewLine}{Exception}",
             shared: true)
         .CreateLogger();
 }
