@@ -56,6 +56,8 @@ internal sealed partial class TrialExecution(
             throw;
         }
         RemovePartialFiles(dir);
+        // Epochs that came while the database was down are written before the outcome, which is waited for the same way.
+        await StorageOutage.RetryAsync(async () => { await RecordEpochsAsync(trial.Id, progress); return true; }, log, $"recording the epochs of trial {trial.Number}");
         return await FinishAsync(trial, studyId, outcome, progress);
     }
 
@@ -90,7 +92,11 @@ internal sealed partial class TrialExecution(
         var prunable = pruner is not NopPruner && BestTrial.RepeatOf(trial) is null;
         async Task Started(IWorkerProcess process)
         {
-            await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId));
+            try { await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId)); }
+            catch (Exception e) when (StorageOutage.Is(e))
+            {
+                log.Warning("The database failed while recording the worker of trial {Trial} ({Error}); the trial goes on", trial.Number, e.Message);
+            }
             log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
             observer.TrialStarted(trial, device);
         }
@@ -113,15 +119,13 @@ internal sealed partial class TrialExecution(
             }
             progress.Epochs.Add(EpochRecord(e));
             progress.Values[e.Number] = value;
-            await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Epochs, progress.Epochs));
-            await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.Fidelity, settings.FidelityAt(e.Number)));
             last = value;
-            await WriteAsync(progress, () => storage.ReportIntermediateValueAsync(trial.Id, e.Number, value));
+            var recorded = await TryRecordEpochsAsync(trial, progress);
             observer.EpochReported(trial, e.Number, value);
             // Reading the whole study per epoch is only worth it when a pruner will look at it. The worker's last planned
             // epoch ends the trial COMPLETE whatever a pruner says (it ignores a late prune), so the pruner is not asked
             // there: the default study logged 'pruned at epoch 3' for 11 of its 19 COMPLETE trials.
-            if (prunable && !pruneSent && !progress.Lost && e.Number < LastEpoch(e) && await ShouldPruneAsync(trial.Id, studyId))
+            if (recorded && prunable && !pruneSent && !progress.Lost && e.Number < LastEpoch(e) && await ShouldPruneAsync(trial, studyId))
             {
                 log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
                 pruneSent = true;
@@ -160,7 +164,8 @@ internal sealed partial class TrialExecution(
 
             progress.Result = result;
             progress.Elapsed = clock.Elapsed;
-            await WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed));
+            await StorageOutage.RetryAsync(async () => { await WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed)); return true; },
+                log, $"recording the result of trial {trial.Number}");
             var final = result.Field(settings.Metric);
             return result.State switch
             {
@@ -182,11 +187,51 @@ internal sealed partial class TrialExecution(
     /// <summary>The epoch the worker will stop after: the study's epochs, or fewer when the worker planned fewer to fit its time.</summary>
     private int LastEpoch(WorkerEvent.Epoch e) => Math.Min(settings.Epochs, e.PlannedEpochs(settings.Epochs));
 
-    private async Task<bool> ShouldPruneAsync(long trialId, int studyId)
+    private async Task<bool> ShouldPruneAsync(TrialSnapshot trial, int studyId)
     {
-        var trials = await storage.GetAllTrialsAsync(studyId);
-        var me = trials.First(t => t.Id == trialId);
+        IReadOnlyList<TrialSnapshot> trials;
+        try { trials = await storage.GetAllTrialsAsync(studyId); }
+        catch (Exception e) when (StorageOutage.Is(e))
+        {
+            log.Warning("The database failed while asking the pruner about trial {Trial} ({Error}); it goes on", trial.Number, e.Message);
+            return false;
+        }
+        var me = trials.First(t => t.Id == trial.Id);
         return pruner.ShouldPrune(me, trials, settings.Direction);
+    }
+
+    /// <summary>
+    /// Writes the epochs not yet in storage; false, with the epochs kept for the next try, while the database is down.
+    /// A database down for longer than the storage's own retries (about 10 s) at an epoch's end ended the trial's
+    /// supervision: its finished result and epochs were dropped, and the trial was failed as dead and run again.
+    /// </summary>
+    private async Task<bool> TryRecordEpochsAsync(TrialSnapshot trial, TrialProgress progress)
+    {
+        try
+        {
+            await RecordEpochsAsync(trial.Id, progress);
+            return true;
+        }
+        catch (Exception e) when (StorageOutage.Is(e))
+        {
+            log.Warning("The database failed while recording epoch {Epoch} of trial {Trial} ({Error}); the epoch is kept and recorded once it is back",
+                progress.Values.Keys.Last(), trial.Number, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>The epochs attribute (whole), the fidelity of the last epoch and each unwritten epoch's value.</summary>
+    private async Task RecordEpochsAsync(long trialId, TrialProgress progress)
+    {
+        var pending = progress.Values.Keys.Where(epoch => epoch > progress.RecordedThrough).ToList();
+        if (pending.Count == 0) return;
+        await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Epochs, progress.Epochs));
+        await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Fidelity, settings.FidelityAt(pending[^1])));
+        foreach (var epoch in pending)
+        {
+            await WriteAsync(progress, () => storage.ReportIntermediateValueAsync(trialId, epoch, progress.Values[epoch]));
+            progress.RecordedThrough = epoch;
+        }
     }
 
     private async Task RecordResultAttributesAsync(long trialId, WorkerEvent.Result result, TimeSpan elapsed)

@@ -19,6 +19,9 @@ internal sealed class TrialProgress(TrialSnapshot trial)
     /// <summary>The objective value per epoch.</summary>
     public SortedDictionary<int, double> Values { get; } = new();
 
+    /// <summary>The last epoch whose value is in storage (epochs that came while the database was down wait).</summary>
+    public int RecordedThrough { get; set; } = int.MinValue;
+
     public WorkerEvent.Result? Result { get; set; }
 
     public TimeSpan Elapsed { get; set; }
