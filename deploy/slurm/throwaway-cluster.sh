@@ -3,8 +3,8 @@
 # on 127.0.0.1 (free ports), munge with its own key and socket, config, state, spool and logs all under
 # DIR. Nothing under /etc is used or changed; stop removes DIR.
 #
-#   throwaway-cluster.sh start DIR   # prints SLURM_CONF=DIR/slurm.conf (export it for sbatch, squeue, ...)
-#   throwaway-cluster.sh stop DIR    # cancels its jobs, stops the daemons, deletes DIR
+#   throwaway-cluster.sh start DIR   # DIR new or empty; prints SLURM_CONF=DIR/slurm.conf (export it for sbatch, squeue, ...)
+#   throwaway-cluster.sh stop DIR    # cancels its jobs, stops the daemons, deletes DIR (only a DIR that start made)
 #
 # Needs Debian's slurm-wlm and munge, python3 (free ports) and root (slurmd starts jobs as their user).
 # The node is partition "test" with 8 CPUs (more than this machine has: tasks of a test array run side by
@@ -16,6 +16,9 @@ usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 action=$1
 dir=$2
+# What start leaves in DIR, and stop asks for before it deletes anything: `stop` removed whatever folder it was
+# given (`stop $HOME` by a typo), and `start` wrote into a folder holding a user's files, which `stop` then removed.
+marker=.throwaway-slurm-cluster
 
 stop_pid() {
   local file=$1
@@ -29,6 +32,7 @@ stop_pid() {
 
 if [ "$action" = stop ]; then
   [ -d "$dir" ] || exit 0
+  [ -f "$dir/$marker" ] || { echo "$dir: not a folder that '$0 start' made (no $marker in it); nothing stopped or deleted" >&2; exit 2; }
   if [ -f "$dir/slurm.conf" ] && [ -s "$dir/slurmctld.pid" ]; then
     export SLURM_CONF="$dir/slurm.conf"
     # Jobs first: with proctrack/linuxproc their processes outlive slurmd.
@@ -46,6 +50,10 @@ if [ "$action" = stop ]; then
   exit 0
 fi
 [ "$action" = start ] || usage
+if [ -e "$dir" ] && { [ ! -d "$dir" ] || [ -n "$(ls -A "$dir" 2>/dev/null)" ]; }; then
+  echo "$dir: not a new or empty folder; stop deletes the folder it started, so give one that holds nothing else" >&2
+  exit 2
+fi
 
 for tool in munged slurmctld slurmd sinfo python3; do
   command -v "$tool" >/dev/null || { echo "$tool not found: apt-get install slurm-wlm munge python3" >&2; exit 1; }
@@ -54,6 +62,7 @@ done
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+: > "$dir/$marker"
 mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log" "$dir/dev"
 chmod 755 "$dir"
 chmod 700 "$dir/munge"
