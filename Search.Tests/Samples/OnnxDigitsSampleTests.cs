@@ -22,6 +22,21 @@ public sealed class OnnxDigitsSampleTests(TrainedCnns cnns) : IClassFixture<Trai
     }
 
     [Fact]
+    public void TheReadmeNamesEachPackageOfTheSampleAtTheVersionItIsBuiltWith()
+    {
+        // Given the sample's packages and the versions the repository pins
+        var project = System.Xml.Linq.XDocument.Load(Path.Combine(MnistFiles.RepositoryRoot, "samples", "OnnxDigits", "OnnxDigits.csproj"));
+        var pins = System.Xml.Linq.XDocument.Load(Path.Combine(MnistFiles.RepositoryRoot, "Directory.Packages.props"))
+            .Descendants("PackageVersion").ToDictionary(p => (string)p.Attribute("Include")!, p => (string)p.Attribute("Version")!);
+        var packages = project.Descendants("PackageReference").Select(p => (string)p.Attribute("Include")!).ToList();
+        var readme = File.ReadAllText(Path.Combine(MnistFiles.RepositoryRoot, "README.md")).ReplaceLineEndings(" ").Replace("\n", " ");
+
+        // Then the README names each with that version (without versions, today's SkiaSharp 4 did not compile the sample)
+        Assert.NotEmpty(packages);
+        Assert.All(packages, p => Assert.Contains($"`{p}` {pins[p]}", readme));
+    }
+
+    [Fact]
     public async Task TheBuiltSampleNamesTheSameDigitAsTorchSharpWithOnnxRuntimeAndMlNet()
     {
         // Given an exported model and a real MNIST test digit as a 28×28 PNG
