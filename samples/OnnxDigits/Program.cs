@@ -5,10 +5,13 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using SkiaSharp;
 
+if (args.Length != 2) { Console.Error.WriteLine("usage: OnnxDigits model.onnx digit.png"); return 2; }
 string modelPath = args[0], imagePath = args[1];
 
 // Input float32 [N,1,28,28]: pixels in [0,1], light digit on dark; the model normalises them itself.
-using var bitmap = SKBitmap.Decode(imagePath).Resize(new SKImageInfo(28, 28, SKColorType.Gray8), SKFilterQuality.High);
+using var decoded = SKBitmap.Decode(imagePath);
+if (decoded is null) { Console.Error.WriteLine($"{imagePath}: cannot be read as an image"); return 2; }
+using var bitmap = decoded.Resize(new SKImageInfo(28, 28, SKColorType.Gray8), SKFilterQuality.High);
 float[] pixels = bitmap.Bytes.Select(b => b / 255f).ToArray();
 
 // ONNX Runtime
@@ -27,6 +30,7 @@ var data = ml.Data.LoadFromEnumerable(new[] { new Digit { Pixels = pixels } });
 var transformer = ml.Transforms.ApplyOnnxModel(["probabilities"], ["input"], modelPath).Fit(data);
 float[] scores = ml.Data.CreateEnumerable<Scores>(transformer.Transform(data), reuseRowObject: false).Single().Probabilities;
 Console.WriteLine($"ml.net: {classes[Array.IndexOf(scores, scores.Max())]}");
+return 0;
 
 class Digit
 {
