@@ -58,19 +58,36 @@ public sealed class OnnxDigitsSampleTests(TrainedCnns cnns) : IClassFixture<Trai
         var expected = Array.IndexOf(logits, logits.Max());
 
         // When the built sample runs on them
+        var (exit, stdout, stderr) = await RunSampleAsync(Path.Combine(folder, OnnxSchema.FileName), dir["digit.png"]);
+
+        // Then both runtimes name TorchSharp's digit
+        Assert.True(exit == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith($"onnxruntime: {expected} (", lines[0]);
+        Assert.Equal($"ml.net: {expected}", lines[1]);
+    }
+
+    [Fact]
+    public async Task WithoutItsArgumentsOrWithAFileThatIsNoImageTheSampleSaysSoInOneLine()
+    {
+        // (both were stack traces, exit 134)
+        var none = await RunSampleAsync();
+        Assert.Equal((2, "usage: OnnxDigits model.onnx digit.png"), (none.Exit, none.Stderr.Trim()));
+        var model = Path.Combine(cnns.Folder("2conv-k5-bn-fc2"), OnnxSchema.FileName);
+        var notImage = await RunSampleAsync(model, SampleSource);
+        Assert.Equal((2, $"{SampleSource}: cannot be read as an image"), (notImage.Exit, notImage.Stderr.Trim()));
+    }
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunSampleAsync(params string[] args)
+    {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var sample = Path.Combine(MnistFiles.RepositoryRoot, "samples", "OnnxDigits", "bin", configuration, "net10.0", "OnnxDigits.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { sample, Path.Combine(folder, OnnxSchema.FileName), dir["digit.png"] }) psi.ArgumentList.Add(a);
+        foreach (var a in args.Prepend(sample)) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
-
-        // Then both runtimes name TorchSharp's digit
-        Assert.True(process.ExitCode == 0, await stderr);
-        var lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith($"onnxruntime: {expected} (", lines[0]);
-        Assert.Equal($"ml.net: {expected}", lines[1]);
+        return (process.ExitCode, await stdout, await stderr);
     }
 }
