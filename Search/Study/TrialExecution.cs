@@ -38,10 +38,16 @@ internal sealed partial class TrialExecution(
         var start = command.ToStartInfo(specPath, dir, device, trial.Number, settings.Data.Directory);
 
         var progress = new TrialProgress(trial);
-        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.Device, device.Id);
-        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.TrialDirectory, dir);
-        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StdoutLog, start.StdoutLogPath);
-        await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StderrLog, start.StderrLogPath);
+        // Before the worker starts, a database that went down just as the trial was claimed is waited for: these writes
+        // failing ended the trial as "the coordinator failed" and ran it again.
+        await StorageOutage.RetryAsync(async () =>
+        {
+            await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.Device, device.Id);
+            await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.TrialDirectory, dir);
+            await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StdoutLog, start.StdoutLogPath);
+            await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StderrLog, start.StderrLogPath);
+            return true;
+        }, log, $"starting trial {trial.Number}");
 
         Outcome outcome;
         try
@@ -82,6 +88,7 @@ internal sealed partial class TrialExecution(
         using var timeout = new CancellationTokenSource(settings.TrialTimeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, interrupt);
         using var heartbeatStop = new CancellationTokenSource();
+        progress.StopWorker = stop.Cancel;
         var heartbeat = HeartbeatAsync(trial.Id, progress, stop.Cancel, heartbeatStop.Token);
 
         // The first protocol problem: after it nothing more the worker says is believed.
@@ -253,6 +260,12 @@ internal sealed partial class TrialExecution(
                 outcome.Stopped ? Retries.AfterStop() : outcome.Retry ? Retries.Rule(settings.MaxRetries) : null)) is not null
             : await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value), log, $"recording trial {trial.Number}");
         var stored = await StorageOutage.RetryAsync(() => storage.GetTrialAsync(trial.Id), log, $"reading trial {trial.Number}");
+        if (!finished && !FailedByThisTool(stored))
+        {
+            log.Warning("Trial {Trial} was finished as {State} by another client (an Optuna tell, not a process of this tool); that stands, " +
+                "and what its worker did is kept only in the trial's folder", trial.Number, stored.State);
+            return stored;
+        }
         if (!finished)
         {
             // Another process (a heartbeat sweep, while this one was stopped or cut off) finished it first;
@@ -306,10 +319,27 @@ internal sealed partial class TrialExecution(
         catch (TrialNotRunningException e)
         {
             progress.Lost = true;
-            log.Warning("Trial {Trial} was finished by another process while this one still ran it ({Reason}); its output is kept for its retry",
-                progress.Trial.Number, e.Message);
+            var stored = await StorageOutage.RetryAsync(() => storage.GetTrialAsync(progress.Trial.Id), log, $"reading trial {progress.Trial.Number}");
+            if (FailedByThisTool(stored))
+            {
+                log.Warning("Trial {Trial} was finished by another process while this one still ran it ({Reason}); its output is kept for its retry",
+                    progress.Trial.Number, e.Message);
+                return;
+            }
+            // Told by another client (Optuna's tell with FAIL aborts a trial): the worker ran on to its end, holding its
+            // slot, and its result came back as a new COMPLETE trial that could become the best and be retrained.
+            log.Warning("Trial {Trial} was finished as {State} by another client while this process ran it; its worker is stopped",
+                progress.Trial.Number, stored.State);
+            progress.StopWorker?.Invoke();
         }
     }
+
+    /// <summary>
+    /// A trial a process of this tool finished while another still ran it: failed by a heartbeat or orphan sweep, which
+    /// writes its reason in the failing transaction. Anything else was told by another client (Optuna), and stands.
+    /// </summary>
+    private static bool FailedByThisTool(TrialSnapshot stored) =>
+        stored.State == TrialState.FAIL && stored.SystemAttrs.ContainsKey(StudyAttributes.FailReason);
 
     // The last lines of stderr say why a worker died; the full log stays in the trial folder. Only its end is
     // read: a worker may have written gigabytes there.

@@ -26,6 +26,9 @@ internal sealed class TrialProgress(TrialSnapshot trial)
 
     public TimeSpan Elapsed { get; set; }
 
+    /// <summary>Stops the trial's worker (set while it is supervised).</summary>
+    public Action? StopWorker { get; set; }
+
     /// <summary>Storage says another process finished the trial: nothing more is written to it.</summary>
     public bool Lost { get; set; }
 }
