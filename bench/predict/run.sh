@@ -6,9 +6,15 @@
 # Targets: 1 image in under half of the TorchSharp path's time; 1,000 images at least 3x faster.
 # Usage: bench/predict/run.sh [runs=5] [runs_1000=3]    (needs data/mnist: `data fetch mnist`)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+die() { echo "bench/predict/run.sh: $*" >&2; exit 2; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+[ $# -le 2 ] || die "at most two arguments, runs and runs_1000 (--help)"
 runs=${1:-5}
 runs_many=${2:-3}
+[[ $runs =~ ^[0-9]+$ && $runs -ge 1 ]] || die "runs '$runs': not a positive integer (--help)"
+[[ $runs_many =~ ^[0-9]+$ && $runs_many -ge 1 ]] || die "runs_1000 '$runs_many': not a positive integer (--help)"
+cd "$(dirname "$0")/../.."
 work=$(mktemp -d /tmp/predict-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
@@ -35,7 +41,10 @@ measure() { # label repetitions model-folder inputs...: median wall seconds of `
     local start=$(date +%s.%N)
     $search predict --model "$model" --format json "$@" > "$work/out.json"
     awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }'
-  done | median | tee >(xargs printf '  %-24s %8.3f s\n' "$label" >&2)
+  done | median > "$work/median"
+  # Printed here, before the caller's table: an asynchronous tee >(...) could land inside it.
+  printf '  %-24s %8.3f s\n' "$label" "$(cat "$work/median")" >&2
+  cat "$work/median"
 }
 # Both paths must agree before their times mean anything.
 $search predict --model "$work/torch" --format json "$work/images" > "$work/torch.json"

@@ -5,9 +5,15 @@
 # Targets: >= 40% fewer epochs in total, best value within 0.3 percentage points.
 # Usage: bench/pruning/run.sh [trials=12] [epochs=5]    (needs data/mnist: `data fetch mnist`)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+die() { echo "bench/pruning/run.sh: $*" >&2; exit 2; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+[ $# -le 2 ] || die "at most two arguments, trials and epochs (--help)"
 trials=${1:-12}
 epochs=${2:-5}
+[[ $trials =~ ^[0-9]+$ && $trials -ge 1 ]] || die "trials '$trials': not a positive integer (--help)"
+[[ $epochs =~ ^[0-9]+$ && $epochs -ge 1 ]] || die "epochs '$epochs': not a positive integer (--help)"
+cd "$(dirname "$0")/../.."
 work=$(mktemp -d /tmp/pruning-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null

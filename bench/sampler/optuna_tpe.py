@@ -1,7 +1,15 @@
 """Optuna 4.1's TPESampler (defaults) on bench/sampler's noise-free Branin and Hartmann-6 (30 evaluations) and on the
 tests' mixed function (Search.Tests TrialHistory.Mixed, 40 evaluations): median, quartiles and mean regret (best value
 for the mixed one) over N seeds, the reference for `dotnet run -c Release --project bench/sampler -- --kinds tpe --seeds N
---no-latency` and TpeSamplerTests (run both in one session). Run: ../shared/tools/optuna4 python3 bench/sampler/optuna_tpe.py 100"""
+--no-latency` and TpeSamplerTests (run both in one session). Run: ../shared/tools/optuna4 python3 bench/sampler/optuna_tpe.py 100
+
+--sampler random or gp runs Optuna's RandomSampler or GPSampler (defaults; GPSampler needs torch and scipy) instead:
+the figures bench/sampler's "Optuna rnd" / "Optuna GP" columns hold (stored in bench/sampler/Program.cs, `reference`;
+bench/sampler's default is 10 seeds, so refresh them with N = 10 and copy the medians there by hand).
+
+    ../shared/tools/optuna4 python3 bench/sampler/optuna_tpe.py [N=100] [--sampler tpe|random|gp]
+"""
+import argparse
 import math
 import sys
 
@@ -41,13 +49,27 @@ def mixed(t):
             + 0.1 * abs(layers - 3) + 0.001 * channels + (0.3 if batch_norm is False else 0))
 
 
-seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+ap = argparse.ArgumentParser(description="Optuna 4.1's samplers on bench/sampler's Branin and Hartmann-6 (and the tests' mixed function).")
+ap.add_argument("seeds", nargs="?", type=int, default=100, help="seeds per function (default 100)")
+ap.add_argument("--sampler", default="tpe", choices=["tpe", "random", "gp"], help="Optuna sampler (default tpe)")
+a = ap.parse_args()
+if a.seeds < 1:
+    ap.error(f"seeds {a.seeds}: must be >= 1")
+make = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler,
+        "gp": lambda seed: optuna.samplers.GPSampler(seed=seed)}[a.sampler]
+label = {"tpe": "TPE", "random": "random", "gp": "GP"}[a.sampler]
+if a.sampler == "gp":
+    try:
+        import scipy, torch  # noqa: F401  GPSampler's dependencies
+    except ImportError as e:
+        sys.exit(f"optuna_tpe.py: --sampler gp needs Optuna's GPSampler dependencies (torch, scipy): {e}")
+seeds = a.seeds
 for name, f, evals in [("Branin", branin, 30), ("Hartmann-6", hartmann6, 30), ("Mixed (tests)", mixed, 40)]:
     best = []
     for s in range(seeds):
-        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=s))
+        study = optuna.create_study(sampler=make(seed=s))
         study.optimize(f, n_trials=evals)
         best.append(study.best_value)
     b = np.array(best)
-    print(f"{name:<14} Optuna TPE, {seeds} seeds, {evals} evaluations: median {np.median(b):.3f} "
+    print(f"{name:<14} Optuna {label}, {seeds} seeds, {evals} evaluations: median {np.median(b):.3f} "
           f"p25 {np.percentile(b, 25):.3f} p75 {np.percentile(b, 75):.3f} mean {b.mean():.3f}")

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mnist.Search.Bench;
 using Mnist.Search.Bench.Search;
 using Mnist.Search.Config;
 using Mnist.Search.Gp;
@@ -35,29 +36,72 @@ using Mnist.Search.Vocabulary;
 // --visited (also the best truth among each study's COMPLETE trials: a perfect pick from what it ran).
 // --recommend DIR... (run.sh study folders): no replay; prints per study the trial its retrain takes (best value) and
 // the one GpSampler.Recommend picks.
+const string Usage = """
+    Usage: dotnet run -c Release --project bench/search -- [options]
+           dotnet run -c Release --project bench/search -- [--noise-prior-rate R] --recommend DIR...
+
+    Samplers replayed on bench/search/table.csv (real worker results): per seed, one study per variant, paired
+    against random of the same invocation; scored on the truth of the configuration each study would retrain.
+
+    Options (defaults in parentheses):
+      --surrogate S              nearest (snap each proposal to the nearest tabled configuration; default) or knn
+                                 (a k-nearest-neighbour blend of the table, with real seed noise)
+      --table CSV                (bench/search/table.csv)
+      --config FILE              the study's settings (search.json at the repository root)
+      --metric PREFIX            (val_accuracy)
+      --seeds N                  studies per variant (50, >= 1)
+      --trials N                 trials per study (search.json's budget.trials, >= 1)
+      --startup N                gp's start-up trials (search.json's sampler.startup_trials, >= 0)
+      --only NAME[,NAME]         only these variants (random always runs); --help's list below
+      --slots N                  trials at once (1, >= 1)
+      --trace SEED               print one study's trials per variant
+      --split-sd S               shared per-seed shift of a study's own validation split (0.0011, >= 0)
+      --noise-scale K            scale of the observed curves' seed deviations (1, >= 0)
+      --reshuffle-sd S           each trial its own validation split, shift sd S (0, >= 0; pair with --split-sd 0)
+      --oracle K                 add a ceiling: the table's K best configurations in turn (0: none)
+      --lengthscale-prior-rate R, --noise-prior-rate R   the GP's hyperparameter prior (the product's: 4 and 30)
+      --ceiling N                knn: no replay; the surrogate's truth at N quasi-random points
+      --visited                  also score each study by the best truth among its COMPLETE trials
+      --per-seed                 print every seed's value
+      --recommend DIR...         no replay: for run.sh study folders (search.json + study.db), the trial the retrain
+                                 takes and the one GpSampler.Recommend picks; must come last
+      --help                     this text
+    Variants: gp, random, tpe; with a pruner also gp exploit only, gp last epoch, gp kriging believer, gp worst-value lie,
+    gp running duplicates, gp ignores running, gp trial noise, gp sliced start-up, gp face value, gp no pruning,
+    random no pruning.
+    """;
+var cli = new BenchArgs("bench/search", Usage, args,
+    valued: ["--table", "--config", "--metric", "--seeds", "--trials", "--startup", "--only", "--trace", "--split-sd", "--noise-scale",
+        "--reshuffle-sd", "--oracle", "--slots", "--lengthscale-prior-rate", "--noise-prior-rate", "--ceiling", "--surrogate"],
+    flags: ["--per-seed", "--visited"], restOption: "--recommend");
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../.."));
-var table = StrArg("--table") ?? Path.Combine(root, "bench/search/table.csv");
-var config = StudyConfigLoader.Load(StrArg("--config") ?? Path.Combine(root, "search.json"));
-var metric = StrArg("--metric") ?? "val_accuracy";
-var seeds = IntArg("--seeds", 50);
-var trials = IntArg("--trials", config.Budget.Trials);
-var startup = IntArg("--startup", config.Sampler.StartupTrials);
+var surrogateKind = cli.Choice("--surrogate", "nearest", "nearest", "knn");
+var table = cli.Str("--table") ?? Path.Combine(root, "bench/search/table.csv");
+if (!cli.Has("--recommend") && !File.Exists(table)) cli.Fail($"--table {table}: no such file (bench/search/make_table.py makes it)");
+var config = LoadConfig(cli.Str("--config") ?? Path.Combine(root, "search.json"), "--config");
+var metric = cli.Str("--metric") ?? "val_accuracy";
+var seeds = cli.Int("--seeds", 50, min: 1);
+var trials = cli.Int("--trials", config.Budget.Trials, min: 1);
+var startup = cli.Int("--startup", config.Sampler.StartupTrials, min: 0);
 var epochs = config.Budget.Epochs;
 // The GP's hyperparameter prior: the product's unless given (every gp variant, and --recommend's model).
 var fitOptions = new GpFitOptions(
-    LengthscalePriorRate: DoubleArg("--lengthscale-prior-rate", HyperparameterPrior.LengthscaleRate),
-    NoisePriorRate: DoubleArg("--noise-prior-rate", HyperparameterPrior.NoiseRate));
-if (StrArg("--recommend") is not null)
+    LengthscalePriorRate: cli.Double("--lengthscale-prior-rate", HyperparameterPrior.LengthscaleRate, min: double.Epsilon),
+    NoisePriorRate: cli.Double("--noise-prior-rate", HyperparameterPrior.NoiseRate, min: double.Epsilon));
+if (cli.Has("--recommend"))
 {
     // For real studies (run.sh folders, given after --recommend): the trial the retrain takes (best value), the
     // one GpSampler.Recommend would pick (best posterior mean among the values within two noise sd of the best), and
     // the share of the standardized values' variance the GP fitted on the whole study reads as noise
     // (noise / (noise + signal variance)); with --noise-prior-rate, under another prior.
+    foreach (var dir in cli.Rest)
+        if (!File.Exists(Path.Combine(dir, "search.json")) || !File.Exists(Path.Combine(dir, "study.db")))
+            cli.Fail($"--recommend {dir}: not a bench/search/run.sh study folder (needs search.json and study.db)");
     Console.WriteLine("study best_value_trial recommended_trial noise_share");
-    foreach (var dir in args.SkipWhile(a => a != "--recommend").Skip(1))
+    foreach (var dir in cli.Rest)
     {
-        var study = StudyConfigLoader.Load(Path.Combine(dir, "search.json"));
+        var study = LoadConfig(Path.Combine(dir, "search.json"), "--recommend");
         await using var storage = await Mnist.Search.Storage.SqliteStudyStorage.OpenReadOnlyAsync(Path.Combine(dir, "study.db"));
         var info = await storage.GetStudyAsync(study.Study) ?? throw new InvalidOperationException($"{dir}: no study {study.Study}");
         var history = await storage.GetAllTrialsAsync(info.Id);
@@ -73,36 +117,37 @@ if (StrArg("--recommend") is not null)
 var surrogate = TableSurrogate.Load(table, config.Space, metric, epochs, minSeeds: 2);
 var pruner = Mnist.Search.Cli.ConfigMapping.Pruner(config);
 var pruning = config.Pruner.Kind != PrunerKind.None;
-var knn = StrArg("--surrogate") == "knn";
-var traceSeed = IntArg("--trace", -1);
+var knn = surrogateKind == "knn";
+var traceSeed = cli.Int("--trace", -1);
 // Trials training at once (search.json's budget.max_concurrent in a real study). 1, the default, is the sequential
 // replay every figure before 2026-12-04 was measured with.
-var slots = IntArg("--slots", 1);
+var slots = cli.Int("--slots", 1, min: 1);
 const int TargetSeeds = 10; // issue 9: paired over >= 10 seeds
 // The table holds one validation split; a real study holds out its own (dataset.split_seed: the sampler seed unless
 // set), which moves both samplers' best observed values of that seed together. Measured on bench/search/run.sh's
 // own-split seeds 42-55 (2026-12-02): gp and random correlate 0.72 over seeds, a shared shift of sd 0.0011
 // (sqrt of their covariance); with one split for every seed, 0.11 and 0.58 in two runs. The chance of issue 9's target is printed with
 // it too, since the worst-seed half judges the split as much as the sampler. --split-sd 0 leaves it out.
-var splitSd = DoubleArg("--split-sd", 0.0011);
+var splitSd = cli.Double("--split-sd", 0.0011, min: 0);
 // A less noisy evaluation than the table's (e.g. a larger validation hold-out): each observed curve's deviation from
 // its configuration's mean curve is scaled by this. 10,000 images held out instead of 5,000 measured 0.64 among good
 // configurations (seed sd 0.0014 -> 0.0009, results/20261202T182300-holdout-10k-check.txt); pair it with --split-sd.
-var noiseScale = DoubleArg("--noise-scale", 1);
+var noiseScale = cli.Double("--noise-scale", 1, min: 0);
 // --reshuffle-sd S: every trial holds out its own validation images (the split reshuffled per trial, Nagler et al. 2024)
 // instead of the study's one split: each trial's curve moves by its own normal shift of sd S (the split's effect, the same
 // at every epoch of the trial), and no shift is shared by a seed's two studies (pair it with --split-sd 0).
-var reshuffleSd = DoubleArg("--reshuffle-sd", 0);
+var reshuffleSd = cli.Double("--reshuffle-sd", 0, min: 0);
 // --visited: also score each study by the best truth among its COMPLETE trials, the pick a perfect selection would make:
 // how much of a sampler's distance to the --oracle ceiling is the search (never trained the best configurations to the
 // end) and how much the pick (trained one, retrained another that was luckier once).
-var visited = args.Contains("--visited");
+var visited = cli.Has("--visited");
 
 // --ceiling N: no replay; the knn surrogate's truth at N quasi-random points of the space (max and upper quantiles): the best
 // configuration the space holds at this fidelity, against which a sampler's pick (its "best value" truth) can be read. The
 // tabled configurations' own truths (--oracle) are two-seed means, partly lucky; the knn blend of them is not.
-if (IntArg("--ceiling", 0) is var ceiling and > 0)
+if (cli.Int("--ceiling", 0, min: 0) is var ceiling and > 0)
 {
+    if (!knn) cli.Fail("--ceiling needs --surrogate knn");
     var rng = new Random(3);
     var truthsAt = Enumerable.Range(0, ceiling)
         .Select(i => surrogate.ObserveAt(QuasiRandomStartup.Sample(config.Space, 99, i), rng).Truth).Order().ToArray();
@@ -111,9 +156,6 @@ if (IntArg("--ceiling", 0) is var ceiling and > 0)
         $"95 % {Quantile(0.95):F4}, median {Quantile(0.5):F4}");
     return;
 }
-Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {metric} at epoch {epochs}: best mean {surrogate.BestMean:F4}, median {surrogate.MedianMean:F4}, seed sd {surrogate.SeedSd:F4}");
-Console.WriteLine($"{seeds} studies of {trials} trials per variant (gp: {startup} startup trials; pruner {config.Pruner.Kind}; noise scale {noiseScale}); scored on the mean over seeds of the configuration picked");
-Console.WriteLine();
 
 // "gp exploit only" differs from "gp" only by its exploration margin, "gp last epoch" only by its observations, "gp trial
 // noise" only by the noise term a trial's epochs share,
@@ -146,10 +188,16 @@ if (pruning)
 // under the same pruner and noise: about the best any sampler could do on the table at this budget (an upper bound: the
 // table's truths are two-seed means, so its best configurations are partly lucky). Its observed-value line says how
 // often issue 9's worst-seed half could be met at all. Asked for by name, so --only never leaves it out.
-var oracleK = IntArg("--oracle", 0);
+var oracleK = cli.Int("--oracle", 0, min: 0);
 var oracle = oracleK > 0 ? $"oracle top {oracleK}" : null;
 if (oracle is not null) variants.Add((oracle, _ => new OracleSampler(surrogate, oracleK), pruner, false));
-var only = StrArg("--only")?.Split(',').Append(oracle ?? "").ToArray();
+var only = cli.Str("--only")?.Split(',').Append(oracle ?? "").ToArray();
+foreach (var name in cli.Str("--only")?.Split(',') ?? [])
+    if (!variants.Any(v => v.Name == name))
+        cli.Fail($"--only '{name}': no such variant{(pruning ? "" : " (this config has no pruner)")}; one of: {string.Join(", ", variants.Select(v => v.Name))}");
+Console.WriteLine($"{table}: {surrogate.Count} configurations with >= 2 seeds; {metric} at epoch {epochs}: best mean {surrogate.BestMean:F4}, median {surrogate.MedianMean:F4}, seed sd {surrogate.SeedSd:F4}");
+Console.WriteLine($"{seeds} studies of {trials} trials per variant (surrogate {surrogateKind}; gp: {startup} startup trials; pruner {config.Pruner.Kind}; noise scale {noiseScale}; slots {slots}); scored on the mean over seeds of the configuration picked");
+Console.WriteLine();
 var results = new Dictionary<string, double[]>();
 var observed = new Dictionary<string, double[]>(); // the best observed value: what bench/search/run.sh reports of a real study
 var epochsUsed = new Dictionary<string, double>();
@@ -173,7 +221,7 @@ foreach (var (name, v) in results)
 {
     var sorted = v.Order().ToArray();
     Console.WriteLine($"{name,-32} {v.Average(),8:F4} {Sd(v),8:F4} {sorted[0],8:F4} {sorted[sorted.Length / 2],8:F4} {sorted[^1],8:F4}");
-    if (args.Contains("--per-seed")) Console.WriteLine($"  {string.Join(" ", v.Select(x => x.ToString("F4")))}");
+    if (cli.Has("--per-seed")) Console.WriteLine($"  {string.Join(" ", v.Select(x => x.ToString("F4")))}");
 }
 Console.WriteLine();
 Console.WriteLine("epochs per study: " + string.Join(", ", epochsUsed.Select(kv => $"{kv.Key} {kv.Value:F1}")));
@@ -315,9 +363,12 @@ static double Median(double[] v)
 
 static double Sd(double[] v) => Math.Sqrt(v.Select(x => (x - v.Average()) * (x - v.Average())).Sum() / Math.Max(1, v.Length - 1));
 
-int IntArg(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-double DoubleArg(string name, double fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-string? StrArg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+StudyConfig LoadConfig(string path, string option)
+{
+    if (!File.Exists(path)) cli.Fail($"{option} {path}: no such file");
+    try { return StudyConfigLoader.Load(path); }
+    catch (ConfigException e) { cli.Fail($"{option}: {e.Message}"); return null!; }
+}
 
 /// <summary>Proposes the table's K best configurations (by truth) in turn: the ceiling of --oracle.</summary>
 sealed class OracleSampler(TableSurrogate surrogate, int k) : ISampler

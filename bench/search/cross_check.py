@@ -26,7 +26,7 @@ table's own hold-out) trained the same way, on the same images and training seed
 configurations the space is known to hold, their tabled means freed of the luck that ranked them first. Against the
 studies' choices' truth it says how far from the real objective's ceiling a search ends.
 """
-import argparse, concurrent.futures, csv, functools, hashlib, json, math, os, re, statistics, subprocess, tempfile
+import argparse, concurrent.futures, csv, functools, hashlib, json, math, os, re, shutil, statistics, subprocess, sys, tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
@@ -165,14 +165,47 @@ def save(cache, path):
     os.replace(path + ".tmp", path)
 
 
+def fail(message):
+    """One line, exit 2: a missing input or a bad argument, before anything is trained."""
+    print(f"cross_check.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def seed_list(text):
+    try:
+        return [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}': not a comma-separated list of integers")
+
+
+def check_inputs(a, other):
+    """Everything the comparison reads, named with the command that makes it, before the first model is trained."""
+    if not os.path.exists(WORKER + ".dll"):
+        fail(f"no built worker ({os.path.relpath(WORKER, ROOT)}): run `dotnet build Trials -c Release` first")
+    if a.table_top > 0:
+        return
+    kinds = ([] if a.only is not None else ["gp"]) + [other]
+    for seed in a.seeds:
+        for kind in kinds:
+            need = (os.path.join(a.out_dir, f"optuna-{seed}.json") if kind == "optuna"
+                    else os.path.join(a.out_dir, f"{kind}-{seed}", "study.db"))
+            if not os.path.exists(need):
+                seeds = " ".join(str(s) for s in a.seeds)
+                fail(f"no {os.path.relpath(need, ROOT)}: run `SAMPLERS=\"{' '.join(kinds)}\" bench/search/run.sh {seeds}` first")
+    if a.only is None or other != "optuna":
+        if not os.path.exists(SEARCH):
+            fail(f"no built Search ({os.path.relpath(SEARCH, ROOT)}): run `dotnet build Search -c Release` first")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", default="44,45,46")
-    ap.add_argument("--train-seeds", default="1,2,3")
+    ap.add_argument("--seeds", default=[44, 45, 46], type=seed_list, help="study seeds (default 44,45,46)")
+    ap.add_argument("--train-seeds", default=[1, 2, 3], type=seed_list, help="training seeds per configuration (default 1,2,3)")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "out", "search"))
     ap.add_argument("--only", choices=["optuna"])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--samplers", default="gp,optuna", choices=["gp,optuna", "gp,random"])
+    ap.add_argument("--samplers", default="gp,optuna", choices=["gp,optuna", "gp,random"], metavar="gp,optuna|gp,random",
+                    help="what gp is compared with: the Optuna-TPE + PyTorch reference (default) or the random studies")
     # A study chose its configuration by the scores on its own hold-out, so judged on those same images its choice
     # looks better than it is (more so the more configurations near the top it tried); the reference searched on
     # another. A split seed that no compared study used judges both on images neither chose by.
@@ -184,12 +217,23 @@ def main():
     ap.add_argument("--table-top", type=int, default=0,
                     help="judge no study: the K best configurations of bench/search/table.csv, the same way")
     a = ap.parse_args()
+    if a.workers < 1:
+        ap.error(f"--workers {a.workers}: must be >= 1")
+    check_inputs(a, a.samplers.split(",")[1])
+    work = tempfile.mkdtemp(prefix="search-cross-")
+    try:
+        run(a, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # every trained run's checkpoint: the results are in the cache
+
+
+def run(a, work):
+    os.makedirs(a.out_dir, exist_ok=True)  # the cache's folder (bench/out/search unless --out-dir)
     cache_path = os.path.join(a.out_dir, "cross-check-cache.json")
     cache = json.load(open(cache_path)) if os.path.exists(cache_path) else {}
     study = held_out(json.load(open(os.path.join(ROOT, "search.json"))), a.split_seed)
     fixed = study.get("fixed", {})
-    train_seeds = [int(s) for s in a.train_seeds.split(",")]
-    work = tempfile.mkdtemp(prefix="search-cross-")
+    train_seeds = a.train_seeds
     if a.table_top > 0:
         print(f"{'config':>6} {'tabled':>8} {'truth':>8}  ({len(train_seeds)} training seeds each, hold-out of split seed "
               f"{split_seed(study)})")
@@ -204,7 +248,7 @@ def main():
     print(f"{'seed':>4} {'gp_val':>8} {other + '_val':>10} {'gp-' + other:>9}  ({len(train_seeds)} training seeds each, "
           f"{study['budget']['epochs']} epochs on {study['dataset']['train_subset']} images, hold-out of split seed "
           f"{split_seed(study)})")
-    for seed in [int(s) for s in a.seeds.split(",")]:
+    for seed in a.seeds:
         if other == "optuna":
             best = json.load(open(os.path.join(a.out_dir, f"optuna-{seed}.json")))["best_params"]
             # The reference script's network: two conv blocks with BatchNorm, one hidden FC layer, Adam; the rest of the

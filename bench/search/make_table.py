@@ -11,7 +11,7 @@ already has. Each row carries every epoch's val_accuracy, so the table holds eve
 --ids trains only those configurations of the draw, e.g. under another --study (a larger hold-out).
 Run from the repository root; needs a built worker (dotnet build Trials -c Release).
 """
-import argparse, csv, json, math, os, random, subprocess, sys, tempfile, time
+import argparse, csv, json, math, os, random, shutil, subprocess, sys, tempfile, time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WORKER = os.path.join(ROOT, "Trials", "bin", "Release", "net10.0", "Trials")
@@ -43,12 +43,33 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "search", "table.csv"))
     ap.add_argument("--ids", default=None, help="only these config_ids of the draw (e.g. 3,17,40): another setting (--study) for chosen configurations")
     a = ap.parse_args()
+
+    def fail(message):
+        print(f"make_table.py: {message}", file=sys.stderr)
+        sys.exit(2)
+
+    if not os.path.exists(a.study):
+        fail(f"--study {a.study}: no such file")
+    if not os.path.exists(WORKER + ".dll"):
+        fail(f"no built worker ({os.path.relpath(WORKER, ROOT)}): run `dotnet build Trials -c Release` first")
+    def ints(option, text):
+        try:
+            return [int(s) for s in text.split(",")]
+        except ValueError:
+            fail(f"{option} '{text}': not a comma-separated list of integers")
+
+    seeds = ints("--seeds", a.seeds)
+    ids = set(ints("--ids", a.ids)) if a.ids else None
+    if a.configs < 1 or a.threads < 1 or (a.epochs is not None and a.epochs < 1) or (a.train_subset is not None and a.train_subset < 1):
+        fail("--configs, --threads, --epochs and --train-subset must be >= 1")
     study = json.load(open(a.study))
     space, fixed, data = study["space"], study.get("fixed", {}), study["dataset"]
     a.epochs = a.epochs or study["budget"]["epochs"]
     a.train_subset = a.train_subset or data["train_subset"]
     split_seed = study["sampler"]["seed"]
-    seeds = [int(s) for s in a.seeds.split(",")]
+    data_dir = os.path.join(ROOT, data["dir"])
+    if not os.path.isdir(data_dir):
+        fail(f"no {data['dir']} (the study's dataset.dir): run `data fetch mnist` first")
     rng = random.Random(a.draw_seed)
     configs = [draw(space, rng) for _ in range(a.configs)]
     names = list(space)
@@ -62,7 +83,13 @@ def main():
         with open(a.out, "w", newline="") as f:
             csv.writer(f).writerow(header)
     work = tempfile.mkdtemp(prefix="search-table-")
-    ids = {int(i) for i in a.ids.split(",")} if a.ids else None
+    try:
+        train_all(a, configs, names, seeds, ids, done, fixed, data, data_dir, split_seed, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the spec and the last run's checkpoint: the rows are in the CSV
+
+
+def train_all(a, configs, names, seeds, ids, done, fixed, data, data_dir, split_seed, work):
     for cid, config in enumerate(configs):
         if ids is not None and cid not in ids:
             continue
@@ -71,7 +98,7 @@ def main():
                 continue
             spec = {
                 "hyperparameters": {**fixed, **config}, "epochs": a.epochs, "seed": seed, "split_seed": split_seed,
-                "dataset": data.get("name", "mnist"), "data_dir": os.path.join(ROOT, data["dir"]), "device": "cpu",
+                "dataset": data.get("name", "mnist"), "data_dir": data_dir, "device": "cpu",
                 "threads": a.threads, "out_dir": os.path.join(work, "run"), "train_subset": a.train_subset,
                 "validation": data["validation"],
             }

@@ -21,6 +21,22 @@
 # Needs data/mnist, jq, and for "optuna" ../shared/tools/optuna4 with python3-torch and python3-torchvision.
 # The reference script holds out another random 5,000 validation images: compare its means, and test accuracy.
 set -euo pipefail
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+die() { echo "bench/search/run.sh: $*" >&2; exit 2; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+# Every argument and setting is checked before anything is built, run or written.
+for s in "$@"; do [[ $s =~ ^[0-9]+$ ]] || die "seed '$s': not a non-negative integer (--help)"; done
+for v in TRIALS EPOCHS SUBSET VALIDATION; do
+  [ -z "${!v:-}" ] || [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v='${!v}': not a positive integer"
+done
+[ -z "${SPLIT_SEED:-}" ] || [ "$SPLIT_SEED" = own ] || [[ $SPLIT_SEED =~ ^[0-9]+$ ]] || die "SPLIT_SEED='$SPLIT_SEED': not a non-negative integer or own"
+[ -z "${SELECTION:-}" ] || [[ $SELECTION =~ ^[0-9]+\ +[0-9]+$ ]] || die "SELECTION='$SELECTION': not two integers, e.g. \"3 2\" (candidates, repeats)"
+[ -z "${PRUNER:-}" ] || jq -e 'type == "object"' <<<"$PRUNER" >/dev/null 2>&1 || die "PRUNER='$PRUNER': not a JSON object, e.g. '{\"kind\": \"asha\"}'"
+case "${RETRAIN:-0}" in 0|1) ;; *) die "RETRAIN='$RETRAIN': not 0 or 1" ;; esac
+for k in ${SAMPLERS:-gp random optuna}; do
+  case "$k" in gp|random|tpe|optuna) ;; *) die "SAMPLERS: '$k' is not one of gp, random, tpe, optuna" ;; esac
+done
+[ -z "${ANCHOR_ARGS:-}" ] || [[ $ANCHOR_ARGS =~ ^[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+$ ]] || die "ANCHOR_ARGS='$ANCHOR_ARGS': not four integers (trials epochs images retrain_epochs)"
 cd "$(dirname "$0")/../.."
 seeds=${*:-42 43 44 45 46}
 samplers=${SAMPLERS:-gp random optuna}
@@ -46,16 +62,27 @@ if [[ " $samplers " == *" optuna "* ]] && ! /usr/bin/python3 -c 'import torchvis
   echo "run.sh: the reference script needs python3-torchvision; install it or drop 'optuna' from SAMPLERS" >&2
   exit 2
 fi
-mkdir -p "$work"
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
 dotnet build Trials/Trials.csproj -c Release -nologo -v q >/dev/null
 search="dotnet $(pwd)/Search/bin/Release/net10.0/Search.dll"
 # One file per invocation, kept in the repository (bench/search/results/): real runs cost hours, so later ones pool
-# with earlier ones (summarize.awk) instead of starting over. Its first line says what was run.
-mkdir -p bench/search/results
+# with earlier ones (summarize.awk) instead of starting over. Its first line says what was run. It is written with the
+# first line of data: a run that fails before any study finishes leaves no header-only file to be pooled.
 results="bench/search/results/$(date +%Y%m%dT%H%M%S).txt"
-echo "# $(git rev-parse --short HEAD) trials=$trials epochs=$epochs subset=$subset validation=$validation split_seed=$split selection=${SELECTION:-none} retrain=$retrain samplers=$samplers${PRUNER:+ pruner=$PRUNER}" > "$results"
-
+header="# $(git rev-parse --short HEAD) trials=$trials epochs=$epochs subset=$subset validation=$validation split_seed=$split selection=${SELECTION:-none} retrain=$retrain samplers=$samplers${PRUNER:+ pruner=$PRUNER}"
+# A failed study's folder is removed (its stderr's end is printed first), and bench/out too if this run made it and
+# nothing else is left in it; finished studies stay, for cross_check.py.
+[ -d bench/out ] && made_out=0 || made_out=1
+mkdir -p "$work"
+failed_dir=  # what the running study writes (set here: study() runs in a subshell)
+cleanup() {
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    [ -z "$failed_dir" ] || rm -rf "$failed_dir"
+    [ "$made_out" = 0 ] || rmdir "$work" bench/out 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
 
 study() { # kind seed -> "best wall test"
   local kind=$1 seed=$2 name="bench-$1-$2" dir="$work/$1-$2"
@@ -111,9 +138,12 @@ echo "Search benchmark: default space, $trials trials x $epochs epochs on $subse
 printf '%-7s %5s %9s %8s %8s %9s\n' sampler seed best_val search_s wall_s test_acc
 for seed in $seeds; do
   for kind in $samplers; do
-    if [ "$kind" = optuna ]; then line=$(optuna "$seed"); else line=$(study "$kind" "$seed"); fi
+    if [ "$kind" = optuna ]; then failed_dir="$work/optuna-$seed.err"; line=$(optuna "$seed")
+    else failed_dir="$work/$kind-$seed"; line=$(study "$kind" "$seed"); fi
+    failed_dir=
     read -r best search_s wall test max <<<"$line"
     printf '%-7s %5s %9.4f %8.0f %8.0f %9s\n' "$kind" "$seed" "$best" "$search_s" "$wall" "$test"
+    [ -f "$results" ] || { mkdir -p bench/search/results; echo "$header" > "$results"; }
     echo "$kind $seed $best $wall $test $search_s ${max:--}" >> "$results"
   done
 done

@@ -3,9 +3,11 @@
 #
 #   bench/trials/run.sh [DATA_DIR]          (default: data/mnist, relative to the repo root)
 #
-# Environment: WORKER (a built Trials executable; default: build this tree's Release), IMAGES (training images per epoch, default 10000), EPOCHS (default 3, >= 3 for the
-# RSS check), THREADS (default 2), EVAL_SIZES (eval batch sizes to time, default "64 256 1000";
-# empty to skip), ROUNDS (default 2). Needs .NET 10, /usr/bin/python3 with python3-torch (apt-get install -y python3-torch), jq.
+# Environment: WORKER (a built Trials executable; default: build this tree's Release), IMAGES (training images per
+# epoch, default 10000), EPOCHS (default 3, >= 3 for the RSS check), THREADS (default 2), EVAL_SIZES (eval batch sizes
+# to time, default "64 256 1000"; empty to skip), ROUNDS (default 2), ALLOW_REFERENCE_BLAS=1 (time PyTorch even when it
+# runs on the reference BLAS instead of OpenBLAS, marked in the output; refused otherwise, as bench/search/run.sh does).
+# Needs .NET 10, /usr/bin/python3 with python3-torch (apt-get install -y python3-torch) and OpenBLAS, jq.
 #
 # Model: conv 32/64 (3x3, no BatchNorm), FC 128, dropout 0.25, Adam 1e-3, batch 128, 2 threads.
 # Throughput is the best images/s of epochs 2.. (epoch 1 includes warm-up; on a shared machine the
@@ -13,19 +15,43 @@
 # PyTorch with augmentation off; augmentation costs <= 15%; RSS after the last epoch within 5% of
 # RSS after epoch 1. Runs alternate worker and PyTorch so load from other processes hits both alike.
 set -euo pipefail
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+die() { echo "bench/trials/run.sh: $*" >&2; exit 2; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; -*) die "unknown option '$1' (--help)" ;; esac
+[ $# -le 1 ] || die "at most one argument, DATA_DIR (--help)"
 cd "$(dirname "$0")/../.."
+# Every argument and setting is checked before anything is built, run or written.
+[ -d "${1:-data/mnist}" ] || die "DATA_DIR '${1:-data/mnist}': no such folder (\`data fetch mnist\` makes data/mnist)"
 DATA_DIR=$(realpath "${1:-data/mnist}")
 IMAGES=${IMAGES:-10000}
 EPOCHS=${EPOCHS:-3}
 THREADS=${THREADS:-2}
 EVAL_SIZES=${EVAL_SIZES-64 256 1000}
 ROUNDS=${ROUNDS:-2}
+for v in IMAGES THREADS ROUNDS; do [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v='${!v}': not a positive integer"; done
+# Throughput is read from epochs 2.. (epoch 1 includes warm-up).
+[[ $EPOCHS =~ ^[0-9]+$ && $EPOCHS -ge 2 ]] || die "EPOCHS='$EPOCHS': not an integer >= 2 (3 or more for the RSS check)"
+for b in $EVAL_SIZES; do [[ $b =~ ^[0-9]+$ && $b -ge 1 ]] || die "EVAL_SIZES: '$b' is not a positive integer"; done
+[ -z "${WORKER:-}" ] || [ -x "$WORKER" ] || die "WORKER='$WORKER': not an executable"
 PY=/usr/bin/python3
 OUT=bench/out/trials
-mkdir -p "$OUT"
-rm -f "$OUT"/*.jsonl
 
 "$PY" -c 'import torch' 2>/dev/null || { echo "python3-torch missing: apt-get install -y python3-torch" >&2; exit 2; }
+# The same guard as bench/search/run.sh: the comparison is against PyTorch as a user runs it, and python3-torch
+# recommends OpenBLAS; without it (installed with --no-install-recommends) Debian's torch multiplies on the reference
+# BLAS, many times slower on the fully connected layer, and the worker / pytorch ratio flatters the worker. Refuse
+# rather than publish it; ALLOW_REFERENCE_BLAS=1 runs anyway and marks every ratio line.
+blas_note=
+if ! "$PY" -c 'import sys, torch; sys.exit(0 if "openblas" in open("/proc/self/maps").read() else 1)' 2>/dev/null; then
+  if [ "${ALLOW_REFERENCE_BLAS:-0}" != 1 ]; then
+    echo "run.sh: PyTorch runs on the reference BLAS; install libopenblas0-pthread (python3-torch recommends it), or ALLOW_REFERENCE_BLAS=1 to time it anyway" >&2
+    exit 2
+  fi
+  blas_note=" (WARNING: PyTorch on the reference BLAS, not OpenBLAS: the ratios flatter the worker)"
+  echo "WARNING: PyTorch runs on the reference BLAS, not OpenBLAS (ALLOW_REFERENCE_BLAS=1): its figures are not a user's PyTorch" >&2
+fi
+mkdir -p "$OUT"
+rm -f "$OUT"/*.jsonl
 # WORKER=path/to/Trials times another build (e.g. one from before a change) with the same script.
 if [ -z "${WORKER:-}" ]; then
   dotnet build Trials/Trials.csproj -c Release -v q -nologo >/dev/null
@@ -70,10 +96,10 @@ P_OFF=$(best_ips "$OUT"/py-off.[0-9]*.jsonl); P_ON=$(best_ips "$OUT"/py-on.[0-9]
 
 echo
 echo "images/epoch $IMAGES, epochs $EPOCHS, rounds $ROUNDS, threads $THREADS, $(nproc) cores, load now $(cut -d' ' -f1-3 /proc/loadavg)"
-awk -v wo="$W_OFF" -v wn="$W_ON" -v po="$P_OFF" -v pn="$P_ON" 'BEGIN {
+awk -v wo="$W_OFF" -v wn="$W_ON" -v po="$P_OFF" -v pn="$P_ON" -v note="$blas_note" 'BEGIN {
   printf "worker  aug off: %8.1f img/s   aug on: %8.1f img/s   augmentation cost: %5.1f%% (target <= 15%%)\n", wo, wn, 100*(1-wn/wo)
   printf "pytorch aug off: %8.1f img/s   aug on: %8.1f img/s   augmentation cost: %5.1f%%\n", po, pn, 100*(1-pn/po)
-  printf "worker / pytorch: aug off %.2fx (target >= 1.2x), aug on %.2fx\n", wo/po, wn/pn
+  printf "worker / pytorch: aug off %.2fx (target >= 1.2x), aug on %.2fx%s\n", wo/po, wn/pn, note
 }'
 for f in "$OUT"/off.[0-9]*.jsonl "$OUT"/on.[0-9]*.jsonl; do
   jq -rs --arg f "$(basename "$f" .jsonl)" '[.[] | select(.event=="epoch")] as $e
