@@ -22,7 +22,9 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     private readonly Dictionary<int, TrialState> _finished = new();
     // Failed trials queued again: their retry stands in for them in the budget, so they are not "done" (issue 11).
     private readonly HashSet<int> _retried = new();
-    private (int Trial, double Value)? _best;
+    // The finished trials as stored: the best is BestTrial's choice among them, as `study best` makes it (it compared
+    // raw values here, so an Optuna-written Infinity was "best" in this line and not in any command's answer).
+    private readonly Dictionary<int, TrialSnapshot> _ended = new();
     private readonly Lock _gate = new();
 
     public static bool IsInteractive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
@@ -99,9 +101,7 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
         lock (_gate)
         {
             _finished[t.Number] = t.State;
-            if (t.State == TrialState.COMPLETE && t.Value is { } v &&
-                (_best is null || (settings.Direction == StudyDirection.MAXIMIZE ? v > _best.Value.Value : v < _best.Value.Value)))
-                _best = (t.Number, v);
+            _ended[t.Number] = t;
         }
     }
 
@@ -125,7 +125,9 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
             int Count(TrialState s) => _finished.Values.Count(v => v == s);
             var retried = _finished.Count(kv => kv.Value == TrialState.FAIL && _retried.Contains(kv.Key));
             var done = _finished.Count - retried;
-            var best = _best is { } b ? $"best {settings.Metric} {b.Value:F4} (trial {b.Trial})" : "no result yet";
+            var best = BestTrial.Choose([.. _ended.Values], settings.Direction) is { } b
+                ? $"best {settings.Metric} {b.Value:F4} (trial {b.Trial.Number}{(b.Basis is { } basis ? ", " + basis : "")})"
+                : "no result yet";
             var failed = retried > 0 ? $"{Count(TrialState.FAIL) - retried} failed, {retried} failed and retried" : $"{Count(TrialState.FAIL)} failed";
             return $"{done}/{settings.Trials} done ({Count(TrialState.COMPLETE)} complete, {Count(TrialState.PRUNED)} pruned, {failed}), {_byDevice.Count} running, {best}, {_clock.Elapsed:hh\\:mm\\:ss}";
         }

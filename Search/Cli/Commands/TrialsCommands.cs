@@ -33,10 +33,11 @@ internal static class TrialsCommands
             // "--top 5" alone means the five best trials, not the first five by number.
             selected = (parse.GetValue(sort) ?? (parse.GetValue(top) is null ? "number" : "value")) switch
             {
-                // Best first; trials without a value last.
+                // Best first, by BestTrial's rule: trials without a value, or with a non-finite one, last. An Optuna-written
+                // Infinity came first, so `--top 1` named another trial than `study best`.
                 "value" => study.Direction == StudyDirection.MINIMIZE
-                    ? selected.OrderBy(t => t.Value ?? double.PositiveInfinity)
-                    : selected.OrderByDescending(t => t.Value ?? double.NegativeInfinity),
+                    ? selected.OrderBy(t => BestTrial.IsRankable(t.Value) ? 0 : 1).ThenBy(t => t.Value)
+                    : selected.OrderBy(t => BestTrial.IsRankable(t.Value) ? 0 : 1).ThenByDescending(t => t.Value),
                 "duration" => selected.OrderByDescending(t => t.Duration ?? TimeSpan.Zero),
                 _ => selected.OrderBy(t => t.Number),
             };
