@@ -44,7 +44,7 @@ internal static class TrialsCommands
             if (parse.GetValue(top) is { } n) selected = selected.Take(n);
             var paramNames = TrialRows.ParameterNames(trials);
             OutputFormat.Write(parse.GetValue(format)!, TrialRows.Columns(paramNames),
-                selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {study.Name}");
+                selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {ConsoleText.Name(study.Name)}");
             return ExitCodes.Ok;
         });
         return command;
@@ -77,7 +77,7 @@ internal static class TrialsCommands
             detail.Remove("intermediate_values");
             var parameters = detail["params"]!.AsObject();
             detail.Remove("params");
-            OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {study.Name}");
+            OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {ConsoleText.Name(study.Name)}");
             OutputFormat.WriteObject("table", parameters, "Parameters");
             if (epochs is { Count: > 0 })
             {
