@@ -33,10 +33,12 @@ internal static class OutputFormat
                 foreach (var r in rows) Console.Out.WriteLine(string.Join(',', columns.Select(c => Csv(Exact(r.GetValueOrDefault(c))))));
                 break;
             default:
+                // Cells, columns (parameter names) and titles hold what any Optuna client stored: one line each, no
+                // control characters (see ConsoleText); json and csv keep it exact.
                 var table = new Table().Border(TableBorder.Rounded);
-                if (title is not null) table.Title(Markup.Escape(title));
-                foreach (var c in columns) table.AddColumn(Markup.Escape(c));
-                foreach (var r in rows) table.AddRow(columns.Select(c => Markup.Escape(Text(r.GetValueOrDefault(c)))).ToArray());
+                if (title is not null) table.Title(Markup.Escape(ConsoleText.Line(title)));
+                foreach (var c in columns) table.AddColumn(Markup.Escape(ConsoleText.Name(c)));
+                foreach (var r in rows) table.AddRow(columns.Select(c => Markup.Escape(ConsoleText.Line(Text(r.GetValueOrDefault(c))))).ToArray());
                 AnsiConsole.Write(table);
                 break;
         }

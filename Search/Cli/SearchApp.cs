@@ -87,13 +87,13 @@ internal static class SearchApp
         }
         catch (Exception e) when (IsBadInput(e))
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
             return ExitCodes.BadInput;
         }
         catch (Exception e) when (DiskReserve.IsDiskFull(e))
         {
             // A full disk is the machine's state, not a bug: one line, no stack trace (issue 11).
-            await Console.Error.WriteLineAsync($"error: {(e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message}");
+            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line((e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message)}");
             return ExitCodes.Failed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StorageLockedException
@@ -102,7 +102,7 @@ internal static class SearchApp
             // A retrain that failed, or a worker that broke the protocol, says so itself; a stack trace added nothing.
             // The machine's state (permissions, a file where a folder should be, a full or read-only disk, a Slurm
             // controller or database server that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
             return ExitCodes.Failed;
         }
         catch (OperationCanceledException)
@@ -112,7 +112,7 @@ internal static class SearchApp
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
             await Console.Error.WriteLineAsync(e.ToString());
             return ExitCodes.Failed;
         }

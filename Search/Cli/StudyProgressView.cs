@@ -10,7 +10,10 @@ namespace Mnist.Search.Cli;
 /// <summary>
 /// The live view of a running study: counts by state, best so far, and what each device is doing.
 /// Drawn with Spectre.Console when the console is a terminal; otherwise a one-line summary is logged
-/// after each trial (the coordinator's own log lines carry the details).
+/// after each trial, and when the study's counts changed by other processes' trials (the coordinator's own log lines
+/// carry the details). The counts are the study's, as stored: every trial of every process and tool, against the
+/// stored budget. They were this process's alone, so a worker ended a spent study saying "8/16 done", and a budget
+/// another process changed was never shown; what this process ran is said apart ("this process ran N").
 /// </summary>
 internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<DeviceSlot> devices, Serilog.ILogger log) : IStudyObserver
 {
@@ -19,26 +22,53 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     private readonly ConcurrentDictionary<string, Running> _byDevice = new();
     private readonly ConcurrentQueue<string> _recent = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly Dictionary<int, TrialState> _finished = new();
-    // Failed trials queued again: their retry stands in for them in the budget, so they are not "done" (issue 11).
-    private readonly HashSet<int> _retried = new();
-    private (int Trial, double Value)? _best;
+    // The study's trials as last known: read from storage each turn of the coordinator's loop, and updated at once by
+    // this process's own starts, retries and ends (which the next read may not have seen yet).
+    private readonly Dictionary<int, TrialSnapshot> _trials = new();
+    private readonly HashSet<int> _mine = new();
+    private int _total = settings.Trials;
+    private string? _lastLogged;
     private readonly Lock _gate = new();
 
     public static bool IsInteractive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
+    /// <summary>The study as it is when this process joins it (nothing is logged).</summary>
     public void SeedFrom(IReadOnlyList<TrialSnapshot> trials)
     {
-        foreach (var t in trials)
+        lock (_gate)
         {
-            NoteRetry(t);
-            if (t.State.IsFinished()) Count(t);
+            foreach (var t in trials) Merge(t);
+            _lastLogged = Counts();
         }
+    }
+
+    public void StudyRead(IReadOnlyList<TrialSnapshot> trials, int budgetTotal)
+    {
+        string? changed = null;
+        lock (_gate)
+        {
+            foreach (var t in trials) Merge(t);
+            if (budgetTotal != _total)
+            {
+                changed = $"budget now {budgetTotal} trials (was {_total}), as stored with the study";
+                _total = budgetTotal;
+            }
+        }
+        if (changed is not null)
+        {
+            Note(changed);
+            if (!IsInteractive) log.Information("Study {Study}: {Change}", settings.Name, changed);
+        }
+        LogIfChanged();
     }
 
     public void TrialStarted(TrialSnapshot trial, DeviceSlot device)
     {
-        NoteRetry(trial);
+        lock (_gate)
+        {
+            _mine.Add(trial.Number);
+            Merge(trial);
+        }
         _byDevice[device.Id] = new Running(trial.Number, 0, null, Stopwatch.StartNew());
     }
 
@@ -52,13 +82,72 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     {
         foreach (var (device, r) in _byDevice)
             if (r.Trial == trial.Number) _byDevice.TryRemove(device, out _);
-        NoteRetry(trial);
-        Count(trial);
+        lock (_gate) Merge(trial);
         var what = trial.State == TrialState.FAIL
             ? $"trial {trial.Number} FAIL: {Reason(trial)}"
             : $"trial {trial.Number} {trial.State} {settings.Metric}={trial.Value:F4}";
         Note(what);
-        if (!IsInteractive) log.Information("Progress: {Summary}", Summary());
+        LogIfChanged(always: true);
+    }
+
+    // Known here before the retry starts: a study interrupted right after (Ctrl+C, scancel) counted the trial as
+    // done and failed in its last line, and "0/N trials done" in the next.
+    public void TrialQueuedAgain(TrialSnapshot failed, TrialSnapshot retry)
+    {
+        lock (_gate) Merge(retry);
+    }
+
+    // A read that began before a trial ended must not bring it back to RUNNING: an ended trial stays ended.
+    private void Merge(TrialSnapshot t)
+    {
+        if (_trials.TryGetValue(t.Number, out var known) && known.State.IsFinished() && !t.State.IsFinished()) return;
+        _trials[t.Number] = t;
+    }
+
+    // A progress line after each of this process's trials, and whenever the study's counts changed otherwise (another
+    // process's trial ended, the budget changed), so the last line says where the study stands.
+    private void LogIfChanged(bool always = false)
+    {
+        if (IsInteractive) return;
+        lock (_gate)
+        {
+            var counts = Counts();
+            if (!always && counts == _lastLogged) return;
+            _lastLogged = counts;
+        }
+        log.Information("Progress: {Summary}", Summary());
+    }
+
+    // What a progress line says of the study (its counts and best), without what changes by itself (time, running).
+    private string Counts()
+    {
+        var (done, best) = Parts();
+        return done + ", " + best;
+    }
+
+    private (string Done, string Best) Parts()
+    {
+        var trials = _trials.Values.ToList();
+        var budget = Budget.Of(trials, _total);
+        var retried = Budget.Retried(trials);
+        var failedRetried = trials.Count(t => t.State == TrialState.FAIL && retried.Contains(t.Number));
+        int Count(TrialState s) => trials.Count(t => t.State == s) - (s == TrialState.FAIL ? failedRetried : 0);
+        var failed = failedRetried > 0 ? $"{Count(TrialState.FAIL)} failed, {failedRetried} failed and retried" : $"{Count(TrialState.FAIL)} failed";
+        var best = BestTrial.Choose(trials, settings.Direction) is { } b
+            ? $"best {settings.Metric} {b.Value:F4} (trial {b.Trial.Number}{(b.Basis is { } basis ? ", " + basis : "")})"
+            : "no result yet";
+        return ($"{budget.Used}/{budget.Total} done ({Count(TrialState.COMPLETE)} complete, {Count(TrialState.PRUNED)} pruned, {failed})", best);
+    }
+
+    private string Summary()
+    {
+        lock (_gate)
+        {
+            var (done, best) = Parts();
+            var running = _trials.Values.Count(t => t.State == TrialState.RUNNING);
+            var mine = _mine.Count(n => _trials.TryGetValue(n, out var t) && t.State.IsFinished());
+            return $"{done}, {running} running, {best}; this process ran {mine}, {_clock.Elapsed:hh\\:mm\\:ss}";
+        }
     }
 
     /// <summary>Adds a line to the view's recent events (the last five are shown).</summary>
@@ -92,43 +181,6 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
             task ??= work();
         }
         return await task!;
-    }
-
-    private void Count(TrialSnapshot t)
-    {
-        lock (_gate)
-        {
-            _finished[t.Number] = t.State;
-            if (t.State == TrialState.COMPLETE && t.Value is { } v &&
-                (_best is null || (settings.Direction == StudyDirection.MAXIMIZE ? v > _best.Value.Value : v < _best.Value.Value)))
-                _best = (t.Number, v);
-        }
-    }
-
-    // Known here before the retry starts: a study interrupted right after (Ctrl+C, scancel) counted the trial as
-    // done and failed in its last line, and "0/N trials done" in the next.
-    public void TrialQueuedAgain(TrialSnapshot failed, TrialSnapshot retry)
-    {
-        lock (_gate) _retried.Add(failed.Number);
-    }
-
-    private void NoteRetry(TrialSnapshot t)
-    {
-        if (t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && int.TryParse(of, out var n))
-            lock (_gate) _retried.Add(n);
-    }
-
-    private string Summary()
-    {
-        lock (_gate)
-        {
-            int Count(TrialState s) => _finished.Values.Count(v => v == s);
-            var retried = _finished.Count(kv => kv.Value == TrialState.FAIL && _retried.Contains(kv.Key));
-            var done = _finished.Count - retried;
-            var best = _best is { } b ? $"best {settings.Metric} {b.Value:F4} (trial {b.Trial})" : "no result yet";
-            var failed = retried > 0 ? $"{Count(TrialState.FAIL) - retried} failed, {retried} failed and retried" : $"{Count(TrialState.FAIL)} failed";
-            return $"{done}/{settings.Trials} done ({Count(TrialState.COMPLETE)} complete, {Count(TrialState.PRUNED)} pruned, {failed}), {_byDevice.Count} running, {best}, {_clock.Elapsed:hh\\:mm\\:ss}";
-        }
     }
 
     private Spectre.Console.Rendering.IRenderable Render()

@@ -18,6 +18,12 @@ public interface IStudyObserver
     /// <summary>A trial ended (COMPLETE, PRUNED or FAIL), as stored.</summary>
     void TrialFinished(TrialSnapshot trial) { }
 
+    /// <summary>
+    /// The coordinator read the study from storage (every turn of its loop, and once at the end): all its trials, by
+    /// any process or tool, and its stored budget of trials, which another process may have changed.
+    /// </summary>
+    void StudyRead(IReadOnlyList<TrialSnapshot> trials, int budgetTotal) { }
+
     /// <summary>A failed trial was queued again as <paramref name="retry"/> (told before its <see cref="TrialFinished"/>).</summary>
     void TrialQueuedAgain(TrialSnapshot failed, TrialSnapshot retry) { }
 }

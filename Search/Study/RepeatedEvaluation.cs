@@ -26,7 +26,7 @@ public static class RepeatedEvaluation
         var owed = plan.Trials - repeats.Values.Sum();
         if (owed <= 0 || budget.Total - budget.Used - budget.InFlight > owed) return null;
 
-        var originals = trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v) && BestTrial.RepeatOf(t) is null);
+        var originals = trials.Where(t => BestTrial.Competes(t) && BestTrial.RepeatOf(t) is null);
         var ranked = direction == StudyDirection.MINIMIZE
             ? originals.OrderBy(t => t.Value).ThenBy(t => t.Number)
             : originals.OrderByDescending(t => t.Value).ThenBy(t => t.Number);

@@ -87,7 +87,9 @@ public sealed class StudyCoordinator
         if (!interrupt.IsCancellationRequested && DateTime.UtcNow >= deadline)
             _log.Warning("Study timeout reached: no new trials; waiting for {Count} running", running.Count);
         await Task.WhenAll(running);
-        return await _storage.GetAllTrialsAsync(study.Id);
+        var final = await _storage.GetAllTrialsAsync(study.Id);
+        _observer.StudyRead(final, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials));
+        return final;
     }
 
     private async Task LaunchUntilStoppedAsync(StudyInfo study, CancellationTokenSource stop, DateTime deadline, List<Task> running)
@@ -105,6 +107,7 @@ public sealed class StudyCoordinator
                 var trials = await _storage.GetAllTrialsAsync(study.Id);
                 outage = null;
                 var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials));
+                _observer.StudyRead(trials, budget.Total);
                 if (budget.IsSpent) break;
 
                 var hasWaiting = trials.Any(x => x.State == TrialState.WAITING);

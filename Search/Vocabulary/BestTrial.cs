@@ -4,7 +4,8 @@ namespace Mnist.Search.Vocabulary;
 /// <summary>
 /// The configuration a study found: what the retrain takes, the report and <c>study best</c> show.
 /// <para>Without repeated evaluations it is Optuna's <c>study.best_trial</c>: the COMPLETE trial with the best value
-/// (ties: the lowest number). When some configurations were evaluated again (trials naming another in
+/// (ties: the lowest number), except that a non-finite value (an Optuna client may store ±Infinity) never competes: see
+/// <see cref="Competes"/>. When some configurations were evaluated again (trials naming another in
 /// <see cref="StudyAttributes.RepeatOf"/>; see <c>selection</c> in search.json), only those compete, by the mean of their
 /// COMPLETE evaluations: an unrepeated value is one training seed's, and on this objective the best of 30 such values is
 /// mostly luck (issue 9: a study's best, 0.9832, was 0.9744–0.9772 with three other seeds). The trial returned is the
@@ -19,6 +20,16 @@ public static class BestTrial
         public string? Basis => Evaluations > 1 ? $"mean of {Evaluations}" : null;
     }
 
+    /// <summary>
+    /// Whether a trial can be a study's best: COMPLETE with a finite value. The one rule every command ranks by (the
+    /// progress line, <c>trials list --top</c>, repeated evaluation): they took an Optuna-written Infinity for the best
+    /// while <c>study best</c> and <c>status</c>, which left it out, named another trial.
+    /// </summary>
+    public static bool Competes(TrialSnapshot trial) => trial.State == TrialState.COMPLETE && IsRankable(trial.Value);
+
+    /// <summary>A value that can rank trials: finite (NaN and ±Infinity, which Optuna stores, say nothing about a configuration).</summary>
+    public static bool IsRankable(double? value) => value is { } v && double.IsFinite(v);
+
     public static TrialSnapshot? Of(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction) => Choose(trials, direction)?.Trial;
 
     public static Choice? Choose(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction) => Ranked(trials, direction).FirstOrDefault();
@@ -26,7 +37,7 @@ public static class BestTrial
     /// <summary>The candidates <see cref="Choose"/> picks from, best first (e.g. to seed another study with the best few).</summary>
     public static IEnumerable<Choice> Ranked(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction)
     {
-        var complete = trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v)).ToList();
+        var complete = trials.Where(Competes).ToList();
         var originals = complete.Where(t => RepeatOf(t) is null).ToDictionary(t => t.Number);
         var repeated = complete
             .GroupBy(t => RepeatOf(t) ?? t.Number)

@@ -61,12 +61,12 @@ internal static class StudyQueryCommands
                     // One broken study.db found below the folder (empty, corrupt, another program's, locked past
                     // the wait) hid every other study: it is named on stderr and the others are listed. Corruption
                     // may show only once its rows are read, so the whole read is covered, not only the open.
-                    await Console.Error.WriteLineAsync($"warning: skipped {e.Message}");
+                    await Console.Error.WriteLineAsync($"warning: skipped {ConsoleText.Line(e.Message)}");
                 }
                 // A folder whose name no storage URL can hold ("a?b": '?' starts a query) listed nothing at all.
                 catch (FormatException e) when (found)
                 {
-                    await Console.Error.WriteLineAsync($"warning: skipped {u["sqlite:".Length..]}: {e.Message}");
+                    await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: skipped {u["sqlite:".Length..]}: {e.Message}"));
                 }
             }
             // A person reading an empty table cannot tell where it looked; a program reading JSON or CSV gets no rows.
@@ -77,6 +77,9 @@ internal static class StudyQueryCommands
                     : $"No studies under {Path.GetFullPath(folder)} (a study.db in any folder below it); for a study elsewhere give --studies-dir DIR or --storage URL.");
                 return ExitCodes.Ok;
             }
+            // A name in a table is cut to ConsoleText.NameChars: one 400-character name squeezed every other column.
+            if (parse.GetValue(format) == "table")
+                rows = [.. rows.Select(r => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>(r) { ["study"] = ConsoleText.Name((string)r["study"]!) })];
             OutputFormat.Write(parse.GetValue(format)!, ["study", "direction", "trials", "complete", "pruned", "failed", "running", "best_value", "best_trial", "storage"], rows);
             return ExitCodes.Ok;
         });
@@ -146,12 +149,12 @@ internal static class StudyQueryCommands
             {
                 OutputFormat.WriteObject("table", new JsonObject
                 {
-                    ["study"] = study.Name,
+                    ["study"] = ConsoleText.Name(study.Name),
                     ["direction"] = study.Direction.ToString(),
                     ["trials"] = string.Join(", ", Enum.GetValues<TrialState>().Select(s => $"{s} {trials.Count(t => t.State == s)}")),
                     ["best"] = choice is null ? "none yet" : $"trial {choice.Trial.Number}: {TrialRows.ChosenValue(choice)}",
                     ["retrained test accuracy"] = status["retrain_test_accuracy"]?.DeepClone(),
-                }, $"Study {study.Name}");
+                }, $"Study {ConsoleText.Name(study.Name)}");
                 if (best is not null) OutputFormat.WriteObject("table", status["best_params"]!.AsObject(), "Best parameters");
                 var running = status["running"]!.AsArray();
                 if (running.Count > 0)
@@ -173,7 +176,7 @@ internal static class StudyQueryCommands
     {
         if (!userAttrs.TryGetValue(StudyAttributes.RetrainTestAccuracy, out var json)) return null;
         if (double.TryParse(json, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)) return value;
-        Console.Error.WriteLine($"warning: study '{study}': user attribute {StudyAttributes.RetrainTestAccuracy} is {json}, not a number; not shown");
+        Console.Error.WriteLine(ConsoleText.Line($"warning: study '{study}': user attribute {StudyAttributes.RetrainTestAccuracy} is {json}, not a number; not shown"));
         return null;
     }
 

@@ -33,17 +33,18 @@ internal static class TrialsCommands
             // "--top 5" alone means the five best trials, not the first five by number.
             selected = (parse.GetValue(sort) ?? (parse.GetValue(top) is null ? "number" : "value")) switch
             {
-                // Best first; trials without a value last.
+                // Best first, by BestTrial's rule: trials without a value, or with a non-finite one, last. An Optuna-written
+                // Infinity came first, so `--top 1` named another trial than `study best`.
                 "value" => study.Direction == StudyDirection.MINIMIZE
-                    ? selected.OrderBy(t => t.Value ?? double.PositiveInfinity)
-                    : selected.OrderByDescending(t => t.Value ?? double.NegativeInfinity),
+                    ? selected.OrderBy(t => BestTrial.IsRankable(t.Value) ? 0 : 1).ThenBy(t => t.Value)
+                    : selected.OrderBy(t => BestTrial.IsRankable(t.Value) ? 0 : 1).ThenByDescending(t => t.Value),
                 "duration" => selected.OrderByDescending(t => t.Duration ?? TimeSpan.Zero),
                 _ => selected.OrderBy(t => t.Number),
             };
             if (parse.GetValue(top) is { } n) selected = selected.Take(n);
             var paramNames = TrialRows.ParameterNames(trials);
             OutputFormat.Write(parse.GetValue(format)!, TrialRows.Columns(paramNames),
-                selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {study.Name}");
+                selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {ConsoleText.Name(study.Name)}");
             return ExitCodes.Ok;
         });
         return command;
@@ -76,7 +77,7 @@ internal static class TrialsCommands
             detail.Remove("intermediate_values");
             var parameters = detail["params"]!.AsObject();
             detail.Remove("params");
-            OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {study.Name}");
+            OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {ConsoleText.Name(study.Name)}");
             OutputFormat.WriteObject("table", parameters, "Parameters");
             if (epochs is { Count: > 0 })
             {
