@@ -116,7 +116,7 @@ internal abstract partial class RelationalStudyStorage
             var current = await ReadTrialStateAsync(c, tx, trialId, ct);
             if (current.IsFinished()) return null;
             if (current == TrialState.WAITING)
-                throw new InvalidOperationException($"trial {trialId} is WAITING; claim it (RUNNING) before finishing it");
+                throw new InvalidOperationException($"trial_id {trialId} is WAITING; claim it (RUNNING) before finishing it");
             if (await c.ExecuteAsync(Cmd(FailTrialSql, new { TrialId = trialId, Complete = DbTime(NowLocal()) }, tx, ct)) != 1)
                 return null;
             return (FailedTrial?)await FailAndRequeueAsync(c, tx, trialId, attrJson, retry, ct);
@@ -134,7 +134,7 @@ internal abstract partial class RelationalStudyStorage
             await RequireRunningAsync(c, tx, trialId, "set parameters of", ct);
             var have = (await c.QueryAsync<string>(Cmd("SELECT param_name FROM trial_params WHERE trial_id = @TrialId", new { TrialId = trialId }, tx, ct))).ToHashSet();
             if (parameters.Keys.FirstOrDefault(have.Contains) is { } again)
-                throw new InvalidOperationException($"trial {trialId} already has parameter '{again}'");
+                throw new InvalidOperationException($"trial_id {trialId} already has parameter '{again}'");
             await InsertParamsAsync(c, tx, trialId, parameters, ct);
             return await LoadTrialAsync(c, tx, trialId, ct);
         }, ct);
@@ -221,7 +221,7 @@ internal abstract partial class RelationalStudyStorage
             var current = await ReadTrialStateAsync(c, tx, trialId, ct);
             if (current.IsFinished()) return false;
             if (current == TrialState.WAITING)
-                throw new InvalidOperationException($"trial {trialId} is WAITING; claim it (RUNNING) before finishing it");
+                throw new InvalidOperationException($"trial_id {trialId} is WAITING; claim it (RUNNING) before finishing it");
             if (await c.ExecuteAsync(Cmd(FinishTrialSql,
                     new { TrialId = trialId, State = DbEnum.Of(state), Complete = DbTime(NowLocal()) }, tx, ct)) != 1)
                 return false;
@@ -309,7 +309,12 @@ internal abstract partial class RelationalStudyStorage
     private async Task RequireRunningAsync(DbConnection c, DbTransaction tx, long trialId, string what, CancellationToken ct)
     {
         var state = await ReadTrialStateAsync(c, tx, trialId, ct);
-        if (state != TrialState.RUNNING)
-            throw new TrialNotRunningException($"cannot {what} trial {trialId}: it is {state} (only RUNNING trials change)");
+        if (state == TrialState.RUNNING) return;
+        // The trial's number, as every message names trials: the row id (Optuna's trial_id, counted across all studies of
+        // the database) was printed as "trial N" beside "Trial M" for the same trial, and named another trial of the study.
+        var number = await c.ExecuteScalarAsync<long>(Cmd(TrialNumberSql, new { TrialId = trialId }, tx, ct));
+        throw new TrialNotRunningException($"cannot {what} trial {number}: it is {state} (only RUNNING trials change)");
     }
+
+    private const string TrialNumberSql = "SELECT number FROM trials WHERE trial_id = @TrialId";
 }
