@@ -158,16 +158,32 @@ internal abstract partial class RelationalStudyStorage
     private const string ClaimWaitingSql =
         "UPDATE trials SET state = 'RUNNING', datetime_start = @Start WHERE trial_id = @TrialId AND state = 'WAITING'";
 
-    public Task<TrialSnapshot?> PopWaitingTrialAsync(int studyId, CancellationToken ct = default) =>
-        WriteAsync(async (c, tx) =>
+    public Task<TrialSnapshot?> PopWaitingTrialAsync(
+        int studyId, Func<IReadOnlyList<TrialSnapshot>, bool>? mayClaim = null,
+        IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default)
+    {
+        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        return WriteAsync(async (c, tx) =>
         {
+            if (mayClaim is not null)
+            {
+                // Under the study lock (PostgreSQL) or the write lock (SQLite) claims are serialized, so two processes
+                // that both saw one place left cannot both take it with two WAITING trials.
+                await RequireStudyAsync(c, tx, studyId, ct);
+                if (!mayClaim(await LoadTrialsAsync(c, tx, TrialsOfStudySql, new { StudyId = studyId }, ct))) return null;
+            }
             var trialId = await c.QuerySingleOrDefaultAsync<long?>(Cmd(NextWaitingTrialSql, new { StudyId = studyId }, tx, ct));
             if (trialId is null) return null;
             if (await c.ExecuteAsync(Cmd(ClaimWaitingSql, new { TrialId = trialId, Start = DbTime(NowLocal()) }, tx, ct)) != 1)
                 return null;
+            // The claimer's attributes (host, coordinator pid) in the claiming transaction: the heartbeat sweep judges only
+            // trials that carry them, so a claimed trial must never be RUNNING with a heartbeat but without them.
+            foreach (var (key, json) in attrJson)
+                await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
             await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
             return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId.Value, ct);
         }, ct);
+    }
 
     public Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, CancellationToken ct = default) =>
         WriteAsync(async (c, tx) =>
@@ -262,6 +278,7 @@ internal abstract partial class RelationalStudyStorage
     private string SelectStaleTrialsSql => $"""
         SELECT t.trial_id FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id
         WHERE t.study_id = @StudyId AND t.state = 'RUNNING' AND {StaleHeartbeatSql}
+          AND EXISTS (SELECT 1 FROM trial_system_attributes a WHERE a.trial_id = t.trial_id AND a."key" = '{StudyAttributes.Host}')
         ORDER BY t.number
         """;
 

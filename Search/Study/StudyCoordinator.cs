@@ -28,6 +28,7 @@ public sealed class StudyCoordinator
     // The trials this process supervises right now (ids), so its sweep never takes them for dead (see SweepStaleTrialsAsync).
     private readonly ConcurrentDictionary<long, byte> _supervised = new();
     private readonly UntrackedTrials _untracked;
+    private readonly WaitingBeyondBudget _beyondBudget;
     private Exception? _diskFull;
     private WorkerStartException? _workerStart;
 
@@ -41,6 +42,7 @@ public sealed class StudyCoordinator
         _devices = devices;
         _log = log;
         _untracked = new UntrackedTrials(settings, log);
+        _beyondBudget = new WaitingBeyondBudget(log);
         _observer = observer ?? NullStudyObserver.Instance;
         _execution = new TrialExecution(settings, storage, pruner, launcher, command, _observer, log);
     }
@@ -105,10 +107,11 @@ public sealed class StudyCoordinator
                 var trials = await _storage.GetAllTrialsAsync(study.Id);
                 outage = null;
                 var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials));
+                _beyondBudget.Explain(trials, budget);
                 if (budget.IsSpent) break;
 
-                var hasWaiting = trials.Any(x => x.State == TrialState.WAITING);
-                if (!hasWaiting && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
+                var claimable = budget.CanClaimWaiting && trials.Any(x => x.State == TrialState.WAITING);
+                if (!claimable && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
                 {
                     // Nothing to start here now: wait for one of ours to end, or poll for others' progress.
                     _untracked.Explain(trials);
@@ -167,11 +170,12 @@ public sealed class StudyCoordinator
             [StudyAttributes.CoordinatorPid] = ProcessIdentity.Current.Pid,
             [StudyAttributes.CoordinatorInstance] = ProcessIdentity.Current.Instance,
         };
-        if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
+        // Checked again in the claiming transaction: another process may have taken the last place meanwhile.
+        if (budget.CanClaimWaiting
+            && await _storage.PopWaitingTrialAsync(studyId, now => Budget.Of(now, budget.Total).CanClaimWaiting, attrs) is { } waiting)
         {
             try
             {
-                foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
                 return await CompleteEnqueuedAsync(studyId, waiting, interrupt);
             }
             // Swept by another process while this one was stalled between the claim and these writes: that sweep
