@@ -341,6 +341,10 @@ public sealed class StudyCoordinator
                 trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorInstance, out var instance) ? System.Text.Json.JsonSerializer.Deserialize<string>(instance) : null);
             // Only a process this one can see to have ended (another container of the same host name cannot be seen).
             if (!ProcessIdentity.Current.HasCertainlyEnded(owner)) continue;
+            // Its worker, a session leader, outlives the coordinator when it does not exit at the end of its stdin (a custom
+            // worker.command, one stuck in native code): it ran on beside its retry, holding a GPU and writing into trials/N/.
+            if (OrphanedWorker.Kill(trial) is { } workerPid)
+                _log.Warning("Trial {Trial}: its worker (pid {WorkerPid}) outlived its dead coordinator; killed it and its process group", trial.Number, workerPid);
             // Null when another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do.
             var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"orphaned: coordinator process {pid} is gone" };
             if (await _storage.FailTrialAsync(trial.Id, reason, Retries.Rule(_settings.MaxRetries)) is { } failed)

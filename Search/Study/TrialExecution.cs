@@ -91,6 +91,9 @@ internal sealed partial class TrialExecution(
         async Task Started(IWorkerProcess process)
         {
             await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId));
+            // With its start time, so that a later run can tell this worker from a process that reuses its pid (OrphanedWorker).
+            if (ProcessIdentity.InstanceOf(process.ProcessId) is { } instance)
+                await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerInstance, instance));
             log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
             observer.TrialStarted(trial, device);
         }
