@@ -185,6 +185,30 @@ public sealed class EnqueueCliTests
     }
 
     [Fact]
+    public async Task ATrialOptunaEnqueuesAfterTheBudgetIsSpentIsLeftWaitingAndSaidOnce()
+    {
+        // Given a study that ran its 2 trials, and a configuration Optuna 4 enqueued after that (ours refuses it: exit 2)
+        using var dir = new TempDirectory("cli-enqueue-optuna-beyond");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 3), trials: 2, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "start", config)).ExitCode);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            optuna.load_study(study_name="e", storage=sys.argv[1]).enqueue_trial({"learning_rate": 0.004})
+            """, $"sqlite:///{dir["studies/e/study.db"]}");
+
+        // When the study is run again
+        var again = await SearchCli.RunAsync(dir.Path, "study", "resume", "e", "--no-retrain");
+
+        // Then that trial is left WAITING, not run (it ran as a 13th of 12 trials: "13/12 done"), and the log says why
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
+        Assert.Equal(["COMPLETE", "COMPLETE", "WAITING"], trials.Select(t => (string)t!["state"]!));
+        Assert.False(File.Exists(dir["spec-2.json"]));
+        var log = await File.ReadAllTextAsync(dir["studies/e/study.log"]);
+        Assert.Contains("1 enqueued trial(s) beyond the budget of 2 are left WAITING (trial(s) 2); to run them, raise budget.trials", log);
+    }
+
+    [Fact]
     public async Task AnEarlierStudysBestConfigurationsSeedANewStudyWithTheValuesItsSpaceAllows()
     {
         // Given an earlier study of 4 trials (the fake worker scores later trials higher: trials 3 and 2 are best)

@@ -20,7 +20,7 @@ public sealed class PostgresStudyStorageTests(PostgresServerFixture server) : St
     {
         // Given a trial whose heartbeat is old, and another process that holds its row, about to record a heartbeat
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
-        var trial = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        var trial = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
         await Task.Delay(1500);
         await using var other = new NpgsqlConnection(StorageUrl.Parse(_url, "/").Target);
         await other.OpenAsync();

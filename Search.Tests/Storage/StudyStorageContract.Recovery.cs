@@ -12,7 +12,7 @@ public abstract partial class StudyStorageContract
     {
         // Given a trial whose worker went silent
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
-        var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
         await Task.Delay(1200);
 
         // When the sweep fails it with a reason
@@ -77,8 +77,8 @@ public abstract partial class StudyStorageContract
     {
         // Given two silent trials
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
-        var first = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.001));
-        var second = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.002));
+        var first = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.001), Ours);
+        var second = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.002), Ours);
         await Task.Delay(1200);
 
         // When the sweep fails them with a rule that retries the first only

@@ -38,6 +38,9 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
     internal static readonly FloatDistribution Lr = new(1e-4, 1e-1, Log: true);
     internal static readonly CategoricalDistribution Optimizer = new(["adam", "sgd", null, 3L, true]);
 
+    /// <summary>The system attribute a coordinator of this tool gives each trial it runs: only such trials are swept.</summary>
+    internal static readonly Dictionary<string, object?> Ours = new() { [StudyAttributes.Host] = "this-host" };
+
     internal static Dictionary<string, (ParameterDistribution, double)> SomeParams(double lr = 0.01) => new()
     {
         ["units"] = (Units, 128),
@@ -461,8 +464,8 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
     {
         // Given: one trial whose worker went silent, one that keeps beating, one waiting
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
-        var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
-        var alive = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
+        var alive = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
         await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
         await Task.Delay(1500);
         await Storage.RecordHeartbeatAsync(alive.Id);

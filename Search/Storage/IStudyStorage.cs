@@ -83,9 +83,13 @@ public interface IStudyStorage : IAsyncDisposable
 
     /// <summary>
     /// Atomically claims the oldest WAITING trial of the study (WAITING → RUNNING, start time, heartbeat);
-    /// null when there is none. Two callers never claim the same trial.
+    /// null when there is none. Two callers never claim the same trial. With <paramref name="mayClaim"/>, only when it
+    /// holds for the study's trials as read in the claiming transaction (claims serialized per study): null otherwise.
+    /// <paramref name="systemAttrs"/> are written in the claiming transaction.
     /// </summary>
-    Task<TrialSnapshot?> PopWaitingTrialAsync(int studyId, CancellationToken ct = default);
+    Task<TrialSnapshot?> PopWaitingTrialAsync(
+        int studyId, Func<IReadOnlyList<TrialSnapshot>, bool>? mayClaim = null,
+        IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default);
 
     /// <summary>
     /// Gives a RUNNING trial the parameters it was created without (Optuna's <c>set_trial_param</c>: a trial
@@ -126,8 +130,9 @@ public interface IStudyStorage : IAsyncDisposable
         long trialId, IReadOnlyDictionary<string, object?>? systemAttrs, Func<TrialSnapshot, WaitingTrial?>? retry, CancellationToken ct = default);
 
     /// <summary>
-    /// Fails every RUNNING trial of the study whose last heartbeat is older than <paramref name="grace"/>
-    /// (Optuna's <c>fail_stale_trials</c>), each as <see cref="FailTrialAsync"/> does (attributes and retry in the same
+    /// Fails every RUNNING trial of the study that a coordinator of this tool runs (it carries the
+    /// <see cref="Vocabulary.StudyAttributes.Host"/> system attribute) whose last heartbeat is older than <paramref name="grace"/>
+    /// (Optuna's <c>fail_stale_trials</c>; an Optuna client's trial is left to that client, whose grace is its own), each as <see cref="FailTrialAsync"/> does (attributes and retry in the same
     /// transaction — once failed, a trial is read-only); returns the trials it failed, as they are after the change.
     /// </summary>
     Task<IReadOnlyList<FailedTrial>> FailStaleTrialsAsync(

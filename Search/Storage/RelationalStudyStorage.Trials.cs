@@ -116,7 +116,7 @@ internal abstract partial class RelationalStudyStorage
             var current = await ReadTrialStateAsync(c, tx, trialId, ct);
             if (current.IsFinished()) return null;
             if (current == TrialState.WAITING)
-                throw new InvalidOperationException($"trial {trialId} is WAITING; claim it (RUNNING) before finishing it");
+                throw new InvalidOperationException($"trial_id {trialId} is WAITING; claim it (RUNNING) before finishing it");
             if (await c.ExecuteAsync(Cmd(FailTrialSql, new { TrialId = trialId, Complete = DbTime(NowLocal()) }, tx, ct)) != 1)
                 return null;
             return (FailedTrial?)await FailAndRequeueAsync(c, tx, trialId, attrJson, retry, ct);
@@ -134,7 +134,7 @@ internal abstract partial class RelationalStudyStorage
             await RequireRunningAsync(c, tx, trialId, "set parameters of", ct);
             var have = (await c.QueryAsync<string>(Cmd("SELECT param_name FROM trial_params WHERE trial_id = @TrialId", new { TrialId = trialId }, tx, ct))).ToHashSet();
             if (parameters.Keys.FirstOrDefault(have.Contains) is { } again)
-                throw new InvalidOperationException($"trial {trialId} already has parameter '{again}'");
+                throw new InvalidOperationException($"trial_id {trialId} already has parameter '{again}'");
             await InsertParamsAsync(c, tx, trialId, parameters, ct);
             return await LoadTrialAsync(c, tx, trialId, ct);
         }, ct);
@@ -158,16 +158,32 @@ internal abstract partial class RelationalStudyStorage
     private const string ClaimWaitingSql =
         "UPDATE trials SET state = 'RUNNING', datetime_start = @Start WHERE trial_id = @TrialId AND state = 'WAITING'";
 
-    public Task<TrialSnapshot?> PopWaitingTrialAsync(int studyId, CancellationToken ct = default) =>
-        WriteAsync(async (c, tx) =>
+    public Task<TrialSnapshot?> PopWaitingTrialAsync(
+        int studyId, Func<IReadOnlyList<TrialSnapshot>, bool>? mayClaim = null,
+        IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default)
+    {
+        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        return WriteAsync(async (c, tx) =>
         {
+            if (mayClaim is not null)
+            {
+                // Under the study lock (PostgreSQL) or the write lock (SQLite) claims are serialized, so two processes
+                // that both saw one place left cannot both take it with two WAITING trials.
+                await RequireStudyAsync(c, tx, studyId, ct);
+                if (!mayClaim(await LoadTrialsAsync(c, tx, TrialsOfStudySql, new { StudyId = studyId }, ct))) return null;
+            }
             var trialId = await c.QuerySingleOrDefaultAsync<long?>(Cmd(NextWaitingTrialSql, new { StudyId = studyId }, tx, ct));
             if (trialId is null) return null;
             if (await c.ExecuteAsync(Cmd(ClaimWaitingSql, new { TrialId = trialId, Start = DbTime(NowLocal()) }, tx, ct)) != 1)
                 return null;
+            // The claimer's attributes (host, coordinator pid) in the claiming transaction: the heartbeat sweep judges only
+            // trials that carry them, so a claimed trial must never be RUNNING with a heartbeat but without them.
+            foreach (var (key, json) in attrJson)
+                await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
             await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
             return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId.Value, ct);
         }, ct);
+    }
 
     public Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, CancellationToken ct = default) =>
         WriteAsync(async (c, tx) =>
@@ -221,7 +237,7 @@ internal abstract partial class RelationalStudyStorage
             var current = await ReadTrialStateAsync(c, tx, trialId, ct);
             if (current.IsFinished()) return false;
             if (current == TrialState.WAITING)
-                throw new InvalidOperationException($"trial {trialId} is WAITING; claim it (RUNNING) before finishing it");
+                throw new InvalidOperationException($"trial_id {trialId} is WAITING; claim it (RUNNING) before finishing it");
             if (await c.ExecuteAsync(Cmd(FinishTrialSql,
                     new { TrialId = trialId, State = DbEnum.Of(state), Complete = DbTime(NowLocal()) }, tx, ct)) != 1)
                 return false;
@@ -262,6 +278,7 @@ internal abstract partial class RelationalStudyStorage
     private string SelectStaleTrialsSql => $"""
         SELECT t.trial_id FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id
         WHERE t.study_id = @StudyId AND t.state = 'RUNNING' AND {StaleHeartbeatSql}
+          AND EXISTS (SELECT 1 FROM trial_system_attributes a WHERE a.trial_id = t.trial_id AND a."key" = '{StudyAttributes.Host}')
         ORDER BY t.number
         """;
 
@@ -309,7 +326,12 @@ internal abstract partial class RelationalStudyStorage
     private async Task RequireRunningAsync(DbConnection c, DbTransaction tx, long trialId, string what, CancellationToken ct)
     {
         var state = await ReadTrialStateAsync(c, tx, trialId, ct);
-        if (state != TrialState.RUNNING)
-            throw new TrialNotRunningException($"cannot {what} trial {trialId}: it is {state} (only RUNNING trials change)");
+        if (state == TrialState.RUNNING) return;
+        // The trial's number, as every message names trials: the row id (Optuna's trial_id, counted across all studies of
+        // the database) was printed as "trial N" beside "Trial M" for the same trial, and named another trial of the study.
+        var number = await c.ExecuteScalarAsync<long>(Cmd(TrialNumberSql, new { TrialId = trialId }, tx, ct));
+        throw new TrialNotRunningException($"cannot {what} trial {number}: it is {state} (only RUNNING trials change)");
     }
+
+    private const string TrialNumberSql = "SELECT number FROM trials WHERE trial_id = @TrialId";
 }

@@ -28,6 +28,7 @@ public sealed class StudyCoordinator
     // The trials this process supervises right now (ids), so its sweep never takes them for dead (see SweepStaleTrialsAsync).
     private readonly ConcurrentDictionary<long, byte> _supervised = new();
     private readonly UntrackedTrials _untracked;
+    private readonly WaitingBeyondBudget _beyondBudget;
     private Exception? _diskFull;
     private WorkerStartException? _workerStart;
 
@@ -41,6 +42,7 @@ public sealed class StudyCoordinator
         _devices = devices;
         _log = log;
         _untracked = new UntrackedTrials(settings, log);
+        _beyondBudget = new WaitingBeyondBudget(log);
         _observer = observer ?? NullStudyObserver.Instance;
         _execution = new TrialExecution(settings, storage, pruner, launcher, command, _observer, log);
     }
@@ -108,10 +110,11 @@ public sealed class StudyCoordinator
                 outage = null;
                 var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials));
                 _observer.StudyRead(trials, budget.Total);
+                _beyondBudget.Explain(trials, budget);
                 if (budget.IsSpent) break;
 
-                var hasWaiting = trials.Any(x => x.State == TrialState.WAITING);
-                if (!hasWaiting && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
+                var claimable = budget.CanClaimWaiting && trials.Any(x => x.State == TrialState.WAITING);
+                if (!claimable && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
                 {
                     // Nothing to start here now: wait for one of ours to end, or poll for others' progress.
                     _untracked.Explain(trials);
@@ -170,11 +173,12 @@ public sealed class StudyCoordinator
             [StudyAttributes.CoordinatorPid] = ProcessIdentity.Current.Pid,
             [StudyAttributes.CoordinatorInstance] = ProcessIdentity.Current.Instance,
         };
-        if (await _storage.PopWaitingTrialAsync(studyId) is { } waiting)
+        // Checked again in the claiming transaction: another process may have taken the last place meanwhile.
+        if (budget.CanClaimWaiting
+            && await _storage.PopWaitingTrialAsync(studyId, now => Budget.Of(now, budget.Total).CanClaimWaiting, attrs) is { } waiting)
         {
             try
             {
-                foreach (var (k, v) in attrs) await _storage.SetTrialSystemAttrAsync(waiting.Id, k, v);
                 return await CompleteEnqueuedAsync(studyId, waiting, interrupt);
             }
             // Swept by another process while this one was stalled between the claim and these writes: that sweep
@@ -340,6 +344,10 @@ public sealed class StudyCoordinator
                 trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorInstance, out var instance) ? System.Text.Json.JsonSerializer.Deserialize<string>(instance) : null);
             // Only a process this one can see to have ended (another container of the same host name cannot be seen).
             if (!ProcessIdentity.Current.HasCertainlyEnded(owner)) continue;
+            // Its worker, a session leader, outlives the coordinator when it does not exit at the end of its stdin (a custom
+            // worker.command, one stuck in native code): it ran on beside its retry, holding a GPU and writing into trials/N/.
+            if (OrphanedWorker.Kill(trial) is { } workerPid)
+                _log.Warning("Trial {Trial}: its worker (pid {WorkerPid}) outlived its dead coordinator; killed it and its process group", trial.Number, workerPid);
             // Null when another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do.
             var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"orphaned: coordinator process {pid} is gone" };
             if (await _storage.FailTrialAsync(trial.Id, reason, Retries.Rule(_settings.MaxRetries)) is { } failed)

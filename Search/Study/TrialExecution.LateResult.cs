@@ -61,7 +61,7 @@ internal sealed partial class TrialExecution
     {
         await storage.SetTrialSystemAttrAsync(id, StudyAttributes.LateResultOf, failed.Number);
         foreach (var key in new[] { StudyAttributes.Device, StudyAttributes.TrialDirectory, StudyAttributes.StdoutLog, StudyAttributes.StderrLog,
-                     StudyAttributes.Host, StudyAttributes.CoordinatorPid, StudyAttributes.CoordinatorInstance, StudyAttributes.WorkerPid })
+                     StudyAttributes.Host, StudyAttributes.CoordinatorPid, StudyAttributes.CoordinatorInstance, StudyAttributes.WorkerPid, StudyAttributes.WorkerInstance })
             if (failed.SystemAttrs.TryGetValue(key, out var json))
                 await storage.SetTrialSystemAttrAsync(id, key, JsonNode.Parse(json));
         await storage.SetTrialUserAttrAsync(id, StudyAttributes.Epochs, progress.Epochs);

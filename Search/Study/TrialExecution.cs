@@ -99,7 +99,13 @@ internal sealed partial class TrialExecution(
         var prunable = pruner is not NopPruner && BestTrial.RepeatOf(trial) is null;
         async Task Started(IWorkerProcess process)
         {
-            try { await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId)); }
+            try
+            {
+                await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId));
+                // With its start time, so that a later run can tell this worker from a process that reuses its pid (OrphanedWorker).
+                if (ProcessIdentity.InstanceOf(process.ProcessId) is { } instance)
+                    await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerInstance, instance));
+            }
             catch (Exception e) when (StorageOutage.Is(e))
             {
                 log.Warning("The database failed while recording the worker of trial {Trial} ({Error}); the trial goes on", trial.Number, e.Message);

@@ -4,9 +4,9 @@ using Serilog;
 namespace Mnist.Search.Study;
 
 /// <summary>
-/// RUNNING trials that no coordinator of this tool runs: an Optuna client's (`ask` without `tell`), which carry none
-/// of the host attributes a coordinator writes and, unless that client keeps Optuna's heartbeat, no heartbeat, so no
-/// sweep ever fails them (Optuna's own rule: only trials with a heartbeat are judged). Each holds its place in the
+/// RUNNING trials that no coordinator of this tool runs: an Optuna client's (`ask` without `tell`, or `optimize` with
+/// Optuna's heartbeat), which carry none of the host attributes a coordinator writes, so no sweep of ours fails them
+/// (their heartbeat, if any, keeps that client's interval and grace, which only that client knows). Each holds its place in the
 /// budget, so a study whose last places they hold waits for them with no end, and said nothing about why. Once one
 /// has run longer than a trial may here, the wait is explained, once per trial; the trial is left alone: it may be
 /// a client's long evaluation, and that client alone can tell its result.

@@ -24,6 +24,8 @@ public static class StudyAttributes
     public const string CoordinatorPid = "coordinator_pid";
     public const string CoordinatorInstance = "coordinator_instance";
     public const string WorkerPid = "worker_pid";
+    /// <summary>The worker process's <see cref="Study.ProcessIdentity.Instance"/> (boot, pid namespace, start time): tells it from a later process reusing its pid.</summary>
+    public const string WorkerInstance = "worker_instance";
     public const string TrialDirectory = "trial_dir";
     public const string StdoutLog = "stdout_log";
     public const string StderrLog = "stderr_log";
