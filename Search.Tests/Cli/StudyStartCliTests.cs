@@ -68,6 +68,31 @@ public sealed class StudyStartCliTests
     }
 
     [Fact]
+    public async Task TheInterruptedStudysHintNamesItsStorageAndTheHintedCommandFinishesIt()
+    {
+        // Given a study of 2 trials whose database is not where `study resume NAME` looks by default, with a trial running
+        using var dir = new TempDirectory("cli-sigint-hint");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 10, EpochSeconds = 0.5 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2, tweak: c => c["storage"] = "sqlite:elsewhere/db.sqlite");
+        var db = dir["elsewhere/db.sqlite"];
+        var (first, stdout, stderr) = await StartUntilAsync(dir.Path, config, "trial 0 never started", async () => await CountAsync(db, "RUNNING") >= 1);
+        using var _ = first;
+
+        // When it is interrupted
+        await Signals.StopAsync(first, UnixSignal.Int, 30);
+
+        // Then its hint names the storage (it said `study resume NAME`, which then failed with "unknown study"), and the
+        // hinted command finishes the study
+        Assert.True(first.ExitCode == 130, $"exit {first.ExitCode}: {await stderr}");
+        var hint = System.Text.RegularExpressions.Regex.Match(await stdout + await stderr, "`(study resume [^`]*)`");
+        Assert.True(hint.Success, await stderr);
+        Assert.Equal($"study resume cli-study --storage sqlite:///{db}", hint.Groups[1].Value);
+        var resumed = await SearchCli.RunAsync(dir.Path, hint.Groups[1].Value.Split(' '));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(2, (await TrialsAsync(db)).Count(t => t.State == TrialState.COMPLETE));
+    }
+
+    [Fact]
     public async Task CtrlCStopsTheRunningTrialCleanlyAndTheNextRunFinishesTheBudget()
     {
         // Given a study of 3 trials of about 5 seconds each, with trial 0 done and trial 1 running

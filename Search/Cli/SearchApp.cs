@@ -96,7 +96,7 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {ConsoleText.Line((e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message)}");
             return ExitCodes.Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StorageLockedException
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StorageLockedException or StudyDeletedException
                                       or Retraining.RetrainException or WorkerOutputException)
         {
             // A retrain that failed, or a worker that broke the protocol, says so itself; a stack trace added nothing.

@@ -131,14 +131,29 @@ internal static class StudyRun
         var coordinator = new StudyCoordinator(settings, storage, sampler, pruner,
             pool, new ProcessWorkerLauncher(), command, log, view);
 
-        var trials = await view.RunAsync(() => coordinator.RunAsync(study, ct));
+        IReadOnlyList<TrialSnapshot> trials;
+        try { trials = await view.RunAsync(() => coordinator.RunAsync(study, ct)); }
+        // Both ended the command with the driver's bare message and a 40-line stack trace, naming neither storage nor study.
+        catch (Exception e) when (StorageOutage.Is(e))
+        {
+            throw new StorageUnreachableException(
+                $"storage {storageDisplay}: the database did not answer for {StorageOutage.RideOut.TotalMinutes:0} min ({e.Message}); "
+                + "the study stopped, and its running trials are taken up again when the same command is run once the database is back", e);
+        }
+        catch (RowNotFoundException e)
+        {
+            if (await StudyIsGoneAsync(storage, study.Name))
+                throw new StudyDeletedException($"study '{study.Name}' was deleted from {storageDisplay} while this process ran it (by another client)", e);
+            throw;
+        }
         consoleLevel.MinimumLevel = Serilog.Events.LogEventLevel.Information;
         var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
         PrintBest(settings, trials);
+        var named = StudyCommandLine.For(study.Name, storageUrl, config.BaseDirectory);
         if (ct.IsCancellationRequested)
         {
-            log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again (or `study resume {Study}`) to continue",
-                budget.Used, budget.Total, study.Name);
+            log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again (or `study resume {StudyArgs}`) to continue",
+                budget.Used, budget.Total, named);
             return ExitCodes.Interrupted;
         }
         if (!budget.IsSpent)
@@ -148,7 +163,7 @@ internal static class StudyRun
         if (trials.Any(t => t.State == TrialState.FAIL) && !trials.Any(t => t.State is TrialState.COMPLETE or TrialState.PRUNED))
         {
             // Exit 0 would tell a script the search worked (issue 11); each trial's fail_reason says why it failed.
-            log.Error("All {Count} trials failed; see `trials list {Study} --state FAIL` and each trial's stderr", trials.Count, study.Name);
+            log.Error("All {Count} trials failed; see `trials list {StudyArgs} --state FAIL` and each trial's stderr", trials.Count, named);
             return ExitCodes.AllTrialsFailed;
         }
         if (!trials.Any(t => t.State is TrialState.COMPLETE or TrialState.RUNNING or TrialState.WAITING) && trials.Any(t => t.State == TrialState.PRUNED))
@@ -156,8 +171,8 @@ internal static class StudyRun
             // Pruned and failed trials only (full-length ones timed out, the short ones were pruned): no configuration
             // was trained to the end, so there is no best trial and no model. It exited 0 and skipped the retrain
             // without a word.
-            log.Error("No trial completed ({Pruned} pruned, {Failed} failed): no best trial and no model; see `trials list {Study}`",
-                trials.Count(t => t.State == TrialState.PRUNED), trials.Count(t => t.State == TrialState.FAIL), study.Name);
+            log.Error("No trial completed ({Pruned} pruned, {Failed} failed): no best trial and no model; see `trials list {StudyArgs}`",
+                trials.Count(t => t.State == TrialState.PRUNED), trials.Count(t => t.State == TrialState.FAIL), named);
             return ExitCodes.AllTrialsFailed;
         }
         if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)
@@ -176,7 +191,7 @@ internal static class StudyRun
             // asks for a model by then, but a better trial may still end elsewhere.
             if (trials.Count(t => t.State == TrialState.RUNNING) is var elsewhere and > 0)
                 log.Warning("{Count} trial(s) of study {Study} still run in other processes: retraining the best so far (trial {Trial}); "
-                    + "once they end, `study retrain {Study}` retrains the study's final best", elsewhere, study.Name, best.Number, study.Name);
+                    + "once they end, `study retrain {StudyArgs}` retrains the study's final best", elsewhere, study.Name, best.Number, named);
             var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
             RetrainResult result;
             try
@@ -221,6 +236,12 @@ internal static class StudyRun
         {
             throw new StorageException($"{config.SourcePath}: $.storage: {e.Message}", e);
         }
+    }
+
+    private static async Task<bool> StudyIsGoneAsync(IStudyStorage storage, string name)
+    {
+        try { return await storage.GetStudyAsync(name) is null; }
+        catch (Exception e) when (StorageOutage.Is(e)) { return false; }
     }
 
     private static void DeleteIfEmpty(string dir)

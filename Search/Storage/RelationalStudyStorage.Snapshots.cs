@@ -45,7 +45,7 @@ internal abstract partial class RelationalStudyStorage
 
     private static async Task<TrialSnapshot> LoadTrialAsync(DbConnection c, DbTransaction tx, long trialId, CancellationToken ct) =>
         (await LoadTrialsAsync(c, tx, TrialByIdSql, new { TrialId = trialId }, ct)).SingleOrDefault()
-        ?? throw new KeyNotFoundException($"no trial with id {trialId}");
+        ?? throw new RowNotFoundException($"no trial with id {trialId}");
 
     private static async Task<IReadOnlyList<TrialSnapshot>> LoadTrialsAsync(DbConnection c, DbTransaction tx, string sql, object args, CancellationToken ct)
     {

@@ -115,7 +115,7 @@ internal abstract partial class RelationalStudyStorage
     private async Task RequireStudyAsync(DbConnection c, DbTransaction tx, int studyId, CancellationToken ct)
     {
         if (await c.QuerySingleOrDefaultAsync<long?>(Cmd(LockStudySql, new { StudyId = studyId }, tx, ct)) is null)
-            throw new KeyNotFoundException($"no study with id {studyId}");
+            throw new RowNotFoundException($"no study with id {studyId}");
     }
 
     private static StudyInfo ToStudy(StudyRow r) =>

@@ -319,7 +319,7 @@ internal abstract partial class RelationalStudyStorage
     private async Task<TrialState> ReadTrialStateAsync(DbConnection c, DbTransaction tx, long trialId, CancellationToken ct)
     {
         var state = await c.QuerySingleOrDefaultAsync<string?>(Cmd(LockTrialSql, new { TrialId = trialId }, tx, ct))
-            ?? throw new KeyNotFoundException($"no trial with id {trialId}");
+            ?? throw new RowNotFoundException($"no trial with id {trialId}");
         return ParseEnum<TrialState>(state);
     }
 

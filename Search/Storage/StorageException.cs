@@ -14,6 +14,12 @@ public sealed class StorageException(string message, Exception? inner = null) : 
 public sealed class StorageUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
+/// The study was deleted from its storage (by another client, Optuna's <c>delete_study</c>) while a process ran it: one
+/// line naming the study and the storage, exit code 1 (it was "no study with id 1" and two stack traces).
+/// </summary>
+public sealed class StudyDeletedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
 /// Another process held the database's lock for longer than every attempt waited (<see cref="LockWait"/>): the
 /// machine's state, not the input's, and it may work when tried again. One line naming the storage; exit code 1.
 /// </summary>
@@ -31,3 +37,9 @@ public sealed class StorageFullException(string message, Exception? inner = null
 /// type so a caller tells it from an <see cref="InvalidOperationException"/> that means something else (a driver's).
 /// </summary>
 public sealed class TrialNotRunningException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// A trial or study row that is not (or no longer) in the storage: another client deleted the study under a running
+/// process. A <see cref="KeyNotFoundException"/>, as before, of its own type so that callers can tell it from a lookup bug of ours.
+/// </summary>
+public sealed class RowNotFoundException(string message) : KeyNotFoundException(message);

@@ -295,6 +295,12 @@ public sealed class StudyCoordinator
                     _log.Error("The worker cannot be started, stopping the study: {Error}", e.Message);
                 stop.Cancel();
             }
+            catch (RowNotFoundException)
+            {
+                // Its row is gone: another client deleted the study (the loop says so in one line). There is nothing to
+                // record; it was an error with a stack trace, and the attempt to fail the trial threw again.
+                _log.Warning("Trial {Trial} is no longer in the storage (its study was deleted by another client); its worker was stopped", trial.Number);
+            }
             catch (Exception e)
             {
                 // A bug of ours, not the configuration's: the reason says so, and the trial runs again like an interrupted one.

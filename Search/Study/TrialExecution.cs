@@ -308,7 +308,11 @@ internal sealed partial class TrialExecution(
                     stopWorker();
                     throw;
                 }
-                catch (Exception e) when (e is not OperationCanceledException) { log.Warning(e, "Heartbeat of trial {TrialId} failed", trialId); }
+                // Its row is gone (another client deleted the study): the supervision and the loop say so, once.
+                catch (RowNotFoundException) { return; }
+                // An outage is said without a stack trace at every beat; the trial by its number (it named the row id).
+                catch (Exception e) when (StorageOutage.Is(e)) { log.Warning("Heartbeat of trial {Trial} failed: {Error}", progress.Trial.Number, e.Message); }
+                catch (Exception e) when (e is not OperationCanceledException) { log.Warning(e, "Heartbeat of trial {Trial} failed", progress.Trial.Number); }
             }
         }
         catch (OperationCanceledException) { }
