@@ -26,8 +26,7 @@ public sealed class ForeignTellCliTests
         using var study = SearchCli.Start(dir.Path, "study", "start", config);
         var stdout = study.StandardOutput.ReadToEndAsync();
         var stderr = study.StandardError.ReadToEndAsync();
-        for (var wait = System.Diagnostics.Stopwatch.StartNew(); !(File.Exists(worker.LogPath) && File.ReadAllText(worker.LogPath).Contains(" start")); await Task.Delay(100))
-            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60) && !study.HasExited, "the trial never started: " + (study.HasExited ? await stderr : ""));
+        await worker.UntilStartedAsync(study, stderr);
 
         // When an Optuna client tells it
         await OptunaRunner.RunPythonAsync($"""

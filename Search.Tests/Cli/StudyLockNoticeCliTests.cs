@@ -27,12 +27,7 @@ public sealed class StudyLockNoticeCliTests
         var stdout = study.StandardOutput.ReadToEndAsync();
 
         // When another process holds the write lock for 2.5 s while the trial runs (its heartbeats must wait)
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(File.Exists(worker.LogPath) && File.ReadAllText(worker.LogPath).Contains(" start")))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the trial never started: " + await Ended(study, stderr));
-            await Task.Delay(100);
-        }
+        await worker.UntilStartedAsync(study, stderr);
         await using (var holder = new SqliteConnection($"Data Source={dir["studies/cli-study/study.db"]};Pooling=false"))
         {
             await holder.OpenAsync();
@@ -52,7 +47,4 @@ public sealed class StudyLockNoticeCliTests
         Assert.Contains("WRN waiting for sqlite:///", err);
         Assert.DoesNotContain("\nwarning: waiting", "\n" + err);
     }
-
-    private static async Task<string> Ended(System.Diagnostics.Process p, Task<string> stderr) =>
-        p.HasExited ? await stderr : "(still running)";
 }

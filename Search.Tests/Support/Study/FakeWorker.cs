@@ -27,6 +27,19 @@ internal sealed class FakeWorker
     public string LogPath => Path.Combine(Directory, "fake-worker.log");
     public string ScriptPath => Path.Combine(Directory, "fake-worker.sh");
 
+    /// <summary>
+    /// Waits (a minute at most) until a trial of <paramref name="run"/>'s study has started this script; fails the test
+    /// at once, with its stderr, when the process has ended instead.
+    /// </summary>
+    public async Task UntilStartedAsync(System.Diagnostics.Process run, Task<string> stderr)
+    {
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); !(File.Exists(LogPath) && File.ReadAllText(LogPath).Contains(" start")); await Task.Delay(100))
+        {
+            if (run.HasExited) Assert.Fail($"the process ended (exit {run.ExitCode}) before a trial started: {await stderr}");
+            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), "no trial started within a minute");
+        }
+    }
+
     /// <summary>The <c>worker.command</c> that runs the script.</summary>
     public IReadOnlyList<string> Command => ["/bin/bash", ScriptPath, "{spec}"];
 
