@@ -36,9 +36,10 @@ public sealed class StudyProgressCountsCliTests
     [Fact]
     public async Task ABudgetLoweredByAnotherProcessIsSaidAndCountedTo()
     {
-        // Given a worker running a study of 20 trials of about a second each, with one trial done
+        // Given a worker running a study of 20 trials of about three seconds each, with one trial done (with one-second
+        // trials, a `study create` slowed by a loaded machine could come after the fifth had started)
         using var dir = new TempDirectory("cli-progress-budget");
-        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 2, EpochSeconds = 0.5 }.Write();
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 2, EpochSeconds = 1.5 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 20);
         var db = dir["studies/cli-study/study.db"];
         Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);

@@ -114,6 +114,40 @@ public abstract partial class StudyStorageContract
     }
 
     [Fact]
+    public async Task AGivenWaitingTrialClaimedWithTheClaimersAttributesCarriesThemFromTheClaimOn()
+    {
+        // Given a queued trial (a late result's stand-in is claimed this way)
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var waiting = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
+
+        // When it is claimed with the claimer's attributes
+        var claimed = await Storage.ClaimWaitingTrialAsync(waiting.Id, new Dictionary<string, object?> { ["host"] = "h", ["coordinator_pid"] = 7 });
+
+        // Then they are there with the claim, so the heartbeat sweep (which judges only trials that carry a host) can fail
+        // it: claimed without them, a stand-in whose process died stayed RUNNING for good and its study never ended
+        Assert.Equal(("\"h\"", "7"), (claimed!.SystemAttrs["host"], claimed.SystemAttrs["coordinator_pid"]));
+        await Task.Delay(1500);
+        var swept = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1), new Dictionary<string, object?>(), retry: null);
+        Assert.Equal([waiting.Id], swept.Select(f => f.Trial.Id));
+    }
+
+    [Fact]
+    public async Task ARetryIsClaimedBeforeAnEarlierQueuedTrial()
+    {
+        // Given a trial an Optuna client queued, then one of this tool's retries queued after it
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
+        var retry = await Storage.CreateTrialAsync(study.Id, TrialState.WAITING, systemAttrs: new Dictionary<string, object?> { ["retry_of"] = 0 });
+
+        // When the next queued trial is claimed
+        var claimed = await Storage.PopWaitingTrialAsync(study.Id);
+
+        // Then it is the retry: with the lowest number first, an enqueue made once the budget was full took the last
+        // place, and the retry was left WAITING
+        Assert.Equal(retry.Id, claimed!.Id);
+    }
+
+    [Fact]
     public async Task WhenTwoProcessesCompareAndSetTheSameAbsentAttributeThenExactlyOneWins()
     {
         // Given a study without the claim attribute, and a second storage instance (another process)

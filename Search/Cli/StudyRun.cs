@@ -137,8 +137,8 @@ internal static class StudyRun
         catch (Exception e) when (StorageOutage.Is(e))
         {
             throw new StorageUnreachableException(
-                $"storage {storageDisplay}: the database did not answer for {StorageOutage.RideOut.TotalMinutes:0} min ({e.Message}); "
-                + "the study stopped, and its running trials are taken up again when the same command is run once the database is back", e);
+                $"storage {storageDisplay}: the database failed and the study stopped ({e.Message}); run the same command again once it "
+                + "answers: its running trials are taken up again", e);
         }
         catch (RowNotFoundException e)
         {

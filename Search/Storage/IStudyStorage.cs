@@ -143,7 +143,7 @@ public interface IStudyStorage : IAsyncDisposable
     /// Claims one given WAITING trial (WAITING → RUNNING, start time, heartbeat), as <see cref="PopWaitingTrialAsync"/>
     /// does for the oldest; null when it is no longer WAITING (someone else claimed it first).
     /// </summary>
-    Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, CancellationToken ct = default);
+    Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default);
 
     /// <summary>One trial by id; throws <see cref="KeyNotFoundException"/> when there is none.</summary>
     Task<TrialSnapshot> GetTrialAsync(long trialId, CancellationToken ct = default);

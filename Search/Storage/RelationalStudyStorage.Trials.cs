@@ -185,16 +185,22 @@ internal abstract partial class RelationalStudyStorage
         }, ct);
     }
 
-    public Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, CancellationToken ct = default) =>
-        WriteAsync(async (c, tx) =>
+    public Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default)
+    {
+        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        return WriteAsync(async (c, tx) =>
         {
             // The row lock (PostgreSQL) waits out a concurrent PopWaitingTrialAsync; the state guard then sees its claim.
             if (await ReadTrialStateAsync(c, tx, trialId, ct) != TrialState.WAITING) return null;
             if (await c.ExecuteAsync(Cmd(ClaimWaitingSql, new { TrialId = trialId, Start = DbTime(NowLocal()) }, tx, ct)) != 1)
                 return null;
+            // As PopWaitingTrialAsync: the claimer's attributes in the claiming transaction.
+            foreach (var (key, json) in attrJson)
+                await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
             await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
             return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId, ct);
         }, ct);
+    }
 
     private const string UpsertIntermediateSql = """
         INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type)

@@ -167,12 +167,7 @@ public sealed class StudyCoordinator
     /// <summary>Claims a queued retry, else samples and creates a new trial within the budget; null if neither.</summary>
     private async Task<TrialSnapshot?> AskAsync(int studyId, Budget budget, CancellationToken interrupt)
     {
-        var attrs = new Dictionary<string, object?>
-        {
-            [StudyAttributes.Host] = ProcessIdentity.Current.Host,
-            [StudyAttributes.CoordinatorPid] = ProcessIdentity.Current.Pid,
-            [StudyAttributes.CoordinatorInstance] = ProcessIdentity.Current.Instance,
-        };
+        var attrs = new Dictionary<string, object?>(OwnerAttributes.OfThisProcess());
         // Checked again in the claiming transaction: another process may have taken the last place meanwhile.
         if (budget.CanClaimWaiting
             && await _storage.PopWaitingTrialAsync(studyId, now => Budget.Of(now, budget.Total).CanClaimWaiting, attrs) is { } waiting)
@@ -299,7 +294,7 @@ public sealed class StudyCoordinator
             {
                 // Its row is gone: another client deleted the study (the loop says so in one line). There is nothing to
                 // record; it was an error with a stack trace, and the attempt to fail the trial threw again.
-                _log.Warning("Trial {Trial} is no longer in the storage (its study was deleted by another client); its worker was stopped", trial.Number);
+                _log.Warning("Trial {Trial} is no longer in the storage (its study was deleted by another client)", trial.Number);
             }
             catch (Exception e)
             {

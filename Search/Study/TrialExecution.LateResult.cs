@@ -22,7 +22,7 @@ internal sealed partial class TrialExecution
         var number = failed.Number.ToString(CultureInfo.InvariantCulture);
         var retries = trials.Where(t => t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var of) && of == number).ToList();
         var waiting = retries.FirstOrDefault(t => t.State == TrialState.WAITING);
-        var standIn = waiting is not null ? await storage.ClaimWaitingTrialAsync(waiting.Id)
+        var standIn = waiting is not null ? await storage.ClaimWaitingTrialAsync(waiting.Id, OwnerAttributes.OfThisProcess())
             : retries.Count == 0 && failed.State == TrialState.FAIL ? await CreateStandInAsync(failed, studyId)
             : null;
         if (standIn is null)
@@ -36,10 +36,14 @@ internal sealed partial class TrialExecution
         bool recorded;
         try
         {
-            await WriteLateResultAsync(id, failed, progress);
-            // These writes take a moment, with no heartbeat of their own: a sweep can take the stand-in for dead meanwhile
-            // (after the heartbeat grace), and then its own retry runs the configuration again.
-            recorded = await storage.FinishTrialAsync(id, outcome.State, outcome.Value);
+            // A database that goes down meanwhile is waited for, as for any result.
+            recorded = await StorageOutage.RetryAsync(async () =>
+            {
+                await WriteLateResultAsync(id, failed, progress);
+                // These writes take a moment, with no heartbeat of their own: a sweep can take the stand-in for dead meanwhile
+                // (after the heartbeat grace), and then its own retry runs the configuration again.
+                return await storage.FinishTrialAsync(id, outcome.State, outcome.Value);
+            }, log, $"recording the late result of trial {failed.Number}");
         }
         catch (TrialNotRunningException)
         {
@@ -74,6 +78,7 @@ internal sealed partial class TrialExecution
     private async Task<TrialSnapshot> CreateStandInAsync(TrialSnapshot failed, int studyId)
     {
         var standIn = Retries.StandIn(failed);
-        return await storage.CreateTrialAsync(studyId, TrialState.RUNNING, standIn.Parameters, standIn.SystemAttrs);
+        var attrs = standIn.SystemAttrs.Concat(OwnerAttributes.OfThisProcess()).ToDictionary(a => a.Key, a => a.Value);
+        return await storage.CreateTrialAsync(studyId, TrialState.RUNNING, standIn.Parameters, attrs);
     }
 }

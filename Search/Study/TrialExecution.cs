@@ -192,6 +192,9 @@ internal sealed partial class TrialExecution(
         }
         finally
         {
+            // `stop` is disposed with this method: a foreign finish found by a later write (epochs kept through an outage)
+            // threw ObjectDisposedException from its Cancel.
+            progress.StopWorker = null;
             await heartbeatStop.CancelAsync();
             await heartbeat;
         }
@@ -268,8 +271,10 @@ internal sealed partial class TrialExecution(
         var stored = await StorageOutage.RetryAsync(() => storage.GetTrialAsync(trial.Id), log, $"reading trial {trial.Number}");
         if (!finished && !FailedByThisTool(stored))
         {
-            log.Warning("Trial {Trial} was finished as {State} by another client (an Optuna tell, not a process of this tool); that stands, " +
-                "and what its worker did is kept only in the trial's folder", trial.Number, stored.State);
+            if (!progress.FinishedByAnotherClient)
+                log.Warning("Trial {Trial} was finished as {State} by another client (not a process of this tool); that stands, " +
+                    "and what its worker did is kept only in the trial's folder", trial.Number, stored.State);
+            observer.TrialFinished(stored);
             return stored;
         }
         if (!finished)
@@ -338,8 +343,9 @@ internal sealed partial class TrialExecution(
             }
             // Told by another client (Optuna's tell with FAIL aborts a trial): the worker ran on to its end, holding its
             // slot, and its result came back as a new COMPLETE trial that could become the best and be retrained.
-            log.Warning("Trial {Trial} was finished as {State} by another client while this process ran it; its worker is stopped",
-                progress.Trial.Number, stored.State);
+            progress.FinishedByAnotherClient = true;
+            log.Warning("Trial {Trial} was finished as {State} by another client (not a process of this tool) while this process ran it; " +
+                "that stands, its worker is stopped, and what it did is kept only in the trial's folder", progress.Trial.Number, stored.State);
             progress.StopWorker?.Invoke();
         }
     }

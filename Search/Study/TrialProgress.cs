@@ -26,6 +26,9 @@ internal sealed class TrialProgress(TrialSnapshot trial)
 
     public TimeSpan Elapsed { get; set; }
 
+    /// <summary>Another client (not a process of this tool) finished the trial, and that was said.</summary>
+    public bool FinishedByAnotherClient { get; set; }
+
     /// <summary>Stops the trial's worker (set while it is supervised).</summary>
     public Action? StopWorker { get; set; }
 

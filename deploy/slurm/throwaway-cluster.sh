@@ -32,7 +32,11 @@ stop_pid() {
 
 if [ "$action" = stop ]; then
   [ -d "$dir" ] || exit 0
-  [ -f "$dir/$marker" ] || { echo "$dir: not a folder that '$0 start' made (no $marker in it); nothing stopped or deleted" >&2; exit 2; }
+  # (A cluster started before the marker existed is known by its own configuration.)
+  if [ ! -f "$dir/$marker" ] && ! grep -qx 'ClusterName=throwaway' "$dir/slurm.conf" 2>/dev/null; then
+    echo "$dir: not a folder that '$0 start' made (no $marker in it); nothing stopped or deleted" >&2
+    exit 2
+  fi
   if [ -f "$dir/slurm.conf" ] && [ -s "$dir/slurmctld.pid" ]; then
     export SLURM_CONF="$dir/slurm.conf"
     # Jobs first: with proctrack/linuxproc their processes outlive slurmd.
