@@ -34,7 +34,12 @@ public sealed class OrphanedWorkerCliTests
                     await Task.Delay(100);
                 }
                 workerPid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
-                await Task.Delay(1000); // its worker_pid and start time are stored
+                // (its worker_pid and start time stored: a fixed second's wait could fall short on a loaded machine)
+                for (var waited = 0; !await WorkerInstanceStoredAsync(dir["studies/o/study.db"]); waited++)
+                {
+                    Assert.True(waited < 600 && !first.HasExited, "trial 0's worker start time was never stored");
+                    await Task.Delay(100);
+                }
                 first.Kill(entireProcessTree: false);
                 await first.WaitForExitAsync();
             }
@@ -55,5 +60,14 @@ public sealed class OrphanedWorkerCliTests
             // Never leave it running when the test fails.
             if (workerPid > 1 && ProcessProbe.IsAlive(workerPid)) System.Diagnostics.Process.Start("kill", ["-KILL", "--", $"-{workerPid}"])?.WaitForExit();
         }
+    }
+
+    private static async Task<bool> WorkerInstanceStoredAsync(string db)
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");
+        await c.OpenAsync();
+        await using var q = c.CreateCommand();
+        q.CommandText = "SELECT COUNT(*) FROM trial_system_attributes WHERE key = 'worker_instance'";
+        return Convert.ToInt64(await q.ExecuteScalarAsync(), CultureInfo.InvariantCulture) > 0;
     }
 }
