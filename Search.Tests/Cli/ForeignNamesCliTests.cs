@@ -24,6 +24,7 @@ public sealed class ForeignNamesCliTests
             import sys, optuna
             optuna.logging.set_verbosity(optuna.logging.ERROR)
             s = optuna.create_study(study_name="\x1b[31mred\x1b[0m", storage=sys.argv[1], direction="maximize")
+            s.enqueue_trial({"p\x1b[2Jq": "a\nb"})  # (suggested at random, the choice was "c" half the time)
             def objective(t):
                 t.suggest_categorical("p\x1b[2Jq", ["a\nb", "c"])
                 t.set_user_attr("epochs", "x\x1b[2Jy\nz")

@@ -108,7 +108,7 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         Assert.Equal(new Dictionary<string, string> { ["note"] = "\"second\"" }, await Storage.GetStudyUserAttributesAsync(study.Id));
         Assert.Equal(new Dictionary<string, string> { ["search_space"] = "{\"units\":[16,256]}" }, await Storage.GetStudySystemAttributesAsync(study.Id));
         await Assert.ThrowsAsync<ArgumentException>(() => Storage.SetStudyUserAttrAsync(study.Id, "bad", double.NaN));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.SetStudyUserAttrAsync(study.Id + 99, "k", 1));
+        await Assert.ThrowsAsync<RowNotFoundException>(() => Storage.SetStudyUserAttrAsync(study.Id + 99, "k", 1));
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         // When / Then
         await Assert.ThrowsAsync<ArgumentException>(() => Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(lr: 5)));
         await Assert.ThrowsAsync<ArgumentException>(() => Storage.CreateTrialAsync(study.Id, TrialState.COMPLETE));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.CreateTrialAsync(study.Id + 99, TrialState.RUNNING));
+        await Assert.ThrowsAsync<RowNotFoundException>(() => Storage.CreateTrialAsync(study.Id + 99, TrialState.RUNNING));
         Assert.Empty(await Storage.GetAllTrialsAsync(study.Id));
     }
 
@@ -289,7 +289,7 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentException>(() => Storage.FinishTrialAsync(t.Id, TrialState.FAIL, 1.0));
         await Assert.ThrowsAsync<ArgumentException>(() => Storage.FinishTrialAsync(t.Id, TrialState.RUNNING, 1.0));
         await Assert.ThrowsAsync<ArgumentException>(() => Storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, double.NaN));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.FinishTrialAsync(t.Id + 99, TrialState.FAIL, null));
+        await Assert.ThrowsAsync<RowNotFoundException>(() => Storage.FinishTrialAsync(t.Id + 99, TrialState.FAIL, null));
         Assert.True(await Storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, double.PositiveInfinity));
         Assert.Equal(double.PositiveInfinity, (await Storage.GetTrialAsync(t.Id)).Value);
     }
@@ -315,8 +315,8 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
     [Fact]
     public async Task WhenATrialIsMissingThenGetTrialThrowsKeyNotFound()
     {
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.GetTrialAsync(12345));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Storage.RecordHeartbeatAsync(12345));
+        await Assert.ThrowsAsync<RowNotFoundException>(() => Storage.GetTrialAsync(12345));
+        await Assert.ThrowsAsync<RowNotFoundException>(() => Storage.RecordHeartbeatAsync(12345));
     }
 
     [Fact]

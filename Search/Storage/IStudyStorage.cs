@@ -145,7 +145,7 @@ public interface IStudyStorage : IAsyncDisposable
     /// </summary>
     Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default);
 
-    /// <summary>One trial by id; throws <see cref="KeyNotFoundException"/> when there is none.</summary>
+    /// <summary>One trial by id; throws <see cref="RowNotFoundException"/> (a <see cref="KeyNotFoundException"/>) when there is none.</summary>
     Task<TrialSnapshot> GetTrialAsync(long trialId, CancellationToken ct = default);
 
     /// <summary>All trials of a study ordered by number, optionally only those in <paramref name="states"/>.</summary>
