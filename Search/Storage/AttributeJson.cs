@@ -8,6 +8,10 @@ namespace Mnist.Search.Storage;
 /// </summary>
 internal static class AttributeJson
 {
+    /// <summary>Each attribute's JSON text, serialized before a transaction opens (a value that has none fails first).</summary>
+    public static IReadOnlyList<(string Key, string Json)> SerializeAll(IReadOnlyDictionary<string, object?>? attrs) =>
+        (attrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Serialize(a.Key, a.Value))).ToList();
+
     public static string Serialize(string key, object? value)
     {
         try

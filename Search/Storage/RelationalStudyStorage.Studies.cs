@@ -24,7 +24,7 @@ internal abstract partial class RelationalStudyStorage
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         if (name.Length > 512) throw new ArgumentException($"study name is longer than 512 characters: '{name[..40]}...'", nameof(name));
-        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        var attrJson = AttributeJson.SerializeAll(systemAttrs);
         return WriteAsync(async (c, tx) =>
         {
             var id = await c.QuerySingleOrDefaultAsync<long?>(Cmd(InsertStudySql, new { Name = name }, tx, ct));

@@ -62,7 +62,7 @@ internal abstract partial class RelationalStudyStorage
         if (state is not (TrialState.RUNNING or TrialState.WAITING))
             throw new ArgumentException($"a new trial is RUNNING or WAITING, not {state}", nameof(state));
         RequireInside(parameters);
-        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        var attrJson = AttributeJson.SerializeAll(systemAttrs);
 
         return WriteAsync((c, tx) => InsertTrialAsync(c, tx, studyId, state, parameters, attrJson, maxNumber, ct), ct);
     }
@@ -103,14 +103,14 @@ internal abstract partial class RelationalStudyStorage
         if (retry?.Invoke(failed) is not { } next) return new FailedTrial(failed, null);
         RequireInside(next.Parameters);
         var studyId = await c.ExecuteScalarAsync<int>(Cmd(StudyOfTrialSql, new { TrialId = trialId }, tx, ct));
-        var nextJson = next.SystemAttrs.Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        var nextJson = AttributeJson.SerializeAll(next.SystemAttrs);
         return new FailedTrial(failed, await InsertTrialAsync(c, tx, studyId, TrialState.WAITING, next.Parameters, nextJson, null, ct));
     }
 
     public Task<FailedTrial?> FailTrialAsync(
         long trialId, IReadOnlyDictionary<string, object?>? systemAttrs, Func<TrialSnapshot, WaitingTrial?>? retry, CancellationToken ct = default)
     {
-        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        var attrJson = AttributeJson.SerializeAll(systemAttrs);
         return WriteAsync(async (c, tx) =>
         {
             var current = await ReadTrialStateAsync(c, tx, trialId, ct);
@@ -162,7 +162,7 @@ internal abstract partial class RelationalStudyStorage
         int studyId, Func<IReadOnlyList<TrialSnapshot>, bool>? mayClaim = null,
         IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default)
     {
-        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        var attrJson = AttributeJson.SerializeAll(systemAttrs);
         return WriteAsync(async (c, tx) =>
         {
             if (mayClaim is not null)
@@ -173,33 +173,33 @@ internal abstract partial class RelationalStudyStorage
                 if (!mayClaim(await LoadTrialsAsync(c, tx, TrialsOfStudySql, new { StudyId = studyId }, ct))) return null;
             }
             var trialId = await c.QuerySingleOrDefaultAsync<long?>(Cmd(NextWaitingTrialSql, new { StudyId = studyId }, tx, ct));
-            if (trialId is null) return null;
-            if (await c.ExecuteAsync(Cmd(ClaimWaitingSql, new { TrialId = trialId, Start = DbTime(NowLocal()) }, tx, ct)) != 1)
-                return null;
-            // The claimer's attributes (host, coordinator pid) in the claiming transaction: the heartbeat sweep judges only
-            // trials that carry them, so a claimed trial must never be RUNNING with a heartbeat but without them.
-            foreach (var (key, json) in attrJson)
-                await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
-            await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
-            return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId.Value, ct);
+            return trialId is null ? null : await ClaimAsync(c, tx, trialId.Value, attrJson, ct);
         }, ct);
     }
 
     public Task<TrialSnapshot?> ClaimWaitingTrialAsync(long trialId, IReadOnlyDictionary<string, object?>? systemAttrs = null, CancellationToken ct = default)
     {
-        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        var attrJson = AttributeJson.SerializeAll(systemAttrs);
         return WriteAsync(async (c, tx) =>
         {
             // The row lock (PostgreSQL) waits out a concurrent PopWaitingTrialAsync; the state guard then sees its claim.
             if (await ReadTrialStateAsync(c, tx, trialId, ct) != TrialState.WAITING) return null;
-            if (await c.ExecuteAsync(Cmd(ClaimWaitingSql, new { TrialId = trialId, Start = DbTime(NowLocal()) }, tx, ct)) != 1)
-                return null;
-            // As PopWaitingTrialAsync: the claimer's attributes in the claiming transaction.
-            foreach (var (key, json) in attrJson)
-                await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
-            await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
-            return (TrialSnapshot?)await LoadTrialAsync(c, tx, trialId, ct);
+            return await ClaimAsync(c, tx, trialId, attrJson, ct);
         }, ct);
+    }
+
+    /// <summary>WAITING → RUNNING with its start time, the claimer's attributes and a heartbeat; null when another claimed it.</summary>
+    private async Task<TrialSnapshot?> ClaimAsync(
+        DbConnection c, DbTransaction tx, long trialId, IReadOnlyList<(string Key, string Json)> attrJson, CancellationToken ct)
+    {
+        if (await c.ExecuteAsync(Cmd(ClaimWaitingSql, new { TrialId = trialId, Start = DbTime(NowLocal()) }, tx, ct)) != 1)
+            return null;
+        // The claimer's attributes (host, coordinator pid) in the claiming transaction: the heartbeat sweep judges only
+        // trials that carry them, so a claimed trial must never be RUNNING with a heartbeat but without them.
+        foreach (var (key, json) in attrJson)
+            await c.ExecuteAsync(Cmd(InsertTrialSystemAttrSql, new { TrialId = trialId, Key = key, Json = json }, tx, ct));
+        await c.ExecuteAsync(Cmd(UpsertHeartbeatSql, new { TrialId = trialId }, tx, ct));
+        return await LoadTrialAsync(c, tx, trialId, ct);
     }
 
     private const string UpsertIntermediateSql = """
@@ -304,7 +304,7 @@ internal abstract partial class RelationalStudyStorage
         Func<TrialSnapshot, WaitingTrial?>? retry = null, CancellationToken ct = default)
     {
         if (grace < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(grace), grace, "grace must be >= 0");
-        var attrJson = (systemAttrs ?? new Dictionary<string, object?>()).Select(a => (a.Key, Json: AttributeJson.Serialize(a.Key, a.Value))).ToList();
+        var attrJson = AttributeJson.SerializeAll(systemAttrs);
         return WriteAsync<IReadOnlyList<FailedTrial>>(async (c, tx) =>
         {
             // Heartbeats and the cutoff both use the database clock, so machines with skewed clocks agree.

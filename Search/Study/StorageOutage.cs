@@ -22,6 +22,10 @@ internal static class StorageOutage
         e is DbException or System.Net.Sockets.SocketException or TimeoutException or IOException
         && !DiskReserve.IsDiskFull(e);
 
+    /// <summary>As <see cref="RetryAsync{T}"/>, for a write with no result.</summary>
+    public static Task RetryAsync(Func<Task> write, ILogger log, string what) =>
+        RetryAsync(async () => { await write(); return true; }, log, what);
+
     /// <summary>Runs <paramref name="write"/>, again after each outage error, for up to <see cref="RideOut"/>.</summary>
     public static async Task<T> RetryAsync<T>(Func<Task<T>> write, ILogger log, string what)
     {

@@ -46,7 +46,6 @@ internal sealed partial class TrialExecution(
             await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.TrialDirectory, dir);
             await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StdoutLog, start.StdoutLogPath);
             await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.StderrLog, start.StderrLogPath);
-            return true;
         }, log, $"starting trial {trial.Number}");
 
         Outcome outcome;
@@ -63,7 +62,7 @@ internal sealed partial class TrialExecution(
         }
         RemovePartialFiles(dir);
         // Epochs that came while the database was down are written before the outcome, which is waited for the same way.
-        await StorageOutage.RetryAsync(async () => { await RecordEpochsAsync(trial.Id, progress); return true; }, log, $"recording the epochs of trial {trial.Number}");
+        await StorageOutage.RetryAsync(() => RecordEpochsAsync(trial.Id, progress), log, $"recording the epochs of trial {trial.Number}");
         return await FinishAsync(trial, studyId, outcome, progress);
     }
 
@@ -177,7 +176,7 @@ internal sealed partial class TrialExecution(
 
             progress.Result = result;
             progress.Elapsed = clock.Elapsed;
-            await StorageOutage.RetryAsync(async () => { await WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed)); return true; },
+            await StorageOutage.RetryAsync(() => WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed)),
                 log, $"recording the result of trial {trial.Number}");
             var final = result.Field(settings.Metric);
             return result.State switch
