@@ -100,9 +100,9 @@ public sealed class WorkerProcessTests : IDisposable
     [Fact]
     public async Task WhenAConvLayerHasAChannelCountOffTheSimdWidthThenEveryStepStaysFiniteUnderGcPressure()
     {
-        // Given 78 output channels — libtorch's oneDNN convolution backward returned NaN gradients at random
-        // steps for such layers on this machine's AVX-512 CPU, more often when the .NET GC churned memory —
-        // and a tiny gen0 budget so the GC runs all the time.
+        // Given conv 11/78 — with libtorch's oneDNN kernels on, training it ended "loss is NaN" in 1 of 4 seeds
+        // (bench/trials/onednn.sh, 2026-12-06), its first convolution's weight gradient NaN — and a tiny gen0
+        // budget so the GC runs all the time.
         string spec = WriteSpec(new JsonObject
         {
             ["epochs"] = 12,

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Should the worker turn libtorch's oneDNN CPU kernels back on? Trains two models with the worker under three kernel
+# settings and prints, per run, whether training stayed finite and how fast it went:
+#
+#   bench/trials/onednn.sh [DATA_DIR]        (default: data/mnist, relative to the repo root)
+#
+#   aten         the worker's default (oneDNN off)
+#   onednn       MNIST_SEARCH_ONEDNN=1
+#   onednn-avx2  MNIST_SEARCH_ONEDNN=1 ONEDNN_MAX_CPU_ISA=AVX2 (oneDNN limited to AVX2 code: is it AVX-512's bug?)
+#
+#   nan-prone    conv 11/78 (2 layers, no BatchNorm), FC 33, batch 64, Adam 1.5e-3: the layers that gave NaN gradients
+#   default-mid  the middle of search.json's space: conv 11/22/45 with BatchNorm, FC 91, batch 128, cosine, augmentation
+#
+# Environment: WORKER (a built Trials executable; default: build this tree's Release), SEEDS (default "1 2 3 4"),
+# IMAGES (training images per epoch, default 5000), EPOCHS (default 6), THREADS (default 1, a default study's slot).
+# Throughput is the median images/s of epochs 2.. of the runs that finished. Re-run it after a TorchSharp upgrade:
+# the worker can turn oneDNN on again once nan-prone finishes finite on every seed.
+set -euo pipefail
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+die() { echo "bench/trials/onednn.sh: $*" >&2; exit 2; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; -*) die "unknown option '$1' (--help)" ;; esac
+[ $# -le 1 ] || die "at most one argument, DATA_DIR (--help)"
+cd "$(dirname "$0")/../.."
+[ -d "${1:-data/mnist}" ] || die "DATA_DIR '${1:-data/mnist}': no such folder (\`data fetch mnist\` makes data/mnist)"
+DATA_DIR=$(realpath "${1:-data/mnist}")
+SEEDS=${SEEDS:-1 2 3 4}
+IMAGES=${IMAGES:-5000}
+EPOCHS=${EPOCHS:-6}
+THREADS=${THREADS:-1}
+for v in IMAGES THREADS; do [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || die "$v='${!v}': not a positive integer"; done
+[[ $EPOCHS =~ ^[0-9]+$ && $EPOCHS -ge 2 ]] || die "EPOCHS='$EPOCHS': not an integer >= 2 (throughput is read from epochs 2..)"
+[ -n "$SEEDS" ] || die "SEEDS is empty"
+for s in $SEEDS; do [[ $s =~ ^[0-9]+$ ]] || die "SEEDS: '$s' is not a non-negative integer"; done
+[ -z "${WORKER:-}" ] || [ -x "$WORKER" ] || die "WORKER='$WORKER': not an executable"
+command -v jq >/dev/null || die "jq not found (apt-get install -y jq)"
+OUT=bench/out/trials-onednn
+rm -rf "$OUT"
+mkdir -p "$OUT"
+if [ -z "${WORKER:-}" ]; then
+  dotnet build Trials/Trials.csproj -c Release -v q -nologo >/dev/null
+  WORKER=Trials/bin/Release/net10.0/Trials
+fi
+
+model() {
+  case $1 in
+    nan-prone) echo '{"conv_layers":2,"conv1_channels":11,"conv2_channels":78,"batch_norm":false,"fc_width":33,"batch_size":64,"learning_rate":0.0015}' ;;
+    default-mid) echo '{"conv_layers":3,"conv1_channels":11,"conv2_channels":22,"conv3_channels":45,"batch_norm":true,"fc_width":91,"dropout":0.25,"batch_size":128,"learning_rate":0.0017,"lr_schedule":"cosine","rotation_degrees":10,"translate_fraction":0.1}' ;;
+  esac
+}
+kernels() {
+  case $1 in
+    aten) echo "MNIST_SEARCH_ONEDNN=0" ;;
+    onednn) echo "MNIST_SEARCH_ONEDNN=1" ;;
+    onednn-avx2) echo "MNIST_SEARCH_ONEDNN=1 ONEDNN_MAX_CPU_ISA=AVX2" ;;
+  esac
+}
+
+printf '%-12s %-12s %5s  %-22s %10s\n' model kernels seed outcome "img/s"
+summary=()
+for m in nan-prone default-mid; do
+  for k in aten onednn onednn-avx2; do
+    diverged=0; speeds=()
+    for s in $SEEDS; do
+      name="$m-$k-$s"
+      jq -n --argjson hp "$(model "$m")" --arg data "$DATA_DIR" --arg out "$PWD/$OUT/$name" \
+        --argjson seed "$s" --argjson epochs "$EPOCHS" --argjson images "$IMAGES" --argjson threads "$THREADS" \
+        '{hyperparameters: $hp, epochs: $epochs, seed: $seed, dataset: "mnist", data_dir: $data, device: "cpu",
+          threads: $threads, out_dir: $out, train_subset: $images, validation: 500}' > "$OUT/$name.spec.json"
+      rc=0
+      env $(kernels "$k") "$WORKER" run --spec "$OUT/$name.spec.json" > "$OUT/$name.jsonl" 2> "$OUT/$name.err" || rc=$?
+      onednn=$(jq -r 'select(.event == "start") | .onednn' "$OUT/$name.jsonl")
+      [ "$onednn" = "$([ "$k" = aten ] && echo false || echo true)" ] || die "$name: the worker reported onednn=$onednn"
+      speed=$(jq -s '[.[] | select(.event == "epoch" and .epoch >= 2) | .images_per_s] | sort | if length == 0 then null else .[length / 2 | floor] end' "$OUT/$name.jsonl")
+      if [ $rc -eq 0 ]; then
+        outcome="finished"; speeds+=("$speed")
+      elif [ $rc -eq 3 ]; then
+        outcome=$(jq -r 'select(.event == "error") | .message' "$OUT/$name.jsonl" | head -1); diverged=$((diverged + 1))
+      else
+        die "$name: the worker exited $rc (see $OUT/$name.err)"
+      fi
+      printf '%-12s %-12s %5s  %-22s %10s\n' "$m" "$k" "$s" "$outcome" "$([ $rc -eq 0 ] && printf '%.0f' "$speed" || echo -)"
+    done
+    mean=$(printf '%s\n' "${speeds[@]}" | awk 'NF { t += $1; n++ } END { if (n) printf "%.0f", t / n; else print "-" }')
+    summary+=("$m $k $diverged $mean")
+  done
+done
+
+echo
+echo "summary ($(echo $SEEDS | wc -w) seeds, $IMAGES images x $EPOCHS epochs, $THREADS thread(s)):"
+printf '%-12s %-12s %9s %14s %14s\n' model kernels diverged "mean img/s" "vs aten"
+for line in "${summary[@]}"; do
+  read -r m k d mean <<< "$line"
+  base=$(printf '%s\n' "${summary[@]}" | awk -v m="$m" '$1 == m && $2 == "aten" { print $4 }')
+  ratio=$(awk -v a="$mean" -v b="$base" 'BEGIN { if (a ~ /^[0-9]/ && b ~ /^[0-9]/) printf "%.2fx", a / b; else print "-" }')
+  printf '%-12s %-12s %9s %14s %14s\n' "$m" "$k" "$d" "$mean" "$ratio"
+done
