@@ -148,6 +148,28 @@ public abstract partial class StudyStorageContract
     }
 
     [Fact]
+    public async Task ClaimsTakeWaitingTrialsInTheOrderClaimOrderGivesOverSnapshots()
+    {
+        // Given queued trials and retries interleaved, and a trial that is not WAITING among them
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var retryAttrs = new Dictionary<string, object?> { [StudyAttributes.RetryOf] = 0 };
+        await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
+        await Storage.CreateTrialAsync(study.Id, TrialState.WAITING, systemAttrs: retryAttrs);
+        await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
+        await Storage.CreateTrialAsync(study.Id, TrialState.WAITING, systemAttrs: retryAttrs);
+        var expected = ClaimOrder.Of(await Storage.GetAllTrialsAsync(study.Id)).Select(t => t.Number).ToList();
+
+        // When every queued trial is claimed
+        var claimed = new List<int>();
+        while (await Storage.PopWaitingTrialAsync(study.Id) is { } t) claimed.Add(t.Number);
+
+        // Then in the order the warning about trials left beyond the budget names them by (the SQL and the C# are one rule)
+        Assert.Equal([1, 4, 0, 3], expected);
+        Assert.Equal(expected, claimed);
+    }
+
+    [Fact]
     public async Task WhenTwoProcessesCompareAndSetTheSameAbsentAttributeThenExactlyOneWins()
     {
         // Given a study without the claim attribute, and a second storage instance (another process)

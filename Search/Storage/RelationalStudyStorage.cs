@@ -78,15 +78,6 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     /// <summary>SQL selecting the id of the oldest WAITING trial of <c>@StudyId</c> nobody else is claiming.</summary>
     protected abstract string NextWaitingTrialSql { get; }
 
-    /// <summary>
-    /// The WAITING trials of a study in the order they are claimed: this tool's retries first, then by number. With the
-    /// lowest number first, an Optuna enqueue made once the budget was full took the last place before a retry queued
-    /// after it, and the retry was the trial left WAITING (<see cref="Study.WaitingBeyondBudget"/> names them in this order).
-    /// </summary>
-    protected static string NextWaitingTrialOrderSql =>
-        "SELECT trial_id FROM trials t WHERE study_id = @StudyId AND state = 'WAITING' ORDER BY NOT EXISTS "
-        + $"(SELECT 1 FROM trial_system_attributes a WHERE a.trial_id = t.trial_id AND a.\"key\" = '{Vocabulary.StudyAttributes.RetryOf}'), number";
-
     /// <summary>SQL condition: <c>CAST(t.state AS TEXT)</c> is one of the strings in the list <c>@States</c>.</summary>
     protected abstract string StateInListSql { get; }
 

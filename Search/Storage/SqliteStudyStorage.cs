@@ -81,7 +81,7 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     protected override string StaleHeartbeatSql => "julianday(h.heartbeat) < julianday('now') - @GraceSeconds / 86400.0";
     protected override string LockStudySql => "SELECT study_id FROM studies WHERE study_id = @StudyId";
     protected override string LockTrialSql => "SELECT state FROM trials WHERE trial_id = @TrialId";
-    protected override string NextWaitingTrialSql => $"{NextWaitingTrialOrderSql} LIMIT 1";
+    protected override string NextWaitingTrialSql => $"{ClaimOrder.WaitingTrialsSql} LIMIT 1";
     protected override string StateInListSql => "CAST(t.state AS TEXT) IN @States";
 
     private static string SessionPragmasSql => $"PRAGMA busy_timeout = {BusyTimeoutSeconds(LockWait.PerAttempt) * 1000}; PRAGMA synchronous = NORMAL;";

@@ -1,3 +1,4 @@
+using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 using Serilog;
 
@@ -19,11 +20,8 @@ internal sealed class WaitingBeyondBudget(ILogger log)
         if (beyond == _said) return;
         _said = beyond;
         if (beyond == 0) return;
-        // Claims take this tool's retries first, then the lowest number (RelationalStudyStorage.NextWaitingTrialOrderSql):
-        // the last in that order are those left.
-        var numbers = trials.Where(t => t.State == TrialState.WAITING)
-            .OrderBy(t => t.SystemAttrs.ContainsKey(StudyAttributes.RetryOf) ? 0 : 1).ThenBy(t => t.Number)
-            .Select(t => t.Number).TakeLast(beyond).Order();
+        // The last in claim order are those left.
+        var numbers = ClaimOrder.Of(trials).Select(t => t.Number).TakeLast(beyond).Order();
         log.Warning("{Count} enqueued trial(s) beyond the budget of {Total} are left WAITING (trial(s) {Numbers}); " +
             "to run them, raise budget.trials in its search.json and run `study create` with it",
             beyond, budget.Total, string.Join(", ", numbers));
