@@ -88,7 +88,7 @@ internal sealed partial class TrialExecution(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, interrupt);
         using var heartbeatStop = new CancellationTokenSource();
         progress.StopWorker = stop.Cancel;
-        var heartbeat = HeartbeatAsync(trial.Id, progress, stop.Cancel, heartbeatStop.Token);
+        var heartbeat = HeartbeatAsync(trial.Id, progress, heartbeatStop.Token);
 
         // The first protocol problem: after it nothing more the worker says is believed.
         string? problem = null;
@@ -299,7 +299,7 @@ internal sealed partial class TrialExecution(
 
     // A full disk is not ridden out like a lost connection: the worker is stopped and the error rethrown when the
     // supervision awaits this task, so the trial is recorded FAIL and the study stops (issue 11).
-    private async Task HeartbeatAsync(long trialId, TrialProgress progress, Action stopWorker, CancellationToken ct)
+    private async Task HeartbeatAsync(long trialId, TrialProgress progress, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(settings.HeartbeatInterval);
         try
@@ -309,7 +309,7 @@ internal sealed partial class TrialExecution(
                 try { await WriteAsync(progress, () => storage.RecordHeartbeatAsync(trialId, ct)); }
                 catch (Exception e) when (DiskReserve.IsDiskFull(e))
                 {
-                    stopWorker();
+                    progress.StopWorker?.Invoke();
                     throw;
                 }
                 // Its row is gone (another client deleted the study): the supervision and the loop say so, once.
