@@ -16,13 +16,7 @@
 # Throughput is the median images/s of epochs 2.. of the runs that finished. Re-run it after a TorchSharp upgrade:
 # the worker can turn oneDNN on again once nan-prone finishes finite on every seed.
 set -euo pipefail
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
-die() { echo "bench/trials/onednn.sh: $*" >&2; exit 2; }
-case "${1:-}" in -h|--help) usage; exit 0 ;; -*) die "unknown option '$1' (--help)" ;; esac
-[ $# -le 1 ] || die "at most one argument, DATA_DIR (--help)"
-cd "$(dirname "$0")/../.."
-[ -d "${1:-data/mnist}" ] || die "DATA_DIR '${1:-data/mnist}': no such folder (\`data fetch mnist\` makes data/mnist)"
-DATA_DIR=$(realpath "${1:-data/mnist}")
+. "$(dirname "$0")/../shared/data-dir-args.sh" "$@"
 SEEDS=${SEEDS:-1 2 3 4}
 IMAGES=${IMAGES:-5000}
 EPOCHS=${EPOCHS:-6}

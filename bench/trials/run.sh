@@ -15,14 +15,8 @@
 # PyTorch with augmentation off; augmentation costs <= 15%; RSS after the last epoch within 5% of
 # RSS after epoch 1. Runs alternate worker and PyTorch so load from other processes hits both alike.
 set -euo pipefail
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
-die() { echo "bench/trials/run.sh: $*" >&2; exit 2; }
-case "${1:-}" in -h|--help) usage; exit 0 ;; -*) die "unknown option '$1' (--help)" ;; esac
-[ $# -le 1 ] || die "at most one argument, DATA_DIR (--help)"
-cd "$(dirname "$0")/../.."
 # Every argument and setting is checked before anything is built, run or written.
-[ -d "${1:-data/mnist}" ] || die "DATA_DIR '${1:-data/mnist}': no such folder (\`data fetch mnist\` makes data/mnist)"
-DATA_DIR=$(realpath "${1:-data/mnist}")
+. "$(dirname "$0")/../shared/data-dir-args.sh" "$@"
 IMAGES=${IMAGES:-10000}
 EPOCHS=${EPOCHS:-3}
 THREADS=${THREADS:-2}
