@@ -16,8 +16,9 @@ internal static class LibTorchFlags
     /// oneDNN is off unless <see cref="OneDnnVariable"/> is 1, because training on it diverges at random
     /// (TorchSharp 0.107, libtorch 2.10, this AMD EPYC): bench/trials/onednn.sh (2026-12-06, 4 seeds) ended
     /// 1 of 4 runs of conv 11/78 and 2 of 4 of the default space's middle model with "loss is NaN", none with
-    /// ATen's kernels. The NaN is in the first convolution's weight gradient (18-45 of its 99 values) and the
-    /// same batch recomputed is finite, and which seed fails changes between invocations, so it reads memory
+    /// ATen's kernels. The NaN shows in the gradients of the first convolution (18-72 of its weights) and of its
+    /// BatchNorm, and in the forward pass too (a NaN loss with every gradient before it finite, so inference is
+    /// not safe either); the same batch recomputed is finite and which seed fails changes between invocations: it reads memory
     /// it should not; it is not AVX-512 code (oneDNN held to AVX2 failed 6 of 8 runs) nor glibc's heap tuning
     /// (<see cref="ProcessMemory.TuneNativeHeap"/> off: still NaN). oneDNN is the faster, 1.26-1.37x on one
     /// thread: the price of the workaround, to win back once a TorchSharp upgrade passes that benchmark.
