@@ -42,6 +42,53 @@ public abstract class OptunaInteropContract
         """;
 
     [Fact]
+    public async Task AStudyWeDeleteLeavesNoRowOptunaCouldFindAndOptunaKeepsUsingTheOther()
+    {
+        // Given two studies with every kind of row, and the first deleted by us
+        var url = await CreateDatabaseUrlAsync();
+        var parsed = StorageUrl.Parse(url, "/");
+        await using (var storage = await StorageFactory.OpenAsync(parsed))
+        {
+            foreach (var name in new[] { "gone", "kept" })
+            {
+                var id = (await storage.CreateStudyAsync(name, StudyDirection.MAXIMIZE, new Dictionary<string, object?> { ["s"] = 1 })).Study.Id;
+                await storage.SetStudyUserAttrAsync(id, "u", 2);
+                var t = await storage.CreateTrialAsync(id, TrialState.RUNNING, StudyStorageContract.SomeParams(), new Dictionary<string, object?> { ["host"] = "h" });
+                await storage.ReportIntermediateValueAsync(t.Id, 0, 0.5);
+                await storage.SetTrialUserAttrAsync(t.Id, "checkpoint", "c");
+                await storage.RecordHeartbeatAsync(t.Id);
+                await storage.FinishTrialAsync(t.Id, TrialState.COMPLETE, 0.6);
+            }
+            Assert.Equal(1, await storage.DeleteStudyAsync((await storage.GetStudyAsync("gone"))!.Id));
+        }
+
+        // When Optuna 4 lists the studies, counts rows left without a study or trial, and runs a trial of the other
+        var json = JsonNode.Parse(await OptunaRunner.RunPythonAsync("""
+            import json, sys, optuna, sqlalchemy
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            url = sys.argv[1]
+            names = [s.study_name for s in optuna.get_all_study_summaries(url)]
+            engine = sqlalchemy.create_engine(url)
+            orphans = {}
+            with engine.connect() as c:
+                for table in ["trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes", "trial_system_attributes", "trial_heartbeats"]:
+                    orphans[table] = c.execute(sqlalchemy.text(f"SELECT COUNT(*) FROM {table} WHERE trial_id NOT IN (SELECT trial_id FROM trials)")).scalar()
+                for table in ["trials", "study_directions", "study_user_attributes", "study_system_attributes"]:
+                    orphans[table] = c.execute(sqlalchemy.text(f"SELECT COUNT(*) FROM {table} WHERE study_id NOT IN (SELECT study_id FROM studies)")).scalar()
+                rows = c.execute(sqlalchemy.text("SELECT COUNT(*) FROM trial_params")).scalar()
+            study = optuna.load_study(study_name="kept", storage=url)
+            study.optimize(lambda t: t.suggest_float("lr", 1e-4, 1e-1, log=True), n_trials=1)
+            print(json.dumps({"names": names, "orphans": orphans, "param_rows": rows, "kept_trials": len(study.trials)}))
+            """, parsed.ToOptunaUrl()))!;
+
+        // Then only the other study is there, no row of the deleted one is left, and Optuna runs the other as before
+        Assert.Equal(["kept"], json["names"]!.AsArray().Select(n => (string)n!));
+        Assert.All(json["orphans"]!.AsObject(), kv => Assert.True((int)kv.Value! == 0, $"{kv.Key}: {kv.Value} row(s) of the deleted study left"));
+        Assert.Equal(StudyStorageContract.SomeParams().Count, (int)json["param_rows"]!);
+        Assert.Equal(2, (int)json["kept_trials"]!);
+    }
+
+    [Fact]
     public async Task WhenOptuna4OpensOurStudyThenItSeesTheSameTrialsAndCanAddToIt()
     {
         // Given: a study with COMPLETE, PRUNED, FAIL, RUNNING and WAITING trials

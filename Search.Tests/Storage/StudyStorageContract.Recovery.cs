@@ -170,6 +170,43 @@ public abstract partial class StudyStorageContract
     }
 
     [Fact]
+    public async Task DeletingAStudyRemovesEveryRowOfItAndNothingOfAnotherAndNotWhileItRunsUnlessAsked()
+    {
+        // Given a study with a finished trial carrying every kind of row, a RUNNING trial, and a second study
+        var study = (await Storage.CreateStudyAsync("gone", StudyDirection.MAXIMIZE, new Dictionary<string, object?> { ["config"] = "x" })).Study;
+        await Storage.SetStudyUserAttrAsync(study.Id, "note", "n");
+        var done = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(), new Dictionary<string, object?> { ["host"] = "h" });
+        await Storage.ReportIntermediateValueAsync(done.Id, 0, 0.5);
+        await Storage.SetTrialUserAttrAsync(done.Id, "checkpoint", "c");
+        await Storage.RecordHeartbeatAsync(done.Id);
+        await Storage.FinishTrialAsync(done.Id, TrialState.COMPLETE, 0.5);
+        await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.02));
+        var kept = (await Storage.CreateStudyAsync("kept", StudyDirection.MINIMIZE)).Study;
+        var keptTrial = await Storage.CreateTrialAsync(kept.Id, TrialState.RUNNING, SomeParams(0.03));
+        await Storage.ReportIntermediateValueAsync(keptTrial.Id, 0, 0.7);
+
+        // When it is deleted without, then with, consent to its running trial
+        var refused = await Storage.DeleteStudyAsync(study.Id);
+        var stillThere = await Storage.GetStudyAsync("gone");
+        var deleted = await Storage.DeleteStudyAsync(study.Id, evenIfRunning: true);
+
+        // Then the first changed nothing, the second removed the study (its name free again), and the other is whole
+        Assert.Null(refused);
+        Assert.NotNull(stillThere);
+        Assert.Equal(2, deleted);
+        Assert.Null(await Storage.GetStudyAsync("gone"));
+        Assert.Equal(["kept"], (await Storage.GetAllStudiesAsync()).Select(s => s.Name));
+        await Assert.ThrowsAsync<RowNotFoundException>(() => Storage.GetTrialAsync(done.Id));
+        await Assert.ThrowsAsync<RowNotFoundException>(() => Storage.DeleteStudyAsync(study.Id));
+        var keptNow = Assert.Single(await Storage.GetAllTrialsAsync(kept.Id));
+        Assert.Equal((TrialState.RUNNING, 0.7), (keptNow.State, keptNow.IntermediateValues[0]));
+        var again = await Storage.CreateStudyAsync("gone", StudyDirection.MAXIMIZE);
+        Assert.True(again.Created);
+        Assert.Empty(await Storage.GetAllTrialsAsync(again.Study.Id));
+        Assert.Empty(await Storage.GetStudyUserAttributesAsync(again.Study.Id));
+    }
+
+    [Fact]
     public async Task WhenTwoProcessesCompareAndSetTheSameAbsentAttributeThenExactlyOneWins()
     {
         // Given a study without the claim attribute, and a second storage instance (another process)

@@ -20,7 +20,7 @@ internal static class SearchApp
         var study = new Command("study", "Run and inspect hyperparameter studies")
         {
             StudyRunCommands.Start(), StudyRunCommands.Create(), StudyRunCommands.Resume(), StudyRunCommands.Worker(), SubmitCommand.Create(),
-            EnqueueCommand.Create(),
+            EnqueueCommand.Create(), DeleteCommand.Create(),
             StudyQueryCommands.List(), StudyQueryCommands.Status(), StudyQueryCommands.Best(),
             RetrainCommand.Create(), ModelCommands.Export(), ReportCommand.Create(),
         };

@@ -35,6 +35,14 @@ public interface IStudyStorage : IAsyncDisposable
     Task<IReadOnlyList<StudyInfo>> GetAllStudiesAsync(CancellationToken ct = default);
 
     /// <summary>
+    /// Deletes the study and everything stored with it (trials, their values, parameters, attributes, heartbeats) in one
+    /// transaction, as Optuna's <c>delete_study</c> does; returns the number of its trials. With RUNNING trials (another
+    /// process runs it) nothing is deleted and null returned unless <paramref name="evenIfRunning"/>: then those
+    /// processes end with <see cref="StudyDeletedException"/>. Throws <see cref="RowNotFoundException"/> when there is no such study.
+    /// </summary>
+    Task<int?> DeleteStudyAsync(int studyId, bool evenIfRunning = false, CancellationToken ct = default);
+
+    /// <summary>
     /// Sets a study user attribute (Optuna's <c>set_study_user_attr(key, value)</c>). <paramref name="value"/> is
     /// a plain value (string, number, bool, list, <c>JsonNode</c>); storage serializes it, so callers never
     /// build JSON by hand. Throws <see cref="ArgumentException"/> for a value JSON cannot hold (NaN).

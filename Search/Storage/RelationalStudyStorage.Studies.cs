@@ -106,6 +106,28 @@ internal abstract partial class RelationalStudyStorage
             (await c.QueryAsync<AttributeRow>(Cmd(sql, new { StudyId = studyId }, tx, ct)))
                 .ToDictionary(r => r.Key, r => r.ValueJson).AsReadOnly(), ct);
 
+    // Children before parents: Optuna's foreign keys have no ON DELETE CASCADE (its ORM deletes them one by one).
+    private static readonly string[] DeleteStudySql =
+    [
+        .. new[] { "trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes", "trial_system_attributes", "trial_heartbeats" }
+            .Select(table => $"DELETE FROM {table} WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = @StudyId)"),
+        .. new[] { "trials", "study_directions", "study_user_attributes", "study_system_attributes", "studies" }
+            .Select(table => $"DELETE FROM {table} WHERE study_id = @StudyId"),
+    ];
+
+    public Task<int?> DeleteStudyAsync(int studyId, bool evenIfRunning = false, CancellationToken ct = default) =>
+        WriteAsync(async (c, tx) =>
+        {
+            // The study row's lock (PostgreSQL) keeps a trial from being created meanwhile; SQLite's write lock all of it.
+            await RequireStudyAsync(c, tx, studyId, ct);
+            var trials = await c.QuerySingleAsync<long>(Cmd("SELECT COUNT(*) FROM trials WHERE study_id = @StudyId", new { StudyId = studyId }, tx, ct));
+            var running = await c.QuerySingleAsync<long>(Cmd("SELECT COUNT(*) FROM trials WHERE study_id = @StudyId AND state = 'RUNNING'", new { StudyId = studyId }, tx, ct));
+            if (running > 0 && !evenIfRunning) return (int?)null;
+            foreach (var sql in DeleteStudySql)
+                await c.ExecuteAsync(Cmd(sql, new { StudyId = studyId }, tx, ct));
+            return (int)trials;
+        }, ct);
+
     private static async Task<StudyInfo?> FindStudyAsync(DbConnection c, DbTransaction tx, string name, CancellationToken ct)
     {
         var row = await c.QuerySingleOrDefaultAsync<StudyRow>(Cmd(SelectStudiesSql + " WHERE s.study_name = @Name", new { Name = name }, tx, ct));

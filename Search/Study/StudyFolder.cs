@@ -116,6 +116,12 @@ public static class StudyFolder
     private static void Require(JsonObject marker, string? id, StudyInfo study, string folder, string storageDisplay)
     {
         if (id is not null && (string?)marker["id"] == id) return;
+        // The same name in the same storage: a study deleted (`study delete`, Optuna's delete_study) and begun again. It
+        // read "belongs to study 'x' in S, not to study 'x' in S".
+        if ((string?)marker["study"] == study.Name && (string?)marker["storage"] == storageDisplay)
+            throw new StudyFolderException(
+                $"study folder {folder} holds the files of an earlier study '{study.Name}' in {storageDisplay} (deleted since, or its " +
+                "database replaced): move or remove that folder to start afresh under this name, or give this study another name");
         throw new StudyFolderException(
             $"study folder {folder} belongs to study '{(string?)marker["study"]}' in {(string?)marker["storage"]}, not to study '{study.Name}' in {storageDisplay}; " +
             "give this study another name (or run it from another folder) so their checkpoints and models stay apart");

@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// <c>study delete</c>: refused while a process runs the study (exit 2, nothing deleted, the study goes on); with
+/// --force it deletes it and that process ends in one line; the name is free again and the files are kept.
+/// </summary>
+public sealed class StudyDeleteCliTests
+{
+    [Fact]
+    public async Task ARunningStudyIsDeletedOnlyWithForceThenItsProcessEndsAndItsNameStartsAFreshStudy()
+    {
+        // Given a study of 3 trials of four one-second epochs, running
+        using var dir = new TempDirectory("cli-study-delete");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 4, EpochSeconds = 1 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3);
+        using var study = SearchCli.Start(dir.Path, "study", "start", config);
+        var stdout = study.StandardOutput.ReadToEndAsync();
+        var stderr = study.StandardError.ReadToEndAsync();
+        await worker.UntilStartedAsync(study, stderr);
+
+        // When it is deleted, first without --force, then with it
+        var refused = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
+        var stillThere = await SearchCli.RunAsync(dir.Path, ["study", "status", "cli-study", "--format", "json"]);
+        var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force", "--format", "json"]);
+
+        // Then the first is refused in one line and changes nothing; the second deletes it and the running process ends
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(
+            $"error: study 'cli-study' has 1 RUNNING trial(s) in sqlite:{dir["studies/cli-study/study.db"]}: a process is running it; " +
+            "stop it first, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
+        Assert.True(stillThere.ExitCode == 0, stillThere.Stderr);
+        Assert.True(deleted.ExitCode == 0, deleted.Stderr);
+        var result = JsonNode.Parse(deleted.Stdout)!;
+        Assert.Equal("cli-study", (string)result["study"]!);
+        Assert.InRange((int)result["trials_deleted"]!, 1, 3);
+        Assert.Equal(dir["studies/cli-study"], (string)result["files_kept"]!);
+        Assert.True(study.WaitForExit(60_000), "the process did not end");
+        await stdout;
+        var err = await stderr;
+        Assert.True(study.ExitCode == 1, $"exit {study.ExitCode}: {err}");
+        Assert.Contains("error: study 'cli-study' was deleted from", err.Trim().Split('\n')[^1]);
+        Assert.True(Directory.Exists(dir["studies/cli-study/trials"]), "the trial folders were not kept");
+
+        // And the study is unknown now; the same command refuses to start a fresh one among its files, saying why, and
+        // with the folder moved away starts one under its name that runs its whole budget
+        var gone = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
+        Assert.Equal(2, gone.ExitCode);
+        Assert.StartsWith("error: unknown study 'cli-study'", gone.Stderr.Trim());
+        var amongOldFiles = await SearchCli.RunAsync(dir.Path, ["study", "start", config]);
+        Assert.Equal(2, amongOldFiles.ExitCode);
+        Assert.Contains($"study folder {dir["studies/cli-study"]} holds the files of an earlier study 'cli-study'", amongOldFiles.Stderr);
+        Directory.Move(dir["studies/cli-study"], dir["old-cli-study"]);
+        var again = await SearchCli.RunAsync(dir.Path, ["study", "start", config]);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        var status = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, ["study", "status", "cli-study", "--format", "json"])).Stdout)!;
+        Assert.Equal(3, (int)status["counts"]!["COMPLETE"]!);
+    }
+}

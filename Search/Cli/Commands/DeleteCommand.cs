@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Mnist.Search.Vocabulary;
+
+namespace Mnist.Search.Cli.Commands;
+
+/// <summary>
+/// <c>study delete NAME</c>: removes a study and all its rows from its storage in one transaction (Optuna's
+/// <c>delete_study</c>), so its name can be used again; on PostgreSQL there was no way but Optuna's own. Refused while a
+/// trial of it is RUNNING (another process runs it) unless <c>--force</c>, which ends that process in one line. Files
+/// (trial folders, checkpoints, the retrained model) are kept and named: the storage is the record, the files the user's.
+/// </summary>
+internal static class DeleteCommand
+{
+    public static Command Create()
+    {
+        var name = CommonOptions.StudyName();
+        var storage = CommonOptions.Storage();
+        var studiesDir = CommonOptions.StudiesDir();
+        var force = new Option<bool>("--force") { Description = "Delete it even while a trial of it is RUNNING (the process running it then ends)" };
+        var format = CommonOptions.Format("table", "json");
+        var command = new Command("delete", "Delete a study and its trials from its storage (Optuna's delete_study); its files are kept")
+            { name, storage, studiesDir, force, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            var (store, study) = await location.OpenExistingAsync(ct);
+            await using var owned = store;
+            var running = (await store.GetAllTrialsAsync(study.Id, [TrialState.RUNNING], ct)).Count;
+            var trials = await store.DeleteStudyAsync(study.Id, parse.GetValue(force), ct)
+                ?? throw new UserInputException(
+                    $"study '{location.Name}' has {running} RUNNING trial(s) in {location.StorageDisplay}: a process is running it; " +
+                    "stop it first, or pass --force to delete it anyway (that process then ends)");
+            var folder = Directory.Exists(location.StudyDirectory) ? Path.GetFullPath(location.StudyDirectory) : null;
+            var result = new JsonObject
+            {
+                ["study"] = study.Name,
+                ["storage"] = location.StorageDisplay,
+                ["trials_deleted"] = trials,
+                ["files_kept"] = folder,
+            };
+            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", result);
+            else
+            {
+                Console.WriteLine(ConsoleText.Line($"Deleted study '{study.Name}' and its {trials} trial(s) from {location.StorageDisplay}."));
+                if (folder is not null)
+                    Console.WriteLine(ConsoleText.Line($"Its files in {folder} were kept (trial folders, checkpoints, models): move or remove that folder before a new study of this name starts there."));
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
