@@ -60,4 +60,28 @@ public sealed class StudyDeleteCliTests
         var status = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, ["study", "status", "cli-study", "--format", "json"])).Stdout)!;
         Assert.Equal(3, (int)status["counts"]!["COMPLETE"]!);
     }
+
+    [Fact]
+    public async Task AStudyDeletedFromOtherStorageNeverNamesTheFolderOfTheSameNamedStudyHereAsItsFiles()
+    {
+        // Given a study made by `study create` in studies/cli-study, and one of the same name Optuna made in another database
+        using var dir = new TempDirectory("cli-study-delete-other");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        var created = await SearchCli.RunAsync(dir.Path, ["study", "create", config]);
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            optuna.create_study(study_name="cli-study", storage=sys.argv[1])
+            """, $"sqlite:///{dir["other.db"]}");
+
+        // When the other one is deleted
+        var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--storage", "sqlite:other.db", "--format", "json"]);
+
+        // Then no files are named as its own, and the study here is untouched
+        Assert.True(deleted.ExitCode == 0, deleted.Stderr);
+        Assert.Null(JsonNode.Parse(deleted.Stdout)!["files_kept"]);
+        var here = await SearchCli.RunAsync(dir.Path, ["study", "status", "cli-study"]);
+        Assert.True(here.ExitCode == 0, here.Stderr);
+    }
 }

@@ -13,7 +13,7 @@ internal static class StudyCommandLine
     public static string For(string study, string storageUrl, string baseDirectory)
     {
         var storage = StorageUrl.Parse(storageUrl, baseDirectory);
-        var byDefault = Path.Combine(Path.GetFullPath(StudyLocation.DefaultStudiesDirectory), study, "study.db");
+        var byDefault = Path.Combine(Path.GetFullPath(StudyLocation.DefaultStudiesDirectory), study, StudyLocation.DatabaseFile);
         return storage.Kind == StorageKind.Sqlite && Path.GetFullPath(storage.Target) == byDefault
             ? study
             : $"{study} --storage {storage.Display}";

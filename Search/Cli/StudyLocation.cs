@@ -13,6 +13,9 @@ internal sealed record StudyLocation
 {
     public const string DefaultStudiesDirectory = "studies";
 
+    /// <summary>The SQLite file of a study in its folder when no --storage is given.</summary>
+    public const string DatabaseFile = "study.db";
+
     private readonly string _studiesRoot;
 
     private StudyLocation(string name, string storageUrl, string studiesRoot)
@@ -43,7 +46,7 @@ internal sealed record StudyLocation
             throw new UserInputException("--studies-dir: must name a folder, got an empty one");
         var root = Path.GetFullPath(studiesDir ?? DefaultStudiesDirectory);
         if (storage is not null) return new StudyLocation(name, Mnist.Search.Storage.StorageUrl.Anchor(storage, Directory.GetCurrentDirectory()), root);
-        var db = Path.Combine(StudyFolder.PathFor(root, name), "study.db");
+        var db = Path.Combine(StudyFolder.PathFor(root, name), DatabaseFile);
         if (Directory.Exists(db))
             throw new UserInputException($"study '{name}': {db} is a folder, not a study database");
         // Read commands must not create an empty database for a typo'd name.

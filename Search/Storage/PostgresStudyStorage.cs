@@ -106,6 +106,7 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     protected override string NowSql => "LOCALTIMESTAMP";
     protected override string StaleHeartbeatSql => "h.heartbeat < LOCALTIMESTAMP - @GraceSeconds * INTERVAL '1 second'";
     protected override string LockStudySql => "SELECT study_id FROM studies WHERE study_id = @StudyId FOR UPDATE";
+    protected override string LockStudyTrialsSql => "SELECT trial_id FROM trials WHERE study_id = @StudyId FOR UPDATE";
     protected override string LockTrialSql => "SELECT CAST(state AS TEXT) FROM trials WHERE trial_id = @TrialId FOR UPDATE";
     protected override string NextWaitingTrialSql => $"{ClaimOrder.WaitingTrialsSql} LIMIT 1 FOR UPDATE SKIP LOCKED";
     // Dapper hands lists to Npgsql as arrays rather than expanding IN (...).

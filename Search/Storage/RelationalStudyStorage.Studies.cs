@@ -118,8 +118,11 @@ internal abstract partial class RelationalStudyStorage
     public Task<int?> DeleteStudyAsync(int studyId, bool evenIfRunning = false, CancellationToken ct = default) =>
         WriteAsync(async (c, tx) =>
         {
-            // The study row's lock (PostgreSQL) keeps a trial from being created meanwhile; SQLite's write lock all of it.
+            // The study row's lock (PostgreSQL) keeps a trial from being created meanwhile, and its trials' rows locks keep
+            // them from being claimed or written to (a value, an attribute, a heartbeat: their foreign keys wait on it), so
+            // the RUNNING count holds until the delete commits; SQLite's write lock covers all of it.
             await RequireStudyAsync(c, tx, studyId, ct);
+            await c.ExecuteAsync(Cmd(LockStudyTrialsSql, new { StudyId = studyId }, tx, ct));
             var trials = await c.QuerySingleAsync<long>(Cmd("SELECT COUNT(*) FROM trials WHERE study_id = @StudyId", new { StudyId = studyId }, tx, ct));
             var running = await c.QuerySingleAsync<long>(Cmd("SELECT COUNT(*) FROM trials WHERE study_id = @StudyId AND state = 'RUNNING'", new { StudyId = studyId }, tx, ct));
             if (running > 0 && !evenIfRunning) return (int?)null;

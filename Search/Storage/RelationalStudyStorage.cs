@@ -72,6 +72,9 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     /// <summary>SQL selecting <c>study_id</c> of <c>@StudyId</c>, locking the row where the dialect has row locks.</summary>
     protected abstract string LockStudySql { get; }
 
+    /// <summary>SQL selecting the trials of <c>@StudyId</c>, locking their rows where the dialect has row locks.</summary>
+    protected abstract string LockStudyTrialsSql { get; }
+
     /// <summary>SQL selecting the state (as text) of <c>@TrialId</c>, locking the row where the dialect has row locks.</summary>
     protected abstract string LockTrialSql { get; }
 

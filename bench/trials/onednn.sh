@@ -14,7 +14,7 @@
 # Environment: WORKER (a built Trials executable; default: build this tree's Release), SEEDS (default "1 2 3 4"),
 # IMAGES (training images per epoch, default 5000), EPOCHS (default 6), THREADS (default 1, a default study's slot).
 # Throughput is the median images/s of epochs 2.. of the runs that finished. Re-run it after a TorchSharp upgrade:
-# the worker can turn oneDNN on again once nan-prone finishes finite on every seed.
+# the worker can turn oneDNN on again once both models finish finite on every seed.
 set -euo pipefail
 . "$(dirname "$0")/../shared/data-dir-args.sh" "$@"
 SEEDS=${SEEDS:-1 2 3 4}

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli.Commands;
@@ -27,11 +29,13 @@ internal static class DeleteCommand
             var (store, study) = await location.OpenExistingAsync(ct);
             await using var owned = store;
             var running = (await store.GetAllTrialsAsync(study.Id, [TrialState.RUNNING], ct)).Count;
+            // Named before the delete, and only when it is this study's: with --storage, studies/NAME may hold another
+            // study of the same name (its own live database) that the user would be told to move or remove.
+            var folder = await FilesOfAsync(location, store, study, ct);
             var trials = await store.DeleteStudyAsync(study.Id, parse.GetValue(force), ct)
                 ?? throw new UserInputException(
                     $"study '{location.Name}' has {running} RUNNING trial(s) in {location.StorageDisplay}: a process is running it; " +
                     "stop it first, or pass --force to delete it anyway (that process then ends)");
-            var folder = Directory.Exists(location.StudyDirectory) ? Path.GetFullPath(location.StudyDirectory) : null;
             var result = new JsonObject
             {
                 ["study"] = study.Name,
@@ -49,5 +53,18 @@ internal static class DeleteCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static async Task<string?> FilesOfAsync(StudyLocation location, IStudyStorage store, StudyInfo study, CancellationToken ct)
+    {
+        string dir;
+        try { dir = location.StudyDirectory; }
+        catch (Exception e) when (e is UserInputException or StudyFolderException) { return null; } // a stored name no folder can have
+        if (!Directory.Exists(dir)) return null;
+        // A folder holding its own study.db is another study's when this one lives in other storage (--storage); one
+        // made by `study create` has no id marker yet, so HoldsAsync alone took it for this study's.
+        var db = Path.GetFullPath(Path.Combine(dir, StudyLocation.DatabaseFile));
+        if (File.Exists(db) && location.StorageUrl != "sqlite:" + db) return null;
+        return await StudyFolder.HoldsAsync(store, study, dir, ct) ? Path.GetFullPath(dir) : null;
     }
 }

@@ -16,7 +16,7 @@ internal static class StudyQueryCommands
         string[] files, folders;
         try
         {
-            files = Directory.GetFiles(folder, "study.db");
+            files = Directory.GetFiles(folder, StudyLocation.DatabaseFile);
             folders = depth == 0 ? [] : Directory.GetDirectories(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { yield break; }
