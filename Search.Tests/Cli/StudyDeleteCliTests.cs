@@ -16,12 +16,8 @@ public sealed class StudyDeleteCliTests
     {
         // Given a study of 3 trials of four one-second epochs, running
         using var dir = new TempDirectory("cli-study-delete");
-        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 4, EpochSeconds = 1 }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3);
-        using var study = SearchCli.Start(dir.Path, "study", "start", config);
-        var stdout = study.StandardOutput.ReadToEndAsync();
-        var stderr = study.StandardError.ReadToEndAsync();
-        await worker.UntilStartedAsync(study, stderr);
+        using var running = await RunningStudy.StartAsync(dir, trials: 3);
+        var (study, config) = (running.Process, running.Config);
 
         // When it is deleted, first without --force, then with it
         var refused = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
@@ -40,8 +36,8 @@ public sealed class StudyDeleteCliTests
         Assert.InRange((int)result["trials_deleted"]!, 1, 3);
         Assert.Equal(dir["studies/cli-study"], (string)result["files_kept"]!);
         Assert.True(study.WaitForExit(60_000), "the process did not end");
-        await stdout;
-        var err = await stderr;
+        await running.Stdout;
+        var err = await running.Stderr;
         Assert.True(study.ExitCode == 1, $"exit {study.ExitCode}: {err}");
         Assert.Contains("error: study 'cli-study' was deleted from", err.Trim().Split('\n')[^1]);
         Assert.True(Directory.Exists(dir["studies/cli-study/trials"]), "the trial folders were not kept");

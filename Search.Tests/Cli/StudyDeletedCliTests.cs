@@ -15,12 +15,8 @@ public sealed class StudyDeletedCliTests
     {
         // Given a study of 3 trials of four one-second epochs, running
         using var dir = new TempDirectory("cli-study-deleted");
-        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 4, EpochSeconds = 1 }.Write();
-        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 3);
-        using var study = SearchCli.Start(dir.Path, "study", "start", config);
-        var stdout = study.StandardOutput.ReadToEndAsync();
-        var stderr = study.StandardError.ReadToEndAsync();
-        await worker.UntilStartedAsync(study, stderr);
+        using var running = await RunningStudy.StartAsync(dir, trials: 3);
+        var study = running.Process;
 
         // When Optuna deletes the study
         var db = dir["studies/cli-study/study.db"];
@@ -31,8 +27,8 @@ public sealed class StudyDeletedCliTests
 
         // Then the process ends with one line naming the study and the storage, exit 1, and no stack trace
         Assert.True(study.WaitForExit(60_000), "the process did not end");
-        await stdout;
-        var err = await stderr;
+        await running.Stdout;
+        var err = await running.Stderr;
         Assert.True(study.ExitCode == 1, $"exit {study.ExitCode}: {err}");
         Assert.Equal($"error: study 'cli-study' was deleted from sqlite:///{db} while this process ran it (by another client)",
             err.Trim().Split('\n')[^1]);
