@@ -41,7 +41,7 @@ internal static class DatasetLoader
         const int side = IdxReader.ImageSide;
         using var scope = torch.NewDisposeScope();
         var raw = torch.tensor(pixels.ToArray(), [count, 1, side, side], dtype: ScalarType.Byte);
-        using Scalar full = 255.0, shift = mean, spread = std; // held across the calls (see GcSafeOptimizer)
+        using Scalar full = 255.0, shift = mean, spread = std; // held across the calls (see HeldScalars)
         var x = raw.to_type(ScalarType.Float32).div_(full).sub_(shift).div_(spread);
         var y = torch.tensor(labels.ToArray(), [count], dtype: ScalarType.Byte).to_type(ScalarType.Int64);
         return new DataSplit(x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope());

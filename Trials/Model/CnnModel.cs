@@ -21,7 +21,7 @@ internal sealed class CnnModel : Module<Tensor, Tensor>
 
     private readonly Sequential features;
     private readonly Sequential classifier;
-    private readonly List<(Conv2d Conv, BatchNorm2d? Norm)> convBlocks = [];
+    private readonly List<(Conv2d Conv, GcSafeBatchNorm2d? Norm)> convBlocks = [];
     private readonly List<Linear> denseLayers = [];
 
     public CnnModel(Hyperparameters hp, int numClasses = IdxReader.ClassCount, int imageSide = IdxReader.ImageSide)
@@ -37,7 +37,7 @@ internal sealed class CnnModel : Module<Tensor, Tensor>
             int outChannels = hp.ConvChannels[i];
             // BatchNorm has its own shift, so the conv bias would be redundant.
             var conv = Conv2d(inChannels, outChannels, hp.KernelSize, padding: Padding(hp.KernelSize), bias: !hp.BatchNorm);
-            var norm = hp.BatchNorm ? BatchNorm2d(outChannels) : null;
+            var norm = hp.BatchNorm ? new GcSafeBatchNorm2d(outChannels) : null;
             convBlocks.Add((conv, norm));
             blocks.Add(($"conv{n}", conv));
             if (norm is not null) blocks.Add(($"bn{n}", norm));
@@ -72,7 +72,7 @@ internal sealed class CnnModel : Module<Tensor, Tensor>
     public Hyperparameters Hyperparameters { get; }
 
     /// <summary>The conv layers in order, each with its BatchNorm (null without <c>batch_norm</c>); for exporters.</summary>
-    public IReadOnlyList<(Conv2d Conv, BatchNorm2d? Norm)> ConvBlocks => convBlocks;
+    public IReadOnlyList<(Conv2d Conv, GcSafeBatchNorm2d? Norm)> ConvBlocks => convBlocks;
 
     /// <summary>The fully connected layers in order, the output layer last; for exporters.</summary>
     public IReadOnlyList<Linear> DenseLayers => denseLayers;

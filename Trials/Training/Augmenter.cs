@@ -13,7 +13,7 @@ namespace Mnist.Trials.Training;
 internal sealed class Augmenter(double rotationDegrees, double translateFraction, double scaleFraction, double background, Generator generator)
 {
     // The coefficients as Scalars held for the augmenter's life, not converted inline: an inline conversion is a
-    // temporary that a garbage collection on another thread may free while libtorch reads it (see GcSafeOptimizer).
+    // temporary that a garbage collection on another thread may free while libtorch reads it (see HeldScalars).
     // Same types and values as the inline ones were, so the same images.
     private readonly Scalar two = 2.ToScalar(), one = 1.ToScalar(), oneDouble = 1.0.ToScalar();
     private readonly Scalar radians = (rotationDegrees * Math.PI / 180.0).ToScalar();
@@ -38,7 +38,7 @@ internal sealed class Augmenter(double rotationDegrees, double translateFraction
         var tx = u[1].mul(shift);
         var ty = u[2].mul(shift);
         // theta maps output to input coordinates: sampling at coords / s draws the content s times larger.
-        var inv = scaleFraction > 0 ? u[3].mul(scale).add(oneDouble).reciprocal_() : torch.ones_like(u[3]);
+        var inv = scaleFraction > 0 ? u[3].mul(scale).add(oneDouble, alpha: one).reciprocal_() : torch.ones_like(u[3]);
         var cos = angle.cos() * inv;
         var sin = angle.sin() * inv;
         var row0 = torch.stack([cos, -sin, tx], dim: 1);

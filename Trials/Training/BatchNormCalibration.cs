@@ -1,4 +1,5 @@
 using Mnist.Trials.Data;
+using Mnist.Trials.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,14 +31,14 @@ internal static class BatchNormCalibration
     private const int BatchSize = 256;
 
     /// <summary>
-    /// Replaces the running statistics of every <see cref="BatchNorm2d"/> in <paramref name="model"/> by their average over
+    /// Replaces the running statistics of every BatchNorm layer in <paramref name="model"/> by their average over
     /// <see cref="Images"/> images of <paramref name="train"/> spread evenly over it (all of them when fewer: see
     /// <see cref="Picks"/>); a model without BatchNorm is left as it is. Leaves the model in the mode it was in and each
     /// layer with its momentum.
     /// </summary>
     public static void Recalibrate(nn.Module<Tensor, Tensor> model, DataSplit train)
     {
-        var norms = model.modules().OfType<BatchNorm2d>().ToList();
+        var norms = model.modules().OfType<BatchNorm>().ToList();
         if (norms.Count == 0 || train.Count == 0) return;
         var momenta = norms.Select(n => n.momentum).ToList();
         bool wasTraining = model.training;
@@ -74,8 +75,8 @@ internal static class BatchNormCalibration
     internal static Tensor Picks(int count, Device? device = null)
     {
         long n = Math.Min(Images, count);
-        using var steps = torch.arange(n, dtype: ScalarType.Int64, device: device);
-        using Scalar total = count, picked = n; // held across the calls (see GcSafeOptimizer)
+        using Scalar zero = 0, total = count, picked = n; // held across the calls (see HeldScalars)
+        using var steps = torch.arange(zero, picked, HeldScalars.One, dtype: ScalarType.Int64, device: device);
         using var spread = steps.mul(total);
         return spread.div(picked, rounding_mode: RoundingMode.floor);
     }

@@ -35,7 +35,7 @@ internal static class Evaluator
             using var loss = torch.zeros(1, dtype: ScalarType.Float64, device: device);
             // Row-major [true, predicted] counts.
             using var cells = torch.zeros(numClasses * numClasses, dtype: ScalarType.Int64, device: device);
-            // Held across every native call that reads them, not inline temporaries (see GcSafeOptimizer).
+            // Held across every native call that reads them, not inline temporaries (see HeldScalars).
             using var classes = numClasses.ToScalar();
             using var one = 1.ToScalar();
             for (int start = 0; start < split.Count; start += batchSize)
@@ -45,9 +45,9 @@ internal static class Evaluator
                 var x = split.Images.narrow(0, start, len);
                 var y = split.Labels.narrow(0, start, len);
                 var logits = model.forward(x);
-                loss.add_(F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
+                loss.add_(F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64), alpha: one);
                 // index_add_, not bincount: CUDA's bincount reads the input's maximum back to the host.
-                var cell = y.mul(classes).add(logits.argmax(1));
+                var cell = y.mul(classes).add(logits.argmax(1), alpha: one);
                 cells.index_add_(0, cell, torch.ones_like(cell), one);
             }
             lossSum = loss.item<double>();

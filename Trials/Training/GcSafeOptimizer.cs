@@ -1,3 +1,4 @@
+using Mnist.Trials.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -99,7 +100,7 @@ internal sealed class GcSafeOptimizer : IDisposable
             if (weightDecay != 0) grad = grad.add(p, alpha: weightDecayScalar);
             first[i]!.mul_(beta1Scalar).add_(grad, alpha: oneMinusBeta1);
             second[i]!.mul_(beta2Scalar).addcmul_(grad, grad.conj(), value: oneMinusBeta2);
-            var denom = second[i]!.sqrt().div(sqrtBiasCorrection2).add_(epsScalar);
+            var denom = second[i]!.sqrt().div(sqrtBiasCorrection2).add_(epsScalar, alpha: HeldScalars.One);
             p.addcdiv_(first[i]!, denom, value: stepSize);
         }
     }

@@ -1,5 +1,6 @@
 using Mnist.Trials.Data;
 using Mnist.Trials.Protocol;
+using Mnist.Trials.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -106,8 +107,8 @@ internal sealed class Trainer : IDisposable
                 }
                 else
                 {
-                    using var batch = len.ToScalar(); // held until the call returns (see GcSafeOptimizer)
-                    deviceLossSum.add_(loss.detach().to_type(ScalarType.Float64).mul_(batch));
+                    using var batch = len.ToScalar(); // held until the call returns (see HeldScalars)
+                    deviceLossSum.add_(loss.detach().to_type(ScalarType.Float64).mul_(batch), alpha: HeldScalars.One);
                 }
                 loss.backward();
                 optimizer.Step();

@@ -61,7 +61,8 @@ public sealed class TrainedCnns : IDisposable
         using (var scope = NewDisposeScope())
         {
             var input = tensor(images.SelectMany(i => i).ToArray(), [images.Length, 1, 28, 28]);
-            var logits = model.forward((input - sidecar.Normalization.Mean) / sidecar.Normalization.Std);
+            using Scalar mean = sidecar.Normalization.Mean, std = sidecar.Normalization.Std; // held (see HeldScalars)
+            var logits = model.forward((input - mean) / std);
             var flat = logits.data<float>().ToArray();
             return Enumerable.Range(0, images.Length).Select(i => flat[(i * 10)..((i + 1) * 10)]).ToArray();
         }

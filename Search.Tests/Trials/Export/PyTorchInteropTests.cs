@@ -77,7 +77,8 @@ public sealed class PyTorchInteropTests : IDisposable
             arch, Mean, Std, namedTrimmedVariant ? "normalization" : "normalisation"));
         using var images = rand(4, 1, 28, 28);
         File.WriteAllBytes(inputsPath, SafetensorsTensor.FromFloats("x", [4, 784], images.data<float>().ToArray()).Data.ToArray());
-        using var normalised = (images - Mean) / Std;
+        using TorchSharp.Scalar mean = Mean, std = Std; // held, not temporaries (see HeldScalars)
+        using var normalised = (images - mean) / std;
         using var expected = model.call(normalised);
 
         // When

@@ -87,7 +87,8 @@ public sealed class CheckpointValidationTests : IDisposable
         // Given a checkpoint of the right size whose first tensor is NaN (it passed `check`; predict then crashed)
         using (var model = CheckpointIO.Load(dir.Path).Model)
         {
-            using (TorchSharp.torch.no_grad()) model.parameters().First().fill_(double.NaN);
+            using TorchSharp.Scalar nan = double.NaN; // held, not a temporary (see HeldScalars)
+            using (TorchSharp.torch.no_grad()) model.parameters().First().fill_(nan);
             CheckpointIO.Save(dir.Path, model, CheckpointIO.ReadSidecar(dir.Path));
         }
 

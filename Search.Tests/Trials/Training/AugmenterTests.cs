@@ -39,7 +39,8 @@ public sealed class AugmenterTests
     public void WhenImagesAreShiftedThenTheUncoveredBorderIsBackgroundNotZero()
     {
         // Given an all-background batch
-        using var black = torch.full(8, 1, 28, 28, Background);
+        using Scalar background = Background; // held, not a temporary (see HeldScalars)
+        using var black = torch.full(8, 1, 28, 28, background);
         using var generator = new torch.Generator(2);
         var augmenter = Augmenter.From(new Hyperparameters { TranslateFraction = 0.3, RotationDegrees = 30 }, Background, generator)!;
 

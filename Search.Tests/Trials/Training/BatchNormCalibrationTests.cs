@@ -40,8 +40,9 @@ public sealed class BatchNormCalibrationTests
         var norm = model.ConvBlocks[0].Norm!;
         using (torch.no_grad())
         {
-            norm.running_mean!.fill_(5.0);
-            norm.running_var!.fill_(0.01);
+            using Scalar far = 5.0, narrow = 0.01; // held, not temporaries (see HeldScalars)
+            norm.running_mean!.fill_(far);
+            norm.running_var!.fill_(narrow);
         }
         model.eval();
 
