@@ -48,6 +48,6 @@ internal sealed class Augmenter(double rotationDegrees, double translateFraction
         // grid_sample pads with zeros; shift so that zero is the (normalised) background, not mid-grey.
         var shifted = images.sub(backgroundScalar);
         var warped = F.grid_sample(shifted, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
-        return warped.add_(backgroundScalar);
+        return warped.add_(backgroundScalar, alpha: one);
     }
 }
