@@ -58,6 +58,41 @@ public sealed class StudyDeleteCliTests
     }
 
     [Fact]
+    public async Task AStudyBeingRetrainedIsDeletedOnlyWithForceThenItsProcessEndsInOneLine()
+    {
+        // Given a study of one trial whose best model takes 15 s to retrain, retraining (no trial is RUNNING then)
+        using var dir = new TempDirectory("cli-study-delete-retrain");
+        var worker = new FakeWorker { Directory = dir["worker"], RetrainSeconds = 15 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c => c["retrain"]!["enabled"] = true);
+        using var study = SearchCli.Start(dir.Path, "study", "start", config);
+        var (stdout, stderr) = (study.StandardOutput.ReadToEndAsync(), study.StandardError.ReadToEndAsync());
+        var retrains = Path.Combine(worker.Directory, "retrains.log");
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); !(File.Exists(retrains) && File.ReadAllText(retrains).Contains(" start")); await Task.Delay(100))
+        {
+            if (study.HasExited) Assert.Fail($"the process ended (exit {study.ExitCode}) before its retrain started: {await stderr}");
+            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), "no retrain started within a minute");
+        }
+
+        // When it is deleted, first without --force, then with it
+        var refused = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
+        var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force"]);
+
+        // Then the first is refused in one line naming the retrain's process; the second deletes it, and the retraining
+        // process ends in one line once its retrain is done: it was "error: no study with id 1" and a stack trace
+        Assert.Equal(2, refused.ExitCode);
+        Assert.StartsWith($"error: study 'cli-study' is being retrained in sqlite:{dir["studies/cli-study/study.db"]} (trial 0 by ", refused.Stderr);
+        Assert.EndsWith($" pid {study.Id}): wait for it to end, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
+        Assert.True(deleted.ExitCode == 0, deleted.Stderr);
+        Assert.True(study.WaitForExit(60_000), "the process did not end");
+        await stdout;
+        var err = await stderr;
+        Assert.True(study.ExitCode == 1, $"exit {study.ExitCode}: {err}");
+        Assert.Equal($"error: study 'cli-study' was deleted from sqlite:///{dir["studies/cli-study/study.db"]} while this process ran it (by another client)",
+            err.Trim().Split('\n')[^1]);
+        Assert.False(err.Contains("   at "), err);
+    }
+
+    [Fact]
     public async Task AStudyDeletedFromOtherStorageNeverNamesTheFolderOfTheSameNamedStudyHereAsItsFiles()
     {
         // Given a study made by `study create` in studies/cli-study, and one of the same name Optuna made in another database

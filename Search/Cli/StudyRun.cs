@@ -132,7 +132,7 @@ internal static class StudyRun
             pool, new ProcessWorkerLauncher(), command, log, view);
 
         IReadOnlyList<TrialSnapshot> trials;
-        try { trials = await view.RunAsync(() => coordinator.RunAsync(study, ct)); }
+        try { trials = await DeletedStudy.SaidInOneLineAsync(storage, study, storageDisplay, () => view.RunAsync(() => coordinator.RunAsync(study, ct))); }
         // Both ended the command with the driver's bare message and a 40-line stack trace, naming neither storage nor study.
         catch (Exception e) when (StorageOutage.Is(e))
         {
@@ -140,73 +140,71 @@ internal static class StudyRun
                 $"storage {storageDisplay}: the database failed and the study stopped ({e.Message}); run the same command again once it "
                 + "answers: its running trials are taken up again", e);
         }
-        catch (RowNotFoundException e)
-        {
-            if (await StudyIsGoneAsync(storage, study.Name))
-                throw new StudyDeletedException($"study '{study.Name}' was deleted from {storageDisplay} while this process ran it (by another client)", e);
-            throw;
-        }
         consoleLevel.MinimumLevel = Serilog.Events.LogEventLevel.Information;
-        var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
-        PrintBest(settings, trials);
-        var named = StudyCommandLine.For(study.Name, storageUrl, config.BaseDirectory);
-        if (ct.IsCancellationRequested)
+        // From here on too (reading the budget, the retrain claim, the retrain's results), a deleted study is said in one line.
+        return await DeletedStudy.SaidInOneLineAsync(storage, study, storageDisplay, async () =>
         {
-            log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again (or `study resume {StudyArgs}`) to continue",
-                budget.Used, budget.Total, named);
-            return ExitCodes.Interrupted;
-        }
-        if (!budget.IsSpent)
-        {
-            log.Warning("Stopped with {Used}/{Total} trials done (study timeout)", budget.Used, budget.Total);
-        }
-        if (trials.Any(t => t.State == TrialState.FAIL) && !trials.Any(t => t.State is TrialState.COMPLETE or TrialState.PRUNED))
-        {
-            // Exit 0 would tell a script the search worked (issue 11); each trial's fail_reason says why it failed.
-            log.Error("All {Count} trials failed; see `trials list {StudyArgs} --state FAIL` and each trial's stderr", trials.Count, named);
-            return ExitCodes.AllTrialsFailed;
-        }
-        if (!trials.Any(t => t.State is TrialState.COMPLETE or TrialState.RUNNING or TrialState.WAITING) && trials.Any(t => t.State == TrialState.PRUNED))
-        {
-            // Pruned and failed trials only (full-length ones timed out, the short ones were pruned): no configuration
-            // was trained to the end, so there is no best trial and no model. It exited 0 and skipped the retrain
-            // without a word.
-            log.Error("No trial completed ({Pruned} pruned, {Failed} failed): no best trial and no model; see `trials list {StudyArgs}`",
-                trials.Count(t => t.State == TrialState.PRUNED), trials.Count(t => t.State == TrialState.FAIL), named);
-            return ExitCodes.AllTrialsFailed;
-        }
-        if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)
-        {
-            // Every coordinator of a shared study sees the budget spent; one claim in storage makes one of them retrain.
-            // The claim renews itself while the retrain runs, and stops when ended (or disposed, whatever is thrown).
-            var (taken, why) = await RetrainClaim.TryTakeAsync(storage, study.Id, best.Number, log, ct);
-            if (taken is null)
+            var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
+            PrintBest(settings, trials);
+            var named = StudyCommandLine.For(study.Name, storageUrl, config.BaseDirectory);
+            if (ct.IsCancellationRequested)
             {
-                log.Information("Not retraining: {Why}", why);
-                return ExitCodes.Ok;
+                log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again (or `study resume {StudyArgs}`) to continue",
+                    budget.Used, budget.Total, named);
+                return ExitCodes.Interrupted;
             }
-            await using var claim = taken;
-            // Only this process's own study timeout ends it with trials still RUNNING (a spent budget has none in flight,
-            // and its own were waited for): they are other processes'. The best so far is retrained now, as the timeout
-            // asks for a model by then, but a better trial may still end elsewhere.
-            if (trials.Count(t => t.State == TrialState.RUNNING) is var elsewhere and > 0)
-                log.Warning("{Count} trial(s) of study {Study} still run in other processes: retraining the best so far (trial {Trial}); "
-                    + "once they end, `study retrain {StudyArgs}` retrains the study's final best", elsewhere, study.Name, best.Number, named);
-            var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
-            RetrainResult result;
-            try
+            if (!budget.IsSpent)
             {
-                result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number);
+                log.Warning("Stopped with {Used}/{Total} trials done (study timeout)", budget.Used, budget.Total);
             }
-            catch
+            if (trials.Any(t => t.State == TrialState.FAIL) && !trials.Any(t => t.State is TrialState.COMPLETE or TrialState.PRUNED))
             {
-                await claim.EndAsync(done: false);
-                throw;
+                // Exit 0 would tell a script the search worked (issue 11); each trial's fail_reason says why it failed.
+                log.Error("All {Count} trials failed; see `trials list {StudyArgs} --state FAIL` and each trial's stderr", trials.Count, named);
+                return ExitCodes.AllTrialsFailed;
             }
-            await claim.EndAsync(done: true);
-            Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
-        }
-        return ExitCodes.Ok;
+            if (!trials.Any(t => t.State is TrialState.COMPLETE or TrialState.RUNNING or TrialState.WAITING) && trials.Any(t => t.State == TrialState.PRUNED))
+            {
+                // Pruned and failed trials only (full-length ones timed out, the short ones were pruned): no configuration
+                // was trained to the end, so there is no best trial and no model. It exited 0 and skipped the retrain
+                // without a word.
+                log.Error("No trial completed ({Pruned} pruned, {Failed} failed): no best trial and no model; see `trials list {StudyArgs}`",
+                    trials.Count(t => t.State == TrialState.PRUNED), trials.Count(t => t.State == TrialState.FAIL), named);
+                return ExitCodes.AllTrialsFailed;
+            }
+            if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)
+            {
+                // Every coordinator of a shared study sees the budget spent; one claim in storage makes one of them retrain.
+                // The claim renews itself while the retrain runs, and stops when ended (or disposed, whatever is thrown).
+                var (taken, why) = await RetrainClaim.TryTakeAsync(storage, study.Id, best.Number, log, ct);
+                if (taken is null)
+                {
+                    log.Information("Not retraining: {Why}", why);
+                    return ExitCodes.Ok;
+                }
+                await using var claim = taken;
+                // Only this process's own study timeout ends it with trials still RUNNING (a spent budget has none in flight,
+                // and its own were waited for): they are other processes'. The best so far is retrained now, as the timeout
+                // asks for a model by then, but a better trial may still end elsewhere.
+                if (trials.Count(t => t.State == TrialState.RUNNING) is var elsewhere and > 0)
+                    log.Warning("{Count} trial(s) of study {Study} still run in other processes: retraining the best so far (trial {Trial}); "
+                        + "once they end, `study retrain {StudyArgs}` retrains the study's final best", elsewhere, study.Name, best.Number, named);
+                var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
+                RetrainResult result;
+                try
+                {
+                    result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number);
+                }
+                catch
+                {
+                    await claim.EndAsync(done: false);
+                    throw;
+                }
+                await claim.EndAsync(done: true);
+                Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
+            }
+            return ExitCodes.Ok;
+        });
     }
 
     /// <summary>
@@ -236,12 +234,6 @@ internal static class StudyRun
         {
             throw new StorageException($"{config.SourcePath}: $.storage: {e.Message}", e);
         }
-    }
-
-    private static async Task<bool> StudyIsGoneAsync(IStudyStorage storage, string name)
-    {
-        try { return await storage.GetStudyAsync(name) is null; }
-        catch (Exception e) when (StorageOutage.Is(e)) { return false; }
     }
 
     private static void DeleteIfEmpty(string dir)

@@ -77,6 +77,16 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     }
 
     /// <summary>
+    /// Who retrains <paramref name="studyId"/>'s best trial now (<c>trial N by HOST pid P</c>), or null when no live claim
+    /// says so: what <c>study delete</c> refuses to pull the study from under.
+    /// </summary>
+    public static async Task<string?> LiveHolderAsync(IStudyStorage storage, int studyId, CancellationToken ct)
+    {
+        var attrs = await storage.GetStudySystemAttributesAsync(studyId, ct);
+        return Parse(attrs.GetValueOrDefault(Attribute)) is { } held && IsLive(held) ? $"trial {(int?)held["trial"]} by {Owner(held)}" : null;
+    }
+
+    /// <summary>
     /// Stops renewing and marks the retrain done (nobody needs to redo it), or failed (anyone may take it over). A claim
     /// another process took over meanwhile is left as that process wrote it.
     /// </summary>
@@ -84,7 +94,11 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     {
         await StopRenewingAsync();
         if (_lost) return;
-        if (!await WriteAsync(Value(_trialNumber, done ? "done" : "failed"), CancellationToken.None))
+        bool written;
+        // A study deleted meanwhile has no claim left to end; called from a catch, this must not hide why the retrain ended.
+        try { written = await WriteAsync(Value(_trialNumber, done ? "done" : "failed"), CancellationToken.None); }
+        catch (RowNotFoundException) { return; }
+        if (!written)
             _log.Warning("The retrain claim of trial {Trial} was taken over by another process; it is left as that process wrote it", _trialNumber);
     }
 

@@ -1,3 +1,4 @@
+using Mnist.Trials.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,7 +34,8 @@ internal static class PyTorchStyleCnn
             Add(features, $"conv{i}", nn.Conv2d(channels, outChannels, arch.KernelSize, padding: arch.KernelSize / 2, bias: bias));
             if (arch.BatchNorm)
             {
-                Add(features, $"bn{i}", nn.BatchNorm2d(outChannels));
+                // The worker's BatchNorm: TorchSharp's own leaves temporary Scalars to the finalizer in training (see HeldScalars).
+                Add(features, $"bn{i}", new GcSafeBatchNorm2d(outChannels));
             }
 
             Add(features, $"relu{i}", nn.ReLU());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Mnist.Search.Retraining;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
@@ -9,7 +10,8 @@ namespace Mnist.Search.Cli.Commands;
 /// <summary>
 /// <c>study delete NAME</c>: removes a study and all its rows from its storage in one transaction (Optuna's
 /// <c>delete_study</c>), so its name can be used again; on PostgreSQL there was no way but Optuna's own. Refused while a
-/// trial of it is RUNNING (another process runs it) unless <c>--force</c>, which ends that process in one line. Files
+/// trial of it is RUNNING or its best trial is being retrained (another process runs it) unless <c>--force</c>, which
+/// ends that process in one line. Files
 /// (trial folders, checkpoints, the retrained model) are kept and named: the storage is the record, the files the user's.
 /// </summary>
 internal static class DeleteCommand
@@ -19,7 +21,7 @@ internal static class DeleteCommand
         var name = CommonOptions.StudyName();
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
-        var force = new Option<bool>("--force") { Description = "Delete it even while a trial of it is RUNNING (the process running it then ends)" };
+        var force = new Option<bool>("--force") { Description = "Delete it even while a trial of it is RUNNING or it is being retrained (the process running it then ends)" };
         var format = CommonOptions.Format("table", "json");
         var command = new Command("delete", "Delete a study and its trials from its storage (Optuna's delete_study); its files are kept")
             { name, storage, studiesDir, force, format };
@@ -29,6 +31,11 @@ internal static class DeleteCommand
             var (store, study) = await location.OpenExistingAsync(ct);
             await using var owned = store;
             var running = (await store.GetAllTrialsAsync(study.Id, [TrialState.RUNNING], ct)).Count;
+            // A retrain runs with no trial RUNNING; its claim, renewed while it runs, says that a process still works on the study.
+            if (!parse.GetValue(force) && await RetrainClaim.LiveHolderAsync(store, study.Id, ct) is { } retraining)
+                throw new UserInputException(
+                    $"study '{location.Name}' is being retrained in {location.StorageDisplay} ({retraining}): " +
+                    "wait for it to end, or pass --force to delete it anyway (that process then ends)");
             // Named before the delete, and only when it is this study's: with --storage, studies/NAME may hold another
             // study of the same name (its own live database) that the user would be told to move or remove.
             var folder = await FilesOfAsync(location, store, study, ct);

@@ -42,11 +42,11 @@ internal static class RetrainCommand
             await using var log = Logging.ForStudy(location.StudyDirectory, new Serilog.Core.LoggingLevelSwitch(Serilog.Events.LogEventLevel.Information));
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
             var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
-            var result = await retrainer.RetrainAsync(settings, study, config.Retrain with
+            var result = await DeletedStudy.SaidInOneLineAsync(store, study, location.StorageDisplay, () => retrainer.RetrainAsync(settings, study, config.Retrain with
             {
                 Epochs = parse.GetValue(epochs) ?? config.Retrain.Epochs,
                 MaxTime = parse.GetValue(maxMinutes) is { } minutes ? TimeSpan.FromMinutes(minutes) : config.Retrain.MaxTime,
-            }, device, ct);
+            }, device, ct));
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
             return ExitCodes.Ok;
         });

@@ -1,0 +1,30 @@
+using Mnist.Search.Storage;
+using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// A study another client deletes (<c>study delete --force</c>, Optuna's <c>delete_study</c>) while this process runs or
+/// retrains it: the storage's "no study with id N" becomes one line naming the study and its storage. It was that bare
+/// message and a stack trace, from the search and from the retrain alike.
+/// </summary>
+internal static class DeletedStudy
+{
+    public static async Task<T> SaidInOneLineAsync<T>(IStudyStorage storage, StudyInfo study, string storageDisplay, Func<Task<T>> work)
+    {
+        try { return await work(); }
+        catch (RowNotFoundException e)
+        {
+            if (await IsGoneAsync(storage, study.Name))
+                throw new StudyDeletedException($"study '{study.Name}' was deleted from {storageDisplay} while this process ran it (by another client)", e);
+            throw;
+        }
+    }
+
+    private static async Task<bool> IsGoneAsync(IStudyStorage storage, string name)
+    {
+        try { return await storage.GetStudyAsync(name) is null; }
+        catch (Exception e) when (StorageOutage.Is(e)) { return false; }
+    }
+}
