@@ -12,7 +12,7 @@ namespace Mnist.Search.Tests.Cli;
 public sealed class MultiObjectiveStudyCliTests
 {
     [Fact]
-    public async Task AMultiObjectiveStudyIsListedWithoutABestAndCommandsThatRankItRefuseIt()
+    public async Task AMultiObjectiveStudyIsListedWithoutABestCommandsThatRankItRefuseItAndDeleteDeletesIt()
     {
         // Given a study with two objectives and two finished trials, made by Optuna 4
         using var dir = new TempDirectory("cli-multi-objective");
@@ -42,5 +42,11 @@ public sealed class MultiObjectiveStudyCliTests
         }
         Assert.True(sql.ExitCode == 0, sql.Stderr);
         Assert.Equal(4, (int)JsonNode.Parse(sql.Stdout)!.AsArray()[0]!["n"]!);
+
+        // And deleting it, which neither searches nor ranks it, deletes it with its trials
+        var deleted = await SearchCli.RunAsync(dir.Path, "study", "delete", "mo", "--format", "json");
+        Assert.True(deleted.ExitCode == 0, deleted.Stderr);
+        Assert.Equal(2, (int)JsonNode.Parse(deleted.Stdout)!["trials_deleted"]!);
+        Assert.Empty(JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "study", "list", "--format", "json")).Stdout)!.AsArray());
     }
 }

@@ -58,12 +58,12 @@ internal sealed record StudyLocation
     /// <summary>
     /// This study in <paramref name="store"/>. Unknown: bad input. An Optuna multi-objective study: bad input too, for
     /// every command that searches or ranks it (its first objective alone was taken for the study's, and a "best" trial
-    /// reported with confidence).
+    /// reported with confidence); <paramref name="anyObjectives"/> lets one through for those that do neither (delete).
     /// </summary>
-    public async Task<StudyInfo> FindInAsync(IStudyStorage store, CancellationToken ct, string? hint = null)
+    public async Task<StudyInfo> FindInAsync(IStudyStorage store, CancellationToken ct, string? hint = null, bool anyObjectives = false)
     {
         var study = await store.GetStudyAsync(Name, ct) ?? throw new UserInputException($"unknown study '{Name}' in {StorageDisplay}{hint}");
-        if (study.Objectives > 1)
+        if (study.Objectives > 1 && !anyObjectives)
             throw new UserInputException(
                 $"study '{Name}' in {StorageDisplay} has {study.Objectives} objectives (an Optuna multi-objective study); this tool searches and ranks one (`trials sql` reads it)");
         return study;
@@ -74,11 +74,11 @@ internal sealed record StudyLocation
     /// mistyped <c>--storage</c> creates nothing (it left an empty SQLite database and its folder, or would create
     /// Optuna's tables in whatever PostgreSQL database the URL names) before the command was refused.
     /// </summary>
-    public async Task<(IStudyStorage Storage, StudyInfo Study)> OpenExistingAsync(CancellationToken ct, string? hint = null)
+    public async Task<(IStudyStorage Storage, StudyInfo Study)> OpenExistingAsync(CancellationToken ct, string? hint = null, bool anyObjectives = false)
     {
         var cwd = Directory.GetCurrentDirectory();
         await using (var probe = await StorageFactory.OpenReadOnlyAsync(StorageUrl, cwd, ct))
-            await FindInAsync(probe, ct, hint);
+            await FindInAsync(probe, ct, hint, anyObjectives);
         var storage = await StorageFactory.OpenAsync(StorageUrl, cwd, ct);
         try
         {

@@ -28,7 +28,8 @@ internal static class DeleteCommand
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
-            var (store, study) = await location.OpenExistingAsync(ct);
+            // Any Optuna study goes, multi-objective ones too: deleting neither searches nor ranks it.
+            var (store, study) = await location.OpenExistingAsync(ct, anyObjectives: true);
             await using var owned = store;
             var running = (await store.GetAllTrialsAsync(study.Id, [TrialState.RUNNING], ct)).Count;
             // A retrain runs with no trial RUNNING; its claim, renewed while it runs, says that a process still works on the study.
@@ -39,7 +40,14 @@ internal static class DeleteCommand
             // Named before the delete, and only when it is this study's: with --storage, studies/NAME may hold another
             // study of the same name (its own live database) that the user would be told to move or remove.
             var folder = await FilesOfAsync(location, store, study, ct);
-            var trials = await store.DeleteStudyAsync(study.Id, parse.GetValue(force), ct)
+            int? deleted;
+            // Another client deleted it since it was looked up (two deletes at once): the loser says so, not a stack trace.
+            try { deleted = await store.DeleteStudyAsync(study.Id, parse.GetValue(force), ct); }
+            catch (RowNotFoundException)
+            {
+                throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}: another client deleted it meanwhile");
+            }
+            var trials = deleted
                 ?? throw new UserInputException(
                     $"study '{location.Name}' has {running} RUNNING trial(s) in {location.StorageDisplay}: a process is running it; " +
                     "stop it first, or pass --force to delete it anyway (that process then ends)");
