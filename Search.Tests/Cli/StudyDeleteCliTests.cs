@@ -60,11 +60,13 @@ public sealed class StudyDeleteCliTests
     [Fact]
     public async Task AStudyBeingRetrainedIsDeletedOnlyWithForceThenItsProcessEndsInOneLine()
     {
-        // Given a study of one trial whose best model takes 15 s to retrain, retraining (no trial is RUNNING then)
+        // Given a study of one trial whose best model takes 5 minutes to retrain, retraining (no trial is RUNNING then),
+        // its retrain claim renewed every second
         using var dir = new TempDirectory("cli-study-delete-retrain");
-        var worker = new FakeWorker { Directory = dir["worker"], RetrainSeconds = 15 }.Write();
+        var worker = new FakeWorker { Directory = dir["worker"], RetrainSeconds = 300 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c => c["retrain"]!["enabled"] = true);
-        using var study = SearchCli.Start(dir.Path, "study", "start", config);
+        var renewals = new Dictionary<string, string> { ["MNIST_SEARCH_RETRAIN_RENEW_SECONDS"] = "1" };
+        using var study = SearchCli.Start(dir.Path, renewals, "study", "start", config);
         var (stdout, stderr) = (study.StandardOutput.ReadToEndAsync(), study.StandardError.ReadToEndAsync());
         var retrains = Path.Combine(worker.Directory, "retrains.log");
         for (var wait = System.Diagnostics.Stopwatch.StartNew(); !(File.Exists(retrains) && File.ReadAllText(retrains).Contains(" start")); await Task.Delay(100))
@@ -78,14 +80,17 @@ public sealed class StudyDeleteCliTests
         var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force"]);
 
         // Then the first is refused in one line naming the retrain's process; the second deletes it, and the retraining
-        // process ends in one line once its retrain is done: it was "error: no study with id 1" and a stack trace
+        // process stops its retrain at the next renewal and ends in one line, its worker with it: it retrained on, to end
+        // with "error: no study with id 1" and a stack trace at its first write
         Assert.Equal(2, refused.ExitCode);
         Assert.StartsWith($"error: study 'cli-study' is being retrained in sqlite:{dir["studies/cli-study/study.db"]} (trial 0 by ", refused.Stderr);
         Assert.EndsWith($" pid {study.Id}): wait for it to end, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
-        Assert.True(study.WaitForExit(60_000), "the process did not end");
+        Assert.True(study.WaitForExit(60_000), "the process did not end within a minute of the delete");
         await stdout;
         var err = await stderr;
+        var retrainPid = int.Parse(File.ReadAllText(retrains).Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.False(Directory.Exists($"/proc/{retrainPid}"), $"the retrain's worker (pid {retrainPid}) still runs");
         Assert.True(study.ExitCode == 1, $"exit {study.ExitCode}: {err}");
         Assert.Equal($"error: study 'cli-study' was deleted from sqlite:///{dir["studies/cli-study/study.db"]} while this process ran it (by another client)",
             err.Trim().Split('\n')[^1]);

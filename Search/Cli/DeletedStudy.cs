@@ -16,11 +16,14 @@ internal static class DeletedStudy
         try { return await work(); }
         catch (RowNotFoundException e)
         {
-            if (await IsGoneAsync(storage, study.Name))
-                throw new StudyDeletedException($"study '{study.Name}' was deleted from {storageDisplay} while this process ran it (by another client)", e);
+            if (await IsGoneAsync(storage, study.Name)) throw Error(study, storageDisplay, e);
             throw;
         }
     }
+
+    /// <summary>The one line, for a process that learnt of the delete otherwise (its retrain claim found the study gone).</summary>
+    public static StudyDeletedException Error(StudyInfo study, string storageDisplay, Exception inner) =>
+        new($"study '{study.Name}' was deleted from {storageDisplay} while this process ran it (by another client)", inner);
 
     private static async Task<bool> IsGoneAsync(IStudyStorage storage, string name)
     {

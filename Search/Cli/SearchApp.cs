@@ -77,7 +77,7 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {string.Join("; ", parse.Errors.Select(e => OneLine(e).TrimEnd('.')).Distinct())}");
             return ExitCodes.BadInput;
         }
-        ConfigureLockWait();
+        ConfigureWaits();
         try
         {
             // Signals are handled by Termination, not by System.CommandLine (no timeout cutting the cleanup short).
@@ -118,12 +118,14 @@ internal static class SearchApp
         }
     }
 
-    // A database another process keeps locked is said after seconds, not after minutes of silence; tests shorten both waits.
-    private static void ConfigureLockWait()
+    // A database another process keeps locked is said after seconds, not after minutes of silence; tests shorten these
+    // waits, and the retrain claim's renewal, through the environment.
+    private static void ConfigureWaits()
     {
         LockWait.PerAttempt = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_SQLITE_BUSY_SECONDS", LockWait.PerAttempt.TotalSeconds));
         LockWait.NoticeAfter = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_LOCK_NOTICE_SECONDS", LockWait.NoticeAfter.TotalSeconds));
         LockWait.Notice = message => Console.Error.WriteLine($"warning: {message}");
+        Retraining.RetrainClaim.RenewEvery = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_RETRAIN_RENEW_SECONDS", Retraining.RetrainClaim.RenewEvery.TotalSeconds));
     }
 
     private static double EnvSeconds(string name, double fallback) =>

@@ -191,9 +191,17 @@ internal static class StudyRun
                         + "once they end, `study retrain {StudyArgs}` retrains the study's final best", elsewhere, study.Name, best.Number, named);
                 var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
                 RetrainResult result;
+                // A delete of the study, seen at a renewal of the claim, stops the retrain too: it would run on for hours
+                // only to fail at its first write (and on SQLite, which reuses ids, write into a new study's rows).
+                using var retrainCt = CancellationTokenSource.CreateLinkedTokenSource(ct, claim.StudyDeleted);
                 try
                 {
-                    result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number);
+                    result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), retrainCt.Token, best.Number);
+                }
+                catch (OperationCanceledException e) when (claim.StudyDeleted.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    await claim.EndAsync(done: false);
+                    throw DeletedStudy.Error(study, storageDisplay, e);
                 }
                 catch
                 {

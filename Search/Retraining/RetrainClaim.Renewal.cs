@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mnist.Search.Storage;
 
 namespace Mnist.Search.Retraining;
 
@@ -6,17 +7,25 @@ namespace Mnist.Search.Retraining;
 internal sealed partial class RetrainClaim
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _studyDeleted = new();
     private readonly Task _renewal;
     private bool _stopped;
 
     // Set by the renewal when another process holds the claim now; EndAsync then writes nothing.
     private bool _lost;
 
+    /// <summary>
+    /// Cancelled when a renewal finds the study deleted (<c>study delete --force</c>, Optuna's <c>delete_study</c>): the
+    /// retrain should stop then, not run on for hours to fail at its first write.
+    /// </summary>
+    public CancellationToken StudyDeleted => _studyDeleted.Token;
+
     /// <summary>Stops renewing (if EndAsync did not) and waits for the renewal to end; never throws.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopRenewingAsync();
         _stop.Dispose();
+        _studyDeleted.Dispose();
     }
 
     private async Task StopRenewingAsync()
@@ -47,6 +56,12 @@ internal sealed partial class RetrainClaim
                     _lost = true;
                     _log.Warning("The retrain claim of trial {Trial} was taken over by another process (its renewals came later than {Stale} min); "
                         + "this retrain goes on, but leaves the claim to that process", _trialNumber, StaleAfter.TotalMinutes);
+                    return;
+                }
+                catch (RowNotFoundException)
+                {
+                    _log.Warning("The study was deleted while trial {Trial} was being retrained; the retrain stops", _trialNumber);
+                    await _studyDeleted.CancelAsync();
                     return;
                 }
                 catch (Exception e)

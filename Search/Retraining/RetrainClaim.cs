@@ -25,7 +25,13 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     /// holder within minutes. Before, an unrenewed claim had to be trusted for 12 h (a retrain may run for hours), so a
     /// holder that died on another host or container kept every other <c>study start</c> from retraining that long.
     /// </remarks>
-    public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan RenewEveryDefault = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// <see cref="RenewEveryDefault"/>, or shorter where tests set <c>MNIST_SEARCH_RETRAIN_RENEW_SECONDS</c> (a deleted
+    /// study is noticed at a renewal). <see cref="StaleAfter"/> keeps counting with the default.
+    /// </summary>
+    public static TimeSpan RenewEvery { get; set; } = RenewEveryDefault;
 
     /// <summary>A running claim whose <c>at</c> is older than this is stale, whoever holds it.</summary>
     /// <remarks>
@@ -35,7 +41,7 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     /// the taker's). Clocks that differ by minutes can make a live claim look stale: the trial is then retrained twice,
     /// each in its own folder, and either complete model ends in <c>best/</c>.
     /// </remarks>
-    public static readonly TimeSpan StaleAfter = StorageOutage.RideOut + 2 * RenewEvery;
+    public static readonly TimeSpan StaleAfter = StorageOutage.RideOut + 2 * RenewEveryDefault;
 
     private readonly IStudyStorage _storage;
     private readonly int _studyId;
