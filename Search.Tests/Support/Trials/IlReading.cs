@@ -6,8 +6,11 @@ using System.Text.RegularExpressions;
 
 namespace Mnist.Search.Tests.Support.Trials;
 
-/// <summary>One IL instruction: its opcode and, for the opcodes that take a metadata token, that token.</summary>
-internal readonly record struct IlInstruction(OpCode OpCode, int Token)
+/// <summary>
+/// One IL instruction: its opcode; its operand where the scan reads it (a metadata token, or the number of a local or
+/// argument), else 0; and whether a branch lands on it (the values on the stack there may come from elsewhere).
+/// </summary>
+internal readonly record struct IlInstruction(OpCode OpCode, int Operand, bool IsJumpTarget)
 {
     /// <summary>call, callvirt, newobj, and ldftn/ldvirtftn (a method group made into a delegate runs it later).</summary>
     public bool InvokesMethod => OpCode.OperandType == OperandType.InlineMethod;
@@ -38,30 +41,36 @@ internal static class IlReading
     public static IReadOnlyList<IlInstruction> Instructions(MethodBodyBlock body)
     {
         var il = body.GetILReader();
-        var list = new List<IlInstruction>();
+        var decoded = new List<(int Offset, OpCode OpCode, int Operand)>();
+        var targets = new HashSet<int>();
         while (il.RemainingBytes > 0)
         {
+            int offset = il.Offset;
             byte first = il.ReadByte();
             var op = (first == 0xFE ? TwoByte[il.ReadByte()] : OneByte[first])
-                ?? throw new BadImageFormatException($"Unknown opcode 0x{first:X2} at IL offset {il.Offset - 1}.");
-            int token = 0;
+                ?? throw new BadImageFormatException($"Unknown opcode 0x{first:X2} at IL offset {offset}.");
+            int operand = 0;
             switch (op.OperandType)
             {
                 case OperandType.InlineNone: break;
-                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar: il.Offset += 1; break;
-                case OperandType.InlineVar: il.Offset += 2; break;
+                case OperandType.ShortInlineVar: operand = il.ReadByte(); break;
+                case OperandType.InlineVar: operand = il.ReadUInt16(); break;
+                case OperandType.ShortInlineBrTarget: targets.Add(il.ReadSByte() + il.Offset); break;
+                case OperandType.InlineBrTarget: targets.Add(il.ReadInt32() + il.Offset); break;
+                case OperandType.ShortInlineI: il.Offset += 1; break;
                 case OperandType.InlineI8 or OperandType.InlineR: il.Offset += 8; break;
-                case OperandType.InlineSwitch: // a count, then that many branch targets
-                    int targets = il.ReadInt32();
-                    il.Offset += 4 * targets;
+                case OperandType.InlineSwitch: // a count, then that many branch targets, relative to the next instruction
+                    int count = il.ReadInt32();
+                    int next = il.Offset + 4 * count;
+                    for (int i = 0; i < count; i++) targets.Add(il.ReadInt32() + next);
                     break;
                 case OperandType.InlineField or OperandType.InlineMethod or OperandType.InlineTok or OperandType.InlineType
-                    or OperandType.InlineSig or OperandType.InlineString: token = il.ReadInt32(); break;
-                default: il.Offset += 4; break; // InlineBrTarget, InlineI, ShortInlineR
+                    or OperandType.InlineSig or OperandType.InlineString: operand = il.ReadInt32(); break;
+                default: il.Offset += 4; break; // InlineI, ShortInlineR
             }
-            list.Add(new IlInstruction(op, token));
+            decoded.Add((offset, op, operand));
         }
-        return list;
+        return decoded.Select(d => new IlInstruction(d.OpCode, d.Operand, targets.Contains(d.Offset))).ToList();
     }
 }
 
@@ -181,5 +190,6 @@ internal sealed class SignatureNames : ISignatureTypeProvider<string, object?>
     public string GetModifiedType(string modifier, string unmodifiedType, bool isRequired) => unmodifiedType;
     public string GetFunctionPointerType(MethodSignature<string> signature) => $"fnptr({string.Join(",", signature.ParameterTypes)}){signature.ReturnType}";
     public string GetGenericMethodParameter(object? genericContext, int index) => "!!" + index;
-    public string GetGenericTypeParameter(object? genericContext, int index) => "!" + index;
+    /// <summary><c>!0</c>, or with the generic arguments of a base type as context, the argument it stands for.</summary>
+    public string GetGenericTypeParameter(object? genericContext, int index) => genericContext is string[] args ? args[index] : "!" + index;
 }

@@ -1,3 +1,4 @@
+using System.Reflection.Emit;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
@@ -7,14 +8,15 @@ namespace Mnist.Search.Tests.Support.Trials;
 /// <summary>
 /// Which of TorchSharp.dll's methods leave a temporary <c>Scalar</c> to the finalizer: those that convert to or from a
 /// Scalar without handing it back (<c>add_(other)</c> passes <c>alpha: 1</c>, <c>BatchNorm.forward</c> reads
-/// <c>(double)num_batches_tracked</c>), and every TorchSharp method that calls one of those. Computed from the DLL the
-/// tests load, so a TorchSharp upgrade is checked as it is.
+/// <c>(double)num_batches_tracked</c>), and every TorchSharp method that calls one of those, directly or through a
+/// virtual call that an override in the class of the object called may answer with one (<c>Adagrad</c>'s constructor
+/// calls <c>Initialize</c> on an <c>Adagrad.State</c>). Computed from the DLL the tests load, so a TorchSharp upgrade
+/// is checked as it is.
 /// </summary>
 internal sealed class TorchSharpMakers : IDisposable
 {
     private const string ScalarClass = "TorchSharp.Scalar";
     private const string TensorClass = "TorchSharp.torch/Tensor";
-    private const string ModuleClass = "TorchSharp.torch/nn/Module";
 
     /// <summary>The TensorExtensionMethods that read a one-element tensor through <c>Tensor.ToScalar()</c>.</summary>
     private static readonly HashSet<string> TensorReads =
@@ -41,8 +43,14 @@ internal sealed class TorchSharpMakers : IDisposable
             foreach (var methodHandle in reader.GetTypeDefinition(typeHandle).GetMethods())
                 methods[MethodName.Of(reader, methodHandle)!.Key] = methodHandle;
         }
+        Slots = new TorchSharpSlots(reader, types);
         FindMakers();
     }
+
+    /// <summary>The name a scanned assembly's references to TorchSharp.dll give.</summary>
+    public string AssemblyName => reader.GetString(reader.GetAssemblyDefinition().Name);
+
+    public TorchSharpSlots Slots { get; }
 
     /// <summary>A conversion that returns a new Scalar: fine only while the caller holds what it returns.</summary>
     public static bool MakesScalar(MethodName m) =>
@@ -79,31 +87,15 @@ internal sealed class TorchSharpMakers : IDisposable
         return string.Join(" → ", steps);
     }
 
-    /// <summary>
-    /// For a TorchSharp module type, the <c>forward</c> a Sequential would run (its own or the nearest inherited one) if
-    /// that is a maker; null for other types and for modules whose forward makes no temporary.
-    /// </summary>
-    public MethodName? MakingForward(string typeName)
-    {
-        var chain = new List<string>();
-        for (string? type = typeName; type is not null; type = BaseOf(type)) chain.Add(type);
-        if (!chain.Contains(ModuleClass)) return null;
-        var overridden = new HashSet<string>(); // a derived forward hides the base one with the same signature
-        foreach (string type in chain)
-        {
-            foreach (var handle in reader.GetTypeDefinition(types[type]).GetMethods())
-            {
-                var method = reader.GetMethodDefinition(handle);
-                if (reader.GetString(method.Name) != "forward" || method.RelativeVirtualAddress == 0) continue;
-                var name = MethodName.Of(reader, handle)!;
-                if (overridden.Add((name with { Type = "" }).Key) && makers.ContainsKey(handle)) return name;
-            }
-        }
-        return null;
-    }
+    public bool IsMaker(MethodDefinitionHandle method) => makers.ContainsKey(method);
+
+    /// <summary>Whether a type is defined in TorchSharp.dll (<c>TorchSharp.Modules.Adam</c>, by its full name).</summary>
+    public bool Defines(string typeName) => types.ContainsKey(typeName);
+
+    public MethodName NameOf(MethodDefinitionHandle method) => MethodName.Of(reader, method)!;
 
     /// <summary>The TorchSharp base type of a TorchSharp type, null at the first type outside TorchSharp.dll.</summary>
-    public string? BaseOf(string typeName)
+    private string? BaseOf(string typeName)
     {
         if (!types.TryGetValue(typeName, out var handle)) return null;
         var baseType = reader.GetTypeDefinition(handle).BaseType;
@@ -124,17 +116,23 @@ internal sealed class TorchSharpMakers : IDisposable
             if (method.RelativeVirtualAddress == 0) continue; // abstract, extern (the native calls) or runtime-provided
             // A method that returns a Scalar hands the one it makes to its caller, who is then the one to hold it.
             bool returnsScalar = MethodName.Of(reader, handle)!.Signature.ReturnType == ScalarClass;
-            foreach (var instruction in IlReading.Instructions(pe.GetMethodBody(method.RelativeVirtualAddress)))
+            var body = pe.GetMethodBody(method.RelativeVirtualAddress);
+            var il = IlReading.Instructions(body);
+            for (int i = 0; i < il.Count; i++)
             {
-                if (!instruction.InvokesMethod || MethodName.Of(reader, MetadataTokens.EntityHandle(instruction.Token)) is not { } called) continue;
+                var instruction = il[i];
+                if (!instruction.InvokesMethod || MethodName.Of(reader, MetadataTokens.EntityHandle(instruction.Operand)) is not { } called) continue;
                 if ((MakesScalar(called) && !returnsScalar) || ReadsThroughScalar(called))
                 {
                     if (makers.TryAdd(handle, called)) pending.Enqueue(handle);
                 }
                 else if (Resolve(called) is { } callee)
                 {
-                    if (!callers.TryGetValue(callee, out var list)) callers[callee] = list = [];
-                    list.Add((handle, called));
+                    foreach (var target in Targets(callee, instruction.OpCode, () => Receivers.TypeAt(reader, handle, body, il, i)))
+                    {
+                        if (!callers.TryGetValue(target, out var list)) callers[target] = list = [];
+                        list.Add((handle, target == callee ? called : NameOf(target)));
+                    }
                 }
             }
         }
@@ -147,5 +145,17 @@ internal sealed class TorchSharpMakers : IDisposable
                 if (makers.TryAdd(caller, callee)) pending.Enqueue(caller);
             }
         }
+    }
+
+    /// <summary>
+    /// What a call may run: the method it names, and for a virtual call the overrides that the object it is made on
+    /// may have (<see cref="Receivers"/>); but a module's forward only as named, as otherwise every forward call would
+    /// count as every module's (the scan checks the modules made instead).
+    /// </summary>
+    private IEnumerable<MethodDefinitionHandle> Targets(MethodDefinitionHandle callee, OpCode opCode, Func<string?> receiver)
+    {
+        bool isVirtualCall = opCode == OpCodes.Callvirt || opCode == OpCodes.Ldvirtftn;
+        if (!isVirtualCall || Slots.SlotOf(callee) is not { } slot || Slots.IsModuleForward(slot)) return [callee];
+        return Slots.Runnable(slot, receiver()).Append(callee).Distinct();
     }
 }

@@ -55,16 +55,23 @@ public sealed class TemporaryScalarTests
         // When
         var offences = TemporaryScalarScan.Offences(typeof(Offender).Assembly.Location, TorchSharpDll, name => name.StartsWith(offender, StringComparison.Ordinal));
 
-        // Then
+        // Then: the compiler's own names (<Lambda>b__0, <Async>d__3) are matched on their stable part
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.Offend → TorchSharp torch.Tensor.add_(Tensor):") && o.EndsWith("(1)"));
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.Offend → TorchSharp Scalar.op_Implicit(double):") && o.EndsWith("(3)"));
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.Offend → TorchSharp torch.Tensor.op_Explicit(Tensor):") && o.EndsWith("(3)"));
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.Offend → TorchSharp torch.nn.BatchNorm2d(") && o.EndsWith("(2)"));
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender+InheritedNorm → TorchSharp BatchNorm.forward(Tensor):") && o.EndsWith("(2)"));
-        Assert.Equal(5, offences.Count); // and nothing in Holds
+        Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.Optimise → TorchSharp torch.optim.Adam(") && o.Contains("whose step is Adam.step(") && o.EndsWith("(2)"));
+        Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender+<>c__DisplayClass") && o.Contains(".<Lambda>b__") && o.Contains(" → TorchSharp torch.Tensor.add(Tensor):") && o.EndsWith("(1)"));
+        Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender+<Async>d__") && o.Contains(".MoveNext → TorchSharp torch.Tensor.add_(Tensor):") && o.EndsWith("(1)"));
+        Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.<LocalFunction>g__Add|") && o.Contains(" → TorchSharp torch.Tensor.add(Tensor):") && o.EndsWith("(1)"));
+        Assert.Equal(9, offences.Count); // and nothing in Holds
     }
 
-    /// <summary>The scan's fixture: never run, only read. Offend and InheritedNorm make each kind of temporary, Holds none.</summary>
+    /// <summary>
+    /// The scan's fixture: never run, only read. Offend, Optimise and InheritedNorm make each kind of temporary; Lambda,
+    /// Async and LocalFunction one where the compiler moves the code; Holds none.
+    /// </summary>
     private static class Offender
     {
         public static double Offend(Tensor t, Tensor u)
@@ -73,6 +80,27 @@ public sealed class TemporaryScalarTests
             using var doubled = t.mul(2.0); // (3): the 2.0 becomes a Scalar that no one holds
             using var norm = torch.nn.BatchNorm2d(4); // (2): BatchNorm.forward makes temporaries
             return (double)doubled.sum(); // (3): read through Tensor.ToScalar()
+        }
+
+        public static void Optimise(nn.Module<Tensor, Tensor> model)
+        {
+            using var adam = torch.optim.Adam(model.parameters()); // (2): step names Optimizer.step and runs Adam.step
+            adam.step();
+        }
+
+        public static Func<Tensor, Tensor> Lambda(Tensor u) => x => x.add(u); // (1), in a closure class
+
+        public static async Task Async(Tensor t, Tensor u)
+        {
+            await Task.Yield();
+            t.add_(u); // (1), in the state machine's MoveNext
+        }
+
+        public static Tensor LocalFunction(Tensor t, Tensor u)
+        {
+            return Add();
+
+            Tensor Add() => t.add(u); // (1), in a method of its own
         }
 
         public static Tensor Holds(Tensor t, Tensor u)
@@ -85,6 +113,9 @@ public sealed class TemporaryScalarTests
         // (2): a Sequential would run the forward it inherits from BatchNorm
         private sealed class InheritedNorm() : TorchSharp.Modules.BatchNorm(4, 1e-5, 0.1, true, true, null, null, "bn")
         {
+            // An overload, not an override: forward(Tensor) is still BatchNorm's.
+            public Tensor forward(Tensor input, Tensor other) => input;
+
             protected override void ValidateInputDimensions(Tensor input)
             {
             }
