@@ -78,6 +78,8 @@ public sealed class StudyDeleteCliTests
         // When it is deleted, first without --force, then with it
         var refused = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
         var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force"]);
+        bool ended = study.WaitForExit(60_000);
+        if (!ended) study.Kill(entireProcessTree: true); // not left retraining for minutes when this test fails
 
         // Then the first is refused in one line naming the retrain's process; the second deletes it, and the retraining
         // process stops its retrain at the next renewal and ends in one line, its worker with it: it retrained on, to end
@@ -86,7 +88,7 @@ public sealed class StudyDeleteCliTests
         Assert.StartsWith($"error: study 'cli-study' is being retrained in sqlite:{dir["studies/cli-study/study.db"]} (trial 0 by ", refused.Stderr);
         Assert.EndsWith($" pid {study.Id}): wait for it to end, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
-        Assert.True(study.WaitForExit(60_000), "the process did not end within a minute of the delete");
+        Assert.True(ended, "the process did not end within a minute of the delete");
         await stdout;
         var err = await stderr;
         var retrainPid = int.Parse(File.ReadAllText(retrains).Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);

@@ -125,11 +125,12 @@ internal static class SearchApp
         LockWait.PerAttempt = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_SQLITE_BUSY_SECONDS", LockWait.PerAttempt.TotalSeconds));
         LockWait.NoticeAfter = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_LOCK_NOTICE_SECONDS", LockWait.NoticeAfter.TotalSeconds));
         LockWait.Notice = message => Console.Error.WriteLine($"warning: {message}");
-        Retraining.RetrainClaim.RenewEvery = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_RETRAIN_RENEW_SECONDS", Retraining.RetrainClaim.RenewEvery.TotalSeconds));
+        Retraining.RetrainClaim.RenewEvery = TimeSpan.FromSeconds(Math.Clamp(
+            EnvSeconds("MNIST_SEARCH_RETRAIN_RENEW_SECONDS", Retraining.RetrainClaim.RenewEvery.TotalSeconds), 0.01, Retraining.RetrainClaim.RenewEveryDefault.TotalSeconds));
     }
 
     private static double EnvSeconds(string name, double fallback) =>
-        double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : fallback;
+        double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 && s < 86_400 ? s : fallback;
 
     private static bool IsBadInput(Exception e) =>
         e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException { IsBadInput: true }

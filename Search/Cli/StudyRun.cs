@@ -193,10 +193,9 @@ internal static class StudyRun
                 RetrainResult result;
                 // A delete of the study, seen at a renewal of the claim, stops the retrain too: it would run on for hours
                 // only to fail at its first write (and on SQLite, which reuses ids, write into a new study's rows).
-                using var retrainCt = CancellationTokenSource.CreateLinkedTokenSource(ct, claim.StudyDeleted);
                 try
                 {
-                    result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), retrainCt.Token, best.Number);
+                    result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number, claim.StudyDeleted);
                 }
                 catch (OperationCanceledException e) when (claim.StudyDeleted.IsCancellationRequested && !ct.IsCancellationRequested)
                 {

@@ -28,10 +28,15 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
     /// <summary>
     /// Retrains trial <paramref name="trialNumber"/> (the one a <see cref="RetrainClaim"/> was taken for: the best may have
     /// changed since, and the claim must be ended for the trial retrained), or the study's best when null.
+    /// <paramref name="studyDeleted"/> (the claim's <see cref="RetrainClaim.StudyDeleted"/>) stops it as <paramref name="ct"/>
+    /// does, and says why.
     /// </summary>
     public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, RetrainConfig retrain, DeviceSlot device, CancellationToken ct,
-        int? trialNumber = null)
+        int? trialNumber = null, CancellationToken studyDeleted = default)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, studyDeleted);
+        var userCt = ct;
+        ct = stop.Token;
         int epochs = retrain.Epochs;
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         var best = (trialNumber is { } n ? trials.FirstOrDefault(t => t.Number == n && t.State == TrialState.COMPLETE) : BestTrial.Of(trials, settings.Direction))
@@ -60,7 +65,9 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             // Nothing half-written survives: the previous best/ (if any) is untouched, the partial folder goes. The
             // worker's logs of a failure are kept beside it for the post-mortem; a stop is no failure (they were filed
             // under retrain-failed/ all the same). study.log says how it ended: its last line was "Retraining trial N".
-            if (ct.IsCancellationRequested)
+            if (studyDeleted.IsCancellationRequested && !userCt.IsCancellationRequested)
+                log.Warning("Retrain of trial {Trial} stopped: study {Study} was deleted", best.Number, study.Name);
+            else if (ct.IsCancellationRequested)
                 log.Warning("Retrain of trial {Trial} interrupted; `study retrain {Study}` (or the same `study start`) retrains it", best.Number, study.Name);
             else
             {

@@ -61,7 +61,9 @@ internal sealed partial class RetrainClaim
                 catch (RowNotFoundException)
                 {
                     _log.Warning("The study was deleted while trial {Trial} was being retrained; the retrain stops", _trialNumber);
-                    await _studyDeleted.CancelAsync();
+                    // The renewal must never fault (it is awaited on every way out): a callback that throws is only logged.
+                    try { await _studyDeleted.CancelAsync(); }
+                    catch (Exception e) { _log.Warning("Stopping the retrain of trial {Trial} failed: {Error}", _trialNumber, e.Message); }
                     return;
                 }
                 catch (Exception e)

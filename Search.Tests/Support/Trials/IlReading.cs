@@ -15,10 +15,18 @@ internal readonly record struct IlInstruction(OpCode OpCode, int Operand, bool I
     /// <summary>call, callvirt, newobj, and ldftn/ldvirtftn (a method group made into a delegate runs it later).</summary>
     public bool InvokesMethod => OpCode.OperandType == OperandType.InlineMethod;
 
-    /// <summary>Whether this stores the value on the stack in a local or field, where the GC sees it.</summary>
-    public bool Stores =>
-        OpCode == OpCodes.Stloc || OpCode == OpCodes.Stloc_S || OpCode == OpCodes.Stloc_0 || OpCode == OpCodes.Stloc_1
-        || OpCode == OpCodes.Stloc_2 || OpCode == OpCodes.Stloc_3 || OpCode == OpCodes.Stfld || OpCode == OpCodes.Stsfld;
+    /// <summary>Whether this stores the value on the stack in a field, where the GC sees it while the object lives.</summary>
+    public bool StoresInField => OpCode == OpCodes.Stfld || OpCode == OpCodes.Stsfld;
+
+    /// <summary>The local this stores into, else null.</summary>
+    public int? StoredLocal =>
+        OpCode == OpCodes.Stloc_0 ? 0 : OpCode == OpCodes.Stloc_1 ? 1 : OpCode == OpCodes.Stloc_2 ? 2 : OpCode == OpCodes.Stloc_3 ? 3
+        : OpCode == OpCodes.Stloc_S || OpCode == OpCodes.Stloc ? Operand : null;
+
+    /// <summary>The local this loads, else null.</summary>
+    public int? LoadedLocal =>
+        OpCode == OpCodes.Ldloc_0 ? 0 : OpCode == OpCodes.Ldloc_1 ? 1 : OpCode == OpCodes.Ldloc_2 ? 2 : OpCode == OpCodes.Ldloc_3 ? 3
+        : OpCode == OpCodes.Ldloc_S || OpCode == OpCodes.Ldloc ? Operand : null;
 }
 
 /// <summary>Decodes method bodies into <see cref="IlInstruction"/>s, with the opcode table taken from <see cref="OpCodes"/>.</summary>

@@ -67,12 +67,29 @@ internal sealed class TemporaryScalarScan
                 string where = $"{Short(typeName)}.{reader.GetString(reader.GetMethodDefinition(methodHandle).Name)}";
                 for (int i = 0; i < body.Count; i++)
                 {
-                    if (body[i].InvokesMethod && Offence(body[i], i + 1 < body.Count && body[i + 1].Stores) is { } offence)
+                    if (body[i].InvokesMethod && Offence(body[i], Held(body, i + 1)) is { } offence)
                         offences.Add($"{where} → {offence}");
                 }
             }
         }
         return offences.Distinct().ToList();
+    }
+
+    /// <summary>
+    /// Whether the value a call returns is held by the instruction at <paramref name="next"/>: stored in a field, or in a
+    /// local that is disposed later (a <c>using</c>). A local that is not read again is dead to the JIT in a Release build
+    /// even though Debug IL still stores it, so a plain store is no hold.
+    /// </summary>
+    private bool Held(IReadOnlyList<IlInstruction> body, int next)
+    {
+        if (next >= body.Count) return false;
+        if (body[next].StoresInField) return true;
+        if (body[next].StoredLocal is not { } local) return false;
+        for (int j = next + 1; j + 1 < body.Count; j++)
+            if (body[j].LoadedLocal == local && body[j + 1].InvokesMethod
+                && MethodName.Of(reader, MetadataTokens.EntityHandle(body[j + 1].Operand)) is { Name: "Dispose" })
+                return true;
+        return false;
     }
 
     /// <summary>The slot a virtual call to a TorchSharp method names; null for any other instruction.</summary>
@@ -100,7 +117,7 @@ internal sealed class TemporaryScalarScan
     private string? Why(MethodName called, bool isNewobj, bool resultStored, bool intoTorchSharp)
     {
         if (TorchSharpMakers.MakesScalar(called))
-            return resultStored ? null : "a temporary Scalar made here and passed on without being held in a local or field (3)";
+            return resultStored ? null : "a temporary Scalar made here and passed on without being held in a field or a using local (3)";
         if (TorchSharpMakers.ReadsThroughScalar(called))
             return "reads a tensor through a temporary Scalar (3)";
         if (torch.WhyMaker(called) is { } path)

@@ -40,7 +40,7 @@ public sealed class TemporaryScalarTests
 
         // When
         var offences = TemporaryScalarScan.Offences(typeof(Offender).Assembly.Location, TorchSharpDll,
-            name => !onPurpose.Any(type => name.StartsWith(type, StringComparison.Ordinal)));
+            name => !onPurpose.Any(type => name == type || name.StartsWith(type + "+", StringComparison.Ordinal)));
 
         // Then: the test host, where both crashes happened, makes none elsewhere
         Assert.True(offences.Count == 0, $"{offences.Count} temporary Scalars:\n{string.Join("\n", offences)}");
@@ -53,7 +53,8 @@ public sealed class TemporaryScalarTests
         string offender = typeof(Offender).FullName!;
 
         // When
-        var offences = TemporaryScalarScan.Offences(typeof(Offender).Assembly.Location, TorchSharpDll, name => name.StartsWith(offender, StringComparison.Ordinal));
+        var offences = TemporaryScalarScan.Offences(typeof(Offender).Assembly.Location, TorchSharpDll,
+            name => name == offender || name.StartsWith(offender + "+", StringComparison.Ordinal));
 
         // Then: the compiler's own names (<Lambda>b__0, <Async>d__3) are matched on their stable part
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.Offend → TorchSharp torch.Tensor.add_(Tensor):") && o.EndsWith("(1)"));
@@ -65,12 +66,13 @@ public sealed class TemporaryScalarTests
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender+<>c__DisplayClass") && o.Contains(".<Lambda>b__") && o.Contains(" → TorchSharp torch.Tensor.add(Tensor):") && o.EndsWith("(1)"));
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender+<Async>d__") && o.Contains(".MoveNext → TorchSharp torch.Tensor.add_(Tensor):") && o.EndsWith("(1)"));
         Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.<LocalFunction>g__Add|") && o.Contains(" → TorchSharp torch.Tensor.add(Tensor):") && o.EndsWith("(1)"));
-        Assert.Equal(9, offences.Count); // and nothing in Holds
+        Assert.Contains(offences, o => o.StartsWith("TemporaryScalarTests+Offender.Unheld → TorchSharp Scalar.op_Implicit(double):") && o.EndsWith("(3)"));
+        Assert.Equal(10, offences.Count); // and nothing in Holds
     }
 
     /// <summary>
     /// The scan's fixture: never run, only read. Offend, Optimise and InheritedNorm make each kind of temporary; Lambda,
-    /// Async and LocalFunction one where the compiler moves the code; Holds none.
+    /// Async and LocalFunction one where the compiler moves the code; Unheld one in a local no using holds; Holds none.
     /// </summary>
     private static class Offender
     {
@@ -101,6 +103,12 @@ public sealed class TemporaryScalarTests
             return Add();
 
             Tensor Add() => t.add(u); // (1), in a method of its own
+        }
+
+        public static Tensor Unheld(Tensor t)
+        {
+            Scalar three = 3.0; // (3): a local without using is dead to the JIT once read, in a Release build
+            return t.mul(three);
         }
 
         public static Tensor Holds(Tensor t, Tensor u)
