@@ -58,6 +58,29 @@ public sealed class StudyDeleteCliTests
     }
 
     [Fact]
+    public async Task RunningTrialsLeftByAKilledProcessAreSaidToBeSoNotToBeRunning()
+    {
+        // Given a running study whose process is killed (SIGKILL), leaving its trial RUNNING
+        using var dir = new TempDirectory("cli-study-delete-killed");
+        using var running = await RunningStudy.StartAsync(dir, trials: 3);
+        var study = running.Process;
+        study.Kill();
+        Assert.True(study.WaitForExit(30_000), "the process did not die");
+
+        // When it is deleted, first without --force, then with it
+        var refused = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
+        var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force"]);
+
+        // Then the refusal names the ended process rather than sending the user to stop one, and --force deletes it
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(
+            $"error: study 'cli-study' has 1 RUNNING trial(s) in sqlite:{dir["studies/cli-study/study.db"]}, left by process(es) that have ended " +
+            $"({Environment.MachineName} pid {study.Id}): nothing runs it; pass --force to delete it (or `study resume` marks them FAIL and runs the rest)",
+            refused.Stderr.Trim());
+        Assert.True(deleted.ExitCode == 0, deleted.Stderr);
+    }
+
+    [Fact]
     public async Task AStudyBeingRetrainedIsDeletedOnlyWithForceThenItsProcessEndsInOneLine()
     {
         // Given a study of one trial whose best model takes 5 minutes to retrain, retraining (no trial is RUNNING then),

@@ -16,4 +16,13 @@ internal static class OwnerAttributes
         [StudyAttributes.CoordinatorPid] = ProcessIdentity.Current.Pid,
         [StudyAttributes.CoordinatorInstance] = ProcessIdentity.Current.Instance,
     };
+
+    /// <summary>The coordinator that marked <paramref name="trial"/> RUNNING, or null when the trial carries no mark (Optuna's own).</summary>
+    public static ProcessIdentity? OwnerOf(TrialSnapshot trial)
+    {
+        if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host)) return null;
+        if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) return null;
+        return new ProcessIdentity(System.Text.Json.JsonSerializer.Deserialize<string>(host) ?? "", pid,
+            trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorInstance, out var instance) ? System.Text.Json.JsonSerializer.Deserialize<string>(instance) : null);
+    }
 }

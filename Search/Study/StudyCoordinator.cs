@@ -339,10 +339,8 @@ public sealed class StudyCoordinator
         var running = await _storage.GetAllTrialsAsync(studyId, [TrialState.RUNNING]);
         foreach (var trial in running)
         {
-            if (!trial.SystemAttrs.TryGetValue(StudyAttributes.Host, out var host)) continue;
-            if (!trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorPid, out var p) || !int.TryParse(p, out var pid)) continue;
-            var owner = new ProcessIdentity(System.Text.Json.JsonSerializer.Deserialize<string>(host) ?? "", pid,
-                trial.SystemAttrs.TryGetValue(StudyAttributes.CoordinatorInstance, out var instance) ? System.Text.Json.JsonSerializer.Deserialize<string>(instance) : null);
+            if (OwnerAttributes.OwnerOf(trial) is not { } owner) continue;
+            int pid = owner.Pid;
             // Only a process this one can see to have ended (another container of the same host name cannot be seen).
             if (!ProcessIdentity.Current.HasCertainlyEnded(owner)) continue;
             // Its worker, a session leader, outlives the coordinator when it does not exit at the end of its stdin (a custom
