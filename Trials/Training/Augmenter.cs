@@ -1,3 +1,4 @@
+using Mnist.Trials.Native;
 using Mnist.Trials.Protocol;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ internal sealed class Augmenter(double rotationDegrees, double translateFraction
     // The coefficients as Scalars held for the augmenter's life, not converted inline: an inline conversion is a
     // temporary that a garbage collection on another thread may free while libtorch reads it (see HeldScalars).
     // Same types and values as the inline ones were, so the same images.
-    private readonly Scalar two = 2.ToScalar(), one = 1.ToScalar(), oneDouble = 1.0.ToScalar();
+    private readonly Scalar two = 2.ToScalar(), oneDouble = 1.0.ToScalar();
     private readonly Scalar radians = (rotationDegrees * Math.PI / 180.0).ToScalar();
     private readonly Scalar shift = (2 * translateFraction).ToScalar();
     private readonly Scalar scale = scaleFraction.ToScalar();
@@ -32,13 +33,13 @@ internal sealed class Augmenter(double rotationDegrees, double translateFraction
         long n = images.shape[0];
         // One draw of four uniforms in [-1, 1) per image (angle, tx, ty, scale) from the seeded generator, on
         // its device: the CPU generator on the CPU (as before), a CUDA one on a GPU, so no host round trip.
-        var u = torch.rand([n, 4], generator: generator, device: generator.device).mul(two).sub(one).to(images.device).unbind(1);
+        var u = torch.rand([n, 4], generator: generator, device: generator.device).mul(two).sub(HeldScalars.One).to(images.device).unbind(1);
         var angle = u[0].mul(radians);
         // affine_grid works in [-1, 1] coordinates, so a shift of f image widths is 2f there.
         var tx = u[1].mul(shift);
         var ty = u[2].mul(shift);
         // theta maps output to input coordinates: sampling at coords / s draws the content s times larger.
-        var inv = scaleFraction > 0 ? u[3].mul(scale).add(oneDouble, alpha: one).reciprocal_() : torch.ones_like(u[3]);
+        var inv = scaleFraction > 0 ? u[3].mul(scale).add(oneDouble, alpha: HeldScalars.One).reciprocal_() : torch.ones_like(u[3]);
         var cos = angle.cos() * inv;
         var sin = angle.sin() * inv;
         var row0 = torch.stack([cos, -sin, tx], dim: 1);
@@ -48,6 +49,6 @@ internal sealed class Augmenter(double rotationDegrees, double translateFraction
         // grid_sample pads with zeros; shift so that zero is the (normalised) background, not mid-grey.
         var shifted = images.sub(backgroundScalar);
         var warped = F.grid_sample(shifted, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
-        return warped.add_(backgroundScalar, alpha: one);
+        return warped.add_(backgroundScalar, alpha: HeldScalars.One);
     }
 }

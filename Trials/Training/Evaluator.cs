@@ -1,4 +1,5 @@
 using Mnist.Trials.Data;
+using Mnist.Trials.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -37,7 +38,6 @@ internal static class Evaluator
             using var cells = torch.zeros(numClasses * numClasses, dtype: ScalarType.Int64, device: device);
             // Held across every native call that reads them, not inline temporaries (see HeldScalars).
             using var classes = numClasses.ToScalar();
-            using var one = 1.ToScalar();
             for (int start = 0; start < split.Count; start += batchSize)
             {
                 using var scope = torch.NewDisposeScope();
@@ -45,10 +45,10 @@ internal static class Evaluator
                 var x = split.Images.narrow(0, start, len);
                 var y = split.Labels.narrow(0, start, len);
                 var logits = model.forward(x);
-                loss.add_(F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64), alpha: one);
+                loss.add_(F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64), alpha: HeldScalars.One);
                 // index_add_, not bincount: CUDA's bincount reads the input's maximum back to the host.
-                var cell = y.mul(classes).add(logits.argmax(1), alpha: one);
-                cells.index_add_(0, cell, torch.ones_like(cell), one);
+                var cell = y.mul(classes).add(logits.argmax(1), alpha: HeldScalars.One);
+                cells.index_add_(0, cell, torch.ones_like(cell), HeldScalars.One);
             }
             lossSum = loss.item<double>();
             using var onHost = cells.cpu();
