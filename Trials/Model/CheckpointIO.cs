@@ -120,8 +120,13 @@ internal static class CheckpointIO
         if (!File.Exists(weights))
             throw new CheckpointException($"{weights}: checkpoint weights not found");
         var model = new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, sidecar.InputShape[^1]);
-        // Same CPU kernels as training, so a reloaded model predicts exactly what the trial measured.
-        Native.LibTorchFlags.ConfigureCpuKernels();
+        // Same CPU kernels as training, so a reloaded model predicts exactly what the trial measured; oneDNN, when asked
+        // for, only once it computes this network right (see OneDnnCheck), at one image and at typical batch sizes.
+        int side = sidecar.InputShape[^1];
+        var (_, refused) = Native.OneDnnCheck.ConfigureCpuKernels(() => new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, side),
+            [.. sidecar.InputShape.Select(d => (long)d)], sidecar.ClassNames.Count, [1, 64, 256], training: false);
+        if (refused is not null)
+            Console.Error.WriteLine($"note: {Native.LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {refused}");
         try
         {
             // A truncated or foreign file is refused by its size before TorchSharp parses (and trusts) its lengths.

@@ -12,25 +12,51 @@ internal static class LibTorchFlags
     public const string OneDnnVariable = "MNIST_SEARCH_ONEDNN";
 
     /// <summary>
-    /// Chooses the CPU convolution kernels for training and inference and returns whether oneDNN is on.
-    /// oneDNN is off unless <see cref="OneDnnVariable"/> is 1, because training on it diverges at random
-    /// (TorchSharp 0.107, libtorch 2.10, this AMD EPYC): bench/trials/onednn.sh (2026-12-06, 4 seeds) ended
-    /// 1 of 4 runs of conv 11/78 and 2 of 4 of the default space's middle model with "loss is NaN", none with
-    /// ATen's kernels. The NaN shows in the gradients of the first convolution (18-72 of its weights) and of its
-    /// BatchNorm, and in the forward pass too (a NaN loss with every gradient before it finite, so inference is
-    /// not safe either); the same batch recomputed is finite and which seed fails changes between invocations: it reads memory
-    /// it should not; it is not AVX-512 code (oneDNN held to AVX2 failed 6 of 8 runs) nor glibc's heap tuning
-    /// (<see cref="ProcessMemory.TuneNativeHeap"/> off: still NaN). oneDNN is the faster, 1.26-1.37x on one
-    /// thread: the price of the workaround, to win back once a TorchSharp upgrade passes that benchmark.
+    /// Chooses the CPU convolution kernels for training and inference and returns whether oneDNN is on: off unless
+    /// <see cref="OneDnnVariable"/> is 1 and no <see cref="OneDnnCheck"/> of this process has refused it. Off by default
+    /// because on this machine (TorchSharp 0.107, libtorch 2.10, AMD EPYC) oneDNN's convolutions are wrong for channel
+    /// counts that are not a multiple of 16 and read memory they never wrote (see <see cref="OneDnnCheck"/>); the
+    /// worker keeps them on request only after checking them on the network it trains. They are 1.26-1.37x faster on
+    /// one thread where they are right.
     /// </summary>
     public static bool ConfigureCpuKernels()
     {
         // NNPACK cannot initialise on x86 CPUs like this one, and libtorch retries (and logs a warning
         // to stderr) on every convolution it would have used it for: hundreds of lines per trial log.
         TrySetNnpackEnabled(false);
-        bool wanted = Environment.GetEnvironmentVariable(OneDnnVariable) == "1";
+        bool wanted = Environment.GetEnvironmentVariable(OneDnnVariable) == "1" && !oneDnnRefused;
         if (!TrySetMkldnnEnabled(wanted)) return MkldnnEnabled() ?? true;
         return wanted;
+    }
+
+    private static volatile bool oneDnnRefused;
+
+    /// <summary>Turns oneDNN off for the rest of the process, whatever <see cref="OneDnnVariable"/> says.</summary>
+    public static void RefuseOneDnn()
+    {
+        oneDnnRefused = true;
+        TrySetMkldnnEnabled(false);
+    }
+
+    private const string JunkFillSymbol = "FLAGS_caffe2_cpu_allocator_do_junk_fill";
+
+    /// <summary>
+    /// Sets c10's <c>caffe2_cpu_allocator_do_junk_fill</c>: every CPU tensor allocated while it is on starts filled with
+    /// junk that reads as NaN, so a kernel reading memory it never wrote gives NaN. Returns false when libc10 does
+    /// not export the flag (then nothing changed).
+    /// </summary>
+    public static bool TrySetJunkFill(bool on) => TrySetC10Flag(JunkFillSymbol, on);
+
+    private const string ZeroFillSymbol = "FLAGS_caffe2_cpu_allocator_do_zero_fill";
+
+    /// <summary>Sets c10's <c>caffe2_cpu_allocator_do_zero_fill</c> (new CPU tensors start zeroed; it wins over the junk fill).</summary>
+    public static bool TrySetZeroFill(bool on) => TrySetC10Flag(ZeroFillSymbol, on);
+
+    private static bool TrySetC10Flag(string symbol, bool on)
+    {
+        if (LibC10.Value == IntPtr.Zero || !NativeLibrary.TryGetExport(LibC10.Value, symbol, out var flag)) return false;
+        Marshal.WriteByte(flag, on ? (byte)1 : (byte)0); // a C++ bool: one byte
+        return true;
     }
 
     private const string GlobalContextSymbol = "_ZN2at13globalContextEv";
@@ -86,6 +112,16 @@ internal static class LibTorchFlags
     private static readonly Lazy<IntPtr> LibTorchCpu = new(() =>
     {
         foreach (var name in new[] { "libtorch_cpu.so", "libtorch_cpu" })
+        {
+            if (NativeLibrary.TryLoad(name, typeof(TorchSharp.torch).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var library))
+                return library;
+        }
+        return IntPtr.Zero;
+    });
+
+    private static readonly Lazy<IntPtr> LibC10 = new(() =>
+    {
+        foreach (var name in new[] { "libc10.so", "libc10" })
         {
             if (NativeLibrary.TryLoad(name, typeof(TorchSharp.torch).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var library))
                 return library;

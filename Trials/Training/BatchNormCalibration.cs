@@ -28,7 +28,7 @@ internal static class BatchNormCalibration
     /// </summary>
     public const int Images = 4096;
 
-    private const int BatchSize = 256;
+    internal const int BatchSize = 256;
 
     /// <summary>
     /// Replaces the running statistics of every BatchNorm layer in <paramref name="model"/> by their average over

@@ -88,6 +88,20 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         using var valCpu = split.ValidationIndices.Length > 0 ? Subset(all, split.ValidationIndices) : null;
         var train = trainCpu.To(device);
         var val = valCpu?.To(device);
+        string? oneDnnRefused = null;
+        if (oneDnn && device.type == DeviceType.CPU)
+        {
+            // Asked for oneDNN: trusted only once it computes this network as libtorch's own kernels do, at every batch
+            // size the trial will run (see OneDnnCheck: on this machine it does not, for most channel counts).
+            int batch = Math.Min(hp.BatchSize, train.Count);
+            int evalBatch = Math.Min(spec.EvalBatchSize, Math.Max(val?.Count ?? 1, 1));
+            int[] sizes = [batch, train.Count % batch, evalBatch, (val?.Count ?? 0) % evalBatch, (testCpu?.Count ?? 0) % evalBatch,
+                BatchNormCalibration.BatchSize];
+            (oneDnn, oneDnnRefused) = OneDnnCheck.ConfigureCpuKernels(() => new CnnModel(hp, dataset.ClassNames.Count),
+                [.. train.Images.shape.Skip(1)], dataset.ClassNames.Count, sizes, training: true);
+            if (oneDnnRefused is not null)
+                log.WriteLine($"note: {LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {oneDnnRefused}; training on libtorch's own kernels");
+        }
 
         var config = JsonSerializer.SerializeToNode(hp)!;
         events.Write(EventNames.Start, new JsonObject
@@ -96,6 +110,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             ["device"] = device.type == DeviceType.CUDA ? "cuda" : "cpu",
             ["threads"] = spec.Threads,
             ["onednn"] = oneDnn,
+            ["onednn_refused"] = oneDnnRefused,
             ["train_images"] = train.Count,
             ["val_images"] = val?.Count ?? 0,
             ["pid"] = Environment.ProcessId,
