@@ -29,6 +29,12 @@ public static class EventFields
     /// <summary><c>result</c>: absolute path of the checkpoint's weights, or null.</summary>
     public const string Checkpoint = "checkpoint";
 
+    /// <summary><c>start</c>: whether libtorch's oneDNN CPU kernels are on.</summary>
+    public const string OneDnn = "onednn";
+
+    /// <summary><c>start</c>: why oneDNN, though asked for, is off (the worker's check of the network found it wrong), or null.</summary>
+    public const string OneDnnRefused = "onednn_refused";
+
     /// <summary><c>error</c>: the one-line reason.</summary>
     public const string Message = "message";
 }

@@ -11,7 +11,12 @@ namespace Mnist.Protocol.Events;
 /// </summary>
 public abstract record WorkerEvent
 {
-    public sealed record Start(JsonElement Body) : WorkerEvent;
+    public sealed record Start(JsonElement Body) : WorkerEvent
+    {
+        /// <summary>Why the worker, asked for oneDNN, trains without it; null when it was not asked or uses it.</summary>
+        public string? OneDnnRefused =>
+            Body.TryGetProperty(EventFields.OneDnnRefused, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    }
 
     public sealed record Epoch(int Number, JsonElement Body) : WorkerEvent
     {

@@ -2,7 +2,9 @@ using System.Text.Json;
 using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support.Scheduling;
 using Mnist.Search.Tests.Support.Workers;
+using Serilog.Events;
 
 namespace Mnist.Search.Tests.Study;
 
@@ -50,6 +52,36 @@ public sealed class WorkerOutputTests
         Assert.Equal(TrialState.FAIL, trial.State);
         Assert.Contains(reason, Reason(trial));
         Assert.Null(trial.Value);
+    }
+
+    [Fact]
+    public async Task AWorkerThatRefusedOneDnnIsSaidInTheStudyLogWithItsReason()
+    {
+        // Given a worker whose start event says it was asked for oneDNN and refused it (what Trials prints when its check
+        // finds oneDNN computing the network wrong)
+        var worker = new FakeWorker
+        {
+            Directory = "", Epochs = 1,
+            Custom =
+            {
+                [0] = """
+                    echo '{"event":"start","config":{},"onednn":false,"onednn_refused":"the gradient of features.conv1.weight differs by 16 % at batch size 64"}'
+                    echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.9}'
+                    echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+                    """,
+            },
+        };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1, worker);
+        var (logger, sink) = CollectingSink.Create();
+
+        // When
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), log: logger).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Then the trial counts, and the warning names it and the reason
+        Assert.Equal(TrialState.COMPLETE, Assert.Single(trials).State);
+        Assert.Contains(sink.Messages(LogEventLevel.Warning), m =>
+            m.StartsWith("Trial 0: the worker was asked for oneDNN but trains on libtorch's own kernels: ") &&
+            m.Contains("features.conv1.weight differs by 16 % at batch size 64"));
     }
 
     [Fact]

@@ -126,6 +126,8 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         Task LogEpoch(WorkerEvent e, IWorkerProcess _)
         {
             watchdog.CancelAfter(silence);
+            if (e is WorkerEvent.Start { OneDnnRefused: { } refused })
+                log.Warning("Retrain: the worker was asked for oneDNN but trains on libtorch's own kernels: {Reason}", WorkerText.Sanitize(refused, 300));
             if (e is WorkerEvent.Epoch epoch)
                 log.Information("Retrain epoch {Epoch}/{Planned}: train loss {Loss:F4}, {Rate:F0} images/s",
                     epoch.Number, epoch.PlannedEpochs(epochs), epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));

@@ -121,6 +121,9 @@ internal sealed partial class TrialExecution(
                 process.Kill();
                 return;
             }
+            if (line is WorkerEvent.Start { OneDnnRefused: { } refused })
+                log.Warning("Trial {Trial}: the worker was asked for oneDNN but trains on libtorch's own kernels: {Reason}",
+                    trial.Number, WorkerText.Sanitize(refused, 300));
             if (line is not WorkerEvent.Epoch e) return;
             var value = e.Field(settings.Metric);
             if (EpochProblem(e) is { } bad)

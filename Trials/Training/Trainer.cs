@@ -35,7 +35,7 @@ internal sealed class Trainer : IDisposable
     public Trainer(nn.Module<Tensor, Tensor> model, DataSplit train, Hyperparameters hp, int epochs, int seed, double background,
         bool? readLossEveryStep = null)
     {
-        // Every trainer trains on the kernels the worker measured (oneDNN off: random NaN gradients, see LibTorchFlags),
+        // Every trainer trains on the kernels the worker measured (oneDNN off: wrong gradients for most channel counts, see OneDnnCheck),
         // not only the worker's: a test fixture that trained in-process before anything had set them failed CI with
         // "loss is NaN at epoch 1" (2026-12-04). Setting libtorch's switches again is idempotent and costs microseconds.
         Native.LibTorchFlags.ConfigureCpuKernels();

@@ -31,7 +31,7 @@ public sealed class GcSafeOptimizerTests
         // Given two identical models (no dropout: its masks would differ), one stepped by TorchSharp's optimizer and one by ours, on the same batches
         var hp = new Hyperparameters { Conv1Channels = 5, Conv2Channels = 7, FcWidth = 16, Dropout = 0, Optimizer = optimizer, LearningRate = rate, WeightDecay = weightDecay };
         using var data = SyntheticDigits.Split(96, seed: 5);
-        Mnist.Trials.Native.LibTorchFlags.ConfigureCpuKernels(); // the worker's kernels (oneDNN gives random NaN gradients)
+        Mnist.Trials.Native.LibTorchFlags.ConfigureCpuKernels(); // the worker's kernels (oneDNN gets most channel counts wrong here)
         set_num_threads(1);
         manual_seed(21);
         using var theirs = new CnnModel(hp);
