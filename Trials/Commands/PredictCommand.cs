@@ -48,7 +48,7 @@ internal static class PredictCommand
             }
             CnnModel network;
             ModelSidecar sidecar;
-            try { (network, sidecar) = CheckpointIO.Load(parse.GetValue(model)!); }
+            try { (network, sidecar) = CheckpointIO.Load(parse.GetValue(model)!, inferenceBatchSizes: [1]); } // one image at a time
             catch (CheckpointException e)
             {
                 Console.Error.WriteLine(e.Message);

@@ -113,19 +113,23 @@ internal static class CheckpointIO
     /// mode on the CPU. The caller owns (and disposes) the returned model.
     /// </summary>
     /// <exception cref="CheckpointException">A file is missing or does not match the architecture.</exception>
-    public static (CnnModel Model, ModelSidecar Sidecar) Load(string dir)
+    /// <param name="inferenceBatchSizes">the batch sizes the caller runs the network at; none: it runs none (oneDNN stays off)</param>
+    public static (CnnModel Model, ModelSidecar Sidecar) Load(string dir, IReadOnlyCollection<int>? inferenceBatchSizes = null)
     {
         var sidecar = ReadSidecar(dir);
         string weights = Path.Combine(dir, WeightsFileName);
         if (!File.Exists(weights))
             throw new CheckpointException($"{weights}: checkpoint weights not found");
         var model = new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, sidecar.InputShape[^1]);
-        // Same CPU kernels as training, so a reloaded model predicts exactly what the trial measured; oneDNN, when asked
-        // for, only once it computes this network right (see OneDnnCheck), at one image and at typical batch sizes.
+        // Same CPU kernels as training, so a reloaded model predicts what the trial measured; oneDNN, when asked for,
+        // only once it computes this network right at the batch sizes the caller will run (see OneDnnCheck), and not
+        // at all for a caller that runs none (export, check).
+        inferenceBatchSizes ??= [];
         int side = sidecar.InputShape[^1];
-        var (_, refused) = Native.OneDnnCheck.ConfigureCpuKernels(() => new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, side),
-            [.. sidecar.InputShape.Select(d => (long)d)], sidecar.ClassNames.Count, [1, 64, 256], training: false);
-        if (refused is not null)
+        var (_, refused) = Native.OneDnnCheck.ConfigureCheckedCpuKernels(
+            () => new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, side),
+            [.. sidecar.InputShape.Select(d => (long)d)], sidecar.ClassNames.Count, trainingBatchSizes: [], inferenceBatchSizes: inferenceBatchSizes);
+        if (refused is not null && inferenceBatchSizes.Count > 0)
             Console.Error.WriteLine($"note: {Native.LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {refused}");
         try
         {

@@ -11,31 +11,54 @@ internal static class LibTorchFlags
     /// <summary>Set to 1 to keep libtorch's oneDNN CPU kernels (off by default, see <see cref="ConfigureCpuKernels"/>).</summary>
     public const string OneDnnVariable = "MNIST_SEARCH_ONEDNN";
 
+    /// <summary>Whether <see cref="OneDnnVariable"/> asks for oneDNN (it is used only where <see cref="OneDnnCheck"/> accepts it).</summary>
+    public static bool OneDnnAsked => Environment.GetEnvironmentVariable(OneDnnVariable) == "1";
+
     /// <summary>
-    /// Chooses the CPU convolution kernels for training and inference and returns whether oneDNN is on: off unless
-    /// <see cref="OneDnnVariable"/> is 1 and no <see cref="OneDnnCheck"/> of this process has refused it. Off by default
-    /// because on this machine (TorchSharp 0.107, libtorch 2.10, AMD EPYC) oneDNN's convolutions are wrong for channel
-    /// counts that are not a multiple of 16 and read memory they never wrote (see <see cref="OneDnnCheck"/>); the
-    /// worker keeps them on request only after checking them on the network it trains. They are 1.26-1.37x faster on
-    /// one thread where they are right.
+    /// Chooses the CPU convolution kernels for training and inference and returns whether oneDNN is on: only when
+    /// <see cref="OneDnnAsked"/> and this process's <see cref="OneDnnCheck"/> accepted it for the network it runs;
+    /// libtorch's own kernels otherwise. Off by default because on this machine (TorchSharp 0.107, libtorch 2.10, AMD
+    /// EPYC) oneDNN's convolutions are wrong for most channel counts and read memory they never wrote (see
+    /// <see cref="OneDnnCheck"/>); where it is right (channel counts that are multiples of 16) it trained 1.52x faster.
     /// </summary>
     public static bool ConfigureCpuKernels()
     {
         // NNPACK cannot initialise on x86 CPUs like this one, and libtorch retries (and logs a warning
         // to stderr) on every convolution it would have used it for: hundreds of lines per trial log.
         TrySetNnpackEnabled(false);
-        bool wanted = Environment.GetEnvironmentVariable(OneDnnVariable) == "1" && !oneDnnRefused;
+        bool wanted = OneDnnAsked && oneDnnVerdict == Verdict.Accepted;
         if (!TrySetMkldnnEnabled(wanted)) return MkldnnEnabled() ?? true;
         return wanted;
     }
 
-    private static volatile bool oneDnnRefused;
+    private enum Verdict { Unchecked, Accepted, Refused }
+
+    // Process-wide, like the switch itself: a worker process runs one network. A refusal is final; an acceptance holds
+    // until a refusal (a later check of another network in the same process).
+    private static volatile Verdict oneDnnVerdict = Verdict.Unchecked;
+
+    /// <summary>Why oneDNN was refused in this process, or null.</summary>
+    internal static string? OneDnnRefusal { get; private set; }
+
+    /// <summary>Records that <see cref="OneDnnCheck"/> found oneDNN right for the network this process runs.</summary>
+    internal static void AcceptOneDnn()
+    {
+        if (oneDnnVerdict != Verdict.Refused) oneDnnVerdict = Verdict.Accepted;
+    }
 
     /// <summary>Turns oneDNN off for the rest of the process, whatever <see cref="OneDnnVariable"/> says.</summary>
-    public static void RefuseOneDnn()
+    internal static void RefuseOneDnn(string why)
     {
-        oneDnnRefused = true;
+        OneDnnRefusal ??= why;
+        oneDnnVerdict = Verdict.Refused;
         TrySetMkldnnEnabled(false);
+    }
+
+    /// <summary>For tests that run checks in one process: forgets the verdict.</summary>
+    internal static void ForgetOneDnnVerdict()
+    {
+        oneDnnVerdict = Verdict.Unchecked;
+        OneDnnRefusal = null;
     }
 
     private const string JunkFillSymbol = "FLAGS_caffe2_cpu_allocator_do_junk_fill";

@@ -54,6 +54,22 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         return exitCode;
     }
 
+    /// <summary>
+    /// The batch sizes <paramref name="count"/> images run at in batches of <paramref name="batch"/>, each pair of
+    /// count and batch in turn: a full batch and the last, partial one (none for a count of 0). oneDNN picks its kernels
+    /// by shape, so the check covers each: training and its BatchNorm re-estimation, validation, test.
+    /// </summary>
+    internal static IEnumerable<int> BatchSizes(params int[] batchAndCount)
+    {
+        for (int i = 0; i + 1 < batchAndCount.Length; i += 2)
+        {
+            var (batch, count) = (batchAndCount[i], batchAndCount[i + 1]);
+            if (count <= 0 || batch <= 0) continue;
+            yield return Math.Min(batch, count);
+            if (count > batch && count % batch != 0) yield return count % batch;
+        }
+    }
+
     private int RunTrial(TrialSpec spec)
     {
         var clock = Stopwatch.StartNew();
@@ -89,19 +105,21 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         var train = trainCpu.To(device);
         var val = valCpu?.To(device);
         string? oneDnnRefused = null;
-        if (oneDnn && device.type == DeviceType.CPU)
+        if (device.type == DeviceType.CPU)
         {
             // Asked for oneDNN: trusted only once it computes this network as libtorch's own kernels do, at every batch
             // size the trial will run (see OneDnnCheck: on this machine it does not, for most channel counts).
             int batch = Math.Min(hp.BatchSize, train.Count);
-            int evalBatch = Math.Min(spec.EvalBatchSize, Math.Max(val?.Count ?? 1, 1));
-            int[] sizes = [batch, train.Count % batch, evalBatch, (val?.Count ?? 0) % evalBatch, (testCpu?.Count ?? 0) % evalBatch,
-                BatchNormCalibration.BatchSize];
-            (oneDnn, oneDnnRefused) = OneDnnCheck.ConfigureCpuKernels(() => new CnnModel(hp, dataset.ClassNames.Count),
-                [.. train.Images.shape.Skip(1)], dataset.ClassNames.Count, sizes, training: true);
+            int calibration = hp.BatchNorm ? Math.Min(BatchNormCalibration.Images, train.Count) : 0;
+            (oneDnn, oneDnnRefused) = OneDnnCheck.ConfigureCheckedCpuKernels(() => new CnnModel(hp, dataset.ClassNames.Count),
+                [.. train.Images.shape.Skip(1)], dataset.ClassNames.Count,
+                trainingBatchSizes: BatchSizes(batch, train.Count),
+                inferenceBatchSizes: [.. BatchSizes(spec.EvalBatchSize, val?.Count ?? 0), .. BatchSizes(spec.EvalBatchSize, testCpu?.Count ?? 0)],
+                trainingForwardBatchSizes: BatchSizes(BatchNormCalibration.BatchSize, calibration));
             if (oneDnnRefused is not null)
                 log.WriteLine($"note: {LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {oneDnnRefused}; training on libtorch's own kernels");
         }
+        else oneDnn = false; // oneDNN runs CPU tensors only: nothing of a GPU trial
 
         var config = JsonSerializer.SerializeToNode(hp)!;
         events.Write(EventNames.Start, new JsonObject
