@@ -121,16 +121,8 @@ internal static class CheckpointIO
         if (!File.Exists(weights))
             throw new CheckpointException($"{weights}: checkpoint weights not found");
         var model = new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, sidecar.InputShape[^1]);
-        // Same CPU kernels as training, so a reloaded model predicts what the trial measured; oneDNN, when asked for,
-        // only once it computes this network right at the batch sizes the caller will run (see OneDnnCheck), and not
-        // at all for a caller that runs none (export, check).
-        inferenceBatchSizes ??= [];
-        int side = sidecar.InputShape[^1];
-        var (_, refused) = Native.OneDnnCheck.ConfigureCheckedCpuKernels(
-            () => new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, side),
-            [.. sidecar.InputShape.Select(d => (long)d)], sidecar.ClassNames.Count, trainingBatchSizes: [], inferenceBatchSizes: inferenceBatchSizes);
-        if (refused is not null && inferenceBatchSizes.Count > 0)
-            Console.Error.WriteLine($"note: {Native.LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {refused}");
+        // Same CPU kernels as training, so a reloaded model predicts what the trial measured (oneDNN off until checked).
+        Native.LibTorchFlags.ConfigureCpuKernels();
         try
         {
             // A truncated or foreign file is refused by its size before TorchSharp parses (and trusts) its lengths.
@@ -155,6 +147,18 @@ internal static class CheckpointIO
             // TorchSharp reports a corrupt stream with whatever the bytes happened to trigger; all of it means the same.
             model.Dispose();
             throw new CheckpointException($"{weights}: weights do not match the architecture in {SidecarFileName} ({ex.GetType().Name}: {ex.Message})", ex);
+        }
+        // oneDNN, when asked for, only once it computes this network right at the batch sizes the caller will run (see
+        // OneDnnCheck); a caller that runs none (export, check) leaves it off without a verdict. Checked after the weights
+        // are known good: a corrupt checkpoint is refused without paying for the check.
+        if (inferenceBatchSizes is { Count: > 0 })
+        {
+            int side = sidecar.InputShape[^1];
+            var (_, refused) = Native.OneDnnCheck.ConfigureCheckedCpuKernels(
+                () => new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, side),
+                [.. sidecar.InputShape.Select(d => (long)d)], sidecar.ClassNames.Count, trainingBatchSizes: [], inferenceBatchSizes: inferenceBatchSizes);
+            if (refused is not null)
+                Console.Error.WriteLine($"note: {Native.LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {refused}");
         }
         model.eval();
         return (model, sidecar);

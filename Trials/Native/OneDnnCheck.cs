@@ -26,8 +26,10 @@ internal static class OneDnnCheck
     /// <summary>
     /// Largest difference allowed, relative to the largest magnitude of the tensor compared. Kernels that sum in another
     /// order differ by about 1e-6 per convolution; through a network with BatchNorm, whose backward subtracts large
-    /// sums, a conv weight's gradient on oneDNN's correct SSE4.1 kernels came out 1 % off at a batch of 256. The wrong
-    /// kernels are 13 % and more off per convolution.
+    /// sums, oneDNN's SSE4.1 kernels (right per convolution) left a conv weight's gradient 1 % off at a batch of 256
+    /// (a test run of 2026-12-06 at a 1 % tolerance refused them). The wrong kernels are 13 % and more off per
+    /// convolution, less once diluted through a network; the junk fill is the first line against them: every wrong
+    /// kernel measured also reads memory it never wrote, which it turns into NaN.
     /// </summary>
     public const double Tolerance = 0.05;
 
@@ -35,6 +37,8 @@ internal static class OneDnnCheck
     /// Where <see cref="LibTorchFlags.OneDnnAsked"/>, <see cref="Compare"/>s the network and records the verdict (a
     /// refusal holds for the rest of the process; a check that throws refuses); then
     /// <see cref="LibTorchFlags.ConfigureCpuKernels"/>. Returns whether oneDNN is on and, when it was refused, why.
+    /// The verdict is the process's, not the network's: call it once, for the one network the process runs (a worker
+    /// process runs one trial or one command).
     /// </summary>
     public static (bool OneDnn, string? Refused) ConfigureCheckedCpuKernels(Func<nn.Module<Tensor, Tensor>> make, long[] sampleShape,
         int classes, IEnumerable<int> trainingBatchSizes, IEnumerable<int> inferenceBatchSizes, IEnumerable<int>? trainingForwardBatchSizes = null)
@@ -124,9 +128,13 @@ internal static class OneDnnCheck
             if (mode == Mode.Inference) return found;
             module.train();
             manual_seed(2);
+            if (mode == Mode.Forward)
+            {
+                using (no_grad()) found["training output"] = module.forward(x).detach(); // as BatchNormCalibration runs it
+                return found;
+            }
             var output = module.forward(x);
             found["training output"] = output.detach();
-            if (mode == Mode.Forward) return found;
             F.cross_entropy(output, y).backward();
             foreach (var (name, parameter) in module.named_parameters())
                 if (parameter.grad is { } grad) found[$"gradient of {name}"] = grad.detach().clone();

@@ -55,12 +55,12 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
     }
 
     /// <summary>
-    /// The batch sizes <paramref name="count"/> images run at in batches of <paramref name="batch"/>, each pair of
-    /// count and batch in turn: a full batch and the last, partial one (none for a count of 0). oneDNN picks its kernels
+    /// The batch sizes that counts of images run at, given as pairs (batch, count) in turn: a full batch and the last, partial one (none for a count of 0). oneDNN picks its kernels
     /// by shape, so the check covers each: training and its BatchNorm re-estimation, validation, test.
     /// </summary>
     internal static IEnumerable<int> BatchSizes(params int[] batchAndCount)
     {
+        if (batchAndCount.Length % 2 != 0) throw new ArgumentException("pairs of (batch, count) expected", nameof(batchAndCount));
         for (int i = 0; i + 1 < batchAndCount.Length; i += 2)
         {
             var (batch, count) = (batchAndCount[i], batchAndCount[i + 1]);
@@ -117,7 +117,9 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
                 inferenceBatchSizes: [.. BatchSizes(spec.EvalBatchSize, val?.Count ?? 0), .. BatchSizes(spec.EvalBatchSize, testCpu?.Count ?? 0)],
                 trainingForwardBatchSizes: BatchSizes(BatchNormCalibration.BatchSize, calibration));
             if (oneDnnRefused is not null)
-                log.WriteLine($"note: {LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {oneDnnRefused}; training on libtorch's own kernels");
+                log.WriteLine(oneDnn
+                    ? $"note: {LibTorchFlags.OneDnnVariable}=1 and oneDNN stays on unchecked (libtorch's default): {oneDnnRefused}"
+                    : $"note: {LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {oneDnnRefused}; training on libtorch's own kernels");
         }
         else oneDnn = false; // oneDNN runs CPU tensors only: nothing of a GPU trial
 
