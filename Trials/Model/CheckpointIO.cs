@@ -154,11 +154,10 @@ internal static class CheckpointIO
         if (inferenceBatchSizes is { Count: > 0 })
         {
             int side = sidecar.InputShape[^1];
-            var (_, refused) = Native.OneDnnCheck.ConfigureCheckedCpuKernels(
+            Native.OneDnnCheck.ConfigureCheckedCpuKernels(
                 () => new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, side),
-                [.. sidecar.InputShape.Select(d => (long)d)], sidecar.ClassNames.Count, trainingBatchSizes: [], inferenceBatchSizes: inferenceBatchSizes);
-            if (refused is not null)
-                Console.Error.WriteLine($"note: {Native.LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {refused}");
+                [.. sidecar.InputShape.Select(d => (long)d)], sidecar.ClassNames.Count, trainingBatchSizes: [], inferenceBatchSizes: inferenceBatchSizes,
+                notes: Console.Error);
         }
         model.eval();
         return (model, sidecar);

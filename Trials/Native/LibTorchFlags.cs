@@ -26,38 +26,32 @@ internal static class LibTorchFlags
         // NNPACK cannot initialise on x86 CPUs like this one, and libtorch retries (and logs a warning
         // to stderr) on every convolution it would have used it for: hundreds of lines per trial log.
         TrySetNnpackEnabled(false);
-        bool wanted = OneDnnAsked && oneDnnVerdict == Verdict.Accepted;
+        bool wanted = OneDnnAsked && oneDnnAccepted && OneDnnRefusal is null;
         if (!TrySetMkldnnEnabled(wanted)) return MkldnnEnabled() ?? true;
         return wanted;
     }
 
-    private enum Verdict { Unchecked, Accepted, Refused }
-
-    // Process-wide, like the switch itself: a worker process runs one network. A refusal is final; an acceptance holds
-    // until a refusal (a later check of another network in the same process).
-    private static volatile Verdict oneDnnVerdict = Verdict.Unchecked;
+    // The verdict is process-wide, like the switch itself: a worker process runs one network. A refusal is final and
+    // wins over an acceptance (a later check of another network in the same process).
+    private static volatile bool oneDnnAccepted;
 
     /// <summary>Why oneDNN was refused in this process, or null.</summary>
     internal static string? OneDnnRefusal { get; private set; }
 
     /// <summary>Records that <see cref="OneDnnCheck"/> found oneDNN right for the network this process runs.</summary>
-    internal static void AcceptOneDnn()
-    {
-        if (oneDnnVerdict != Verdict.Refused) oneDnnVerdict = Verdict.Accepted;
-    }
+    internal static void AcceptOneDnn() => oneDnnAccepted = true;
 
     /// <summary>Turns oneDNN off for the rest of the process, whatever <see cref="OneDnnVariable"/> says.</summary>
     internal static void RefuseOneDnn(string why)
     {
         OneDnnRefusal ??= why;
-        oneDnnVerdict = Verdict.Refused;
         TrySetMkldnnEnabled(false);
     }
 
     /// <summary>For tests that run checks in one process: forgets the verdict.</summary>
     internal static void ForgetOneDnnVerdict()
     {
-        oneDnnVerdict = Verdict.Unchecked;
+        oneDnnAccepted = false;
         OneDnnRefusal = null;
     }
 

@@ -36,12 +36,14 @@ internal static class OneDnnCheck
     /// <summary>
     /// Where <see cref="LibTorchFlags.OneDnnAsked"/>, <see cref="Compare"/>s the network and records the verdict (a
     /// refusal holds for the rest of the process; a check that throws refuses); then
-    /// <see cref="LibTorchFlags.ConfigureCpuKernels"/>. Returns whether oneDNN is on and, when it was refused, why.
+    /// <see cref="LibTorchFlags.ConfigureCpuKernels"/>. Returns whether oneDNN is on and, when it was refused, why (also
+    /// written to <paramref name="notes"/> as a one-line note).
     /// The verdict is the process's, not the network's: call it once, for the one network the process runs (a worker
     /// process runs one trial or one command).
     /// </summary>
     public static (bool OneDnn, string? Refused) ConfigureCheckedCpuKernels(Func<nn.Module<Tensor, Tensor>> make, long[] sampleShape,
-        int classes, IEnumerable<int> trainingBatchSizes, IEnumerable<int> inferenceBatchSizes, IEnumerable<int>? trainingForwardBatchSizes = null)
+        int classes, IEnumerable<int> trainingBatchSizes, IEnumerable<int> inferenceBatchSizes, TextWriter notes,
+        IEnumerable<int>? trainingForwardBatchSizes = null)
     {
         string? why = null;
         if (LibTorchFlags.OneDnnAsked)
@@ -55,7 +57,12 @@ internal static class OneDnnCheck
             if (why is null) LibTorchFlags.AcceptOneDnn();
             else LibTorchFlags.RefuseOneDnn(why);
         }
-        return (LibTorchFlags.ConfigureCpuKernels(), why);
+        bool on = LibTorchFlags.ConfigureCpuKernels();
+        if (why is not null)
+            notes.WriteLine(on
+                ? $"note: {LibTorchFlags.OneDnnVariable}=1 and oneDNN stays on unchecked (libtorch's default): {why}"
+                : $"note: {LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {why}; running on libtorch's own kernels");
+        return (on, why);
     }
 
     /// <summary>

@@ -115,11 +115,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
                 [.. train.Images.shape.Skip(1)], dataset.ClassNames.Count,
                 trainingBatchSizes: BatchSizes(batch, train.Count),
                 inferenceBatchSizes: [.. BatchSizes(spec.EvalBatchSize, val?.Count ?? 0), .. BatchSizes(spec.EvalBatchSize, testCpu?.Count ?? 0)],
-                trainingForwardBatchSizes: BatchSizes(BatchNormCalibration.BatchSize, calibration));
-            if (oneDnnRefused is not null)
-                log.WriteLine(oneDnn
-                    ? $"note: {LibTorchFlags.OneDnnVariable}=1 and oneDNN stays on unchecked (libtorch's default): {oneDnnRefused}"
-                    : $"note: {LibTorchFlags.OneDnnVariable}=1 but oneDNN is not used: {oneDnnRefused}; training on libtorch's own kernels");
+                notes: log, trainingForwardBatchSizes: BatchSizes(BatchNormCalibration.BatchSize, calibration));
         }
         else oneDnn = false; // oneDNN runs CPU tensors only: nothing of a GPU trial
 

@@ -102,16 +102,16 @@ public sealed class OneDnnCheckTests : IDisposable
         Assert.False(LibTorchFlags.MkldnnEnabled());
 
         // When a network is accepted, it is on
-        Assert.Equal((true, null), OneDnnCheck.ConfigureCheckedCpuKernels(Agrees, [1, 28, 28], 10, [8], []));
+        Assert.Equal((true, null), OneDnnCheck.ConfigureCheckedCpuKernels(Agrees, [1, 28, 28], 10, [8], [], TextWriter.Null));
         Assert.True(LibTorchFlags.MkldnnEnabled());
         Assert.True(LibTorchFlags.ConfigureCpuKernels());
 
         // When one is refused, it is off, and stays off with its reason even for a network that would pass
-        var refused = OneDnnCheck.ConfigureCheckedCpuKernels(() => new DiffersOnOneDnn(), [1, 28, 28], 10, [], [2]);
+        var refused = OneDnnCheck.ConfigureCheckedCpuKernels(() => new DiffersOnOneDnn(), [1, 28, 28], 10, [], [2], TextWriter.Null);
         Assert.False(refused.OneDnn);
         Assert.StartsWith("the inference output differs by 100 %", refused.Refused);
         Assert.False(LibTorchFlags.ConfigureCpuKernels());
-        Assert.Equal((false, refused.Refused), OneDnnCheck.ConfigureCheckedCpuKernels(Agrees, [1, 28, 28], 10, [8], []));
+        Assert.Equal((false, refused.Refused), OneDnnCheck.ConfigureCheckedCpuKernels(Agrees, [1, 28, 28], 10, [8], [], TextWriter.Null));
         Assert.False(LibTorchFlags.MkldnnEnabled());
     }
 
@@ -122,7 +122,7 @@ public sealed class OneDnnCheckTests : IDisposable
         LibTorchFlags.ForgetOneDnnVerdict();
 
         var (oneDnn, why) = OneDnnCheck.ConfigureCheckedCpuKernels(
-            () => throw new InvalidOperationException("no network\nhere"), [1, 28, 28], 10, [8], []);
+            () => throw new InvalidOperationException("no network\nhere"), [1, 28, 28], 10, [8], [], TextWriter.Null);
 
         Assert.False(oneDnn);
         Assert.Equal("the check itself failed (InvalidOperationException: no network here)", why);
