@@ -107,7 +107,7 @@ public sealed class EnqueueCliTests
         {
             Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
             var line = Assert.Single(r.Stderr.Trim().Split('\n'));
-            Assert.StartsWith($"error: study 'e' in sqlite:{db}: its stored configuration (study system attribute mnist_search:settings) is {what}", line);
+            Assert.StartsWith($"error: study 'e' in sqlite:///{db}: its stored configuration (study system attribute mnist_search:settings) is {what}", line);
         }
         Assert.Empty(JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray());
     }

@@ -27,7 +27,7 @@ public sealed class StudyDeleteCliTests
         // Then the first is refused in one line and changes nothing; the second deletes it and the running process ends
         Assert.Equal(2, refused.ExitCode);
         Assert.Equal(
-            $"error: study 'cli-study' has 1 RUNNING trial(s) in sqlite:{dir["studies/cli-study/study.db"]}: a process is running it; " +
+            $"error: study 'cli-study' has 1 RUNNING trial(s) in sqlite:///{dir["studies/cli-study/study.db"]}: a process is running it; " +
             "stop it first, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
         Assert.True(stillThere.ExitCode == 0, stillThere.Stderr);
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
@@ -74,7 +74,7 @@ public sealed class StudyDeleteCliTests
         // Then the refusal names the ended process rather than sending the user to stop one, and --force deletes it
         Assert.Equal(2, refused.ExitCode);
         Assert.Equal(
-            $"error: study 'cli-study' has 1 RUNNING trial(s) in sqlite:{dir["studies/cli-study/study.db"]}, left by process(es) that have ended " +
+            $"error: study 'cli-study' has 1 RUNNING trial(s) in sqlite:///{dir["studies/cli-study/study.db"]}, left by process(es) that have ended " +
             $"({Environment.MachineName} pid {study.Id}): nothing runs it; pass --force to delete it (or `study resume` marks them FAIL and runs the rest)",
             refused.Stderr.Trim());
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
@@ -108,7 +108,7 @@ public sealed class StudyDeleteCliTests
         // process stops its retrain at the next renewal and ends in one line, its worker with it: it retrained on, to end
         // with "error: no study with id 1" and a stack trace at its first write
         Assert.Equal(2, refused.ExitCode);
-        Assert.StartsWith($"error: study 'cli-study' is being retrained in sqlite:{dir["studies/cli-study/study.db"]} (trial 0 by ", refused.Stderr);
+        Assert.StartsWith($"error: study 'cli-study' is being retrained in sqlite:///{dir["studies/cli-study/study.db"]} (trial 0 by ", refused.Stderr);
         Assert.EndsWith($" pid {study.Id}): wait for it to end, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
         Assert.True(ended, "the process did not end within a minute of the delete");

@@ -55,7 +55,7 @@ public sealed class ReportCommandTests
 
         // Then both exit 2 with one line naming the study, and no report folder is written
         Assert.Equal(2, byUrl.ExitCode);
-        Assert.Equal($"error: unknown study 'absent' in sqlite:{dir["s.db"]}", byUrl.Stderr.Trim());
+        Assert.Equal($"error: unknown study 'absent' in sqlite:///{dir["s.db"]}", byUrl.Stderr.Trim());
         Assert.Equal(2, byName.ExitCode);
         Assert.StartsWith("error: unknown study 'absent':", byName.Stderr.Trim());
         Assert.Single(byName.Stderr.Trim().Split('\n'));

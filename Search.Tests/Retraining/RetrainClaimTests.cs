@@ -154,6 +154,36 @@ public sealed class RetrainClaimTests : IAsyncLifetime
         await claim.DisposeAsync();
     }
 
+    [Fact]
+    public async Task StudyRetrainTakesADoneClaimAndALiveClaimIsRefusedWhateverItsTrial()
+    {
+        // Given trial 3's retrain done, then a live retrain of trial 5 by another host's process
+        var done = Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow - TimeSpan.FromDays(2));
+        done["state"] = "done";
+        await StoreAsync(done);
+
+        // When `study retrain` asks for trial 3 (which `study start` would not retrain again), and later for trial 3
+        // while trial 5 is retrained
+        var (start, whyStart) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+        var (again, whyAgain) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast, again: true);
+        Assert.True(again is not null, whyAgain);
+        Assert.Equal(Environment.ProcessId, (int?)(await StoredAsync())!["pid"]);
+        await again.EndAsync(done: true);
+        await again.DisposeAsync();
+        var live = Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow - TimeSpan.FromSeconds(5));
+        live["trial"] = 5;
+        await StoreAsync(live);
+        var (second, whySecond) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast, again: true);
+
+        // Then the done claim is taken (`study start` was refused it), and the live one is refused naming its trial and
+        // holder and left as it was (`study start` would take it over: its best trial differs)
+        Assert.Null(start);
+        Assert.Equal("trial 3 was already retrained by another-host pid 4242", whyStart);
+        Assert.Null(second);
+        Assert.Equal("trial 5 is being retrained by another-host pid 4242", whySecond);
+        Assert.Equal(5, (int?)(await StoredAsync())!["trial"]);
+    }
+
     private static JsonObject Claim(string host, int pid, string? instance, DateTime at) => new()
     {
         ["trial"] = 3,

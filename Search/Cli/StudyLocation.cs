@@ -23,6 +23,9 @@ internal sealed record StudyLocation
         Name = name;
         StorageUrl = storageUrl;
         _studiesRoot = studiesRoot;
+        // The parsed URL's display, as `study start` shows the same storage: the user's own spelling (sqlite:/abs,
+        // postgres://) made every command that opens a study by name show it otherwise than the run that made it.
+        StorageDisplay = Storage.StorageUrl.Parse(storageUrl, Directory.GetCurrentDirectory()).Display;
     }
 
     public string Name { get; }
@@ -31,7 +34,7 @@ internal sealed record StudyLocation
     public string StorageUrl { get; }
 
     /// <summary>The storage URL with its password masked, for messages and logs.</summary>
-    public string StorageDisplay => Storage.StorageUrl.Redact(StorageUrl);
+    public string StorageDisplay { get; }
 
     /// <summary>
     /// <c>studies/NAME</c>. Checked when asked for, not before: query commands may read a study whose stored

@@ -190,24 +190,8 @@ internal static class StudyRun
                     log.Warning("{Count} trial(s) of study {Study} still run in other processes: retraining the best so far (trial {Trial}); "
                         + "once they end, `study retrain {StudyArgs}` retrains the study's final best", elsewhere, study.Name, best.Number, named);
                 var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
-                RetrainResult result;
-                // A delete of the study, seen at a renewal of the claim, stops the retrain too: it would run on for hours
-                // only to fail at its first write (and on SQLite, which reuses ids, write into a new study's rows).
-                try
-                {
-                    result = await retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number, claim.StudyDeleted);
-                }
-                catch (OperationCanceledException e) when (claim.StudyDeleted.IsCancellationRequested && !ct.IsCancellationRequested)
-                {
-                    await claim.EndAsync(done: false);
-                    throw DeletedStudy.Error(study, storageDisplay, e);
-                }
-                catch
-                {
-                    await claim.EndAsync(done: false);
-                    throw;
-                }
-                await claim.EndAsync(done: true);
+                var result = await ClaimedRetrain.RunAsync(claim, study, storageDisplay, ct,
+                    deleted => retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number, deleted));
                 Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
             }
             return ExitCodes.Ok;

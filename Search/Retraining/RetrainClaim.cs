@@ -13,7 +13,8 @@ namespace Mnist.Search.Retraining;
 /// renews <c>at</c> every <see cref="RenewEvery"/> while it retrains (<see cref="RetrainClaim"/>.Renewal.cs). A claim is
 /// taken over when its process is gone (this host and container: asked directly), when it was not renewed for
 /// <see cref="StaleAfter"/> (any host), or when it is for another best trial. A "done" claim for the same trial means
-/// there is nothing left to do; <c>study retrain</c> always retrains.
+/// there is nothing left to do; <c>study retrain</c> retrains whatever a claim says, except while another process
+/// retrains the study.
 /// </summary>
 internal sealed partial class RetrainClaim : IAsyncDisposable
 {
@@ -64,17 +65,25 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
 
     /// <summary>
     /// The claim for <paramref name="trialNumber"/>, renewing itself until <see cref="EndAsync"/> or disposal; or null with
-    /// <paramref name="why"/> saying who has it. <paramref name="renewEvery"/> is for tests (default <see cref="RenewEvery"/>).
+    /// <paramref name="why"/> saying who has it. <paramref name="again"/> (<c>study retrain</c>) takes it over a "done"
+    /// claim and over a live one for another trial too, but never from a live retrain of any trial: two retrains of one
+    /// study at once would share its machine for nothing. <paramref name="renewEvery"/> is for tests (default
+    /// <see cref="RenewEvery"/>).
     /// </summary>
     public static async Task<(RetrainClaim? Claim, string Why)> TryTakeAsync(IStudyStorage storage, int studyId, int trialNumber, ILogger log,
-        CancellationToken ct, TimeSpan? renewEvery = null)
+        CancellationToken ct, TimeSpan? renewEvery = null, bool again = false)
     {
         var attrs = await storage.GetStudySystemAttributesAsync(studyId, ct);
         var existing = attrs.GetValueOrDefault(Attribute);
-        if (Parse(existing) is { } held && (int?)held["trial"] == trialNumber)
+        if (Parse(existing) is { } held)
         {
-            if ((string?)held["state"] == "done") return (null, $"trial {trialNumber} was already retrained by {Owner(held)}");
-            if (IsLive(held)) return (null, $"trial {trialNumber} is being retrained by {Owner(held)}");
+            var heldTrial = (int?)held["trial"];
+            if (again && IsLive(held)) return (null, $"trial {heldTrial} is being retrained by {Owner(held)}");
+            if (!again && heldTrial == trialNumber)
+            {
+                if ((string?)held["state"] == "done") return (null, $"trial {trialNumber} was already retrained by {Owner(held)}");
+                if (IsLive(held)) return (null, $"trial {trialNumber} is being retrained by {Owner(held)}");
+            }
         }
         var mine = Value(trialNumber, "running");
         return await storage.CompareAndSetStudySystemAttrAsync(studyId, Attribute, existing, mine, ct)

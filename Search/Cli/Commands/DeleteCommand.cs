@@ -10,7 +10,7 @@ namespace Mnist.Search.Cli.Commands;
 /// <summary>
 /// <c>study delete NAME</c>: removes a study and all its rows from its storage in one transaction (Optuna's
 /// <c>delete_study</c>), so its name can be used again; on PostgreSQL there was no way but Optuna's own. Refused while a
-/// trial of it is RUNNING or the <c>study start</c> that ran it retrains its best trial (its retrain claim is live) unless
+/// trial of it is RUNNING or a <c>study start</c> or <c>study retrain</c> retrains its best trial (its retrain claim is live) unless
 /// <c>--force</c>, which ends that process in one line. Files
 /// (trial folders, checkpoints, the retrained model) are kept and named: the storage is the record, the files the user's.
 /// </summary>
@@ -21,7 +21,7 @@ internal static class DeleteCommand
         var name = CommonOptions.StudyName();
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
-        var force = new Option<bool>("--force") { Description = "Delete it even while a trial of it is RUNNING or `study start` retrains it (the process running it then ends)" };
+        var force = new Option<bool>("--force") { Description = "Delete it even while a trial of it is RUNNING or it is being retrained (the process running it then ends)" };
         var format = CommonOptions.Format("table", "json");
         var command = new Command("delete", "Delete a study and its trials from its storage (Optuna's delete_study); its files are kept")
             { name, storage, studiesDir, force, format };

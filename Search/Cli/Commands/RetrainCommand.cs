@@ -34,19 +34,27 @@ internal static class RetrainCommand
             var (store, study) = await location.OpenExistingAsync(ct);
             await using var owned = store;
             await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
-            if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is null)
+            if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is not { } best)
                 throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");
             var (config, _) = await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
                 ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
             var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
             await using var log = Logging.ForStudy(location.StudyDirectory, new Serilog.Core.LoggingLevelSwitch(Serilog.Events.LogEventLevel.Information));
+            // The claim `study start` takes for its retrain: `study delete` refuses while either runs, and a second retrain
+            // of the study waits for the first instead of sharing its machine.
+            var (taken, why) = await RetrainClaim.TryTakeAsync(store, study.Id, best.Number, log, ct, again: true);
+            if (taken is null)
+                throw new UserInputException($"study '{location.Name}' in {location.StorageDisplay}: {why}; wait for it to end");
+            await using var claim = taken;
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
             var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
-            var result = await DeletedStudy.SaidInOneLineAsync(store, study, location.StorageDisplay, () => retrainer.RetrainAsync(settings, study, config.Retrain with
+            var retrain = config.Retrain with
             {
                 Epochs = parse.GetValue(epochs) ?? config.Retrain.Epochs,
                 MaxTime = parse.GetValue(maxMinutes) is { } minutes ? TimeSpan.FromMinutes(minutes) : config.Retrain.MaxTime,
-            }, device, ct));
+            };
+            var result = await DeletedStudy.SaidInOneLineAsync(store, study, location.StorageDisplay, () => ClaimedRetrain.RunAsync(claim, study,
+                location.StorageDisplay, ct, deleted => retrainer.RetrainAsync(settings, study, retrain, device, ct, best.Number, deleted)));
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
             return ExitCodes.Ok;
         });

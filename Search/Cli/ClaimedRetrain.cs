@@ -1,0 +1,33 @@
+using Mnist.Search.Retraining;
+using Mnist.Search.Vocabulary;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// A retrain run under its <see cref="RetrainClaim"/>, for <c>study start</c> and <c>study retrain</c> alike: the claim is
+/// ended done when the retrain returns and failed (anyone may take it over) when it throws; a delete of the study, seen
+/// at one of the claim's renewals, stops the retrain and ends the command in one line.
+/// </summary>
+internal static class ClaimedRetrain
+{
+    public static async Task<RetrainResult> RunAsync(RetrainClaim claim, StudyInfo study, string storageDisplay, CancellationToken ct,
+        Func<CancellationToken, Task<RetrainResult>> retrain)
+    {
+        RetrainResult result;
+        // Without the delete's token the retrain would run on for hours only to fail at its first write (and on SQLite,
+        // which reuses ids, write into a new study's rows).
+        try { result = await retrain(claim.StudyDeleted); }
+        catch (OperationCanceledException e) when (claim.StudyDeleted.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            await claim.EndAsync(done: false);
+            throw DeletedStudy.Error(study, storageDisplay, e);
+        }
+        catch
+        {
+            await claim.EndAsync(done: false);
+            throw;
+        }
+        await claim.EndAsync(done: true);
+        return result;
+    }
+}
