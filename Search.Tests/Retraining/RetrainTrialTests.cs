@@ -2,6 +2,7 @@ using Mnist.Search.Config;
 using Mnist.Search.Retraining;
 using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support.Scheduling;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Workers;
 using Serilog;
@@ -29,5 +30,29 @@ public sealed class RetrainTrialTests
         // Then trial 0 is what was retrained
         Assert.Equal(0, result.TrialNumber);
         Assert.True(File.Exists(Path.Combine(result.Directory, "model.bin")));
+    }
+
+    [Fact]
+    public async Task AWorkerThatRefusedOneDnnForTheRetrainIsSaidInTheLogWithItsReason()
+    {
+        // Given a study whose retrain's worker says it was asked for oneDNN and refused it (what Trials prints when its
+        // check finds oneDNN computing the network wrong)
+        var worker = new FakeWorker
+        {
+            Directory = "",
+            RetrainStart = """{"event":"start","config":{},"onednn":false,"onednn_refused":"the output differs by 35 % at batch size 256"}""",
+        };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1, worker);
+        var (study, _) = await h.RunAsync(CoordinatorHarness.Cpu());
+        var (logger, sink) = CollectingSink.Create();
+
+        // When its best trial is retrained
+        var retrainer = new BestModelRetrainer(h.Storage, new ProcessWorkerLauncher(TimeSpan.FromSeconds(2)), new TrialCommand(h.Worker.Command), logger);
+        var result = await retrainer.RetrainAsync(h.Settings, study, new RetrainConfig(true, 1, null), CoordinatorHarness.Cpu()[0], default);
+
+        // Then the retrain counts, and the warning says so with the reason (a user asking for oneDNN learns why it is not used)
+        Assert.Equal(0.9, result.TestAccuracy);
+        Assert.Contains(sink.Messages(Serilog.Events.LogEventLevel.Warning), m =>
+            m == "Retrain: the worker was asked for oneDNN but trains on libtorch's own kernels: \"the output differs by 35 % at batch size 256\"");
     }
 }

@@ -39,7 +39,8 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
     {
         var dir = new TempDirectory("coordinator");
         worker = (worker ?? new FakeWorker { Directory = "" }) is { Directory: "" } w0
-            ? new FakeWorker { Directory = dir["worker"], Epochs = w0.Epochs, EpochSeconds = w0.EpochSeconds, Behaviours = w0.Behaviours, Custom = w0.Custom }
+            ? new FakeWorker { Directory = dir["worker"], Epochs = w0.Epochs, EpochSeconds = w0.EpochSeconds, Behaviours = w0.Behaviours, Custom = w0.Custom,
+                RetrainSeconds = w0.RetrainSeconds, RetrainFails = w0.RetrainFails, RetrainStart = w0.RetrainStart }
             : worker;
         worker!.Write();
         var settings = new StudySettings

@@ -24,6 +24,9 @@ internal sealed class FakeWorker
     public double RetrainSeconds { get; init; } = 0.1;
     public bool RetrainFails { get; init; }
 
+    /// <summary>The start event a retrain prints (what the worker says of itself: its device, its kernels).</summary>
+    public string RetrainStart { get; init; } = """{"event":"start","config":{}}""";
+
     public string LogPath => Path.Combine(Directory, "fake-worker.log");
     public string ScriptPath => Path.Combine(Directory, "fake-worker.sh");
 
@@ -62,7 +65,7 @@ internal sealed class FakeWorker
             if grep -q '"full_train": true' "$1"; then
               out=$(dirname "$1")
               echo "retrain $n $$ start" >> "{{{Directory}}}/retrains.log"
-              echo '{"event":"start","config":{}}'
+              echo '{{{RetrainStart}}}'
               sleep {{{RetrainSeconds.ToString(CultureInfo.InvariantCulture)}}}
               if {{{(RetrainFails ? "true" : "false")}}}; then echo 'simulated retrain crash' >&2; exit 1; fi
               echo '{"event":"epoch","epoch":1,"train_loss":0.1,"val_loss":null,"val_accuracy":null}'
