@@ -91,18 +91,12 @@ public sealed class StudyDeleteCliTests
         var renewals = new Dictionary<string, string> { ["MNIST_SEARCH_RETRAIN_RENEW_SECONDS"] = "1" };
         using var study = SearchCli.Start(dir.Path, renewals, "study", "start", config);
         var (stdout, stderr) = (study.StandardOutput.ReadToEndAsync(), study.StandardError.ReadToEndAsync());
-        var retrains = Path.Combine(worker.Directory, "retrains.log");
-        for (var wait = System.Diagnostics.Stopwatch.StartNew(); !(File.Exists(retrains) && File.ReadAllText(retrains).Contains(" start")); await Task.Delay(100))
-        {
-            if (study.HasExited) Assert.Fail($"the process ended (exit {study.ExitCode}) before its retrain started: {await stderr}");
-            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), "no retrain started within a minute");
-        }
+        await worker.UntilRetrainStartedAsync(study, stderr);
 
         // When it is deleted, first without --force, then with it
         var refused = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
         var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force"]);
-        bool ended = study.WaitForExit(60_000);
-        if (!ended) study.Kill(entireProcessTree: true); // not left retraining for minutes when this test fails
+        bool ended = DeletedWhileRetraining.Ended(study);
 
         // Then the first is refused in one line naming the retrain's process; the second deletes it, and the retraining
         // process stops its retrain at the next renewal and ends in one line, its worker with it: it retrained on, to end
@@ -111,15 +105,7 @@ public sealed class StudyDeleteCliTests
         Assert.StartsWith($"error: study 'cli-study' is being retrained in sqlite:///{dir["studies/cli-study/study.db"]} (trial 0 by ", refused.Stderr);
         Assert.EndsWith($" pid {study.Id}): wait for it to end, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
-        Assert.True(ended, "the process did not end within a minute of the delete");
-        await stdout;
-        var err = await stderr;
-        var retrainPid = int.Parse(File.ReadAllText(retrains).Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.False(Directory.Exists($"/proc/{retrainPid}"), $"the retrain's worker (pid {retrainPid}) still runs");
-        Assert.True(study.ExitCode == 1, $"exit {study.ExitCode}: {err}");
-        Assert.Equal($"error: study 'cli-study' was deleted from sqlite:///{dir["studies/cli-study/study.db"]} while this process ran it (by another client)",
-            err.Trim().Split('\n')[^1]);
-        Assert.False(err.Contains("   at "), err);
+        await DeletedWhileRetraining.AssertEndedInOneLineAsync(study, ended, stdout, stderr, worker, dir["studies/cli-study/study.db"]);
     }
 
     [Fact]

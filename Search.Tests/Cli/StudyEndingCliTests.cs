@@ -88,7 +88,7 @@ public sealed class StudyEndingCliTests
         using var stopped = SearchCli.Start(dir["slow"], "study", "start", slowConfig);
         var stderr = stopped.StandardError.ReadToEndAsync();
         var stdout = stopped.StandardOutput.ReadToEndAsync();
-        var retrains = Path.Combine(slow.Directory, "retrains.log");
+        var retrains = slow.RetrainsLogPath;
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (!File.Exists(retrains))
         {

@@ -23,19 +23,13 @@ public sealed class StudyRetrainClaimCliTests
         var renewals = new Dictionary<string, string> { ["MNIST_SEARCH_RETRAIN_RENEW_SECONDS"] = "1" };
         using var retrain = SearchCli.Start(dir.Path, renewals, "study", "retrain", "cli-study");
         var (stdout, stderr) = (retrain.StandardOutput.ReadToEndAsync(), retrain.StandardError.ReadToEndAsync());
-        var retrains = Path.Combine(worker.Directory, "retrains.log");
-        for (var wait = System.Diagnostics.Stopwatch.StartNew(); !(File.Exists(retrains) && File.ReadAllText(retrains).Contains(" start")); await Task.Delay(100))
-        {
-            if (retrain.HasExited) Assert.Fail($"study retrain ended (exit {retrain.ExitCode}) before its retrain started: {await stderr}");
-            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), "no retrain started within a minute");
-        }
+        await worker.UntilRetrainStartedAsync(retrain, stderr);
 
         // When a second `study retrain` and `study delete` are run, then `study delete --force`
         var second = await SearchCli.RunAsync(dir.Path, ["study", "retrain", "cli-study"]);
         var refused = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
         var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force"]);
-        bool ended = retrain.WaitForExit(60_000);
-        if (!ended) retrain.Kill(entireProcessTree: true); // not left retraining for minutes when this test fails
+        bool ended = DeletedWhileRetraining.Ended(retrain);
 
         // Then the second retrain and the delete are refused in one line naming the retraining process (only one
         // retrain was started); the forced delete deletes it, and the retrain stops at its claim's next renewal, its
@@ -44,19 +38,11 @@ public sealed class StudyRetrainClaimCliTests
         Assert.Equal(2, second.ExitCode);
         Assert.Equal($"error: study 'cli-study' in sqlite:///{db}: trial 0 is being retrained by {Environment.MachineName} pid {retrain.Id}; wait for it to end",
             second.Stderr.Trim());
-        Assert.Single(File.ReadAllLines(retrains), l => l.EndsWith(" start", StringComparison.Ordinal));
+        Assert.Single(File.ReadAllLines(worker.RetrainsLogPath), l => l.EndsWith(" start", StringComparison.Ordinal));
         Assert.Equal(2, refused.ExitCode);
         Assert.Equal($"error: study 'cli-study' is being retrained in sqlite:///{db} (trial 0 by {Environment.MachineName} pid {retrain.Id}): " +
             "wait for it to end, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
-        Assert.True(ended, "study retrain did not end within a minute of the delete");
-        await stdout;
-        var err = await stderr;
-        var retrainPid = int.Parse(File.ReadAllText(retrains).Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.False(Directory.Exists($"/proc/{retrainPid}"), $"the retrain's worker (pid {retrainPid}) still runs");
-        Assert.True(retrain.ExitCode == 1, $"exit {retrain.ExitCode}: {err}");
-        Assert.Equal($"error: study 'cli-study' was deleted from sqlite:///{db} while this process ran it (by another client)",
-            err.Trim().Split('\n')[^1]);
-        Assert.False(err.Contains("   at "), err);
+        await DeletedWhileRetraining.AssertEndedInOneLineAsync(retrain, ended, stdout, stderr, worker, db);
     }
 }

@@ -104,7 +104,7 @@ public sealed class RetrainLitterTests
 
         // Then both succeed, but only one retrained; the other said why it did not
         Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Stderr));
-        var retrains = File.ReadAllLines(Path.Combine(worker.Directory, "retrains.log")).Where(l => l.EndsWith(" start", StringComparison.Ordinal)).ToList();
+        var retrains = File.ReadAllLines(worker.RetrainsLogPath).Where(l => l.EndsWith(" start", StringComparison.Ordinal)).ToList();
         Assert.Single(retrains);
         Assert.Single(results, r => r.Stderr.Contains("Not retraining", StringComparison.Ordinal));
     }

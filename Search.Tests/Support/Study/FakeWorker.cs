@@ -30,16 +30,24 @@ internal sealed class FakeWorker
     public string LogPath => Path.Combine(Directory, "fake-worker.log");
     public string ScriptPath => Path.Combine(Directory, "fake-worker.sh");
 
+    /// <summary>Where each retrain writes "retrain N PID start" and "retrain N PID end".</summary>
+    public string RetrainsLogPath => Path.Combine(Directory, "retrains.log");
+
     /// <summary>
     /// Waits (a minute at most) until a trial of <paramref name="run"/>'s study has started this script; fails the test
     /// at once, with its stderr, when the process has ended instead.
     /// </summary>
-    public async Task UntilStartedAsync(System.Diagnostics.Process run, Task<string> stderr)
+    public Task UntilStartedAsync(System.Diagnostics.Process run, Task<string> stderr) => UntilLoggedAsync(LogPath, "a trial", run, stderr);
+
+    /// <summary>As <see cref="UntilStartedAsync"/>, for a retrain (<see cref="RetrainsLogPath"/>).</summary>
+    public Task UntilRetrainStartedAsync(System.Diagnostics.Process run, Task<string> stderr) => UntilLoggedAsync(RetrainsLogPath, "a retrain", run, stderr);
+
+    private static async Task UntilLoggedAsync(string log, string what, System.Diagnostics.Process run, Task<string> stderr)
     {
-        for (var wait = System.Diagnostics.Stopwatch.StartNew(); !(File.Exists(LogPath) && File.ReadAllText(LogPath).Contains(" start")); await Task.Delay(100))
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); !(File.Exists(log) && File.ReadAllText(log).Contains(" start")); await Task.Delay(100))
         {
-            if (run.HasExited) Assert.Fail($"the process ended (exit {run.ExitCode}) before a trial started: {await stderr}");
-            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), "no trial started within a minute");
+            if (run.HasExited) Assert.Fail($"the process ended (exit {run.ExitCode}) before {what} started: {await stderr}");
+            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), $"no {what[2..]} started within a minute");
         }
     }
 
@@ -64,14 +72,14 @@ internal sealed class FakeWorker
             log() { echo "${CUDA_VISIBLE_DEVICES:-cpu} $n $(date +%s.%N) $1" >> "{{{LogPath}}}"; }
             if grep -q '"full_train": true' "$1"; then
               out=$(dirname "$1")
-              echo "retrain $n $$ start" >> "{{{Directory}}}/retrains.log"
+              echo "retrain $n $$ start" >> "{{{RetrainsLogPath}}}"
               echo '{{{RetrainStart}}}'
               sleep {{{RetrainSeconds.ToString(CultureInfo.InvariantCulture)}}}
               if {{{(RetrainFails ? "true" : "false")}}}; then echo 'simulated retrain crash' >&2; exit 1; fi
               echo '{"event":"epoch","epoch":1,"train_loss":0.1,"val_loss":null,"val_accuracy":null}'
               echo 'weights' > "$out/model.bin"; echo '{"format_version":1}' > "$out/model.json"
               echo '{"accuracy":0.9,"confusion_matrix":null}' > "$out/metrics.json"
-              echo "retrain $n $$ end" >> "{{{Directory}}}/retrains.log"
+              echo "retrain $n $$ end" >> "{{{RetrainsLogPath}}}"
               echo '{"event":"result","state":"complete","test_accuracy":0.9,"test_loss":0.3,"duration_s":0.1}'
               exit 0
             fi
