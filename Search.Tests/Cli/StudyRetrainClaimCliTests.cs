@@ -45,4 +45,30 @@ public sealed class StudyRetrainClaimCliTests
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
         await DeletedWhileRetraining.AssertEndedInOneLineAsync(retrain, ended, stdout, stderr, worker, db);
     }
+
+    [Fact]
+    public async Task ARetrainThatEndsAfterItsStudyWasDeletedLeavesNoModel()
+    {
+        // Given a searched study being retrained by `study retrain` for 4 s, its claim renewed every 30 s (the default):
+        // no renewal falls within the retrain, so no renewal sees the delete
+        using var dir = new TempDirectory("cli-study-retrain-deleted");
+        var worker = new FakeWorker { Directory = dir["worker"], RetrainSeconds = 4 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1);
+        var searched = await SearchCli.RunAsync(dir.Path, ["study", "start", config, "--no-retrain"]);
+        Assert.True(searched.ExitCode == 0, searched.Stderr);
+        using var retrain = SearchCli.Start(dir.Path, "study", "retrain", "cli-study");
+        var (stdout, stderr) = (retrain.StandardOutput.ReadToEndAsync(), retrain.StandardError.ReadToEndAsync());
+        await worker.UntilRetrainStartedAsync(retrain, stderr);
+
+        // When the study is deleted while it retrains
+        var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force"]);
+        bool ended = DeletedWhileRetraining.Ended(retrain);
+
+        // Then the retrain ends in one line and leaves no model of the deleted study in best/ (nor its work folder): it
+        // put the model there, then failed at its first write
+        Assert.True(deleted.ExitCode == 0, deleted.Stderr);
+        await DeletedWhileRetraining.AssertEndedInOneLineAsync(retrain, ended, stdout, stderr, worker, dir["studies/cli-study/study.db"]);
+        Assert.EndsWith(" end", File.ReadAllLines(worker.RetrainsLogPath)[^1]);
+        Assert.Empty(Directory.EnumerateDirectories(dir["studies/cli-study"], "best*"));
+    }
 }

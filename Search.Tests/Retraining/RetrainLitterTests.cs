@@ -43,13 +43,15 @@ public sealed class RetrainLitterTests
     [Fact]
     public async Task ARetrainWorkerThatSaysNothingForATrialsTimeoutIsStoppedAndTheRetrainFails()
     {
-        // Given a study whose retrain worker hangs after its start line, with trials of at most 3 s
+        // Given a study whose retrain worker hangs after its start line, with trials of at most 3 s on all but the 100
+        // validation images (so that a retrain epoch reads no more than a trial: its silence limit is a trial's timeout)
         using var dir = new TempDirectory("retrain-hang");
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01, RetrainSeconds = 600 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, 1, tweak: c =>
         {
             c["retrain"]!["enabled"] = true;
             c["budget"]!["trial_timeout_minutes"] = 0.05;
+            c["dataset"]!["train_subset"] = 59_900;
         });
 
         // When the study runs (it used to wait for the retrain forever)

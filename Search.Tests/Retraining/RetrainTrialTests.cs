@@ -55,4 +55,23 @@ public sealed class RetrainTrialTests
         Assert.Contains(sink.Messages(Serilog.Events.LogEventLevel.Warning), m =>
             m == "Retrain: the worker was asked for oneDNN but trains on libtorch's own kernels: \"the output differs by 35 % at batch size 256\"");
     }
+
+    [Theory]
+    [InlineData(2000, 1000, 1, 5.0, 150.0)] // one 60,000-image retrain epoch is 30 one-epoch trials of 2,000 images
+    [InlineData(2000, 1000, 3, 5.0, 50.0)]
+    [InlineData(0, 5000, 3, 10.0, 10.0)] // trials on all 55,000 others: a retrain epoch is less than a trial
+    [InlineData(1, 1000, 1, 71_582.0, 35_791.394)] // no longer than a .NET timer waits (49.7 days)
+    public async Task ARetrainWorkerMayBeSilentForATrialsTimeoutTimesTheTrialsImagesOneRetrainEpochReads(
+        int subset, int validation, int epochs, double timeoutMinutes, double silenceMinutes)
+    {
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1);
+        var settings = h.Settings with
+        {
+            Epochs = epochs,
+            Data = h.Settings.Data with { TrainSubset = subset, Validation = validation },
+            TrialTimeout = TimeSpan.FromMinutes(timeoutMinutes),
+        };
+
+        Assert.Equal(silenceMinutes, BestModelRetrainer.Silence(settings).TotalMinutes, 3);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Datasets;
 using Mnist.Protocol.Events;
 using Mnist.Protocol.Outputs;
 using Mnist.Search.Config;
@@ -58,7 +59,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         WorkerEvent.Result result;
         try
         {
-            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, settings.TrialTimeout, ct);
+            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, Silence(settings), ct);
         }
         catch (Exception e)
         {
@@ -102,6 +103,14 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         };
         File.WriteAllText(Path.Combine(workDir, "retrain.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
+        // A delete of the study is seen at the claim's renewals, up to 30 s apart: a retrain that ends in between must not
+        // put a model of a study that no longer exists into best/ (it did, then ended saying the study was deleted).
+        if (await storage.GetStudyAsync(study.Name, ct) is not { } still || still.Id != study.Id)
+        {
+            log.Warning("Retrain of trial {Trial} stopped: study {Study} was deleted", best.Number, study.Name);
+            Directory.Delete(workDir, recursive: true);
+            throw new RowNotFoundException($"no study with id {study.Id}");
+        }
         Promote(workDir, finalDir);
         // The logs of an earlier failed retrain explained a model that no longer matters.
         RetrainFolders.Delete(Path.Combine(settings.StudyDirectory, RetrainFolders.FailedLogs));
@@ -116,9 +125,23 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         return new RetrainResult(best.Number, finalDir, testAccuracy, testLoss, metrics);
     }
 
-    // A retrain has no total time limit (it may be told to train for hours), but a worker that says nothing for as long
-    // as a whole trial may take (budget.trial_timeout_minutes) has hung: it is stopped and the retrain fails, instead of
-    // the command waiting forever. Every event it prints (start, each epoch) restarts the clock.
+    /// <summary>
+    /// How long a retrain worker may print nothing before it counts as hung: as long as a whole trial may take
+    /// (budget.trial_timeout_minutes), times how many trials' images one retrain epoch reads when that is more than one.
+    /// A retrain epoch reads every training image, and trials may train on a subset: a one-epoch retrain on 60,000 images
+    /// after one-epoch trials on 2,000 was stopped as hung in the middle of its epoch.
+    /// </summary>
+    internal static TimeSpan Silence(StudySettings settings)
+    {
+        var trialImages = settings.Data.TrainSubset is { } subset and > 0 ? subset : DatasetNames.TrainImages - settings.Data.Validation;
+        var ratio = Math.Max(1.0, DatasetNames.TrainImages / ((double)Math.Max(1, trialImages) * Math.Max(1, settings.Epochs)));
+        // The longest a .NET timer waits (49.7 days), as budget.trial_timeout_minutes itself is bounded.
+        return TimeSpan.FromMilliseconds(Math.Min(settings.TrialTimeout.TotalMilliseconds * ratio, int.MaxValue - 1));
+    }
+
+    // A retrain has no total time limit (it may be told to train for hours), but a worker that says nothing for longer
+    // than Silence has hung: it is stopped and the retrain fails, instead of the command waiting forever. Every event it
+    // prints (start, each epoch) restarts the clock.
     private async Task<WorkerEvent.Result> RunWorkerAsync(WorkerStartInfo start, int epochs, TimeSpan silence, CancellationToken ct)
     {
         using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -137,10 +160,10 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         ct.ThrowIfCancellationRequested();
         if (watchdog.IsCancellationRequested && run.Result is null)
             throw new RetrainException(
-                $"the retrain worker printed nothing for {silence.TotalMinutes:0.##} min (budget.trial_timeout_minutes) and was stopped (logs kept in retrain-failed/)");
+                $"the retrain worker printed nothing for {silence.TotalMinutes:0.##} min (budget.trial_timeout_minutes, times the trials' images one retrain epoch reads) and was stopped");
         if (run.Error is not null) throw new RetrainException($"retrain failed: {run.Error}");
         if (run.ExitCode != 0 || run.Result is null)
-            throw new RetrainException($"retrain worker exited with code {run.ExitCode} without a result (logs kept in retrain-failed/)");
+            throw new RetrainException($"retrain worker exited with code {run.ExitCode} without a result");
         return run.Result;
     }
 
