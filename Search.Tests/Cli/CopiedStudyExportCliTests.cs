@@ -38,6 +38,9 @@ public sealed class CopiedStudyExportCliTests
         Assert.True(trial.ExitCode == 0, trial.Stderr);
         Assert.Equal(16, FcWidth(dir["out-best"]));
         Assert.Equal(16, FcWidth(dir["out-trial"]));
+        // And each sidecar says which model it is: trial 0 is not the best trial (trial 1 is), the best is retrained
+        Assert.Equal("not retrained: trial 0's own checkpoint, trained on the search subset only", Note(dir["out-trial"]));
+        Assert.Null(Note(dir["out-best"]));
 
         // And once the place it ran is gone, the copy still exports
         Directory.Delete(dir["run/studies"], recursive: true);
@@ -92,6 +95,9 @@ public sealed class CopiedStudyExportCliTests
             UntrainedCheckpoint.Write(folder, fcWidth);
         }
     }
+
+    private static string? Note(string exportFolder) =>
+        (string?)JsonNode.Parse(File.ReadAllText(Path.Combine(exportFolder, "model.json")))!["export"]!["note"];
 
     private static int FcWidth(string exportFolder) =>
         (int)JsonNode.Parse(File.ReadAllText(Path.Combine(exportFolder, "model.json")))!["architecture"]!["fc_width"]!;

@@ -54,7 +54,7 @@ internal static class ModelExporter
             ["study"] = study.Name,
             ["trial"] = model.TrialNumber,
             ["retrained"] = model.Retrained,
-            ["note"] = model.Retrained ? null : "not retrained: the best trial's checkpoint, trained on the search subset only",
+            ["note"] = model.Note,
             ["test_metrics"] = model.Metrics?.DeepClone(),
             ["exported_at"] = DateTime.UtcNow.ToString("o"),
         };

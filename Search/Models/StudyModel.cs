@@ -10,9 +10,10 @@ namespace Mnist.Search.Models;
 
 /// <summary>
 /// The model a study stands for: the retrained one in <c>best/</c> when there is one, else the best trial's
-/// own checkpoint (trained on the search subset only — flagged <see cref="Retrained"/> false).
+/// own checkpoint (trained on the search subset only — flagged <see cref="Retrained"/> false, and <see cref="Note"/> says
+/// which checkpoint it is).
 /// </summary>
-internal sealed record StudyModel(string Directory, bool Retrained, int TrialNumber, JsonObject? Metrics)
+internal sealed record StudyModel(string Directory, bool Retrained, int TrialNumber, JsonObject? Metrics, string? Note = null)
 {
     public static async Task<StudyModel> FindAsync(IStudyStorage storage, StudyInfo study, string studyDirectory, CancellationToken ct)
     {
@@ -26,7 +27,8 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
 
         var best = BestTrial.Of(await storage.GetAllTrialsAsync(study.Id, ct: ct), study.Direction)
             ?? throw new ModelNotFoundException($"study '{study.Name}' has no retrained model and no COMPLETE trial");
-        return await ForTrialAsync(storage, study, best, studyDirectory, $"study '{study.Name}': the best trial ({best.Number})", ct);
+        return await ForTrialAsync(storage, study, best, studyDirectory, $"study '{study.Name}': the best trial ({best.Number})",
+            "not retrained: the best trial's checkpoint, trained on the search subset only", ct);
     }
 
     /// <summary>One trial's own checkpoint (trained on the search subset; no test metrics).</summary>
@@ -34,10 +36,12 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
     {
         var trial = (await storage.GetAllTrialsAsync(study.Id, ct: ct)).FirstOrDefault(t => t.Number == number)
             ?? throw new ModelNotFoundException($"--trial {number}: study '{study.Name}' has no trial {number}");
-        return await ForTrialAsync(storage, study, trial, studyDirectory, $"--trial {number}: trial {number} of study '{study.Name}' ({trial.State})", ct);
+        return await ForTrialAsync(storage, study, trial, studyDirectory, $"--trial {number}: trial {number} of study '{study.Name}' ({trial.State})",
+            $"not retrained: trial {number}'s own checkpoint, trained on the search subset only", ct);
     }
 
-    private static async Task<StudyModel> ForTrialAsync(IStudyStorage storage, StudyInfo study, TrialSnapshot trial, string studyDirectory, string what, CancellationToken ct)
+    private static async Task<StudyModel> ForTrialAsync(IStudyStorage storage, StudyInfo study, TrialSnapshot trial, string studyDirectory, string what,
+        string note, CancellationToken ct)
     {
         var checkpoint = trial.UserAttrs.TryGetValue(StudyAttributes.Checkpoint, out var c) ? JsonSerializer.Deserialize<string>(c) : null;
         var recorded = checkpoint is null ? null : Path.GetDirectoryName(checkpoint);
@@ -45,7 +49,7 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
         var local = recorded is null ? null : Path.Combine(studyDirectory, StudyFolder.TrialsFolder, Path.GetFileName(recorded));
         var dir = await LocateAsync(storage, study, local, recorded, ct)
             ?? throw new ModelNotFoundException($"{what} has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
-        return new StudyModel(dir, false, trial.Number, null);
+        return new StudyModel(dir, false, trial.Number, null, note);
     }
 
     // The study folder this command verified first: a copy of a study (an archive, another checkout, --studies-dir)
