@@ -51,9 +51,10 @@ public sealed class WorkerDevicesCliTests
     [InlineData("", "has an empty entry")]
     [InlineData("cuda:0,,cuda:1", "has an empty entry")]
     [InlineData("cuda:0,cuda:0", "cuda:0 is listed twice")]
-    [InlineData("gpu0", "'gpu0' is not \"cpu\" or \"cuda:N\" (N 0-999)")]
+    [InlineData("gpu0", "'gpu0' is not auto, cpu, or a list of \"cpu\" or \"cuda:N\" (N 0-999) entries such as cuda:0,cuda:1")]
+    [InlineData("cuda:0,tpu", "'tpu' is not \"cpu\" or \"cuda:N\" (N 0-999)")]
     [InlineData("cuda:0,cuda:00", "cuda:0 is listed twice")]
-    [InlineData("cuda:99999999999", "'cuda:99999999999' is not \"cpu\" or \"cuda:N\" (N 0-999)")]
+    [InlineData("cuda:99999999999", "'cuda:99999999999' is not auto, cpu, or a list of")]
     public async Task ADevicesListThatMeansNothingIsRefusedWith2(string devices, string expected)
     {
         using var dir = new TempDirectory("cli-worker-baddevices");

@@ -66,7 +66,7 @@ internal static class ModelCommands
                 ["image"] = (string?)r!["image"],
                 ["digit"] = r["digit"]?.DeepClone(),
                 ["probability"] = r["probability"] is { } p ? Math.Round((double)p, 4) : null,
-                ["top3"] = r["top"] is JsonArray top ? string.Join("  ", top.Select(t => $"{t!["digit"]}:{(double)t["probability"]!:F3}")) : null,
+                ["top3"] = r["top"] is JsonArray top ? string.Join("  ", top.Select(t => $"{t!["digit"]}:{((double)t["probability"]!).ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}")) : null,
                 ["error"] = (string?)r["error"],
             }));
             foreach (var failed in results.Where(r => r!["error"] is not null))

@@ -73,7 +73,7 @@ internal static class StudyQueryCommands
             if (rows.Count == 0 && parse.GetValue(format) == "table")
             {
                 Console.WriteLine(parse.GetValue(storage) is { } given
-                    ? $"No studies in {StorageUrl.Redact(given)}."
+                    ? $"No studies in {StorageUrl.Parse(given, Directory.GetCurrentDirectory()).Display}."
                     : $"No studies under {Path.GetFullPath(folder)} (a study.db in any folder below it); for a study elsewhere give --studies-dir DIR or --storage URL.");
                 return ExitCodes.Ok;
             }
@@ -106,7 +106,8 @@ internal static class StudyQueryCommands
                 ["running"] = trials.Count(t => t.State == TrialState.RUNNING),
                 ["best_value"] = best?.Value,
                 ["best_trial"] = best?.Trial.Number,
-                ["storage"] = StorageUrl.Redact(url),
+                // As every other command shows this storage (sqlite:////abs): the URL as written was shown here alone.
+                ["storage"] = StorageUrl.Parse(url, Directory.GetCurrentDirectory()).Display,
             });
         }
         return rows;
@@ -153,7 +154,8 @@ internal static class StudyQueryCommands
                     ["direction"] = study.Direction.ToString(),
                     ["trials"] = string.Join(", ", Enum.GetValues<TrialState>().Select(s => $"{s} {trials.Count(t => t.State == s)}")),
                     ["best"] = choice is null ? "none yet" : $"trial {choice.Trial.Number}: {TrialRows.ChosenValue(choice)}",
-                    ["retrained test accuracy"] = status["retrain_test_accuracy"]?.DeepClone(),
+                    // As study start and study retrain say it (98.30 %), not as the JSON's fraction.
+                    ["retrained test accuracy"] = (double?)status["retrain_test_accuracy"] is { } accuracy ? accuracy.ToString("P2", CultureInfo.InvariantCulture) : null,
                 }, $"Study {ConsoleText.Name(study.Name)}");
                 if (best is not null) OutputFormat.WriteObject("table", status["best_params"]!.AsObject(), "Best parameters");
                 var running = status["running"]!.AsArray();

@@ -114,7 +114,10 @@ internal static class StudyRunCommands
         var ids = devices.Split(',', StringSplitOptions.TrimEntries);
         if (ids.Any(d => d.Length == 0))
             throw new UserInputException($"--devices: '{devices}' has an empty entry; give auto, cpu, or a list such as cuda:0,cuda:1");
-        ids = ids.Select(d => DevicesConfig.NormalizeEntry(d) ?? throw new UserInputException($"--devices: '{d}' is not {DevicesConfig.EntryForms}")).ToArray();
+        // A single unknown word is told all three forms (it was told only a list's: "auto" went unmentioned).
+        ids = ids.Select(d => DevicesConfig.NormalizeEntry(d) ?? throw new UserInputException(ids.Length == 1
+            ? $"--devices: '{d}' is not auto, cpu, or a list of {DevicesConfig.EntryForms} entries such as cuda:0,cuda:1"
+            : $"--devices: '{d}' is not {DevicesConfig.EntryForms}")).ToArray();
         if (ids.Where(d => d != "cpu").GroupBy(d => d).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new UserInputException($"--devices: {twice.Key} is listed twice (one trial per GPU; repeat cpu for more CPU slots)");
         return new DevicesConfig(DevicesMode.List, ids);
