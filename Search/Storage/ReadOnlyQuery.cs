@@ -13,14 +13,18 @@ namespace Mnist.Search.Storage;
 /// </summary>
 public static class ReadOnlyQuery
 {
-    public sealed record Result(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyDictionary<string, object?>> Rows);
+    /// <summary>The rows a query gave, at most the limit asked for; <see cref="Truncated"/> when it had more.</summary>
+    public sealed record Result(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyDictionary<string, object?>> Rows, bool Truncated = false);
 
     /// <summary>
-    /// Runs <paramref name="sql"/> on the storage <paramref name="url"/>. Throws <see cref="QueryRefusedException"/>
-    /// for SQL the guard refuses or the database rejects, <see cref="StorageException"/> for a missing database.
+    /// Runs <paramref name="sql"/> on the storage <paramref name="url"/> and reads at most <paramref name="maxRows"/> of
+    /// its rows: every row is held until it is printed, and a runaway query (a recursive CTE without end) grew the process
+    /// by gigabytes and printed nothing. Throws <see cref="QueryRefusedException"/> for SQL the guard refuses or the
+    /// database rejects, <see cref="StorageException"/> for a missing database.
     /// </summary>
-    public static async Task<Result> RunAsync(string url, string baseDirectory, string sql, CancellationToken ct = default)
+    public static async Task<Result> RunAsync(string url, string baseDirectory, string sql, int maxRows, CancellationToken ct = default)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRows);
         var parsed = StorageUrl.Parse(url, baseDirectory);
         SqlGuard.Check(sql, parsed.Kind);
         await using var connection = await StorageFactory.OpenReadOnlyConnectionAsync(url, baseDirectory, ct);
@@ -48,7 +52,10 @@ public static class ReadOnlyQuery
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             var columns = UniqueNames(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
             while (await reader.ReadAsync(ct))
+            {
+                if (rows.Count == maxRows) return new Result(columns, rows, Truncated: true);
                 rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
+            }
             return new Result(columns, rows);
         }
         catch (DbException e) when (ct.IsCancellationRequested)

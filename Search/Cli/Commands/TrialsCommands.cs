@@ -89,6 +89,10 @@ internal static class TrialsCommands
         return command;
     }
 
+    // Rows are held until printed: 100,000 rows of a few columns are tens of megabytes, and more than any table a
+    // person reads (every intermediate value of 1,000 trials of 50 epochs is 50,000).
+    private const int DefaultMaxRows = 100_000;
+
     public static Command Sql()
     {
         var name = CommonOptions.StudyName();
@@ -96,15 +100,25 @@ internal static class TrialsCommands
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
         var format = CommonOptions.Format("table", "json", "csv");
-        var command = new Command("sql", "Run a read-only SQL query on the study's database (Optuna's schema)") { name, query, storage, studiesDir, format };
+        var maxRows = new Option<int>("--max-rows")
+        {
+            Description = $"Print at most this many rows (default {DefaultMaxRows:N0}); more are left out with a warning",
+            DefaultValueFactory = _ => DefaultMaxRows,
+        };
+        var command = new Command("sql", "Run a read-only SQL query on the study's database (Optuna's schema)") { name, query, storage, studiesDir, format, maxRows };
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             // The study must exist, which also proves the storage is an Optuna database, before any SQL runs.
             await using (var store = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
                 _ = await store.GetStudyAsync(location.Name, ct) ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
-            var result = await ReadOnlyQuery.RunAsync(location.StorageUrl, Directory.GetCurrentDirectory(), parse.GetValue(query)!, ct);
+            var limit = parse.GetValue(maxRows);
+            if (limit < 1)
+                throw new UserInputException($"--max-rows: must be an integer of at least 1, got {limit}");
+            var result = await ReadOnlyQuery.RunAsync(location.StorageUrl, Directory.GetCurrentDirectory(), parse.GetValue(query)!, limit, ct);
             OutputFormat.Write(parse.GetValue(format)!, [.. result.Columns], result.Rows);
+            if (result.Truncated)
+                await Console.Error.WriteLineAsync($"warning: the query gave more than {limit:N0} rows; the first {limit:N0} are shown (--max-rows N shows more)");
             return ExitCodes.Ok;
         });
         return command;
