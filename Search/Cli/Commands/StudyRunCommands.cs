@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Config;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Workers;
 
 namespace Mnist.Search.Cli.Commands;
 
@@ -36,12 +37,19 @@ internal static class StudyRunCommands
             var loaded = StudyConfigLoader.Load(path);
             var url = FromCommandLine(parse.GetValue(storage)) ?? loaded.Storage;
             StorageUrl.Parse(url, loaded.BaseDirectory);
-            var settings = ConfigMapping.ToSettings(loaded, Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory, loaded.Study));
+            var display = StorageUrl.Parse(url, loaded.BaseDirectory).Display;
+            var studyDir = StudyFolder.PathFor(Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory), loaded.Study);
+            var settings = ConfigMapping.ToSettings(loaded, studyDir);
             await using var store = await StudyRun.OpenStorageAsync(url, loaded, fromConfig: parse.GetValue(storage) is null, ct);
+            // What `study start` of this file refuses is refused here too: "Created" was said, then start refused it.
+            await StudyFolder.RefuseIfTakenAsync(store, loaded.Study, studyDir, display, ct);
             var (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
-            var display = StorageUrl.Redact(url);
             Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
+            // Only a warning: the machines that run `study worker` may have the program where this one has none.
+            if (loaded.Worker is { } worker && !OperatingSystem.IsWindows() && ProgramPath.Resolve(worker.Command[0]) is null)
+                await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: {loaded.SourcePath}: $.worker.command[0]: {worker.Command[0]} is not an executable file " +
+                    $"{(worker.Command[0].Contains('/') ? "" : "on PATH ")}on this machine; `study start` here refuses it, and each machine that runs `study worker` needs it"));
             return ExitCodes.Ok;
         });
         return command;
