@@ -18,11 +18,25 @@ public sealed class DataFetchCliTests
         var r = await SearchCli.RunAsync(cwd.Path, "data", "fetch", "fashion-mnist", "--dir", dir);
 
         Assert.Equal(2, r.ExitCode);
-        // (the log says which files are missing first; the error is the last line, and no stack trace follows)
-        var lines = r.Stderr.Trim().Split('\n');
-        Assert.StartsWith(expected, lines[^1]);
-        Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+        // (one line: the log said first which files were missing from a folder that could not be used anyway)
+        Assert.StartsWith(expected, Assert.Single(r.Stderr.Trim().Split('\n')));
         Assert.Empty(Directory.EnumerateFileSystemEntries(cwd.Path));
+    }
+
+    [Fact]
+    public async Task AFileGivenAsTheFolderIsNamedAsSuchOnOneLine()
+    {
+        // Given a file where the folder is asked for
+        using var cwd = new TempDirectory("cli-fetch-file");
+        File.WriteAllText(cwd["notes.txt"], "mine");
+
+        // When the dataset is fetched into it
+        var r = await SearchCli.RunAsync(cwd.Path, "data", "fetch", "fashion-mnist", "--dir", "notes.txt");
+
+        // Then one line says it is a file (it was .NET's "The file '…' already exists"), and the file is as it was
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"error: cannot write in {cwd["notes.txt"]}: {cwd["notes.txt"]} is a file, not a folder", r.Stderr.Trim());
+        Assert.Equal("mine", File.ReadAllText(cwd["notes.txt"]));
     }
 
     [Fact]

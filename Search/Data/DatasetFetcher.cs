@@ -46,9 +46,6 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
                 $"{string.Join("; ", wrong.Select(p => $"{p.Key}: {p.Value}"))}: not {dataset.Name}'s {(wrong.Count == 1 ? "file" : "files")}, left as "
                 + $"{(wrong.Count == 1 ? "it is" : "they are")} in {directory}; `data fetch {dataset.Name} --dir {directory}` replaces "
                 + $"{(wrong.Count == 1 ? "it" : "them")} with a verified download", isBadInput: true);
-        foreach (var (file, problem) in problems)
-            log.Information("{File}: {Problem}", Path.Combine(directory, file), problem);
-
         // The folders this fetch makes, deepest first: one that got nothing removes them again (`--dir a/b/c` left an
         // empty a/b behind).
         var made = MadeFolders.Missing(directory);
@@ -63,8 +60,12 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             MadeFolders.RemoveEmpty(made);
-            throw new DatasetFetchException($"cannot write in {directory}: {e.Message}", e, isBadInput: true);
+            // .NET's words ("The file '…' already exists", "Could not find a part of the path") named no cause.
+            throw new DatasetFetchException($"cannot write in {directory}: {Files.PathInTheWay.Describe(directory) ?? e.Message}", e, isBadInput: true);
         }
+        // Said once the folder is known writable: a refused one was preceded by a line per missing file.
+        foreach (var (file, problem) in problems)
+            log.Information("{File}: {Problem}", Path.Combine(directory, file), problem);
         try
         {
             return await FetchIntoAsync(dataset, directory, problems, alreadyValid, ct).ConfigureAwait(false);
