@@ -29,13 +29,14 @@ public sealed class EnqueueCliTests
         Assert.True(whole.ExitCode == 0, whole.Stderr);
         Assert.True(partial.ExitCode == 0, partial.Stderr);
         Assert.True(partialToo.ExitCode == 0, partialToo.Stderr);
-        Assert.Equal(0, (int)JsonNode.Parse(whole.Stdout)!["number"]!);
+        Assert.Equal(0, (int)Assert.Single(JsonNode.Parse(whole.Stdout)!["trials"]!.AsArray())!["number"]!);
         Assert.Contains("conv1_channels, batch_size will be sampled", partial.Stdout);
         var queue = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
         Assert.Equal(["WAITING", "WAITING", "WAITING"], queue.Select(t => (string)t!["state"]!));
         Assert.Equal((0.005, null), ((double)queue[1]!["learning_rate"]!, queue[1]!["conv1_channels"]));
         var shown = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "show", "e", "1", "--format", "json")).Stdout)!;
         Assert.Equal("""{"learning_rate":0.005}""", shown["fixed_params"]!.ToJsonString());
+        Assert.Equal("[]", shown["epochs"]!.ToJsonString()); // the shape a trial with epochs has (it was null)
 
         // When the study runs
         var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);

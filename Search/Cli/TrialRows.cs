@@ -63,7 +63,8 @@ internal static class TrialRows
         foreach (var name in t.Params.Keys) parameters[name] = ToNode(t.ExternalParam(name));
         // Written by this tool, an array of objects; by another Optuna client, anything (set_user_attr("epochs", 10)), or
         // text that is no JSON: shown as it is (a stack trace before).
-        JsonNode? epochs = t.UserAttrs.TryGetValue(StudyAttributes.Epochs, out var e) ? ParseOrText(e) : null;
+        // None yet (waiting, or ended before its first epoch): an empty list, the shape every other trial gives.
+        JsonNode? epochs = t.UserAttrs.TryGetValue(StudyAttributes.Epochs, out var e) ? ParseOrText(e) : new JsonArray();
         return new JsonObject
         {
             ["number"] = t.Number,

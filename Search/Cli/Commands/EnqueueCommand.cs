@@ -89,7 +89,8 @@ internal static class EnqueueCommand
                     ["sampled"] = new JsonArray([.. config.Space.Names.Where(n => !values.ContainsKey(n)).Select(n => (JsonNode)n)]),
                 });
             }
-            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", from is null ? results[0]!.AsObject() : new JsonObject { ["trials"] = results });
+            // One shape whichever way the trials were given (--param gave the bare object, --from-study this list).
+            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", new JsonObject { ["trials"] = results });
             else
                 foreach (var r in results)
                 {
