@@ -21,18 +21,26 @@ public sealed class StudyFolderClashTests
         var spec = await File.ReadAllTextAsync(dir["studies/twin/trials/0/spec.json"]);
         var log = await File.ReadAllTextAsync(dir["studies/twin/study.log"]);
 
-        // When a study of the same name is created and started in another database, and exported from there
-        var create = await SearchCli.RunAsync(dir.Path, "study", "create", config, "--storage", "sqlite:other/twin.db");
+        // When a study of the same name is created in another database (from another folder, whose studies/twin is free),
+        // then started and exported from here; and created from here in a third database
+        Directory.CreateDirectory(dir["elsewhere"]);
+        File.Copy(config, dir["elsewhere/search.json"]);
+        var create = await SearchCli.RunAsync(dir["elsewhere"], "study", "create", "search.json", "--storage", $"sqlite:{dir["other/twin.db"]}");
         var second = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--storage", "sqlite:other/twin.db");
         var export = await SearchCli.RunAsync(dir.Path, "study", "export", "twin", "--storage", "sqlite:other/twin.db", "--out", "exported");
+        var createHere = await SearchCli.RunAsync(dir.Path, "study", "create", config, "--storage", "sqlite:third/twin.db");
 
-
-        // Then both are refused naming the folder and the storage it belongs to, and the first study's files are as they were
+        // Then the start, the export and the create here are refused naming the folder and the storage it belongs to (the
+        // create, as the start of its file is: it said "Created", then the start was refused, and it leaves no database),
+        // and the first study's files are as they were
         Assert.True(create.ExitCode == 0, create.Stderr);
         Assert.Equal(2, second.ExitCode);
         var line = Assert.Single(second.Stderr.Trim().Split('\n'));
         Assert.Contains(dir["studies/twin"], line);
         Assert.Contains(dir["studies/twin/study.db"], line);
+        Assert.Equal(2, createHere.ExitCode);
+        Assert.StartsWith($"error: study folder {dir["studies/twin"]} belongs to study 'twin' in sqlite:///{dir["studies/twin/study.db"]}", createHere.Stderr.Trim());
+        Assert.False(Directory.Exists(dir["third"]), "the refused create left its database");
         Assert.Equal(2, export.ExitCode);
         Assert.Contains("belongs to study 'twin'", export.Stderr);
         Assert.Equal(spec, await File.ReadAllTextAsync(dir["studies/twin/trials/0/spec.json"]));

@@ -49,10 +49,10 @@ public sealed class StudyRetrainClaimCliTests
     [Fact]
     public async Task ARetrainThatEndsAfterItsStudyWasDeletedLeavesNoModel()
     {
-        // Given a searched study being retrained by `study retrain` for 4 s, its claim renewed every 30 s (the default):
-        // no renewal falls within the retrain, so no renewal sees the delete
+        // Given a searched study being retrained by `study retrain` until the test lets it end, its claim renewed every
+        // 30 s (the default): no renewal falls within the retrain, so no renewal sees the delete
         using var dir = new TempDirectory("cli-study-retrain-deleted");
-        var worker = new FakeWorker { Directory = dir["worker"], RetrainSeconds = 4 }.Write();
+        var worker = new FakeWorker { Directory = dir["worker"], RetrainSeconds = 0, RetrainUntil = dir["go"] }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1);
         var searched = await SearchCli.RunAsync(dir.Path, ["study", "start", config, "--no-retrain"]);
         Assert.True(searched.ExitCode == 0, searched.Stderr);
@@ -62,6 +62,7 @@ public sealed class StudyRetrainClaimCliTests
 
         // When the study is deleted while it retrains
         var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force"]);
+        File.WriteAllText(dir["go"], "");
         bool ended = DeletedWhileRetraining.Ended(retrain);
 
         // Then the retrain ends in one line and leaves no model of the deleted study in best/ (nor its work folder): it

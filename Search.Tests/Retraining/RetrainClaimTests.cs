@@ -19,6 +19,7 @@ namespace Mnist.Search.Tests.Retraining;
 public sealed class RetrainClaimTests : IAsyncLifetime
 {
     private static readonly TimeSpan Fast = TimeSpan.FromMilliseconds(100);
+    private const string AsAsked = "epochs 1, max_minutes none";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     private readonly TempDirectory _dir = new("retrain-claim");
@@ -44,7 +45,7 @@ public sealed class RetrainClaimTests : IAsyncLifetime
         await StoreAsync(Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow - TimeSpan.FromMinutes(4)));
 
         // When this process asks for it
-        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
 
         // Then it has it
         Assert.True(claim is not null, why);
@@ -59,7 +60,7 @@ public sealed class RetrainClaimTests : IAsyncLifetime
         await StoreAsync(Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow - TimeSpan.FromSeconds(30)));
 
         // When this process asks for it
-        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
 
         // Then it is refused, naming the holder, and the claim is left as it was
         Assert.Null(claim);
@@ -78,7 +79,7 @@ public sealed class RetrainClaimTests : IAsyncLifetime
         await StoreAsync(Claim(identity.Host, identity.Pid, identity.Instance, DateTime.UtcNow));
 
         // When this process asks for it
-        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
 
         // Then it has it without waiting for the claim to go stale
         Assert.True(claim is not null, why);
@@ -89,7 +90,7 @@ public sealed class RetrainClaimTests : IAsyncLifetime
     public async Task WhileAClaimIsHeldItsTimeAdvancesAndOnceEndedItStops()
     {
         // Given a claim taken by this process, renewed every 100 ms
-        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
         Assert.True(claim is not null, why);
         var taken = At(await StoredAsync());
 
@@ -111,7 +112,7 @@ public sealed class RetrainClaimTests : IAsyncLifetime
     {
         // Given a claim held by this process, renewed every 100 ms
         var (log, sink) = CollectingSink.Create();
-        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, log, default, Fast);
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, log, default, Fast);
         Assert.True(claim is not null, why);
 
         // When another host's process takes it over (as after this one's renewals stopped reaching the database)
@@ -132,7 +133,7 @@ public sealed class RetrainClaimTests : IAsyncLifetime
     {
         // Given a claim held by this process, renewed every 100 ms
         var (log, sink) = CollectingSink.Create();
-        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, log, default, Fast);
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, log, default, Fast);
         Assert.True(claim is not null, why);
 
         // When its database file is moved away (new connections open an empty file without the study's tables), then back
@@ -164,8 +165,8 @@ public sealed class RetrainClaimTests : IAsyncLifetime
 
         // When `study retrain` asks for trial 3 (which `study start` would not retrain again), and later for trial 3
         // while trial 5 is retrained
-        var (start, whyStart) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast);
-        var (again, whyAgain) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast, again: true);
+        var (start, whyStart) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
+        var (again, whyAgain) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast, again: true);
         Assert.True(again is not null, whyAgain);
         Assert.Equal(Environment.ProcessId, (int?)(await StoredAsync())!["pid"]);
         await again.EndAsync(done: true);
@@ -173,7 +174,7 @@ public sealed class RetrainClaimTests : IAsyncLifetime
         var live = Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow - TimeSpan.FromSeconds(5));
         live["trial"] = 5;
         await StoreAsync(live);
-        var (second, whySecond) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, Serilog.Core.Logger.None, default, Fast, again: true);
+        var (second, whySecond) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast, again: true);
 
         // Then the done claim is taken (`study start` was refused it), and the live one is refused naming its trial and
         // holder and left as it was (`study start` would take it over: its best trial differs)
@@ -182,6 +183,37 @@ public sealed class RetrainClaimTests : IAsyncLifetime
         Assert.Null(second);
         Assert.Equal("trial 5 is being retrained by another-host pid 4242", whySecond);
         Assert.Equal(5, (int?)(await StoredAsync())!["trial"]);
+    }
+
+    [Fact]
+    public async Task ADoneClaimCountsForStudyStartOnlyAsAskedAndAFailedRetrainPutsItBack()
+    {
+        // Given trial 3 retrained as study start asks (its recipe)
+        var (first, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
+        Assert.True(first is not null, why);
+        await first.EndAsync(done: true);
+        await first.DisposeAsync();
+        var done = (await StoredAsync())!.ToJsonString();
+
+        // When `study retrain` retrains it again and fails, and another is thrown out before it ends its claim
+        var (failing, _) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast, again: true);
+        await failing!.EndAsync(done: false);
+        var afterFailure = (await StoredAsync())!.ToJsonString();
+        var (dropped, _) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast, again: true);
+        await dropped!.DisposeAsync();
+        var afterDrop = (await StoredAsync())!.ToJsonString();
+        // and then `study retrain --epochs 1` checks it, successfully
+        var (check, _) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, "epochs 1, max_minutes 0.5", Serilog.Core.Logger.None, default, Fast, again: true);
+        await check!.EndAsync(done: true);
+        await check.DisposeAsync();
+        var (start, whyStart) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
+
+        // Then the failures put the done claim back as it was (best/ still holds that model: study start would have
+        // retrained it for hours), and after the check study start retrains as it asks (it said "already retrained")
+        Assert.Equal(done, afterFailure);
+        Assert.Equal(done, afterDrop);
+        Assert.True(start is not null, whyStart);
+        await start.DisposeAsync();
     }
 
     private static JsonObject Claim(string host, int pid, string? instance, DateTime at) => new()

@@ -60,9 +60,7 @@ internal static class StudyRun
         // of another study must leave no empty log behind (issue 11).
         // A SQLite file this run creates is removed again when the run is refused (the folder is another study's,
         // the space differs): a refusal writes nothing.
-        var newDatabase = StorageUrl.Parse(storageUrl, config.BaseDirectory) is { Kind: StorageKind.Sqlite } sqlite && !File.Exists(sqlite.Target)
-            ? sqlite.Target : null;
-        var databaseFolderExisted = newDatabase is null || Directory.Exists(Path.GetDirectoryName(newDatabase));
+        var newDatabase = NewDatabaseFile.Before(storageUrl, config.BaseDirectory);
         IStudyStorage storage;
         try
         {
@@ -87,12 +85,9 @@ internal static class StudyRun
         catch (Exception e) when (e is StudyFolderException or StudyConflictException)
         {
             await storage.DisposeAsync();
-            if (newDatabase is not null)
-                foreach (var file in new[] { "", "-wal", "-shm", "-journal", DiskReserve.Suffix })
-                    File.Delete(newDatabase + file);
+            newDatabase.Remove();
             if (!folderExisted) DeleteIfEmpty(studyDir);
             if (!studiesFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(studyDir)!);
-            if (newDatabase is not null && !databaseFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(newDatabase)!);
             throw;
         }
 
@@ -176,7 +171,7 @@ internal static class StudyRun
             {
                 // Every coordinator of a shared study sees the budget spent; one claim in storage makes one of them retrain.
                 // The claim renews itself while the retrain runs, and stops when ended (or disposed, whatever is thrown).
-                var (taken, why) = await RetrainClaim.TryTakeAsync(storage, study.Id, best.Number, log, ct);
+                var (taken, why) = await RetrainClaim.TryTakeAsync(storage, study.Id, best.Number, RetrainClaim.Recipe(config.Retrain), log, ct);
                 if (taken is null)
                 {
                     log.Information("Not retraining: {Why}", why);
@@ -227,7 +222,7 @@ internal static class StudyRun
         }
     }
 
-    private static void DeleteIfEmpty(string dir)
+    internal static void DeleteIfEmpty(string dir)
     {
         try
         {

@@ -105,7 +105,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
 
         // A delete of the study is seen at the claim's renewals, up to 30 s apart: a retrain that ends in between must not
         // put a model of a study that no longer exists into best/ (it did, then ended saying the study was deleted).
-        if (await storage.GetStudyAsync(study.Name, ct) is not { } still || still.Id != study.Id)
+        if (await StudyIsGoneAsync(study, ct))
         {
             log.Warning("Retrain of trial {Trial} stopped: study {Study} was deleted", best.Number, study.Name);
             Directory.Delete(workDir, recursive: true);
@@ -125,6 +125,14 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         return new RetrainResult(best.Number, finalDir, testAccuracy, testLoss, metrics);
     }
 
+    // Only a study certainly gone: a database that does not answer now must not throw away a finished model (hours of
+    // work), which goes to best/ as before; its first write below then waits for the database as every write does.
+    private async Task<bool> StudyIsGoneAsync(StudyInfo study, CancellationToken ct)
+    {
+        try { return await storage.GetStudyAsync(study.Name, ct) is not { } still || still.Id != study.Id; }
+        catch (Exception e) when (StorageOutage.Is(e)) { return false; }
+    }
+
     /// <summary>
     /// How long a retrain worker may print nothing before it counts as hung: as long as a whole trial may take
     /// (budget.trial_timeout_minutes), times how many trials' images one retrain epoch reads when that is more than one.
@@ -135,8 +143,8 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
     {
         var trialImages = settings.Data.TrainSubset is { } subset and > 0 ? subset : DatasetNames.TrainImages - settings.Data.Validation;
         var ratio = Math.Max(1.0, DatasetNames.TrainImages / ((double)Math.Max(1, trialImages) * Math.Max(1, settings.Epochs)));
-        // The longest a .NET timer waits (49.7 days), as budget.trial_timeout_minutes itself is bounded.
-        return TimeSpan.FromMilliseconds(Math.Min(settings.TrialTimeout.TotalMilliseconds * ratio, int.MaxValue - 1));
+        // No longer than a .NET timer waits (49.7 days), the bound of budget.trial_timeout_minutes itself.
+        return TimeSpan.FromMinutes(Math.Max(settings.TrialTimeout.TotalMinutes, Math.Min(settings.TrialTimeout.TotalMinutes * ratio, Config.MinutesRule.MaximumMinutes)));
     }
 
     // A retrain has no total time limit (it may be told to train for hours), but a worker that says nothing for longer

@@ -20,9 +20,18 @@ internal sealed partial class RetrainClaim
     /// </summary>
     public CancellationToken StudyDeleted => _studyDeleted.Token;
 
-    /// <summary>Stops renewing (if EndAsync did not) and waits for the renewal to end; never throws.</summary>
+    /// <summary>
+    /// Ends the claim as failed if <see cref="EndAsync"/> did not (whatever was thrown before the retrain ran), stops
+    /// renewing and waits for the renewal to end; never throws. A claim left "running" looked live to other hosts for
+    /// minutes and lost the "done" one it had taken over.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (!_ended)
+        {
+            try { await EndAsync(done: false); }
+            catch (Exception e) { _log.Warning("Could not end the retrain claim of trial {Trial}: {Error}", _trialNumber, e.Message); }
+        }
         await StopRenewingAsync();
         _stop.Dispose();
         _studyDeleted.Dispose();

@@ -9,11 +9,12 @@ namespace Mnist.Search.Retraining;
 /// <summary>
 /// Which process retrains a study's best trial at the end of <c>study start</c>: every coordinator sharing a
 /// study sees the budget spent, and each used to retrain (issue 11). The claim is a study system attribute
-/// set by compare-and-set, <c>{"trial","host","pid","instance","state":"running"|"done"|"failed","at"}</c>. Its holder
+/// set by compare-and-set, <c>{"trial","host","pid","instance","state":"running"|"done"|"failed","at"}</c> (and
+/// <c>"recipe"</c>, how it retrained, when "done"). Its holder
 /// renews <c>at</c> every <see cref="RenewEvery"/> while it retrains (<see cref="RetrainClaim"/>.Renewal.cs). A claim is
 /// taken over when its process is gone (this host and container: asked directly), when it was not renewed for
-/// <see cref="StaleAfter"/> (any host), or when it is for another best trial. A "done" claim for the same trial means
-/// there is nothing left to do; <c>study retrain</c> retrains whatever a claim says, except while another process
+/// <see cref="StaleAfter"/> (any host), or when it is for another best trial. A "done" claim for the same trial, retrained
+/// as now asked, means there is nothing left to do; <c>study retrain</c> retrains whatever a claim says, except while another process
 /// retrains the study.
 /// </summary>
 internal sealed partial class RetrainClaim : IAsyncDisposable
@@ -53,41 +54,60 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     // writes it while it runs; EndAsync stops the renewal before it reads it.
     private string _current;
 
-    private RetrainClaim(IStudyStorage storage, int studyId, int trialNumber, ILogger log, string current, TimeSpan renewEvery)
+    // What the retrain is asked for (Recipe), written into a "done" claim; and the claim as it was before this one, put
+    // back when this retrain fails over a "done" one (best/ still holds that retrain's model).
+    private readonly string _recipe;
+    private readonly JsonObject? _previous;
+    private bool _ended;
+
+    private RetrainClaim(IStudyStorage storage, int studyId, int trialNumber, ILogger log, string current, TimeSpan renewEvery, string recipe,
+        JsonObject? previous)
     {
         _storage = storage;
         _studyId = studyId;
         _trialNumber = trialNumber;
         _log = log;
         _current = current;
+        _recipe = recipe;
+        _previous = previous;
         _renewal = RenewAsync(renewEvery);
     }
 
     /// <summary>
-    /// The claim for <paramref name="trialNumber"/>, renewing itself until <see cref="EndAsync"/> or disposal; or null with
-    /// <paramref name="why"/> saying who has it. <paramref name="again"/> (<c>study retrain</c>) takes it over a "done"
-    /// claim and over a live one for another trial too, but never from a live retrain of any trial: two retrains of one
-    /// study at once would share its machine for nothing. <paramref name="renewEvery"/> is for tests (default
-    /// <see cref="RenewEvery"/>).
+    /// How a retrain is asked to train, as a "done" claim records it: `study start` retrains again when the model in
+    /// best/ was made otherwise (a `study retrain --epochs 1` to check, say), and not when it was made as asked.
     /// </summary>
-    public static async Task<(RetrainClaim? Claim, string Why)> TryTakeAsync(IStudyStorage storage, int studyId, int trialNumber, ILogger log,
-        CancellationToken ct, TimeSpan? renewEvery = null, bool again = false)
+    public static string Recipe(Config.RetrainConfig retrain) =>
+        $"epochs {retrain.Epochs}, max_minutes {(retrain.MaxTime is { } max ? max.TotalMinutes.ToString("R", CultureInfo.InvariantCulture) : "none")}";
+
+    /// <summary>
+    /// The claim for <paramref name="trialNumber"/>, renewing itself until <see cref="EndAsync"/> or disposal; or null with
+    /// <paramref name="why"/> saying who has it. Not taken from a live retrain, nor (for <c>study start</c>) over a "done"
+    /// claim of the same trial made by the same <paramref name="recipe"/>. <paramref name="again"/> (<c>study retrain</c>)
+    /// takes a "done" claim too, but never a live one of any trial: two retrains of one study at once would share its
+    /// machine for nothing. <paramref name="renewEvery"/> is for tests (default <see cref="RenewEvery"/>).
+    /// </summary>
+    public static async Task<(RetrainClaim? Claim, string Why)> TryTakeAsync(IStudyStorage storage, int studyId, int trialNumber, string recipe,
+        ILogger log, CancellationToken ct, TimeSpan? renewEvery = null, bool again = false)
     {
         var attrs = await storage.GetStudySystemAttributesAsync(studyId, ct);
         var existing = attrs.GetValueOrDefault(Attribute);
-        if (Parse(existing) is { } held)
+        var held = Parse(existing);
+        if (held is not null)
         {
             var heldTrial = (int?)held["trial"];
             if (again && IsLive(held)) return (null, $"trial {heldTrial} is being retrained by {Owner(held)}");
             if (!again && heldTrial == trialNumber)
             {
-                if ((string?)held["state"] == "done") return (null, $"trial {trialNumber} was already retrained by {Owner(held)}");
+                // A claim from before recipes were recorded counts as made as asked.
+                if ((string?)held["state"] == "done" && ((string?)held["recipe"] ?? recipe) == recipe)
+                    return (null, $"trial {trialNumber} was already retrained by {Owner(held)}");
                 if (IsLive(held)) return (null, $"trial {trialNumber} is being retrained by {Owner(held)}");
             }
         }
         var mine = Value(trialNumber, "running");
         return await storage.CompareAndSetStudySystemAttrAsync(studyId, Attribute, existing, mine, ct)
-            ? (new RetrainClaim(storage, studyId, trialNumber, log, StoredText(mine), renewEvery ?? RenewEvery), "")
+            ? (new RetrainClaim(storage, studyId, trialNumber, log, StoredText(mine), renewEvery ?? RenewEvery, recipe, held), "")
             : (null, $"another process claimed the retrain of trial {trialNumber} first");
     }
 
@@ -102,16 +122,22 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops renewing and marks the retrain done (nobody needs to redo it), or failed (anyone may take it over). A claim
-    /// another process took over meanwhile is left as that process wrote it.
+    /// Stops renewing and marks the retrain done with its recipe (nobody needs to redo it), or failed: then the claim it
+    /// took over is put back when that was a "done" one (best/ still holds that model, which a failed retrain never
+    /// replaces), else it is marked failed (anyone may take it over). A claim another process took over meanwhile is left
+    /// as that process wrote it.
     /// </summary>
     public async Task EndAsync(bool done)
     {
+        _ended = true;
         await StopRenewingAsync();
         if (_lost) return;
+        var end = done ? Value(_trialNumber, "done", _recipe)
+            : (string?)_previous?["state"] == "done" ? _previous!.DeepClone().AsObject()
+            : Value(_trialNumber, "failed");
         bool written;
         // A study deleted meanwhile has no claim left to end; called from a catch, this must not hide why the retrain ended.
-        try { written = await WriteAsync(Value(_trialNumber, done ? "done" : "failed"), CancellationToken.None); }
+        try { written = await WriteAsync(end, CancellationToken.None); }
         catch (RowNotFoundException) { return; }
         if (!written)
             _log.Warning("The retrain claim of trial {Trial} was taken over by another process; it is left as that process wrote it", _trialNumber);
@@ -148,13 +174,18 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     // Storage serializes values itself; this is the text it stores (and reads back) for one.
     private static string StoredText(JsonObject value) => System.Text.Json.JsonSerializer.Serialize(value);
 
-    private static JsonObject Value(int trialNumber, string state) => new()
+    private static JsonObject Value(int trialNumber, string state, string? recipe = null)
     {
-        ["trial"] = trialNumber,
-        ["host"] = Environment.MachineName,
-        ["pid"] = Environment.ProcessId,
-        ["instance"] = ProcessIdentity.Current.Instance,
-        ["state"] = state,
-        ["at"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
-    };
+        var value = new JsonObject
+        {
+            ["trial"] = trialNumber,
+            ["host"] = Environment.MachineName,
+            ["pid"] = Environment.ProcessId,
+            ["instance"] = ProcessIdentity.Current.Instance,
+            ["state"] = state,
+            ["at"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+        };
+        if (recipe is not null) value["recipe"] = recipe;
+        return value;
+    }
 }

@@ -49,14 +49,27 @@ public static class ReadOnlyQuery
             cmd.Transaction = tx;
             cmd.CommandText = sql;
             var rows = new List<IReadOnlyDictionary<string, object?>>();
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            var columns = UniqueNames(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
-            while (await reader.ReadAsync(ct))
+            var truncated = false;
+            string[] columns;
+            var reader = await cmd.ExecuteReaderAsync(ct);
+            try
             {
-                if (rows.Count == maxRows) return new Result(columns, rows, Truncated: true);
-                rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
+                columns = UniqueNames(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
+                while (await reader.ReadAsync(ct))
+                {
+                    if (rows.Count == maxRows) { truncated = true; break; }
+                    rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
+                }
             }
-            return new Result(columns, rows);
+            finally
+            {
+                // Closing an Npgsql reader reads every row the query has left, which for an endless one never ends: the
+                // server is told to stop first, and its "canceled" answer is what closing then meets.
+                if (truncated) cmd.Cancel();
+                try { await reader.DisposeAsync(); }
+                catch (DbException) when (truncated) { }
+            }
+            return new Result(columns, rows, truncated);
         }
         catch (DbException e) when (ct.IsCancellationRequested)
         {

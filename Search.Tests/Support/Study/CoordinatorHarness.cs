@@ -40,7 +40,7 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
         var dir = new TempDirectory("coordinator");
         worker = (worker ?? new FakeWorker { Directory = "" }) is { Directory: "" } w0
             ? new FakeWorker { Directory = dir["worker"], Epochs = w0.Epochs, EpochSeconds = w0.EpochSeconds, Behaviours = w0.Behaviours, Custom = w0.Custom,
-                RetrainSeconds = w0.RetrainSeconds, RetrainFails = w0.RetrainFails, RetrainStart = w0.RetrainStart }
+                RetrainSeconds = w0.RetrainSeconds, RetrainFails = w0.RetrainFails, RetrainStart = w0.RetrainStart, RetrainUntil = w0.RetrainUntil }
             : worker;
         worker!.Write();
         var settings = new StudySettings

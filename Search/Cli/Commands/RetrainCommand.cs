@@ -40,19 +40,21 @@ internal static class RetrainCommand
                 ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
             var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
             await using var log = Logging.ForStudy(location.StudyDirectory, new Serilog.Core.LoggingLevelSwitch(Serilog.Events.LogEventLevel.Information));
-            // The claim `study start` takes for its retrain: `study delete` refuses while either runs, and a second retrain
-            // of the study waits for the first instead of sharing its machine.
-            var (taken, why) = await RetrainClaim.TryTakeAsync(store, study.Id, best.Number, log, ct, again: true);
-            if (taken is null)
-                throw new UserInputException($"study '{location.Name}' in {location.StorageDisplay}: {why}; wait for it to end");
-            await using var claim = taken;
-            var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
-            var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
             var retrain = config.Retrain with
             {
                 Epochs = parse.GetValue(epochs) ?? config.Retrain.Epochs,
                 MaxTime = parse.GetValue(maxMinutes) is { } minutes ? TimeSpan.FromMinutes(minutes) : config.Retrain.MaxTime,
             };
+            // The claim `study start` takes for its retrain, taken before anything is said (a refusal is one line; whatever
+            // is thrown after it ends the claim as it was): `study delete` refuses while either runs, a second
+            // retrain of the study waits for the first instead of sharing its machine, and `study start` knows how best/
+            // was made (a retrain with other epochs is not the one it is asked for).
+            var (taken, why) = await RetrainClaim.TryTakeAsync(store, study.Id, best.Number, RetrainClaim.Recipe(retrain), log, ct, again: true);
+            if (taken is null)
+                throw new UserInputException($"study '{location.Name}' in {location.StorageDisplay}: {why}; wait for it to end");
+            await using var claim = taken;
+            var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
+            var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
             var result = await DeletedStudy.SaidInOneLineAsync(store, study, location.StorageDisplay, () => ClaimedRetrain.RunAsync(claim, study,
                 location.StorageDisplay, ct, deleted => retrainer.RetrainAsync(settings, study, retrain, device, ct, best.Number, deleted)));
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");

@@ -40,9 +40,17 @@ internal static class StudyRunCommands
             var display = StorageUrl.Parse(url, loaded.BaseDirectory).Display;
             var studyDir = StudyFolder.PathFor(Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory), loaded.Study);
             var settings = ConfigMapping.ToSettings(loaded, studyDir);
+            var newDatabase = NewDatabaseFile.Before(url, loaded.BaseDirectory);
             await using var store = await StudyRun.OpenStorageAsync(url, loaded, fromConfig: parse.GetValue(storage) is null, ct);
-            // What `study start` of this file refuses is refused here too: "Created" was said, then start refused it.
-            await StudyFolder.RefuseIfTakenAsync(store, loaded.Study, studyDir, display, ct);
+            // What `study start` of this file refuses is refused here too, leaving nothing: "Created" was said, then start
+            // refused it.
+            try { await StudyFolder.RefuseIfTakenAsync(store, loaded.Study, studyDir, display, ct); }
+            catch (StudyFolderException)
+            {
+                await store.DisposeAsync();
+                newDatabase.Remove();
+                throw;
+            }
             var (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
             Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
