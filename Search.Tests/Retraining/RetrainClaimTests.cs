@@ -213,6 +213,29 @@ public sealed class RetrainClaimTests : IAsyncLifetime
         Assert.Equal(done, afterFailure);
         Assert.Equal(done, afterDrop);
         Assert.True(start is not null, whyStart);
+        await start.EndAsync(done: true);
+        await start.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ARetrainThatFailsAfterItsModelWentIntoBestLeavesTheClaimFailedNotTheEarlierDone()
+    {
+        // Given trial 3 retrained as asked, then retrained again, which fails after its model replaced best/ (a storage
+        // write after the swap)
+        var (first, _) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
+        await first!.EndAsync(done: true);
+        await first.DisposeAsync();
+        var (again, _) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, "epochs 1, max_minutes none", Serilog.Core.Logger.None, default, Fast, again: true);
+        again!.MarkPromoted();
+
+        // When it ends as failed
+        await again.EndAsync(done: false);
+        await again.DisposeAsync();
+
+        // Then the claim says failed: the earlier "done" no longer describes best/, and study start retrains as asked
+        Assert.Equal("failed", (string?)(await StoredAsync())!["state"]);
+        var (start, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
+        Assert.True(start is not null, why);
         await start.DisposeAsync();
     }
 

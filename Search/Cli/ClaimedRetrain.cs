@@ -5,18 +5,19 @@ namespace Mnist.Search.Cli;
 
 /// <summary>
 /// A retrain run under its <see cref="RetrainClaim"/>, for <c>study start</c> and <c>study retrain</c> alike: the claim is
-/// ended done when the retrain returns and failed (anyone may take it over) when it throws; a delete of the study, seen
-/// at one of the claim's renewals, stops the retrain and ends the command in one line.
+/// ended done when the retrain returns, and when it throws put back as it was taken if that was "done" and the model was
+/// not replaced, else failed (anyone may take it over); a delete of the study, seen at one of the claim's renewals, stops
+/// the retrain and ends the command in one line. The retrain is given the claim to call MarkPromoted once best/ is new.
 /// </summary>
 internal static class ClaimedRetrain
 {
     public static async Task<RetrainResult> RunAsync(RetrainClaim claim, StudyInfo study, string storageDisplay, CancellationToken ct,
-        Func<CancellationToken, Task<RetrainResult>> retrain)
+        Func<CancellationToken, Action, Task<RetrainResult>> retrain)
     {
         RetrainResult result;
         // Without the delete's token the retrain would run on for hours only to fail at its first write (and on SQLite,
         // which reuses ids, write into a new study's rows).
-        try { result = await retrain(claim.StudyDeleted); }
+        try { result = await retrain(claim.StudyDeleted, claim.MarkPromoted); }
         catch (OperationCanceledException e) when (claim.StudyDeleted.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             await claim.EndAsync(done: false);

@@ -186,7 +186,7 @@ internal static class StudyRun
                         + "once they end, `study retrain {StudyArgs}` retrains the study's final best", elsewhere, study.Name, best.Number, named);
                 var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
                 var result = await ClaimedRetrain.RunAsync(claim, study, storageDisplay, ct,
-                    deleted => retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number, deleted));
+                    (deleted, promoted) => retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number, deleted, promoted));
                 Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
             }
             return ExitCodes.Ok;

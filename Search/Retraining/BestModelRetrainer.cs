@@ -33,7 +33,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
     /// does, and says why.
     /// </summary>
     public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, RetrainConfig retrain, DeviceSlot device, CancellationToken ct,
-        int? trialNumber = null, CancellationToken studyDeleted = default)
+        int? trialNumber = null, CancellationToken studyDeleted = default, Action? promoted = null)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, studyDeleted);
         var userCt = ct;
@@ -112,6 +112,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             throw new RowNotFoundException($"no study with id {study.Id}");
         }
         Promote(workDir, finalDir);
+        promoted?.Invoke();
         // The logs of an earlier failed retrain explained a model that no longer matters.
         RetrainFolders.Delete(Path.Combine(settings.StudyDirectory, RetrainFolders.FailedLogs));
         var testLoss = result.Field(EventFields.TestLoss);

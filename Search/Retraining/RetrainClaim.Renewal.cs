@@ -27,11 +27,7 @@ internal sealed partial class RetrainClaim
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_ended)
-        {
-            try { await EndAsync(done: false); }
-            catch (Exception e) { _log.Warning("Could not end the retrain claim of trial {Trial}: {Error}", _trialNumber, e.Message); }
-        }
+        if (!_ended) await EndAsync(done: false);
         await StopRenewingAsync();
         _stop.Dispose();
         _studyDeleted.Dispose();

@@ -82,10 +82,10 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
 
     /// <summary>
     /// The claim for <paramref name="trialNumber"/>, renewing itself until <see cref="EndAsync"/> or disposal; or null with
-    /// <paramref name="why"/> saying who has it. Not taken from a live retrain, nor (for <c>study start</c>) over a "done"
-    /// claim of the same trial made by the same <paramref name="recipe"/>. <paramref name="again"/> (<c>study retrain</c>)
-    /// takes a "done" claim too, but never a live one of any trial: two retrains of one study at once would share its
-    /// machine for nothing. <paramref name="renewEvery"/> is for tests (default <see cref="RenewEvery"/>).
+    /// <paramref name="why"/> saying who has it. <c>study start</c> does not take a live claim of the same trial, nor a
+    /// "done" one made by the same <paramref name="recipe"/> (a claim of another trial it takes: the best has changed).
+    /// <paramref name="again"/> (<c>study retrain</c>) takes a "done" claim too, but never a live one of any trial: two
+    /// retrains of one study at once would share its machine for nothing. <paramref name="renewEvery"/> is for tests (default <see cref="RenewEvery"/>).
     /// </summary>
     public static async Task<(RetrainClaim? Claim, string Why)> TryTakeAsync(IStudyStorage storage, int studyId, int trialNumber, string recipe,
         ILogger log, CancellationToken ct, TimeSpan? renewEvery = null, bool again = false)
@@ -132,16 +132,31 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
         _ended = true;
         await StopRenewingAsync();
         if (_lost) return;
+        // Once the new model is in best/, the earlier "done" claim no longer describes it: a failure after the swap (a
+        // storage write) leaves the claim failed, so that `study start` retrains as it is asked.
         var end = done ? Value(_trialNumber, "done", _recipe)
-            : (string?)_previous?["state"] == "done" ? _previous!.DeepClone().AsObject()
+            : (string?)_previous?["state"] == "done" && !_promoted ? _previous!.DeepClone().AsObject()
             : Value(_trialNumber, "failed");
         bool written;
-        // A study deleted meanwhile has no claim left to end; called from a catch, this must not hide why the retrain ended.
-        try { written = await WriteAsync(end, CancellationToken.None); }
-        catch (RowNotFoundException) { return; }
+        // Never throws: called from a catch, it must not hide why the retrain ended, and after a good retrain it must not
+        // fail the command. Bounded: a database that does not answer would hold the command for minutes of retries.
+        using var limit = new CancellationTokenSource(EndWithin);
+        try { written = await WriteAsync(end, limit.Token); }
+        catch (RowNotFoundException) { return; } // the study was deleted meanwhile: no claim left to end
+        catch (Exception e)
+        {
+            _log.Warning("Could not end the retrain claim of trial {Trial} ({Error}); another process takes it over once it looks stale", _trialNumber, e.Message);
+            return;
+        }
         if (!written)
             _log.Warning("The retrain claim of trial {Trial} was taken over by another process; it is left as that process wrote it", _trialNumber);
     }
+
+    /// <summary>Called once the retrained model is in best/ (<see cref="EndAsync"/> then never puts back an earlier "done").</summary>
+    public void MarkPromoted() => _promoted = true;
+
+    private static readonly TimeSpan EndWithin = TimeSpan.FromSeconds(30);
+    private bool _promoted;
 
     private static bool IsLive(JsonObject claim)
     {
