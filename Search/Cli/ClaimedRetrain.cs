@@ -5,9 +5,10 @@ namespace Mnist.Search.Cli;
 
 /// <summary>
 /// A retrain run under its <see cref="RetrainClaim"/>, for <c>study start</c> and <c>study retrain</c> alike: the claim is
-/// ended done when the retrain returns, and when it throws put back as it was taken if that was "done" and the model was
-/// not replaced, else failed (anyone may take it over); a delete of the study, seen at one of the claim's renewals, stops
-/// the retrain and ends the command in one line. The retrain is given the claim to call MarkPromoted once best/ is new.
+/// ended done when the retrain returns; when it throws, the claim's disposal (by its holder) puts it back as it was taken
+/// if that was "done" and best/ was not replaced, else marks it failed (anyone may take it over). A delete of the study,
+/// seen at one of the claim's renewals, stops the retrain and ends the command in one line. The retrain is given the
+/// claim's MarkPromoted to call once best/ is new.
 /// </summary>
 internal static class ClaimedRetrain
 {
@@ -16,17 +17,11 @@ internal static class ClaimedRetrain
     {
         RetrainResult result;
         // Without the delete's token the retrain would run on for hours only to fail at its first write (and on SQLite,
-        // which reuses ids, write into a new study's rows).
+        // which reuses ids, write into a new study's rows). Whatever is thrown, the claim's disposal ends it as failed.
         try { result = await retrain(claim.StudyDeleted, claim.MarkPromoted); }
         catch (OperationCanceledException e) when (claim.StudyDeleted.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            await claim.EndAsync(done: false);
             throw DeletedStudy.Error(study, storageDisplay, e);
-        }
-        catch
-        {
-            await claim.EndAsync(done: false);
-            throw;
         }
         await claim.EndAsync(done: true);
         return result;

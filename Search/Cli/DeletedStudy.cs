@@ -16,7 +16,7 @@ internal static class DeletedStudy
         try { return await work(); }
         catch (RowNotFoundException e)
         {
-            if (await IsGoneAsync(storage, study)) throw Error(study, storageDisplay, e);
+            if (await StudyGone.IsCertainAsync(storage, study)) throw Error(study, storageDisplay, e);
             throw;
         }
     }
@@ -24,11 +24,4 @@ internal static class DeletedStudy
     /// <summary>The one line, for a process that learnt of the delete otherwise (its retrain claim found the study gone).</summary>
     public static StudyDeletedException Error(StudyInfo study, string storageDisplay, Exception inner) =>
         new($"study '{study.Name}' was deleted from {storageDisplay} while this process ran it (by another client)", inner);
-
-    // Gone also when a new study of the same name was made meanwhile (another id): that was a stack trace.
-    private static async Task<bool> IsGoneAsync(IStudyStorage storage, StudyInfo study)
-    {
-        try { return await storage.GetStudyAsync(study.Name) is not { } now || now.Id != study.Id; }
-        catch (Exception e) when (StorageOutage.Is(e)) { return false; }
-    }
 }

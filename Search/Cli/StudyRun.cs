@@ -28,10 +28,8 @@ internal static class StudyRun
         var storageDisplay = StorageUrl.Parse(storageUrl, config.BaseDirectory).Display;
 
         // A worker program that is not there would fail every trial of the budget, one by one: refuse it first.
-        if (config.Worker is { } worker && !OperatingSystem.IsWindows() && ProgramPath.Resolve(worker.Command[0]) is null)
-            throw new ConfigException(
-                $"{config.SourcePath}: $.worker.command[0]: {worker.Command[0]} is not an executable file{(worker.Command[0].Contains('/') ? "" : " on PATH")}",
-                config.SourcePath, "$.worker.command[0]");
+        if (MissingWorkerProgram(config) is { } missing)
+            throw new ConfigException($"{config.SourcePath}: $.worker.command[0]: {missing}", config.SourcePath, "$.worker.command[0]");
 
         // The default worker too (MNIST_SEARCH_WORKER or the build's): refused before a study, a FAIL and a WAITING
         // trial were written for it.
@@ -221,6 +219,12 @@ internal static class StudyRun
             throw new StorageException($"{config.SourcePath}: $.storage: {e.Message}", e);
         }
     }
+
+    /// <summary>"PROGRAM is not an executable file[ on PATH]" when the configured worker program is not on this machine, else null.</summary>
+    internal static string? MissingWorkerProgram(StudyConfig config) =>
+        config.Worker is { } worker && !OperatingSystem.IsWindows() && ProgramPath.Resolve(worker.Command[0]) is null
+            ? $"{worker.Command[0]} is not an executable file{(worker.Command[0].Contains('/') ? "" : " on PATH")}"
+            : null;
 
     internal static void DeleteIfEmpty(string dir)
     {

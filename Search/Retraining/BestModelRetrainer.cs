@@ -105,7 +105,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
 
         // A delete of the study is seen at the claim's renewals, up to 30 s apart: a retrain that ends in between must not
         // put a model of a study that no longer exists into best/ (it did, then ended saying the study was deleted).
-        if (await StudyIsGoneAsync(study, ct))
+        if (await StudyGone.IsCertainAsync(storage, study, ct))
         {
             log.Warning("Retrain of trial {Trial} stopped: study {Study} was deleted", best.Number, study.Name);
             Directory.Delete(workDir, recursive: true);
@@ -124,14 +124,6 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         await storage.SetStudyUserAttrAsync(study.Id, StudyAttributes.RetrainMetrics, metrics, ct);
         log.Information("Retrained model of trial {Trial}: test accuracy {Accuracy:P2}, saved in {Dir}", best.Number, testAccuracy, finalDir);
         return new RetrainResult(best.Number, finalDir, testAccuracy, testLoss, metrics);
-    }
-
-    // Only a study certainly gone: a database that does not answer now must not throw away a finished model (hours of
-    // work), which goes to best/ as before; its first write below then waits for the database as every write does.
-    private async Task<bool> StudyIsGoneAsync(StudyInfo study, CancellationToken ct)
-    {
-        try { return await storage.GetStudyAsync(study.Name, ct) is not { } still || still.Id != study.Id; }
-        catch (Exception e) when (StorageOutage.Is(e)) { return false; }
     }
 
     /// <summary>

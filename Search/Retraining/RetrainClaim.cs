@@ -59,6 +59,10 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     private readonly string _recipe;
     private readonly JsonObject? _previous;
     private bool _ended;
+    private bool _promoted;
+
+    // How long ending the claim may wait for the database (it retries for minutes otherwise).
+    private static readonly TimeSpan EndWithin = TimeSpan.FromSeconds(30);
 
     private RetrainClaim(IStudyStorage storage, int studyId, int trialNumber, ILogger log, string current, TimeSpan renewEvery, string recipe,
         JsonObject? previous)
@@ -154,9 +158,6 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
 
     /// <summary>Called once the retrained model is in best/ (<see cref="EndAsync"/> then never puts back an earlier "done").</summary>
     public void MarkPromoted() => _promoted = true;
-
-    private static readonly TimeSpan EndWithin = TimeSpan.FromSeconds(30);
-    private bool _promoted;
 
     private static bool IsLive(JsonObject claim)
     {

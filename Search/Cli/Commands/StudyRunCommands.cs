@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Config;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
-using Mnist.Search.Workers;
 
 namespace Mnist.Search.Cli.Commands;
 
@@ -36,7 +35,6 @@ internal static class StudyRunCommands
             var path = ConfigPath(parse.GetValue(config));
             var loaded = StudyConfigLoader.Load(path);
             var url = FromCommandLine(parse.GetValue(storage)) ?? loaded.Storage;
-            StorageUrl.Parse(url, loaded.BaseDirectory);
             var display = StorageUrl.Parse(url, loaded.BaseDirectory).Display;
             var studyDir = StudyFolder.PathFor(Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory), loaded.Study);
             var settings = ConfigMapping.ToSettings(loaded, studyDir);
@@ -55,9 +53,9 @@ internal static class StudyRunCommands
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
             Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
             // Only a warning: the machines that run `study worker` may have the program where this one has none.
-            if (loaded.Worker is { } worker && !OperatingSystem.IsWindows() && ProgramPath.Resolve(worker.Command[0]) is null)
-                await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: {loaded.SourcePath}: $.worker.command[0]: {worker.Command[0]} is not an executable file " +
-                    $"{(worker.Command[0].Contains('/') ? "" : "on PATH ")}on this machine; `study start` here refuses it, and each machine that runs `study worker` needs it"));
+            if (StudyRun.MissingWorkerProgram(loaded) is { } missing)
+                await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: {loaded.SourcePath}: $.worker.command[0]: {missing} on this machine; " +
+                    "`study start` here refuses it, and each machine that runs `study worker` needs it"));
             return ExitCodes.Ok;
         });
         return command;
