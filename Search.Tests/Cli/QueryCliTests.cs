@@ -100,6 +100,64 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     }
 
     [Fact]
+    public async Task StatusAndBestListTheFixedHyperparametersAsStudyStartDoes()
+    {
+        // When the best configuration is asked for in both formats (the study fixes "optimizer": "adam")
+        var status = await JsonAsync("study", "status", "q", "--format", "json");
+        var best = await JsonAsync("study", "best", "q", "--format", "json");
+        var statusTable = await SearchCli.RunAsync(_study.Path, "study", "status", "q");
+        var bestTable = await SearchCli.RunAsync(_study.Path, "study", "best", "q");
+
+        // Then each names the fixed value beside the searched ones: without it the configuration could not be run again
+        Assert.Equal("""{"optimizer":"adam"}""", status["fixed"]!.ToJsonString());
+        Assert.Equal("""{"optimizer":"adam"}""", best["fixed"]!.ToJsonString());
+        foreach (var table in new[] { statusTable, bestTable })
+        {
+            Assert.True(table.ExitCode == 0, table.Stderr);
+            Assert.Contains(table.Stdout.Split('\n'), l => l.Contains("optimizer (fixed)") && l.Contains(" adam "));
+        }
+    }
+
+    [Fact]
+    public async Task AStudyWithNoTrialsYetListsItsParameterColumns()
+    {
+        // Given a study created and not yet run
+        using var dir = new TempDirectory("cli-query-none");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var create = await SearchCli.RunAsync(dir.Path, "study", "create", StudyFiles.WriteConfig(dir.Path, worker, trials: 2, name: "empty"));
+        Assert.True(create.ExitCode == 0, create.Stderr);
+
+        // When its trials are listed as CSV
+        var csv = await SearchCli.RunAsync(dir.Path, "trials", "list", "empty", "--format", "csv");
+
+        // Then the header has the space's parameters, as it will once trials run (a script reads columns by name)
+        Assert.True(csv.ExitCode == 0, csv.Stderr);
+        Assert.Equal("number,state,value,epochs,duration_s,device,conv1_channels,learning_rate,batch_size", csv.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task TrialsShowOfAMovedStudyNamesItsFilesWhereTheyNowAre()
+    {
+        // Given a study run in run/, its folder then moved to archive/, and a new study of the same name run in run/
+        using var dir = new TempDirectory("cli-query-moved");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        foreach (var folder in new[] { "run", "archive" }) Directory.CreateDirectory(dir[folder]);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir["run"], "study", "start", StudyFiles.WriteConfig(dir["run"], worker, trials: 1))).ExitCode);
+        Directory.Move(dir["run/studies"], dir["archive/studies"]);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir["run"], "study", "start", StudyFiles.WriteConfig(dir["run"], worker, trials: 1))).ExitCode);
+
+        // When the archived study's trial is shown from archive/
+        var r = await SearchCli.RunAsync(dir["archive"], "trials", "show", "cli-study", "0", "--format", "json");
+
+        // Then its folder and logs are the archive's, which exist (they named run/, which now holds the other study's)
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var shown = JsonNode.Parse(r.Stdout)!;
+        Assert.Equal(dir["archive/studies/cli-study/trials/0"], (string?)shown["trial_dir"]);
+        Assert.Equal(dir["archive/studies/cli-study/trials/0/stdout.log"], (string?)shown["stdout_log"]);
+        Assert.True(File.Exists((string)shown["stderr_log"]!), (string?)shown["stderr_log"]);
+    }
+
+    [Fact]
     public async Task TrialsListFiltersSortsAndCutsInEveryFormat()
     {
         // When

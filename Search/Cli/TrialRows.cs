@@ -90,6 +90,23 @@ internal static class TrialRows
         };
     }
 
+    /// <summary>
+    /// Points a <see cref="Detail"/>'s file paths at the trial's folder under <paramref name="studyFolder"/> (this study's
+    /// folder on this machine) when that folder has it: the stored paths name where the study ran, so a study folder
+    /// moved or copied (an archive, another checkout, --studies-dir) showed paths that no longer exist, or that since hold
+    /// another study's files. Paths of a trial run elsewhere (another machine of a shared study) stay as stored.
+    /// </summary>
+    public static void Relocate(JsonObject detail, string? studyFolder)
+    {
+        if (studyFolder is null || (string?)detail["trial_dir"] is not { Length: > 0 } recorded) return;
+        var local = Path.Combine(studyFolder, StudyFolder.TrialsFolder, Path.GetFileName(Path.TrimEndingDirectorySeparator(recorded)));
+        if (local == recorded || !Directory.Exists(local)) return;
+        detail["trial_dir"] = local;
+        foreach (var key in new[] { "stdout_log", "stderr_log", "checkpoint" })
+            if ((string?)detail[key] is { } path && Path.GetRelativePath(recorded, path) is var rest && !rest.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(rest))
+                detail[key] = Path.Combine(local, rest);
+    }
+
     /// <summary>The value a configuration was chosen by: "0.9812", or "0.9801 (mean of 3)".</summary>
     public static string ChosenValue(BestTrial.Choice choice) =>
         choice.Value.ToString("F4", CultureInfo.InvariantCulture) + (choice.Basis is { } basis ? $" ({basis})" : "");

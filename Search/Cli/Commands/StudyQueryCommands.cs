@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Mnist.Search.Config;
 using Mnist.Search.Storage;
+using Mnist.Search.Study;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli.Commands;
@@ -122,7 +124,8 @@ internal static class StudyQueryCommands
         var command = new Command("status", "Counts by state, best value and parameters, running trials") { name, storage, studiesDir, format };
         command.SetAction(async (parse, ct) =>
         {
-            var (study, trials, userAttrs) = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var loaded = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var (study, trials, userAttrs, _, _) = loaded;
             var choice = BestTrial.Choose(trials, study.Direction);
             var best = choice?.Trial;
             var now = DateTime.UtcNow;
@@ -135,6 +138,9 @@ internal static class StudyQueryCommands
                 ["best_value"] = choice?.Value,
                 ["best_evaluations"] = choice?.Evaluations,
                 ["best_params"] = best is null ? null : TrialRows.Detail(best)["params"]!.DeepClone(),
+                // What every trial ran with besides its parameters, as study start's summary lists it: without them the
+                // best configuration could not be run again from this output.
+                ["fixed"] = FixedValues(loaded),
                 ["running"] = new JsonArray(trials.Where(t => t.State == TrialState.RUNNING).Select(t => (JsonNode)new JsonObject
                 {
                     ["number"] = t.Number,
@@ -157,7 +163,7 @@ internal static class StudyQueryCommands
                     // As study start and study retrain say it (98.30 %), not as the JSON's fraction.
                     ["retrained test accuracy"] = (double?)status["retrain_test_accuracy"] is { } accuracy ? accuracy.ToString("P2", CultureInfo.InvariantCulture) : null,
                 }, $"Study {ConsoleText.Name(study.Name)}");
-                if (best is not null) OutputFormat.WriteObject("table", status["best_params"]!.AsObject(), "Best parameters");
+                if (best is not null) OutputFormat.WriteObject("table", WithFixed(status["best_params"]!.AsObject(), loaded), "Best parameters");
                 var running = status["running"]!.AsArray();
                 if (running.Count > 0)
                     OutputFormat.Write("table", ["number", "device", "epochs_done", "elapsed_s"],
@@ -191,27 +197,69 @@ internal static class StudyQueryCommands
         var command = new Command("best", "The best trial: value and parameters") { name, storage, studiesDir, format };
         command.SetAction(async (parse, ct) =>
         {
-            var (study, trials, _) = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var loaded = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var (study, trials, _, _, _) = loaded;
             var choice = BestTrial.Choose(trials, study.Direction)
                 ?? throw new UserInputException($"study '{study.Name}' has no COMPLETE trial yet");
             var detail = TrialRows.Detail(choice.Trial);
             // "value" stays the trial's own; the configuration is chosen by (and reported with) the mean of its evaluations.
             detail["chosen_value"] = choice.Value;
             detail["evaluations"] = choice.Evaluations;
+            detail["fixed"] = FixedValues(loaded);
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", detail);
-            else OutputFormat.WriteObject("table", detail["params"]!.AsObject(), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
+            else OutputFormat.WriteObject("table", WithFixed(detail["params"]!.AsObject(), loaded), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
             return ExitCodes.Ok;
         });
         return command;
     }
 
+    /// <summary>The stored configuration's fixed hyperparameters, as a JSON object (empty without one).</summary>
+    private static JsonObject FixedValues(LoadedStudy loaded) =>
+        new(loaded.Fixed.Select(kv => KeyValuePair.Create(kv.Key, TrialRows.ToNode(kv.Value))));
+
+    // A table of parameters followed by the fixed values, marked as study start's summary marks them.
+    private static JsonObject WithFixed(JsonObject parameters, LoadedStudy loaded)
+    {
+        var rows = (JsonObject)parameters.DeepClone();
+        foreach (var (key, value) in loaded.Fixed) rows[key + " (fixed)"] = TrialRows.ToNode(value);
+        return rows;
+    }
+
     /// <summary>Opens a named study read-only (nothing is created or migrated) and reads all its trials.</summary>
-    public static async Task<(StudyInfo Study, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyDictionary<string, string> UserAttrs)> LoadAsync(
-        string name, string? storageUrl, string? studiesDir, CancellationToken ct)
+    public static async Task<LoadedStudy> LoadAsync(string name, string? storageUrl, string? studiesDir, CancellationToken ct)
     {
         var location = StudyLocation.For(name, storageUrl, studiesDir);
         await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
         var study = await location.FindInAsync(storage, ct);
-        return (study, await storage.GetAllTrialsAsync(study.Id, ct: ct), await storage.GetStudyUserAttributesAsync(study.Id, ct));
+        return new LoadedStudy(study, await storage.GetAllTrialsAsync(study.Id, ct: ct), await storage.GetStudyUserAttributesAsync(study.Id, ct),
+            await ConfigAsync(storage, study, location, ct), await FolderAsync(storage, study, location, ct));
     }
+
+    // A view shows what it can: a stored configuration that no longer reads (a hand edit, another tool) costs the views
+    // its fixed values and space, not the whole command (`study resume` names what is wrong with it).
+    private static async Task<StudyConfig?> ConfigAsync(IStudyStorage storage, StudyInfo study, StudyLocation location, CancellationToken ct)
+    {
+        try { return (await StoredConfig.ReadAsync(storage, study, location.StorageDisplay, sourceOnThisMachine: false, ct))?.Config; }
+        catch (Exception e) when (e is UserInputException or ConfigException) { return null; }
+    }
+
+    // The study folder on this machine, when it exists and holds this study's files (not an earlier study's of the name).
+    private static async Task<string?> FolderAsync(IStudyStorage storage, StudyInfo study, StudyLocation location, CancellationToken ct)
+    {
+        string folder;
+        try { folder = location.StudyDirectory; }
+        catch (StudyFolderException) { return null; }
+        return Directory.Exists(folder) && await StudyFolder.HoldsAsync(storage, study, folder, ct) ? folder : null;
+    }
+}
+
+/// <summary>
+/// A study as the read-only views see it: its trials and user attributes; the configuration stored with it (null for a
+/// study another Optuna client made); its folder on this machine, when there is one that holds its files.
+/// </summary>
+internal sealed record LoadedStudy(StudyInfo Study, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyDictionary<string, string> UserAttrs,
+    StudyConfig? Config, string? Folder)
+{
+    /// <summary>The hyperparameters the stored configuration fixes, in its order (none without one).</summary>
+    public IReadOnlyList<KeyValuePair<string, object>> Fixed => Config?.Fixed ?? [];
 }
