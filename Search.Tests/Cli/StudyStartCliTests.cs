@@ -84,6 +84,8 @@ public sealed class StudyStartCliTests
         // Then its hint names the storage (it said `study resume NAME`, which then failed with "unknown study"), and the
         // hinted command finishes the study
         Assert.True(first.ExitCode == 130, $"exit {first.ExitCode}: {await stderr}");
+        // And the signal's line says what stopping does to a study
+        Assert.Contains("SIGINT: stopping (running trials are recorded and queued again;", await stderr);
         var hint = System.Text.RegularExpressions.Regex.Match(await stdout + await stderr, "`(study resume [^`]*)`");
         Assert.True(hint.Success, await stderr);
         Assert.Equal($"study resume cli-study --storage sqlite:///{db}", hint.Groups[1].Value);

@@ -66,6 +66,15 @@ internal static class SearchApp
         return where is null || message.StartsWith(where, StringComparison.Ordinal) ? message : $"{where}: {message}";
     }
 
+    // "study start" for `study start search.json`: the names from below the root command down to the one invoked.
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (System.CommandLine.Parsing.SymbolResult? r = result; r is System.CommandLine.Parsing.CommandResult { Parent: not null } c; r = c.Parent)
+            names.Insert(0, c.Command.Name);
+        return string.Join(' ', names);
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
         WidenTablesWhenRedirected();
@@ -81,7 +90,7 @@ internal static class SearchApp
         try
         {
             // Signals are handled by Termination, not by System.CommandLine (no timeout cutting the cleanup short).
-            using var termination = new Termination();
+            using var termination = new Termination(Termination.StopsIn(CommandPath(parse.CommandResult)));
             return await parse.InvokeAsync(
                 new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, termination.Token);
         }

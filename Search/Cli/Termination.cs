@@ -16,15 +16,28 @@ internal sealed class Termination : IDisposable
 
     private readonly CancellationTokenSource _cts = new();
     private readonly List<PosixSignalRegistration> _registrations = [];
+    private readonly string _stops;
     private int _signals;
 
-    public Termination()
+    /// <param name="stops">What stopping does to the command's work, said with the signal; null for a command with
+    /// nothing to record. Every command said "a study's running trials are recorded", `trials sql` too.</param>
+    public Termination(string? stops = null)
     {
+        _stops = stops is null ? "" : $" ({stops})";
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
             _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
     }
 
     public CancellationToken Token => _cts.Token;
+
+    /// <summary>What a signal stops in <paramref name="command"/> (its path, e.g. "study start"), as said with the signal.</summary>
+    public static string? StopsIn(string command) => command switch
+    {
+        "study start" or "study resume" => "running trials are recorded and queued again; an unfinished retrain leaves best/ as it was",
+        "study worker" => "running trials are recorded and queued again",
+        "study retrain" => "an unfinished retrain leaves best/ as it was",
+        _ => null,
+    };
 
     private void OnSignal(PosixSignalContext context)
     {
@@ -32,7 +45,7 @@ internal sealed class Termination : IDisposable
         context.Cancel = true;
         // The terminal may be gone (SIGHUP): nothing written from here on may throw, or the cleanup never runs.
         BestEffortWriter.InstallOnConsole();
-        Console.Error.WriteLine($"{context.Signal}: stopping (a study's running trials are recorded and queued again); a second signal quits at once");
+        Console.Error.WriteLine($"{context.Signal}: stopping{_stops}; a second signal quits at once");
         _cts.Cancel();
         _ = Task.Delay(Grace).ContinueWith(_ =>
         {
