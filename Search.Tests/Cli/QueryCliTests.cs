@@ -119,6 +119,18 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     }
 
     [Fact]
+    public async Task StatusSaysHowMuchOfTheBudgetIsDone()
+    {
+        // When the status of the study of 4 trials (one crashed: spent, as the coordinators count it) is asked for
+        var json = await JsonAsync("study", "status", "q", "--format", "json");
+        var table = await SearchCli.RunAsync(_study.Path, "study", "status", "q");
+
+        // Then it says how far the budget is, not only the counts by state
+        Assert.Equal("""{"trials":4,"used":4,"running":0,"waiting":0,"left":0}""", json["budget"]!.ToJsonString());
+        Assert.Contains(table.Stdout.Split('\n'), l => l.Contains("budget") && l.Contains("4 of 4 trials done"));
+    }
+
+    [Fact]
     public async Task AStudyWithNoTrialsYetListsItsParameterColumns()
     {
         // Given a study created and not yet run

@@ -125,7 +125,7 @@ internal static class StudyQueryCommands
         command.SetAction(async (parse, ct) =>
         {
             var loaded = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
-            var (study, trials, userAttrs, _, _) = loaded;
+            var (study, trials, userAttrs) = (loaded.Study, loaded.Trials, loaded.UserAttrs);
             var choice = BestTrial.Choose(trials, study.Direction);
             var best = choice?.Trial;
             var now = DateTime.UtcNow;
@@ -134,6 +134,10 @@ internal static class StudyQueryCommands
                 ["study"] = study.Name,
                 ["direction"] = study.Direction.ToString(),
                 ["counts"] = new JsonObject(Enum.GetValues<TrialState>().Select(s => KeyValuePair.Create(s.ToString(), (JsonNode?)trials.Count(t => t.State == s)))),
+                // How far it is, counted as the coordinators count (a FAIL queued again is not spent; its retry stands in).
+                ["budget"] = loaded.BudgetTrials is { } total && Budget.Of(trials, total) is var b
+                    ? new JsonObject { ["trials"] = b.Total, ["used"] = b.Used, ["running"] = b.Running, ["waiting"] = b.Waiting, ["left"] = b.Left }
+                    : null,
                 ["best_trial"] = best?.Number,
                 ["best_value"] = choice?.Value,
                 ["best_evaluations"] = choice?.Evaluations,
@@ -159,6 +163,9 @@ internal static class StudyQueryCommands
                     ["study"] = ConsoleText.Name(study.Name),
                     ["direction"] = study.Direction.ToString(),
                     ["trials"] = string.Join(", ", Enum.GetValues<TrialState>().Select(s => $"{s} {trials.Count(t => t.State == s)}")),
+                    ["budget"] = status["budget"] is JsonObject spent
+                        ? $"{(int)spent["used"]!} of {(int)spent["trials"]!} trials done" + ((int)spent["running"]! > 0 ? $", {(int)spent["running"]!} running" : "")
+                        : null,
                     ["best"] = choice is null ? "none yet" : $"trial {choice.Trial.Number}: {TrialRows.ChosenValue(choice)}",
                     // As study start and study retrain say it (98.30 %), not as the JSON's fraction.
                     ["retrained test accuracy"] = (double?)status["retrain_test_accuracy"] is { } accuracy ? accuracy.ToString("P2", CultureInfo.InvariantCulture) : null,
@@ -198,7 +205,7 @@ internal static class StudyQueryCommands
         command.SetAction(async (parse, ct) =>
         {
             var loaded = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
-            var (study, trials, _, _, _) = loaded;
+            var (study, trials) = (loaded.Study, loaded.Trials);
             var choice = BestTrial.Choose(trials, study.Direction)
                 ?? throw new UserInputException($"study '{study.Name}' has no COMPLETE trial yet");
             var detail = TrialRows.Detail(choice.Trial);
@@ -231,8 +238,12 @@ internal static class StudyQueryCommands
         var location = StudyLocation.For(name, storageUrl, studiesDir);
         await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
         var study = await location.FindInAsync(storage, ct);
+        var config = await ConfigAsync(storage, study, location, ct);
+        // As every running process counts it: the total last applied, else the stored configuration's; none for a study
+        // another Optuna client made.
+        var budget = await BudgetTotal.ReadAsync(storage, study.Id, config?.Budget.Trials ?? 0, ct);
         return new LoadedStudy(study, await storage.GetAllTrialsAsync(study.Id, ct: ct), await storage.GetStudyUserAttributesAsync(study.Id, ct),
-            await ConfigAsync(storage, study, location, ct), await FolderAsync(storage, study, location, ct));
+            config, await FolderAsync(storage, study, location, ct), budget > 0 ? budget : null);
     }
 
     // A view shows what it can: a stored configuration that no longer reads (a hand edit, another tool) costs the views
@@ -255,10 +266,11 @@ internal static class StudyQueryCommands
 
 /// <summary>
 /// A study as the read-only views see it: its trials and user attributes; the configuration stored with it (null for a
-/// study another Optuna client made); its folder on this machine, when there is one that holds its files.
+/// study another Optuna client made); its folder on this machine, when there is one that holds its files; its budget of
+/// trials (null without one).
 /// </summary>
 internal sealed record LoadedStudy(StudyInfo Study, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyDictionary<string, string> UserAttrs,
-    StudyConfig? Config, string? Folder)
+    StudyConfig? Config, string? Folder, int? BudgetTrials)
 {
     /// <summary>The hyperparameters the stored configuration fixes, in its order (none without one).</summary>
     public IReadOnlyList<KeyValuePair<string, object>> Fixed => Config?.Fixed ?? [];

@@ -28,7 +28,8 @@ internal static class TrialsCommands
                     : throw new UserInputException($"--state: unknown state '{s}' (expected one of {string.Join(", ", Enum.GetNames<TrialState>())})")
                 : null;
             if (parse.GetValue(top) is < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
-            var (study, trials, _, config, _) = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var loaded = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var (study, trials) = (loaded.Study, loaded.Trials);
             IEnumerable<TrialSnapshot> selected = trials.Where(t => only is null || t.State == only);
             // "--top 5" alone means the five best trials, not the first five by number.
             selected = (parse.GetValue(sort) ?? (parse.GetValue(top) is null ? "number" : "value")) switch
@@ -44,7 +45,7 @@ internal static class TrialsCommands
             if (parse.GetValue(top) is { } n) selected = selected.Take(n);
             // The stored space's names first: a study with no trials yet (or none with a parameter) gave a CSV without
             // parameter columns, which a script reading the columns by name then could not read.
-            var paramNames = (config?.Space.Names ?? []).Concat(TrialRows.ParameterNames(trials)).Distinct().ToList();
+            var paramNames = (loaded.Config?.Space.Names ?? []).Concat(TrialRows.ParameterNames(trials)).Distinct().ToList();
             OutputFormat.Write(parse.GetValue(format)!, TrialRows.Columns(paramNames),
                 selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {ConsoleText.Name(study.Name)}");
             return ExitCodes.Ok;
@@ -62,13 +63,14 @@ internal static class TrialsCommands
         var command = new Command("show", "One trial: parameters, per-epoch curve, device, duration, logs, error") { name, number, storage, studiesDir, format };
         command.SetAction(async (parse, ct) =>
         {
-            var (study, trials, _, _, folder) = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var loaded = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
+            var (study, trials) = (loaded.Study, loaded.Trials);
             var n = parse.GetValue(number);
             var trial = trials.FirstOrDefault(t => t.Number == n)
                 ?? throw new UserInputException(trials.Count == 0 ? $"study '{study.Name}' has no trials yet"
                     : $"study '{study.Name}' has no trial {n} (trials are {trials.Min(t => t.Number)}..{trials.Max(t => t.Number)})");
             var detail = TrialRows.Detail(trial);
-            TrialRows.Relocate(detail, folder);
+            TrialRows.Relocate(detail, loaded.Folder);
             if (parse.GetValue(format) == "json")
             {
                 OutputFormat.WriteObject("json", detail);
