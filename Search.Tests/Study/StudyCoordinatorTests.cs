@@ -132,6 +132,40 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task ARetryIsNotPrunedAgainstItsOwnInterruptedFirstRun()
+    {
+        // Given a study of 2 trials of 3 epochs whose values rise with the trial number (so with MINIMIZE a retry, numbered
+        // after its first run, scores worse at every epoch), interrupted once trial 0 has recorded its first epoch
+        var worker = new FakeWorker { Directory = "", Epochs = 3, EpochSeconds = 0.5 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 2, worker, s => s with { Direction = StudyDirection.MINIMIZE });
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var interrupt = Task.Run(async () =>
+        {
+            while (!cts.IsCancellationRequested)
+            {
+                if (await h.Storage.GetStudyAsync(h.Settings.Name) is { } study
+                    && (await h.Storage.GetAllTrialsAsync(study.Id)).Any(t => t.Number == 0 && t.IntermediateValues.ContainsKey(1)))
+                {
+                    await cts.CancelAsync();
+                    return;
+                }
+                await Task.Delay(50);
+            }
+        });
+        var (_, first) = await h.RunAsync(CoordinatorHarness.Cpu(), ct: cts.Token);
+        await interrupt;
+        Assert.Equal(TrialState.FAIL, first.Single(t => t.Number == 0).State);
+
+        // When it runs again under ASHA with reduction factor 2 (the better half at each rung continues)
+        var (_, second) = await h.RunAsync(CoordinatorHarness.Cpu(), pruner: new SuccessiveHalvingPruner(minResource: 1, reductionFactor: 2));
+
+        // Then the retry runs to the end: its interrupted first run, which its retry stands in for, is no competitor
+        // (it was pruned at epoch 1 against it)
+        var retry = Assert.Single(second, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == "0");
+        Assert.Equal((TrialState.COMPLETE, 3), (retry.State, retry.IntermediateValues.Count));
+    }
+
+    [Fact]
     public async Task ThePrunerIsNotAskedAtTheLastEpochSinceTheTrialEndsCompleteAnyway()
     {
         // Given trials of 3 epochs and a pruner that would prune every trial at its third epoch, and records when it is asked

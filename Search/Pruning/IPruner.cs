@@ -10,7 +10,8 @@ public interface IPruner
 {
     /// <summary>
     /// True when <paramref name="trial"/> (RUNNING, with its latest intermediate value already stored) should
-    /// be pruned, judged against <paramref name="trials"/>, every trial of the study.
+    /// be pruned, judged against <paramref name="trials"/>: every trial of the study but the FAIL trials that were queued
+    /// again (each retry stands in for its interrupted first run, as in the budget).
     /// Keeps no state: everything it needs is in the trials.
     /// </summary>
     bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction);

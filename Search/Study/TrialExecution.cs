@@ -215,7 +215,12 @@ internal sealed partial class TrialExecution(
             return false;
         }
         var me = trials.First(t => t.Id == trial.Id);
-        return pruner.ShouldPrune(me, trials, settings.Direction);
+        // A FAIL that was queued again (its process died) is represented by its retry, as in the budget: kept as a
+        // competitor, it judged the retry (same configuration, another training seed) against its own interrupted first
+        // run, so after a Ctrl+C and a rerun the retry was pruned at the first rung where its seed scored lower, and a
+        // study of retries could end with every trial PRUNED and no model.
+        var retried = Budget.Retried(trials);
+        return pruner.ShouldPrune(me, [.. trials.Where(t => !(t.State == TrialState.FAIL && retried.Contains(t.Number)))], settings.Direction);
     }
 
     /// <summary>
