@@ -171,15 +171,7 @@ public sealed class StudyCoordinator
         // Checked again in the claiming transaction: another process may have taken the last place meanwhile.
         if (budget.CanClaimWaiting
             && await _storage.PopWaitingTrialAsync(studyId, now => Budget.Of(now, budget.Total).CanClaimWaiting, attrs) is { } waiting)
-        {
-            try
-            {
-                return await CompleteEnqueuedAsync(studyId, waiting, interrupt);
-            }
-            // Swept by another process while this one was stalled between the claim and these writes: that sweep
-            // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).
-            catch (TrialNotRunningException) { return NotRun(waiting); }
-        }
+            return await ProposeAsync(waiting, () => CompleteEnqueuedAsync(studyId, waiting, interrupt));
         if (!budget.CanStartNew) return null;
 
         // Sampling sees every trial, RUNNING ones included, so concurrent trials get different points.
@@ -201,19 +193,32 @@ public sealed class StudyCoordinator
         // exactly what it saw before.
         if (await _storage.TryCreateTrialAsync(studyId, TrialState.RUNNING, null, attrs, budget.MaxNewTrialNumber) is not { } created)
             return null;
-        await using var alive = new TrialKeepAlive(_storage, created.Id, _settings.HeartbeatInterval, _log);
-        try
+        return await ProposeAsync(created, async () =>
         {
             var before = await ProposalHistory.BeforeAsync(_storage, studyId, created.Number, _settings.HeartbeatGrace, interrupt);
             var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, before);
             var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
             return await _storage.SetTrialParamsAsync(created.Id, parameters);
-        }
-        catch (TrialNotRunningException) { return NotRun(created); }
+        });
+    }
+
+    /// <summary>
+    /// Gives a RUNNING trial of this process its parameters through <paramref name="propose"/>, with heartbeats meanwhile:
+    /// waiting for the history (up to a heartbeat grace) and the GP take long enough for another process's sweep to fail
+    /// the trial as stale. A sampled trial had them; a claimed enqueued one did not, so it was failed, retried and failed
+    /// again until its retries ran out, its configuration never trained. A sampler that fails leaves no parameterless
+    /// RUNNING trial behind (an enqueued one was left RUNNING, holding a place of the budget).
+    /// </summary>
+    private async Task<TrialSnapshot?> ProposeAsync(TrialSnapshot trial, Func<Task<TrialSnapshot?>> propose)
+    {
+        await using var alive = new TrialKeepAlive(_storage, trial.Id, _settings.HeartbeatInterval, _log);
+        try { return await propose(); }
+        // Swept by another process while this one was stalled between the claim and these writes: that sweep
+        // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).
+        catch (TrialNotRunningException) { return NotRun(trial); }
         catch (Exception e) when (!StorageOutage.Is(e))
         {
-            // A sampler that failed leaves no parameterless RUNNING trial behind.
-            await _storage.FailTrialAsync(created.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"the sampler failed: {e.Message}" }, retry: null);
+            await _storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"the sampler failed: {e.Message}" }, retry: null);
             throw;
         }
     }
