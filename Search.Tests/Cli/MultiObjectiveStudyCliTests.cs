@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support.Study;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -48,5 +49,36 @@ public sealed class MultiObjectiveStudyCliTests
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);
         Assert.Equal(2, (int)JsonNode.Parse(deleted.Stdout)!["trials_deleted"]!);
         Assert.Empty(JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "study", "list", "--format", "json")).Stdout)!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("start")]
+    [InlineData("create")]
+    public async Task StudyStartAndCreateRefuseAMultiObjectiveStudyOfTheNameAndWriteNothing(string verb)
+    {
+        // Given a study with two objectives and no trials, made by Optuna 4 under the name a configuration gives
+        using var dir = new TempDirectory("cli-multi-objective-start");
+        Directory.CreateDirectory(dir["studies/cli-study"]);
+        var url = $"sqlite:///{dir["studies/cli-study/study.db"]}";
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            optuna.create_study(study_name="cli-study", storage=sys.argv[1], directions=["maximize", "minimize"])
+            """, url);
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+
+        // When the configuration is started (or created) on it
+        var run = await SearchCli.RunAsync(dir.Path, "study", verb, config);
+
+        // Then it is refused in one line, exit 2 (it ran 2 trials of one value into it, which Optuna's best_trials then
+        // could not read), and Optuna still reads a study with no trials
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("exists with 2 objectives (an Optuna multi-objective study); this tool searches one", Assert.Single(run.Stderr.Trim().Split('\n')));
+        var optuna = await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            s = optuna.load_study(study_name="cli-study", storage=sys.argv[1])
+            print(len(s.trials), s.best_trials)
+            """, url);
+        Assert.Equal("0 []", optuna.Trim());
     }
 }

@@ -29,6 +29,11 @@ public static class StudyOpener
             [StudyAttributes.BudgetTrials] = settings.Trials,
         }, ct);
         if (created) return (study, true);
+        // Its first direction alone was compared: a study Optuna made with two objectives was taken over and given trials
+        // of one value, which Optuna's best_trials then could not read, and which every command of this tool refuses.
+        if (study.Objectives > 1)
+            throw new StudyConflictException(
+                $"study '{settings.Name}' exists with {study.Objectives} objectives (an Optuna multi-objective study); this tool searches one: use another study name");
         if (study.Direction != settings.Direction)
             throw new StudyConflictException($"study '{settings.Name}' exists with direction {study.Direction}, the configuration asks for {settings.Direction}");
         var attrs = await storage.GetStudySystemAttributesAsync(study.Id, ct);
