@@ -79,6 +79,32 @@ public sealed class RepeatedEvaluationTests
     }
 
     [Fact]
+    public void WhenNoFinishedCandidateLacksARepeatThePlaceWaitsForARunningOriginal()
+    {
+        // Given 7 trials, the last 2 kept for one repeat each of the top 2: trial 0 finished and repeated (trial 5), trial 4
+        // (an original) still running, the rest pruned
+        var plan = new SelectionConfig(2, 1);
+        var trials = new List<TrialSnapshot> { Trial(0, TrialState.COMPLETE, 0.876) };
+        trials.AddRange(Enumerable.Range(1, 3).Select(n => Trial(n, TrialState.PRUNED, 0.5)));
+        trials.Add(Trial(4, TrialState.RUNNING, null));
+        trials.Add(Trial(5, TrialState.COMPLETE, 0.846, repeatOf: 0));
+        bool Awaits() => RepeatedEvaluation.AwaitsCandidate(trials, StudyDirection.MAXIMIZE, plan, Budget.Of(trials, 7));
+
+        // Then nothing is repeated yet, and the last place waits for trial 4 rather than going to a new configuration
+        // (which could never be chosen: it went to one, and trial 0's mean of 0.861 was chosen over 4's 0.886)
+        Assert.Null(Next(trials, 7, plan));
+        Assert.True(Awaits());
+
+        // And once trial 4 has finished it is repeated; had it been pruned, the sampler would propose
+        trials[4] = Trial(4, TrialState.COMPLETE, 0.886);
+        Assert.Equal(4, Next(trials, 7, plan)?.Number);
+        Assert.False(Awaits());
+        trials[4] = Trial(4, TrialState.PRUNED, 0.7);
+        Assert.Null(Next(trials, 7, plan));
+        Assert.False(Awaits());
+    }
+
+    [Fact]
     public void TheChoiceIsTheBestMeanOfTheRepeatedConfigurationsNotTheLuckiestValue()
     {
         // Given trial 3 scored best once (0.99, never repeated), and trials 1 and 2 were repeated

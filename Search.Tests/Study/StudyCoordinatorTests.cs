@@ -229,6 +229,24 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task APlaceKeptForARepeatWaitsForARunningTrialThatMayBecomeItsCandidate()
+    {
+        // Given 4 trials on 2 slots whose values rise with their number, the last 2 kept for one repeat each of the top 2
+        // configurations, and trial 1 slow: when trial 0 and its repeat have finished, trial 1 still runs
+        var worker = new FakeWorker { Directory = "", Epochs = 2, EpochSeconds = 0.2, Behaviours = { [1] = FakeWorker.Behaviour.Slow } };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 4, worker,
+            s => s with { Selection = new Mnist.Search.Config.SelectionConfig(2, 1) });
+
+        // When it runs
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(2));
+
+        // Then the last place waited for trial 1 and repeats it (it went to a new configuration, which could never be
+        // chosen), and the choice is trial 1 by the mean of its two evaluations, not trial 0, the only one repeated
+        Assert.Equal(["0", "1"], trials.Where(t => t.Number >= 2).Select(t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RepeatOf)));
+        Assert.Equal((1, 2), BestTrial.Choose(trials, StudyDirection.MAXIMIZE) is { } c ? (c.Trial.Number, c.Evaluations) : default);
+    }
+
+    [Fact]
     public async Task ARepeatWhoseWorkerIsKilledRunsAgainAsARepeat()
     {
         // Given the last of 3 trials repeats the best one, and its worker is terminated from outside

@@ -31,6 +31,8 @@ public sealed class StudyCoordinator
     private readonly WaitingBeyondBudget _beyondBudget;
     private Exception? _diskFull;
     private WorkerStartException? _workerStart;
+    // Said once: the wait for a running trial that may become a repeat's candidate (polled every second).
+    private bool _awaitingCandidate;
 
     public StudyCoordinator(
         StudySettings settings, IStudyStorage storage, ISampler sampler, IPruner pruner, IDevicePool devices,
@@ -185,6 +187,13 @@ public sealed class StudyCoordinator
                 _log.Information("Trial {Trial} evaluates trial {Original} again ({Metric} {Value:F4}) with another training seed",
                     repeat.Number, original.Number, _settings.Metric, original.Value);
             return repeat;
+        }
+        if (RepeatedEvaluation.AwaitsCandidate(history, _settings.Direction, _settings.Selection, Budget.Of(history, budget.Total)))
+        {
+            if (!_awaitingCandidate)
+                _log.Information("The next trial repeats a candidate configuration: waiting for the running trials to finish, which may be candidates");
+            _awaitingCandidate = true;
+            return null;
         }
         // The trial is created first and sampled for its own number (Optuna's order): the sampler sees the trials
         // numbered before it. Two coordinators that read the study at the same moment used to propose the same
