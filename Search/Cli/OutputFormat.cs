@@ -36,12 +36,21 @@ internal static class OutputFormat
                 // Cells, columns (parameter names) and titles hold what any Optuna client stored: one line each, no
                 // control characters (see ConsoleText); json and csv keep it exact.
                 var table = new Table().Border(TableBorder.Rounded);
-                if (title is not null) table.Title(Markup.Escape(ConsoleText.Line(title)));
+                WriteTitle(title);
                 foreach (var c in columns) table.AddColumn(Markup.Escape(ConsoleText.Name(c)));
                 foreach (var r in rows) table.AddRow(columns.Select(c => Markup.Escape(ConsoleText.Line(Text(r.GetValueOrDefault(c))))).ToArray());
                 AnsiConsole.Write(table);
                 break;
         }
+    }
+
+    /// <summary>
+    /// A table's title, on its own line above it: as the table's own title it was wrapped to the table's width, so a
+    /// narrow table's title broke over several lines ("Best trial 5: val_accuracy =" / "0.9000").
+    /// </summary>
+    public static void WriteTitle(string? title)
+    {
+        if (title is not null) AnsiConsole.MarkupLine($"[bold]{Markup.Escape(ConsoleText.Line(title))}[/]");
     }
 
     /// <summary>A key/value listing (one object): a two-column table, or a JSON object.</summary>

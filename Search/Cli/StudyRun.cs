@@ -256,9 +256,8 @@ internal static class StudyRun
             return;
         }
         var best = choice.Trial;
-        var table = new Table().Border(TableBorder.Rounded)
-            .Title($"Best trial {best.Number}: {settings.Metric} = {TrialRows.ChosenValue(choice)}")
-            .AddColumn("parameter").AddColumn("value");
+        OutputFormat.WriteTitle($"Best trial {best.Number}: {settings.Metric} = {TrialRows.ChosenValue(choice)}");
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("parameter").AddColumn("value");
         foreach (var name in settings.Space.Names) table.AddRow(name, OutputFormat.Text(best.ExternalParam(name)));
         foreach (var (k, v) in settings.Fixed) table.AddRow(Markup.Escape(k) + " [grey](fixed)[/]", Markup.Escape(OutputFormat.Text(v)));
         AnsiConsole.Write(table);

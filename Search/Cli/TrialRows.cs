@@ -35,7 +35,7 @@ internal static class TrialRows
             ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
         };
         // A queued trial from `study enqueue` has no parameters until it runs: show the values it will run with.
-        var queued = Queued(t);
+        var queued = QueuedValues(t);
         foreach (var name in paramNames)
             row[ColumnOf(name)] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : queued.GetValueOrDefault(name);
         return row;
@@ -43,7 +43,16 @@ internal static class TrialRows
 
     /// <summary>The columns of a trial list: every parameter a trial has or, queued, will run with.</summary>
     public static IReadOnlyList<string> ParameterNames(IEnumerable<TrialSnapshot> trials) =>
-        [.. trials.SelectMany(t => t.Params.Keys.Concat(Queued(t).Keys)).Distinct()];
+        [.. trials.SelectMany(t => t.Params.Keys.Concat(QueuedValues(t).Keys)).Distinct()];
+
+    /// <summary>
+    /// The values a trial waiting to run (or claimed, before its parameters are written) was enqueued with; none once it
+    /// has its parameters or has ended. A finished trial showed what it had been enqueued with as its parameters: a value
+    /// the study ignored (a hyperparameter it does not search) as a column, and a FAIL refused for an out-of-range value
+    /// as having run with it.
+    /// </summary>
+    public static IReadOnlyDictionary<string, object?> QueuedValues(TrialSnapshot t) =>
+        t.State == TrialState.WAITING || t.State == TrialState.RUNNING && t.Params.Count == 0 ? Queued(t) : new Dictionary<string, object?>();
 
     private static JsonNode? ParseOrText(string json)
     {
@@ -84,8 +93,9 @@ internal static class TrialRows
             ["stderr_log"] = Attr(t.SystemAttrs, StudyAttributes.StderrLog),
             ["checkpoint"] = Attr(t.UserAttrs, StudyAttributes.Checkpoint),
             ["error"] = Attr(t.SystemAttrs, StudyAttributes.FailReason),
-            ["retry_of"] = Attr(t.SystemAttrs, StudyAttributes.RetryOf),
-            ["repeat_of"] = Attr(t.SystemAttrs, StudyAttributes.RepeatOf),
+            // Trial numbers, as numbers (as every other trial number in this output; they were strings).
+            ["retry_of"] = t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var retry) ? ParseOrText(retry) : null,
+            ["repeat_of"] = t.SystemAttrs.TryGetValue(StudyAttributes.RepeatOf, out var repeat) ? ParseOrText(repeat) : null,
             [StudyAttributes.FixedParams] = t.SystemAttrs.TryGetValue(StudyAttributes.FixedParams, out var f) ? ParseOrText(f) : null,
         };
     }

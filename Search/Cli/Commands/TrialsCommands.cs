@@ -34,11 +34,13 @@ internal static class TrialsCommands
             // "--top 5" alone means the five best trials, not the first five by number.
             selected = (parse.GetValue(sort) ?? (parse.GetValue(top) is null ? "number" : "value")) switch
             {
-                // Best first, by BestTrial's rule: trials without a value, or with a non-finite one, last. An Optuna-written
-                // Infinity came first, so `--top 1` named another trial than `study best`.
+                // Best first, by BestTrial's rule: the trials that compete (COMPLETE, finite value) first, then other trials
+                // with a value (a PRUNED trial's is its last epoch's), then those without. An Optuna-written Infinity came
+                // first, and a PRUNED trial's partial score ranked above COMPLETE trials, so `--top 1` named another
+                // trial than `study best`.
                 "value" => study.Direction == StudyDirection.MINIMIZE
-                    ? selected.OrderBy(t => BestTrial.IsRankable(t.Value) ? 0 : 1).ThenBy(t => t.Value)
-                    : selected.OrderBy(t => BestTrial.IsRankable(t.Value) ? 0 : 1).ThenByDescending(t => t.Value),
+                    ? selected.OrderBy(Rank).ThenBy(t => t.Value)
+                    : selected.OrderBy(Rank).ThenByDescending(t => t.Value),
                 "duration" => selected.OrderByDescending(t => t.Duration ?? TimeSpan.Zero),
                 _ => selected.OrderBy(t => t.Number),
             };
@@ -52,6 +54,8 @@ internal static class TrialsCommands
         });
         return command;
     }
+
+    private static int Rank(TrialSnapshot t) => BestTrial.Competes(t) ? 0 : BestTrial.IsRankable(t.Value) ? 1 : 2;
 
     public static Command Show()
     {
@@ -79,9 +83,13 @@ internal static class TrialsCommands
             // Only this tool's per-epoch records make the Epochs table; anything else another client stored stays in the detail.
             var epochs = detail["epochs"] is JsonArray records && records.All(r => r is JsonObject) ? records : null;
             if (epochs is not null) detail.Remove("epochs");
+            var intermediate = detail["intermediate_values"]!.AsObject();
             detail.Remove("intermediate_values");
             var parameters = detail["params"]!.AsObject();
             detail.Remove("params");
+            // A queued trial has no parameters until it runs: the values it will run with, marked (the table was empty).
+            if (parameters.Count == 0)
+                foreach (var (key, value) in TrialRows.QueuedValues(trial)) parameters[key + " (queued)"] = TrialRows.ToNode(value);
             OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {ConsoleText.Name(study.Name)}");
             OutputFormat.WriteObject("table", parameters, "Parameters");
             if (epochs is { Count: > 0 })
@@ -89,6 +97,11 @@ internal static class TrialsCommands
                 var cols = new[] { "epoch", "train_loss", "val_loss", "val_accuracy", "images_per_s", "elapsed_s" };
                 OutputFormat.Write("table", cols, epochs.Select(e => (IReadOnlyDictionary<string, object?>)cols.ToDictionary(c => c, c => (object?)e![c]?.DeepClone())), "Epochs");
             }
+            // Another Optuna client's trial reports intermediate values without this tool's epoch records: its curve is
+            // those values (the table showed no curve at all).
+            else if (intermediate.Count > 0)
+                OutputFormat.Write("table", ["step", "value"], intermediate.Select(kv => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
+                    { ["step"] = kv.Key, ["value"] = kv.Value?.DeepClone() }).ToList(), "Intermediate values");
             return ExitCodes.Ok;
         });
         return command;
