@@ -80,4 +80,26 @@ public sealed class TrialsSqlReadOnlyTests(PostgresServerFixture postgres)
         Assert.True(ok.ExitCode == 0, ok.Stderr);
         Assert.Equal("n\n2", ok.Stdout.Trim().ReplaceLineEndings("\n"));
     }
+
+    [Fact]
+    public async Task OnPostgresSqlGivenToAFunctionAsAStringCannotRunARefusedFunction()
+    {
+        // Given a study in a PostgreSQL database (the server's PG_VERSION file holds its major version)
+        var url = await postgres.CreateDatabaseAsync();
+        using var dir = new TempDirectory("sql-ro-pg-text");
+        await QueryStudy.CreateAsync(url, dir.Path);
+        string[] Sql(string q) => ["trials", "sql", "q", q, "--storage", url];
+
+        // When pg_read_file is hidden in a string that the server runs as SQL, or spelled with a Unicode escape
+        var xml = await SearchCli.RunAsync(dir.Path, Sql("SELECT query_to_xml('SELECT pg_read_file(''PG_VERSION'') AS f', true, false, '')"));
+        var stat = await SearchCli.RunAsync(dir.Path, Sql("SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', pg_read_file(''PG_VERSION''))')"));
+        var escaped = await SearchCli.RunAsync(dir.Path, Sql("SELECT U&\"pg_read_fil\\0065\"('PG_VERSION')"));
+
+        // Then each is refused in one line with exit 2, and nothing of the file is printed: query_to_xml printed it
+        // (exit 0), as did ts_stat and the escaped name, though pg_read_file is refused by name
+        AssertRefused(xml, "refuses 'query_to_xml': it runs SQL given to it as a string");
+        AssertRefused(stat, "refuses 'ts_stat'");
+        AssertRefused(escaped, "refuses the name U&\"pg_read_fil\\0065\"");
+        Assert.All(new[] { xml, stat, escaped }, r => Assert.Equal("", r.Stdout));
+    }
 }

@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using Mnist.Search.Storage;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -21,6 +23,8 @@ public sealed class SqlGuardTests
     [InlineData("/* outer /* inner */ still comment ; */ SELECT 1", StorageKind.Postgres)]
     [InlineData("EXPLAIN SELECT 1", StorageKind.Sqlite)]
     [InlineData("SHOW server_version", StorageKind.Postgres)]
+    [InlineData("SELECT table_to_xml('trials', true, false, '')", StorageKind.Postgres)]
+    [InlineData("SELECT 'U&\"pg_read_fil\\0065\"', U&'\\0041'", StorageKind.Postgres)]
     public void WhenTheTextIsOneQueryThenItIsAllowed(string sql, StorageKind dialect) => SqlGuard.Check(sql, dialect);
 
     [Theory]
@@ -37,10 +41,34 @@ public sealed class SqlGuardTests
     [InlineData("SELECT lo_export(1, '/tmp/leak')", StorageKind.Postgres, "refuses 'lo_export'")]
     [InlineData("SELECT \"pg_read_file\"('/etc/passwd')", StorageKind.Postgres, "refuses 'pg_read_file'")]
     [InlineData("SELECT load_extension('x')", StorageKind.Sqlite, "refuses 'load_extension'")]
+    [InlineData("SELECT pg_catalog.query_to_xml('SELECT pg_read_file(''x'')', true, false, '')", StorageKind.Postgres, "refuses 'query_to_xml'")]
+    [InlineData("SELECT * FROM ts_stat('SELECT 1')", StorageKind.Postgres, "refuses 'ts_stat'")]
+    [InlineData("SELECT \"cursor_to_xml\"('c', 1, true, false, '')", StorageKind.Postgres, "refuses 'cursor_to_xml'")]
+    [InlineData("SELECT u&\"pg_read_fil\\0065\"('x')", StorageKind.Postgres, "Unicode escapes")]
+    [InlineData("SELECT dblink_open('c', 'SELECT 1')", StorageKind.Postgres, "refuses 'dblink_open'")]
+    [InlineData("SELECT * FROM pg_ls_waldir()", StorageKind.Postgres, "refuses 'pg_ls_waldir'")]
     [InlineData("  -- only a comment", StorageKind.Sqlite, "empty")]
     public void WhenTheTextIsNotOneSafeQueryThenItIsRefusedSayingWhy(string sql, StorageKind dialect, string why)
     {
         var e = Assert.Throws<QueryRefusedException>(() => SqlGuard.Check(sql, dialect));
         Assert.Contains(why, e.Message);
+    }
+
+    [Fact]
+    public void EveryFunctionTheReadmeSaysIsRefusedIsRefused()
+    {
+        // Given the functions README's "Hostile SQL" paragraph names as refused (a family as its beginning, `dblink…`)
+        var readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
+        var start = readme.IndexOf("**Hostile SQL.**", StringComparison.Ordinal);
+        var paragraph = readme[start..readme.IndexOf("are refused by", start, StringComparison.Ordinal)];
+        var names = Regex.Matches(paragraph, @"`([a-z_0-9]+)(…)?`").Select(m => m.Groups[1].Value + (m.Groups[2].Success ? "x" : "")).ToList();
+
+        // When each is called in a PostgreSQL query
+        var letThrough = names.Where(n => Record.Exception(() => SqlGuard.Check($"SELECT {n}(1)", StorageKind.Postgres)) is not QueryRefusedException);
+
+        // Then the guard refuses every one, the functions that run SQL given as a string among them (the README named
+        // none of those, and query_to_xml ran a refused pg_read_file given to it as a string)
+        Assert.Contains("query_to_xml", names);
+        Assert.Empty(letThrough);
     }
 }

@@ -4,9 +4,9 @@ namespace Mnist.Search.Storage;
 
 /// <summary>
 /// Lets through ad-hoc SQL (<c>trials sql</c>) only when it is one statement that starts as a query and calls no
-/// function that touches server files. It reads the text as the database's own lexer does (strings, quoted
-/// names, comments, PostgreSQL's <c>E'...'</c> and <c>$tag$</c> quoting and nested comments), so a semicolon or a
-/// name hidden in a string is not mistaken for code, and code is never taken for a string.
+/// function that touches server files or runs SQL given as a string. It reads the text as the database's own lexer
+/// does (strings, quoted names, comments, PostgreSQL's <c>E'...'</c> and <c>$tag$</c> quoting and nested comments),
+/// so a semicolon or a name hidden in a string is not mistaken for code, and code is never taken for a string.
 /// </summary>
 /// <remarks>
 /// This is the first of three walls (issue 11): the connection is also read-only (SQLite <c>Mode=ReadOnly</c>,
@@ -22,13 +22,32 @@ internal static partial class SqlGuard
         "SELECT", "WITH", "VALUES", "TABLE", "EXPLAIN", "SHOW",
     };
 
-    /// <summary>Functions that read or write files on the database server, or reach other databases.</summary>
+    /// <summary>
+    /// Functions that read or write files on the database server, or reach other databases; and the views that read
+    /// the server's configuration files.
+    /// </summary>
     public static readonly IReadOnlySet<string> DeniedFunctions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
         "lo_export", "lo_import", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file",
         "pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_logdir_ls",
         "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_send_query",
         "load_extension", "writefile", "readfile", "edit", "fts3_tokenizer",
+        "pg_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings",
+    };
+
+    /// <summary>Name beginnings of families of such functions: dblink's (dblink_open, …), the server's pg_ls_*dir listings.</summary>
+    public static readonly IReadOnlyList<string> DeniedPrefixes = ["dblink", "pg_ls_"];
+
+    /// <summary>
+    /// PostgreSQL functions that run SQL they are given as a string. The guard skips strings, so
+    /// <c>query_to_xml('SELECT pg_read_file(...)', ...)</c> ran a refused function and printed the file. (The
+    /// <c>table_to_xml</c>, <c>schema_to_xml</c> and <c>database_to_xml</c> families only read tables by name, as
+    /// a SELECT may.)
+    /// </summary>
+    public static readonly IReadOnlySet<string> SqlRunningFunctions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema",
+        "ts_stat", "ts_rewrite",
     };
 
     /// <summary>Throws <see cref="QueryRefusedException"/> unless <paramref name="sql"/> is one allowed query.</summary>
@@ -56,6 +75,10 @@ internal static partial class SqlGuard
             }
             if (c is '"' or '`' || c == '[' && !pg)
             {
+                // U&"pg_read_fil\0065" is pg_read_file spelled with a Unicode escape, which no name list matches.
+                if (pg && c == '"' && i >= 2 && sql[i - 1] == '&' && sql[i - 2] is 'U' or 'u' && (i < 3 || !IsWordChar(sql[i - 3])))
+                    throw new QueryRefusedException(
+                        $"trials sql refuses the name U&{sql[i..EndOfQuoted(sql, i, '"', backslashEscapes: false)]}: Unicode escapes in a name can spell a refused function; write the name plainly");
                 var close = c == '[' ? ']' : c;
                 var end = EndOfQuoted(sql, i, close, backslashEscapes: false);
                 words.Add((sql[(i + 1)..Math.Max(i + 1, end - 1)].Replace(new string(close, 2), close.ToString()), true));
@@ -82,8 +105,10 @@ internal static partial class SqlGuard
         if (words[0].Quoted || !Leading.Contains(words[0].Text))
             throw new QueryRefusedException(
                 $"trials sql runs queries only: the statement starts with '{words[0].Text}', allowed are {string.Join(", ", Leading)}");
-        if (words.FirstOrDefault(w => DeniedFunctions.Contains(w.Text)) is { Text: { } denied })
+        if (words.FirstOrDefault(w => DeniedFunctions.Contains(w.Text) || DeniedPrefixes.Any(p => w.Text.StartsWith(p, StringComparison.OrdinalIgnoreCase))) is { Text: { } denied })
             throw new QueryRefusedException($"trials sql refuses '{denied}': it reads or writes files on the database server or reaches another database");
+        if (words.FirstOrDefault(w => SqlRunningFunctions.Contains(w.Text)) is { Text: { } runner })
+            throw new QueryRefusedException($"trials sql refuses '{runner}': it runs SQL given to it as a string, which this check cannot see into");
     }
 
     private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c is '_' or '$';
