@@ -1,6 +1,7 @@
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Vocabulary;
+using Npgsql;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -41,5 +42,48 @@ public sealed class PostgresRestartTests(PostgresServerFixture server)
         Assert.Equal(Enumerable.Range(0, trials.Count), trials.Select(t => t.Number));
         Assert.All(finished, id => Assert.Equal(TrialState.COMPLETE, trials.Single(t => t.Id == id).State));
         Assert.Equal(30, finished.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task WhenTheServerRestartsUnderAReadOnlyStorageThenAReadWaitsForItToComeBack()
+    {
+        // Given: a study, and a read-only storage that has opened on it (as every query command holds one)
+        Assert.True(server.OwnsServer, $"restart needs a server the tests may restart: unset {PostgresServerFixture.UrlVariable}, or set {PostgresServerFixture.DataVariable} to its data folder");
+        var url = await server.CreateDatabaseAsync();
+        await QueryStudy.CreateAsync(url, "/");
+        await using var storage = await StorageFactory.OpenReadOnlyAsync(url, "/");
+        var study = (await storage.GetStudyAsync("q"))!;
+
+        // When: the server goes down for 2 s, and the storage reads while it is down
+        var restart = server.RestartAsync(TimeSpan.FromSeconds(2));
+        var read = Task.Run(async () =>
+        {
+            await WaitUntilDownAsync();
+            return await storage.GetAllTrialsAsync(study.Id);
+        });
+        await restart; // the server is back for the next test, whatever the read did
+        var trials = await read;
+
+        // Then: the read waited for the server and got every trial, as a writable storage's does: a read-only one gave
+        // up after the three quick tries of opening (about 0.2 s) and its NpgsqlException reached the user as a stack trace
+        Assert.Equal(2, trials.Count);
+    }
+
+    private async Task WaitUntilDownAsync()
+    {
+        var admin = new NpgsqlConnectionStringBuilder(StorageUrl.Parse(server.ConnectionUrl, "/").Target) { Pooling = false, Timeout = 2 };
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(20))
+        {
+            try
+            {
+                await using var c = new NpgsqlConnection(admin.ConnectionString);
+                await c.OpenAsync();
+            }
+            catch (NpgsqlException)
+            {
+                return;
+            }
+        }
+        throw new TimeoutException($"the server at {server.ConnectionUrl} did not go down within 30 s of pg_ctl stop");
     }
 }

@@ -46,6 +46,9 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         try
         {
             await storage.VerifyAsync(ct);
+            // Only OpenAsync set this, so a query command (study status, trials list, report, export) that met a server
+            // restart gave up after the three quick tries of opening (about 0.2 s) with a stack trace.
+            storage._opened = true;
             return storage;
         }
         catch (Exception e) when (storage.Unreachable(e) is { } described)
@@ -96,8 +99,8 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 
     // A command pointed at a server that does not answer (a wrong port or host, the server down) waited 9 s of silent
     // retries before saying so; psql and Optuna say it at once. Opening gets three quick tries (about 0.2 s) for a
-    // connection dropped by chance; once open, an outage is ridden out with every attempt, as before. A server that
-    // answers "starting up" (57P03) still gets them all.
+    // connection dropped by chance; once open (writable or read-only), an outage is ridden out with every attempt.
+    // A server that answers "starting up" (57P03) still gets them all.
     private bool _opened;
     private const int OpenAttempts = 3;
 
