@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -13,7 +14,10 @@ namespace Mnist.Search.Storage;
 /// </summary>
 public static class ReadOnlyQuery
 {
-    /// <summary>The rows a query gave, at most the limit asked for; <see cref="Truncated"/> when it had more.</summary>
+    /// <summary>
+    /// The rows a query gave, at most the limit asked for; <see cref="Truncated"/> when it had more. Dates and times are
+    /// text, as SQLite holds Optuna's (<c>2026-12-06 18:58:38.523192</c>), on PostgreSQL too.
+    /// </summary>
     public sealed record Result(IReadOnlyList<string> Columns, IReadOnlyList<IReadOnlyDictionary<string, object?>> Rows, bool Truncated = false);
 
     /// <summary>
@@ -58,7 +62,7 @@ public static class ReadOnlyQuery
                 while (await reader.ReadAsync(ct))
                 {
                     if (rows.Count == maxRows) { truncated = true; break; }
-                    rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : reader.GetValue(i))).ToDictionary(kv => kv.Key, kv => kv.Value));
+                    rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : AsSqliteShowsIt(reader.GetValue(i)))).ToDictionary(kv => kv.Key, kv => kv.Value));
                 }
             }
             finally
@@ -89,6 +93,23 @@ public static class ReadOnlyQuery
             }
         }
     }
+
+    // Npgsql hands PostgreSQL's timestamps back as DateTime, which the table and csv printed as "12/06/2026 18:58:38"
+    // (month first, whole seconds) and json as "2026-12-06T18:58:38.5231920", where SQLite hands back the text Optuna
+    // stores, "2026-12-06 18:58:38.523192". Dates and times are that text on both (timestamptz, which Npgsql reads as
+    // UTC, and timetz with their offset); PostgreSQL's 'infinity' is not printed as a date in the year 9999.
+    private static object AsSqliteShowsIt(object value) => value switch
+    {
+        DateTime t when t == DateTime.MaxValue => "infinity",
+        DateTime t when t == DateTime.MinValue => "-infinity",
+        DateTime { Kind: DateTimeKind.Utc } t => new DateTimeOffset(t).ToString(RelationalStudyStorage.TimeFormat + "zzz", CultureInfo.InvariantCulture),
+        DateTime t => t.ToString(RelationalStudyStorage.TimeFormat, CultureInfo.InvariantCulture),
+        DateTimeOffset t => t.ToString("HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture),
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        TimeOnly t => t.ToString("HH:mm:ss.ffffff", CultureInfo.InvariantCulture),
+        TimeSpan s => (s < TimeSpan.Zero ? "-" : "") + s.Duration().ToString(s.Days != 0 ? @"d\.hh\:mm\:ss\.ffffff" : @"hh\:mm\:ss\.ffffff", CultureInfo.InvariantCulture),
+        _ => value,
+    };
 
     // `SELECT t.number, v.number ...` names two columns alike; each row is a name → value map, so the later ones
     // become number_2, number_3 (it was an ArgumentException from the map).

@@ -146,7 +146,7 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
         new(sql, args, tx, cancellationToken: ct);
 
     // Optuna's DateTime columns hold naive local wall-clock times ("2026-11-23 00:50:58.694056").
-    protected const string TimeFormat = "yyyy-MM-dd HH:mm:ss.ffffff";
+    internal const string TimeFormat = "yyyy-MM-dd HH:mm:ss.ffffff";
 
     protected static DateTime NowLocal() => DateTime.Now;
 
