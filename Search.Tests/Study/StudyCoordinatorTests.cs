@@ -342,6 +342,29 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task AWorkerThatCannotUseItsDeviceStopsTheStudyWithTheTrialQueuedAgain()
+    {
+        // Given a study of 5 trials whose worker says its device is unusable (a GPU listed on a machine without CUDA)
+        const string noCuda = """
+            echo '{"event":"error","message":"spec.json: $.device: \"cuda\" was requested but CUDA is not available to this worker"}'
+            exit 4
+            """;
+        var worker = new FakeWorker { Directory = "", Custom = { [0] = noCuda, [1] = noCuda } };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 5, worker);
+
+        // When it runs on a (fake) GPU
+        var error = await Assert.ThrowsAsync<Mnist.Search.Workers.WorkerStartException>(() => h.RunAsync(CoordinatorHarness.Gpus(1)));
+
+        // Then it stops, naming the device and the reason, with its trial queued again: each trial failed in turn (the
+        // budget of a shared study went in seconds)
+        Assert.StartsWith("cuda:0: spec.json: $.device: \"cuda\" was requested but CUDA is not available", error.Message);
+        var (study, _) = await Mnist.Search.Study.StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        var trials = await h.Storage.GetAllTrialsAsync(study.Id);
+        Assert.Equal([TrialState.FAIL, TrialState.WAITING], trials.Select(t => t.State));
+        Assert.Equal(0, Budget.Of(trials, 5).Used);
+    }
+
+    [Fact]
     public async Task ABudgetChangedInStorageWhileTheStudyRunsIsTheOneItStopsAt()
     {
         // Given a study of 6 trials of about 1 s on one slot

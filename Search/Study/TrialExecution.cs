@@ -166,6 +166,10 @@ internal sealed partial class TrialExecution(
                 return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true, Stopped: true);
             if (timeout.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, $"timed out after {settings.TrialTimeout.TotalMinutes:0.##} min");
+            // The device cannot be used by the worker (a GPU listed on a machine without CUDA): every trial here would
+            // fail alike, and a shared study's whole budget went in seconds. Stopped as a worker that cannot start.
+            if (result is null && exit == WorkerExitCodes.DeviceUnavailable && !stop.IsCancellationRequested)
+                throw new WorkerStartException($"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot use this device")}");
             if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
             // Killed by a signal nobody here sent: a cluster cancelling or preempting the job signals every
             // process in it (issue 14), and the worker may die before this coordinator sees its own SIGTERM.

@@ -32,6 +32,10 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         {
             return Fail(new SpecException($"{source}: {ex.Message}", ex), WorkerExitCodes.BadInput);
         }
+        catch (DeviceUnavailableException ex)
+        {
+            return Fail(new SpecException($"{source}: {ex.Message}", ex), WorkerExitCodes.DeviceUnavailable);
+        }
         catch (IdxFormatException ex)
         {
             return Fail(ex, WorkerExitCodes.BadInput);
@@ -235,7 +239,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         bool cuda = torch.cuda.is_available();
         return requested switch
         {
-            "cuda" when !cuda => throw new SpecException("$.device: \"cuda\" was requested but CUDA is not available to this worker (use \"cpu\" or \"auto\")"),
+            "cuda" when !cuda => throw new DeviceUnavailableException("$.device: \"cuda\" was requested but CUDA is not available to this worker (use \"cpu\" or \"auto\")"),
             "cuda" => torch.CUDA,
             "auto" when cuda => torch.CUDA,
             _ => torch.CPU,
@@ -281,3 +285,6 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         Durable.Replace(tmp, path);
     }
 }
+
+/// <summary>The spec's device cannot be used here (<see cref="WorkerExitCodes.DeviceUnavailable"/>).</summary>
+internal sealed class DeviceUnavailableException(string message) : Exception(message);

@@ -233,6 +233,22 @@ public sealed class WorkerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenTheSpecAsksForCudaWhereThereIsNoneThenTheExitCodeSaysTheDeviceIsUnavailable()
+    {
+        // Given a spec for a CUDA device, for the worker built here (TorchSharp for the CPU: no CUDA)
+        string spec = WriteSpec(new JsonObject { ["device"] = "cuda" });
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then exit 4, not 2: the machine's problem, which the coordinator stops on (with 2 it failed one trial after
+        // another), and the one line names the file and the key
+        Assert.Equal(Mnist.Protocol.Outputs.WorkerExitCodes.DeviceUnavailable, exit);
+        Assert.StartsWith($"{spec}: $.device: \"cuda\" was requested but CUDA is not available", (string?)Assert.Single(worker.Events)["message"]);
+    }
+
+    [Fact]
     public async Task WhenTheSpecIsInvalidThenAnErrorEventNamesTheProblemAndTheExitCodeIsTwo()
     {
         // Given
