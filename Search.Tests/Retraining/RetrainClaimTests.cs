@@ -108,24 +108,50 @@ public sealed class RetrainClaimTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AClaimTakenOverIsNeitherRenewedNorEndedOverTheNewHolder()
+    public async Task AClaimTakenOverIsNeitherRenewedNorEndedOverTheNewHolderAndStopsItsRetrain()
     {
         // Given a claim held by this process, renewed every 100 ms
-        var (log, sink) = CollectingSink.Create();
-        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, log, default, Fast);
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
         Assert.True(claim is not null, why);
 
-        // When another host's process takes it over (as after this one's renewals stopped reaching the database)
+        // When another host's process takes it over for trial 5, the study's best now (as study start does)
         var theirs = Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow);
+        theirs["trial"] = 5;
         await StoreAsync(theirs);
-        var noticed = await WaitForAsync(() => Task.FromResult(sink.Messages(LogEventLevel.Warning).Any(m => m.Contains("taken over", StringComparison.Ordinal))));
+        var noticed = await WaitForAsync(() => Task.FromResult(claim.TakenOver.IsCancellationRequested));
         await Task.Delay(Fast * 3);
+        var beforeSwap = await claim.TakenOverBeforeSwapAsync(default);
         await claim.EndAsync(done: true);
 
-        // Then the old holder said so, and left the new holder's claim exactly as it wrote it
-        Assert.True(noticed, "no warning that the claim was taken over");
+        // Then its retrain is told to stop (it went on, and swapped its older model into best/ after the new holder's),
+        // the check before the swap says who took it, and the new holder's claim is left exactly as it wrote it
+        Assert.True(noticed, "the renewal did not see the takeover");
+        Assert.Equal("another-host pid 4242 took over the retrain claim to retrain trial 5, the study's best now", beforeSwap);
         Assert.True(JsonNode.DeepEquals(theirs, await StoredAsync()), (await StoredAsync())?.ToJsonString());
         await claim.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ATakeoverBetweenRenewalsIsSeenByTheCheckBeforeTheSwap()
+    {
+        // Given a claim held by this process, renewed every 10 minutes (no renewal falls within the test)
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, TimeSpan.FromMinutes(10));
+        Assert.True(claim is not null, why);
+        var held = await claim.TakenOverBeforeSwapAsync(default);
+
+        // When another process takes it over for trial 5 and ends it done, then this one's retrain reaches its swap
+        var theirs = Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow);
+        theirs["trial"] = 5;
+        theirs["state"] = "done";
+        await StoreAsync(theirs);
+        var lost = await claim.TakenOverBeforeSwapAsync(default);
+        await claim.DisposeAsync();
+
+        // Then the check passed while it held the claim, and after the takeover says who retrained the newer best (the
+        // retrain swapped its model in unchecked); the done claim is left as it was
+        Assert.Null(held);
+        Assert.Equal("another-host pid 4242 took over the retrain claim and retrained trial 5, the study's best now", lost);
+        Assert.True(JsonNode.DeepEquals(theirs, await StoredAsync()), (await StoredAsync())?.ToJsonString());
     }
 
     [Fact]

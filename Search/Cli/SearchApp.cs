@@ -106,9 +106,10 @@ internal static class SearchApp
             return ExitCodes.Failed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StorageLockedException or StudyDeletedException
-                                      or Retraining.RetrainException or WorkerOutputException)
+                                      or Retraining.RetrainException or Retraining.RetrainTakenOverException or WorkerOutputException)
         {
-            // A retrain that failed, or a worker that broke the protocol, says so itself; a stack trace added nothing.
+            // A retrain that failed or was taken over by another process, or a worker that broke the protocol, says so
+            // itself; a stack trace added nothing.
             // The machine's state (permissions, a file where a folder should be, a full or read-only disk, a Slurm
             // controller or database server that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
             await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");

@@ -183,8 +183,20 @@ internal static class StudyRun
                     log.Warning("{Count} trial(s) of study {Study} still run in other processes: retraining the best so far (trial {Trial}); "
                         + "once they end, `study retrain {StudyArgs}` retrains the study's final best", elsewhere, study.Name, best.Number, named);
                 var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
-                var result = await ClaimedRetrain.RunAsync(claim, study, storageDisplay, ct,
-                    (deleted, promoted) => retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number, deleted, promoted));
+                RetrainResult result;
+                try
+                {
+                    result = await ClaimedRetrain.RunAsync(claim, study, storageDisplay, ct,
+                        held => retrainer.RetrainAsync(settings, study, config.Retrain, RetrainDevice.From(pool.Devices), ct, best.Number, held));
+                }
+                catch (RetrainTakenOverException)
+                {
+                    // Another process took the claim over (its best trial is newer, or this one's renewals came too late) and
+                    // puts its model into best/: the study's best is retrained, as when the claim is refused above, and the
+                    // search succeeded. The retrain said why in one line. It used to go on and swap its older model into best/
+                    // after that process's.
+                    return ExitCodes.Ok;
+                }
                 Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
             }
             return ExitCodes.Ok;

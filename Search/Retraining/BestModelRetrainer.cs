@@ -27,17 +27,23 @@ namespace Mnist.Search.Retraining;
 public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher launcher, TrialCommand command, ILogger log)
 {
     /// <summary>
-    /// Retrains trial <paramref name="trialNumber"/> (the one a <see cref="RetrainClaim"/> was taken for: the best may have
-    /// changed since, and the claim must be ended for the trial retrained), or the study's best when null.
-    /// <paramref name="studyDeleted"/> (the claim's <see cref="RetrainClaim.StudyDeleted"/>) stops it as <paramref name="ct"/>
-    /// does, and says why.
+    /// Retrains trial <paramref name="trialNumber"/> (the one <paramref name="claim"/> was taken for: the best may have
+    /// changed since, and the claim must be ended for the trial retrained), or the study's best when null. The claim's
+    /// <see cref="RetrainClaim.StudyDeleted"/> stops it as <paramref name="ct"/> does, and says why; so does its
+    /// <see cref="RetrainClaim.TakenOver"/>, and a takeover seen right before the swap: then best/ and the study's retrain
+    /// attributes are left to the new holder and <see cref="RetrainTakenOverException"/> is thrown. The claim is told
+    /// once best/ is new (<see cref="RetrainClaim.MarkPromoted"/>).
     /// </summary>
-    public async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, RetrainConfig retrain, DeviceSlot device, CancellationToken ct,
-        int? trialNumber = null, CancellationToken studyDeleted = default, Action? promoted = null)
+    internal async Task<RetrainResult> RetrainAsync(StudySettings settings, StudyInfo study, RetrainConfig retrain, DeviceSlot device, CancellationToken ct,
+        int? trialNumber = null, RetrainClaim? claim = null)
     {
+        var studyDeleted = claim?.StudyDeleted ?? default;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, studyDeleted);
         var userCt = ct;
         ct = stop.Token;
+        // Only the worker's run stops at a takeover seen by a renewal: one seen after the run must not cancel the storage
+        // reads that follow it (the command would end "interrupted"); the check before the swap sees it instead.
+        using var training = CancellationTokenSource.CreateLinkedTokenSource(ct, claim?.TakenOver ?? default);
         int epochs = retrain.Epochs;
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         var best = (trialNumber is { } n ? trials.FirstOrDefault(t => t.Number == n && t.State == TrialState.COMPLETE) : BestTrial.Of(trials, settings.Direction))
@@ -59,10 +65,11 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         WorkerEvent.Result result;
         try
         {
-            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, Silence(settings), ct);
+            result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, Silence(settings), training.Token);
         }
         catch (Exception e)
         {
+            var takenOver = training.IsCancellationRequested && !ct.IsCancellationRequested;
             // Nothing half-written survives: the previous best/ (if any) is untouched, the partial folder goes. The
             // worker's logs of a failure are kept beside it for the post-mortem; a stop is no failure (they were filed
             // under retrain-failed/ all the same). study.log says how it ended: its last line was "Retraining trial N".
@@ -70,6 +77,11 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
                 log.Warning("Retrain of trial {Trial} stopped: study {Study} was deleted", best.Number, study.Name);
             else if (ct.IsCancellationRequested)
                 log.Warning("Retrain of trial {Trial} interrupted; `study retrain {Study}` (or the same `study start`) retrains it", best.Number, study.Name);
+            else if (takenOver)
+            {
+                Directory.Delete(workDir, recursive: true);
+                throw TakenOver(study, best.Number, claim!.TakenOverWhy, e);
+            }
             else
             {
                 log.Error("Retrain of trial {Trial} failed: {Error} (worker logs in {Logs})", best.Number, e.Message, RetrainFolders.FailedLogs + "/");
@@ -111,8 +123,16 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             Directory.Delete(workDir, recursive: true);
             throw new RowNotFoundException($"no study with id {study.Id}");
         }
+        // A takeover since the claim's last renewal (up to 30 s ago) is seen here, before best/ is touched: a process whose
+        // claim was taken for a newer best trial put its older model into best/ over the new holder's and wrote its trial
+        // into the study's attributes, while the claim said the newer best was retrained (and no study start repaired it).
+        if (claim is not null && await claim.TakenOverBeforeSwapAsync(ct) is { } why)
+        {
+            Directory.Delete(workDir, recursive: true);
+            throw TakenOver(study, best.Number, why, inner: null);
+        }
         Promote(workDir, finalDir);
-        promoted?.Invoke();
+        claim?.MarkPromoted();
         // The logs of an earlier failed retrain explained a model that no longer matters.
         RetrainFolders.Delete(Path.Combine(settings.StudyDirectory, RetrainFolders.FailedLogs));
         var testLoss = result.Field(EventFields.TestLoss);
@@ -124,6 +144,14 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         await storage.SetStudyUserAttrAsync(study.Id, StudyAttributes.RetrainMetrics, metrics, ct);
         log.Information("Retrained model of trial {Trial}: test accuracy {Accuracy:P2}, saved in {Dir}", best.Number, testAccuracy, finalDir);
         return new RetrainResult(best.Number, finalDir, testAccuracy, testLoss, metrics);
+    }
+
+    // The one line that ends a retrain whose claim another process took over (study.log and the console), and what the
+    // command ends with: study start exits 0 on it (the study's best is retrained, by that process), study retrain 1.
+    private RetrainTakenOverException TakenOver(StudyInfo study, int trial, string why, Exception? inner)
+    {
+        log.Warning("Retrain of trial {Trial} stopped: {Why}; its model is not put into best/", trial, why);
+        return new RetrainTakenOverException($"study '{study.Name}': trial {trial} was not retrained: {why}", inner);
     }
 
     /// <summary>
@@ -199,3 +227,6 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
 
 /// <summary>Retraining could not be done; the message says why.</summary>
 public sealed class RetrainException(string message) : Exception(message);
+
+/// <summary>Another process took over the retrain's claim (a newer best trial, or the same one): its model is the one for best/.</summary>
+public sealed class RetrainTakenOverException(string message, Exception? inner) : Exception(message, inner);

@@ -11,7 +11,8 @@ internal sealed partial class RetrainClaim
     private readonly Task _renewal;
     private bool _stopped;
 
-    // Set by the renewal when another process holds the claim now; EndAsync then writes nothing.
+    // Set when another process holds the claim now (seen by a renewal or by TakenOverBeforeSwapAsync); EndAsync then
+    // writes nothing.
     private bool _lost;
 
     /// <summary>
@@ -31,6 +32,7 @@ internal sealed partial class RetrainClaim
         await StopRenewingAsync();
         _stop.Dispose();
         _studyDeleted.Dispose();
+        _takenOver.Dispose();
     }
 
     private async Task StopRenewingAsync()
@@ -54,13 +56,16 @@ internal sealed partial class RetrainClaim
                 {
                     // Not cancelled by _stop: a write cut off midway may still commit, leaving a claim whose text is unknown here.
                     if (await WriteAsync(Value(_trialNumber, "running"), CancellationToken.None)) continue;
-                    // Taken over (this process's renewals were late, or its clock is far behind the taker's). The retrain goes
-                    // on: the other process retrains the same trial in its own folder, both swap a complete model into best/,
-                    // so either result is right; stopping would throw away this one's work and leave no model if the other
-                    // failed. Only the claim is given up: this process never writes it again.
+                    // Taken over: for a newer best trial (study start takes a live claim of another trial), or for the same
+                    // one when this process's renewals were late or its clock is far behind the taker's. The retrain stops,
+                    // and this process never writes the claim again. It went on, on the reasoning that both retrain the same
+                    // trial; but the taker's trial may be another, and a model swapped in after the taker's replaced the one
+                    // the claim and the study's attributes name. (Should the taker fail, its claim ends "failed" and the next
+                    // study start retrains.) The retrain says why in one line; study.log alone records when it was seen.
                     _lost = true;
-                    _log.Warning("The retrain claim of trial {Trial} was taken over by another process (its renewals came later than {Stale} min); "
-                        + "this retrain goes on, but leaves the claim to that process", _trialNumber, StaleAfter.TotalMinutes);
+                    _log.Debug("The retrain claim of trial {Trial} was taken over: {Why}", _trialNumber, TakenOverWhy);
+                    try { await _takenOver.CancelAsync(); }
+                    catch (Exception e) { _log.Warning("Stopping the retrain of trial {Trial} failed: {Error}", _trialNumber, e.Message); }
                     return;
                 }
                 catch (RowNotFoundException)
@@ -97,7 +102,11 @@ internal sealed partial class RetrainClaim
                 return true;
             }
             var stored = (await _storage.GetStudySystemAttributesAsync(_studyId, ct)).GetValueOrDefault(Attribute);
-            if (stored is null || Parse(stored) is not { } claim || !IsMine(claim)) return false;
+            if (stored is null || Parse(stored) is not { } claim || !IsMine(claim))
+            {
+                _holder = Parse(stored);
+                return false;
+            }
             _current = stored;
         }
         return false;

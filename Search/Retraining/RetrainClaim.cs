@@ -13,7 +13,8 @@ namespace Mnist.Search.Retraining;
 /// <c>"recipe"</c>, how it retrained, when "done"). Its holder
 /// renews <c>at</c> every <see cref="RenewEvery"/> while it retrains (<see cref="RetrainClaim"/>.Renewal.cs). A claim is
 /// taken over when its process is gone (this host and container: asked directly), when it was not renewed for
-/// <see cref="StaleAfter"/> (any host), or when it is for another best trial. A "done" claim for the same trial, retrained
+/// <see cref="StaleAfter"/> (any host), or when it is for another best trial; the process that held it stops its retrain and
+/// leaves best/ to the new holder (<see cref="RetrainClaim"/>.TakenOver.cs). A "done" claim for the same trial, retrained
 /// as now asked, means there is nothing left to do; <c>study retrain</c> retrains whatever a claim says, except while another process
 /// retrains the study.
 /// </summary>
@@ -40,8 +41,8 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     /// A live holder's renewals stop only while the database is down. Outages of up to <see cref="StorageOutage.RideOut"/>
     /// (2 min) are ridden out by every coordinator, so a claim must survive one; two more intervals cover the renewal
     /// that lands just after it and hosts whose clocks differ by seconds (<c>at</c> is the holder's clock, read against
-    /// the taker's). Clocks that differ by minutes can make a live claim look stale: the trial is then retrained twice,
-    /// each in its own folder, and either complete model ends in <c>best/</c>.
+    /// the taker's). Clocks that differ by minutes can make a live claim look stale: the trial is then retrained by the
+    /// taker, and the process it was taken from stops at its next renewal, or before its swap at the latest.
     /// </remarks>
     public static readonly TimeSpan StaleAfter = StorageOutage.RideOut + 2 * RenewEveryDefault;
 

@@ -24,7 +24,10 @@ internal sealed class FakeWorker
     public double RetrainSeconds { get; init; } = 0.1;
     public bool RetrainFails { get; init; }
 
-    /// <summary>When set, a retrain runs until this file exists (after <see cref="RetrainSeconds"/>), so a test decides when it ends.</summary>
+    /// <summary>
+    /// When set, a retrain runs until this file exists (after <see cref="RetrainSeconds"/>), so a test decides when it ends;
+    /// <c>$n</c> in it stands for the retrained trial's number (each retrain of its own file).
+    /// </summary>
     public string? RetrainUntil { get; init; }
 
     /// <summary>The start event a retrain prints (what the worker says of itself: its device, its kernels).</summary>
@@ -78,7 +81,7 @@ internal sealed class FakeWorker
               echo "retrain $n $$ start" >> "{{{RetrainsLogPath}}}"
               echo '{{{RetrainStart}}}'
               sleep {{{RetrainSeconds.ToString(CultureInfo.InvariantCulture)}}}
-              {{{(RetrainUntil is null ? "" : $"while [ ! -e '{RetrainUntil}' ]; do sleep 0.05; done")}}}
+              {{{(RetrainUntil is null ? "" : $"while [ ! -e \"{RetrainUntil}\" ]; do sleep 0.05; done")}}}
               if {{{(RetrainFails ? "true" : "false")}}}; then echo 'simulated retrain crash' >&2; exit 1; fi
               echo '{"event":"epoch","epoch":1,"train_loss":0.1,"val_loss":null,"val_accuracy":null}'
               echo 'weights' > "$out/model.bin"; echo '{"format_version":1}' > "$out/model.json"

@@ -56,7 +56,7 @@ internal static class RetrainCommand
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
             var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
             var result = await DeletedStudy.SaidInOneLineAsync(store, study, location.StorageDisplay, () => ClaimedRetrain.RunAsync(claim, study,
-                location.StorageDisplay, ct, (deleted, promoted) => retrainer.RetrainAsync(settings, study, retrain, device, ct, best.Number, deleted, promoted)));
+                location.StorageDisplay, ct, held => retrainer.RetrainAsync(settings, study, retrain, device, ct, best.Number, held)));
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
             return ExitCodes.Ok;
         });
