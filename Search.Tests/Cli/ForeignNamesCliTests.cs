@@ -58,7 +58,7 @@ public sealed class ForeignNamesCliTests
         Assert.Contains(@"p\u001b[2Jq", trials.Stdout);
         Assert.Contains(@"a\nb", trials.Stdout);
         Assert.Contains(@"x\u001b[2Jy\nz", show.Stdout);
-        Assert.Equal(2, noBest.ExitCode);
+        Assert.Equal(3, noBest.ExitCode);
         Assert.Equal(@"error: study 'two\nlines' has no COMPLETE trial yet", noBest.Stderr.Trim());
         // And JSON keeps every name exact
         var names = JsonNode.Parse(listJson.Stdout)!.AsArray().Select(s => (string)s!["study"]!).ToList();

@@ -59,7 +59,7 @@ public sealed class RetrainLitterTests
 
         // Then the retrain fails saying why, no best/ is left half-made, its logs are kept, and its worker is gone
         Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("printed nothing for 0.05 min", run.Stderr + run.Stdout);
+        Assert.Contains("printed nothing for 3 s (", run.Stderr + run.Stdout);
         Assert.False(Directory.Exists(dir["studies/cli-study/best"]));
         Assert.True(Directory.Exists(dir["studies/cli-study/retrain-failed"]));
         Assert.Empty(Signals.Find(worker.ScriptPath));

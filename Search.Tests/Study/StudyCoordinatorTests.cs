@@ -79,7 +79,7 @@ public sealed class StudyCoordinatorTests
         Assert.Contains("boom: simulated crash", Reason(1));
         Assert.Contains("non-finite", Reason(2));
         Assert.Contains("simulated bad data", Reason(3));
-        Assert.Contains("timed out", Reason(4));
+        Assert.Contains("timed out after 3 s", Reason(4));
         Assert.All(new[] { 0, 5 }, n => Assert.Equal(TrialState.COMPLETE, trials.Single(t => t.Number == n).State));
     }
 

@@ -7,7 +7,10 @@ internal static class ExitCodes
     public const int Failed = 1;
     public const int BadInput = 2;
 
-    /// <summary>The study ran, but none of its trials completed: each failed or was pruned (nothing to report as best).</summary>
+    /// <summary>
+    /// No trial of the study completed (nothing to report as best): the study ran and each trial failed or was pruned, or
+    /// <c>study best</c> found none COMPLETE yet.
+    /// </summary>
     public const int AllTrialsFailed = 3;
     public const int Interrupted = 130;
 }

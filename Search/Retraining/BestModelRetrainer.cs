@@ -58,7 +58,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         var spec = settings.SpecFor(best, epochs, settings.Seed, device, workDir, fullTrain: true, evaluateTest: true)
             with { MaxSeconds = retrain.MaxTime is { } max ? (int)Math.Ceiling(max.TotalSeconds) : null };
         var specPath = spec.Write(Path.Combine(workDir, ArtifactNames.Spec));
-        log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epochs{Limit} on {Device}",
+        log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epoch(s){Limit} on {Device}",
             best.Number, string.Join(", ", best.Params.Keys.Select(k => $"{k}={best.ExternalParam(k)}")), epochs,
             retrain.MaxTime is { } limit ? $" (fewer if they would take over {limit.TotalMinutes:0.#} min: retrain.max_minutes)" : "", device.Id);
 
@@ -189,7 +189,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         ct.ThrowIfCancellationRequested();
         if (watchdog.IsCancellationRequested && run.Result is null)
             throw new RetrainException(
-                $"the retrain worker printed nothing for {silence.TotalMinutes:0.##} min (budget.trial_timeout_minutes, times the trials' images one retrain epoch reads) and was stopped");
+                $"the retrain worker printed nothing for {Durations.Format(silence)} (budget.trial_timeout_minutes, times the trials' images one retrain epoch reads) and was stopped");
         if (run.Error is not null) throw new RetrainException($"retrain failed: {run.Error}");
         if (run.ExitCode != 0 || run.Result is null)
             throw new RetrainException($"retrain worker exited with code {run.ExitCode} without a result");

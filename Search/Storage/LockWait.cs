@@ -29,8 +29,4 @@ public static class LockWait
     {
         public void Dispose() => restore();
     }
-
-    /// <summary>"5 min 10 s", "4 s".</summary>
-    public static string Format(TimeSpan t) =>
-        t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes} min {t.Seconds} s" : $"{Math.Max(1, (int)Math.Round(t.TotalSeconds))} s";
 }

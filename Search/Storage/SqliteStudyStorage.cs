@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Storage;
 
@@ -125,7 +126,7 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     }
 
     protected override string WaitingMessage =>
-        $"waiting for {Display}: locked by another process (giving up after about {LockWait.Format(LockWait.PerAttempt * MaxAttempts)})";
+        $"waiting for {Display}: locked by another process (giving up after about {Durations.Format(LockWait.PerAttempt * MaxAttempts)})";
 
     // SQLite's own messages ("SQLite Error 26: 'file is not a database'") name no file; these do.
     protected override Exception? Describe(Exception error) => error switch
@@ -139,7 +140,7 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
               $"that you may write its folder {System.IO.Path.GetDirectoryName(Path)} (SQLite keeps the -shm file there) or copy both elsewhere"
             : $"storage {Display}: cannot open the database file; is its folder {System.IO.Path.GetDirectoryName(Path)} writable?", e),
         SqliteException { SqliteErrorCode: 5 or 6 } e => new StorageLockedException(
-            $"storage {Display}: locked by another process for longer than this command waits (about {LockWait.Format(LockWait.PerAttempt * MaxAttempts)}; " +
+            $"storage {Display}: locked by another process for longer than this command waits (about {Durations.Format(LockWait.PerAttempt * MaxAttempts)}; " +
             $"SQLite error {e.SqliteErrorCode}); run it again once that process has finished or been stopped", e),
         SqliteException { SqliteErrorCode: 8 } e when !_readOnly => new StorageException(
             $"storage {Display}: the database or its folder is read-only (SQLite error 8)", e),

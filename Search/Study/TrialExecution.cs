@@ -165,7 +165,7 @@ internal sealed partial class TrialExecution(
             if (interrupt.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true, Stopped: true);
             if (timeout.IsCancellationRequested && result is null)
-                return new Outcome(TrialState.FAIL, null, $"timed out after {settings.TrialTimeout.TotalMinutes:0.##} min");
+                return new Outcome(TrialState.FAIL, null, $"timed out after {Durations.Format(settings.TrialTimeout)}");
             // The device cannot be used by the worker (a GPU listed on a machine without CUDA): every trial here would
             // fail alike, and a shared study's whole budget went in seconds. Stopped as a worker that cannot start.
             if (result is null && exit == WorkerExitCodes.DeviceUnavailable && !stop.IsCancellationRequested)

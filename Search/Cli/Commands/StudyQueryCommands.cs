@@ -206,8 +206,12 @@ internal static class StudyQueryCommands
         {
             var loaded = await LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
             var (study, trials) = (loaded.Study, loaded.Trials);
-            var choice = BestTrial.Choose(trials, study.Direction)
-                ?? throw new UserInputException($"study '{study.Name}' has no COMPLETE trial yet");
+            // Not bad input (exit 2, as for an unknown study, which a script could not tell from this): no trial completed.
+            if (BestTrial.Choose(trials, study.Direction) is not { } choice)
+            {
+                await Console.Error.WriteLineAsync($"error: {ConsoleText.Line($"study '{study.Name}' has no COMPLETE trial yet")}");
+                return ExitCodes.AllTrialsFailed;
+            }
             var detail = TrialRows.Detail(choice.Trial);
             // "value" stays the trial's own; the configuration is chosen by (and reported with) the mean of its evaluations.
             detail["chosen_value"] = choice.Value;
