@@ -77,6 +77,29 @@ public sealed class ResumeConfigCliTests
         Assert.False(Directory.Exists(dir["other/studies"]), string.Join(", ", Directory.Exists(dir["other/studies"]) ? Directory.GetFileSystemEntries(dir["other/studies"], "*", SearchOption.AllDirectories) : []));
     }
 
+    [Fact]
+    public async Task ARefusedChangeWithTheBuiltInWorkerSaysOnlyTheRefusal()
+    {
+        // Given a study of the built-in worker on the repository's MNIST, created
+        using var dir = new TempDirectory("cli-resume-builtin");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1 };
+        void BuiltIn(System.Text.Json.Nodes.JsonObject c)
+        {
+            c.Remove("worker");
+            c["dataset"]!["dir"] = Mnist.Search.Tests.Support.Onnx.MnistFiles.Directory;
+        }
+        var created = await SearchCli.RunAsync(dir.Path, "study", "create", StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: BuiltIn));
+        Assert.True(created.ExitCode == 0, created.Stderr);
+
+        // When it is started with more epochs
+        var result = await SearchCli.RunAsync(dir.Path, "study", "start",
+            StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c => { BuiltIn(c); c["budget"]!["epochs"] = 2; }));
+
+        // Then the refusal is all it says (the data check's "complete and verified; nothing to fetch" came first)
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.Contains("budget.epochs", Assert.Single((result.Stdout + result.Stderr).Trim().Split('\n')));
+    }
+
     private static async Task<IReadOnlyList<TrialSnapshot>> TrialsAsync(TempDirectory dir)
     {
         await using var storage = await StorageFactory.OpenAsync("sqlite:" + dir["studies/cli-study/study.db"], dir.Path);

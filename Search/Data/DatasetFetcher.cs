@@ -37,7 +37,9 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
         var alreadyValid = dataset.Files.Select(f => f.Name).Where(n => !problems.ContainsKey(n)).ToList();
         if (problems.Count == 0)
         {
-            log.Information("{Dataset} in {Directory} is complete and verified; nothing to fetch", dataset.Name, directory);
+            // Debug: `data fetch` says it in its own result line, and before `study start` refused a configuration it was a
+            // line before the one-line refusal.
+            log.Debug("{Dataset} in {Directory} is complete and verified; nothing to fetch", dataset.Name, directory);
             return new DatasetFetchResult(dataset.Name, directory, alreadyValid, new Dictionary<string, string>());
         }
         var wrong = problems.Where(p => p.Value != DatasetVerifier.Missing).ToList();
