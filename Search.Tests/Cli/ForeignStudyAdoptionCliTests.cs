@@ -60,6 +60,28 @@ public sealed class ForeignStudyAdoptionCliTests
         Assert.Equal(5, (await RowsAsync(dir["optuna.db"])).Trials);
     }
 
+    [Fact]
+    public async Task AWorkerOnAStudyOptunaMadeIsToldHowToGiveItAConfigurationAndThenJoins()
+    {
+        // Given a study Optuna made over the same parameters (no stored configuration for workers)
+        using var dir = new TempDirectory("cli-foreign-worker");
+        var config = await OptunaStudyAndConfigAsync(dir, SameSpace);
+        var url = "sqlite:" + dir["optuna.db"];
+
+        // When a worker joins it, then the configuration is created on it, then the worker joins again
+        var refused = await SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", url);
+        var created = await SearchCli.RunAsync(dir.Path, "study", "create", config);
+        var joined = await SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", url);
+
+        // Then the refusal says how to give the study a configuration (it said only that `study start` had not made it),
+        // and that way works: the worker runs the rest of the budget
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("has no stored configuration (another Optuna client made it): `study create CONFIG --storage URL`", Assert.Single(refused.Stderr.Trim().Split('\n')));
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        Assert.True(joined.ExitCode == 0, joined.Stderr);
+        Assert.Equal(5, (await RowsAsync(dir["optuna.db"])).Trials);
+    }
+
     // A study "cli-study" in optuna.db that Optuna made with three trials of an objective suggesting `suggest`, and a
     // search.json (the fake worker, the default space, 5 trials) pointed at it.
     private static async Task<string> OptunaStudyAndConfigAsync(TempDirectory dir, string suggest)

@@ -30,6 +30,14 @@ internal static class StoredConfig
         return Parse(JsonNode.Parse(json)!.GetValue<string>(), sourceOnThisMachine);
     }
 
+    /// <summary>
+    /// The refusal of a command that needs the stored configuration, for a study without one (another Optuna client made
+    /// it): one wording for every such command, saying how to give it one. It said only that `study start` had not made it.
+    /// </summary>
+    public static UserInputException Missing(string study, string storageDisplay) =>
+        new($"study '{study}' in {storageDisplay} has no stored configuration (another Optuna client made it): `study create CONFIG " +
+            $"--storage URL` with a configuration of that name takes it over when its trials searched that space, then run this again");
+
     // What is wrong with the attribute's JSON, or null when Parse can read it.
     private static string? Damage(string json)
     {

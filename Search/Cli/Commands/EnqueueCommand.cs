@@ -51,7 +51,7 @@ internal static class EnqueueCommand
             var (store, study) = await location.OpenExistingAsync(ct);
             await using var owned = store;
             var (config, _) = await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
-                ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
+                ?? throw StoredConfig.Missing(location.Name, location.StorageDisplay);
             var configurations = from is null
                 ? [ParseValues(given)]
                 : await BestOfAsync(from, parse.GetValue(fromStorage), parse.GetValue(studiesDir), parse.GetValue(top), config.Space, ct);

@@ -109,7 +109,7 @@ internal static class StudyRunCommands
         await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
         var study = await location.FindInAsync(storage, ct);
         return await StoredConfig.ReadAsync(storage, study, location.StorageDisplay, sourceOnThisMachine, ct)
-            ?? throw new UserInputException($"study '{location.Name}' was not created by `study start` (no stored configuration)");
+            ?? throw StoredConfig.Missing(location.Name, location.StorageDisplay);
     }
 
     // A relative sqlite: path on the command line is relative to the current folder, as every other path there is

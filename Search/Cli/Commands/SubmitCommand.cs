@@ -45,7 +45,7 @@ internal static class SubmitCommand
                 var (store, study) = await location.OpenExistingAsync(ct, " (create it first: `study create search.json --storage URL`)");
                 await using var owned = store;
                 if (await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct) is null)
-                    throw new UserInputException($"study '{location.Name}' was not created by `study create` or `study start` (no stored configuration for its workers)");
+                    throw StoredConfig.Missing(location.Name, location.StorageDisplay);
                 if (parse.GetValue(dryRun))
                 {
                     if (parse.GetValue(format) == "json")
