@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -24,7 +23,8 @@ public static class ReadOnlyQuery
     /// Runs <paramref name="sql"/> on the storage <paramref name="url"/> and reads at most <paramref name="maxRows"/> of
     /// its rows: every row is held until it is printed, and a runaway query (a recursive CTE without end) grew the process
     /// by gigabytes and printed nothing. Throws <see cref="QueryRefusedException"/> for SQL the guard refuses or the
-    /// database rejects, <see cref="StorageException"/> for a missing database.
+    /// database rejects or for a value it returns that cannot be read (naming the column and its type),
+    /// <see cref="StorageException"/> for a missing database.
     /// </summary>
     public static async Task<Result> RunAsync(string url, string baseDirectory, string sql, int maxRows, CancellationToken ct = default)
     {
@@ -54,6 +54,7 @@ public static class ReadOnlyQuery
             cmd.CommandText = sql;
             var rows = new List<IReadOnlyDictionary<string, object?>>();
             var truncated = false;
+            var unreadable = false;
             string[] columns;
             var reader = await cmd.ExecuteReaderAsync(ct);
             try
@@ -62,16 +63,18 @@ public static class ReadOnlyQuery
                 while (await reader.ReadAsync(ct))
                 {
                     if (rows.Count == maxRows) { truncated = true; break; }
-                    rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, reader.IsDBNull(i) ? null : AsSqliteShowsIt(reader.GetValue(i)))).ToDictionary(kv => kv.Key, kv => kv.Value));
+                    try { rows.Add(columns.Select((c, i) => KeyValuePair.Create(c, QueryValues.Read(reader, i, c))).ToDictionary(kv => kv.Key, kv => kv.Value)); }
+                    catch (QueryRefusedException) { unreadable = true; throw; }
                 }
             }
             finally
             {
                 // Closing an Npgsql reader reads every row the query has left, which for an endless one never ends: the
-                // server is told to stop first, and its "canceled" answer is what closing then meets.
-                if (truncated) cmd.Cancel();
+                // server is told to stop first, and its "canceled" answer is what closing then meets. So too when a
+                // value could not be read and the rows are given up.
+                if (truncated || unreadable) cmd.Cancel();
                 try { await reader.DisposeAsync(); }
-                catch (DbException) when (truncated) { }
+                catch (DbException) when (truncated || unreadable) { }
             }
             return new Result(columns, rows, truncated);
         }
@@ -93,23 +96,6 @@ public static class ReadOnlyQuery
             }
         }
     }
-
-    // Npgsql hands PostgreSQL's timestamps back as DateTime, which the table and csv printed as "12/06/2026 18:58:38"
-    // (month first, whole seconds) and json as "2026-12-06T18:58:38.5231920", where SQLite hands back the text Optuna
-    // stores, "2026-12-06 18:58:38.523192". Dates and times are that text on both (timestamptz, which Npgsql reads as
-    // UTC, and timetz with their offset); PostgreSQL's 'infinity' is not printed as a date in the year 9999.
-    private static object AsSqliteShowsIt(object value) => value switch
-    {
-        DateTime t when t == DateTime.MaxValue => "infinity",
-        DateTime t when t == DateTime.MinValue => "-infinity",
-        DateTime { Kind: DateTimeKind.Utc } t => new DateTimeOffset(t).ToString(RelationalStudyStorage.TimeFormat + "zzz", CultureInfo.InvariantCulture),
-        DateTime t => t.ToString(RelationalStudyStorage.TimeFormat, CultureInfo.InvariantCulture),
-        DateTimeOffset t => t.ToString("HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture),
-        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        TimeOnly t => t.ToString("HH:mm:ss.ffffff", CultureInfo.InvariantCulture),
-        TimeSpan s => (s < TimeSpan.Zero ? "-" : "") + s.Duration().ToString(s.Days != 0 ? @"d\.hh\:mm\:ss\.ffffff" : @"hh\:mm\:ss\.ffffff", CultureInfo.InvariantCulture),
-        _ => value,
-    };
 
     // `SELECT t.number, v.number ...` names two columns alike; each row is a name → value map, so the later ones
     // become number_2, number_3 (it was an ArgumentException from the map).
