@@ -48,10 +48,15 @@ internal static class SubmitCommand
                     throw StoredConfig.Missing(location.Name, location.StorageDisplay);
                 if (parse.GetValue(dryRun))
                 {
+                    // The printed script showed the PostgreSQL password in its exec line, where every other console
+                    // output masks it (README, Secrets). Only the submitted script, which the workers run, holds it.
+                    var shown = SlurmScript.Render(submission with { StorageUrl = StorageUrl.Redact(submission.StorageUrl) });
                     if (parse.GetValue(format) == "json")
-                        OutputFormat.WriteObject("json", new JsonObject { ["dry_run"] = true, ["engine"] = ClusterJob.Slurm, ["script"] = script });
+                        OutputFormat.WriteObject("json", new JsonObject { ["dry_run"] = true, ["engine"] = ClusterJob.Slurm, ["script"] = shown });
                     else
-                        Console.Out.Write(script);
+                        Console.Out.Write(shown);
+                    if (shown != script)
+                        await Console.Error.WriteLineAsync($"note: the password is shown as {StorageUrl.Masked}; the script submitted holds it");
                     return ExitCodes.Ok;
                 }
                 var jobId = await SubmitAsync(submission, script, ct);
