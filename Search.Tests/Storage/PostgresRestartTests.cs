@@ -1,7 +1,6 @@
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Vocabulary;
-using Npgsql;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -58,7 +57,7 @@ public sealed class PostgresRestartTests(PostgresServerFixture server)
         var restart = server.RestartAsync(TimeSpan.FromSeconds(2));
         var read = Task.Run(async () =>
         {
-            await WaitUntilDownAsync();
+            await server.WaitUntilDownAsync();
             return await storage.GetAllTrialsAsync(study.Id);
         });
         await restart; // the server is back for the next test, whatever the read did
@@ -67,23 +66,5 @@ public sealed class PostgresRestartTests(PostgresServerFixture server)
         // Then: the read waited for the server and got every trial, as a writable storage's does: a read-only one gave
         // up after the three quick tries of opening (about 0.2 s) and its NpgsqlException reached the user as a stack trace
         Assert.Equal(2, trials.Count);
-    }
-
-    private async Task WaitUntilDownAsync()
-    {
-        var admin = new NpgsqlConnectionStringBuilder(StorageUrl.Parse(server.ConnectionUrl, "/").Target) { Pooling = false, Timeout = 2 };
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(20))
-        {
-            try
-            {
-                await using var c = new NpgsqlConnection(admin.ConnectionString);
-                await c.OpenAsync();
-            }
-            catch (NpgsqlException)
-            {
-                return;
-            }
-        }
-        throw new TimeoutException($"the server at {server.ConnectionUrl} did not go down within 30 s of pg_ctl stop");
     }
 }

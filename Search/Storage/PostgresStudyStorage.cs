@@ -97,6 +97,19 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 
     private bool Unanswered(Exception e) => e is NpgsqlException and not PostgresException && IsTransient(e);
 
+    // A server that went away once the storage was open and stayed away through every retry (about 9 s) ended the
+    // command with the last NpgsqlException as a stack trace, writable and read-only alike, where one that is down when
+    // the storage opens is one line: it is that line too. So is a server that kept answering "shutting down" or
+    // "starting up" (57P01-57P03), at opening as well.
+    private StorageUnreachableException? Gone(Exception e) => e switch
+    {
+        PostgresException { SqlState: "57P01" or "57P02" or "57P03" } pe =>
+            new StorageUnreachableException($"storage {Display}: the database server is not accepting connections ({pe.MessageText}); gave up after {MaxAttempts} tries", e),
+        _ when _opened && Unanswered(e) =>
+            new StorageUnreachableException($"storage {Display}: lost the database server and it did not come back within {MaxAttempts} tries ({(e.InnerException ?? e).Message})", e),
+        _ => null,
+    };
+
     // A command pointed at a server that does not answer (a wrong port or host, the server down) waited 9 s of silent
     // retries before saying so; psql and Optuna say it at once. Opening gets three quick tries (about 0.2 s) for a
     // connection dropped by chance; once open (writable or read-only), an outage is ridden out with every attempt.
@@ -134,13 +147,14 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         _ => false,
     };
 
-    // 3D000: the database named in the URL does not exist; 28P01/28000: the server refused the login.
+    // 3D000: the database named in the URL does not exist; 28P01/28000: the server refused the login; a server gone
+    // for longer than the retries (Describe is asked only once they are spent, or for an error that is not transient).
     protected override Exception? Describe(Exception error) => error switch
     {
         PostgresException { SqlState: "3D000" } e => new StorageException($"storage {Display}: {e.MessageText}", e),
         PostgresException { SqlState: "28P01" or "28000" } e => new StorageException($"storage {Display}: {e.MessageText}", e),
         PostgresException { SqlState: "53100" } e => new StorageFullException($"disk full on the database server of {Display}: {e.MessageText}", e),
-        _ => null,
+        _ => Gone(error),
     };
 
     // After a restart every pooled connection is dead; drop them all instead of failing on each in turn.

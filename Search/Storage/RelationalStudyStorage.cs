@@ -31,8 +31,9 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     protected abstract bool IsTransient(Exception error);
 
     /// <summary>
-    /// A one-line <see cref="StorageException"/> or <see cref="StorageFullException"/> naming the storage for a
-    /// failure the user must act on (corrupt file, full disk, missing database), or null to let it through as is.
+    /// A one-line <see cref="StorageException"/>, <see cref="StorageFullException"/> or
+    /// <see cref="StorageUnreachableException"/> naming the storage for a failure the user must act on (corrupt file,
+    /// full disk, missing database, a server gone for longer than the retries), or null to let it through as is.
     /// </summary>
     protected virtual Exception? Describe(Exception error) => null;
 

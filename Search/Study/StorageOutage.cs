@@ -18,8 +18,12 @@ internal static class StorageOutage
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(2);
 
     /// <summary>An error of the database connection, not of the request (a full disk and a finished trial are answers).</summary>
+    /// <remarks>
+    /// A PostgreSQL server gone for longer than the storage's retries is a <see cref="StorageUnreachableException"/>
+    /// (one line for a query command), no longer the driver's exception: still an outage to ride out here.
+    /// </remarks>
     public static bool Is(Exception e) =>
-        e is DbException or System.Net.Sockets.SocketException or TimeoutException or IOException
+        e is DbException or System.Net.Sockets.SocketException or TimeoutException or IOException or StorageUnreachableException
         && !DiskReserve.IsDiskFull(e);
 
     /// <summary>As <see cref="RetryAsync{T}"/>, for a write with no result.</summary>

@@ -92,6 +92,25 @@ public class PostgresServerFixture : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
     }
 
+    /// <summary>Returns once the server refuses connections (after <see cref="RestartAsync"/> began its stop).</summary>
+    public async Task WaitUntilDownAsync()
+    {
+        var admin = new NpgsqlConnectionStringBuilder(Mnist.Search.Storage.StorageUrl.Parse(ConnectionUrl, "/").Target) { Pooling = false, Timeout = 2 };
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(20))
+        {
+            try
+            {
+                await using var c = new NpgsqlConnection(admin.ConnectionString);
+                await c.OpenAsync();
+            }
+            catch (NpgsqlException)
+            {
+                return;
+            }
+        }
+        throw new TimeoutException($"the server at {ConnectionUrl} did not go down within 30 s of pg_ctl stop");
+    }
+
     public async Task DisposeAsync()
     {
         if (_clusterDir is null) return;
