@@ -134,9 +134,10 @@ public sealed class StudyCoordinatorTests
     [Fact]
     public async Task ARetryIsNotPrunedAgainstItsOwnInterruptedFirstRun()
     {
-        // Given a study of 2 trials of 3 epochs whose values rise with the trial number (so with MINIMIZE a retry, numbered
-        // after its first run, scores worse at every epoch), interrupted once trial 0 has recorded its first epoch
-        var worker = new FakeWorker { Directory = "", Epochs = 3, EpochSeconds = 0.5 };
+        // Given a study of 2 trials of 6 epochs whose values rise with the trial number (so with MINIMIZE a retry, numbered
+        // after its first run, scores worse at every epoch), interrupted once trial 0 has recorded its first epoch (with
+        // seconds to spare before it would finish on a loaded machine)
+        var worker = new FakeWorker { Directory = "", Epochs = 6, EpochSeconds = 0.5 };
         await using var h = await CoordinatorHarness.CreateAsync(trials: 2, worker, s => s with { Direction = StudyDirection.MINIMIZE });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var interrupt = Task.Run(async () =>
@@ -162,7 +163,7 @@ public sealed class StudyCoordinatorTests
         // Then the retry runs to the end: its interrupted first run, which its retry stands in for, is no competitor
         // (it was pruned at epoch 1 against it)
         var retry = Assert.Single(second, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == "0");
-        Assert.Equal((TrialState.COMPLETE, 3), (retry.State, retry.IntermediateValues.Count));
+        Assert.Equal((TrialState.COMPLETE, 6), (retry.State, retry.IntermediateValues.Count));
     }
 
     [Fact]
@@ -361,7 +362,24 @@ public sealed class StudyCoordinatorTests
         var (study, _) = await Mnist.Search.Study.StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
         var trials = await h.Storage.GetAllTrialsAsync(study.Id);
         Assert.Equal([TrialState.FAIL, TrialState.WAITING], trials.Select(t => t.State));
+        Assert.Contains("the worker cannot run here: cuda:0:", trials[0].SystemAttrs[StudyAttributes.FailReason]);
         Assert.Equal(0, Budget.Of(trials, 5).Used);
+        // And its retries are not spent on it: the machine's problem, not the configuration's
+        Assert.Equal("0", trials[1].SystemAttrs.GetValueOrDefault(StudyAttributes.RetryCount) ?? "0");
+    }
+
+    [Fact]
+    public async Task ACustomWorkersExitFourOnACpuSlotFailsOnlyItsTrial()
+    {
+        // Given a custom worker that exits 4 for trial 0 on a CPU slot (no device to lack: its own meaning of 4)
+        var worker = new FakeWorker { Directory = "", Custom = { [0] = "echo '{\"event\":\"error\",\"message\":\"no network\"}'; exit 4" } };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 2, worker);
+
+        // When the study runs
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu());
+
+        // Then that trial failed and the study went on
+        Assert.Equal([TrialState.FAIL, TrialState.COMPLETE], trials.Select(t => t.State));
     }
 
     [Fact]

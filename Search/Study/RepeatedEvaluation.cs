@@ -10,7 +10,7 @@ namespace Mnist.Search.Study;
 /// <see cref="SelectionConfig.Candidates"/> that has fewer than <see cref="SelectionConfig.Repeats"/> repeats.
 /// The candidates are ranked again for every repeat, so a trial that finishes late with a better value still gets
 /// its repeats before lesser ones get theirs. With fewer finished candidates than planned, the place waits while an
-/// original still runs (<see cref="AwaitsCandidate"/>), and the sampler proposes once none does.
+/// original that may supply it still runs (<see cref="AwaitsCandidate"/>), and the sampler proposes otherwise.
 /// <para>Why: on the real objective one training seed's value is ±0.2–0.5 pp, about the difference between good
 /// configurations, and the best of a study's values is mostly the luckiest seed (issue 9). Two more seeds of the
 /// top three cost six of the budget's trials and make the choice a mean of three (what that buys, measured: see
@@ -37,11 +37,14 @@ public static class RepeatedEvaluation
     /// make it a candidate, so no new configuration should take the place. One started there could never be chosen (once
     /// repeats exist only repeated configurations compete) and the running candidate went unrepeated: a study of 7 trials
     /// chose a configuration repeated at 0.861 over two that finished meanwhile at 0.886 and 0.894.
+    /// Waits only while the running originals could supply every candidate still missing: with fewer, a new configuration
+    /// may still become one, and the devices it would leave idle are not spent waiting.
     /// </summary>
     public static bool AwaitsCandidate(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction, SelectionConfig plan, Budget budget) =>
         InRepeatPhase(trials, plan, budget)
         && Next(trials, direction, plan, budget) is null
-        && trials.Any(t => t.State == TrialState.RUNNING && BestTrial.RepeatOf(t) is null);
+        && trials.Count(t => t.State == TrialState.RUNNING && BestTrial.RepeatOf(t) is null)
+            >= Math.Max(1, plan.Candidates - trials.Count(t => BestTrial.Competes(t) && BestTrial.RepeatOf(t) is null));
 
     // No more new trials may start than repeats are still owed.
     private static bool InRepeatPhase(IReadOnlyList<TrialSnapshot> trials, SelectionConfig plan, Budget budget) =>

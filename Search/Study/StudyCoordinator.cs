@@ -138,7 +138,8 @@ public sealed class StudyCoordinator
                 if (trial is null)
                 {
                     lease.Dispose();
-                    await WaitAnyAsync(running, TimeSpan.FromSeconds(1), interrupt);
+                    // Waiting for a candidate lasts as long as a trial: polled like the study (every heartbeat), not every second.
+                    await WaitAnyAsync(running, _awaitingCandidate ? _settings.HeartbeatInterval : TimeSpan.FromSeconds(1), interrupt);
                     continue;
                 }
                 running.Add(RunTrialAsync(trial, lease, study.Id, stop));
@@ -193,8 +194,10 @@ public sealed class StudyCoordinator
             if (!_awaitingCandidate)
                 _log.Information("The next trial repeats a candidate configuration: waiting for the running trials to finish, which may be candidates");
             _awaitingCandidate = true;
+            _untracked.Explain(history);
             return null;
         }
+        _awaitingCandidate = false;
         // The trial is created first and sampled for its own number (Optuna's order): the sampler sees the trials
         // numbered before it. Two coordinators that read the study at the same moment used to propose the same
         // configuration (a start-up point is indexed by the history's length), so N workers starting together ran N
@@ -227,7 +230,9 @@ public sealed class StudyCoordinator
         catch (TrialNotRunningException) { return NotRun(trial); }
         catch (Exception e) when (!StorageOutage.Is(e))
         {
-            await _storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"the sampler failed: {e.Message}" }, retry: null);
+            // An enqueued configuration is queued again (within its retries): failed for good, it was lost to a sampler bug.
+            var retry = trial.SystemAttrs.ContainsKey(StudyAttributes.FixedParams) ? Retries.Rule(_settings.MaxRetries) : null;
+            await _storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"the sampler failed: {e.Message}" }, retry);
             throw;
         }
     }

@@ -56,8 +56,11 @@ internal sealed partial class TrialExecution(
         catch (WorkerStartException e)
         {
             // Not this configuration's fault, and every later trial here would fail the same way: the trial is queued
-            // again and the error goes on to stop the study (before, a missing program burned the whole budget).
-            await FinishAsync(trial, studyId, new Outcome(TrialState.FAIL, null, $"worker did not start: {WorkerText.Sanitize(e.Message)}", Retry: true), progress);
+            // again and the error goes on to stop the study (before, a missing program burned the whole budget). Queued
+            // as after a stop, spending none of its retries: a machine restarted in a loop (a Kubernetes pod on a node
+            // without CUDA) lost one configuration for every three starts.
+            var reason = e.Started ? "the worker cannot run here" : "worker did not start";
+            await FinishAsync(trial, studyId, new Outcome(TrialState.FAIL, null, $"{reason}: {WorkerText.Sanitize(e.Message)}", Retry: true, Stopped: true), progress);
             throw;
         }
         RemovePartialFiles(dir);
@@ -166,10 +169,14 @@ internal sealed partial class TrialExecution(
                 return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true, Stopped: true);
             if (timeout.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, $"timed out after {Durations.Format(settings.TrialTimeout)}");
-            // The device cannot be used by the worker (a GPU listed on a machine without CUDA): every trial here would
-            // fail alike, and a shared study's whole budget went in seconds. Stopped as a worker that cannot start.
-            if (result is null && exit == WorkerExitCodes.DeviceUnavailable && !stop.IsCancellationRequested)
-                throw new WorkerStartException($"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot use this device")}");
+            // The GPU cannot be used by the worker (listed on a machine without CUDA, or a TorchSharp built for the CPU):
+            // every trial here would fail alike, and a shared study's whole budget went in seconds. Stopped as a worker
+            // that cannot start. On a GPU slot only: a CPU slot has no device to lack, so a custom worker's exit 4 there
+            // fails its trial as any other exit does.
+            if (result is null && exit == WorkerExitCodes.DeviceUnavailable && device.IsGpu && !stop.IsCancellationRequested)
+                throw new WorkerStartException(
+                    $"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot use this device")}; run this machine's trials on the CPU " +
+                    "(study worker --devices cpu, or \"devices\" in search.json) or with a worker built for its GPUs", started: true);
             if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
             // Killed by a signal nobody here sent: a cluster cancelling or preempting the job signals every
             // process in it (issue 14), and the worker may die before this coordinator sees its own SIGTERM.

@@ -42,4 +42,11 @@ public interface IWorkerProcess : IAsyncDisposable
     void Kill();
 }
 
-public sealed class WorkerStartException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// The worker cannot run trials on this machine: its program did not start, or (<paramref name="started"/>) it started and
+/// said it cannot use its device. Not a configuration's fault: its trial is queued again without spending a retry.
+/// </summary>
+public sealed class WorkerStartException(string message, Exception? inner = null, bool started = false) : Exception(message, inner)
+{
+    public bool Started { get; } = started;
+}

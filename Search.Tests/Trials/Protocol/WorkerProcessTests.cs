@@ -235,7 +235,9 @@ public sealed class WorkerProcessTests : IDisposable
     [Fact]
     public async Task WhenTheSpecAsksForCudaWhereThereIsNoneThenTheExitCodeSaysTheDeviceIsUnavailable()
     {
-        // Given a spec for a CUDA device, for the worker built here (TorchSharp for the CPU: no CUDA)
+        // Given a spec for a CUDA device, for a worker without CUDA (the CPU build; a CUDA build on a GPU machine trains
+        // instead, so there is nothing to check)
+        if (TorchSharp.torch.cuda.is_available()) return;
         string spec = WriteSpec(new JsonObject { ["device"] = "cuda" });
 
         // When
