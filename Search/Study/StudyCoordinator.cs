@@ -306,7 +306,7 @@ public sealed class StudyCoordinator
             {
                 // The trial is recorded and queued again; the study stops, as every trial here would fail the same way.
                 if (Interlocked.CompareExchange(ref _workerStart, e, null) is null)
-                    _log.Error("The worker cannot be started, stopping the study: {Error}", e.Message);
+                    _log.Error("The worker cannot {What}, stopping the study: {Error}", e.Started ? "run trials here" : "be started", e.Message);
                 stop.Cancel();
             }
             catch (RowNotFoundException)
