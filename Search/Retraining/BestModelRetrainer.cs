@@ -126,6 +126,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         // A takeover since the claim's last renewal (up to 30 s ago) is seen here, before best/ is touched: a process whose
         // claim was taken for a newer best trial put its older model into best/ over the new holder's and wrote its trial
         // into the study's attributes, while the claim said the newer best was retrained (and no study start repaired it).
+        // A claim whose holder no longer retrains (failed, ended, removed) is taken back by the check, and this model goes in.
         if (claim is not null && await claim.TakenOverBeforeSwapAsync(ct) is { } why)
         {
             Directory.Delete(workDir, recursive: true);

@@ -60,8 +60,8 @@ internal sealed partial class RetrainClaim
                     // one when this process's renewals were late or its clock is far behind the taker's. The retrain stops,
                     // and this process never writes the claim again. It went on, on the reasoning that both retrain the same
                     // trial; but the taker's trial may be another, and a model swapped in after the taker's replaced the one
-                    // the claim and the study's attributes name. (Should the taker fail, its claim ends "failed" and the next
-                    // study start retrains.) The retrain says why in one line; study.log alone records when it was seen.
+                    // the claim and the study's attributes name. (Should the taker fail, its claim ends "failed": a retrain
+                    // whose model was complete by then takes it back before its swap, else the next study start retrains.) The retrain says why in one line; study.log alone records when it was seen.
                     _lost = true;
                     _log.Debug("The retrain claim of trial {Trial} was taken over: {Why}", _trialNumber, TakenOverWhy);
                     try { await _takenOver.CancelAsync(); }
@@ -104,7 +104,7 @@ internal sealed partial class RetrainClaim
             var stored = (await _storage.GetStudySystemAttributesAsync(_studyId, ct)).GetValueOrDefault(Attribute);
             if (stored is null || Parse(stored) is not { } claim || !IsMine(claim))
             {
-                _holder = Parse(stored);
+                (_holder, _holderText) = (Parse(stored), stored);
                 return false;
             }
             _current = stored;

@@ -52,8 +52,9 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
     private readonly ILogger _log;
 
     // The claim's text as this process last stored it: the expected value of its next compare-and-set. Only the renewal
-    // writes it while it runs; EndAsync stops the renewal before it reads it.
-    private string _current;
+    // writes it while it runs; EndAsync stops the renewal before it reads it. TakenOverBeforeSwapAsync sets it to another
+    // process's claim (null: none) to take that claim back.
+    private string? _current;
 
     // What the retrain is asked for (Recipe), written into a "done" claim; and the claim as it was before this one, put
     // back when this retrain fails over a "done" one (best/ still holds that retrain's model).
@@ -104,8 +105,7 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
             if (again && IsLive(held)) return (null, $"trial {heldTrial} is being retrained by {Owner(held)}");
             if (!again && heldTrial == trialNumber)
             {
-                // A claim from before recipes were recorded counts as made as asked.
-                if ((string?)held["state"] == "done" && ((string?)held["recipe"] ?? recipe) == recipe)
+                if (IsDoneAsAsked(held, recipe))
                     return (null, $"trial {trialNumber} was already retrained by {Owner(held)}");
                 if (IsLive(held)) return (null, $"trial {trialNumber} is being retrained by {Owner(held)}");
             }
@@ -159,6 +159,10 @@ internal sealed partial class RetrainClaim : IAsyncDisposable
 
     /// <summary>Called once the retrained model is in best/ (<see cref="EndAsync"/> then never puts back an earlier "done").</summary>
     public void MarkPromoted() => _promoted = true;
+
+    // A "done" claim whose retrain was made as asked; one from before recipes were recorded counts as made as asked.
+    private static bool IsDoneAsAsked(JsonObject claim, string recipe) =>
+        (string?)claim["state"] == "done" && ((string?)claim["recipe"] ?? recipe) == recipe;
 
     private static bool IsLive(JsonObject claim)
     {
