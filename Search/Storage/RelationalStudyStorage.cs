@@ -101,6 +101,7 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
                 return await operation(connection);
             }
             catch (Exception e) when (!ct.IsCancellationRequested && IsTransient(e)) { notice(WaitingMessage); }
+            catch (Exception e) when (Interrupted(e, ct)) { throw new OperationCanceledException(e.Message, e, ct); }
             catch (Exception e) when (Describe(e) is { } described) { throw described; }
         }
         for (var attempt = 1; ; attempt++)
@@ -117,6 +118,10 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, attempt - 1)));
                 await Task.Delay(backoff * (0.75 + 0.5 * Random.Shared.NextDouble()), ct);
             }
+            catch (Exception e) when (Interrupted(e, ct))
+            {
+                throw new OperationCanceledException(e.Message, e, ct);
+            }
             // Reached for failures that are not transient, or still failing after the last attempt.
             catch (Exception e) when (Describe(e) is { } described)
             {
@@ -124,6 +129,12 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
             }
         }
     }
+
+    // A transient failure once the operation is cancelled (Ctrl+C) is the interruption: the retries stop for it, not for
+    // an outage that outlasted them. It went to Describe, which took it for the last of the retries: a command interrupted
+    // during a PostgreSQL outage said "lost the database server and it did not come back within 10 tries", exit 1, not
+    // "interrupted", 130.
+    private bool Interrupted(Exception error, CancellationToken ct) => ct.IsCancellationRequested && IsTransient(error);
 
     protected Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> operation, CancellationToken ct) =>
         RunAsync(async c =>
