@@ -19,16 +19,17 @@ namespace Mnist.Search.Tests.Retraining;
 public sealed class RetrainTakenBackTests
 {
     [Theory]
-    [InlineData("failed")] // another host's retrain of the trial ended failed
-    [InlineData("ended")] // a process of this host that took it has ended, its claim still "running"
-    public async Task AModelCompletedAfterTheClaimsTakerStoppedGoesIntoBestAndTheClaimEndsDoneForItsTrial(string taker)
+    [InlineData("failed", 600.0)] // another host's retrain of the trial ended failed; seen before the swap
+    [InlineData("ended", 600.0)] // a process of this host that took it has ended, its claim still "running"
+    [InlineData("failed", 0.2)] // seen by a renewal while the retrain runs (it stopped the retrain: nobody retrained)
+    public async Task AModelCompletedAfterTheClaimsTakerStoppedGoesIntoBestAndTheClaimEndsDoneForItsTrial(string taker, double renewSeconds)
     {
-        // Given a study of one trial whose trial 0 this process claimed for its retrain, renewed every 10 minutes (no
-        // renewal falls within the test)
-        await using var h = await CoordinatorHarness.CreateAsync(trials: 1);
+        // Given a study of one trial whose trial 0 this process claimed for its retrain (1.5 s long), renewed every 10
+        // minutes (no renewal falls within the test) or every 0.2 s
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1, new FakeWorker { Directory = "", RetrainSeconds = 1.5 });
         var (study, _) = await h.RunAsync(CoordinatorHarness.Cpu());
         var retrain = new RetrainConfig(true, 1, null);
-        var (claim, why) = await RetrainClaim.TryTakeAsync(h.Storage, study.Id, 0, RetrainClaim.Recipe(retrain), Log.Logger, default, TimeSpan.FromMinutes(10));
+        var (claim, why) = await RetrainClaim.TryTakeAsync(h.Storage, study.Id, 0, RetrainClaim.Recipe(retrain), Log.Logger, default, TimeSpan.FromSeconds(renewSeconds));
         Assert.True(claim is not null, why);
         await using var held = claim;
 

@@ -130,7 +130,7 @@ internal static class StudyRun
         catch (Exception e) when (StorageOutage.Is(e))
         {
             throw new StorageUnreachableException(
-                $"storage {storageDisplay}: the database failed and the study stopped ({e.Message}); run the same command again once it "
+                $"storage {storageDisplay}: the database failed and the study stopped ({Cause(e).Message}); run the same command again once it "
                 + "answers: its running trials are taken up again", e);
         }
         consoleLevel.MinimumLevel = Serilog.Events.LogEventLevel.Information;
@@ -258,6 +258,10 @@ internal static class StudyRun
             throw new ConfigException($"{config.SourcePath}: $.dataset.dir: {e.Message}", config.SourcePath, "$.dataset.dir", e);
         }
     }
+
+    // The driver's own words: a storage's "lost the database server … within 10 tries" named the storage a second time
+    // and understated a wait the coordinator had stretched to minutes.
+    private static Exception Cause(Exception e) => e is StorageUnreachableException { InnerException: { } inner } ? inner : e;
 
     private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials)
     {

@@ -56,6 +56,14 @@ internal sealed partial class RetrainClaim
                 {
                     // Not cancelled by _stop: a write cut off midway may still commit, leaving a claim whose text is unknown here.
                     if (await WriteAsync(Value(_trialNumber, "running"), CancellationToken.None)) continue;
+                    // Changed by a process that no longer retrains (its retrain failed, its process ended): taken back, and
+                    // the retrain goes on, as the check before the swap does. It was stopped, and nobody retrained.
+                    if (!StillHeld(_holder))
+                    {
+                        _log.Warning("Retrain of trial {Trial}: {Why}; this process takes the claim back and goes on", _trialNumber, TakenOverWhy);
+                        _current = _holderText;
+                        continue;
+                    }
                     // Taken over: for a newer best trial (study start takes a live claim of another trial), or for the same
                     // one when this process's renewals were late or its clock is far behind the taker's. The retrain stops,
                     // and this process never writes the claim again. It went on, on the reasoning that both retrain the same
