@@ -109,7 +109,7 @@ internal static class TrialRows
     public static void Relocate(JsonObject detail, string? studyFolder)
     {
         if (studyFolder is null || (string?)detail["trial_dir"] is not { Length: > 0 } recorded) return;
-        var local = Path.Combine(studyFolder, StudyFolder.TrialsFolder, Path.GetFileName(Path.TrimEndingDirectorySeparator(recorded)));
+        var local = StudyFolder.TrialFolderIn(studyFolder, recorded);
         if (local == recorded || !Directory.Exists(local)) return;
         detail["trial_dir"] = local;
         foreach (var key in new[] { "stdout_log", "stderr_log", "checkpoint" })

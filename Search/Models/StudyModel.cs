@@ -45,8 +45,7 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
     {
         var checkpoint = trial.UserAttrs.TryGetValue(StudyAttributes.Checkpoint, out var c) ? JsonSerializer.Deserialize<string>(c) : null;
         var recorded = checkpoint is null ? null : Path.GetDirectoryName(checkpoint);
-        // The trial's folder keeps its name under the study folder's trials/ wherever the study folder now is.
-        var local = recorded is null ? null : Path.Combine(studyDirectory, StudyFolder.TrialsFolder, Path.GetFileName(recorded));
+        var local = recorded is null ? null : StudyFolder.TrialFolderIn(studyDirectory, recorded);
         var dir = await LocateAsync(storage, study, local, recorded, ct)
             ?? throw new ModelNotFoundException($"{what} has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
         return new StudyModel(dir, false, trial.Number, null, note);

@@ -58,18 +58,13 @@ internal sealed partial class RetrainClaim
                     if (await WriteAsync(Value(_trialNumber, "running"), CancellationToken.None)) continue;
                     // Changed by a process that no longer retrains (its retrain failed, its process ended): taken back, and
                     // the retrain goes on, as the check before the swap does. It was stopped, and nobody retrained.
-                    if (!StillHeld(_holder))
-                    {
-                        _log.Warning("Retrain of trial {Trial}: {Why}; this process takes the claim back and goes on", _trialNumber, TakenOverWhy);
-                        _current = _holderText;
-                        continue;
-                    }
+                    if (MayTakeBack("goes on")) continue;
                     // Taken over: for a newer best trial (study start takes a live claim of another trial), or for the same
                     // one when this process's renewals were late or its clock is far behind the taker's. The retrain stops,
                     // and this process never writes the claim again. It went on, on the reasoning that both retrain the same
                     // trial; but the taker's trial may be another, and a model swapped in after the taker's replaced the one
-                    // the claim and the study's attributes name. (Should the taker fail, its claim ends "failed": a retrain
-                    // whose model was complete by then takes it back before its swap, else the next study start retrains.) The retrain says why in one line; study.log alone records when it was seen.
+                    // the claim and the study's attributes name. (A taker that no longer retrains is taken back from, above,
+                    // and before the swap.) The retrain says why in one line; study.log alone records when it was seen.
                     _lost = true;
                     _log.Debug("The retrain claim of trial {Trial} was taken over: {Why}", _trialNumber, TakenOverWhy);
                     try { await _takenOver.CancelAsync(); }

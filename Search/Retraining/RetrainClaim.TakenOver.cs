@@ -55,11 +55,19 @@ internal sealed partial class RetrainClaim
                 return null;
             }
             _lost = true;
-            if (attempt == 2 || StillHeld(_holder)) return TakenOverWhy;
-            _log.Warning("Retrain of trial {Trial}: {Why}; this process takes the claim back and puts its model into best/", _trialNumber, TakenOverWhy);
-            // The next compare-and-set expects the claim as read: it takes the claim back unless it changed again.
-            _current = _holderText;
+            if (attempt == 2 || !MayTakeBack("puts its model into best/")) return TakenOverWhy;
         }
+    }
+
+    // A claim changed by a process that no longer retrains (not StillHeld) is this one's to take back: the next
+    // compare-and-set expects it as read, and takes it unless it changed again. False while another process holds it.
+    // One rule for the renewals and the check before the swap.
+    private bool MayTakeBack(string then)
+    {
+        if (StillHeld(_holder)) return false;
+        _log.Warning("Retrain of trial {Trial}: {Why}; this process takes the claim back and {Then}", _trialNumber, TakenOverWhy, then);
+        _current = _holderText;
+        return true;
     }
 
     // Whether the claim another process wrote keeps this retrain's model out of best/: a live retrain of any trial (that

@@ -110,6 +110,13 @@ public static class StudyFolder
         return null;
     }
 
+    /// <summary>
+    /// Where a trial folder recorded in the storage (the place the study ran) is in <paramref name="studyFolder"/>: a trial's
+    /// folder keeps its name under trials/ wherever the study folder now is.
+    /// </summary>
+    public static string TrialFolderIn(string studyFolder, string recordedTrialFolder) =>
+        Path.Combine(studyFolder, TrialsFolder, Path.GetFileName(Path.TrimEndingDirectorySeparator(recordedTrialFolder)));
+
     /// <summary>A fresh id for a new study.</summary>
     public static string NewId() => Guid.NewGuid().ToString("N");
 
