@@ -43,7 +43,8 @@ public sealed class TimeZoneCliTests
             Assert.InRange(elapsed, 0, (DateTime.UtcNow - before).TotalSeconds + 1);
             Assert.True(shown.ExitCode == 0, shown.Stderr);
             var started = (string)JsonNode.Parse(shown.Stdout)!["started"]!;
-            Assert.EndsWith("Z", started);
+            // ISO 8601 as jq's fromdateiso8601 reads it ("2026-12-06T12:12:38Z"; it was "2026-12-06 12:12:38Z")
+            Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", started);
             var startedUtc = DateTime.Parse(started, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
             Assert.InRange(startedUtc, before.AddSeconds(-1), DateTime.UtcNow);
         }

@@ -84,9 +84,8 @@ internal static class TrialRows
                 .Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), Number(kv.Value)))),
             ["epochs"] = epochs,
             ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
-            // Stored as local time without a zone (Optuna's way); "u" marks UTC, so it is converted first.
-            ["started"] = t.DatetimeStart?.ToUniversalTime().ToString("u", CultureInfo.InvariantCulture),
-            ["completed"] = t.DatetimeComplete?.ToUniversalTime().ToString("u", CultureInfo.InvariantCulture),
+            ["started"] = Utc(t.DatetimeStart),
+            ["completed"] = Utc(t.DatetimeComplete),
             ["duration_s"] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
             ["trial_dir"] = Attr(t.SystemAttrs, StudyAttributes.TrialDirectory),
             ["stdout_log"] = Attr(t.SystemAttrs, StudyAttributes.StdoutLog),
@@ -116,6 +115,14 @@ internal static class TrialRows
             if ((string?)detail[key] is { } path && Path.GetRelativePath(recorded, path) is var rest && !rest.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(rest))
                 detail[key] = Path.Combine(local, rest);
     }
+
+    /// <summary>
+    /// A trial's time as ISO 8601 UTC, "2026-12-06T12:12:38Z": stored as local time without a zone (Optuna's way), so
+    /// converted first. It was .NET's "u" form, "2026-12-06 12:12:38Z", which jq's fromdateiso8601 and older Pythons'
+    /// fromisoformat refuse.
+    /// </summary>
+    public static string? Utc(DateTime? time) =>
+        time?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>The value a configuration was chosen by: "0.9812", or "0.9801 (mean of 3)".</summary>
     public static string ChosenValue(BestTrial.Choice choice) =>
