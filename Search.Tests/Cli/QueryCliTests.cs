@@ -303,6 +303,9 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("config: a configuration file path is required, got an empty one", "study", "create", "")]
     [InlineData("--studies-dir: must name a folder, got an empty one", "study", "status", "q", "--studies-dir", "")]
     [InlineData("--studies-dir: must name a folder, got an empty one", "study", "list", "--studies-dir", "")]
+    // (the configuration file study start took, given for the name: "unknown study 'search.json': studies/search.json/study.db does not exist")
+    [InlineData("'search.json' is a file: this command takes a study's name, not its configuration (its study: q)", "study", "status", "search.json")]
+    [InlineData("'search.json' is a file: this command takes a study's name, not its configuration (its study: q)", "trials", "list", "search.json")]
     // (several parse errors printed a line each)
     [InlineData("; ", "trials", "show")]
     [InlineData("--bogus", "trials", "list", "q", "--bogus", "x")]

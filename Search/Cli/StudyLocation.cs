@@ -54,8 +54,29 @@ internal sealed record StudyLocation
             throw new UserInputException($"study '{name}': {db} is a folder, not a study database");
         // Read commands must not create an empty database for a typo'd name.
         if (!File.Exists(db))
-            throw new UserInputException($"unknown study '{name}': {db} does not exist (run `study start`, or pass --storage URL)");
+            throw new UserInputException(File.Exists(name)
+                ? ConfigFileGiven(name, root)
+                : $"unknown study '{name}': {db} does not exist (run `study start`, or pass --storage URL)");
         return new StudyLocation(name, "sqlite:" + db, root);
+    }
+
+    /// <summary>
+    /// The refusal of a configuration file given for a study's name (`study status search.json`, the file `study start`
+    /// took): it said "unknown study 'search.json': studies/search.json/study.db does not exist". Names the study and
+    /// storage the file declares, when it can be read.
+    /// </summary>
+    private static string ConfigFileGiven(string path, string studiesRoot)
+    {
+        var head = $"'{path}' is a file: this command takes a study's name, not its configuration";
+        try
+        {
+            var config = Mnist.Search.Config.StudyConfigLoader.Load(path);
+            // The command finds a study in its default place by name alone; elsewhere it needs the storage too.
+            var found = config.Storage == "sqlite:" + Path.Combine(StudyFolder.PathFor(studiesRoot, config.Study), DatabaseFile);
+            var storage = found ? "" : $" --storage {Mnist.Search.Storage.StorageUrl.Redact(config.Storage)}";
+            return $"{head} (its study: {config.Study}{storage})";
+        }
+        catch (Exception e) when (e is UserInputException or Mnist.Search.Config.ConfigException or IOException) { return head; }
     }
 
     /// <summary>
