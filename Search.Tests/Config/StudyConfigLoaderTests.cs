@@ -264,8 +264,8 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [Fact]
     public void WhenAMedianPrunerIsConfiguredThenItsSettingsAndDefaultsAreRead()
     {
-        // Given a median pruner with one setting
-        var path = Write(ConfigJson.Patch("pruner", """{"kind": "median", "warmup_epochs": 1}"""));
+        // Given a median pruner with one setting, in a study of 3 epochs
+        var path = Write(ConfigJson.Patch("pruner", """{"kind": "median", "warmup_epochs": 1}""", ConfigJson.Patch("budget.epochs", "3")));
 
         // When it is loaded
         var pruner = StudyConfigLoader.Load(path).Pruner;
@@ -440,7 +440,9 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("pruner", """{"kind":"hyperband","warmup_epochs":1}""", "$.pruner.warmup_epochs", "unknown key (known: kind, min_resource, reduction_factor)")]
     [InlineData("pruner", """{"kind":"median","reduction_factor":3}""", "$.pruner.reduction_factor", "unknown key (known: kind, startup_trials, warmup_epochs, interval)")]
     [InlineData("pruner", """{"kind":"asha","reduction_factor":1}""", "$.pruner.reduction_factor", "between 2 and 100, got 1")]
-    [InlineData("pruner", """{"kind":"median","warmup_epochs":2}""", "$.pruner.warmup_epochs", "less than budget.epochs (2)")]
+    [InlineData("pruner", """{"kind":"median","warmup_epochs":2}""", "$.pruner.warmup_epochs", "less than budget.epochs - 1 (1)")]
+    // (one warm-up epoch of two left only the last, which is never pruned)
+    [InlineData("pruner", """{"kind":"median","warmup_epochs":1}""", "$.pruner.warmup_epochs", "less than budget.epochs - 1 (1): the warm-up epochs and the last epoch are never pruned, so nothing would be, got 1")]
     [InlineData("pruner", "{}", "$.pruner.kind", "required key is missing")]
     // devices
     [InlineData("devices", "\"gpu\"", "$.devices", "expected one of \"auto\", \"cpu\", got \"gpu\"")]

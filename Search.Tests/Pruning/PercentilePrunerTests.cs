@@ -44,12 +44,15 @@ public sealed class PercentilePrunerTests
     [Fact]
     public void WhenTheTrialIsStillWarmingUpItIsNotPruned()
     {
-        // Given warm-up of 2 epochs, a terrible trial at epoch 1 continues, and at epoch 2 it is pruned
+        // Given warm-up of 2 epochs, a terrible trial continues at epochs 1 and 2, and at epoch 3 it is pruned (as Optuna's
+        // n_warmup_steps=2 with epochs reported from step 0; it was pruned at epoch 2, in its warm-up)
         var pruner = MedianPruner.Create(startupTrials: 0, warmupSteps: 2);
         var atEpoch1 = SomeTrials.With(TrialState.RUNNING, 0.10);
         var atEpoch2 = SomeTrials.With(TrialState.RUNNING, 0.10, 0.20);
+        var atEpoch3 = SomeTrials.With(TrialState.RUNNING, 0.10, 0.20, 0.30);
         Assert.False(pruner.ShouldPrune(atEpoch1, Completed, StudyDirection.MAXIMIZE));
-        Assert.True(pruner.ShouldPrune(atEpoch2, Completed, StudyDirection.MAXIMIZE));
+        Assert.False(pruner.ShouldPrune(atEpoch2, Completed, StudyDirection.MAXIMIZE));
+        Assert.True(pruner.ShouldPrune(atEpoch3, Completed, StudyDirection.MAXIMIZE));
     }
 
     [Fact]
@@ -76,10 +79,10 @@ public sealed class PercentilePrunerTests
         var atEpoch1 = SomeTrials.With(TrialState.RUNNING, 0.10);
         var atEpoch2 = SomeTrials.With(TrialState.RUNNING, 0.10, 0.10);
         var atEpoch3 = SomeTrials.With(TrialState.RUNNING, 0.10, 0.10, 0.10);
-        // Intervals start at step 0 as in Optuna: [0, 2) holds epoch 1, [2, 4) epochs 2 and 3
+        // Epoch e is Optuna's step e - 1 and intervals start at step 0: [0, 2) holds epochs 1 and 2, [2, 4) epochs 3 and 4
         Assert.True(pruner.ShouldPrune(atEpoch1, Completed, StudyDirection.MAXIMIZE));
-        Assert.True(pruner.ShouldPrune(atEpoch2, Completed, StudyDirection.MAXIMIZE));
-        Assert.False(pruner.ShouldPrune(atEpoch3, Completed, StudyDirection.MAXIMIZE));
+        Assert.False(pruner.ShouldPrune(atEpoch2, Completed, StudyDirection.MAXIMIZE));
+        Assert.True(pruner.ShouldPrune(atEpoch3, Completed, StudyDirection.MAXIMIZE));
     }
 
     [Fact]

@@ -191,9 +191,11 @@ internal static partial class StudyConfigLoader
             {
                 var p = reader.Object(element, "$.pruner", ["kind", "startup_trials", "warmup_epochs", "interval"]);
                 var warmup = p.Int("warmup_epochs", 0, 0);
-                if (warmup >= budget.Epochs)
+                // The first warmup_epochs epochs are not judged, nor the last (the trial completes): some epoch between
+                // must be left.
+                if (warmup >= budget.Epochs - 1 && p.TryGet("warmup_epochs", out var givenWarmup))
                     throw reader.Error("$.pruner.warmup_epochs",
-                        $"must be less than budget.epochs ({budget.Epochs}), or nothing is ever pruned", p.Required("warmup_epochs"));
+                        $"must be less than budget.epochs - 1 ({budget.Epochs - 1}): the warm-up epochs and the last epoch are never pruned, so nothing would be", givenWarmup);
                 return new PrunerConfig(PrunerKind.Median,
                     StartupTrials: p.Int("startup_trials", PrunerConfig.DefaultStartupTrials, 0),
                     WarmupEpochs: warmup,

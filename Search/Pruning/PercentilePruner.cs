@@ -5,8 +5,8 @@ namespace Mnist.Search.Pruning;
 /// <summary>
 /// Prunes a trial whose best intermediate value so far is worse than the given percentile of the
 /// COMPLETE trials' values at the same step — Optuna's <c>PercentilePruner</c> semantics:
-/// nothing is pruned until <see cref="StartupTrials"/> trials have completed, nor before step
-/// <see cref="WarmupSteps"/>, and only at the first report of each <see cref="IntervalSteps"/> interval.
+/// nothing is pruned until <see cref="StartupTrials"/> trials have completed, nor in the first
+/// <see cref="WarmupSteps"/> epochs, and only at the first report of each <see cref="IntervalSteps"/> interval.
 /// </summary>
 public sealed class PercentilePruner : IPruner
 {
@@ -39,7 +39,7 @@ public sealed class PercentilePruner : IPruner
     {
         if (trial.LastIntermediate is not { } last) return false;
         var step = last.Step;
-        if (step < WarmupSteps || !IsFirstInIntervalStep(step, trial.IntermediateValues.Keys)) return false;
+        if (OptunaStep(step) < WarmupSteps || !IsFirstInIntervalStep(step, trial.IntermediateValues.Keys)) return false;
 
         var completed = trials.Where(t => t.State == TrialState.COMPLETE).ToList();
         if (completed.Count == 0 || completed.Count < StartupTrials) return false;
@@ -59,11 +59,19 @@ public sealed class PercentilePruner : IPruner
         return maximize ? best < threshold : best > threshold;
     }
 
+    /// <summary>
+    /// Epoch <paramref name="epoch"/> as the step Optuna's warm-up and interval count: epochs are reported as steps 1, 2,
+    /// … and Optuna's examples report them as 0, 1, … (<c>trial.report(acc, epoch)</c> over <c>range(epochs)</c>), so
+    /// that <c>n_warmup_steps=1</c> keeps the first epoch from being judged. Taking the epoch for Optuna's step judged a
+    /// trial one epoch early: <c>warmup_epochs: 1</c> pruned trials at epoch 1, after no warm-up at all.
+    /// </summary>
+    private static int OptunaStep(int epoch) => epoch - 1;
+
     // Optuna's _is_first_in_interval_step: prune only at the first report at or after each interval boundary.
     private bool IsFirstInIntervalStep(int step, IEnumerable<int> steps)
     {
-        var nearestLowerPruningStep = (step - WarmupSteps) / IntervalSteps * IntervalSteps + WarmupSteps;
-        var secondLast = steps.Where(s => s != step).DefaultIfEmpty(-1).Max();
+        var nearestLowerPruningStep = (OptunaStep(step) - WarmupSteps) / IntervalSteps * IntervalSteps + WarmupSteps;
+        var secondLast = steps.Where(s => s != step).Select(OptunaStep).DefaultIfEmpty(-1).Max();
         return secondLast < nearestLowerPruningStep;
     }
 }
