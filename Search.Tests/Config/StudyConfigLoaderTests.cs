@@ -275,6 +275,20 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AStoredWarmUpThatTheRuleNowRefusesStillReads()
+    {
+        // Given a configuration stored by a study created when one warm-up epoch of two was allowed
+        var json = ConfigJson.Patch("pruner", """{"kind": "median", "warmup_epochs": 1}""");
+
+        // When it is read back as stored (resume, workers), and as a new configuration
+        var stored = StudyConfigLoader.Parse(json, Write(json), stored: true).Pruner;
+
+        // Then the stored one reads (the study resumes) and a new one is refused
+        Assert.Equal(1, stored.WarmupEpochs);
+        Assert.Throws<ConfigException>(() => StudyConfigLoader.Parse(json, Write(json)));
+    }
+
+    [Fact]
     public void WhenAnAshaPrunerIsConfiguredThenItsSettingsAreRead()
     {
         // Given ASHA with both settings over a 9-epoch budget

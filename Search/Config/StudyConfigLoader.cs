@@ -91,7 +91,7 @@ internal static partial class StudyConfigLoader
         if (checkNames && !stored) RefuseUnused(reader, space, fixedValues);
         var budget = ReadBudget(reader, root);
         var sampler = ReadSampler(reader, root);
-        var pruner = ReadPruner(reader, root, budget);
+        var pruner = ReadPruner(reader, root, budget, stored);
         var devices = ReadDevices(reader, root);
         var retrain = ReadRetrain(reader, root, budget);
         var storage = ReadStorage(reader, root, study, baseDir);
@@ -175,7 +175,7 @@ internal static partial class StudyConfigLoader
             s.OptionalInt("seed", 0));
     }
 
-    private static PrunerConfig ReadPruner(ConfigReader reader, ConfigObject root, BudgetConfig budget)
+    private static PrunerConfig ReadPruner(ConfigReader reader, ConfigObject root, BudgetConfig budget, bool stored)
     {
         if (!root.TryGet("pruner", out var element))
             return PrunerConfig.None;
@@ -192,8 +192,9 @@ internal static partial class StudyConfigLoader
                 var p = reader.Object(element, "$.pruner", ["kind", "startup_trials", "warmup_epochs", "interval"]);
                 var warmup = p.Int("warmup_epochs", 0, 0);
                 // The first warmup_epochs epochs are not judged, nor the last (the trial completes): some epoch between
-                // must be left.
-                if (warmup >= budget.Epochs - 1 && p.TryGet("warmup_epochs", out var givenWarmup))
+                // must be left. Not for a stored configuration: a study created when one warm-up epoch of two was allowed
+                // resumes (its trials are then not pruned).
+                if (!stored && warmup >= budget.Epochs - 1 && p.TryGet("warmup_epochs", out var givenWarmup))
                     throw reader.Error("$.pruner.warmup_epochs",
                         $"must be less than budget.epochs - 1 ({budget.Epochs - 1}): the warm-up epochs and the last epoch are never pruned, so nothing would be", givenWarmup);
                 return new PrunerConfig(PrunerKind.Median,
