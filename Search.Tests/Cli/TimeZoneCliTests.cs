@@ -54,4 +54,28 @@ public sealed class TimeZoneCliTests
             await study.WaitForExitAsync();
         }
     }
+
+    [Fact]
+    public async Task OffUtcTheReportShowsTrialStartsInUtcAsItSays()
+    {
+        // Given a study run in Tokyo time
+        using var dir = new TempDirectory("cli-tz-report");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, name: "tzr");
+        var before = DateTime.UtcNow;
+        var start = await SearchCli.RunAsync(dir.Path, Tokyo, "study", "start", config, "--no-retrain");
+        Assert.True(start.ExitCode == 0, start.Stderr);
+
+        // When its report is made in Tokyo time
+        var report = await SearchCli.RunAsync(dir.Path, Tokyo, "study", "report", "tzr");
+        Assert.True(report.ExitCode == 0, report.Stderr);
+
+        // Then the trials table's "started (UTC)" is the UTC time the trial started (it was Tokyo's, 9 hours on)
+        var html = File.ReadAllText(report.Stdout.Trim());
+        Assert.Contains("started (UTC)", html);
+        var cell = System.Text.RegularExpressions.Regex.Match(html, @"<td>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)</td>");
+        Assert.True(cell.Success, "no start time in the trials table");
+        var started = DateTime.ParseExact(cell.Groups[1].Value, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        Assert.InRange(started, before.AddSeconds(-1), DateTime.UtcNow);
+    }
 }

@@ -64,7 +64,8 @@ internal static class DeviceTimelinePlot
         plot.Axes.Left.SetTicks(devices.Select(d => row[d]).ToArray(), devices);
         plot.Axes.SetLimitsY(-0.75, devices.Length - 0.25);
         plot.Axes.SetLimitsX(-span / unit.Seconds * 0.02, span / unit.Seconds * 1.02);
-        plot.Title($"{data.Study.Name}: trials per device (from {origin:yyyy-MM-dd HH:mm:ss} UTC)");
+        // The bars are local times (as stored); the title says UTC, so the origin is converted (off UTC it was the local time).
+        plot.Title($"{data.Study.Name}: trials per device (from {origin.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC)");
         plot.XLabel($"{unit.Name} since the first trial started");
         // Outside the data area: bars fill the whole width.
         plot.ShowLegend(Edge.Right);

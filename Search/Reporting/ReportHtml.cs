@@ -102,7 +102,8 @@ internal static class ReportHtml
             foreach (var n in names) html.Append($"<td>{(t.Params.ContainsKey(n) ? E(TrialStyle.Format(t.ExternalParam(n))) : "")}</td>");
             html.Append($"<td class=\"num\">{t.IntermediateValues.Count}</td>");
             html.Append($"<td>{E(TrialStyle.Text(t.SystemAttrs, StudyAttributes.Device) ?? "")}</td>");
-            html.Append($"<td>{t.DatetimeStart?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}</td>");
+            // Stored as local time without a zone (Optuna's way): converted, as the column says UTC (it was the local time).
+            html.Append($"<td>{t.DatetimeStart?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}</td>");
             html.Append($"<td class=\"num\">{(t.Duration is { } d ? d.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : "")}</td>");
             html.Append($"<td>{E(TrialStyle.Text(t.SystemAttrs, StudyAttributes.FailReason) ?? "")}</td></tr>\n");
         }
