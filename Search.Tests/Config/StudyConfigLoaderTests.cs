@@ -59,6 +59,23 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AFixedValueWrittenOutAtTheDefaultItsTrialsRanWithIsNoChange()
+    {
+        // Given the example, which leaves kernel_size to its default (3)
+        var stored = StudyConfigLoader.Load(Write(ConfigJson.IssueExample, "stored.json"));
+
+        // When the resumed configuration writes out kernel_size 3, and another sets it to 5
+        var same = StudyConfigLoader.Load(Write(ConfigJson.Patch("fixed.kernel_size", "3"), "same.json"));
+        var other = StudyConfigLoader.Load(Write(ConfigJson.Patch("fixed.kernel_size", "5"), "other.json"));
+
+        // Then the default written out is no change (it was refused as "fixed.kernel_size = null; the configuration
+        // says 3"), and another value is refused naming the value the trials ran with
+        Assert.Empty(ConfigChanges.Between(stored, same));
+        var change = Assert.Single(ConfigChanges.Between(stored, other));
+        Assert.Equal(("fixed.kernel_size", "3", "5", true), (change.Key, change.Stored, change.Now, change.Refused));
+    }
+
+    [Fact]
     public void WhenTheIssueExampleIsLoadedThenEveryFieldIsRead()
     {
         // Given the example search.json from the issue

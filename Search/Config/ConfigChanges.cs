@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Mnist.Protocol.Hyperparameters;
 
 namespace Mnist.Search.Config;
 
@@ -35,7 +36,7 @@ public static class ConfigChanges
         ("objective.metric", c => c.Objective.Metric, true),
         ("objective.direction", c => c.Objective.Direction, true),
         ("space", c => c.Space.Names.Select(n => new { n, d = c.Space.Parameters.First(p => p.Key == n).Value.ToOptunaJson().ToJsonString() }), true),
-        ("fixed", c => c.Fixed.ToDictionary(kv => kv.Key, kv => kv.Value), true),
+        ("fixed", FixedInEffect, true),
         ("budget.epochs", c => c.Budget.Epochs, true),
         ("budget.trials", c => c.Budget.Trials, false),
         ("budget.max_concurrent", c => c.Budget.MaxConcurrent, false),
@@ -50,6 +51,18 @@ public static class ConfigChanges
         ("dataset.dir", c => c.Dataset.Dir, false),
         ("worker.command", c => c.Worker?.Command, false),
     ];
+
+    /// <summary>
+    /// Every hyperparameter the space does not search, at the value its trials ran with: the fixed one, else the table's
+    /// default. As written, adding <c>"kernel_size": 3</c> (the default every trial had run with) was refused as a change
+    /// "from null".
+    /// </summary>
+    private static Dictionary<string, object> FixedInEffect(StudyConfig c)
+    {
+        var values = HyperparameterTable.Defaults.Where(d => !c.Space.Names.Contains(d.Key)).ToDictionary(d => d.Key, d => d.Value);
+        foreach (var (name, value) in c.Fixed) values[name] = value;
+        return values;
+    }
 
     /// <summary>
     /// The keys whose values differ, refused ones first. A section (an object: <c>fixed</c>, <c>pruner</c>,
