@@ -33,7 +33,7 @@ public sealed class EnqueueCliTests
         Assert.Contains("conv1_channels, batch_size will be sampled", partial.Stdout);
         var queue = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
         Assert.Equal(["WAITING", "WAITING", "WAITING"], queue.Select(t => (string)t!["state"]!));
-        Assert.Equal((0.005, null), ((double)queue[1]!["learning_rate"]!, queue[1]!["conv1_channels"]));
+        Assert.Equal((0.005, null), ((double)queue[1]!["params"]!["learning_rate"]!, queue[1]!["params"]!["conv1_channels"]));
         var shown = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "show", "e", "1", "--format", "json")).Stdout)!;
         Assert.Equal("""{"learning_rate":0.005}""", shown["fixed_params"]!.ToJsonString());
         Assert.Equal("[]", shown["epochs"]!.ToJsonString()); // the shape a trial with epochs has (it was null)
@@ -231,9 +231,9 @@ public sealed class EnqueueCliTests
         foreach (var (q, source) in queued.Zip(new[] { old[3]!, old[2]! }))
         {
             var fixedParams = q!["fixed_params"]!;
-            Assert.Equal((double)source["learning_rate"]!, (double)fixedParams["learning_rate"]!);
-            Assert.Equal((long)source["batch_size"]!, (long)fixedParams["batch_size"]!);
-            var conv1 = (long)source["conv1_channels"]!;
+            Assert.Equal((double)source["params"]!["learning_rate"]!, (double)fixedParams["learning_rate"]!);
+            Assert.Equal((long)source["params"]!["batch_size"]!, (long)fixedParams["batch_size"]!);
+            var conv1 = (long)source["params"]!["conv1_channels"]!;
             Assert.Equal(conv1 <= 16 ? conv1 : null, (long?)fixedParams["conv1_channels"]);
         }
         var none = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--top", "3");
@@ -308,7 +308,7 @@ public sealed class EnqueueCliTests
     }
 
     private static (long Conv1, double LearningRate, long Batch) Stored(JsonNode trial) =>
-        ((long)trial["conv1_channels"]!, (double)trial["learning_rate"]!, (long)trial["batch_size"]!);
+        ((long)trial["params"]!["conv1_channels"]!, (double)trial["params"]!["learning_rate"]!, (long)trial["params"]!["batch_size"]!);
 
     private static (long Conv1, double LearningRate, long Batch) Given(TempDirectory dir, int trial)
     {

@@ -78,11 +78,12 @@ public sealed class ForeignTrialDataCliTests
         var json = await SearchCli.RunAsync(dir.Path, "trials", "list", "q", "--storage", "sqlite:s.db", "--format", "json");
         var csv = await SearchCli.RunAsync(dir.Path, "trials", "list", "q", "--storage", "sqlite:s.db", "--format", "csv");
 
-        // Then the trial's state and value stay, the parameters come as params_state and params_value (the parameter
-        // replaced the state in CSV, with duplicate headers, and JSON failed on a duplicate key)
+        // Then the trial's state and value stay; the parameters are in JSON's params and CSV's params_state and
+        // params_value columns (the parameter replaced the state in CSV, with duplicate headers, and JSON failed on a
+        // duplicate key)
         Assert.True(json.ExitCode == 0, json.Stderr);
         var row = JsonNode.Parse(json.Stdout)!.AsArray().Single()!;
-        Assert.Equal(("COMPLETE", 0.5, 0.25, 0.75), ((string)row["state"]!, (double)row["value"]!, (double)row["params_state"]!, (double)row["params_value"]!));
+        Assert.Equal(("COMPLETE", 0.5, 0.25, 0.75), ((string)row["state"]!, (double)row["value"]!, (double)row["params"]!["state"]!, (double)row["params"]!["value"]!));
         var header = csv.Stdout.Split('\n')[0].Trim().Split(',');
         Assert.Equal(header.Length, header.Distinct().Count());
         Assert.Contains("params_state", header);
@@ -119,7 +120,7 @@ public sealed class ForeignTrialDataCliTests
         Assert.Equal(["weird", "plain"], JsonNode.Parse(list.Stdout)!.AsArray().Select(s => (string)s!["study"]!));
         Assert.Equal(0.9, (double)JsonNode.Parse(list.Stdout)!.AsArray()[0]!["best_value"]!);
         Assert.Matches(@"z\s*│\s*Infinity", status.Stdout);
-        var z = JsonNode.Parse(trials.Stdout)!.AsArray().Select(t => t!["z"]!.ToJsonString()).ToArray();
+        var z = JsonNode.Parse(trials.Stdout)!.AsArray().Select(t => t!["params"]!["z"]!.ToJsonString()).ToArray();
         Assert.Equal(["1", "\"Infinity\"", "\"NaN\"", "\"-Infinity\""], z);
         Assert.Equal("NaN", (string)JsonNode.Parse(show.Stdout)!["params"]!["z"]!);
     }

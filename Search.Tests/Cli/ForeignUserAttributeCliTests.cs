@@ -39,7 +39,7 @@ public sealed class ForeignUserAttributeCliTests
         Assert.True(json.ExitCode == 0, json.Stderr);
         Assert.True(table.ExitCode == 0, table.Stderr);
         Assert.Null(JsonNode.Parse(json.Stdout)!["retrain_test_accuracy"]);
-        Assert.Equal(1, (int)JsonNode.Parse(json.Stdout)!["counts"]!["COMPLETE"]!);
+        Assert.Equal(1, (int)JsonNode.Parse(json.Stdout)!["counts"]!["complete"]!);
         Assert.Equal($"warning: study 'ua': user attribute retrain_test_accuracy is {valueJson}, not a number; not shown", json.Stderr.Trim());
     }
 }

@@ -75,8 +75,8 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
         var row = Assert.Single(list);
         Assert.Equal("q", (string?)row!["study"]);
         Assert.Equal((4, 3, 1), ((int)row["trials"]!, (int)row["complete"]!, (int)row["failed"]!));
-        Assert.Equal(3, (int)status["counts"]!["COMPLETE"]!);
-        Assert.Equal(1, (int)status["counts"]!["FAIL"]!);
+        Assert.Equal(3, (int)status["counts"]!["complete"]!);
+        Assert.Equal(1, (int)status["counts"]!["failed"]!);
         Assert.Equal(3, (int)status["best_trial"]!);
         Assert.Equal(0.532, (double)status["best_value"]!, 9);
         Assert.Equal(3, (int)best["number"]!);
@@ -144,7 +144,7 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
 
         // Then the header has the space's parameters, as it will once trials run (a script reads columns by name)
         Assert.True(csv.ExitCode == 0, csv.Stderr);
-        Assert.Equal("number,state,value,epochs,duration_s,device,conv1_channels,learning_rate,batch_size", csv.Stdout.Trim());
+        Assert.Equal("number,state,value,epochs_done,duration_s,device,conv1_channels,learning_rate,batch_size", csv.Stdout.Trim());
     }
 
     [Fact]
@@ -170,6 +170,31 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     }
 
     [Fact]
+    public async Task EveryCommandsJsonGivesAFactOneNameAndOneShape()
+    {
+        // When the study, its trials and one trial are read as JSON
+        var list = (await JsonAsync("study", "list", "--format", "json")).AsArray().Single(s => (string)s!["study"]! == "q")!;
+        var status = await JsonAsync("study", "status", "q", "--format", "json");
+        var trials = (await JsonAsync("trials", "list", "q", "--format", "json")).AsArray();
+        var failed = (await JsonAsync("trials", "list", "q", "--state", "failed", "--format", "json")).AsArray();
+        var shown = await JsonAsync("trials", "show", "q", "0", "--format", "json");
+
+        // Then a trial's parameters are one object, params, in the list as in show (they were keys beside the trial's own
+        // in the list); epochs done are a number named as study status names it (the list's "epochs" was a number and
+        // show's a list); the counts by state are named alike in study list and study status ("complete" and
+        // "COMPLETE", "failed" and "FAIL"), and --state takes those words; "running" is a count everywhere, the
+        // running trials a list of their own
+        Assert.Equal(shown["params"]!.ToJsonString(), trials[0]!["params"]!.ToJsonString());
+        Assert.Equal(shown["epochs"]!.AsArray().Count, (int)trials[0]!["epochs_done"]!);
+        Assert.Null(trials[0]!["learning_rate"]);
+        foreach (var word in new[] { "complete", "pruned", "failed", "running", "waiting" })
+            Assert.Equal((int)list[word]!, (int)status["counts"]![word]!);
+        Assert.Equal([2], failed.Select(t => (int)t!["number"]!));
+        Assert.Equal(0, (int)list["running"]!);
+        Assert.Empty(status["running_trials"]!.AsArray());
+    }
+
+    [Fact]
     public async Task TrialsListFiltersSortsAndCutsInEveryFormat()
     {
         // When
@@ -186,7 +211,7 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
         Assert.Equal(new[] { 3, 1 }, best.Select(t => (int)t!["number"]!));
         Assert.Equal(new[] { 0, 1 }, first.Select(t => (int)t!["number"]!));
         var lines = csv.Stdout.Trim().Split('\n');
-        Assert.StartsWith("number,state,value,epochs,duration_s,device,", lines[0]);
+        Assert.StartsWith("number,state,value,epochs_done,duration_s,device,", lines[0]);
         Assert.Equal(5, lines.Length);
         Assert.StartsWith("2,FAIL,,", lines[3]);
         // A table written to a pipe keeps each trial on one line (not folded to 80 columns).

@@ -54,7 +54,7 @@ public sealed class StudyDeleteCliTests
         var again = await SearchCli.RunAsync(dir.Path, ["study", "start", config]);
         Assert.True(again.ExitCode == 0, again.Stderr);
         var status = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, ["study", "status", "cli-study", "--format", "json"])).Stdout)!;
-        Assert.Equal(3, (int)status["counts"]!["COMPLETE"]!);
+        Assert.Equal(3, (int)status["counts"]!["complete"]!);
     }
 
     [Fact]

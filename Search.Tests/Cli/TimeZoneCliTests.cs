@@ -33,7 +33,7 @@ public sealed class TimeZoneCliTests
             for (var wait = System.Diagnostics.Stopwatch.StartNew(); running is null && wait.Elapsed < TimeSpan.FromSeconds(60); await Task.Delay(300))
             {
                 var status = await SearchCli.RunAsync(dir.Path, Tokyo, "study", "status", "tz", "--format", "json");
-                if (status.ExitCode == 0 && JsonNode.Parse(status.Stdout)!["running"]!.AsArray() is [var first, ..]) running = first;
+                if (status.ExitCode == 0 && JsonNode.Parse(status.Stdout)!["running_trials"]!.AsArray() is [var first, ..]) running = first;
             }
             Assert.NotNull(running);
             var shown = await SearchCli.RunAsync(dir.Path, Tokyo, "trials", "show", "tz", "0", "--format", "json");

@@ -119,7 +119,7 @@ public sealed class UnreadableStudyDbCliTests
             // Then each reads it (each printed "SQLite Error 8: attempt to write a readonly database" and a stack
             // trace, exit 1), and nothing was written beside it
             Assert.True(status.ExitCode == 0, status.Stderr);
-            Assert.Equal(2, (int)JsonNode.Parse(status.Stdout)!["counts"]!["COMPLETE"]!);
+            Assert.Equal(2, (int)JsonNode.Parse(status.Stdout)!["counts"]!["complete"]!);
             Assert.True(sql.ExitCode == 0, sql.Stderr);
             Assert.Contains("2", sql.Stdout);
             Assert.True(list.ExitCode == 0, list.Stderr);

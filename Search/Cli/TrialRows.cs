@@ -10,7 +10,12 @@ namespace Mnist.Search.Cli;
 internal static class TrialRows
 {
     /// <summary>The columns every row of a trial list has, before the parameters'.</summary>
-    public static readonly IReadOnlyList<string> TrialColumns = ["number", "state", "value", "epochs", "duration_s", "device"];
+    // "epochs_done", as study status names a running trial's count: "epochs" is the list of epoch records in trials show
+    // and study best, so one name held a number in one command's JSON and a list in another's.
+    public static readonly IReadOnlyList<string> TrialColumns = ["number", "state", "value", "epochs_done", "duration_s", "device"];
+
+    /// <summary>The keys of a trial in a JSON list: the trial columns, then its parameters as one object.</summary>
+    public static IReadOnlyList<string> JsonKeys { get; } = [.. TrialColumns, "params"];
 
     /// <summary>
     /// A parameter's column: its name, or <c>params_NAME</c> (Optuna's <c>trials_dataframe</c> prefix) when a trial column
@@ -30,7 +35,7 @@ internal static class TrialRows
             ["number"] = t.Number,
             ["state"] = t.State.ToString(),
             ["value"] = t.Value,
-            ["epochs"] = t.IntermediateValues.Count,
+            ["epochs_done"] = t.IntermediateValues.Count,
             ["duration_s"] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
             ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
         };
@@ -39,6 +44,22 @@ internal static class TrialRows
         foreach (var name in paramNames)
             row[ColumnOf(name)] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : queued.GetValueOrDefault(name);
         return row;
+    }
+
+    /// <summary>
+    /// A trial of a JSON list: the summary's columns, and its parameters as <c>params</c>, the object trials show and
+    /// study best give (Optuna's CLI does the same). They were keys beside the trial's own, as the table's columns, so a
+    /// script read a parameter as <c>t.params.lr</c> from one command and <c>t.lr</c> (or <c>t.params_lr</c> where a name
+    /// clashed) from the other. Only the parameters the trial has (or, queued, will run with), as trials show.
+    /// </summary>
+    public static IReadOnlyDictionary<string, object?> JsonSummary(TrialSnapshot t, IEnumerable<string> paramNames)
+    {
+        var flat = Summary(t, paramNames);
+        var queued = QueuedValues(t);
+        var parameters = new JsonObject();
+        foreach (var name in paramNames.Where(n => t.Params.ContainsKey(n) || queued.ContainsKey(n)))
+            parameters[name] = ToNode(flat[ColumnOf(name)]);
+        return TrialColumns.Select(c => KeyValuePair.Create(c, flat[c])).Append(KeyValuePair.Create<string, object?>("params", parameters)).ToDictionary();
     }
 
     /// <summary>The columns of a trial list: every parameter a trial has or, queued, will run with.</summary>

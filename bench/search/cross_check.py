@@ -86,7 +86,7 @@ def study_choice(out_dir, kind, seed, pick="chosen"):
             return json.load(open(spec))["hyperparameters"]
         config = json.load(open(os.path.join(root, "search.json")))
         row = row or next(t for t in json.loads(search("trials", "list", name)) if t["number"] == number)
-        return {**config.get("fixed", {}), **{k: row[k] for k in config["space"]}}
+        return {**config.get("fixed", {}), **{k: row["params"][k] for k in config["space"]}}
 
     if pick == "max-single":
         complete = json.loads(search("trials", "list", name, "--state", "COMPLETE"))

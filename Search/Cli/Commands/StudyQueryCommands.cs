@@ -82,7 +82,7 @@ internal static class StudyQueryCommands
             // A name in a table is cut to ConsoleText.NameChars: one 400-character name squeezed every other column.
             if (parse.GetValue(format) == "table")
                 rows = [.. rows.Select(r => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>(r) { ["study"] = ConsoleText.Name((string)r["study"]!) })];
-            OutputFormat.Write(parse.GetValue(format)!, ["study", "direction", "trials", "complete", "pruned", "failed", "running", "best_value", "best_trial", "storage"], rows);
+            OutputFormat.Write(parse.GetValue(format)!, ["study", "direction", "trials", .. StateWords.Counts.Select(c => c.Word), "best_value", "best_trial", "storage"], rows);
             return ExitCodes.Ok;
         });
         return command;
@@ -97,20 +97,18 @@ internal static class StudyQueryCommands
             var trials = await s.GetAllTrialsAsync(study.Id, ct: ct);
             // An Optuna multi-objective study is listed, with no best: its first objective alone is not its ranking.
             var best = study.Objectives > 1 ? null : BestTrial.Choose(trials, study.Direction);
-            rows.Add(new Dictionary<string, object?>
+            var row = new Dictionary<string, object?>
             {
                 ["study"] = study.Name,
                 ["direction"] = study.Objectives > 1 ? $"{study.Objectives} objectives" : study.Direction.ToString(),
                 ["trials"] = trials.Count,
-                ["complete"] = trials.Count(t => t.State == TrialState.COMPLETE),
-                ["pruned"] = trials.Count(t => t.State == TrialState.PRUNED),
-                ["failed"] = trials.Count(t => t.State == TrialState.FAIL),
-                ["running"] = trials.Count(t => t.State == TrialState.RUNNING),
                 ["best_value"] = best?.Value,
                 ["best_trial"] = best?.Trial.Number,
                 // As every other command shows this storage (sqlite:////abs): the URL as written was shown here alone.
                 ["storage"] = StorageUrl.Parse(url, Directory.GetCurrentDirectory()).Display,
-            });
+            };
+            foreach (var (word, state) in StateWords.Counts) row[word] = trials.Count(t => t.State == state);
+            rows.Add(row);
         }
         return rows;
     }
@@ -133,7 +131,8 @@ internal static class StudyQueryCommands
             {
                 ["study"] = study.Name,
                 ["direction"] = study.Direction.ToString(),
-                ["counts"] = new JsonObject(Enum.GetValues<TrialState>().Select(s => KeyValuePair.Create(s.ToString(), (JsonNode?)trials.Count(t => t.State == s)))),
+                // The words study list's columns use ("COMPLETE" here, "complete" there, "FAIL" and "failed").
+                ["counts"] = new JsonObject(StateWords.Counts.Select(c => KeyValuePair.Create(c.Word, (JsonNode?)trials.Count(t => t.State == c.State)))),
                 // How far it is, counted as the coordinators count (a FAIL queued again is not spent; its retry stands in).
                 ["budget"] = loaded.BudgetTrials is { } total && Budget.Of(trials, total) is var b
                     ? new JsonObject { ["trials"] = b.Total, ["used"] = b.Used, ["running"] = b.Running, ["waiting"] = b.Waiting, ["left"] = b.Left }
@@ -145,7 +144,8 @@ internal static class StudyQueryCommands
                 // What every trial ran with besides its parameters, as study start's summary lists it: without them the
                 // best configuration could not be run again from this output.
                 ["fixed"] = FixedValues(loaded),
-                ["running"] = new JsonArray(trials.Where(t => t.State == TrialState.RUNNING).Select(t => (JsonNode)new JsonObject
+                // "running_trials": "running" is a count in study list and in the budget above.
+                ["running_trials"] = new JsonArray(trials.Where(t => t.State == TrialState.RUNNING).Select(t => (JsonNode)new JsonObject
                 {
                     ["number"] = t.Number,
                     ["device"] = TrialRows.Attr(t.SystemAttrs, StudyAttributes.Device),
@@ -171,7 +171,7 @@ internal static class StudyQueryCommands
                     ["retrained test accuracy"] = (double?)status["retrain_test_accuracy"] is { } accuracy ? accuracy.ToString("P2", CultureInfo.InvariantCulture) : null,
                 }, $"Study {ConsoleText.Name(study.Name)}");
                 if (best is not null) OutputFormat.WriteObject("table", WithFixed(status["best_params"]!.AsObject(), loaded), "Best parameters");
-                var running = status["running"]!.AsArray();
+                var running = status["running_trials"]!.AsArray();
                 if (running.Count > 0)
                     OutputFormat.Write("table", ["number", "device", "epochs_done", "elapsed_s"],
                         running.Select(r => (IReadOnlyDictionary<string, object?>)r!.AsObject().ToDictionary(kv => kv.Key, kv => (object?)kv.Value)), "Running");

@@ -13,7 +13,7 @@ internal static class TrialsCommands
         var name = CommonOptions.StudyName();
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
-        var state = new Option<string?>("--state") { Description = "Only trials in this state (COMPLETE, PRUNED, FAIL, RUNNING, WAITING)" };
+        var state = new Option<string?>("--state") { Description = "Only trials in this state (COMPLETE, PRUNED, FAIL, RUNNING, WAITING; or complete, pruned, failed, running, waiting)" };
         var sort = new Option<string?>("--sort") { Description = "value | number | duration (default: number; value with --top)" };
         sort.AcceptOnlyFromAmong("value", "number", "duration");
         var top = new Option<int?>("--top") { Description = "Only the first N after sorting: without --sort, the N best" };
@@ -21,11 +21,8 @@ internal static class TrialsCommands
         var command = new Command("list", "List a study's trials") { name, storage, studiesDir, state, sort, top, format };
         command.SetAction(async (parse, ct) =>
         {
-            // By name only: Enum.TryParse also took numbers and flag lists ("1" was COMPLETE, "COMPLETE,PRUNED" was FAIL).
             TrialState? only = parse.GetValue(state) is { } s
-                ? Enum.GetNames<TrialState>().FirstOrDefault(n => string.Equals(n, s.Trim(), StringComparison.OrdinalIgnoreCase)) is { } known
-                    ? Enum.Parse<TrialState>(known)
-                    : throw new UserInputException($"--state: unknown state '{s}' (expected one of {string.Join(", ", Enum.GetNames<TrialState>())})")
+                ? StateWords.Parse(s) ?? throw new UserInputException($"--state: unknown state '{s}' (expected one of {string.Join(", ", Enum.GetNames<TrialState>())})")
                 : null;
             if (parse.GetValue(top) is < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
             var loaded = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
@@ -48,8 +45,11 @@ internal static class TrialsCommands
             // The stored space's names first: a study with no trials yet (or none with a parameter) gave a CSV without
             // parameter columns, which a script reading the columns by name then could not read.
             var paramNames = (loaded.Config?.Space.Names ?? []).Concat(TrialRows.ParameterNames(trials)).Distinct().ToList();
-            OutputFormat.Write(parse.GetValue(format)!, TrialRows.Columns(paramNames),
-                selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {ConsoleText.Name(study.Name)}");
+            if (parse.GetValue(format) == "json")
+                OutputFormat.Write("json", TrialRows.JsonKeys, selected.Select(t => TrialRows.JsonSummary(t, paramNames)).ToList());
+            else
+                OutputFormat.Write(parse.GetValue(format)!, TrialRows.Columns(paramNames),
+                    selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {ConsoleText.Name(study.Name)}");
             return ExitCodes.Ok;
         });
         return command;
