@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Config;
 using Mnist.Search.Tests.Support.Workers;
@@ -129,5 +130,25 @@ public sealed class DataFetchCliTests
         Assert.Equal(before.Keys.Order(), Directory.EnumerateFiles(dir["data"]).Order());
         Assert.All(before, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
         Assert.Equal(["bin", "data", "search.json"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public async Task AStudysDataFolderHoldingAnotherDatasetIsRefusedNamingThatDatasetNotAdvisingToReplaceIt()
+    {
+        // Given a Fashion-MNIST study whose dataset.dir is a folder of MNIST's verified files
+        using var dir = new TempDirectory("cli-fetch-other-dataset");
+        var mnist = Support.Onnx.MnistFiles.Directory;
+        File.WriteAllText(dir["search.json"], ConfigJson.Patch("dataset.name", "\"fashion-mnist\"", ConfigJson.Patch("dataset.dir", JsonValue.Create(mnist).ToJsonString())));
+
+        // When the study starts
+        var r = await SearchCli.RunAsync(dir.Path, "study", "start", "search.json");
+
+        // Then it is refused in one line saying the files are MNIST's and the study needs a folder of its own (it advised
+        // `data fetch fashion-mnist --dir` on that folder, which overwrote the good MNIST copy)
+        Assert.Equal(2, r.ExitCode);
+        var error = Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Equal($"error: {dir["search.json"]}: $.dataset.dir: {mnist} holds mnist's files (verified), not fashion-mnist's: " +
+            "give fashion-mnist a folder of its own (dataset.dir; by default data/fashion-mnist, where it is fetched)", error);
+        Assert.DoesNotContain("data fetch", error);
     }
 }

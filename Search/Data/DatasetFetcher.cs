@@ -43,6 +43,12 @@ internal sealed partial class DatasetFetcher(ILogger log, DatasetFetcherOptions?
             return new DatasetFetchResult(dataset.Name, directory, alreadyValid, new Dictionary<string, string>());
         }
         var wrong = problems.Where(p => p.Value != DatasetVerifier.Missing).ToList();
+        // Another dataset's verified files (MNIST's, for a Fashion-MNIST study pointed at data/mnist): replacing them, as
+        // the refusal below advises, overwrote a good copy of that dataset; the folder is what is wrong.
+        if (!replaceWrongFiles && wrong.Count > 0 && await DatasetVerifier.OtherDatasetInAsync(dataset, directory, ct).ConfigureAwait(false) is { } other)
+            throw new DatasetFetchException(
+                $"{directory} holds {other.Name}'s files (verified), not {dataset.Name}'s: give {dataset.Name} a folder of its own " +
+                $"(dataset.dir; by default {DatasetCatalog.DefaultDirectory(dataset.Name)}, where it is fetched)", isBadInput: true);
         if (!replaceWrongFiles && wrong.Count > 0)
             throw new DatasetFetchException(
                 $"{string.Join("; ", wrong.Select(p => $"{p.Key}: {p.Value}"))}: not {dataset.Name}'s {(wrong.Count == 1 ? "file" : "files")}, left as "

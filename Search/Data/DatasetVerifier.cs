@@ -25,6 +25,17 @@ internal static class DatasetVerifier
         return hash == file.Sha256 ? null : $"checksum mismatch (sha256 {hash})";
     }
 
+    /// <summary>
+    /// Another dataset of the catalog whose every file is in <paramref name="directory"/> and verified, or null: the files
+    /// a study of <paramref name="dataset"/> found there are that one's.
+    /// </summary>
+    public static async Task<DatasetDefinition?> OtherDatasetInAsync(DatasetDefinition dataset, string directory, CancellationToken ct = default)
+    {
+        foreach (var other in DatasetCatalog.All.Where(d => d.Name != dataset.Name))
+            if ((await CheckAllAsync(other, directory, ct).ConfigureAwait(false)).Count == 0) return other;
+        return null;
+    }
+
     /// <summary>The problems of every file of <paramref name="dataset"/> in <paramref name="directory"/>; empty when all are valid.</summary>
     public static async Task<IReadOnlyDictionary<string, string>> CheckAllAsync(DatasetDefinition dataset, string directory, CancellationToken ct = default)
     {
