@@ -223,4 +223,23 @@ public sealed class StudyReportWriterTests
         for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal)) count++;
         return count;
     }
+
+    [Fact]
+    public async Task ARepeatsAndARetrysRowsNameTheTrialTheyRunAgain()
+    {
+        // Given a study whose trial 1 repeats trial 0 (selection) and trial 2 retries it
+        using var dir = new TempDirectory("report-repeat");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        await study.AddTrialAsync(TrialState.COMPLETE, 1e-3, 16, "adam", [0.9]);
+        await study.AddTrialAsync(TrialState.COMPLETE, 1e-3, 16, "adam", [0.8], systemAttrs: new Dictionary<string, object?> { [StudyAttributes.RepeatOf] = 0 });
+        await study.AddTrialAsync(TrialState.FAIL, 1e-3, 16, "adam", [], systemAttrs: new Dictionary<string, object?> { [StudyAttributes.RetryOf] = 0 });
+
+        // When the report is written
+        var index = await study.WriteReportAsync(dir["report"]);
+
+        // Then their rows say so (a repeat's note was empty), the retry's with its failure
+        var html = await File.ReadAllTextAsync(index);
+        Assert.Contains("<td>repeat of trial 0</td>", html);
+        Assert.Contains("<td>retry of trial 0; worker exited with code 134</td>", html);
+    }
 }

@@ -89,6 +89,17 @@ internal static class ReportHtml
         html.Append("</table>\n");
     }
 
+    /// <summary>
+    /// What a trial's row says besides its numbers: why it failed, and which trial it repeats (selection) or retries. A
+    /// repeat's row said nothing, so the report could not tell a repeat from a new configuration.
+    /// </summary>
+    private static string Note(TrialSnapshot t) => string.Join("; ", new[]
+    {
+        TrialStyle.Text(t.SystemAttrs, StudyAttributes.RepeatOf) is { } repeat ? $"repeat of trial {repeat}" : null,
+        TrialStyle.Text(t.SystemAttrs, StudyAttributes.RetryOf) is { } retry ? $"retry of trial {retry}" : null,
+        TrialStyle.Text(t.SystemAttrs, StudyAttributes.FailReason),
+    }.Where(n => n is not null));
+
     private static void TrialsTable(StringBuilder html, StudyReportData data)
     {
         var names = ParallelCoordinatesPlot.Parameters(data.Trials).Select(p => p.Name).ToArray();
@@ -105,7 +116,7 @@ internal static class ReportHtml
             // Stored as local time without a zone (Optuna's way): converted, as the column says UTC (it was the local time).
             html.Append($"<td>{t.DatetimeStart?.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}</td>");
             html.Append($"<td class=\"num\">{(t.Duration is { } d ? d.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) : "")}</td>");
-            html.Append($"<td>{E(TrialStyle.Text(t.SystemAttrs, StudyAttributes.FailReason) ?? "")}</td></tr>\n");
+            html.Append($"<td>{E(Note(t))}</td></tr>\n");
         }
         html.Append("</tbody>\n</table>\n");
     }

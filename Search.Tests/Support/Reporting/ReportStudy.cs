@@ -42,7 +42,8 @@ internal sealed class ReportStudy : IAsyncDisposable
     /// accuracy), losses derived from them, on <paramref name="device"/> (null: no device attribute, as a trial has
     /// before its worker writes one), finished in <paramref name="state"/>.
     /// </summary>
-    public async Task<TrialSnapshot> AddTrialAsync(TrialState state, double lr, long channels, string optimizer, double[] curve, string? device = "cpu:0")
+    public async Task<TrialSnapshot> AddTrialAsync(TrialState state, double lr, long channels, string optimizer, double[] curve, string? device = "cpu:0",
+        IReadOnlyDictionary<string, object?>? systemAttrs = null)
     {
         var parameters = new Dictionary<string, (ParameterDistribution, double)>
         {
@@ -50,8 +51,9 @@ internal sealed class ReportStudy : IAsyncDisposable
             ["channels"] = (Channels, channels),
             ["optimizer"] = (Optimizer, Optimizer.ToInternal(optimizer)),
         };
-        var trial = (await Storage.CreateTrialAsync(Study.Id, TrialState.RUNNING, parameters,
-            device is null ? new Dictionary<string, object?>() : new Dictionary<string, object?> { [StudyAttributes.Device] = device }))!;
+        var attrs = new Dictionary<string, object?>(systemAttrs ?? new Dictionary<string, object?>());
+        if (device is not null) attrs[StudyAttributes.Device] = device;
+        var trial = (await Storage.CreateTrialAsync(Study.Id, TrialState.RUNNING, parameters, attrs))!;
         var epochs = new JsonArray();
         for (var e = 0; e < curve.Length; e++)
         {
