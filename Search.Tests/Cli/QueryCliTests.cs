@@ -331,6 +331,9 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     // (the configuration file study start took, given for the name: "unknown study 'search.json': studies/search.json/study.db does not exist")
     [InlineData("'search.json' is a file: this command takes a study's name, not its configuration (its study: q)", "study", "status", "search.json")]
     [InlineData("'search.json' is a file: this command takes a study's name, not its configuration (its study: q)", "trials", "list", "search.json")]
+    // (run from another folder than the configuration's: it named only --storage)
+    [InlineData("unknown study 'nope': ", "study", "status", "nope")]
+    [InlineData("for a study elsewhere give --studies-dir DIR, the folder of its study folder, or --storage URL", "trials", "list", "nope")]
     // (several parse errors printed a line each)
     [InlineData("; ", "trials", "show")]
     [InlineData("--bogus", "trials", "list", "q", "--bogus", "x")]

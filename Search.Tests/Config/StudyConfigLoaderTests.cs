@@ -476,7 +476,9 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("pruner", """{"kind":"median","warmup_epochs":1}""", "$.pruner.warmup_epochs", "less than budget.epochs - 1 (1): the warm-up epochs and the last epoch are never pruned, so nothing would be, got 1")]
     [InlineData("pruner", "{}", "$.pruner.kind", "required key is missing")]
     // devices
-    [InlineData("devices", "\"gpu\"", "$.devices", "expected one of \"auto\", \"cpu\", got \"gpu\"")]
+    // (a word said only "auto" and "cpu", hiding the list and object forms)
+    [InlineData("devices", "\"gpu\"", "$.devices", "expected \"auto\", \"cpu\", a list such as [\"cuda:0\"], {\"cpu_slots\": N} or {\"gpus\": \"auto\", \"trials_per_gpu\": N}, got \"gpu\"")]
+    [InlineData("devices", "\"cuda:0\"", "$.devices", "a device goes in a list, [\"cuda:0\"] (expected \"auto\", \"cpu\", a list")]
     [InlineData("devices", "[\"cuda:0\", \"cuda:0\"]", "$.devices[1]", "device listed twice, got \"cuda:0\"")]
     [InlineData("devices", "[\"gpu0\"]", "$.devices[0]", "expected \"cpu\" or \"cuda:N\" (N 0-999), got \"gpu0\"")]
     [InlineData("devices", "[\"cuda:1000\"]", "$.devices[0]", "expected \"cpu\" or \"cuda:N\" (N 0-999), got \"cuda:1000\"")]

@@ -56,7 +56,8 @@ internal sealed record StudyLocation
         if (!File.Exists(db))
             throw new UserInputException(File.Exists(name)
                 ? ConfigFileGiven(name, root)
-                : $"unknown study '{name}': {db} does not exist (run `study start`, or pass --storage URL)");
+                // Run from another folder than the configuration's, the study is elsewhere: --studies-dir finds it there.
+                : $"unknown study '{name}': {db} does not exist (run `study start`; for a study elsewhere give --studies-dir DIR, the folder of its study folder, or --storage URL)");
         return new StudyLocation(name, "sqlite:" + db, root);
     }
 

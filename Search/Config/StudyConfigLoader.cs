@@ -224,9 +224,15 @@ internal static partial class StudyConfigLoader
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return reader.OneOf(element, path, "auto", "cpu") == "auto"
-                    ? DevicesConfig.Auto
-                    : new DevicesConfig(DevicesMode.Cpu, []);
+            {
+                // "cuda:0" was refused as 'expected one of "auto", "cpu"', which hid the list and object forms.
+                var word = reader.String(element, path);
+                if (word == "auto") return DevicesConfig.Auto;
+                if (word == "cpu") return new DevicesConfig(DevicesMode.Cpu, []);
+                throw reader.Error(path, DevicesConfig.NormalizeEntry(word) is { } id && id != "cpu"
+                    ? $"a device goes in a list, [\"{id}\"] (expected {DevicesForms})"
+                    : $"expected {DevicesForms}", element);
+            }
             case JsonValueKind.Array:
             {
                 var ids = new List<string>();
@@ -254,9 +260,11 @@ internal static partial class StudyConfigLoader
                     d.OptionalInt("threads_per_slot", 1, TrialSpec.MaxThreads));
             }
             default:
-                throw reader.Error(path, "expected \"auto\", \"cpu\", a list such as [\"cuda:0\"], {\"cpu_slots\": N} or {\"gpus\": \"auto\", \"trials_per_gpu\": N}", element);
+                throw reader.Error(path, $"expected {DevicesForms}", element);
         }
     }
+
+    private const string DevicesForms = "\"auto\", \"cpu\", a list such as [\"cuda:0\"], {\"cpu_slots\": N} or {\"gpus\": \"auto\", \"trials_per_gpu\": N}";
 
     private static RetrainConfig ReadRetrain(ConfigReader reader, ConfigObject root, BudgetConfig budget)
     {
