@@ -292,6 +292,23 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void RangesWrittenAsOptunaWritesThemRead()
+    {
+        // Given an int range with whole-number doubles for bounds, one with log and step 1, and a log float range with
+        // "step": null (Optuna's JSON of a distribution writes it so)
+        var json = ConfigJson.Patch("space.fc_width", """{"type": "int", "low": 32.0, "high": 256.0, "log": true, "step": 1}""",
+            ConfigJson.Patch("space.learning_rate", """{"type": "float", "low": 0.0001, "high": 0.1, "log": true, "step": null}"""));
+
+        // When it is loaded
+        var space = StudyConfigLoader.Load(Write(json)).Space;
+
+        // Then they read as the ranges they are (each was refused: "expected an integer, got 32.0", "step cannot be
+        // combined with log")
+        Assert.Equal(new IntDistribution(32, 256, 1, true), space["fc_width"]);
+        Assert.Equal(new FloatDistribution(0.0001, 0.1, true), space["learning_rate"]);
+    }
+
+    [Fact]
     public void AStoredWarmUpThatTheRuleNowRefusesStillReads()
     {
         // Given a configuration stored by a study created when one warm-up epoch of two was allowed

@@ -91,6 +91,11 @@ internal sealed partial class ConfigReader(string filePath)
 
     public long Long(JsonElement e, string path)
     {
+        // A whole number written as 4.0 or 1e2 is one, as Int, fixed values and categorical choices read it (an int
+        // range's "low": 4.0 was refused, "expected an integer").
+        if (e.ValueKind == JsonValueKind.Number && !e.TryGetInt64(out _) && e.TryGetDouble(out var d) && double.IsFinite(d) && d == Math.Floor(d)
+            && d >= long.MinValue && d < 9.2233720368547758E18)
+            return (long)d;
         if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out var value))
             throw Error(path, "expected an integer", e);
         return value;

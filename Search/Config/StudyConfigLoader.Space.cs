@@ -98,11 +98,19 @@ internal static partial class StudyConfigLoader
         }
 
         var log = o.Bool("log", false);
-        if (log && o.TryGet("step", out var stepWithLog))
+        // An int range's step 1 is every integer, what log spaces anyway: Optuna's IntDistribution takes log with step 1.
+        if (log && TryGetStep(o, out var stepWithLog) && !(type == "int" && stepWithLog.ValueKind == JsonValueKind.Number && stepWithLog.TryGetDouble(out var one) && one == 1))
             throw reader.Error(o.PathOf("step"), "step cannot be combined with log", stepWithLog);
 
         return type == "int" ? ReadIntRange(reader, name, o, log, spec) : ReadFloatRange(reader, name, o, log, spec);
     }
+
+    /// <summary>
+    /// The range's step, when it has one: <c>"step": null</c> is none, as Optuna's own JSON of a distribution writes a
+    /// range without one (it was refused, "step cannot be combined with log, got null").
+    /// </summary>
+    private static bool TryGetStep(ConfigObject o, out JsonElement step) =>
+        o.TryGet("step", out step) && step.ValueKind != JsonValueKind.Null;
 
     private static IntDistribution ReadIntRange(ConfigReader reader, string name, ConfigObject o, bool log, Hyperparameter? spec)
     {
@@ -111,7 +119,7 @@ internal static partial class StudyConfigLoader
         var low = reader.Long(lowElement, o.PathOf("low"));
         var high = reader.Long(highElement, o.PathOf("high"));
         var step = 1L;
-        if (o.TryGet("step", out var stepElement))
+        if (TryGetStep(o, out var stepElement))
         {
             step = reader.Long(stepElement, o.PathOf("step"));
             if (step < 1) throw reader.Error(o.PathOf("step"), "must be at least 1", stepElement);
@@ -125,7 +133,7 @@ internal static partial class StudyConfigLoader
             throw reader.Error(o.PathOf("high"), $"high - low must be a multiple of step ({step})", highElement);
         // Every value low, low + step, ... must be odd: an odd low and an even step.
         if (spec is { OddOnly: true } && step % 2 != 0)
-            throw reader.Error(o.TryGet("step", out var s) ? o.PathOf("step") : o.PathOf("low"),
+            throw reader.Error(TryGetStep(o, out var s) ? o.PathOf("step") : o.PathOf("low"),
                 $"{spec.Name} takes odd values only ({spec.AllowedValues}): use an odd low and \"step\": 2", s.ValueKind == JsonValueKind.Undefined ? lowElement : s);
         return new IntDistribution(low, high, step, log);
     }
@@ -136,7 +144,7 @@ internal static partial class StudyConfigLoader
         var highElement = o.Required("high");
         var high = reader.Number(highElement, o.PathOf("high"));
         double? step = null;
-        if (o.TryGet("step", out var stepElement))
+        if (TryGetStep(o, out var stepElement))
         {
             step = reader.Number(stepElement, o.PathOf("step"));
             if (step <= 0) throw reader.Error(o.PathOf("step"), "must be greater than 0", stepElement);
