@@ -595,6 +595,9 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [Theory]
     [InlineData("space.conv3_channels", """{"type": "int", "low": 16, "high": 64}""", "$.space.conv3_channels", "conv3_channels is not used by the model: it is read only when `conv_layers` ≥ 3, and conv_layers is 2 (the default); set conv_layers in \"fixed\", search it too, or remove conv3_channels")]
     [InlineData("space.momentum", """{"type": "float", "low": 0.5, "high": 0.9}""", "$.space.momentum", "momentum is not used by the model: it is read only when `optimizer` = `sgd`, and optimizer is \"adam\" in \"fixed\"")]
+    // (fixed ones were taken silently, and read as in effect)
+    [InlineData("fixed.momentum", "0.9", "$.fixed.momentum", "momentum is not used by the model: it is read only when `optimizer` = `sgd`, and optimizer is \"adam\" in \"fixed\"; set optimizer so that it is, or remove momentum")]
+    [InlineData("fixed.conv3_channels", "32", "$.fixed.conv3_channels", "conv3_channels is not used by the model: it is read only when `conv_layers` ≥ 3, and conv_layers is 2 (the default)")]
     public void WhenASearchedHyperparameterIsNeverReadByTheModelThenItIsRefused(string patch, string range, string jsonPath, string expected)
     {
         // Given the example (2 conv layers by default, Adam fixed) searching a hyperparameter its model never reads

@@ -59,18 +59,28 @@ internal static partial class StudyConfigLoader
 
     // A searched hyperparameter the model never reads (conv3_channels with 2 conv layers, momentum with Adam) spends the
     // budget on a dimension that changes nothing, and the study reports an importance for it; it was accepted silently.
+    // A fixed one ("momentum": 0.9 beside "optimizer": "adam") was taken silently too, and read as in effect.
     private static void RefuseUnused(ConfigReader reader, SearchSpace space, IReadOnlyList<KeyValuePair<string, object>> fixedValues)
     {
         foreach (var name in space.Names)
+            if (Unused(name) is { } why)
+                throw reader.Error(ConfigReader.Child("$.space", name), $"{why}; set {UseOf(name)} in \"fixed\", search it too, or remove {name}");
+        foreach (var (name, _) in fixedValues)
+            if (Unused(name) is { } why)
+                throw reader.Error(ConfigReader.Child("$.fixed", name), $"{why}; set {UseOf(name)} so that it is, or remove {name}");
+
+        static string UseOf(string name) => HyperparameterTable.Find(name)!.Use!.Name;
+
+        // Why the model never reads `name` with the value its condition's hyperparameter has (fixed or default); null
+        // when it does, or when that hyperparameter is searched (some trials read it).
+        string? Unused(string name)
         {
-            if (HyperparameterTable.Find(name)?.Use is not { } use || space.Names.Contains(use.Name)) continue;
+            if (HyperparameterTable.Find(name)?.Use is not { } use || space.Names.Contains(use.Name)) return null;
             var isFixed = fixedValues.Any(f => f.Key == use.Name);
             var value = isFixed ? fixedValues.First(f => f.Key == use.Name).Value : HyperparameterTable.Defaults[use.Name];
-            if (use.Holds(value)) continue;
+            if (use.Holds(value)) return null;
             var shown = value is string text ? $"\"{text}\"" : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
-            throw reader.Error(ConfigReader.Child("$.space", name),
-                $"{name} is not used by the model: it is read only when {use}, and {use.Name} is {shown}{(isFixed ? " in \"fixed\"" : " (the default)")}; " +
-                $"set {use.Name} in \"fixed\", search it too, or remove {name}");
+            return $"{name} is not used by the model: it is read only when {use}, and {use.Name} is {shown}{(isFixed ? " in \"fixed\"" : " (the default)")}";
         }
     }
 

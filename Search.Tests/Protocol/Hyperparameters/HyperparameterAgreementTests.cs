@@ -157,11 +157,17 @@ public sealed class HyperparameterAgreementTests : IDisposable
     private static string Show(double? x) => x!.Value.ToString("R", CultureInfo.InvariantCulture);
 
     // Range rules alone: searched hyperparameters that this fixed value would leave unread (conv2_channels with
-    // conv_layers 1) are taken out of the space, so the rule that refuses them does not answer for the range.
+    // conv_layers 1) are taken out of the space, and what makes the model read this one is fixed (momentum with sgd), so
+    // the rules that refuse unread values do not answer for the range.
     private string FixedConfig(string name, string raw)
     {
         var root = JsonNode.Parse(ConfigJson.Patch($"fixed.{name}", raw, ConfigJson.Patch($"space.{name}", null)))!.AsObject();
         foreach (var h in HyperparameterTable.All.Where(h => h.Use?.Name == name)) root["space"]!.AsObject().Remove(h.Name);
+        if (HyperparameterTable.Get(name).Use is { } use)
+        {
+            root["space"]!.AsObject().Remove(use.Name);
+            root["fixed"]![use.Name] = use.AtLeast is { } n ? JsonValue.Create(n) : JsonValue.Create(use.Is);
+        }
         return root.ToJsonString();
     }
 
