@@ -76,6 +76,19 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AFixedValueTheModelNeverReadsTakenOutIsNoChange()
+    {
+        // Given a study stored with momentum 0.5 fixed beside Adam (taken before such values were refused)
+        var stored = StudyConfigLoader.Parse(ConfigJson.Patch("fixed.momentum", "0.5"), Write("{}", "stored.json"), stored: true);
+
+        // When it is resumed with the configuration that leaves momentum out, as the new rule asks
+        var now = StudyConfigLoader.Load(Write(ConfigJson.IssueExample, "now.json"));
+
+        // Then nothing changed that the trials ran with (removing it was refused: "fixed.momentum 0.5 → 0.9")
+        Assert.Empty(ConfigChanges.Between(stored, now));
+    }
+
+    [Fact]
     public void WhenTheIssueExampleIsLoadedThenEveryFieldIsRead()
     {
         // Given the example search.json from the issue
