@@ -5,9 +5,13 @@ namespace Mnist.Search.Cli;
 /// <summary>Options several commands share, created fresh for each (an option belongs to one command).</summary>
 internal static class CommonOptions
 {
-    public static Option<string?> Storage() => new("--storage")
+    /// <summary>
+    /// --storage, said for a command on one study or, with <paramref name="description"/>, another use (study list). A
+    /// relative sqlite path is from the current folder, where search.json's storage is from the file's folder.
+    /// </summary>
+    public static Option<string?> Storage(string? description = null) => new("--storage")
     {
-        Description = "Storage URL: sqlite:PATH or postgresql://user@host:port/db (default: sqlite:studies/NAME/study.db)",
+        Description = description ?? "Storage URL: sqlite:PATH (relative to the current folder) or postgresql://user@host:port/db (default: sqlite:studies/NAME/study.db)",
     };
 
     public static Option<string?> StudiesDir() => new("--studies-dir")

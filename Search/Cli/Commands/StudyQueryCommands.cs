@@ -38,7 +38,7 @@ internal static class StudyQueryCommands
 
     public static Command List()
     {
-        var storage = CommonOptions.Storage();
+        var storage = CommonOptions.Storage("List the studies in this storage URL (sqlite:PATH, relative to the current folder, or postgresql://...) instead of every study.db below --studies-dir");
         var studiesDir = CommonOptions.StudiesDir();
         var format = CommonOptions.Format("table", "json", "csv");
         var command = new Command("list", "List studies (every studies/*/study.db, or those in --storage)") { storage, studiesDir, format };

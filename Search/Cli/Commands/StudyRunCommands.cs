@@ -14,7 +14,7 @@ internal static class StudyRunCommands
         var config = new Argument<string>("config") { Description = "Study configuration file", DefaultValueFactory = _ => "search.json" };
         var storage = CommonOptions.Storage();
         var noRetrain = new Option<bool>("--no-retrain") { Description = "Skip retraining the best configuration at the end" };
-        var command = new Command("start", "Start a study from a configuration file, or continue it if it exists") { config, storage, noRetrain };
+        var command = new Command("start", "Start a study from a configuration file, or continue it if it exists. Paths in the file (dataset.dir, storage) are relative to the file's folder; the study's files go to studies/NAME/ there") { config, storage, noRetrain };
         command.SetAction(async (parse, ct) =>
         {
             var path = ConfigPath(parse.GetValue(config));
@@ -83,7 +83,7 @@ internal static class StudyRunCommands
         var name = CommonOptions.StudyName();
         var storage = new Option<string>("--storage") { Description = "Storage URL of the shared study (postgresql://... or sqlite:PATH)", Required = true };
         var devices = new Option<string?>("--devices") { Description = "The devices to run trials on: the study's own setting when left out; auto (this machine's GPUs, else the CPU), cpu, or a list such as cuda:0,cuda:1" };
-        var command = new Command("worker", "Join an existing study and run its trials on this machine's devices") { name, storage, devices };
+        var command = new Command("worker", "Join an existing study and run its trials on this machine's devices; trial files go to studies/NAME/ in the current folder") { name, storage, devices };
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage)!);

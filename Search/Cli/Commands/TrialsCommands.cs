@@ -123,7 +123,7 @@ internal static class TrialsCommands
             Description = $"Print at most this many rows (default {DefaultMaxRows:N0}); more are left out with a warning",
             DefaultValueFactory = _ => DefaultMaxRows,
         };
-        var command = new Command("sql", "Run a read-only SQL query on the study's database (Optuna's schema)") { name, query, storage, studiesDir, format, maxRows };
+        var command = new Command("sql", "Run a read-only SQL query on the study's database (Optuna's schema: studies, trials, trial_params, trial_values, trial_intermediate_values, trial_user_attributes, trial_system_attributes, study_user_attributes, ...)") { name, query, storage, studiesDir, format, maxRows };
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
