@@ -142,7 +142,9 @@ internal static class StudyRun
             var named = StudyCommandLine.For(study.Name, storageUrl, config.BaseDirectory);
             if (ct.IsCancellationRequested)
             {
-                log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again (or `study resume {StudyArgs}`) to continue",
+                // `study resume` runs the configuration stored in the study: edits to the file apply through the same
+                // command, which was not said (a user raised budget.trials in the file and resumed; nothing changed).
+                log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again to continue (`study resume {StudyArgs}` continues with the configuration stored in the study, without edits made to the file since)",
                     budget.Used, budget.Total, named);
                 return ExitCodes.Interrupted;
             }
