@@ -46,6 +46,29 @@ public sealed class TrialsSqlIntervalTests(PostgresServerFixture postgres)
     }
 
     [Theory]
+    [InlineData("ARRAY[1, 2, 3]")]
+    [InlineData("ARRAY['x', 'a b', '', NULL, 'NULL', 'q\"u,o{t}e\\']::text[]")]
+    [InlineData("ARRAY[[1.5, 2], [3, 4]]::float8[]")]
+    [InlineData("ARRAY[true, false]")]
+    [InlineData("ROW(1, 'a b', NULL, '', 'p(a)r')")]
+    [InlineData("(SELECT array_agg(number ORDER BY number) FROM trials)")]
+    public async Task AnArrayOrARecordPrintsAsPostgreSqlPrintsIt(string expression)
+    {
+        // Given a study in PostgreSQL
+        var url = await postgres.CreateDatabaseAsync();
+        using var dir = new TempDirectory("sql-composite");
+        await QueryStudy.CreateAsync(url, dir.Path);
+
+        // When trials sql selects an array or a record, and PostgreSQL's own text of it
+        var result = await SearchCli.RunAsync(dir.Path, "trials", "sql", "q", $"SELECT {expression} AS v, ({expression})::text AS t", "--storage", url, "--format", "json");
+
+        // Then the two are the same (it printed the .NET type's name, "System.Int32[]", "System.Object[]")
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var row = JsonNode.Parse(result.Stdout)!.AsArray().Single()!;
+        Assert.Equal((string)row["t"]!, (string)row["v"]!);
+    }
+
+    [Theory]
     [InlineData("1e100::numeric", "numeric")]
     [InlineData("'NaN'::numeric", "numeric")]
     [InlineData("TIMESTAMP '20000-01-01'", "timestamp without time zone")]

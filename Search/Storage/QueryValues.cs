@@ -25,7 +25,14 @@ internal static class QueryValues
             // silently). NpgsqlInterval keeps months, days and time apart, as PostgreSQL does.
             if (reader is NpgsqlDataReader npgsql && npgsql.GetDataTypeName(i) == "interval")
                 return Interval(npgsql.GetFieldValue<NpgsqlInterval>(i));
-            return AsSqliteShowsIt(reader.GetValue(i));
+            return reader.GetValue(i) switch
+            {
+                // A record (ROW(...)) comes as object[], an array (array_agg) as int[], string[] …: they printed as
+                // "System.Object[]", "System.Int32[]". As PostgreSQL's own text of them: (1,abc), {1,2,3}.
+                object[] fields when reader.GetDataTypeName(i) == "record" => Composite.Record(fields, AsSqliteShowsIt),
+                Array array and not byte[] => Composite.Array(array, AsSqliteShowsIt),
+                var value => AsSqliteShowsIt(value),
+            };
         }
         catch (Exception e) when (e is not DbException and not OperationCanceledException)
         {
