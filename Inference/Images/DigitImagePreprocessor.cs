@@ -4,13 +4,15 @@ using SkiaSharp;
 namespace Mnist.Inference.Images;
 
 /// <summary>
-/// Turns a photo or drawing of one digit (PNG, JPEG, BMP, GIF, WebP; any size) into a 28×28 MNIST-style input:
-/// light digit on black, the digit scaled (antialiased, aspect kept) so its longer side is 20 px, placed by
-/// its centre of mass, values in [0, 1] row-major. Normalisation (mean/std) is the model's job.
+/// Turns a photo or drawing (PNG, JPEG, BMP, GIF, WebP; any size) into a model's 28×28 input: light on black,
+/// values in [0, 1] row-major, shaped by the model's <see cref="ImageRecipe"/>: a digit is scaled (antialiased,
+/// aspect kept) so its longer side is 20 px and placed by its centre of mass, as MNIST did; an object
+/// (Fashion-MNIST) is taken whole, padded to a square and resized. Normalisation (mean/std) is the model's job.
 /// </summary>
 /// <remarks>
-/// Follows the recipe of the MNIST paper (LeCun et al.): size-normalise into a 20×20 box, then centre by mass
-/// in 28×28. Background polarity is detected from the median of the border pixels, so black-on-white scans
+/// An image that already is such an input (28×28 on a dark background, as the datasets' own images are) is taken as
+/// it is: cropping and re-placing MNIST's own test digits cost a 99.45 % model 14 of 10,000 answers.
+/// Background polarity is detected from the median of the border pixels, so black-on-white scans
 /// and white-on-black drawings give the same result; transparent pixels are composited over white.
 /// Decoding uses only SkiaSharp calls that exist in both 2.88 (the Trials app) and 3.x (the test host).
 /// </remarks>
@@ -34,7 +36,7 @@ internal static class DigitImagePreprocessor
     /// <summary>Reads and preprocesses an image file.</summary>
     /// <exception cref="ImageInputException">The file is missing, unreadable, empty, not a decodable image,
     /// truncated, too large, or shows no ink.</exception>
-    public static float[] Load(string path)
+    public static float[] Load(string path, ImageRecipe recipe)
     {
         byte[] bytes;
         try
@@ -48,7 +50,7 @@ internal static class DigitImagePreprocessor
                 : $"cannot read the file ({e.Message})");
         }
 
-        return FromEncoded(bytes, path);
+        return FromEncoded(bytes, path, recipe);
     }
 
     // A directory used to fail with "Access denied", and /dev/zero was read until memory ran out (issue 11):
@@ -68,15 +70,45 @@ internal static class DigitImagePreprocessor
     }
 
     /// <summary>Preprocesses an encoded image held in memory; <paramref name="source"/> names it in errors.</summary>
-    public static float[] FromEncoded(byte[] encoded, string source)
-        => FromInk(Decode(encoded, source), source);
+    public static float[] FromEncoded(byte[] encoded, string source, ImageRecipe recipe)
+    {
+        var gray = DecodeGray(encoded, source);
+        var background = BorderMedian(gray.Pixels, gray.Width, gray.Height);
+        if (gray.Width == CanvasSize && gray.Height == CanvasSize && background < 0.5f)
+            return AsInput(gray, background, source, recipe);
+        return recipe == ImageRecipe.Resize ? Whole(gray, background, source) : FromInk(ToInk(gray, background), source);
+    }
+
+    // Already an input of the model's format (28×28, light on dark): its pixels as they are, nothing re-placed.
+    private static float[] AsInput(InkImage gray, float background, string source, ImageRecipe recipe)
+    {
+        if (gray.Pixels.Max() - background < MinContrast) throw NothingFound(source, recipe);
+        return (float[])gray.Pixels.Clone();
+    }
+
+    // Fashion-MNIST's way: the whole image, made light on dark (no contrast stretch: its pixels are the garment's
+    // own shades), padded to a square with background so the aspect is kept, then resized to 28×28.
+    private static float[] Whole(InkImage gray, float background, string source)
+    {
+        var lightBackground = background >= 0.5f;
+        var pixels = gray.Pixels.Select(g => Math.Clamp(lightBackground ? background - g : g - background, 0f, 1f)).ToArray();
+        if (pixels.Max() < MinContrast) throw NothingFound(source, ImageRecipe.Resize);
+        var side = Math.Max(gray.Width, gray.Height);
+        var square = new float[side * side];
+        var (left, top) = ((side - gray.Width) / 2, (side - gray.Height) / 2);
+        for (var y = 0; y < gray.Height; y++)
+            Array.Copy(pixels, y * gray.Width, square, ((top + y) * side) + left, gray.Width);
+        return Resampler.Resize(new InkImage(side, side, square), CanvasSize, CanvasSize).Pixels.Select(v => Math.Clamp(v, 0f, 1f)).ToArray();
+    }
+
+    private static ImageInputException NothingFound(string source, ImageRecipe recipe) =>
+        new(source, $"no {recipe.Subject} found (the image has no ink that stands out from its background)");
 
     /// <summary>The geometric part of the pipeline, on an image already converted to ink (0 = background).</summary>
     /// <exception cref="ImageInputException">The image holds no ink.</exception>
     public static float[] FromInk(InkImage ink, string source)
     {
-        var (left, top, right, bottom) = InkBounds(ink)
-            ?? throw new ImageInputException(source, "no digit found (the image has no ink that stands out from its background)");
+        var (left, top, right, bottom) = InkBounds(ink) ?? throw NothingFound(source, ImageRecipe.MnistDigit);
         var width = right - left + 1;
         var height = bottom - top + 1;
         var scale = (double)DigitBox / Math.Max(width, height);
@@ -86,8 +118,8 @@ internal static class DigitImagePreprocessor
         return PlaceByCentreOfMass(digit);
     }
 
-    /// <summary>Decodes to ink: grayscale with alpha over white, background removed, digit made light.</summary>
-    public static InkImage Decode(byte[] encoded, string source)
+    /// <summary>Decodes to grayscale (0 black, 1 white), alpha composited over white, turned upright.</summary>
+    private static InkImage DecodeGray(byte[] encoded, string source)
     {
         if (encoded.Length == 0)
         {
@@ -130,20 +162,22 @@ internal static class DigitImagePreprocessor
 
         // SKCodec hands out pixels as stored; the EXIF orientation says how to turn them upright.
         var orientation = (int)codec.EncodedOrigin;
-        return ToInk(width, height, rgba).Oriented(orientation is >= 1 and <= 8 ? orientation : 1);
-    }
-
-    private static InkImage ToInk(int width, int height, byte[] rgba)
-    {
         var gray = new float[width * height];
         for (var i = 0; i < gray.Length; i++)
         {
             var alpha = rgba[(4 * i) + 3] / 255f;
             var luminance = ((0.299f * rgba[4 * i]) + (0.587f * rgba[(4 * i) + 1]) + (0.114f * rgba[(4 * i) + 2])) / 255f;
-            gray[i] = (alpha * luminance) + (1 - alpha);
+            gray[i] = Math.Clamp((alpha * luminance) + (1 - alpha), 0f, 1f);
         }
 
-        var background = BorderMedian(gray, width, height);
+        return new InkImage(width, height, gray).Oriented(orientation is >= 1 and <= 8 ? orientation : 1);
+    }
+
+    // Ink: the background removed, the digit made light and stretched so its strongest stroke is 1.
+    private static InkImage ToInk(InkImage image, float background)
+    {
+        var (width, gray) = (image.Width, image.Pixels);
+        var height = image.Height;
         var lightBackground = background >= 0.5f;
         var pixels = new float[gray.Length];
         var peak = 0f;

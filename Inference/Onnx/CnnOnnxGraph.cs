@@ -52,7 +52,7 @@ internal static class CnnOnnxGraph
             ProducerVersion = typeof(CnnOnnxGraph).Assembly.GetName().Version?.ToString() ?? "0",
             Domain = "mnist_search",
             ModelVersion = 1,
-            DocString = "Digit classifier from an Mnist.Search study; see the metadata for the input contract.",
+            DocString = "Image classifier (CNN) from an Mnist.Search study; see the metadata for the input contract and the dataset.",
             Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxSchema.Opset });
@@ -89,15 +89,17 @@ internal static class CnnOnnxGraph
     private static IEnumerable<(string Key, string Value)> Metadata(ModelContract contract)
     {
         var side = contract.ImageSide.ToString(CultureInfo.InvariantCulture);
+        var recipe = contract.Preprocessing;
+        var dataset = contract.Provenance.GetValueOrDefault(OnnxSchema.Keys.Dataset) ?? "the training images";
         yield return (OnnxSchema.Keys.InputContract,
-            $"float32 [N,1,{side},{side}], NCHW; pixels in [0,1] (byte/255), 0 = background, 1 = full ink (light digit on dark, as MNIST); " +
-            "normalisation is inside the graph: feed plain [0,1] pixels");
+            $"float32 [N,1,{side},{side}], NCHW; pixels in [0,1] (byte/255), 0 = background, 1 = full ink (light {recipe.Subject} on dark, as {dataset}); " +
+            $"normalisation is inside the graph: feed plain [0,1] pixels; preprocessing '{recipe.Name}': {recipe.Description}");
         yield return (OnnxSchema.Keys.PixelRange, "0..1");
         yield return (OnnxSchema.Keys.Polarity, "light_on_dark");
         yield return (OnnxSchema.Keys.Normalization, new JsonObject { ["mean"] = contract.Mean, ["std"] = contract.Std, ["in_graph"] = true }.ToJsonString());
-        yield return (OnnxSchema.Keys.Preprocessing,
-            $"as MNIST: the digit scaled (aspect kept) to fit a 20x20 box, then placed by its centre of mass in a {side}x{side} canvas");
-        foreach (var (key, value) in contract.Provenance.OrderBy(p => p.Key, StringComparer.Ordinal))
+        yield return (OnnxSchema.Keys.Preprocessing, recipe.Name);
+        // The provenance's own recipe (a contract read back from a file) was just written as decided.
+        foreach (var (key, value) in contract.Provenance.Where(p => p.Key != OnnxSchema.Keys.Preprocessing).OrderBy(p => p.Key, StringComparer.Ordinal))
             yield return (key, value);
         // Last, so that a file cut short loses it and is refused (it is required).
         yield return (OnnxSchema.Keys.ClassNames, JsonSerializer.Serialize(contract.ClassNames));

@@ -7,7 +7,7 @@ internal static class OnnxSchema
 {
     public const string FileName = ArtifactNames.Onnx;
 
-    /// <summary>Graph input: float32 <c>[N, 1, side, side]</c>, pixels in [0, 1], light digit on dark (as MNIST).</summary>
+    /// <summary>Graph input: float32 <c>[N, 1, side, side]</c>, pixels in [0, 1], light digit or object on dark (as the dataset's images).</summary>
     public const string Input = "input";
 
     /// <summary>Graph output: float32 <c>[N, classes]</c>, the network's raw scores.</summary>
@@ -35,14 +35,20 @@ internal static class OnnxSchema
         /// <summary><c>"0..1"</c>: a pixel byte divided by 255.</summary>
         public const string PixelRange = "pixel_range";
 
-        /// <summary><c>"light_on_dark"</c>: 0 is the background, 1 full ink (MNIST's polarity).</summary>
+        /// <summary><c>"light_on_dark"</c>: 0 is the background, 1 full ink (the polarity of MNIST and Fashion-MNIST).</summary>
         public const string Polarity = "polarity";
 
         /// <summary>JSON <c>{"mean":..,"std":..,"in_graph":true}</c>: the graph itself computes <c>(x - mean) / std</c>.</summary>
         public const string Normalization = "normalization";
 
-        /// <summary>How an arbitrary image becomes the input (size-normalise to 20×20, centre by mass in 28×28).</summary>
+        /// <summary>
+        /// How an arbitrary image becomes the input: an <see cref="Images.ImageRecipe"/> name (<c>mnist-digit</c>,
+        /// <c>resize</c>), decided by the dataset. Exports before it was a name held MNIST's recipe in words, for every dataset.
+        /// </summary>
         public const string Preprocessing = "preprocessing";
+
+        /// <summary>The dataset the model was trained on (<c>mnist</c>, <c>fashion-mnist</c>).</summary>
+        public const string Dataset = "dataset";
 
         /// <summary>JSON array of strings, one per logit.</summary>
         public const string ClassNames = "class_names";

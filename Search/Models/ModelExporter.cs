@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Inference.Images;
 using Mnist.Inference.Onnx;
 using Mnist.Protocol.Outputs;
 using Mnist.Search.Files;
@@ -35,6 +36,8 @@ internal static class ModelExporter
             yield return ("test_accuracy", value.ToString("R", CultureInfo.InvariantCulture));
     }
 
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
     public static async Task<IReadOnlyList<string>> ExportAsync(StudyModel model, StudyInfo study, string outDir, string format, TrialsTool tool, CancellationToken ct)
     {
         // The checkpoint is loaded once in Trials (sidecar ranges, weight sizes, every tensor) before anything is
@@ -48,6 +51,9 @@ internal static class ModelExporter
             ?? throw new ModelNotFoundException($"{Path.Combine(model.Directory, ArtifactNames.Sidecar)}: not a JSON object");
         var weightsName = format switch { "safetensors" => ArtifactNames.Safetensors, "onnx" => ArtifactNames.Onnx, _ => ArtifactNames.Weights };
         sidecar["weights"] = weightsName;
+        // How images are shaped for it, decided by its dataset, for callers outside this tool (predict derives it the same way).
+        sidecar["preprocessing"] = ImageRecipe.Of(Text(sidecar["preprocessing"]), Text(sidecar["dataset"]),
+            sidecar["class_names"] is JsonArray names ? names.Select(n => Text(n) ?? "").ToList() : []).Name;
         sidecar["format"] = format;
         sidecar["export"] = new JsonObject
         {

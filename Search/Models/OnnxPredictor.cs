@@ -8,8 +8,8 @@ namespace Mnist.Search.Models;
 
 /// <summary>
 /// <c>predict</c> on an exported <c>model.onnx</c> with ONNX Runtime, in the coordinator's own process (which never
-/// loads libtorch). Images are preprocessed exactly as for the TorchSharp path (<see cref="DigitImagePreprocessor"/>),
-/// in parallel, and scored <see cref="BatchSize"/> at a time; the JSON entries are those of the TorchSharp path.
+/// loads libtorch). Images are preprocessed exactly as for the TorchSharp path (<see cref="DigitImagePreprocessor"/>, with
+/// the recipe of the model's dataset), in parallel, and scored <see cref="BatchSize"/> at a time; the JSON entries are those of the TorchSharp path.
 /// </summary>
 internal sealed class OnnxPredictor : IDisposable
 {
@@ -81,11 +81,12 @@ internal sealed class OnnxPredictor : IDisposable
         {
             var batch = paths.Skip(start).Take(BatchSize).ToArray();
             var pixels = new float[batch.Length][];
+            var recipe = Contract.Preprocessing;
             var errors = new string?[batch.Length];
             // Decoding dominates for small models; images are independent, so use every core.
             Parallel.For(0, batch.Length, i =>
             {
-                try { pixels[i] = DigitImagePreprocessor.Load(batch[i]); }
+                try { pixels[i] = DigitImagePreprocessor.Load(batch[i], recipe); }
                 catch (ImageInputException e) { errors[i] = e.Message; }
             });
             var readable = Enumerable.Range(0, batch.Length).Where(i => errors[i] is null).ToArray();

@@ -11,8 +11,8 @@ using static TorchSharp.torch;
 namespace Mnist.Trials.Commands;
 
 /// <summary>
-/// <c>Trials predict --model DIR IMAGE...</c>: the digit in each image, preprocessed as MNIST was
-/// (<see cref="DigitImagePreprocessor"/>) and normalised as the model's sidecar says. Prints one JSON object per
+/// <c>Trials predict --model DIR IMAGE...</c>: the class of each image, preprocessed as the model's dataset was
+/// (<see cref="DigitImagePreprocessor"/>, <see cref="ImageRecipe"/>) and normalised as the model's sidecar says. Prints one JSON object per
 /// line (JSON Lines), one per image in order, as each is answered: one array on one line outgrew the coordinator's
 /// line limit (1 MiB) at a few thousand images. An image that cannot be read gets an <c>error</c> entry, the others
 /// are still answered, and the exit code is then 2.
@@ -55,6 +55,8 @@ internal static class PredictCommand
                 return WorkerExitCodes.BadInput;
             }
 
+            // The model's dataset decides how images are shaped (a Fashion-MNIST model got MNIST's digit crop: 51 % right).
+            var recipe = ImageRecipe.Of(null, sidecar.Dataset, sidecar.ClassNames);
             var failed = false;
             using (network)
             using (no_grad())
@@ -65,7 +67,7 @@ internal static class PredictCommand
                 {
                     try
                     {
-                        var pixels = DigitImagePreprocessor.Load(path);
+                        var pixels = DigitImagePreprocessor.Load(path, recipe);
                         using var scope = NewDisposeScope();
                         var input = tensor(pixels).reshape(1, 1, 28, 28).sub(mean).div(std);
                         var logits = network.forward(input.to_type(ScalarType.Float32)).data<float>().ToArray();

@@ -24,7 +24,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var path = Save("seven.png", DigitImages.Seven());
 
         // When
-        var canvas = DigitImagePreprocessor.Load(path);
+        var canvas = DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit);
 
         // Then
         Assert.Equal(784, canvas.Length);
@@ -43,7 +43,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var path = Save("seven.png", DigitImages.Seven());
 
         // When
-        var (width, height) = CanvasStats.InkBox(DigitImagePreprocessor.Load(path));
+        var (width, height) = CanvasStats.InkBox(DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit));
 
         // Then
         Assert.Equal(20, height);
@@ -58,8 +58,8 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var light = Save("light.png", DigitImages.Seven(background: SKColors.Black, ink: SKColors.White));
 
         // When
-        var fromDark = DigitImagePreprocessor.Load(dark);
-        var fromLight = DigitImagePreprocessor.Load(light);
+        var fromDark = DigitImagePreprocessor.Load(dark, ImageRecipe.MnistDigit);
+        var fromLight = DigitImagePreprocessor.Load(light, ImageRecipe.MnistDigit);
 
         // Then
         Assert.True(CanvasStats.MaxAbsDifference(fromDark, fromLight) < 0.02);
@@ -74,7 +74,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
 
         // When / Then
         Assert.True(CanvasStats.MaxAbsDifference(
-            DigitImagePreprocessor.Load(opaque), DigitImagePreprocessor.Load(transparent)) < 0.02);
+            DigitImagePreprocessor.Load(opaque, ImageRecipe.MnistDigit), DigitImagePreprocessor.Load(transparent, ImageRecipe.MnistDigit)) < 0.02);
     }
 
     [Fact]
@@ -86,8 +86,8 @@ public sealed class DigitImagePreprocessorTests : IDisposable
             400, 150, new SKColor(220, 220, 220), new SKColor(40, 40, 40), scale: 0.6f, dx: 10, dy: 5));
 
         // When
-        var fromCentred = DigitImagePreprocessor.Load(centred);
-        var fromShifted = DigitImagePreprocessor.Load(shifted);
+        var fromCentred = DigitImagePreprocessor.Load(centred, ImageRecipe.MnistDigit);
+        var fromShifted = DigitImagePreprocessor.Load(shifted, ImageRecipe.MnistDigit);
 
         // Then
         Assert.Equal(20, CanvasStats.InkBox(fromShifted).Height);
@@ -105,7 +105,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var path = Save("tiny.png", DigitImages.Seven(16, 16, scale: 0.08f));
 
         // When
-        var canvas = DigitImagePreprocessor.Load(path);
+        var canvas = DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit);
 
         // Then
         Assert.Equal(20, CanvasStats.InkBox(canvas).Height);
@@ -120,7 +120,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var jpeg = Save("seven.jpg", DigitImages.Seven(format: SKEncodedImageFormat.Jpeg));
 
         // When / Then
-        Assert.True(CanvasStats.MeanAbsDifference(DigitImagePreprocessor.Load(png), DigitImagePreprocessor.Load(jpeg)) < 0.02);
+        Assert.True(CanvasStats.MeanAbsDifference(DigitImagePreprocessor.Load(png, ImageRecipe.MnistDigit), DigitImagePreprocessor.Load(jpeg, ImageRecipe.MnistDigit)) < 0.02);
     }
 
     [Fact]
@@ -133,9 +133,9 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var untagged = Save("untagged.jpg", sideways);
 
         // When
-        var expected = DigitImagePreprocessor.Load(upright);
-        var fromTagged = DigitImagePreprocessor.Load(tagged);
-        var fromUntagged = DigitImagePreprocessor.Load(untagged);
+        var expected = DigitImagePreprocessor.Load(upright, ImageRecipe.MnistDigit);
+        var fromTagged = DigitImagePreprocessor.Load(tagged, ImageRecipe.MnistDigit);
+        var fromUntagged = DigitImagePreprocessor.Load(untagged, ImageRecipe.MnistDigit);
 
         // Then
         Assert.True(CanvasStats.MeanAbsDifferenceUpToOnePixel(expected, fromTagged) < 0.03);
@@ -149,7 +149,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var path = Save("bar.bmp", DigitImages.Bmp(100, 80, (x, y) => x is >= 30 and < 40 && y is >= 20 and < 60 ? (byte)0 : (byte)255));
 
         // When
-        var canvas = DigitImagePreprocessor.Load(path);
+        var canvas = DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit);
 
         // Then: a solid 5 × 20 block of ones, centred (columns 12..16, rows 4..23)
         Assert.Equal((5, 20), CanvasStats.InkBox(canvas));
@@ -186,7 +186,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
     public void WhenTheFileDoesNotExistThenTheErrorNamesItAndSaysNotFound()
     {
         var path = _dir.File("missing.png");
-        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path));
+        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit));
         Assert.Equal($"{path}: file not found", error.Message);
         Assert.Equal(path, error.ImagePath);
     }
@@ -195,7 +195,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
     public void WhenTheFileIsEmptyThenTheErrorSaysSo()
     {
         var path = Save("empty.png", []);
-        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path));
+        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit));
         Assert.Equal($"{path}: is empty, or not a regular file (a device, pipe or special file)", error.Message);
     }
 
@@ -203,7 +203,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
     public void WhenTheFileIsTextThenTheErrorSaysItIsNotAnImage()
     {
         var path = Save("notes.png", "this is not an image\n"u8.ToArray());
-        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path));
+        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit));
         Assert.StartsWith(path + ": not a readable image", error.Message);
     }
 
@@ -215,7 +215,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var path = Save("cut.png", whole[..(whole.Length / 2)]);
 
         // When
-        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path));
+        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit));
 
         // Then
         Assert.Equal($"{path}: image data is truncated or corrupt", error.Message);
@@ -231,7 +231,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
         var path = Save("garbage.png", garbage);
 
         // When / Then
-        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path));
+        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit));
         Assert.StartsWith(path + ":", error.Message);
     }
 
@@ -242,7 +242,7 @@ public sealed class DigitImagePreprocessorTests : IDisposable
     public void WhenTheImageIsUniformThenTheErrorSaysNoDigitWasFound(byte r, byte g, byte b)
     {
         var path = Save("blank.png", DigitImages.Blank(50, 40, new SKColor(r, g, b)));
-        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path));
+        var error = Assert.Throws<ImageInputException>(() => DigitImagePreprocessor.Load(path, ImageRecipe.MnistDigit));
         Assert.StartsWith(path + ": no digit found", error.Message);
     }
 }

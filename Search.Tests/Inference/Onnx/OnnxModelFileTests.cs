@@ -31,6 +31,27 @@ public sealed class OnnxModelFileTests : IDisposable
         Assert.Equal(["model.onnx"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
     }
 
+    [Theory]
+    // Every model's metadata said "light digit … as MNIST" and gave MNIST's digit recipe, a Fashion-MNIST model's too.
+    [InlineData("mnist", "mnist-digit", "light digit on dark, as mnist")]
+    [InlineData("fashion-mnist", "resize", "light object on dark, as fashion-mnist")]
+    public void TheMetadataStatesThePreprocessingOfTheModelsDataset(string dataset, string recipe, string contractWords)
+    {
+        // Given a model of the dataset
+        var path = _dir["model.onnx"];
+        var names = dataset == "mnist" ? Digits : ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+        OnnxModelFile.Write(CnnOnnxGraph.Build(TinyWeights(), new ModelContract(28, 0.2860, 0.3530, names, new Dictionary<string, string> { ["dataset"] = dataset })), path);
+
+        // When it is read back
+        var read = OnnxModelFile.Read(path).Contract;
+
+        // Then its recipe is the dataset's, in the metadata and in the contract's words
+        Assert.Equal(recipe, read.Provenance[OnnxSchema.Keys.Preprocessing]);
+        Assert.Equal(recipe, read.Preprocessing.Name);
+        Assert.Contains(contractWords, read.Provenance[OnnxSchema.Keys.InputContract]);
+        Assert.Contains($"preprocessing '{recipe}'", read.Provenance[OnnxSchema.Keys.InputContract]);
+    }
+
     [Fact]
     public async Task TwoProcessesExportingToOnePathAtOnceEachPutAWholeModelThere()
     {

@@ -44,7 +44,7 @@ public sealed class TrainedCnns : IDisposable
             if (!_folders.TryGetValue(name, out var folder))
             {
                 folder = _dir[name];
-                Train(Architectures[name], folder);
+                Train(Architectures[name], folder, DatasetInfo.Mnist, MnistFiles.Directory);
                 _folders[name] = folder;
             }
 
@@ -70,24 +70,25 @@ public sealed class TrainedCnns : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static void Train(Hyperparameters hp, string folder)
+    /// <summary>Trains <paramref name="hp"/> on the first 8,192 training images of <paramref name="dataset"/> (IDX files in <paramref name="dataDir"/>).</summary>
+    internal static void Train(Hyperparameters hp, string folder, DatasetInfo dataset, string dataDir)
     {
         const int count = 8192;
-        var (pixels, labels) = MnistFiles.Read(train: true, count);
-        using var train = DatasetLoader.FromBytes(pixels, labels, count, DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std);
+        var (pixels, labels) = MnistFiles.Read(dataDir, train: true, count);
+        using var train = DatasetLoader.FromBytes(pixels, labels, count, dataset.Mean, dataset.Std);
         torch.set_num_threads(1);
         torch.manual_seed(11);
         using var model = new CnnModel(hp);
-        using (var trainer = new Trainer(model, train, hp, epochs: 1, seed: 11, background: -DatasetInfo.Mnist.Mean / DatasetInfo.Mnist.Std))
+        using (var trainer = new Trainer(model, train, hp, epochs: 1, seed: 11, background: -dataset.Mean / dataset.Std))
             trainer.TrainEpoch(1, () => false);
         model.eval();
         var sidecar = new ModelSidecar
         {
             Architecture = hp,
             InputShape = [1, 28, 28],
-            Normalization = new NormalizationInfo(DatasetInfo.Mnist.Mean, DatasetInfo.Mnist.Std),
-            ClassNames = DatasetInfo.Mnist.ClassNames,
-            Dataset = "mnist",
+            Normalization = new NormalizationInfo(dataset.Mean, dataset.Std),
+            ClassNames = dataset.ClassNames,
+            Dataset = dataset.Name,
             EpochsRun = 1,
             CreatedUtc = DateTimeOffset.UtcNow,
         };
