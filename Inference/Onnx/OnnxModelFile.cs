@@ -42,6 +42,18 @@ internal static class OnnxModelFile
         return Check(model, path);
     }
 
+    // Float tensors keep their values in float_data, or (as other writers store them) little-endian in raw_data.
+    private static bool Finite(TensorProto tensor)
+    {
+        if (tensor.DataType != (int)TensorProto.Types.DataType.Float) return true;
+        foreach (var v in tensor.FloatData)
+            if (!float.IsFinite(v)) return false;
+        var raw = tensor.RawData.Span;
+        for (var i = 0; i + 4 <= raw.Length; i += 4)
+            if (!float.IsFinite(System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(raw[i..]))) return false;
+        return true;
+    }
+
     private static OnnxModelInfo Check(ModelProto model, string path)
     {
         string Fail(string problem) => throw new OnnxModelException($"{path}: {problem}");
@@ -61,6 +73,10 @@ internal static class OnnxModelFile
         var outputDims = logits?.Type?.TensorType?.Shape?.Dim.ToList();
         if (outputDims is not { Count: 2 } || outputDims[1].DimValue < 1)
             Fail($"graph output '{OnnxSchema.Logits}' must be float32 [N,classes]");
+
+        // A diverged or corrupt model (NaN weights) used to get as far as the softmax: "logit 0 is NaN", naming no file.
+        if (model.Graph.Initializer.FirstOrDefault(t => !Finite(t)) is { } bad)
+            Fail($"initializer '{bad.Name}' holds NaN or infinite values (a diverged or corrupt model)");
 
         var metadata = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
         string Required(string key) => metadata.TryGetValue(key, out var v) ? v : Fail($"metadata '{key}' is missing (truncated, or not exported by Mnist.Search)");

@@ -153,6 +153,30 @@ public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<Traine
         Assert.Equal("", result.Stdout);
     }
 
+    [Theory]
+    [InlineData("table")]
+    [InlineData("json")]
+    public async Task AnOnnxModelWithNaNWeightsIsRefusedWithOneLineNamingTheFileAndTheTensor(string format)
+    {
+        // Given a trained model whose first hidden layer holds NaN (a diverged or corrupt model; the protobuf is valid):
+        // predict failed in the softmax with "error: logit 0 is NaN (Parameter 'logits')", naming neither file nor cause
+        using var dir = new TempDirectory("onnx-nan");
+        var model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(cnns.Folder("1conv-k3-fc1"), OnnxSchema.FileName)));
+        var weights = model.Graph.Initializer.Single(t => t.Name == "fc1.weight");
+        for (var i = 0; i < 100; i++) weights.FloatData[i] = float.NaN;
+        OnnxModelFile.Write(model, dir["model.onnx"]);
+        var (images, _) = MnistFiles.TestImages(1);
+        SavePng(images[0], dir["digit.png"]);
+
+        // When
+        var result = await SearchCli.RunAsync(dir.Path, "predict", "--model", dir.Path, "--format", format, dir["digit.png"]);
+
+        // Then one line names the file, the tensor and what is wrong, with exit code 2
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: {dir["model.onnx"]}: initializer 'fc1.weight' holds NaN or infinite values (a diverged or corrupt model)",
+            Assert.Single(result.Stderr.Trim().Split('\n')));
+    }
+
     private static async Task<(JsonArray Results, string[] Loaded)> PredictAsync(TempDirectory dir, string model, string logName)
     {
         Directory.CreateDirectory(dir[logName]);
