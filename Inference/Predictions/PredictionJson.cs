@@ -5,7 +5,7 @@ namespace Mnist.Inference.Predictions;
 
 /// <summary>
 /// One entry of <c>predict</c>'s JSON array, the same whichever runtime computed it: <c>image</c>, <c>digit</c>,
-/// <c>probability</c>, <c>top</c> (and <c>class_name</c>), or <c>image</c> and <c>error</c>.
+/// <c>probability</c>, <c>top</c> (each with its <c>class_name</c>) and <c>class_name</c>, or <c>image</c> and <c>error</c>.
 /// </summary>
 internal static class PredictionJson
 {
@@ -14,6 +14,9 @@ internal static class PredictionJson
         var entry = JsonSerializer.SerializeToNode(prediction)!.AsObject();
         entry["image"] = image;
         if (prediction.Digit < classNames.Count) entry["class_name"] = classNames[prediction.Digit];
+        // The top-k by name too: a Fashion-MNIST model's "top" was indexes only, which say nothing without the class list.
+        foreach (var top in entry["top"]!.AsArray())
+            if ((int)top!["digit"]! is var index && index < classNames.Count) top["class_name"] = classNames[index];
         return entry;
     }
 

@@ -67,7 +67,7 @@ public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<Traine
 
         // Then the table lists the three, and the unreadable one is an error line and exit code 2
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("digit", result.Stdout);
+        Assert.Contains("class", result.Stdout);
         Assert.Contains("a.png", result.Stdout);
         Assert.Contains("b.png", result.Stdout);
         Assert.Contains($"error: {dir["c.png"]}: not a readable image", result.Stderr);

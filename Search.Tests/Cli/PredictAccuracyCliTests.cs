@@ -62,6 +62,32 @@ public sealed class PredictAccuracyCliTests(DatasetCnns cnns) : IClassFixture<Da
         await AssertPredictEqualsRawAsync(dir["torch"], images, labels, "fashion-torch", rawFrom: cnns.OnnxPath(DatasetInfo.FashionMnist));
     }
 
+    [Fact]
+    public async Task AFashionModelsAnswersNameTheirClassesInTheTableAndInEveryTopEntry()
+    {
+        // Given three Fashion test images: the table showed "digit 7" where the JSON said "Sneaker", and "top" was indexes only
+        using var dir = new TempDirectory("predict-fashion-names");
+        var (images, _) = MnistFiles.TestImages(cnns.FashionData, 3);
+        for (var i = 0; i < images.Length; i++) OnnxPredictCliTests.SavePng(images[i], dir[$"{i}.png"]);
+        var model = cnns.Folder(DatasetInfo.FashionMnist);
+
+        // When predict answers them as JSON and as a table
+        var json = await SearchCli.RunAsync(dir.Path, "predict", "--model", model, "--format", "json", dir.Path);
+        var table = await SearchCli.RunAsync(dir.Path, "predict", "--model", model, dir.Path);
+
+        // Then each top entry has its class name, and the table shows the names, under "class"
+        Assert.True(json.ExitCode == 0 && table.ExitCode == 0, json.Stderr + table.Stderr);
+        var names = DatasetInfo.FashionMnist.ClassNames;
+        foreach (var answer in JsonNode.Parse(json.Stdout)!.AsArray())
+        {
+            Assert.All(answer!["top"]!.AsArray(), t => Assert.Equal(names[(int)t!["digit"]!], (string)t["class_name"]!));
+            var row = table.Stdout.Split('\n').Single(l => l.Contains(Path.GetFileName((string)answer["image"]!)));
+            Assert.Contains((string)answer["class_name"]!, row);
+            Assert.Contains($"{names[(int)answer["top"]![1]!["digit"]!]}:", row);
+        }
+        Assert.Matches(@"image\W+class\W+probability\W+top3", table.Stdout.Split('\n').First(l => l.Contains("image")));
+    }
+
     private static async Task AssertPredictEqualsRawAsync(string modelFolder, float[][] images, int[] labels, string what, string? rawFrom = null)
     {
         // Given the test images as 28×28 PNG files, and the answers of the model's ONNX session on their raw pixels

@@ -45,9 +45,9 @@ internal static class ModelCommands
     public static Command Predict()
     {
         var model = new Option<string>("--model") { Description = "Model folder: an ONNX export (model.onnx), or a checkpoint (model.bin + model.json) such as studies/NAME/best", Required = true };
-        var images = new Argument<string[]>("images") { Description = "PNG, JPEG or BMP images of one digit each, or folders of them", Arity = ArgumentArity.OneOrMore };
+        var images = new Argument<string[]>("images") { Description = "PNG, JPEG, BMP, GIF or WebP images of one digit or object each, or folders of them", Arity = ArgumentArity.OneOrMore };
         var format = CommonOptions.Format("table", "json");
-        var command = new Command("predict", "Predict the digit in each image") { model, images, format };
+        var command = new Command("predict", "Predict the class of each image (shaped as the model's dataset was)") { model, images, format };
         command.SetAction(async (parse, ct) =>
         {
             var dir = Path.GetFullPath(parse.GetValue(model)!);
@@ -61,12 +61,13 @@ internal static class ModelCommands
                     : await PredictWithTorchSharpAsync(dir, paths, ct);
             var results = InArgumentOrder(items, answers);
             if (parse.GetValue(format) == "json") Console.Out.WriteLine(results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            else OutputFormat.Write("table", ["image", "digit", "probability", "top3", "error"], results.Select(r => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
+            // Classes by name (a Fashion-MNIST model's table showed "digit 7" for a sneaker); the index where there is none.
+            else OutputFormat.Write("table", ["image", "class", "probability", "top3", "error"], results.Select(r => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?>
             {
                 ["image"] = (string?)r!["image"],
-                ["digit"] = r["digit"]?.DeepClone(),
+                ["class"] = ClassOf(r),
                 ["probability"] = r["probability"] is { } p ? Math.Round((double)p, 4) : null,
-                ["top3"] = r["top"] is JsonArray top ? string.Join("  ", top.Select(t => $"{t!["digit"]}:{((double)t["probability"]!).ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}")) : null,
+                ["top3"] = r["top"] is JsonArray top ? string.Join("  ", top.Select(t => $"{ClassOf(t!)}:{((double)t!["probability"]!).ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}")) : null,
                 ["error"] = (string?)r["error"],
             }));
             foreach (var failed in results.Where(r => r!["error"] is not null))
@@ -76,6 +77,8 @@ internal static class ModelCommands
         });
         return command;
     }
+
+    private static string? ClassOf(JsonNode answer) => (string?)answer["class_name"] ?? answer["digit"]?.ToString();
 
     // The model's answers, one per readable path in order, with each folder that gave no image put back where it was
     // given as its error entry, so the output follows the arguments.
