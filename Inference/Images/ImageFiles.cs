@@ -19,7 +19,9 @@ internal static class ImageFiles
     /// stop the other arguments from being answered (it used to end the whole command, and <c>--format json</c>
     /// printed nothing).
     /// </summary>
-    public static IReadOnlyList<Item> Expand(IEnumerable<string> arguments)
+    /// <param name="warn">Told, once per folder, of the files in it that are not images of these types (a .tiff was
+    /// skipped without a word).</param>
+    public static IReadOnlyList<Item> Expand(IEnumerable<string> arguments, Action<string>? warn = null)
     {
         var items = new List<Item>();
         foreach (var argument in arguments)
@@ -31,17 +33,22 @@ internal static class ImageFiles
             }
 
             List<string> images;
+            List<string> skipped;
             try
             {
-                images = Directory.EnumerateFiles(argument)
-                    .Where(f => Extensions.Contains(System.IO.Path.GetExtension(f).ToLowerInvariant()))
-                    .Order(StringComparer.Ordinal)
-                    .ToList();
+                var files = Directory.EnumerateFiles(argument).Order(StringComparer.Ordinal).ToList();
+                images = files.Where(IsImage).ToList();
+                skipped = files.Where(f => !IsImage(f)).ToList();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 items.Add(new Item(argument, $"{argument}: folder cannot be read ({(e is UnauthorizedAccessException ? "permission denied" : e.Message)})"));
                 continue;
+            }
+            if (skipped.Count > 0 && warn is not null)
+            {
+                var named = string.Join(", ", skipped.Take(5).Select(System.IO.Path.GetFileName));
+                warn($"{argument}: skipped {skipped.Count} file{(skipped.Count == 1 ? "" : "s")} that {(skipped.Count == 1 ? "is" : "are")} not {Types} ({named}{(skipped.Count > 5 ? $", and {skipped.Count - 5} more" : "")})");
             }
             if (images.Count == 0)
                 items.Add(new Item(argument, $"{argument}: folder holds no image ({string.Join(", ", Extensions)})"));
@@ -51,4 +58,8 @@ internal static class ImageFiles
 
         return items;
     }
+
+    private const string Types = "PNG, JPEG, BMP, GIF or WebP";
+
+    private static bool IsImage(string file) => Extensions.Contains(System.IO.Path.GetExtension(file).ToLowerInvariant());
 }

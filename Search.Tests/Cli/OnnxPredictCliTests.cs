@@ -177,6 +177,26 @@ public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<Traine
             Assert.Single(result.Stderr.Trim().Split('\n')));
     }
 
+    [Fact]
+    public async Task FilesOfAFolderThatAreNotImagesOfAReadTypeAreSkippedWithAWarningNamingThem()
+    {
+        // Given a folder with a PNG, a TIFF and a text file: the TIFF was skipped without a word
+        using var dir = new TempDirectory("onnx-skip");
+        var (images, _) = MnistFiles.TestImages(1);
+        Directory.CreateDirectory(dir["imgs"]);
+        SavePng(images[0], dir["imgs/a.png"]);
+        File.WriteAllBytes(dir["imgs/b.tiff"], [0x49, 0x49, 0x2A, 0x00]);
+        File.WriteAllText(dir["imgs/notes.txt"], "hello");
+
+        // When
+        var result = await SearchCli.RunAsync(dir.Path, "predict", "--model", cnns.Folder("1conv-k3-fc1"), "--format", "json", dir["imgs"]);
+
+        // Then the PNG is answered, and one warning line names the two skipped files
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Single(JsonNode.Parse(result.Stdout)!.AsArray());
+        Assert.Equal($"warning: {dir["imgs"]}: skipped 2 files that are not PNG, JPEG, BMP, GIF or WebP (b.tiff, notes.txt)", Assert.Single(result.Stderr.Trim().Split('\n')));
+    }
+
     private static async Task<(JsonArray Results, string[] Loaded)> PredictAsync(TempDirectory dir, string model, string logName)
     {
         Directory.CreateDirectory(dir[logName]);

@@ -52,7 +52,7 @@ internal static class ModelCommands
         {
             var dir = Path.GetFullPath(parse.GetValue(model)!);
             if (!StudyModel.IsPredictable(dir)) throw new UserInputException($"--model {dir}: not a model folder (needs {OnnxSchema.FileName}, or model.bin and model.json)");
-            var items = ImageFiles.Expand(parse.GetValue(images)!.Select(Path.GetFullPath));
+            var items = ImageFiles.Expand(parse.GetValue(images)!.Select(Path.GetFullPath), warning => Console.Error.WriteLine($"warning: {warning}"));
             var paths = items.Where(i => i.Error is null).Select(i => i.Path).ToList();
             // Only folders without images: nothing for the model (Trials refuses an empty list), each gets its error.
             var answers = paths.Count == 0 ? new JsonArray()
