@@ -65,12 +65,15 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
         return studyFolder is not null && await StudyFolder.HoldsAsync(storage, study, studyFolder, ct) ? recorded : null;
     }
 
-    private static JsonObject? ReadMetrics(string dir)
+    private static JsonObject? ReadMetrics(string dir) => ReadMetrics(dir, Path.Combine(dir, ArtifactNames.Metrics));
+
+    /// <summary>The test metrics in <paramref name="dir"/> (a copy of the model's folder); <paramref name="shownAs"/> names the file in errors.</summary>
+    public static JsonObject? ReadMetrics(string dir, string shownAs)
     {
         var path = Path.Combine(dir, ArtifactNames.Metrics);
         if (!File.Exists(path)) return null;
         try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object"); }
-        catch (JsonException e) { throw new ModelNotFoundException($"{path}: not valid metrics ({e.Message.Split('\n')[0]}); retrain the study (`study retrain`) to write it again"); }
+        catch (JsonException e) { throw new ModelNotFoundException($"{shownAs}: not valid metrics ({e.Message.Split('\n')[0]}); retrain the study (`study retrain`) to write it again"); }
     }
 
     /// <summary>A model folder holds the checkpoint and its sidecar.</summary>

@@ -31,10 +31,11 @@ internal static class ModelCommands
             var study = await location.FindInAsync(store, ct);
             // The folder may hold a same-named study's models from another storage (issue 11).
             await StudyFolder.VerifyAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
-            var model = parse.GetValue(trial) is { } number
-                ? await StudyModel.ForTrialAsync(store, study, number, location.StudyDirectory, ct)
-                : await StudyModel.FindAsync(store, study, location.StudyDirectory, ct);
-            var files = await ModelExporter.ExportAsync(model, study, outFolder, parse.GetValue(format)!, TrialsTool.Default(), ct);
+            Task<StudyModel> Find(CancellationToken token) => parse.GetValue(trial) is { } number
+                ? StudyModel.ForTrialAsync(store, study, number, location.StudyDirectory, token)
+                : StudyModel.FindAsync(store, study, location.StudyDirectory, token);
+            var model = await Find(ct);
+            var files = await ModelExporter.ExportAsync(model, study, outFolder, parse.GetValue(format)!, TrialsTool.Default(), Find, ct);
             if (!model.Retrained && parse.GetValue(trial) is null) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
             foreach (var f in files) Console.Out.WriteLine(f);
             return ExitCodes.Ok;
