@@ -16,10 +16,11 @@ internal static class Retries
     public static Func<TrialSnapshot, WaitingTrial?> Rule(int maxRetries) => failed => For(failed, maxRetries);
 
     /// <summary>
-    /// The rule for a trial this coordinator stopped because it was itself stopped (Ctrl+C, SIGTERM, SIGHUP): always
-    /// its retry, and the stop is not one of the configuration's failures (its <c>retry_count</c> is carried over, not
-    /// raised). The bound is for processes that die; counting the user's stops, the third Ctrl+C during one
-    /// configuration (a Slurm job preempted and requeued three times) dropped it for good.
+    /// The rule for a trial this coordinator stopped because it was itself stopped (Ctrl+C, SIGTERM, SIGHUP), and for one
+    /// whose coordinator is certainly dead on this host (kill -9): always its retry, and the stop is not one of the
+    /// configuration's failures (its <c>retry_count</c> is carried over, not raised). The bound is for workers that die
+    /// under a living coordinator and for heartbeats gone stale; counting the user's stops, the third Ctrl+C (or kill -9)
+    /// during one configuration (a Slurm job preempted and requeued three times) dropped it for good.
     /// </summary>
     public static Func<TrialSnapshot, WaitingTrial?> AfterStop() => failed => StandIn(failed, failedAgain: false);
 

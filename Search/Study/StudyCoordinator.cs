@@ -352,6 +352,10 @@ public sealed class StudyCoordinator
     /// <summary>
     /// RUNNING trials that this host's dead processes left behind are failed at once (no need to wait
     /// for their heartbeat to go stale) and queued again. Trials of live processes are left alone.
+    /// A coordinator that died (kill -9, Slurm's SIGKILL after KillWait, a closed VM) was stopped, as by Ctrl+C: its
+    /// trial is queued again whatever its count and the death is not counted (<see cref="Retries.AfterStop"/>). Counted,
+    /// the third kill -9 during one configuration dropped it, and its place in the budget became a FAIL that never trained.
+    /// A worker that crashes is seen by its living coordinator, by its exit code, and stays bounded.
     /// </summary>
     private async Task FailOrphanedTrialsAsync(int studyId)
     {
@@ -368,7 +372,7 @@ public sealed class StudyCoordinator
                 _log.Warning("Trial {Trial}: its worker (pid {WorkerPid}) outlived its dead coordinator; killed it and its process group", trial.Number, workerPid);
             // Null when another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do.
             var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"orphaned: coordinator process {pid} is gone" };
-            if (await _storage.FailTrialAsync(trial.Id, reason, Retries.Rule(_settings.MaxRetries)) is { } failed)
+            if (await _storage.FailTrialAsync(trial.Id, reason, Retries.AfterStop()) is { } failed)
             {
                 _log.Warning("Trial {Trial} was left RUNNING by dead process {Pid}; marked FAIL", trial.Number, pid);
                 Retries.Log(failed, _log);
