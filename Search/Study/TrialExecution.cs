@@ -115,8 +115,11 @@ internal sealed partial class TrialExecution(
             log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
             observer.TrialStarted(trial, device);
         }
+        // Whether the worker printed anything: a program that could not be executed prints nothing.
+        var printed = false;
         async Task OnEvent(WorkerEvent line, IWorkerProcess process)
         {
+            printed = true;
             if (problem is not null) return;
             if (line is WorkerEvent.Malformed m)
             {
@@ -177,6 +180,12 @@ internal sealed partial class TrialExecution(
                 throw new WorkerStartException(
                     $"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot use this device")}; run this machine's trials on the CPU " +
                     "(study worker --devices cpu, or \"devices\" in search.json) or with a worker built for its GPUs", started: true);
+            // The worker runs through setsid, which execs it: a program that exists and has its x bit but cannot be executed
+            // here (CRLF line endings in its #! line, an interpreter this machine lacks, a noexec mount) shows only as the
+            // exec's exit code, 127 (not found) or 126 (not executable), with nothing printed. Every trial here would fail
+            // alike (the whole budget went within a second, a shared study's too): stopped as a program that cannot start.
+            if (result is null && !printed && ExecFailure.Is(exit) && !stop.IsCancellationRequested)
+                throw new WorkerStartException($"cannot start {start.FileName}: exit code {exit}{StderrTail(start.StderrLogPath)}");
             if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
             // Killed by a signal nobody here sent: a cluster cancelling or preempting the job signals every
             // process in it (issue 14), and the worker may die before this coordinator sees its own SIGTERM.
