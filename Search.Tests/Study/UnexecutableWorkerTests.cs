@@ -1,6 +1,7 @@
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support.Workers;
 using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
 
@@ -57,6 +58,31 @@ public sealed class UnexecutableWorkerTests
         Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
         var errors = r.Stderr.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).ToList();
         Assert.Equal($"error: cannot start {program}: exit code 127", Assert.Single(errors)[..($"error: cannot start {program}: exit code 127".Length)]);
+    }
+
+    [Fact]
+    public async Task AMachineWhereTheTrialsWorkerCannotLoadLibTorchStopsTheStudyInOneLine()
+    {
+        // Given a study run by this tool's own worker, on a machine where that worker cannot load libtorch (a CPU slot;
+        // data/mnist fetched, as CI does first)
+        using var dir = new TempDirectory("cli-no-libtorch");
+        using var worker = new WorkerWithoutLibTorch();
+        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 5,
+            tweak: c => { c.Remove("worker"); c["devices"] = "cpu"; c["dataset"]!["dir"] = Path.Combine(Repository.Root, "data", "mnist"); });
+        var environment = new Dictionary<string, string>(worker.Environment) { ["MNIST_SEARCH_WORKER"] = worker.Executable };
+
+        // When the study is started
+        var r = await SearchCli.RunAsync(dir.Path, environment, "study", "start", config, "--no-retrain");
+
+        // Then it stops with exit code 2 and one error line that says so, its trial queued again without a retry spent (every
+        // trial failed in turn, exit 3: the budget gone within seconds)
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
+        var error = Assert.Single(r.Stderr.Split('\n'), l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.True(error.Contains("cpu:0: libtorch cannot be loaded on this machine", StringComparison.Ordinal), r.Stderr);
+        await using var storage = await Mnist.Search.Storage.StorageFactory.OpenAsync("sqlite:" + dir["studies/cli-study/study.db"], dir.Path);
+        var trials = await storage.GetAllTrialsAsync((await storage.GetStudyAsync("cli-study"))!.Id);
+        Assert.Equal([TrialState.FAIL, TrialState.WAITING], trials.OrderBy(t => t.Number).Select(t => t.State));
+        Assert.Equal(0, Budget.Of(trials, 5).Used);
     }
 
     // Written as given (Scripts.WriteExecutable normalizes the line endings and adds its own #! line).

@@ -175,11 +175,16 @@ internal sealed partial class TrialExecution(
             // The GPU cannot be used by the worker (listed on a machine without CUDA, or a TorchSharp built for the CPU):
             // every trial here would fail alike, and a shared study's whole budget went in seconds. Stopped as a worker
             // that cannot start. On a GPU slot only: a CPU slot has no device to lack, so a custom worker's exit 4 there
-            // fails its trial as any other exit does.
-            if (result is null && exit == WorkerExitCodes.DeviceUnavailable && device.IsGpu && !stop.IsCancellationRequested)
-                throw new WorkerStartException(
-                    $"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot use this device")}; run this machine's trials on the CPU " +
-                    "(study worker --devices cpu, or \"devices\" in search.json) or with a worker built for its GPUs", started: true);
+            // fails its trial as any other exit does. The Trials worker's 4 on a CPU slot says libtorch does not load here.
+            if (result is null && exit == WorkerExitCodes.DeviceUnavailable && !stop.IsCancellationRequested)
+            {
+                if (device.IsGpu)
+                    throw new WorkerStartException(
+                        $"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot use this device")}; run this machine's trials on the CPU " +
+                        "(study worker --devices cpu, or \"devices\" in search.json) or with a worker built for its GPUs", started: true);
+                if (command.IsTrialsWorker)
+                    throw new WorkerStartException($"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot run on this machine")}", started: true);
+            }
             // The worker runs through setsid, which execs it: a program that exists and has its x bit but cannot be executed
             // here (CRLF line endings in its #! line, an interpreter this machine lacks, a noexec mount) shows only as the
             // exec's exit code, 127 (not found) or 126 (not executable), with nothing printed. Every trial here would fail

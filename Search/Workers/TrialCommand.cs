@@ -12,9 +12,15 @@ namespace Mnist.Search.Workers;
 /// </summary>
 public sealed record TrialCommand(IReadOnlyList<string> Command)
 {
+    /// <summary>
+    /// Whether this runs this tool's own Trials worker, whose exit code 4 means the machine cannot run it on any slot (a
+    /// device it lacks, or libtorch that does not load); a custom worker's 4 means that on a GPU slot only.
+    /// </summary>
+    public bool IsTrialsWorker { get; init; }
+
     /// <summary>The default: the located Trials worker running the spec.</summary>
     public static TrialCommand ForWorker(WorkerCommand worker) =>
-        new([worker.FileName, .. worker.Arguments, "run", "--spec", "{spec}"]);
+        new([worker.FileName, .. worker.Arguments, "run", "--spec", "{spec}"]) { IsTrialsWorker = true };
 
     public WorkerStartInfo ToStartInfo(string specPath, string trialDir, DeviceSlot device, int trialNumber, string dataDir = "")
     {

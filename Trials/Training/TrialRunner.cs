@@ -44,11 +44,27 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         {
             return Fail(ex, WorkerExitCodes.TrainingFailed);
         }
+        catch (Exception ex) when (IsLibTorchLoadFailure(ex))
+        {
+            // libtorch cannot be loaded here (a library missing from the build or the node, a node without the GLIBCXX it
+            // needs): the machine's problem, as a device it lacks is, so the coordinator queues the trial again and stops
+            // (exit 1 failed every trial of the budget within seconds). The whole trace goes to stderr.
+            log.WriteLine(ex.ToString());
+            log.Flush();
+            var cause = (ex.InnerException ?? ex).Message.Split('\n', 2)[0].Trim();
+            events.Write(EventNames.Error, new JsonObject { [EventFields.Message] = $"libtorch cannot be loaded on this machine: {cause}" });
+            return WorkerExitCodes.DeviceUnavailable;
+        }
         catch (Exception ex)
         {
             return Fail(ex, WorkerExitCodes.Failure);
         }
     }
+
+    /// <summary>TorchSharp's first use threw because its native libraries did not load.</summary>
+    private static bool IsLibTorchLoadFailure(Exception ex) =>
+        ex is DllNotFoundException
+        || ex is TypeInitializationException { TypeName: { } type } && type.StartsWith("TorchSharp.", StringComparison.Ordinal);
 
     private int Fail(Exception ex, int exitCode)
     {
