@@ -32,14 +32,17 @@ public sealed class SlurmDryRunPasswordTests(PostgresServerFixture postgres)
         var text = await SearchCli.RunAsync(dir.Path, noSlurm, "study", "submit", "cli-study", "--slurm", "--dry-run", "--workers", "2", "--storage", url);
         var json = await SearchCli.RunAsync(dir.Path, noSlurm, "study", "submit", "cli-study", "--slurm", "--dry-run", "--workers", "2", "--storage", url, "--format", "json");
 
-        // Then the exec line names the storage with *** for the password, which appears nowhere on the console;
+        // Then the script shows *** for the password, which appears nowhere on the console;
         // before, the printed script held it in full
         Assert.True(text.ExitCode == 0, text.Stderr);
         Assert.True(json.ExitCode == 0, json.Stderr);
         foreach (var output in new[] { text.Stdout, text.Stderr, json.Stdout, json.Stderr })
             Assert.DoesNotContain(secret, output);
-        Assert.Contains($"'--storage' 'postgresql://{target.Username}:***@{target.Host}:{target.Port}/{target.Database}' --devices", text.Stdout);
-        Assert.Contains($"postgresql://{target.Username}:***@", json.Stdout);
+        // (the workers get it in PGPASSWORD, not in their command line: see SlurmSubmitCliTests)
+        Assert.Contains("export PGPASSWORD='***'\n", text.Stdout);
+        Assert.Contains($"'--storage' 'postgresql://{target.Username}@{target.Host}:{target.Port}/{target.Database}' --devices", text.Stdout);
+        Assert.Contains("PGPASSWORD=", json.Stdout);
+        Assert.Contains("***", json.Stdout);
         Assert.Contains("note: the password is shown as ***; the script submitted holds it", text.Stderr);
     }
 }

@@ -56,10 +56,29 @@ public sealed class SlurmSubmitCliTests
         var script = SlurmScript.Render(new SlurmSubmission("s", "postgresql://u:it's@h/db", 1, 0, 4, null, null, false, "/tmp", "/tmp/logs", ["/opt/search"]));
 
         // Then it is quoted for bash, and a CPU task asks for its CPUs and runs on them
-        Assert.Contains("'postgresql://u:it'\\''s@h/db'", script);
+        Assert.Contains("export PGPASSWORD='it'\\''s'\n", script);
+        Assert.Contains("'--storage' 'postgresql://u@h/db'", script);
         Assert.Contains("#SBATCH --cpus-per-task=4\n", script);
         Assert.Contains("devices=cpu\n", script);
         Assert.DoesNotContain("--gres", script);
+    }
+
+    [Fact]
+    public async Task ThePasswordReachesTheWorkerThroughItsEnvironmentNotItsCommandLine()
+    {
+        // Given the script of a submission whose storage URL holds a password (with a quote and an escaped '@'), and a
+        // worker command that prints what it was given
+        var script = SlurmScript.Render(new SlurmSubmission("s", "postgresql://u:it's%40pw@h:5433/db", 1, 0, null, null, null, false, "/tmp", "/tmp/logs",
+            ["/bin/bash", "-c", "echo \"pw=$PGPASSWORD\"; echo \"args=$*\"", "worker"]));
+
+        // When bash runs it as a task
+        var output = await BashAsync(script, new() { ["SLURM_ARRAY_TASK_ID"] = "0", ["SLURM_ARRAY_JOB_ID"] = "7" });
+
+        // Then the worker's command line, which every user of the node sees in ps, names the storage without it, and the
+        // worker has it in PGPASSWORD (its environment, which only its owner can read), decoded
+        Assert.Contains("args=study worker s --storage postgresql://u@h:5433/db --devices cpu\n", output);
+        Assert.Contains("pw=it's@pw\n", output);
+        Assert.DoesNotContain("it's@pw", output.Split("args=")[1]);
     }
 
     [Theory]

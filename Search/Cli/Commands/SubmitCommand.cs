@@ -94,8 +94,21 @@ internal static class SubmitCommand
             throw;
         }
         var copy = Path.Combine(submission.LogDirectory, jobId.ToString(CultureInfo.InvariantCulture) + ".sbatch");
-        Mnist.Protocol.Files.Durable.WriteAllText(copy, script);
+        Mnist.Protocol.Files.Durable.Write(copy, temporary => WriteOwnerOnly(temporary, script));
         return jobId;
+    }
+
+    /// <summary>
+    /// Writes a new file only its owner may read or write (0600, whatever the umask): the script holds the PostgreSQL
+    /// password of a URL that has one, and the study folder is on the filesystem the whole cluster shares (the copy was
+    /// 0644). sbatch keeps its own copy so too. Renamed into place, the file keeps its mode.
+    /// </summary>
+    private static void WriteOwnerOnly(string path, string text)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var writer = new StreamWriter(path, options);
+        writer.Write(text);
     }
 
     /// <summary>Appends the job to the study's list; compare-and-set, so two submissions at once both stay recorded.</summary>

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Mnist.Search.Storage;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Cluster;
+using Mnist.Search.Tests.Support.Faults;
+using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Vocabulary;
+using Npgsql;
+
+namespace Mnist.Search.Tests.Cluster;
+
+/// <summary>What a submission leaves on the shared filesystem and on the nodes: its script's copy, its logs, its command lines.</summary>
+[Collection(SlurmCollection.Name)]
+public sealed class SlurmJobFilesTests(SlurmClusterFixture slurm, PrivatePostgresServerFixture postgres)
+{
+    [Fact]
+    public async Task ThePasswordIsInNoCommandLineOfTheNodeAndTheScriptsCopyIsTheOwnersAlone()
+    {
+        // Given a PostgreSQL study reached through a URL with a password (loopback trust auth ignores it)
+        var target = new NpgsqlConnectionStringBuilder(StorageUrl.Parse(await postgres.CreateDatabaseAsync(), "/").Target);
+        var secret = string.IsNullOrEmpty(target.Password) ? "s3cret-pw-" + Guid.NewGuid().ToString("N")[..8] : target.Password;
+        var url = $"postgresql://{target.Username}:{secret}@{target.Host}:{target.Port}/{target.Database}";
+        using var dir = new TempDirectory("slurm-secret");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 2, EpochSeconds = 1.0 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config, "--storage", url)).ExitCode);
+
+        // When it is submitted as one worker, and its trial runs
+        var submit = await SearchCli.RunAsync(dir.Path, slurm.Environment, "study", "submit", "cli-study", "--slurm", "--storage", url, "--format", "json");
+        Assert.True(submit.ExitCode == 0, submit.Stderr + submit.Stdout);
+        var jobId = (long)JsonNode.Parse(submit.Stdout)!["job_id"]!;
+        var clock = Stopwatch.StartNew();
+        while (Signals.Find("study worker cli-study").Count == 0 || !File.Exists(worker.LogPath))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "the task's worker never ran a trial");
+            await Task.Delay(100);
+        }
+
+        // Then no process on the node shows the password in its command line, which every user of the node can read
+        // with ps (the worker's held it in its --storage)
+        Assert.Empty(Signals.Find(secret));
+        await slurm.WaitForEndAsync(jobId, TimeSpan.FromMinutes(3));
+        await using (var storage = await StorageFactory.OpenAsync(url, dir.Path))
+        {
+            var trials = await storage.GetAllTrialsAsync((await storage.GetStudyAsync("cli-study"))!.Id);
+            Assert.Equal(2, trials.Count(t => t.State == TrialState.COMPLETE));
+        }
+        // ...and the copy of the script kept beside the logs, which holds it, may be read by its owner only (it was
+        // world-readable, on the filesystem the whole cluster shares)
+        var copy = dir[$"studies/cli-study/slurm/{jobId}.sbatch"];
+        Assert.Contains(secret, File.ReadAllText(copy));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(copy));
+    }
+
+}
