@@ -34,6 +34,9 @@ public sealed class WorkerOutputTests
     [InlineData("""{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.9,"val_loss":-3}""", "val_loss -3 is negative")]
     [InlineData("""{"event":"epoch","epoch":-1,"train_loss":0.5,"val_accuracy":0.9}""", "epoch -1 is outside 1..2")]
     [InlineData("""{"event":"epoch","epoch":"one","train_loss":0.5,"val_accuracy":0.9}""", "without an integer")]
+    [InlineData("""{"event":"epoch","epoch":1,"train_loss":null,"val_accuracy":0.9}""", "non-finite train_loss at epoch 1")]
+    [InlineData("""{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":null}""", "non-finite val_accuracy at epoch 1")]
+    [InlineData("""{"event":"epoch","epoch":1,"train_loss":0.5}""", "epoch 1 has no val_accuracy")]
     public async Task AnEpochLineThatCannotBeBelievedFailsTheTrialEvenIfAResultFollows(string epochLine, string reason)
     {
         // Given a worker that prints a bad epoch line, then a good epoch and a complete result, and exits 0
@@ -52,6 +55,28 @@ public sealed class WorkerOutputTests
         Assert.Equal(TrialState.FAIL, trial.State);
         Assert.Contains(reason, Reason(trial));
         Assert.Null(trial.Value);
+    }
+
+    [Fact]
+    public async Task EpochsWithoutATrainingLossAreBelievedForOnlyTheObjectiveIsRequired()
+    {
+        // Given a custom worker whose epoch events carry the objective and no train_loss (docs/worker-protocol.md
+        // requires only the objective)
+        var script = $$"""
+            {{Start}}
+            echo '{"event":"epoch","epoch":1,"val_accuracy":0.8}'
+            echo '{"event":"epoch","epoch":2,"val_accuracy":0.9}'
+            echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+            exit 0
+            """;
+
+        // When the coordinator runs it
+        var trial = await RunOneTrialAsync(script);
+
+        // Then the trial is COMPLETE with its value and both epochs (it was FAIL "non-finite val_accuracy or train_loss")
+        Assert.True(trial.State == TrialState.COMPLETE, trial.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason));
+        Assert.Equal(0.9, trial.Value!.Value, 6);
+        Assert.Equal([0.8, 0.9], trial.IntermediateValues.OrderBy(v => v.Key).Select(v => v.Value));
     }
 
     [Fact]

@@ -22,9 +22,13 @@ internal sealed partial class TrialExecution
     {
         if (e.Number < 1 || e.Number > settings.Epochs)
             return $"epoch {e.Number} is outside 1..{settings.Epochs}";
+        // The objective is the one field an epoch must carry (docs/worker-protocol.md); a training loss is checked only
+        // when the worker gives one: a custom worker without it failed every trial as "non-finite".
+        if (!e.Body.TryGetProperty(settings.Metric, out _)) return $"epoch {e.Number} has no {settings.Metric}";
         var value = e.Field(settings.Metric);
-        if (!double.IsFinite(value) || !double.IsFinite(e.Field(EventFields.TrainLoss)))
-            return $"non-finite {settings.Metric} or {EventFields.TrainLoss} at epoch {e.Number}";
+        if (!double.IsFinite(value)) return $"non-finite {settings.Metric} at epoch {e.Number}";
+        if (e.Body.TryGetProperty(EventFields.TrainLoss, out _) && !double.IsFinite(e.Field(EventFields.TrainLoss)))
+            return $"non-finite {EventFields.TrainLoss} at epoch {e.Number}";
         if (MetricProblem(value) is { } bad) return $"epoch {e.Number}: {bad}";
         var other = settings.Metric == ObjectiveConfig.ValAccuracy ? ObjectiveConfig.ValLoss : ObjectiveConfig.ValAccuracy;
         var otherValue = e.Field(other);
