@@ -54,4 +54,26 @@ public sealed class SlurmJobFilesTests(SlurmClusterFixture slurm, PrivatePostgre
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(copy));
     }
 
+    [Fact]
+    public async Task AWorkingFolderWithAPercentSignKeepsItsLogsWhereTheyAreSaidToBe()
+    {
+        // Given a study in a folder whose path holds '%' (which sbatch expands in --output and --error: %x is the job name)
+        using var root = new TempDirectory("slurm-percent");
+        var folder = Directory.CreateDirectory(root["runs-%x-%j"]).FullName;
+        var worker = new FakeWorker { Directory = root["worker"], Epochs = 1, EpochSeconds = 0.1 }.Write();
+        var config = StudyFiles.WriteConfig(folder, worker, trials: 1, name: "pct");
+        Assert.Equal(0, (await SearchCli.RunAsync(folder, "study", "create", config)).ExitCode);
+
+        // When it is submitted (SQLite, one worker) and the job ends
+        var submit = await SearchCli.RunAsync(folder, slurm.Environment, "study", "submit", "pct", "--slurm", "--format", "json");
+        Assert.True(submit.ExitCode == 0, submit.Stderr + submit.Stdout);
+        var jobId = (long)JsonNode.Parse(submit.Stdout)!["job_id"]!;
+        await slurm.WaitForEndAsync(jobId, TimeSpan.FromMinutes(3));
+
+        // Then the task ran and its logs are in the study's slurm folder (the task failed at launch, JobLaunchFailure, its
+        // logs meant for a folder that does not exist, while submit had said it was submitted)
+        Assert.Equal("COMPLETED", (await slurm.TaskStatesAsync(jobId))[$"{jobId}_0"]);
+        Assert.True(File.Exists(Path.Combine(folder, "studies", "pct", "slurm", $"{jobId}_0.out")), "no .out log in the study's slurm folder");
+        Assert.True(File.Exists(Path.Combine(folder, "studies", "pct", "slurm", $"{jobId}_0.err")), "no .err log in the study's slurm folder");
+    }
 }

@@ -81,6 +81,18 @@ public sealed class SlurmSubmitCliTests
         Assert.DoesNotContain("it's@pw", output.Split("args=")[1]);
     }
 
+    [Fact]
+    public void APercentSignInTheLogFolderIsWrittenAsTheLiteralCharacterSbatchExpandsItFrom()
+    {
+        // Given a submission from a folder whose path holds '%' (%x would become the job name, %j the job id)
+        var script = SlurmScript.Render(new SlurmSubmission("s", "sqlite:/w/x%j/s.db", 1, 0, null, null, null, false, "/w/x%j", "/w/x%j/studies/s/slurm", ["/opt/search"]));
+
+        // Then the log paths escape it as %% and keep their own patterns; the working folder is no pattern and stays as it is
+        Assert.Contains("#SBATCH --output=/w/x%%j/studies/s/slurm/%A_%a.out\n", script);
+        Assert.Contains("#SBATCH --error=/w/x%%j/studies/s/slurm/%A_%a.err\n", script);
+        Assert.Contains("#SBATCH --chdir=/w/x%j\n", script);
+    }
+
     [Theory]
     [InlineData("sqlite", "--workers 2", "SQLite cannot be shared across machines")]
     [InlineData("sqlite", "--workers 0", "--workers: 0 is not at least 1")]

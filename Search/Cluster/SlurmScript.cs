@@ -18,9 +18,12 @@ internal static class SlurmScript
         Directive(b, "array", $"0-{s.Workers - 1}");
         Directive(b, "ntasks", "1");
         Directive(b, "chdir", s.WorkingDirectory, "the working folder");
-        // %A is the array's job id, %a the task index: one pair of logs per task.
-        Directive(b, "output", Path.Combine(s.LogDirectory, "%A_%a.out"), "the log folder");
-        Directive(b, "error", Path.Combine(s.LogDirectory, "%A_%a.err"), "the log folder");
+        // %A is the array's job id, %a the task index: one pair of logs per task. These two are patterns, so a '%' of the
+        // folder's own is written %%: unescaped, a folder holding %x sent the logs to one named after the job, which does
+        // not exist, and every task failed at launch while submit said it was submitted (--chdir is no pattern).
+        var logs = s.LogDirectory.Replace("%", "%%", StringComparison.Ordinal);
+        Directive(b, "output", Path.Combine(logs, "%A_%a.out"), "the log folder");
+        Directive(b, "error", Path.Combine(logs, "%A_%a.err"), "the log folder");
         if (s.Partition is not null) Directive(b, "partition", s.Partition);
         if (s.Time is not null) Directive(b, "time", s.Time);
         if (s.CpusPerWorker is { } cpus) Directive(b, "cpus-per-task", cpus.ToString(CultureInfo.InvariantCulture));
