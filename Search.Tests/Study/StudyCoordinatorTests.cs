@@ -452,6 +452,11 @@ public sealed class StudyCoordinatorTests
         Assert.Equal("0", standIn.SystemAttrs[StudyAttributes.LateResultOf]);
         Assert.Equal(trials.Single(t => t.Number == 0).Params, standIn.Params);
         Assert.Equal(2, standIn.IntermediateValues.Count);
+        // ...with how far it trained, as every trial says (README; Optuna users read user_attrs["fidelity"]): it had none
+        Assert.True(standIn.UserAttrs.TryGetValue(StudyAttributes.Fidelity, out var fidelity),
+            $"the stand-in has no {StudyAttributes.Fidelity}: {string.Join(",", standIn.UserAttrs.Keys)}");
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(fidelity),
+            System.Text.Json.JsonSerializer.SerializeToNode(h.Settings.FidelityAt(2))), fidelity);
         var budget = Budget.Of(trials, 1);
         Assert.True(budget.IsSpent);
         Assert.Equal(1, budget.Used);

@@ -68,7 +68,7 @@ internal sealed partial class TrialExecution
                      StudyAttributes.Host, StudyAttributes.CoordinatorPid, StudyAttributes.CoordinatorInstance, StudyAttributes.WorkerPid, StudyAttributes.WorkerInstance })
             if (failed.SystemAttrs.TryGetValue(key, out var json))
                 await storage.SetTrialSystemAttrAsync(id, key, JsonNode.Parse(json));
-        await storage.SetTrialUserAttrAsync(id, StudyAttributes.Epochs, progress.Epochs);
+        await WriteTrainedSoFarAsync(id, progress, write => write());
         foreach (var (epoch, value) in progress.Values) await storage.ReportIntermediateValueAsync(id, epoch, value);
         if (progress.Result is { } result) await RecordResultAttributesAsync(id, result, progress.Elapsed);
     }

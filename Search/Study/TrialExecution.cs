@@ -268,18 +268,29 @@ internal sealed partial class TrialExecution(
         }
     }
 
-    /// <summary>The epochs attribute (whole), the fidelity of the last epoch and each unwritten epoch's value.</summary>
+    /// <summary>How far the trial trained (<see cref="WriteTrainedSoFarAsync"/>) and each unwritten epoch's value.</summary>
     private async Task RecordEpochsAsync(long trialId, TrialProgress progress)
     {
         var pending = progress.Values.Keys.Where(epoch => epoch > progress.RecordedThrough).ToList();
         if (pending.Count == 0) return;
-        await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Epochs, progress.Epochs));
-        await WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Fidelity, settings.FidelityAt(pending[^1])));
+        await WriteTrainedSoFarAsync(trialId, progress, write => WriteAsync(progress, write));
         foreach (var epoch in pending)
         {
             await WriteAsync(progress, () => storage.ReportIntermediateValueAsync(trialId, epoch, progress.Values[epoch]));
             progress.RecordedThrough = epoch;
         }
+    }
+
+    /// <summary>
+    /// The attributes that say how far a trial trained: the epochs (whole) and the fidelity of its last epoch (README:
+    /// <c>user_attrs["fidelity"]</c>). Their one writer, for a trial's own epochs and for the stand-in that holds a late
+    /// result (which had the epochs and no fidelity); each write goes through <paramref name="write"/>.
+    /// </summary>
+    private async Task WriteTrainedSoFarAsync(long trialId, TrialProgress progress, Func<Func<Task>, Task> write)
+    {
+        await write(() => storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Epochs, progress.Epochs));
+        if (progress.Values.Count > 0)
+            await write(() => storage.SetTrialUserAttrAsync(trialId, StudyAttributes.Fidelity, settings.FidelityAt(progress.Values.Keys.Max())));
     }
 
     private async Task RecordResultAttributesAsync(long trialId, WorkerEvent.Result result, TimeSpan elapsed)
