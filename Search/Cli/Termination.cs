@@ -41,8 +41,10 @@ internal sealed class Termination : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        if (Interlocked.Increment(ref _signals) > 1) return; // the default action: the process ends now
         context.Cancel = true;
+        // A second signal quits at once, with the interrupted exit code as the grace's end does: left to the signal's
+        // default action, the process ended 143 (SIGTERM) or 129 (SIGHUP), which README's exit codes do not list.
+        if (Interlocked.Increment(ref _signals) > 1) Quit();
         // The terminal may be gone (SIGHUP): nothing written from here on may throw, or the cleanup never runs.
         BestEffortWriter.InstallOnConsole();
         Console.Error.WriteLine($"{context.Signal}: stopping{_stops}; a second signal quits at once");
@@ -50,9 +52,12 @@ internal sealed class Termination : IDisposable
         _ = Task.Delay(Grace).ContinueWith(_ =>
         {
             Console.Error.WriteLine($"still stopping after {Grace.TotalSeconds:0} s: quitting");
-            Environment.Exit(ExitCodes.Interrupted);
+            Quit();
         }, TaskScheduler.Default);
     }
+
+    // What is left RUNNING, the next run on this machine fails and queues again (the orphan sweep).
+    private static void Quit() => Environment.Exit(ExitCodes.Interrupted);
 
     public void Dispose()
     {

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Faults;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>A second stop signal while a study is still stopping (README: "a second signal … quits at once"; exit code 130 interrupted).</summary>
+public sealed class SecondSignalCliTests
+{
+    [Theory]
+    [InlineData(UnixSignal.Term)]
+    [InlineData(UnixSignal.Hup)]
+    public async Task ASecondSignalQuitsAtOnceWithTheInterruptedExitCode(UnixSignal signal)
+    {
+        // Given a study whose trial 0 has printed its result and then goes on running (its worker is given 5 s to exit
+        // after a stop, so the stop takes that long)
+        using var dir = new TempDirectory("cli-second-signal");
+        var marker = dir["result-printed"];
+        var pidFile = dir["worker.pid"];
+        var worker = new FakeWorker
+        {
+            Directory = dir["worker"], Epochs = 1,
+            Custom = { [0] = $$$"""
+                echo $$ > "{{{pidFile}}}"
+                echo '{"event":"start","config":{}}'
+                echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.9}'
+                echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+                touch "{{{marker}}}"
+                sleep 30
+                """ },
+        }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        using var run = SearchCli.Start(dir.Path, "study", "start", config, "--no-retrain");
+        var stderr = new StringBuilder();
+        run.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
+        run.BeginErrorReadLine();
+        _ = run.StandardOutput.ReadToEndAsync();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(marker))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1) && !run.HasExited, "trial 0 never printed its result");
+                await Task.Delay(100);
+            }
+
+            // When it gets a stop signal, and a second one while it is stopping
+            Assert.True(Signals.Send(run.Id, signal));
+            while (!Said(stderr, "a second signal quits at once"))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1) && !run.HasExited, "the first signal was never said");
+                await Task.Delay(50);
+            }
+            Assert.True(Signals.Send(run.Id, signal));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+            await run.WaitForExitAsync(timeout.Token);
+
+            // Then it quit at once (before the worker's 5 s were up), with exit code 130 as README says (it ended by the
+            // signal's default action: 143 for SIGTERM, 129 for SIGHUP)
+            Assert.Equal(130, run.ExitCode);
+        }
+        finally
+        {
+            if (!run.HasExited) run.Kill(entireProcessTree: true);
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                Signals.SendToGroup(pid, UnixSignal.Kill);
+        }
+    }
+
+    private static bool Said(StringBuilder text, string what)
+    {
+        lock (text) return text.ToString().Contains(what, StringComparison.Ordinal);
+    }
+}
