@@ -128,6 +128,10 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PrivatePostgresSe
         var failed = Assert.Single(trials, t => t.State == TrialState.FAIL);
         output.WriteLine($"requeued trial {failed.Number}: {failed.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
         Assert.Contains(trials, t => t.SystemAttrs.GetValueOrDefault(StudyAttributes.RetryOf) == failed.Number.ToString(CultureInfo.InvariantCulture));
+        // ...and the task's log holds both runs: the second is appended to the first (it replaced it, and with it the
+        // first run's stop and any crash output)
+        var log = File.ReadAllText(Path.Combine(dir.Path, "studies", "cli-study", "slurm", $"{jobId}_0.out"));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(log, $"task 0 of job {jobId} on ").Count);
     }
 
     [Theory]

@@ -30,6 +30,7 @@ public sealed class SlurmSubmitCliTests
         Assert.Contains("#SBATCH --time=1:00:00\n", script);
         Assert.Contains("#SBATCH --requeue\n", script);
         Assert.Contains($"#SBATCH --output={dir["studies/cli-study/slurm"]}/%A_%a.out\n", script);
+        Assert.Contains("#SBATCH --open-mode=append\n", script);
         Assert.Contains($"#SBATCH --chdir={dir.Path}\n", script);
         Assert.Matches("exec '[^']*dotnet' '[^']*Search.dll' 'study' 'worker' 'cli-study' '--storage' 'sqlite:[^']*study.db' --devices \"\\$devices\"", script);
         Assert.False(Directory.Exists(dir["studies/cli-study/slurm"]));

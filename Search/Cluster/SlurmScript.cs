@@ -24,6 +24,9 @@ internal static class SlurmScript
         var logs = s.LogDirectory.Replace("%", "%%", StringComparison.Ordinal);
         Directive(b, "output", Path.Combine(logs, "%A_%a.out"), "the log folder");
         Directive(b, "error", Path.Combine(logs, "%A_%a.err"), "the log folder");
+        // Appended to, not truncated: a task Slurm requeues (--requeue, preemption) opens the same two files again, and its
+        // second run replaced its first's lines (its stop, a crash's output), which only study.log still had.
+        Directive(b, "open-mode", "append");
         if (s.Partition is not null) Directive(b, "partition", s.Partition);
         if (s.Time is not null) Directive(b, "time", s.Time);
         if (s.CpusPerWorker is { } cpus) Directive(b, "cpus-per-task", cpus.ToString(CultureInfo.InvariantCulture));
