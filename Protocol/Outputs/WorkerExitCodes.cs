@@ -16,8 +16,8 @@ public static class WorkerExitCodes
     public const int TrainingFailed = 3;
 
     /// <summary>
-    /// The device the spec asks for cannot be used by this worker ("cuda" where CUDA is not available): the machine's
-    /// problem, not the configuration's, so the coordinator queues the trial again and stops instead of failing one
+    /// This machine cannot run the worker: the device the spec asks for cannot be used ("cuda" where CUDA is not
+    /// available), or libtorch cannot be loaded. The machine's problem, not the configuration's, so the coordinator queues the trial again and stops instead of failing one
     /// trial after another (exit 2 made every trial of a shared study's budget fail within seconds).
     /// </summary>
     public const int DeviceUnavailable = 4;
