@@ -19,7 +19,7 @@ internal static class ImageFiles
     /// stop the other arguments from being answered (it used to end the whole command, and <c>--format json</c>
     /// printed nothing).
     /// </summary>
-    /// <param name="warn">Told, once per folder, of the files in it that are not images of these types (a .tiff was
+    /// <param name="warn">Told, once per folder that gave images, of its other files (a .tiff among them was
     /// skipped without a word).</param>
     public static IReadOnlyList<Item> Expand(IEnumerable<string> arguments, Action<string>? warn = null)
     {
@@ -45,7 +45,8 @@ internal static class ImageFiles
                 items.Add(new Item(argument, $"{argument}: folder cannot be read ({(e is UnauthorizedAccessException ? "permission denied" : e.Message)})"));
                 continue;
             }
-            if (skipped.Count > 0 && warn is not null)
+            // A folder with no image at all gets its error entry instead, which lists the types read.
+            if (skipped.Count > 0 && images.Count > 0 && warn is not null)
             {
                 var named = string.Join(", ", skipped.Take(5).Select(System.IO.Path.GetFileName));
                 warn($"{argument}: skipped {skipped.Count} file{(skipped.Count == 1 ? "" : "s")} that {(skipped.Count == 1 ? "is" : "are")} not {Types} ({named}{(skipped.Count > 5 ? $", and {skipped.Count - 5} more" : "")})");
