@@ -22,7 +22,7 @@ internal static class TrialsCommands
         command.SetAction(async (parse, ct) =>
         {
             TrialState? only = parse.GetValue(state) is { } s
-                ? StateWords.Parse(s) ?? throw new UserInputException($"--state: unknown state '{s}' (expected one of {string.Join(", ", Enum.GetNames<TrialState>())})")
+                ? StateWords.Parse(s) ?? throw new UserInputException($"--state: unknown state '{s}' (expected one of {string.Join(", ", Enum.GetNames<TrialState>())}, or {string.Join(", ", StateWords.Counts.Select(c => c.Word))})")
                 : null;
             if (parse.GetValue(top) is < 1) throw new UserInputException($"--top: must be at least 1, got {parse.GetValue(top)}");
             var loaded = await StudyQueryCommands.LoadAsync(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir), ct);
