@@ -76,6 +76,21 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void ForAnotherWorkerProgramAFixedValueWrittenOutIsAChange()
+    {
+        // Given a study run by another worker program, which gets only what is written (and has defaults of its own)
+        var custom = ConfigJson.Patch("worker", """{"command": ["my-worker", "{spec}"]}""");
+        var stored = StudyConfigLoader.Load(Write(custom, "stored.json"));
+
+        // When kernel_size 3 (this tool's worker's default) is written out
+        var now = StudyConfigLoader.Load(Write(ConfigJson.Patch("fixed.kernel_size", "3", custom), "now.json"));
+
+        // Then it is refused as a change: that worker is now given a value it was not
+        var change = Assert.Single(ConfigChanges.Between(stored, now));
+        Assert.Equal(("fixed.kernel_size", "null", "3", true), (change.Key, change.Stored, change.Now, change.Refused));
+    }
+
+    [Fact]
     public void AFixedValueTheModelNeverReadsTakenOutIsNoChange()
     {
         // Given a study stored with momentum 0.5 fixed beside Adam (taken before such values were refused)

@@ -54,11 +54,13 @@ public static class ConfigChanges
 
     /// <summary>
     /// Every hyperparameter the space does not search, at the value its trials ran with: the fixed one, else the table's
-    /// default. As written, adding <c>"kernel_size": 3</c> (the default every trial had run with) was refused as a change
+    /// default (for the Trials worker, whose defaults the table holds). As written, adding <c>"kernel_size": 3</c> (the default every trial had run with) was refused as a change
     /// "from null".
     /// </summary>
     private static Dictionary<string, object> FixedInEffect(StudyConfig c)
     {
+        // Another worker program gets what is written, and has defaults and rules of its own that this table does not know.
+        if (c.Worker is not null) return c.Fixed.ToDictionary(kv => kv.Key, kv => kv.Value);
         var values = HyperparameterTable.Defaults.Where(d => !c.Space.Names.Contains(d.Key)).ToDictionary(d => d.Key, d => d.Value);
         foreach (var (name, value) in c.Fixed) values[name] = value;
         // What the model never reads changes nothing: taking out a "momentum" set beside Adam (now refused in a new
