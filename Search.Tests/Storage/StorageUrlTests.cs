@@ -58,4 +58,20 @@ public sealed class StorageUrlTests
         Assert.DoesNotContain("topsecret", e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
+
+    [Theory]
+    [InlineData("postgresql://u:p%40w@h:5433/db", "postgresql://u:***@h:5433/db", "postgresql://u@h:5433/db", "p@w")]
+    [InlineData("postgres://u:p@w@h/db", "postgres://u:***@h/db", "postgres://u@h/db", "p@w")]
+    [InlineData("postgresql://u@h/db", "postgresql://u@h/db", "postgresql://u@h/db", null)]
+    [InlineData("postgresql://h:5432/db", "postgresql://h:5432/db", "postgresql://h:5432/db", null)]
+    [InlineData("sqlite:///a:b@c.db", "sqlite:///a:b@c.db", "sqlite:///a:b@c.db", null)]
+    [InlineData("mysql://u:pw@h/db", "mysql://u:***@h/db", "mysql://u:pw@h/db", null)]
+    public void RedactAndSplitPasswordFindThePasswordInTheSamePlace(string url, string redacted, string withoutPassword, string? password)
+    {
+        // When a URL is redacted for display, and split for a Slurm job script (the password into PGPASSWORD)
+        // Then both cut the same text out (one parser: they were two copies of it); only a PostgreSQL URL's password
+        // is split off, while anything that looks like one is redacted
+        Assert.Equal(redacted, StorageUrl.Redact(url));
+        Assert.Equal((withoutPassword, password), StorageUrl.SplitPassword(url));
+    }
 }

@@ -109,15 +109,32 @@ public sealed record StorageUrl
     /// <paramref name="url"/> as the user wrote it, with its password replaced by <c>***</c> (issue 11: the password
     /// reached the console, study.log, <c>study list</c> and the stored configuration). Text that is no URL is returned as is.
     /// </summary>
-    public static string Redact(string url)
+    public static string Redact(string url) =>
+        CutPassword(url) is var (before, _, after) ? before + ":" + Masked + after : url;
+
+    /// <summary>
+    /// A PostgreSQL <paramref name="url"/> without its password, and the password decoded (<c>%40</c> is <c>@</c>); the
+    /// URL as it is and null when it holds none (SQLite, or a PostgreSQL user without one: <c>~/.pgpass</c>, <c>PGPASSWORD</c>).
+    /// </summary>
+    public static (string Url, string? Password) SplitPassword(string url) =>
+        url.StartsWith("postgres", StringComparison.OrdinalIgnoreCase) && CutPassword(url) is var (before, password, after)
+            ? (before + after, Uri.UnescapeDataString(password))
+            : (url, null);
+
+    /// <summary>
+    /// Where a URL's password is, for <see cref="Redact"/> and <see cref="SplitPassword"/>: the text before the ':' that
+    /// opens it, the password as written (percent-escaped), and the text from the '@' that ends it; null when there is none.
+    /// </summary>
+    private static (string Before, string Password, string After)? CutPassword(string url)
     {
         var scheme = url.IndexOf("://", StringComparison.Ordinal);
-        if (scheme < 0) return url;
+        if (scheme < 0) return null;
         var slash = url.IndexOf('/', scheme + 3);
+        // The user part ends at the last '@' before the path (a password may hold '@' written as it is).
         var at = url.LastIndexOf('@', slash < 0 ? url.Length - 1 : slash);
-        if (at < scheme) return url;
+        if (at < scheme) return null;
         var colon = url.IndexOf(':', scheme + 3);
-        return colon > 0 && colon < at ? url[..(colon + 1)] + Masked + url[at..] : url;
+        return colon > 0 && colon < at ? (url[..colon], url[(colon + 1)..at], url[at..]) : null;
     }
 
     private static FormatException Bad(string url, string why) => new($"storage URL '{Redact(url)}': {why}");
