@@ -48,7 +48,7 @@ internal static class SlurmScript
         b.Append("echo \"$(date -u +%FT%TZ) task ${SLURM_ARRAY_TASK_ID} of job ${SLURM_ARRAY_JOB_ID} on $(hostname): devices $devices\"\n");
         // A password reaches the worker in its environment (PGPASSWORD, which Npgsql reads), not its command line, which
         // every user of the node can read with ps (an environment only its owner can). The script itself is kept where only
-        // its owner can read it.
+        // its owner can read it, and the worker starts its trials without PGPASSWORD (ProcessWorkerLauncher).
         var (storage, password) = StorageUrl.SplitPassword(s.StorageUrl);
         if (password is not null) b.Append("export PGPASSWORD=").Append(Quote(password)).Append('\n');
         // exec: the worker is the task's main process, so Slurm's SIGTERM (cancel, preemption, time limit)

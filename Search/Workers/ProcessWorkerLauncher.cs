@@ -18,6 +18,15 @@ internal sealed class ProcessWorkerLauncher(TimeSpan? disposeGrace = null) : IWo
     /// <summary>How long <see cref="IAsyncDisposable.DisposeAsync"/> waits after closing stdin before it kills.</summary>
     public TimeSpan DisposeGrace { get; } = disposeGrace ?? TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Variables of the coordinator's environment a worker does not inherit. PGPASSWORD is the study database's password
+    /// (the Slurm job script puts it there; a user may too): only the coordinator opens the storage, so a worker, a
+    /// custom program and everything it starts would only hold it to leak it (its own logs, a crash report, a child that
+    /// prints its environment). Always withheld, not only when this tool set it: the launcher cannot tell who did, and no
+    /// worker program needs it.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> WithheldVariables = ["PGPASSWORD"];
+
     public IWorkerProcess Start(WorkerStartInfo info)
     {
         var (fileName, arguments) = (info.FileName, info.Arguments);
@@ -40,6 +49,8 @@ internal sealed class ProcessWorkerLauncher(TimeSpan? disposeGrace = null) : IWo
         };
         foreach (var argument in arguments)
             startInfo.ArgumentList.Add(argument);
+        foreach (var name in WithheldVariables)
+            startInfo.Environment.Remove(name);
         foreach (var (name, value) in info.Environment)
             startInfo.Environment[name] = value;
 

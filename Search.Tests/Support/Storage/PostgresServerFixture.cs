@@ -82,6 +82,59 @@ public class PostgresServerFixture : IAsyncLifetime
         return $"postgresql://{Uri.EscapeDataString(b.Username!)}{password}@{b.Host}:{b.Port}/{name}";
     }
 
+    /// <summary>
+    /// Creates an empty database owned by a new role that must give its password (an hba rule requiring scram-sha-256 for
+    /// that role, ahead of the trust rules), and returns its URL with the password, which holds an '@' (escaped). Tests
+    /// that must show the password is used: with trust auth a connection succeeds whatever it gives. Own cluster only.
+    /// </summary>
+    public async Task<(string Url, string Password)> CreatePasswordDatabaseAsync()
+    {
+        if (_clusterDir is null) throw new InvalidOperationException($"a role with a password needs the fixture's own cluster (pg_hba.conf), not the server given by {UrlVariable}");
+        var role = $"pw_{Guid.NewGuid():N}"[..16];
+        var password = $"pw@{Guid.NewGuid():N}"[..20];
+        var admin = new NpgsqlConnectionStringBuilder(Mnist.Search.Storage.StorageUrl.Parse(ConnectionUrl, "/").Target) { Pooling = false };
+        await using (var c = new NpgsqlConnection(admin.ConnectionString))
+        {
+            await c.OpenAsync();
+            foreach (var sql in new[] { $"CREATE ROLE {role} LOGIN PASSWORD '{password}'", $"CREATE DATABASE {role} OWNER {role}" })
+            {
+                await using var cmd = new NpgsqlCommand(sql, c);
+                await cmd.ExecuteNonQueryAsync();
+            }
+            await HbaLock.WaitAsync();
+            try
+            {
+                // First match wins: the role's rule goes before the trust rules.
+                var hba = Path.Combine(DataDir, "pg_hba.conf");
+                await File.WriteAllTextAsync(hba, $"host all {role} 127.0.0.1/32 scram-sha-256\n" + await File.ReadAllTextAsync(hba));
+                await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", c);
+                await reload.ExecuteNonQueryAsync();
+            }
+            finally
+            {
+                HbaLock.Release();
+            }
+        }
+        // The reload is asynchronous: wait until the role is refused without its password, so the rule is in force.
+        var bare = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Username = role, Database = role, Password = null, Timeout = 5 };
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(50))
+        {
+            try
+            {
+                await using var c = new NpgsqlConnection(bare.ConnectionString);
+                await c.OpenAsync();
+            }
+            catch (NpgsqlException)
+            {
+                break;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the server at {ConnectionUrl} still lets {role} in without its password");
+        }
+        return ($"postgresql://{role}:{Uri.EscapeDataString(password)}@{admin.Host}:{admin.Port}/{role}", password);
+    }
+
+    private static readonly SemaphoreSlim HbaLock = new(1, 1);
+
     /// <summary>Restarts the server (fast shutdown: open sessions are terminated with 57P01), as a crash/upgrade would.</summary>
     public async Task RestartAsync(TimeSpan? downtime = null)
     {
