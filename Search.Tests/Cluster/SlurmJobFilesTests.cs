@@ -7,7 +7,6 @@ using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
-using Npgsql;
 
 namespace Mnist.Search.Tests.Cluster;
 
@@ -18,10 +17,9 @@ public sealed class SlurmJobFilesTests(SlurmClusterFixture slurm, PrivatePostgre
     [Fact]
     public async Task ThePasswordIsInNoCommandLineOfTheNodeAndTheScriptsCopyIsTheOwnersAlone()
     {
-        // Given a PostgreSQL study reached through a URL with a password (loopback trust auth ignores it)
-        var target = new NpgsqlConnectionStringBuilder(StorageUrl.Parse(await postgres.CreateDatabaseAsync(), "/").Target);
-        var secret = string.IsNullOrEmpty(target.Password) ? "s3cret-pw-" + Guid.NewGuid().ToString("N")[..8] : target.Password;
-        var url = $"postgresql://{target.Username}:{secret}@{target.Host}:{target.Port}/{target.Database}";
+        // Given a PostgreSQL study reached through a URL with a password, of a role that must give it (the tasks connected
+        // through trust auth, which ignores a password, so nothing showed the node used it)
+        var (url, secret) = await postgres.CreatePasswordDatabaseAsync();
         using var dir = new TempDirectory("slurm-secret");
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 2, EpochSeconds = 1.0 }.Write();
         var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
@@ -34,7 +32,7 @@ public sealed class SlurmJobFilesTests(SlurmClusterFixture slurm, PrivatePostgre
         var clock = Stopwatch.StartNew();
         while (Signals.Find("study worker cli-study").Count == 0 || !File.Exists(worker.LogPath))
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "the task's worker never ran a trial");
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "the task's worker never ran a trial: " + TaskErrors(dir));
             await Task.Delay(100);
         }
 
@@ -75,5 +73,12 @@ public sealed class SlurmJobFilesTests(SlurmClusterFixture slurm, PrivatePostgre
         Assert.Equal("COMPLETED", (await slurm.TaskStatesAsync(jobId))[$"{jobId}_0"]);
         Assert.True(File.Exists(Path.Combine(folder, "studies", "pct", "slurm", $"{jobId}_0.out")), "no .out log in the study's slurm folder");
         Assert.True(File.Exists(Path.Combine(folder, "studies", "pct", "slurm", $"{jobId}_0.err")), "no .err log in the study's slurm folder");
+    }
+
+    /// <summary>What the tasks wrote to stderr (a worker refused by the database says so there).</summary>
+    private static string TaskErrors(TempDirectory dir)
+    {
+        var logs = dir["studies/cli-study/slurm"];
+        return Directory.Exists(logs) ? string.Join(" | ", Directory.GetFiles(logs, "*.err").Select(File.ReadAllText)) : "(no task logs)";
     }
 }
