@@ -112,7 +112,7 @@ public sealed class SharedStudyCliTests(PostgresServerFixture postgres)
         var trials = await TrialsAsync(url, dir.Path);
         Assert.True(Budget.Of(trials, 6).IsSpent);
         Assert.Equal(6, trials.Count(t => t.State == TrialState.COMPLETE));
-        Assert.True(trials.Count == 6, string.Join("; ", trials.Select(t => $"{t.Number} {t.State} {string.Join(",", t.UserAttrs.Keys)}")));
+        Assert.True(trials.Count == 6, string.Join("; ", trials.Select(t => $"{t.Number} {t.State} {string.Join(",", t.UserAttrs.Keys)} {t.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}")) + "\n" + result.Stderr);
         Assert.All(trials, t => Assert.Equal([1, 2], t.IntermediateValues.Keys.Order()));
     }
 
