@@ -66,6 +66,35 @@ public sealed class PredictAccuracyCliTests(DatasetCnns cnns) : IClassFixture<Da
             rawFrom: cnns.OnnxPath(DatasetInfo.FashionMnist), sameAs: cnns.Folder(DatasetInfo.FashionMnist));
     }
 
+    [Fact]
+    public async Task TheCheckpointPathTakesTheRecipeItsModelJsonRecordsAsTheOnnxPathDoes()
+    {
+        // Given the Fashion model recording MNIST's digit recipe, as a checkpoint folder and as an ONNX file
+        using var dir = new TempDirectory("predict-recorded-recipe");
+        Directory.CreateDirectory(dir["torch"]);
+        Directory.CreateDirectory(dir["onnx"]);
+        var folder = cnns.Folder(DatasetInfo.FashionMnist);
+        File.Copy(Path.Combine(folder, "model.bin"), dir["torch/model.bin"]);
+        var sidecar = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "model.json")))!.AsObject();
+        sidecar["preprocessing"] = "mnist-digit";
+        File.WriteAllText(dir["torch/model.json"], sidecar.ToJsonString());
+        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(cnns.OnnxPath(DatasetInfo.FashionMnist)));
+        model.MetadataProps.Single(p => p.Key == OnnxSchema.Keys.Preprocessing).Value = "mnist-digit";
+        OnnxModelFile.Write(model, dir["onnx/model.onnx"]);
+        var (images, _) = MnistFiles.TestImages(cnns.FashionData, 100);
+        for (var i = 0; i < images.Length; i++) SaveScaledPng(images[i], 2, dir[$"images/{i:D3}.png"]);
+
+        // When both paths predict the same images, twice the dataset's size (so the recipe runs)
+        var torch = await DigitsAsync(dir.Path, dir["torch"], dir["images"]);
+        var onnx = await DigitsAsync(dir.Path, dir["onnx"], dir["images"]);
+
+        // Then both shaped them by the recorded recipe: the same answers, and not those of the dataset's recipe (raw pixels)
+        Assert.Equal(onnx, torch);
+        using var session = OnnxPredictor.Open(cnns.OnnxPath(DatasetInfo.FashionMnist));
+        var raw = session.Logits(images).Select(ArgMax).ToArray();
+        Assert.True(raw.Zip(onnx).Count(p => p.First != p.Second) >= 10, "the recorded recipe changed no answer: the test shows nothing");
+    }
+
     [Theory]
     [InlineData("off-centre")]
     [InlineData("on-grey")]

@@ -55,8 +55,9 @@ internal static class PredictCommand
                 return WorkerExitCodes.BadInput;
             }
 
-            // The model's dataset decides how images are shaped (a Fashion-MNIST model got MNIST's digit crop: 51 % right).
-            var recipe = ImageRecipe.Of(null, sidecar.Dataset, sidecar.ClassNames);
+            // How images are shaped: the recipe model.json records (an export's), else its dataset's, as for an ONNX
+            // model (a Fashion-MNIST model got MNIST's digit crop: 51 % right).
+            var recipe = ImageRecipe.Of(sidecar.Preprocessing, sidecar.Dataset, sidecar.ClassNames);
             var failed = false;
             using (network)
             using (no_grad())

@@ -20,6 +20,13 @@ internal sealed record ModelSidecar
     [JsonPropertyName("normalization")] public required NormalizationInfo Normalization { get; init; }
     [JsonPropertyName("class_names")] public required IReadOnlyList<string> ClassNames { get; init; }
     [JsonPropertyName("dataset")] public required string Dataset { get; init; }
+
+    /// <summary>
+    /// How images are shaped for this model (an image recipe's name), as <c>study export</c> records it for callers
+    /// outside this tool; absent in a trial's own checkpoint, whose dataset decides (<c>ImageRecipe.Of</c>).
+    /// </summary>
+    [JsonPropertyName("preprocessing"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Preprocessing { get; init; }
     [JsonPropertyName("seed")] public int Seed { get; init; }
     [JsonPropertyName("epochs_run")] public int EpochsRun { get; init; }
     [JsonPropertyName("val_accuracy")] public double? ValAccuracy { get; init; }
