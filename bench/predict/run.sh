@@ -2,6 +2,7 @@
 # predict benchmark: wall time of `predict` end to end (process start to exit) for 1 image and for a folder of
 # 1,000 images, on the same trained network: the TorchSharp path (a checkpoint folder: Search starts the Trials
 # program, which loads libtorch) vs the ONNX Runtime path (an exported model.onnx: Search runs it in-process).
+# The images are MNIST test digits at 56x56: at 28x28 predict takes them as they are, with no preprocessing to time.
 # Median of R runs each (R1 for the 1,000-image case), in one invocation; prints each figure as measured, then the ratios.
 # Targets: 1 image in under half of the TorchSharp path's time; 1,000 images at least 3x faster.
 # Usage: bench/predict/run.sh [runs=5] [runs_1000=3]    (needs data/mnist: `data fetch mnist`)

@@ -1,10 +1,13 @@
-"""Writes the first N MNIST test digits as 28x28 grayscale PNGs (standard library only)."""
+"""Writes the first N MNIST test digits as 56x56 grayscale PNGs, each pixel a 2x2 block (standard library only).
+
+At 28x28 the digits are already in MNIST's input format, which predict takes as it is (decoding only); at 56x56 they
+go through the whole crop-and-resample recipe, as the benchmark has timed since 2026-12-01."""
 import struct
 import sys
 import zlib
 
 
-def png(pixels: bytes, side: int = 28) -> bytes:
+def png(pixels: bytes, side: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
@@ -18,8 +21,10 @@ def main() -> None:
     with open(images_path, "rb") as f:
         data = f.read()
     for i in range(count):
+        digit = data[16 + i * 784:16 + (i + 1) * 784]
+        doubled = b"".join(bytes(v for v in digit[y * 28:(y + 1) * 28] for _ in (0, 1)) * 2 for y in range(28))
         with open(f"{out_dir}/{i:04d}.png", "wb") as f:
-            f.write(png(data[16 + i * 784:16 + (i + 1) * 784]))
+            f.write(png(doubled, 56))
 
 
 if __name__ == "__main__":
