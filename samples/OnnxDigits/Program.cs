@@ -1,4 +1,4 @@
-// Usage: OnnxDigits model.onnx digit.png  (a 28x28 light-on-dark digit, as in MNIST)
+// Usage: OnnxDigits model.onnx image.png  (an image already in the dataset's format: 28x28, light on a black background)
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -8,7 +8,9 @@ using SkiaSharp;
 if (args.Length != 2) { Console.Error.WriteLine("usage: OnnxDigits model.onnx digit.png"); return 2; }
 string modelPath = args[0], imagePath = args[1];
 
-// Input float32 [N,1,28,28]: pixels in [0,1], light digit on dark; the model normalises them itself.
+// Input float32 [N,1,28,28]: pixels in [0,1], light on a black background as in the model's dataset (MNIST: a light
+// digit, Fashion-MNIST: a light garment; a dark-on-light image must be inverted first, which this sample does not do);
+// the model normalises them itself. `predict` shapes any image as the metadata's "preprocessing" says.
 using var decoded = SKBitmap.Decode(imagePath);
 if (decoded is null) { Console.Error.WriteLine($"{imagePath}: cannot be read as an image"); return 2; }
 using var bitmap = decoded.Resize(new SKImageInfo(28, 28, SKColorType.Gray8), SKFilterQuality.High);
