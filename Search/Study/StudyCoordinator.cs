@@ -224,7 +224,21 @@ public sealed class StudyCoordinator
     private async Task<TrialSnapshot?> ProposeAsync(TrialSnapshot trial, Func<Task<TrialSnapshot?>> propose)
     {
         await using var alive = new TrialKeepAlive(_storage, trial.Id, _settings.HeartbeatInterval, _log);
-        try { return await propose(); }
+        // A database outage here is ridden out here, with the trial: the loop used to ride it out instead and leave the
+        // trial RUNNING without parameters, for this process's own sweep to fail as stale one grace later and queue
+        // again (a FAIL that no configuration earned, and one trial more than the budget).
+        var attempt = 0;
+        try
+        {
+            return await StorageOutage.RetryAsync(async () =>
+            {
+                if (attempt++ == 0) return await propose();
+                // The write that failed may have been committed before the connection dropped.
+                var now = await _storage.GetTrialAsync(trial.Id);
+                if (now.State != TrialState.RUNNING) return NotRun(trial);
+                return EnqueuedConfiguration.Missing(_settings.Space, now).Count == 0 ? now : await propose();
+            }, _log, $"proposing trial {trial.Number}");
+        }
         // Swept by another process while this one was stalled between the claim and these writes: that sweep
         // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).
         catch (TrialNotRunningException) { return NotRun(trial); }

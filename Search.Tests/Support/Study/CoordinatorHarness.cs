@@ -10,7 +10,7 @@ using Serilog;
 
 namespace Mnist.Search.Tests.Support.Study;
 
-/// <summary>A real coordinator over a temporary SQLite study, running a <see cref="FakeWorker"/> script.</summary>
+/// <summary>A real coordinator over a temporary SQLite study (or the PostgreSQL database given), running a <see cref="FakeWorker"/> script.</summary>
 internal sealed class CoordinatorHarness : IAsyncDisposable
 {
     private readonly TempDirectory _dir;
@@ -35,7 +35,8 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
     public IStudyStorage Storage { get; }
     public string Root => _dir.Path;
 
-    public static async Task<CoordinatorHarness> CreateAsync(int trials, FakeWorker? worker = null, Func<StudySettings, StudySettings>? tweak = null)
+    public static async Task<CoordinatorHarness> CreateAsync(int trials, FakeWorker? worker = null, Func<StudySettings, StudySettings>? tweak = null,
+        string? storageUrl = null)
     {
         var dir = new TempDirectory("coordinator");
         worker = (worker ?? new FakeWorker { Directory = "" }) is { Directory: "" } w0
@@ -59,7 +60,7 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
             HeartbeatGrace = TimeSpan.FromSeconds(5),
         };
         if (tweak is not null) settings = tweak(settings);
-        var storage = await StorageFactory.OpenAsync("sqlite:" + dir["studies/test-study/study.db"], dir.Path);
+        var storage = await StorageFactory.OpenAsync(storageUrl ?? "sqlite:" + dir["studies/test-study/study.db"], dir.Path);
         return new CoordinatorHarness(dir, worker, settings, storage);
     }
 
