@@ -44,23 +44,15 @@ internal static class DatasetFormat
     private static bool IsPlacedAsMnist(InkImage gray)
     {
         int left = int.MaxValue, top = int.MaxValue, right = -1, bottom = -1;
-        double mass = 0, sumX = 0, sumY = 0;
         for (var y = 0; y < gray.Height; y++)
-        {
             for (var x = 0; x < gray.Width; x++)
-            {
-                var v = gray[x, y];
-                mass += v;
-                sumX += v * x;
-                sumY += v * y;
-                if (v <= Black) continue;
-                (left, right, top, bottom) = (Math.Min(left, x), Math.Max(right, x), Math.Min(top, y), Math.Max(bottom, y));
-            }
-        }
+                if (gray[x, y] > Black)
+                    (left, right, top, bottom) = (Math.Min(left, x), Math.Max(right, x), Math.Min(top, y), Math.Max(bottom, y));
 
         if (right < 0) return true; // no ink: the "nothing found" error is the recipe's to give
         const double centre = (DigitImagePreprocessor.CanvasSize - 1) / 2.0;
+        var (cx, cy) = gray.CentreOfMass();
         return Math.Max(right - left + 1, bottom - top + 1) <= DigitBox
-            && Math.Abs((sumX / mass) - centre) <= CentreTolerance && Math.Abs((sumY / mass) - centre) <= CentreTolerance;
+            && Math.Abs(cx - centre) <= CentreTolerance && Math.Abs(cy - centre) <= CentreTolerance;
     }
 }

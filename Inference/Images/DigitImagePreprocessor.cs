@@ -257,22 +257,11 @@ internal static class DigitImagePreprocessor
 
     private static float[] PlaceByCentreOfMass(InkImage digit)
     {
-        double mass = 0, sumX = 0, sumY = 0;
-        for (var y = 0; y < digit.Height; y++)
-        {
-            for (var x = 0; x < digit.Width; x++)
-            {
-                var v = digit[x, y];
-                mass += v;
-                sumX += v * x;
-                sumY += v * y;
-            }
-        }
-
         // Integer shifts (as MNIST) keep strokes crisp; the clamp keeps a lopsided digit wholly inside the canvas.
         const double centre = (CanvasSize - 1) / 2.0;
-        var offsetX = Math.Clamp((int)Math.Round(centre - (sumX / mass)), 0, CanvasSize - digit.Width);
-        var offsetY = Math.Clamp((int)Math.Round(centre - (sumY / mass)), 0, CanvasSize - digit.Height);
+        var (cx, cy) = digit.CentreOfMass();
+        var offsetX = Math.Clamp((int)Math.Round(centre - cx), 0, CanvasSize - digit.Width);
+        var offsetY = Math.Clamp((int)Math.Round(centre - cy), 0, CanvasSize - digit.Height);
         var canvas = new float[CanvasSize * CanvasSize];
         for (var y = 0; y < digit.Height; y++)
         {

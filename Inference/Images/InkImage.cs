@@ -8,6 +8,27 @@ internal sealed record InkImage(int Width, int Height, float[] Pixels)
     public static InkImage Blank(int width, int height) => new(width, height, new float[width * height]);
 
     /// <summary>
+    /// The centre of mass of the ink (grey levels as weights), in pixels from the top-left pixel's centre: where MNIST
+    /// centred its digits, and where predict re-places a digit and checks one already placed. NaN for a blank image.
+    /// </summary>
+    public (double X, double Y) CentreOfMass()
+    {
+        double mass = 0, sumX = 0, sumY = 0;
+        for (var y = 0; y < Height; y++)
+        {
+            for (var x = 0; x < Width; x++)
+            {
+                var v = this[x, y];
+                mass += v;
+                sumX += v * x;
+                sumY += v * y;
+            }
+        }
+
+        return (sumX / mass, sumY / mass);
+    }
+
+    /// <summary>
     /// The image as it should be displayed, given its EXIF orientation (1 = as stored … 8; see TIFF/EXIF tag
     /// 0x0112). Phone cameras store photos sideways and set this tag instead of rotating the pixels.
     /// </summary>
