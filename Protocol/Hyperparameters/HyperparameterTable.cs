@@ -65,6 +65,15 @@ public static class HyperparameterTable
     public static IReadOnlyDictionary<string, object> Defaults { get; } = All.ToDictionary(h => h.Name, h => h.Default, StringComparer.Ordinal);
 
     /// <summary>
+    /// Whether the model reads <paramref name="name"/>, given the values in effect of the hyperparameters a study does not
+    /// search (<paramref name="notSearched"/>: each fixed one's value, else its default). One with no condition always is;
+    /// one whose condition's hyperparameter is searched is read by some trials. The one rule behind refusing an unread
+    /// hyperparameter in a new configuration and ignoring one when a stored configuration is compared.
+    /// </summary>
+    public static bool IsRead(string name, IReadOnlyDictionary<string, object> notSearched) =>
+        Find(name)?.Use is not { } use || !notSearched.TryGetValue(use.Name, out var value) || use.Holds(value);
+
+    /// <summary>
     /// The Markdown table that README.md and docs/worker-protocol.md carry between
     /// <c>&lt;!-- hyperparameters:begin --&gt;</c> and <c>&lt;!-- hyperparameters:end --&gt;</c>
     /// (a test checks that they match).

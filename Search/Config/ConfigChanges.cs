@@ -65,9 +65,8 @@ public static class ConfigChanges
         foreach (var (name, value) in c.Fixed) values[name] = value;
         // What the model never reads changes nothing: taking out a "momentum" set beside Adam (now refused in a new
         // configuration) is no change of what the trials meant.
-        foreach (var name in values.Keys.ToList())
-            if (HyperparameterTable.Find(name)?.Use is { } use && values.TryGetValue(use.Name, out var condition) && !use.Holds(condition))
-                values.Remove(name);
+        foreach (var name in values.Keys.Where(n => !HyperparameterTable.IsRead(n, values)).ToList())
+            values.Remove(name);
         return values;
     }
 

@@ -62,6 +62,8 @@ internal static partial class StudyConfigLoader
     // A fixed one ("momentum": 0.9 beside "optimizer": "adam") was taken silently too, and read as in effect.
     private static void RefuseUnused(ConfigReader reader, SearchSpace space, IReadOnlyList<KeyValuePair<string, object>> fixedValues)
     {
+        var notSearched = HyperparameterTable.Defaults.Where(d => !space.Names.Contains(d.Key)).ToDictionary(d => d.Key, d => d.Value);
+        foreach (var (name, value) in fixedValues) notSearched[name] = value;
         foreach (var name in space.Names)
             if (Unused(name) is { } why)
                 throw reader.Error(ConfigReader.Child("$.space", name), $"{why}; set {UseOf(name)} in \"fixed\", search it too, or remove {name}");
@@ -75,10 +77,10 @@ internal static partial class StudyConfigLoader
         // when it does, or when that hyperparameter is searched (some trials read it).
         string? Unused(string name)
         {
-            if (HyperparameterTable.Find(name)?.Use is not { } use || space.Names.Contains(use.Name)) return null;
+            if (HyperparameterTable.IsRead(name, notSearched)) return null;
+            var use = HyperparameterTable.Get(name).Use!;
+            var value = notSearched[use.Name];
             var isFixed = fixedValues.Any(f => f.Key == use.Name);
-            var value = isFixed ? fixedValues.First(f => f.Key == use.Name).Value : HyperparameterTable.Defaults[use.Name];
-            if (use.Holds(value)) return null;
             var shown = value is string text ? $"\"{text}\"" : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
             return $"{name} is not used by the model: it is read only when {use}, and {use.Name} is {shown}{(isFixed ? " in \"fixed\"" : " (the default)")}";
         }
