@@ -34,4 +34,26 @@ public sealed class DistributionJsonTests
         var d = Assert.IsType<FloatDistribution>(ParameterDistribution.FromOptunaJson(json));
         Assert.Equal((double.NegativeInfinity, double.PositiveInfinity), (d.Low, d.High));
     }
+
+    [Fact]
+    public void IntegerAndFloatChoicesKeepTheirTypesBothWays()
+    {
+        // Given a categorical as Optuna stores it, integers and whole floats mixed
+        const string json = """{"name": "CategoricalDistribution", "attributes": {"choices": [100000, 1.0, 2, 0.5]}}""";
+
+        // When it is read and written again
+        var d = Assert.IsType<CategoricalDistribution>(ParameterDistribution.FromOptunaJson(json));
+        var written = d.ToOptunaJson().ToJsonString();
+
+        // Then integers stay long (every number came back a double, 100000 printed as 1E+05) and whole floats stay
+        // double; written, 1.0 keeps its ".0" (it was written 1, which Optuna, and this reader, took for an int)
+        Assert.IsType<long>(d.Choices[0]);
+        Assert.Equal(100000L, d.Choices[0]);
+        Assert.IsType<double>(d.Choices[1]);
+        Assert.IsType<long>(d.Choices[2]);
+        Assert.Equal("100000", Mnist.Search.Reporting.TrialStyle.Format(d.ToExternal(0)));
+        Assert.Contains("[100000,1.0,2,0.5]", written.Replace(" ", ""));
+        var again = Assert.IsType<CategoricalDistribution>(ParameterDistribution.FromOptunaJson(written));
+        Assert.Equal(d.Choices.Select(c => c!.GetType()), again.Choices.Select(c => c!.GetType()));
+    }
 }

@@ -34,7 +34,8 @@ internal static class DistributionJson
         JsonValueKind.String => (string)n!,
         JsonValueKind.True => true,
         JsonValueKind.False => false,
-        JsonValueKind.Number => n.AsValue().TryGetValue<long>(out var l) ? l : (double)n,
+        // (object): the conditional's type was double, so every integer choice came back a double.
+        JsonValueKind.Number => n.AsValue().TryGetValue<long>(out var l) ? (object)l : (double)n,
         JsonValueKind.Object when NamedFloat(n) is { } d => d,
         _ => throw new FormatException($"unsupported choice {n.ToJsonString()}"),
     };
@@ -93,9 +94,17 @@ internal static class DistributionJson
         bool b => JsonValue.Create(b),
         long l => JsonValue.Create(l),
         int i => JsonValue.Create((long)i),
-        double d => JsonValue.Create(d),
-        _ => JsonValue.Create(Convert.ToDouble(v, CultureInfo.InvariantCulture)),
+        double d => Float(d),
+        _ => Float(Convert.ToDouble(v, CultureInfo.InvariantCulture)),
     };
+
+    // A whole float keeps its ".0", as Python's json.dumps writes it: written as 1, an Optuna client read the choice
+    // 1.0 as the int 1, and so did this reader.
+    private static JsonNode? Float(double d)
+    {
+        var text = d.ToString("R", CultureInfo.InvariantCulture);
+        return double.IsFinite(d) && !text.Contains('.') && !text.Contains('E') ? JsonNode.Parse(text + ".0") : JsonValue.Create(d);
+    }
 
     public static bool ChoiceEquals(object? a, object? b)
     {
