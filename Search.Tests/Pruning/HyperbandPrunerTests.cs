@@ -11,8 +11,10 @@ public sealed class HyperbandPrunerTests
     [Fact]
     public async Task EveryTrialFallsInTheBracketOptuna4WouldPutItIn()
     {
-        // Given Optuna 4's HyperbandPruner for three settings, one of them the default study's (epochs 1..3, η 3)
-        var settings = new[] { (Min: 1, Max: 3, Eta: 3), (Min: 1, Max: 27, Eta: 3), (Min: 2, Max: 20, Eta: 2) };
+        // Given Optuna 4's HyperbandPruner for five settings, one of them the default study's (epochs 1..3, η 3), two at
+        // an exact power whose floating-point logarithm rounds down (log₃ 243 = 4.999…: Optuna counts 5 brackets, exact
+        // arithmetic 6, and every trial's bracket differed)
+        var settings = new[] { (Min: 1, Max: 3, Eta: 3), (Min: 1, Max: 27, Eta: 3), (Min: 2, Max: 20, Eta: 2), (Min: 1, Max: 243, Eta: 3), (Min: 1, Max: 1000, Eta: 10) };
         var printed = await OptunaRunner.RunPythonAsync("""
             import json, sys, types, optuna
             optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -16,9 +16,8 @@ namespace Mnist.Search.Pruning;
 /// (checked against it by a test): there are <c>⌊log_η(MaxResource / MinResource)⌋ + 1</c> brackets, bracket b gets
 /// a share <c>⌈n · η^s / (s + 1)⌉</c> with <c>s = n − 1 − b</c> (the paper's equal budget per bracket), and trial
 /// number t goes to the bracket where <c>CRC-32("{study}_{t}")</c> modulo the shares' sum falls. The bracket count is
-/// counted in integers where Optuna takes a floating-point logarithm; they agree except at an exact power whose
-/// logarithm rounds down (η 3, 243 epochs), where this counts the bracket Optuna's rounding loses. Stateless: the
-/// bracket is a function of the study's name and the trial's number.
+/// Optuna's floating-point logarithm, rounding and all. Stateless: the bracket is a function of the study's name and
+/// the trial's number.
 /// </remarks>
 public sealed class HyperbandPruner : IPruner
 {
@@ -36,8 +35,10 @@ public sealed class HyperbandPruner : IPruner
         MinResource = minResource;
         MaxResource = maxResource;
         ReductionFactor = reductionFactor;
-        var count = 1;
-        for (long rung = (long)minResource * reductionFactor; rung <= maxResource; rung *= reductionFactor) count++;
+        // Optuna's floating-point logarithm, rounding included: at an exact power whose logarithm rounds down (η 3 over
+        // 1..243 epochs: log₃ 243 = 4.999…) Optuna counts one bracket fewer than exact arithmetic, and so does this, so
+        // trials fall into Optuna's brackets there too (counted in integers, they did not).
+        var count = (int)Math.Floor(Math.Log((double)maxResource / minResource, reductionFactor)) + 1;
         _brackets = [.. Enumerable.Range(0, count).Select(b => new SuccessiveHalvingPruner(minResource, reductionFactor, b))];
         _shares = [.. Enumerable.Range(0, count).Select(b => Share(count, count - 1 - b, reductionFactor))];
         _allShares = _shares.Sum();
