@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Mnist.Protocol.Files;
 
 namespace Mnist.Trials.Data;
 
@@ -55,19 +56,27 @@ internal static class IdxReader
         return labels;
     }
 
+    /// <summary>
+    /// The most bytes read from one IDX file, raw or decompressed: 1 GiB, twenty times MNIST's training images (47 MB).
+    /// Without it a device (<c>/dev/zero</c>) or a gzip bomb was buffered up to .NET's 2 GB array limit, gigabytes of
+    /// memory, and failed with a message that named no file.
+    /// </summary>
+    public const long MaxFileBytes = 1L << 30;
+
     private static byte[] ReadAll(string path)
     {
         if (!File.Exists(path))
             throw new IdxFormatException($"{path}: file not found");
+        // Only a regular file is opened: a named pipe blocked the worker forever in open(), a device was read until memory ran out.
+        if (RegularFile.Problem(path, MaxFileBytes) is { } problem)
+            throw new IdxFormatException($"{path}: {problem}");
         try
         {
             if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
                 return File.ReadAllBytes(path);
             using var file = File.OpenRead(path);
             using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            using var buffer = new MemoryStream(capacity: (int)Math.Min(int.MaxValue, file.Length * 4));
-            gzip.CopyTo(buffer);
-            return buffer.ToArray();
+            return ReadCapped(path, gzip, capacity: (int)Math.Min(MaxFileBytes, file.Length * 4));
         }
         catch (InvalidDataException ex)
         {
@@ -81,6 +90,21 @@ internal static class IdxReader
         {
             throw new IdxFormatException($"{path}: cannot be read ({ex.Message})", ex);
         }
+    }
+
+    /// <summary>Decompresses <paramref name="stream"/>, refusing it once it yields more than <see cref="MaxFileBytes"/>.</summary>
+    private static byte[] ReadCapped(string path, Stream stream, int capacity)
+    {
+        using var buffer = new MemoryStream(capacity);
+        var chunk = new byte[1 << 16];
+        int read;
+        while ((read = stream.Read(chunk)) > 0)
+        {
+            if (buffer.Length + read > MaxFileBytes)
+                throw new IdxFormatException($"{path}: decompresses to more than {MaxFileBytes} bytes; at most {MaxFileBytes} are read from such a file");
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
     }
 
     private static void RequireLength(string path, byte[] bytes, int length, string what)

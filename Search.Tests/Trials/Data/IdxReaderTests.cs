@@ -168,4 +168,21 @@ public sealed class IdxReaderTests : IDisposable
         Assert.StartsWith(dir.File("img.gz") + ":", ex.Message);
         Assert.True(ex.Message.Contains("gzip") || ex.Message.Contains("truncated"), ex.Message);
     }
+
+    [Fact]
+    public void WhenAGzipFileDecompressesBeyondTheCapThenItIsRefusedNamingTheFile()
+    {
+        // Given a 1 MB gzip file that inflates to one MiB more than the cap (gzip members of 1 MiB of zeros, concatenated)
+        using var member = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(member, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            gzip.Write(new byte[1 << 20]);
+        using (var bomb = File.Create(dir.File("img.gz")))
+            for (long i = 0; i <= IdxReader.MaxFileBytes >> 20; i++) bomb.Write(member.GetBuffer(), 0, (int)member.Length);
+
+        // When
+        var ex = Assert.Throws<IdxFormatException>(() => IdxReader.ReadImages(dir.File("img.gz")));
+
+        // Then: refused by its decompressed size, not read to the end and judged by its header
+        Assert.Equal($"{dir.File("img.gz")}: decompresses to more than {IdxReader.MaxFileBytes} bytes; at most {IdxReader.MaxFileBytes} are read from such a file", ex.Message);
+    }
 }

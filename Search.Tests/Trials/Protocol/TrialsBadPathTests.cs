@@ -78,6 +78,36 @@ public sealed class TrialsBadPathTests : IDisposable
         Assert.Equal("x", File.ReadAllText(_dir["taken"]));
     }
 
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("link to /dev/zero")]
+    public async Task RunRefusesATrainingImageFileThatIsNotARegularFileAtOnce(string kind)
+    {
+        // Given a dataset whose train-images file is a named pipe nobody writes to, or a link to /dev/zero
+        var data = SyntheticDigits.WriteDataset(_dir["data"], trainCount: 400, testCount: 100, gzip: false);
+        var images = Path.Combine(data, "train-images-idx3-ubyte");
+        File.Delete(images);
+        if (kind == "fifo")
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [images])) mkfifo.WaitForExit();
+        else File.CreateSymbolicLink(images, "/dev/zero");
+        var spec = _dir["spec.json"];
+        File.WriteAllText(spec, new JsonObject
+        {
+            ["epochs"] = 1, ["seed"] = 1, ["threads"] = 1, ["validation"] = 100, ["data_dir"] = data, ["out_dir"] = _dir["out"],
+            ["hyperparameters"] = new JsonObject { ["conv1_channels"] = 4, ["conv2_channels"] = 4, ["fc_width"] = 8 },
+        }.ToJsonString());
+
+        // When it runs (the pipe blocked the worker forever in open(); /dev/zero was read until gigabytes, then exit 1
+        // naming no file): the wait is bounded, and disposing the run kills a worker still blocked
+        using var run = WorkerRun.Start("run", "--spec", spec);
+        var exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(45));
+
+        // Then exit 2 with one error naming the file and why
+        Assert.True(exit == 2, $"exit {exit}: {run.Stderr}");
+        var error = Assert.Single(run.Events);
+        Assert.Equal($"{images}: is empty, or not a regular file (a device, pipe or special file)", (string?)error["message"]);
+    }
+
     // The short commands print plain lines, not events: run as a plain process.
     private static async Task<(int Exit, string Stderr)> TrialsAsync(params string[] args)
     {
