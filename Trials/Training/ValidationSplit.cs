@@ -24,12 +24,4 @@ internal sealed record ValidationSplit(long[] TrainIndices, long[] ValidationInd
         Array.Sort(rest);
         return new ValidationSplit(rest, val);
     }
-
-    /// <summary>Every row for training and none held out (<c>full_train</c>).</summary>
-    public static ValidationSplit All(int count)
-    {
-        var all = new long[count];
-        for (int i = 0; i < count; i++) all[i] = i;
-        return new ValidationSplit(all, []);
-    }
 }
