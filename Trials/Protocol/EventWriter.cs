@@ -31,7 +31,11 @@ internal sealed class EventWriter(Stream output)
         }
     }
 
-    /// <summary>A JSON number, or null for a missing or non-finite value.</summary>
+    /// <summary>
+    /// A JSON number as computed (written in the shortest form that reads back to the same double), or null for a
+    /// missing or non-finite value. Not rounded: 6 decimal places printed a learning rate of 1e-7 as 0, and would
+    /// have tied every val_loss below 5e-7 in the study, which stores the value as the worker reports it.
+    /// </summary>
     public static JsonNode? Number(double? value) =>
-        value is double v && double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
+        value is double v && double.IsFinite(v) ? JsonValue.Create(v) : null;
 }

@@ -24,4 +24,23 @@ public sealed class EventWriterTests
         Assert.Equal("""{"event":"epoch","epoch":1,"val_loss":null,"train_loss":0.5}""", lines[0]);
         Assert.Equal("""{"event":"result","state":"complete","test_accuracy":null}""", lines[1]);
     }
+
+    [Theory]
+    [InlineData(1e-7)]
+    [InlineData(4.9e-7)]
+    [InlineData(0.123456789012345)]
+    [InlineData(1310.5234567891234)]
+    public void WhenANumberIsWrittenThenItReadsBackAsTheSameDouble(double value)
+    {
+        // Given
+        using var buffer = new MemoryStream();
+        var writer = new EventWriter(buffer);
+
+        // When
+        writer.Write("epoch", new JsonObject { ["lr"] = EventWriter.Number(value) });
+
+        // Then: not rounded to some decimal places (1e-7 was written as 0)
+        var line = JsonNode.Parse(Encoding.UTF8.GetString(buffer.ToArray()))!;
+        Assert.Equal(value, (double)line["lr"]!);
+    }
 }

@@ -362,6 +362,30 @@ public sealed class WorkerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenTheLearningRateIsTinyThenTheEpochReportsItAsUsedNotRoundedToZero()
+    {
+        // Given a constant learning rate of 1e-7 (the table allows down to 1e-12)
+        string spec = WriteSpec(new JsonObject
+        {
+            ["epochs"] = 1,
+            ["hyperparameters"] = new JsonObject
+            {
+                ["conv1_channels"] = 4, ["conv2_channels"] = 4, ["fc_width"] = 8, ["batch_size"] = 64, ["learning_rate"] = 1e-7,
+                ["lr_schedule"] = "none",
+            },
+        });
+
+        // When
+        using var worker = WorkerRun.Start("run", "--spec", spec);
+        int exit = await worker.WaitForExitAsync(Timeout);
+
+        // Then the epoch's lr is 1e-7 (numbers were rounded to 6 decimal places: "lr":0)
+        Assert.True(exit == 0, $"exit {exit}: {worker.Stderr}");
+        var epoch = Assert.Single(worker.Events, e => (string?)e["event"] == "epoch");
+        Assert.Equal(1e-7, (double)epoch["lr"]!);
+    }
+
+    [Fact]
     public async Task WhenMaxSecondsCannotHoldTheEpochsThenTheWorkerPlansFewerAndTheCosineFollowsThePlan()
     {
         // Given 1,000 epochs of 400 images (minutes of work) and a budget of 6 seconds
