@@ -57,6 +57,6 @@ internal static class WorkerCommandLine
         }
         var prune = new PruneSignal();
         StdinControl.ExitWithParent(prune);
-        return new TrialRunner(events, prune, Console.Error).Run(spec, specPath);
+        return new TrialRunner(events, prune, Console.Error).Run(spec, specPath, outFromCommandLine: outDir is not null);
     }
 }

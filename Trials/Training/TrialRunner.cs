@@ -22,15 +22,20 @@ namespace Mnist.Trials.Training;
 internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWriter log)
 {
     /// <param name="source">The spec file, named by the errors found in it once it is run (a device the machine lacks).</param>
-    public int Run(TrialSpec spec, string source)
+    /// <param name="outFromCommandLine">The output folder is <c>--out</c>'s, not the spec's <c>out_dir</c>: its errors name the option.</param>
+    public int Run(TrialSpec spec, string source, bool outFromCommandLine = false)
     {
         try
         {
-            return RunTrial(spec);
+            return RunTrial(spec, outFromCommandLine);
         }
         catch (SpecException ex)
         {
             return Fail(new SpecException($"{source}: {ex.Message}", ex), WorkerExitCodes.BadInput);
+        }
+        catch (CommandLineException ex)
+        {
+            return Fail(ex, WorkerExitCodes.BadInput);
         }
         catch (DeviceUnavailableException ex)
         {
@@ -90,7 +95,7 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         }
     }
 
-    private int RunTrial(TrialSpec spec)
+    private int RunTrial(TrialSpec spec, bool outFromCommandLine)
     {
         var clock = Stopwatch.StartNew();
         var hp = Hyperparameters.From(spec.ResolvedHyperparameters);
@@ -102,7 +107,10 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         try { Directory.CreateDirectory(spec.OutDir); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SpecException($"$.out_dir: {spec.OutDir} cannot be used as the output folder ({e.Message})");
+            string problem = $"{spec.OutDir} cannot be used as the output folder ({e.Message})";
+            // Named where the user gave it: --out overrides the spec's out_dir, so the spec's key was the wrong place to look.
+            if (outFromCommandLine) throw new CommandLineException($"--out: {problem}");
+            throw new SpecException($"$.out_dir: {problem}");
         }
         ProcessMemory.TuneNativeHeap();
         torch.set_num_threads(spec.Threads);
@@ -329,3 +337,6 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
 
 /// <summary>The spec's device cannot be used here (<see cref="WorkerExitCodes.DeviceUnavailable"/>).</summary>
 internal sealed class DeviceUnavailableException(string message) : Exception(message);
+
+/// <summary>An option of the command line cannot be used (<see cref="WorkerExitCodes.BadInput"/>); the message names it, not the spec.</summary>
+internal sealed class CommandLineException(string message) : Exception(message);

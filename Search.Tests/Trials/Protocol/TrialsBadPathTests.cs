@@ -78,6 +78,30 @@ public sealed class TrialsBadPathTests : IDisposable
         Assert.Equal("x", File.ReadAllText(_dir["taken"]));
     }
 
+    [Fact]
+    public async Task RunRefusesAnOutOptionThatIsAFileNamingTheOption()
+    {
+        // Given a spec with a usable out_dir, and --out naming a file
+        File.WriteAllText(_dir["taken"], "x");
+        var data = SyntheticDigits.WriteDataset(_dir["data"], trainCount: 400, testCount: 100, gzip: false);
+        var spec = _dir["spec.json"];
+        File.WriteAllText(spec, new JsonObject
+        {
+            ["epochs"] = 1, ["seed"] = 1, ["threads"] = 1, ["validation"] = 100, ["data_dir"] = data, ["out_dir"] = _dir["out"],
+            ["hyperparameters"] = new JsonObject { ["conv1_channels"] = 4, ["conv2_channels"] = 4, ["fc_width"] = 8 },
+        }.ToJsonString());
+
+        // When it runs with --out
+        using var run = WorkerRun.Start("run", "--spec", spec, "--out", _dir["taken"]);
+        var exit = await run.WaitForExitAsync(Timeout);
+
+        // Then exit 2 with an error naming --out, not the spec's $.out_dir (which is fine and unused)
+        Assert.True(exit == 2, $"exit {exit}: {run.Stderr}");
+        var error = Assert.Single(run.Events);
+        Assert.StartsWith($"--out: {_dir["taken"]} cannot be used as the output folder", (string?)error["message"]);
+        Assert.Equal("x", File.ReadAllText(_dir["taken"]));
+    }
+
     [Theory]
     [InlineData("fifo")]
     [InlineData("link to /dev/zero")]
