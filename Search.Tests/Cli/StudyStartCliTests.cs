@@ -385,9 +385,10 @@ public sealed class StudyStartCliTests
         StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c => c["space"]!["conv1_channels"]!["high"] = 128);
         var result = await SearchCli.RunAsync(dir.Path, "study", "start", config);
 
-        // Then it is refused, naming the parameter, and no trial was added
+        // Then it is refused, naming the parameter and how to carry the trials' best configurations over, and no trial was added
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("conv1_channels", result.Stderr);
+        Assert.Contains("`study enqueue NEW --from-study cli-study` carries its best configurations over", result.Stderr);
         Assert.Single(await TrialsAsync(dir["studies/cli-study/study.db"]));
     }
 

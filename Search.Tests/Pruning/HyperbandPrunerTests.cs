@@ -42,7 +42,8 @@ public sealed class HyperbandPrunerTests
     [Fact]
     public void WithThreeEpochsThreeFifthsOfTrialsMayStopAfterOneEpochAndTheRestRunInFull()
     {
-        // Brackets 0 and 1 with shares ⌈2·3/2⌉ = 3 and ⌈2·1/1⌉ = 2: bracket 0 judges at epoch 1, bracket 1 at epoch 3
+        // Brackets 0 and 1 with shares ⌈2·3/2⌉ = 3 and ⌈2·1/1⌉ = 2: bracket 0 judges at epoch 1, bracket 1 at epoch 3,
+        // the last, which completes a trial: never pruned (the log said "judged from epoch 3")
         var pruner = new HyperbandPruner("mnist-cnn", minResource: 1, maxResource: 3, reductionFactor: 3);
         Assert.Equal(2, pruner.Brackets);
         Assert.Equal((1, 3), (pruner.FirstRung(0), pruner.FirstRung(1)));
@@ -50,7 +51,7 @@ public sealed class HyperbandPrunerTests
         Assert.InRange(inFirst, 0.57, 0.63);
         // And the study log says so at start
         Assert.Equal("Hyperband over epochs 1–3, 1/3 continue at a rung: bracket 0 (3/5 of trials) judged from epoch 1; " +
-            "bracket 1 (2/5 of trials) judged from epoch 3", pruner.ToString());
+            "bracket 1 (2/5 of trials) never pruned", pruner.ToString());
     }
 
     [Fact]

@@ -93,7 +93,7 @@ internal static class ResumedConfig
         if (changes.FirstOrDefault(c => c.Refused) is { } refused)
             throw new StudyConflictException(
                 $"study '{study.Name}' exists with {refused.Key} = {refused.Stored}; the configuration says {refused.Now}, which would mix incomparable trials " +
-                $"(use the original value, or another study name)");
+                $"(use the original value, or another study name: `study enqueue NEW --from-study {study.Name}` carries its best configurations over)");
     }
 
     // The stored configuration: null when there is none; Config null when it is this very text (`study resume` and

@@ -71,7 +71,7 @@ public sealed class HyperbandPruner : IPruner
 
     public override string ToString() =>
         $"Hyperband over epochs {MinResource}–{MaxResource}, 1/{ReductionFactor} continue at a rung: " + string.Join("; ", Enumerable.Range(0, Brackets)
-            .Select(b => $"bracket {b} ({_shares[b]}/{_allShares} of trials) judged from epoch {FirstRung(b)}"));
+            .Select(b => $"bracket {b} ({_shares[b]}/{_allShares} of trials) " + (FirstRung(b) < MaxResource ? $"judged from epoch {FirstRung(b)}" : "never pruned")));
 
     private static int Share(int brackets, int s, int reductionFactor) =>
         (int)Math.Ceiling(brackets * Math.Pow(reductionFactor, s) / (s + 1));

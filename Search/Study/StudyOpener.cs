@@ -41,7 +41,7 @@ public static class StudyOpener
         {
             var stored = SpaceFromJson(storedJson);
             if (!stored.Equals(settings.Space))
-                throw new StudyConflictException($"study '{settings.Name}' exists with a different search space ({Describe(stored, settings.Space)}); use another study name or the original configuration");
+                throw new StudyConflictException($"study '{settings.Name}' exists with a different search space ({Describe(stored, settings.Space)}); use the original configuration, or another study name: `study enqueue NEW --from-study {settings.Name}` carries its best configurations over");
         }
         return (study, false);
     }
