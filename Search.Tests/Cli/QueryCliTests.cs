@@ -186,6 +186,9 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
         // running trials a list of their own
         Assert.Equal(shown["params"]!.ToJsonString(), trials[0]!["params"]!.ToJsonString());
         Assert.Equal(shown["epochs"]!.AsArray().Count, (int)trials[0]!["epochs_done"]!);
+        // and trials show names the same count alike (a script reading one trial had to count its "epochs")
+        Assert.Equal((int)trials[0]!["epochs_done"]!, (int?)shown["epochs_done"]);
+        Assert.Equal(2, (int?)shown["epochs_done"]);
         Assert.Null(trials[0]!["learning_rate"]);
         foreach (var word in new[] { "complete", "pruned", "failed", "running", "waiting" })
             Assert.Equal((int)list[word]!, (int)status["counts"]![word]!);

@@ -104,6 +104,9 @@ internal static class TrialRows
             ["intermediate_values"] = new JsonObject(t.IntermediateValues.OrderBy(kv => kv.Key)
                 .Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), Number(kv.Value)))),
             ["epochs"] = epochs,
+            // The count trials list and study status give under this name: a script reading one trial had to count
+            // "epochs" (which another client's trial may not even hold as a list).
+            ["epochs_done"] = t.IntermediateValues.Count,
             ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
             ["started"] = Utc(t.DatetimeStart),
             ["completed"] = Utc(t.DatetimeComplete),
