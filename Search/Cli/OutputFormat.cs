@@ -14,6 +14,12 @@ internal static class OutputFormat
 {
     public static readonly string[] Names = ["table", "json", "csv"];
 
+    /// <summary>
+    /// A table's cell for a parameter a trial has no value for (an Optuna client's define-by-run trial suggests only
+    /// those its code asks for). JSON leaves the key out of <c>params</c>, CSV leaves the cell empty.
+    /// </summary>
+    public const string Absent = "—";
+
     public static string Validate(string? format, string option = "--format")
     {
         var f = (format ?? "table").ToLowerInvariant();

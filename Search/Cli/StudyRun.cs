@@ -265,6 +265,9 @@ internal static class StudyRun
     // and understated a wait the coordinator had stretched to minutes.
     private static Exception Cause(Exception e) => e is StorageUnreachableException { InnerException: { } inner } ? inner : e;
 
+    private static string Filled(StudySettings settings, TrialSnapshot best) =>
+        Retraining.MissingHyperparameters.Of(settings, best) is { Count: > 0 } filled ? $"; a retrain trains it with {string.Join(", ", filled)}" : "";
+
     private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials)
     {
         var choice = BestTrial.Choose(trials, settings.Direction);
@@ -276,8 +279,14 @@ internal static class StudyRun
         var best = choice.Trial;
         OutputFormat.WriteTitle($"Best trial {best.Number}: {settings.Metric} = {TrialRows.ChosenValue(choice)}");
         var table = new Table().Border(TableBorder.Rounded).AddColumn("parameter").AddColumn("value");
-        foreach (var name in settings.Space.Names) table.AddRow(name, OutputFormat.Text(best.ExternalParam(name)));
+        // A searched parameter the trial has no value for (an Optuna client's trial that did not suggest it) is shown as
+        // absent: reading it ended the study in a KeyNotFoundException and a stack trace, exit 1, after every trial had run.
+        var absent = TrialRows.AbsentParameters(best, settings.Space.Names);
+        foreach (var name in settings.Space.Names)
+            table.AddRow(Markup.Escape(name), absent.Contains(name) ? OutputFormat.Absent : Markup.Escape(OutputFormat.Text(best.ExternalParam(name))));
         foreach (var (k, v) in settings.Fixed) table.AddRow(Markup.Escape(k) + " [grey](fixed)[/]", Markup.Escape(OutputFormat.Text(v)));
         AnsiConsole.Write(table);
+        if (absent.Count > 0)
+            Console.Out.WriteLine(ConsoleText.Line($"{OutputFormat.Absent}: trial {best.Number} has no value for {string.Join(", ", absent)} (a trial of another Optuna client that did not suggest them){Filled(settings, best)}"));
     }
 }

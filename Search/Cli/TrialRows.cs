@@ -62,6 +62,27 @@ internal static class TrialRows
         return TrialColumns.Select(c => KeyValuePair.Create(c, flat[c])).Append(KeyValuePair.Create<string, object?>("params", parameters)).ToDictionary();
     }
 
+    /// <summary>
+    /// The parameters among <paramref name="searched"/> that a trial which has its parameters holds no value for: an
+    /// Optuna client's trial suggests only those its code asks for (define-by-run), so one may have some of the study's
+    /// parameters. Tables show them as <see cref="OutputFormat.Absent"/>; study start's summary ended in a stack trace on
+    /// one (KeyNotFoundException). None for a trial still waiting for its parameters (it gets them when it runs).
+    /// </summary>
+    public static IReadOnlyList<string> AbsentParameters(TrialSnapshot t, IEnumerable<string> searched) =>
+        t.State == TrialState.WAITING || t.State == TrialState.RUNNING && t.Params.Count == 0 ? [] : [.. searched.Where(n => !t.Params.ContainsKey(n))];
+
+    /// <summary>
+    /// A row of a trial table: <see cref="Summary"/>, with <see cref="OutputFormat.Absent"/> for a parameter the trial has
+    /// no value for (an empty cell read as an empty string value, or as a value not yet known).
+    /// </summary>
+    public static IReadOnlyDictionary<string, object?> TableSummary(TrialSnapshot t, IReadOnlyCollection<string> paramNames)
+    {
+        var row = new Dictionary<string, object?>(Summary(t, paramNames));
+        foreach (var name in paramNames)
+            if (row[ColumnOf(name)] is null) row[ColumnOf(name)] = OutputFormat.Absent;
+        return row;
+    }
+
     /// <summary>The columns of a trial list: every parameter a trial has or, queued, will run with.</summary>
     public static IReadOnlyList<string> ParameterNames(IEnumerable<TrialSnapshot> trials) =>
         [.. trials.SelectMany(t => t.Params.Keys.Concat(QueuedValues(t).Keys)).Distinct()];

@@ -79,9 +79,11 @@ internal static class ReportHtml
         Row(html, "Trials", data.Trials.Count == 0 ? "none" : $"{data.Trials.Count} ({counts})");
         Row(html, "Best trial", best is null ? "none (no COMPLETE trial)" : $"#{best.Number}: value {TrialStyle.Format(choice!.Value)}"
             + (choice.Basis is { } basis ? $" ({basis})" : ""));
+        // Every parameter the trials have: one the best trial has no value for (an Optuna client's trial suggests only
+        // those its code asks for) is shown absent, not left out as if the study did not search it.
         if (best is not null)
-            foreach (var p in best.Params.Keys.Order(StringComparer.Ordinal))
-                Row(html, $"&nbsp;&nbsp;{E(p)}", TrialStyle.Format(best.ExternalParam(p)), encodeKey: false);
+            foreach (var p in ParallelCoordinatesPlot.Parameters(data.Trials).Select(p => p.Name).Order(StringComparer.Ordinal))
+                Row(html, $"&nbsp;&nbsp;{E(p)}", best.Params.ContainsKey(p) ? TrialStyle.Format(best.ExternalParam(p)) : Absent, encodeKey: false);
         var accuracy = ConfusionMatrixFigure.TestAccuracy(data);
         Row(html, "Retrained test accuracy", accuracy is { } a ? a.ToString("P2", CultureInfo.InvariantCulture) : "not retrained");
         if (TrialStyle.Text(data.UserAttrs, StudyAttributes.RetrainTrial) is { } retrainTrial) Row(html, "Retrained trial", "#" + retrainTrial);
@@ -110,7 +112,7 @@ internal static class ReportHtml
         {
             html.Append($"<tr><td class=\"num\">{t.Number}</td><td class=\"state\" style=\"color:{TrialStyle.CssColorOf(t.State)}\">{t.State}</td>");
             html.Append($"<td class=\"num\">{TrialStyle.Format(t.Value)}</td>");
-            foreach (var n in names) html.Append($"<td>{(t.Params.ContainsKey(n) ? E(TrialStyle.Format(t.ExternalParam(n))) : "")}</td>");
+            foreach (var n in names) html.Append($"<td>{E(t.Params.ContainsKey(n) ? TrialStyle.Format(t.ExternalParam(n)) : Absent)}</td>");
             html.Append($"<td class=\"num\">{t.IntermediateValues.Count}</td>");
             html.Append($"<td>{E(TrialStyle.Text(t.SystemAttrs, StudyAttributes.Device) ?? "")}</td>");
             // Stored as local time without a zone (Optuna's way): converted, as the column says UTC (it was the local time).
@@ -120,6 +122,9 @@ internal static class ReportHtml
         }
         html.Append("</tbody>\n</table>\n");
     }
+
+    // A parameter a trial has no value for, as the command-line tables show it (an empty cell read as an empty value).
+    private const string Absent = "—";
 
     private static void Row(StringBuilder html, string key, string value, bool encodeKey = true) =>
         html.Append($"<tr><th>{(encodeKey ? E(key) : key)}</th><td>{E(value)}</td></tr>\n");

@@ -61,6 +61,10 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epoch(s){Limit} on {Device}",
             best.Number, string.Join(", ", best.Params.Keys.Select(k => $"{k}={best.ExternalParam(k)}")), epochs,
             retrain.MaxTime is { } limit ? $" (fewer if they would take over {limit.TotalMinutes:0.#} min: retrain.max_minutes)" : "", device.Id);
+        var missing = MissingHyperparameters.Of(settings, best);
+        if (missing.Count > 0)
+            log.Warning("Trial {Trial} has no value for {Count} searched hyperparameter(s) (a trial of another Optuna client that did not suggest them): the retrain trains it with {Filled}",
+                best.Number, missing.Count, string.Join(", ", missing));
 
         WorkerEvent.Result result;
         try
@@ -112,6 +116,9 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             ["test_loss"] = result.Field(EventFields.TestLoss) is var l && double.IsFinite(l) ? l : null,
             ["duration_s"] = result.Field(EventFields.DurationSeconds) is var d && double.IsFinite(d) ? d : null,
             ["params"] = new JsonObject(best.Params.Keys.Select(k => KeyValuePair.Create(k, DistributionJson.ToNode(best.ExternalParam(k))))),
+            // The searched hyperparameters the trial has no value for, each with the value trained instead (null: a custom
+            // worker's own default); empty for a trial that has them all.
+            ["missing_params"] = new JsonObject(missing.Select(m => KeyValuePair.Create(m.Name, DistributionJson.ToNode(m.Value)))),
         };
         File.WriteAllText(Path.Combine(workDir, "retrain.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 

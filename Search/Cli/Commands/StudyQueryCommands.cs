@@ -170,7 +170,7 @@ internal static class StudyQueryCommands
                     // As study start and study retrain say it (98.30 %), not as the JSON's fraction.
                     ["retrained test accuracy"] = (double?)status["retrain_test_accuracy"] is { } accuracy ? accuracy.ToString("P2", CultureInfo.InvariantCulture) : null,
                 }, $"Study {ConsoleText.Name(study.Name)}");
-                if (best is not null) OutputFormat.WriteObject("table", WithFixed(status["best_params"]!.AsObject(), loaded), "Best parameters");
+                if (best is not null) OutputFormat.WriteObject("table", WithFixed(status["best_params"]!.AsObject(), best, loaded), "Best parameters");
                 var running = status["running_trials"]!.AsArray();
                 if (running.Count > 0)
                     OutputFormat.Write("table", ["number", "device", "epochs_done", "elapsed_s"],
@@ -218,7 +218,7 @@ internal static class StudyQueryCommands
             detail["evaluations"] = choice.Evaluations;
             detail["fixed"] = FixedValues(loaded);
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", detail);
-            else OutputFormat.WriteObject("table", WithFixed(detail["params"]!.AsObject(), loaded), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
+            else OutputFormat.WriteObject("table", WithFixed(detail["params"]!.AsObject(), choice.Trial, loaded), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
             return ExitCodes.Ok;
         });
         return command;
@@ -228,10 +228,12 @@ internal static class StudyQueryCommands
     private static JsonObject FixedValues(LoadedStudy loaded) =>
         new(loaded.Fixed.Select(kv => KeyValuePair.Create(kv.Key, TrialRows.ToNode(kv.Value))));
 
-    // A table of parameters followed by the fixed values, marked as study start's summary marks them.
-    private static JsonObject WithFixed(JsonObject parameters, LoadedStudy loaded)
+    // A table of parameters, a searched one the trial has no value for as absent, followed by the fixed values, marked
+    // as study start's summary marks them.
+    private static JsonObject WithFixed(JsonObject parameters, TrialSnapshot trial, LoadedStudy loaded)
     {
         var rows = (JsonObject)parameters.DeepClone();
+        foreach (var absent in TrialRows.AbsentParameters(trial, loaded.Config?.Space.Names ?? [])) rows[absent] = OutputFormat.Absent;
         foreach (var (key, value) in loaded.Fixed) rows[key + " (fixed)"] = TrialRows.ToNode(value);
         return rows;
     }

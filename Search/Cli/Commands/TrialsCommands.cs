@@ -47,9 +47,11 @@ internal static class TrialsCommands
             var paramNames = (loaded.Config?.Space.Names ?? []).Concat(TrialRows.ParameterNames(trials)).Distinct().ToList();
             if (parse.GetValue(format) == "json")
                 OutputFormat.Write("json", TrialRows.JsonKeys, selected.Select(t => TrialRows.JsonSummary(t, paramNames)).ToList());
+            else if (parse.GetValue(format) == "csv")
+                OutputFormat.Write("csv", TrialRows.Columns(paramNames), selected.Select(t => TrialRows.Summary(t, paramNames)).ToList());
             else
-                OutputFormat.Write(parse.GetValue(format)!, TrialRows.Columns(paramNames),
-                    selected.Select(t => TrialRows.Summary(t, paramNames)).ToList(), $"Trials of {ConsoleText.Name(study.Name)}");
+                OutputFormat.Write("table", TrialRows.Columns(paramNames),
+                    selected.Select(t => TrialRows.TableSummary(t, paramNames)).ToList(), $"Trials of {ConsoleText.Name(study.Name)}");
             return ExitCodes.Ok;
         });
         return command;
@@ -90,6 +92,7 @@ internal static class TrialsCommands
             // A queued trial has no parameters until it runs: the values it will run with, marked (the table was empty).
             if (parameters.Count == 0)
                 foreach (var (key, value) in TrialRows.QueuedValues(trial)) parameters[key + " (queued)"] = TrialRows.ToNode(value);
+            foreach (var absent in TrialRows.AbsentParameters(trial, loaded.Config?.Space.Names ?? [])) parameters[absent] = OutputFormat.Absent;
             OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {ConsoleText.Name(study.Name)}");
             OutputFormat.WriteObject("table", parameters, "Parameters");
             if (epochs is { Count: > 0 })
