@@ -36,7 +36,7 @@ public sealed class ResumeConfigCliTests
             // Then each is refused with exit 2, one line naming the key, and nothing is run
             Assert.True(result.ExitCode == 2, $"{key}: exit {result.ExitCode}: {result.Stderr}");
             Assert.Contains(key, result.Stderr);
-            Assert.Contains("`study enqueue NEW --from-study cli-study`", result.Stderr);
+            Assert.Contains("`study create` the new one, `study enqueue NEW --from-study cli-study --top N`, then `study start`", result.Stderr);
             Assert.Single(result.Stderr.Trim().Split('\n'));
             Assert.Single(await TrialsAsync(dir));
         }

@@ -388,7 +388,7 @@ public sealed class StudyStartCliTests
         // Then it is refused, naming the parameter and how to carry the trials' best configurations over, and no trial was added
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("conv1_channels", result.Stderr);
-        Assert.Contains("`study enqueue NEW --from-study cli-study` carries its best configurations over", result.Stderr);
+        Assert.Contains("`study create` the new one, `study enqueue NEW --from-study cli-study --top N`, then `study start`", result.Stderr);
         Assert.Single(await TrialsAsync(dir["studies/cli-study/study.db"]));
     }
 

@@ -14,11 +14,8 @@ internal static class OutputFormat
 {
     public static readonly string[] Names = ["table", "json", "csv"];
 
-    /// <summary>
-    /// A table's cell for a parameter a trial has no value for (an Optuna client's define-by-run trial suggests only
-    /// those its code asks for). JSON leaves the key out of <c>params</c>, CSV leaves the cell empty.
-    /// </summary>
-    public const string Absent = "—";
+    /// <summary>A table's cell for a parameter a trial has no value for (<see cref="Reporting.TrialStyle.Absent"/>).</summary>
+    public const string Absent = Reporting.TrialStyle.Absent;
 
     public static string Validate(string? format, string option = "--format")
     {

@@ -93,7 +93,7 @@ internal static class ResumedConfig
         if (changes.FirstOrDefault(c => c.Refused) is { } refused)
             throw new StudyConflictException(
                 $"study '{study.Name}' exists with {refused.Key} = {refused.Stored}; the configuration says {refused.Now}, which would mix incomparable trials " +
-                $"(use the original value, or another study name: `study enqueue NEW --from-study {study.Name}` carries its best configurations over)");
+                $"(use the original value, or another study name; to carry its best configurations over: `study create` the new one, `study enqueue NEW --from-study {study.Name} --top N`, then `study start`)");
     }
 
     // The stored configuration: null when there is none; Config null when it is this very text (`study resume` and

@@ -138,7 +138,7 @@ internal static class StudyRun
         return await DeletedStudy.SaidInOneLineAsync(storage, study, storageDisplay, async () =>
         {
             var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
-            PrintBest(settings, trials);
+            PrintBest(settings, trials, command.IsTrialsWorker);
             var named = StudyCommandLine.For(study.Name, storageUrl, config.BaseDirectory);
             if (ct.IsCancellationRequested)
             {
@@ -265,10 +265,10 @@ internal static class StudyRun
     // and understated a wait the coordinator had stretched to minutes.
     private static Exception Cause(Exception e) => e is StorageUnreachableException { InnerException: { } inner } ? inner : e;
 
-    private static string Filled(StudySettings settings, TrialSnapshot best) =>
-        Retraining.MissingHyperparameters.Of(settings, best) is { Count: > 0 } filled ? $"; a retrain trains it with {string.Join(", ", filled)}" : "";
+    private static string Filled(StudySettings settings, TrialSnapshot best, bool trialsWorker) =>
+        Retraining.MissingHyperparameters.Of(settings, best, trialsWorker) is { Count: > 0 } filled ? $"; a retrain trains it with {string.Join(", ", filled)}" : "";
 
-    private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials)
+    private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials, bool trialsWorker)
     {
         var choice = BestTrial.Choose(trials, settings.Direction);
         if (choice is null)
@@ -287,6 +287,6 @@ internal static class StudyRun
         foreach (var (k, v) in settings.Fixed) table.AddRow(Markup.Escape(k) + " [grey](fixed)[/]", Markup.Escape(OutputFormat.Text(v)));
         AnsiConsole.Write(table);
         if (absent.Count > 0)
-            Console.Out.WriteLine(ConsoleText.Line($"{OutputFormat.Absent}: trial {best.Number} has no value for {string.Join(", ", absent)} (a trial of another Optuna client that did not suggest them){Filled(settings, best)}"));
+            Console.Out.WriteLine(ConsoleText.Line($"{OutputFormat.Absent}: trial {best.Number} has no value for {string.Join(", ", absent)} (a trial of another Optuna client that did not suggest them){Filled(settings, best, trialsWorker)}"));
     }
 }

@@ -58,7 +58,7 @@ internal static class TrialRows
         var queued = QueuedValues(t);
         var parameters = new JsonObject();
         foreach (var name in paramNames.Where(n => t.Params.ContainsKey(n) || queued.ContainsKey(n)))
-            parameters[name] = ToNode(flat[ColumnOf(name)]);
+            parameters[name] = ParamNode(flat[ColumnOf(name)]);
         return TrialColumns.Select(c => KeyValuePair.Create(c, flat[c])).Append(KeyValuePair.Create<string, object?>("params", parameters)).ToDictionary();
     }
 
@@ -111,7 +111,7 @@ internal static class TrialRows
     public static JsonObject Detail(TrialSnapshot t)
     {
         var parameters = new JsonObject();
-        foreach (var name in t.Params.Keys) parameters[name] = ToNode(t.ExternalParam(name));
+        foreach (var name in t.Params.Keys) parameters[name] = ParamNode(t.ExternalParam(name));
         // Written by this tool, an array of objects; by another Optuna client, anything (set_user_attr("epochs", 10)), or
         // text that is no JSON: shown as it is (a stack trace before).
         // None yet (waiting, or ended before its first epoch): an empty list, the shape every other trial gives.
@@ -188,6 +188,10 @@ internal static class TrialRows
     // NaN and ±Infinity, which Optuna stores (value_type INF_POS, intermediate_value_type NAN), are no JSON numbers:
     // written as the strings "NaN", "Infinity", "-Infinity", as OutputFormat writes them in lists (show failed, exit 2).
     private static JsonNode? Number(double? v) => v is { } d ? ToNode(d) : null;
+
+    // A parameter's value as Optuna's JSON and best/retrain.json write it: a whole float keeps its ".0" (dropout 0.0,
+    // a categorical choice 1.0), so the same fact has one shape in every output.
+    private static JsonNode? ParamNode(object? v) => v is double d && double.IsFinite(d) ? Space.DistributionJson.Float(d) : ToNode(v);
 
     public static JsonNode? ToNode(object? v) => v switch
     {

@@ -19,7 +19,7 @@ internal static class DatasetVerifier
         var path = Path.Combine(directory, file.Name);
         if (!File.Exists(path)) return Missing;
         // A device or pipe in its place was hashed forever (/dev/zero); dataset files are at most ~50 MB.
-        if (Mnist.Protocol.Files.RegularFile.Problem(path, 1L << 30) is { } problem) return problem;
+        if (Mnist.Protocol.Files.RegularFile.Problem(path, Mnist.Protocol.Datasets.DatasetNames.MaxFileBytes) is { } problem) return problem;
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
         var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
         return hash == file.Sha256 ? null : $"checksum mismatch (sha256 {hash})";

@@ -124,7 +124,7 @@ internal static class ReportHtml
     }
 
     // A parameter a trial has no value for, as the command-line tables show it (an empty cell read as an empty value).
-    private const string Absent = "—";
+    private const string Absent = TrialStyle.Absent;
 
     private static void Row(StringBuilder html, string key, string value, bool encodeKey = true) =>
         html.Append($"<tr><th>{(encodeKey ? E(key) : key)}</th><td>{E(value)}</td></tr>\n");

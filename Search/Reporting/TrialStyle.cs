@@ -36,6 +36,13 @@ internal static class TrialStyle
         }
     }
 
+    /// <summary>
+    /// A table's cell (the terminal's and the report's) for a parameter a trial has no value for (an Optuna client's
+    /// define-by-run trial suggests only those its code asks for). JSON leaves the key out of <c>params</c>, CSV leaves
+    /// the cell empty.
+    /// </summary>
+    public const string Absent = "—";
+
     public static string Format(double? value) =>
         value is not { } v ? "" : double.IsFinite(v) ? v.ToString("0.####", CultureInfo.InvariantCulture) : v.ToString(CultureInfo.InvariantCulture);
 

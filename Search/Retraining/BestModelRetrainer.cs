@@ -61,7 +61,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epoch(s){Limit} on {Device}",
             best.Number, string.Join(", ", best.Params.Keys.Select(k => $"{k}={best.ExternalParam(k)}")), epochs,
             retrain.MaxTime is { } limit ? $" (fewer if they would take over {limit.TotalMinutes:0.#} min: retrain.max_minutes)" : "", device.Id);
-        var missing = MissingHyperparameters.Of(settings, best);
+        var missing = MissingHyperparameters.Of(settings, best, command.IsTrialsWorker);
         if (missing.Count > 0)
             log.Warning("Trial {Trial} has no value for {Count} searched hyperparameter(s) (a trial of another Optuna client that did not suggest them): the retrain trains it with {Filled}",
                 best.Number, missing.Count, string.Join(", ", missing));

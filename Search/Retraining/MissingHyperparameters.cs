@@ -17,7 +17,7 @@ public static class MissingHyperparameters
     /// <summary>One searched hyperparameter the trial lacks: the value trained with (null: one only a custom worker knows), and where it comes from.</summary>
     public sealed record Filled(string Name, object? Value, string Source)
     {
-        public override string ToString() => $"{Name}={(Value is null ? "?" : Convert.ToString(Value, System.Globalization.CultureInfo.InvariantCulture))} ({Source})";
+        public override string ToString() => Value is null ? $"{Name} ({Source})" : $"{Name}={Convert.ToString(Value, System.Globalization.CultureInfo.InvariantCulture)} ({Source})";
     }
 
     /// <summary>
@@ -25,15 +25,17 @@ public static class MissingHyperparameters
     /// effect: one it does not read (momentum when the optimizer is adam) is absent as in an Optuna conditional space, and
     /// nothing is filled in for it.
     /// </summary>
-    public static IReadOnlyList<Filled> Of(StudySettings settings, TrialSnapshot trial)
+    /// <param name="trialsWorker">Whether the Trials worker trains it, whose defaults are the table's; another worker
+    /// program has defaults of its own, which this does not know (the retrain's spec leaves the value out either way).</param>
+    public static IReadOnlyList<Filled> Of(StudySettings settings, TrialSnapshot trial, bool trialsWorker)
     {
         var used = settings.HyperparametersOf(trial);
         var inEffect = new Dictionary<string, object>(HyperparameterTable.Defaults, StringComparer.Ordinal);
         foreach (var (name, value) in used) inEffect[name] = value;
         return [.. settings.Space.Names
             .Where(name => !trial.Params.ContainsKey(name) && HyperparameterTable.IsRead(name, inEffect))
-            .Select(name => used.TryGetValue(name, out var value) ? new Filled(name, value, "fixed")
-                : HyperparameterTable.Find(name) is { } row ? new Filled(name, row.Default, "the worker's default")
+            // A searched hyperparameter is never fixed too (the configuration refuses both), so a default fills it.
+            .Select(name => trialsWorker && HyperparameterTable.Find(name) is { } row ? new Filled(name, row.Default, "the worker's default")
                 : new Filled(name, null, "the worker's own default"))];
     }
 }

@@ -100,7 +100,7 @@ internal static class DistributionJson
 
     // A whole float keeps its ".0", as Python's json.dumps writes it: written as 1, an Optuna client read the choice
     // 1.0 as the int 1, and so did this reader.
-    private static JsonNode? Float(double d)
+    internal static JsonNode? Float(double d)
     {
         var text = d.ToString("R", CultureInfo.InvariantCulture);
         return double.IsFinite(d) && !text.Contains('.') && !text.Contains('E') ? JsonNode.Parse(text + ".0") : JsonValue.Create(d);

@@ -30,18 +30,29 @@ internal static class StorageOutage
     public static Task RetryAsync(Func<Task> write, ILogger log, string what) =>
         RetryAsync(async () => { await write(); return true; }, log, what);
 
-    /// <summary>Runs <paramref name="write"/>, again after each outage error, for up to <see cref="RideOut"/>.</summary>
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> write, ILogger log, string what)
+    /// <summary>
+    /// Runs <paramref name="write"/>, again after each outage error, for up to <see cref="RideOut"/>; once
+    /// <paramref name="interrupt"/> is signalled the next outage error is thrown at once.
+    /// </summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> write, ILogger log, string what, CancellationToken interrupt = default)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
             try { return await write(); }
-            catch (Exception e) when (Is(e) && clock.Elapsed < RideOut)
+            catch (Exception e) when (Is(e) && clock.Elapsed < RideOut && !interrupt.IsCancellationRequested)
             {
                 log.Warning("The database failed while {What} ({Error}); trying again", what, e.Message);
-                await Task.Delay(Pause);
+                await Task.WhenAny(Task.Delay(Pause, interrupt));
             }
         }
     }
+
+    private const string RiddenOutKey = "mnist-search.outage-ridden-out";
+
+    /// <summary>Marks an outage error that was already ridden out for <see cref="RideOut"/>: no caller rides it out again.</summary>
+    public static void MarkRiddenOut(Exception e) => e.Data[RiddenOutKey] = true;
+
+    /// <summary>Whether <see cref="MarkRiddenOut"/> marked <paramref name="e"/>.</summary>
+    public static bool WasRiddenOut(Exception e) => e.Data.Contains(RiddenOutKey);
 }

@@ -148,7 +148,7 @@ public sealed class StudyCoordinator
             {
                 StopForFullDisk(e, stop);
             }
-            catch (Exception e) when (StorageOutage.Is(e) && (outage ??= System.Diagnostics.Stopwatch.StartNew()).Elapsed < StorageOutage.RideOut)
+            catch (Exception e) when (StorageOutage.Is(e) && !StorageOutage.WasRiddenOut(e) && (outage ??= System.Diagnostics.Stopwatch.StartNew()).Elapsed < StorageOutage.RideOut)
             {
                 // The running trials go on (their workers do not need the database); new ones wait for it to return.
                 _log.Warning("The database failed ({Error}); trying again for up to {Minutes} min", e.Message, StorageOutage.RideOut.TotalMinutes);
@@ -174,7 +174,7 @@ public sealed class StudyCoordinator
         // Checked again in the claiming transaction: another process may have taken the last place meanwhile.
         if (budget.CanClaimWaiting
             && await _storage.PopWaitingTrialAsync(studyId, now => Budget.Of(now, budget.Total).CanClaimWaiting, attrs) is { } waiting)
-            return await ProposeAsync(waiting, () => CompleteEnqueuedAsync(studyId, waiting, interrupt));
+            return await ProposeAsync(waiting, () => CompleteEnqueuedAsync(studyId, waiting, interrupt), interrupt);
         if (!budget.CanStartNew) return null;
 
         // Sampling sees every trial, RUNNING ones included, so concurrent trials get different points.
@@ -211,7 +211,7 @@ public sealed class StudyCoordinator
             var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, before);
             var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
             return await _storage.SetTrialParamsAsync(created.Id, parameters);
-        });
+        }, interrupt);
     }
 
     /// <summary>
@@ -221,7 +221,7 @@ public sealed class StudyCoordinator
     /// again until its retries ran out, its configuration never trained. A sampler that fails leaves no parameterless
     /// RUNNING trial behind (an enqueued one was left RUNNING, holding a place of the budget).
     /// </summary>
-    private async Task<TrialSnapshot?> ProposeAsync(TrialSnapshot trial, Func<Task<TrialSnapshot?>> propose)
+    private async Task<TrialSnapshot?> ProposeAsync(TrialSnapshot trial, Func<Task<TrialSnapshot?>> propose, CancellationToken interrupt)
     {
         await using var alive = new TrialKeepAlive(_storage, trial.Id, _settings.HeartbeatInterval, _log);
         // A database outage here is ridden out here, with the trial: the loop used to ride it out instead and leave the
@@ -237,7 +237,16 @@ public sealed class StudyCoordinator
                 var now = await _storage.GetTrialAsync(trial.Id);
                 if (now.State != TrialState.RUNNING) return NotRun(trial);
                 return EnqueuedConfiguration.Missing(_settings.Space, now).Count == 0 ? now : await propose();
-            }, _log, $"proposing trial {trial.Number}");
+            }, _log, $"proposing trial {trial.Number}", interrupt);
+        }
+        // Ridden out for as long as the loop would (StorageOutage.RideOut): the loop must not ride it out a second time
+        // with the trial left half-made (that reopened the defect for outages between one and two ride-outs); it ends
+        // the study with the storage's error, as a longer outage does, and the next run's sweep queues the trial again.
+        // Interrupted meanwhile, the loop's ride-out sees the interrupt at once and stops as Ctrl+C does.
+        catch (Exception e) when (StorageOutage.Is(e) && !interrupt.IsCancellationRequested)
+        {
+            StorageOutage.MarkRiddenOut(e);
+            throw;
         }
         // Swept by another process while this one was stalled between the claim and these writes: that sweep
         // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).

@@ -41,7 +41,7 @@ public static class StudyOpener
         {
             var stored = SpaceFromJson(storedJson);
             if (!stored.Equals(settings.Space))
-                throw new StudyConflictException($"study '{settings.Name}' exists with a different search space ({Describe(stored, settings.Space)}); use the original configuration, or another study name: `study enqueue NEW --from-study {settings.Name}` carries its best configurations over");
+                throw new StudyConflictException($"study '{settings.Name}' exists with a different search space ({Describe(stored, settings.Space)}); use the original configuration, or another study name (to carry its best configurations over: `study create` the new one, `study enqueue NEW --from-study {settings.Name} --top N`, then `study start`)");
         }
         return (study, false);
     }

@@ -56,12 +56,8 @@ internal static class IdxReader
         return labels;
     }
 
-    /// <summary>
-    /// The most bytes read from one IDX file, raw or decompressed: 1 GiB, twenty times MNIST's training images (47 MB).
-    /// Without it a device (<c>/dev/zero</c>) or a gzip bomb was buffered up to .NET's 2 GB array limit, gigabytes of
-    /// memory, and failed with a message that named no file.
-    /// </summary>
-    public const long MaxFileBytes = 1L << 30;
+    /// <summary>The most bytes read from one IDX file, raw or decompressed (one constant with the coordinator's check).</summary>
+    public const long MaxFileBytes = Mnist.Protocol.Datasets.DatasetNames.MaxFileBytes;
 
     private static byte[] ReadAll(string path)
     {
@@ -76,7 +72,7 @@ internal static class IdxReader
                 return File.ReadAllBytes(path);
             using var file = File.OpenRead(path);
             using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            return ReadCapped(path, gzip, capacity: (int)Math.Min(MaxFileBytes, file.Length * 4));
+            return ReadCapped(path, gzip, capacity: (int)Math.Min(MaxFileBytes, file.Length * 4), MaxFileBytes);
         }
         catch (InvalidDataException ex)
         {
@@ -92,16 +88,17 @@ internal static class IdxReader
         }
     }
 
-    /// <summary>Decompresses <paramref name="stream"/>, refusing it once it yields more than <see cref="MaxFileBytes"/>.</summary>
-    private static byte[] ReadCapped(string path, Stream stream, int capacity)
+    /// <summary>Decompresses <paramref name="stream"/>, refusing it once it yields more than <paramref name="cap"/> bytes
+    /// (<see cref="MaxFileBytes"/>; a test gives a small one rather than inflate a gigabyte).</summary>
+    internal static byte[] ReadCapped(string path, Stream stream, int capacity, long cap)
     {
         using var buffer = new MemoryStream(capacity);
         var chunk = new byte[1 << 16];
         int read;
         while ((read = stream.Read(chunk)) > 0)
         {
-            if (buffer.Length + read > MaxFileBytes)
-                throw new IdxFormatException($"{path}: decompresses to more than {MaxFileBytes} bytes; at most {MaxFileBytes} are read from such a file");
+            if (buffer.Length + read > cap)
+                throw new IdxFormatException($"{path}: decompresses to more than {cap} bytes; at most {cap} are read from such a file");
             buffer.Write(chunk, 0, read);
         }
         return buffer.ToArray();
