@@ -27,7 +27,8 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
                 Directory = _dir["worker"], Epochs = 2, EpochSeconds = 0.01,
                 Behaviours = { [2] = FakeWorker.Behaviour.Crash },
             }.Write();
-            var config = StudyFiles.WriteConfig(Path, worker, trials: 4, name: "q");
+            // A whole float among the fixed values (0.0, as a user writes it): JSON gives it as a float, as it does the params.
+            var config = StudyFiles.WriteConfig(Path, worker, trials: 4, name: "q", tweak: c => c["fixed"]!["dropout"] = JsonNode.Parse("0.0"));
             var start = await SearchCli.RunAsync(Path, "study", "start", config);
             Assert.True(start.ExitCode == 0, start.Stderr);
         }
@@ -102,15 +103,16 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [Fact]
     public async Task StatusAndBestListTheFixedHyperparametersAsStudyStartDoes()
     {
-        // When the best configuration is asked for in both formats (the study fixes "optimizer": "adam")
+        // When the best configuration is asked for in both formats (the study fixes "optimizer": "adam" and "dropout": 0.0)
         var status = await JsonAsync("study", "status", "q", "--format", "json");
         var best = await JsonAsync("study", "best", "q", "--format", "json");
         var statusTable = await SearchCli.RunAsync(_study.Path, "study", "status", "q");
         var bestTable = await SearchCli.RunAsync(_study.Path, "study", "best", "q");
 
-        // Then each names the fixed value beside the searched ones: without it the configuration could not be run again
-        Assert.Equal("""{"optimizer":"adam"}""", status["fixed"]!.ToJsonString());
-        Assert.Equal("""{"optimizer":"adam"}""", best["fixed"]!.ToJsonString());
+        // Then each names the fixed values beside the searched ones: without them the configuration could not be run
+        // again; a whole float keeps its ".0" (it was 0, which a Python script reads as an int)
+        Assert.Equal("""{"optimizer":"adam","dropout":0.0}""", status["fixed"]!.ToJsonString());
+        Assert.Equal("""{"optimizer":"adam","dropout":0.0}""", best["fixed"]!.ToJsonString());
         foreach (var table in new[] { statusTable, bestTable })
         {
             Assert.True(table.ExitCode == 0, table.Stderr);

@@ -28,7 +28,7 @@ internal static class OutputFormat
         switch (format)
         {
             case "json":
-                var array = new JsonArray(rows.Select(r => (JsonNode)new JsonObject(columns.Select(c => KeyValuePair.Create(c, ToNode(r.GetValueOrDefault(c)))))).ToArray());
+                var array = new JsonArray(rows.Select(r => (JsonNode)new JsonObject(columns.Select(c => KeyValuePair.Create(c, Value(r.GetValueOrDefault(c)))))).ToArray());
                 Console.Out.WriteLine(array.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 break;
             case "csv":
@@ -92,7 +92,8 @@ internal static class OutputFormat
         _ => v.ToString() ?? "",
     };
 
-    private static JsonNode? ToNode(object? v) => v switch
+    /// <summary>A cell as a JSON value: NaN and ±Infinity, no JSON numbers, as the strings "NaN", "Infinity", "-Infinity".</summary>
+    public static JsonNode? Value(object? v) => v switch
     {
         null => null,
         JsonNode n => n.DeepClone(),

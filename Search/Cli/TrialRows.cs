@@ -58,7 +58,7 @@ internal static class TrialRows
         var queued = QueuedValues(t);
         var parameters = new JsonObject();
         foreach (var name in paramNames.Where(n => t.Params.ContainsKey(n) || queued.ContainsKey(n)))
-            parameters[name] = ParamNode(flat[ColumnOf(name)]);
+            parameters[name] = ParameterValue(flat[ColumnOf(name)]);
         return TrialColumns.Select(c => KeyValuePair.Create(c, flat[c])).Append(KeyValuePair.Create<string, object?>("params", parameters)).ToDictionary();
     }
 
@@ -111,7 +111,7 @@ internal static class TrialRows
     public static JsonObject Detail(TrialSnapshot t)
     {
         var parameters = new JsonObject();
-        foreach (var name in t.Params.Keys) parameters[name] = ParamNode(t.ExternalParam(name));
+        foreach (var name in t.Params.Keys) parameters[name] = ParameterValue(t.ExternalParam(name));
         // Written by this tool, an array of objects; by another Optuna client, anything (set_user_attr("epochs", 10)), or
         // text that is no JSON: shown as it is (a stack trace before).
         // None yet (waiting, or ended before its first epoch): an empty list, the shape every other trial gives.
@@ -186,21 +186,12 @@ internal static class TrialRows
     }
 
     // NaN and ±Infinity, which Optuna stores (value_type INF_POS, intermediate_value_type NAN), are no JSON numbers:
-    // written as the strings "NaN", "Infinity", "-Infinity", as OutputFormat writes them in lists (show failed, exit 2).
-    private static JsonNode? Number(double? v) => v is { } d ? ToNode(d) : null;
+    // OutputFormat writes them as the strings "NaN", "Infinity", "-Infinity" (show failed, exit 2).
+    private static JsonNode? Number(double? v) => v is { } d ? OutputFormat.Value(d) : null;
 
-    // A parameter's value as Optuna's JSON and best/retrain.json write it: a whole float keeps its ".0" (dropout 0.0,
-    // a categorical choice 1.0), so the same fact has one shape in every output.
-    private static JsonNode? ParamNode(object? v) => v is double d && double.IsFinite(d) ? Space.DistributionJson.Float(d) : ToNode(v);
-
-    public static JsonNode? ToNode(object? v) => v switch
-    {
-        null => null,
-        long l => JsonValue.Create(l),
-        double d when !double.IsFinite(d) => JsonValue.Create(d.ToString(CultureInfo.InvariantCulture)),
-        double d => JsonValue.Create(d),
-        bool b => JsonValue.Create(b),
-        string s => JsonValue.Create(s),
-        _ => JsonValue.Create(Convert.ToString(v, CultureInfo.InvariantCulture)),
-    };
+    /// <summary>
+    /// A parameter's value (searched, fixed or queued) as Optuna's JSON and best/retrain.json write it: a whole float
+    /// keeps its ".0" (dropout 0.0, a categorical choice 1.0), so the same fact has one shape in every output.
+    /// </summary>
+    public static JsonNode? ParameterValue(object? v) => v is double d && double.IsFinite(d) ? Space.DistributionJson.Float(d) : OutputFormat.Value(v);
 }

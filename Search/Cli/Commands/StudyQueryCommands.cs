@@ -226,7 +226,7 @@ internal static class StudyQueryCommands
 
     /// <summary>The stored configuration's fixed hyperparameters, as a JSON object (empty without one).</summary>
     private static JsonObject FixedValues(LoadedStudy loaded) =>
-        new(loaded.Fixed.Select(kv => KeyValuePair.Create(kv.Key, TrialRows.ToNode(kv.Value))));
+        new(loaded.Fixed.Select(kv => KeyValuePair.Create(kv.Key, TrialRows.ParameterValue(kv.Value))));
 
     // A table of parameters, a searched one the trial has no value for as absent, followed by the fixed values, marked
     // as study start's summary marks them.
@@ -234,7 +234,7 @@ internal static class StudyQueryCommands
     {
         var rows = (JsonObject)parameters.DeepClone();
         foreach (var absent in TrialRows.AbsentParameters(trial, loaded.Config?.Space.Names ?? [])) rows[absent] = OutputFormat.Absent;
-        foreach (var (key, value) in loaded.Fixed) rows[key + " (fixed)"] = TrialRows.ToNode(value);
+        foreach (var (key, value) in loaded.Fixed) rows[key + " (fixed)"] = TrialRows.ParameterValue(value);
         return rows;
     }
 

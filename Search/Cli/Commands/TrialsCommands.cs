@@ -91,7 +91,7 @@ internal static class TrialsCommands
             detail.Remove("params");
             // A queued trial has no parameters until it runs: the values it will run with, marked (the table was empty).
             if (parameters.Count == 0)
-                foreach (var (key, value) in TrialRows.QueuedValues(trial)) parameters[key + " (queued)"] = TrialRows.ToNode(value);
+                foreach (var (key, value) in TrialRows.QueuedValues(trial)) parameters[key + " (queued)"] = TrialRows.ParameterValue(value);
             foreach (var absent in TrialRows.AbsentParameters(trial, loaded.Config?.Space.Names ?? [])) parameters[absent] = OutputFormat.Absent;
             OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {ConsoleText.Name(study.Name)}");
             OutputFormat.WriteObject("table", parameters, "Parameters");
