@@ -146,7 +146,7 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
 
         // Then the header has the space's parameters, as it will once trials run (a script reads columns by name)
         Assert.True(csv.ExitCode == 0, csv.Stderr);
-        Assert.Equal("number,state,value,epochs_done,duration_s,device,conv1_channels,learning_rate,batch_size", csv.Stdout.Trim());
+        Assert.Equal("number,state,value,epochs_done,duration_s,device,conv1_channels,learning_rate,batch_size,error", csv.Stdout.Trim());
     }
 
     [Fact]
@@ -222,6 +222,29 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
         // A table written to a pipe keeps each trial on one line (not folded to 80 columns).
         Assert.Equal(0, table.ExitCode);
         Assert.Contains(table.Stdout.Split('\n'), l => l.Contains("FAIL") && l.Contains("cpu:0") && l.Contains("number") == false && l.Count(c => c == '│') >= 8);
+    }
+
+    [Fact]
+    public async Task TrialsListOfTheFailedTrialsSaysWhyEachFailed()
+    {
+        // When the failed trials are listed in every format (as the study's "all trials failed" line and README say),
+        // and the good ones as a table
+        var json = (await JsonAsync("trials", "list", "q", "--state", "FAIL", "--format", "json")).AsArray();
+        var csv = await SearchCli.RunAsync(_study.Path, "trials", "list", "q", "--state", "FAIL", "--format", "csv");
+        var table = await SearchCli.RunAsync(_study.Path, "trials", "list", "q", "--state", "FAIL");
+        var good = await SearchCli.RunAsync(_study.Path, "trials", "list", "q", "--state", "COMPLETE");
+
+        // Then each gives trial 2's reason, as trials show does; a list without failures keeps its table narrow
+        var failed = Assert.Single(json);
+        Assert.Equal(2, (int)failed!["number"]!);
+        Assert.Contains("simulated crash", (string?)failed["error"]);
+        Assert.Contains("simulated crash", csv.Stdout.Trim().Split('\n')[1]);
+        Assert.EndsWith(",error", csv.Stdout.Trim().Split('\n')[0]);
+        Assert.Contains(table.Stdout.Split('\n'), l => l.Contains("FAIL") && l.Contains("simulated crash"));
+        Assert.Equal(0, good.ExitCode);
+        Assert.DoesNotContain("error", good.Stdout);
+        var completed = (await JsonAsync("trials", "list", "q", "--state", "COMPLETE", "--format", "json")).AsArray();
+        Assert.All(completed, t => Assert.Null(t!["error"]));
     }
 
     [Fact]

@@ -14,6 +14,14 @@ internal static class CommonOptions
         Description = description ?? "Storage URL: sqlite:PATH (relative to the current folder) or postgresql://user@host:port/db (default: sqlite:studies/NAME/study.db)",
     };
 
+    /// <summary>
+    /// --storage of a command that reads a configuration file (study start, study create): its default is the file's
+    /// own storage, else studies/NAME/study.db beside the file. The shared text sent users to studies/NAME under the
+    /// current folder.
+    /// </summary>
+    public static Option<string?> ConfigStorage() => Storage(
+        "Storage URL, instead of the file's storage: sqlite:PATH (relative to the current folder) or postgresql://user@host:port/db (default: the file's storage, else sqlite:studies/NAME/study.db beside the file)");
+
     public static Option<string?> StudiesDir() => new("--studies-dir")
     {
         Description = "Folder of study folders (default: studies)",

@@ -14,8 +14,14 @@ internal static class TrialRows
     // and study best, so one name held a number in one command's JSON and a list in another's.
     public static readonly IReadOnlyList<string> TrialColumns = ["number", "state", "value", "epochs_done", "duration_s", "device"];
 
-    /// <summary>The keys of a trial in a JSON list: the trial columns, then its parameters as one object.</summary>
-    public static IReadOnlyList<string> JsonKeys { get; } = [.. TrialColumns, "params"];
+    /// <summary>
+    /// The last column: why a trial failed (Optuna's fail_reason; null otherwise). Only trials show gave it, while the
+    /// study's "all trials failed" line and README sent users to `trials list --state FAIL` for the reasons.
+    /// </summary>
+    public const string ErrorColumn = "error";
+
+    /// <summary>The keys of a trial in a JSON list: the trial columns, its parameters as one object, then its error.</summary>
+    public static IReadOnlyList<string> JsonKeys { get; } = [.. TrialColumns, "params", ErrorColumn];
 
     /// <summary>
     /// A parameter's column: its name, or <c>params_NAME</c> (Optuna's <c>trials_dataframe</c> prefix) when a trial column
@@ -23,10 +29,10 @@ internal static class TrialRows
     /// CSV, and made --format json fail on a duplicate key.
     /// </summary>
     public static string ColumnOf(string parameter) =>
-        TrialColumns.Contains(parameter) || parameter.StartsWith("params_", StringComparison.Ordinal) ? "params_" + parameter : parameter;
+        TrialColumns.Contains(parameter) || parameter == ErrorColumn || parameter.StartsWith("params_", StringComparison.Ordinal) ? "params_" + parameter : parameter;
 
     /// <summary>Every column of a list of trials with these parameters.</summary>
-    public static IReadOnlyList<string> Columns(IEnumerable<string> paramNames) => [.. TrialColumns, .. paramNames.Select(ColumnOf)];
+    public static IReadOnlyList<string> Columns(IEnumerable<string> paramNames) => [.. TrialColumns, .. paramNames.Select(ColumnOf), ErrorColumn];
 
     public static IReadOnlyDictionary<string, object?> Summary(TrialSnapshot t, IEnumerable<string> paramNames)
     {
@@ -43,6 +49,7 @@ internal static class TrialRows
         var queued = QueuedValues(t);
         foreach (var name in paramNames)
             row[ColumnOf(name)] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : queued.GetValueOrDefault(name);
+        row[ErrorColumn] = Attr(t.SystemAttrs, StudyAttributes.FailReason);
         return row;
     }
 
@@ -59,7 +66,8 @@ internal static class TrialRows
         var parameters = new JsonObject();
         foreach (var name in paramNames.Where(n => t.Params.ContainsKey(n) || queued.ContainsKey(n)))
             parameters[name] = ParameterValue(flat[ColumnOf(name)]);
-        return TrialColumns.Select(c => KeyValuePair.Create(c, flat[c])).Append(KeyValuePair.Create<string, object?>("params", parameters)).ToDictionary();
+        return TrialColumns.Select(c => KeyValuePair.Create(c, flat[c])).Append(KeyValuePair.Create<string, object?>("params", parameters))
+            .Append(KeyValuePair.Create(ErrorColumn, flat[ErrorColumn])).ToDictionary();
     }
 
     /// <summary>
@@ -80,8 +88,19 @@ internal static class TrialRows
         var row = new Dictionary<string, object?>(Summary(t, paramNames));
         foreach (var name in paramNames)
             if (row[ColumnOf(name)] is null) row[ColumnOf(name)] = OutputFormat.Absent;
+        // A reason may be a traceback's tail of 2,000 characters: the table gives its start, trials show all of it.
+        if (row[ErrorColumn] is string error && error.Length > TableErrorChars) row[ErrorColumn] = error[..(TableErrorChars - 1)] + "…";
         return row;
     }
+
+    private const int TableErrorChars = 100;
+
+    /// <summary>
+    /// A table's columns for these rows: <see cref="Columns"/>, less the error column when none of them failed (a list
+    /// of good trials stays as narrow as it was; JSON and CSV keep every column, which scripts read by name).
+    /// </summary>
+    public static IReadOnlyList<string> TableColumns(IEnumerable<string> paramNames, IEnumerable<IReadOnlyDictionary<string, object?>> rows) =>
+        rows.Any(r => r[ErrorColumn] is not null) ? Columns(paramNames) : [.. Columns(paramNames).Where(c => c != ErrorColumn)];
 
     /// <summary>The columns of a trial list: every parameter a trial has or, queued, will run with.</summary>
     public static IReadOnlyList<string> ParameterNames(IEnumerable<TrialSnapshot> trials) =>

@@ -41,7 +41,7 @@ internal static class StudyQueryCommands
         var storage = CommonOptions.Storage("List the studies in this storage URL (sqlite:PATH, relative to the current folder, or postgresql://...) instead of every study.db below --studies-dir");
         var studiesDir = CommonOptions.StudiesDir();
         var format = CommonOptions.Format("table", "json", "csv");
-        var command = new Command("list", "List studies (every studies/*/study.db, or those in --storage)") { storage, studiesDir, format };
+        var command = new Command("list", "List studies (every study.db below --studies-dir, up to 8 folders deep, or those in --storage)") { storage, studiesDir, format };
         command.SetAction(async (parse, ct) =>
         {
             var folder = parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory;

@@ -12,7 +12,7 @@ internal static class StudyRunCommands
     public static Command Start()
     {
         var config = new Argument<string>("config") { Description = "Study configuration file", DefaultValueFactory = _ => "search.json" };
-        var storage = CommonOptions.Storage();
+        var storage = CommonOptions.ConfigStorage();
         var noRetrain = new Option<bool>("--no-retrain") { Description = "Skip retraining the best configuration at the end" };
         var command = new Command("start", "Start a study from a configuration file, or continue it if it exists. Paths in the file (dataset.dir, storage) are relative to the file's folder; the study's files go to studies/NAME/ there") { config, storage, noRetrain };
         command.SetAction(async (parse, ct) =>
@@ -28,7 +28,7 @@ internal static class StudyRunCommands
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "Study configuration file", DefaultValueFactory = _ => "search.json" };
-        var storage = CommonOptions.Storage();
+        var storage = CommonOptions.ConfigStorage();
         var command = new Command("create", "Create a study without running trials (then run `study worker` on each machine)") { config, storage };
         command.SetAction(async (parse, ct) =>
         {

@@ -50,8 +50,10 @@ internal static class TrialsCommands
             else if (parse.GetValue(format) == "csv")
                 OutputFormat.Write("csv", TrialRows.Columns(paramNames), selected.Select(t => TrialRows.Summary(t, paramNames)).ToList());
             else
-                OutputFormat.Write("table", TrialRows.Columns(paramNames),
-                    selected.Select(t => TrialRows.TableSummary(t, paramNames)).ToList(), $"Trials of {ConsoleText.Name(study.Name)}");
+            {
+                var rows = selected.Select(t => TrialRows.TableSummary(t, paramNames)).ToList();
+                OutputFormat.Write("table", TrialRows.TableColumns(paramNames, rows), rows, $"Trials of {ConsoleText.Name(study.Name)}");
+            }
             return ExitCodes.Ok;
         });
         return command;
