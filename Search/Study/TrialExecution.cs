@@ -96,7 +96,14 @@ internal sealed partial class TrialExecution(
         // The first protocol problem: after it nothing more the worker says is believed.
         string? problem = null;
         double last = double.NaN;
-        var pruneSent = false;
+        // The last believed epoch, and the epoch the worker then planned to stop after.
+        var lastEpoch = 0;
+        var lastPlanned = settings.Epochs;
+        // The epoch at which `prune` was sent, and whether the worker then reported epochs beyond the next one: it did not
+        // stop, so it is stopped, and nothing more it says is believed (the trial is PRUNED at the epoch after the prune).
+        int? prunedAt = null;
+        var ignoredPrune = false;
+        using var wrapUp = new CancellationTokenSource();
         // A repeated evaluation must finish: it is there to measure a candidate's full-fidelity value again.
         var prunable = pruner is not NopPruner && BestTrial.RepeatOf(trial) is null;
         async Task Started(IWorkerProcess process)
@@ -120,7 +127,7 @@ internal sealed partial class TrialExecution(
         async Task OnEvent(WorkerEvent line, IWorkerProcess process)
         {
             printed = true;
-            if (problem is not null) return;
+            if (problem is not null || ignoredPrune) return;
             if (line is WorkerEvent.Malformed m)
             {
                 problem = $"the worker broke the protocol on stdout: {WorkerText.Sanitize(m.Reason, 300)}";
@@ -131,6 +138,17 @@ internal sealed partial class TrialExecution(
                 log.Warning("Trial {Trial}: the worker was asked for oneDNN but trains on libtorch's own kernels: {Reason}",
                     trial.Number, WorkerText.Sanitize(refused, 300));
             if (line is not WorkerEvent.Epoch e) return;
+            // The prune is read at the worker's next batch; the epoch it was in (the one after the judged one) may end, no
+            // later one. A worker that ran on was recorded COMPLETE: the pruner saved nothing, and the samplers saw a full
+            // run of a configuration it had judged poor.
+            if (prunedAt is { } judged && e.Number > judged + 1)
+            {
+                ignoredPrune = true;
+                log.Warning("Trial {Trial} did not stop after `prune` at epoch {Judged}: it reported epoch {Epoch}; it is stopped (its process group " +
+                    "killed after {Grace} s) and recorded PRUNED at epoch {Last}", trial.Number, judged, e.Number, WorkerRunner.ResultGrace.TotalSeconds, lastEpoch);
+                await wrapUp.CancelAsync();
+                return;
+            }
             var value = e.Field(settings.Metric);
             if (EpochProblem(e) is { } bad)
             {
@@ -141,17 +159,28 @@ internal sealed partial class TrialExecution(
             progress.Epochs.Add(EpochRecord(e));
             progress.Values[e.Number] = value;
             last = value;
+            lastEpoch = e.Number;
+            lastPlanned = LastEpoch(e);
             var recorded = await TryRecordEpochsAsync(trial, progress);
             observer.EpochReported(trial, e.Number, value);
             // Reading the whole study per epoch is only worth it when a pruner will look at it. The worker's last planned
             // epoch ends the trial COMPLETE whatever a pruner says (it ignores a late prune), so the pruner is not asked
             // there: the default study logged 'pruned at epoch 3' for 11 of its 19 COMPLETE trials.
-            if (recorded && prunable && !pruneSent && !progress.Lost && e.Number < LastEpoch(e) && await ShouldPruneAsync(trial, studyId))
+            if (recorded && prunable && prunedAt is null && !progress.Lost && e.Number < LastEpoch(e) && await ShouldPruneAsync(trial, studyId))
             {
                 log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
-                pruneSent = true;
+                prunedAt = e.Number;
                 await process.SendLineAsync(EventNames.PruneCommand);
             }
+        }
+
+        // Recorded as a pruned run that ended at its last believed epoch, with the time it ran.
+        async Task<Outcome> PrunedWithoutResultAsync()
+        {
+            progress.Elapsed = clock.Elapsed;
+            await StorageOutage.RetryAsync(() => WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.DurationSeconds, clock.Elapsed.TotalSeconds)),
+                log, $"recording the duration of trial {trial.Number}");
+            return new Outcome(TrialState.PRUNED, last, null);
         }
 
         try
@@ -159,12 +188,13 @@ internal sealed partial class TrialExecution(
             WorkerOutcome run;
             try
             {
-                run = await new WorkerRunner(launcher).RunAsync(start, stop.Token, Started, OnEvent);
+                run = await new WorkerRunner(launcher).RunAsync(start, stop.Token, Started, OnEvent, wrapUp.Token);
             }
             catch (WorkerOutputException e)
             {
-                return new Outcome(TrialState.FAIL, null, e.Message);
+                return ignoredPrune ? await PrunedWithoutResultAsync() : new Outcome(TrialState.FAIL, null, e.Message);
             }
+            if (ignoredPrune) return await PrunedWithoutResultAsync();
             var result = run.Result;
             var exit = run.ExitCode;
 
@@ -210,6 +240,10 @@ internal sealed partial class TrialExecution(
             return result.State switch
             {
                 EventFields.Pruned => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
+                // Once pruned, a trial completes only when the worker was already in its last planned epoch (the prune came
+                // too late to stop it: docs/worker-protocol.md); otherwise it stopped because of the prune, whatever it says.
+                EventFields.Complete when prunedAt is { } judged && !(lastEpoch == judged + 1 && lastEpoch >= lastPlanned) =>
+                    new Outcome(TrialState.PRUNED, last, null),
                 EventFields.Complete when double.IsFinite(last) => new Outcome(TrialState.COMPLETE, last, null),
                 EventFields.Complete when double.IsFinite(final) && MetricProblem(final) is { } bad => new Outcome(TrialState.FAIL, null, $"result: {bad}"),
                 EventFields.Complete when double.IsFinite(final) => new Outcome(TrialState.COMPLETE, final, null),

@@ -23,15 +23,20 @@ public sealed class WorkerRunner(IWorkerLauncher launcher)
 
     /// <param name="started">Called once the process runs (e.g. to record its pid).</param>
     /// <param name="onEvent">Called for every stdout line, in order, with the process (to send <c>prune</c> or kill it).</param>
+    /// <param name="wrapUp">Cancelled when the worker's run is decided without its result (one that did not stop after
+    /// <c>prune</c>): from then it has <see cref="ResultGrace"/> to exit before it and its process group are killed.</param>
     public async Task<WorkerOutcome> RunAsync(
         WorkerStartInfo start,
         CancellationToken stop,
         Func<IWorkerProcess, Task>? started = null,
-        Func<WorkerEvent, IWorkerProcess, Task>? onEvent = null)
+        Func<WorkerEvent, IWorkerProcess, Task>? onEvent = null,
+        CancellationToken wrapUp = default)
     {
         await using var process = launcher.Start(start);
         using var lateKill = new CancellationTokenSource();
+        // Declared after the process, so disposed before it: no kill reaches a process group id that was given back.
         await using var lateKillRegistration = lateKill.Token.Register(process.Kill);
+        await using var wrapUpRegistration = wrapUp.Register(() => lateKill.CancelAfter(ResultGrace));
         var kill = stop.Register(process.Kill);
         try
         {

@@ -1,0 +1,97 @@
+using System.Globalization;
+using Mnist.Search.Pruning;
+using Mnist.Search.Tests.Support.Faults;
+using Mnist.Search.Tests.Support.Scheduling;
+using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support.Workers;
+using Mnist.Search.Vocabulary;
+using Serilog.Events;
+
+namespace Mnist.Search.Tests.Study;
+
+/// <summary>
+/// Once the pruner has sent <c>prune</c> at epoch e the trial is PRUNED, whatever the worker then says, unless it was
+/// already in its last planned epoch (the Trials worker's documented exception); one that reports epochs beyond e + 1 is
+/// stopped. A worker ignoring the prune was recorded COMPLETE, silently (walkthrough-worker finding 1). Real coordinator,
+/// real SQLite, real bash workers that never read their stdin.
+/// </summary>
+public sealed class IgnoredPruneTests
+{
+    private const string Start = """echo '{"event":"start","config":{}}'""";
+
+    private static string Epoch(int n) =>
+        $$"""echo '{"event":"epoch","epoch":{{n}},"train_loss":0.5,"val_accuracy":0.{{n}}}'""";
+
+    /// <summary>Prunes every trial at its first epoch.</summary>
+    private sealed class PruneAtFirstEpoch : IPruner
+    {
+        public bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction) =>
+            trial.LastIntermediate!.Value.Step == 1;
+    }
+
+    private static async Task<(TrialSnapshot Trial, IReadOnlyList<string> Warnings)> RunAsync(int epochs, string script)
+    {
+        var worker = new FakeWorker { Directory = "", Epochs = epochs, Custom = { [0] = script } };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1, worker, s => s with { TrialTimeout = TimeSpan.FromSeconds(30) });
+        var (logger, sink) = CollectingSink.Create();
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), pruner: new PruneAtFirstEpoch(), log: logger).WaitAsync(TimeSpan.FromSeconds(60));
+        return (Assert.Single(trials), sink.Messages(LogEventLevel.Warning).ToList());
+    }
+
+    [Theory]
+    // Ignores the prune and runs to its end: stopped at the epoch after the prune's, with a warning.
+    [InlineData(3, "1 2 3", "PRUNED", 0.2, 1)]
+    // Stops at the epoch after the prune's (the prune came while it trained) but says complete: PRUNED, no warning.
+    [InlineData(3, "1 2", "PRUNED", 0.2, 0)]
+    // Was in its last planned epoch when the prune came: the trial completes (the documented exception).
+    [InlineData(2, "1 2", "COMPLETE", 0.2, 0)]
+    public async Task AfterAPruneATrialIsPrunedUnlessTheWorkerWasInItsLastEpoch(int epochs, string printed, string state, double value, int warnings)
+    {
+        // Given a worker that never reads its stdin, prints the epochs given, then a complete result, and a pruner that
+        // prunes at epoch 1
+        var script = string.Join("\n", [Start, .. printed.Split(' ').Select(n => Epoch(int.Parse(n, CultureInfo.InvariantCulture))),
+            """echo '{"event":"result","state":"complete","val_accuracy":0.3}'""", "exit 0"]);
+
+        // When the coordinator runs it
+        var (trial, warned) = await RunAsync(epochs, script);
+
+        // Then the trial's state and value are those of the epochs the prune allows, and no later epoch is recorded
+        Assert.True(trial.State.ToString() == state, $"{trial.State}: {trial.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
+        Assert.Equal(value, trial.Value!.Value, 6);
+        Assert.Equal([1, 2], trial.IntermediateValues.Keys.Order());
+        var said = warned.Where(m => m.StartsWith("Trial 0 did not stop after `prune`", StringComparison.Ordinal)).ToList();
+        Assert.Equal(warnings, said.Count);
+        if (warnings == 1)
+            Assert.Equal("Trial 0 did not stop after `prune` at epoch 1: it reported epoch 3; it is stopped (its process group killed after 5 s) and recorded PRUNED at epoch 2", said[0]);
+    }
+
+    [Fact]
+    public async Task AWorkerStillTrainingAfterAPruneIsKilled()
+    {
+        // Given a worker that never reads its stdin and runs on after the prune at epoch 1: three epochs, then long training
+        using var pidDir = new Support.TempDirectory("ignored-prune");
+        var pidFile = pidDir["worker.pid"];
+        var script = string.Join("\n", [$"echo $$ > \"{pidFile}\"", Start, Epoch(1), Epoch(2), Epoch(3), "sleep 120",
+            """echo '{"event":"result","state":"complete","val_accuracy":0.3}'""", "exit 0"]);
+
+        // When the coordinator runs it (trial timeout 30 s)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (trial, warned) = await RunAsync(epochs: 4, script);
+
+        // Then it was stopped about 5 s after it reported epoch 3 (it held its slot to the trial timeout and failed), its
+        // group is dead, and the trial is PRUNED at epoch 2
+        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+        try
+        {
+            Assert.True(trial.State == TrialState.PRUNED, $"{trial.State}: {trial.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
+            Assert.Equal(0.2, trial.Value!.Value, 6);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the trial took {clock.Elapsed}");
+            Assert.Single(warned, m => m.StartsWith("Trial 0 did not stop after `prune` at epoch 1", StringComparison.Ordinal));
+            Assert.True(await ProcessProbe.WaitGoneAsync(pid, TimeSpan.FromSeconds(5)), $"worker {pid} outlived its trial");
+        }
+        finally
+        {
+            Signals.SendToGroup(pid, UnixSignal.Kill);
+        }
+    }
+}
