@@ -57,6 +57,42 @@ public sealed class WorkerOutputTests
         Assert.Null(trial.Value);
     }
 
+    [Theory]
+    [InlineData("", "result complete after 0 of 2 epochs (no epoch event with its val_accuracy)")]
+    [InlineData("""{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.6}""", "result complete after 1 of 2 epochs")]
+    public async Task ACompleteResultBeforeThePlannedEpochsFailsTheTrial(string epochLine, string reason)
+    {
+        // Given a 2-epoch study and a worker that says complete (with its own val_accuracy 0.99) after fewer epochs, and
+        // no max_seconds cut (epochs_planned)
+        var trial = await RunOneTrialAsync($$"""
+            {{Start}}
+            echo '{{epochLine}}'
+            echo '{"event":"result","state":"complete","val_accuracy":0.99}'
+            exit 0
+            """);
+
+        // Then the trial fails as a protocol violation (it was COMPLETE 0.99: the study's best, and its retrain target)
+        Assert.Equal(TrialState.FAIL, trial.State);
+        Assert.Equal(reason, Reason(trial));
+        Assert.Null(trial.Value);
+    }
+
+    [Fact]
+    public async Task ACompleteResultAfterTheEpochsTheWorkerPlannedIsBelieved()
+    {
+        // Given a worker whose time budget (max_seconds) cut its 2 epochs to 1: it says so in epochs_planned
+        var trial = await RunOneTrialAsync($$"""
+            {{Start}}
+            echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.6,"epochs_planned":1}'
+            echo '{"event":"result","state":"complete","val_accuracy":0.6,"epochs_run":1}'
+            exit 0
+            """);
+
+        // Then the trial is COMPLETE with its epoch's value
+        Assert.True(trial.State == TrialState.COMPLETE, trial.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason));
+        Assert.Equal(0.6, trial.Value!.Value, 6);
+    }
+
     [Fact]
     public async Task EpochsWithoutATrainingLossAreBelievedForOnlyTheObjectiveIsRequired()
     {

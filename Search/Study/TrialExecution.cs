@@ -244,10 +244,13 @@ internal sealed partial class TrialExecution(
                 // too late to stop it: docs/worker-protocol.md); otherwise it stopped because of the prune, whatever it says.
                 EventFields.Complete when prunedAt is { } judged && !(lastEpoch == judged + 1 && lastEpoch >= lastPlanned) =>
                     new Outcome(TrialState.PRUNED, last, null),
-                EventFields.Complete when double.IsFinite(last) => new Outcome(TrialState.COMPLETE, last, null),
                 EventFields.Complete when double.IsFinite(final) && MetricProblem(final) is { } bad => new Outcome(TrialState.FAIL, null, $"result: {bad}"),
-                EventFields.Complete when double.IsFinite(final) => new Outcome(TrialState.COMPLETE, final, null),
-                EventFields.Complete => new Outcome(TrialState.FAIL, null, $"result has no finite {settings.Metric}"),
+                // The value is the last epoch's, and a complete run reached the epochs it planned (the study's, or fewer
+                // when max_seconds cut them: epochs_planned). A `complete` with no epoch, or after fewer, was believed: a
+                // result's own 0.99 without any epoch became the study's best and its retrain target.
+                EventFields.Complete when lastEpoch < lastPlanned =>
+                    new Outcome(TrialState.FAIL, null, $"result complete after {lastEpoch} of {lastPlanned} epochs{(lastEpoch == 0 ? $" (no {EventNames.Epoch} event with its {settings.Metric})" : "")}"),
+                EventFields.Complete => new Outcome(TrialState.COMPLETE, last, null),
                 _ => new Outcome(TrialState.FAIL, null, $"unknown result state '{WorkerText.Sanitize(result.State, 40)}'"),
             };
         }
