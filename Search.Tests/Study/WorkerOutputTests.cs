@@ -58,6 +58,31 @@ public sealed class WorkerOutputTests
     }
 
     [Theory]
+    [InlineData(1, 0.99, "epoch 1 reported twice")]
+    [InlineData(2, 0.99, "epoch 1 reported after epoch 2 (epochs are reported in order)")]
+    public async Task ARepeatedOrEarlierEpochFailsTheTrial(int before, double repeated, string reason)
+    {
+        // Given a 2-epoch study and a worker that reports epoch 1 (and 2) and then epoch 1 again with another value
+        var epochs = string.Join("\n", Enumerable.Range(1, before).Select(n => $$"""echo '{"event":"epoch","epoch":{{n}},"train_loss":0.5,"val_accuracy":0.{{n}}}'"""));
+        var script = $$"""
+            {{Start}}
+            {{epochs}}
+            echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":{{repeated.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}'
+            echo '{"event":"epoch","epoch":2,"train_loss":0.5,"val_accuracy":0.2}'
+            echo '{"event":"result","state":"complete","val_accuracy":0.2}'
+            exit 0
+            """;
+
+        // When the coordinator runs it
+        var trial = await RunOneTrialAsync(script);
+
+        // Then the trial fails as a protocol violation (both records were kept, the intermediate value the first)
+        Assert.Equal(TrialState.FAIL, trial.State);
+        Assert.Equal(reason, Reason(trial));
+        Assert.Null(trial.Value);
+    }
+
+    [Theory]
     [InlineData("", "result complete after 0 of 2 epochs (no epoch event with its val_accuracy)")]
     [InlineData("""{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.6}""", "result complete after 1 of 2 epochs")]
     public async Task ACompleteResultBeforeThePlannedEpochsFailsTheTrial(string epochLine, string reason)
@@ -129,6 +154,7 @@ public sealed class WorkerOutputTests
                     echo '{"event":"start","config":{},"onednn":false,"onednn_refused":"the gradient of features.conv1.weight differs by 16 % at batch size 64"}'
                     echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.9}'
                     echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+                    exit 0
                     """,
             },
         };

@@ -17,11 +17,15 @@ internal sealed partial class TrialExecution
     private const int MaxStoredFields = 32;
     private const int MaxStoredText = 200;
 
-    /// <summary>Why an epoch event cannot be believed, or null when it can.</summary>
-    private string? EpochProblem(WorkerEvent.Epoch e)
+    /// <summary>Why an epoch event cannot be believed, after the believed epoch <paramref name="previous"/> (0: none yet), or null when it can.</summary>
+    private string? EpochProblem(WorkerEvent.Epoch e, int previous)
     {
         if (e.Number < 1 || e.Number > settings.Epochs)
             return $"epoch {e.Number} is outside 1..{settings.Epochs}";
+        // A repeated or earlier epoch was stored as a second record of that epoch while the intermediate value kept the
+        // first (the trial's value could then be the second), and an epoch before the last one was taken as the last.
+        if (e.Number == previous) return $"epoch {e.Number} reported twice";
+        if (e.Number < previous) return $"epoch {e.Number} reported after epoch {previous} (epochs are reported in order)";
         // The objective is the one field an epoch must carry (docs/worker-protocol.md); a training loss is checked only
         // when the worker gives one: a custom worker without it failed every trial as "non-finite".
         if (!e.Body.TryGetProperty(settings.Metric, out _)) return $"epoch {e.Number} has no {settings.Metric}";

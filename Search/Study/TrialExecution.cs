@@ -150,7 +150,7 @@ internal sealed partial class TrialExecution(
                 return;
             }
             var value = e.Field(settings.Metric);
-            if (EpochProblem(e) is { } bad)
+            if (EpochProblem(e, lastEpoch) is { } bad)
             {
                 problem = bad;
                 process.Kill();
