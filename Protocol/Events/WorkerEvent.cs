@@ -61,7 +61,42 @@ public abstract record WorkerEvent
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            return line.TrimStart().StartsWith('{') ? new Malformed($"not valid JSON ({e.Message})") : new Unknown(line);
+            return !line.TrimStart().StartsWith('{') ? new Unknown(line)
+                : BareNonFinite(line) is { } found ? new Malformed(
+                    $"not valid JSON: non-finite number (bare {found.Token}){(found.Field is null ? "" : $" after \"{found.Field}\"")}: JSON has no NaN; " +
+                    "write null (Python's json.dumps writes NaN and Infinity unless given allow_nan=False: map them to None)")
+                : new Malformed($"not valid JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>Longest field name quoted in a message.</summary>
+    private const int MaxFieldChars = 64;
+
+    /// <summary>
+    /// The bare <c>NaN</c>, <c>Infinity</c> or <c>-Infinity</c> that made <paramref name="line"/> invalid JSON, and the field
+    /// it is the value of (null when it is not a field's), or null when something else did. Python's json.dumps writes
+    /// them so by default: the parser's "'N' is an invalid start of a value ... BytePositionInLine: 113" said neither.
+    /// </summary>
+    private static (string Token, string? Field)? BareNonFinite(string line)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(line);
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        string? field = null;
+        try
+        {
+            while (reader.Read())
+                field = reader.TokenType == JsonTokenType.PropertyName ? reader.GetString() : null;
+            return null;
+        }
+        catch (JsonException)
+        {
+            // The reader stops at the token it cannot read; its value starts after the last whole token.
+            var rest = System.Text.Encoding.UTF8.GetString(bytes, (int)reader.BytesConsumed, bytes.Length - (int)reader.BytesConsumed)
+                .TrimStart(' ', '\t', ':', ',', '[');
+            foreach (var token in new[] { "NaN", "Infinity", "-Infinity" })
+                if (rest.StartsWith(token, StringComparison.Ordinal))
+                    return (token, field is { Length: > MaxFieldChars } ? field[..MaxFieldChars] + "…" : field);
+            return null;
         }
     }
 

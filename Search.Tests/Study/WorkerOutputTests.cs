@@ -58,6 +58,27 @@ public sealed class WorkerOutputTests
     }
 
     [Theory]
+    [InlineData("""{"event": "epoch", "epoch": 1, "train_loss": 0.5, "val_accuracy": NaN}""", "NaN", "val_accuracy")]
+    [InlineData("""{"event": "epoch", "epoch": 1, "train_loss": Infinity, "val_accuracy": 0.5}""", "Infinity", "train_loss")]
+    [InlineData("""{"event": "epoch", "epoch": 1, "train_loss": -Infinity, "val_accuracy": 0.5}""", "-Infinity", "train_loss")]
+    public async Task ABareNonFiniteNumberAsPythonWritesItIsSaidAsSuchWithItsField(string epochLine, string token, string field)
+    {
+        // Given a worker that prints an epoch as Python's json.dumps writes a diverged metric (with its spaces)
+        var trial = await RunOneTrialAsync($$"""
+            {{Start}}
+            echo '{{epochLine}}'
+            echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+            exit 0
+            """);
+
+        // Then the reason names the token, its field and the fix (it was "'N' is an invalid start of a value. LineNumber: 0 |
+        // BytePositionInLine: 113")
+        Assert.Equal(TrialState.FAIL, trial.State);
+        Assert.Equal($"the worker broke the protocol on stdout: not valid JSON: non-finite number (bare {token}) after \"{field}\": JSON has no NaN; " +
+            "write null (Python's json.dumps writes NaN and Infinity unless given allow_nan=False: map them to None)", Reason(trial));
+    }
+
+    [Theory]
     [InlineData(1, 0.99, "epoch 1 reported twice")]
     [InlineData(2, 0.99, "epoch 1 reported after epoch 2 (epochs are reported in order)")]
     public async Task ARepeatedOrEarlierEpochFailsTheTrial(int before, double repeated, string reason)
