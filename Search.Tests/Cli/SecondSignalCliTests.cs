@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support.Workers;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -15,8 +18,8 @@ public sealed class SecondSignalCliTests
     [InlineData(UnixSignal.Hup)]
     public async Task ASecondSignalQuitsAtOnceWithTheInterruptedExitCode(UnixSignal signal)
     {
-        // Given a study whose trial 0 has printed its result and then goes on running (its worker is given 5 s to exit
-        // after a stop, so the stop takes that long)
+        // Given a study whose trial 0 has printed its result (a second ago, so the coordinator has read it) and then goes
+        // on running (its worker is given 5 s to exit after a stop, so the stop takes that long)
         using var dir = new TempDirectory("cli-second-signal");
         var marker = dir["result-printed"];
         var pidFile = dir["worker.pid"];
@@ -28,6 +31,7 @@ public sealed class SecondSignalCliTests
                 echo '{"event":"start","config":{}}'
                 echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.9}'
                 echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+                sleep 1
                 touch "{{{marker}}}"
                 sleep 30
                 """ },
@@ -54,13 +58,19 @@ public sealed class SecondSignalCliTests
                 Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1) && !run.HasExited, "the first signal was never said");
                 await Task.Delay(50);
             }
-            Assert.True(Signals.Send(run.Id, signal));
+            // (more than a second later: the same signal within Termination.Repeat is the same request delivered twice)
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+            Assert.True(Signals.Send(run.Id, signal), Text(stderr));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(4));
             await run.WaitForExitAsync(timeout.Token);
 
             // Then it quit at once (before the worker's 5 s were up), with exit code 130 as README says (it ended by the
             // signal's default action: 143 for SIGTERM, 129 for SIGHUP)
             Assert.Equal(130, run.ExitCode);
+
+            // And it killed the worker first (it ran on as an orphan, in a process group and session of its own)
+            var pid = int.Parse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+            Assert.True(await ProcessProbe.WaitGoneAsync(pid, TimeSpan.FromSeconds(3)), $"worker {pid} outlived its coordinator");
         }
         finally
         {
@@ -68,6 +78,70 @@ public sealed class SecondSignalCliTests
             if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
                 Signals.SendToGroup(pid, UnixSignal.Kill);
         }
+    }
+
+    [Fact]
+    public async Task ASignalDeliveredTwiceAtOnceAsGnuTimeoutDoesIsOneStopThatRecordsTheTrial()
+    {
+        // Given a study whose trial 0 is training (its worker prints epoch 1 and trains on)
+        using var dir = new TempDirectory("cli-double-signal");
+        var pidFile = dir["worker.pid"];
+        var worker = new FakeWorker
+        {
+            Directory = dir["worker"], Epochs = 2,
+            Custom = { [0] = $$$"""
+                echo '{"event":"start","config":{}}'
+                echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.6}'
+                echo $$ > "{{{pidFile}}}"
+                sleep 60
+                exit 0
+                """ },
+        }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        using var run = SearchCli.Start(dir.Path, "study", "start", config, "--no-retrain");
+        var stderr = new StringBuilder();
+        run.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
+        run.BeginErrorReadLine();
+        _ = run.StandardOutput.ReadToEndAsync();
+        var pid = 0;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out pid))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1) && !run.HasExited, "trial 0 never started");
+                await Task.Delay(100);
+            }
+
+            // When it gets SIGTERM twice in a row, as GNU timeout (without --foreground) sends it: to the process, then to
+            // its process group
+            Assert.True(Signals.Send(run.Id, UnixSignal.Term));
+            await Task.Delay(50);
+            Assert.True(Signals.Send(run.Id, UnixSignal.Term));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await run.WaitForExitAsync(timeout.Token);
+
+            // Then that is one stop: it records the trial as interrupted and queued again, and exits 130 (it quit at once,
+            // leaving the trial RUNNING and its worker orphaned)
+            Assert.True(run.ExitCode == 130, Text(stderr));
+            Assert.Contains("Interrupted:", Text(stderr));
+            await using var storage = await StorageFactory.OpenAsync("sqlite:" + dir["studies/cli-study/study.db"], dir.Path);
+            var trials = await storage.GetAllTrialsAsync((await storage.GetStudyAsync("cli-study"))!.Id);
+            var trial = trials.Single(t => t.Number == 0);
+            Assert.Equal(TrialState.FAIL, trial.State);
+            Assert.Contains("interrupted", trial.SystemAttrs[StudyAttributes.FailReason]);
+            Assert.True(await ProcessProbe.WaitGoneAsync(pid, TimeSpan.FromSeconds(3)), $"worker {pid} outlived its coordinator");
+        }
+        finally
+        {
+            if (!run.HasExited) run.Kill(entireProcessTree: true);
+            if (pid > 0) Signals.SendToGroup(pid, UnixSignal.Kill);
+        }
+    }
+
+    private static string Text(StringBuilder text)
+    {
+        lock (text) return text.ToString();
     }
 
     private static bool Said(StringBuilder text, string what)

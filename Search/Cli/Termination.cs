@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Mnist.Search.Workers;
 
 namespace Mnist.Search.Cli;
 
@@ -8,16 +10,27 @@ namespace Mnist.Search.Cli;
 /// and queued again. System.CommandLine's own handling gave that cleanup 2 seconds and then ended the process
 /// mid-write, so a trial stayed RUNNING whenever the database was busy; SIGHUP was not handled at all (exit 129,
 /// trial RUNNING). The cleanup is bounded here instead: a second signal, or <see cref="Grace"/> after the first,
-/// ends the process at once (what is left RUNNING the next run's orphan sweep finishes).
+/// ends the process at once, killing the running workers first (what is left RUNNING the next run's orphan sweep
+/// finishes). The same signal again within <see cref="Repeat"/> is the same request, not a second one.
 /// </summary>
 internal sealed class Termination : IDisposable
 {
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How soon after the first the same signal counts as the same request delivered twice: GNU <c>timeout</c> (without
+    /// <c>--foreground</c>) signals its child and then its own process group, the child included, and so do
+    /// <c>kill -TERM -PGID</c> and group-wide kills of service managers. Taken as a second signal, it quit at once: the
+    /// trial stayed RUNNING and its worker ran on as an orphan.
+    /// </summary>
+    public static readonly TimeSpan Repeat = TimeSpan.FromSeconds(1);
+
     private readonly CancellationTokenSource _cts = new();
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly string _stops;
-    private int _signals;
+    private readonly Lock _gate = new();
+    private PosixSignal? _first;
+    private long _firstAt;
 
     /// <param name="stops">What stopping does to the command's work, said with the signal; null for a command with
     /// nothing to record. Every command said "a study's running trials are recorded", `trials sql` too.</param>
@@ -42,9 +55,20 @@ internal sealed class Termination : IDisposable
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
+        bool second;
+        lock (_gate)
+        {
+            if (_first == context.Signal && Stopwatch.GetElapsedTime(_firstAt) < Repeat) return;
+            second = _first is not null;
+            if (!second)
+            {
+                _first = context.Signal;
+                _firstAt = Stopwatch.GetTimestamp();
+            }
+        }
         // A second signal quits at once, with the interrupted exit code as the grace's end does: left to the signal's
         // default action, the process ended 143 (SIGTERM) or 129 (SIGHUP), which README's exit codes do not list.
-        if (Interlocked.Increment(ref _signals) > 1) Quit();
+        if (second) Quit();
         // The terminal may be gone (SIGHUP): nothing written from here on may throw, or the cleanup never runs.
         BestEffortWriter.InstallOnConsole();
         Console.Error.WriteLine($"{context.Signal}: stopping{_stops}; a second signal quits at once");
@@ -56,8 +80,13 @@ internal sealed class Termination : IDisposable
         }, TaskScheduler.Default);
     }
 
-    // What is left RUNNING, the next run on this machine fails and queues again (the orphan sweep).
-    private static void Quit() => Environment.Exit(ExitCodes.Interrupted);
+    // What is left RUNNING, the next run on this machine fails and queues again (the orphan sweep). The workers are killed
+    // first, each with its process group and tree: they do not die with this process (a group and session of their own).
+    private static void Quit()
+    {
+        LiveWorkers.KillAll();
+        Environment.Exit(ExitCodes.Interrupted);
+    }
 
     public void Dispose()
     {

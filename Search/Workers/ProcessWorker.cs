@@ -34,6 +34,7 @@ internal sealed class ProcessWorker : IWorkerProcess
         _pumps = Task.WhenAll(
             Task.Run(() => PumpStdoutAsync(stdoutLog)),
             Task.Run(() => PumpStderrAsync(stderrLog)));
+        LiveWorkers.Add(this);
         _ = Task.Run(EndLeftoversAfterExitAsync);
     }
 
@@ -105,6 +106,7 @@ internal sealed class ProcessWorker : IWorkerProcess
             await _process.WaitForExitAsync().ConfigureAwait(false);
         }
         await DrainAsync().ConfigureAwait(false);
+        LiveWorkers.Remove(this);
         _process.Dispose();
         _stdinLock.Dispose();
     }
@@ -143,6 +145,7 @@ internal sealed class ProcessWorker : IWorkerProcess
         await _process.WaitForExitAsync().ConfigureAwait(false);
         if (await Task.WhenAny(_pumps, Task.Delay(DrainGrace)).ConfigureAwait(false) == _pumps) return;
         ProcessGroup.Kill(ProcessId);
+        LiveWorkers.Remove(this);
         if (await Task.WhenAny(_pumps, Task.Delay(DrainGrace)).ConfigureAwait(false) == _pumps) return;
         _lines.Writer.TryComplete();
     }
