@@ -67,9 +67,20 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
                 best.Number, missing.Count, string.Join(", ", missing));
 
         WorkerEvent.Result result;
+        double testAccuracy;
+        JsonObject metrics;
         try
         {
             result = await RunWorkerAsync(command.ToStartInfo(specPath, workDir, device, best.Number, settings.Data.Directory), epochs, Silence(settings), training.Token);
+            // What the worker wrote is checked inside the guard too: a result without a test accuracy or a metrics.json that
+            // is not the protocol's is a failed retrain (the folder goes, the logs are kept), not a stack trace after it.
+            testAccuracy = result.Field(EventFields.TestAccuracy);
+            if (!double.IsFinite(testAccuracy))
+                throw new RetrainException($"the retrain worker's result has no {EventFields.TestAccuracy} (a retrain's spec asks for evaluate_test; docs/worker-protocol.md)");
+            // Named where it is kept (the work folder goes), so that the line points at a file that is there.
+            metrics = RetrainMetrics.Read(Path.Combine(workDir, ArtifactNames.Metrics), Path.Combine(settings.StudyDirectory, RetrainFolders.FailedLogs, ArtifactNames.Metrics));
+            if (metrics["confusion_matrix"] is JsonArray cm)
+                ConfusionMatrixPlot.Save(cm, Path.Combine(workDir, "confusion_matrix.png"), $"{study.Name}: test accuracy {testAccuracy:P2}");
         }
         catch (Exception e)
         {
@@ -94,16 +105,10 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             Directory.Delete(workDir, recursive: true);
             throw;
         }
-        var testAccuracy = result.Field(EventFields.TestAccuracy);
-        if (!double.IsFinite(testAccuracy)) throw new RetrainException("the retrain worker reported no test accuracy");
         var epochsRun = result.Field(EventFields.EpochsRun) is var run && double.IsFinite(run) ? (int)run : epochs;
         if (epochsRun < epochs)
             log.Warning("Retrain of trial {Trial} ran {Run} of {Epochs} epochs to end within retrain.max_minutes ({Max} min)",
                 best.Number, epochsRun, epochs, retrain.MaxTime?.TotalMinutes);
-        var metricsPath = Path.Combine(workDir, ArtifactNames.Metrics);
-        var metrics = File.Exists(metricsPath) ? JsonNode.Parse(File.ReadAllText(metricsPath))!.AsObject() : new JsonObject();
-        if (metrics["confusion_matrix"] is JsonArray cm)
-            ConfusionMatrixPlot.Save(cm, Path.Combine(workDir, "confusion_matrix.png"), $"{study.Name}: test accuracy {testAccuracy:P2}");
         var summary = new JsonObject
         {
             ["study"] = study.Name,
@@ -207,10 +212,12 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
     private static void KeepLogs(string workDir, string logDir)
     {
         Directory.CreateDirectory(logDir);
-        foreach (var name in new[] { ArtifactNames.Spec, ArtifactNames.StdoutLog, ArtifactNames.StderrLog })
+        foreach (var name in new[] { ArtifactNames.Spec, ArtifactNames.StdoutLog, ArtifactNames.StderrLog, ArtifactNames.Metrics })
         {
             var from = Path.Combine(workDir, name);
+            // An earlier failure's file that this one did not write would be taken for this one's.
             if (File.Exists(from)) File.Copy(from, Path.Combine(logDir, name), overwrite: true);
+            else File.Delete(Path.Combine(logDir, name));
         }
     }
 

@@ -30,6 +30,12 @@ internal sealed class FakeWorker
     /// </summary>
     public string? RetrainUntil { get; init; }
 
+    /// <summary>What a retrain writes as <c>metrics.json</c> (a test gives it one the protocol does not allow).</summary>
+    public string RetrainMetrics { get; init; } = """{"accuracy":0.9,"confusion_matrix":null}""";
+
+    /// <summary>The result event a retrain ends with.</summary>
+    public string RetrainResult { get; init; } = """{"event":"result","state":"complete","test_accuracy":0.9,"test_loss":0.3,"duration_s":0.1}""";
+
     /// <summary>The start event a retrain prints (what the worker says of itself: its device, its kernels).</summary>
     public string RetrainStart { get; init; } = """{"event":"start","config":{}}""";
 
@@ -85,9 +91,9 @@ internal sealed class FakeWorker
               if {{{(RetrainFails ? "true" : "false")}}}; then echo 'simulated retrain crash' >&2; exit 1; fi
               echo '{"event":"epoch","epoch":1,"train_loss":0.1,"val_loss":null,"val_accuracy":null}'
               echo 'weights' > "$out/model.bin"; echo '{"format_version":1}' > "$out/model.json"
-              echo '{"accuracy":0.9,"confusion_matrix":null}' > "$out/metrics.json"
+              printf '%s' '{{{RetrainMetrics}}}' > "$out/metrics.json"
               echo "retrain $n $$ end" >> "{{{RetrainsLogPath}}}"
-              echo '{"event":"result","state":"complete","test_accuracy":0.9,"test_loss":0.3,"duration_s":0.1}'
+              echo '{{{RetrainResult}}}'
               exit 0
             fi
             if [ -f "{{{Directory}}}/custom-$n.sh" ]; then . "{{{Directory}}}/custom-$n.sh"; fi
