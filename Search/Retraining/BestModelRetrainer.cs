@@ -193,9 +193,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             watchdog.CancelAfter(silence);
             if (e is WorkerEvent.Start { OneDnnRefused: { } refused })
                 log.Warning("Retrain: the worker was asked for oneDNN but trains on libtorch's own kernels: {Reason}", WorkerText.Sanitize(refused, 300));
-            if (e is WorkerEvent.Epoch epoch)
-                log.Information("Retrain epoch {Epoch}/{Planned}: train loss {Loss:F4}, {Rate:F0} images/s",
-                    epoch.Number, epoch.PlannedEpochs(epochs), epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));
+            if (e is WorkerEvent.Epoch epoch) LogEpochFigures(epoch, epochs);
             return Task.CompletedTask;
         }
         var run = await new WorkerRunner(launcher).RunAsync(start, watchdog.Token, onEvent: LogEpoch);
@@ -207,6 +205,22 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         if (run.ExitCode != 0 || run.Result is null)
             throw new RetrainException($"retrain worker exited with code {run.ExitCode} without a result");
         return run.Result;
+    }
+
+    // train_loss and images_per_s are optional (another program may not measure them): the line leaves out what the
+    // worker did not say; it read "NaN images/s".
+    private void LogEpochFigures(WorkerEvent.Epoch epoch, int epochs)
+    {
+        var (loss, rate) = (epoch.Field(EventFields.TrainLoss), epoch.Field(EventFields.ImagesPerSecond));
+        var planned = epoch.PlannedEpochs(epochs);
+        if (double.IsFinite(loss) && double.IsFinite(rate))
+            log.Information("Retrain epoch {Epoch}/{Planned}: train loss {Loss:F4}, {Rate:F0} images/s", epoch.Number, planned, loss, rate);
+        else if (double.IsFinite(loss))
+            log.Information("Retrain epoch {Epoch}/{Planned}: train loss {Loss:F4}", epoch.Number, planned, loss);
+        else if (double.IsFinite(rate))
+            log.Information("Retrain epoch {Epoch}/{Planned}: {Rate:F0} images/s", epoch.Number, planned, rate);
+        else
+            log.Information("Retrain epoch {Epoch}/{Planned} done", epoch.Number, planned);
     }
 
     private static void KeepLogs(string workDir, string logDir)
