@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Study;
@@ -24,5 +25,22 @@ public sealed class RetrainProgressLineTests
         var line = Assert.Single(output.Split('\n'), l => l.Contains("Retrain epoch 1/1", StringComparison.Ordinal));
         Assert.EndsWith("Retrain epoch 1/1: train loss 0.1000", line.TrimEnd());
         Assert.DoesNotContain("NaN", output);
+    }
+
+    [Fact]
+    public async Task ATimeLimitUnderAMinuteIsSaidInTheSecondsTheWorkerIsGiven()
+    {
+        // Given a study whose retrain may take 0.05 minutes (3 s)
+        using var dir = new TempDirectory("retrain-limit-line");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1,
+            tweak: c => c["retrain"] = new JsonObject { ["enabled"] = true, ["epochs"] = 1, ["max_minutes"] = 0.05 });
+
+        // When it runs and retrains
+        var run = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then the retrain's first line says the limit as the worker gets it (it said "0.1 min", twice the time)
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("(fewer if they would take over 3 s: retrain.max_minutes)", run.Stdout + run.Stderr);
     }
 }

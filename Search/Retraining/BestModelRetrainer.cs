@@ -55,12 +55,14 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
         Directory.CreateDirectory(workDir);
 
+        // The limit in whole seconds, as the worker is told it and as the lines below say it: "0.#" minutes showed
+        // max_minutes 0.05 (3 s) as "0.1 min", twice the time.
         var spec = settings.SpecFor(best, epochs, settings.Seed, device, workDir, fullTrain: true, evaluateTest: true)
             with { MaxSeconds = retrain.MaxTime is { } max ? (int)Math.Ceiling(max.TotalSeconds) : null };
         var specPath = spec.Write(Path.Combine(workDir, ArtifactNames.Spec));
         log.Information("Retraining trial {Trial} ({Params}) on the full training set for {Epochs} epoch(s){Limit} on {Device}",
             best.Number, string.Join(", ", best.Params.Keys.Select(k => $"{k}={best.ExternalParam(k)}")), epochs,
-            retrain.MaxTime is { } limit ? $" (fewer if they would take over {limit.TotalMinutes:0.#} min: retrain.max_minutes)" : "", device.Id);
+            spec.MaxSeconds is { } limit ? $" (fewer if they would take over {Durations.Format(TimeSpan.FromSeconds(limit))}: retrain.max_minutes)" : "", device.Id);
         var missing = MissingHyperparameters.Of(settings, best, command.IsTrialsWorker);
         if (missing.Count > 0)
             log.Warning("Trial {Trial} has no value for {Count} searched hyperparameter(s) (a trial of another Optuna client that did not suggest them): the retrain trains it with {Filled}",
@@ -106,9 +108,11 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             throw;
         }
         var epochsRun = result.Field(EventFields.EpochsRun) is var run && double.IsFinite(run) ? (int)run : epochs;
-        if (epochsRun < epochs)
-            log.Warning("Retrain of trial {Trial} ran {Run} of {Epochs} epochs to end within retrain.max_minutes ({Max} min)",
-                best.Number, epochsRun, epochs, retrain.MaxTime?.TotalMinutes);
+        if (epochsRun < epochs && spec.MaxSeconds is { } maxSeconds)
+            log.Warning("Retrain of trial {Trial} ran {Run} of {Epochs} epochs to end within retrain.max_minutes ({Max})",
+                best.Number, epochsRun, epochs, Durations.Format(TimeSpan.FromSeconds(maxSeconds)));
+        else if (epochsRun < epochs)
+            log.Warning("Retrain of trial {Trial} ran {Run} of {Epochs} epochs", best.Number, epochsRun, epochs);
         var summary = new JsonObject
         {
             ["study"] = study.Name,
