@@ -46,6 +46,27 @@ public sealed class ForeignStudyAdoptionCliTests
     }
 
     [Fact]
+    public async Task StudyCreateRefusesAStudyOptunaMadeWithOtherParametersAsStartDoes()
+    {
+        // Given a study Optuna made whose trials searched a parameter search.json does not
+        using var dir = new TempDirectory("cli-foreign-create");
+        var config = await OptunaStudyAndConfigAsync(dir, "t.suggest_float('momentum', 0, 1)");
+
+        // When `study create` is given that search.json (the refusal text of every command on such a study suggests it),
+        // then `study start`
+        var created = await SearchCli.RunAsync(dir.Path, "study", "create", config);
+        var started = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then create refuses as start does, in one line, exit 2, and stores nothing: it stored the configuration, from
+        // then on start compared configurations alone and adopted the study, reporting a best trial outside the space
+        Assert.True(created.ExitCode == 2, created.Stdout + created.Stderr);
+        Assert.Contains("has trials with parameter 'momentum', which this space does not search", Assert.Single(created.Stderr.Trim().Split('\n')));
+        Assert.Equal(2, started.ExitCode);
+        Assert.Contains("has trials with parameter 'momentum'", started.Stderr);
+        Assert.Equal((3, 0), await RowsAsync(dir["optuna.db"]));
+    }
+
+    [Fact]
     public async Task AStudyOptunaMadeWithTheSameParametersIsTakenOverAndFinished()
     {
         // Given a study Optuna made over the same parameters (the control: the check must not refuse it)

@@ -64,7 +64,11 @@ internal static class ResumedConfig
         var previous = await StoredAsync(storage, study, config, storedSource, ct);
         if (previous is null)
         {
-            // A study made by another tool (Optuna) has none: this configuration becomes its own, so workers can join it.
+            // A study made by another tool (Optuna) has none: this configuration becomes its own, so workers can join it,
+            // but only when its trials searched this space. Checked here, not left to the caller: `study create` stored
+            // the configuration without it, and from then on `study start` compared configurations alone and adopted a
+            // study whose best trial lay outside the space.
+            RefuseOtherParameters(study, config, await storage.GetAllTrialsAsync(study.Id, ct: ct));
             log.Information("Study {Study} had no stored configuration; this one is stored with it", study.Name);
             if (await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, null, storedSource, ct))
                 await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.BudgetTrials, config.Budget.Trials, ct);
