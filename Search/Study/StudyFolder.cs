@@ -46,14 +46,17 @@ public static class StudyFolder
     public static async Task ClaimAsync(IStudyStorage storage, StudyInfo study, string folder, string storageDisplay, CancellationToken ct = default)
     {
         var id = await IdAsync(storage, study, ct);
+        var marker = ReadMarker(folder);
         if (id is null)
         {
+            // A marked folder is never an id-less study's (a new id cannot match its marker): refused before the id is
+            // written, which a refusal left behind in the other storage.
+            if (marker is not null) Require(marker, null, study, folder, storageDisplay);
             // Compare-and-set, then read back: of two processes claiming at once (two `study start` of a new
             // study), the first write wins for both, so neither finds the folder marked with the other's id.
             await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, null, NewId(), ct);
             id = await IdAsync(storage, study, ct);
         }
-        var marker = ReadMarker(folder);
         if (marker is null)
         {
             Durable.WriteAllText(Path.Combine(folder, MarkerFile), new JsonObject { ["id"] = id, ["study"] = study.Name, ["storage"] = storageDisplay }.ToJsonString());

@@ -31,6 +31,18 @@ internal static class RetrainCommand
                 throw new UserInputException($"--epochs: must be an integer in 1..{Mnist.Protocol.Specs.TrialSpec.MaxEpochs}, got {parse.GetValue(epochs)}");
             if (parse.GetValue(maxMinutes) is { } m && MinutesRule.Refusal(m) is { } refusal)
                 throw new UserInputException($"--max-minutes: {refusal}, got {m}");
+            // Refusals first, on a read-only probe: opened for writing, the storage was switched to WAL, given its reserve
+            // file, and the folder claimed (created, marked, the study given a folder id) before "no COMPLETE trial" or "no
+            // stored configuration" refused, and a later `study start` of that name was refused for a folder it never had.
+            await using (var probe = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
+            {
+                var found = await location.FindInAsync(probe, ct);
+                if (BestTrial.Of(await probe.GetAllTrialsAsync(found.Id, ct: ct), found.Direction) is null)
+                    throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");
+                _ = await StoredConfig.ReadAsync(probe, found, location.StorageDisplay, sourceOnThisMachine: true, ct)
+                    ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
+                await StudyFolder.VerifyAsync(probe, found, location.StudyDirectory, location.StorageDisplay, ct);
+            }
             var (store, study) = await location.OpenExistingAsync(ct);
             await using var owned = store;
             await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
