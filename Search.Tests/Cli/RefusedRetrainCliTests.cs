@@ -14,7 +14,7 @@ namespace Mnist.Search.Tests.Cli;
 public sealed class RefusedRetrainCliTests
 {
     [Theory]
-    [InlineData("onlyfail", 2, "error: study 'onlyfail' has no COMPLETE trial to retrain")]
+    [InlineData("onlyfail", 3, "error: study 'onlyfail' has no COMPLETE trial to retrain")]
     [InlineData("noconfig", 2, "error: study 'noconfig' has no stored configuration")]
     public async Task ARetrainRefusedOnAStudyOptunaMadeLeavesItsDatabaseAndFoldersAsTheyWere(string study, int exitCode, string expected)
     {

@@ -94,6 +94,11 @@ internal static class SearchApp
             return await parse.InvokeAsync(
                 new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, termination.Token);
         }
+        catch (NoCompleteTrialException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
+            return ExitCodes.AllTrialsFailed;
+        }
         catch (Exception e) when (IsBadInput(e))
         {
             await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");

@@ -7,6 +7,7 @@ using Mnist.Inference.Predictions;
 using Mnist.Search.Models;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli.Commands;
 
@@ -34,7 +35,14 @@ internal static class ModelCommands
             Task<StudyModel> Find(CancellationToken token) => parse.GetValue(trial) is { } number
                 ? StudyModel.ForTrialAsync(store, study, number, location.StudyDirectory, token)
                 : StudyModel.FindAsync(store, study, location.StudyDirectory, token);
-            var model = await Find(ct);
+            StudyModel model;
+            try { model = await Find(ct); }
+            // No retrained model and no COMPLETE trial: "no result yet" (exit 3, as `study best`), not bad input.
+            catch (ModelNotFoundException e) when (parse.GetValue(trial) is null)
+            {
+                if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is null) throw new NoCompleteTrialException(e.Message);
+                throw;
+            }
             var files = await ModelExporter.ExportAsync(model, study, outFolder, parse.GetValue(format)!, TrialsTool.Default(), Find, ct);
             if (!model.Retrained && parse.GetValue(trial) is null) await Console.Error.WriteLineAsync($"warning: study '{study.Name}' has no retrained model; exported trial {model.TrialNumber}'s checkpoint");
             foreach (var f in files) Console.Out.WriteLine(f);

@@ -38,7 +38,7 @@ internal static class RetrainCommand
             {
                 var found = await location.FindInAsync(probe, ct);
                 if (BestTrial.Of(await probe.GetAllTrialsAsync(found.Id, ct: ct), found.Direction) is null)
-                    throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");
+                    throw new NoCompleteTrialException($"study '{location.Name}' has no COMPLETE trial to retrain");
                 _ = await StoredConfig.ReadAsync(probe, found, location.StorageDisplay, sourceOnThisMachine: true, ct)
                     ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
                 await StudyFolder.VerifyAsync(probe, found, location.StudyDirectory, location.StorageDisplay, ct);
@@ -47,7 +47,7 @@ internal static class RetrainCommand
             await using var owned = store;
             await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
             if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is not { } best)
-                throw new UserInputException($"study '{location.Name}' has no COMPLETE trial to retrain");
+                throw new NoCompleteTrialException($"study '{location.Name}' has no COMPLETE trial to retrain");
             var (config, _) = await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
                 ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
             var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
