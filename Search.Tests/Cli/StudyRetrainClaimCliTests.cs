@@ -1,4 +1,5 @@
 using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Study;
 
 namespace Mnist.Search.Tests.Cli;
@@ -71,5 +72,29 @@ public sealed class StudyRetrainClaimCliTests
         await DeletedWhileRetraining.AssertEndedInOneLineAsync(retrain, ended, stdout, stderr, worker, dir["studies/cli-study/study.db"]);
         Assert.EndsWith(" end", File.ReadAllLines(worker.RetrainsLogPath)[^1]);
         Assert.Empty(Directory.EnumerateDirectories(dir["studies/cli-study"], "best*"));
+    }
+
+    [Fact]
+    public async Task AnInterruptedRetrainOfAStudyInOtherStorageNamesThatStorageInItsHint()
+    {
+        // Given a searched study whose database is not where the commands look by default (studies/NAME/study.db), being
+        // retrained with --storage until the test lets it end
+        using var dir = new TempDirectory("cli-study-retrain-hint");
+        var worker = new FakeWorker { Directory = dir["worker"], RetrainSeconds = 0, RetrainUntil = dir["go"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c => c["storage"] = "sqlite:elsewhere/s.db");
+        Directory.CreateDirectory(dir["elsewhere"]);
+        var searched = await SearchCli.RunAsync(dir.Path, ["study", "start", config, "--no-retrain"]);
+        Assert.True(searched.ExitCode == 0, searched.Stderr);
+        using var retrain = SearchCli.Start(dir.Path, "study", "retrain", "cli-study", "--storage", "sqlite:elsewhere/s.db");
+        var (stdout, stderr) = (retrain.StandardOutput.ReadToEndAsync(), retrain.StandardError.ReadToEndAsync());
+        await worker.UntilRetrainStartedAsync(retrain, stderr);
+
+        // When it is interrupted
+        await Signals.StopAsync(retrain, UnixSignal.Int);
+
+        // Then its hint names that storage: pasted as printed, the bare name retrained the study of
+        // studies/cli-study/study.db, another storage (or found none)
+        var log = await stdout + await stderr;
+        Assert.Contains($"`study retrain cli-study --storage sqlite:///{dir["elsewhere/s.db"]}` (or the same `study start`) retrains it", log);
     }
 }

@@ -184,7 +184,7 @@ internal static class StudyRun
                 if (trials.Count(t => t.State == TrialState.RUNNING) is var elsewhere and > 0)
                     log.Warning("{Count} trial(s) of study {Study} still run in other processes: retraining the best so far (trial {Trial}); "
                         + "once they end, `study retrain {StudyArgs}` retrains the study's final best", elsewhere, study.Name, best.Number, named);
-                var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log);
+                var retrainer = new BestModelRetrainer(storage, new ProcessWorkerLauncher(), command, log, named);
                 RetrainResult result;
                 try
                 {

@@ -24,7 +24,10 @@ namespace Mnist.Search.Retraining;
 /// and running it again redoes it. The figures are also stored as study user attributes. With
 /// <see cref="RetrainConfig.MaxTime"/> the worker cuts the epochs to end within it (the spec's <c>max_seconds</c>).
 /// </summary>
-public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher launcher, TrialCommand command, ILogger log)
+/// <param name="studyArgs">How the commands that follow up name the study (its name, with <c>--storage</c> when it is not
+/// where they look by default): the interrupted retrain's hint gave the bare name, which retrained another storage's study
+/// of that name (or none).</param>
+public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher launcher, TrialCommand command, ILogger log, string? studyArgs = null)
 {
     /// <summary>
     /// Retrains trial <paramref name="trialNumber"/> (the one <paramref name="claim"/> was taken for: the best may have
@@ -93,7 +96,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
             if (studyDeleted.IsCancellationRequested && !userCt.IsCancellationRequested)
                 log.Warning("Retrain of trial {Trial} stopped: study {Study} was deleted", best.Number, study.Name);
             else if (ct.IsCancellationRequested)
-                log.Warning("Retrain of trial {Trial} interrupted; `study retrain {Study}` (or the same `study start`) retrains it", best.Number, study.Name);
+                log.Warning("Retrain of trial {Trial} interrupted; `study retrain {StudyArgs}` (or the same `study start`) retrains it", best.Number, studyArgs ?? study.Name);
             else if (takenOver)
             {
                 Directory.Delete(workDir, recursive: true);

@@ -66,7 +66,8 @@ internal static class RetrainCommand
                 throw new UserInputException($"study '{location.Name}' in {location.StorageDisplay}: {why}; wait for it to end");
             await using var claim = taken;
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
-            var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log);
+            var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log,
+                StudyCommandLine.For(location.Name, location.StorageUrl, Directory.GetCurrentDirectory()));
             var result = await DeletedStudy.SaidInOneLineAsync(store, study, location.StorageDisplay, () => ClaimedRetrain.RunAsync(claim, study,
                 location.StorageDisplay, ct, held => retrainer.RetrainAsync(settings, study, retrain, device, ct, best.Number, held)));
             Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
