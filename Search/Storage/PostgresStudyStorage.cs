@@ -89,11 +89,24 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     }
 
     // A server that cannot be reached when the storage is opened is the URL's or the network's problem, not a bug: one
-    // line naming the server without the password (it was a stack trace). Later outages are retried, as before.
-    private StorageUnreachableException? Unreachable(Exception e) =>
-        Unanswered(e)
-            ? new StorageUnreachableException($"storage {Display}: cannot reach the database server ({(e.InnerException ?? e).Message})", e)
-            : null;
+    // line naming the server without the password (it was a stack trace). Later outages are retried, as before. So is a
+    // port where another service answers (a mistyped port, an HTTP server): Npgsql's protocol error named no storage and
+    // ended in a stack trace. It is not transient, so it was not retried and is not.
+    private StorageUnreachableException? Unreachable(Exception e) => e switch
+    {
+        _ when Unanswered(e) => new StorageUnreachableException($"storage {Display}: cannot reach the database server ({(e.InnerException ?? e).Message})", e),
+        NpgsqlException and not PostgresException when NotPostgres(e) => new StorageUnreachableException($"storage {Display}: not a PostgreSQL server ({e.Message})", e),
+        _ => null,
+    };
+
+    // Npgsql's words (10.x) for a peer that does not speak PostgreSQL's protocol: its first byte answered the SSLRequest
+    // with neither S nor N, or a message code it does not know or does not expect where the startup is. A real server's
+    // refusals (a wrong password, a missing database) are PostgresExceptions, and a client-side one ("No password has been
+    // provided") is none of these.
+    private static readonly string[] NotPostgresPrefixes =
+        ["Received unknown response", "Unknown message code", "Received unexpected backend message", "Received unexpected authentication request message"];
+
+    private static bool NotPostgres(Exception e) => NotPostgresPrefixes.Any(p => e.Message.StartsWith(p, StringComparison.Ordinal));
 
     private bool Unanswered(Exception e) => e is NpgsqlException and not PostgresException && IsTransient(e);
 
