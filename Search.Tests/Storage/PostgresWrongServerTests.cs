@@ -36,6 +36,26 @@ public sealed class PostgresWrongServerTests
         Assert.InRange(server.Connections, 1, 2);
     }
 
+    [Fact]
+    public async Task AServerThatAcceptsTheConnectionAndNeverAnswersIsSaidWithinTheOpeningTries()
+    {
+        // Given a local port that accepts connections and never answers (a hung server)
+        using var dir = new TempDirectory("pg-silent");
+        await using var server = LocalServer.Start((_, ct) => Task.Delay(Timeout.Infinite, ct));
+
+        // When a command is pointed at it
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = await SearchCli.RunAsync(TimeSpan.FromMinutes(2), dir.Path, "study", "status", "x", "--storage", $"postgresql://u:secret@127.0.0.1:{server.Port}/db");
+        clock.Stop();
+
+        // Then it says so in one line after three tries of at most 5 s (README), not three of Npgsql's 15 s (45 s)
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}: {r.Stderr}");
+        var line = Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Contains($"storage postgresql://u:***@127.0.0.1:{server.Port}/db: cannot reach the database server", line);
+        Assert.Equal(3, server.Connections);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
     /// <summary>A TCP server on a free loopback port that runs <c>serve</c> for each connection, then closes it.</summary>
     private sealed class LocalServer : IAsyncDisposable
     {

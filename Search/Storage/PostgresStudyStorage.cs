@@ -15,6 +15,20 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 {
     private readonly NpgsqlDataSource _dataSource;
 
+    // The connections of the opening tries, with a shorter connect timeout (OpeningConnectTimeout), unpooled: opening
+    // runs one operation, and later ones use _dataSource.
+    private readonly NpgsqlDataSource _openingSource;
+
+    /// <summary>
+    /// How long one opening try waits for a server to accept the connection and answer the startup (TCP, TLS, login).
+    /// Npgsql's default, 15 s, made a server that accepts connections and never answers (a hung server, a port that
+    /// swallows them) take 45 s to be said over the three opening tries, where README says "at once". 5 s outlasts two
+    /// lost SYNs (Linux resends after 1 s and 3 s) and a TLS handshake plus SCRAM login, 3-4 round trips, over the
+    /// slowest link (0.3 s a trip) many times over; a server at its connection limit answers at once (53300), not slowly.
+    /// Once the storage is open, Npgsql's 15 s stands: a busy server mid-study is waited for, as before.
+    /// </summary>
+    internal static readonly TimeSpan OpeningConnectTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// A coordinator stopped (SIGSTOP, a suspended VM) inside a transaction keeps its trial's row locked, and every
     /// other process's heartbeat sweep would wait on that lock for as long as it stays stopped (issue 11). The server
@@ -31,6 +45,11 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         // an hour old (every running trial swept and rerun) or an hour young (a dead one never swept).
         b.Options = $"{b.Options} -c idle_in_transaction_session_timeout={(int)StuckTransactionTimeout.TotalMilliseconds} -c TimeZone=UTC".Trim();
         _dataSource = NpgsqlDataSource.Create(b.ConnectionString);
+        _openingSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(b.ConnectionString)
+        {
+            Timeout = (int)OpeningConnectTimeout.TotalSeconds,
+            Pooling = false,
+        }.ConnectionString);
         Display = display;
     }
 
@@ -141,7 +160,8 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     // Dapper hands lists to Npgsql as arrays rather than expanding IN (...).
     protected override string StateInListSql => "CAST(t.state AS TEXT) = ANY(@States)";
 
-    protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
+    protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct) =>
+        await (_opened ? _dataSource : _openingSource).OpenConnectionAsync(ct);
 
     protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
         await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
@@ -223,5 +243,9 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         return 0;
     }, ct);
 
-    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public override async ValueTask DisposeAsync()
+    {
+        await _openingSource.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
 }
