@@ -62,6 +62,12 @@ internal static class ModelExporter
             // The checkpoint is loaded once in Trials (sidecar ranges, weight sizes, every tensor) before anything is
             // written: a truncated model.bin or a `{}` model.json used to be exported as if it were a model (issue 11).
             var check = await tool.RunAsync(["check", "--model", source], ct);
+            if (check.ExitCode != 0 && model.WorkerCommand is { } worker)
+                // Another program's model: Trials' complaint about its sidecar ("$.architecture.lr: unknown hyperparameter")
+                // read as a fault of the user's file, when the file is simply not Trials' format.
+                throw new ModelNotFoundException(
+                    $"cannot export {model.Directory}: study '{study.Name}' was trained by its own worker program (worker.command: {worker}), and export and predict "
+                    + $"serve only models of the built-in Trials worker; use that program's own export (Trials cannot load it: {check.FirstError.Replace(source, model.Directory, StringComparison.Ordinal)})");
             if (check.ExitCode != 0)
                 throw new ModelNotFoundException($"cannot export: {check.FirstError.Replace(source, model.Directory, StringComparison.Ordinal)}");
             await RefuseIfChangedAsync(model, source, files, relocate, ct);

@@ -13,7 +13,8 @@ namespace Mnist.Search.Models;
 /// own checkpoint (trained on the search subset only — flagged <see cref="Retrained"/> false, and <see cref="Note"/> says
 /// which checkpoint it is).
 /// </summary>
-internal sealed record StudyModel(string Directory, bool Retrained, int TrialNumber, JsonObject? Metrics, string? Note = null)
+/// <param name="WorkerCommand">The study's <c>worker.command</c> (another program than Trials trained it), or null.</param>
+internal sealed record StudyModel(string Directory, bool Retrained, int TrialNumber, JsonObject? Metrics, string? Note = null, string? WorkerCommand = null)
 {
     public static async Task<StudyModel> FindAsync(IStudyStorage storage, StudyInfo study, string studyDirectory, CancellationToken ct)
     {
@@ -22,7 +23,7 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
         if (await LocateAsync(storage, study, Path.Combine(studyDirectory, StudyFolder.BestFolder), recorded, ct) is { } retrainedDir)
         {
             var trial = attrs.TryGetValue(StudyAttributes.RetrainTrial, out var t) && int.TryParse(t, out var n) ? n : -1;
-            return new StudyModel(retrainedDir, true, trial, ReadMetrics(retrainedDir));
+            return new StudyModel(retrainedDir, true, trial, ReadMetrics(retrainedDir), WorkerCommand: await WorkerCommandAsync(storage, study, ct));
         }
 
         var best = BestTrial.Of(await storage.GetAllTrialsAsync(study.Id, ct: ct), study.Direction)
@@ -48,7 +49,29 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
         var local = recorded is null ? null : StudyFolder.TrialFolderIn(studyDirectory, recorded);
         var dir = await LocateAsync(storage, study, local, recorded, ct)
             ?? throw new ModelNotFoundException($"{what} has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
-        return new StudyModel(dir, false, trial.Number, null, note);
+        return new StudyModel(dir, false, trial.Number, null, note, await WorkerCommandAsync(storage, study, ct));
+    }
+
+    // The worker.command of the configuration stored with the study (its record of which program trains it; the latest
+    // one, as a changed worker.command is stored), as words joined by spaces; null for the built-in Trials worker, for a
+    // study another Optuna client made, and for a stored text this cannot read (the export then says what Trials says).
+    // Asked only once Trials cannot load the model: a worker.command that wraps Trials still exports.
+    private static async Task<string?> WorkerCommandAsync(IStudyStorage storage, StudyInfo study, CancellationToken ct)
+    {
+        try
+        {
+            if (await StudyOpener.StoredConfigAsync(storage, study, ct) is not { } stored
+                || JsonNode.Parse(stored)?["text"] is not JsonValue text || !text.TryGetValue<string>(out var config))
+                return null;
+            var options = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+            return JsonNode.Parse(config, documentOptions: options)?["worker"]?["command"] is JsonArray command && command.Count > 0
+                ? string.Join(' ', command.Select(w => w?.ToString() ?? ""))
+                : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     // The study folder this command verified first: a copy of a study (an archive, another checkout, --studies-dir)
