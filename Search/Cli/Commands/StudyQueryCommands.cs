@@ -153,6 +153,10 @@ internal static class StudyQueryCommands
                     ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s.ToUniversalTime()).TotalSeconds, 1) : null,
                 }).ToArray()),
                 ["retrain_test_accuracy"] = RetrainTestAccuracy(study.Name, userAttrs),
+                // Whose model that accuracy is: trials that end after a retrain (workers, the study's timeout, a budget
+                // raised with --no-retrain) may make another the best, and the accuracy was shown beside it as its own.
+                ["retrain_trial"] = RetrainTrial(userAttrs),
+                ["retrain_is_best"] = RetrainTrial(userAttrs) is { } retrained && best is not null ? retrained == best.Number : null,
                 ["cluster_jobs"] = await ClusterStatus.ReadAsync(StudyLocation.For(study.Name, parse.GetValue(storage), parse.GetValue(studiesDir)), study.Id, ct),
             };
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", status);
@@ -168,7 +172,14 @@ internal static class StudyQueryCommands
                         : null,
                     ["best"] = choice is null ? "none yet" : $"trial {choice.Trial.Number}: {TrialRows.ChosenValue(choice)}",
                     // As study start and study retrain say it (98.30 %), not as the JSON's fraction.
-                    ["retrained test accuracy"] = (double?)status["retrain_test_accuracy"] is { } accuracy ? accuracy.ToString("P2", CultureInfo.InvariantCulture) : null,
+                    ["retrained test accuracy"] = (double?)status["retrain_test_accuracy"] is { } accuracy
+                        ? accuracy.ToString("P2", CultureInfo.InvariantCulture) + (((int?)status["retrain_trial"], (bool?)status["retrain_is_best"]) switch
+                        {
+                            ({ } trialNumber, false) => $" (trial {trialNumber}, not the current best trial {best!.Number}: `study retrain` retrains that)",
+                            ({ } trialNumber, _) => $" (trial {trialNumber})",
+                            _ => "",
+                        })
+                        : null,
                 }, $"Study {ConsoleText.Name(study.Name)}");
                 if (best is not null) OutputFormat.WriteObject("table", WithFixed(status["best_params"]!.AsObject(), best, loaded), "Best parameters");
                 var running = status["running_trials"]!.AsArray();
@@ -194,6 +205,10 @@ internal static class StudyQueryCommands
         Console.Error.WriteLine(ConsoleText.Line($"warning: study '{study}': user attribute {StudyAttributes.RetrainTestAccuracy} is {json}, not a number; not shown"));
         return null;
     }
+
+    // The retrained trial's number as this tool stores it (a JSON integer); anything else another client wrote is no number.
+    private static int? RetrainTrial(IReadOnlyDictionary<string, string> userAttrs) =>
+        userAttrs.TryGetValue(StudyAttributes.RetrainTrial, out var json) && int.TryParse(json, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     public static Command Best()
     {
