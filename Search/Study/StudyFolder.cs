@@ -63,6 +63,32 @@ public static class StudyFolder
             return;
         }
         Require(marker, id, study, folder, storageDisplay);
+        RefuseCopy(marker, study, folder, storageDisplay);
+    }
+
+    // A copy of a study's SQLite file carries its folder id, so the id alone let the copy (`study resume NAME
+    // --studies-dir archive` writes beside the original configuration) write its trials and model into the original's
+    // folder while the original still used it. Refused when the marker's database is another file that still exists and
+    // this one lies outside the folder: a study folder copied whole (its study.db inside) is the copy's own, and a
+    // study whose original database is gone (moved) keeps its folder.
+    private static void RefuseCopy(JsonObject marker, StudyInfo study, string folder, string storageDisplay)
+    {
+        if ((string?)marker["storage"] is not { } theirs || theirs == storageDisplay) return;
+        if (SqliteFile(theirs) is not { } original || SqliteFile(storageDisplay) is not { } mine) return;
+        if (original == mine || !File.Exists(original) || Path.GetDirectoryName(mine) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))) return;
+        throw new StudyFolderException(
+            $"study folder {folder} holds the files of study '{study.Name}' in {theirs}, of which {storageDisplay} is a copy (the same folder id); " +
+            $"writing there would mix the two databases' trials and models: run the study from {theirs}, or start the copy from a configuration file in another folder");
+    }
+
+    private static string? SqliteFile(string storageDisplay)
+    {
+        try
+        {
+            var url = StorageUrl.Parse(storageDisplay, Path.GetTempPath());
+            return url.Kind == StorageKind.Sqlite ? Path.GetFullPath(url.Target) : null;
+        }
+        catch (FormatException) { return null; }
     }
 
     /// <summary>

@@ -1,0 +1,51 @@
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// A copy of a study's folder, resumed with <c>--studies-dir</c>, must not write into the original study's folder: the
+/// copy's database carries the same folder id, and <c>study resume</c> writes beside the original configuration, so the
+/// copy's trials went into the original's <c>trials/</c> and its log into the original's <c>study.log</c>.
+/// </summary>
+public sealed class CopiedStudyResumeCliTests
+{
+    [Fact]
+    public async Task ResumingACopyIsRefusedWithoutTouchingTheOriginalFolderWhileTheCopyStillRetrainsInItsOwn()
+    {
+        // Given a study of two trials and a copy of its folder in archive/
+        using var dir = new TempDirectory("cli-copied-resume");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+        var run = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--no-retrain");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var original = dir["studies/cli-study"];
+        Copy(original, dir["archive/cli-study"]);
+        var before = Snapshot(original);
+
+        // When the copy is resumed from the same folder, then retrained
+        var resumed = await SearchCli.RunAsync(dir.Path, "study", "resume", "cli-study", "--studies-dir", "archive", "--no-retrain");
+        var retrained = await SearchCli.RunAsync(dir.Path, "study", "retrain", "cli-study", "--studies-dir", "archive");
+
+        // Then the resume is refused in one line naming both storages, and the original folder is as it was; the copy's
+        // retrain (which writes into its own folder) is not refused
+        Assert.True(resumed.ExitCode == 2, resumed.Stdout + resumed.Stderr);
+        var line = Assert.Single(resumed.Stderr.Trim().Split('\n'));
+        Assert.Contains($"holds the files of study 'cli-study' in sqlite:///{original}/study.db, of which sqlite:///{dir["archive/cli-study/study.db"]} is a copy", line);
+        Assert.Equal(before, Snapshot(original));
+        Assert.True(retrained.ExitCode == 0, retrained.Stderr);
+        Assert.True(Directory.Exists(dir["archive/cli-study/best"]));
+        Assert.False(Directory.Exists(Path.Combine(original, "best")));
+    }
+
+    private static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var sub in Directory.EnumerateDirectories(from)) Copy(sub, Path.Combine(to, Path.GetFileName(sub)));
+    }
+
+    // Every file under the folder with its length and last write time.
+    private static string Snapshot(string folder) => string.Join("\n", Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order()
+        .Select(f => $"{f} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f):O}"));
+}
