@@ -15,7 +15,15 @@ internal static class StudyCommandLine
         var storage = StorageUrl.Parse(storageUrl, baseDirectory);
         var byDefault = Path.Combine(Path.GetFullPath(StudyLocation.DefaultStudiesDirectory), study, StudyLocation.DatabaseFile);
         return storage.Kind == StorageKind.Sqlite && Path.GetFullPath(storage.Target) == byDefault
-            ? study
-            : $"{study} --storage {storage.Display}";
+            ? Quote(study)
+            : $"{Quote(study)} --storage {Quote(storage.Display)}";
     }
+
+    // Pasted into a shell, a path with a space split into several arguments, and a name or URL with a shell
+    // metacharacter (an Optuna study's name is any text; a PostgreSQL URL shows its password as ***) did worse. Single
+    // quotes, as SlurmScript writes its commands, only around words that need them, so the common hint stays plain.
+    private static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:@%+=,".Contains(c))
+            ? word
+            : Mnist.Search.Cluster.SlurmScript.Quote(word);
 }
