@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mnist.Search.Tests.Support.Config;
+using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Workers;
 using Mnist.Search.Workers;
 
@@ -41,6 +42,35 @@ public sealed class ProcessGroupTests : IDisposable
         var orphan = int.Parse(lines[0], CultureInfo.InvariantCulture);
         Assert.True(await ProcessProbe.WaitGoneAsync(orphan, TimeSpan.FromSeconds(5)), $"orphan {orphan} still alive");
         Assert.Equal(0, await worker.WaitForExitAsync().WaitAsync(Limit));
+    }
+
+    [Fact]
+    public async Task WhenTheWorkerExitsLeavingAGrandchildThatDoesNotHoldStdoutThenTheGrandchildIsKilled()
+    {
+        // Given a worker that leaves a sleeper with its output elsewhere (as Python's subprocess.Popen(stdout=DEVNULL)
+        // does), reparented away from it, and exits with a normal result
+        await using var worker = _launcher.Start(Shell("""
+            sh -c 'sleep 300 >/dev/null 2>&1 </dev/null & echo $!'
+            echo '{"event":"result","state":"complete"}'
+            exit 0
+            """));
+
+        // When its output is read to the end and it has exited
+        var lines = new List<string>();
+        await foreach (var line in worker.ReadLinesAsync().WithCancellation(new CancellationTokenSource(Limit).Token))
+            lines.Add(line);
+        Assert.Equal(0, await worker.WaitForExitAsync().WaitAsync(Limit));
+
+        // Then the sleeper is dead, though nothing of it held the pipes (it outlived the trial and the coordinator)
+        var orphan = int.Parse(lines[0], CultureInfo.InvariantCulture);
+        try
+        {
+            Assert.True(await ProcessProbe.WaitGoneAsync(orphan, TimeSpan.FromSeconds(5)), $"grandchild {orphan} outlived its worker");
+        }
+        finally
+        {
+            if (ProcessProbe.IsAlive(orphan)) Signals.Send(orphan, UnixSignal.Kill);
+        }
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace Mnist.Search.Workers;
 /// <see cref="ReadLinesAsync"/>'s queue (so nothing is lost before the caller starts reading), and
 /// stderr is copied to the stderr log. The worker leads a process group of its own (see
 /// <see cref="ProcessGroup"/>): <see cref="Kill"/> kills the whole group, and once the worker has exited
-/// whatever it left behind holding its pipes is killed too, so the line stream always ends.
+/// whatever it left behind in its group is killed too, so nothing outlives it and the line stream always ends.
 /// </summary>
 internal sealed class ProcessWorker : IWorkerProcess
 {
@@ -136,14 +136,16 @@ internal sealed class ProcessWorker : IWorkerProcess
     }
 
     /// <summary>
-    /// A grandchild that outlived the worker (e.g. <c>(sleep 600 &amp;)</c>) keeps stdout open, and with it the
-    /// trial, past any timeout (issue 11). After the worker exits and a drain grace, the rest of its group is
-    /// killed; if something outside the group still holds the pipe, the line stream is ended regardless.
+    /// Whatever the worker left in its group dies with it. A grandchild holding stdout (e.g. <c>(sleep 600 &amp;)</c>)
+    /// kept the trial past any timeout (issue 11); one that did not hold it (a Python <c>subprocess.Popen</c> with its
+    /// output elsewhere) outlived the trial, and the coordinator, for good. So the group is killed as soon as the worker
+    /// has exited, whether or not the pumps have finished: the group id is the worker's own pid, which no new group can
+    /// take while a member lives. If something outside the group still holds the pipe, the line stream is ended
+    /// after a drain grace regardless.
     /// </summary>
     private async Task EndLeftoversAfterExitAsync()
     {
         await _process.WaitForExitAsync().ConfigureAwait(false);
-        if (await Task.WhenAny(_pumps, Task.Delay(DrainGrace)).ConfigureAwait(false) == _pumps) return;
         ProcessGroup.Kill(ProcessId);
         LiveWorkers.Remove(this);
         if (await Task.WhenAny(_pumps, Task.Delay(DrainGrace)).ConfigureAwait(false) == _pumps) return;
