@@ -261,6 +261,52 @@ public sealed class WorkerOutputTests
     }
 
     [Fact]
+    public async Task AWorkerThatDoesNotExitAfterItsResultIsKilledAfterTheGraceWithAWarningAndTheResultStands()
+    {
+        // Given a worker that prints its epochs and result and then does not exit (a non-daemon thread), with a 30 s trial timeout
+        using var pidDir = new Support.TempDirectory("linger");
+        var worker = new FakeWorker
+        {
+            Directory = "", Epochs = 2,
+            Custom =
+            {
+                [0] = $$"""
+                    {{Start}}
+                    echo '{"event":"epoch","epoch":1,"train_loss":0.5,"val_accuracy":0.8}'
+                    echo '{"event":"epoch","epoch":2,"train_loss":0.5,"val_accuracy":0.9}'
+                    echo '{"event":"result","state":"complete","val_accuracy":0.9}'
+                    echo $$ > "{{pidDir["worker.pid"]}}"
+                    sleep 120
+                    exit 0
+                    """,
+            },
+        };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 1, worker, s => s with { TrialTimeout = TimeSpan.FromSeconds(30) });
+        var (logger, sink) = CollectingSink.Create();
+
+        // When the coordinator runs it
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), log: logger).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Then the trial is COMPLETE with its value about 5 s after its result (it held its slot until the trial timeout),
+        // one warning says why, and the worker is dead
+        var trial = Assert.Single(trials);
+        var pid = int.Parse(File.ReadAllText(pidDir["worker.pid"]).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            Assert.True(trial.State == TrialState.COMPLETE, trial.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason));
+            Assert.Equal(0.9, trial.Value!.Value, 6);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the trial took {clock.Elapsed}");
+            Assert.Single(sink.Messages(LogEventLevel.Warning), m => m == "Trial 0: its worker did not exit within 5 s of its result; killed it and its process group (the result stands)");
+            Assert.True(await ProcessProbe.WaitGoneAsync(pid, TimeSpan.FromSeconds(5)), $"worker {pid} outlived its trial");
+        }
+        finally
+        {
+            Support.Faults.Signals.SendToGroup(pid, Support.Faults.UnixSignal.Kill);
+        }
+    }
+
+    [Fact]
     public async Task AGrandchildHoldingStdoutDoesNotKeepATrialAlivePastItsTimeout()
     {
         // Given a worker that leaves a reparented sleeper holding its stdout and then hangs, with a 2 s trial timeout

@@ -197,6 +197,9 @@ internal sealed partial class TrialExecution(
             if (ignoredPrune) return await PrunedWithoutResultAsync();
             var result = run.Result;
             var exit = run.ExitCode;
+            if (run.KilledAfterResult)
+                log.Warning("Trial {Trial}: its worker did not exit within {Grace} s of its result; killed it and its process group (the result stands)",
+                    trial.Number, WorkerRunner.ResultGrace.TotalSeconds);
 
             if (interrupt.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true, Stopped: true);
@@ -229,7 +232,8 @@ internal sealed partial class TrialExecution(
                 return new Outcome(TrialState.FAIL, null, $"worker killed by {signal} (cluster cancel or preemption, OOM killer){StderrTail(start.StderrLogPath)}", Retry: true);
             if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(start.StderrLogPath)}");
             // A worker this coordinator stopped after its result (a Ctrl+C, a timeout; killed only after
-            // WorkerRunner.ResultGrace) finished its trial: the result stands.
+            // WorkerRunner.ResultGrace) finished its trial: the result stands. So does one killed for lingering after
+            // it (its exit code is then 0).
             if (exit != 0 && !stop.IsCancellationRequested) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(start.StderrLogPath)}");
 
             progress.Result = result;

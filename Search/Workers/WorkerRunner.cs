@@ -8,16 +8,20 @@ namespace Mnist.Search.Workers;
 /// </summary>
 /// <remarks>
 /// Cancelling <c>stop</c> kills the worker (and its descendants); killing closes stdout, which ends the
-/// loop, so the outcome still comes back and the caller decides what the stop meant. A worker that cannot
+/// loop, so the outcome still comes back and the caller decides what the stop meant. Once the worker has printed
+/// its result it is killed only <see cref="ResultGrace"/> after it, or after a stop that follows it. A worker that cannot
 /// be started throws <see cref="WorkerStartException"/>. Disposing the process closes its stdin and gives
 /// it a grace period before killing, so no worker outlives the call.
 /// </remarks>
 public sealed class WorkerRunner(IWorkerLauncher launcher)
 {
     /// <summary>
-    /// How long a worker that has printed its result may take to exit after a stop. Killed at once, one that was only
-    /// exiting (0.1 s) lost a finished trial: a Ctrl+C in that moment recorded it FAIL "exited with code 137", not
-    /// run again, its value gone (an audit lost a study's best trial so). Its checkpoint is in place before the result.
+    /// How long a worker that has printed its result may take to exit, after it and after a stop; then it and its process
+    /// group are killed, and the result stands (<see cref="WorkerOutcome.KilledAfterResult"/>). Killed at once on a stop, one that was only
+    /// exiting (0.1 s) lost a finished trial: a Ctrl+C in that moment recorded it FAIL "exited with code 137", not run
+    /// again, its value gone (an audit lost a study's best trial so). Without this bound, one that never exits (a
+    /// non-daemon thread, a TensorBoard writer, DataLoader workers hanging at interpreter exit) held its slot until the
+    /// trial timeout (10 min by default), and a retrain's for hours. Its checkpoint is in place before the result.
     /// </summary>
     public static readonly TimeSpan ResultGrace = TimeSpan.FromSeconds(5);
 
@@ -51,9 +55,11 @@ public sealed class WorkerRunner(IWorkerLauncher launcher)
                 switch (e)
                 {
                     case WorkerEvent.Result r:
+                        // From its result on, the worker has ResultGrace to exit, and as long again after a stop.
                         if (result is null)
                         {
                             await kill.DisposeAsync();
+                            lateKill.CancelAfter(ResultGrace);
                             kill = stop.Register(() => lateKill.CancelAfter(ResultGrace));
                         }
                         result = r;
@@ -64,7 +70,9 @@ public sealed class WorkerRunner(IWorkerLauncher launcher)
                 if (onEvent is not null) await onEvent(e, process);
             }
             var exit = await process.WaitForExitAsync(CancellationToken.None);
-            return new WorkerOutcome(exit, result, error, other);
+            // Killed for lingering after its result: its run ended with that result, as a clean exit's does.
+            var killedAfterResult = result is not null && lateKill.IsCancellationRequested;
+            return new WorkerOutcome(killedAfterResult ? 0 : exit, result, error, other) { KilledAfterResult = killedAfterResult };
         }
         finally
         {
