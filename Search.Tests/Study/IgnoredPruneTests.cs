@@ -11,8 +11,8 @@ namespace Mnist.Search.Tests.Study;
 
 /// <summary>
 /// Once the pruner has sent <c>prune</c> at epoch e the trial is PRUNED, whatever the worker then says, unless it was
-/// already in its last planned epoch (the Trials worker's documented exception); one that reports epochs beyond e + 1 is
-/// stopped. A worker ignoring the prune was recorded COMPLETE, silently (walkthrough-worker finding 1). Real coordinator,
+/// already in its last planned epoch when it could read the line (the Trials worker's documented exception; epochs read
+/// within TrialExecution.RanAheadGrace of the prune were printed before it); one that reports a later epoch is stopped. A worker ignoring the prune was recorded COMPLETE, silently (walkthrough-worker finding 1). Real coordinator,
 /// real SQLite, real bash workers that never read their stdin.
 /// </summary>
 public sealed class IgnoredPruneTests
@@ -39,17 +39,23 @@ public sealed class IgnoredPruneTests
     }
 
     [Theory]
-    // Ignores the prune and runs to its end: stopped at the epoch after the prune's, with a warning.
-    [InlineData(3, "1 2 3", "PRUNED", 0.2, 1)]
+    // Ignores the prune and runs on (its epochs 1.5 s apart, longer than TrialExecution.RanAheadGrace): stopped at the
+    // epoch after the prune's, with a warning.
+    [InlineData(3, "1 2 3", 1.5, "PRUNED", 0.2, "1 2", 1)]
     // Stops at the epoch after the prune's (the prune came while it trained) but says complete: PRUNED, no warning.
-    [InlineData(3, "1 2", "PRUNED", 0.2, 0)]
+    [InlineData(3, "1 2", 0, "PRUNED", 0.2, "1 2", 0)]
     // Was in its last planned epoch when the prune came: the trial completes (the documented exception).
-    [InlineData(2, "1 2", "COMPLETE", 0.2, 0)]
-    public async Task AfterAPruneATrialIsPrunedUnlessTheWorkerWasInItsLastEpoch(int epochs, string printed, string state, double value, int warnings)
+    [InlineData(2, "1 2", 0, "COMPLETE", 0.2, "1 2", 0)]
+    // Had printed every epoch before the coordinator judged the first (a worker faster than the coordinator): it could
+    // not have seen the prune, so it completes, no warning. It was told it "did not stop" and lost its last epoch.
+    [InlineData(3, "1 2 3", 0, "COMPLETE", 0.3, "1 2 3", 0)]
+    public async Task AfterAPruneATrialIsPrunedUnlessTheWorkerWasInItsLastEpoch(int epochs, string printed, double secondsApart, string state, double value,
+        string recorded, int warnings)
     {
-        // Given a worker that never reads its stdin, prints the epochs given, then a complete result, and a pruner that
-        // prunes at epoch 1
-        var script = string.Join("\n", [Start, .. printed.Split(' ').Select(n => Epoch(int.Parse(n, CultureInfo.InvariantCulture))),
+        // Given a worker that never reads its stdin, prints the epochs given (so many seconds apart), then a complete
+        // result, and a pruner that prunes at epoch 1
+        var pause = secondsApart > 0 ? $"sleep {secondsApart.ToString(CultureInfo.InvariantCulture)}" : ":";
+        var script = string.Join("\n", [Start, string.Join($"\n{pause}\n", printed.Split(' ').Select(n => Epoch(int.Parse(n, CultureInfo.InvariantCulture)))),
             """echo '{"event":"result","state":"complete","val_accuracy":0.3}'""", "exit 0"]);
 
         // When the coordinator runs it
@@ -58,20 +64,21 @@ public sealed class IgnoredPruneTests
         // Then the trial's state and value are those of the epochs the prune allows, and no later epoch is recorded
         Assert.True(trial.State.ToString() == state, $"{trial.State}: {trial.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
         Assert.Equal(value, trial.Value!.Value, 6);
-        Assert.Equal([1, 2], trial.IntermediateValues.Keys.Order());
-        var said = warned.Where(m => m.StartsWith("Trial 0 did not stop after `prune`", StringComparison.Ordinal)).ToList();
+        Assert.Equal(recorded.Split(' ').Select(n => int.Parse(n, CultureInfo.InvariantCulture)), trial.IntermediateValues.Keys.Order());
+        var said = warned.Where(m => m.Contains("after `prune` was sent", StringComparison.Ordinal)).ToList();
         Assert.Equal(warnings, said.Count);
         if (warnings == 1)
-            Assert.Equal("Trial 0 did not stop after `prune` at epoch 1: it reported epoch 3; it is stopped (its process group killed after 5 s) and recorded PRUNED at epoch 2", said[0]);
+            Assert.Matches(@"^Trial 0 reported epoch 3 \d+(\.\d)? s after `prune` was sent at epoch 1: it is stopped \(its process group killed after 5 s\) and recorded PRUNED at epoch 2$", said[0]);
     }
 
     [Fact]
     public async Task AWorkerStillTrainingAfterAPruneIsKilled()
     {
-        // Given a worker that never reads its stdin and runs on after the prune at epoch 1: three epochs, then long training
+        // Given a worker that never reads its stdin and runs on after the prune at epoch 1: three epochs 1.5 s apart, then
+        // long training
         using var pidDir = new Support.TempDirectory("ignored-prune");
         var pidFile = pidDir["worker.pid"];
-        var script = string.Join("\n", [$"echo $$ > \"{pidFile}\"", Start, Epoch(1), Epoch(2), Epoch(3), "sleep 120",
+        var script = string.Join("\n", [$"echo $$ > \"{pidFile}\"", Start, Epoch(1), "sleep 1.5", Epoch(2), "sleep 1.5", Epoch(3), "sleep 120",
             """echo '{"event":"result","state":"complete","val_accuracy":0.3}'""", "exit 0"]);
 
         // When the coordinator runs it (trial timeout 30 s)
@@ -86,7 +93,7 @@ public sealed class IgnoredPruneTests
             Assert.True(trial.State == TrialState.PRUNED, $"{trial.State}: {trial.SystemAttrs.GetValueOrDefault(StudyAttributes.FailReason)}");
             Assert.Equal(0.2, trial.Value!.Value, 6);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the trial took {clock.Elapsed}");
-            Assert.Single(warned, m => m.StartsWith("Trial 0 did not stop after `prune` at epoch 1", StringComparison.Ordinal));
+            Assert.Single(warned, m => m.StartsWith("Trial 0 reported epoch 3 ", StringComparison.Ordinal) && m.Contains("after `prune` was sent at epoch 1"));
             Assert.True(await ProcessProbe.WaitGoneAsync(pid, TimeSpan.FromSeconds(5)), $"worker {pid} outlived its trial");
         }
         finally

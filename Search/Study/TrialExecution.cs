@@ -103,6 +103,12 @@ internal sealed partial class TrialExecution(
         // stop, so it is stopped, and nothing more it says is believed (the trial is PRUNED at the epoch after the prune).
         int? prunedAt = null;
         var ignoredPrune = false;
+        // When `prune` was written, and the last epoch the worker may report after it: the one it was in when it could read
+        // the line. Lines it printed before that are still in the pipe; read within RanAheadGrace they show it was further
+        // on (a worker faster than the coordinator's storage writes and pruner reads was told it "did not stop" and lost
+        // epochs it had finished before the prune was even sent).
+        var pruneSent = 0L;
+        var mayReportThrough = 0;
         using var wrapUp = new CancellationTokenSource();
         // A repeated evaluation must finish: it is there to measure a candidate's full-fidelity value again.
         var prunable = pruner is not NopPruner && BestTrial.RepeatOf(trial) is null;
@@ -141,13 +147,18 @@ internal sealed partial class TrialExecution(
             // The prune is read at the worker's next batch; the epoch it was in (the one after the judged one) may end, no
             // later one. A worker that ran on was recorded COMPLETE: the pruner saved nothing, and the samplers saw a full
             // run of a configuration it had judged poor.
-            if (prunedAt is { } judged && e.Number > judged + 1)
+            if (prunedAt is { } judged)
             {
-                ignoredPrune = true;
-                log.Warning("Trial {Trial} did not stop after `prune` at epoch {Judged}: it reported epoch {Epoch}; it is stopped (its process group " +
-                    "killed after {Grace} s) and recorded PRUNED at epoch {Last}", trial.Number, judged, e.Number, WorkerRunner.ResultGrace.TotalSeconds, lastEpoch);
-                await wrapUp.CancelAsync();
-                return;
+                if (Stopwatch.GetElapsedTime(pruneSent) < RanAheadGrace) mayReportThrough = Math.Max(mayReportThrough, e.Number + 1);
+                else if (e.Number > mayReportThrough)
+                {
+                    ignoredPrune = true;
+                    log.Warning("Trial {Trial} reported epoch {Epoch} {Seconds:0.#} s after `prune` was sent at epoch {Judged}: it is stopped (its process group " +
+                        "killed after {Grace} s) and recorded PRUNED at epoch {Last}", trial.Number, e.Number, Stopwatch.GetElapsedTime(pruneSent).TotalSeconds,
+                        judged, WorkerRunner.ResultGrace.TotalSeconds, lastEpoch);
+                    await wrapUp.CancelAsync();
+                    return;
+                }
             }
             var value = e.Field(settings.Metric);
             if (EpochProblem(e, lastEpoch) is { } bad)
@@ -170,11 +181,14 @@ internal sealed partial class TrialExecution(
             {
                 log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
                 prunedAt = e.Number;
+                mayReportThrough = e.Number + 1;
+                pruneSent = Stopwatch.GetTimestamp();
                 await process.SendLineAsync(EventNames.PruneCommand);
             }
         }
 
-        // Recorded as a pruned run that ended at its last believed epoch, with the time it ran.
+        // Recorded as a pruned run that ended at its last believed epoch, with the time it ran. No checkpoint: the worker
+        // trained on after that epoch, so a model.bin it left holds other weights than the recorded value's.
         async Task<Outcome> PrunedWithoutResultAsync()
         {
             progress.Elapsed = clock.Elapsed;
@@ -244,9 +258,10 @@ internal sealed partial class TrialExecution(
             return result.State switch
             {
                 EventFields.Pruned => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
-                // Once pruned, a trial completes only when the worker was already in its last planned epoch (the prune came
-                // too late to stop it: docs/worker-protocol.md); otherwise it stopped because of the prune, whatever it says.
-                EventFields.Complete when prunedAt is { } judged && !(lastEpoch == judged + 1 && lastEpoch >= lastPlanned) =>
+                // Once pruned, a trial completes only when the worker was already in its last planned epoch when it could read
+                // the prune (too late to stop it: docs/worker-protocol.md); otherwise it stopped because of the prune, whatever
+                // it says.
+                EventFields.Complete when prunedAt is not null && !(lastEpoch <= mayReportThrough && lastEpoch >= lastPlanned) =>
                     new Outcome(TrialState.PRUNED, last, null),
                 EventFields.Complete when double.IsFinite(final) && MetricProblem(final) is { } bad => new Outcome(TrialState.FAIL, null, $"result: {bad}"),
                 // The value is the last epoch's, and a complete run reached the epochs it planned (the study's, or fewer
@@ -267,6 +282,13 @@ internal sealed partial class TrialExecution(
             await heartbeat;
         }
     }
+
+    /// <summary>
+    /// How long after `prune` is written the epochs read still count as printed before the worker could read it: lines
+    /// already in the pipe are read within milliseconds, or within one storage write each; an epoch that ends later
+    /// was trained after the prune could be seen.
+    /// </summary>
+    internal static readonly TimeSpan RanAheadGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>The epoch the worker will stop after: the study's epochs, or fewer when the worker planned fewer to fit its time.</summary>
     private int LastEpoch(WorkerEvent.Epoch e) => Math.Min(settings.Epochs, e.PlannedEpochs(settings.Epochs));
