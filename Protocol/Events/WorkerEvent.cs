@@ -63,7 +63,7 @@ public abstract record WorkerEvent
         {
             return !line.TrimStart().StartsWith('{') ? new Unknown(line)
                 : BareNonFinite(line) is { } found ? new Malformed(
-                    $"not valid JSON: non-finite number (bare {found.Token}){(found.Field is null ? "" : $" after \"{found.Field}\"")}: JSON has no NaN; " +
+                    $"not valid JSON: non-finite number (bare {found.Token}){(found.Field is null ? "" : $" after \"{found.Field}\"")}: JSON has no NaN or Infinity; " +
                     "write null (Python's json.dumps writes NaN and Infinity unless given allow_nan=False: map them to None)")
                 : new Malformed($"not valid JSON ({e.Message})");
         }

@@ -74,7 +74,7 @@ public sealed class WorkerOutputTests
         // Then the reason names the token, its field and the fix (it was "'N' is an invalid start of a value. LineNumber: 0 |
         // BytePositionInLine: 113")
         Assert.Equal(TrialState.FAIL, trial.State);
-        Assert.Equal($"the worker broke the protocol on stdout: not valid JSON: non-finite number (bare {token}) after \"{field}\": JSON has no NaN; " +
+        Assert.Equal($"the worker broke the protocol on stdout: not valid JSON: non-finite number (bare {token}) after \"{field}\": JSON has no NaN or Infinity; " +
             "write null (Python's json.dumps writes NaN and Infinity unless given allow_nan=False: map them to None)", Reason(trial));
     }
 

@@ -71,7 +71,7 @@ internal sealed class Termination : IDisposable
         if (second) Quit();
         // The terminal may be gone (SIGHUP): nothing written from here on may throw, or the cleanup never runs.
         BestEffortWriter.InstallOnConsole();
-        Console.Error.WriteLine($"{context.Signal}: stopping{_stops}; a second signal quits at once");
+        Console.Error.WriteLine($"{context.Signal}: stopping{_stops}; a second signal quits at once (the same one within {Repeat.TotalSeconds:0} s counts once)");
         _cts.Cancel();
         _ = Task.Delay(Grace).ContinueWith(_ =>
         {
