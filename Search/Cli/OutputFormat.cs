@@ -83,6 +83,8 @@ internal static class OutputFormat
         byte[] bytes => "0x" + Convert.ToHexString(bytes),
         double d => double.IsFinite(d) ? d.ToString("G6", CultureInfo.InvariantCulture) : d.ToString(CultureInfo.InvariantCulture),
         float f => ((double)f).ToString("G6", CultureInfo.InvariantCulture),
+        // As JSON writes it, and as study status and study best show it: study start's summary showed a fixed boolean as True.
+        bool b => b ? "true" : "false",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         JsonValue val when val.TryGetValue<string>(out var s) => s,
         // A fraction stored as JSON reads like one given as a double (study best printed 0.0029319299488707513 where
