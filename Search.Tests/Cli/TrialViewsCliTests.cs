@@ -93,11 +93,11 @@ public sealed class TrialViewsCliTests : IClassFixture<TrialViewsCliTests.Study>
 
         // Then no column is made of a value the study ignored, trial 2 shows the learning rate it ran with (not 0.5, which
         // it was enqueued with), and the queued retry shows the value it will run with
-        Assert.Equal("number,state,value,epochs_done,duration_s,device,conv1_channels,learning_rate,batch_size", lines[0]);
+        Assert.Equal("number,state,value,epochs_done,duration_s,device,conv1_channels,learning_rate,batch_size,error", lines[0]);
         Assert.StartsWith("2,COMPLETE,0.95,1,", lines[3]);
-        Assert.EndsWith(",0.001,", lines[3]);
+        Assert.EndsWith(",0.001,,", lines[3]);
         Assert.StartsWith("3,WAITING,", lines[4]);
-        Assert.EndsWith(",,128", lines[4]);
+        Assert.EndsWith(",,128,", lines[4]);
     }
 
     [Fact]
