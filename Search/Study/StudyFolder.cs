@@ -47,11 +47,17 @@ public static class StudyFolder
     {
         var id = await IdAsync(storage, study, ct);
         var marker = ReadMarker(folder);
-        if (id is null)
+        if (id is null && marker is not null)
         {
             // A marked folder is never an id-less study's (a new id cannot match its marker): refused before the id is
-            // written, which a refusal left behind in the other storage.
-            if (marker is not null) Require(marker, null, study, folder, storageDisplay);
+            // written, which a refusal left behind in the other storage. Unless another process of this storage claimed
+            // it between the two reads (it sets the id, then writes the marker): two `study worker`s taking over one
+            // Optuna-made study at once must both go on, so the id is read again first.
+            id = await IdAsync(storage, study, ct);
+            if (id is null) Require(marker, null, study, folder, storageDisplay);
+        }
+        if (id is null)
+        {
             // Compare-and-set, then read back: of two processes claiming at once (two `study start` of a new
             // study), the first write wins for both, so neither finds the folder marked with the other's id.
             await storage.CompareAndSetStudySystemAttrAsync(study.Id, StudyAttributes.FolderId, null, NewId(), ct);
