@@ -154,6 +154,32 @@ public sealed class ForeignTrialDataCliTests
         }
     }
 
+    [Fact]
+    public async Task AStepBeyondAnIntIsNamedInOneLineAndStudyListSkipsItsDatabase()
+    {
+        // Given an Optuna 4 study whose trial reported at step 2^40 (Optuna's steps are any int), in a studies folder
+        using var dir = new TempDirectory("foreign-big-step");
+        Directory.CreateDirectory(dir["studies/big"]);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            study = optuna.create_study(study_name="big", storage=sys.argv[1], direction="maximize")
+            t = study.ask(); t.suggest_float("x", 0, 1); t.report(0.3, 2**40); study.tell(t, 0.5)
+            """, $"sqlite:///{dir["studies/big/study.db"]}");
+
+        // When its trials are listed, and the studies of the folder
+        var trials = await SearchCli.RunAsync(dir.Path, "trials", "list", "big");
+        var list = await SearchCli.RunAsync(dir.Path, "study", "list");
+
+        // Then the trial and its step are named in one line (it was read as step 0, silently), and study list goes on
+        // with a warning naming the database
+        Assert.Equal(2, trials.ExitCode);
+        Assert.Equal("error: trial 0 (id 1): an intermediate value at step 1099511627776, beyond the steps this tool reads (-2147483648 to 2147483647)",
+            Assert.Single(trials.Stderr.Trim().Split('\n')));
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        Assert.Contains("warning: skipped", list.Stderr);
+        Assert.Contains("step 1099511627776", list.Stderr);
+    }
+
     private static async Task ExecuteAsync(string db, string sql, object? args = null)
     {
         await using var c = new SqliteConnection($"Data Source={db};Pooling=false");

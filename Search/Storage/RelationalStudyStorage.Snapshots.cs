@@ -65,7 +65,7 @@ internal abstract partial class RelationalStudyStorage
             values.TryGetValue(t.TrialId, out var v) ? Decode(v.Value, v.ValueType) : null,
             parameters[t.TrialId].ToDictionary(p => p.Name, p => p.Value).AsReadOnly(),
             parameters[t.TrialId].ToDictionary(p => p.Name, p => Distribution(distributions, p, t.Number)).AsReadOnly(),
-            intermediates[t.TrialId].ToDictionary(i => (int)i.Step, i => Decode(i.Value, i.ValueType)).AsReadOnly(),
+            intermediates[t.TrialId].ToDictionary(i => Step(i, t.Number), i => Decode(i.Value, i.ValueType)).AsReadOnly(),
             ParseTime(t.DatetimeStart),
             ParseTime(t.DatetimeComplete),
             userAttrs[t.TrialId].ToDictionary(a => a.Key, a => a.ValueJson).AsReadOnly(),
@@ -87,6 +87,14 @@ internal abstract partial class RelationalStudyStorage
                 $"trial {trialNumber} (id {p.TrialId}), parameter '{p.Name}': distribution_json {p.DistributionJson} cannot be read ({e.Message.ReplaceLineEndings(" ")})", e);
         }
     }
+
+    // Optuna's step is a 64-bit integer; this tool's epochs are ints. A larger one was wrapped silently (2^40 read as 0),
+    // and two that wrapped alike made every command on the storage fail with .NET's "same key" message (study list too):
+    // one line naming the trial, as for a distribution it cannot read.
+    private static int Step(TrialIntermediateRow i, long? trialNumber) =>
+        i.Step is >= int.MinValue and <= int.MaxValue ? (int)i.Step
+            : throw new StorageException($"trial {trialNumber} (id {i.TrialId}): an intermediate value at step {i.Step}, beyond the steps this tool reads " +
+                $"({int.MinValue} to {int.MaxValue})");
 
     private static double Decode(double? value, string type) => type switch
     {
