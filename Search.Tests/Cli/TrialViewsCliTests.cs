@@ -113,6 +113,10 @@ public sealed class TrialViewsCliTests : IClassFixture<TrialViewsCliTests.Study>
         Assert.Contains("Intermediate values", curve);
         Assert.Contains(curve.Split('\n'), l => l.Contains(" 1 ") && l.Contains(" 0.9 "));
         Assert.Contains(queued.Split('\n'), l => l.Contains("batch_size (queued)") && l.Contains(" 128 "));
+        // and, as trials list gives it, JSON's params holds the value it will run with (they were {} here)
+        Assert.Equal(128, (int)json["params"]!["batch_size"]!);
+        var listed = JsonNode.Parse(await RunAsync("trials", "list", "v", "--format", "json"))!.AsArray().Single(t => (int)t!["number"]! == 3)!;
+        Assert.Equal(listed["params"]!.ToJsonString(), json["params"]!.ToJsonString());
         Assert.Equal(JsonValueKind.Number, json["retry_of"]!.GetValueKind());
         Assert.Equal(1, (int)json["retry_of"]!);
     }

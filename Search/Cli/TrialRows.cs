@@ -131,6 +131,8 @@ internal static class TrialRows
     {
         var parameters = new JsonObject();
         foreach (var name in t.Params.Keys) parameters[name] = ParameterValue(t.ExternalParam(name));
+        // A queued trial's values it will run with, as trials list gives them: its params were {} here and filled there.
+        foreach (var (name, value) in QueuedValues(t)) parameters[name] = ParameterValue(value);
         // Written by this tool, an array of objects; by another Optuna client, anything (set_user_attr("epochs", 10)), or
         // text that is no JSON: shown as it is (a stack trace before).
         // None yet (waiting, or ended before its first epoch): an empty list, the shape every other trial gives.

@@ -92,8 +92,11 @@ internal static class TrialsCommands
             var parameters = detail["params"]!.AsObject();
             detail.Remove("params");
             // A queued trial has no parameters until it runs: the values it will run with, marked (the table was empty).
-            if (parameters.Count == 0)
+            if (trial.Params.Count == 0)
+            {
+                parameters = [];
                 foreach (var (key, value) in TrialRows.QueuedValues(trial)) parameters[key + " (queued)"] = TrialRows.ParameterValue(value);
+            }
             foreach (var absent in TrialRows.AbsentParameters(trial, loaded.Config?.Space.Names ?? [])) parameters[absent] = OutputFormat.Absent;
             OutputFormat.WriteObject("table", detail, $"Trial {trial.Number} of {ConsoleText.Name(study.Name)}");
             OutputFormat.WriteObject("table", parameters, "Parameters");
