@@ -12,15 +12,16 @@ namespace Mnist.Search.Tests.Study;
 /// <summary>
 /// Once the pruner has sent <c>prune</c> at epoch e the trial is PRUNED, whatever the worker then says, unless it was
 /// already in its last planned epoch when it could read the line (the Trials worker's documented exception; epochs read
-/// within TrialExecution.RanAheadGrace of the prune were printed before it); one that reports a later epoch is stopped. A worker ignoring the prune was recorded COMPLETE, silently (walkthrough-worker finding 1). Real coordinator,
+/// before the prune was sent were printed before it); one that reports a later epoch is stopped. A worker ignoring the prune was recorded COMPLETE, silently (walkthrough-worker finding 1). Real coordinator,
 /// real SQLite, real bash workers that never read their stdin.
 /// </summary>
 public sealed class IgnoredPruneTests
 {
     private const string Start = """echo '{"event":"start","config":{}}'""";
 
-    private static string Epoch(int n) =>
-        $$"""echo '{"event":"epoch","epoch":{{n}},"train_loss":0.5,"val_accuracy":0.{{n}}}'""";
+    private static string EpochLine(int n) => $$"""{"event":"epoch","epoch":{{n}},"train_loss":0.5,"val_accuracy":0.{{n}}}""";
+
+    private static string Epoch(int n) => $"echo '{EpochLine(n)}'";
 
     /// <summary>Prunes every trial at its first epoch.</summary>
     private sealed class PruneAtFirstEpoch : IPruner
@@ -39,9 +40,10 @@ public sealed class IgnoredPruneTests
     }
 
     [Theory]
-    // Ignores the prune and runs on (its epochs 1.5 s apart, longer than TrialExecution.RanAheadGrace): stopped at the
-    // epoch after the prune's, with a warning.
+    // Ignores the prune and runs on (its epochs 1.5 s apart): stopped at the epoch after the prune's, with a warning.
     [InlineData(3, "1 2 3", 1.5, "PRUNED", 0.2, "1 2", 1)]
+    // The same with short epochs (0.5 s apart): a grace of a second after the prune let it complete.
+    [InlineData(3, "1 2 3", 0.5, "PRUNED", 0.2, "1 2", 1)]
     // Stops at the epoch after the prune's (the prune came while it trained) but says complete: PRUNED, no warning.
     [InlineData(3, "1 2", 0, "PRUNED", 0.2, "1 2", 0)]
     // Was in its last planned epoch when the prune came: the trial completes (the documented exception).
@@ -54,8 +56,12 @@ public sealed class IgnoredPruneTests
     {
         // Given a worker that never reads its stdin, prints the epochs given (so many seconds apart), then a complete
         // result, and a pruner that prunes at epoch 1
-        var pause = secondsApart > 0 ? $"sleep {secondsApart.ToString(CultureInfo.InvariantCulture)}" : ":";
-        var script = string.Join("\n", [Start, string.Join($"\n{pause}\n", printed.Split(' ').Select(n => Epoch(int.Parse(n, CultureInfo.InvariantCulture)))),
+        // (all at once: in one write, so every line is read before the coordinator has judged the first)
+        var numbers = printed.Split(' ').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToList();
+        var epochLines = secondsApart > 0
+            ? string.Join($"\nsleep {secondsApart.ToString(CultureInfo.InvariantCulture)}\n", numbers.Select(Epoch))
+            : "printf '%s\\n' " + string.Join(' ', numbers.Select(n => $"'{EpochLine(n)}'"));
+        var script = string.Join("\n", [Start, epochLines,
             """echo '{"event":"result","state":"complete","val_accuracy":0.3}'""", "exit 0"]);
 
         // When the coordinator runs it
@@ -68,7 +74,7 @@ public sealed class IgnoredPruneTests
         var said = warned.Where(m => m.Contains("after `prune` was sent", StringComparison.Ordinal)).ToList();
         Assert.Equal(warnings, said.Count);
         if (warnings == 1)
-            Assert.Matches(@"^Trial 0 reported epoch 3 \d+(\.\d)? s after `prune` was sent at epoch 1: it is stopped \(its process group killed after 5 s\) and recorded PRUNED at epoch 2$", said[0]);
+            Assert.Matches(@"^Trial 0 reported epoch 3 \d+\.\d\d s after `prune` was sent at epoch 1: it is stopped \(its process group killed after 5 s\) and recorded PRUNED at epoch 2$", said[0]);
     }
 
     [Fact]

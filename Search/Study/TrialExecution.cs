@@ -104,9 +104,10 @@ internal sealed partial class TrialExecution(
         int? prunedAt = null;
         var ignoredPrune = false;
         // When `prune` was written, and the last epoch the worker may report after it: the one it was in when it could read
-        // the line. Lines it printed before that are still in the pipe; read within RanAheadGrace they show it was further
-        // on (a worker faster than the coordinator's storage writes and pruner reads was told it "did not stop" and lost
-        // epochs it had finished before the prune was even sent).
+        // the line. Lines it printed before that wait in the worker's queue while this writes to storage; read before the
+        // prune was sent (IWorkerProcess.LastLineReadAt), they show it was further on (a worker faster than the
+        // coordinator's storage writes and pruner reads was told it "did not stop" and lost epochs it had finished before
+        // the prune was even sent; a grace of a second instead let a worker with short epochs ignore the prune).
         var pruneSent = 0L;
         var mayReportThrough = 0;
         using var wrapUp = new CancellationTokenSource();
@@ -149,11 +150,11 @@ internal sealed partial class TrialExecution(
             // run of a configuration it had judged poor.
             if (prunedAt is { } judged)
             {
-                if (Stopwatch.GetElapsedTime(pruneSent) < RanAheadGrace) mayReportThrough = Math.Max(mayReportThrough, e.Number + 1);
+                if (process.LastLineReadAt < pruneSent) mayReportThrough = Math.Max(mayReportThrough, e.Number + 1);
                 else if (e.Number > mayReportThrough)
                 {
                     ignoredPrune = true;
-                    log.Warning("Trial {Trial} reported epoch {Epoch} {Seconds:0.#} s after `prune` was sent at epoch {Judged}: it is stopped (its process group " +
+                    log.Warning("Trial {Trial} reported epoch {Epoch} {Seconds:0.00} s after `prune` was sent at epoch {Judged}: it is stopped (its process group " +
                         "killed after {Grace} s) and recorded PRUNED at epoch {Last}", trial.Number, e.Number, Stopwatch.GetElapsedTime(pruneSent).TotalSeconds,
                         judged, WorkerRunner.ResultGrace.TotalSeconds, lastEpoch);
                     await wrapUp.CancelAsync();
@@ -182,8 +183,9 @@ internal sealed partial class TrialExecution(
                 log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
                 prunedAt = e.Number;
                 mayReportThrough = e.Number + 1;
-                pruneSent = Stopwatch.GetTimestamp();
                 await process.SendLineAsync(EventNames.PruneCommand);
+                // After the write: a line read until then was printed before the worker could read the prune.
+                pruneSent = Stopwatch.GetTimestamp();
             }
         }
 
@@ -282,13 +284,6 @@ internal sealed partial class TrialExecution(
             await heartbeat;
         }
     }
-
-    /// <summary>
-    /// How long after `prune` is written the epochs read still count as printed before the worker could read it: lines
-    /// already in the pipe are read within milliseconds, or within one storage write each; an epoch that ends later
-    /// was trained after the prune could be seen.
-    /// </summary>
-    internal static readonly TimeSpan RanAheadGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>The epoch the worker will stop after: the study's epochs, or fewer when the worker planned fewer to fit its time.</summary>
     private int LastEpoch(WorkerEvent.Epoch e) => Math.Min(settings.Epochs, e.PlannedEpochs(settings.Epochs));

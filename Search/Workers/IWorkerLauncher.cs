@@ -32,6 +32,13 @@ public interface IWorkerProcess : IAsyncDisposable
     /// </summary>
     IAsyncEnumerable<string> ReadLinesAsync(CancellationToken ct = default);
 
+    /// <summary>
+    /// When this process read the line <see cref="ReadLinesAsync"/> gave last (a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp): lines wait in its queue while the caller writes to storage, so this, not the time the caller gets a
+    /// line, says whether the worker printed it before a line the caller sent (<c>prune</c>).
+    /// </summary>
+    long LastLineReadAt { get; }
+
     /// <summary>Writes one line to the worker's stdin (e.g. <c>prune</c>); ignored if the worker has exited.</summary>
     Task SendLineAsync(string line);
 

@@ -19,7 +19,7 @@ internal sealed class ProcessWorker : IWorkerProcess
     private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(2);
 
     private readonly Process _process;
-    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<(string Line, long ReadAt)> _lines = Channel.CreateUnbounded<(string, long)>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly SemaphoreSlim _stdinLock = new(1, 1);
     private readonly TimeSpan _disposeGrace;
     private readonly Task _pumps;
@@ -42,9 +42,14 @@ internal sealed class ProcessWorker : IWorkerProcess
 
     public async IAsyncEnumerable<string> ReadLinesAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        await foreach (var line in _lines.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        await foreach (var (line, readAt) in _lines.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            LastLineReadAt = readAt;
             yield return line;
+        }
     }
+
+    public long LastLineReadAt { get; private set; }
 
     public async Task SendLineAsync(string line)
     {
@@ -173,7 +178,7 @@ internal sealed class ProcessWorker : IWorkerProcess
                         logOk = false;
                     }
                 }
-                _lines.Writer.TryWrite(line);
+                _lines.Writer.TryWrite((line, Stopwatch.GetTimestamp()));
             }
         }
         catch (WorkerOutputException e)
