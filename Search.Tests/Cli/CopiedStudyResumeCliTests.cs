@@ -38,6 +38,37 @@ public sealed class CopiedStudyResumeCliTests
         Assert.False(Directory.Exists(Path.Combine(original, "best")));
     }
 
+    [Fact]
+    public async Task AProjectCopiedWholeOrReachedThroughALinkRunsInItsOwnFolder()
+    {
+        // Given a project whose study database lies beside search.json, outside the study folder (Optuna's one-file
+        // layout), run once; then the project copied whole, and a link to the original project
+        using var dir = new TempDirectory("cli-copied-project");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        Directory.CreateDirectory(dir["proj"]);
+        var config = StudyFiles.WriteConfig(dir["proj"], worker, trials: 1, tweak: c => c["storage"] = "sqlite:optuna.db");
+        var first = await SearchCli.RunAsync(dir["proj"], "study", "start", config, "--no-retrain");
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Copy(dir["proj"], dir["proj2"]);
+        File.CreateSymbolicLink(dir["link"], dir["proj"]);
+
+        // When each gets one more trial, from its own configuration file
+        foreach (var project in new[] { "proj2", "link" })
+        {
+            var search = Path.Combine(dir[project], "search.json");
+            File.WriteAllText(search, File.ReadAllText(search).Replace("\"trials\":1", "\"trials\":2", StringComparison.Ordinal));
+        }
+        var copy = await SearchCli.RunAsync(dir["proj2"], "study", "start", Path.Combine(dir["proj2"], "search.json"), "--no-retrain");
+        var linked = await SearchCli.RunAsync(dir["link"], "study", "start", Path.Combine(dir["link"], "search.json"), "--no-retrain");
+
+        // Then neither is taken for a copy of the other's database (both were refused): the copy writes in its own
+        // folder, the link in the original's, which is its own
+        Assert.True(copy.ExitCode == 0, copy.Stderr);
+        Assert.True(Directory.Exists(dir["proj2/studies/cli-study/trials/1"]));
+        Assert.True(linked.ExitCode == 0, linked.Stderr);
+        Assert.True(Directory.Exists(dir["proj/studies/cli-study/trials/1"]));
+    }
+
     private static void Copy(string from, string to)
     {
         Directory.CreateDirectory(to);

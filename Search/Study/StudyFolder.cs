@@ -65,7 +65,8 @@ public static class StudyFolder
         }
         if (marker is null)
         {
-            Durable.WriteAllText(Path.Combine(folder, MarkerFile), new JsonObject { ["id"] = id, ["study"] = study.Name, ["storage"] = storageDisplay }.ToJsonString());
+            Durable.WriteAllText(Path.Combine(folder, MarkerFile),
+                new JsonObject { ["id"] = id, ["study"] = study.Name, ["storage"] = storageDisplay, ["folder"] = RealPath(folder) }.ToJsonString());
             return;
         }
         Require(marker, id, study, folder, storageDisplay);
@@ -74,18 +75,39 @@ public static class StudyFolder
 
     // A copy of a study's SQLite file carries its folder id, so the id alone let the copy (`study resume NAME
     // --studies-dir archive` writes beside the original configuration) write its trials and model into the original's
-    // folder while the original still used it. Refused when the marker's database is another file that still exists and
-    // this one lies outside the folder: a study folder copied whole (its study.db inside) is the copy's own, and a
-    // study whose original database is gone (moved) keeps its folder.
+    // folder while the original still used it. Refused when the marker was written for this very folder (not carried
+    // here by a copied project: its folder is the copy's own) and names another database file that still exists, this
+    // one lying outside the folder: a study folder copied whole (its study.db inside) is the copy's own, and a study
+    // whose original database is gone (moved) keeps its folder. Files and folders are compared by their real paths: the
+    // same database reached through a link (/home on a cluster) is no copy. A marker written before it recorded its
+    // folder is not judged.
     private static void RefuseCopy(JsonObject marker, StudyInfo study, string folder, string storageDisplay)
     {
         if ((string?)marker["storage"] is not { } theirs || theirs == storageDisplay) return;
-        if (SqliteFile(theirs) is not { } original || SqliteFile(storageDisplay) is not { } mine) return;
-        if (original == mine || !File.Exists(original) || Path.GetDirectoryName(mine) == Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))) return;
+        if ((string?)marker["folder"] is not { } markedFor || markedFor != RealPath(folder)) return;
+        if (SqliteFile(theirs) is not { } originalPath || SqliteFile(storageDisplay) is not { } minePath || !File.Exists(originalPath)) return;
+        var (original, mine) = (RealPath(originalPath), RealPath(minePath));
+        if (original == mine || Path.GetDirectoryName(mine) == RealPath(folder)) return;
         throw new StudyFolderException(
             $"study folder {folder} holds the files of study '{study.Name}' in {theirs}, of which {storageDisplay} is a copy (the same folder id); " +
             $"writing there would mix the two databases' trials and models: run the study from {theirs}, or start the copy from a configuration file in another folder");
     }
+
+    // The path with every link resolved (realpath(3)); the full path when that fails (a file not there yet).
+    private static string RealPath(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var resolved = RealPathNative(full, IntPtr.Zero);
+        if (resolved == IntPtr.Zero) return full;
+        try { return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(resolved) ?? full; }
+        finally { FreeNative(resolved); }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
+    private static extern IntPtr RealPathNative([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "free")]
+    private static extern void FreeNative(IntPtr pointer);
 
     private static string? SqliteFile(string storageDisplay)
     {
