@@ -56,6 +56,26 @@ public sealed class PostgresWrongServerTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
+    [Fact]
+    public async Task PgConnectTimeoutSetsHowLongEachOpeningTryWaits()
+    {
+        // Given the same silent port, and PGCONNECT_TIMEOUT=1 (libpq's variable; a server that wakes on its first
+        // connection needs more than the default 5 s, and the URL takes no parameters)
+        using var dir = new TempDirectory("pg-silent-timeout");
+        await using var server = LocalServer.Start((_, ct) => Task.Delay(Timeout.Infinite, ct));
+
+        // When a command is pointed at it
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = await SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { ["PGCONNECT_TIMEOUT"] = "1" },
+            "study", "status", "x", "--storage", $"postgresql://u:secret@127.0.0.1:{server.Port}/db");
+        clock.Stop();
+
+        // Then its three tries wait a second each (three of the default 5 s take 15)
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.Equal(3, server.Connections);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(11), $"took {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
     /// <summary>A TCP server on a free loopback port that runs <c>serve</c> for each connection, then closes it.</summary>
     private sealed class LocalServer : IAsyncDisposable
     {

@@ -29,6 +29,15 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     /// </summary>
     internal static readonly TimeSpan OpeningConnectTimeout = TimeSpan.FromSeconds(5);
 
+    // libpq's variable for the connect timeout, in whole seconds: a server that wakes on the first connection
+    // (serverless PostgreSQL resumes in about 15 s) needs longer than 5 s a try, and the URL takes no parameters.
+    private const string ConnectTimeoutVariable = "PGCONNECT_TIMEOUT";
+
+    private static int OpeningConnectSeconds() =>
+        int.TryParse(Environment.GetEnvironmentVariable(ConnectTimeoutVariable), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 1
+            ? seconds : (int)OpeningConnectTimeout.TotalSeconds;
+
     /// <summary>
     /// A coordinator stopped (SIGSTOP, a suspended VM) inside a transaction keeps its trial's row locked, and every
     /// other process's heartbeat sweep would wait on that lock for as long as it stays stopped (issue 11). The server
@@ -47,7 +56,7 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         _dataSource = NpgsqlDataSource.Create(b.ConnectionString);
         _openingSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(b.ConnectionString)
         {
-            Timeout = (int)OpeningConnectTimeout.TotalSeconds,
+            Timeout = OpeningConnectSeconds(),
             Pooling = false,
         }.ConnectionString);
         Display = display;
