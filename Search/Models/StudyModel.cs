@@ -55,7 +55,8 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
     // The worker.command of the configuration stored with the study (its record of which program trains it; the latest
     // one, as a changed worker.command is stored), as words joined by spaces; null for the built-in Trials worker, for a
     // study another Optuna client made, and for a stored text this cannot read (the export then says what Trials says).
-    // Asked only once Trials cannot load the model: a worker.command that wraps Trials still exports.
+    // Read with every model found, used only once Trials cannot load the model: a worker.command that wraps Trials
+    // still exports.
     private static async Task<string?> WorkerCommandAsync(IStudyStorage storage, StudyInfo study, CancellationToken ct)
     {
         try

@@ -205,8 +205,7 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         }
         var run = await new WorkerRunner(launcher).RunAsync(start, watchdog.Token, onEvent: LogEpoch);
         if (run.KilledAfterResult)
-            log.Warning("Retrain: the worker did not exit within {Grace} s of its result; killed it and its process group (the result stands)",
-                WorkerRunner.ResultGrace.TotalSeconds);
+            log.Warning("Retrain: its worker {Lingered:l}", WorkerOutcome.LingeredWarning);
         ct.ThrowIfCancellationRequested();
         if (watchdog.IsCancellationRequested && run.Result is null)
             throw new RetrainException(

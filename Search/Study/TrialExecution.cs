@@ -214,8 +214,7 @@ internal sealed partial class TrialExecution(
             var result = run.Result;
             var exit = run.ExitCode;
             if (run.KilledAfterResult)
-                log.Warning("Trial {Trial}: its worker did not exit within {Grace} s of its result; killed it and its process group (the result stands)",
-                    trial.Number, WorkerRunner.ResultGrace.TotalSeconds);
+                log.Warning("Trial {Trial}: its worker {Lingered:l}", trial.Number, WorkerOutcome.LingeredWarning);
 
             if (interrupt.IsCancellationRequested && result is null)
                 return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true, Stopped: true);

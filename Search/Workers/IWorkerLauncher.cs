@@ -39,6 +39,9 @@ public interface IWorkerProcess : IAsyncDisposable
     /// </summary>
     long LastLineReadAt { get; }
 
+    /// <summary>Whether the worker process itself has exited (what it left in its group may still run).</summary>
+    bool HasExited { get; }
+
     /// <summary>Writes one line to the worker's stdin (e.g. <c>prune</c>); ignored if the worker has exited.</summary>
     Task SendLineAsync(string line);
 

@@ -51,6 +51,15 @@ internal sealed class ProcessWorker : IWorkerProcess
 
     public long LastLineReadAt { get; private set; }
 
+    public bool HasExited
+    {
+        get
+        {
+            try { return _process.HasExited; }
+            catch (InvalidOperationException) { return true; } // disposed
+        }
+    }
+
     public async Task SendLineAsync(string line)
     {
         await _stdinLock.WaitAsync().ConfigureAwait(false);

@@ -14,6 +14,10 @@ public sealed record WorkerOutcome(int ExitCode, WorkerEvent.Result? Result, str
     /// process group were killed; the caller says so (one warning), and the result stands.</summary>
     public bool KilledAfterResult { get; init; }
 
+    /// <summary>What a <see cref="KilledAfterResult"/> run's warning says of its worker, for a trial and the retrain alike.</summary>
+    public static string LingeredWarning { get; } =
+        $"did not exit within {WorkerRunner.ResultGrace.TotalSeconds:0} s of its result (or of a stop after it); killed it and its process group, the result stands";
+
     /// <summary>The lines that were not events, as the text the worker printed.</summary>
     public string OtherOutput => string.Join("\n", OtherLines);
 }

@@ -39,7 +39,14 @@ public sealed class WorkerRunner(IWorkerLauncher launcher)
         await using var process = launcher.Start(start);
         using var lateKill = new CancellationTokenSource();
         // Declared after the process, so disposed before it: no kill reaches a process group id that was given back.
-        await using var lateKillRegistration = lateKill.Token.Register(process.Kill);
+        // Only a kill of a worker still running makes its run one killed after its result: the timer may fire while the
+        // stream drains after the worker exited by itself (its own exit code, 139 from a crash at teardown, then stands).
+        var killedLate = false;
+        await using var lateKillRegistration = lateKill.Token.Register(() =>
+        {
+            killedLate = !process.HasExited;
+            process.Kill();
+        });
         await using var wrapUpRegistration = wrapUp.Register(() => lateKill.CancelAfter(ResultGrace));
         var kill = stop.Register(process.Kill);
         try
@@ -71,7 +78,7 @@ public sealed class WorkerRunner(IWorkerLauncher launcher)
             }
             var exit = await process.WaitForExitAsync(CancellationToken.None);
             // Killed for lingering after its result: its run ended with that result, as a clean exit's does.
-            var killedAfterResult = result is not null && lateKill.IsCancellationRequested;
+            var killedAfterResult = result is not null && killedLate;
             return new WorkerOutcome(killedAfterResult ? 0 : exit, result, error, other) { KilledAfterResult = killedAfterResult };
         }
         finally
