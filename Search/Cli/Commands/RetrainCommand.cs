@@ -34,22 +34,26 @@ internal static class RetrainCommand
             // Refusals first, on a read-only probe: opened for writing, the storage was switched to WAL, given its reserve
             // file, and the folder claimed (created, marked, the study given a folder id) before "no COMPLETE trial" or "no
             // stored configuration" refused, and a later `study start` of that name was refused for a folder it never had.
+            // The best trial and the stored configuration, or the refusal: asked on the probe, then again once open for
+            // writing (another process may have changed the study in between).
+            async Task<(TrialSnapshot Best, StudyConfig Config)> RetrainableAsync(IStudyStorage storage, StudyInfo study)
+            {
+                var best = BestTrial.Of(await storage.GetAllTrialsAsync(study.Id, ct: ct), study.Direction)
+                    ?? throw new NoCompleteTrialException($"study '{location.Name}' has no COMPLETE trial to retrain");
+                var (config, _) = await StoredConfig.ReadAsync(storage, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
+                    ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
+                return (best, config);
+            }
             await using (var probe = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct))
             {
                 var found = await location.FindInAsync(probe, ct);
-                if (BestTrial.Of(await probe.GetAllTrialsAsync(found.Id, ct: ct), found.Direction) is null)
-                    throw new NoCompleteTrialException($"study '{location.Name}' has no COMPLETE trial to retrain");
-                _ = await StoredConfig.ReadAsync(probe, found, location.StorageDisplay, sourceOnThisMachine: true, ct)
-                    ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
+                await RetrainableAsync(probe, found);
                 await StudyFolder.VerifyAsync(probe, found, location.StudyDirectory, location.StorageDisplay, ct);
             }
             var (store, study) = await location.OpenExistingAsync(ct);
             await using var owned = store;
             await StudyFolder.ClaimAsync(store, study, location.StudyDirectory, location.StorageDisplay, ct);
-            if (BestTrial.Of(await store.GetAllTrialsAsync(study.Id, ct: ct), study.Direction) is not { } best)
-                throw new NoCompleteTrialException($"study '{location.Name}' has no COMPLETE trial to retrain");
-            var (config, _) = await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
-                ?? throw new UserInputException($"study '{location.Name}' has no stored configuration");
+            var (best, config) = await RetrainableAsync(store, study);
             var settings = ConfigMapping.ToSettings(config, location.StudyDirectory);
             await using var log = Logging.ForStudy(location.StudyDirectory, new Serilog.Core.LoggingLevelSwitch(Serilog.Events.LogEventLevel.Information));
             var retrain = config.Retrain with
