@@ -7,7 +7,8 @@ namespace Mnist.Search.Workers;
 /// signal, or the stop's grace running out) kills them before it exits: it left them running as orphans (in a process
 /// group and session of their own, no signal of the terminal reaches them), holding their device until the next run's
 /// sweep, or for good on a machine never used again. A worker is listed from its start until its exit has been seen and
-/// its group killed, so no kill reaches a process group id that was given back.
+/// its group killed (after its output drained, up to 2 s): a kill in that window reaches a group id given back only if
+/// the group is empty and the pids wrapped around within it.
 /// </summary>
 internal static class LiveWorkers
 {
