@@ -91,4 +91,56 @@ public sealed class FailureMessagesCliTests(ITestOutputHelper output)
         Assert.Equal(3, start.ExitCode);
         Assert.Contains("All 2 trials failed", start.Stderr);
     }
+    [Fact]
+    public async Task AWorkerThatKeepsFailingStopsTheStudyAfterMaxConsecutiveFailuresAndAFixedOneFinishesTheBudget()
+    {
+        // Given a worker that crashes on the first three trials of eight, and a study that stops after 3 failures in a row
+        using var dir = new TempDirectory("cli-streak");
+        var worker = new FakeWorker
+        {
+            Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01,
+            Behaviours = { [0] = FakeWorker.Behaviour.Crash, [1] = FakeWorker.Behaviour.Crash, [2] = FakeWorker.Behaviour.Crash },
+        }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 8, tweak: c => c["budget"]!["max_consecutive_failures"] = 3);
+
+        // When the study starts
+        var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then it stops after those three, exit 3 (no trial completed), one error line naming the setting and the last reason;
+        // the other five trials were never run
+        Assert.Equal(3, start.ExitCode);
+        var error = Assert.Single(start.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:"));
+        Assert.Contains("3 trials in a row failed (budget.max_consecutive_failures: 3)", error);
+        Assert.Contains("the last, trial 2: worker exited with code 7", error);
+        Assert.Contains("(3/8 used)", error);
+        var list = await SearchCli.RunAsync(dir.Path, "trials", "list", "cli-study", "--format", "json");
+        Assert.Equal(3, System.Text.Json.Nodes.JsonNode.Parse(list.Stdout)!.AsArray().Count);
+
+        // And, the worker fixed (trials 3.. run normally), the same command runs the budget's other five
+        var again = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+        Assert.Equal(0, again.ExitCode);
+        list = await SearchCli.RunAsync(dir.Path, "trials", "list", "cli-study", "--format", "json");
+        Assert.Equal(8, System.Text.Json.Nodes.JsonNode.Parse(list.Stdout)!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task AStudyStoppedByFailuresAfterACompleteTrialExitsWithCode1()
+    {
+        // Given a study whose first trial completes and whose next two crash, stopping after 2 failures in a row
+        using var dir = new TempDirectory("cli-streak-after-result");
+        var worker = new FakeWorker
+        {
+            Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01,
+            Behaviours = { [1] = FakeWorker.Behaviour.Crash, [2] = FakeWorker.Behaviour.Crash },
+        }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 5, tweak: c => c["budget"]!["max_consecutive_failures"] = 2);
+
+        // When the study starts
+        var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then it stops with exit 1 (a failed run; the study has a result, from trial 0), not 3, and not 0 with a retrain
+        Assert.Equal(1, start.ExitCode);
+        Assert.Contains("2 trials in a row failed", start.Stderr);
+        Assert.DoesNotContain("   at ", start.Stderr);
+    }
 }

@@ -130,6 +130,7 @@ public sealed class StudyConfigLoaderTests : IDisposable
             new KeyValuePair<string, object>[] { new("optimizer", "adam"), new("batch_norm", true) },
             config.Fixed);
         Assert.Equal(new BudgetConfig(12, 2, 1, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(10)), config.Budget);
+        Assert.Equal(5, config.Budget.MaxConsecutiveFailures);
         Assert.Equal(new SamplerConfig(SamplerKind.Gp, 4, 42), config.Sampler);
         Assert.Equal(PrunerConfig.None, config.Pruner);
         Assert.Equal(DevicesMode.Auto, config.Devices.Mode);
@@ -489,6 +490,7 @@ public sealed class StudyConfigLoaderTests : IDisposable
     // (an integral number past a long said only "expected an integer")
     [InlineData("budget.trials", "1e30", "$.budget.trials", "must be between 1 and 1000000, got 1e30")]
     [InlineData("budget.trials", null, "$.budget.trials", "required key is missing")]
+    [InlineData("budget.max_consecutive_failures", "0", "$.budget.max_consecutive_failures", "between 1 and 1000000, got 0")]
     [InlineData("budget.trails", "3", "$.budget.trails", "unknown key (known: trials, epochs")]
     [InlineData("budget.timeout_minutes", "-5", "$.budget.timeout_minutes", "positive number of minutes, got -5")]
     // (below a tick it rounded to zero: 1e-300 ran no trial and exited 0)

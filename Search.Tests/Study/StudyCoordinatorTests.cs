@@ -84,6 +84,53 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task FailuresInARowStopTheStudyAndTheTrialsStillRunningAreQueuedAgainUncounted()
+    {
+        // Given a worker that hangs on trial 0 and crashes on every other trial, and a study of 10 that stops after 3
+        // failures in a row, on two slots
+        var worker = new FakeWorker
+        {
+            Directory = "",
+            Behaviours = Enumerable.Range(0, 10).ToDictionary(n => n, n => n == 0 ? FakeWorker.Behaviour.Hang : FakeWorker.Behaviour.Crash),
+        };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 10, worker, s => s with { MaxConsecutiveFailures = 3 });
+
+        // When it runs
+        var error = await Assert.ThrowsAsync<FailureStreakException>(() => h.RunAsync(CoordinatorHarness.Cpu(2)));
+
+        // Then it stopped at the third failure with the last one's reason, and spent three trials of the budget: trial 0,
+        // still running then, was stopped, recorded FAIL and queued again, its stop not counted as a failure
+        Assert.StartsWith("3 trials in a row failed (budget.max_consecutive_failures: 3)", error.Message);
+        Assert.Contains("worker exited with code 7", error.Message);
+        Assert.False(error.AnyComplete);
+        var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        var trials = await h.Storage.GetAllTrialsAsync(study.Id);
+        Assert.Equal(3, Budget.Of(trials, 10).Used);
+        Assert.Equal(3, trials.Count(t => t.State == TrialState.FAIL && t.SystemAttrs[StudyAttributes.FailReason].Contains("code 7")));
+        Assert.DoesNotContain(trials, t => t.State == TrialState.RUNNING);
+        Assert.Contains("interrupted", trials[0].SystemAttrs[StudyAttributes.FailReason]);
+        Assert.Equal(0, Assert.Single(trials, t => t.State == TrialState.WAITING).SystemAttrs[StudyAttributes.RetryOf] is var of ? int.Parse(of) : -1);
+    }
+
+    [Fact]
+    public async Task ACompleteTrialBetweenFailuresStartsTheCountAgain()
+    {
+        // Given trials 0, 1 and 3, 4 crash and 2 completes, in a study that stops after 3 failures in a row
+        var worker = new FakeWorker
+        {
+            Directory = "",
+            Behaviours = new[] { 0, 1, 3, 4 }.ToDictionary(n => n, _ => FakeWorker.Behaviour.Crash),
+        };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 6, worker, s => s with { MaxConsecutiveFailures = 3 });
+
+        // When it runs on one slot (the trials end in their order)
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu());
+
+        // Then it never had three in a row and ran the whole budget
+        Assert.Equal([TrialState.FAIL, TrialState.FAIL, TrialState.COMPLETE, TrialState.FAIL, TrialState.FAIL, TrialState.COMPLETE], trials.Select(t => t.State));
+    }
+
+    [Fact]
     public async Task AWorkerKilledBySigtermFromOutsideIsFailedAndItsConfigurationRunsAgain()
     {
         // Given trial 1's worker is terminated by a signal the coordinator did not send (as Slurm's scancel

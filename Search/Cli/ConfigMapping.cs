@@ -24,6 +24,7 @@ internal static class ConfigMapping
         Data = new TrialDataSettings(config.Dataset.Name, config.Dataset.Dir, config.Dataset.Validation, config.Dataset.TrainSubset, config.Dataset.SplitSeed),
         Timeout = config.Budget.Timeout,
         TrialTimeout = config.Budget.EffectiveTrialTimeout,
+        MaxConsecutiveFailures = config.Budget.MaxConsecutiveFailures,
         HeartbeatInterval = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_SECONDS", 5)),
         HeartbeatGrace = TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS", 30)),
     };

@@ -99,6 +99,12 @@ internal static class SearchApp
             await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
             return ExitCodes.AllTrialsFailed;
         }
+        catch (FailureStreakException e)
+        {
+            // No COMPLETE trial: exit 3, as for a study whose trials all failed; with one from before, the run failed (1).
+            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
+            return e.AnyComplete ? ExitCodes.Failed : ExitCodes.AllTrialsFailed;
+        }
         catch (Exception e) when (IsBadInput(e))
         {
             await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");

@@ -42,6 +42,7 @@ public static class ConfigChanges
         ("budget.max_concurrent", c => c.Budget.MaxConcurrent, false),
         ("budget.timeout_minutes", c => c.Budget.Timeout?.TotalMinutes, false),
         ("budget.trial_timeout_minutes", c => c.Budget.EffectiveTrialTimeout.TotalMinutes, false),
+        ("budget.max_consecutive_failures", c => c.Budget.MaxConsecutiveFailures, false),
         ("sampler.kind", c => c.Sampler.Kind, false),
         ("sampler.startup_trials", c => c.Sampler.StartupTrials, false),
         ("pruner", c => c.Pruner, false),

@@ -139,14 +139,15 @@ internal static partial class StudyConfigLoader
     private static BudgetConfig ReadBudget(ConfigReader reader, ConfigObject root)
     {
         var b = reader.Object(root.Required("budget"), "$.budget",
-            ["trials", "epochs", "max_concurrent", "timeout_minutes", "trial_timeout_minutes"]);
+            ["trials", "epochs", "max_concurrent", "timeout_minutes", "trial_timeout_minutes", "max_consecutive_failures"]);
         var trials = reader.Int(b.Required("trials"), "$.budget.trials", 1, 1_000_000);
         return new BudgetConfig(
             trials,
             b.Int("epochs", 2, 1, TrialSpec.MaxEpochs),
             b.Int("max_concurrent", 1, 1, 1024),
             b.Minutes("timeout_minutes"),
-            b.Minutes("trial_timeout_minutes"));
+            b.Minutes("trial_timeout_minutes"),
+            b.Int("max_consecutive_failures", BudgetConfig.DefaultMaxConsecutiveFailures, 1, 1_000_000));
     }
 
     private static SelectionConfig ReadSelection(ConfigReader reader, ConfigObject root, BudgetConfig budget)

@@ -31,6 +31,9 @@ public sealed class StudyCoordinator
     private readonly WaitingBeyondBudget _beyondBudget;
     private Exception? _diskFull;
     private WorkerStartException? _workerStart;
+    private readonly FailureStreak _failures;
+    // The trial whose failure made the streak reach its maximum; the study stops then.
+    private TrialSnapshot? _lastOfStreak;
     // Said once: the wait for a running trial that may become a repeat's candidate (polled every second).
     private bool _awaitingCandidate;
 
@@ -45,6 +48,7 @@ public sealed class StudyCoordinator
         _log = log;
         _untracked = new UntrackedTrials(settings, log);
         _beyondBudget = new WaitingBeyondBudget(log);
+        _failures = new FailureStreak(settings.MaxConsecutiveFailures);
         _observer = observer ?? NullStudyObserver.Instance;
         _execution = new TrialExecution(settings, storage, pruner, launcher, command, _observer, log);
     }
@@ -55,7 +59,8 @@ public sealed class StudyCoordinator
     /// their trials recorded FAIL and queued again, so the store stays consistent and a restart resumes.
     /// The study must exist (see <see cref="StudyOpener"/>). A full disk stops the study the same way (its
     /// trials recorded FAIL) and is then rethrown as a <see cref="StorageFullException"/>; a worker that cannot be started
-    /// at all (<see cref="WorkerStartException"/>) likewise, its trial queued again.
+    /// at all (<see cref="WorkerStartException"/>) likewise, its trial queued again; and so do trials that keep failing
+    /// (<see cref="FailureStreakException"/>, after <see cref="StudySettings.MaxConsecutiveFailures"/> in a row).
     /// </summary>
     public async Task<IReadOnlyList<TrialSnapshot>> RunAsync(StudyInfo study, CancellationToken interrupt)
     {
@@ -64,6 +69,10 @@ public sealed class StudyCoordinator
         if (_diskFull is not null)
             throw _diskFull as StorageFullException ?? new StorageFullException($"disk full: {_diskFull.Message}", _diskFull);
         if (_workerStart is not null) throw _workerStart;
+        // Ctrl+C meanwhile is the user's stop, said as one (exit 130).
+        if (_lastOfStreak is { } last && !interrupt.IsCancellationRequested)
+            throw FailureStreak.Error(_settings.MaxConsecutiveFailures, trials.FirstOrDefault(t => t.Id == last.Id) ?? last, trials,
+                Budget.Of(trials, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials)));
         return trials;
     }
 
@@ -319,7 +328,18 @@ public sealed class StudyCoordinator
         _supervised[trial.Id] = 0;
         using (lease)
         {
-            try { await _execution.RunAsync(trial, lease.Device, studyId, stop.Token); }
+            try
+            {
+                var finished = await _execution.RunAsync(trial, lease.Device, studyId, stop.Token);
+                if (_failures.Record(finished, stop.IsCancellationRequested))
+                {
+                    // The running trials are stopped as by Ctrl+C (recorded FAIL and queued again, not counted here).
+                    _lastOfStreak = finished;
+                    _log.Error("{Count} trials in a row failed (budget.max_consecutive_failures), stopping the study; the last, trial {Trial}: {Reason}",
+                        _settings.MaxConsecutiveFailures, finished.Number, FailureStreak.Reason(finished));
+                    stop.Cancel();
+                }
+            }
             catch (Exception e) when (DiskReserve.IsDiskFull(e))
             {
                 StopForFullDisk(e, stop);

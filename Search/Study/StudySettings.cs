@@ -46,6 +46,9 @@ public sealed partial record StudySettings
     /// <summary>A RUNNING trial whose heartbeat is older than this belongs to a dead process.</summary>
     public TimeSpan HeartbeatGrace { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>This process stops once this many of its trials in a row failed (<see cref="FailureStreak"/>).</summary>
+    public int MaxConsecutiveFailures { get; init; } = Config.BudgetConfig.DefaultMaxConsecutiveFailures;
+
     /// <summary>How often a trial whose process died (stale heartbeat, interruption) is queued again.</summary>
     public int MaxRetries { get; init; } = 2;
 }
