@@ -481,4 +481,26 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         Assert.Equal(TrialState.RUNNING, (await Storage.GetTrialAsync(alive.Id)).State);
         Assert.Empty(await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1)));
     }
+    [Fact]
+    public async Task HeartbeatAgesAreThoseOfTheStudysRunningTrialsByTheDatabaseClock()
+    {
+        // Given: a trial silent for 1.5 s, one that just beat, one finished, and a running trial of another study
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var other = (await Storage.CreateStudyAsync("other", StudyDirection.MAXIMIZE)).Study;
+        var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
+        var alive = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
+        var finished = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
+        await Storage.FinishTrialAsync(finished.Id, TrialState.COMPLETE, 0.5);
+        await Storage.CreateTrialAsync(other.Id, TrialState.RUNNING, null, Ours);
+        await Task.Delay(1500);
+        await Storage.RecordHeartbeatAsync(alive.Id);
+
+        // When
+        var ages = await Storage.GetHeartbeatAgesAsync(study.Id);
+
+        // Then only this study's running trials are there, each with its own age
+        Assert.Equal(new[] { silent.Id, alive.Id }.Order(), ages.Keys.Order());
+        Assert.InRange(ages[silent.Id].TotalSeconds, 1.4, 30);
+        Assert.InRange(ages[alive.Id].TotalSeconds, 0, 1.4);
+    }
 }

@@ -158,4 +158,10 @@ public interface IStudyStorage : IAsyncDisposable
 
     /// <summary>All trials of a study ordered by number, optionally only those in <paramref name="states"/>.</summary>
     Task<IReadOnlyList<TrialSnapshot>> GetAllTrialsAsync(int studyId, IReadOnlyCollection<TrialState>? states = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// How long ago each RUNNING trial of the study last had a heartbeat, by the database clock (as the stale sweep judges
+    /// it), keyed by trial id; a RUNNING trial with no heartbeat (an Optuna client's without heartbeats) is left out.
+    /// </summary>
+    Task<IReadOnlyDictionary<long, TimeSpan>> GetHeartbeatAgesAsync(int studyId, CancellationToken ct = default);
 }

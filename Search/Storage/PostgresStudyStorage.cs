@@ -162,6 +162,7 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 
     protected override string NowSql => "LOCALTIMESTAMP";
     protected override string StaleHeartbeatSql => "h.heartbeat < LOCALTIMESTAMP - @GraceSeconds * INTERVAL '1 second'";
+    protected override string HeartbeatAgeSql => "CAST(EXTRACT(EPOCH FROM (LOCALTIMESTAMP - h.heartbeat)) AS DOUBLE PRECISION)";
     protected override string LockStudySql => "SELECT study_id FROM studies WHERE study_id = @StudyId FOR UPDATE";
     protected override string LockStudyTrialsSql => "SELECT trial_id FROM trials WHERE study_id = @StudyId FOR UPDATE";
     protected override string LockTrialSql => "SELECT CAST(state AS TEXT) FROM trials WHERE trial_id = @TrialId FOR UPDATE";

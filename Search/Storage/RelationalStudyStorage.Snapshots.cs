@@ -43,6 +43,17 @@ internal abstract partial class RelationalStudyStorage
                 new { StudyId = studyId, States = states.Distinct().Select(s => s.ToString()).ToArray() }, ct), ct);
     }
 
+    private string HeartbeatAgesSql => $"""
+        SELECT t.trial_id, {HeartbeatAgeSql} FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id
+        WHERE t.study_id = @StudyId AND t.state = 'RUNNING'
+        """;
+
+    public Task<IReadOnlyDictionary<long, TimeSpan>> GetHeartbeatAgesAsync(int studyId, CancellationToken ct = default) =>
+        ReadAsync<IReadOnlyDictionary<long, TimeSpan>>(async (c, tx) =>
+            (await c.QueryAsync<(long Id, double Seconds)>(Cmd(HeartbeatAgesSql, new { StudyId = studyId }, tx, ct)))
+                // A clock stepped back on the database server gives a negative age: the heartbeat is as fresh as can be.
+                .ToDictionary(r => r.Id, r => TimeSpan.FromSeconds(Math.Max(0, r.Seconds))), ct);
+
     private static async Task<TrialSnapshot> LoadTrialAsync(DbConnection c, DbTransaction tx, long trialId, CancellationToken ct) =>
         (await LoadTrialsAsync(c, tx, TrialByIdSql, new { TrialId = trialId }, ct)).SingleOrDefault()
         ?? throw new RowNotFoundException($"no trial with id {trialId}");

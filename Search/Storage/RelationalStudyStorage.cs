@@ -70,6 +70,9 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     /// <summary>SQL condition on <c>h.heartbeat</c>: older than <c>@GraceSeconds</c> by the database clock.</summary>
     protected abstract string StaleHeartbeatSql { get; }
 
+    /// <summary>SQL expression: the age of <c>h.heartbeat</c> in seconds by the database clock.</summary>
+    protected abstract string HeartbeatAgeSql { get; }
+
     /// <summary>SQL selecting <c>study_id</c> of <c>@StudyId</c>, locking the row where the dialect has row locks.</summary>
     protected abstract string LockStudySql { get; }
 

@@ -80,6 +80,7 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     // CURRENT_TIMESTAMP (UTC, as Optuna's func.now() on SQLite) with the six fraction digits Optuna's DATETIME writes.
     protected override string NowSql => "strftime('%Y-%m-%d %H:%M:%f000', 'now')";
     protected override string StaleHeartbeatSql => "julianday(h.heartbeat) < julianday('now') - @GraceSeconds / 86400.0";
+    protected override string HeartbeatAgeSql => "(julianday('now') - julianday(h.heartbeat)) * 86400.0";
     protected override string LockStudySql => "SELECT study_id FROM studies WHERE study_id = @StudyId";
     protected override string LockStudyTrialsSql => "SELECT trial_id FROM trials WHERE study_id = @StudyId";
     protected override string LockTrialSql => "SELECT state FROM trials WHERE trial_id = @TrialId";

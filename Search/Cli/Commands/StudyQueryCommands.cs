@@ -145,12 +145,20 @@ internal static class StudyQueryCommands
                 // best configuration could not be run again from this output.
                 ["fixed"] = FixedValues(loaded),
                 // "running_trials": "running" is a count in study list and in the budget above.
+                // Which process runs each (a worker or Slurm task on another machine: both showed "cpu:0"), and whether it
+                // still beats: a trial whose process was SIGKILLed stayed "running" with a growing elapsed_s until another
+                // process of the study started and swept it.
                 ["running_trials"] = new JsonArray(trials.Where(t => t.State == TrialState.RUNNING).Select(t => (JsonNode)new JsonObject
                 {
                     ["number"] = t.Number,
                     ["device"] = TrialRows.Attr(t.SystemAttrs, StudyAttributes.Device),
+                    ["host"] = OwnerAttributes.OwnerOf(t)?.Host,
+                    ["pid"] = OwnerAttributes.OwnerOf(t)?.Pid,
                     ["epochs_done"] = t.IntermediateValues.Count,
                     ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s.ToUniversalTime()).TotalSeconds, 1) : null,
+                    ["heartbeat_age_s"] = loaded.HeartbeatAges.TryGetValue(t.Id, out var age) ? Math.Round(age.TotalSeconds, 1) : null,
+                    // Judged as the sweep judges it; an Optuna client's trial (no owner) has its own grace, not ours.
+                    ["stale"] = OwnerAttributes.OwnerOf(t) is not null && loaded.HeartbeatAges.TryGetValue(t.Id, out var a) ? a > ConfigMapping.HeartbeatGrace : null,
                 }).ToArray()),
                 ["retrain_test_accuracy"] = RetrainTestAccuracy(study.Name, userAttrs),
                 // Whose model that accuracy is: trials that end after a retrain (workers, the study's timeout, a budget
@@ -184,8 +192,14 @@ internal static class StudyQueryCommands
                 if (best is not null) OutputFormat.WriteObject("table", WithFixed(status["best_params"]!.AsObject(), best, loaded), "Best parameters");
                 var running = status["running_trials"]!.AsArray();
                 if (running.Count > 0)
-                    OutputFormat.Write("table", ["number", "device", "epochs_done", "elapsed_s"],
+                {
+                    OutputFormat.Write("table", ["number", "device", "host", "pid", "epochs_done", "elapsed_s", "heartbeat_age_s"],
                         running.Select(r => (IReadOnlyDictionary<string, object?>)r!.AsObject().ToDictionary(kv => kv.Key, kv => (object?)kv.Value)), "Running");
+                    foreach (var stale in running.Where(r => (bool?)r!["stale"] == true))
+                        Console.Out.WriteLine(ConsoleText.Line(
+                            $"Trial {(int)stale!["number"]!}: no heartbeat for {Durations.Format(TimeSpan.FromSeconds((double)stale["heartbeat_age_s"]!))} (grace {Durations.Format(ConfigMapping.HeartbeatGrace)}): "
+                            + $"its process ({stale["host"]} pid {stale["pid"]}) is stopped or gone; the next process of this study to start fails it and queues it again"));
+                }
                 ClusterStatus.WriteTable(status["cluster_jobs"]!.AsArray());
             }
             return ExitCodes.Ok;
@@ -264,7 +278,7 @@ internal static class StudyQueryCommands
         // another Optuna client made.
         var budget = await BudgetTotal.ReadAsync(storage, study.Id, config?.Budget.Trials ?? 0, ct);
         return new LoadedStudy(study, await storage.GetAllTrialsAsync(study.Id, ct: ct), await storage.GetStudyUserAttributesAsync(study.Id, ct),
-            config, await FolderAsync(storage, study, location, ct), budget > 0 ? budget : null);
+            config, await FolderAsync(storage, study, location, ct), budget > 0 ? budget : null, await storage.GetHeartbeatAgesAsync(study.Id, ct));
     }
 
     // A view shows what it can: a stored configuration that no longer reads (a hand edit, another tool) costs the views
@@ -288,10 +302,10 @@ internal static class StudyQueryCommands
 /// <summary>
 /// A study as the read-only views see it: its trials and user attributes; the configuration stored with it (null for a
 /// study another Optuna client made); its folder on this machine, when there is one that holds its files; its budget of
-/// trials (null without one).
+/// trials (null without one); how old each RUNNING trial's heartbeat is (by trial id).
 /// </summary>
 internal sealed record LoadedStudy(StudyInfo Study, IReadOnlyList<TrialSnapshot> Trials, IReadOnlyDictionary<string, string> UserAttrs,
-    StudyConfig? Config, string? Folder, int? BudgetTrials)
+    StudyConfig? Config, string? Folder, int? BudgetTrials, IReadOnlyDictionary<long, TimeSpan> HeartbeatAges)
 {
     /// <summary>The hyperparameters the stored configuration fixes, in its order (none without one).</summary>
     public IReadOnlyList<KeyValuePair<string, object>> Fixed => Config?.Fixed ?? [];
