@@ -58,4 +58,32 @@ public sealed class DiskFullCliTests(ITestOutputHelper output)
             new { Key = StudyAttributes.FailReason });
         Assert.Contains("disk full", reason);
     }
+    [Theory]
+    [InlineData("create")]
+    [InlineData("start")]
+    public async Task AStudyWhoseDatabaseCannotBeMadeWholeLeavesNoFileBehind(string verb)
+    {
+        // Given a study folder on a tmpfs with room for part of Optuna's schema only
+        using var disk = SmallDisk.Create(1 << 20);
+        if (!disk.IsMounted)
+        {
+            Assert.NotEqual("root", Environment.UserName);
+            output.WriteLine("mount not permitted (not root): the test needs a tmpfs and did not run");
+            return;
+        }
+        using var dir = new TempDirectory("cli-half-made");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c => c["storage"] = "sqlite:" + disk["db/study.db"]);
+        disk.Fill(leaveBytes: 48 << 10);
+
+        // When the study is created (or started) there
+        var run = await SearchCli.RunAsync(dir.Path, "study", verb, config);
+        output.WriteLine(run.Stderr);
+
+        // Then it fails in one line, and leaves no database (0 bytes, tables without alembic_version, or the schema without
+        // the study: `study status` and `study list` refused each as no Optuna database), nor the folder made for it
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("disk full", run.Stderr);
+        Assert.False(Directory.Exists(disk["db"]), string.Join(", ", Directory.Exists(disk["db"]) ? Directory.GetFiles(disk["db"]) : []));
+    }
 }

@@ -86,6 +86,9 @@ public sealed class StudyStartCliTests
         Assert.True(first.ExitCode == 130, $"exit {first.ExitCode}: {await stderr}");
         // And the signal's line says what stopping does to a study
         Assert.Contains("SIGINT: stopping (running trials are recorded and queued again;", await stderr);
+        // And stdout, which scripts keep as the run's result, does not say what a study whose trials all failed says
+        Assert.Contains("Interrupted before any trial completed.", await stdout);
+        Assert.DoesNotContain("No trial completed", await stdout);
         var hint = System.Text.RegularExpressions.Regex.Match(await stdout + await stderr, "`(study resume [^`]*)`");
         Assert.True(hint.Success, await stderr);
         Assert.Equal($"study resume cli-study --storage sqlite:///{db}", hint.Groups[1].Value);

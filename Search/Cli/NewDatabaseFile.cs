@@ -5,6 +5,9 @@ namespace Mnist.Search.Cli;
 /// <summary>
 /// The SQLite file a command is about to create by opening its storage, so that a refusal after the open (the study
 /// folder is another study's, the space differs) removes it again, with the folder made for it: a refusal writes nothing.
+/// So does anything else that ends the command before the study is made in it: a SIGTERM in the first second of
+/// `study start` or `study create` (a CI step's timeout) left a 0-byte file, Optuna's tables without alembic_version, or
+/// the schema without the study, which `study status`, `resume` and `list` then refused as no Optuna database.
 /// </summary>
 internal sealed class NewDatabaseFile
 {
@@ -16,6 +19,9 @@ internal sealed class NewDatabaseFile
         _path = path;
         _folderExisted = path is null || Directory.Exists(Path.GetDirectoryName(path));
     }
+
+    /// <summary>The command creates the file: it was not there when <see cref="Before"/> looked.</summary>
+    public bool IsNew => _path is not null;
 
     /// <summary>Notes <paramref name="url"/>'s file when it is SQLite and not there yet; call before the storage is opened.</summary>
     public static NewDatabaseFile Before(string url, string baseDirectory) =>

@@ -57,16 +57,17 @@ internal static class StudyRun
         // The storage is opened and the folder claimed before study.log exists: a corrupt database or a folder
         // of another study must leave no empty log behind (issue 11).
         // A SQLite file this run creates is removed again when the run is refused (the folder is another study's,
-        // the space differs): a refusal writes nothing.
+        // the space differs), interrupted or fails before the study is made in it: nothing half-made is left.
         var newDatabase = NewDatabaseFile.Before(storageUrl, config.BaseDirectory);
         IStudyStorage storage;
         try
         {
             storage = await OpenStorageAsync(storageUrl, config, fromConfig: options.StorageOverride is null, ct);
         }
-        catch when (!folderExisted)
+        catch
         {
-            DeleteIfEmpty(studyDir);
+            newDatabase.Remove();
+            if (!folderExisted) DeleteIfEmpty(studyDir);
             if (!studiesFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(studyDir)!);
             throw;
         }
@@ -80,7 +81,7 @@ internal static class StudyRun
             if (!created) await ResumedConfig.RefuseIncomparableAsync(storage, study, config, StoredSource(config, configText), ct);
             await StudyFolder.ClaimAsync(storage, study, studyDir, storageDisplay, ct);
         }
-        catch (Exception e) when (e is StudyFolderException or StudyConflictException)
+        catch (Exception e) when (e is StudyFolderException or StudyConflictException || newDatabase.IsNew)
         {
             await storage.DisposeAsync();
             newDatabase.Remove();
@@ -138,7 +139,7 @@ internal static class StudyRun
         return await DeletedStudy.SaidInOneLineAsync(storage, study, storageDisplay, async () =>
         {
             var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
-            PrintBest(settings, trials, command.IsTrialsWorker);
+            PrintBest(settings, trials, command.IsTrialsWorker, interrupted: ct.IsCancellationRequested);
             var named = StudyCommandLine.For(study.Name, storageUrl, config.BaseDirectory);
             if (ct.IsCancellationRequested)
             {
@@ -268,12 +269,13 @@ internal static class StudyRun
     private static string Filled(StudySettings settings, TrialSnapshot best, bool trialsWorker) =>
         Retraining.MissingHyperparameters.Of(settings, best, trialsWorker) is { Count: > 0 } filled ? $"; a retrain trains it with {string.Join(", ", filled)}" : "";
 
-    private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials, bool trialsWorker)
+    private static void PrintBest(StudySettings settings, IReadOnlyList<TrialSnapshot> trials, bool trialsWorker, bool interrupted)
     {
         var choice = BestTrial.Choose(trials, settings.Direction);
         if (choice is null)
         {
-            Console.Out.WriteLine("No trial completed.");
+            // A script that keeps stdout as the run's result took an interrupted run for one whose trials all failed.
+            Console.Out.WriteLine(interrupted ? "Interrupted before any trial completed." : "No trial completed.");
             return;
         }
         var best = choice.Trial;

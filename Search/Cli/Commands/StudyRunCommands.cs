@@ -38,18 +38,31 @@ internal static class StudyRunCommands
             var display = StorageUrl.Parse(url, loaded.BaseDirectory).Display;
             var studyDir = StudyFolder.PathFor(Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory), loaded.Study);
             var settings = ConfigMapping.ToSettings(loaded, studyDir);
+            // A file this command creates is removed again unless the study is made in it (refused, interrupted, failed).
             var newDatabase = NewDatabaseFile.Before(url, loaded.BaseDirectory);
-            await using var store = await StudyRun.OpenStorageAsync(url, loaded, fromConfig: parse.GetValue(storage) is null, ct);
+            IStudyStorage opened;
+            try { opened = await StudyRun.OpenStorageAsync(url, loaded, fromConfig: parse.GetValue(storage) is null, ct); }
+            catch
+            {
+                newDatabase.Remove();
+                throw;
+            }
+            await using var store = opened;
+            Vocabulary.StudyInfo study;
+            bool created;
             // What `study start` of this file refuses is refused here too, leaving nothing: "Created" was said, then start
             // refused it.
-            try { await StudyFolder.RefuseIfTakenAsync(store, loaded.Study, studyDir, display, ct); }
-            catch (StudyFolderException)
+            try
+            {
+                await StudyFolder.RefuseIfTakenAsync(store, loaded.Study, studyDir, display, ct);
+                (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
+            }
+            catch (Exception e) when (e is StudyFolderException || newDatabase.IsNew)
             {
                 await store.DisposeAsync();
                 newDatabase.Remove();
                 throw;
             }
-            var (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
             Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
             // Only a warning: the machines that run `study worker` may have the program where this one has none.
