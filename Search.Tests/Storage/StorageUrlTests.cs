@@ -74,4 +74,18 @@ public sealed class StorageUrlTests
         Assert.Equal(redacted, StorageUrl.Redact(url));
         Assert.Equal((withoutPassword, password), StorageUrl.SplitPassword(url));
     }
+    [Theory]
+    [InlineData("postgresql://alice:sec/ret@127.0.0.1:5432/mnist", "sec/ret")]
+    [InlineData("postgresql://bob:b@d:pw/x@127.0.0.1:5432/mnist2", "d:pw/x")]
+    [InlineData("Host=127.0.0.1;Port=5432;Username=alice;Password=alicepw;Database=mnist", "alicepw")]
+    [InlineData("Host=h; pwd = alicepw ;Database=mnist", "alicepw")]
+    public void AStorageThatIsNoUrlIsRefusedWithoutItsPassword(string url, string secret)
+    {
+        // When a storage given with an unescaped '/' in its password, or as an Npgsql connection string, is refused
+        var e = Assert.Throws<FormatException>(() => StorageUrl.Parse(url, "/base"));
+
+        // Then the message shows it masked (it showed the password whole, or the part after an '@' in it)
+        Assert.DoesNotContain(secret, e.Message);
+        Assert.Contains(StorageUrl.Masked, e.Message);
+    }
 }

@@ -109,8 +109,19 @@ public sealed record StorageUrl
     /// <paramref name="url"/> as the user wrote it, with its password replaced by <c>***</c> (issue 11: the password
     /// reached the console, study.log, <c>study list</c> and the stored configuration). Text that is no URL is returned as is.
     /// </summary>
-    public static string Redact(string url) =>
-        CutPassword(url) is var (before, _, after) ? before + ":" + Masked + after : url;
+    public static string Redact(string url)
+    {
+        // To the last '@' of the whole URL, not the last before the first '/': a password with an unescaped '/' (refused
+        // as no URL) was shown whole, "sec/ret", or in part, "bob:***@d:pw/x@host". Masking a database name's '@' too is
+        // the safe side. A SQLite path holds no password, and may hold ':' and '@'.
+        var found = url.StartsWith("sqlite", StringComparison.OrdinalIgnoreCase) ? CutPassword(url) : CutPassword(url, toLastAt: true);
+        if (found is var (before, _, after)) return before + ":" + Masked + after;
+        // A .NET user's first try, an Npgsql connection string ("Host=h;Password=pw;..."), was refused with it in clear.
+        return ConnectionStringPassword.Replace(url, m => m.Groups[1].Value + Masked);
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex ConnectionStringPassword =
+        new(@"((?:^|;)\s*(?:password|pwd)\s*=\s*)[^;]*", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     /// <summary>
     /// A PostgreSQL <paramref name="url"/> without its password, and the password decoded (<c>%40</c> is <c>@</c>); the
@@ -125,13 +136,13 @@ public sealed record StorageUrl
     /// Where a URL's password is, for <see cref="Redact"/> and <see cref="SplitPassword"/>: the text before the ':' that
     /// opens it, the password as written (percent-escaped), and the text from the '@' that ends it; null when there is none.
     /// </summary>
-    private static (string Before, string Password, string After)? CutPassword(string url)
+    private static (string Before, string Password, string After)? CutPassword(string url, bool toLastAt = false)
     {
         var scheme = url.IndexOf("://", StringComparison.Ordinal);
         if (scheme < 0) return null;
         var slash = url.IndexOf('/', scheme + 3);
         // The user part ends at the last '@' before the path (a password may hold '@' written as it is).
-        var at = url.LastIndexOf('@', slash < 0 ? url.Length - 1 : slash);
+        var at = url.LastIndexOf('@', slash < 0 || toLastAt ? url.Length - 1 : slash);
         if (at < scheme) return null;
         var colon = url.IndexOf(':', scheme + 3);
         return colon > 0 && colon < at ? (url[..colon], url[(colon + 1)..at], url[at..]) : null;
