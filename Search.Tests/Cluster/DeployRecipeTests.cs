@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Cluster;
+using Mnist.Search.Workers;
 using YamlDotNet.RepresentationModel;
 
 namespace Mnist.Search.Tests.Cluster;
@@ -12,7 +14,7 @@ namespace Mnist.Search.Tests.Cluster;
 public sealed class DeployRecipeTests
 {
     [Fact]
-    public void TheWorkerManifestIsAnIndexedJobOfStudyWorkersReadingTheStorageUrlFromASecret()
+    public void TheWorkerManifestIsAnIndexedJobOfStudyWorkers()
     {
         // Given the manifest
         var job = Single("deploy/k8s/study-workers.yaml");
@@ -25,20 +27,42 @@ public sealed class DeployRecipeTests
         Assert.True(int.Parse(Text(job, "spec", "completions")) >= 1);
         Assert.Equal(Text(job, "spec", "completions"), Text(job, "spec", "parallelism"));
         Assert.Contains(Text(job, "spec", "template", "spec", "restartPolicy"), new[] { "Never", "OnFailure" });
-        // ...whose container runs `study worker` with the storage URL from a Secret key, through an env variable it defines
-        var container = Assert.Single(Seq(job, "spec", "template", "spec", "containers").Children.Cast<YamlMappingNode>());
+        // ...whose container runs `study worker` with --storage
+        var container = Container(job);
         Assert.False(string.IsNullOrWhiteSpace(Text(container, "name")));
         Assert.False(string.IsNullOrWhiteSpace(Text(container, "image")));
-        var args = Seq(container, "args").Children.Select(a => ((YamlScalarNode)a).Value!).ToList();
+        var args = Args(container);
         Assert.Equal(["study", "worker"], args.Take(2));
-        var storage = args[args.IndexOf("--storage") + 1];
-        var env = Seq(container, "env").Children.Cast<YamlMappingNode>().ToDictionary(e => Text(e, "name"));
-        var variable = Regex.Match(storage, @"^\$\((\w+)\)$").Groups[1].Value;
-        Assert.True(env.ContainsKey(variable), $"--storage {storage} names no env variable of the container");
-        Assert.False(string.IsNullOrWhiteSpace(Text(env[variable], "valueFrom", "secretKeyRef", "name")));
-        Assert.False(string.IsNullOrWhiteSpace(Text(env[variable], "valueFrom", "secretKeyRef", "key")));
+        Assert.Contains("--storage", args.Take(args.Count - 1));
         // ...and every env variable the args refer to is defined
+        var env = Env(container);
         foreach (Match m in Regex.Matches(string.Join(' ', args), @"\$\((\w+)\)")) Assert.True(env.ContainsKey(m.Groups[1].Value), m.Value);
+    }
+
+    [Fact]
+    public void TheDatabasePasswordReachesTheWorkerOnlyAsPgpasswordFromASecretNeverOnItsCommandLine()
+    {
+        // Given the manifest's worker container
+        var container = Container(Single("deploy/k8s/study-workers.yaml"));
+        var env = Env(container);
+        var args = Args(container);
+
+        // Then the password comes from a Secret key into PGPASSWORD, which Npgsql reads when the URL has none
+        Assert.True(env.ContainsKey("PGPASSWORD"), "no PGPASSWORD in the worker's env");
+        Assert.False(string.IsNullOrWhiteSpace(Text(env["PGPASSWORD"], "valueFrom", "secretKeyRef", "name")));
+        Assert.False(string.IsNullOrWhiteSpace(Text(env["PGPASSWORD"], "valueFrom", "secretKeyRef", "key")));
+        // ...and every variable filled from a Secret is one the worker withholds from its trials (no trial inherits it)
+        foreach (var name in env.Where(e => FromSecret(e.Value)).Select(e => e.Key))
+            Assert.True(ProcessWorkerLauncher.WithheldVariables.Contains(name), $"{name} comes from a Secret but every trial process inherits it");
+        // ...with no envFrom, which would put every key of a Secret in the environment
+        Assert.False(container.Children.ContainsKey(new YamlScalarNode("envFrom")), "envFrom puts a whole Secret in the environment");
+        // ...while the args (the command line every user of the node can read) name no variable filled from a Secret,
+        foreach (Match m in Regex.Matches(string.Join(' ', args), @"\$\((\w+)\)"))
+            Assert.False(FromSecret(env[m.Groups[1].Value]), $"args expand {m.Value}, which comes from a Secret, onto the command line");
+        // ...and the storage URL they expand to is a PostgreSQL URL without a password
+        var storage = Regex.Replace(args[args.IndexOf("--storage") + 1], @"\$\((\w+)\)", m => Text(env[m.Groups[1].Value], "value"));
+        Assert.StartsWith("postgresql://", storage);
+        Assert.Null(StorageUrl.SplitPassword(storage).Password);
     }
 
     [Fact]
@@ -47,15 +71,15 @@ public sealed class DeployRecipeTests
         // Given the Job and the example Secret
         var job = Single("deploy/k8s/study-workers.yaml");
         var secret = Single("deploy/k8s/secret.example.yaml");
-        var reference = Seq((YamlMappingNode)Seq(job, "spec", "template", "spec", "containers").Children[0], "env").Children
-            .Cast<YamlMappingNode>().Select(e => e.Children.TryGetValue("valueFrom", out var v) ? (YamlMappingNode)((YamlMappingNode)v)["secretKeyRef"] : null)
-            .Single(r => r is not null)!;
+        var reference = (YamlMappingNode)Node(Assert.Single(Env(Container(job)).Values, FromSecret), "valueFrom", "secretKeyRef");
 
-        // Then the Secret is the one the Job names and has that key
+        // Then the Secret is the one the Job names and has that key: a password, not a URL
         Assert.Equal("v1", Text(secret, "apiVersion"));
         Assert.Equal("Secret", Text(secret, "kind"));
         Assert.Equal(Text(reference, "name"), Text(secret, "metadata", "name"));
-        Assert.StartsWith("postgresql://", Text(secret, "stringData", Text(reference, "key")));
+        var value = Text(secret, "stringData", Text(reference, "key"));
+        Assert.False(string.IsNullOrEmpty(value));
+        Assert.DoesNotContain("://", value);
     }
 
     [Fact]
@@ -77,6 +101,19 @@ public sealed class DeployRecipeTests
         Assert.Matches(@"ENV MNIST_SEARCH_WORKER=/app/trials/Trials\b", dockerfile);
         Assert.Contains("MNIST_SEARCH_WORKER", File.ReadAllText(RepositoryFiles.Path("Search/Workers/WorkerLocator.cs")));
     }
+
+    private static YamlMappingNode Container(YamlMappingNode job) =>
+        Assert.Single(Seq(job, "spec", "template", "spec", "containers").Children.Cast<YamlMappingNode>());
+
+    private static List<string> Args(YamlMappingNode container) =>
+        Seq(container, "args").Children.Select(a => ((YamlScalarNode)a).Value!).ToList();
+
+    private static Dictionary<string, YamlMappingNode> Env(YamlMappingNode container) =>
+        Seq(container, "env").Children.Cast<YamlMappingNode>().ToDictionary(e => Text(e, "name"));
+
+    private static bool FromSecret(YamlMappingNode variable) =>
+        variable.Children.TryGetValue(new YamlScalarNode("valueFrom"), out var from)
+        && ((YamlMappingNode)from).Children.ContainsKey(new YamlScalarNode("secretKeyRef"));
 
     private static YamlMappingNode Single(string relative)
     {
