@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Mnist.Search.Cli;
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Cluster;
 using Mnist.Search.Workers;
@@ -63,6 +64,29 @@ public sealed class DeployRecipeTests
         var storage = Regex.Replace(args[args.IndexOf("--storage") + 1], @"\$\((\w+)\)", m => Text(env[m.Groups[1].Value], "value"));
         Assert.StartsWith("postgresql://", storage);
         Assert.Null(StorageUrl.SplitPassword(storage).Password);
+    }
+
+    [Fact]
+    public void TheJobRidesOutDisruptionsAndFailsAtOnceWhenAWorkerCannotRunHere()
+    {
+        // Given the manifest
+        var job = Single("deploy/k8s/study-workers.yaml");
+        var rules = Seq(job, "spec", "podFailurePolicy", "rules").Children.Cast<YamlMappingNode>().ToList();
+
+        // Then its pods restart as Kubernetes allows with a podFailurePolicy (Never; OnFailure is refused)
+        Assert.Equal("Never", Text(job, "spec", "template", "spec", "restartPolicy"));
+        Assert.True(int.Parse(Text(job, "spec", "backoffLimit")) >= 1);
+        // ...a pod evicted, drained or preempted is replaced without counting toward backoffLimit
+        var ignore = Assert.Single(rules, r => Text(r, "action") == "Ignore");
+        Assert.Contains("DisruptionTarget", Seq(ignore, "onPodConditions").Children.Cast<YamlMappingNode>().Select(c => Text(c, "type")));
+        // ...and the worker container exiting with the command line's bad-input code fails the Job, not a retry
+        var failJob = Assert.Single(rules, r => Text(r, "action") == "FailJob");
+        Assert.Equal(Text(Container(job), "name"), Text(failJob, "onExitCodes", "containerName"));
+        Assert.Equal("In", Text(failJob, "onExitCodes", "operator"));
+        var codes = Seq(failJob, "onExitCodes", "values").Children.Select(v => int.Parse(((YamlScalarNode)v).Value!)).ToList();
+        Assert.Equal([ExitCodes.BadInput], codes);
+        // ...and every rule has an action Kubernetes 1.26 knows (FailIndex needs backoffLimitPerIndex, 1.28 and later)
+        Assert.All(rules, r => Assert.Contains(Text(r, "action"), new[] { "FailJob", "Ignore", "Count" }));
     }
 
     [Fact]
