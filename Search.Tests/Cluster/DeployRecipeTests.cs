@@ -126,6 +126,23 @@ public sealed class DeployRecipeTests
         Assert.Contains("MNIST_SEARCH_WORKER", File.ReadAllText(RepositoryFiles.Path("Search/Workers/WorkerLocator.cs")));
     }
 
+    [Fact]
+    public void EveryBuilderReadsOneDockerignoreThatKeepsOutputsDataStudiesAndGitOutOfTheContext()
+    {
+        // Given the Dockerfile, built with the repository root as its context
+        var dockerfile = File.ReadAllText(RepositoryFiles.Path("deploy/Dockerfile"));
+
+        // Then the only ignore file is the root .dockerignore, which the legacy builder, BuildKit and buildah all read
+        // (BuildKit would prefer deploy/Dockerfile.dockerignore, which the others ignore: two files, two contexts)
+        Assert.Empty(Directory.GetFiles(RepositoryFiles.Path("deploy"), "*.dockerignore", SearchOption.AllDirectories));
+        var patterns = File.ReadAllLines(RepositoryFiles.Path(".dockerignore")).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        // ...keeping build outputs, data, studies (Slurm's job scripts hold passwords) and .git out, with no exception
+        foreach (var pattern in new[] { "**/bin/", "**/obj/", "data/", "studies/", ".git/" }) Assert.Contains(pattern, patterns);
+        Assert.DoesNotContain(patterns, p => p.StartsWith('!'));
+        // ...and no `# syntax` directive, for which BuildKit would fetch a frontend image from outside REGISTRY
+        Assert.DoesNotMatch(@"(?im)\A(#.*\n)*#\s*syntax\s*=", dockerfile);
+    }
+
     private static YamlMappingNode Container(YamlMappingNode job) =>
         Assert.Single(Seq(job, "spec", "template", "spec", "containers").Children.Cast<YamlMappingNode>());
 
