@@ -196,6 +196,9 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     {
         PostgresException { SqlState: "3D000" } e => new StorageException($"storage {Display}: {e.MessageText}", e),
         PostgresException { SqlState: "28P01" or "28000" } e => new StorageException($"storage {Display}: {e.MessageText}", e),
+        // Npgsql's own refusal, before the server could say anything: it ended every command in a stack trace, exit 1.
+        NpgsqlException e when e is not PostgresException && e.Message.StartsWith("No password has been provided", StringComparison.Ordinal) =>
+            new StorageException($"storage {Display}: the server wants a password and none was given (in the URL, PGPASSWORD or ~/.pgpass)", e),
         PostgresException { SqlState: "53100" } e => new StorageFullException($"disk full on the database server of {Display}: {e.MessageText}", e),
         _ => Gone(error),
     };
