@@ -93,6 +93,8 @@ public sealed class StudyCoordinator
             // queued again), then report the cause.
             stop.Cancel();
             try { await Task.WhenAll(running); }
+            // A database that stayed away is said once, by the command's own line: no stack trace for it.
+            catch (Exception e) when (StorageOutage.Is(e)) { _log.Error("Stopping the running trials failed too: {Error}", e.Message); }
             catch (Exception e) { _log.Error(e, "Stopping the running trials failed too"); }
             throw;
         }
@@ -357,6 +359,12 @@ public sealed class StudyCoordinator
                 // Its row is gone: another client deleted the study (the loop says so in one line). There is nothing to
                 // record; it was an error with a stack trace, and the attempt to fail the trial threw again.
                 _log.Warning("Trial {Trial} is no longer in the storage (its study was deleted by another client)", trial.Number);
+            }
+            catch (Exception e) when (StorageOutage.Is(e))
+            {
+                // The database stayed away longer than the ride-out: recording the trial fails as well (it printed two stack
+                // traces before the command's one line). It stays RUNNING, and the next run's sweep fails it and queues it again.
+                _log.Error("Trial {Trial} could not be recorded: the database failed ({Error}); the next run queues it again", trial.Number, e.Message);
             }
             catch (Exception e)
             {
