@@ -50,6 +50,30 @@ public sealed class CopiedStudyExportCliTests
     }
 
     [Fact]
+    public async Task WithoutTheModelFilesExportSaysWhereTheRetrainedModelAndTheCheckpointWereWritten()
+    {
+        // Given a retrained study whose model files are not on this machine (another machine of a shared study retrained
+        // it and ran its best trial)
+        using var dir = new TempDirectory("cli-export-elsewhere");
+        var worker = CheckpointingWorker(dir["worker"]);
+        Directory.CreateDirectory(dir["run"]);
+        await RunStudyWithRealModelsAsync(dir["run"], worker, fcWidth: 16);
+        var study = dir["run/studies/cli-study"];
+        Directory.Move(Path.Combine(study, "best"), dir["elsewhere-best"]);
+        foreach (var trial in Directory.GetDirectories(Path.Combine(study, "trials"))) File.Delete(Path.Combine(trial, "model.bin"));
+
+        // When it is exported
+        var export = await SearchCli.RunAsync(dir["run"], "study", "export", "cli-study", "--out", dir["out"]);
+
+        // Then the one-line refusal says where the retrained model was written and on which host the checkpoint was (it
+        // named only the best trial's checkpoint path)
+        Assert.Equal(2, export.ExitCode);
+        var line = Assert.Single(export.Stderr.Trim().Split('\n'));
+        Assert.Contains($"its retrained model was written to {Path.Combine(study, "best")}, not on this machine", line);
+        Assert.Contains($", written on {Environment.MachineName})", line);
+    }
+
+    [Fact]
     public async Task AMalformedMetricsFileIsNamedOnOneLine()
     {
         // Given a retrained study whose best/metrics.json was cut short

@@ -28,8 +28,17 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
 
         var best = BestTrial.Of(await storage.GetAllTrialsAsync(study.Id, ct: ct), study.Direction)
             ?? throw new ModelNotFoundException($"study '{study.Name}' has no retrained model and no COMPLETE trial");
-        return await ForTrialAsync(storage, study, best, studyDirectory, $"study '{study.Name}': the best trial ({best.Number})",
-            "not retrained: the best trial's checkpoint, trained on the search subset only", ct);
+        try
+        {
+            return await ForTrialAsync(storage, study, best, studyDirectory, $"study '{study.Name}': the best trial ({best.Number})",
+                "not retrained: the best trial's checkpoint, trained on the search subset only", ct);
+        }
+        // On a machine of a shared study that did not retrain it, the refusal named only the best trial's checkpoint: the
+        // retrained model, which the storage says exists elsewhere, is the one to export.
+        catch (ModelNotFoundException e) when (recorded is not null)
+        {
+            throw new ModelNotFoundException($"{e.Message}; its retrained model was written to {recorded}, not on this machine: run `study export` where it is");
+        }
     }
 
     /// <summary>One trial's own checkpoint (trained on the search subset; no test metrics).</summary>
@@ -48,7 +57,8 @@ internal sealed record StudyModel(string Directory, bool Retrained, int TrialNum
         var recorded = checkpoint is null ? null : Path.GetDirectoryName(checkpoint);
         var local = recorded is null ? null : StudyFolder.TrialFolderIn(studyDirectory, recorded);
         var dir = await LocateAsync(storage, study, local, recorded, ct)
-            ?? throw new ModelNotFoundException($"{what} has no checkpoint on this machine ({checkpoint ?? "none recorded"})");
+            ?? throw new ModelNotFoundException($"{what} has no checkpoint on this machine ({checkpoint ?? "none recorded"}"
+                + (checkpoint is not null && OwnerAttributes.OwnerOf(trial)?.Host is { Length: > 0 } host ? $", written on {host}" : "") + ")");
         return new StudyModel(dir, false, trial.Number, null, note, await WorkerCommandAsync(storage, study, ct));
     }
 
