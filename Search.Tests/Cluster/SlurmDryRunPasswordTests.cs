@@ -40,7 +40,7 @@ public sealed class SlurmDryRunPasswordTests(PostgresServerFixture postgres)
             Assert.DoesNotContain(secret, output);
         // (the workers get it in PGPASSWORD, not in their command line: see SlurmSubmitCliTests)
         Assert.Contains("export PGPASSWORD='***'\n", text.Stdout);
-        Assert.Contains($"'--storage' 'postgresql://{target.Username}@{target.Host}:{target.Port}/{target.Database}' --devices", text.Stdout);
+        Assert.Contains($"'--storage' 'postgresql://{target.Username}@{target.Host}:{target.Port}/{target.Database}' '--studies-dir' '{dir["studies"]}' --devices", text.Stdout);
         Assert.Contains("PGPASSWORD=", json.Stdout);
         Assert.Contains("***", json.Stdout);
         Assert.Contains("note: the password is shown as ***; the script submitted holds it", text.Stderr);

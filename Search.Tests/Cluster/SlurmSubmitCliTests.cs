@@ -32,8 +32,26 @@ public sealed class SlurmSubmitCliTests
         Assert.Contains($"#SBATCH --output={dir["studies/cli-study/slurm"]}/%A_%a.out\n", script);
         Assert.Contains("#SBATCH --open-mode=append\n", script);
         Assert.Contains($"#SBATCH --chdir={dir.Path}\n", script);
-        Assert.Matches("exec '[^']*dotnet' '[^']*Search.dll' 'study' 'worker' 'cli-study' '--storage' 'sqlite:[^']*study.db' --devices \"\\$devices\"", script);
+        Assert.Matches("exec '[^']*dotnet' '[^']*Search.dll' 'study' 'worker' 'cli-study' '--storage' 'sqlite:[^']*study.db' '--studies-dir' '[^']*/studies' --devices \"\\$devices\"", script);
         Assert.False(Directory.Exists(dir["studies/cli-study/slurm"]));
+    }
+
+    [Fact]
+    public async Task WithStudiesDirTheWorkersWriteTheirStudyFolderWhereTheLogsGo()
+    {
+        // Given a study in its SQLite file
+        using var dir = new TempDirectory("slurm-studies-dir");
+        await CreateStudyAsync(dir);
+
+        // When its submission with --studies-dir elsewhere is printed
+        var result = await SearchCli.RunAsync(dir.Path, NoSlurm(dir), "study", "submit", "cli-study", "--slurm", "--dry-run",
+            "--storage", "sqlite:" + dir["studies/cli-study/study.db"], "--studies-dir", dir["sd"]);
+
+        // Then the logs go to that folder's study folder, and the workers are told to write theirs (study.log, trials/)
+        // there too (they wrote under the submit folder's studies/)
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains($"#SBATCH --output={dir["sd/cli-study/slurm"]}/%A_%a.out\n", result.Stdout);
+        Assert.Contains($"'study' 'worker' 'cli-study' '--storage' 'sqlite:{dir["studies/cli-study/study.db"]}' '--studies-dir' '{dir["sd"]}' --devices", result.Stdout);
     }
 
     [Fact]

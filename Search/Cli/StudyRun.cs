@@ -18,11 +18,15 @@ namespace Mnist.Search.Cli;
 /// </summary>
 internal static class StudyRun
 {
-    public sealed record Options(string? StorageOverride, bool Retrain, bool IsJoiningWorker, DevicesConfig? DevicesOverride = null);
+    /// <param name="StudiesRoot">
+    /// The folder of study folders (<c>study worker --studies-dir</c>, absolute); null: <c>studies/</c> beside the configuration.
+    /// </param>
+    public sealed record Options(string? StorageOverride, bool Retrain, bool IsJoiningWorker, DevicesConfig? DevicesOverride = null,
+        string? StudiesRoot = null);
 
     public static async Task<int> RunAsync(StudyConfig config, string configText, Options options, CancellationToken ct)
     {
-        var studyDir = StudyFolder.PathFor(Path.Combine(config.BaseDirectory, StudyLocation.DefaultStudiesDirectory), config.Study);
+        var studyDir = StudyFolder.PathFor(options.StudiesRoot ?? Path.Combine(config.BaseDirectory, StudyLocation.DefaultStudiesDirectory), config.Study);
         var storageUrl = options.StorageOverride ?? config.Storage;
         // Parse the storage URL before anything is created, so a bad one leaves no trace.
         var storageDisplay = StorageUrl.Parse(storageUrl, config.BaseDirectory).Display;

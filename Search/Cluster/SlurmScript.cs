@@ -54,7 +54,9 @@ internal static class SlurmScript
         // exec: the worker is the task's main process, so Slurm's SIGTERM (cancel, preemption, time limit)
         // reaches it directly and it stops its trials cleanly within KillWait.
         b.Append("exec");
-        foreach (var arg in s.WorkerCommand.Concat(["study", "worker", s.StudyName, "--storage", storage]))
+        // --studies-dir: the worker writes study.log and trials/ beside the logs, in the folder submit was given.
+        string[] studies = s.StudiesDirectory is null ? [] : ["--studies-dir", s.StudiesDirectory];
+        foreach (var arg in s.WorkerCommand.Concat(["study", "worker", s.StudyName, "--storage", storage, .. studies]))
             b.Append(' ').Append(Quote(arg));
         b.Append(" --devices \"$devices\"\n");
         return b.ToString();

@@ -4,8 +4,9 @@ namespace Mnist.Search.Cluster;
 /// What <c>study submit --slurm</c> asks Slurm for: a job array of <see cref="Workers"/> tasks, each running
 /// one <c>study worker</c> (<see cref="WorkerCommand"/>, the program and its leading arguments) on the study
 /// in <see cref="StorageUrl"/>, from <see cref="WorkingDirectory"/> (where its <c>data/</c> and
-/// <c>studies/</c> folders are), with its logs in <see cref="LogDirectory"/>. Null options are left to the
-/// cluster's defaults.
+/// <c>studies/</c> folders are), with its logs in <see cref="LogDirectory"/> and its study folder under
+/// <see cref="StudiesDirectory"/> (absolute; null: the worker's default, <c>studies/</c> in the working folder).
+/// Null options are left to the cluster's defaults.
 /// </summary>
 internal sealed record SlurmSubmission(
     string StudyName,
@@ -18,7 +19,8 @@ internal sealed record SlurmSubmission(
     bool Requeue,
     string WorkingDirectory,
     string LogDirectory,
-    IReadOnlyList<string> WorkerCommand)
+    IReadOnlyList<string> WorkerCommand,
+    string? StudiesDirectory = null)
 {
     /// <summary>The job name every task carries (<c>squeue -n</c> finds a study's jobs by it).</summary>
     public string JobName => JobNameFor(StudyName);

@@ -96,13 +96,17 @@ internal static class StudyRunCommands
         var name = CommonOptions.StudyName();
         var storage = new Option<string>("--storage") { Description = "Storage URL of the shared study (postgresql://... or sqlite:PATH)", Required = true };
         var devices = new Option<string?>("--devices") { Description = "The devices to run trials on: the study's own setting when left out; auto (this machine's GPUs, else the CPU), cpu, or a list such as cuda:0,cuda:1" };
-        var command = new Command("worker", "Join an existing study and run its trials on this machine's devices; trial files go to studies/NAME/ in the current folder") { name, storage, devices };
+        // `study submit --studies-dir DIR` put the Slurm logs in DIR/NAME/slurm while its workers, which had no such
+        // option, wrote study.log and trials/ under the submit folder's studies/NAME: one study's files in two places.
+        var studiesDir = CommonOptions.StudiesDir();
+        var command = new Command("worker", "Join an existing study and run its trials on this machine's devices; trial files go to studies/NAME/ in the current folder (or under --studies-dir)") { name, storage, devices, studiesDir };
         command.SetAction(async (parse, ct) =>
         {
-            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage)!);
+            var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage)!, parse.GetValue(studiesDir));
             var (config, text) = await StoredConfigAsync(location, sourceOnThisMachine: false, ct);
+            var studiesRoot = parse.GetValue(studiesDir) is { } root ? Path.GetFullPath(root) : null;
             return await StudyRun.RunAsync(config, text,
-                new StudyRun.Options(location.StorageUrl, Retrain: false, IsJoiningWorker: true, ParseDevices(parse.GetValue(devices))), ct);
+                new StudyRun.Options(location.StorageUrl, Retrain: false, IsJoiningWorker: true, ParseDevices(parse.GetValue(devices)), studiesRoot), ct);
         });
         return command;
     }

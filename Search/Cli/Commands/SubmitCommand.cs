@@ -35,9 +35,12 @@ internal static class SubmitCommand
         {
             if (!parse.GetValue(slurm)) throw new UserInputException("--slurm: choose the cluster engine (Slurm is the one supported; see deploy/k8s for Kubernetes)");
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
+            // The workers write study.log and trials/ in the folder of study folders the logs go to (they wrote to the
+            // submit folder's studies/ whatever --studies-dir said).
             var submission = new SlurmSubmission(location.Name, location.StorageUrl, parse.GetValue(workers), parse.GetValue(gpus),
                 parse.GetValue(cpus), parse.GetValue(partition), parse.GetValue(time), parse.GetValue(requeue),
-                Directory.GetCurrentDirectory(), Path.Combine(location.StudyDirectory, "slurm"), SelfCommand.Current());
+                Directory.GetCurrentDirectory(), Path.Combine(location.StudyDirectory, "slurm"), SelfCommand.Current(),
+                Path.GetDirectoryName(location.StudyDirectory));
             try
             {
                 SlurmSubmitter.Check(submission, Directory.GetCurrentDirectory());

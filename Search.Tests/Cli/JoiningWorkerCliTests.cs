@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Faults;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// `study worker` as a Slurm task or another machine runs it: what it logs on joining, the threads it gives a CPU slot,
+/// where it writes, what it says when there is nothing to run and when it is interrupted.
+/// </summary>
+public sealed class JoiningWorkerCliTests
+{
+    [Fact]
+    public async Task AWorkerGivenStudiesDirWritesItsLogAndTrialsThere()
+    {
+        // Given a study in the current folder's studies/
+        using var dir = new TempDirectory("worker-studies-dir");
+        await CreateStudyAsync(dir, trials: 1);
+
+        // When a worker joins it with --studies-dir elsewhere
+        var run = await SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", Storage(dir), "--studies-dir", dir["other"]);
+
+        // Then its study.log and trial folders are under that folder, none under the current folder's studies/
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.True(File.Exists(dir["other/cli-study/study.log"]), run.Stderr);
+        Assert.True(Directory.Exists(dir["other/cli-study/trials/0"]), run.Stderr);
+        Assert.False(File.Exists(dir["studies/cli-study/study.log"]));
+        Assert.False(Directory.Exists(dir["studies/cli-study/trials"]));
+    }
+
+    internal static string Storage(TempDirectory dir) => "sqlite:" + dir["studies/cli-study/study.db"];
+
+    /// <summary>Creates `cli-study` of fake trials in its SQLite file under <paramref name="dir"/> (study create: no trial runs).</summary>
+    internal static async Task<FakeWorker> CreateStudyAsync(TempDirectory dir, int trials, JsonObject? devices = null, int epochs = 1, double epochSeconds = 0.05)
+    {
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = epochs, EpochSeconds = epochSeconds }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials, tweak: c => { if (devices is not null) c["devices"] = devices; });
+        var created = await SearchCli.RunAsync(dir.Path, "study", "create", config);
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        return worker;
+    }
+}
