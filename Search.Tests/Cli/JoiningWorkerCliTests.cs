@@ -12,6 +12,38 @@ namespace Mnist.Search.Tests.Cli;
 public sealed class JoiningWorkerCliTests
 {
     [Fact]
+    public async Task WithDevicesCpuAWorkerKeepsTheStudysThreadsPerSlot()
+    {
+        // Given a fresh study whose one CPU slot trains with 7 threads (a count this machine's cores are not)
+        using var dir = new TempDirectory("worker-joined");
+        await CreateStudyAsync(dir, trials: 1, devices: new JsonObject { ["cpu_slots"] = 1, ["threads_per_slot"] = 7 });
+
+        // When a worker joins it on the CPU
+        var run = await SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", Storage(dir), "--devices", "cpu");
+
+        // Then its slot has the study's 7 threads (--devices cpu dropped them: the slot took every core)
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("Devices: cpu:0 (7 threads)", run.Stderr);
+    }
+
+    [Fact]
+    public async Task InASlurmTaskWithCpusPerTaskTheSlotTrainsWithTheCpusSlurmGaveIt()
+    {
+        // Given a study whose CPU slot asks for 7 threads
+        using var dir = new TempDirectory("worker-slurm-cpus");
+        await CreateStudyAsync(dir, trials: 1, devices: new JsonObject { ["cpu_slots"] = 1, ["threads_per_slot"] = 7 });
+
+        // When a worker joins it as a Slurm task given 5 CPUs (sbatch --cpus-per-task=5 sets SLURM_CPUS_PER_TASK)
+        var run = await SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { ["SLURM_CPUS_PER_TASK"] = "5" },
+            "study", "worker", "cli-study", "--storage", Storage(dir), "--devices", "cpu");
+
+        // Then its trial trains with those 5 (it took every core of the node), and the log says why not 7
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("Devices: cpu:0 (5 threads)", run.Stderr);
+        Assert.Contains("threads_per_slot 7 set aside: this Slurm task has 5 CPU(s)", run.Stderr);
+    }
+
+    [Fact]
     public async Task AWorkerGivenStudiesDirWritesItsLogAndTrialsThere()
     {
         // Given a study in the current folder's studies/

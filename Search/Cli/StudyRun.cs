@@ -115,8 +115,14 @@ internal static class StudyRun
 
         // A worker told which devices to use runs one trial on each; max_concurrent caps "auto" discovery.
         // "auto" on the command line discovers this machine's devices but keeps the study's GPU packing.
-        var devices = options.DevicesOverride is { Mode: DevicesMode.Auto } ? DevicesConfig.Auto with { Packing = config.Devices.Packing }
-            : options.DevicesOverride ?? config.Devices;
+        // "cpu" keeps the study's threads_per_slot (a Slurm task's own CPUs come first: DeviceDiscovery); it was dropped,
+        // and the one slot took every core of the node.
+        var devices = options.DevicesOverride switch
+        {
+            { Mode: DevicesMode.Auto } => DevicesConfig.Auto with { Packing = config.Devices.Packing },
+            { Mode: DevicesMode.Cpu } cpu => cpu with { ThreadsPerSlot = config.Devices.ThreadsPerSlot },
+            _ => options.DevicesOverride ?? config.Devices,
+        };
         var maxConcurrent = options.DevicesOverride is { Mode: DevicesMode.List } listed ? listed.Ids.Count : config.Budget.MaxConcurrent;
         var pool = DeviceDiscovery.ForThisMachine(log).CreatePool(devices, maxConcurrent);
         var view = new StudyProgressView(settings, pool.Devices, log);

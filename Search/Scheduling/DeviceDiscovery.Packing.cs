@@ -26,7 +26,7 @@ internal sealed partial class DeviceDiscovery
     /// </summary>
     private int AutoTrialsPerGpu(GpuInfo gpu, GpuPacking packing, int gpuCount)
     {
-        var coresPerGpu = Math.Max(1, processorCount / gpuCount);
+        var coresPerGpu = Math.Max(1, Cores / gpuCount);
         if (gpu.MemoryFreeMiB is not long free)
         {
             log.Warning("trials_per_gpu \"auto\": nvidia-smi reported no memory for GPU {Index} ({Name}); running 1 trial on it",

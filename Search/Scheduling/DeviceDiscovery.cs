@@ -8,17 +8,32 @@ namespace Mnist.Search.Scheduling;
 /// Turns <c>devices</c> and <c>budget.max_concurrent</c> into the slots trials run on. "auto" takes every
 /// GPU <c>nvidia-smi</c> lists (restricted by the coordinator's own <c>CUDA_VISIBLE_DEVICES</c>), else
 /// CPU slots; an explicit <c>cuda:N</c> list is taken as given, unchecked (tests fake GPUs that way).
-/// With packing, each GPU gets several slots (see DeviceDiscovery.Packing.cs).
+/// With packing, each GPU gets several slots (see DeviceDiscovery.Packing.cs). Inside a Slurm task given
+/// <c>--cpus-per-task</c> (<paramref name="slurmCpusPerTask"/>), the cores are the CPUs Slurm gave it.
 /// </summary>
 internal sealed partial class DeviceDiscovery(
     Func<IReadOnlyList<GpuInfo>> listGpus,
     int processorCount,
     string? cudaVisibleDevices,
-    ILogger log)
+    ILogger log,
+    int? slurmCpusPerTask = null)
 {
     /// <summary>Discovery against this machine: real <c>nvidia-smi</c>, core count and environment.</summary>
     public static DeviceDiscovery ForThisMachine(ILogger log) =>
-        new(NvidiaSmi.ListGpus, Environment.ProcessorCount, Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES"), log);
+        new(NvidiaSmi.ListGpus, Environment.ProcessorCount, Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES"), log,
+            SlurmCpusPerTask(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK")));
+
+    /// <summary>
+    /// Slurm's <c>SLURM_CPUS_PER_TASK</c> (set in a task that asked for <c>--cpus-per-task</c>, as <c>study submit
+    /// --cpus-per-worker</c> does), or null when unset or not a positive count. On a cluster whose TaskPlugin does not
+    /// bind CPUs (task/none) the process still sees every core of the node: each array task of `--cpus-per-worker 1`
+    /// trained with all of them, and N tasks on one node oversubscribed it N-fold.
+    /// </summary>
+    internal static int? SlurmCpusPerTask(string? value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var cpus) && cpus > 0 ? cpus : null;
+
+    /// <summary>The cores the slots share: those Slurm gave this task, else the machine's.</summary>
+    private int Cores => slurmCpusPerTask ?? processorCount;
 
     public DevicePool CreatePool(DevicesConfig devices, int maxConcurrent) => new(Discover(devices, maxConcurrent));
 
@@ -87,9 +102,15 @@ internal sealed partial class DeviceDiscovery(
     /// </summary>
     private List<DeviceSlot> ShareCores(List<DeviceSlot> slots, int? threadsPerSlot)
     {
-        if (threadsPerSlot is { } fixedThreads) return slots.Select(s => s with { Threads = fixedThreads }).ToList();
-        var share = Math.Max(1, processorCount / slots.Count);
-        var spare = processorCount >= slots.Count ? processorCount % slots.Count : 0;
+        // The CPUs Slurm allocated are what this task may use, whatever the study's threads_per_slot (set for the machine
+        // it was written on): fewer left CPUs the job paid for idle, more oversubscribed them.
+        if (slurmCpusPerTask is { } allocated && threadsPerSlot is { } ignored)
+            log.Information("threads_per_slot {Threads} set aside: this Slurm task has {Cpus} CPU(s) (SLURM_CPUS_PER_TASK), shared among its slots",
+                ignored, allocated);
+        else if (threadsPerSlot is { } fixedThreads) return slots.Select(s => s with { Threads = fixedThreads }).ToList();
+        var cores = Cores;
+        var share = Math.Max(1, cores / slots.Count);
+        var spare = cores >= slots.Count ? cores % slots.Count : 0;
         var getsOneMore = slots.Select((s, i) => (s, i)).OrderBy(x => x.s.IsGpu).Take(spare).Select(x => x.i).ToHashSet();
         return slots.Select((s, i) => s with { Threads = share + (getsOneMore.Contains(i) ? 1 : 0) }).ToList();
     }
@@ -98,7 +119,7 @@ internal sealed partial class DeviceDiscovery(
 
     private List<DeviceSlot> CpuSlots(int slots, int? threadsPerSlot)
     {
-        if (threadsPerSlot is { } threads && slots * threads > processorCount)
+        if (slurmCpusPerTask is null && threadsPerSlot is { } threads && slots * threads > processorCount)
             log.Warning("{Slots} CPU slot(s) x {Threads} thread(s) oversubscribe the {Cores} core(s); trials will slow each other down",
                 slots, threads, processorCount);
         return Enumerable.Range(0, slots).Select(i => new DeviceSlot($"cpu:{i}", null, 1)).ToList();
