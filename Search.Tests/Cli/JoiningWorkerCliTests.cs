@@ -61,6 +61,27 @@ public sealed class JoiningWorkerCliTests
         Assert.False(Directory.Exists(dir["studies/cli-study/trials"]));
     }
 
+    [Fact]
+    public async Task AWorkerSaysItJoinedAndWhenTheBudgetIsSpentThatThereIsNothingToRun()
+    {
+        // Given a fresh study of one trial, which a first worker joins and runs
+        using var dir = new TempDirectory("worker-spent");
+        await CreateStudyAsync(dir, trials: 1);
+        var first = await SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", Storage(dir));
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        // (it says it joined the study; it said "resumed from ... (0 trials on record)")
+        Assert.Contains("Study cli-study joined in sqlite:", first.Stderr);
+        Assert.DoesNotContain("resumed", first.Stderr);
+
+        // When another worker joins it
+        var run = await SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", Storage(dir));
+
+        // Then it says in one line that there is nothing to run, exit 0, and looks for no devices (it ended silently)
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Single(run.Stderr.Split('\n'), l => l.EndsWith("budget spent: 1/1 trials done; nothing to run", StringComparison.Ordinal));
+        Assert.DoesNotContain("Devices:", run.Stderr);
+    }
+
     internal static string Storage(TempDirectory dir) => "sqlite:" + dir["studies/cli-study/study.db"];
 
     /// <summary>Creates `cli-study` of fake trials in its SQLite file under <paramref name="dir"/> (study create: no trial runs).</summary>

@@ -55,6 +55,29 @@ public sealed class SlurmSubmitCliTests
     }
 
     [Fact]
+    public async Task ASubmissionToAStudyWhoseBudgetIsSpentIsRefusedAndNothingIsQueued()
+    {
+        // Given a study whose 2 trials have run, and an sbatch that would note being called
+        using var dir = new TempDirectory("slurm-spent");
+        await CreateStudyAsync(dir);
+        var ran = await SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", "sqlite:" + dir["studies/cli-study/study.db"]);
+        Assert.True(ran.ExitCode == 0, ran.Stderr);
+        var bin = Directory.CreateDirectory(dir["fake-slurm"]).FullName;
+        Support.Workers.Scripts.WriteExecutable(Path.Combine(bin, "sbatch"), $"touch '{dir["sbatch-called"]}'; cat > /dev/null; echo '4242;cluster'");
+
+        // When it is submitted
+        var result = await SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { ["PATH"] = bin }, "study", "submit", "cli-study", "--slurm");
+
+        // Then it is refused in one line, exit 2 (an array whose tasks would each find nothing to do and exit 0 was
+        // queued), sbatch was not called and no log folder was made
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("budget spent: 2/2 trials done; nothing to run", line);
+        Assert.False(File.Exists(dir["sbatch-called"]));
+        Assert.False(Directory.Exists(dir["studies/cli-study/slurm"]));
+    }
+
+    [Fact]
     public async Task TheScriptTurnsSlurmsCudaVisibleDevicesIntoTheWorkersDeviceList()
     {
         // Given the script of a GPU submission whose worker command only prints its arguments

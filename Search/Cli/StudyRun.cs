@@ -110,8 +110,18 @@ internal static class StudyRun
         });
         if (!created) await ResumedConfig.ReconcileAsync(storage, study, config, StoredSource(config, configText), log, ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
-        log.Information(created ? "Study {Study} created in {Storage}" : "Study {Study} resumed from {Storage} ({Count} trials on record)",
+        // A worker joins a study (most often a fresh one, which it did not "resume"); a coordinator creates or resumes it.
+        log.Information(created ? "Study {Study} created in {Storage}"
+            : options.IsJoiningWorker ? "Study {Study} joined in {Storage} ({Count} trials on record)"
+            : "Study {Study} resumed from {Storage} ({Count} trials on record)",
             study.Name, storageDisplay, existing.Count);
+        // A worker has nothing to add to a study whose budget is spent: a Slurm array submitted to one ran its tasks to
+        // exit 0 without a word. (`study resume` goes on: it prints the best trial and retrains it if that is still to do.)
+        if (options.IsJoiningWorker && await NothingToRunAsync(storage, study.Id, existing, settings.Trials, ct) is { } spent)
+        {
+            log.Information("{Spent}", spent);
+            return ExitCodes.Ok;
+        }
 
         // A worker told which devices to use runs one trial on each; max_concurrent caps "auto" discovery.
         // "auto" on the command line discovers this machine's devices but keeps the study's GPU packing.
@@ -214,6 +224,17 @@ internal static class StudyRun
             }
             return ExitCodes.Ok;
         });
+    }
+
+    /// <summary>
+    /// "budget spent: N/N trials done; nothing to run" when the study's budget is spent (every budgeted trial ended, none
+    /// running), else null. One test for the worker that joins such a study and for `study submit`, which refuses it.
+    /// </summary>
+    internal static async Task<string?> NothingToRunAsync(IStudyStorage storage, int studyId, IReadOnlyList<TrialSnapshot> trials,
+        int configuredTrials, CancellationToken ct)
+    {
+        var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, studyId, configuredTrials, ct));
+        return budget.IsSpent ? $"budget spent: {budget.Used}/{budget.Total} trials done; nothing to run" : null;
     }
 
     /// <summary>

@@ -47,8 +47,13 @@ internal static class SubmitCommand
                 var script = SlurmScript.Render(submission);
                 var (store, study) = await location.OpenExistingAsync(ct, " (create it first: `study create search.json --storage URL`)");
                 await using var owned = store;
-                if (await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct) is null)
+                if (await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct) is not { } stored)
                     throw StoredConfig.Missing(location.Name, location.StorageDisplay);
+                // Refused, not warned: every task of such an array would start, find nothing to do and exit 0, an
+                // allocation spent for nothing that `study status` then shows as COMPLETED. Raising budget.trials (the
+                // configuration's, through `study create`) is the way to run more, and then the submission is accepted.
+                if (await StudyRun.NothingToRunAsync(store, study.Id, await store.GetAllTrialsAsync(study.Id, ct: ct), stored.Config.Budget.Trials, ct) is { } spent)
+                    throw new UserInputException($"study '{location.Name}' in {location.StorageDisplay}: {spent} (raise budget.trials with `study create FILE --storage URL` to run more)");
                 if (parse.GetValue(dryRun))
                 {
                     // The printed script showed the PostgreSQL password in its exec line, where every other console
