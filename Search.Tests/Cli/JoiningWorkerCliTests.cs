@@ -82,6 +82,40 @@ public sealed class JoiningWorkerCliTests
         Assert.DoesNotContain("Devices:", run.Stderr);
     }
 
+    [Theory]
+    [InlineData(null, "run `study worker cli-study --storage sqlite:")]
+    [InlineData("4242", "submit again to continue (`study submit cli-study --storage sqlite:")]
+    public async Task AnInterruptedWorkerSaysToRunTheWorkerOrSubmitAgainNotToResume(string? slurmArrayJob, string expected)
+    {
+        // Given a worker running a trial of a study, by hand or as a task of Slurm array 4242
+        using var dir = new TempDirectory("worker-interrupted");
+        var worker = await CreateStudyAsync(dir, trials: 2, epochs: 4, epochSeconds: 1);
+        var env = slurmArrayJob is null ? new Dictionary<string, string>() : new() { ["SLURM_ARRAY_JOB_ID"] = slurmArrayJob };
+        using var run = SearchCli.Start(dir.Path, env, "study", "worker", "cli-study", "--storage", Storage(dir), "--devices", "cpu");
+        var stderr = run.StandardError.ReadToEndAsync();
+        _ = run.StandardOutput.ReadToEndAsync();
+        try
+        {
+            await worker.UntilStartedAsync(run, stderr);
+
+            // When it is stopped (scancel's SIGTERM)
+            await Signals.StopAsync(run, UnixSignal.Term);
+
+            // Then its hint runs the worker again, or submits again, with the storage it needs (`study resume` runs a
+            // coordinator here, which retrains at the end, not the cluster's workers)
+            var text = await stderr;
+            Assert.True(run.ExitCode == 130, text);
+            var line = Assert.Single(text.Split('\n'), l => l.Contains("Interrupted:"));
+            Assert.Contains(expected, line);
+            Assert.DoesNotContain("study resume", line);
+            if (slurmArrayJob is not null) Assert.Contains("--slurm`, with the options of job 4242)", line);
+        }
+        finally
+        {
+            if (!run.HasExited) run.Kill(entireProcessTree: true);
+        }
+    }
+
     internal static string Storage(TempDirectory dir) => "sqlite:" + dir["studies/cli-study/study.db"];
 
     /// <summary>Creates `cli-study` of fake trials in its SQLite file under <paramref name="dir"/> (study create: no trial runs).</summary>

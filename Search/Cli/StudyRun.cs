@@ -161,12 +161,18 @@ internal static class StudyRun
             var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
             PrintBest(settings, trials, command.IsTrialsWorker, interrupted: ct.IsCancellationRequested);
             var named = StudyCommandLine.For(study.Name, storageUrl, config.BaseDirectory);
+            if (ct.IsCancellationRequested && options.IsJoiningWorker)
+            {
+                log.Warning("Interrupted: {Used}/{Total} trials done; {Again}", budget.Used, budget.Total,
+                    StudyCommandLine.WorkerAgain(study.Name, storageUrl, config.BaseDirectory, options.StudiesRoot));
+                return ExitCodes.Interrupted;
+            }
             if (ct.IsCancellationRequested)
             {
                 // `study resume` runs the configuration stored in the study: edits to the file apply through the same
                 // command, which was not said (a user raised budget.trials in the file and resumed; nothing changed).
-                log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again to continue (`study resume {StudyArgs}` continues with the configuration stored in the study, without edits made to the file since)",
-                    budget.Used, budget.Total, named);
+                log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again to continue (`study resume {StudyArgs}` continues with the configuration stored in the study, without edits made to the file since){PasswordNote}",
+                    budget.Used, budget.Total, named, StudyCommandLine.PasswordNote(storageUrl));
                 return ExitCodes.Interrupted;
             }
             if (!budget.IsSpent)
