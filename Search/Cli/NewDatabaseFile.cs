@@ -31,8 +31,14 @@ internal sealed class NewDatabaseFile
     public void Remove()
     {
         if (_path is null) return;
-        foreach (var suffix in new[] { "", "-wal", "-shm", "-journal", DiskReserve.Suffix })
-            File.Delete(_path + suffix);
-        if (!_folderExisted) StudyRun.DeleteIfEmpty(Path.GetDirectoryName(_path)!);
+        // Best effort, on the way out of a failure: the failure is what the user must read (a file where the folder should
+        // be made File.Delete throw, and its message replaced the refusal's).
+        try
+        {
+            foreach (var suffix in new[] { "", "-wal", "-shm", "-journal", DiskReserve.Suffix })
+                File.Delete(_path + suffix);
+            if (!_folderExisted) StudyRun.DeleteIfEmpty(Path.GetDirectoryName(_path)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }
