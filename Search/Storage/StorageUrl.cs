@@ -109,19 +109,25 @@ public sealed record StorageUrl
     /// <paramref name="url"/> as the user wrote it, with its password replaced by <c>***</c> (issue 11: the password
     /// reached the console, study.log, <c>study list</c> and the stored configuration). Text that is no URL is returned as is.
     /// </summary>
-    public static string Redact(string url)
+    public static string Redact(string url) =>
+        CutPassword(url) is var (before, _, after) ? before + ":" + Masked + after : url;
+
+    /// <summary>
+    /// A storage that is refused as no URL, as its refusal shows it: what may be a password is masked more widely than
+    /// <see cref="Redact"/> masks a valid URL's. A password with an unescaped '/' was shown whole ("sec/ret") or in part
+    /// ("bob:***@d:pw/x@host"): here everything from the user's ':' to the last '@' goes. A .NET user's first try, an
+    /// Npgsql connection string ("Host=h;Password=pw"), and libpq's "?password=" showed it in clear: any key naming a
+    /// password is masked, quoted values whole.
+    /// </summary>
+    internal static string RedactRefused(string url)
     {
-        // To the last '@' of the whole URL, not the last before the first '/': a password with an unescaped '/' (refused
-        // as no URL) was shown whole, "sec/ret", or in part, "bob:***@d:pw/x@host". Masking a database name's '@' too is
-        // the safe side. A SQLite path holds no password, and may hold ':' and '@'.
-        var found = url.StartsWith("sqlite", StringComparison.OrdinalIgnoreCase) ? CutPassword(url) : CutPassword(url, toLastAt: true);
-        if (found is var (before, _, after)) return before + ":" + Masked + after;
-        // A .NET user's first try, an Npgsql connection string ("Host=h;Password=pw;..."), was refused with it in clear.
-        return ConnectionStringPassword.Replace(url, m => m.Groups[1].Value + Masked);
+        var masked = url.StartsWith("sqlite", StringComparison.OrdinalIgnoreCase) ? Redact(url)
+            : CutPassword(url, toLastAt: true) is var (before, _, after) ? before + ":" + Masked + after : url;
+        return PasswordKey.Replace(masked, m => m.Groups[1].Value + Masked);
     }
 
-    private static readonly System.Text.RegularExpressions.Regex ConnectionStringPassword =
-        new(@"((?:^|;)\s*(?:password|pwd)\s*=\s*)[^;]*", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+    private static readonly System.Text.RegularExpressions.Regex PasswordKey = new(
+        @"((?:^|[;?&])\s*[^=;?&]*(?:pass|pwd|psw)[^=;?&]*=\s*)(""[^""]*""|'[^']*'|[^;&]*)", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     /// <summary>
     /// A PostgreSQL <paramref name="url"/> without its password, and the password decoded (<c>%40</c> is <c>@</c>); the
@@ -148,5 +154,5 @@ public sealed record StorageUrl
         return colon > 0 && colon < at ? (url[..colon], url[(colon + 1)..at], url[at..]) : null;
     }
 
-    private static FormatException Bad(string url, string why) => new($"storage URL '{Redact(url)}': {why}");
+    private static FormatException Bad(string url, string why) => new($"storage URL '{RedactRefused(url)}': {why}");
 }
