@@ -14,23 +14,49 @@ internal sealed class NewDatabaseFile
     private readonly string? _path;
     private readonly bool _folderExisted;
 
-    private NewDatabaseFile(string? path)
+    private NewDatabaseFile(string? path, bool folderExisted)
     {
         _path = path;
-        _folderExisted = path is null || Directory.Exists(Path.GetDirectoryName(path));
+        _folderExisted = folderExisted;
     }
 
-    /// <summary>The command creates the file: it was not there when <see cref="Before"/> looked.</summary>
+    /// <summary>This command made the file (<see cref="Before"/> created it, exclusively).</summary>
     public bool IsNew => _path is not null;
 
-    /// <summary>Notes <paramref name="url"/>'s file when it is SQLite and not there yet; call before the storage is opened.</summary>
-    public static NewDatabaseFile Before(string url, string baseDirectory) =>
-        new(StorageUrl.Parse(url, baseDirectory) is { Kind: StorageKind.Sqlite } sqlite && !File.Exists(sqlite.Target) ? sqlite.Target : null);
+    /// <summary>
+    /// Creates <paramref name="url"/>'s file, empty, when it is SQLite and not there yet; call before the storage is opened.
+    /// Created exclusively (<see cref="FileMode.CreateNew"/>): "not there when looked at" was no proof, and of two
+    /// commands started together on one new file the one refused removed the database the other had just made its study in.
+    /// When the file cannot be made, nothing is owned and the storage's open says why.
+    /// </summary>
+    public static NewDatabaseFile Before(string url, string baseDirectory)
+    {
+        if (StorageUrl.Parse(url, baseDirectory) is not { Kind: StorageKind.Sqlite } sqlite || File.Exists(sqlite.Target))
+            return new NewDatabaseFile(null, true);
+        var folder = Path.GetDirectoryName(sqlite.Target)!;
+        var folderExisted = Directory.Exists(folder);
+        try
+        {
+            Directory.CreateDirectory(folder);
+            using (new FileStream(sqlite.Target, FileMode.CreateNew, FileAccess.Write)) { }
+            return new NewDatabaseFile(sqlite.Target, folderExisted);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!folderExisted) StudyRun.DeleteIfEmpty(folder);
+            return new NewDatabaseFile(null, true);
+        }
+    }
 
-    /// <summary>Removes the file (and its journal, WAL and reserve) and the folder made for it, if the open made them.</summary>
-    public void Remove()
+    /// <summary>
+    /// Removes the file (and its journal, WAL and reserve) and the folder made for it, when this command made it and no
+    /// other process has put anything in it: not when it holds a study this command did not make (another command started
+    /// at once made it; this one was refused, as its space differs), nor trials, nor when another process holds it locked.
+    /// </summary>
+    public void Remove(bool madeTheStudy = false)
     {
         if (_path is null) return;
+        if (InUse(madeTheStudy ? "SELECT COUNT(*) FROM trials" : "SELECT COUNT(*) FROM studies")) return;
         // Best effort, on the way out of a failure: the failure is what the user must read (a file where the folder should
         // be made File.Delete throw, and its message replaced the refusal's).
         try
@@ -40,5 +66,23 @@ internal sealed class NewDatabaseFile
             if (!_folderExisted) StudyRun.DeleteIfEmpty(Path.GetDirectoryName(_path)!);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    // Rows that another process wrote, or a lock it holds (making the schema, say): the file is that process's too.
+    private bool InUse(string countSql)
+    {
+        try
+        {
+            using var c = new Microsoft.Data.Sqlite.SqliteConnection(
+                new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = _path, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = countSql;
+            cmd.CommandTimeout = 1;
+            return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode is 5 or 6) { return true; }
+        // No such table (the schema was never made), an empty or unreadable file: nothing of anyone's.
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException) { return false; }
     }
 }

@@ -77,7 +77,7 @@ internal static class StudyRun
         }
         await using var ownedStorage = storage;
         StudyInfo study;
-        bool created;
+        var created = false;
         try
         {
             await StudyFolder.RefuseIfTakenAsync(storage, config.Study, studyDir, storageDisplay, ct);
@@ -88,7 +88,7 @@ internal static class StudyRun
         catch (Exception e) when (e is StudyFolderException or StudyConflictException || newDatabase.IsNew)
         {
             await storage.DisposeAsync();
-            newDatabase.Remove();
+            newDatabase.Remove(madeTheStudy: created);
             if (!folderExisted) DeleteIfEmpty(studyDir);
             if (!studiesFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(studyDir)!);
             throw;

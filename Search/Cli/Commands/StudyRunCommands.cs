@@ -49,7 +49,7 @@ internal static class StudyRunCommands
             }
             await using var store = opened;
             Vocabulary.StudyInfo study;
-            bool created;
+            var created = false;
             // What `study start` of this file refuses is refused here too, leaving nothing: "Created" was said, then start
             // refused it.
             try
@@ -60,7 +60,7 @@ internal static class StudyRunCommands
             catch (Exception e) when (e is StudyFolderException || newDatabase.IsNew)
             {
                 await store.DisposeAsync();
-                newDatabase.Remove();
+                newDatabase.Remove(madeTheStudy: created);
                 throw;
             }
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
