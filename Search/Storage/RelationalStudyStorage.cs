@@ -99,9 +99,7 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
             // rolled back, as before any retry.
             try
             {
-                await using var connection = await OpenConnectionAsync(ct);
-                await LimitLockWaitAsync(connection, LockWait.NoticeAfter, ct);
-                return await operation(connection);
+                return await AttemptAsync(operation, LockWait.NoticeAfter, ct);
             }
             catch (Exception e) when (!ct.IsCancellationRequested && IsTransient(e)) { notice(WaitingMessage); }
             catch (Exception e) when (Interrupted(e, ct)) { throw new OperationCanceledException(e.Message, e, ct); }
@@ -111,8 +109,7 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
         {
             try
             {
-                await using var connection = await OpenConnectionAsync(ct);
-                return await operation(connection);
+                return await AttemptAsync(operation, CanLimitLockWait ? LockWait.PerAttempt : null, ct);
             }
             catch (Exception e) when (attempt < AttemptsFor(e) && !ct.IsCancellationRequested && IsTransient(e))
             {
@@ -129,6 +126,38 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
             catch (Exception e) when (Describe(e) is { } described)
             {
                 throw described;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One attempt of <paramref name="operation"/>, on a fresh connection. Where the dialect can limit its wait for
+    /// another process's lock (SQLite), that wait of up to <paramref name="wait"/> is taken in slices of
+    /// <see cref="LockWait.Slice"/>, each a try of its own, and the token is looked at between them: SQLite waits in
+    /// native code (its busy handler, Microsoft.Data.Sqlite's retry loop) that no token reaches, so a SIGTERM during one
+    /// 30 s wait took effect up to 30 s late (audit-ops 1). The wait in all, and what is said of it, are as before; a
+    /// slice that failed rolled its transaction back, as before any retry. Null <paramref name="wait"/>: one try with the
+    /// connection's own wait.
+    /// </summary>
+    private async Task<T> AttemptAsync<T>(Func<DbConnection, Task<T>> operation, TimeSpan? wait, CancellationToken ct)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await using var connection = await OpenConnectionAsync(ct);
+                if (wait is { } w)
+                {
+                    var left = w - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                    await LimitLockWaitAsync(connection, left < LockWait.Slice ? left : LockWait.Slice, ct);
+                }
+                return await operation(connection);
+            }
+            catch (Exception e) when (wait is { } w && !ct.IsCancellationRequested && IsTransient(e)
+                                      && System.Diagnostics.Stopwatch.GetElapsedTime(started) < w)
+            {
+                // Another slice of the same attempt: no backoff (the slice waited), no outage.
             }
         }
     }

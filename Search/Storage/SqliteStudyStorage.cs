@@ -7,7 +7,7 @@ namespace Mnist.Search.Storage;
 
 /// <summary>
 /// Optuna-compatible SQLite storage. WAL lets readers run beside the one writer; every write is a
-/// <c>BEGIN IMMEDIATE</c> transaction, so writers queue on the database lock (busy timeout 30 s) instead of
+/// <c>BEGIN IMMEDIATE</c> transaction, so writers queue on the database lock (<see cref="LockWait"/>) instead of
 /// failing with "database is locked" when a deferred transaction would need to upgrade its lock.
 /// </summary>
 /// <remarks>
