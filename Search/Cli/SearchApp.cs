@@ -75,11 +75,18 @@ internal static class SearchApp
         return string.Join(' ', names);
     }
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <param name="termination">Made by <c>Main</c> before anything else, so that a signal during start-up is a stop too.</param>
+    public static async Task<int> RunAsync(string[] args, Termination termination)
     {
         WidenTablesWhenRedirected();
         // No response files: an image argument starting with @ is an image, not a file of more arguments.
         var parse = Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (termination.Token.IsCancellationRequested)
+        {
+            // Stopped while the command line was read: interrupted, as later; the command does not start.
+            await Console.Error.WriteLineAsync("interrupted");
+            return ExitCodes.Interrupted;
+        }
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
             // One line, as every other refusal: a missing argument and an unknown option each printed their own.
@@ -87,10 +94,10 @@ internal static class SearchApp
             return ExitCodes.BadInput;
         }
         ConfigureWaits();
+        termination.Stops = Termination.StopsIn(CommandPath(parse.CommandResult));
         try
         {
             // Signals are handled by Termination, not by System.CommandLine (no timeout cutting the cleanup short).
-            using var termination = new Termination(Termination.StopsIn(CommandPath(parse.CommandResult)));
             return await parse.InvokeAsync(
                 new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, termination.Token);
         }

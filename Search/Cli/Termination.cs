@@ -27,21 +27,28 @@ internal sealed class Termination : IDisposable
 
     private readonly CancellationTokenSource _cts = new();
     private readonly List<PosixSignalRegistration> _registrations = [];
-    private readonly string _stops;
+    private volatile string _stops = "";
     private readonly Lock _gate = new();
     private PosixSignal? _first;
     private long _firstAt;
 
-    /// <param name="stops">What stopping does to the command's work, said with the signal; null for a command with
-    /// nothing to record. Every command said "a study's running trials are recorded", `trials sql` too.</param>
-    public Termination(string? stops = null)
+    /// <summary>Made first thing in <c>Main</c>, before the command is known (<see cref="Stops"/> says it once it is).</summary>
+    public Termination()
     {
-        _stops = stops is null ? "" : $" ({stops})";
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
             _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
     }
 
     public CancellationToken Token => _cts.Token;
+
+    /// <summary>
+    /// What stopping does to the command's work, said with the signal; null for a command with nothing to record.
+    /// Every command said "a study's running trials are recorded", `trials sql` too.
+    /// </summary>
+    public string? Stops
+    {
+        set => _stops = value is null ? "" : $" ({value})";
+    }
 
     /// <summary>What a signal stops in <paramref name="command"/> (its path, e.g. "study start"), as said with the signal.</summary>
     public static string? StopsIn(string command) => command switch
