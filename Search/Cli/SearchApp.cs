@@ -78,19 +78,20 @@ internal static class SearchApp
     /// <param name="termination">Made by <c>Main</c> before anything else, so that a signal during start-up is a stop too.</param>
     public static async Task<int> RunAsync(string[] args, Termination termination)
     {
+        StandardOutput.InstallOnConsole();
         WidenTablesWhenRedirected();
         // No response files: an image argument starting with @ is an image, not a file of more arguments.
         var parse = Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (termination.Token.IsCancellationRequested)
         {
             // Stopped while the command line was read: interrupted, as later; the command does not start.
-            await Console.Error.WriteLineAsync("interrupted");
+            Say("interrupted");
             return ExitCodes.Interrupted;
         }
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
             // One line, as every other refusal: a missing argument and an unknown option each printed their own.
-            await Console.Error.WriteLineAsync($"error: {string.Join("; ", parse.Errors.Select(e => OneLine(e).TrimEnd('.')).Distinct())}");
+            Say($"error: {string.Join("; ", parse.Errors.Select(e => OneLine(e).TrimEnd('.')).Distinct())}");
             return ExitCodes.BadInput;
         }
         ConfigureWaits();
@@ -103,24 +104,24 @@ internal static class SearchApp
         }
         catch (NoCompleteTrialException e)
         {
-            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
+            Say($"error: {ConsoleText.Line(e.Message)}");
             return ExitCodes.AllTrialsFailed;
         }
         catch (FailureStreakException e)
         {
             // No COMPLETE trial: exit 3, as for a study whose trials all failed; with one from before, the run failed (1).
-            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
+            Say($"error: {ConsoleText.Line(e.Message)}");
             return e.AnyComplete ? ExitCodes.Failed : ExitCodes.AllTrialsFailed;
         }
         catch (Exception e) when (IsBadInput(e))
         {
-            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
+            Say($"error: {ConsoleText.Line(e.Message)}");
             return ExitCodes.BadInput;
         }
         catch (Exception e) when (DiskReserve.IsDiskFull(e))
         {
             // A full disk is the machine's state, not a bug: one line, no stack trace (issue 11).
-            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line((e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message)}");
+            Say($"error: {ConsoleText.Line((e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message)}");
             return ExitCodes.Failed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StorageLockedException or StudyDeletedException
@@ -130,20 +131,29 @@ internal static class SearchApp
             // itself; a stack trace added nothing.
             // The machine's state (permissions, a file where a folder should be, a full or read-only disk, a Slurm
             // controller or database server that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
-            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
+            Say($"error: {ConsoleText.Line(e.Message)}");
             return ExitCodes.Failed;
         }
         catch (OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync("interrupted");
+            Say("interrupted");
             return ExitCodes.Interrupted;
         }
         catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"error: {ConsoleText.Line(e.Message)}");
-            await Console.Error.WriteLineAsync(e.ToString());
+            Say($"error: {ConsoleText.Line(e.Message)}");
+            Say(e.ToString());
             return ExitCodes.Failed;
         }
+    }
+
+    // The command's last word on stderr. A closed stderr (`2>&-`) made this write throw inside the catch that reports a
+    // failure: the exception left Main and the runtime aborted the process (exit 134) where the table says 2 (audit-ops
+    // 11). With nowhere to say it, the exit code is all there is.
+    private static void Say(string line)
+    {
+        try { Console.Error.WriteLine(line); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException) { }
     }
 
     // A database another process keeps locked is said after seconds, not after minutes of silence; tests shorten these

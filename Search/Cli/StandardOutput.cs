@@ -1,0 +1,36 @@
+using System.Text;
+
+namespace Mnist.Search.Cli;
+
+/// <summary>
+/// Standard output whose failures say that it is standard output that failed. A closed stdout (<c>&gt;&amp;-</c>, as some
+/// cron and daemon wrappers run commands) made the first write fail with .NET's "Access to the path is denied.", which
+/// names no path: the command ended "error: Access to the path is denied." after all its work (audit-ops 11). A pipe
+/// closed by its reader (EPIPE) is not a failure here: .NET's console ignores it, so `| head` still works.
+/// </summary>
+internal sealed class StandardOutput(TextWriter inner) : TextWriter
+{
+    public override Encoding Encoding => inner.Encoding;
+
+    public override void Write(char value) => Try(() => inner.Write(value));
+
+    public override void Write(string? value) => Try(() => inner.Write(value));
+
+    public override void Write(char[] buffer, int index, int count) => Try(() => inner.Write(buffer, index, count));
+
+    public override void WriteLine(string? value) => Try(() => inner.WriteLine(value));
+
+    public override void Flush() => Try(inner.Flush);
+
+    /// <summary>Puts it in front of the console's stdout; before anything (Spectre.Console) takes Console.Out.</summary>
+    public static void InstallOnConsole() => Console.SetOut(new StandardOutput(Console.Out));
+
+    private static void Try(Action write)
+    {
+        try { write(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write to standard output: {e.Message}", e);
+        }
+    }
+}
