@@ -47,6 +47,10 @@ internal static class StudyQueryCommands
             var folder = parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory;
             if (string.IsNullOrWhiteSpace(folder)) throw new UserInputException("--studies-dir: must name a folder, got an empty one");
             if (File.Exists(folder)) throw new UserInputException($"--studies-dir {folder}: is a file, not a folder");
+            // A mistyped --studies-dir (a CI variable) listed no studies, exit 0, as an empty folder does (audit-ops 7).
+            // Without the option, a missing ./studies is only a folder where no study was made yet.
+            if (parse.GetValue(storage) is null && parse.GetValue(studiesDir) is not null && !Directory.Exists(folder))
+                throw new UserInputException($"--studies-dir {folder}: no such folder ({Path.GetFullPath(folder)})");
             var urls = parse.GetValue(storage) is { } url
                 ? [url]
                 : Directory.Exists(folder)
