@@ -8,20 +8,13 @@ namespace Mnist.Search.Cli;
 
 /// <summary>
 /// Writes rows as a table for people, JSON for programs, or CSV for spreadsheets. Rows are column-name →
-/// value maps; values are strings, numbers, booleans, null or JSON nodes.
+/// value maps; values are strings, numbers, booleans, null or JSON nodes. Which formats a command takes, and their
+/// spelling (lower case, as every other choice option), is <see cref="CommonOptions.Format"/>'s alone.
 /// </summary>
 internal static class OutputFormat
 {
-    public static readonly string[] Names = ["table", "json", "csv"];
-
     /// <summary>A table's cell for a parameter a trial has no value for (<see cref="Reporting.TrialStyle.Absent"/>).</summary>
     public const string Absent = Reporting.TrialStyle.Absent;
-
-    public static string Validate(string? format, string option = "--format")
-    {
-        var f = (format ?? "table").ToLowerInvariant();
-        return Names.Contains(f) ? f : throw new UserInputException($"{option}: unknown format '{format}' (expected {string.Join(", ", Names)})");
-    }
 
     public static void Write(string format, IReadOnlyList<string> columns, IEnumerable<IReadOnlyDictionary<string, object?>> rows, string? title = null)
     {
