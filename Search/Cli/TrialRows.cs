@@ -190,6 +190,27 @@ internal static class TrialRows
     public static string? Utc(DateTime? time) =>
         time?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// How long ago, in seconds by this machine's clock, a running trial started: never negative. Optuna's times carry no
+    /// zone, so a reader whose TZ is west of the writer's read a start in the future and a negative age (-17991.9 for a
+    /// reader 5 h west, audit-ops 12); the age is then 0, and <paramref name="warn"/> is told once per process, when it is
+    /// more than clocks of two machines differ by, that the study's times look like another time zone's.
+    /// </summary>
+    public static double? ElapsedSeconds(DateTime? start, DateTime nowUtc, Action<string> warn)
+    {
+        if (start is not { } s) return null;
+        var elapsed = (nowUtc - s.ToUniversalTime()).TotalSeconds;
+        if (elapsed >= 0) return Math.Round(elapsed, 1);
+        if (elapsed < -ZoneLikeSeconds && Interlocked.Exchange(ref _zoneWarned, 1) == 0)
+            warn($"a running trial started {Durations.Format(TimeSpan.FromSeconds(-elapsed))} in the future by this machine's clock: the study's times " +
+                 "look like another time zone's (Optuna stores local times without a zone); run this with the TZ of the process that runs the study");
+        return 0;
+    }
+
+    // Less than the smallest offset between two zones (15 min) and more than two machines' clocks usually differ by.
+    private const double ZoneLikeSeconds = 10 * 60;
+    private static int _zoneWarned;
+
     /// <summary>The value a configuration was chosen by: "0.9812", or "0.9801 (mean of 3)".</summary>
     public static string ChosenValue(BestTrial.Choice choice) =>
         choice.Value.ToString("F4", CultureInfo.InvariantCulture) + (choice.Basis is { } basis ? $" ({basis})" : "");

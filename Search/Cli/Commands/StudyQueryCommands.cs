@@ -159,7 +159,7 @@ internal static class StudyQueryCommands
                     ["host"] = OwnerAttributes.OwnerOf(t)?.Host,
                     ["pid"] = OwnerAttributes.OwnerOf(t)?.Pid,
                     ["epochs_done"] = t.IntermediateValues.Count,
-                    ["elapsed_s"] = t.DatetimeStart is { } s ? Math.Round((now - s.ToUniversalTime()).TotalSeconds, 1) : null,
+                    ["elapsed_s"] = TrialRows.ElapsedSeconds(t.DatetimeStart, now, w => Console.Error.WriteLine($"warning: {w}")),
                     ["heartbeat_age_s"] = loaded.HeartbeatAges.TryGetValue(t.Id, out var age) ? Math.Round(age.TotalSeconds, 1) : null,
                     // Judged as the sweep judges it; an Optuna client's trial (no owner) has its own grace, not ours.
                     ["stale"] = OwnerAttributes.OwnerOf(t) is not null && loaded.HeartbeatAges.TryGetValue(t.Id, out var a) ? a > ConfigMapping.HeartbeatGrace : null,
