@@ -4,21 +4,36 @@ using System.Text.Json.Nodes;
 namespace Mnist.Inference.Predictions;
 
 /// <summary>
-/// One entry of <c>predict</c>'s JSON array, the same whichever runtime computed it: <c>image</c>, <c>digit</c>,
-/// <c>probability</c>, <c>top</c> (each with its <c>class_name</c>) and <c>class_name</c>, or <c>image</c> and <c>error</c>.
+/// One entry of <c>predict</c>'s JSON array, the same whichever runtime computed it: every entry has every key of
+/// <see cref="Keys"/>, null where it has none (an answered image's <c>error</c>; a failed one's <c>digit</c>,
+/// <c>class_name</c>, <c>probability</c>, <c>top</c>), as <c>trials list|show</c> do. An answered entry had no
+/// <c>error</c> and a failed one only <c>image</c> and <c>error</c>, so typed decoders had to special-case predict
+/// (audit-ops 5). Each of <c>top</c>'s entries has <c>digit</c>, <c>probability</c> and <c>class_name</c>.
 /// </summary>
 internal static class PredictionJson
 {
+    /// <summary>The keys of every entry, in order.</summary>
+    public static readonly string[] Keys = ["image", "digit", "class_name", "probability", "top", "error"];
+
     public static JsonObject Entry(string image, Prediction prediction, IReadOnlyList<string> classNames)
     {
-        var entry = JsonSerializer.SerializeToNode(prediction)!.AsObject();
-        entry["image"] = image;
-        if (prediction.Digit < classNames.Count) entry["class_name"] = classNames[prediction.Digit];
+        var answer = JsonSerializer.SerializeToNode(prediction)!.AsObject();
         // The top-k by name too: a Fashion-MNIST model's "top" was indexes only, which say nothing without the class list.
-        foreach (var top in entry["top"]!.AsArray())
-            if ((int)top!["digit"]! is var index && index < classNames.Count) top["class_name"] = classNames[index];
-        return entry;
+        foreach (var top in answer["top"]!.AsArray())
+            top!["class_name"] = (int)top["digit"]! is var index && index < classNames.Count ? classNames[index] : null;
+        return new JsonObject
+        {
+            ["image"] = image,
+            ["digit"] = prediction.Digit,
+            ["class_name"] = prediction.Digit < classNames.Count ? classNames[prediction.Digit] : null,
+            ["probability"] = answer["probability"]!.DeepClone(),
+            ["top"] = answer["top"]!.DeepClone(),
+            ["error"] = null,
+        };
     }
 
-    public static JsonObject Error(string image, string message) => new() { ["image"] = image, ["error"] = message };
+    public static JsonObject Error(string image, string message) => new()
+    {
+        ["image"] = image, ["digit"] = null, ["class_name"] = null, ["probability"] = null, ["top"] = null, ["error"] = message,
+    };
 }

@@ -98,6 +98,12 @@ public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<Traine
         Assert.InRange((int)answers[2]!["digit"]!, 0, 9);
         var expected = $"{dir["no-images"]}: folder holds no image (.png, .jpg, .jpeg, .bmp, .gif, .webp)";
         Assert.Equal(expected, (string)answers[1]!["error"]!);
+        // Every entry has every key, null where it has none, answered or not (an answered one had no "error", a
+        // failed one only "image" and "error")
+        string[] keys = ["image", "digit", "class_name", "probability", "top", "error"];
+        Assert.All(answers, a => Assert.Equal(keys, a!.AsObject().Select(kv => kv.Key)));
+        Assert.All(keys[1..5], k => Assert.Null(answers[1]![k]));
+        Assert.Null(answers[0]!["error"]);
         Assert.Null(answers[1]!["digit"]);
         Assert.Equal($"error: {expected}", result.Stderr.Trim());
     }
