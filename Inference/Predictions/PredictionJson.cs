@@ -32,8 +32,13 @@ internal static class PredictionJson
         };
     }
 
-    public static JsonObject Error(string image, string message) => new()
+    /// <summary>A failed image's entry: every key of <see cref="Keys"/>, null but its image and error.</summary>
+    public static JsonObject Error(string image, string message)
     {
-        ["image"] = image, ["digit"] = null, ["class_name"] = null, ["probability"] = null, ["top"] = null, ["error"] = message,
-    };
+        var entry = new JsonObject();
+        foreach (var key in Keys) entry[key] = null;
+        entry["image"] = image;
+        entry["error"] = message;
+        return entry;
+    }
 }
