@@ -113,6 +113,23 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task TheStreakIsTheStudysSoTwoCoordinatorsStopAfterTheMaximumTogether()
+    {
+        // Given a worker that crashes on every trial, and a study of 20 that stops after 3 failures in a row
+        var worker = new FakeWorker { Directory = "", Behaviours = Enumerable.Range(0, 20).ToDictionary(n => n, _ => FakeWorker.Behaviour.Crash) };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 20, worker, s => s with { MaxConsecutiveFailures = 3 });
+
+        // When two coordinators run it at once (two pods of a Job, two tasks of a Slurm array)
+        var runs = new[] { h.RunAsync(CoordinatorHarness.Cpu()), h.RunAsync(CoordinatorHarness.Cpu()) };
+        foreach (var run in runs) await Assert.ThrowsAsync<FailureStreakException>(() => run);
+
+        // Then both stopped once the study had 3 failures in a row: at most one more, the other's trial in flight then
+        // (each counting its own, they spent 3 each)
+        var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        Assert.InRange(Budget.Of(await h.Storage.GetAllTrialsAsync(study.Id), 20).Used, 3, 4);
+    }
+
+    [Fact]
     public async Task ACompleteTrialBetweenFailuresStartsTheCountAgain()
     {
         // Given trials 0, 1 and 3, 4 crash and 2 completes, in a study that stops after 3 failures in a row

@@ -4,33 +4,39 @@ using Mnist.Search.Vocabulary;
 namespace Mnist.Search.Study;
 
 /// <summary>
-/// Counts the trials of this process that failed in a row, in the order they ended; a COMPLETE or PRUNED one starts
-/// the count again. A worker that fails every trial (an import error, a missing file, a typo in worker.command) spent
-/// the whole budget in seconds, a FAIL row per trial, and a fixed worker found the study finished; now the study stops
-/// at <see cref="StudySettings.MaxConsecutiveFailures"/>. Trials failed because this process was stopped are not the
-/// configuration's failures and are not counted (they are queued again).
+/// The study's trials that failed in a row, in the order they ended, among those that ended since this process began
+/// (any process's: the streak is the study's, so N workers of a Kubernetes Job or a Slurm array stop after about the
+/// maximum failures together, not N times it each; one that ended before is the past, fixed or not, and a resumed study
+/// starts afresh). A COMPLETE or PRUNED trial starts the count again; a FAIL that was queued again (its process was
+/// stopped or died) is not the configuration's failure and is left out. A worker that fails every trial (an import error,
+/// a missing file, a typo in worker.command) spent the whole budget in seconds, a FAIL row per trial, and a fixed worker
+/// found the study finished; now the study stops at <see cref="StudySettings.MaxConsecutiveFailures"/>.
 /// </summary>
 internal sealed class FailureStreak(int max)
 {
-    private readonly object _gate = new();
-    private int _count;
-    private bool _tripped;
+    // The trials already finished when this process first read the study.
+    private HashSet<long>? _before;
 
     /// <summary>
-    /// Counts <paramref name="finished"/>; true the first time the count reaches the maximum (the caller stops the
-    /// study then), false otherwise and ever after.
+    /// The trial whose failure made the streak reach the maximum, in <paramref name="trials"/> (the study as just read),
+    /// or null.
     /// </summary>
-    public bool Record(TrialSnapshot finished, bool stopping)
+    public TrialSnapshot? ReachedIn(IReadOnlyList<TrialSnapshot> trials)
     {
-        lock (_gate)
+        _before ??= trials.Where(Finished).Select(t => t.Id).ToHashSet();
+        var retried = Budget.Retried(trials);
+        var count = 0;
+        TrialSnapshot? last = null;
+        foreach (var t in trials.Where(t => Finished(t) && !_before.Contains(t.Id) && !(t.State == TrialState.FAIL && retried.Contains(t.Number)))
+                     .OrderBy(t => t.DatetimeComplete ?? DateTime.MaxValue).ThenBy(t => t.Number))
         {
-            if (finished.State is TrialState.COMPLETE or TrialState.PRUNED) _count = 0;
-            else if (finished.State == TrialState.FAIL && !stopping) _count++;
-            if (_tripped || _count < max) return false;
-            _tripped = true;
-            return true;
+            count = t.State == TrialState.FAIL ? count + 1 : 0;
+            last = t;
         }
+        return count >= max ? last : null;
     }
+
+    private static bool Finished(TrialSnapshot t) => t.State is TrialState.COMPLETE or TrialState.PRUNED or TrialState.FAIL;
 
     /// <summary>The error that ends the study once the streak reached its maximum at <paramref name="last"/>.</summary>
     public static FailureStreakException Error(int max, TrialSnapshot last, IReadOnlyList<TrialSnapshot> trials, Budget budget)

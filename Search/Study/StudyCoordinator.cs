@@ -125,6 +125,15 @@ public sealed class StudyCoordinator
                 _observer.StudyRead(trials, budget.Total);
                 _beyondBudget.Explain(trials, budget);
                 if (budget.IsSpent) break;
+                if (_failures.ReachedIn(trials) is { } last)
+                {
+                    // The running trials are stopped as by Ctrl+C (recorded FAIL and queued again, not counted).
+                    _lastOfStreak = last;
+                    _log.Error("{Count} trials in a row failed (budget.max_consecutive_failures), stopping; the last, trial {Trial}: {Reason}",
+                        _settings.MaxConsecutiveFailures, last.Number, FailureStreak.Reason(last));
+                    stop.Cancel();
+                    break;
+                }
 
                 var claimable = budget.CanClaimWaiting && trials.Any(x => x.State == TrialState.WAITING);
                 if (!claimable && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
@@ -330,18 +339,7 @@ public sealed class StudyCoordinator
         _supervised[trial.Id] = 0;
         using (lease)
         {
-            try
-            {
-                var finished = await _execution.RunAsync(trial, lease.Device, studyId, stop.Token);
-                if (_failures.Record(finished, stop.IsCancellationRequested))
-                {
-                    // The running trials are stopped as by Ctrl+C (recorded FAIL and queued again, not counted here).
-                    _lastOfStreak = finished;
-                    _log.Error("{Count} trials in a row failed (budget.max_consecutive_failures), stopping the study; the last, trial {Trial}: {Reason}",
-                        _settings.MaxConsecutiveFailures, finished.Number, FailureStreak.Reason(finished));
-                    stop.Cancel();
-                }
-            }
+            try { await _execution.RunAsync(trial, lease.Device, studyId, stop.Token); }
             catch (Exception e) when (DiskReserve.IsDiskFull(e))
             {
                 StopForFullDisk(e, stop);
