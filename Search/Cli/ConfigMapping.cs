@@ -60,7 +60,7 @@ internal static class ConfigMapping
 
     // Heartbeat timing is a property of the deployment, not of the study: tests shorten it.
     /// <summary>How old a RUNNING trial's heartbeat may grow before another process takes its coordinator for dead.</summary>
-    public static TimeSpan HeartbeatGrace => TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS", 30));
+    public static TimeSpan HeartbeatGrace => TimeSpan.FromSeconds(EnvSeconds("MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS", StudySettings.DefaultHeartbeatGrace.TotalSeconds));
 
     private static double EnvSeconds(string name, double fallback) =>
         double.TryParse(Environment.GetEnvironmentVariable(name), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : fallback;

@@ -182,7 +182,8 @@ internal static class StudyRun
             if (trials.Any(t => t.State == TrialState.FAIL) && !trials.Any(t => t.State is TrialState.COMPLETE or TrialState.PRUNED))
             {
                 // Exit 0 would tell a script the search worked (issue 11); each trial's fail_reason says why it failed.
-                log.Error("All {Count} trials failed; see `trials list {StudyArgs} --state FAIL` and each trial's stderr", trials.Count, named);
+                log.Error("All {Count} trials failed; see `trials list {StudyArgs} --state FAIL` and each trial's stderr{PasswordNote}", trials.Count, named,
+                    StudyCommandLine.PasswordNote(storageUrl));
                 return ExitCodes.AllTrialsFailed;
             }
             if (!trials.Any(t => t.State is TrialState.COMPLETE or TrialState.RUNNING or TrialState.WAITING) && trials.Any(t => t.State == TrialState.PRUNED))

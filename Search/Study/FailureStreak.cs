@@ -44,10 +44,10 @@ internal sealed class FailureStreak(int max)
         var reason = Reason(last);
         // One line: a reason with the worker's stderr tail runs to 2,000 characters; `trials show` gives it whole.
         const int shown = 300;
-        if (reason.Length > shown) reason = reason[..shown] + "...";
+        if (reason.Length > shown) reason = reason[..(char.IsHighSurrogate(reason[shown - 1]) ? shown - 1 : shown)] + "...";
         return new FailureStreakException(
             $"{max} trials in a row failed (budget.max_consecutive_failures: {max}), so the study stopped; the last, trial {last.Number}: {reason}. "
-            + $"Fix the cause and run the same command again; the failed trials count against budget.trials ({budget.Used}/{budget.Total} used)",
+            + $"Fix the cause and run the study again; those failed trials count against budget.trials ({budget.Used}/{budget.Total} used)",
             trials.Any(t => t.State == TrialState.COMPLETE));
     }
 

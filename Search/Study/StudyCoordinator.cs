@@ -358,7 +358,8 @@ public sealed class StudyCoordinator
                 // record; it was an error with a stack trace, and the attempt to fail the trial threw again.
                 _log.Warning("Trial {Trial} is no longer in the storage (its study was deleted by another client)", trial.Number);
             }
-            catch (Exception e) when (StorageOutage.Is(e))
+            // The database's errors only (a file-system IOException of the trial's folder is no outage: the general catch below).
+            catch (Exception e) when (StorageOutage.Is(e) && e is StorageUnreachableException or System.Data.Common.DbException)
             {
                 // The database stayed away longer than the ride-out: recording the trial fails as well (it printed two stack
                 // traces before the command's one line). It stays RUNNING, and the next run's sweep fails it and queues it again.

@@ -44,7 +44,10 @@ public sealed partial record StudySettings
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A RUNNING trial whose heartbeat is older than this belongs to a dead process.</summary>
-    public TimeSpan HeartbeatGrace { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan HeartbeatGrace { get; init; } = DefaultHeartbeatGrace;
+
+    /// <summary><see cref="HeartbeatGrace"/> unless MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS sets another (tests).</summary>
+    public static readonly TimeSpan DefaultHeartbeatGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>This process stops once this many of its trials in a row failed (<see cref="FailureStreak"/>).</summary>
     public int MaxConsecutiveFailures { get; init; } = Config.BudgetConfig.DefaultMaxConsecutiveFailures;

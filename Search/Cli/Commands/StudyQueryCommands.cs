@@ -202,7 +202,7 @@ internal static class StudyQueryCommands
                     foreach (var stale in running.Where(r => (bool?)r!["stale"] == true))
                         Console.Out.WriteLine(ConsoleText.Line(
                             $"Trial {(int)stale!["number"]!}: no heartbeat for {Durations.Format(TimeSpan.FromSeconds((double)stale["heartbeat_age_s"]!))} (grace {Durations.Format(ConfigMapping.HeartbeatGrace)}): "
-                            + $"its process ({stale["host"]} pid {stale["pid"]}) is stopped or gone; the next process of this study to start fails it and queues it again"));
+                            + $"its process ({stale["host"]} pid {stale["pid"]}) is stopped or gone; any process of this study that runs, or the next to start, fails it and queues it again"));
                 }
                 ClusterStatus.WriteTable(status["cluster_jobs"]!.AsArray());
             }
