@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Mnist.Search.Cli;
 
 /// <summary>
@@ -9,20 +7,8 @@ namespace Mnist.Search.Cli;
 /// process (exit 134) and the running trials stayed RUNNING. Only installed after a signal: before it, a write that
 /// fails (stdout redirected to a full disk) must still fail the command.
 /// </summary>
-internal sealed class BestEffortWriter(TextWriter inner) : TextWriter
+internal sealed class BestEffortWriter(TextWriter inner) : GuardedWriter(inner)
 {
-    public override Encoding Encoding => inner.Encoding;
-
-    public override void Write(char value) => Try(() => inner.Write(value));
-
-    public override void Write(string? value) => Try(() => inner.Write(value));
-
-    public override void Write(char[] buffer, int index, int count) => Try(() => inner.Write(buffer, index, count));
-
-    public override void WriteLine(string? value) => Try(() => inner.WriteLine(value));
-
-    public override void Flush() => Try(inner.Flush);
-
     /// <summary>Makes the console's stdout and stderr best effort from now on.</summary>
     public static void InstallOnConsole()
     {
@@ -30,7 +16,7 @@ internal sealed class BestEffortWriter(TextWriter inner) : TextWriter
         Console.SetError(new BestEffortWriter(Console.Error));
     }
 
-    private static void Try(Action write)
+    protected override void Guard(Action write)
     {
         try { write(); }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }

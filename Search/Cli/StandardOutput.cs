@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Mnist.Search.Cli;
 
 /// <summary>
@@ -8,24 +6,12 @@ namespace Mnist.Search.Cli;
 /// names no path: the command ended "error: Access to the path is denied." after all its work (audit-ops 11). A pipe
 /// closed by its reader (EPIPE) is not a failure here: .NET's console ignores it, so `| head` still works.
 /// </summary>
-internal sealed class StandardOutput(TextWriter inner) : TextWriter
+internal sealed class StandardOutput(TextWriter inner) : GuardedWriter(inner)
 {
-    public override Encoding Encoding => inner.Encoding;
-
-    public override void Write(char value) => Try(() => inner.Write(value));
-
-    public override void Write(string? value) => Try(() => inner.Write(value));
-
-    public override void Write(char[] buffer, int index, int count) => Try(() => inner.Write(buffer, index, count));
-
-    public override void WriteLine(string? value) => Try(() => inner.WriteLine(value));
-
-    public override void Flush() => Try(inner.Flush);
-
     /// <summary>Puts it in front of the console's stdout; before anything (Spectre.Console) takes Console.Out.</summary>
     public static void InstallOnConsole() => Console.SetOut(new StandardOutput(Console.Out));
 
-    private static void Try(Action write)
+    protected override void Guard(Action write)
     {
         try { write(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
