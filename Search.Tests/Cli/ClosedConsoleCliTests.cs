@@ -44,4 +44,22 @@ public sealed class ClosedConsoleCliTests
         Assert.True(cli.ExitCode == 2, $"exit {cli.ExitCode}: {stdout}");
         Assert.Equal("", stdout);
     }
+    [Fact]
+    public async Task AWarningWithStderrClosedDoesNotFailTheCommand()
+    {
+        // Given a studies folder holding a file that is no study database (study list warns about it on stderr)
+        using var dir = new TempDirectory("cli-closed-stderr-warning");
+        Directory.CreateDirectory(dir["studies/junk"]);
+        File.WriteAllText(dir["studies/junk/study.db"], "not a database");
+
+        // When the studies are listed with stderr closed
+        using var cli = SearchCli.StartRedirected(dir.Path, "2>&-", "study", "list", "--studies-dir", dir["studies"], "--format", "json");
+        var stdout = await cli.StandardOutput.ReadToEndAsync();
+        Assert.True(cli.WaitForExit(60_000), "it did not end");
+
+        // Then the warning, with nowhere to go, is dropped and the command succeeds with its result (the warning's failed
+        // write failed the command, exit 1)
+        Assert.True(cli.ExitCode == 0, $"exit {cli.ExitCode}: {stdout}");
+        Assert.Equal("[]", stdout.Trim());
+    }
 }

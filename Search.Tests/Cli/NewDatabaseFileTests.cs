@@ -47,4 +47,29 @@ public sealed class NewDatabaseFileTests
         third.Remove(madeTheStudy: true);
         Assert.False(File.Exists(dir["c/study.db"]));
     }
+    [Fact]
+    public async Task AFileAnotherProcessHasOpenIsKeptThoughItHoldsNoStudyYet()
+    {
+        // Given a file this command made, which another process has opened and is making its schema in (WAL: a reader sees
+        // no table and no lock while that transaction is open)
+        using var dir = new TempDirectory("new-db-file-open");
+        var url = "sqlite:" + dir["a/study.db"];
+        var mine = NewDatabaseFile.Before(url, dir.Path);
+        await using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={dir["a/study.db"]};Pooling=False");
+        await other.OpenAsync();
+        await using (var wal = other.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL; BEGIN IMMEDIATE; CREATE TABLE studies (study_id INTEGER PRIMARY KEY);";
+            await wal.ExecuteNonQueryAsync();
+        }
+
+        // When this command is refused
+        mine.Remove();
+
+        // Then the file stays (it was deleted under the other process)
+        Assert.True(File.Exists(dir["a/study.db"]));
+        await using var commit = other.CreateCommand();
+        commit.CommandText = "COMMIT";
+        await commit.ExecuteNonQueryAsync();
+    }
 }

@@ -130,6 +130,36 @@ public sealed class StudyCoordinatorTests
     }
 
     [Fact]
+    public async Task AHealthyProcessGoesOnWhileAnotherHostsTrialsFailInARow()
+    {
+        // Given a study of 8 that stops after 3 failures in a row, run here by a healthy worker (a second per epoch)
+        var worker = new FakeWorker { Directory = "", Epochs = 2, EpochSeconds = 1 };
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 8, worker, s => s with { MaxConsecutiveFailures = 3 });
+        var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        var run = h.RunAsync(CoordinatorHarness.Cpu());
+
+        // When, while its first trial runs, another host's process fails four trials in a row
+        await WaitUntilAsync(async () => (await h.Storage.GetAllTrialsAsync(study.Id)).Any(t => t.State == TrialState.RUNNING));
+        var elsewhere = new Dictionary<string, object?> { [StudyAttributes.Host] = "another-host", [StudyAttributes.CoordinatorPid] = 4242 };
+        for (var i = 0; i < 4; i++)
+        {
+            var t = await h.Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, elsewhere);
+            await h.Storage.FailTrialAsync(t.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = "worker exited with code 1" }, retry: null);
+        }
+
+        // Then this process, none of whose trials failed, runs the rest of the budget (it stopped with the broken host)
+        var (_, trials) = await run;
+        Assert.Equal(8, Budget.Of(trials, 8).Used);
+        Assert.Equal(4, trials.Count(t => t.State == TrialState.COMPLETE));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !await condition(); await Task.Delay(50))
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the condition never held");
+    }
+
+    [Fact]
     public async Task ACompleteTrialBetweenFailuresStartsTheCountAgain()
     {
         // Given trials 0, 1 and 3, 4 crash and 2 completes, in a study that stops after 3 failures in a row

@@ -13,12 +13,22 @@ internal sealed class BestEffortWriter(TextWriter inner) : GuardedWriter(inner)
     public static void InstallOnConsole()
     {
         Console.SetOut(new BestEffortWriter(Console.Out));
-        Console.SetError(new BestEffortWriter(Console.Error));
+        InstallOnStderr();
+    }
+
+    /// <summary>
+    /// Makes stderr best effort, from the start: what it says is diagnostics (warnings, the lock-wait notice, the error
+    /// line), never the command's result, and with stderr closed (`2>&-`) the first warning failed the command (exit 1,
+    /// nothing enqueued) where the same command without it succeeded. The exit code says how it ended.
+    /// </summary>
+    public static void InstallOnStderr()
+    {
+        if (Console.Error is not BestEffortWriter) Console.SetError(new BestEffortWriter(Console.Error));
     }
 
     protected override void Guard(Action write)
     {
         try { write(); }
-        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+        catch (Exception e) when (IsWriteFailure(e)) { }
     }
 }

@@ -21,4 +21,10 @@ internal abstract class GuardedWriter(TextWriter inner) : TextWriter
     public override void Flush() => Guard(inner.Flush);
 
     protected abstract void Guard(Action write);
+
+    /// <summary>
+    /// What a console write throws when it cannot be made: a closed descriptor gives UnauthorizedAccessException ("Access
+    /// to the path is denied."), a dead terminal or full disk IOException, a disposed writer ObjectDisposedException.
+    /// </summary>
+    public static bool IsWriteFailure(Exception e) => e is IOException or UnauthorizedAccessException or ObjectDisposedException;
 }

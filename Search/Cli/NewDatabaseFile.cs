@@ -68,21 +68,38 @@ internal sealed class NewDatabaseFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
-    // Rows that another process wrote, or a lock it holds (making the schema, say): the file is that process's too.
+    // Rows that another process wrote, or another connection to the file: in WAL mode a reader is never blocked by a
+    // writer, so a process making its schema (uncommitted) or one that joined the study without a trial yet showed no
+    // rows and no lock, and the file was deleted under it. Switching the journal mode away from WAL needs the only
+    // connection to the file: it fails, "database is locked", while any other process has it open. This process's own
+    // pooled connections are closed first.
     private bool InUse(string countSql)
     {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
             using var c = new Microsoft.Data.Sqlite.SqliteConnection(
-                new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = _path, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+                new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = _path, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 1 }.ToString());
             c.Open();
             using var cmd = c.CreateCommand();
-            cmd.CommandText = countSql;
-            cmd.CommandTimeout = 1;
-            return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+            cmd.CommandText = "PRAGMA busy_timeout = 0";
+            cmd.ExecuteNonQuery();
+            try
+            {
+                cmd.CommandText = countSql;
+                if (Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0) return true;
+            }
+            // No such table: the schema was never made (or is not committed yet: the journal mode below says).
+            catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 1) { }
+            cmd.CommandText = "PRAGMA journal_mode = DELETE";
+            cmd.ExecuteScalar();
+            return false;
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode is 5 or 6) { return true; }
-        // No such table (the schema was never made), an empty or unreadable file: nothing of anyone's.
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException) { return false; }
+        // A full disk (the failure being cleaned up after): nobody could have written to it either.
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 13) { return false; }
+        // Locked or busy: another connection has it. Anything else unexpected: keep the file (a leftover is the lesser harm).
+        catch (Microsoft.Data.Sqlite.SqliteException) { return true; }
+        // An empty or unreadable file that cannot even be opened: nothing of anyone's.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 }

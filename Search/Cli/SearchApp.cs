@@ -79,6 +79,7 @@ internal static class SearchApp
     public static async Task<int> RunAsync(string[] args, Termination termination)
     {
         StandardOutput.InstallOnConsole();
+        BestEffortWriter.InstallOnStderr();
         WidenTablesWhenRedirected();
         // No response files: an image argument starting with @ is an image, not a file of more arguments.
         var parse = Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -153,7 +154,7 @@ internal static class SearchApp
     private static void Say(string line)
     {
         try { Console.Error.WriteLine(line); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException) { }
+        catch (Exception e) when (GuardedWriter.IsWriteFailure(e)) { }
     }
 
     // A database another process keeps locked is said after seconds, not after minutes of silence; tests shorten these

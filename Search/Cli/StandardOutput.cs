@@ -14,7 +14,7 @@ internal sealed class StandardOutput(TextWriter inner) : GuardedWriter(inner)
     protected override void Guard(Action write)
     {
         try { write(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsWriteFailure(e) && e is not ObjectDisposedException)
         {
             throw new IOException($"cannot write to standard output: {e.Message}", e);
         }

@@ -4,11 +4,12 @@ using Mnist.Search.Vocabulary;
 namespace Mnist.Search.Study;
 
 /// <summary>
-/// The study's trials that failed in a row, in the order they ended, among those that ended since this process began
+/// The study's trials that failed in a row, in the order of their numbers, among those that ended since this process began
 /// (any process's: the streak is the study's, so N workers of a Kubernetes Job or a Slurm array stop after about the
 /// maximum failures together, not N times it each; one that ended before is the past, fixed or not, and a resumed study
-/// starts afresh). A COMPLETE or PRUNED trial starts the count again; a FAIL that was queued again (its process was
-/// stopped or died) is not the configuration's failure and is left out. A worker that fails every trial (an import error,
+/// starts afresh); a process stops only when some of them are its own. A COMPLETE or PRUNED trial starts the count again;
+/// a FAIL that was queued again (its process was stopped or died, its worker killed by a signal: retried at most twice)
+/// is left out. A worker that fails every trial (an import error,
 /// a missing file, a typo in worker.command) spent the whole budget in seconds, a FAIL row per trial, and a fixed worker
 /// found the study finished; now the study stops at <see cref="StudySettings.MaxConsecutiveFailures"/>.
 /// </summary>
@@ -25,15 +26,18 @@ internal sealed class FailureStreak(int max)
     {
         _before ??= trials.Where(Finished).Select(t => t.Id).ToHashSet();
         var retried = Budget.Retried(trials);
-        var count = 0;
-        TrialSnapshot? last = null;
+        var streak = new List<TrialSnapshot>();
+        // In the order of their numbers, which the database gives: completion times are each host's local clock without
+        // a zone (Optuna's), hours apart between a pod on UTC and a laptop.
         foreach (var t in trials.Where(t => Finished(t) && !_before.Contains(t.Id) && !(t.State == TrialState.FAIL && retried.Contains(t.Number)))
-                     .OrderBy(t => t.DatetimeComplete ?? DateTime.MaxValue).ThenBy(t => t.Number))
+                     .OrderBy(t => t.Number))
         {
-            count = t.State == TrialState.FAIL ? count + 1 : 0;
-            last = t;
+            if (t.State == TrialState.FAIL) streak.Add(t);
+            else streak.Clear();
         }
-        return count >= max ? last : null;
+        // Only a process that failed some of them stops: a healthy host beside a broken one goes on (it stopped its
+        // running trials and exited 1 with the others).
+        return streak.Count >= max && streak.Any(t => OwnerAttributes.OwnerOf(t) == ProcessIdentity.Current) ? streak[^1] : null;
     }
 
     private static bool Finished(TrialSnapshot t) => t.State is TrialState.COMPLETE or TrialState.PRUNED or TrialState.FAIL;
