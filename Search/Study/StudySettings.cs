@@ -49,7 +49,7 @@ public sealed partial record StudySettings
     /// <summary><see cref="HeartbeatGrace"/> unless MNIST_SEARCH_HEARTBEAT_GRACE_SECONDS sets another (tests).</summary>
     public static readonly TimeSpan DefaultHeartbeatGrace = TimeSpan.FromSeconds(30);
 
-    /// <summary>This process stops once this many of its trials in a row failed (<see cref="FailureStreak"/>).</summary>
+    /// <summary>The study's processes stop once this many of its trials failed in a row (<see cref="FailureStreak"/>).</summary>
     public int MaxConsecutiveFailures { get; init; } = Config.BudgetConfig.DefaultMaxConsecutiveFailures;
 
     /// <summary>How often a trial whose process died (stale heartbeat, interruption) is queued again.</summary>
