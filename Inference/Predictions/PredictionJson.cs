@@ -21,7 +21,7 @@ internal static class PredictionJson
         // The top-k by name too: a Fashion-MNIST model's "top" was indexes only, which say nothing without the class list.
         foreach (var top in answer["top"]!.AsArray())
             top!["class_name"] = (int)top["digit"]! is var index && index < classNames.Count ? classNames[index] : null;
-        return new JsonObject
+        return InKeysOrder(new Dictionary<string, JsonNode?>
         {
             ["image"] = image,
             ["digit"] = prediction.Digit,
@@ -29,16 +29,25 @@ internal static class PredictionJson
             ["probability"] = answer["probability"]!.DeepClone(),
             ["top"] = answer["top"]!.DeepClone(),
             ["error"] = null,
-        };
+        });
+    }
+
+    // Every key of Keys, in its order, and no other: a key added here and not there (or the reverse) is a bug found at once.
+    private static JsonObject InKeysOrder(Dictionary<string, JsonNode?> values)
+    {
+        if (values.Count != Keys.Length || Keys.Any(k => !values.ContainsKey(k)))
+            throw new InvalidOperationException($"a predict entry has keys {string.Join(", ", values.Keys)}, not those of PredictionJson.Keys");
+        var entry = new JsonObject();
+        foreach (var key in Keys) entry[key] = values[key];
+        return entry;
     }
 
     /// <summary>A failed image's entry: every key of <see cref="Keys"/>, null but its image and error.</summary>
     public static JsonObject Error(string image, string message)
     {
-        var entry = new JsonObject();
-        foreach (var key in Keys) entry[key] = null;
-        entry["image"] = image;
-        entry["error"] = message;
-        return entry;
+        var values = Keys.ToDictionary(k => k, _ => (JsonNode?)null);
+        values["image"] = image;
+        values["error"] = message;
+        return InKeysOrder(values);
     }
 }
