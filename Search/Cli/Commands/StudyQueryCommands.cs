@@ -152,17 +152,17 @@ internal static class StudyQueryCommands
                 // Which process runs each (a worker or Slurm task on another machine: both showed "cpu:0"), and whether it
                 // still beats: a trial whose process was SIGKILLed stayed "running" with a growing elapsed_s until another
                 // process of the study started and swept it.
-                ["running_trials"] = new JsonArray(trials.Where(t => t.State == TrialState.RUNNING).Select(t => (JsonNode)new JsonObject
+                ["running_trials"] = new JsonArray(trials.Where(t => t.State == TrialState.RUNNING).Select(t => (t, owner: OwnerAttributes.OwnerOf(t))).Select(r => (JsonNode)new JsonObject
                 {
-                    ["number"] = t.Number,
-                    ["device"] = TrialRows.Attr(t.SystemAttrs, StudyAttributes.Device),
-                    ["host"] = OwnerAttributes.OwnerOf(t)?.Host,
-                    ["pid"] = OwnerAttributes.OwnerOf(t)?.Pid,
-                    ["epochs_done"] = t.IntermediateValues.Count,
-                    ["elapsed_s"] = TrialRows.ElapsedSeconds(t.DatetimeStart, now, w => Console.Error.WriteLine($"warning: {w}")),
-                    ["heartbeat_age_s"] = loaded.HeartbeatAges.TryGetValue(t.Id, out var age) ? Math.Round(age.TotalSeconds, 1) : null,
+                    ["number"] = r.t.Number,
+                    ["device"] = TrialRows.Attr(r.t.SystemAttrs, StudyAttributes.Device),
+                    ["host"] = r.owner?.Host,
+                    ["pid"] = r.owner?.Pid,
+                    ["epochs_done"] = r.t.IntermediateValues.Count,
+                    ["elapsed_s"] = TrialRows.ElapsedSeconds(r.t.DatetimeStart, now, w => Console.Error.WriteLine($"warning: {w}")),
+                    ["heartbeat_age_s"] = loaded.HeartbeatAges.TryGetValue(r.t.Id, out var age) ? Math.Round(age.TotalSeconds, 1) : null,
                     // Judged as the sweep judges it; an Optuna client's trial (no owner) has its own grace, not ours.
-                    ["stale"] = OwnerAttributes.OwnerOf(t) is not null && loaded.HeartbeatAges.TryGetValue(t.Id, out var a) ? a > ConfigMapping.HeartbeatGrace : null,
+                    ["stale"] = r.owner is not null && loaded.HeartbeatAges.TryGetValue(r.t.Id, out var a) ? a > ConfigMapping.HeartbeatGrace : null,
                 }).ToArray()),
                 ["retrain_test_accuracy"] = RetrainTestAccuracy(study.Name, userAttrs),
                 // Whose model that accuracy is: trials that end after a retrain (workers, the study's timeout, a budget
