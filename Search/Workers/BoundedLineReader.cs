@@ -14,6 +14,14 @@ internal sealed class BoundedLineReader(TextReader reader, int maxChars = Bounde
     private readonly char[] _buffer = new char[16 * 1024];
     private int _start, _end;
     private bool _eof;
+    private long _chunkReadAt;
+
+    /// <summary>
+    /// When (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>) the read that delivered the end of the last line
+    /// returned. Lines that came in one read share it: stamping each as its caller gets to it made a starved reader
+    /// date the later lines of one write after a prune that was sent before they were read (a flaky IgnoredPruneTests case).
+    /// </summary>
+    public long LineReadAt { get; private set; }
 
     /// <summary>
     /// The next line without its terminator, or null at end of stream. Throws <see cref="WorkerOutputException"/>
@@ -26,9 +34,15 @@ internal sealed class BoundedLineReader(TextReader reader, int maxChars = Bounde
         {
             if (_start == _end)
             {
-                if (_eof) return line.Length > 0 ? line.ToString() : null;
+                if (_eof)
+                {
+                    if (line.Length == 0) return null;
+                    LineReadAt = _chunkReadAt;
+                    return line.ToString();
+                }
                 _start = 0;
                 _end = await reader.ReadAsync(_buffer.AsMemory()).ConfigureAwait(false);
+                _chunkReadAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (_end == 0) _eof = true;
                 continue;
             }
@@ -41,6 +55,7 @@ internal sealed class BoundedLineReader(TextReader reader, int maxChars = Bounde
             if (newline >= 0)
             {
                 if (line.Length > 0 && line[^1] == '\r') line.Length--;
+                LineReadAt = _chunkReadAt;
                 return line.ToString();
             }
         }

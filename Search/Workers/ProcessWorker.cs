@@ -187,7 +187,7 @@ internal sealed class ProcessWorker : IWorkerProcess
                         logOk = false;
                     }
                 }
-                _lines.Writer.TryWrite((line, Stopwatch.GetTimestamp()));
+                _lines.Writer.TryWrite((line, reader.LineReadAt));
             }
         }
         catch (WorkerOutputException e)
