@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Net.Sockets;
 using Dapper;
+using Mnist.Search.Vocabulary;
 using Npgsql;
 
 namespace Mnist.Search.Storage;
@@ -202,6 +203,13 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         PostgresException { SqlState: "53100" } e => new StorageFullException($"disk full on the database server of {Display}: {e.MessageText}", e),
         _ => Gone(error),
     };
+
+    protected override string ServerFailedMessage(Exception error) =>
+        $"storage {Display}: the database server failed ({OneLine((error.InnerException ?? error).Message)}); trying again, up to {MaxAttempts} tries";
+
+    protected override string AnsweringAgainMessage(TimeSpan after) => $"storage {Display}: the database server answers again (after {Durations.Format(after)})";
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
     // After a restart every pooled connection is dead; drop them all instead of failing on each in turn.
     protected override void OnTransientFailure() => _dataSource.Clear();

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Storage;
 
@@ -48,6 +49,15 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
 
     /// <summary>What <see cref="LockWait.Notice"/> is told: which database the operation waits for.</summary>
     protected virtual string WaitingMessage => "waiting for the database: locked by another process";
+
+    /// <summary>
+    /// What <see cref="LockWait.Notice"/> is told when an operation first fails with a transient <paramref name="error"/>
+    /// of the database server (not a lock wait, which <see cref="WaitingMessage"/> says); null: nothing.
+    /// </summary>
+    protected virtual string? ServerFailedMessage(Exception error) => null;
+
+    /// <summary>What <see cref="LockWait.Notice"/> is told when an operation that said <see cref="ServerFailedMessage"/> succeeds.</summary>
+    protected virtual string AnsweringAgainMessage(TimeSpan after) => $"the database answers again (after {Durations.Format(after)})";
 
     /// <summary>How many attempts an operation that failed with <paramref name="error"/> gets in all.</summary>
     protected virtual int AttemptsFor(Exception error) => MaxAttempts;
@@ -105,16 +115,29 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
             catch (Exception e) when (Interrupted(e, ct)) { throw new OperationCanceledException(e.Message, e, ct); }
             catch (Exception e) when (Describe(e) is { } described) { throw described; }
         }
+        long? failedAt = null;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await AttemptAsync(operation, CanLimitLockWait ? LockWait.PerAttempt : null, ct);
+                var result = await AttemptAsync(operation, CanLimitLockWait ? LockWait.PerAttempt : null, ct);
+                if (failedAt is { } since && LockWait.Notice is { } told)
+                    told(AnsweringAgainMessage(System.Diagnostics.Stopwatch.GetElapsedTime(since)));
+                return result;
             }
             catch (Exception e) when (attempt < AttemptsFor(e) && !ct.IsCancellationRequested && IsTransient(e))
             {
                 Interlocked.Exchange(ref _lastTransientFailure, System.Diagnostics.Stopwatch.GetTimestamp());
                 OnTransientFailure();
+                // Said once per operation, at its first failure: a server that accepts connections and never answers
+                // (frozen, or behind a partition that drops packets) stalled every coordinator for minutes without a
+                // line, the retries riding it out in silence (audit-pg 7). Only where all the retries are to come: a
+                // refusal at opening is one line of its own a moment later.
+                if (failedAt is null && ServerFailedMessage(e) is { } message && AttemptsFor(e) == MaxAttempts && LockWait.Notice is { } tell)
+                {
+                    failedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                    tell(message);
+                }
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, attempt - 1)));
                 await Task.Delay(backoff * (0.75 + 0.5 * Random.Shared.NextDouble()), ct);
             }
