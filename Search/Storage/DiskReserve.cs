@@ -20,10 +20,13 @@ internal static class DiskReserve
     {
         var path = databasePath + Suffix;
         if (File.Exists(path)) return;
-        var tmp = $"{path}.tmp-{Environment.ProcessId}";
+        // A name nobody can foresee, created only if nothing is there: with the process id alone, and FileMode.Create
+        // (which follows a link and truncates), anyone who could write the database's folder planted a link at each
+        // possible name and had the next open overwrite the link's target with zeros (audit-security 1).
+        var tmp = $"{path}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
         try
         {
-            using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var f = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 // Real blocks, not a sparse hole (file systems reserve them at write time, no fsync needed).
                 f.Write(new byte[Bytes]);
