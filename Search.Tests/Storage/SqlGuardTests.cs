@@ -47,6 +47,9 @@ public sealed class SqlGuardTests
     [InlineData("SELECT u&\"pg_read_fil\\0065\"('x')", StorageKind.Postgres, "Unicode escapes")]
     [InlineData("SELECT dblink_open('c', 'SELECT 1')", StorageKind.Postgres, "refuses 'dblink_open'")]
     [InlineData("SELECT * FROM pg_ls_waldir()", StorageKind.Postgres, "refuses 'pg_ls_waldir'")]
+    [InlineData("SELECT pg_terminate_backend(pid) FROM pg_stat_activity", StorageKind.Postgres, "refuses 'pg_terminate_backend'")]
+    [InlineData("SELECT pg_catalog.pg_cancel_backend(1)", StorageKind.Postgres, "refuses 'pg_cancel_backend'")]
+    [InlineData("SELECT pg_try_advisory_xact_lock(726370001)", StorageKind.Postgres, "refuses 'pg_try_advisory_xact_lock'")]
     [InlineData("  -- only a comment", StorageKind.Sqlite, "empty")]
     public void WhenTheTextIsNotOneSafeQueryThenItIsRefusedSayingWhy(string sql, StorageKind dialect, string why)
     {

@@ -33,10 +33,19 @@ internal static partial class SqlGuard
         "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_send_query",
         "load_extension", "writefile", "readfile", "edit", "fts3_tokenizer",
         "pg_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings",
+        // Functions that act on other sessions or on the server: a role shared with the study's workers may signal
+        // every session of that role, and pg_terminate_backend from `trials sql` ended a colleague's psql and a live
+        // worker's connections (audit-security 3). The advisory locks (prefix below) would hold the lock this tool
+        // takes to make a schema for as long as the query runs.
+        "pg_terminate_backend", "pg_cancel_backend", "pg_signal_backend", "pg_reload_conf", "pg_rotate_logfile",
+        "pg_promote", "pg_log_backend_memory_contexts", "pg_switch_wal", "pg_create_restore_point",
     };
 
-    /// <summary>Name beginnings of families of such functions: dblink's (dblink_open, …), the server's pg_ls_*dir listings.</summary>
-    public static readonly IReadOnlyList<string> DeniedPrefixes = ["dblink", "pg_ls_"];
+    /// <summary>
+    /// Name beginnings of families of such functions: dblink's (dblink_open, …), the server's pg_ls_*dir listings, the
+    /// advisory locks (pg_advisory_lock, pg_try_advisory_xact_lock, …).
+    /// </summary>
+    public static readonly IReadOnlyList<string> DeniedPrefixes = ["dblink", "pg_ls_", "pg_advisory", "pg_try_advisory"];
 
     /// <summary>
     /// PostgreSQL functions that run SQL they are given as a string. The guard skips strings, so
