@@ -30,4 +30,29 @@ public sealed class PredictTrialsFailureCliTests
         Assert.Contains("out of memory", line);
         Assert.Equal("", r.Stdout.Trim());
     }
+
+    [Fact]
+    public async Task TheListOfImagesHandedToTrialsIsReadableByItsOwnerAlone()
+    {
+        // Given a checkpoint folder, an image, and in place of Trials a program that says the mode of the list of images
+        // it is given (in the shared temporary folder, where it was 0644: it names the user's files)
+        using var dir = new TempDirectory("predict-list-mode");
+        Directory.CreateDirectory(dir["model"]);
+        File.WriteAllText(dir["model/model.bin"], "x");
+        File.WriteAllText(dir["model/model.json"], "{}");
+        File.WriteAllBytes(dir["digit.png"], [0x89, 0x50, 0x4E, 0x47]);
+        Scripts.WriteExecutable(dir["trials.sh"], """
+            while [ "$#" -gt 0 ]; do [ "$1" = --images-from ] && f="$2"; shift; done
+            echo "list mode $(stat -c %a "$f")" >&2
+            exit 1
+            """);
+
+        // When predict runs
+        var r = await SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { ["MNIST_SEARCH_WORKER"] = dir["trials.sh"] },
+            "predict", "--model", "model", "digit.png", "--format", "json");
+
+        // Then the list was the user's alone
+        Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}: {r.Stdout} {r.Stderr}");
+        Assert.Contains("list mode 600", r.Stderr);
+    }
 }

@@ -116,9 +116,14 @@ internal static class ModelCommands
         const string prefix = "mnist-search-predict";
         Mnist.Protocol.Files.TempLeftovers.Sweep(prefix);
         var list = Path.Combine(Path.GetTempPath(), Mnist.Protocol.Files.TempLeftovers.NameFor(prefix) + ".paths");
-        await File.WriteAllTextAsync(list, string.Join('\0', paths), ct);
+        // Readable by this user alone, as the Trials program's own temporary folder: the list names the user's files, and
+        // the shared temporary folder is everyone's (it was 0644, audit-security 4).
+        var privately = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) privately.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         try
         {
+            await using (var writer = new StreamWriter(list, new System.Text.UTF8Encoding(false), privately))
+                await writer.WriteAsync(string.Join('\0', paths).AsMemory(), ct);
             var output = await TrialsTool.Default().RunAsync(["predict", "--model", dir, "--format", "json", "--images-from", list], ct);
             // 0, or 2 with every image answered (some unreadable); anything else is Trials failing (killed, out of
             // memory, libtorch aborting), whatever it printed before: its answers were taken as complete.
