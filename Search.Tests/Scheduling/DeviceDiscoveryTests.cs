@@ -19,8 +19,8 @@ public sealed class DeviceDiscoveryTests
     private static IReadOnlyList<GpuInfo> FourGpus() =>
         Enumerable.Range(0, 4).Select(i => new GpuInfo(i, "Fake GPU", $"GPU-{i}{i}{i}")).ToList();
 
-    private static DeviceDiscovery Discovery(IReadOnlyList<GpuInfo> gpus, int cores = 16, string? visible = null) =>
-        new(() => gpus, cores, visible, Serilog.Core.Logger.None);
+    private static DeviceDiscovery Discovery(IReadOnlyList<GpuInfo> gpus, int cores = 16, string? visible = null, Serilog.ILogger? log = null) =>
+        new(() => gpus, cores, visible, log ?? Serilog.Core.Logger.None);
 
     [Fact]
     public void WhenNvidiaSmiListsGpusThenEachGpuLineIsParsedAndMigLinesSkipped()
@@ -76,11 +76,17 @@ public sealed class DeviceDiscoveryTests
     [Fact]
     public void WhenMaxConcurrentIsBelowTheDeviceCountThenItCapsTheSlots()
     {
-        // When only two trials may run at once
-        var slots = Discovery(FourGpus()).Discover(DevicesConfig.Auto, maxConcurrent: 2);
+        // Given a logger to see the decision
+        var (log, sink) = CollectingSink.Create();
 
-        // Then two GPUs are used
+        // When only two trials may run at once
+        var slots = Discovery(FourGpus(), log: log).Discover(DevicesConfig.Auto, maxConcurrent: 2);
+
+        // Then two GPUs are used, and the idle two are named with the setting that would use them (max_concurrent's
+        // default, 1, left the README's packing example at one trial at a time without a word)
         Assert.Equal(["cuda:0", "cuda:1"], slots.Select(s => s.Id));
+        Assert.Contains("budget.max_concurrent is 2: 2 of the 4 device slots stay idle (cuda:2, cuda:3); set it to 4 to use them all",
+            sink.Messages(LogEventLevel.Warning));
     }
 
     [Fact]

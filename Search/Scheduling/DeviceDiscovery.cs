@@ -50,6 +50,11 @@ internal sealed partial class DeviceDiscovery(
             _ => CpuSlots(devices.CpuSlots, devices.ThreadsPerSlot),
         };
         var used = all.Take(maxConcurrent).ToList();
+        // Fewer trials at once than slots configured: the others stay idle. Said, because max_concurrent's default is 1,
+        // and a study with `"trials_per_gpu": 4`, or two GPUs, ran one trial at a time without a word (audit-downstream 2).
+        if (maxConcurrent < all.Count)
+            log.Warning("budget.max_concurrent is {MaxConcurrent}: {Idle} of the {Count} device slots stay idle ({IdleSlots:l}); set it to {Count} to use them all",
+                maxConcurrent, all.Count - maxConcurrent, all.Count, string.Join(", ", all.Skip(maxConcurrent).Select(d => d.Id)), all.Count);
         if (maxConcurrent > all.Count)
             log.Warning("budget.max_concurrent is {MaxConcurrent} but there are only {Count} device slot(s); at most {Count} trial(s) run at once",
                 maxConcurrent, all.Count, all.Count);
