@@ -72,6 +72,8 @@ public sealed class JoiningWorkerCliTests
         // (it says it joined the study; it said "resumed from ... (0 trials on record)")
         Assert.Contains("Study cli-study joined in sqlite:", first.Stderr);
         Assert.DoesNotContain("resumed", first.Stderr);
+        // (and names the program it runs the trials with, which came from the database: whoever may write it may change it)
+        Assert.Matches(@"INF Worker program: \S+ .*\{spec\}.* \(worker\.command of the study's configuration\)", first.Stderr);
 
         // When another worker joins it
         var run = await SearchCli.RunAsync(dir.Path, "study", "worker", "cli-study", "--storage", Storage(dir));

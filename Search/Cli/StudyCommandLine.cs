@@ -56,7 +56,7 @@ internal static class StudyCommandLine
     // Pasted into a shell, a path with a space split into several arguments, and a name or URL with a shell
     // metacharacter (an Optuna study's name is any text) did worse. Single quotes, as SlurmScript writes its commands,
     // only around words that need them, so the common hint stays plain.
-    private static string Quote(string word) =>
+    internal static string Quote(string word) =>
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:@%+=,".Contains(c))
             ? word
             : Mnist.Search.Cluster.SlurmScript.Quote(word);

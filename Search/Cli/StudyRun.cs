@@ -142,6 +142,10 @@ internal static class StudyRun
         var sampler = ConfigMapping.Sampler(config);
         log.Information("Sampler: {Sampler}", sampler);
         log.Information("Pruner: {Pruner}", pruner);
+        // Whoever may write the study's database may change the program every `study worker` and `study resume` runs
+        // (the stored configuration's worker.command): it is named, so a log shows what ran (audit-security 2).
+        if (config.Worker is { } custom)
+            log.Information("Worker program: {Command:l} (worker.command of the study's configuration)", string.Join(' ', custom.Command.Select(StudyCommandLine.Quote)));
         var coordinator = new StudyCoordinator(settings, storage, sampler, pruner,
             pool, new ProcessWorkerLauncher(), command, log, view);
 
