@@ -92,7 +92,8 @@ public interface IStudyStorage : IAsyncDisposable
     /// <summary>
     /// Atomically claims the oldest WAITING trial of the study (WAITING → RUNNING, start time, heartbeat);
     /// null when there is none. Two callers never claim the same trial. With <paramref name="mayClaim"/>, only when it
-    /// holds for the study's trials as read in the claiming transaction (claims serialized per study): null otherwise.
+    /// holds for the study's trials as read in the claiming transaction (claims serialized per study): null otherwise;
+    /// it is asked only when a trial is WAITING (the study is not read for it otherwise).
     /// <paramref name="systemAttrs"/> are written in the claiming transaction.
     /// </summary>
     Task<TrialSnapshot?> PopWaitingTrialAsync(
