@@ -226,4 +226,34 @@ public abstract partial class StudyStorageContract
         Assert.True(await Storage.CompareAndSetStudySystemAttrAsync(study.Id, "claim", value, "d"));
         Assert.Equal("\"d\"", (await Storage.GetStudySystemAttributesAsync(study.Id))["claim"]);
     }
+
+    [Fact]
+    public async Task FinishedTrialsReadAgainAreTheDatabasesEvenWhenAStudyWasMadeAgainWithTheSameIds()
+    {
+        // Given a study with a finished trial and a running one, read whole once by this storage (which keeps the
+        // finished trials it has read), and one whose trial finishes after that read
+        var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var done = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        await Storage.FinishTrialAsync(done.Id, TrialState.COMPLETE, 0.5);
+        var running = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        Assert.Equal([TrialState.COMPLETE, TrialState.RUNNING], (await Storage.GetAllTrialsAsync(study.Id)).Select(t => t.State));
+
+        // When the running one finishes, then the study is deleted by another process and made again there, its
+        // trials numbered from 0 again (on SQLite with the same row ids), finished with other values
+        await Storage.FinishTrialAsync(running.Id, TrialState.PRUNED, 0.25);
+        Assert.Equal([0.5, 0.25], (await Storage.GetAllTrialsAsync(study.Id)).Select(t => t.Value!.Value));
+        await using var other = await OpenStorageAsync();
+        await other.DeleteStudyAsync(study.Id, evenIfRunning: true);
+        var again = (await other.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        foreach (var value in new[] { 0.75, 0.125 })
+        {
+            var t = await other.CreateTrialAsync(again.Id, TrialState.RUNNING);
+            await other.FinishTrialAsync(t.Id, TrialState.COMPLETE, value);
+        }
+
+        // Then this storage reads what the database holds now, not the trials it read before
+        var read = await Storage.GetAllTrialsAsync(again.Id);
+        Assert.Equal([0.75, 0.125], read.Select(t => t.Value!.Value));
+        Assert.Equal([TrialState.COMPLETE, TrialState.COMPLETE], read.Select(t => t.State));
+    }
 }

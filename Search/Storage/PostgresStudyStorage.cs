@@ -170,6 +170,7 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     protected override string NextWaitingTrialSql => $"{ClaimOrder.WaitingTrialsSql} LIMIT 1 FOR UPDATE SKIP LOCKED";
     // Dapper hands lists to Npgsql as arrays rather than expanding IN (...).
     protected override string StateInListSql => "CAST(t.state AS TEXT) = ANY(@States)";
+    protected override string TrialIdInListSql => "t.trial_id = ANY(@Ids)";
 
     protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken ct) =>
         await (_opened ? _dataSource : _openingSource).OpenConnectionAsync(ct);

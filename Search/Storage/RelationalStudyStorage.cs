@@ -98,6 +98,9 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
     /// <summary>SQL condition: <c>CAST(t.state AS TEXT)</c> is one of the strings in the list <c>@States</c>.</summary>
     protected abstract string StateInListSql { get; }
 
+    /// <summary>SQL condition: <c>t.trial_id</c> is one of the ids in the list <c>@Ids</c>.</summary>
+    protected abstract string TrialIdInListSql { get; }
+
     public abstract ValueTask DisposeAsync();
 
     protected async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> operation, CancellationToken ct)

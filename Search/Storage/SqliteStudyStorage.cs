@@ -86,6 +86,7 @@ internal sealed class SqliteStudyStorage : RelationalStudyStorage
     protected override string LockTrialSql => "SELECT state FROM trials WHERE trial_id = @TrialId";
     protected override string NextWaitingTrialSql => $"{ClaimOrder.WaitingTrialsSql} LIMIT 1";
     protected override string StateInListSql => "CAST(t.state AS TEXT) IN @States";
+    protected override string TrialIdInListSql => "t.trial_id IN @Ids";
 
     private static string SessionPragmasSql => $"PRAGMA busy_timeout = {BusyTimeoutSeconds(LockWait.PerAttempt) * 1000}; PRAGMA synchronous = NORMAL;";
 
