@@ -59,11 +59,13 @@ internal static class DigitImagePreprocessor
     private static byte[] ReadImageFile(string path)
     {
         if (Directory.Exists(path)) throw new ImageInputException(path, "is a directory, not an image file");
-        var length = new FileInfo(path).Length;
+        // Devices, pipes and /proc files report size 0; a pipe is not even opened (that blocked until a writer came).
+        // A missing file is "file not found" (below).
+        if (File.Exists(path) && Mnist.Protocol.Files.RegularFile.Problem(path, long.MaxValue) is { } problem) throw new ImageInputException(path, problem);
+        // The target's size for a link (RegularFile): the link's own size cut a linked image to its target name's length.
+        var length = Mnist.Protocol.Files.RegularFile.Length(path);
         if (length > MaxFileBytes)
             throw new ImageInputException(path, $"is {length >> 20} MiB; image files above {MaxFileBytes >> 20} MiB are refused");
-        // Devices, pipes and /proc files report size 0; a pipe is not even opened (that blocked until a writer came).
-        if (Mnist.Protocol.Files.RegularFile.Problem(path, MaxFileBytes) is { } problem) throw new ImageInputException(path, problem);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
         var bytes = new byte[length];
         stream.ReadExactly(bytes);

@@ -64,10 +64,11 @@ internal static class CheckpointIO
         if (!File.Exists(json))
             throw new CheckpointException($"{json}: checkpoint sidecar not found");
         // A sidecar is a few KB; a bigger file is not one (and is not read whole into memory), nor is a device or pipe.
-        if (new FileInfo(json).Length > MaxSidecarBytes)
-            throw new CheckpointException($"{json}: {new FileInfo(json).Length} bytes is too large for a checkpoint sidecar (at most {MaxSidecarBytes})");
-        if (RegularFile.Problem(json, MaxSidecarBytes) is { } problem)
+        // Sized as RegularFile does, following a link: a link's own size is its target's name.
+        if (RegularFile.Problem(json, long.MaxValue) is { } problem)
             throw new CheckpointException($"{json}: {problem}");
+        if (RegularFile.Length(json) is var length && length > MaxSidecarBytes)
+            throw new CheckpointException($"{json}: {length} bytes is too large for a checkpoint sidecar (at most {MaxSidecarBytes})");
         ModelSidecar? sidecar;
         string text;
         try
@@ -120,6 +121,8 @@ internal static class CheckpointIO
         string weights = Path.Combine(dir, WeightsFileName);
         if (!File.Exists(weights))
             throw new CheckpointException($"{weights}: checkpoint weights not found");
+        if (RegularFile.Problem(weights, long.MaxValue) is { } problem)
+            throw new CheckpointException($"{weights}: {problem}");
         var model = new CnnModel(sidecar.Architecture, sidecar.ClassNames.Count, sidecar.InputShape[^1]);
         // Same CPU kernels as training, so a reloaded model predicts what the trial measured (oneDNN off until checked).
         Native.LibTorchFlags.ConfigureCpuKernels();
@@ -127,7 +130,8 @@ internal static class CheckpointIO
         {
             // A truncated or foreign file is refused by its size before TorchSharp parses (and trusts) its lengths.
             var expected = model.state_dict().Values.Sum(t => t.numel() * t.ElementSize);
-            var actual = new FileInfo(weights).Length;
+            // The target's size for a link: a linked model.bin was taken for 39 bytes, the length of its target's name.
+            var actual = RegularFile.Length(weights);
             if (actual < expected || actual > expected + MaxWeightsOverhead)
                 throw new CheckpointException($"{weights}: {actual} bytes, but the architecture in {SidecarFileName} needs {expected} bytes of weights (truncated, or not this model's checkpoint)");
             model.load(weights);

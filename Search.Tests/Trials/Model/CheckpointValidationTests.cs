@@ -70,6 +70,28 @@ public sealed class CheckpointValidationTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointWhoseFilesAreLinksLoadsAsTheFilesTheyPointTo()
+    {
+        // Given a folder whose model.bin and model.json are links (absolute and relative) to the saved checkpoint's:
+        // a link's own size, the length of its target's name, was taken for model.bin's ("39 bytes ... truncated")
+        using var linked = new TempDir();
+        File.CreateSymbolicLink(linked.File("model.bin"), dir.File("model.bin"));
+        File.CreateSymbolicLink(linked.File("model.json"), Path.GetRelativePath(linked.Path, dir.File("model.json")));
+
+        // When it is loaded
+        var (model, sidecar) = CheckpointIO.Load(linked.Path);
+
+        // Then it is the saved model
+        using (model)
+        using (var saved = CheckpointIO.Load(dir.Path).Model)
+        {
+            Assert.Equal(4, sidecar.Architecture.Conv1Channels);
+            foreach (var (name, tensor) in saved.state_dict())
+                Assert.True(tensor.equal(model.state_dict()[name]).all().item<bool>(), name);
+        }
+    }
+
+    [Fact]
     public void ASidecarThatIsADeviceIsRefusedWithoutReadingIt()
     {
         // /dev/zero named model.json was read until memory ran out
