@@ -20,7 +20,8 @@ internal static class ImageFiles
     /// printed nothing).
     /// </summary>
     /// <param name="warn">Told, once per folder that gave images, of its other files (a .tiff among them was
-    /// skipped without a word).</param>
+    /// skipped without a word), and of its subfolders, whose images are not read (they were skipped without a word too:
+    /// a class-per-folder layout, <c>test/0/*.png</c>, answered nothing and named nothing).</param>
     public static IReadOnlyList<Item> Expand(IEnumerable<string> arguments, Action<string>? warn = null)
     {
         var items = new List<Item>();
@@ -34,11 +35,13 @@ internal static class ImageFiles
 
             List<string> images;
             List<string> skipped;
+            List<string> subfolders;
             try
             {
                 var files = Directory.EnumerateFiles(argument).Order(StringComparer.Ordinal).ToList();
                 images = files.Where(IsImage).ToList();
                 skipped = files.Where(f => !IsImage(f)).ToList();
+                subfolders = Directory.EnumerateDirectories(argument).Order(StringComparer.Ordinal).ToList();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -47,12 +50,12 @@ internal static class ImageFiles
             }
             // A folder with no image at all gets its error entry instead, which lists the types read.
             if (skipped.Count > 0 && images.Count > 0 && warn is not null)
-            {
-                var named = string.Join(", ", skipped.Take(5).Select(System.IO.Path.GetFileName));
-                warn($"{argument}: skipped {skipped.Count} file{(skipped.Count == 1 ? "" : "s")} that {(skipped.Count == 1 ? "is" : "are")} not {Types} ({named}{(skipped.Count > 5 ? $", and {skipped.Count - 5} more" : "")})");
-            }
+                warn($"{argument}: skipped {skipped.Count} file{(skipped.Count == 1 ? "" : "s")} that {(skipped.Count == 1 ? "is" : "are")} not {Types} ({Named(skipped)})");
+            if (subfolders.Count > 0 && images.Count > 0 && warn is not null)
+                warn($"{argument}: skipped {Subfolders(subfolders)}");
             if (images.Count == 0)
-                items.Add(new Item(argument, $"{argument}: folder holds no image ({string.Join(", ", Extensions)})"));
+                items.Add(new Item(argument, $"{argument}: folder holds no image ({string.Join(", ", Extensions)})"
+                    + (subfolders.Count > 0 ? $"; skipped {Subfolders(subfolders)}" : "")));
             else
                 items.AddRange(images.Select(image => new Item(image)));
         }
@@ -61,6 +64,14 @@ internal static class ImageFiles
     }
 
     private const string Types = "PNG, JPEG, BMP, GIF or WebP";
+
+    // Only the folder itself is read, not the folders in it: give each subfolder (or its images) as an argument.
+    private static string Subfolders(List<string> subfolders) =>
+        $"{subfolders.Count} subfolder{(subfolders.Count == 1 ? "" : "s")}, whose images are not read ({Named(subfolders)})";
+
+    // The first five names, and how many more.
+    private static string Named(List<string> paths) =>
+        string.Join(", ", paths.Take(5).Select(System.IO.Path.GetFileName)) + (paths.Count > 5 ? $", and {paths.Count - 5} more" : "");
 
     private static bool IsImage(string file) => Extensions.Contains(System.IO.Path.GetExtension(file).ToLowerInvariant());
 }

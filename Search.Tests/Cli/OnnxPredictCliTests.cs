@@ -203,6 +203,34 @@ public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<Traine
         Assert.Equal($"warning: {dir["imgs"]}: skipped 2 files that are not PNG, JPEG, BMP, GIF or WebP (b.tiff, notes.txt)", Assert.Single(result.Stderr.Trim().Split('\n')));
     }
 
+    [Fact]
+    public async Task SubfoldersOfAFolderAreNotSearchedAndTheWarningOrErrorNamesThem()
+    {
+        // Given a folder with a PNG and two subfolders of PNGs, and a class-per-folder layout (only subfolders):
+        // subfolders were skipped without a word, and the layout got only "folder holds no image"
+        using var dir = new TempDirectory("onnx-subfolders");
+        var (images, _) = MnistFiles.TestImages(1);
+        foreach (var path in new[] { "imgs/a.png", "imgs/sub/b.png", "imgs/zz/c.png", "test/0/d.png" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(dir[path])!);
+            SavePng(images[0], dir[path]);
+        }
+
+        // When predict is given both folders
+        var result = await SearchCli.RunAsync(dir.Path, "predict", "--model", cnns.Folder("1conv-k3-fc1"), "--format", "json", dir["imgs"], dir["test"]);
+
+        // Then only the folder's own PNG is answered; one warning names the skipped subfolders, and the layout's
+        // error entry names its subfolder too (exit code 2: one argument gave no image)
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
+        var answers = JsonNode.Parse(result.Stdout)!.AsArray();
+        Assert.Equal([dir["imgs/a.png"], dir["test"]], answers.Select(a => (string)a!["image"]!));
+        var expected = $"{dir["test"]}: folder holds no image (.png, .jpg, .jpeg, .bmp, .gif, .webp); skipped 1 subfolder, whose images are not read (0)";
+        Assert.Equal(expected, (string)answers[1]!["error"]!);
+        Assert.Equal(
+            [$"warning: {dir["imgs"]}: skipped 2 subfolders, whose images are not read (sub, zz)", $"error: {expected}"],
+            result.Stderr.Trim().Split('\n'));
+    }
+
     private static async Task<(JsonArray Results, string[] Loaded)> PredictAsync(TempDirectory dir, string model, string logName)
     {
         Directory.CreateDirectory(dir[logName]);
