@@ -204,6 +204,32 @@ public sealed class OnnxPredictCliTests(TrainedCnns cnns) : IClassFixture<Traine
     }
 
     [Fact]
+    public async Task TheTablesProbabilityHasFourDecimalsAsTop3Does()
+    {
+        // Given a real model whose output layer is made to answer 7 with probability 1 - 9e^-20: the table showed "1"
+        // for such a probability (a number rounded to 4 places) while its top3 showed "7:1.0000"
+        using var dir = new TempDirectory("onnx-table-decimals");
+        var model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(cnns.Folder("1conv-k3-fc1"), OnnxSchema.FileName)));
+        var weights = model.Graph.Initializer.Single(t => t.Name == "out.weight");
+        for (var i = 0; i < weights.FloatData.Count; i++) weights.FloatData[i] = 0;
+        var bias = model.Graph.Initializer.Single(t => t.Name == "out.bias");
+        for (var i = 0; i < bias.FloatData.Count; i++) bias.FloatData[i] = i == 7 ? 20 : 0;
+        OnnxModelFile.Write(model, dir["model.onnx"]);
+        var (images, _) = MnistFiles.TestImages(1);
+        SavePng(images[0], dir["digit.png"]);
+
+        // When predict shows its table
+        var result = await SearchCli.RunAsync(dir.Path, "predict", "--model", dir.Path, dir["digit.png"]);
+
+        // Then the row's probability is written as top3's are, to four decimals
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        var row = result.Stdout.Split('\n').Single(l => l.Contains("digit.png"));
+        var cells = row.Split('│', '|').Select(c => c.Trim()).ToArray();
+        Assert.Equal(["7", "1.0000"], cells[2..4]);
+        Assert.StartsWith("7:1.0000  ", cells[4]);
+    }
+
+    [Fact]
     public async Task SubfoldersOfAFolderAreNotSearchedAndTheWarningOrErrorNamesThem()
     {
         // Given a folder with a PNG and two subfolders of PNGs, and a class-per-folder layout (only subfolders):

@@ -75,8 +75,8 @@ internal static class ModelCommands
             {
                 ["image"] = (string?)r!["image"],
                 ["class"] = ClassOf(r),
-                ["probability"] = r["probability"] is { } p ? Math.Round((double)p, 4) : null,
-                ["top3"] = r["top"] is JsonArray top ? string.Join("  ", top.Select(t => $"{ClassOf(t!)}:{((double)t!["probability"]!).ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}")) : null,
+                ["probability"] = r["probability"] is { } p ? Probability(p) : null,
+                ["top3"] = r["top"] is JsonArray top ? string.Join("  ", top.Select(t => $"{ClassOf(t!)}:{Probability(t!["probability"]!)}")) : null,
                 ["error"] = (string?)r["error"],
             }));
             foreach (var failed in results.Where(r => r!["error"] is not null))
@@ -86,6 +86,9 @@ internal static class ModelCommands
         });
         return command;
     }
+
+    // One form for the table's probabilities, four decimals: as a rounded number 0.99998 showed as "1" beside top3's "7:1.0000".
+    private static string Probability(JsonNode probability) => ((double)probability).ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string? ClassOf(JsonNode answer) => (string?)answer["class_name"] ?? answer["digit"]?.ToString();
 
