@@ -61,8 +61,26 @@ public static class OutputFolder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new OutputFolderException($"{option} {folder}: cannot create it ({e.Message})");
+            throw new OutputFolderException($"{option} {folder}: cannot create it ({WhyNot(parent, e)})");
         }
+    }
+
+    // Why no folder can be made in parent, in the user's terms: .NET's message names the path it tried, the hidden
+    // staging folder the user never gave (--out /proc/nope said "Could not find file '/proc/.nope.tmp-32111-25db…'").
+    private static string WhyNot(string parent, Exception e)
+    {
+        if (PathInTheWay.Describe(parent) is { } file) return file;
+        var existing = Path.GetFullPath(parent);
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } up) existing = up;
+        return e switch
+        {
+            UnauthorizedAccessException => $"permission denied: this user may not make a folder in {existing}",
+            // EROFS: the file system is mounted read-only.
+            IOException { HResult: 30 } => $"{existing} is on a read-only file system",
+            // ENOENT although the folder exists: a file system such as /proc or /sys, whose folders are made by the kernel alone.
+            FileNotFoundException or DirectoryNotFoundException when Directory.Exists(existing) => $"no folder can be made in {existing}",
+            _ => $"{existing}: {e.Message.Split(" : '")[0].Split(" '")[0].TrimEnd('.', ' ')}",
+        };
     }
 
     /// <summary>
