@@ -11,16 +11,28 @@ internal static class HistoryPlot
 {
     public const string Title = "Optimization history";
     public const string FileName = "history.png";
+    public const int Width = 900;
+    public const int Height = 500;
 
     public static ReportFigure Draw(StudyReportData data, string directory)
+    {
+        if (Build(data) is not { } plot)
+            return ReportFigure.Absent(Title,
+                $"no trial has a value yet ({data.Trials.Count(t => t.State == TrialState.FAIL)} failed, {data.Trials.Count} in all)");
+        Atomic.SavePng(plot, Path.Combine(directory, FileName), Width, Height);
+        return ReportFigure.Drawn(Title, FileName,
+            "Dots: COMPLETE trials; black step line: best value so far; open circles: PRUNED trials at their last reported epoch; dashed red lines: FAIL trials.");
+    }
+
+    /// <summary>The figure <see cref="Draw"/> saves (tests render it to find where its points are); null when no trial has a value.</summary>
+    internal static Plot? Build(StudyReportData data)
     {
         var complete = data.Trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v))
             .OrderBy(t => t.Number).ToArray();
         var pruned = data.Trials.Where(t => t.State == TrialState.PRUNED && t.LastIntermediate is { } l && double.IsFinite(l.Value))
             .ToArray();
         var failed = data.Trials.Where(t => t.State == TrialState.FAIL).ToArray();
-        if (complete.Length == 0 && pruned.Length == 0)
-            return ReportFigure.Absent(Title, $"no trial has a value yet ({failed.Length} failed, {data.Trials.Count} in all)");
+        if (complete.Length == 0 && pruned.Length == 0) return null;
 
         var plot = new Plot();
         var maximize = data.Study.Direction == StudyDirection.MAXIMIZE;
@@ -59,9 +71,9 @@ internal static class HistoryPlot
         plot.XLabel("trial number");
         LearningCurvesPlot.IntegerTicks(plot);
         plot.YLabel("objective value");
-        plot.ShowLegend(maximize ? Alignment.LowerRight : Alignment.UpperRight);
-        Atomic.SavePng(plot, Path.Combine(directory, FileName), 900, 500);
-        return ReportFigure.Drawn(Title, FileName,
-            "Dots: COMPLETE trials; black step line: best value so far; open circles: PRUNED trials at their last reported epoch; dashed red lines: FAIL trials.");
+        // Outside the data area: inside, no corner is safe (the worst-value corner on the late side hid the latest,
+        // worst trial of a minimized study).
+        plot.ShowLegend(Edge.Right);
+        return plot;
     }
 }

@@ -14,30 +14,71 @@ internal static class LearningCurvesPlot
     public const string ObjectiveFile = "learning_curves.png";
     public const string LossTitle = "Learning curves (losses per epoch)";
     public const string LossFile = "loss_curves.png";
+    public const int Width = 900;
+    public const int Height = 500;
 
     private static readonly TrialState[] DrawOrder = [TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING, TrialState.PRUNED, TrialState.FAIL];
 
     public static ReportFigure DrawObjective(StudyReportData data, string directory)
     {
-        var curves = data.Trials
-            .Select(t => (Trial: t, Points: t.IntermediateValues.Where(kv => double.IsFinite(kv.Value)).OrderBy(kv => kv.Key)
-                .Select(kv => ((double)kv.Key, kv.Value)).ToArray()))
-            .Where(c => c.Points.Length > 0).ToArray();
+        var curves = ObjectiveCurves(data);
         if (curves.Length == 0) return ReportFigure.Absent(ObjectiveTitle, "no trial reported an epoch");
+        Atomic.SavePng(BuildObjective(data)!, Path.Combine(directory, ObjectiveFile), Width, Height);
+        return ReportFigure.Drawn(ObjectiveTitle, ObjectiveFile,
+            "One line per trial, coloured by its final state. " + WithoutEpochs(data, curves.Select(c => c.Trial)));
+    }
 
+    /// <summary>The figure <see cref="DrawObjective"/> saves (tests render it to find where its points are); null when no trial reported an epoch.</summary>
+    internal static Plot? BuildObjective(StudyReportData data)
+    {
+        var curves = ObjectiveCurves(data);
+        if (curves.Length == 0) return null;
         var plot = new Plot();
         DrawCurves(plot, curves, LinePattern.Solid, "");
         plot.Title($"{data.Study.Name}: objective after each epoch");
         plot.XLabel("epoch");
         plot.YLabel("objective (intermediate value)");
         IntegerTicks(plot);
-        plot.ShowLegend(data.Study.Direction == StudyDirection.MAXIMIZE ? Alignment.LowerRight : Alignment.UpperRight);
-        Atomic.SavePng(plot, Path.Combine(directory, ObjectiveFile), 900, 500);
-        return ReportFigure.Drawn(ObjectiveTitle, ObjectiveFile,
-            "One line per trial, coloured by its final state. " + WithoutEpochs(data, curves.Select(c => c.Trial)));
+        // Outside the data area: a trial that ends badly ends in the worst-value corner on the late side, where the
+        // legend used to be.
+        plot.ShowLegend(Edge.Right);
+        return plot;
     }
 
     public static ReportFigure DrawLosses(StudyReportData data, string directory)
+    {
+        var (train, val) = LossCurves(data);
+        if (train.Count == 0 && val.Count == 0) return ReportFigure.Absent(LossTitle, "no trial recorded epoch losses");
+        Atomic.SavePng(BuildLosses(data)!, Path.Combine(directory, LossFile), Width, Height);
+        return ReportFigure.Drawn(LossTitle, LossFile,
+            "Solid: training loss; dashed: validation loss; coloured by the trial's final state. "
+            + WithoutEpochs(data, train.Select(c => c.Item1).Concat(val.Select(c => c.Item1))));
+    }
+
+    /// <summary>The figure <see cref="DrawLosses"/> saves; null when no trial recorded epoch losses.</summary>
+    internal static Plot? BuildLosses(StudyReportData data)
+    {
+        var (train, val) = LossCurves(data);
+        if (train.Count == 0 && val.Count == 0) return null;
+        var plot = new Plot();
+        DrawCurves(plot, train, LinePattern.Solid, "train loss, ");
+        DrawCurves(plot, val, LinePattern.Dashed, "val loss, ");
+        plot.Title($"{data.Study.Name}: losses after each epoch");
+        plot.XLabel("epoch");
+        plot.YLabel("loss");
+        IntegerTicks(plot);
+        // Outside the data area: a diverging trial's losses end in the upper right corner.
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
+    private static (TrialSnapshot Trial, (double X, double Y)[] Points)[] ObjectiveCurves(StudyReportData data) =>
+        data.Trials
+            .Select(t => (Trial: t, Points: t.IntermediateValues.Where(kv => double.IsFinite(kv.Value)).OrderBy(kv => kv.Key)
+                .Select(kv => ((double)kv.Key, kv.Value)).ToArray()))
+            .Where(c => c.Points.Length > 0).ToArray();
+
+    private static (List<(TrialSnapshot, (double, double)[])> Train, List<(TrialSnapshot, (double, double)[])> Val) LossCurves(StudyReportData data)
     {
         var train = new List<(TrialSnapshot, (double, double)[])>();
         var val = new List<(TrialSnapshot, (double, double)[])>();
@@ -47,20 +88,7 @@ internal static class LearningCurvesPlot
             if (Series(events, "train_loss") is { Length: > 0 } tr) train.Add((t, tr));
             if (Series(events, "val_loss") is { Length: > 0 } vl) val.Add((t, vl));
         }
-        if (train.Count == 0 && val.Count == 0) return ReportFigure.Absent(LossTitle, "no trial recorded epoch losses");
-
-        var plot = new Plot();
-        DrawCurves(plot, train, LinePattern.Solid, "train loss, ");
-        DrawCurves(plot, val, LinePattern.Dashed, "val loss, ");
-        plot.Title($"{data.Study.Name}: losses after each epoch");
-        plot.XLabel("epoch");
-        plot.YLabel("loss");
-        IntegerTicks(plot);
-        plot.ShowLegend(Alignment.UpperRight);
-        Atomic.SavePng(plot, Path.Combine(directory, LossFile), 900, 500);
-        return ReportFigure.Drawn(LossTitle, LossFile,
-            "Solid: training loss; dashed: validation loss; coloured by the trial's final state. "
-            + WithoutEpochs(data, train.Select(c => c.Item1).Concat(val.Select(c => c.Item1))));
+        return (train, val);
     }
 
     private static void DrawCurves(Plot plot, IReadOnlyList<(TrialSnapshot Trial, (double X, double Y)[] Points)> curves, LinePattern pattern, string legendPrefix)
