@@ -67,6 +67,10 @@ internal static class HistoryPlot
             line.LineWidth = 2;
             line.LegendText = "best so far";
         }
+        var drawnXs = complete.Concat(pruned).Concat(failed).Select(t => (double)t.Number)
+            .Append(complete.Length > 0 ? data.Trials.Max(t => t.Number) : double.NaN);
+        var drawnYs = complete.Select(t => t.Value!.Value).Concat(pruned.Select(t => t.LastIntermediate!.Value.Value));
+        DegenerateLimits.Apply(plot, drawnXs, drawnYs);
         plot.Title($"{data.Study.Name}: optimization history ({data.Study.Direction})");
         plot.XLabel("trial number");
         LearningCurvesPlot.IntegerTicks(plot);

@@ -35,6 +35,7 @@ internal static class LearningCurvesPlot
         if (curves.Length == 0) return null;
         var plot = new Plot();
         DrawCurves(plot, curves, LinePattern.Solid, "");
+        DegenerateLimits.Apply(plot, curves.SelectMany(c => c.Points.Select(p => p.X)), curves.SelectMany(c => c.Points.Select(p => p.Y)));
         plot.Title($"{data.Study.Name}: objective after each epoch");
         plot.XLabel("epoch");
         plot.YLabel("objective (intermediate value)");
@@ -63,6 +64,8 @@ internal static class LearningCurvesPlot
         var plot = new Plot();
         DrawCurves(plot, train, LinePattern.Solid, "train loss, ");
         DrawCurves(plot, val, LinePattern.Dashed, "val loss, ");
+        var points = train.Concat(val).SelectMany(c => c.Item2).ToArray();
+        DegenerateLimits.Apply(plot, points.Select(p => p.Item1), points.Select(p => p.Item2));
         plot.Title($"{data.Study.Name}: losses after each epoch");
         plot.XLabel("epoch");
         plot.YLabel("loss");
