@@ -53,7 +53,7 @@ public sealed class StudyReportWriterTests
         Assert.DoesNotContain("Not drawn:", html);
         Assert.Contains("Trials without any epoch (no line): 1 FAIL.", html);
         // And the page names the best trial, the retrained accuracy, every trial and the importance method
-        Assert.Contains("#3: value 0.99", html);
+        Assert.Contains("#3: objective value 0.99", html);
         Assert.Contains("Retrained test accuracy</th><td>", html);
         Assert.DoesNotContain("not retrained", html);
         Assert.Equal(13, CountOf(html, "<tr><td class=\"num\">"));
@@ -113,7 +113,7 @@ public sealed class StudyReportWriterTests
         // And, having a COMPLETE trial to retrain but no retrained model, it says how to make one
         Assert.Contains("Not drawn: no retrained model yet (run `study retrain report-study`).", html);
         Assert.Contains("<td>rmsprop</td>", html);
-        Assert.Contains("#0: value 0.9", html);
+        Assert.Contains("#0: objective value 0.9", html);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ internal static class HistoryPlot
         plot.Title($"{data.Study.Name}: optimization history ({data.Study.Direction})");
         plot.XLabel("trial number");
         LearningCurvesPlot.IntegerTicks(plot);
-        plot.YLabel("objective value");
+        plot.YLabel(data.ObjectiveName);
         // Outside the data area: inside, no corner is safe (the worst-value corner on the late side hid the latest,
         // worst trial of a minimized study).
         plot.ShowLegend(Edge.Right);

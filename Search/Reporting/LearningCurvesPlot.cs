@@ -36,9 +36,9 @@ internal static class LearningCurvesPlot
         var plot = new Plot();
         DrawCurves(plot, curves, LinePattern.Solid, "");
         DegenerateLimits.Apply(plot, curves.SelectMany(c => c.Points.Select(p => p.X)), curves.SelectMany(c => c.Points.Select(p => p.Y)));
-        plot.Title($"{data.Study.Name}: objective after each epoch");
+        plot.Title($"{data.Study.Name}: {data.ObjectiveName} after each epoch");
         plot.XLabel("epoch");
-        plot.YLabel("objective (intermediate value)");
+        plot.YLabel($"{data.ObjectiveName} (intermediate value)");
         IntegerTicks(plot);
         // Outside the data area: a trial that ends badly ends in the worst-value corner on the late side, where the
         // legend used to be.

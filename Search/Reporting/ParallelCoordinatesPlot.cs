@@ -17,10 +17,30 @@ internal static class ParallelCoordinatesPlot
 
     public static ReportFigure Draw(StudyReportData data, string directory)
     {
-        var trials = data.Trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v)).ToArray();
+        var trials = Drawn(data);
         if (trials.Length == 0) return ReportFigure.Absent(Title, "no COMPLETE trial yet");
         var parameters = Parameters(trials);
         if (parameters.Count == 0) return ReportFigure.Absent(Title, "the COMPLETE trials have no parameters");
+        Atomic.SavePng(Build(data)!, Path.Combine(directory, FileName), WidthFor(parameters.Count), Height);
+        return ReportFigure.Drawn(Title, FileName,
+            "One line per COMPLETE trial, coloured from worst (purple) to best (yellow). Parameter axes span their search range "
+            + "(log scale where the parameter is log-distributed; categorical choices evenly spaced); the objective axis spans the observed values.");
+    }
+
+    public const int Height = 520;
+
+    /// <summary>The PNG's width for <paramref name="parameterCount"/> parameter axes (plus the objective's).</summary>
+    internal static int WidthFor(int parameterCount) => Math.Clamp(220 * (parameterCount + 1), 700, 1800);
+
+    private static TrialSnapshot[] Drawn(StudyReportData data) =>
+        data.Trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v)).ToArray();
+
+    /// <summary>The figure <see cref="Draw"/> saves at <see cref="WidthFor"/> × <see cref="Height"/>; null when it has nothing to draw.</summary>
+    internal static Plot? Build(StudyReportData data)
+    {
+        var trials = Drawn(data);
+        var parameters = Parameters(trials);
+        if (trials.Length == 0 || parameters.Count == 0) return null;
 
         var values = trials.Select(t => t.Value!.Value).ToArray();
         var (vMin, vMax) = (values.Min(), values.Max());
@@ -68,7 +88,7 @@ internal static class ParallelCoordinatesPlot
             }
             var name = i < parameters.Count
                 ? parameters[i].Name + (IsLog(parameters[i].Distribution) ? " (log)" : "")
-                : "objective";
+                : data.ObjectiveName;
             var header = plot.Add.Text(name, i, 1.04);
             header.LabelAlignment = Alignment.LowerCenter;
             header.LabelFontSize = 12;
@@ -77,12 +97,8 @@ internal static class ParallelCoordinatesPlot
         plot.HideGrid();
         plot.Axes.Frameless();
         plot.Axes.SetLimits(-0.3, parameters.Count + 0.6, -0.08, 1.14);
-        plot.Title($"{data.Study.Name}: parameters of {trials.Length} COMPLETE trials (colour: value, yellow = best)");
-        var width = Math.Clamp(220 * (parameters.Count + 1), 700, 1800);
-        Atomic.SavePng(plot, Path.Combine(directory, FileName), width, 520);
-        return ReportFigure.Drawn(Title, FileName,
-            "One line per COMPLETE trial, coloured from worst (purple) to best (yellow). Parameter axes span their search range "
-            + "(log scale where the parameter is log-distributed; categorical choices evenly spaced); the objective axis spans the observed values.");
+        plot.Title($"{data.Study.Name}: parameters of {trials.Length} COMPLETE trials (colour: {data.ObjectiveName}, yellow = best)");
+        return plot;
     }
 
     /// <summary>Parameters of the trials in first-seen order, each with the distribution of the latest trial that has it.</summary>

@@ -75,9 +75,10 @@ internal static class ReportHtml
         var counts = string.Join(", ", Enum.GetValues<TrialState>().Select(s => (s, n: data.Trials.Count(t => t.State == s)))
             .Where(p => p.n > 0).Select(p => $"{p.s} {p.n}"));
         html.Append("<h2>Summary</h2>\n<table>\n");
+        Row(html, "Objective", data.Metric ?? "not named (the study has no stored configuration: another Optuna client made it)");
         Row(html, "Direction", data.Study.Direction.ToString());
         Row(html, "Trials", data.Trials.Count == 0 ? "none" : $"{data.Trials.Count} ({counts})");
-        Row(html, "Best trial", best is null ? "none (no COMPLETE trial)" : $"#{best.Number}: value {TrialStyle.Format(choice!.Value)}"
+        Row(html, "Best trial", best is null ? "none (no COMPLETE trial)" : $"#{best.Number}: {data.ObjectiveName} {TrialStyle.Format(choice!.Value)}"
             + (choice.Basis is { } basis ? $" ({basis})" : ""));
         // Every parameter the trials have: one the best trial has no value for (an Optuna client's trial suggests only
         // those its code asks for) is shown absent, not left out as if the study did not search it.
@@ -105,7 +106,7 @@ internal static class ReportHtml
     private static void TrialsTable(StringBuilder html, StudyReportData data)
     {
         var names = ParallelCoordinatesPlot.Parameters(data.Trials).Select(p => p.Name).ToArray();
-        html.Append($"<h2>Trials ({data.Trials.Count})</h2>\n<table>\n<thead><tr><th>#</th><th>state</th><th>value</th>");
+        html.Append($"<h2>Trials ({data.Trials.Count})</h2>\n<table>\n<thead><tr><th>#</th><th>state</th><th>{E(data.ObjectiveName)}</th>");
         foreach (var n in names) html.Append($"<th>{E(n)}</th>");
         html.Append("<th>epochs</th><th>device</th><th>started (UTC)</th><th>duration (s)</th><th>note</th></tr></thead>\n<tbody>\n");
         foreach (var t in data.Trials.OrderBy(t => t.Number))

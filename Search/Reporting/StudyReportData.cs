@@ -1,15 +1,25 @@
+using Mnist.Search.Cli;
+using Mnist.Search.Config;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Reporting;
 
-/// <summary>Everything a study report shows, read from storage once so every figure sees the same trials.</summary>
+/// <summary>
+/// Everything a study report shows, read from storage once so every figure sees the same trials. <see cref="Metric"/>:
+/// the objective's metric (<c>val_accuracy</c>, <c>val_loss</c>) from the configuration stored with the study; null for
+/// a study without one (another Optuna client made it) or whose stored configuration no longer reads.
+/// </summary>
 public sealed record StudyReportData(
     StudyInfo Study,
     IReadOnlyList<TrialSnapshot> Trials,
     IReadOnlyDictionary<string, string> UserAttrs,
-    DateTime GeneratedAtUtc)
+    DateTime GeneratedAtUtc,
+    string? Metric = null)
 {
+    /// <summary>What the report calls a trial's value: its metric's name, else (the study does not say) "objective value".</summary>
+    public string ObjectiveName => Metric ?? "objective value";
+
     /// <summary>
     /// Reads the study called <paramref name="name"/>; null when the storage has no such study
     /// (the caller words the error, since it knows where it looked).
@@ -20,6 +30,14 @@ public sealed record StudyReportData(
         if (study is null) return null;
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         var attrs = await storage.GetStudyUserAttributesAsync(study.Id, ct);
-        return new StudyReportData(study, trials, attrs, DateTime.UtcNow);
+        return new StudyReportData(study, trials, attrs, DateTime.UtcNow, await MetricAsync(storage, study, ct));
+    }
+
+    // As the read-only views do: a stored configuration that no longer reads (a hand edit, another tool) costs the report
+    // the metric's name, not the report.
+    private static async Task<string?> MetricAsync(IStudyStorage storage, StudyInfo study, CancellationToken ct)
+    {
+        try { return (await StoredConfig.ReadAsync(storage, study, study.Name, sourceOnThisMachine: false, ct))?.Config.Objective.Metric; }
+        catch (Exception e) when (e is UserInputException or ConfigException) { return null; }
     }
 }
