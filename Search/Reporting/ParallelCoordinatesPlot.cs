@@ -23,7 +23,7 @@ internal static class ParallelCoordinatesPlot
         if (parameters.Count == 0) return ReportFigure.Absent(Title, "the COMPLETE trials have no parameters");
         Atomic.SavePng(Build(data)!, Path.Combine(directory, FileName), WidthFor(parameters.Count), Height);
         return ReportFigure.Drawn(Title, FileName,
-            "One line per COMPLETE trial, coloured from worst (purple) to best (yellow). Parameter axes span their search range "
+            $"One line per COMPLETE trial, coloured by {data.ObjectiveName} from worst (purple) to best (yellow). Parameter axes span their search range "
             + "(log scale where the parameter is log-distributed; categorical choices evenly spaced); the objective axis spans the observed values.");
     }
 
@@ -49,6 +49,8 @@ internal static class ParallelCoordinatesPlot
         double ValuePosition(double v) => vMax > vMin ? (v - vMin) / (vMax - vMin) : 0.5;
 
         var plot = new Plot();
+        var headers = new List<ScottPlot.Plottables.Text>();
+        var objectiveTicks = new List<ScottPlot.Plottables.Text>();
         var colormap = new ScottPlot.Colormaps.Viridis();
         var objectiveX = parameters.Count;
         // Worst first, so the best lines end up on top.
@@ -85,6 +87,7 @@ internal static class ParallelCoordinatesPlot
                 label.LabelAlignment = Alignment.MiddleLeft;
                 label.LabelFontSize = 11;
                 label.LabelOffsetX = 4;
+                if (i == parameters.Count) objectiveTicks.Add(label);
             }
             var name = i < parameters.Count
                 ? parameters[i].Name + (IsLog(parameters[i].Distribution) ? " (log)" : "")
@@ -93,12 +96,42 @@ internal static class ParallelCoordinatesPlot
             header.LabelAlignment = Alignment.LowerCenter;
             header.LabelFontSize = 12;
             header.LabelBold = true;
+            headers.Add(header);
         }
         plot.HideGrid();
         plot.Axes.Frameless();
-        plot.Axes.SetLimits(-0.3, parameters.Count + 0.6, -0.08, 1.14);
-        plot.Title($"{data.Study.Name}: parameters of {trials.Length} COMPLETE trials (colour: {data.ObjectiveName}, yellow = best)");
+        var (left, right) = Margins(plot, parameters.Count, headers[0], headers[^1], objectiveTicks);
+        plot.Axes.SetLimits(-left, parameters.Count + right, -0.08, 1.14);
+        // The colours are explained in the caption: with the metric's name, the title no longer fit a narrow figure.
+        plot.Title($"{data.Study.Name}: parameters of {trials.Length} COMPLETE trials");
         return plot;
+    }
+
+    /// <summary>
+    /// The x range left of the first axis and right of the last, in axis spacings: at least 0.3 and 0.6, and wide enough
+    /// for the first axis's header (centred on it: with a fixed 0.3 a name such as conv1_channels (log) lost its first
+    /// letters at the image's edge) and for the last axis's header and tick labels.
+    /// </summary>
+    private static (double Left, double Right) Margins(Plot plot, int axes, ScottPlot.Plottables.Text first, ScottPlot.Plottables.Text last,
+        IEnumerable<ScottPlot.Plottables.Text> lastTicks)
+    {
+        const double Gap = 8; // pixels between a text and the image's edge
+        using var paint = Paint.NewDisposablePaint();
+        double WidthOf(ScottPlot.Plottables.Text text) => text.LabelStyle.Measure(paint).Width;
+        var leftPx = WidthOf(first) / 2 + Gap;
+        var rightPx = Math.Max(WidthOf(last) / 2, lastTicks.Select(t => WidthOf(t) + t.LabelOffsetX).DefaultIfEmpty(0).Max()) + Gap;
+        // The frameless data area's width does not depend on the limits: lay the figure out once to learn it.
+        plot.RenderInMemory(WidthFor(axes), Height);
+        var dataWidth = plot.RenderManager.LastRender.DataRect.Width;
+        // Pixels per spacing are dataWidth / (axes + left + right): widening one margin narrows every spacing, so the
+        // margins are widened until both fit (a few rounds; the texts are far narrower than the image).
+        var (left, right) = (0.3, 0.6);
+        for (var round = 0; round < 50; round++)
+        {
+            var perSpacing = dataWidth / (axes + left + right);
+            (left, right) = (Math.Max(0.3, leftPx / perSpacing), Math.Max(0.6, rightPx / perSpacing));
+        }
+        return (left, right);
     }
 
     /// <summary>Parameters of the trials in first-seen order, each with the distribution of the latest trial that has it.</summary>
