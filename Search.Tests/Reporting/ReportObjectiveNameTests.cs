@@ -67,7 +67,8 @@ public sealed class ReportObjectiveNameTests
         Assert.DoesNotContain("objective value", html);
         // And so do the figures' value axes: the history's y axis, the curves' and the parallel coordinates' last axis
         await using var reader = await StorageFactory.OpenReadOnlyAsync("sqlite:" + dir["studies/named/study.db"], dir.Path);
-        var data = (await StudyReportData.LoadAsync(reader, "named"))!;
+        // (the report command reads the metric from the stored configuration; here it is given as the command gives it)
+        var data = (await StudyReportData.LoadAsync(reader, "named"))! with { Metric = metric };
         Assert.Equal(metric, HistoryPlot.Build(data)!.Axes.Left.Label.Text);
         Assert.Equal($"{metric} (intermediate value)", LearningCurvesPlot.BuildObjective(data)!.Axes.Left.Label.Text);
         Assert.Contains(metric, ParallelCoordinatesPlot.Build(data)!.GetPlottables<ScottPlot.Plottables.Text>().Select(t => t.LabelText));

@@ -1,5 +1,3 @@
-using Mnist.Search.Cli;
-using Mnist.Search.Config;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 
@@ -7,8 +5,9 @@ namespace Mnist.Search.Reporting;
 
 /// <summary>
 /// Everything a study report shows, read from storage once so every figure sees the same trials. <see cref="Metric"/>:
-/// the objective's metric (<c>val_accuracy</c>, <c>val_loss</c>) from the configuration stored with the study; null for
-/// a study without one (another Optuna client made it) or whose stored configuration no longer reads.
+/// the objective's metric (<c>val_accuracy</c>, <c>val_loss</c>) from the configuration stored with the study, which the
+/// caller reads (the report command: the stored configuration is read by the command line's code); null for a study
+/// without one (another Optuna client made it) or whose stored configuration no longer reads.
 /// </summary>
 public sealed record StudyReportData(
     StudyInfo Study,
@@ -30,14 +29,6 @@ public sealed record StudyReportData(
         if (study is null) return null;
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         var attrs = await storage.GetStudyUserAttributesAsync(study.Id, ct);
-        return new StudyReportData(study, trials, attrs, DateTime.UtcNow, await MetricAsync(storage, study, ct));
-    }
-
-    // As the read-only views do: a stored configuration that no longer reads (a hand edit, another tool) costs the report
-    // the metric's name, not the report.
-    private static async Task<string?> MetricAsync(IStudyStorage storage, StudyInfo study, CancellationToken ct)
-    {
-        try { return (await StoredConfig.ReadAsync(storage, study, study.Name, sourceOnThisMachine: false, ct))?.Config.Objective.Metric; }
-        catch (Exception e) when (e is UserInputException or ConfigException) { return null; }
+        return new StudyReportData(study, trials, attrs, DateTime.UtcNow);
     }
 }

@@ -28,6 +28,7 @@ internal static class ReportCommand
                 await location.FindInAsync(store, ct);
                 data = await StudyReportData.LoadAsync(store, location.Name, ct)
                     ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
+                data = data with { Metric = await MetricAsync(store, data.Study, ct) };
                 if (outDir is null) await StudyFolder.VerifyAsync(store, data.Study, location.StudyDirectory, location.StorageDisplay, ct);
             }
             var index = StudyReportWriter.Write(data, outDir ?? Path.Combine(location.StudyDirectory, "report"), ct);
@@ -35,5 +36,13 @@ internal static class ReportCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    // As the read-only views do: a stored configuration that no longer reads (a hand edit, another tool) costs the report
+    // the metric's name, not the report.
+    private static async Task<string?> MetricAsync(Storage.IStudyStorage storage, Vocabulary.StudyInfo study, CancellationToken ct)
+    {
+        try { return (await StoredConfig.ReadAsync(storage, study, study.Name, sourceOnThisMachine: false, ct))?.Config.Objective.Metric; }
+        catch (Exception e) when (e is UserInputException or Config.ConfigException) { return null; }
     }
 }
