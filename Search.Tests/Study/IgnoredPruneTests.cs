@@ -60,7 +60,9 @@ public sealed class IgnoredPruneTests
         var numbers = printed.Split(' ').Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToList();
         var epochLines = secondsApart > 0
             ? string.Join($"\nsleep {secondsApart.ToString(CultureInfo.InvariantCulture)}\n", numbers.Select(Epoch))
-            : "printf '%s\\n' " + string.Join(' ', numbers.Select(n => $"'{EpochLine(n)}'"));
+            // coreutils' printf, not bash's builtin: bash writes each line on its own (its stdout is line buffered), and
+            // a pump reading the first alone let the coordinator judge it before the others were read (flaky under load)
+            : "/usr/bin/printf '%s\\n' " + string.Join(' ', numbers.Select(n => $"'{EpochLine(n)}'"));
         var script = string.Join("\n", [Start, epochLines,
             """echo '{"event":"result","state":"complete","val_accuracy":0.3}'""", "exit 0"]);
 
