@@ -15,6 +15,19 @@ public sealed class GaussianProcessTests
     }
 
     [Fact]
+    public void WhenOnlyTheMeanIsAskedForThenItIsThePredictionsMeanToTheLastBit()
+    {
+        // Given a GP on 40 points (the sampler's incumbent and its lies now use the mean alone)
+        var gp = FitSmooth2D(40, 3);
+
+        // When the mean alone is computed at 50 other points, Then it is exactly the full prediction's mean
+        var rng = new Random(7);
+        var points = Enumerable.Range(0, 50).Select(_ => new[] { rng.NextDouble(), rng.NextDouble() }).ToList();
+        Assert.Equal(points.Select(p => gp.Predict(p).Mean), points.Select(p => gp.PredictMean(p)));
+        Assert.Equal(points.Select(p => gp.Predict(p).Mean), gp.PredictMeans(points));
+    }
+
+    [Fact]
     public void WhenFittedToASmooth1DFunctionThenHeldOutPointsArePredicted()
     {
         // Given sin(2πx) at 12 evenly spaced points

@@ -143,7 +143,7 @@ public sealed class GpSampler : ISampler
             var conditioned = gp;
             if (pending.Count > 0)
             {
-                var lies = pending.Select(p => Lie(gp.Predict(p.X).Mean, p.Failed, believe)).ToList();
+                var lies = pending.Select(p => Lie(gp.PredictMean(p.X), p.Failed, believe)).ToList();
                 try { conditioned = gp.WithObservations(pending.Select(p => p.X).ToList(), lies, pending.Select(p => p.Number).ToList()); }
                 catch (ArgumentException)
                 {
@@ -223,6 +223,8 @@ public sealed class GpSampler : ISampler
     /// <para>Multi-fidelity: most points are low-fidelity scores, which no full run is comparable with, so the bar
     /// is the better of the best full-fidelity value and the best posterior mean at full fidelity of any
     /// configuration tried (at the start of a study no trial has finished yet).</para>
+    /// <para>The means (one per trial) are k*ᵀα, O(n) each: a full prediction each made this an O(trials · n²) term,
+    /// as large as the Cholesky factor itself on a long study.</para>
     /// </summary>
     private static (double Value, double[] X) Incumbent(
         List<GpObservation> observations, double[] standardized, GaussianProcess gp, bool multiFidelity)
@@ -237,7 +239,7 @@ public sealed class GpSampler : ISampler
         {
             var full = (double[])group.First().X.Clone();
             full[^1] = 1.0;
-            var mean = gp.Predict(full).Mean;
+            var mean = gp.PredictMean(full);
             if (mean < value) (value, x) = (mean, full);
         }
         return (value, x);
