@@ -10,6 +10,7 @@ namespace Mnist.Search.Tests.Sampling;
 /// The gp sampler on studies of a given size. Proposals on short studies are pinned to the last bit: the expected
 /// values below were printed by the sampler of commit ea1645b (before its GP was capped on long studies) on these
 /// very histories, so a change meant for long studies cannot move the default study's proposals (issue 9's figures).
+/// Long studies' GPs are capped (<see cref="GpConditioning"/>).
 /// </summary>
 public sealed class GpSamplerScaleTests
 {
@@ -96,5 +97,62 @@ public sealed class GpSamplerScaleTests
 
         // Then it is, bit for bit, what the sampler proposed before the cap existed
         Assert.Equal(expected, Format(proposal));
+    }
+
+    [Fact]
+    public void WhenAPrunedStudyHasThousandsOfObservationsThenTheGpIsConditionedOnAtMostTheCap()
+    {
+        // Given a long pruned study of the default space: about 3,000 observations (every reported epoch is one), with
+        // failed trials and one running (the uncapped GP was built on all of them: an ask of minutes and gigabytes)
+        var history = PrunedStudy(3000, running: 1);
+        var sizes = new List<int>();
+        var sampler = new GpSampler(new SamplerSettings(SamplerSettings.Gp, 12, Seed: 42, MaxFidelity: 3)) { Conditioned = sizes.Add };
+
+        // When it proposes
+        var proposal = sampler.Sample(Default, StudyDirection.MAXIMIZE, history.Trials);
+
+        // Then a proposal inside the space comes from GPs of at most the cap's size: the observations' GP and the one
+        // with the pending points (the running trial and the failed ones)
+        Assert.True(history.Trials.Sum(t => t.IntermediateValues.Count) >= 3000);
+        Assert.Equal(2, sizes.Count);
+        Assert.Equal(GpConditioning.MaxObservations, sizes[0]);
+        Assert.InRange(sizes[1], sizes[0] + 2, GpConditioning.MaxObservations + GpConditioning.MaxPending);
+        Assert.All(Default.Parameters, p => Assert.True(p.Value.Contains(proposal[p.Key]), $"{p.Key} = {proposal[p.Key]}"));
+    }
+
+    [Fact]
+    public void WhenTheCapIsExceededThenTheSubsetIsDeterministicAndKeepsTheBestPoints()
+    {
+        // Given 400 values and a cap of 100
+        var rng = new Random(5);
+        var values = Enumerable.Range(0, 400).Select(_ => rng.NextDouble()).ToArray();
+        var incumbent = Array.IndexOf(values, values.OrderBy(v => v).ElementAt(200)); // not among the best quarter
+
+        // When the observations to condition on are chosen twice from the same (seed, number of trials)
+        var kept = GpConditioning.Observations(values, incumbent, 100, new Random(9))!;
+        var again = GpConditioning.Observations(values, incumbent, 100, new Random(9))!;
+
+        // Then both choose the same 100, in order, with the 25 best and the incumbent among them
+        Assert.Equal(kept, again);
+        Assert.Equal(100, kept.Distinct().Count());
+        Assert.Equal(kept.Order(), kept);
+        Assert.Subset(kept.ToHashSet(), Enumerable.Range(0, 400).OrderBy(i => values[i]).Take(25).ToHashSet());
+        Assert.Contains(incumbent, kept);
+        // And at or below the cap nothing is chosen: every point is kept
+        Assert.Null(GpConditioning.Observations(values, incumbent, 400, new Random(9)));
+    }
+
+    [Fact]
+    public void WhenThereAreMorePendingPointsThanTheCapThenRunningOnesAndTheLatestFailedOnesAreKept()
+    {
+        // Given, in trial order, 6 failed and 2 running pending points
+        var pending = new List<(int Number, bool Failed)> { (1, true), (2, true), (3, false), (4, true), (5, true), (6, true), (7, false), (8, true) };
+
+        // When at most 5 are kept
+        var kept = GpConditioning.Pending(pending, p => p.Failed, 5);
+
+        // Then the running ones and the three latest failed ones, in trial order; at or below the cap all of them
+        Assert.Equal([3, 5, 6, 7, 8], kept.Select(p => p.Number));
+        Assert.Same(pending, GpConditioning.Pending(pending, p => p.Failed, 8));
     }
 }

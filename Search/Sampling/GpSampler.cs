@@ -28,6 +28,8 @@ namespace Mnist.Search.Sampling;
 /// configuration that crashed is not proposed again.</item>
 /// <item>Stateless: every random choice comes from (seed, number of trials), so the same history gives the
 /// same proposal and any process can resume.</item>
+/// <item>On long studies the GP is conditioned on at most <see cref="GpConditioning.MaxObservations"/> observations and
+/// <see cref="GpConditioning.MaxPending"/> pending points (<see cref="GpConditioning"/>); shorter ones keep every point.</item>
 /// </list>
 /// </summary>
 public sealed class GpSampler : ISampler
@@ -106,6 +108,15 @@ public sealed class GpSampler : ISampler
         $"gp: Gaussian process (Matérn 5/2, noise fitted, log EI) after {_settings.StartupTrials} quasi-random start-up trials, seed {_settings.Seed}"
         + (MultiFidelity ? $"; every epoch observed, fidelity an input, proposals judged at {_settings.MaxFidelity} epochs" : "");
 
+    /// <summary>Past this many observations the GP is conditioned on a subset (<see cref="GpConditioning"/>); for tests.</summary>
+    internal int MaxObservations { get; init; } = GpConditioning.MaxObservations;
+
+    /// <summary>Past this many pending points the GP is conditioned on a subset (<see cref="GpConditioning"/>); for tests.</summary>
+    internal int MaxPending { get; init; } = GpConditioning.MaxPending;
+
+    /// <summary>Called with the number of points of each GP a proposal is made with; for tests and benchmarks.</summary>
+    internal Action<int>? Conditioned { get; init; }
+
     public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
     {
         if (space.Count == 0) return new Dictionary<string, double>();
@@ -115,8 +126,10 @@ public sealed class GpSampler : ISampler
             return QuasiRandomStartup.Sample(space, _settings.Seed, trials.Count, _settings.StartupTrials, SlicedStartup);
         var (observations, standardized, xs, groups, parameters, rng) = fit;
 
-        var gp = new GaussianProcess(xs, standardized, parameters, groups);
-        var (incumbentValue, incumbentX) = Incumbent(observations, standardized, gp, multiFidelity);
+        var bestIndex = BestIndex(observations, standardized, multiFidelity);
+        var gp = Conditioning(xs, standardized, groups, parameters, bestIndex, SamplerRandom.For(_settings.Seed, trials.Count, salt: 7));
+        Conditioned?.Invoke(gp.Count);
+        var (incumbentValue, incumbentX) = Incumbent(observations, standardized, bestIndex, gp, multiFidelity);
 
         // Pending points: RUNNING and WAITING trials, and FAIL trials (crash, NaN loss, timeout), so the GP does not
         // propose the configuration that just failed again. Trials that failed only because their process died were
@@ -130,6 +143,7 @@ public sealed class GpSampler : ISampler
                         && encoder.Covers(t.Params))
             .Select(t => (X: multiFidelity ? GpObservations.At(encoder.Encode(t.Params), 1.0) : encoder.Encode(t.Params), Failed: t.State == TrialState.FAIL, t.Number))
             .ToList();
+        pending = GpConditioning.Pending(pending, p => p.Failed, MaxPending);
         // Multi-fidelity: proposals are judged at full fidelity — the fidelity column is a one-value grid at 1,
         // so the optimizer never moves it and EI is the improvement expected of the configuration's full run.
         var dimensions = multiFidelity
@@ -151,6 +165,7 @@ public sealed class GpSampler : ISampler
                     // minimum noise; then the GP ignores pending points rather than fail the study.
                 }
             }
+            if (!ReferenceEquals(conditioned, gp)) Conditioned?.Invoke(conditioned.Count);
             var acquisition = new LogEiAcquisition(conditioned, incumbentValue);
             var (best, _) = AcquisitionOptimizer.Maximize(
                 acquisition, dimensions, columns, rng, [incumbentX], _acquisitionOptions.ForObservations(conditioned.Count));
@@ -223,15 +238,12 @@ public sealed class GpSampler : ISampler
     /// <para>Multi-fidelity: most points are low-fidelity scores, which no full run is comparable with, so the bar
     /// is the better of the best full-fidelity value and the best posterior mean at full fidelity of any
     /// configuration tried (at the start of a study no trial has finished yet).</para>
-    /// <para>The means (one per trial) are k*ᵀα, O(n) each: a full prediction each made this an O(trials · n²) term,
-    /// as large as the Cholesky factor itself on a long study.</para>
+    /// <para>Over every observation, also those the GP is not conditioned on; the means (one per trial) are k*ᵀα,
+    /// O(n) each: a full prediction each made this an O(trials · n²) term, as large as the Cholesky factor itself.</para>
     /// </summary>
     private static (double Value, double[] X) Incumbent(
-        List<GpObservation> observations, double[] standardized, GaussianProcess gp, bool multiFidelity)
+        List<GpObservation> observations, double[] standardized, int bestIndex, GaussianProcess gp, bool multiFidelity)
     {
-        var bestIndex = -1;
-        for (var i = 0; i < observations.Count; i++)
-            if ((!multiFidelity || observations[i].Final) && (bestIndex < 0 || standardized[i] < standardized[bestIndex])) bestIndex = i;
         var (value, x) = bestIndex >= 0 ? (standardized[bestIndex], observations[bestIndex].X) : (double.PositiveInfinity, observations[0].X);
         if (!multiFidelity) return (value, x);
 
@@ -243,6 +255,24 @@ public sealed class GpSampler : ISampler
             if (mean < value) (value, x) = (mean, full);
         }
         return (value, x);
+    }
+
+    /// <summary>The best observed value's index (multi-fidelity: the best final one's), −1 if none.</summary>
+    private static int BestIndex(List<GpObservation> observations, double[] standardized, bool multiFidelity)
+    {
+        var bestIndex = -1;
+        for (var i = 0; i < observations.Count; i++)
+            if ((!multiFidelity || observations[i].Final) && (bestIndex < 0 || standardized[i] < standardized[bestIndex])) bestIndex = i;
+        return bestIndex;
+    }
+
+    /// <summary>The GP on every observation, or past <see cref="MaxObservations"/> on those <see cref="GpConditioning"/> keeps.</summary>
+    private GaussianProcess Conditioning(double[][] xs, double[] standardized, int[]? groups, KernelParameters parameters, int bestIndex, Random rng)
+    {
+        if (GpConditioning.Observations(standardized, bestIndex, MaxObservations, rng) is not { } kept)
+            return new GaussianProcess(xs, standardized, parameters, groups);
+        return new GaussianProcess(
+            kept.Select(i => xs[i]).ToArray(), kept.Select(i => standardized[i]).ToArray(), parameters, groups is null ? null : kept.Select(i => groups[i]).ToArray());
     }
 
     /// <summary>
