@@ -5,6 +5,19 @@ namespace Mnist.Search.Tests.Gp;
 public sealed class AcquisitionOptimizerTests
 {
     [Fact]
+    public void WhenCancelledThenTheSearchStopsWithOperationCanceled()
+    {
+        // Given a GP on a line and a stop already signalled (Ctrl+C during a long proposal)
+        var x = Enumerable.Range(0, 8).Select(i => new[] { i / 7.0 }).ToArray();
+        var y = x.Select(p => Math.Pow(p[0] - 0.4, 2)).ToArray();
+        var acquisition = new LogEiAcquisition(new GaussianProcess(x, y, GpFitter.Fit(x, y, new Random(0))), y.Min());
+
+        // When maximizing, Then the search ends with the stop rather than running its candidates and local searches
+        Assert.ThrowsAny<OperationCanceledException>(() => AcquisitionOptimizer.Maximize(
+            acquisition, [FeatureDimension.Continuous(0)], 1, new Random(1), [x[3]], cancellation: new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
     public void WhenMaximizingOverAMixedCubeThenTheResultBeatsDenseRandomSearchAndRespectsTheDomain()
     {
         // Given a GP over one continuous column, one discrete column (5 grid values) and a 3-way one-hot categorical

@@ -155,4 +155,19 @@ public sealed class GpSamplerScaleTests
         Assert.Equal([3, 5, 6, 7, 8], kept.Select(p => p.Number));
         Assert.Same(pending, GpConditioning.Pending(pending, p => p.Failed, 8));
     }
+
+    [Fact]
+    public void WhenAProposalIsCancelledThenItStopsWithOperationCanceled()
+    {
+        // Given a pruned study past start-up, and a stop that comes once the GP is built, during the acquisition
+        var history = PrunedStudy(120, running: 1);
+        using var stop = new CancellationTokenSource();
+        var sampler = new GpSampler(new SamplerSettings(SamplerSettings.Gp, 12, Seed: 42, MaxFidelity: 3)) { Conditioned = _ => stop.Cancel() };
+
+        // When it proposes, then the proposal ends with the stop instead of running to its end
+        Assert.ThrowsAny<OperationCanceledException>(() => sampler.Sample(Default, StudyDirection.MAXIMIZE, history.Trials, stop.Token));
+        // And through the interface the coordinator calls, a stop before the proposal ends it too
+        ISampler asCoordinatorSees = new GpSampler(new SamplerSettings(SamplerSettings.Gp, 12, Seed: 42, MaxFidelity: 3));
+        Assert.ThrowsAny<OperationCanceledException>(() => asCoordinatorSees.Sample(Default, StudyDirection.MAXIMIZE, history.Trials, new CancellationToken(canceled: true)));
+    }
 }

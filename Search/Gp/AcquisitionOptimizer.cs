@@ -8,7 +8,8 @@ namespace Mnist.Search.Gp;
 /// best few (and the warm starts, typically the best observed point) by alternating MathNet's bounded BFGS
 /// on the smooth columns with a discrete search on the others (every choice of a categorical, every grid
 /// value of a small discrete parameter, exponentially spaced neighbours of a large one). Discrete parameters
-/// take part in the first BFGS round relaxed, then are snapped to their grid.
+/// take part in the first BFGS round relaxed, then are snapped to their grid. A cancellation is checked between
+/// candidates and at every BFGS evaluation, so a stop ends a proposal within milliseconds.
 /// </summary>
 internal static class AcquisitionOptimizer
 {
@@ -16,13 +17,14 @@ internal static class AcquisitionOptimizer
 
     public static (double[] Point, double Value) Maximize(
         LogEiAcquisition acquisition, IReadOnlyList<FeatureDimension> dimensions, int columns, Random rng,
-        IReadOnlyList<double[]> warmStarts, AcquisitionOptions? options = null)
+        IReadOnlyList<double[]> warmStarts, AcquisitionOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new AcquisitionOptions();
         var halton = new ScrambledHalton(dimensions.Count, rng);
         var candidates = new List<(double[] X, double F)>(options.Candidates);
         for (var c = 0; c < options.Candidates; c++)
         {
+            cancellation.ThrowIfCancellationRequested();
             var u = halton.Point(c);
             var x = new double[columns];
             for (var p = 0; p < dimensions.Count; p++) dimensions[p].FromUniform(u[p], x);
@@ -35,23 +37,25 @@ internal static class AcquisitionOptimizer
         var best = candidates[0];
         foreach (var (x0, f0) in starts)
         {
-            var result = LocalSearch(acquisition, dimensions, x0, f0, options);
+            var result = LocalSearch(acquisition, dimensions, x0, f0, options, cancellation);
             if (result.F > best.F) best = result;
         }
         return (best.X, best.F);
     }
 
     private static (double[] X, double F) LocalSearch(
-        LogEiAcquisition acquisition, IReadOnlyList<FeatureDimension> dimensions, double[] x, double f, AcquisitionOptions options)
+        LogEiAcquisition acquisition, IReadOnlyList<FeatureDimension> dimensions, double[] x, double f, AcquisitionOptions options,
+        CancellationToken cancellation)
     {
         for (var round = 0; round < options.Rounds; round++)
         {
+            cancellation.ThrowIfCancellationRequested();
             var before = f;
             var relax = round == 0;
             var smooth = dimensions.Where(d => d.IsSmooth || (relax && d.Kind == FeatureKind.Discrete)).Select(d => d.Column).ToArray();
             if (smooth.Length > 0)
             {
-                var (xs, _) = Bfgs(acquisition, x, smooth, options.MaxIterations);
+                var (xs, _) = Bfgs(acquisition, x, smooth, options.MaxIterations, cancellation);
                 foreach (var d in dimensions)
                     if (d.Kind == FeatureKind.Discrete && d.Grid is not null) xs[d.Column] = d.Grid[d.NearestGridIndex(xs[d.Column])];
                 var fs = acquisition.Value(xs);
@@ -103,7 +107,7 @@ internal static class AcquisitionOptimizer
         return (x, f);
     }
 
-    private static (double[] X, double F) Bfgs(LogEiAcquisition acquisition, double[] start, int[] columns, int maxIterations)
+    private static (double[] X, double F) Bfgs(LogEiAcquisition acquisition, double[] start, int[] columns, int maxIterations, CancellationToken cancellation)
     {
         // MathNet's minimizer may end on a failed line search; the best point it evaluated is kept either way.
         var bestX = (double[])start.Clone();
@@ -112,6 +116,8 @@ internal static class AcquisitionOptimizer
         var full = new double[start.Length];
         var objective = ObjectiveFunction.Gradient(v =>
         {
+            // Not caught below: a stop ends the search at once (one evaluation is milliseconds even at the GP's cap).
+            cancellation.ThrowIfCancellationRequested();
             for (var i = 0; i < columns.Length; i++) work[columns[i]] = Math.Clamp(v[i], 0.0, 1.0);
             var value = acquisition.ValueAndGradient(work, full);
             if (value > bestF)

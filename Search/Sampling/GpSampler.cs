@@ -117,7 +117,10 @@ public sealed class GpSampler : ISampler
     /// <summary>Called with the number of points of each GP a proposal is made with; for tests and benchmarks.</summary>
     internal Action<int>? Conditioned { get; init; }
 
-    public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials)
+    public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials) =>
+        Sample(space, direction, trials, CancellationToken.None);
+
+    public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials, CancellationToken cancellation)
     {
         if (space.Count == 0) return new Dictionary<string, double>();
         var encoder = new SpaceEncoder(space);
@@ -125,6 +128,7 @@ public sealed class GpSampler : ISampler
         if (Fit(encoder, direction, trials) is not { } fit)
             return QuasiRandomStartup.Sample(space, _settings.Seed, trials.Count, _settings.StartupTrials, SlicedStartup);
         var (observations, standardized, xs, groups, parameters, rng) = fit;
+        cancellation.ThrowIfCancellationRequested();
 
         var bestIndex = BestIndex(observations, standardized, multiFidelity);
         var gp = Conditioning(xs, standardized, groups, parameters, bestIndex, SamplerRandom.For(_settings.Seed, trials.Count, salt: 7));
@@ -166,9 +170,10 @@ public sealed class GpSampler : ISampler
                 }
             }
             if (!ReferenceEquals(conditioned, gp)) Conditioned?.Invoke(conditioned.Count);
+            cancellation.ThrowIfCancellationRequested();
             var acquisition = new LogEiAcquisition(conditioned, incumbentValue);
             var (best, _) = AcquisitionOptimizer.Maximize(
-                acquisition, dimensions, columns, rng, [incumbentX], _acquisitionOptions.ForObservations(conditioned.Count));
+                acquisition, dimensions, columns, rng, [incumbentX], _acquisitionOptions.ForObservations(conditioned.Count), cancellation);
             return encoder.Decode(best);
         }
 

@@ -19,5 +19,15 @@ public interface ISampler
     /// </summary>
     IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials);
 
+    /// <summary>
+    /// As <see cref="Sample(SearchSpace, StudyDirection, IReadOnlyList{TrialSnapshot})"/>, stopping with an
+    /// <see cref="OperationCanceledException"/> soon after <paramref name="cancellation"/> fires (the coordinator's
+    /// Ctrl+C / SIGTERM). A sampler whose proposal is quick need not override it: by default the token is ignored.
+    /// The <c>gp</c> sampler's proposal takes seconds on long studies, and a stop during it went unheard until the
+    /// process was quit 60 s later, its new trial left RUNNING.
+    /// </summary>
+    IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials, CancellationToken cancellation) =>
+        Sample(space, direction, trials);
+
     // Implementations override ToString with what they do, in words: the study log records it once at start.
 }
