@@ -228,7 +228,7 @@ public sealed class StudyCoordinator
         return await ProposeAsync(created, async () =>
         {
             var before = await ProposalHistory.BeforeAsync(_storage, studyId, created.Number, _settings.HeartbeatGrace, interrupt);
-            var internalValues = _sampler.Sample(_settings.Space, _settings.Direction, before);
+            var internalValues = Sample(created.Number, before, interrupt);
             var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
             return await _storage.SetTrialParamsAsync(created.Id, parameters);
         }, interrupt);
@@ -271,6 +271,19 @@ public sealed class StudyCoordinator
         // Swept by another process while this one was stalled between the claim and these writes: that sweep
         // queued it again; nothing to run here (it used to end this coordinator and stop its other trials).
         catch (TrialNotRunningException) { return NotRun(trial); }
+        // Stopped (Ctrl+C, SIGTERM) during the proposal: the trial, still without parameters, is recorded FAIL and
+        // queued again as a stopped trial is, and the loop ends with the stop. Before, a long gp proposal could not be
+        // interrupted: the process was quit 60 s later and left the trial RUNNING (scale audit, finding 5).
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = "stopped while its configuration was being proposed" };
+            if (await _storage.FailTrialAsync(trial.Id, reason, Retries.AfterStop()) is { } failed)
+            {
+                _log.Warning("Trial {Trial} stopped while its configuration was being proposed; marked FAIL", trial.Number);
+                Retries.Log(failed, _log);
+            }
+            return null;
+        }
         catch (Exception e) when (!StorageOutage.Is(e))
         {
             // An enqueued configuration is queued again (within its retries): failed for good, it was lost to a sampler bug.
@@ -279,6 +292,23 @@ public sealed class StudyCoordinator
             throw;
         }
     }
+
+    /// <summary>
+    /// The sampler's proposal for trial <paramref name="number"/>, ended by a stop (<paramref name="interrupt"/>); one that
+    /// took long (the gp sampler's on a long study) is logged with the size of the history it was made from.
+    /// </summary>
+    private IReadOnlyDictionary<string, double> Sample(int number, IReadOnlyList<TrialSnapshot> history, CancellationToken interrupt)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var proposal = _sampler.Sample(_settings.Space, _settings.Direction, history, interrupt);
+        if (clock.Elapsed >= SlowProposal)
+            _log.Information("Trial {Trial}: the sampler's proposal took {Seconds:F1} s, from {Trials} trials and {Epochs} reported epochs",
+                number, clock.Elapsed.TotalSeconds, history.Count, history.Sum(t => t.IntermediateValues.Count));
+        return proposal;
+    }
+
+    /// <summary>A proposal slower than this is logged: users see why a trial starts late on a long study.</summary>
+    private static readonly TimeSpan SlowProposal = TimeSpan.FromSeconds(3);
 
     private TrialSnapshot? NotRun(TrialSnapshot trial)
     {
@@ -323,8 +353,7 @@ public sealed class StudyCoordinator
         // enqueued trial run before the study grew, and the next sampled one, got one and the same start-up point.
         var proposal = sampled.Count == 0
             ? new Dictionary<string, double>()
-            : _sampler.Sample(_settings.Space, _settings.Direction,
-                await ProposalHistory.BeforeAsync(_storage, studyId, trial.Number, _settings.HeartbeatGrace, interrupt));
+            : Sample(trial.Number, await ProposalHistory.BeforeAsync(_storage, studyId, trial.Number, _settings.HeartbeatGrace, interrupt), interrupt);
         var completed = await _storage.SetTrialParamsAsync(trial.Id, EnqueuedConfiguration.Completion(_settings.Space, trial, fixedValues, proposal));
         _log.Information("Trial {Trial} runs an enqueued configuration: {Given}", trial.Number,
             string.Join("; ", new[] { fixedValues.Count == 0 ? "" : $"{string.Join(", ", fixedValues.Keys)} as given",
