@@ -116,7 +116,8 @@ internal static class AcquisitionOptimizer
         var full = new double[start.Length];
         var objective = ObjectiveFunction.Gradient(v =>
         {
-            // Not caught below: a stop ends the search at once (one evaluation is milliseconds even at the GP's cap).
+            // Not among the exceptions caught below: a stop ends the search at once (one evaluation is milliseconds at the
+            // GP's cap); were the minimizer to wrap it, the check at the next round or candidate would throw instead.
             cancellation.ThrowIfCancellationRequested();
             for (var i = 0; i < columns.Length; i++) work[columns[i]] = Math.Clamp(v[i], 0.0, 1.0);
             var value = acquisition.ValueAndGradient(work, full);
