@@ -205,8 +205,10 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         _ => Gone(error),
     };
 
-    protected override string ServerFailedMessage(Exception error) =>
-        $"storage {Display}: the database server failed ({OneLine((error.InnerException ?? error).Message)}); trying again, up to {MaxAttempts} tries";
+    // A deadlock or a serialization failure (40P01, 40001) is retried as well, but it is two transactions meeting, not
+    // the server failing: nothing to say.
+    protected override string? ServerFailedMessage(Exception error) => error is PostgresException { SqlState: "40P01" or "40001" } ? null
+        : $"storage {Display}: the database server failed ({OneLine((error.InnerException ?? error).Message)}); trying again, up to {MaxAttempts} tries";
 
     protected override string AnsweringAgainMessage(TimeSpan after) => $"storage {Display}: the database server answers again (after {Durations.Format(after)})";
 

@@ -67,6 +67,9 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
 
     private long _lastTransientFailure = long.MinValue;
 
+    // When this storage said the database server failed (a Stopwatch timestamp), until an operation succeeds; 0: not said.
+    private long _outageSaidAt;
+
     /// <summary>How long ago this process last saw the database fail and retried (a restart, a lock held too long); null if never.</summary>
     public TimeSpan? SinceLastOutage =>
         Interlocked.Read(ref _lastTransientFailure) is var t && t == long.MinValue ? null : System.Diagnostics.Stopwatch.GetElapsedTime(t);
@@ -118,13 +121,12 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
             catch (Exception e) when (Interrupted(e, ct)) { throw new OperationCanceledException(e.Message, e, ct); }
             catch (Exception e) when (Describe(e) is { } described) { throw described; }
         }
-        long? failedAt = null;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 var result = await AttemptAsync(operation, CanLimitLockWait ? LockWait.PerAttempt : null, ct);
-                if (failedAt is { } since && LockWait.Notice is { } told)
+                if (Interlocked.Exchange(ref _outageSaidAt, 0) is var since and not 0 && LockWait.Notice is { } told)
                     told(AnsweringAgainMessage(System.Diagnostics.Stopwatch.GetElapsedTime(since)));
                 return result;
             }
@@ -132,15 +134,14 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
             {
                 Interlocked.Exchange(ref _lastTransientFailure, System.Diagnostics.Stopwatch.GetTimestamp());
                 OnTransientFailure();
-                // Said once per operation, at its first failure: a server that accepts connections and never answers
-                // (frozen, or behind a partition that drops packets) stalled every coordinator for minutes without a
-                // line, the retries riding it out in silence (audit-pg 7). Only where all the retries are to come: a
-                // refusal at opening is one line of its own a moment later.
-                if (failedAt is null && ServerFailedMessage(e) is { } message && AttemptsFor(e) == MaxAttempts && LockWait.Notice is { } tell)
-                {
-                    failedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                // Said once per outage, by the first operation to meet it, and its end by the first to succeed after
+                // it: a server that accepts connections and never answers (frozen, or behind a partition that drops
+                // packets) stalled every coordinator for minutes without a line, the retries riding it out in silence
+                // (audit-pg 7). Only where all the retries are to come: a refusal at opening is one line of its own a
+                // moment later.
+                if (ServerFailedMessage(e) is { } message && AttemptsFor(e) == MaxAttempts && LockWait.Notice is { } tell
+                    && Interlocked.CompareExchange(ref _outageSaidAt, System.Diagnostics.Stopwatch.GetTimestamp(), 0) == 0)
                     tell(message);
-                }
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, attempt - 1)));
                 await Task.Delay(backoff * (0.75 + 0.5 * Random.Shared.NextDouble()), ct);
             }
