@@ -142,10 +142,7 @@ internal static class StudyRun
         var sampler = ConfigMapping.Sampler(config);
         log.Information("Sampler: {Sampler}", sampler);
         log.Information("Pruner: {Pruner}", pruner);
-        // Whoever may write the study's database may change the program every `study worker` and `study resume` runs
-        // (the stored configuration's worker.command): it is named, so a log shows what ran (audit-security 2).
-        if (config.Worker is { } custom)
-            log.Information("Worker program: {Command:l} (worker.command of the study's configuration)", string.Join(' ', custom.Command.Select(StudyCommandLine.Quote)));
+        LogWorkerProgram(config, log);
         var coordinator = new StudyCoordinator(settings, storage, sampler, pruner,
             pool, new ProcessWorkerLauncher(), command, log, view);
 
@@ -307,6 +304,17 @@ internal static class StudyRun
     // The driver's own words: a storage's "lost the database server … within 10 tries" named the storage a second time
     // and understated a wait the coordinator had stretched to minutes.
     private static Exception Cause(Exception e) => e is StorageUnreachableException { InnerException: { } inner } ? inner : e;
+
+    /// <summary>
+    /// Names a custom worker program in the log. Whoever may write the study's database may change the program every
+    /// `study worker`, `study resume` and `study retrain` runs (the stored configuration's worker.command): named, a log
+    /// shows what ran (audit-security 2).
+    /// </summary>
+    internal static void LogWorkerProgram(StudyConfig config, Serilog.ILogger log)
+    {
+        if (config.Worker is { } custom)
+            log.Information("Worker program: {Command:l} (worker.command of the study's configuration)", string.Join(' ', custom.Command.Select(StudyCommandLine.Quote)));
+    }
 
     private static string Filled(StudySettings settings, TrialSnapshot best, bool trialsWorker) =>
         Retraining.MissingHyperparameters.Of(settings, best, trialsWorker) is { Count: > 0 } filled ? $"; a retrain trains it with {string.Join(", ", filled)}" : "";

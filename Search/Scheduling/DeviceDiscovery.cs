@@ -37,8 +37,11 @@ internal sealed partial class DeviceDiscovery(
 
     public DevicePool CreatePool(DevicesConfig devices, int maxConcurrent) => new(Discover(devices, maxConcurrent));
 
-    /// <summary>The slots to use: at most <paramref name="maxConcurrent"/> of those configured.</summary>
-    public IReadOnlyList<DeviceSlot> Discover(DevicesConfig devices, int maxConcurrent)
+    /// <summary>
+    /// The slots to use: at most <paramref name="maxConcurrent"/> of those configured. <paramref name="sayIdle"/>: warn
+    /// when slots are left idle (not for a retrain, which takes one whatever the search used).
+    /// </summary>
+    public IReadOnlyList<DeviceSlot> Discover(DevicesConfig devices, int maxConcurrent, bool sayIdle = true)
     {
         if (maxConcurrent < 1)
             throw new ArgumentOutOfRangeException(nameof(maxConcurrent), maxConcurrent, "must be at least 1");
@@ -52,7 +55,7 @@ internal sealed partial class DeviceDiscovery(
         var used = all.Take(maxConcurrent).ToList();
         // Fewer trials at once than slots configured: the others stay idle. Said, because max_concurrent's default is 1,
         // and a study with `"trials_per_gpu": 4`, or two GPUs, ran one trial at a time without a word (audit-downstream 2).
-        if (maxConcurrent < all.Count)
+        if (sayIdle && maxConcurrent < all.Count)
             log.Warning("budget.max_concurrent is {MaxConcurrent}: {Idle} of the {Count} device slots stay idle ({IdleSlots:l}); set it to {Count} to use them all",
                 maxConcurrent, all.Count - maxConcurrent, all.Count, string.Join(", ", all.Skip(maxConcurrent).Select(d => d.Id)), all.Count);
         if (maxConcurrent > all.Count)

@@ -69,7 +69,8 @@ internal static class RetrainCommand
             if (taken is null)
                 throw new UserInputException($"study '{location.Name}' in {location.StorageDisplay}: {why}; wait for it to end");
             await using var claim = taken;
-            var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent));
+            var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent, sayIdle: false));
+            StudyRun.LogWorkerProgram(config, log);
             var retrainer = new BestModelRetrainer(store, new ProcessWorkerLauncher(), ConfigMapping.Command(config), log,
                 StudyCommandLine.For(location.Name, location.StorageUrl, Directory.GetCurrentDirectory()));
             var result = await DeletedStudy.SaidInOneLineAsync(store, study, location.StorageDisplay, () => ClaimedRetrain.RunAsync(claim, study,
