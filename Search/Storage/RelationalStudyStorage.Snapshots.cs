@@ -81,8 +81,9 @@ internal abstract partial class RelationalStudyStorage
                 kept.TryAdd(trial.Id, trial);
             }
         }
-        // In the keys' order, by number (both reads are of one snapshot of the database).
-        return keys.Select(k => kept[k.TrialId]).ToList();
+        // In the keys' order, by number (both reads are of one snapshot of the database, so every key was read).
+        return keys.Select(k => kept.TryGetValue(k.TrialId, out var t) ? t
+            : throw new StorageException($"trial {k.Number} (id {k.TrialId}) of study {studyId} was listed but could not be read")).ToList();
     }
 
     private string HeartbeatAgesSql => $"""

@@ -172,7 +172,7 @@ internal abstract partial class RelationalStudyStorage
             if (trialId is null) return null;
             // The study is read whole only when there is a trial to claim: every proposal asks, and a study of 5,000
             // trials held the write lock for a second's read on each, with nothing queued (audit-scale 3).
-            if (mayClaim is not null && !mayClaim(await LoadTrialsAsync(c, tx, TrialsOfStudySql, new { StudyId = studyId }, ct))) return null;
+            if (mayClaim is not null && !mayClaim(await LoadStudyTrialsAsync(c, tx, studyId, ct))) return null;
             return await ClaimAsync(c, tx, trialId.Value, attrJson, ct);
         }, ct);
     }
