@@ -92,7 +92,7 @@ public sealed class ReportObjectiveNameTests
         // Then the page renders and calls the value "objective value", saying the study does not name its metric
         Assert.True(report.ExitCode == 0, report.Stderr + report.Stdout);
         var html = await File.ReadAllTextAsync(dir["out/index.html"]);
-        Assert.Contains("<th>Objective</th><td>not named (the study has no stored configuration: another Optuna client made it)</td>", html);
+        Assert.Contains("<th>Objective</th><td>not named (the study has no stored configuration this tool can read: another Optuna client made it, or it was changed)</td>", html);
         Assert.Matches("<th>Best trial</th><td>#\\d: objective value [0-9.]+</td>", html);
         Assert.Contains("<th>#</th><th>state</th><th>objective value</th>", html);
         Assert.True(File.Exists(dir["out/history.png"]));

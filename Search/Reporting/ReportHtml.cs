@@ -75,7 +75,7 @@ internal static class ReportHtml
         var counts = string.Join(", ", Enum.GetValues<TrialState>().Select(s => (s, n: data.Trials.Count(t => t.State == s)))
             .Where(p => p.n > 0).Select(p => $"{p.s} {p.n}"));
         html.Append("<h2>Summary</h2>\n<table>\n");
-        Row(html, "Objective", data.Metric ?? "not named (the study has no stored configuration: another Optuna client made it)");
+        Row(html, "Objective", data.Metric ?? "not named (the study has no stored configuration this tool can read: another Optuna client made it, or it was changed)");
         Row(html, "Direction", data.Study.Direction.ToString());
         Row(html, "Trials", data.Trials.Count == 0 ? "none" : $"{data.Trials.Count} ({counts})");
         Row(html, "Best trial", best is null ? "none (no COMPLETE trial)" : $"#{best.Number}: {data.ObjectiveName} {TrialStyle.Format(choice!.Value)}"
