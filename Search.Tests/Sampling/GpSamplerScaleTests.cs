@@ -100,6 +100,24 @@ public sealed class GpSamplerScaleTests
     }
 
     [Fact]
+    public void WhenObservationsAndPendingPointsFitTheGpsSizeThenTheProposalIsTheUncappedSamplers()
+    {
+        // Given about 300 observations and 150 failed trials more (pending points beyond their own share of 125, within
+        // what the observations leave of the GP's 625 points)
+        var history = PrunedStudy(300, running: 1);
+        var random = new RandomSampler(5);
+        for (var i = 0; i < 150; i++) history.Add(TrialState.FAIL, random.Sample(Default, StudyDirection.MAXIMIZE, history.Trials));
+        var settings = new SamplerSettings(SamplerSettings.Gp, 12, Seed: 42, MaxFidelity: 3);
+
+        // When the gp sampler proposes, and one without caps
+        var capped = new GpSampler(settings).Sample(Default, StudyDirection.MAXIMIZE, history.Trials);
+        var uncapped = new GpSampler(settings) { MaxObservations = int.MaxValue, MaxPending = int.MaxValue }.Sample(Default, StudyDirection.MAXIMIZE, history.Trials);
+
+        // Then they propose the same, bit for bit (the pending points were cut to 125 alone, and the proposal changed)
+        Assert.Equal(Format(uncapped), Format(capped));
+    }
+
+    [Fact]
     public void WhenAPrunedStudyHasThousandsOfObservationsThenTheGpIsConditionedOnAtMostTheCap()
     {
         // Given a long pruned study of the default space: about 3,000 observations (every reported epoch is one), with

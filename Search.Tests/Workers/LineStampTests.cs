@@ -19,10 +19,10 @@ public sealed class LineStampTests : IDisposable
     [Fact]
     public async Task LinesOfOneWriteShareTheirReadTimeAndALaterWriteHasALaterOne()
     {
-        // Given a real worker that prints three lines in one write (dash's printf writes once), then a fourth only once
+        // Given a real worker that prints three lines in one write (coreutils' printf; a shell's builtin may write each line on its own), then a fourth only once
         // told to (a file appears)
         var go = _folder.Combine("go");
-        await using var worker = _launcher.Start(new WorkerStartInfo("/bin/sh", ["-c", $"printf 'a\\nb\\nc\\n'; while [ ! -e '{go}' ]; do sleep 0.05; done; echo d"],
+        await using var worker = _launcher.Start(new WorkerStartInfo("/bin/sh", ["-c", $"/usr/bin/printf 'a\\nb\\nc\\n'; while [ ! -e '{go}' ]; do sleep 0.05; done; echo d"],
             new Dictionary<string, string>(), _folder.Path, _folder.Combine("logs", "stdout.log"), _folder.Combine("logs", "stderr.log")));
 
         // When the lines are taken slowly, 300 ms apart, and the fourth is let out after the third is taken

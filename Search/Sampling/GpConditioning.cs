@@ -9,7 +9,7 @@ namespace Mnist.Search.Sampling;
 /// <item>Past <see cref="MaxObservations"/> observations: the best quarter (where the acquisition looks), the incumbent,
 /// and a random rest drawn from (seed, number of trials), as <see cref="Gp.GpFitter"/> chooses its fitting subsample.
 /// A study that long is past the point where more of its points change the proposal much; the hyperparameters
-/// are fitted on 100 points anyway.</item>
+/// are fitted on a subsample anyway (<see cref="Gp.GpFitOptions.MaxFitPoints"/>).</item>
 /// <item>Past <see cref="MaxPending"/> pending points: the running and waiting ones first, then the most recently
 /// failed ones (a long study's failed trials, never retried, were its second largest set of points).</item>
 /// </list>
@@ -34,7 +34,11 @@ internal static class GpConditioning
     /// </summary>
     public const int MaxObservations = 500;
 
-    /// <summary>Pending points beside the observations: the GP has at most 1¼ <see cref="MaxObservations"/> points.</summary>
+    /// <summary>
+    /// Pending points beside the observations, at the least: they also take what the observations leave of
+    /// <see cref="MaxObservations"/>, so the GP has at most 1¼ <see cref="MaxObservations"/> points and a study within
+    /// that size keeps every pending point.
+    /// </summary>
     public const int MaxPending = MaxObservations / 4;
 
     /// <summary>

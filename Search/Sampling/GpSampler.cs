@@ -123,6 +123,7 @@ public sealed class GpSampler : ISampler
     public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials, CancellationToken cancellation)
     {
         if (space.Count == 0) return new Dictionary<string, double>();
+        cancellation.ThrowIfCancellationRequested();
         var encoder = new SpaceEncoder(space);
         var multiFidelity = MultiFidelity;
         if (Fit(encoder, direction, trials) is not { } fit)
@@ -147,7 +148,9 @@ public sealed class GpSampler : ISampler
                         && encoder.Covers(t.Params))
             .Select(t => (X: multiFidelity ? GpObservations.At(encoder.Encode(t.Params), 1.0) : encoder.Encode(t.Params), Failed: t.State == TrialState.FAIL, t.Number))
             .ToList();
-        pending = GpConditioning.Pending(pending, p => p.Failed, MaxPending);
+        // The pending points take what the observations left of the GP's size, and at least their own share: a study of
+        // 300 observations and 139 failed trials lost failed points it had conditioned on before the cap.
+        pending = GpConditioning.Pending(pending, p => p.Failed, (int)Math.Min(int.MaxValue, (long)MaxPending + Math.Max(0, MaxObservations - gp.Count)));
         // Multi-fidelity: proposals are judged at full fidelity — the fidelity column is a one-value grid at 1,
         // so the optimizer never moves it and EI is the improvement expected of the configuration's full run.
         var dimensions = multiFidelity

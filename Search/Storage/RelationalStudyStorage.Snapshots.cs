@@ -81,7 +81,8 @@ internal abstract partial class RelationalStudyStorage
                 kept.TryAdd(trial.Id, trial);
             }
         }
-        // In the keys' order, by number (both reads are of one snapshot of the database, so every key was read).
+        // In the keys' order, by number. Both reads see the same trials: one snapshot (a read), or a write under the
+        // study's lock (a claim), so every key was read.
         return keys.Select(k => kept.TryGetValue(k.TrialId, out var t) ? t
             : throw new StorageException($"trial {k.Number} (id {k.TrialId}) of study {studyId} was listed but could not be read")).ToList();
     }
