@@ -23,16 +23,16 @@ internal static class LearningCurvesPlot
     {
         var curves = ObjectiveCurves(data);
         if (curves.Length == 0) return ReportFigure.Absent(ObjectiveTitle, "no trial reported an epoch");
-        Atomic.SavePng(BuildObjective(data)!, Path.Combine(directory, ObjectiveFile), Width, Height);
+        Atomic.SavePng(BuildObjective(data, curves), Path.Combine(directory, ObjectiveFile), Width, Height);
         return ReportFigure.Drawn(ObjectiveTitle, ObjectiveFile,
             "One line per trial, coloured by its final state. " + WithoutEpochs(data, curves.Select(c => c.Trial)));
     }
 
     /// <summary>The figure <see cref="DrawObjective"/> saves (tests render it to find where its points are); null when no trial reported an epoch.</summary>
-    internal static Plot? BuildObjective(StudyReportData data)
+    internal static Plot? BuildObjective(StudyReportData data) => ObjectiveCurves(data) is { Length: > 0 } curves ? BuildObjective(data, curves) : null;
+
+    private static Plot BuildObjective(StudyReportData data, (TrialSnapshot Trial, (double X, double Y)[] Points)[] curves)
     {
-        var curves = ObjectiveCurves(data);
-        if (curves.Length == 0) return null;
         var plot = new Plot();
         DrawCurves(plot, curves, LinePattern.Solid, "");
         DegenerateLimits.Apply(plot, curves.SelectMany(c => c.Points.Select(p => p.X)), curves.SelectMany(c => c.Points.Select(p => p.Y)));
@@ -50,17 +50,19 @@ internal static class LearningCurvesPlot
     {
         var (train, val) = LossCurves(data);
         if (train.Count == 0 && val.Count == 0) return ReportFigure.Absent(LossTitle, "no trial recorded epoch losses");
-        Atomic.SavePng(BuildLosses(data)!, Path.Combine(directory, LossFile), Width, Height);
+        Atomic.SavePng(BuildLosses(train, val, data), Path.Combine(directory, LossFile), Width, Height);
         return ReportFigure.Drawn(LossTitle, LossFile,
             "Solid: training loss; dashed: validation loss; coloured by the trial's final state. "
             + WithoutEpochs(data, train.Select(c => c.Item1).Concat(val.Select(c => c.Item1))));
     }
 
     /// <summary>The figure <see cref="DrawLosses"/> saves; null when no trial recorded epoch losses.</summary>
-    internal static Plot? BuildLosses(StudyReportData data)
+    internal static Plot? BuildLosses(StudyReportData data) =>
+        LossCurves(data) is var (train, val) && (train.Count > 0 || val.Count > 0) ? BuildLosses(train, val, data) : null;
+
+    // The curves are read once per figure: each trial's epoch events are parsed from its attributes.
+    private static Plot BuildLosses(List<(TrialSnapshot, (double, double)[])> train, List<(TrialSnapshot, (double, double)[])> val, StudyReportData data)
     {
-        var (train, val) = LossCurves(data);
-        if (train.Count == 0 && val.Count == 0) return null;
         var plot = new Plot();
         DrawCurves(plot, train, LinePattern.Solid, "train loss, ");
         DrawCurves(plot, val, LinePattern.Dashed, "val loss, ");
