@@ -62,10 +62,7 @@ internal sealed class GaussianProcess
     /// <summary>Posterior mean and variance of the latent function at <paramref name="point"/>.</summary>
     public (double Mean, double Variance) Predict(ReadOnlySpan<double> point)
     {
-        var n = Count;
-        var kStar = new double[n];
-        for (var i = 0; i < n; i++)
-            kStar[i] = Parameters.Scale * Matern52Kernel.Value(Matern52Kernel.SquaredDistance(point, _x[i], Parameters.InverseSquaredLengthscales));
+        var kStar = KStar(point);
         var mean = VectorMath.Dot(kStar, _alpha);
         var v = ForwardSubstitute(kStar);
         return (mean, Math.Max(Parameters.Scale - VectorMath.Dot(v, v), 0.0));
@@ -73,16 +70,18 @@ internal sealed class GaussianProcess
 
     /// <summary>
     /// Posterior mean of the latent function at <paramref name="point"/>: k*ᵀα, O(n), without the O(n²) forward
-    /// substitution the variance needs. The same arithmetic, in the same order, as <see cref="Predict(ReadOnlySpan{double})"/>'s
-    /// mean, so the two agree to the last bit (a sampler switched to it proposes what it proposed before).
+    /// substitution the variance needs. The same k* and product as <see cref="Predict(ReadOnlySpan{double})"/>'s mean, so the
+    /// two agree to the last bit (a sampler switched to it proposes what it proposed before).
     /// </summary>
-    public double PredictMean(ReadOnlySpan<double> point)
+    public double PredictMean(ReadOnlySpan<double> point) => VectorMath.Dot(KStar(point), _alpha);
+
+    // The prior covariances k* of point with every observation.
+    private double[] KStar(ReadOnlySpan<double> point)
     {
-        var n = Count;
-        var kStar = new double[n];
-        for (var i = 0; i < n; i++)
+        var kStar = new double[Count];
+        for (var i = 0; i < kStar.Length; i++)
             kStar[i] = Parameters.Scale * Matern52Kernel.Value(Matern52Kernel.SquaredDistance(point, _x[i], Parameters.InverseSquaredLengthscales));
-        return VectorMath.Dot(kStar, _alpha);
+        return kStar;
     }
 
     /// <summary>Posterior means of the latent function at <paramref name="points"/>.</summary>
