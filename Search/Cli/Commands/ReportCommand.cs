@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Mnist.Search.Reporting;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
@@ -14,9 +15,10 @@ internal static class ReportCommand
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
         var output = new Option<string?>("--out") { Description = "Folder to write the report into: new, empty, or an earlier report (default: studies/NAME/report)" };
+        var format = CommonOptions.Format("table", "json");
         var command = new Command("report", "Write an HTML report (history, parallel coordinates, importance, learning curves, device timeline, confusion matrix)")
         {
-            name, storage, studiesDir, output,
+            name, storage, studiesDir, output, format,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -32,7 +34,9 @@ internal static class ReportCommand
                 if (outDir is null) await StudyFolder.VerifyAsync(store, data.Study, location.StudyDirectory, location.StorageDisplay, ct);
             }
             var index = StudyReportWriter.Write(data, outDir ?? Path.Combine(location.StudyDirectory, "report"), ct);
-            Console.Out.WriteLine(index);
+            if (parse.GetValue(format) == "json")
+                OutputFormat.WriteObject("json", new JsonObject { ["study"] = data.Study.Name, ["index"] = index, ["folder"] = Path.GetDirectoryName(index) });
+            else Console.Out.WriteLine(index);
             return ExitCodes.Ok;
         });
         return command;

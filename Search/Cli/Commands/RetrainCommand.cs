@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Mnist.Search.Config;
 using Mnist.Search.Retraining;
 using Mnist.Search.Scheduling;
@@ -22,8 +23,9 @@ internal static class RetrainCommand
         {
             Description = "Wall-time budget: fewer epochs when they would not end within it (default: retrain.max_minutes of the study's configuration)",
         };
+        var format = CommonOptions.Format("table", "json");
         var command = new Command("retrain", "Retrain the best configuration on train + validation and evaluate it on the test set")
-            { name, storage, studiesDir, epochs, maxMinutes };
+            { name, storage, studiesDir, epochs, maxMinutes, format };
         command.SetAction(async (parse, ct) =>
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
@@ -75,9 +77,24 @@ internal static class RetrainCommand
                 StudyCommandLine.For(location.Name, location.StorageUrl, Directory.GetCurrentDirectory()));
             var result = await DeletedStudy.SaidInOneLineAsync(store, study, location.StorageDisplay, () => ClaimedRetrain.RunAsync(claim, study,
                 location.StorageDisplay, ct, held => retrainer.RetrainAsync(settings, study, retrain, device, ct, best.Number, held)));
-            Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
+            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", RetrainJson(study.Name, result));
+            else Console.Out.WriteLine($"Retrained trial {result.TrialNumber}: test accuracy {result.TestAccuracy:P2} (model in {result.Directory})");
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>
+    /// The retrain's outcome for a program: the trial, the test figures, the model's folder and the worker's metrics
+    /// (the study's <c>retrain_metrics</c> attribute; what `study best --format json` shows once it is stored).
+    /// </summary>
+    internal static JsonObject RetrainJson(string study, RetrainResult result) => new()
+    {
+        ["study"] = study,
+        ["trial"] = result.TrialNumber,
+        ["test_accuracy"] = OutputFormat.Value(result.TestAccuracy),
+        ["test_loss"] = OutputFormat.Value(result.TestLoss),
+        ["model_dir"] = result.Directory,
+        ["metrics"] = result.Metrics.DeepClone(),
+    };
 }

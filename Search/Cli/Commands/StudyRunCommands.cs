@@ -29,7 +29,8 @@ internal static class StudyRunCommands
     {
         var config = new Argument<string>("config") { Description = "Study configuration file", DefaultValueFactory = _ => "search.json" };
         var storage = CommonOptions.ConfigStorage();
-        var command = new Command("create", "Create a study without running trials (then run `study worker` on each machine)") { config, storage };
+        var format = CommonOptions.Format("table", "json");
+        var command = new Command("create", "Create a study without running trials (then run `study worker` on each machine)") { config, storage, format };
         command.SetAction(async (parse, ct) =>
         {
             var path = ConfigPath(parse.GetValue(config));
@@ -64,7 +65,9 @@ internal static class StudyRunCommands
                 throw;
             }
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
-            Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
+            if (parse.GetValue(format) == "json")
+                OutputFormat.WriteObject("json", new JsonObject { ["study"] = study.Name, ["storage"] = display, ["created"] = created });
+            else Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
             // Only a warning: the machines that run `study worker` may have the program where this one has none.
             if (StudyRun.MissingWorkerProgram(loaded) is { } missing)
                 await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: {loaded.SourcePath}: $.worker.command[0]: {missing} on this machine; " +
