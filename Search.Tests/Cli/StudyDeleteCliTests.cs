@@ -6,7 +6,7 @@ using Mnist.Search.Tests.Support.Study;
 namespace Mnist.Search.Tests.Cli;
 
 /// <summary>
-/// <c>study delete</c>: refused while a process runs the study (exit 2, nothing deleted, the study goes on); with
+/// <c>study delete</c>: refused while a process runs the study (exit 75, try again later; nothing deleted, the study goes on); with
 /// --force it deletes it and that process ends in one line; the name is free again and the files are kept.
 /// </summary>
 public sealed class StudyDeleteCliTests
@@ -25,7 +25,7 @@ public sealed class StudyDeleteCliTests
         var deleted = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study", "--force", "--format", "json"]);
 
         // Then the first is refused in one line and changes nothing; the second deletes it and the running process ends
-        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(75, refused.ExitCode);
         Assert.Equal(
             $"error: study 'cli-study' has 1 RUNNING trial(s) in sqlite:///{dir["studies/cli-study/study.db"]}: a process is running it; " +
             "stop it first, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
@@ -101,7 +101,7 @@ public sealed class StudyDeleteCliTests
         // Then the first is refused in one line naming the retrain's process; the second deletes it, and the retraining
         // process stops its retrain at the next renewal and ends in one line, its worker with it: it retrained on, to end
         // with "error: no study with id 1" and a stack trace at its first write
-        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(75, refused.ExitCode);
         Assert.StartsWith($"error: study 'cli-study' is being retrained in sqlite:///{dir["studies/cli-study/study.db"]} (trial 0 by ", refused.Stderr);
         Assert.EndsWith($" pid {study.Id}): wait for it to end, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);

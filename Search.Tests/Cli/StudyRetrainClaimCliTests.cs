@@ -36,11 +36,11 @@ public sealed class StudyRetrainClaimCliTests
         // retrain was started); the forced delete deletes it, and the retrain stops at its claim's next renewal, its
         // worker with it, and ends in one line
         var db = dir["studies/cli-study/study.db"];
-        Assert.Equal(2, second.ExitCode);
+        Assert.Equal(75, second.ExitCode);
         Assert.Equal($"error: study 'cli-study' in sqlite:///{db}: trial 0 is being retrained by {Environment.MachineName} pid {retrain.Id}; wait for it to end",
             second.Stderr.Trim());
         Assert.Single(File.ReadAllLines(worker.RetrainsLogPath), l => l.EndsWith(" start", StringComparison.Ordinal));
-        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(75, refused.ExitCode);
         Assert.Equal($"error: study 'cli-study' is being retrained in sqlite:///{db} (trial 0 by {Environment.MachineName} pid {retrain.Id}): " +
             "wait for it to end, or pass --force to delete it anyway (that process then ends)", refused.Stderr.Trim());
         Assert.True(deleted.ExitCode == 0, deleted.Stderr);

@@ -190,11 +190,11 @@ public sealed class UnreadableStudyDbCliTests
             SearchCli.RunAsync(dir.Path, wait, "study", "status", "read"),
             SearchCli.RunAsync(dir.Path, wait, "study", "enqueue", "write", "--param", "dropout=0.1"));
 
-        // Then each says after a second that it waits for that file, and ends with one line naming it, exit 1 (each
+        // Then each says after a second that it waits for that file, and ends with one line naming it, exit 75, "try again later" (each
         // was silent for the whole wait, then printed "SQLite Error 5: 'database is locked'" and a stack trace)
         foreach (var (r, db) in results.Zip(new[] { dir["studies/read/study.db"], dir["studies/write/study.db"] }))
         {
-            Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}: {r.Stderr}");
+            Assert.True(r.ExitCode == 75, $"exit {r.ExitCode}: {r.Stderr}");
             var lines = r.Stderr.Trim().Split('\n');
             Assert.True(lines.Length == 2, r.Stderr);
             Assert.StartsWith($"warning: waiting for sqlite:///{db}: locked by another process", lines[0]);

@@ -12,5 +12,12 @@ internal static class ExitCodes
     /// <c>study best</c> found none COMPLETE yet.
     /// </summary>
     public const int AllTrialsFailed = 3;
+
+    /// <summary>
+    /// Try again later: another process retrains the study or runs its trials (<see cref="StudyBusyException"/>), or
+    /// holds its SQLite database locked for longer than a command waits. sysexits.h's EX_TEMPFAIL, as mail and
+    /// backup tools use for "the work is fine, the moment is not".
+    /// </summary>
+    public const int Busy = 75;
     public const int Interrupted = 130;
 }

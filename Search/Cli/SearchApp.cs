@@ -114,6 +114,11 @@ internal static class SearchApp
             Say($"error: {ConsoleText.Line(e.Message)}");
             return e.AnyComplete ? ExitCodes.Failed : ExitCodes.AllTrialsFailed;
         }
+        catch (Exception e) when (e is StudyBusyException or StorageLockedException)
+        {
+            Say($"error: {ConsoleText.Line(e.Message)}");
+            return ExitCodes.Busy;
+        }
         catch (Exception e) when (IsBadInput(e))
         {
             Say($"error: {ConsoleText.Line(e.Message)}");
@@ -125,7 +130,7 @@ internal static class SearchApp
             Say($"error: {ConsoleText.Line((e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message)}");
             return ExitCodes.Failed;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StorageLockedException or StudyDeletedException
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StudyDeletedException
                                       or Retraining.RetrainException or Retraining.RetrainTakenOverException or WorkerOutputException)
         {
             // A retrain that failed or was taken over by another process, or a worker that broke the protocol, says so

@@ -34,7 +34,7 @@ internal static class DeleteCommand
             var running = await store.GetAllTrialsAsync(study.Id, [TrialState.RUNNING], ct);
             // A retrain runs with no trial RUNNING; its claim, renewed while it runs, says that a process still works on the study.
             if (!parse.GetValue(force) && await RetrainClaim.LiveHolderAsync(store, study.Id, ct) is { } retraining)
-                throw new UserInputException(
+                throw new StudyBusyException(
                     $"study '{location.Name}' is being retrained in {location.StorageDisplay} ({retraining}): " +
                     "wait for it to end, or pass --force to delete it anyway (that process then ends)");
             // Named before the delete, and only when it is this study's: with --storage, studies/NAME may hold another
@@ -47,7 +47,7 @@ internal static class DeleteCommand
             {
                 throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}: another client deleted it meanwhile");
             }
-            var trials = deleted ?? throw new UserInputException(RefusalForRunning(location, running));
+            var trials = deleted ?? throw RefusalForRunning(location, running);
             var result = new JsonObject
             {
                 ["study"] = study.Name,
@@ -71,14 +71,14 @@ internal static class DeleteCommand
     /// Why a study with RUNNING trials is not deleted. Trials left by coordinators this host sees to have ended (killed,
     /// crashed) are said as such: "a process is running it; stop it first" sent the user after a process that was gone.
     /// </summary>
-    private static string RefusalForRunning(StudyLocation location, IReadOnlyList<TrialSnapshot> running)
+    private static Exception RefusalForRunning(StudyLocation location, IReadOnlyList<TrialSnapshot> running)
     {
         var owners = running.Select(OwnerAttributes.OwnerOf).ToList();
         var head = $"study '{location.Name}' has {running.Count} RUNNING trial(s) in {location.StorageDisplay}";
         if (owners.Count > 0 && owners.All(o => o is not null && ProcessIdentity.Current.HasCertainlyEnded(o)))
-            return $"{head}, left by process(es) that have ended ({string.Join(", ", owners.Select(o => $"{o!.Host} pid {o.Pid}").Distinct())}): " +
-                "nothing runs it; pass --force to delete it (or `study resume` marks them FAIL and runs the rest)";
-        return $"{head}: a process is running it; stop it first, or pass --force to delete it anyway (that process then ends)";
+            return new UserInputException($"{head}, left by process(es) that have ended ({string.Join(", ", owners.Select(o => $"{o!.Host} pid {o.Pid}").Distinct())}): " +
+                "nothing runs it; pass --force to delete it (or `study resume` marks them FAIL and runs the rest)");
+        return new StudyBusyException($"{head}: a process is running it; stop it first, or pass --force to delete it anyway (that process then ends)");
     }
 
     private static async Task<string?> FilesOfAsync(StudyLocation location, IStudyStorage store, StudyInfo study, CancellationToken ct)

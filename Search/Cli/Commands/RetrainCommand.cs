@@ -69,7 +69,7 @@ internal static class RetrainCommand
             // was made (a retrain with other epochs is not the one it is asked for).
             var (taken, why) = await RetrainClaim.TryTakeAsync(store, study.Id, best.Number, RetrainClaim.Recipe(retrain), log, ct, again: true);
             if (taken is null)
-                throw new UserInputException($"study '{location.Name}' in {location.StorageDisplay}: {why}; wait for it to end");
+                throw new StudyBusyException($"study '{location.Name}' in {location.StorageDisplay}: {why}; wait for it to end");
             await using var claim = taken;
             var device = RetrainDevice.From(DeviceDiscovery.ForThisMachine(log).Discover(config.Devices, config.Budget.MaxConcurrent, sayIdle: false));
             StudyRun.LogWorkerProgram(config, log);
