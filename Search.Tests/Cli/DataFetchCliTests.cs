@@ -2,10 +2,12 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Config;
 using Mnist.Search.Tests.Support.Workers;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
 /// <summary><c>data fetch</c> through the real command line: a target it cannot use is bad input on one line.</summary>
+[Trait(Needs.Name, Needs.FashionMnist)]
 public sealed class DataFetchCliTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -12,6 +13,7 @@ namespace Mnist.Search.Tests.Cli;
 /// worker that keeps the spec each trial was given: enqueued configurations run first, with the given values and the
 /// rest sampled, within the budget; bad values are refused with the parameter named and nothing queued.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class EnqueueCliTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -9,6 +10,7 @@ namespace Mnist.Search.Tests.Cli;
 /// An Optuna 4 client that keeps Optuna's own heartbeat (its interval and grace, not ours) optimizing the same study
 /// as a `study start`: its trial is its client's to judge.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class ForeignHeartbeatCliTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -11,6 +12,7 @@ namespace Mnist.Search.Tests.Cli;
 /// (COMPLETE with a finite value). The progress line and `trials list --top` named the Infinity trial while `study best`
 /// and `study status` named another.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class ForeignInfiniteBestCliTests
 {
     [Fact]

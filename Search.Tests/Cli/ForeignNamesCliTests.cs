@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -10,6 +11,7 @@ namespace Mnist.Search.Tests.Cli;
 /// printed raw, so a name could clear the reader's screen, split a table row into two "studies", or squeeze every other
 /// column. <c>--format json</c> keeps them exact.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class ForeignNamesCliTests
 {
     private const string Red = "\u001b[31mred\u001b[0m";

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -12,6 +13,7 @@ namespace Mnist.Search.Tests.Cli;
 /// the space searches: one with other parameters was adopted silently, its best trial (outside the space) reported
 /// and retrained, and a categorical's stored index read under the space's own choices.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class ForeignStudyAdoptionCliTests
 {
     // The parameters StudyFiles.WriteConfig searches, as an Optuna objective suggests them.

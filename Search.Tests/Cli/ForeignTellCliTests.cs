@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -12,6 +13,7 @@ namespace Mnist.Search.Tests.Cli;
 /// logged as "another process had failed it". Trials our own sweeps fail keep their late-result path
 /// (StaleTrialRecoveryTests).
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class ForeignTellCliTests
 {
     [Theory]

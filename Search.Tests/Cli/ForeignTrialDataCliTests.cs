@@ -11,6 +11,7 @@ namespace Mnist.Search.Tests.Cli;
 /// `trials show` and `trials list` on trials written by another Optuna client, with what Optuna legitimately stores:
 /// any user attribute under any key, and NaN / ±Infinity values (value_type and intermediate_value_type).
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class ForeignTrialDataCliTests
 {
     [Theory]

@@ -3,11 +3,13 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
 /// <summary>The hint of an interrupted `study worker` whose storage URL held a PostgreSQL password (a Kubernetes pod's).</summary>
 // Its own cluster: a role with a password needs pg_hba.conf, which a server given by MNIST_SEARCH_PG_URL (CI's) does not let us edit.
+[Trait(Needs.Name, Needs.PostgreSql)]
 public sealed class JoiningWorkerPasswordHintTests(PrivatePostgresServerFixture postgres) : IClassFixture<PrivatePostgresServerFixture>
 {
     [Fact]

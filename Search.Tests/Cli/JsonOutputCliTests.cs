@@ -10,6 +10,7 @@ namespace Mnist.Search.Tests.Cli;
 /// fetch`) answer `--format json` with one JSON object on stdout, the log staying on stderr: their sentences had to be
 /// parsed ("Retrained trial 0: test accuracy 98.12 % (model in …)"). Real CLI processes, a fake worker program.
 /// </summary>
+[Trait(Needs.Name, Needs.FashionMnist)]
 public sealed class JsonOutputCliTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -8,6 +9,7 @@ namespace Mnist.Search.Tests.Cli;
 /// A PostgreSQL URL without the password the server wants ended every command in Npgsql's stack trace, exit 1. Its own
 /// cluster: a role with a password needs pg_hba.conf, which a server given by MNIST_SEARCH_PG_URL (CI's) does not let us edit.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 public sealed class MissingPasswordTests(PrivatePostgresServerFixture postgres) : IClassFixture<PrivatePostgresServerFixture>
 {
     [Fact]

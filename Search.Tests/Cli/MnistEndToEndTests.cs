@@ -5,6 +5,7 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Post;
 using Mnist.Search.Tests.Support.Study;
 using SkiaSharp;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -15,6 +16,7 @@ namespace Mnist.Search.Tests.Cli;
 /// with the checkpoint and with the ONNX export, and the report.
 /// Needs <c>data/mnist</c> (CI runs <c>data fetch mnist</c> first).
 /// </summary>
+[Trait(Needs.Name, Needs.DebianPython)]
 public sealed class MnistEndToEndTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -10,6 +11,7 @@ namespace Mnist.Search.Tests.Cli;
 /// study's, a "best" trial ranked by the first objective alone, and an earlier study's "best" configurations seeded
 /// from that ranking.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class MultiObjectiveStudyCliTests
 {
     [Fact]

@@ -1,5 +1,6 @@
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -7,6 +8,7 @@ namespace Mnist.Search.Tests.Cli;
 /// A study with no COMPLETE trial has no result yet: <c>study retrain</c> and <c>study export</c> exit with code 3, as
 /// <c>study best</c> does; they exited 2, which a script could not tell from a mistyped command or study name.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class NoCompleteTrialCliTests
 {
     [Fact]

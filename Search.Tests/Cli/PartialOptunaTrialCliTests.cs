@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -11,6 +12,7 @@ namespace Mnist.Search.Tests.Cli;
 /// its objective suggested conv1_channels alone). study start ended in a KeyNotFoundException and a stack trace, exit 1,
 /// after every trial had run; study retrain trained the worker's defaults for the others without a word.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class PartialOptunaTrialCliTests
 {
     // The study (StudyFiles: conv1_channels, learning_rate, batch_size searched; the fake worker) with trial 0 told by Optuna

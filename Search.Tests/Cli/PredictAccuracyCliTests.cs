@@ -8,6 +8,7 @@ using Mnist.Search.Tests.Support.Onnx;
 using Mnist.Trials.Data;
 using Onnx;
 using SkiaSharp;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -18,6 +19,7 @@ namespace Mnist.Search.Tests.Cli;
 /// 20×20 box, centre of mass) on every model got a Fashion-MNIST model's own test images right 51 % of the time
 /// against 87 % recorded, and re-placing MNIST's own digits cost a strong model 14 of 10,000 answers.
 /// </summary>
+[Trait(Needs.Name, Needs.FashionMnist)]
 public sealed class PredictAccuracyCliTests(DatasetCnns cnns) : IClassFixture<DatasetCnns>
 {
     private const int Images = 1000;

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -11,6 +12,7 @@ namespace Mnist.Search.Tests.Cli;
 /// The query commands open storage read-only (issue 11): they never create folders, files or tables, never
 /// switch SQLite to WAL, and a storage that is missing or not an Optuna database gives one line and exit 2.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class ReadOnlyQueryCommandsTests(PostgresServerFixture postgres)
 {

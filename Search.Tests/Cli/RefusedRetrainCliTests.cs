@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -11,6 +12,7 @@ namespace Mnist.Search.Tests.Cli;
 /// study folder (created it, marked it, gave the study a folder id) before it refused, and a later <c>study start</c> of
 /// that name was then refused for a folder it never had.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class RefusedRetrainCliTests
 {
     [Theory]

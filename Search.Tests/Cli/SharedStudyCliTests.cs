@@ -6,10 +6,12 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
 /// <summary>Several real <c>study worker</c> processes sharing one study, with faults injected.</summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class SharedStudyCliTests(PostgresServerFixture postgres)
 {

@@ -3,6 +3,7 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -10,6 +11,7 @@ namespace Mnist.Search.Tests.Cli;
 /// A PostgreSQL password given in the storage URL never leaves the process (issue 11): console, study.log,
 /// `study list`, error messages and the configuration stored in the database all show <c>***</c> instead.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class StoragePasswordTests(PostgresServerFixture postgres)
 {

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -9,6 +10,7 @@ namespace Mnist.Search.Tests.Cli;
 /// <c>study delete</c>: refused while a process runs the study (exit 75, try again later; nothing deleted, the study goes on); with
 /// --force it deletes it and that process ends in one line; the name is free again and the files are kept.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class StudyDeleteCliTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -8,6 +9,7 @@ namespace Mnist.Search.Tests.Cli;
 /// A study another client deletes (Optuna's <c>delete_study</c>) while a process runs it ends that process with one line
 /// naming the study and its storage, exit 1: it was "error: no study with id 1" and two stack traces.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class StudyDeletedCliTests
 {
     [Fact]

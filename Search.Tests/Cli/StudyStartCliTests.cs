@@ -9,9 +9,11 @@ using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class StudyStartCliTests
 {
     [Fact]

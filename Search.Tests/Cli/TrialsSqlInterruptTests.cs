@@ -3,6 +3,7 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Storage;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -11,6 +12,7 @@ namespace Mnist.Search.Tests.Cli;
 /// On SQLite the query ran on until the 60 s grace ended the process, since Microsoft.Data.Sqlite looks at the
 /// cancellation token only before a statement starts.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class TrialsSqlInterruptTests(PostgresServerFixture postgres)
 {

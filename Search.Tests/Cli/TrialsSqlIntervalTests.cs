@@ -4,6 +4,7 @@ using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -11,6 +12,7 @@ namespace Mnist.Search.Tests.Cli;
 /// <c>trials sql</c> on a real PostgreSQL server reads every value a SELECT returns: an interval with months prints
 /// with them, and a value the driver has no .NET form for is one line naming the column and its type (exit 2).
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class TrialsSqlIntervalTests(PostgresServerFixture postgres)
 {

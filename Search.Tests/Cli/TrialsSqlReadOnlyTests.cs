@@ -3,6 +3,7 @@ using Mnist.Search.Vocabulary;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -10,6 +11,7 @@ namespace Mnist.Search.Tests.Cli;
 /// `trials sql` cannot change anything or write files, on SQLite and on a real PostgreSQL server (issue 11):
 /// one statement, a query, on a connection the database keeps read-only; refusals exit 2 with one line.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class TrialsSqlReadOnlyTests(PostgresServerFixture postgres)
 {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -8,6 +9,7 @@ namespace Mnist.Search.Tests.Cli;
 /// <c>--max-rows</c> on a real PostgreSQL server: closing an Npgsql reader reads every row the query has left, so an
 /// endless query stopped at the limit still never ended; the server is told to cancel it first.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class TrialsSqlRowLimitPostgresTests(PostgresServerFixture postgres)
 {

@@ -5,6 +5,7 @@ using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -12,6 +13,7 @@ namespace Mnist.Search.Tests.Cli;
 /// <c>trials sql</c> prints PostgreSQL's dates and times as SQLite holds Optuna's (<c>2026-12-06 18:58:38.523192</c>),
 /// in the table, csv and json alike, on a real PostgreSQL server.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class TrialsSqlTimeTests(PostgresServerFixture postgres)
 {

@@ -9,10 +9,13 @@ using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
 using Xunit.Abstractions;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cluster;
 
 /// <summary>Studies submitted as job arrays to a live Slurm cluster, on a PostgreSQL study.</summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
+[Trait(Needs.Name, Needs.Slurm)]
 [Collection(SlurmCollection.Name)]
 public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PrivatePostgresServerFixture postgres, ITestOutputHelper output)
 {

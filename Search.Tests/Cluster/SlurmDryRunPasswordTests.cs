@@ -3,6 +3,7 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cluster;
 
@@ -10,6 +11,7 @@ namespace Mnist.Search.Tests.Cluster;
 /// <c>study submit --slurm --dry-run</c> on a PostgreSQL URL with a password: the script printed on the console masks
 /// it (README, Secrets), while the script it would submit still runs the workers with it (no cluster needed).
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class SlurmDryRunPasswordTests(PostgresServerFixture postgres)
 {

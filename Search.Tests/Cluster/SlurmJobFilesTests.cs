@@ -7,10 +7,13 @@ using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cluster;
 
 /// <summary>What a submission leaves on the shared filesystem and on the nodes: its script's copy, its logs, its command lines.</summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
+[Trait(Needs.Name, Needs.Slurm)]
 [Collection(SlurmCollection.Name)]
 public sealed class SlurmJobFilesTests(SlurmClusterFixture slurm, PrivatePostgresServerFixture postgres)
 {

@@ -3,10 +3,13 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Cluster;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cluster;
 
 /// <summary>Where a live Slurm array task's worker writes, and with how many threads it trains on the CPU.</summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
+[Trait(Needs.Name, Needs.Slurm)]
 [Collection(SlurmCollection.Name)]
 public sealed class SlurmWorkerPlacementTests(SlurmClusterFixture slurm, PrivatePostgresServerFixture postgres)
 {

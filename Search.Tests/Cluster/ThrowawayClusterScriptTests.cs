@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mnist.Search.Tests.Support.Cluster;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cluster;
 
@@ -9,6 +10,7 @@ namespace Mnist.Search.Tests.Cluster;
 /// files, which the next <c>stop</c> removed with them. (Starting a cluster, the path that marks the folder, runs in
 /// .ci/run and <see cref="SlurmClusterFixture"/>.)
 /// </summary>
+[Trait(Needs.Name, Needs.Slurm)]
 public sealed class ThrowawayClusterScriptTests
 {
     [Theory]

@@ -3,9 +3,11 @@ using Mnist.Search.Pruning;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Pruning;
 
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class HyperbandPrunerTests
 {
     [Fact]

@@ -1,10 +1,12 @@
 using Mnist.Search.Reporting;
 using Mnist.Search.Tests.Support.Reporting;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Reporting;
 
 /// <summary>Renders the report in headless Chromium (Debian's <c>chromium</c>) and checks that its images load.</summary>
+[Trait(Needs.Name, Needs.Chromium)]
 public sealed class ReportChromiumTests
 {
     [Fact]

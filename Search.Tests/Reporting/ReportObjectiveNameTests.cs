@@ -5,6 +5,7 @@ using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Reporting;
 
@@ -13,6 +14,7 @@ namespace Mnist.Search.Tests.Reporting;
 /// "value" and "objective value" everywhere, so a val_loss study and a val_accuracy study read alike); a study without a
 /// stored configuration (Optuna made it) still renders, saying "objective value".
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class ReportObjectiveNameTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using Mnist.Search.Space;
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -11,6 +12,7 @@ namespace Mnist.Search.Tests.Storage;
 /// Real Optuna 4 reads a study we wrote (trials, states, params of all three kinds, values, intermediate values,
 /// attributes, best trial) and writes into it (claims our WAITING trial, tells a value), which we read back.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public abstract class OptunaInteropContract
 {
     /// <summary>Our URL for a fresh database.</summary>

@@ -1,5 +1,6 @@
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -9,6 +10,7 @@ namespace Mnist.Search.Tests.Storage;
 /// once the interruption had come was taken for a server that stayed away through them all: "lost the database server
 /// and it did not come back within 10 tries", exit 1.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresInterruptedOutageTests(PostgresServerFixture server)
 {

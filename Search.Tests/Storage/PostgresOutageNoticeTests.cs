@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -9,6 +10,7 @@ namespace Mnist.Search.Tests.Storage;
 /// An operation that finds the PostgreSQL server failing says so at its first failure, and again when the server
 /// answers: the retries rode out an outage (a frozen server, a partition) for minutes without a line (audit-pg 7).
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresOutageNoticeTests(PostgresServerFixture server)
 {

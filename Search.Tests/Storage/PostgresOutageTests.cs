@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -10,6 +11,7 @@ namespace Mnist.Search.Tests.Storage;
 /// the operation with one line naming the storage (password masked), as a server that is down at opening does:
 /// a <see cref="StorageUnreachableException"/>, which the command line prints on one line with exit code 1.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresOutageTests(PostgresServerFixture server)
 {

@@ -3,9 +3,11 @@ using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Vocabulary;
 using Npgsql;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Storage;
 
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresReadOnlyConnectionTests(PostgresServerFixture server)
 {

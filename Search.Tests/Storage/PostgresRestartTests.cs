@@ -1,10 +1,12 @@
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Storage;
 
 /// <summary>A study survives a PostgreSQL restart: operations retry on fresh connections with backoff.</summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresRestartTests(PostgresServerFixture server)
 {

@@ -2,10 +2,12 @@ using Mnist.Search.Vocabulary;
 using Npgsql;
 using Mnist.Search.Storage;
 using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Storage;
 
 /// <summary>The storage contract over a fresh PostgreSQL database per test.</summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresStudyStorageTests(PostgresServerFixture server) : StudyStorageContract
 {

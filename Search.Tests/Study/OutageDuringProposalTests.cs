@@ -14,6 +14,7 @@ namespace Mnist.Search.Tests.Study;
 /// more than its budget and recorded a FAIL that no configuration earned (SharedStudyCliTests' PostgreSQL restart
 /// ended so in CI under load, when the restart fell into a proposal).
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class OutageDuringProposalTests(PostgresServerFixture server)
 {

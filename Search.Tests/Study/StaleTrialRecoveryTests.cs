@@ -13,6 +13,7 @@ namespace Mnist.Search.Tests.Study;
 /// Two real coordinators on one study; one is SIGSTOPped past the heartbeat grace while its worker finishes
 /// (issue 11, item 2). On PostgreSQL the server is also restarted under the survivor.
 /// </summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 [Collection(PostgresCollection.Name)]
 public sealed class StaleTrialRecoveryTests(PostgresServerFixture server)
 {

@@ -4,6 +4,7 @@ using Mnist.Search.Space;
 using Mnist.Search.Tests.Support.Sampling;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Tpe;
 
@@ -12,6 +13,7 @@ namespace Mnist.Search.Tests.Tpe;
 /// the same Parzen densities, and the same history the same split into good and bad trials. Draws cannot match (another
 /// random stream), so what is compared is everything a draw is judged by.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class TpeOptunaParityTests
 {
     private const string Script = """

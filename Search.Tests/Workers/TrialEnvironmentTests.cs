@@ -3,10 +3,12 @@ using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Workers;
 
 /// <summary>What the coordinator's environment passes on to the trial processes it starts.</summary>
+[Trait(Needs.Name, Needs.PostgreSql)]
 public sealed class TrialEnvironmentTests(PrivatePostgresServerFixture postgres) : IClassFixture<PrivatePostgresServerFixture>
 {
     [Fact]

@@ -5,6 +5,7 @@ using Mnist.Inference.Onnx;
 using Mnist.Search.Models;
 using Mnist.Search.Tests.Support.Onnx;
 using Mnist.Search.Tests.Support.Post;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Trials.Export;
 
@@ -12,6 +13,7 @@ namespace Mnist.Search.Tests.Trials.Export;
 /// The ONNX export of trained CNNs of every shape the search produces, checked by three independent readers: ONNX
 /// Runtime (logits equal TorchSharp's), Debian's python3-onnx (<c>onnx.checker</c>) and ML.NET (<c>ApplyOnnxModel</c>).
 /// </summary>
+[Trait(Needs.Name, Needs.DebianPython)]
 public sealed class OnnxExportTests(TrainedCnns cnns) : IClassFixture<TrainedCnns>
 {
     private const int TestImages = 200;

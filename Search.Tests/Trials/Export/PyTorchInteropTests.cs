@@ -2,10 +2,12 @@ using System.Text.Json;
 using Mnist.Search.Tests.Support.Post;
 using Mnist.Trials.Export;
 using static TorchSharp.torch;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Trials.Export;
 
 /// <summary>Files written here are read by Debian's PyTorch through the shipped loader script.</summary>
+[Trait(Needs.Name, Needs.DebianPython)]
 public sealed class PyTorchInteropTests : IDisposable
 {
     private const double Mean = 0.1307;
