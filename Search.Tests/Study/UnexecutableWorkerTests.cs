@@ -54,10 +54,30 @@ public sealed class UnexecutableWorkerTests
         // When the study is started
         var r = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--no-retrain");
 
-        // Then it ends with exit code 2 and one error line naming the program (it was exit 3, all 5 trials FAIL)
+        // Then it ends with exit code 2 and one error line naming the program and why (it was exit 3, all 5 trials FAIL;
+        // then setsid's "No such file or directory" alone, of a file that exists)
         Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
         var errors = r.Stderr.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).ToList();
-        Assert.Equal($"error: cannot start {program}: exit code 127", Assert.Single(errors)[..($"error: cannot start {program}: exit code 127".Length)]);
+        Assert.StartsWith($"error: cannot start {program}: exit code 127; its #! line ends in a carriage return (saved with Windows line endings",
+            Assert.Single(errors));
+    }
+
+    [Fact]
+    public async Task AScriptWhoseInterpreterIsMissingIsSaidToBeSo()
+    {
+        // Given a study whose worker.command is a script naming an interpreter this machine lacks
+        using var dir = new TempDirectory("cli-worker-interpreter");
+        var program = WriteProgram(dir["py.sh"], "#!/opt/nowhere/python3 -u\nprint('hi')\n");
+        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 2,
+            tweak: c => c["worker"] = new System.Text.Json.Nodes.JsonObject { ["command"] = new System.Text.Json.Nodes.JsonArray(program) });
+
+        // When the study is started
+        var r = await SearchCli.RunAsync(dir.Path, "study", "start", config, "--no-retrain");
+
+        // Then the one error line names the missing interpreter
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.StartsWith($"error: cannot start {program}: exit code 127; its #! interpreter /opt/nowhere/python3 is not on this machine",
+            Assert.Single(r.Stderr.Split('\n'), l => l.StartsWith("error: ", StringComparison.Ordinal)));
     }
 
     [Fact]

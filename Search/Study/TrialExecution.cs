@@ -238,7 +238,7 @@ internal sealed partial class TrialExecution(
             // exec's exit code, 127 (not found) or 126 (not executable), with nothing printed. Every trial here would fail
             // alike (the whole budget went within a second, a shared study's too): stopped as a program that cannot start.
             if (result is null && !printed && ExecFailure.Is(exit) && !stop.IsCancellationRequested)
-                throw new WorkerStartException($"cannot start {start.FileName}: exit code {exit}{StderrTail(start.StderrLogPath)}");
+                throw new WorkerStartException($"cannot start {start.FileName}: exit code {exit}{(ExecFailure.Explain(start.FileName) is { } why ? "; " + why : "")}{StderrTail(start.StderrLogPath)}");
             if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
             // Killed by a signal nobody here sent: a cluster cancelling or preempting the job signals every
             // process in it (issue 14), and the worker may die before this coordinator sees its own SIGTERM.
