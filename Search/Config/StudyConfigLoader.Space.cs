@@ -31,7 +31,9 @@ internal static partial class StudyConfigLoader
             var spec = checkNames ? KnownSpec(reader, name, path) : null;
             parameters.Add(new(name, ReadDistribution(reader, name, element, path, spec)));
         }
-        return new SearchSpace(parameters);
+        // The built-in worker's table says which hyperparameter is read only for some values of another: searched beside
+        // it, a trial gets it only then. A custom worker's names mean what its program makes of them: no conditions.
+        return checkNames ? new SearchSpace(parameters).FromTable() : new SearchSpace(parameters);
     }
 
     private static IReadOnlyList<KeyValuePair<string, object>> ReadFixed(ConfigReader reader, ConfigObject root, SearchSpace space, bool checkNames)

@@ -26,6 +26,9 @@ namespace Mnist.Search.Sampling;
 /// proposal is pushed away from it; several, with several fidelities, on the GP's own prediction (kriging believer),
 /// so they do not write off the region they run in. FAIL trials that were not retried get the worst value, so a
 /// configuration that crashed is not proposed again.</item>
+/// <item>Conditional spaces (<see cref="SearchSpace.Conditions"/>): a parameter the trial's other values leave out is
+/// one constant feature (<see cref="SpaceEncoder.InactiveFeature"/>) in past trials and in every candidate the
+/// acquisition scores, and is not proposed.</item>
 /// <item>Stateless: every random choice comes from (seed, number of trials), so the same history gives the
 /// same proposal and any process can resume.</item>
 /// <item>On long studies the GP is conditioned on at most <see cref="GpConditioning.MaxObservations"/> observations and
@@ -127,7 +130,7 @@ public sealed class GpSampler : ISampler
         var encoder = new SpaceEncoder(space);
         var multiFidelity = MultiFidelity;
         if (Fit(encoder, direction, trials) is not { } fit)
-            return QuasiRandomStartup.Sample(space, _settings.Seed, trials.Count, _settings.StartupTrials, SlicedStartup);
+            return space.Active(QuasiRandomStartup.Sample(space, _settings.Seed, trials.Count, _settings.StartupTrials, SlicedStartup));
         var (observations, standardized, xs, groups, parameters, rng) = fit;
         cancellation.ThrowIfCancellationRequested();
 
@@ -174,10 +177,10 @@ public sealed class GpSampler : ISampler
             }
             if (!ReferenceEquals(conditioned, gp)) Conditioned?.Invoke(conditioned.Count);
             cancellation.ThrowIfCancellationRequested();
-            var acquisition = new LogEiAcquisition(conditioned, incumbentValue);
+            var acquisition = new LogEiAcquisition(conditioned, incumbentValue, encoder.Projection);
             var (best, _) = AcquisitionOptimizer.Maximize(
                 acquisition, dimensions, columns, rng, [incumbentX], _acquisitionOptions.ForObservations(conditioned.Count), cancellation);
-            return encoder.Decode(best);
+            return space.Active(encoder.Decode(best));
         }
 
         var believeRunning = multiFidelity && pending.Count(p => !p.Failed) >= BelieveFromRunning;

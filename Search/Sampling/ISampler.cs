@@ -13,8 +13,10 @@ public interface ISampler
     /// Called by the coordinator each time it needs a new configuration.
     /// <paramref name="trials"/> is every trial of the study (any state, ordered by number): COMPLETE ones
     /// carry values, RUNNING and WAITING ones are pending points to avoid, PRUNED ones may be used via their
-    /// last intermediate value. Returns one internal value per parameter of <paramref name="space"/>
-    /// (a categorical's index, a number otherwise), each inside its distribution.
+    /// last intermediate value; a trial lacks the parameters its values left out (<see cref="SearchSpace.Conditions"/>).
+    /// Returns one internal value (a categorical's index, a number otherwise), inside its distribution, per parameter of
+    /// <paramref name="space"/> that is active given the returned values (<see cref="SearchSpace.Active"/>): every
+    /// parameter of a space with no condition.
     /// Must be deterministic for the same seed, space and history.
     /// </summary>
     IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials);

@@ -78,20 +78,67 @@ internal sealed class SpaceEncoder
 
     public int Columns { get; }
 
-    /// <summary>True when <paramref name="values"/> holds a value inside every parameter's distribution.</summary>
+    /// <summary>
+    /// The feature of a parameter that the point's other values leave out (<see cref="SearchSpace.Conditions"/>): the
+    /// middle of its column, one-hot columns all zero. Why a constant: the objective does not depend on the parameter
+    /// there, so every such point must look the same in its columns (the GP then correlates them fully there, as the
+    /// objective does), and a proposal's inactive columns are projected onto it before the acquisition scores it
+    /// (<see cref="Project"/>), so the optimizer is not led by columns the trial drops. Why the middle: its distance to
+    /// any value of the active branch is at most half the column, so no extreme value is set apart from the inactive
+    /// branch's trials more than another. Optuna's GPSampler has no such case: it searches only the parameters every
+    /// trial has (its intersection search space), which would drop conv2..conv4 from a study that searches
+    /// <c>conv_layers</c>.
+    /// </summary>
+    internal const double InactiveFeature = 0.5;
+
+    /// <summary>
+    /// True when <paramref name="values"/> holds a value inside the distribution of every parameter active given them
+    /// (every parameter, in a space with no condition). A value of an inactive one is ignored: a study stored before
+    /// trials left them out has them on every trial.
+    /// </summary>
     public bool Covers(IReadOnlyDictionary<string, double> values) =>
-        Space.Parameters.All(p => values.TryGetValue(p.Key, out var v) && p.Value.Contains(v));
+        Space.Parameters.All(p => values.TryGetValue(p.Key, out var v) ? p.Value.Contains(v) || !IsActive(p.Key, values) : !IsActive(p.Key, values));
+
+    private bool IsActive(string name, IReadOnlyDictionary<string, double> values) => !Space.IsConditional || Space.IsActive(name, values);
 
     public double[] Encode(IReadOnlyDictionary<string, double> values)
     {
         var features = new double[Columns];
         for (var p = 0; p < _mappings.Length; p++)
         {
+            if (!IsActive(_mappings[p].Name, values))
+            {
+                SetInactive(features, p);
+                continue;
+            }
             var value = values[_mappings[p].Name];
             if (Dimensions[p].Kind == FeatureKind.Categorical) Dimensions[p].SetChoice(features, (int)Math.Round(value));
             else features[Dimensions[p].Column] = _mappings[p].Encode(value);
         }
         return features;
+    }
+
+    /// <summary>
+    /// Sets the columns of each parameter inactive at <paramref name="features"/> (its decoded values) to the
+    /// <see cref="InactiveFeature"/>, marking them in <paramref name="fixedColumns"/>; null in a space with no condition.
+    /// </summary>
+    public FeatureProjection? Projection => Space.IsConditional ? Project : null;
+
+    private void Project(Span<double> features, Span<bool> fixedColumns)
+    {
+        var values = Decode(features);
+        for (var p = 0; p < _mappings.Length; p++)
+        {
+            if (Space.IsActive(_mappings[p].Name, values)) continue;
+            SetInactive(features, p);
+            fixedColumns.Slice(Dimensions[p].Column, Dimensions[p].Width).Fill(true);
+        }
+    }
+
+    private void SetInactive(Span<double> features, int p)
+    {
+        if (Dimensions[p].Kind == FeatureKind.Categorical) features.Slice(Dimensions[p].Column, Dimensions[p].Width).Clear();
+        else features[Dimensions[p].Column] = InactiveFeature;
     }
 
     public Dictionary<string, double> Decode(ReadOnlySpan<double> features)

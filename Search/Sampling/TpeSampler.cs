@@ -15,7 +15,9 @@ namespace Mnist.Search.Sampling;
 /// earlier. FAIL, RUNNING and WAITING trials are left out.</item>
 /// <item>Each parameter on its own (univariate): 24 candidates drawn from the below trials' Parzen estimator
 /// (<see cref="ParzenEstimator"/>; log parameters in log space), the one with the largest
-/// log l(x) − log g(x) taken.</item>
+/// log l(x) − log g(x) taken. A parameter of a conditional space (<see cref="SearchSpace.Conditions"/>) has its
+/// estimators built from the trials that have it, as Optuna's independent TPE does, and is left out of a proposal whose
+/// values do not meet its condition.</item>
 /// <item>Stateless: the draws come from (seed, number of trials), as with the other samplers.</item>
 /// </list>
 /// </summary>
@@ -36,7 +38,7 @@ public sealed class TpeSampler(int seed = 0, int startupTrials = 10) : ISampler
         var proposal = new Dictionary<string, double>();
         foreach (var (name, distribution) in space.Parameters)
             proposal[name] = SampleParameter(name, distribution, below, above, rng);
-        return proposal;
+        return space.Active(proposal);
     }
 
     public override string ToString() =>

@@ -39,17 +39,55 @@ public static class EnqueuedConfiguration
     }
 
     /// <summary>
-    /// The parameters <paramref name="trial"/> lacks: its fixed values, else the sampler's <paramref name="proposal"/>
-    /// (internal values of the whole space).
+    /// The parameters <paramref name="trial"/> lacks and is to have: its fixed values, else the sampler's
+    /// <paramref name="proposal"/> (internal values of the parameters active given the proposal). In a conditional space
+    /// only those active given the trial's, the fixed and the proposed values together, as define-by-run suggests them:
+    /// a fixed value of one left out is dropped (Optuna ignores a fixed parameter its objective never suggests).
+    /// Throws <see cref="KeyNotFoundException"/> for an active one no value was given for (see <see cref="Unproposed"/>).
     /// </summary>
     public static IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)> Completion(
-        SearchSpace space, TrialSnapshot trial, IReadOnlyDictionary<string, double> fixedValues, IReadOnlyDictionary<string, double> proposal) =>
-        space.Parameters.Where(p => !trial.Params.ContainsKey(p.Key))
+        SearchSpace space, TrialSnapshot trial, IReadOnlyDictionary<string, double> fixedValues, IReadOnlyDictionary<string, double> proposal)
+    {
+        var merged = Merged(trial, fixedValues, proposal);
+        return space.Parameters.Where(p => !trial.Params.ContainsKey(p.Key) && (!space.IsConditional || space.IsActive(p.Key, merged)))
             .ToDictionary(p => p.Key, p => (p.Value, fixedValues.TryGetValue(p.Key, out var v) ? v : proposal[p.Key]));
+    }
 
-    /// <summary>The searched hyperparameters <paramref name="trial"/> has no value for (none for a sampled trial or a retry).</summary>
+    /// <summary>
+    /// The parameters active given the trial's, the fixed and the proposed values that none of them gives: a fixed
+    /// parent value (<c>conv_layers</c> 3) that makes a child read which the sampler's own parent value left out of its
+    /// proposal. The coordinator has the sampler propose them on their own.
+    /// </summary>
+    public static IReadOnlyList<string> Unproposed(
+        SearchSpace space, TrialSnapshot trial, IReadOnlyDictionary<string, double> fixedValues, IReadOnlyDictionary<string, double> proposal)
+    {
+        if (!space.IsConditional) return [];
+        var merged = Merged(trial, fixedValues, proposal);
+        return [.. space.Names.Where(n => !merged.ContainsKey(n) && space.IsActive(n, merged))];
+    }
+
+    /// <summary>
+    /// The given hyperparameters that the given values leave out (<c>conv3_channels</c> with <c>conv_layers</c> 1): the
+    /// model would never read them.
+    /// </summary>
+    public static IReadOnlyList<string> LeftOut(SearchSpace space, IReadOnlyDictionary<string, double> values) =>
+        [.. values.Keys.Where(n => space.IsLeftOut(n, values))];
+
+    private static Dictionary<string, double> Merged(
+        TrialSnapshot trial, IReadOnlyDictionary<string, double> fixedValues, IReadOnlyDictionary<string, double> proposal)
+    {
+        var merged = new Dictionary<string, double>(proposal, StringComparer.Ordinal);
+        foreach (var (name, value) in fixedValues) merged[name] = value;
+        foreach (var (name, value) in trial.Params) merged[name] = value;
+        return merged;
+    }
+
+    /// <summary>
+    /// The searched hyperparameters <paramref name="trial"/> has no value for (none for a sampled trial or a retry); in a
+    /// conditional space, not those its values leave out (a sampled trial with 1 conv layer lacks conv2..conv4).
+    /// </summary>
     public static IReadOnlyList<string> Missing(SearchSpace space, TrialSnapshot trial) =>
-        [.. space.Names.Where(n => !trial.Params.ContainsKey(n))];
+        [.. space.Names.Where(n => !trial.Params.ContainsKey(n) && !space.IsLeftOut(n, trial.Params))];
 
     /// <summary>The trial's fixed values as stored (Optuna's JSON object); none when it has no such attribute.</summary>
     public static IReadOnlyDictionary<string, object?> Read(TrialSnapshot trial)

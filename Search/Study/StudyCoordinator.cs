@@ -229,7 +229,8 @@ public sealed class StudyCoordinator
         {
             var before = await ProposalHistory.BeforeAsync(_storage, studyId, created.Number, _settings.HeartbeatGrace, interrupt);
             var internalValues = Sample(created.Number, before, interrupt);
-            var parameters = _settings.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
+            // Only the parameters the proposal leaves active (a conditional space): the trial stores no other.
+            var parameters = _settings.Space.Parameters.Where(p => internalValues.ContainsKey(p.Key)).ToDictionary(p => p.Key, p => (p.Value, internalValues[p.Key]));
             return await _storage.SetTrialParamsAsync(created.Id, parameters);
         }, interrupt);
     }
@@ -348,12 +349,16 @@ public sealed class StudyCoordinator
             _observer.TrialFinished(await _storage.GetTrialAsync(trial.Id));
             return null;
         }
-        var sampled = missing.Where(n => !fixedValues.ContainsKey(n)).ToList();
+        var sampled = missing.Where(n => !fixedValues.ContainsKey(n) && !_settings.Space.IsLeftOut(n, fixedValues)).ToList();
         // Proposed for its own number, as a sampled trial is (see AskAsync). With the whole study as history, every
         // enqueued trial run before the study grew, and the next sampled one, got one and the same start-up point.
-        var proposal = sampled.Count == 0
-            ? new Dictionary<string, double>()
-            : Sample(trial.Number, await ProposalHistory.BeforeAsync(_storage, studyId, trial.Number, _settings.HeartbeatGrace, interrupt), interrupt);
+        var history = sampled.Count == 0 ? null : await ProposalHistory.BeforeAsync(_storage, studyId, trial.Number, _settings.HeartbeatGrace, interrupt);
+        var proposal = history is null ? new Dictionary<string, double>() : Sample(trial.Number, history, interrupt);
+        // A conditional space: a given parent value (conv_layers 3) can make read a child (conv3_channels) that the sampler's
+        // own parent value left out of its proposal; the sampler then proposes those children on their own.
+        if (EnqueuedConfiguration.Unproposed(_settings.Space, trial, fixedValues, proposal) is { Count: > 0 } unproposed)
+            proposal = proposal.Concat(_sampler.Sample(_settings.Space.Subspace(unproposed), _settings.Direction, history ?? [], interrupt))
+                .ToDictionary(p => p.Key, p => p.Value);
         var completed = await _storage.SetTrialParamsAsync(trial.Id, EnqueuedConfiguration.Completion(_settings.Space, trial, fixedValues, proposal));
         _log.Information("Trial {Trial} runs an enqueued configuration: {Given}", trial.Number,
             string.Join("; ", new[] { fixedValues.Count == 0 ? "" : $"{string.Join(", ", fixedValues.Keys)} as given",

@@ -57,8 +57,12 @@ internal static class EnqueueCommand
                 : await BestOfAsync(from, parse.GetValue(fromStorage), parse.GetValue(studiesDir), parse.GetValue(top), config.Space, ct);
             foreach (var values in configurations)
             {
-                try { EnqueuedConfiguration.ToInternal(config.Space, values); }
+                IReadOnlyDictionary<string, double> internalValues;
+                try { internalValues = EnqueuedConfiguration.ToInternal(config.Space, values); }
                 catch (ArgumentException e) { throw new UserInputException($"--param {e.Message}"); }
+                // A value the given ones leave out (conv3_channels with conv_layers 1) would never be read: a slip, refused.
+                if (EnqueuedConfiguration.LeftOut(config.Space, internalValues) is [var unread, ..])
+                    throw new UserInputException($"--param {unread}: not used by the model with the values given: it is read only when {config.Space.Conditions[unread]}; remove it or change {config.Space.Conditions[unread].Name}");
             }
 
             // An enqueued trial is one of the budget's trials, checked in the creating transaction as a sampled one is;
@@ -86,7 +90,7 @@ internal static class EnqueueCommand
                     ["number"] = trial.Number,
                     ["state"] = trial.State.ToString(),
                     [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values),
-                    ["sampled"] = new JsonArray([.. config.Space.Names.Where(n => !values.ContainsKey(n)).Select(n => (JsonNode)n)]),
+                    ["sampled"] = new JsonArray([.. config.Space.Names.Where(n => !values.ContainsKey(n) && !config.Space.IsLeftOut(n, EnqueuedConfiguration.ToInternal(config.Space, values))).Select(n => (JsonNode)n)]),
                 });
             }
             // One shape whichever way the trials were given (--param gave the bare object, --from-study this list).
@@ -132,11 +136,20 @@ internal static class EnqueueCommand
                 .Select(k => KeyValuePair.Create(k, t.ExternalParam(k)))
                 .Where(kv => Allowed(space, kv.Key, kv.Value))
                 .ToDictionary(kv => kv.Key, kv => kv.Value))
+            // A trial stored before conditional spaces has every child, also those its values left out: they are dropped,
+            // never read by its model.
+            .Select(values => LeftOutDropped(space, values))
             .ToList();
         if (result.Count == 0) throw new UserInputException($"--from-study: study '{name}' has no COMPLETE trial");
         if (result.Any(r => r.Count == 0))
             throw new UserInputException($"--from-study: none of study '{name}''s parameters fit this study's space ({string.Join(", ", space.Names)})");
         return result;
+    }
+
+    private static Dictionary<string, object?> LeftOutDropped(SearchSpace space, Dictionary<string, object?> values)
+    {
+        var leftOut = EnqueuedConfiguration.LeftOut(space, EnqueuedConfiguration.ToInternal(space, values));
+        return values.Where(v => !leftOut.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value);
     }
 
     private static bool Allowed(SearchSpace space, string name, object? value)
