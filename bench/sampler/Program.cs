@@ -7,15 +7,17 @@ using Mnist.Search.Space;
 using Mnist.Search.Vocabulary;
 
 // Regret after N evaluations (median, quartiles, mean, sd over seeds) for gp and random on Branin and Hartmann-6,
-// their noisy versions and a noisy mixed integer/categorical CNN-like function, then proposal latency on a
+// their noisy versions, a noisy mixed integer/categorical CNN-like function and a noisy conditional one (searched with
+// its conditions and flat), then proposal latency on a
 // product-like 8-D space. Each row's "/random" is its median over random's median on the same function in this
 // invocation; "/Optuna" is its median over the stored Optuna 4.1 median of the same algorithm (gp: GPSampler, tpe:
 // TPESampler, random: RandomSampler), figures measured once on this machine and kept below, not rerun here.
 const string Usage = """
     Usage: dotnet run -c Release --project bench/sampler -- [options]
 
-    Regret after N evaluations of gp and random (and tpe with --kinds) on Branin, Hartmann-6, their noisy versions
-    and a noisy CNN-like function; then gp proposal latency at 50 / 200 / 500 finished trials.
+    Regret after N evaluations of gp and random (and tpe with --kinds) on Branin, Hartmann-6, their noisy versions,
+    a noisy CNN-like function and a noisy conditional one (with its conditions, and flat: every dimension on every
+    trial); then gp proposal latency at 50 / 200 / 500 finished trials.
     Ratios: "/random" against random's median in this invocation; "/Optuna" against the stored Optuna 4.1 median
     of the same algorithm (noise-free Branin and Hartmann-6 only; refresh: ../shared/tools/optuna4 python3
     bench/sampler/optuna_tpe.py N --sampler tpe|random|gp, then edit the figures in bench/sampler/Program.cs).
@@ -27,7 +29,8 @@ const string Usage = """
       --seed-offset N   first seed (default 0)
       --kinds LIST      comma-separated, of gp, random, tpe (default gp,random)
       --only NAME       only the functions whose name starts with NAME (Branin, Hartmann-6, Branin+noise,
-                        Hartmann-6+noise, CNN-like+noise; case-insensitive), or "latency" for the latency table alone
+                        Hartmann-6+noise, CNN-like+noise, Conditional+noise, Conditional(flat)+noise;
+                        case-insensitive), or "latency" for the latency table alone
       --all             also print every seed's value
       --no-latency      skip the latency table
       --help            this text
@@ -59,11 +62,13 @@ var functions = new[]
 {
     TestFunction.Branin, TestFunction.Hartmann6,
     TestFunction.Branin.WithNoise(2.0), TestFunction.Hartmann6.WithNoise(0.2), TestFunction.CnnLike.WithNoise(0.003),
+    // A conditional space, and the same one searched flat (every dimension on every trial, as before conditions).
+    TestFunction.Conditional.WithNoise(0.05), TestFunction.Conditional.Flat().WithNoise(0.05),
 };
 
 var selected = functions.Where(f => only is null || f.Name.StartsWith(only, StringComparison.OrdinalIgnoreCase)).ToArray();
 if (only is not null && !latencyOnly && selected.Length == 0)
-    cli.Fail($"--only '{only}': matches no function (Branin, Hartmann-6, Branin+noise, Hartmann-6+noise, CNN-like+noise, or latency)");
+    cli.Fail($"--only '{only}': matches no function (Branin, Hartmann-6, Branin+noise, Hartmann-6+noise, CNN-like+noise, Conditional+noise, Conditional(flat)+noise, or latency)");
 if (latencyOnly && args.Contains("--no-latency")) cli.Fail("--only latency with --no-latency: nothing to run");
 if (!latencyOnly)
 {

@@ -1,3 +1,4 @@
+using Mnist.Protocol.Hyperparameters;
 using Mnist.Search.Space;
 
 namespace Mnist.Search.Bench.Sampler;
@@ -40,6 +41,45 @@ internal sealed record TestFunction(string Name, SearchSpace Space, Func<IReadOn
                 + 0.02 * Math.Pow(p["dropout"] - 0.2, 2) + 0.004 * (Math.Log(512) - Math.Log(p["fc_width"])) / Math.Log(16) + kernel;
         },
         0.008);
+
+    /// <summary>
+    /// A conditional space (<see cref="SearchSpace.Conditions"/>), shaped like <c>optimizer</c> with <c>momentum</c> or
+    /// <c>conv_layers</c> with the channels: <c>branch</c> a or b chooses which dimensions matter, <c>a1</c>, <c>a2</c>
+    /// (read when a) or <c>b1</c>..<c>b3</c> (when b), and <c>x</c> matters always. Branch a is easy but no better than
+    /// 0.3; b reaches 0 at (0.2, 0.8, 0.5), x = 0.6, in a narrower bowl. A trial stores only its branch's dimensions.
+    /// </summary>
+    public static TestFunction Conditional { get; } = new(
+        "Conditional",
+        new SearchSpace([
+            new("branch", new CategoricalDistribution(["a", "b"])),
+            new("x", new FloatDistribution(0, 1)),
+            new("a1", new FloatDistribution(0, 1)),
+            new("a2", new FloatDistribution(0, 1)),
+            new("b1", new FloatDistribution(0, 1)),
+            new("b2", new FloatDistribution(0, 1)),
+            new("b3", new FloatDistribution(0, 1)),
+        ])
+        {
+            Conditions = new Dictionary<string, UsedWhen>
+            {
+                ["a1"] = new("branch", Is: "a"), ["a2"] = new("branch", Is: "a"),
+                ["b1"] = new("branch", Is: "b"), ["b2"] = new("branch", Is: "b"), ["b3"] = new("branch", Is: "b"),
+            },
+        },
+        p =>
+        {
+            var shared = Math.Pow(p["x"] - 0.6, 2);
+            return p["branch"] == 0
+                ? 0.3 + shared + Math.Pow(p["a1"] - 0.3, 2) + Math.Pow(p["a2"] - 0.7, 2)
+                : shared + 3 * (Math.Pow(p["b1"] - 0.2, 2) + Math.Pow(p["b2"] - 0.8, 2) + Math.Pow(p["b3"] - 0.5, 2));
+        },
+        0.0);
+
+    /// <summary>
+    /// The same function with the space's conditions removed: every dimension sampled on every trial, as this project
+    /// did before conditional spaces (the objective still reads only its branch's).
+    /// </summary>
+    public TestFunction Flat() => this with { Name = $"{Name}(flat)", Space = Space with { Conditions = new Dictionary<string, UsedWhen>() } };
 
     public static TestFunction Branin { get; } = new(
         "Branin",

@@ -8,6 +8,10 @@ the figures bench/sampler's "Optuna rnd" / "Optuna GP" columns hold (stored in b
 bench/sampler's default is 10 seeds, so refresh them with N = 10 and copy the medians there by hand).
 
     ../shared/tools/optuna4 python3 bench/sampler/optuna_tpe.py [N=100] [--sampler tpe|random|gp]
+
+--conditional runs bench/sampler's noisy conditional function instead (define-by-run: a1, a2 suggested only on branch
+a, b1..b3 only on b; noise sd 0.05; 30 evaluations), scoring the noise-free regret of the trial with the best observed
+value, as bench/sampler's "Conditional+noise" row does.
 """
 import argparse
 import math
@@ -49,9 +53,26 @@ def mixed(t):
             + 0.1 * abs(layers - 3) + 0.001 * channels + (0.3 if batch_norm is False else 0))
 
 
+def conditional(rng):
+    def objective(t):
+        branch = t.suggest_categorical("branch", ["a", "b"])
+        x = t.suggest_float("x", 0, 1)
+        shared = (x - 0.6) ** 2
+        if branch == "a":
+            a1, a2 = t.suggest_float("a1", 0, 1), t.suggest_float("a2", 0, 1)
+            truth = 0.3 + shared + (a1 - 0.3) ** 2 + (a2 - 0.7) ** 2
+        else:
+            b1, b2, b3 = (t.suggest_float(f"b{i}", 0, 1) for i in (1, 2, 3))
+            truth = shared + 3 * ((b1 - 0.2) ** 2 + (b2 - 0.8) ** 2 + (b3 - 0.5) ** 2)
+        t.set_user_attr("truth", truth)
+        return truth + 0.05 * rng.standard_normal()
+    return objective
+
+
 ap = argparse.ArgumentParser(description="Optuna 4.1's samplers on bench/sampler's Branin and Hartmann-6 (and the tests' mixed function).")
 ap.add_argument("seeds", nargs="?", type=int, default=100, help="seeds per function (default 100)")
 ap.add_argument("--sampler", default="tpe", choices=["tpe", "random", "gp"], help="Optuna sampler (default tpe)")
+ap.add_argument("--conditional", action="store_true", help="the noisy conditional function only")
 a = ap.parse_args()
 if a.seeds < 1:
     ap.error(f"seeds {a.seeds}: must be >= 1")
@@ -64,6 +85,16 @@ if a.sampler == "gp":
     except ImportError as e:
         sys.exit(f"optuna_tpe.py: --sampler gp needs Optuna's GPSampler dependencies (torch, scipy): {e}")
 seeds = a.seeds
+if a.conditional:
+    regrets = []
+    for s in range(seeds):
+        study = optuna.create_study(sampler=make(seed=s))
+        study.optimize(conditional(np.random.default_rng(1_000_003 * s + 17)), n_trials=30)
+        regrets.append(study.best_trial.user_attrs["truth"])
+    b = np.array(regrets)
+    print(f"Conditional+noise Optuna {label}, {seeds} seeds, 30 evaluations: median {np.median(b):.4f} "
+          f"p25 {np.percentile(b, 25):.4f} p75 {np.percentile(b, 75):.4f} mean {b.mean():.4f}")
+    sys.exit(0)
 for name, f, evals in [("Branin", branin, 30), ("Hartmann-6", hartmann6, 30), ("Mixed (tests)", mixed, 40)]:
     best = []
     for s in range(seeds):
