@@ -63,7 +63,7 @@ public sealed class ConditionalStudyEndToEndTests
         foreach (var p in stored)
             Assert.Equal(Active((long)p["conv_layers"]!), p.Keys.Order());
 
-        // And best, show and export take them (export of the one-layer trial: its model has no conv2)
+        // And best, show, export and report take them (export of the one-layer trial: its model has no conv2)
         var best = await SearchCli.RunAsync(dir.Path, "study", "best", "cond", "--format", "json");
         Assert.True(best.ExitCode == 0, best.Stderr);
         var show = await SearchCli.RunAsync(dir.Path, "trials", "show", "cond", "1");
@@ -71,6 +71,9 @@ public sealed class ConditionalStudyEndToEndTests
         var export = await SearchCli.RunAsync(dir.Path, "study", "export", "cond", "--trial", "1", "--out", dir["export"], "--format", "torchsharp");
         Assert.True(export.ExitCode == 0, export.Stderr);
         Assert.True(File.Exists(dir["export/model.bin"]));
+        var report = await SearchCli.RunAsync(dir.Path, "study", "report", "cond");
+        Assert.True(report.ExitCode == 0, report.Stderr);
+        Assert.True(File.Exists(dir["studies/cond/report/index.html"]));
 
         // And Optuna 4 loads the study: its trials lack the parameters ours lack, its distributions are per parameter, and
         // its TPE runs one more trial of it
