@@ -90,6 +90,12 @@ public sealed class TpeSamplerConditionalSpaceTests : ConditionalSpaceTests
     protected override ISampler Create(int seed) => new TpeSampler(seed, startupTrials: 5);
 }
 
+/// <summary>The GP of a pruned study (fidelity as an input) on the same space.</summary>
+public sealed class MultiFidelityGpSamplerConditionalSpaceTests : ConditionalSpaceTests
+{
+    protected override ISampler Create(int seed) => new GpSampler(new SamplerSettings(SamplerSettings.Gp, StartupTrials: 5, Seed: seed, MaxFidelity: 3));
+}
+
 public sealed class GpSamplerConditionalSpaceTests : ConditionalSpaceTests
 {
     protected override ISampler Create(int seed) => new GpSampler(new SamplerSettings(SamplerSettings.Gp, StartupTrials: 5, Seed: seed));
