@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Tests.Support.Cli;
 using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
+using Mnist.Search.Tests.Support;
 
 namespace Mnist.Search.Tests.Cli;
 
@@ -11,6 +12,7 @@ namespace Mnist.Search.Tests.Cli;
 /// count reads (Optuna's define-by-run), the views and export take such trials, enqueue refuses a child its parent
 /// leaves out, and Optuna 4 reads the study with the missing parameters and its TPE goes on with it.
 /// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
 public sealed class ConditionalStudyEndToEndTests
 {
     [Fact]
