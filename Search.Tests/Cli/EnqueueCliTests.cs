@@ -238,9 +238,11 @@ public sealed class EnqueueCliTests
             var conv1 = (long)source["params"]!["conv1_channels"]!;
             Assert.Equal(conv1 <= 16 ? conv1 : null, (long?)fixedParams["conv1_channels"]);
         }
-        var none = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--top", "3");
-        Assert.Equal(2, none.ExitCode);
-        Assert.Contains("has 2 trial(s) left in its budget of 4", none.Stderr);
+        // And asked for the three best, the two already queued are skipped and the third is queued
+        var third = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--top", "3", "--format", "json");
+        Assert.True(third.ExitCode == 0, third.Stderr);
+        Assert.Equal([0, 1], JsonNode.Parse(third.Stdout)!["skipped"]!.AsArray().Select(q => (int)q!["same_as"]!));
+        Assert.Single(JsonNode.Parse(third.Stdout)!["trials"]!.AsArray());
         var both = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--param", "learning_rate=0.001");
         Assert.Equal((2, "error: give either --param NAME=VALUE... or --from-study NAME"), (both.ExitCode, both.Stderr.Trim()));
         // And a source study that is not there is named as the source (the same words as for the target before)
@@ -249,7 +251,59 @@ public sealed class EnqueueCliTests
         Assert.Equal((2, 2), (empty.ExitCode, unknown.ExitCode));
         Assert.StartsWith("error: --from-study: ", empty.Stderr.Trim());
         Assert.StartsWith("error: --from-study: unknown study 'nosuch'", unknown.Stderr.Trim());
-        Assert.Equal(2, JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "new", "--format", "json")).Stdout)!.AsArray().Count);
+        Assert.Equal(3, JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "new", "--format", "json")).Stdout)!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task EnqueuingTheSameConfigurationTwiceQueuesItOnceUnlessDuplicatesAreAllowed()
+    {
+        // Given a created study with one configuration enqueued
+        using var dir = new TempDirectory("cli-enqueue-twice");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 0), trials: 6, name: "e");
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        string[] same = ["study", "enqueue", "e", "--param", "learning_rate=0.003", "--param", "batch_size=64"];
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, same)).ExitCode);
+
+        // When it is enqueued again (a script run twice), as JSON, then with --allow-duplicates
+        var again = await SearchCli.RunAsync(dir.Path, same);
+        var json = await SearchCli.RunAsync(dir.Path, [.. same, "--format", "json"]);
+        var allowed = await SearchCli.RunAsync(dir.Path, [.. same, "--allow-duplicates"]);
+
+        // Then the repeats are skipped, naming the trial that has it (both were queued, spending the budget on repeats),
+        // and only --allow-duplicates queues it a second time
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Equal("""Not enqueued: trial 0 (WAITING) already has {"learning_rate":0.003,"batch_size":64}; --allow-duplicates queues it anyway.""", again.Stdout.Trim());
+        var skipped = JsonNode.Parse(json.Stdout)!;
+        Assert.Empty(skipped["trials"]!.AsArray());
+        Assert.Equal(0, (int)Assert.Single(skipped["skipped"]!.AsArray())!["same_as"]!);
+        Assert.True(allowed.ExitCode == 0, allowed.Stderr);
+        var queue = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
+        Assert.Equal(2, queue.Count);
+    }
+
+    [Fact]
+    public async Task ABestTrialWithNoValueTheSpaceAllowsIsPassedOverAndTheOthersAreQueued()
+    {
+        // Given an Optuna study whose best trial searched only a conv1_channels above the new study's range, and whose
+        // second best one inside it
+        using var dir = new TempDirectory("cli-enqueue-from-partial");
+        var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 0), trials: 4, name: "new", tweak: c => c["space"]!["conv1_channels"]!["high"] = 16);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            s = optuna.create_study(study_name="old", storage=sys.argv[1], direction="maximize")
+            s.enqueue_trial({"conv1_channels": 11}); s.enqueue_trial({"conv1_channels": 31})
+            s.optimize(lambda t: t.suggest_int("conv1_channels", 4, 32) / 100, n_trials=2)
+            """, $"sqlite:///{dir["old.db"]}");
+
+        // When the new study is seeded with its two best
+        var r = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "new", "--from-study", "old", "--from-storage", "sqlite:" + dir["old.db"], "--top", "2", "--format", "json");
+
+        // Then the best one is passed over with a warning naming it, and the second is queued (both were refused, "none of
+        // study 'old''s parameters fit")
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith("warning: --from-study: trial 1 of study 'old' is not enqueued: none of its values fit this study's space", r.Stderr.Trim());
+        Assert.Equal(11, (int)Assert.Single(JsonNode.Parse(r.Stdout)!["trials"]!.AsArray())!["fixed_params"]!["conv1_channels"]!);
     }
 
     [Fact]

@@ -89,6 +89,29 @@ public static class EnqueuedConfiguration
     public static IReadOnlyList<string> Missing(SearchSpace space, TrialSnapshot trial) =>
         [.. space.Names.Where(n => !trial.Params.ContainsKey(n) && !space.IsLeftOut(n, trial.Params))];
 
+    /// <summary>
+    /// The first of <paramref name="trials"/> that already has every value of <paramref name="values"/> (internal
+    /// values of <paramref name="space"/>): its fixed values while it waits, its parameters once it ran. Optuna's
+    /// <c>enqueue_trial(skip_if_exists=True)</c> rule. Null when none has.
+    /// </summary>
+    public static TrialSnapshot? SameAs(SearchSpace space, IReadOnlyList<TrialSnapshot> trials, IReadOnlyDictionary<string, double> values)
+    {
+        foreach (var trial in trials)
+        {
+            IReadOnlyDictionary<string, double> has;
+            try
+            {
+                has = trial.SystemAttrs.ContainsKey(StudyAttributes.FixedParams) && trial.Params.Count == 0
+                    ? ToInternal(space, Read(trial).Where(v => space.Names.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value))
+                    : trial.Params.Keys.Where(space.Names.Contains).ToDictionary(k => k, k => space[k].ToInternal(trial.ExternalParam(k)));
+            }
+            // A trial whose values this space no longer allows (a changed range, another client's) is not this configuration.
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or System.Text.Json.JsonException) { continue; }
+            if (values.All(v => has.TryGetValue(v.Key, out var w) && w == v.Value)) return trial;
+        }
+        return null;
+    }
+
     /// <summary>The trial's fixed values as stored (Optuna's JSON object); none when it has no such attribute.</summary>
     public static IReadOnlyDictionary<string, object?> Read(TrialSnapshot trial)
     {

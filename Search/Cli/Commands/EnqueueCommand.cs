@@ -32,9 +32,13 @@ internal static class EnqueueCommand
         };
         var fromStorage = new Option<string?>("--from-storage") { Description = "Storage URL of --from-study (default: its studies/NAME/study.db)" };
         var top = new Option<int>("--top") { Description = "With --from-study: how many of its best configurations", DefaultValueFactory = _ => 1 };
+        var allowDuplicates = new Option<bool>("--allow-duplicates")
+        {
+            Description = "Queue a configuration even when a trial of the study already has every value given (by default it is skipped, as Optuna's enqueue_trial(skip_if_exists=True) does)",
+        };
         var format = CommonOptions.Format("table", "json");
         var command = new Command("enqueue", "Queue configurations to run before the sampler's next proposals (Optuna's enqueue_trial)")
-            { name, storage, studiesDir, param, fromStudy, fromStorage, top, format };
+            { name, storage, studiesDir, param, fromStudy, fromStorage, top, allowDuplicates, format };
         command.SetAction(async (parse, ct) =>
         {
             var from = parse.GetValue(fromStudy);
@@ -70,6 +74,28 @@ internal static class EnqueueCommand
             // The trials selection keeps for its repeats are not room: enqueued trials took them, and the study ended
             // with fewer repeats or none, its choice one lucky value again.
             var trials = await store.GetAllTrialsAsync(study.Id, ct: ct);
+            // Run twice (a script re-run, a pasted command), the same configurations were queued twice and spent the
+            // budget on repeats without a word; one given twice in this invocation (two top trials of --from-study that
+            // differ only in what this space does not search) is one configuration too.
+            var skipped = new JsonArray();
+            if (!parse.GetValue(allowDuplicates))
+            {
+                var queued = new List<(Dictionary<string, object?> Values, IReadOnlyDictionary<string, double> Internal)>();
+                foreach (var values in configurations)
+                {
+                    var internalValues = EnqueuedConfiguration.ToInternal(config.Space, values);
+                    var same = EnqueuedConfiguration.SameAs(config.Space, trials, internalValues);
+                    var twice = queued.Any(q => q.Internal.Count == internalValues.Count && internalValues.All(v => q.Internal.TryGetValue(v.Key, out var w) && w == v.Value));
+                    if (same is null && !twice) queued.Add((values, internalValues));
+                    else skipped.Add(new JsonObject
+                    {
+                        [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values),
+                        ["same_as"] = same?.Number,
+                        ["state"] = same?.State.ToString(),
+                    });
+                }
+                configurations = [.. queued.Select(q => q.Values)];
+            }
             var budget = Budget.Of(trials, config.Budget.Trials);
             var kept = RepeatedEvaluation.Owed(trials, config.Selection);
             var room = Math.Max(0, budget.Left - kept);
@@ -94,8 +120,13 @@ internal static class EnqueueCommand
                 });
             }
             // One shape whichever way the trials were given (--param gave the bare object, --from-study this list).
-            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", new JsonObject { ["trials"] = results });
+            if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", new JsonObject { ["trials"] = results, ["skipped"] = skipped });
             else
+            {
+                foreach (var r in skipped)
+                    Console.WriteLine(ConsoleText.Line(r!["same_as"] is { } same
+                        ? $"Not enqueued: trial {same} ({r["state"]}) already has {r[StudyAttributes.FixedParams]!.ToJsonString()}; --allow-duplicates queues it anyway."
+                        : $"Not enqueued twice: {r[StudyAttributes.FixedParams]!.ToJsonString()} is given more than once."));
                 foreach (var r in results)
                 {
                     var sampled = r!["sampled"]!.AsArray().Select(n => (string)n!).ToList();
@@ -104,6 +135,7 @@ internal static class EnqueueCommand
                         ? "It runs before the sampler's proposals."
                         : $"It runs before the sampler's proposals; {string.Join(", ", sampled)} will be sampled then.");
                 }
+            }
             return ExitCodes.Ok;
         });
         return command;
@@ -141,9 +173,16 @@ internal static class EnqueueCommand
             .Select(values => LeftOutDropped(space, values))
             .ToList();
         if (result.Count == 0) throw new UserInputException($"--from-study: study '{name}' has no COMPLETE trial");
-        if (result.Any(r => r.Count == 0))
+        if (result.All(r => r.Count == 0))
             throw new UserInputException($"--from-study: none of study '{name}''s parameters fit this study's space ({string.Join(", ", space.Names)})");
-        return result;
+        // One of the top trials with no value this space allows is passed over, said, and the others queued: one such
+        // trial refused them all, saying "none of its parameters fit" of a study whose best trial had a fitting one.
+        var numbers = ranked.Take(count).Select(t => t.Number).ToList();
+        for (var i = 0; i < result.Count; i++)
+            if (result[i].Count == 0)
+                await Console.Error.WriteLineAsync(ConsoleText.Line(
+                    $"warning: --from-study: trial {numbers[i]} of study '{name}' is not enqueued: none of its values fit this study's space ({string.Join(", ", space.Names)})"));
+        return result.Where(r => r.Count > 0).ToList();
     }
 
     private static Dictionary<string, object?> LeftOutDropped(SearchSpace space, Dictionary<string, object?> values)
