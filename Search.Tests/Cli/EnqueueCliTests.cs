@@ -307,28 +307,32 @@ public sealed class EnqueueCliTests
     }
 
     [Fact]
-    public async Task AConfigurationOptunaEnqueuedOutsideTheSpaceFailsWithTheReasonAndTheBudgetIsKept()
+    public async Task ValuesOptunaEnqueuedOutsideTheSpaceAreSampledInsteadEachNamedAndTheOthersKept()
     {
-        // Given a created study of 2 trials and a learning rate Optuna enqueued outside its range
+        // Given a created study of 2 trials and a configuration Optuna enqueued with a learning rate and a batch size
+        // outside its space, and a conv1_channels inside it
         using var dir = new TempDirectory("cli-enqueue-optuna-bad");
         var config = StudyFiles.WriteConfig(dir.Path, KeepingSpecs(dir, 2), trials: 2, name: "e");
         Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
         await OptunaRunner.RunPythonAsync("""
             import sys, optuna
-            optuna.load_study(study_name="e", storage=sys.argv[1]).enqueue_trial({"learning_rate": 5.0})
+            optuna.load_study(study_name="e", storage=sys.argv[1]).enqueue_trial({"learning_rate": 5.0, "batch_size": 512, "conv1_channels": 16})
             """, $"sqlite:///{dir["studies/e/study.db"]}");
 
         // When the study runs
         var start = await SearchCli.RunAsync(dir.Path, "study", "start", config);
 
-        // Then that trial is FAIL with the reason, never run, and one sampled trial completes the budget of 2
+        // Then that trial runs with conv1_channels 16 and the other two sampled inside the space, a warning naming both
+        // (it was FAIL, naming the learning rate alone, and counted against the budget), and both trials complete
         Assert.True(start.ExitCode == 0, start.Stderr);
-        var failed = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "show", "e", "0", "--format", "json")).Stdout)!;
-        Assert.Equal("FAIL", (string)failed["state"]!);
-        Assert.Equal("fixed_params: learning_rate: 5 is not a number in [0.0001, 0.01]", (string)failed["error"]!);
-        Assert.False(File.Exists(dir["spec-0.json"]));
+        Assert.Contains("Trial 0: its enqueued fixed_params: learning_rate: 5 is not a number in [0.0001, 0.01]; batch_size: 512 is not one of 64, 128; sampled instead", start.Stderr);
         var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
-        Assert.Equal(["FAIL", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
+        Assert.Equal(["COMPLETE", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
+        var (conv1, learningRate, batch) = Stored(trials[0]!);
+        Assert.Equal(16, conv1);
+        Assert.InRange(learningRate, 0.0001, 0.01);
+        Assert.Contains(batch, new[] { 64L, 128L });
+        Assert.Equal(Stored(trials[0]!), Given(dir, 0));
     }
 
     [Fact]

@@ -112,6 +112,17 @@ public static class EnqueuedConfiguration
         return null;
     }
 
+    /// <summary>Why <paramref name="space"/> does not allow <paramref name="value"/> for <paramref name="name"/>; null when it does.</summary>
+    public static string? Refusal(SearchSpace space, string name, object? value)
+    {
+        try
+        {
+            ToInternal(space, new Dictionary<string, object?> { [name] = value });
+            return null;
+        }
+        catch (ArgumentException e) { return e.Message; }
+    }
+
     /// <summary>The trial's fixed values as stored (Optuna's JSON object); none when it has no such attribute.</summary>
     public static IReadOnlyDictionary<string, object?> Read(TrialSnapshot trial)
     {

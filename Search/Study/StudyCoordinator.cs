@@ -340,6 +340,15 @@ public sealed class StudyCoordinator
                     trial.Number, StudyAttributes.FixedParams, string.Join(", ", unsearched));
                 given = given.Where(p => !unsearched.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value);
             }
+            // A value the space does not allow (enqueue_trial({"learning_rate": 5.0}) from an Optuna client; `study enqueue`
+            // refuses one) is sampled instead, every such value named: the trial was failed naming only the first, and
+            // spent a trial of the budget while the values that fit were lost. Optuna would run it out of range; the
+            // worker is given only what the study's space allows.
+            if (given.Select(p => EnqueuedConfiguration.Refusal(_settings.Space, p.Key, p.Value)).OfType<string>().ToList() is { Count: > 0 } refused)
+            {
+                _log.Warning("Trial {Trial}: its enqueued {Key}: {Refused}; sampled instead", trial.Number, StudyAttributes.FixedParams, string.Join("; ", refused));
+                given = given.Where(p => EnqueuedConfiguration.Refusal(_settings.Space, p.Key, p.Value) is null).ToDictionary(p => p.Key, p => p.Value);
+            }
             fixedValues = EnqueuedConfiguration.ToInternal(_settings.Space, given);
         }
         catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException)
