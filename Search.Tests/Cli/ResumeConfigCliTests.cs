@@ -84,11 +84,6 @@ public sealed class ResumeConfigCliTests
         // Given a study of the built-in worker on the repository's MNIST, created
         using var dir = new TempDirectory("cli-resume-builtin");
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1 };
-        void BuiltIn(System.Text.Json.Nodes.JsonObject c)
-        {
-            c.Remove("worker");
-            c["dataset"]!["dir"] = Mnist.Search.Tests.Support.Onnx.MnistFiles.Directory;
-        }
         var created = await SearchCli.RunAsync(dir.Path, "study", "create", StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: BuiltIn));
         Assert.True(created.ExitCode == 0, created.Stderr);
 
@@ -99,6 +94,33 @@ public sealed class ResumeConfigCliTests
         // Then the refusal is all it says (the data check's "complete and verified; nothing to fetch" came first)
         Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
         Assert.Contains("budget.epochs", Assert.Single((result.Stdout + result.Stderr).Trim().Split('\n')));
+    }
+
+    [Fact]
+    public async Task AWorkerProgramAddedToAStudyOfTheBuiltInWorkerIsAppliedAndStored()
+    {
+        // Given a study of the built-in worker, created
+        using var dir = new TempDirectory("cli-resume-add-worker");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var created = await SearchCli.RunAsync(dir.Path, "study", "create", StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: BuiltIn));
+        Assert.True(created.ExitCode == 0, created.Stderr);
+
+        // When it is started with worker.command added and nothing else of what its trials mean changed
+        var result = await SearchCli.RunAsync(dir.Path, "study", "start", StudyFiles.WriteConfig(dir.Path, worker, trials: 1));
+
+        // Then the change is applied, logged and stored (README), and its trial runs that program; it was refused as a
+        // change of fixed.fc_layers, a key neither file has
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.Contains("worker.command changed from null to [", result.Stderr);
+        Assert.DoesNotContain("fc_layers", result.Stderr);
+        Assert.Equal(TrialState.COMPLETE, Assert.Single(await TrialsAsync(dir)).State);
+    }
+
+    // The built-in worker on the repository's MNIST (StudyFiles writes a FakeWorker's command and a data folder of its own).
+    private static void BuiltIn(JsonObject c)
+    {
+        c.Remove("worker");
+        c["dataset"]!["dir"] = Mnist.Search.Tests.Support.Onnx.MnistFiles.Directory;
     }
 
     private static async Task<IReadOnlyList<TrialSnapshot>> TrialsAsync(TempDirectory dir)

@@ -91,6 +91,25 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void WhenAWorkerProgramIsAddedOnlyTheFixedKeysWrittenOnEitherSideAreCompared()
+    {
+        // Given the example, run by the built-in worker (kernel_size left to its default, 3)
+        var stored = StudyConfigLoader.Load(Write(ConfigJson.IssueExample, "stored.json"));
+        var custom = ConfigJson.Patch("worker", """{"command": ["my-worker", "{spec}"]}""");
+
+        // When another worker program is added, once with kernel_size written out at 3 and once at 5
+        var same = StudyConfigLoader.Load(Write(ConfigJson.Patch("fixed.kernel_size", "3", custom), "same.json"));
+        var other = StudyConfigLoader.Load(Write(ConfigJson.Patch("fixed.kernel_size", "5", custom), "other.json"));
+
+        // Then the worker is the one change, applied (the table's other defaults were compared with nothing written:
+        // "fixed.fc_layers = 1; the configuration says null"), and a value other than the trials ran with is refused
+        var change = Assert.Single(ConfigChanges.Between(stored, same));
+        Assert.Equal(("worker.command", false), (change.Key, change.Refused));
+        var refused = ConfigChanges.Between(stored, other)[0];
+        Assert.Equal(("fixed.kernel_size", "3", "5", true), (refused.Key, refused.Stored, refused.Now, refused.Refused));
+    }
+
+    [Fact]
     public void AFixedValueTheModelNeverReadsTakenOutIsNoChange()
     {
         // Given a study stored with momentum 0.5 fixed beside Adam (taken before such values were refused)

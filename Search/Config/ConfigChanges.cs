@@ -24,34 +24,50 @@ public static class ConfigChanges
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    private static readonly (string Key, Func<StudyConfig, object?> Value, bool Refused)[] Keys =
+    // Each value is read from one side, given the other: only `fixed` needs it (FixedCompared).
+    private static readonly (string Key, Func<StudyConfig, StudyConfig, object?> Value, bool Refused)[] Keys =
     [
-        ("dataset.name", c => c.Dataset.Name, true),
-        ("dataset.validation", c => c.Dataset.Validation, true),
-        ("dataset.train_subset", c => c.Dataset.TrainSubset, true),
+        ("dataset.name", (c, _) => c.Dataset.Name, true),
+        ("dataset.validation", (c, _) => c.Dataset.Validation, true),
+        ("dataset.train_subset", (c, _) => c.Dataset.TrainSubset, true),
         // Values in effect, not as written: adding "seed": 42 where it was left out changes nothing and is no change.
         // The sampler seed comes first: changing it changes the split seed in effect too, and it is the one to name.
-        ("sampler.seed", c => c.Sampler.EffectiveSeed, true),
-        ("dataset.split_seed", c => c.Dataset.SplitSeed ?? c.Sampler.EffectiveSeed, true),
-        ("objective.metric", c => c.Objective.Metric, true),
-        ("objective.direction", c => c.Objective.Direction, true),
-        ("space", c => c.Space.Names.Select(n => new { n, d = c.Space.Parameters.First(p => p.Key == n).Value.ToOptunaJson().ToJsonString() }), true),
-        ("fixed", FixedInEffect, true),
-        ("budget.epochs", c => c.Budget.Epochs, true),
-        ("budget.trials", c => c.Budget.Trials, false),
-        ("budget.max_concurrent", c => c.Budget.MaxConcurrent, false),
-        ("budget.timeout_minutes", c => c.Budget.Timeout?.TotalMinutes, false),
-        ("budget.trial_timeout_minutes", c => c.Budget.EffectiveTrialTimeout.TotalMinutes, false),
-        ("budget.max_consecutive_failures", c => c.Budget.MaxConsecutiveFailures, false),
-        ("sampler.kind", c => c.Sampler.Kind, false),
-        ("sampler.startup_trials", c => c.Sampler.StartupTrials, false),
-        ("pruner", c => c.Pruner, false),
-        ("devices", c => c.Devices, false),
-        ("retrain", c => c.Retrain, false),
-        ("selection", c => c.Selection, false),
-        ("dataset.dir", c => c.Dataset.Dir, false),
-        ("worker.command", c => c.Worker?.Command, false),
+        ("sampler.seed", (c, _) => c.Sampler.EffectiveSeed, true),
+        ("dataset.split_seed", (c, _) => c.Dataset.SplitSeed ?? c.Sampler.EffectiveSeed, true),
+        ("objective.metric", (c, _) => c.Objective.Metric, true),
+        ("objective.direction", (c, _) => c.Objective.Direction, true),
+        ("space", (c, _) => c.Space.Names.Select(n => new { n, d = c.Space.Parameters.First(p => p.Key == n).Value.ToOptunaJson().ToJsonString() }), true),
+        ("fixed", FixedCompared, true),
+        ("budget.epochs", (c, _) => c.Budget.Epochs, true),
+        ("budget.trials", (c, _) => c.Budget.Trials, false),
+        ("budget.max_concurrent", (c, _) => c.Budget.MaxConcurrent, false),
+        ("budget.timeout_minutes", (c, _) => c.Budget.Timeout?.TotalMinutes, false),
+        ("budget.trial_timeout_minutes", (c, _) => c.Budget.EffectiveTrialTimeout.TotalMinutes, false),
+        ("budget.max_consecutive_failures", (c, _) => c.Budget.MaxConsecutiveFailures, false),
+        ("sampler.kind", (c, _) => c.Sampler.Kind, false),
+        ("sampler.startup_trials", (c, _) => c.Sampler.StartupTrials, false),
+        ("pruner", (c, _) => c.Pruner, false),
+        ("devices", (c, _) => c.Devices, false),
+        ("retrain", (c, _) => c.Retrain, false),
+        ("selection", (c, _) => c.Selection, false),
+        ("dataset.dir", (c, _) => c.Dataset.Dir, false),
+        ("worker.command", (c, _) => c.Worker?.Command, false),
     ];
+
+    /// <summary>
+    /// The fixed hyperparameters of <paramref name="c"/> as compared with <paramref name="other"/>'s: in effect when both
+    /// run the Trials worker, as written when both run another program, and when <c>worker.command</c> was added or
+    /// taken out, the values in effect of the keys written on either side only. The other program's defaults are
+    /// unknown: comparing the table's defaults, filled in for one side, with what the other wrote refused adding a
+    /// worker program as a change of <c>fixed.fc_layers</c>, a key neither file had (audit-cli 3).
+    /// </summary>
+    private static Dictionary<string, object> FixedCompared(StudyConfig c, StudyConfig other)
+    {
+        var inEffect = FixedInEffect(c);
+        if (c.Worker is not null || other.Worker is null) return inEffect;
+        var written = c.Fixed.Concat(other.Fixed).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        return inEffect.Where(kv => written.Contains(kv.Key)).ToDictionary();
+    }
 
     /// <summary>
     /// Every hyperparameter the space does not search, at the value its trials ran with: the fixed one, else the table's
@@ -77,7 +93,7 @@ public static class ConfigChanges
     /// <c>fixed</c> with two lines swapped was refused as a change, its two sides alike but for their order.
     /// </summary>
     public static IReadOnlyList<Change> Between(StudyConfig stored, StudyConfig now) =>
-        Keys.SelectMany(k => Differences(k.Key, JsonSerializer.SerializeToNode(k.Value(stored), Json), JsonSerializer.SerializeToNode(k.Value(now), Json), k.Refused))
+        Keys.SelectMany(k => Differences(k.Key, JsonSerializer.SerializeToNode(k.Value(stored, now), Json), JsonSerializer.SerializeToNode(k.Value(now, stored), Json), k.Refused))
             .OrderByDescending(c => c.Refused)
             .ToList();
 
