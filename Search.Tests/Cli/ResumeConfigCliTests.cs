@@ -27,15 +27,18 @@ public sealed class ResumeConfigCliTests
             ("dataset.train_subset", c => c["dataset"]!["train_subset"] = 300),
             ("dataset.split_seed", c => c["dataset"]!["split_seed"] = 7),
             ("sampler.seed", c => c["sampler"]!["seed"] = 4),
+            ("space.learning_rate", c => c["space"]!["learning_rate"]!["high"] = 0.1),
         ];
         foreach (var (key, change) in refused)
         {
             StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: change);
             var result = await SearchCli.RunAsync(dir.Path, "study", "start", config);
 
-            // Then each is refused with exit 2, one line naming the key, and nothing is run
+            // Then each is refused with exit 2, one line naming the file and the key's JSON path, as every other
+            // configuration error does (it said "study 'cli-study' exists with budget.epochs = 1; the configuration says 2"),
+            // and nothing is run
             Assert.True(result.ExitCode == 2, $"{key}: exit {result.ExitCode}: {result.Stderr}");
-            Assert.Contains(key, result.Stderr);
+            Assert.StartsWith($"error: {config}: $.{key}: study 'cli-study' was created with ", result.Stderr);
             Assert.Contains("`study create` the new one, `study enqueue NEW --from-study cli-study --top N`, then `study start`", result.Stderr);
             Assert.Single(result.Stderr.Trim().Split('\n'));
             Assert.Single(await TrialsAsync(dir));
@@ -74,7 +77,8 @@ public sealed class ResumeConfigCliTests
 
         // Then it is refused on one line, and no studies/NAME/ (marker, empty study.log) is left behind
         Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
-        Assert.Contains("budget.epochs", Assert.Single(result.Stderr.Trim().Split('\n')));
+        Assert.Contains($"{changed}: $.budget.epochs: study 'cli-study' was created with 1, got 2, which would mix incomparable trials",
+            Assert.Single(result.Stderr.Trim().Split('\n')));
         Assert.False(Directory.Exists(dir["other/studies"]), string.Join(", ", Directory.Exists(dir["other/studies"]) ? Directory.GetFileSystemEntries(dir["other/studies"], "*", SearchOption.AllDirectories) : []));
     }
 
@@ -104,6 +108,14 @@ public sealed class ResumeConfigCliTests
         var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
         var created = await SearchCli.RunAsync(dir.Path, "study", "create", StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: BuiltIn));
         Assert.True(created.ExitCode == 0, created.Stderr);
+
+        // When it is started with worker.command added and a fixed value other than its trials ran with
+        var refused = await SearchCli.RunAsync(dir.Path, "study", "start",
+            StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c => c["fixed"]!["kernel_size"] = 5));
+
+        // Then that value is refused, naming it and the worker change that made it count
+        Assert.True(refused.ExitCode == 2, $"exit {refused.ExitCode}: {refused.Stderr}");
+        Assert.Contains("$.fixed.kernel_size: study 'cli-study' was created with 3, got 5 ($.worker.command is added: ", refused.Stderr);
 
         // When it is started with worker.command added and nothing else of what its trials mean changed
         var result = await SearchCli.RunAsync(dir.Path, "study", "start", StudyFiles.WriteConfig(dir.Path, worker, trials: 1));

@@ -15,6 +15,18 @@ namespace Mnist.Search.Cli;
 internal static class ResumedConfig
 {
     /// <summary>
+    /// Throws <see cref="StudyConflictException"/> for a change of <paramref name="study"/>'s stored configuration that
+    /// would mix incomparable trials; nothing when there is none. Called before the study is opened: the opener's own
+    /// refusals of another space or direction named neither the file nor the JSON path (audit-cli 8).
+    /// </summary>
+    public static async Task RefuseChangedAsync(IStudyStorage storage, string name, StudyConfig config, string storedSource, CancellationToken ct)
+    {
+        if (await storage.GetStudyAsync(name, ct) is not { } study) return;
+        if (await StoredAsync(storage, study, config, storedSource, ct) is { Config: { } stored })
+            Refuse(study, stored, config, ConfigChanges.Between(stored, config));
+    }
+
+    /// <summary>
     /// Throws <see cref="StudyConflictException"/> for a change that would mix incomparable trials. Called before the
     /// study folder is claimed or its log opened: a refusal used to leave studies/NAME/ with a marker and an empty log.
     /// </summary>
@@ -22,7 +34,7 @@ internal static class ResumedConfig
     {
         var previous = await StoredAsync(storage, study, config, storedSource, ct);
         if (previous is { Config: { } stored })
-            Refuse(study, ConfigChanges.Between(stored, config));
+            Refuse(study, stored, config, ConfigChanges.Between(stored, config));
         else if (previous is null)
             RefuseOtherParameters(study, config, await storage.GetAllTrialsAsync(study.Id, ct: ct));
     }
@@ -82,7 +94,7 @@ internal static class ResumedConfig
         if (previous.Config is not { } stored) return;
 
         var changes = ConfigChanges.Between(stored, config);
-        Refuse(study, changes);
+        Refuse(study, stored, config, changes);
         if (changes.Count == 0) return;
 
         foreach (var change in changes)
@@ -92,12 +104,10 @@ internal static class ResumedConfig
         await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.BudgetTrials, config.Budget.Trials, ct);
     }
 
-    private static void Refuse(StudyInfo study, IReadOnlyList<ConfigChanges.Change> changes)
+    private static void Refuse(StudyInfo study, StudyConfig stored, StudyConfig config, IReadOnlyList<ConfigChanges.Change> changes)
     {
         if (changes.FirstOrDefault(c => c.Refused) is { } refused)
-            throw new StudyConflictException(
-                $"study '{study.Name}' exists with {refused.Key} = {refused.Stored}; the configuration says {refused.Now}, which would mix incomparable trials " +
-                $"(use the original value, or another study name; to carry its best configurations over: `study create` the new one, `study enqueue NEW --from-study {study.Name} --top N`, then `study start`)");
+            throw new StudyConflictException(ConfigChanges.Refusal(study.Name, stored, config, refused));
     }
 
     // The stored configuration: null when there is none; Config null when it is this very text (`study resume` and

@@ -81,6 +81,7 @@ internal static class StudyRun
         try
         {
             await StudyFolder.RefuseIfTakenAsync(storage, config.Study, studyDir, storageDisplay, ct);
+            await ResumedConfig.RefuseChangedAsync(storage, config.Study, config, StoredSource(config, configText), ct);
             (study, created) = await StudyOpener.OpenAsync(storage, settings, StoredSource(config, configText), ct);
             if (!created) await ResumedConfig.RefuseIncomparableAsync(storage, study, config, StoredSource(config, configText), ct);
             await StudyFolder.ClaimAsync(storage, study, studyDir, storageDisplay, ct);

@@ -36,7 +36,10 @@ public static class ConfigChanges
         ("dataset.split_seed", (c, _) => c.Dataset.SplitSeed ?? c.Sampler.EffectiveSeed, true),
         ("objective.metric", (c, _) => c.Objective.Metric, true),
         ("objective.direction", (c, _) => c.Objective.Direction, true),
-        ("space", (c, _) => c.Space.Names.Select(n => new { n, d = c.Space.Parameters.First(p => p.Key == n).Value.ToOptunaJson().ToJsonString() }), true),
+        // Each parameter on its own, so a refusal names $.space.NAME (the whole space was shown, each distribution a
+        // quoted string); then the order, which the study's stored space holds too.
+        ("space", (c, _) => new JsonObject(c.Space.Parameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value.ToOptunaJson()))), true),
+        ("space", (c, _) => c.Space.Names, true),
         ("fixed", FixedCompared, true),
         ("budget.epochs", (c, _) => c.Budget.Epochs, true),
         ("budget.trials", (c, _) => c.Budget.Trials, false),
@@ -99,10 +102,31 @@ public static class ConfigChanges
 
     private static IEnumerable<Change> Differences(string key, JsonNode? stored, JsonNode? now, bool refused)
     {
-        if (stored is JsonObject a && now is JsonObject b)
+        // A distribution is shown whole: its attributes are Optuna's, not keys of search.json.
+        if (stored is JsonObject a && now is JsonObject b && !key.StartsWith("space.", StringComparison.Ordinal))
             return a.Select(p => p.Key).Union(b.Select(p => p.Key)).Order(StringComparer.Ordinal)
                 .SelectMany(name => Differences($"{key}.{name}", a[name], b[name], refused));
         var (shownStored, shownNow) = (stored?.ToJsonString() ?? "null", now?.ToJsonString() ?? "null");
         return shownStored == shownNow ? [] : [new Change(key, shownStored, shownNow, refused)];
+    }
+
+    /// <summary>
+    /// The one line that refuses <paramref name="refused"/> when <paramref name="now"/> resumes a study created with
+    /// <paramref name="stored"/>: the file, the key's JSON path and both values, as every other configuration error
+    /// names them (it named neither the file nor the path), then why and what to do instead.
+    /// </summary>
+    public static string Refusal(string study, StudyConfig stored, StudyConfig now, Change refused)
+    {
+        var values = (refused.Stored, refused.Now) switch
+        {
+            ("null", var given) => $"was created without it, got {given}",
+            (var was, "null") => $"was created with {was}, which this file leaves out",
+            var (was, given) => $"was created with {was}, got {given}",
+        };
+        var worker = refused.Key.StartsWith("fixed.", StringComparison.Ordinal) && (stored.Worker is null) != (now.Worker is null)
+            ? $" ($.worker.command is {(now.Worker is null ? "taken out" : "added")}: another program is given only the fixed values written, so they must say what the trials ran with)"
+            : "";
+        return $"{now.SourcePath}: $.{refused.Key}: study '{study}' {values}{worker}, which would mix incomparable trials " +
+            $"(use the original value, or another study name; to carry its best configurations over: `study create` the new one, `study enqueue NEW --from-study {study} --top N`, then `study start`)";
     }
 }

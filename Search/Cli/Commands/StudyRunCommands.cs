@@ -56,6 +56,7 @@ internal static class StudyRunCommands
             try
             {
                 await StudyFolder.RefuseIfTakenAsync(store, loaded.Study, studyDir, display, ct);
+                await ResumedConfig.RefuseChangedAsync(store, loaded.Study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
                 (study, created) = await StudyOpener.OpenAsync(store, settings, StudyRun.StoredSource(loaded, File.ReadAllText(path)), ct);
             }
             catch (Exception e) when (e is StudyFolderException || newDatabase.IsNew)
