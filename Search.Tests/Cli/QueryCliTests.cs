@@ -354,6 +354,9 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     [InlineData("--epochs: Cannot parse argument '99999999999' for option '--epochs' as a whole number (at most 2147483647)", "study", "retrain", "q", "--epochs", "99999999999")]
     [InlineData("--out: must name a folder", "study", "export", "q", "--out", "")]
     [InlineData("config: a configuration file path is required, got an empty one", "study", "create", "")]
+    // (a mistyped option before the file name was taken for it: "…/--no-retrian: $: config file not found")
+    [InlineData("error: unknown option --no-retrian (did you mean --no-retrain?)", "study", "start", "--no-retrian")]
+    [InlineData("error: unknown option --stroage (did you mean --storage?)", "study", "create", "--stroage")]
     [InlineData("--studies-dir: must name a folder, got an empty one", "study", "status", "q", "--studies-dir", "")]
     [InlineData("--studies-dir: must name a folder, got an empty one", "study", "list", "--studies-dir", "")]
     // (the configuration file study start took, given for the name: "unknown study 'search.json': studies/search.json/study.db does not exist")

@@ -17,7 +17,7 @@ internal static class StudyRunCommands
         var command = new Command("start", "Start a study from a configuration file, or continue it if it exists. Paths in the file (dataset.dir, storage) are relative to the file's folder; the study's files go to studies/NAME/ there") { config, storage, noRetrain };
         command.SetAction(async (parse, ct) =>
         {
-            var path = ConfigPath(parse.GetValue(config));
+            var path = ConfigPath(parse.GetValue(config), command);
             var loaded = StudyConfigLoader.Load(path);
             return await StudyRun.RunAsync(loaded, File.ReadAllText(path),
                 new StudyRun.Options(FromCommandLine(parse.GetValue(storage)), !parse.GetValue(noRetrain), IsJoiningWorker: false), ct);
@@ -33,7 +33,7 @@ internal static class StudyRunCommands
         var command = new Command("create", "Create a study without running trials (then run `study worker` on each machine)") { config, storage, format };
         command.SetAction(async (parse, ct) =>
         {
-            var path = ConfigPath(parse.GetValue(config));
+            var path = ConfigPath(parse.GetValue(config), command);
             var loaded = StudyConfigLoader.Load(path);
             var url = FromCommandLine(parse.GetValue(storage)) ?? loaded.Storage;
             var display = StorageUrl.Parse(url, loaded.BaseDirectory).Display;
@@ -115,10 +115,14 @@ internal static class StudyRunCommands
         return command;
     }
 
-    // An empty argument is no file name (it came out as .NET's "The value cannot be an empty string").
-    private static string ConfigPath(string? given) => string.IsNullOrWhiteSpace(given)
-        ? throw new UserInputException("config: a configuration file path is required, got an empty one")
-        : Path.GetFullPath(given);
+    // An empty argument is no file name (it came out as .NET's "The value cannot be an empty string"); a mistyped option
+    // before the file name is no file name either.
+    private static string ConfigPath(string? given, Command command)
+    {
+        if (string.IsNullOrWhiteSpace(given)) throw new UserInputException("config: a configuration file path is required, got an empty one");
+        if (UnknownOption.Is(given)) throw UnknownOption.Refusal(given, command);
+        return Path.GetFullPath(given);
+    }
 
     /// <summary>
     /// The configuration stored with the study. A worker on another machine reads it relative to its own
