@@ -123,6 +123,9 @@ internal static class StudyRun
             log.Information("{Spent}", spent);
             return ExitCodes.Ok;
         }
+        // `study start` and `study resume` go on (the best trial is printed, and retrained if that is still to do) but say so:
+        // they printed the start-up lines and the best trial, and nothing said that no trial had run (audit-cli 10).
+        var spentAtStart = options.IsJoiningWorker ? null : await NothingToRunAsync(storage, study.Id, existing, settings.Trials, ct);
 
         // A worker told which devices to use runs one trial on each; max_concurrent caps "auto" discovery.
         // "auto" on the command line discovers this machine's devices but keeps the study's GPU packing.
@@ -157,6 +160,9 @@ internal static class StudyRun
                 + "answers: its running trials are taken up again", e);
         }
         consoleLevel.MinimumLevel = Serilog.Events.LogEventLevel.Information;
+        // Said after the live view, whose console shows errors only.
+        if (spentAtStart is not null)
+            log.Information("{Spent:l} (raise budget.trials in {File:l} and run `study start` with it to run more)", spentAtStart, config.SourcePath);
         // From here on too (reading the budget, the retrain claim, the retrain's results), a deleted study is said in one line.
         return await DeletedStudy.SaidInOneLineAsync(storage, study, storageDisplay, async () =>
         {
