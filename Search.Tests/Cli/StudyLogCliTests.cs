@@ -34,6 +34,24 @@ public sealed partial class StudyLogCliTests
         Assert.All(started, l => Assert.NotEqual(coordinator, WorkerPid().Match(l).Groups["pid"].Value));
     }
 
+    [Fact]
+    public async Task TheLineThatSaysTheStudyWasCreatedCarriesNoArgumentItsTemplateDoesNotName()
+    {
+        // Given a new study of one trial
+        using var dir = new TempDirectory("cli-study-log-created");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1);
+
+        // When it runs
+        var run = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then study.log's "created" line ends with the storage: the trial count passed to its two-placeholder template
+        // was written after it as {"__2":0} (audit-cli 11)
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var created = Assert.Single(File.ReadAllLines(dir["studies/cli-study/study.log"]), l => l.Contains(" Study cli-study created in "));
+        Assert.DoesNotContain("__2", created);
+    }
+
     [GeneratedRegex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[[A-Z]{3}\] \((?<pid>\d+)\) ")]
     private static partial Regex LogLine();
 

@@ -112,10 +112,11 @@ internal static class StudyRun
         if (!created) await ResumedConfig.ReconcileAsync(storage, study, config, StoredSource(config, configText), log, ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         // A worker joins a study (most often a fresh one, which it did not "resume"); a coordinator creates or resumes it.
-        log.Information(created ? "Study {Study} created in {Storage}"
-            : options.IsJoiningWorker ? "Study {Study} joined in {Storage} ({Count} trials on record)"
-            : "Study {Study} resumed from {Storage} ({Count} trials on record)",
-            study.Name, storageDisplay, existing.Count);
+        // Each template given its own arguments: the count given to "created" too was written after it as {"__2":0}.
+        if (created) log.Information("Study {Study} created in {Storage}", study.Name, storageDisplay);
+        else
+            log.Information(options.IsJoiningWorker ? "Study {Study} joined in {Storage} ({Count} trials on record)"
+                : "Study {Study} resumed from {Storage} ({Count} trials on record)", study.Name, storageDisplay, existing.Count);
         // A worker has nothing to add to a study whose budget is spent: a Slurm array submitted to one ran its tasks to
         // exit 0 without a word. (`study resume` goes on: it prints the best trial and retrains it if that is still to do.)
         if (options.IsJoiningWorker && await NothingToRunAsync(storage, study.Id, existing, settings.Trials, ct) is { } spent)
