@@ -27,6 +27,44 @@ public sealed class DataFetchCliTests
     }
 
     [Fact]
+    public async Task TheDatasetNameIsTakenInAnyCaseAndAnUnknownOneIsToldTheNames()
+    {
+        // Given a folder holding MNIST's four files
+        using var cwd = new TempDirectory("cli-fetch-case");
+        Directory.CreateDirectory(cwd["data"]);
+        foreach (var file in Directory.EnumerateFiles(Support.Onnx.MnistFiles.Directory, "*-ubyte"))
+            File.Copy(file, cwd[$"data/{Path.GetFileName(file)}"]);
+
+        // When MNIST is fetched into it by its name in capitals, and another dataset is asked for
+        var upper = await SearchCli.RunAsync(cwd.Path, "data", "fetch", "MNIST", "--dir", "data");
+        var unknown = await SearchCli.RunAsync(cwd.Path, "data", "fetch", "cifar10", "--dir", "data");
+
+        // Then the capitals are mnist (it was refused: "<dataset>: Argument 'MNIST' not recognized"), and the unknown name
+        // is told the names there are
+        Assert.True(upper.ExitCode == 0, upper.Stderr);
+        Assert.Equal($"mnist: verified in {cwd["data"]}", upper.Stdout.Trim());
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Equal("error: dataset: expected mnist or fashion-mnist, got 'cifar10'", unknown.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task EveryDefaultInTheHelpOfTheseCommandsIsShownOneWayAndStorageNamesStudiesDir()
+    {
+        // When the help of a command with --storage and --studies-dir, and of data fetch, is shown
+        using var cwd = new TempDirectory("cli-help-defaults");
+        var status = await SearchCli.RunAsync(cwd.Path, "study", "status", "--help");
+        var fetch = await SearchCli.RunAsync(cwd.Path, "data", "fetch", "--help");
+
+        // Then --storage's default says that --studies-dir moves it (it said studies/NAME/study.db only), each default is
+        // written "[default: X]", as System.CommandLine writes its own (beside "(default: X)"), and the dataset's names show
+        Assert.Contains("[default: sqlite:studies/NAME/study.db, or DIR/NAME/study.db with --studies-dir DIR]", status.Stdout);
+        Assert.Contains("[default: studies]", status.Stdout);
+        Assert.Contains("[default: data/<dataset>]", fetch.Stdout);
+        Assert.Contains("<mnist|fashion-mnist>", fetch.Stdout);
+        Assert.DoesNotContain("(default", status.Stdout + fetch.Stdout);
+    }
+
+    [Fact]
     public async Task AFileGivenAsTheFolderIsNamedAsSuchOnOneLine()
     {
         // Given a file where the folder is asked for

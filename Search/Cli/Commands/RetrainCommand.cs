@@ -18,10 +18,10 @@ internal static class RetrainCommand
         var name = CommonOptions.StudyName();
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: retrain.epochs of the study's configuration)" };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs [default: retrain.epochs of the study's configuration]" };
         var maxMinutes = new Option<double?>("--max-minutes")
         {
-            Description = "Wall-time budget: fewer epochs when they would not end within it (default: retrain.max_minutes of the study's configuration)",
+            Description = "Wall-time budget: fewer epochs when they would not end within it [default: retrain.max_minutes of the study's configuration]",
         };
         var format = CommonOptions.Format("table", "json");
         var command = new Command("retrain", "Retrain the best configuration on train + validation and evaluate it on the test set")

@@ -20,7 +20,7 @@ internal static class SubmitCommand
         var workers = new Option<int>("--workers") { Description = "Array tasks, one `study worker` each", DefaultValueFactory = _ => 1 };
         var gpus = new Option<int>("--gpus-per-worker") { Description = "GPUs per task (Slurm GRES gpu:G); 0 runs on CPUs", DefaultValueFactory = _ => 0 };
         var cpus = new Option<int?>("--cpus-per-worker") { Description = "CPUs per task (sbatch --cpus-per-task)" };
-        var partition = new Option<string?>("--partition") { Description = "Slurm partition (default: the cluster's)" };
+        var partition = new Option<string?>("--partition") { Description = "Slurm partition [default: the cluster's]" };
         var time = new Option<string?>("--time") { Description = "Time limit per task, in sbatch's format (e.g. 2:00:00)" };
         var storage = CommonOptions.Storage();
         var studiesDir = CommonOptions.StudiesDir();
