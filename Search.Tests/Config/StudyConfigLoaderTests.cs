@@ -570,6 +570,12 @@ public sealed class StudyConfigLoaderTests : IDisposable
     [InlineData("selection", "3", "$.selection", "expected an object, got 3")]
     [InlineData("retrain.max_minutes", "\"9\"", "$.retrain.max_minutes", "got \"9\"")]
     [InlineData("study", "\"../evil\"", "$.study", "it names folders")]
+    // (é is a letter: "letters" did not say which)
+    [InlineData("study", "\"étude-ü\"", "$.study", "must be 1-100 ASCII letters (a-z, A-Z), digits")]
+    // (accepted: studies/CON/ cannot be made on Windows)
+    [InlineData("study", "\"CON\"", "$.study", "is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9, in any case, also before a '.'), which cannot name a folder there; choose another name, got \"CON\"")]
+    [InlineData("study", "\"nul\"", "$.study", "is a device name on Windows")]
+    [InlineData("study", "\"Lpt9.v2\"", "$.study", "is a device name on Windows")]
     [InlineData("study", null, "$.study", "required key is missing")]
     [InlineData("worker", """{"command": []}""", "$.worker.command", "non-empty list")]
     [InlineData("worker", """{"command": ["./w", 3]}""", "$.worker.command[1]", "expected a string, got 3")]
@@ -587,6 +593,16 @@ public sealed class StudyConfigLoaderTests : IDisposable
         Assert.StartsWith($"{file}: {jsonPath}: ", error.Message);
         Assert.Contains(expected, error.Message);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
+    [InlineData("console")]
+    [InlineData("com10")]
+    [InlineData("aux-2")]
+    [InlineData("nul_1.v2")]
+    public void ANameThatOnlyBeginsLikeAWindowsDeviceNameIsAccepted(string study)
+    {
+        Assert.Equal(study, StudyConfigLoader.Load(Write(ConfigJson.Patch("study", $"\"{study}\""))).Study);
     }
 
     [Theory]

@@ -78,7 +78,10 @@ internal static partial class StudyConfigLoader
 
         var study = root.RequiredString("study");
         if (!StudyName().IsMatch(study))
-            throw reader.Error("$.study", "must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit (it names folders)", root.Required("study"));
+            throw reader.Error("$.study", "must be 1-100 ASCII letters (a-z, A-Z), digits, '.', '_' or '-', starting with a letter or digit (it names folders)", root.Required("study"));
+        // studies/CON/ cannot be made on Windows, where these name devices in any case and before any extension.
+        if (WindowsDeviceName().IsMatch(study))
+            throw reader.Error("$.study", "is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9, in any case, also before a '.'), which cannot name a folder there; choose another name", root.Required("study"));
 
         var worker = ReadWorker(reader, root, baseDir);
         // A custom trainer may take other hyperparameters; only the built-in worker's names are checked.
@@ -321,4 +324,7 @@ internal static partial class StudyConfigLoader
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     private static partial Regex StudyName();
+
+    [GeneratedRegex(@"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\.|$)", RegexOptions.IgnoreCase)]
+    private static partial Regex WindowsDeviceName();
 }
