@@ -31,11 +31,9 @@ internal static class OutputFormat
             default:
                 // Cells, columns (parameter names) and titles hold what any Optuna client stored: one line each, no
                 // control characters (see ConsoleText); json and csv keep it exact.
-                var table = new Table().Border(TableBorder.Rounded);
                 WriteTitle(title);
-                foreach (var c in columns) table.AddColumn(Markup.Escape(ConsoleText.Name(c)));
-                foreach (var r in rows) table.AddRow(columns.Select(c => Markup.Escape(ConsoleText.Line(Text(r.GetValueOrDefault(c))))).ToArray());
-                AnsiConsole.Write(table);
+                TableLayout.Write([.. columns.Select(ConsoleText.Name)],
+                    [.. rows.Select(r => (IReadOnlyList<string>)[.. columns.Select(c => ConsoleText.Line(Text(r.GetValueOrDefault(c))))])]);
                 break;
         }
     }

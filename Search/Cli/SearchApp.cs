@@ -34,12 +34,17 @@ internal static class SearchApp
 
     /// <summary>
     /// Spectre.Console falls back to 80 columns when stdout is a file or a pipe, which folds a trials table
-    /// into unreadable slivers; output for a file gets room for its widest rows instead (COLUMNS still wins).
+    /// into unreadable slivers; output for a file gets room for its widest rows instead. COLUMNS, when set to a
+    /// width, wins (<c>COLUMNS=120 search trials list NAME | less</c>): Spectre reads it for a terminal only, so a pipe
+    /// got 80 columns whatever it said.
     /// </summary>
     private static void WidenTablesWhenRedirected()
     {
-        if (Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COLUMNS")))
-            Spectre.Console.AnsiConsole.Profile.Width = 320;
+        if (!Console.IsOutputRedirected) return;
+        Spectre.Console.AnsiConsole.Profile.Width =
+            int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var columns) && columns > 0
+                ? columns
+                : 320;
     }
 
     /// <summary>
