@@ -52,6 +52,30 @@ public sealed partial class StudyLogCliTests
         Assert.DoesNotContain("__2", created);
     }
 
+    [Fact]
+    public async Task StudyLogLinesCarryNoEmptyPropertiesAndSayTheTrialStateUnquoted()
+    {
+        // Given a study of two trials
+        using var dir = new TempDirectory("cli-study-log-lines");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2);
+
+        // When the study runs
+        var run = await SearchCli.RunAsync(dir.Path, "study", "start", config);
+
+        // Then no line of study.log ends in an empty "{}" (every line did), and a trial's end reads as on the console:
+        // "Trial 0 COMPLETE: …", not "Trial 0 'COMPLETE'" with JSON quotes
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var lines = File.ReadAllLines(dir["studies/cli-study/study.log"]).Where(l => LogLine().IsMatch(l)).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.False(l.EndsWith(" {}", StringComparison.Ordinal), l));
+        Assert.Equal(2, lines.Count(l => TrialEnd().IsMatch(l)));
+        Assert.Contains(run.Stderr.Split('\n'), l => TrialEnd().IsMatch(l));
+    }
+
+    [GeneratedRegex(@"\) Trial \d+ COMPLETE: val_accuracy = 0\.\d{4}$|INF Trial \d+ COMPLETE: val_accuracy = 0\.\d{4}$")]
+    private static partial Regex TrialEnd();
+
     [GeneratedRegex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[[A-Z]{3}\] \((?<pid>\d+)\) ")]
     private static partial Regex LogLine();
 

@@ -388,7 +388,8 @@ internal sealed partial class TrialExecution(
         if (outcome.State == TrialState.FAIL)
             log.Warning("Trial {Trial} failed: {Reason}", trial.Number, outcome.FailReason);
         else
-            log.Information("Trial {Trial} {State}: {Metric} = {Value:F4}", trial.Number, outcome.State, settings.Metric, outcome.Value);
+            // The state as text: an enum is a JSON string to study.log's {Message:lj}, so the file said "COMPLETE" where the console said COMPLETE.
+            log.Information("Trial {Trial} {State}: {Metric} = {Value:F4}", trial.Number, outcome.State.ToString(), settings.Metric, outcome.Value);
         if (outcome.Retry && failed is not null)
         {
             Retries.Log(failed, log);
