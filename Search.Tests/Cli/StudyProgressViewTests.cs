@@ -40,4 +40,31 @@ public sealed class StudyProgressViewTests
         var progress = Assert.Single(sink.Messages(LogEventLevel.Information), m => m.StartsWith("Progress:", StringComparison.Ordinal));
         Assert.Contains("3/3 done (3 complete, 0 pruned, 0 failed, 1 failed and retried)", progress);
     }
+
+    [Fact]
+    public async Task ATrialsEndAlreadyToldByAReadOfTheStudyIsNotToldAgain()
+    {
+        // Given a view of a 2-trial study, and trial 0 COMPLETE in storage
+        using var dir = new TempDirectory("progress-once");
+        await using var storage = await StorageFactory.OpenAsync("sqlite:" + dir["study.db"], dir.Path);
+        var study = (await storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
+        var trial = await storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
+        var (log, sink) = CollectingSink.Create();
+        var settings = new StudySettings
+        {
+            Name = "s", Direction = StudyDirection.MAXIMIZE, Metric = "val_accuracy", Space = CoordinatorHarness.Space,
+            Trials = 2, Epochs = 1, StudyDirectory = dir.Path, Data = new TrialDataSettings("mnist", dir.Path, 10, null),
+        };
+        var view = new StudyProgressView(settings, CoordinatorHarness.Cpu(), log);
+        view.SeedFrom(await storage.GetAllTrialsAsync(study.Id));
+        await storage.FinishTrialAsync(trial.Id, TrialState.COMPLETE, 0.9);
+
+        // When the coordinator's loop reads the study before the trial's own end is told, and then it is
+        view.StudyRead(await storage.GetAllTrialsAsync(study.Id), 2);
+        view.TrialFinished(await storage.GetTrialAsync(trial.Id));
+
+        // Then one progress line says it (the trial's end printed the same line again)
+        var progress = Assert.Single(sink.Messages(LogEventLevel.Information), m => m.StartsWith("Progress:", StringComparison.Ordinal));
+        Assert.Contains("1/2 done (1 complete, 0 pruned, 0 failed)", progress);
+    }
 }

@@ -26,6 +26,8 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     // this process's own starts, retries and ends (which the next read may not have seen yet).
     private readonly Dictionary<int, TrialSnapshot> _trials = new();
     private readonly HashSet<int> _mine = new();
+    // This process's trials queued again (a stop, a killed worker), whose end the next read of the study reports.
+    private readonly HashSet<int> _queuedAgain = new();
     private int _total = settings.Trials;
     private string? _lastLogged;
     private readonly Lock _gate = new();
@@ -82,19 +84,32 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     {
         foreach (var (device, r) in _byDevice)
             if (r.Trial == trial.Number) _byDevice.TryRemove(device, out _);
-        lock (_gate) Merge(trial);
+        bool queuedAgain;
+        lock (_gate)
+        {
+            Merge(trial);
+            queuedAgain = _queuedAgain.Remove(trial.Number);
+        }
         var what = trial.State == TrialState.FAIL
             ? $"trial {trial.Number} FAIL: {Reason(trial)}"
             : $"trial {trial.Number} {trial.State} {settings.Metric}={trial.Value:F4}";
         Note(what);
-        LogIfChanged(always: true);
+        // A trial queued again is said by the next read of the study: the coordinator's loop reads it at once, and a
+        // stopped run reads it once after its last trial ended. Ctrl+C with two trials running printed a progress line
+        // for each stopped trial, and a third when the run's last read found one stopped while it was being proposed:
+        // "Progress: 0/4 done …" twice or three times in a row (audit-cli 11).
+        if (!queuedAgain) LogIfChanged();
     }
 
     // Known here before the retry starts: a study interrupted right after (Ctrl+C, scancel) counted the trial as
     // done and failed in its last line, and "0/N trials done" in the next.
     public void TrialQueuedAgain(TrialSnapshot failed, TrialSnapshot retry)
     {
-        lock (_gate) Merge(retry);
+        lock (_gate)
+        {
+            Merge(retry);
+            _queuedAgain.Add(failed.Number);
+        }
     }
 
     // A read that began before a trial ended must not bring it back to RUNNING: an ended trial stays ended.
@@ -105,17 +120,19 @@ internal sealed class StudyProgressView(StudySettings settings, IReadOnlyList<De
     }
 
     // A progress line after each of this process's trials, and whenever the study's counts changed otherwise (another
-    // process's trial ended, the budget changed), so the last line says where the study stands.
-    private void LogIfChanged(bool always = false)
+    // process's trial ended, the budget changed), so the last line says where the study stands; never the same counts
+    // twice. Compared, and written, under the lock: two trials that ended together each found the other's end merged
+    // and printed the same line (each trial's line was printed whatever the counts).
+    private void LogIfChanged()
     {
         if (IsInteractive) return;
         lock (_gate)
         {
             var counts = Counts();
-            if (!always && counts == _lastLogged) return;
+            if (counts == _lastLogged) return;
             _lastLogged = counts;
+            log.Information("Progress: {Summary}", Summary());
         }
-        log.Information("Progress: {Summary}", Summary());
     }
 
     // What a progress line says of the study (its counts and best), without what changes by itself (time, running).
