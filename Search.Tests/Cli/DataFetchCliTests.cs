@@ -191,4 +191,29 @@ public sealed class DataFetchCliTests
             "give fashion-mnist a folder of its own (dataset.dir; by default data/fashion-mnist, where it is fetched)", error);
         Assert.DoesNotContain("data fetch", error);
     }
+
+    [Fact]
+    public async Task DataFetchAnswersJsonNamingTheFilesItWrote()
+    {
+        // Given an empty folder (Fashion-MNIST comes from Debian's package, no network)
+        using var cwd = new TempDirectory("cli-fetch-json");
+
+        // When the dataset is fetched twice with --format json
+        var first = ParseJson(await SearchCli.RunAsync(cwd.Path, "data", "fetch", "fashion-mnist", "--dir", "fm", "--format", "json"));
+        var second = ParseJson(await SearchCli.RunAsync(cwd.Path, "data", "fetch", "fashion-mnist", "--dir", "fm", "--format", "json"));
+
+        // Then the first names the four files it wrote and where from, the second finds them valid and writes none
+        Assert.Equal("fashion-mnist", (string?)first["dataset"]);
+        Assert.Equal(cwd["fm"], (string?)first["directory"]);
+        Assert.Equal(4, first["written"]!.AsObject().Count);
+        Assert.Empty(first["already_valid"]!.AsArray());
+        Assert.Empty(second["written"]!.AsObject());
+        Assert.Equal(4, second["already_valid"]!.AsArray().Count);
+    }
+
+    private static JsonObject ParseJson(SearchCli.Result r)
+    {
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+        return JsonNode.Parse(r.Stdout)!.AsObject();
+    }
 }

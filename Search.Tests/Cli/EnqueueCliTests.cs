@@ -279,6 +279,13 @@ public sealed class EnqueueCliTests
         Assert.True(allowed.ExitCode == 0, allowed.Stderr);
         var queue = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "e", "--format", "json")).Stdout)!.AsArray();
         Assert.Equal(2, queue.Count);
+
+        // And, as Optuna's skip_if_exists rule has it, a value within a relative 1e-5 is the same, while a configuration
+        // of other names (a part of it) is another one
+        var close = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "learning_rate=0.0030000001", "--param", "batch_size=64");
+        var part = await SearchCli.RunAsync(dir.Path, "study", "enqueue", "e", "--param", "batch_size=64");
+        Assert.StartsWith("Not enqueued: trial 0 (WAITING)", close.Stdout.Trim());
+        Assert.StartsWith("Trial 2 of e enqueued", part.Stdout.Trim());
     }
 
     [Fact]
@@ -304,6 +311,7 @@ public sealed class EnqueueCliTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.StartsWith("warning: --from-study: trial 1 of study 'old' is not enqueued: none of its values fit this study's space", r.Stderr.Trim());
         Assert.Equal(11, (int)Assert.Single(JsonNode.Parse(r.Stdout)!["trials"]!.AsArray())!["fixed_params"]!["conv1_channels"]!);
+        Assert.Equal(1, (int)Assert.Single(JsonNode.Parse(r.Stdout)!["skipped"]!.AsArray())!["from_trial"]!);
     }
 
     [Fact]

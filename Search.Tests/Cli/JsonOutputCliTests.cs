@@ -6,11 +6,10 @@ using Mnist.Search.Tests.Support.Study;
 namespace Mnist.Search.Tests.Cli;
 
 /// <summary>
-/// The commands a pipeline scripts besides the query commands (`study create`, `study retrain`, `study report`, `data
-/// fetch`) answer `--format json` with one JSON object on stdout, the log staying on stderr: their sentences had to be
+/// The commands a pipeline scripts besides the query commands (`study create`, `study retrain`, `study report`; `data
+/// fetch`'s is in DataFetchCliTests) answer `--format json` with one JSON object on stdout, the log staying on stderr: their sentences had to be
 /// parsed ("Retrained trial 0: test accuracy 98.12 % (model in …)"). Real CLI processes, a fake worker program.
 /// </summary>
-[Trait(Needs.Name, Needs.FashionMnist)]
 public sealed class JsonOutputCliTests
 {
     [Fact]
@@ -45,25 +44,6 @@ public sealed class JsonOutputCliTests
         var written = Parse(report);
         Assert.Equal(Path.Combine(dir.Path, "studies", "cli-study", "report", "index.html"), (string?)written["index"]);
         Assert.True(File.Exists((string?)written["index"]));
-    }
-
-    [Fact]
-    public async Task DataFetchAnswersJsonNamingTheFilesItWrote()
-    {
-        // Given an empty folder (Fashion-MNIST comes from Debian's package, no network)
-        using var cwd = new TempDirectory("cli-fetch-json");
-
-        // When the dataset is fetched twice with --format json
-        var first = Parse(await SearchCli.RunAsync(cwd.Path, "data", "fetch", "fashion-mnist", "--dir", "fm", "--format", "json"));
-        var second = Parse(await SearchCli.RunAsync(cwd.Path, "data", "fetch", "fashion-mnist", "--dir", "fm", "--format", "json"));
-
-        // Then the first names the four files it wrote and where from, the second finds them valid and writes none
-        Assert.Equal("fashion-mnist", (string?)first["dataset"]);
-        Assert.Equal(cwd["fm"], (string?)first["directory"]);
-        Assert.Equal(4, first["written"]!.AsObject().Count);
-        Assert.Empty(first["already_valid"]!.AsArray());
-        Assert.Empty(second["written"]!.AsObject());
-        Assert.Equal(4, second["already_valid"]!.AsArray().Count);
     }
 
     private static JsonObject Parse(SearchCli.Result r)

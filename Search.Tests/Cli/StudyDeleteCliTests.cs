@@ -133,4 +133,43 @@ public sealed class StudyDeleteCliTests
         var here = await SearchCli.RunAsync(dir.Path, ["study", "status", "cli-study"]);
         Assert.True(here.ExitCode == 0, here.Stderr);
     }
+
+    [Fact]
+    public async Task RunningTrialsNotHeardFromForLongerThanTheGraceAreNotAReasonToTryAgainLater()
+    {
+        // Given a created study with one RUNNING trial of a coordinator on another host, its heartbeat an hour old
+        using var dir = new TempDirectory("cli-study-delete-stale");
+        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"] }.Write(), trials: 2);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var db = dir["studies/cli-study/study.db"];
+        long id;
+        await using (var storage = await Mnist.Search.Storage.StorageFactory.OpenAsync("sqlite:" + db, dir.Path))
+        {
+            var study = (await storage.GetStudyAsync("cli-study"))!;
+            id = (await storage.CreateTrialAsync(study.Id, Mnist.Search.Vocabulary.TrialState.RUNNING, null,
+                new Dictionary<string, object?> { ["host"] = "elsewhere", ["coordinator_pid"] = 4242 })).Id;
+            await storage.RecordHeartbeatAsync(id);
+        }
+        await SetHeartbeatAsync(db, id, "datetime('now', '-1 hour')");
+
+        // When it is deleted without --force, then again once the heartbeat is fresh
+        var stale = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
+        await SetHeartbeatAsync(db, id, "datetime('now')");
+        var fresh = await SearchCli.RunAsync(dir.Path, ["study", "delete", "cli-study"]);
+
+        // Then the stale one is the user's decision (exit 2, it was 75: a script retrying on 75 looped for good), the
+        // fresh one is worth trying again later (75)
+        Assert.Equal(2, stale.ExitCode);
+        Assert.EndsWith("none heard from for longer than 30 s (their process is gone, or a client that never told them): pass --force to delete it anyway", stale.Stderr.Trim());
+        Assert.Equal(75, fresh.ExitCode);
+    }
+
+    private static async Task SetHeartbeatAsync(string db, long trialId, string time)
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=false");
+        await c.OpenAsync();
+        using var update = c.CreateCommand();
+        update.CommandText = $"UPDATE trial_heartbeats SET heartbeat = {time} WHERE trial_id = {trialId}";
+        Assert.Equal(1, await update.ExecuteNonQueryAsync());
+    }
 }

@@ -90,27 +90,35 @@ public static class EnqueuedConfiguration
         [.. space.Names.Where(n => !trial.Params.ContainsKey(n) && !space.IsLeftOut(n, trial.Params))];
 
     /// <summary>
-    /// The first of <paramref name="trials"/> that already has every value of <paramref name="values"/> (internal
-    /// values of <paramref name="space"/>): its fixed values while it waits, its parameters once it ran. Optuna's
-    /// <c>enqueue_trial(skip_if_exists=True)</c> rule. Null when none has.
+    /// The first of <paramref name="trials"/> whose configuration is <paramref name="values"/> (user-facing values), by
+    /// Optuna 4's <c>enqueue_trial(skip_if_exists=True)</c> rule: its <c>fixed_params</c> when it has them (in any
+    /// state), else its parameters, with the same names, and numbers within a relative 1e-5 (<c>np.isclose</c>).
+    /// Null when none is.
     /// </summary>
-    public static TrialSnapshot? SameAs(SearchSpace space, IReadOnlyList<TrialSnapshot> trials, IReadOnlyDictionary<string, double> values)
+    public static TrialSnapshot? SameAs(IReadOnlyList<TrialSnapshot> trials, IReadOnlyDictionary<string, object?> values)
     {
         foreach (var trial in trials)
         {
-            IReadOnlyDictionary<string, double> has;
-            try
-            {
-                has = trial.SystemAttrs.ContainsKey(StudyAttributes.FixedParams) && trial.Params.Count == 0
-                    ? ToInternal(space, Read(trial).Where(v => space.Names.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value))
-                    : trial.Params.Keys.Where(space.Names.Contains).ToDictionary(k => k, k => space[k].ToInternal(trial.ExternalParam(k)));
-            }
-            // A trial whose values this space no longer allows (a changed range, another client's) is not this configuration.
-            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or System.Text.Json.JsonException) { continue; }
-            if (values.All(v => has.TryGetValue(v.Key, out var w) && w == v.Value)) return trial;
+            IReadOnlyDictionary<string, object?> has;
+            try { has = trial.SystemAttrs.ContainsKey(StudyAttributes.FixedParams) ? Read(trial) : trial.Params.Keys.ToDictionary(k => k, trial.ExternalParam); }
+            catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException) { continue; }
+            if (IsSame(has, values)) return trial;
         }
         return null;
     }
+
+    /// <summary>Whether two configurations are one by <see cref="SameAs"/>'s rule.</summary>
+    public static bool IsSame(IReadOnlyDictionary<string, object?> a, IReadOnlyDictionary<string, object?> b) =>
+        a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && SameValue(p.Value, v));
+
+    private static bool SameValue(object? a, object? b) => (a, b) switch
+    {
+        (long or int or double, long or int or double) => Close(Convert.ToDouble(a, CultureInfo.InvariantCulture), Convert.ToDouble(b, CultureInfo.InvariantCulture)),
+        _ => Equals(a, b),
+    };
+
+    // numpy.isclose(a, b, atol=0): |a - b| <= 1e-5 |b|; NaN is the same as anything, as Optuna's check has it.
+    private static bool Close(double a, double b) => double.IsNaN(a) || Math.Abs(a - b) <= 1e-5 * Math.Abs(b);
 
     /// <summary>Why <paramref name="space"/> does not allow <paramref name="value"/> for <paramref name="name"/>; null when it does.</summary>
     public static string? Refusal(SearchSpace space, string name, object? value)

@@ -344,10 +344,11 @@ public sealed class StudyCoordinator
             // refuses one) is sampled instead, every such value named: the trial was failed naming only the first, and
             // spent a trial of the budget while the values that fit were lost. Optuna would run it out of range; the
             // worker is given only what the study's space allows.
-            if (given.Select(p => EnqueuedConfiguration.Refusal(_settings.Space, p.Key, p.Value)).OfType<string>().ToList() is { Count: > 0 } refused)
+            var refusals = given.ToDictionary(p => p.Key, p => EnqueuedConfiguration.Refusal(_settings.Space, p.Key, p.Value));
+            if (refusals.Values.OfType<string>().ToList() is { Count: > 0 } refused)
             {
                 _log.Warning("Trial {Trial}: its enqueued {Key}: {Refused}; sampled instead", trial.Number, StudyAttributes.FixedParams, string.Join("; ", refused));
-                given = given.Where(p => EnqueuedConfiguration.Refusal(_settings.Space, p.Key, p.Value) is null).ToDictionary(p => p.Key, p => p.Value);
+                given = given.Where(p => refusals[p.Key] is null).ToDictionary(p => p.Key, p => p.Value);
             }
             fixedValues = EnqueuedConfiguration.ToInternal(_settings.Space, given);
         }

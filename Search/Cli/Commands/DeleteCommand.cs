@@ -47,7 +47,7 @@ internal static class DeleteCommand
             {
                 throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}: another client deleted it meanwhile");
             }
-            var trials = deleted ?? throw RefusalForRunning(location, running);
+            var trials = deleted ?? throw RefusalForRunning(location, running, await store.GetHeartbeatAgesAsync(study.Id, ct));
             var result = new JsonObject
             {
                 ["study"] = study.Name,
@@ -71,13 +71,20 @@ internal static class DeleteCommand
     /// Why a study with RUNNING trials is not deleted. Trials left by coordinators this host sees to have ended (killed,
     /// crashed) are said as such: "a process is running it; stop it first" sent the user after a process that was gone.
     /// </summary>
-    private static Exception RefusalForRunning(StudyLocation location, IReadOnlyList<TrialSnapshot> running)
+    private static Exception RefusalForRunning(StudyLocation location, IReadOnlyList<TrialSnapshot> running, IReadOnlyDictionary<long, TimeSpan> heartbeatAges)
     {
         var owners = running.Select(OwnerAttributes.OwnerOf).ToList();
         var head = $"study '{location.Name}' has {running.Count} RUNNING trial(s) in {location.StorageDisplay}";
         if (owners.Count > 0 && owners.All(o => o is not null && ProcessIdentity.Current.HasCertainlyEnded(o)))
             return new UserInputException($"{head}, left by process(es) that have ended ({string.Join(", ", owners.Select(o => $"{o!.Host} pid {o.Pid}").Distinct())}): " +
                 "nothing runs it; pass --force to delete it (or `study resume` marks them FAIL and runs the rest)");
+        // Not heard from for longer than the heartbeat grace (a coordinator on another host that crashed, an Optuna client
+        // that never told its trial): nothing will end them, so waiting is no answer. They got exit 75, "try again
+        // later", and a script that retries on it looped for good.
+        var grace = StudySettings.DefaultHeartbeatGrace;
+        if (running.All(t => heartbeatAges.TryGetValue(t.Id, out var age) ? age > grace : t.DatetimeStart is { } start && DateTime.Now - start > grace))
+            return new UserInputException($"{head}, none heard from for longer than {grace.TotalSeconds:0} s (their process is gone, or a client " +
+                "that never told them): pass --force to delete it anyway");
         return new StudyBusyException($"{head}: a process is running it; stop it first, or pass --force to delete it anyway (that process then ends)");
     }
 

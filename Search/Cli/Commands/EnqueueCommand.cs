@@ -56,8 +56,8 @@ internal static class EnqueueCommand
             await using var owned = store;
             var (config, _) = await StoredConfig.ReadAsync(store, study, location.StorageDisplay, sourceOnThisMachine: true, ct)
                 ?? throw StoredConfig.Missing(location.Name, location.StorageDisplay);
-            var configurations = from is null
-                ? [ParseValues(given)]
+            var (configurations, passedOver) = from is null
+                ? ([ParseValues(given)], [])
                 : await BestOfAsync(from, parse.GetValue(fromStorage), parse.GetValue(studiesDir), parse.GetValue(top), config.Space, ct);
             foreach (var values in configurations)
             {
@@ -78,15 +78,15 @@ internal static class EnqueueCommand
             // budget on repeats without a word; one given twice in this invocation (two top trials of --from-study that
             // differ only in what this space does not search) is one configuration too.
             var skipped = new JsonArray();
+            foreach (var number in passedOver)
+                skipped.Add(new JsonObject { ["from_trial"] = number, ["reason"] = "none of its values fit this study's space" });
             if (!parse.GetValue(allowDuplicates))
             {
-                var queued = new List<(Dictionary<string, object?> Values, IReadOnlyDictionary<string, double> Internal)>();
+                var queued = new List<Dictionary<string, object?>>();
                 foreach (var values in configurations)
                 {
-                    var internalValues = EnqueuedConfiguration.ToInternal(config.Space, values);
-                    var same = EnqueuedConfiguration.SameAs(config.Space, trials, internalValues);
-                    var twice = queued.Any(q => q.Internal.Count == internalValues.Count && internalValues.All(v => q.Internal.TryGetValue(v.Key, out var w) && w == v.Value));
-                    if (same is null && !twice) queued.Add((values, internalValues));
+                    var same = EnqueuedConfiguration.SameAs(trials, values);
+                    if (same is null && !queued.Any(q => EnqueuedConfiguration.IsSame(q, values))) queued.Add(values);
                     else skipped.Add(new JsonObject
                     {
                         [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(values),
@@ -94,7 +94,7 @@ internal static class EnqueueCommand
                         ["state"] = same?.State.ToString(),
                     });
                 }
-                configurations = [.. queued.Select(q => q.Values)];
+                configurations = queued;
             }
             var budget = Budget.Of(trials, config.Budget.Trials);
             var kept = RepeatedEvaluation.Owed(trials, config.Selection);
@@ -123,7 +123,7 @@ internal static class EnqueueCommand
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", new JsonObject { ["trials"] = results, ["skipped"] = skipped });
             else
             {
-                foreach (var r in skipped)
+                foreach (var r in skipped.Where(r => r!["from_trial"] is null))
                     Console.WriteLine(ConsoleText.Line(r!["same_as"] is { } same
                         ? $"Not enqueued: trial {same} ({r["state"]}) already has {r[StudyAttributes.FixedParams]!.ToJsonString()}; --allow-duplicates queues it anyway."
                         : $"Not enqueued twice: {r[StudyAttributes.FixedParams]!.ToJsonString()} is given more than once."));
@@ -144,7 +144,7 @@ internal static class EnqueueCommand
     // The best configurations of an earlier study as it ranks them (BestTrial: by value, or by the mean of repeated
     // evaluations when it repeated some), each with the values the
     // target space allows: a value outside a changed range, or of a parameter no longer searched, is left to the sampler.
-    private static async Task<List<Dictionary<string, object?>>> BestOfAsync(
+    private static async Task<(List<Dictionary<string, object?>> Configurations, List<int> PassedOver)> BestOfAsync(
         string name, string? storageUrl, string? studiesDir, int count, SearchSpace space, CancellationToken ct)
     {
         // Errors about the source study name it as such: the same words as for the target ("a study name is
@@ -166,7 +166,7 @@ internal static class EnqueueCommand
         var result = ranked.Take(count).Select(t => t.Params.Keys
                 .Where(space.Names.Contains)
                 .Select(k => KeyValuePair.Create(k, t.ExternalParam(k)))
-                .Where(kv => Allowed(space, kv.Key, kv.Value))
+                .Where(kv => EnqueuedConfiguration.Refusal(space, kv.Key, kv.Value) is null)
                 .ToDictionary(kv => kv.Key, kv => kv.Value))
             // A trial stored before conditional spaces has every child, also those its values left out: they are dropped,
             // never read by its model.
@@ -178,23 +178,17 @@ internal static class EnqueueCommand
         // One of the top trials with no value this space allows is passed over, said, and the others queued: one such
         // trial refused them all, saying "none of its parameters fit" of a study whose best trial had a fitting one.
         var numbers = ranked.Take(count).Select(t => t.Number).ToList();
-        for (var i = 0; i < result.Count; i++)
-            if (result[i].Count == 0)
-                await Console.Error.WriteLineAsync(ConsoleText.Line(
-                    $"warning: --from-study: trial {numbers[i]} of study '{name}' is not enqueued: none of its values fit this study's space ({string.Join(", ", space.Names)})"));
-        return result.Where(r => r.Count > 0).ToList();
+        var passedOver = numbers.Where((_, i) => result[i].Count == 0).ToList();
+        foreach (var number in passedOver)
+            await Console.Error.WriteLineAsync(ConsoleText.Line(
+                $"warning: --from-study: trial {number} of study '{name}' is not enqueued: none of its values fit this study's space ({string.Join(", ", space.Names)})"));
+        return (result.Where(r => r.Count > 0).ToList(), passedOver);
     }
 
     private static Dictionary<string, object?> LeftOutDropped(SearchSpace space, Dictionary<string, object?> values)
     {
         var leftOut = EnqueuedConfiguration.LeftOut(space, EnqueuedConfiguration.ToInternal(space, values));
         return values.Where(v => !leftOut.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value);
-    }
-
-    private static bool Allowed(SearchSpace space, string name, object? value)
-    {
-        try { EnqueuedConfiguration.ToInternal(space, new Dictionary<string, object?> { [name] = value }); return true; }
-        catch (ArgumentException) { return false; }
     }
 
     // NAME=VALUE, VALUE read as JSON reads it (12 → integer, 0.003 → number, true, null), anything else as text.
