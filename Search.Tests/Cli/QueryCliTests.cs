@@ -343,7 +343,9 @@ public sealed class QueryCliTests : IClassFixture<QueryCliTests.StudyFolder>
     // (numbers and flag lists were taken: "1" listed COMPLETE trials, "COMPLETE,PRUNED" the FAIL ones)
     [InlineData("--state: unknown state '1'", "trials", "list", "q", "--state", "1")]
     [InlineData("--state: unknown state 'COMPLETE,PRUNED'", "trials", "list", "q", "--state", "COMPLETE,PRUNED")]
-    [InlineData("not a model folder", "predict", "--model", "no-such-folder", "digit.png")]
+    // (a folder that does not exist was "not a model folder"; a study's best/ before any retrain is told how to get one)
+    [InlineData("no-such-folder: does not exist", "predict", "--model", "no-such-folder", "digit.png")]
+    [InlineData("studies/q/best: does not exist (no retrained model yet: `study retrain q`, or `study export q --out DIR [--trial N]` and `predict --model DIR`)", "predict", "--model", "studies/q/best", "digit.png")]
     [InlineData("--epochs: must be an integer in 1..10000, got 100000", "study", "retrain", "q", "--epochs", "100000")]
     [InlineData("--out /etc/passwd: is a file, not a folder", "study", "report", "q", "--out", "/etc/passwd")]
     [InlineData("--out /etc/passwd/x: cannot create it", "study", "report", "q", "--out", "/etc/passwd/x")]

@@ -60,6 +60,7 @@ internal static class ModelCommands
         command.SetAction(async (parse, ct) =>
         {
             var dir = Path.GetFullPath(parse.GetValue(model)!);
+            if (!Directory.Exists(dir) && !File.Exists(dir)) throw new UserInputException($"--model {dir}: does not exist{NoRetrainedModelYet(dir)}");
             if (!StudyModel.IsPredictable(dir)) throw new UserInputException($"--model {dir}: not a model folder (needs {OnnxSchema.FileName}, or model.bin and model.json)");
             var items = ImageFiles.Expand(parse.GetValue(images)!.Select(Path.GetFullPath), warning => Console.Error.WriteLine($"warning: {warning}"));
             var paths = items.Where(i => i.Error is null).Select(i => i.Path).ToList();
@@ -91,6 +92,22 @@ internal static class ModelCommands
     private static string Probability(JsonNode probability) => ((double)probability).ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string? ClassOf(JsonNode answer) => (string?)answer["class_name"] ?? answer["digit"]?.ToString();
+
+    /// <summary>
+    /// For a study's <c>best/</c> that is not there, how to get a model: studies/NAME/best before any retrain was called
+    /// "not a model folder", which sent users looking for what was wrong with a folder that does not exist (audit-cli 14).
+    /// </summary>
+    private static string NoRetrainedModelYet(string dir)
+    {
+        var studyFolder = Path.GetDirectoryName(dir);
+        if (Path.GetFileName(dir) != Study.StudyFolder.BestFolder || studyFolder is null
+            || !(File.Exists(Path.Combine(studyFolder, Study.StudyFolder.MarkerFile)) || File.Exists(Path.Combine(studyFolder, Study.StudyFolder.LogFile))))
+            return "";
+        var name = Path.GetFileName(studyFolder);
+        var studiesDir = Path.GetDirectoryName(studyFolder)!;
+        var elsewhere = studiesDir == Path.GetFullPath(StudyLocation.DefaultStudiesDirectory) ? "" : $" --studies-dir {StudyCommandLine.Quote(studiesDir)}";
+        return $" (no retrained model yet: `study retrain {name}{elsewhere}`, or `study export {name}{elsewhere} --out DIR [--trial N]` and `predict --model DIR`)";
+    }
 
     // The model's answers, one per readable path in order, with each folder that gave no image put back where it was
     // given as its error entry, so the output follows the arguments.
