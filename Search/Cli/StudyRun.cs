@@ -143,6 +143,12 @@ internal static class StudyRun
         var view = new StudyProgressView(settings, pool.Devices, log);
         view.SeedFrom(existing);
         alsoTell = view.Note;
+        // Once, by the process that started or resumed the study (each worker of a Slurm array said it again).
+        if (!options.IsJoiningWorker && config.IdlePrunerWarning is { } idle)
+        {
+            log.Warning("{Warning:l}", idle);
+            if (live) view.Note($"warning: {idle}");
+        }
         var pruner = ConfigMapping.Pruner(config);
         var sampler = ConfigMapping.Sampler(config);
         log.Information("Sampler: {Sampler}", sampler);

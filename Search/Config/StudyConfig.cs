@@ -25,4 +25,9 @@ public sealed record StudyConfig(
 {
     /// <summary>The folder of the config file; relative paths in it are relative to this.</summary>
     public string BaseDirectory => Path.GetDirectoryName(SourcePath)!;
+
+    /// <summary>"FILE: $.pruner: …" when the pruner can prune nothing with these epochs (<see cref="PrunerConfig.PrunesNothing"/>), else null.</summary>
+    public string? IdlePrunerWarning => Pruner.PrunesNothing(Budget.Epochs) is { } why
+        ? $"{SourcePath}: $.pruner: \"{Pruner.Kind.ToString().ToLowerInvariant()}\" prunes nothing: {why} (raise budget.epochs, or set pruner.kind \"none\")"
+        : null;
 }

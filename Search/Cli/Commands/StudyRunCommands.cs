@@ -69,6 +69,7 @@ internal static class StudyRunCommands
             if (parse.GetValue(format) == "json")
                 OutputFormat.WriteObject("json", new JsonObject { ["study"] = study.Name, ["storage"] = display, ["created"] = created });
             else Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
+            if (loaded.IdlePrunerWarning is { } idle) await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: {idle}"));
             // Only a warning: the machines that run `study worker` may have the program where this one has none.
             if (StudyRun.MissingWorkerProgram(loaded) is { } missing)
                 await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: {loaded.SourcePath}: $.worker.command[0]: {missing} on this machine; " +
