@@ -85,7 +85,7 @@ public sealed class StudyCoordinator
         {
             await LaunchUntilStoppedAsync(study, stop, deadline, running);
         }
-        catch
+        catch (Exception cause)
         {
             // Anything else that breaks the loop (a sampler's bug, a lost database) must not leave the running
             // trials behind: before, the exception went straight out, their workers ran on unsupervised and the
@@ -96,6 +96,8 @@ public sealed class StudyCoordinator
             // A database that stayed away is said once, by the command's own line: no stack trace for it.
             catch (Exception e) when (StorageOutage.Is(e)) { _log.Error("Stopping the running trials failed too: {Error}", e.Message); }
             catch (Exception e) { _log.Error(e, "Stopping the running trials failed too"); }
+            // study.log says why this process stopped, last: the command's own line goes to stderr alone.
+            if (StorageOutage.WasRiddenOut(cause)) StorageOutageWindow.Of(_storage).SayStopped(cause, _log);
             throw;
         }
 
@@ -110,7 +112,8 @@ public sealed class StudyCoordinator
     private async Task LaunchUntilStoppedAsync(StudyInfo study, CancellationTokenSource stop, DateTime deadline, List<Task> running)
     {
         var interrupt = stop.Token;
-        System.Diagnostics.Stopwatch? outage = null;
+        var lastTry = false;
+        StorageOutageWindow.Of(_storage).StopsWith(interrupt);
         while (!interrupt.IsCancellationRequested && DateTime.UtcNow < deadline)
         {
             try
@@ -120,7 +123,7 @@ public sealed class StudyCoordinator
                 await SweepStaleTrialsAsync(study.Id);
 
                 var trials = await _storage.GetAllTrialsAsync(study.Id);
-                outage = null;
+                StorageOutageWindow.Of(_storage).Answered(_log);
                 var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials));
                 _observer.StudyRead(trials, budget.Total);
                 _beyondBudget.Explain(trials, budget);
@@ -168,11 +171,11 @@ public sealed class StudyCoordinator
             {
                 StopForFullDisk(e, stop);
             }
-            catch (Exception e) when (StorageOutage.Is(e) && !StorageOutage.WasRiddenOut(e) && (outage ??= System.Diagnostics.Stopwatch.StartNew()).Elapsed < StorageOutage.RideOut)
+            catch (Exception e) when (StorageOutage.Is(e) && !StorageOutage.WasRiddenOut(e) && StorageOutageWindow.Of(_storage).RidesOut(e, _log, ref lastTry))
             {
-                // The running trials go on (their workers do not need the database); new ones wait for it to return.
-                _log.Warning("The database failed ({Error}); trying again for up to {Minutes} min", e.Message, StorageOutage.RideOut.TotalMinutes);
-                try { await Task.Delay(TimeSpan.FromSeconds(2), interrupt); }
+                // The running trials go on (their workers do not need the database); new ones wait for it to return. The
+                // window says the outage (StorageOutageWindow); at its end the loop tries once more at once.
+                try { await Task.Delay(lastTry ? TimeSpan.Zero : TimeSpan.FromSeconds(2), interrupt); }
                 catch (OperationCanceledException) { break; }
             }
         }
@@ -251,7 +254,7 @@ public sealed class StudyCoordinator
         var attempt = 0;
         try
         {
-            return await StorageOutage.RetryAsync(async () =>
+            return await StorageOutage.RetryAsync(_storage, async () =>
             {
                 if (attempt++ == 0) return await propose();
                 // The write that failed may have been committed before the connection dropped.
@@ -260,7 +263,7 @@ public sealed class StudyCoordinator
                 return EnqueuedConfiguration.Missing(_settings.Space, now).Count == 0 ? now : await propose();
             }, _log, $"proposing trial {trial.Number}", interrupt);
         }
-        // Ridden out for as long as the loop would (StorageOutage.RideOut): the loop must not ride it out a second time
+        // Ridden out for as long as the loop would (to the end of the storage's outage window): the loop must not ride it out a second time
         // with the trial left half-made (that reopened the defect for outages between one and two ride-outs); it ends
         // the study with the storage's error, as a longer outage does, and the next run's sweep queues the trial again.
         // Interrupted meanwhile, the loop's ride-out sees the interrupt at once and stops as Ctrl+C does.

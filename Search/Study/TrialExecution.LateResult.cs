@@ -37,7 +37,7 @@ internal sealed partial class TrialExecution
         try
         {
             // A database that goes down meanwhile is waited for, as for any result.
-            recorded = await StorageOutage.RetryAsync(async () =>
+            recorded = await StorageOutage.RetryAsync(storage, async () =>
             {
                 await WriteLateResultAsync(id, failed, progress);
                 // These writes take a moment, with no heartbeat of their own: a sweep can take the stand-in for dead meanwhile

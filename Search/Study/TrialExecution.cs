@@ -40,7 +40,7 @@ internal sealed partial class TrialExecution(
         var progress = new TrialProgress(trial);
         // Before the worker starts, a database that went down just as the trial was claimed is waited for: these writes
         // failing ended the trial as "the coordinator failed" and ran it again.
-        await StorageOutage.RetryAsync(async () =>
+        await StorageOutage.RetryAsync(storage, async () =>
         {
             await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.Device, device.Id);
             await storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.TrialDirectory, dir);
@@ -65,7 +65,7 @@ internal sealed partial class TrialExecution(
         }
         RemovePartialFiles(dir);
         // Epochs that came while the database was down are written before the outcome, which is waited for the same way.
-        await StorageOutage.RetryAsync(() => RecordEpochsAsync(trial.Id, progress), log, $"recording the epochs of trial {trial.Number}");
+        await StorageOutage.RetryAsync(storage, () => RecordEpochsAsync(trial.Id, progress), log, $"recording the epochs of trial {trial.Number}");
         return await FinishAsync(trial, studyId, outcome, progress);
     }
 
@@ -194,7 +194,7 @@ internal sealed partial class TrialExecution(
         async Task<Outcome> PrunedWithoutResultAsync()
         {
             progress.Elapsed = clock.Elapsed;
-            await StorageOutage.RetryAsync(() => WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.DurationSeconds, clock.Elapsed.TotalSeconds)),
+            await StorageOutage.RetryAsync(storage, () => WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.DurationSeconds, clock.Elapsed.TotalSeconds)),
                 log, $"recording the duration of trial {trial.Number}");
             return new Outcome(TrialState.PRUNED, last, null);
         }
@@ -253,7 +253,7 @@ internal sealed partial class TrialExecution(
 
             progress.Result = result;
             progress.Elapsed = clock.Elapsed;
-            await StorageOutage.RetryAsync(() => WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed)),
+            await StorageOutage.RetryAsync(storage, () => WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed)),
                 log, $"recording the result of trial {trial.Number}");
             var final = result.Field(settings.Metric);
             return result.State switch
@@ -364,11 +364,11 @@ internal sealed partial class TrialExecution(
         // A FAIL is written with its reason and, when it is to run again, its retry, in one transaction.
         FailedTrial? failed = null;
         // The outcome is in memory; a database that is down at this moment is waited for, not allowed to drop it.
-        var finished = !progress.Lost && await StorageOutage.RetryAsync(async () => outcome.State == TrialState.FAIL
+        var finished = !progress.Lost && await StorageOutage.RetryAsync(storage, async () => outcome.State == TrialState.FAIL
             ? (failed = await storage.FailTrialAsync(trial.Id, new Dictionary<string, object?> { [StudyAttributes.FailReason] = outcome.FailReason },
                 outcome.Stopped ? Retries.AfterStop() : outcome.Retry ? Retries.Rule(settings.MaxRetries) : null)) is not null
             : await storage.FinishTrialAsync(trial.Id, outcome.State, outcome.Value), log, $"recording trial {trial.Number}");
-        var stored = await StorageOutage.RetryAsync(() => storage.GetTrialAsync(trial.Id), log, $"reading trial {trial.Number}");
+        var stored = await StorageOutage.RetryAsync(storage, () => storage.GetTrialAsync(trial.Id), log, $"reading trial {trial.Number}");
         if (!finished && !FailedByThisTool(stored))
         {
             if (!progress.FinishedByAnotherClient)
@@ -408,7 +408,11 @@ internal sealed partial class TrialExecution(
         {
             while (!progress.Lost && await timer.WaitForNextTickAsync(ct))
             {
-                try { await WriteAsync(progress, () => storage.RecordHeartbeatAsync(trialId, ct)); }
+                try
+                {
+                    await WriteAsync(progress, () => storage.RecordHeartbeatAsync(trialId, ct));
+                    StorageOutageWindow.Of(storage).Answered(log);
+                }
                 catch (Exception e) when (DiskReserve.IsDiskFull(e))
                 {
                     progress.StopWorker?.Invoke();
@@ -416,8 +420,8 @@ internal sealed partial class TrialExecution(
                 }
                 // Its row is gone (another client deleted the study): the supervision and the loop say so, once.
                 catch (RowNotFoundException) { return; }
-                // An outage is said without a stack trace at every beat; the trial by its number (it named the row id).
-                catch (Exception e) when (StorageOutage.Is(e)) { log.Warning("Heartbeat of trial {Trial} failed: {Error}", progress.Trial.Number, e.Message); }
+                // An outage is said by its window, once (it was said at every beat of every trial).
+                catch (Exception e) when (StorageOutage.Is(e)) { StorageOutageWindow.Of(storage).Failed(e, log); }
                 catch (Exception e) when (e is not OperationCanceledException) { log.Warning(e, "Heartbeat of trial {Trial} failed", progress.Trial.Number); }
             }
         }
@@ -435,7 +439,7 @@ internal sealed partial class TrialExecution(
         catch (TrialNotRunningException e)
         {
             progress.Lost = true;
-            var stored = await StorageOutage.RetryAsync(() => storage.GetTrialAsync(progress.Trial.Id), log, $"reading trial {progress.Trial.Number}");
+            var stored = await StorageOutage.RetryAsync(storage, () => storage.GetTrialAsync(progress.Trial.Id), log, $"reading trial {progress.Trial.Number}");
             if (FailedByThisTool(stored))
             {
                 log.Warning("Trial {Trial} was finished by another process while this one still ran it ({Reason}); its output is kept for its retry",

@@ -26,6 +26,8 @@ internal sealed class TrialKeepAlive : IAsyncDisposable
             {
                 try { await storage.RecordHeartbeatAsync(trialId, ct); }
                 catch (TrialNotRunningException) { return; }
+                // An outage is said by its window, once: a stack trace at every beat filled study.log for as long as it lasted.
+                catch (Exception e) when (StorageOutage.Is(e)) { StorageOutageWindow.Of(storage).Failed(e, log); }
                 // A missed beat is retried at the next tick; the proposal goes on either way.
                 catch (Exception e) when (e is not OperationCanceledException) { log.Debug(e, "Heartbeat of trial {TrialId} before its start failed", trialId); }
             }
