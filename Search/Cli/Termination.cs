@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Mnist.Search.Storage;
 using Mnist.Search.Workers;
 
 namespace Mnist.Search.Cli;
@@ -28,6 +29,8 @@ internal sealed class Termination : IDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly List<PosixSignalRegistration> _registrations = [];
     private volatile string _stops = "";
+    // Whether the command runs trials (study start, resume, worker): quitting leaves them RUNNING.
+    private volatile bool _leavesTrials;
     private readonly Lock _gate = new();
     private PosixSignal? _first;
     private long _firstAt;
@@ -47,17 +50,23 @@ internal sealed class Termination : IDisposable
     /// </summary>
     public string? Stops
     {
-        set => _stops = value is null ? "" : $" ({value})";
+        set
+        {
+            _stops = value is null ? "" : $" ({value})";
+            _leavesTrials = value?.StartsWith(TrialsStop, StringComparison.Ordinal) == true;
+        }
     }
 
     /// <summary>What a signal stops in <paramref name="command"/> (its path, e.g. "study start"), as said with the signal.</summary>
     public static string? StopsIn(string command) => command switch
     {
-        "study start" or "study resume" => "running trials are recorded and queued again; an unfinished retrain leaves best/ as it was",
-        "study worker" => "running trials are recorded and queued again",
+        "study start" or "study resume" => $"{TrialsStop}; an unfinished retrain leaves best/ as it was",
+        "study worker" => TrialsStop,
         "study retrain" => "an unfinished retrain leaves best/ as it was",
         _ => null,
     };
+
+    private const string TrialsStop = "running trials are recorded and queued again";
 
     private void OnSignal(PosixSignalContext context)
     {
@@ -75,24 +84,36 @@ internal sealed class Termination : IDisposable
         }
         // A second signal quits at once, with the interrupted exit code as the grace's end does: left to the signal's
         // default action, the process ended 143 (SIGTERM) or 129 (SIGHUP), which README's exit codes do not list.
-        if (second) Quit();
+        if (second) Quit($"a second signal ({context.Signal})");
         // The terminal may be gone (SIGHUP): nothing written from here on may throw, or the cleanup never runs.
         BestEffortWriter.InstallOnConsole();
         Console.Error.WriteLine($"{context.Signal}: stopping{_stops}; a second signal quits at once (the same one within {Repeat.TotalSeconds:0} s counts once)");
         _cts.Cancel();
-        _ = Task.Delay(Grace).ContinueWith(_ =>
-        {
-            Console.Error.WriteLine($"still stopping after {Grace.TotalSeconds:0} s: quitting");
-            Quit();
-        }, TaskScheduler.Default);
+        _ = Task.Delay(Grace).ContinueWith(_ => Quit($"still stopping after {Grace.TotalSeconds:0} s"), TaskScheduler.Default);
     }
 
     // What is left RUNNING, the next run on this machine fails and queues again (the orphan sweep). The workers are killed
     // first, each with its process group and tree: they do not die with this process (a group and session of their own).
-    private static void Quit()
+    private void Quit(string why)
     {
+        Say(_leavesTrials
+            ? $"{why}: quitting at once; the running workers are killed, and trials not recorded by then stay RUNNING until the next run of the study on this machine fails them and queues them again"
+            : $"{why}: quitting at once");
         LiveWorkers.KillAll();
         Environment.Exit(ExitCodes.Interrupted);
+    }
+
+    // Into study.log too: while a study runs, LockWait.Notice logs its notices there (a warning, StudyRun), and writes them
+    // to stderr otherwise. Said on stderr alone, study.log ended at the first stop's lines with trials RUNNING and no word
+    // why (audit-chaos 2). Never in the way of the exit it precedes.
+    private static void Say(string line)
+    {
+        try
+        {
+            if (LockWait.Notice is { } notice) notice(line);
+            else Console.Error.WriteLine(line);
+        }
+        catch (Exception) { }
     }
 
     public void Dispose()
