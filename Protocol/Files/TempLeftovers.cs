@@ -51,6 +51,47 @@ public static class TempLeftovers
         }
     }
 
+    /// <summary>How long nothing must have been written to a leftover whose pid another container may hold (one hour).</summary>
+    public static TimeSpan QuietTime => Quiet;
+
+    /// <summary>
+    /// As <see cref="Abandoned"/>, for entries of any name written by this tool beside their final one:
+    /// <c>.NAME.KIND-PID-RANDOM</c> (KIND <paramref name="kind"/>: "tmp", "old"; RANDOM a GUID's 32 hex digits, an
+    /// extension after it for a file of <see cref="Durable.Write"/>). Another program's entries do not have that shape.
+    /// </summary>
+    public static IEnumerable<string> AbandonedOfAnyName(string folder, string kind, TimeSpan quiet)
+    {
+        var marker = $".{kind}-";
+        var prefixes = Directory.EnumerateFileSystemEntries(folder, $".*{marker}*")
+            .Select(path => Path.GetFileName(path))
+            .Select(name => name[..(name.LastIndexOf(marker, StringComparison.Ordinal) + marker.Length - 1)])
+            .Distinct(StringComparer.Ordinal).ToList();
+        return prefixes.SelectMany(prefix => Abandoned(folder, prefix, quiet).Where(path => EndsAsOurs(Path.GetFileName(path)[(prefix.Length + 1)..]))).ToList();
+    }
+
+    /// <summary>
+    /// Removes at once the files that <see cref="Durable.Write"/> left half-written in <paramref name="folder"/> when its
+    /// process was killed between the write and the rename, for a folder whose writers are known to be gone (a trial's
+    /// once its coordinator died); never throws (it is housekeeping).
+    /// </summary>
+    public static void SweepWrites(string folder)
+    {
+        try
+        {
+            if (!Directory.Exists(folder)) return;
+            foreach (var path in AbandonedOfAnyName(folder, "tmp", TimeSpan.Zero))
+                if (File.Exists(path)) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    // "PID-RANDOM…": the pid, then a GUID's 32 hex digits (NameFor).
+    private static bool EndsAsOurs(string rest)
+    {
+        var dash = rest.IndexOf('-');
+        return dash > 0 && rest.Length >= dash + 33 && rest.AsSpan(dash + 1, 32).ContainsAnyExcept("0123456789abcdef") is false;
+    }
+
     private static DateTime LastWrite(string path) =>
         Directory.Exists(path)
             ? Directory.EnumerateFileSystemEntries(path, "*", SearchOption.AllDirectories).Select(File.GetLastWriteTimeUtc).Append(Directory.GetLastWriteTimeUtc(path)).Max()

@@ -467,6 +467,7 @@ public sealed class StudyCoordinator
             // worker.command, one stuck in native code): it ran on beside its retry, holding a GPU and writing into trials/N/.
             if (OrphanedWorker.Kill(trial) is { } workerPid)
                 _log.Warning("Trial {Trial}: its worker (pid {WorkerPid}) outlived its dead coordinator; killed it and its process group", trial.Number, workerPid);
+            OrphanedTrialFolder.RemoveLeftovers(trial, _settings.StudyDirectory);
             // Null when another process (a sweep, a twin of ours) finished it meanwhile: nothing left to do.
             var reason = new Dictionary<string, object?> { [StudyAttributes.FailReason] = $"orphaned: coordinator process {pid} is gone" };
             if (await _storage.FailTrialAsync(trial.Id, reason, Retries.AfterStop()) is { } failed)
