@@ -97,12 +97,19 @@ public static class OutputFolder
     }
 
     // A run killed mid-write (SIGKILL, power loss) leaves its hidden staging or old folder beside the output; the next
-    // run removes those whose process is gone. Another live run's folders are left alone.
+    // run removes those whose process is gone. Another live run's folders are left alone. Those of other names too, once
+    // nothing wrote them for TempLeftovers' quiet hour (another container sharing the folder may have a live process of
+    // that pid): only a later run to the same folder removed them, and a job exporting to dated folders piled them up
+    // (68 KB each, audit-chaos 4).
     private static void RemoveLeftovers(string parent, string name)
     {
         foreach (var kind in new[] { "tmp", "old" })
-        foreach (var leftover in Mnist.Protocol.Files.TempLeftovers.Abandoned(parent, $".{name}.{kind}", TimeSpan.Zero).ToList())
-            if (Directory.Exists(leftover)) Discard(new Staging(leftover, []));
+        {
+            foreach (var leftover in TempLeftovers.Abandoned(parent, $".{name}.{kind}", TimeSpan.Zero).ToList())
+                if (Directory.Exists(leftover)) Discard(new Staging(leftover, []));
+            foreach (var leftover in TempLeftovers.AbandonedOfAnyName(parent, kind, TempLeftovers.QuietTime))
+                if (Directory.Exists(leftover)) Discard(new Staging(leftover, []));
+        }
     }
 
     /// <summary>
