@@ -49,8 +49,21 @@ public sealed class BestModelRetrainer(IStudyStorage storage, IWorkerLauncher la
         using var training = CancellationTokenSource.CreateLinkedTokenSource(ct, claim?.TakenOver ?? default);
         int epochs = retrain.Epochs;
         var trials = await storage.GetAllTrialsAsync(study.Id, ct: ct);
-        var best = (trialNumber is { } n ? trials.FirstOrDefault(t => t.Number == n && t.State == TrialState.COMPLETE) : BestTrial.Of(trials, settings.Direction))
-            ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial {(trialNumber is { } m ? m.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " : "")}to retrain");
+        var choice = BestTrial.Choose(trials, settings.Direction);
+        var best = (trialNumber is { } n ? trials.FirstOrDefault(t => t.Number == n && t.State == TrialState.COMPLETE) : choice?.Trial)
+            ?? throw new RetrainException($"study '{study.Name}' has no COMPLETE trial {(trialNumber is { } m ? m.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " : "")}to retrain"
+                + (trialNumber is null && BestTrial.Skipped(trials, settings.Direction, null).FirstOrDefault() is { } only ? $" (trial {only.Number} is no configuration of it: {only.NotOfStudy})" : ""));
+        // A retrain must reproduce what was measured: another Optuna client's trial with values the study does not
+        // search, or against its fixed ones, would be trained as something else (the audit's trained SGD where Adam is fixed).
+        if (best.NotOfStudy is { } notOf)
+            throw new RetrainException($"trial {best.Number} of study '{study.Name}' is no configuration of it ({notOf}): retraining it would not train what was measured");
+        // (`study retrain` names the best trial it chose as trialNumber: said for it as for the study's own retrain.)
+        if (choice?.Trial.Number == best.Number)
+            foreach (var skipped in BestTrial.Skipped(trials, settings.Direction, choice.Value))
+                log.Warning("Trial {Skipped} (value {Value}) is better than trial {Trial} but is not retrained: it is no configuration of this study ({Why})",
+                    skipped.Number, skipped.Value, best.Number, skipped.NotOfStudy);
+        if (best.Terms?.OutsideSpace(best) is { } outside)
+            log.Warning("Trial {Trial} has values outside the study's space as it is now ({Outside}): measured as such, so it is retrained with them", best.Number, outside);
 
         var finalDir = Path.Combine(settings.StudyDirectory, StudyFolder.BestFolder);
         RetrainFolders.CleanUpAfterDeadRetrains(finalDir, log);

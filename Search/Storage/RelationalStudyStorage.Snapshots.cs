@@ -37,11 +37,32 @@ internal abstract partial class RelationalStudyStorage
     public Task<IReadOnlyList<TrialSnapshot>> GetAllTrialsAsync(int studyId, IReadOnlyCollection<TrialState>? states = null, CancellationToken ct = default)
     {
         if (states is { Count: 0 }) return Task.FromResult<IReadOnlyList<TrialSnapshot>>([]);
-        return ReadAsync(async (c, tx) => states is null
+        return ReadAsync(async (c, tx) => WithTerms(await TermsAsync(c, tx, studyId, ct), states is null
             ? await LoadStudyTrialsAsync(c, tx, studyId, ct)
             : await LoadTrialsAsync(c, tx, TrialsOfStudyInStatesSql,
-                new { StudyId = studyId, States = states.Distinct().Select(s => s.ToString()).ToArray() }, ct), ct);
+                new { StudyId = studyId, States = states.Distinct().Select(s => s.ToString()).ToArray() }, ct)), ct);
     }
+
+    // The study's terms as last read, with the attribute texts they were read from: parsed again only when those change
+    // (a takeover, a resume with another configuration), not on each of the coordinator's many reads.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (string? Space, string? Settings, StudyTerms? Terms)> _terms = new();
+
+    private async Task<StudyTerms?> TermsAsync(DbConnection c, DbTransaction tx, int studyId, CancellationToken ct)
+    {
+        var attrs = (await c.QueryAsync<AttributeRow>(Cmd(SelectStudyTermsSql, new { StudyId = studyId }, tx, ct))).ToDictionary(r => r.Key, r => r.ValueJson);
+        var (space, settings) = (attrs.GetValueOrDefault(StudyAttributes.SearchSpace), attrs.GetValueOrDefault(StudyAttributes.Settings));
+        if (_terms.TryGetValue(studyId, out var kept) && kept.Space == space && kept.Settings == settings) return kept.Terms;
+        var terms = StudyTerms.From(attrs);
+        _terms[studyId] = (space, settings, terms);
+        return terms;
+    }
+
+    private static readonly string SelectStudyTermsSql = SelectStudySystemAttrsSql
+        + $" AND \"key\" IN ('{StudyAttributes.SearchSpace}', '{StudyAttributes.Settings}')";
+
+    // Every snapshot carries its study's terms, so each view that ranks trials (BestTrial) judges them by the same rule.
+    private static IReadOnlyList<TrialSnapshot> WithTerms(StudyTerms? terms, IReadOnlyList<TrialSnapshot> trials) =>
+        trials.Select(t => ReferenceEquals(t.Terms, terms) ? t : t with { Terms = terms }).ToList();
 
     // A finished trial never changes (the contract: writes to it are refused, here and by Optuna), so this process keeps
     // the snapshots of those it has read and reads again only the rest. The coordinator reads the whole study several

@@ -41,12 +41,18 @@ public sealed partial record StudySettings
     };
 
     /// <summary>
-    /// <see cref="Fixed"/> overlaid by the trial's sampled (external) values. Known names take the table's
-    /// canonical form, so an int sampled from a float range or stored as 32.0 is written as 32; names the
+    /// <see cref="Fixed"/> overlaid by the trial's sampled (external) values of the searched names. Known names take the
+    /// table's canonical form, so an int sampled from a float range or stored as 32.0 is written as 32; names the
     /// table does not know (a custom worker's) pass through; nulls mean "the worker's default" and are left out.
+    /// Throws <see cref="ArgumentException"/> for a trial that is no configuration of this study
+    /// (<see cref="StudyTerms.Excludes"/>: another Optuna client's, with parameters it neither searches nor fixes, or
+    /// against <see cref="Fixed"/>): every parameter was overlaid, so a retrain trained SGD with weight decay where the
+    /// study fixes Adam.
     /// </summary>
     public IReadOnlyDictionary<string, object> HyperparametersOf(TrialSnapshot trial)
     {
+        if (new StudyTerms(Space, Fixed.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!)).Excludes(trial) is { } why)
+            throw new ArgumentException($"trial {trial.Number} is no configuration of study '{Name}': {why}");
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
         void Put(string name, object? value)
         {
@@ -54,7 +60,7 @@ public sealed partial record StudySettings
             else values[name] = HyperparameterTable.Find(name)?.Canonical(value) ?? value;
         }
         foreach (var (name, value) in Fixed) Put(name, value);
-        foreach (var name in trial.Params.Keys) Put(name, trial.ExternalParam(name));
+        foreach (var name in trial.Params.Keys.Where(Space.Names.Contains)) Put(name, trial.ExternalParam(name));
         return values;
     }
 }

@@ -24,6 +24,15 @@ public sealed record TrialSnapshot(
     /// <summary>The user-facing value of parameter <paramref name="name"/> (long, double, string, bool or null).</summary>
     public object? ExternalParam(string name) => Distributions[name].ToExternal(Params[name]);
 
+    /// <summary>
+    /// The terms of the study the trial was read from (set by the storage that read it; null for a study another Optuna
+    /// client made, or a snapshot made by hand): what <see cref="BestTrial"/> judges it by.
+    /// </summary>
+    public StudyTerms? Terms { get; init; }
+
+    /// <summary>Why this trial is no configuration of its study (<see cref="StudyTerms.Excludes"/>), else null.</summary>
+    public string? NotOfStudy => Terms?.Excludes(this);
+
     /// <summary>The last reported intermediate value, if any.</summary>
     public (int Step, double Value)? LastIntermediate =>
         IntermediateValues.Count == 0 ? null : IntermediateValues.MaxBy(kv => kv.Key) is var kv ? (kv.Key, kv.Value) : null;

@@ -242,7 +242,8 @@ internal static class StudyQueryCommands
             // Not bad input (exit 2, as for an unknown study, which a script could not tell from this): no trial completed.
             if (BestTrial.Choose(trials, study.Direction) is not { } choice)
             {
-                await Console.Error.WriteLineAsync($"error: {ConsoleText.Line($"study '{study.Name}' has no COMPLETE trial yet")}");
+                var only = BestTrial.Skipped(trials, study.Direction, null).FirstOrDefault();
+                await Console.Error.WriteLineAsync($"error: {ConsoleText.Line($"study '{study.Name}' has no COMPLETE trial yet" + (only is null ? "" : $" that is a configuration of it (trial {only.Number} is not: {only.NotOfStudy})"))}");
                 return ExitCodes.AllTrialsFailed;
             }
             var detail = TrialRows.Detail(choice.Trial);
@@ -250,8 +251,17 @@ internal static class StudyQueryCommands
             detail["chosen_value"] = choice.Value;
             detail["evaluations"] = choice.Evaluations;
             detail["fixed"] = FixedValues(loaded);
+            // Better trials left out (another Optuna client's, with values the study does not search or fix), and searched
+            // values outside today's space: the table said nothing while the retrain trained the skipped trial's SGD.
+            var skipped = BestTrial.Skipped(trials, study.Direction, choice.Value).Select(t => $"trial {t.Number} (value {t.Value}) is better but left out: no configuration of this study ({t.NotOfStudy})").ToList();
+            if (choice.Trial.Terms?.OutsideSpace(choice.Trial) is { } outside) skipped.Add($"trial {choice.Trial.Number} has values outside the space as it is now ({outside}); they were measured, and a retrain trains them");
+            detail["notes"] = new JsonArray([.. skipped.Select(n => (JsonNode)n)]);
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", detail);
-            else OutputFormat.WriteObject("table", WithFixed(detail["params"]!.AsObject(), choice.Trial, loaded), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
+            else
+            {
+                OutputFormat.WriteObject("table", WithFixed(detail["params"]!.AsObject(), choice.Trial, loaded), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
+                foreach (var note in skipped) Console.Out.WriteLine(ConsoleText.Line("Note: " + note));
+            }
             return ExitCodes.Ok;
         });
         return command;
