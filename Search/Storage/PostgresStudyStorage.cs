@@ -49,10 +49,11 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 
     private PostgresStudyStorage(string connectionString, string display)
     {
+        _zoneSource = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = OpeningConnectSeconds(), Pooling = false }.ConnectionString;
         var b = new NpgsqlConnectionStringBuilder(connectionString);
-        // Heartbeats are written and judged stale with LOCALTIMESTAMP, which follows the session's time zone: pinned
-        // to UTC, a daylight-saving jump on the server or a worker with another PGTZ cannot make every heartbeat look
-        // an hour old (every running trial swept and rerun) or an hour young (a dead one never swept).
+        // The session's zone is pinned to UTC: the stored times this storage writes (DbTime) are bound as given, and a
+        // worker with another PGTZ cannot change how anything reads. Heartbeats alone follow the database's own zone
+        // (HeartbeatZone), which Optuna's sessions compare them in.
         b.Options = $"{b.Options} -c idle_in_transaction_session_timeout={(int)StuckTransactionTimeout.TotalMilliseconds} -c TimeZone=UTC".Trim();
         _dataSource = NpgsqlDataSource.Create(b.ConnectionString);
         _openingSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(b.ConnectionString)
@@ -75,6 +76,7 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         try
         {
             await storage.VerifyAsync(ct);
+            await storage.LearnHeartbeatZoneAsync(ct);
             // Only OpenAsync set this, so a query command (study status, trials list, report, export) that met a server
             // restart gave up after the three quick tries of opening (about 0.2 s) with a stack trace.
             storage._opened = true;
@@ -102,6 +104,7 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
         try
         {
             await storage.InitializeAsync(ct);
+            await storage.LearnHeartbeatZoneAsync(ct);
             storage._opened = true;
             return storage;
         }
@@ -161,9 +164,34 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 
     protected override int AttemptsFor(Exception error) => !_opened && Unanswered(error) ? OpenAttempts : MaxAttempts;
 
-    protected override string NowSql => "LOCALTIMESTAMP";
-    protected override string StaleHeartbeatSql => "h.heartbeat < LOCALTIMESTAMP - @GraceSeconds * INTERVAL '1 second'";
-    protected override string HeartbeatAgeSql => "CAST(EXTRACT(EPOCH FROM (LOCALTIMESTAMP - h.heartbeat)) AS DOUBLE PRECISION)";
+    // The connection string without this storage's session options, for learning the zone an Optuna session gets.
+    private readonly string _zoneSource;
+
+    /// <summary>
+    /// The time zone an Optuna (psycopg2) session of this database gets: postgresql.conf, ALTER DATABASE and ALTER ROLE,
+    /// learned once when the storage opens from a connection without this storage's <c>TimeZone=UTC</c>. Optuna writes
+    /// heartbeats as <c>now()</c> in it and its <c>fail_stale_trials</c> compares them with <c>now()</c> in it: written
+    /// in UTC on a database in Asia/Tokyo, every heartbeat of ours was 9 h old to Optuna, and a Python client with a
+    /// 120-s grace failed all our running trials (audit-optuna 3).
+    /// </summary>
+    internal string HeartbeatZone { get; private set; } = "UTC";
+
+    private async Task LearnHeartbeatZoneAsync(CancellationToken ct)
+    {
+        await using var c = new NpgsqlConnection(_zoneSource);
+        await c.OpenAsync(ct);
+        HeartbeatZone = await c.ExecuteScalarAsync<string>(new CommandDefinition("SHOW TimeZone", cancellationToken: ct)) ?? "UTC";
+    }
+
+    private string Zone => "'" + HeartbeatZone.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    // Written in the database's zone, as Optuna writes them; judged by converting them back to an instant, so that our own
+    // sweep is not fooled by a daylight-saving jump (a local hour skipped made every heartbeat look an hour old, all
+    // running trials swept): an ambiguous local time (the hour repeated in autumn) reads as the later instant, which can
+    // make a heartbeat look younger, never older.
+    protected override string NowSql => $"(now() AT TIME ZONE {Zone})";
+    protected override string StaleHeartbeatSql => $"(h.heartbeat AT TIME ZONE {Zone}) < now() - @GraceSeconds * INTERVAL '1 second'";
+    protected override string HeartbeatAgeSql => $"CAST(EXTRACT(EPOCH FROM (now() - (h.heartbeat AT TIME ZONE {Zone}))) AS DOUBLE PRECISION)";
     protected override string LockStudySql => "SELECT study_id FROM studies WHERE study_id = @StudyId FOR UPDATE";
     protected override string LockStudyTrialsSql => "SELECT trial_id FROM trials WHERE study_id = @StudyId FOR UPDATE";
     protected override string LockTrialSql => "SELECT CAST(state AS TEXT) FROM trials WHERE trial_id = @TrialId FOR UPDATE";
