@@ -70,27 +70,56 @@ public static class StudyFolder
             return;
         }
         Require(marker, id, study, folder, storageDisplay);
-        RefuseCopy(marker, study, folder, storageDisplay);
+        if (await RefuseCopyAsync(marker, storage, study, id!, folder, storageDisplay, ct))
+            Durable.WriteAllText(Path.Combine(folder, MarkerFile),
+                new JsonObject { ["id"] = id, ["study"] = study.Name, ["storage"] = storageDisplay, ["folder"] = RealPath(folder) }.ToJsonString());
     }
 
-    // A copy of a study's SQLite file carries its folder id, so the id alone let the copy (`study resume NAME
-    // --studies-dir archive` writes beside the original configuration) write its trials and model into the original's
-    // folder while the original still used it. Refused when the marker was written for this very folder (not carried
-    // here by a copied project: its folder is the copy's own) and names another database file that still exists, this
-    // one lying outside the folder: a study folder copied whole (its study.db inside) is the copy's own, and a study
-    // whose original database is gone (moved) keeps its folder. Files and folders are compared by their real paths: the
-    // same database reached through a link (/home on a cluster) is no copy. A marker written before it recorded its
-    // folder is not judged.
-    private static void RefuseCopy(JsonObject marker, StudyInfo study, string folder, string storageDisplay)
+    /// <summary>System attribute a claim writes a fresh value into, to see whether another storage URL reaches the same database.</summary>
+    private const string ProbeAttribute = "mnist_search:folder_probe";
+
+    // A copy of a study carries its folder id: a copy of its SQLite file, or Optuna's copy_study into another storage
+    // (SQLite → PostgreSQL), so the id alone let the copy write its trials and model into the original's folder while the
+    // original still used it (the copy's trial 5 overwrote trials/5/model.bin of the original's trial 5). Judged when the
+    // marker was written for this very folder (not carried here by a copied project: its folder is the copy's own) and
+    // names another storage, this one not lying inside the folder (a study folder copied whole, its study.db inside, is
+    // the copy's own): refused while that storage still holds a study with this folder id and is not this very database
+    // (another URL of it: a link, another host name); else the original is gone (deleted, its file removed), and the
+    // copy takes the folder over (true: the marker is rewritten to name it), as a migration expects. A marker written
+    // before it recorded its folder is not judged.
+    private static async Task<bool> RefuseCopyAsync(JsonObject marker, IStudyStorage storage, StudyInfo study, string id, string folder, string storageDisplay, CancellationToken ct)
     {
-        if ((string?)marker["storage"] is not { } theirs || theirs == storageDisplay) return;
-        if ((string?)marker["folder"] is not { } markedFor || markedFor != RealPath(folder)) return;
-        if (SqliteFile(theirs) is not { } originalPath || SqliteFile(storageDisplay) is not { } minePath || !File.Exists(originalPath)) return;
-        var (original, mine) = (RealPath(originalPath), RealPath(minePath));
-        if (original == mine || Path.GetDirectoryName(mine) == RealPath(folder)) return;
-        throw new StudyFolderException(
-            $"study folder {folder} holds the files of study '{study.Name}' in {theirs}, of which {storageDisplay} is a copy (the same folder id); " +
-            $"writing there would mix the two databases' trials and models: run the study from {theirs}, or start the copy from a configuration file in another folder");
+        if ((string?)marker["storage"] is not { } theirs || theirs == storageDisplay) return false;
+        if ((string?)marker["folder"] is not { } markedFor || markedFor != RealPath(folder)) return false;
+        if (SqliteFile(storageDisplay) is { } minePath && Path.GetDirectoryName(RealPath(minePath)) == RealPath(folder)) return false;
+        var originalFile = SqliteFile(theirs);
+        if (originalFile is not null && !File.Exists(originalFile)) return true;
+        if (originalFile is not null && SqliteFile(storageDisplay) is { } mine && RealPath(originalFile) == RealPath(mine)) return false;
+        var probe = NewId();
+        await storage.SetStudySystemAttrAsync(study.Id, ProbeAttribute, probe, ct);
+        IStudyStorage original;
+        try { original = await StorageFactory.OpenReadOnlyAsync(theirs, Directory.GetCurrentDirectory(), ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new StudyFolderException(
+                $"study folder {folder} holds the files of study '{study.Name}' in {theirs}, with the folder id of this study in {storageDisplay} " +
+                $"(a copy, e.g. optuna.copy_study), and {theirs} cannot be read to tell whether it still holds that study ({e.Message}); " +
+                $"give this storage its own folder (--studies-dir DIR), or, once the original is gone for good, delete {Path.Combine(folder, MarkerFile)}");
+        }
+        await using (original)
+        {
+            foreach (var other in await original.GetAllStudiesAsync(ct))
+            {
+                var attrs = await original.GetStudySystemAttributesAsync(other.Id, ct);
+                if (!attrs.TryGetValue(StudyAttributes.FolderId, out var otherId) || JsonSerializer.Deserialize<string>(otherId) != id) continue;
+                if (attrs.TryGetValue(ProbeAttribute, out var seen) && JsonSerializer.Deserialize<string>(seen) == probe) return false;
+                throw new StudyFolderException(
+                    $"study folder {folder} holds the files of study '{other.Name}' in {theirs}, of which study '{study.Name}' in {storageDisplay} is a copy " +
+                    $"(the same folder id, e.g. optuna.copy_study); writing there would mix the two storages' trials and models: give the copy its own " +
+                    $"folder (--studies-dir DIR), or, to move the study to {storageDisplay}, delete it from {theirs} (study delete) so the copy takes the folder over");
+            }
+        }
+        return true;
     }
 
     // The path with every link resolved (realpath(3)); the full path when that fails (a file not there yet).
