@@ -69,6 +69,10 @@ public sealed class HyperbandPruner : IPruner
         return _brackets[bracket].ShouldPrune(trial, [.. trials.Where(t => BracketOf(t.Number) == bracket)], direction);
     }
 
+    /// <summary>The rung of the trial's own bracket (<see cref="BracketOf"/>) that <paramref name="step"/> completes, as
+    /// Optuna's <c>HyperbandPruner</c> records it: each bracket a successive-halving pruner, its rungs counted from 0.</summary>
+    public int? RungAt(int trialNumber, int step) => _brackets[BracketOf(trialNumber)].RungAt(trialNumber, step);
+
     public override string ToString() =>
         $"Hyperband over epochs {MinResource}–{MaxResource}, 1/{ReductionFactor} continue at a rung: " + string.Join("; ", Enumerable.Range(0, Brackets)
             .Select(b => $"bracket {b} ({_shares[b]}/{_allShares} of trials) " + (FirstRung(b) < MaxResource ? $"judged from epoch {FirstRung(b)}" : "never pruned")));

@@ -16,5 +16,13 @@ public interface IPruner
     /// </summary>
     bool ShouldPrune(TrialSnapshot trial, IReadOnlyList<TrialSnapshot> trials, StudyDirection direction);
 
+    /// <summary>
+    /// The rung (counted from 0, as Optuna's <c>SuccessiveHalvingPruner</c> counts them) that trial
+    /// <paramref name="trialNumber"/> completes by reporting <paramref name="step"/>, or null: the coordinator records its
+    /// value there as <see cref="StudyAttributes.CompletedRung"/>, which Optuna's successive-halving and Hyperband
+    /// pruners in another client read as the trial's rivals (they read nothing else).
+    /// </summary>
+    int? RungAt(int trialNumber, int step) => null;
+
     // Implementations override ToString with what they do, in words: the study log records it once at start.
 }

@@ -10,8 +10,9 @@ namespace Mnist.Search.Pruning;
 /// the rung before it, never waiting for a full bracket.
 /// </summary>
 /// <remarks>
-/// Optuna stores each trial's rung value as a system attribute; every worker here reports every epoch, so
-/// the value at a rung is just the intermediate value at the rung's epoch and the pruner stays stateless.
+/// Optuna stores each trial's rung value as a system attribute (<c>completed_rung_r</c>), and the coordinator writes it
+/// too (<see cref="RungAt"/>) for Optuna clients; every worker here reports every epoch, so the value at a rung is just
+/// the intermediate value at the rung's epoch and this pruner reads that, staying stateless.
 /// </remarks>
 public sealed class SuccessiveHalvingPruner : IPruner
 {
@@ -52,6 +53,15 @@ public sealed class SuccessiveHalvingPruner : IPruner
             var promotable = Math.Max(competing.Count / ReductionFactor - 1, 0);
             return maximize ? competing[^(promotable + 1)] > value : value > competing[promotable];
         }
+    }
+
+    /// <summary>The rung whose epoch <paramref name="step"/> is (<see cref="RungStep"/>), counted from 0 as Optuna counts a
+    /// pruner's rungs (its <c>min_early_stopping_rate</c> shifts their epochs, not their numbers); null between rungs.</summary>
+    public int? RungAt(int trialNumber, int step)
+    {
+        for (var rung = 0; rung < 31 && RungStep(rung) <= step; rung++)
+            if (RungStep(rung) == step) return rung;
+        return null;
     }
 
     public override string ToString() =>

@@ -175,6 +175,8 @@ internal sealed partial class TrialExecution(
             lastPlanned = LastEpoch(e);
             var recorded = await TryRecordEpochsAsync(trial, progress);
             observer.EpochReported(trial, e.Number, value);
+            if (recorded && prunable && !double.IsNaN(value) && pruner.RungAt(trial.Number, e.Number) is { } rung)
+                await RecordRungAsync(trial, progress, rung, value);
             // Reading the whole study per epoch is only worth it when a pruner will look at it. The worker's last planned
             // epoch ends the trial COMPLETE whatever a pruner says (it ignores a late prune), so the pruner is not asked
             // there: the default study logged 'pruned at epoch 3' for 11 of its 19 COMPLETE trials.
@@ -281,6 +283,18 @@ internal sealed partial class TrialExecution(
             progress.StopWorker = null;
             await heartbeatStop.CancelAsync();
             await heartbeat;
+        }
+    }
+
+    // Optuna's SuccessiveHalvingPruner (and HyperbandPruner) in another client reads rivals only from this attribute, so
+    // without it a Python trial was judged against nothing and always promoted. Written at the rung's epoch whatever our
+    // pruner decides (Optuna writes it before deciding), the last epoch too. An outage costs the attribute, not the trial.
+    private async Task RecordRungAsync(TrialSnapshot trial, TrialProgress progress, int rung, double value)
+    {
+        try { await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.CompletedRung(rung), value)); }
+        catch (Exception e) when (StorageOutage.Is(e))
+        {
+            log.Warning("Trial {Trial}: its value at rung {Rung} was not recorded for Optuna's pruners ({Error})", trial.Number, rung, e.Message);
         }
     }
 

@@ -46,6 +46,13 @@ public static class StudyAttributes
     /// </summary>
     public const string FixedParams = "fixed_params";
 
+    /// <summary>
+    /// The trial's value at rung <paramref name="rung"/> of a successive-halving or Hyperband pruner, under Optuna's own key
+    /// (<c>SuccessiveHalvingPruner</c> writes and reads it): Optuna's pruners in another client judge their trials
+    /// against ours only through it.
+    /// </summary>
+    public static string CompletedRung(int rung) => $"completed_rung_{rung}";
+
     /// <summary>On a retry: the number of the failed trial whose late-arriving result it records (no rerun happened).</summary>
     public const string LateResultOf = "late_result_of";
 
