@@ -34,8 +34,11 @@ public static class StudyOpener
         if (study.Objectives > 1)
             throw new StudyConflictException(
                 $"study '{settings.Name}' exists with {study.Objectives} objectives (an Optuna multi-objective study); this tool searches one: use another study name");
+        // Named as every other configuration error is (file, JSON path, value, what is allowed): it named neither.
         if (study.Direction != settings.Direction)
-            throw new StudyConflictException($"study '{settings.Name}' exists with direction {study.Direction}, the configuration asks for {settings.Direction}");
+            throw new StudyConflictException(
+                $"{SourceOf(configJson)}: $.objective.direction: \"{settings.Direction.ToString().ToLowerInvariant()}\", but study '{settings.Name}' exists with " +
+                $"direction {study.Direction}: use \"{study.Direction.ToString().ToLowerInvariant()}\", or another study name");
         var attrs = await storage.GetStudySystemAttributesAsync(study.Id, ct);
         if (attrs.TryGetValue(StudyAttributes.SearchSpace, out var storedJson))
         {
@@ -44,6 +47,13 @@ public static class StudyOpener
                 throw new StudyConflictException($"study '{settings.Name}' exists with a different search space ({Describe(stored, settings.Space)}); use the original configuration, or another study name (to carry its best configurations over: `study create` the new one, `study enqueue NEW --from-study {settings.Name} --top N`, then `study start`)");
         }
         return (study, false);
+    }
+
+    // The configuration file the stored source (StudyRun.StoredSource: {"source_path", "text"}) was read from.
+    private static string SourceOf(string configJson)
+    {
+        try { return (string?)JsonNode.Parse(configJson)?["source_path"] ?? "the configuration"; }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { return "the configuration"; }
     }
 
     /// <summary>The configuration text stored with the study, if any.</summary>
