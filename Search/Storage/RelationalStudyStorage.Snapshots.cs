@@ -61,8 +61,15 @@ internal abstract partial class RelationalStudyStorage
         + $" AND \"key\" IN ('{StudyAttributes.SearchSpace}', '{StudyAttributes.Settings}')";
 
     // Every snapshot carries its study's terms, so each view that ranks trials (BestTrial) judges them by the same rule.
-    private static IReadOnlyList<TrialSnapshot> WithTerms(StudyTerms? terms, IReadOnlyList<TrialSnapshot> trials) =>
-        trials.Select(t => ReferenceEquals(t.Terms, terms) ? t : t with { Terms = terms }).ToList();
+    // A finished trial's copy is kept in place of the one read, so the next read does not copy it again.
+    private IReadOnlyList<TrialSnapshot> WithTerms(StudyTerms? terms, IReadOnlyList<TrialSnapshot> trials) =>
+        trials.Select(t =>
+        {
+            if (ReferenceEquals(t.Terms, terms)) return t;
+            var judged = t with { Terms = terms };
+            if (_finished.TryGetValue(t.Id, out var kept) && ReferenceEquals(kept, t)) _finished[t.Id] = judged;
+            return judged;
+        }).ToList();
 
     // A finished trial never changes (the contract: writes to it are refused, here and by Optuna), so this process keeps
     // the snapshots of those it has read and reads again only the rest. The coordinator reads the whole study several
