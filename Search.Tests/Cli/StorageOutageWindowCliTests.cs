@@ -31,9 +31,9 @@ public sealed class StorageOutageWindowCliTests(PostgresServerFixture postgres)
         var run = SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { [StorageOutage.WindowVariable] = "1" },
             "study", "start", config, "--storage", url, "--no-retrain");
 
-        // When the server is down for 25 s once trial 1 has started (it ends meanwhile)
+        // When the server is down for 15 s (longer than the storage's own retries) once trial 1 has started (it ends meanwhile)
         await UntilAsync(url, dir.Path, "trial 1 started", trials => trials.Any(t => t.Number == 1 && t.SystemAttrs.ContainsKey(StudyAttributes.WorkerPid)), run);
-        await postgres.RestartAsync(TimeSpan.FromSeconds(25));
+        await postgres.RestartAsync(TimeSpan.FromSeconds(15));
         var result = await run;
 
         // Then the study ends with its 3 trials complete, each with both epochs: none failed and run again
@@ -61,7 +61,8 @@ public sealed class StorageOutageWindowCliTests(PostgresServerFixture postgres)
         var run = SearchCli.RunAsync(dir.Path, new Dictionary<string, string> { [StorageOutage.WindowVariable] = "0.02" },
             "study", "start", config, "--storage", url, "--no-retrain");
 
-        // When the server goes down for a minute while trial 0 runs
+        // When the server goes down for a minute while trial 0 runs (30 s was too short: the storage's retries of each
+        // request in turn, then the window and its last try, outlast it)
         await UntilAsync(url, dir.Path, "trial 0 started", trials => trials.Any(t => t.State == TrialState.RUNNING), run);
         var restart = postgres.RestartAsync(TimeSpan.FromSeconds(60));
         var first = await Task.WhenAny(run, restart);

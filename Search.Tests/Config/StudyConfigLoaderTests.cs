@@ -605,6 +605,17 @@ public sealed class StudyConfigLoaderTests : IDisposable
         Assert.Equal(study, StudyConfigLoader.Load(Write(ConfigJson.Patch("study", $"\"{study}\""))).Study);
     }
 
+    [Fact]
+    public void AStoredStudyNamedLikeAWindowsDeviceStillReadsWhileANewOneIsRefused()
+    {
+        // Given a configuration named con.v2 (a convnet's), as a study stored before such names were refused has it
+        var json = ConfigJson.Patch("study", "\"con.v2\"");
+
+        // Then the stored one reads (its study resumes), a configuration file is refused
+        Assert.Equal("con.v2", StudyConfigLoader.Parse(json, Write(json), stored: true).Study);
+        Assert.Throws<ConfigException>(() => StudyConfigLoader.Parse(json, Write(json)));
+    }
+
     [Theory]
     [InlineData("1e1")]
     [InlineData("10.0")]

@@ -30,6 +30,7 @@ internal static class StudyRun
         var storageUrl = options.StorageOverride ?? config.Storage;
         // Parse the storage URL before anything is created, so a bad one leaves no trace.
         var storageDisplay = StorageUrl.Parse(storageUrl, config.BaseDirectory).Display;
+        if (StorageOutage.WindowRefusal() is { } badWindow) throw new UserInputException(badWindow);
 
         // A worker program that is not there would fail every trial of the budget, one by one: refuse it first.
         if (MissingWorkerProgram(config) is { } missing)

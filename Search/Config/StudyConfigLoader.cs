@@ -79,8 +79,9 @@ internal static partial class StudyConfigLoader
         var study = root.RequiredString("study");
         if (!StudyName().IsMatch(study))
             throw reader.Error("$.study", "must be 1-100 ASCII letters (a-z, A-Z), digits, '.', '_' or '-', starting with a letter or digit (it names folders)", root.Required("study"));
-        // studies/CON/ cannot be made on Windows, where these name devices in any case and before any extension.
-        if (WindowsDeviceName().IsMatch(study))
+        // studies/CON/ cannot be made on Windows, where these name devices in any case and before any extension. Only for a
+        // configuration file: a study stored before names were checked (`con.v2`, a convnet's) must still resume.
+        if (!stored && WindowsDeviceName().IsMatch(study))
             throw reader.Error("$.study", "is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9, in any case, also before a '.'), which cannot name a folder there; choose another name", root.Required("study"));
 
         var worker = ReadWorker(reader, root, baseDir);

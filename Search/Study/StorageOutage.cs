@@ -33,9 +33,16 @@ internal static class StorageOutage
     /// they stop: <see cref="WindowVariable"/> (minutes, fractions allowed, at most 71,582), else <see cref="DefaultWindow"/>.
     /// Query commands do not wait beyond the storage's own retries: a person is there to run them again.
     /// </summary>
-    public static TimeSpan Window =>
-        double.TryParse(Environment.GetEnvironmentVariable(WindowVariable), NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes)
-        && minutes > 0 && minutes <= 71_582 ? TimeSpan.FromMinutes(minutes) : DefaultWindow;
+    public static TimeSpan Window => WindowRefusal() is null && Environment.GetEnvironmentVariable(WindowVariable) is { Length: > 0 } text
+        ? TimeSpan.FromMinutes(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)) : DefaultWindow;
+
+    /// <summary>
+    /// Why <see cref="WindowVariable"/> is not a window (null when unset or valid): checked where a trial-running command
+    /// starts, so "0" or "5m" is one line and exit 2, not a silent 30 minutes (review 1207 part 2, 5).
+    /// </summary>
+    public static string? WindowRefusal() => Environment.GetEnvironmentVariable(WindowVariable) is not { Length: > 0 } text ? null
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes) && minutes > 0 && minutes <= 71_582 ? null
+        : $"{WindowVariable}: \"{text}\" is not minutes in (0, 71582] (fractions allowed, e.g. 0.5)";
 
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(2);
 
