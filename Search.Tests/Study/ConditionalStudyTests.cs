@@ -2,6 +2,7 @@ using Mnist.Search.Sampling;
 using Mnist.Search.Space;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Sampling;
+using Mnist.Search.Tests.Support.Sampling;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
 
@@ -28,7 +29,7 @@ public sealed class ConditionalStudyTests
         // When the study runs
         var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), new OneLayerSampler());
 
-        // Then the 3-layer trial got conv2 and conv3 (proposed on their own: the sampler's proposal had neither) and the
+        // Then the 3-layer trial got the sampler's conv2 and conv3 (its own 1 layer would have left both out) and the
         // 1-layer one has neither; both completed
         Assert.Equal([TrialState.COMPLETE, TrialState.COMPLETE], trials.Select(t => t.State));
         Assert.Equal(ConditionalSpaceTests.ActiveNames(3), trials[0].Params.Keys.Order());
@@ -69,12 +70,41 @@ public sealed class ConditionalStudyTests
         });
     }
 
-    /// <summary>Proposes 1 conv layer and no channels; asked for conv2/conv3 alone (a subspace), 20 and 30.</summary>
+    [Fact]
+    public async Task ChildrenOfAnEnqueuedParentAreDrawnAsIndependentlyAsASampledTrials()
+    {
+        // Given 50 configurations (the fake worker's accuracy passes 1 after trial 50) enqueued with 4 conv layers, in a
+        // space that searches conv_layers 1..4 first, then the channels of each layer in one range (conv1's always
+        // read), with the random sampler
+        var space = TrialHistory.Space(
+            ("conv_layers", new IntDistribution(1, 4)), ("conv1_channels", new IntDistribution(8, 128)), ("conv2_channels", new IntDistribution(8, 128)),
+            ("conv3_channels", new IntDistribution(8, 128)), ("conv4_channels", new IntDistribution(8, 128))).FromTable();
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 50, new FakeWorker { Directory = "", Epochs = 1, EpochSeconds = 0 },
+            s => s with { Space = space });
+        var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
+        for (var i = 0; i < 50; i++)
+            await h.Storage.CreateTrialAsync(study.Id, TrialState.WAITING, null, new Dictionary<string, object?>
+            {
+                [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(new Dictionary<string, object?> { ["conv_layers"] = 4L }),
+            });
+
+        // When the study runs
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(4), new RandomSampler(5));
+
+        // Then conv2 spreads over its whole range (a second proposal on the children alone reused the stream: conv2 got the
+        // parent's low draw, mean quantile 0.13) and conv3 is no copy of conv1 (it was in two trials of three); a uniform
+        // conv2's mean quantile is 0.5 with a standard deviation of 0.04 over 50 trials
+        Assert.Equal(50, trials.Count(t => t.State == TrialState.COMPLETE && t.Params.Count == 5));
+        var quantile = trials.Average(t => (t.Params["conv2_channels"] - 8) / 120.0);
+        Assert.InRange(quantile, 0.35, 0.65);
+        Assert.True(trials.Count(t => t.Params["conv3_channels"] == t.Params["conv1_channels"]) < 5,
+            $"conv3 = conv1 in {trials.Count(t => t.Params["conv3_channels"] == t.Params["conv1_channels"])} of 50 trials");
+    }
+
+    /// <summary>Proposes 1 conv layer, conv2 20 and conv3 30 (kept only when given values make them read).</summary>
     private sealed class OneLayerSampler : ISampler
     {
         public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials) =>
-            space.Names.Contains("conv_layers")
-                ? new Dictionary<string, double> { ["conv_layers"] = 1, ["learning_rate"] = 1e-3 }
-                : new Dictionary<string, double> { ["conv2_channels"] = 20, ["conv3_channels"] = 30 }.Where(p => space.Names.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value);
+            space.Active(new Dictionary<string, double> { ["conv_layers"] = 1, ["learning_rate"] = 1e-3, ["conv2_channels"] = 20, ["conv3_channels"] = 30 });
     }
 }

@@ -111,28 +111,36 @@ internal sealed class SpaceEncoder
                 SetInactive(features, p);
                 continue;
             }
-            var value = values[_mappings[p].Name];
-            if (Dimensions[p].Kind == FeatureKind.Categorical) Dimensions[p].SetChoice(features, (int)Math.Round(value));
-            else features[Dimensions[p].Column] = _mappings[p].Encode(value);
+            SetValue(features, p, values[_mappings[p].Name]);
         }
         return features;
     }
 
     /// <summary>
-    /// Sets the columns of each parameter inactive at <paramref name="features"/> (its decoded values) to the
-    /// <see cref="InactiveFeature"/>, marking them in <paramref name="fixedColumns"/>; null in a space with no condition.
+    /// Sets the columns of each given parameter (<see cref="SearchSpace.Given"/>) to its encoded value, and those of each
+    /// parameter inactive at <paramref name="features"/> (its decoded values overlaid with the given ones) to the
+    /// <see cref="InactiveFeature"/>, marking both in <paramref name="fixedColumns"/>: the acquisition then optimises the
+    /// other parameters conditioned on the given ones (an enqueued parent's children for that parent). Null in a space
+    /// with no condition.
     /// </summary>
     public FeatureProjection? Projection => Space.IsConditional ? Project : null;
 
     private void Project(Span<double> features, Span<bool> fixedColumns)
     {
-        var values = Decode(features);
+        var values = Space.WithGiven(Decode(features));
         for (var p = 0; p < _mappings.Length; p++)
         {
-            if (Space.IsActive(_mappings[p].Name, values)) continue;
-            SetInactive(features, p);
+            if (Space.Given.TryGetValue(_mappings[p].Name, out var given)) SetValue(features, p, given);
+            else if (Space.IsActive(_mappings[p].Name, values)) continue;
+            else SetInactive(features, p);
             fixedColumns.Slice(Dimensions[p].Column, Dimensions[p].Width).Fill(true);
         }
+    }
+
+    private void SetValue(Span<double> features, int p, double value)
+    {
+        if (Dimensions[p].Kind == FeatureKind.Categorical) Dimensions[p].SetChoice(features, (int)Math.Round(value));
+        else features[Dimensions[p].Column] = _mappings[p].Encode(value);
     }
 
     private void SetInactive(Span<double> features, int p)

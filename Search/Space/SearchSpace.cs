@@ -25,6 +25,16 @@ public sealed record SearchSpace(IReadOnlyList<KeyValuePair<string, ParameterDis
     /// </summary>
     public IReadOnlyDictionary<string, UsedWhen> Conditions { get; init; } = new Dictionary<string, UsedWhen>();
 
+    /// <summary>
+    /// Internal values given for some parameters of the proposal asked for (an enqueued trial's fixed values): in a
+    /// conditional space, <see cref="Active"/> decides which parameters a proposal keeps from its values overlaid with
+    /// these, so a given parent (<c>conv_layers</c> 4) keeps the children it reads, each with the sampler's own draw.
+    /// Proposing those children in a second call on a subspace reused the first call's random stream: the first child
+    /// got the uniform of the parent's low draw (conv2 only in the bottom quarter of its range over 400 proposals), the
+    /// next a copy of conv1's (two in three). Empty: none given. Ignored by a space with no condition.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Given { get; init; } = new Dictionary<string, double>();
+
     /// <summary>Whether some parameter is left out of some trials (<see cref="Conditions"/> is not empty).</summary>
     public bool IsConditional => Conditions.Count > 0;
 
@@ -75,24 +85,25 @@ public sealed record SearchSpace(IReadOnlyList<KeyValuePair<string, ParameterDis
             || (values.TryGetValue(use.Name, out var parent) && !use.Holds(this[use.Name].ToExternal(parent)));
     }
 
-    /// <summary>The space of <paramref name="names"/> alone, with the conditions among them.</summary>
-    public SearchSpace Subspace(IEnumerable<string> names)
-    {
-        var kept = names.ToHashSet(StringComparer.Ordinal);
-        return new SearchSpace(Parameters.Where(p => kept.Contains(p.Key)).ToList())
-        {
-            Conditions = Conditions.Where(c => kept.Contains(c.Key) && kept.Contains(c.Value.Name)).ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal),
-        };
-    }
-
     /// <summary>
     /// The values of the parameters active given <paramref name="values"/> (all of them when the space has no
-    /// condition): what a trial stores and the worker receives.
+    /// condition): what a trial stores and the worker receives. In a conditional space, <paramref name="values"/> are
+    /// first overlaid with <see cref="Given"/>, whose values the result then has.
     /// </summary>
     public IReadOnlyDictionary<string, double> Active(IReadOnlyDictionary<string, double> values)
     {
         if (!IsConditional) return values;
-        return values.Where(v => IsActive(v.Key, values)).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal);
+        var overlaid = WithGiven(values);
+        return overlaid.Where(v => IsActive(v.Key, overlaid)).ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary><paramref name="values"/> with <see cref="Given"/>'s values in place of theirs.</summary>
+    public IReadOnlyDictionary<string, double> WithGiven(IReadOnlyDictionary<string, double> values)
+    {
+        if (Given.Count == 0) return values;
+        var overlaid = new Dictionary<string, double>(values, StringComparer.Ordinal);
+        foreach (var (name, value) in Given) overlaid[name] = value;
+        return overlaid;
     }
 
     public bool Equals(SearchSpace? other) =>

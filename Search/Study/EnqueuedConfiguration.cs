@@ -43,7 +43,8 @@ public static class EnqueuedConfiguration
     /// <paramref name="proposal"/> (internal values of the parameters active given the proposal). In a conditional space
     /// only those active given the trial's, the fixed and the proposed values together, as define-by-run suggests them:
     /// a fixed value of one left out is dropped (Optuna ignores a fixed parameter its objective never suggests).
-    /// Throws <see cref="KeyNotFoundException"/> for an active one no value was given for (see <see cref="Unproposed"/>).
+    /// Throws <see cref="KeyNotFoundException"/> for an active one no value was given for: the proposal is to be made
+    /// with the given values (<see cref="Given"/>), so that it has every child a given parent reads.
     /// </summary>
     public static IReadOnlyDictionary<string, (ParameterDistribution Distribution, double Value)> Completion(
         SearchSpace space, TrialSnapshot trial, IReadOnlyDictionary<string, double> fixedValues, IReadOnlyDictionary<string, double> proposal)
@@ -54,17 +55,11 @@ public static class EnqueuedConfiguration
     }
 
     /// <summary>
-    /// The parameters active given the trial's, the fixed and the proposed values that none of them gives: a fixed
-    /// parent value (<c>conv_layers</c> 3) that makes a child read which the sampler's own parent value left out of its
-    /// proposal. The coordinator has the sampler propose them on their own.
+    /// The internal values a proposal for <paramref name="trial"/> is given (<see cref="SearchSpace.Given"/>): its fixed
+    /// values and any parameters it already has.
     /// </summary>
-    public static IReadOnlyList<string> Unproposed(
-        SearchSpace space, TrialSnapshot trial, IReadOnlyDictionary<string, double> fixedValues, IReadOnlyDictionary<string, double> proposal)
-    {
-        if (!space.IsConditional) return [];
-        var merged = Merged(trial, fixedValues, proposal);
-        return [.. space.Names.Where(n => !merged.ContainsKey(n) && space.IsActive(n, merged))];
-    }
+    public static IReadOnlyDictionary<string, double> Given(TrialSnapshot trial, IReadOnlyDictionary<string, double> fixedValues) =>
+        Merged(trial, fixedValues, new Dictionary<string, double>());
 
     /// <summary>
     /// The given hyperparameters that the given values leave out (<c>conv3_channels</c> with <c>conv_layers</c> 1): the

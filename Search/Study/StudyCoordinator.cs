@@ -3,6 +3,7 @@ using System.Globalization;
 using Mnist.Search.Pruning;
 using Mnist.Search.Sampling;
 using Mnist.Search.Scheduling;
+using Mnist.Search.Space;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 using Mnist.Search.Workers;
@@ -298,13 +299,13 @@ public sealed class StudyCoordinator
     }
 
     /// <summary>
-    /// The sampler's proposal for trial <paramref name="number"/>, ended by a stop (<paramref name="interrupt"/>); one that
+    /// The sampler's proposal for trial <paramref name="number"/> (in <paramref name="space"/>, by default the study's), ended by a stop (<paramref name="interrupt"/>); one that
     /// took long (the gp sampler's on a long study) is logged with the size of the history it was made from.
     /// </summary>
-    private IReadOnlyDictionary<string, double> Sample(int number, IReadOnlyList<TrialSnapshot> history, CancellationToken interrupt)
+    private IReadOnlyDictionary<string, double> Sample(int number, IReadOnlyList<TrialSnapshot> history, CancellationToken interrupt, SearchSpace? space = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var proposal = _sampler.Sample(_settings.Space, _settings.Direction, history, interrupt);
+        var proposal = _sampler.Sample(space ?? _settings.Space, _settings.Direction, history, interrupt);
         if (clock.Elapsed >= SlowProposal)
             _log.Information("Trial {Trial}: the sampler's proposal took {Seconds:F1} s, from {Trials} trials and {Epochs} reported epochs",
                 number, clock.Elapsed.TotalSeconds, history.Count, history.Sum(t => t.IntermediateValues.Count));
@@ -362,20 +363,21 @@ public sealed class StudyCoordinator
             _observer.TrialFinished(await _storage.GetTrialAsync(trial.Id));
             return null;
         }
-        var sampled = missing.Where(n => !fixedValues.ContainsKey(n) && !_settings.Space.IsLeftOut(n, fixedValues)).ToList();
+        var toSample = missing.Where(n => !fixedValues.ContainsKey(n) && !_settings.Space.IsLeftOut(n, fixedValues)).ToList();
         // Proposed for its own number, as a sampled trial is (see AskAsync). With the whole study as history, every
         // enqueued trial run before the study grew, and the next sampled one, got one and the same start-up point.
-        var history = sampled.Count == 0 ? null : await ProposalHistory.BeforeAsync(_storage, studyId, trial.Number, _settings.HeartbeatGrace, interrupt);
-        var proposal = history is null ? new Dictionary<string, double>() : Sample(trial.Number, history, interrupt);
-        // A conditional space: a given parent value (conv_layers 3) can make read a child (conv3_channels) that the sampler's
-        // own parent value left out of its proposal; the sampler then proposes those children on their own.
-        if (EnqueuedConfiguration.Unproposed(_settings.Space, trial, fixedValues, proposal) is { Count: > 0 } unproposed)
-            proposal = proposal.Concat(_sampler.Sample(_settings.Space.Subspace(unproposed), _settings.Direction, history ?? [], interrupt))
-                .ToDictionary(p => p.Key, p => p.Value);
-        var completed = await _storage.SetTrialParamsAsync(trial.Id, EnqueuedConfiguration.Completion(_settings.Space, trial, fixedValues, proposal));
+        var history = toSample.Count == 0 ? null : await ProposalHistory.BeforeAsync(_storage, studyId, trial.Number, _settings.HeartbeatGrace, interrupt);
+        // A conditional space: a given parent value (conv_layers 3) can make read a child (conv3_channels) that the
+        // sampler's own parent value would leave out; told the given values, the sampler keeps (or optimises) it.
+        var space = _settings.Space.IsConditional && fixedValues.Count + trial.Params.Count > 0
+            ? _settings.Space with { Given = EnqueuedConfiguration.Given(trial, fixedValues) }
+            : _settings.Space;
+        var proposal = history is null ? new Dictionary<string, double>() : Sample(trial.Number, history, interrupt, space);
+        var completion = EnqueuedConfiguration.Completion(_settings.Space, trial, fixedValues, proposal);
+        var completed = await _storage.SetTrialParamsAsync(trial.Id, completion);
         _log.Information("Trial {Trial} runs an enqueued configuration: {Given}", trial.Number,
             string.Join("; ", new[] { fixedValues.Count == 0 ? "" : $"{string.Join(", ", fixedValues.Keys)} as given",
-                sampled.Count == 0 ? "" : $"{string.Join(", ", sampled)} sampled" }.Where(p => p.Length > 0)));
+                toSample.Count == 0 ? "" : $"{string.Join(", ", toSample)} sampled" }.Where(p => p.Length > 0)));
         return completed;
     }
 
