@@ -68,7 +68,7 @@ public sealed record SearchSpace(IReadOnlyList<KeyValuePair<string, ParameterDis
         // A cycle (never in the table) would recurse forever: past the space's size, the parameter is taken as inactive.
         if (depth > Count) return false;
         return values.TryGetValue(use.Name, out var parent) && IsActive(use.Name, values, depth + 1)
-            && use.Holds(this[use.Name].ToExternal(parent));
+            && Meets(use, parent);
     }
 
     /// <summary>
@@ -82,8 +82,16 @@ public sealed record SearchSpace(IReadOnlyList<KeyValuePair<string, ParameterDis
     {
         if (!Conditions.TryGetValue(name, out var use) || depth > Count) return false;
         return IsLeftOut(use.Name, values, depth + 1)
-            || (values.TryGetValue(use.Name, out var parent) && !use.Holds(this[use.Name].ToExternal(parent)));
+            || (values.TryGetValue(use.Name, out var parent) && !Meets(use, parent));
     }
+
+    /// <summary>
+    /// Whether the parent's internal value <paramref name="parent"/> meets <paramref name="use"/>. One outside the parent's
+    /// distribution (a foreign client's categorical index past its choices) meets none: converting it threw
+    /// IndexOutOfRange, which failed the gp's proposal, and so the run, for a trial it would have skipped.
+    /// </summary>
+    private bool Meets(UsedWhen use, double parent) => this[use.Name] is var distribution
+        && distribution.Contains(parent) && use.Holds(distribution.ToExternal(parent));
 
     /// <summary>
     /// The values of the parameters active given <paramref name="values"/> (all of them when the space has no
