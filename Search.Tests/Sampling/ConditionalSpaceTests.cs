@@ -1,3 +1,4 @@
+using Mnist.Search.Gp;
 using Mnist.Search.Sampling;
 using Mnist.Search.Space;
 using Mnist.Search.Tests.Support.Sampling;
@@ -101,6 +102,33 @@ public sealed class GpSamplerConditionalSpaceTests : ConditionalSpaceTests
     protected override ISampler Create(int seed) => new GpSampler(new SamplerSettings(SamplerSettings.Gp, StartupTrials: 5, Seed: seed));
 
     [Fact]
+    public void TheAcquisitionItMaximisesIgnoresInactiveColumnsAndAGivenParentsColumn()
+    {
+        // Given 8 trials past the start-up, and a gp sampler that hands out the acquisitions it maximises
+        var history = new TrialHistory(Space).Run(Create(4), StudyDirection.MINIMIZE, Objective, 8);
+        var acquisitions = new List<LogEiAcquisition>();
+        var sampler = new GpSampler(new SamplerSettings(SamplerSettings.Gp, StartupTrials: 5, Seed: 4)) { Acquired = acquisitions.Add };
+        var encoder = new SpaceEncoder(Space);
+        var x = encoder.Encode(new Dictionary<string, double> { ["conv_layers"] = 2, ["conv2_channels"] = 40, ["learning_rate"] = 3e-3 });
+
+        // When it proposes for the study's space, and for the space with conv_layers given as 3 (an enqueued trial)
+        sampler.Sample(Space, StudyDirection.MINIMIZE, history.Trials);
+        var given = sampler.Sample(Space with { Given = new Dictionary<string, double> { ["conv_layers"] = 3 } }, StudyDirection.MINIMIZE, history.Trials);
+
+        // Then a 2-layer point scores the same whatever its conv3 column holds (conv3 is read from 3 layers); with
+        // conv_layers given, whatever its conv_layers column holds, and the proposal has 3 layers and both children
+        var (deep, wide) = (x.ToArray(), x.ToArray());
+        (deep[encoder.Dimensions[2].Column], wide[encoder.Dimensions[2].Column]) = (0.05, 0.95);
+        Assert.Equal(acquisitions[0].Value(deep), acquisitions[0].Value(wide));
+        var (one, three) = (x.ToArray(), x.ToArray());
+        one[encoder.Dimensions[0].Column] = 0;
+        Assert.Equal(acquisitions[^1].Value(one), acquisitions[^1].Value(three));
+        Assert.NotEqual(acquisitions[0].Value(one), acquisitions[0].Value(three));
+        Assert.Equal(3.0, given["conv_layers"]);
+        Assert.Equal(ActiveNames(3), given.Keys.Order());
+    }
+
+    [Fact]
     public void TrialsThatLackAChildAreObservedWithItsColumnAtOneConstant()
     {
         // Given trials of one and three conv layers, the first without conv2/conv3
@@ -124,7 +152,7 @@ public sealed class GpSamplerConditionalSpaceTests : ConditionalSpaceTests
     }
 
     [Fact]
-    public void TheAcquisitionScoresACandidateWithItsInactiveColumnsProjected()
+    public void TheProjectionSetsInactiveColumnsToTheConstantAndMarksThemFixed()
     {
         // Given a candidate of one conv layer whose conv2/conv3 columns hold arbitrary values
         var encoder = new SpaceEncoder(Space);

@@ -120,6 +120,9 @@ public sealed class GpSampler : ISampler
     /// <summary>Called with the number of points of each GP a proposal is made with; for tests and benchmarks.</summary>
     internal Action<int>? Conditioned { get; init; }
 
+    /// <summary>Called with each acquisition a proposal maximises; for tests.</summary>
+    internal Action<LogEiAcquisition>? Acquired { get; init; }
+
     public IReadOnlyDictionary<string, double> Sample(SearchSpace space, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials) =>
         Sample(space, direction, trials, CancellationToken.None);
 
@@ -178,6 +181,7 @@ public sealed class GpSampler : ISampler
             if (!ReferenceEquals(conditioned, gp)) Conditioned?.Invoke(conditioned.Count);
             cancellation.ThrowIfCancellationRequested();
             var acquisition = new LogEiAcquisition(conditioned, incumbentValue, encoder.Projection);
+            Acquired?.Invoke(acquisition);
             var (best, _) = AcquisitionOptimizer.Maximize(
                 acquisition, dimensions, columns, rng, [incumbentX], _acquisitionOptions.ForObservations(conditioned.Count), cancellation);
             return space.Active(encoder.Decode(best));
