@@ -3,8 +3,10 @@ using Mnist.Search.Space;
 using Mnist.Search.Study;
 using Mnist.Search.Tests.Sampling;
 using Mnist.Search.Tests.Support.Sampling;
+using Mnist.Search.Tests.Support.Scheduling;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
+using Serilog.Events;
 
 namespace Mnist.Search.Tests.Study;
 
@@ -27,7 +29,8 @@ public sealed class ConditionalStudyTests
                 new Dictionary<string, object?> { [StudyAttributes.FixedParams] = EnqueuedConfiguration.ToAttribute(given) });
 
         // When the study runs
-        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), new OneLayerSampler());
+        var (logger, sink) = CollectingSink.Create();
+        var (_, trials) = await h.RunAsync(CoordinatorHarness.Cpu(), new OneLayerSampler(), log: logger);
 
         // Then the 3-layer trial got the sampler's conv2 and conv3 (its own 1 layer would have left both out) and the
         // 1-layer one has neither; both completed
@@ -35,6 +38,12 @@ public sealed class ConditionalStudyTests
         Assert.Equal(ConditionalSpaceTests.ActiveNames(3), trials[0].Params.Keys.Order());
         Assert.Equal((3.0, 20.0, 30.0), (trials[0].Params["conv_layers"], trials[0].Params["conv2_channels"], trials[0].Params["conv3_channels"]));
         Assert.Equal(ConditionalSpaceTests.ActiveNames(1), trials[1].Params.Keys.Order());
+
+        // And each trial's line names what it has: the 1-layer one's conv3 as ignored, with why, not as given
+        var lines = sink.Messages(LogEventLevel.Information).Where(m => m.Contains("runs an enqueued configuration")).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.Contains("conv_layers as given; conv2_channels, conv3_channels, learning_rate sampled", lines[0]);
+        Assert.EndsWith("conv_layers as given; learning_rate sampled; conv3_channels ignored: read only when `conv_layers` ≥ 3\"", lines[1]);
     }
 
     [Fact]

@@ -375,10 +375,19 @@ public sealed class StudyCoordinator
         var proposal = history is null ? new Dictionary<string, double>() : Sample(trial.Number, history, interrupt, space);
         var completion = EnqueuedConfiguration.Completion(_settings.Space, trial, fixedValues, proposal);
         var completed = await _storage.SetTrialParamsAsync(trial.Id, completion);
+        // Named from what the trial has: a given value its parent leaves out (conv3 with 1 conv layer) was logged as given,
+        // and a child the merged values leave out as sampled, though neither was stored.
+        var ignored = fixedValues.Keys.Where(k => !completion.ContainsKey(k) && !trial.Params.ContainsKey(k)).ToList();
         _log.Information("Trial {Trial} runs an enqueued configuration: {Given}", trial.Number,
-            string.Join("; ", new[] { fixedValues.Count == 0 ? "" : $"{string.Join(", ", fixedValues.Keys)} as given",
-                toSample.Count == 0 ? "" : $"{string.Join(", ", toSample)} sampled" }.Where(p => p.Length > 0)));
+            string.Join("; ", new[]
+            {
+                Listed(completion.Keys.Where(fixedValues.ContainsKey), "as given"),
+                Listed(completion.Keys.Where(k => !fixedValues.ContainsKey(k)), "sampled"),
+                string.Join("; ", ignored.Select(k => _settings.Space.Conditions.TryGetValue(k, out var use) ? $"{k} ignored: read only when {use}" : $"{k} ignored")),
+            }.Where(p => p.Length > 0)));
         return completed;
+
+        static string Listed(IEnumerable<string> names, string how) => string.Join(", ", names) is { Length: > 0 } list ? $"{list} {how}" : "";
     }
 
     private async Task RunTrialAsync(TrialSnapshot trial, DeviceLease lease, int studyId, CancellationTokenSource stop)
