@@ -52,6 +52,45 @@ public abstract class ConditionalSpaceTests
         Assert.Contains(history.Trials, t => t.Params["conv_layers"] == 3);
     }
 
+    /// <summary>Categorical parents: <c>momentum</c> read with <c>sgd</c>, the step schedule's two parameters with <c>step</c>.</summary>
+    internal static SearchSpace CategoricalSpace { get; } = TrialHistory.Space(
+        ("optimizer", new CategoricalDistribution(["adam", "sgd"])),
+        ("momentum", new FloatDistribution(0, 0.999)),
+        ("lr_schedule", new CategoricalDistribution(["none", "cosine", "step"])),
+        ("lr_step_size", new IntDistribution(1, 10)),
+        ("lr_gamma", new FloatDistribution(0.1, 1)),
+        ("learning_rate", new FloatDistribution(1e-4, 1e-1, Log: true))).FromTable();
+
+    /// <summary>Best with sgd at momentum 0.9 and a step schedule of gamma 0.5.</summary>
+    private static double CategoricalObjective(IReadOnlyDictionary<string, double> p) =>
+        Math.Pow(Math.Log10(p["learning_rate"]) + 2.5, 2)
+        + (p.TryGetValue("momentum", out var m) ? Math.Abs(m - 0.9) : 0.4)
+        + (p.TryGetValue("lr_gamma", out var g) ? Math.Abs(g - 0.5) + 0.01 * p["lr_step_size"] : 0.3);
+
+    [Fact]
+    public void ATrialCarriesExactlyTheParametersItsOptimizerAndScheduleLeaveActive()
+    {
+        // Given the table's conditions on categorical parents: momentum with sgd, lr_step_size and lr_gamma with step
+        Assert.Equal(["lr_gamma", "lr_step_size", "momentum"], CategoricalSpace.Conditions.Keys.Order());
+
+        // When a study runs past its start-up
+        var history = new TrialHistory(CategoricalSpace).Run(Create(4), StudyDirection.MINIMIZE, CategoricalObjective, 24);
+
+        // Then each trial has momentum exactly with sgd (choice 1) and the step parameters exactly with step (choice 2),
+        // each value in its range, and both branches of each parent were tried
+        foreach (var trial in history.Trials)
+        {
+            var (sgd, step) = (trial.Params["optimizer"] == 1, trial.Params["lr_schedule"] == 2);
+            string[] expected = [.. new[] { "optimizer", "lr_schedule", "learning_rate" }.Concat(sgd ? ["momentum"] : [])
+                .Concat(step ? ["lr_step_size", "lr_gamma"] : []).Order()];
+            Assert.Equal(expected, trial.Params.Keys.Order());
+            Assert.All(trial.Params, p => Assert.True(CategoricalSpace[p.Key].Contains(p.Value), $"{p.Key} = {p.Value}"));
+        }
+        Assert.Equal([0.0, 1.0], history.Trials.Select(t => t.Params["optimizer"]).Distinct().Order());
+        Assert.Contains(history.Trials, t => t.Params["lr_schedule"] == 2);
+        Assert.Contains(history.Trials, t => t.Params["lr_schedule"] != 2);
+    }
+
     [Fact]
     public void AStudyStoredWithEveryChildOnEveryTrialResumesWithOnlyActiveOnes()
     {
