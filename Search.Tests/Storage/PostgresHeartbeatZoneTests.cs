@@ -62,4 +62,26 @@ public sealed class PostgresHeartbeatZoneTests(PostgresServerFixture postgres)
         Assert.Equal(1, (int)counts["complete"]!);
         Assert.Equal(0, (int)counts["failed"]!);
     }
+
+    [Fact]
+    public async Task AProcessWithAnotherPgtzLearnsTheDatabasesZoneNotItsOwn()
+    {
+        // Given a database in UTC, and a process whose environment says PGTZ=Asia/Tokyo (a Slurm node's, a login shell's)
+        var url = await postgres.CreateDatabaseAsync();
+        var before = Environment.GetEnvironmentVariable("PGTZ");
+        Environment.SetEnvironmentVariable("PGTZ", "Asia/Tokyo");
+        string zone;
+        try
+        {
+            // When it opens the storage
+            await using var storage = (Mnist.Search.Storage.PostgresStudyStorage)await Mnist.Search.Storage.StorageFactory.OpenAsync(url, "/");
+            zone = storage.HeartbeatZone;
+            Assert.Equal("Asia/Tokyo", Environment.GetEnvironmentVariable("PGTZ")); // the process's own setting is left as it was
+        }
+        finally { Environment.SetEnvironmentVariable("PGTZ", before); }
+
+        // Then it writes heartbeats in the database's zone, as every other process of the study (it learnt Tokyo, read a
+        // fresh heartbeat of another coordinator as 9 h old and failed that live trial)
+        Assert.DoesNotContain("Tokyo", zone);
+    }
 }

@@ -178,10 +178,30 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
 
     private async Task LearnHeartbeatZoneAsync(CancellationToken ct)
     {
-        await using var c = new NpgsqlConnection(_zoneSource);
-        await c.OpenAsync(ct);
-        HeartbeatZone = await c.ExecuteScalarAsync<string>(new CommandDefinition("SHOW TimeZone", cancellationToken: ct)) ?? "UTC";
+        // The database's zone, not this process's: Npgsql sends PGTZ (and a URL's Timezone=) as the session's zone, which
+        // outranks the database's settings, so a coordinator started with PGTZ=Asia/Tokyo learnt Tokyo on a UTC database,
+        // read another coordinator's fresh heartbeats as 9 h old and failed its live trials (review 1207 part 2, 1).
+        // PGTZ is cleared for this one open; every other session pins UTC in its options. Serialized, so that two storages
+        // opening at once do not restore each other's cleared value.
+        await ZoneGate.WaitAsync(ct);
+        var pgtz = Environment.GetEnvironmentVariable("PGTZ");
+        NpgsqlConnection c;
+        try
+        {
+            Environment.SetEnvironmentVariable("PGTZ", null);
+            c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_zoneSource) { Timezone = null }.ConnectionString);
+            await c.OpenAsync(ct);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PGTZ", pgtz);
+            ZoneGate.Release();
+        }
+        await using (c)
+            HeartbeatZone = await c.ExecuteScalarAsync<string>(new CommandDefinition("SHOW TimeZone", cancellationToken: ct)) ?? "UTC";
     }
+
+    private static readonly SemaphoreSlim ZoneGate = new(1, 1);
 
     private string Zone => "'" + HeartbeatZone.Replace("'", "''", StringComparison.Ordinal) + "'";
 
