@@ -54,4 +54,28 @@ public sealed class CopiedStudyFolderCliTests(PostgresServerFixture postgres)
         Assert.True(Directory.Exists(dir["studies/cli-study/trials/1"]));
         Assert.Contains(pg.Split('@')[1], (string)JsonNode.Parse(File.ReadAllText(dir["studies/cli-study/.study-id"]))!["storage"]!);
     }
+
+    [Fact]
+    public async Task AFolderClaimedThroughAPostgresUrlThatCannotBeReadFromHereIsTakenForTheSameDatabase()
+    {
+        // Given a PostgreSQL study run in its folder, whose marker then names the database by a URL this process cannot
+        // reach (another host name, a role that needs a password: here a closed port)
+        using var dir = new TempDirectory("cli-copied-folder-unreadable");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var pg = await postgres.CreateDatabaseAsync();
+        var first = await SearchCli.RunAsync(dir.Path, "study", "start", StudyFiles.WriteConfig(dir.Path, worker, trials: 1), "--storage", pg, "--no-retrain");
+        Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
+        var marker = JsonNode.Parse(File.ReadAllText(dir["studies/cli-study/.study-id"]))!.AsObject();
+        marker["storage"] = "postgresql://someone:***@127.0.0.1:1/elsewhere";
+        File.WriteAllText(dir["studies/cli-study/.study-id"], marker.ToJsonString());
+
+        // When the study is run on
+        var again = await SearchCli.RunAsync(dir.Path, "study", "start", StudyFiles.WriteConfig(dir.Path, worker, trials: 2), "--storage", pg, "--no-retrain");
+
+        // Then it runs (it was refused, exit 2: the masked password of a marker, or another host name, failed the login),
+        // saying once that the marker's URL could not be read
+        Assert.True(again.ExitCode == 0, again.Stdout + again.Stderr);
+        Assert.Contains("which cannot be read from here", again.Stderr);
+        Assert.True(Directory.Exists(dir["studies/cli-study/trials/1"]));
+    }
 }

@@ -98,7 +98,19 @@ public static class StudyFolder
         var probe = NewId();
         await storage.SetStudySystemAttrAsync(study.Id, ProbeAttribute, probe, ct);
         IStudyStorage original;
-        try { original = await StorageFactory.OpenReadOnlyAsync(theirs, Directory.GetCurrentDirectory(), ct); }
+        // The marker holds the storage as displayed, its password masked: left out, so that PGPASSWORD or .pgpass is used
+        // (opened with "***", the same database under another host name failed its login and was refused).
+        var theirsUrl = theirs.Replace(":***@", "@", StringComparison.Ordinal);
+        try { original = await StorageFactory.OpenReadOnlyAsync(theirsUrl, Directory.GetCurrentDirectory(), ct); }
+        catch (Exception e) when (e is not OperationCanceledException && SqliteFile(theirs) is null)
+        {
+            // A PostgreSQL server this process cannot log in to or reach is most often this very database under another URL
+            // (another host name, an address, a role without a password here): not judged, as before such markers were,
+            // and said once.
+            await Console.Error.WriteLineAsync(Workers.WorkerText.Sanitize(
+                $"warning: study folder {folder} was claimed through {theirs}, which cannot be read from here ({e.Message}); taken for this study's database under another URL"));
+            return false;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new StudyFolderException(
