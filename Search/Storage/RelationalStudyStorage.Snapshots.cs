@@ -66,7 +66,7 @@ internal abstract partial class RelationalStudyStorage
         trials.Select(t =>
         {
             if (ReferenceEquals(t.Terms, terms)) return t;
-            var judged = t with { Terms = terms };
+            var judged = t with { Terms = terms, NotOfStudy = terms?.Excludes(t) };
             if (_finished.TryGetValue(t.Id, out var kept) && ReferenceEquals(kept, t)) _finished[t.Id] = judged;
             return judged;
         }).ToList();

@@ -31,7 +31,9 @@ public sealed record TrialSnapshot(
     public StudyTerms? Terms { get; init; }
 
     /// <summary>Why this trial is no configuration of its study (<see cref="StudyTerms.Excludes"/>), else null.</summary>
-    public string? NotOfStudy => Terms?.Excludes(this);
+    /// <remarks>Judged once, when the storage gives the snapshot its <see cref="Terms"/> (with them): judged on every
+    /// access, ranking 3,000 trials took 7.1 ms instead of 1.5 (review 1207 part 2, 6).</remarks>
+    public string? NotOfStudy { get; init; }
 
     /// <summary>The last reported intermediate value, if any.</summary>
     public (int Step, double Value)? LastIntermediate =>
