@@ -84,4 +84,35 @@ public sealed class PostgresHeartbeatZoneTests(PostgresServerFixture postgres)
         // fresh heartbeat of another coordinator as 9 h old and failed that live trial)
         Assert.DoesNotContain("Tokyo", zone);
     }
+
+    [Fact]
+    public async Task AHeartbeatAnEarlierVersionWroteInUtcOnADatabaseWestOfUtcIsStale()
+    {
+        // Given a database in America/New_York, and a RUNNING trial of ours whose last heartbeat an earlier version wrote
+        // in UTC a minute ago (hours ahead of New York's wall time)
+        var url = await postgres.CreateDatabaseAsync();
+        var target = new NpgsqlConnectionStringBuilder(Mnist.Search.Storage.StorageUrl.Parse(url, "/").Target) { Pooling = false };
+        await using (var c = new NpgsqlConnection(target.ConnectionString))
+        {
+            await c.OpenAsync();
+            await using var alter = new NpgsqlCommand($"ALTER DATABASE \"{target.Database}\" SET timezone = 'America/New_York'", c);
+            await alter.ExecuteNonQueryAsync();
+        }
+        await using var storage = await Mnist.Search.Storage.StorageFactory.OpenAsync(url, "/");
+        var (study, _) = await storage.CreateStudyAsync("west", Mnist.Search.Vocabulary.StudyDirection.MAXIMIZE);
+        var trial = await storage.CreateTrialAsync(study.Id, Mnist.Search.Vocabulary.TrialState.RUNNING, null,
+            new Dictionary<string, object?> { ["host"] = "elsewhere", ["coordinator_pid"] = 4242 });
+        await using (var c = new NpgsqlConnection(target.ConnectionString))
+        {
+            await c.OpenAsync();
+            await using var legacy = new NpgsqlCommand($"UPDATE trial_heartbeats SET heartbeat = (now() AT TIME ZONE 'UTC') - INTERVAL '1 minute' WHERE trial_id = {trial.Id}", c);
+            Assert.Equal(1, await legacy.ExecuteNonQueryAsync());
+        }
+
+        // When stale trials are swept with a 30-s grace
+        var failed = await storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(30));
+
+        // Then that trial is failed (it read as 5 h in the future, fresh for hours, its place in the budget held)
+        Assert.Equal(trial.Id, Assert.Single(failed).Trial.Id);
+    }
 }

@@ -210,7 +210,11 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     // running trials swept): an ambiguous local time (the hour repeated in autumn) reads as the later instant, which can
     // make a heartbeat look younger, never older.
     protected override string NowSql => $"(now() AT TIME ZONE {Zone})";
-    protected override string StaleHeartbeatSql => $"(h.heartbeat AT TIME ZONE {Zone}) < now() - @GraceSeconds * INTERVAL '1 second'";
+    // A heartbeat more than an hour (a daylight-saving step at most) plus the grace in the future can only be another
+    // zone's clock: one written in UTC by an earlier version on a database west of UTC. Stale, or the trials of a process
+    // that died before an upgrade held their places for hours (review 1207 part 2, 4).
+    protected override string StaleHeartbeatSql =>
+        $"((h.heartbeat AT TIME ZONE {Zone}) < now() - @GraceSeconds * INTERVAL '1 second' OR (h.heartbeat AT TIME ZONE {Zone}) > now() + (3600 + @GraceSeconds) * INTERVAL '1 second')";
     protected override string HeartbeatAgeSql => $"CAST(EXTRACT(EPOCH FROM (now() - (h.heartbeat AT TIME ZONE {Zone}))) AS DOUBLE PRECISION)";
     protected override string LockStudySql => "SELECT study_id FROM studies WHERE study_id = @StudyId FOR UPDATE";
     protected override string LockStudyTrialsSql => "SELECT trial_id FROM trials WHERE study_id = @StudyId FOR UPDATE";
