@@ -68,6 +68,12 @@ public sealed class SecondSignalCliTests
             // signal's default action: 143 for SIGTERM, 129 for SIGHUP)
             Assert.Equal(130, run.ExitCode);
 
+            // And study.log says why it quit and what becomes of the trials it leaves RUNNING (it ended at the first stop's
+            // lines, and `study status` showed a RUNNING trial no line explained: audit-chaos 2)
+            var log = File.ReadAllText(dir["studies/cli-study/study.log"]);
+            Assert.True(log.Split('\n').Any(l => l.Contains("[WRN]") && l.Contains($"a second signal ({(signal == UnixSignal.Term ? "SIGTERM" : "SIGHUP")}): quitting at once")
+                && l.Contains("stay RUNNING until the next run of the study on this machine fails them")), log + "\nstderr:\n" + Text(stderr));
+
             // And it killed the worker first (it ran on as an orphan, in a process group and session of its own)
             var pid = int.Parse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
             Assert.True(await ProcessProbe.WaitGoneAsync(pid, TimeSpan.FromSeconds(3)), $"worker {pid} outlived its coordinator");
