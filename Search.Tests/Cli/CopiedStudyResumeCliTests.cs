@@ -31,7 +31,7 @@ public sealed class CopiedStudyResumeCliTests
         // retrain (which writes into its own folder) is not refused
         Assert.True(resumed.ExitCode == 2, resumed.Stdout + resumed.Stderr);
         var line = Assert.Single(resumed.Stderr.Trim().Split('\n'));
-        Assert.Contains($"holds the files of study 'cli-study' in sqlite:///{original}/study.db, of which sqlite:///{dir["archive/cli-study/study.db"]} is a copy", line);
+        Assert.Contains($"holds the files of study 'cli-study' in sqlite:///{original}/study.db, of which study 'cli-study' in sqlite:///{dir["archive/cli-study/study.db"]} is a copy", line);
         Assert.Equal(before, Snapshot(original));
         Assert.True(retrained.ExitCode == 0, retrained.Stderr);
         Assert.True(Directory.Exists(dir["archive/cli-study/best"]));
