@@ -77,6 +77,10 @@ public sealed class CopiedStudyResumeCliTests
     }
 
     // Every file under the folder with its length and last write time.
+    // SQLite's shared-memory index (-shm) and an empty write-ahead log are left out: the copy check reads the original
+    // database to see whether it still holds the study, and any reader of a WAL database makes them; the database, a log
+    // with writes in it, study.log and the trials are compared.
     private static string Snapshot(string folder) => string.Join("\n", Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order()
+        .Where(f => !f.EndsWith("-shm", StringComparison.Ordinal) && !(f.EndsWith("-wal", StringComparison.Ordinal) && new FileInfo(f).Length == 0))
         .Select(f => $"{f} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f):O}"));
 }
