@@ -70,9 +70,11 @@ public sealed class PostgresWrongServerTests
             "study", "status", "x", "--storage", $"postgresql://u:secret@127.0.0.1:{server.Port}/db");
         clock.Stop();
 
-        // Then its three tries wait a second each (three of the default 5 s take 15)
+        // Then its three tries wait a second each (three of the default 5 s take 15). At a one-second limit Npgsql
+        // sometimes connects once more within a try (one run in three or four, 2026-12-07: a fourth connection about a
+        // second after the third, the error then "Timeout during connection attempt"), so the count may be one over.
         Assert.True(r.ExitCode == 1, $"exit {r.ExitCode}: {r.Stderr}");
-        Assert.Equal(3, server.Connections);
+        Assert.InRange(server.Connections, 3, 4);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(11), $"took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
