@@ -18,27 +18,17 @@ public sealed class ForeignConfigurationBestCliTests
     // The study (StudyFiles: conv1_channels 8..64, learning_rate, batch_size searched; optimizer fixed adam) with Optuna's
     // trials 0 (in the space, 0.6), 1 (optimizer=sgd and weight_decay, 0.99) and 2 (conv1_channels 100, above today's
     // range as a taken-over wider study has it, 0.7). The fake worker reports 0.5 + trial / 100.
-    private static async Task<string> StudyAsync(TempDirectory dir, int trials)
-    {
-        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write(), trials);
-        var created = await SearchCli.RunAsync(dir.Path, "study", "create", config);
-        Assert.True(created.ExitCode == 0, created.Stderr);
-        await OptunaRunner.RunPythonAsync("""
-            import sys, optuna
-            optuna.logging.set_verbosity(optuna.logging.ERROR)
-            study = optuna.load_study(study_name="cli-study", storage=sys.argv[1])
-            def ours(t, high=64):
-                t.suggest_int("conv1_channels", 8, high, log=True)
-                t.suggest_float("learning_rate", 1e-4, 1e-2, log=True)
-                t.suggest_categorical("batch_size", [64, 128])
-            t = study.ask(); ours(t); study.tell(t, 0.6)
-            t = study.ask(); ours(t); t.suggest_categorical("optimizer", ["sgd"]); t.suggest_float("weight_decay", 1e-6, 1e-2, log=True)
-            study.tell(t, 0.99)
-            study.enqueue_trial({"conv1_channels": 100}); t = study.ask(); ours(t, high=128); study.tell(t, 0.7)
-            assert study.best_trial.number == 1 and study.trials[1].params["optimizer"] == "sgd" and study.trials[2].params["conv1_channels"] == 100
-            """, $"sqlite:///{dir["studies/cli-study/study.db"]}");
-        return config;
-    }
+    private static Task<string> StudyAsync(TempDirectory dir, int trials) => ForeignTrials.StudyAsync(dir, trials, """
+        def ours(t, high=64):
+            t.suggest_int("conv1_channels", 8, high, log=True)
+            t.suggest_float("learning_rate", 1e-4, 1e-2, log=True)
+            t.suggest_categorical("batch_size", [64, 128])
+        t = study.ask(); ours(t); study.tell(t, 0.6)
+        t = study.ask(); ours(t); t.suggest_categorical("optimizer", ["sgd"]); t.suggest_float("weight_decay", 1e-6, 1e-2, log=True)
+        study.tell(t, 0.99)
+        study.enqueue_trial({"conv1_channels": 100}); t = study.ask(); ours(t, high=128); study.tell(t, 0.7)
+        assert study.best_trial.number == 1 and study.trials[1].params["optimizer"] == "sgd" and study.trials[2].params["conv1_channels"] == 100
+        """);
 
     [Fact]
     public async Task ATrialAgainstTheFixedValuesIsNoneOfTheStudysBestAndTheViewsSaySo()

@@ -17,22 +17,12 @@ public sealed class PartialOptunaTrialCliTests
 {
     // The study (StudyFiles: conv1_channels, learning_rate, batch_size searched; the fake worker) with trial 0 told by Optuna
     // with conv1_channels alone and the value 0.99, above any the fake worker reports (0.5 + trial / 100).
-    private static async Task<string> StudyWithAPartialBestAsync(TempDirectory dir, int trials)
-    {
-        var config = StudyFiles.WriteConfig(dir.Path, new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write(), trials);
-        var created = await SearchCli.RunAsync(dir.Path, "study", "create", config);
-        Assert.True(created.ExitCode == 0, created.Stderr);
-        await OptunaRunner.RunPythonAsync("""
-            import sys, optuna
-            optuna.logging.set_verbosity(optuna.logging.ERROR)
-            study = optuna.load_study(study_name="cli-study", storage=sys.argv[1])
-            trial = study.ask()
-            trial.suggest_int("conv1_channels", 8, 64, log=True)
-            study.tell(trial, 0.99)
-            assert study.best_trial.params.keys() == {"conv1_channels"}
-            """, $"sqlite:///{dir["studies/cli-study/study.db"]}");
-        return config;
-    }
+    private static Task<string> StudyWithAPartialBestAsync(TempDirectory dir, int trials) => ForeignTrials.StudyAsync(dir, trials, """
+        trial = study.ask()
+        trial.suggest_int("conv1_channels", 8, 64, log=True)
+        study.tell(trial, 0.99)
+        assert study.best_trial.params.keys() == {"conv1_channels"}
+        """);
 
     [Fact]
     public async Task EveryViewShowsTheParametersTheBestTrialLacksAsAbsent()
