@@ -106,9 +106,11 @@ public static class StudyFolder
         {
             // A PostgreSQL server this process cannot log in to or reach is most often this very database under another URL
             // (another host name, an address, a role without a password here): not judged, as before such markers were,
-            // and said once.
-            await Console.Error.WriteLineAsync(Workers.WorkerText.Sanitize(
-                $"warning: study folder {folder} was claimed through {theirs}, which cannot be read from here ({e.Message}); taken for this study's database under another URL"));
+            // and said once: through the notice the storage's own waits use (study.log while a study runs), else on stderr.
+            var line = Workers.WorkerText.Sanitize(
+                $"study folder {folder} was claimed through {theirs}, which cannot be read from here ({e.Message}); taken for this study's database under another URL");
+            if (LockWait.Notice is { } notice) notice(line);
+            else await Console.Error.WriteLineAsync("warning: " + line);
             return false;
         }
         catch (Exception e) when (e is not OperationCanceledException)
