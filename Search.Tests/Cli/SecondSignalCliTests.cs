@@ -129,7 +129,7 @@ public sealed class SecondSignalCliTests
 
             // Then that is one stop: it records the trial as interrupted and queued again, and exits 130 (it quit at once,
             // leaving the trial RUNNING and its worker orphaned)
-            Assert.True(run.ExitCode == 130, Text(stderr));
+            Assert.True(run.ExitCode == 130, $"exit {run.ExitCode}: {Text(stderr)}");
             Assert.Contains("Interrupted:", Text(stderr));
             await using var storage = await StorageFactory.OpenAsync("sqlite:" + dir["studies/cli-study/study.db"], dir.Path);
             var trials = await storage.GetAllTrialsAsync((await storage.GetStudyAsync("cli-study"))!.Id);
