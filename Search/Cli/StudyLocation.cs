@@ -11,10 +11,11 @@ namespace Mnist.Search.Cli;
 /// </summary>
 internal sealed record StudyLocation
 {
-    public const string DefaultStudiesDirectory = "studies";
+    /// <summary>The folder of study folders when no --studies-dir is given (<see cref="StudyPaths"/>).</summary>
+    public const string DefaultStudiesDirectory = StudyPaths.StudiesFolder;
 
-    /// <summary>The SQLite file of a study in its folder when no --storage is given.</summary>
-    public const string DatabaseFile = "study.db";
+    /// <summary>The SQLite file of a study in its folder when no --storage is given (<see cref="StudyPaths"/>).</summary>
+    public const string DatabaseFile = StudyPaths.DatabaseFile;
 
     private readonly string _studiesRoot;
 
@@ -49,7 +50,7 @@ internal sealed record StudyLocation
             throw new UserInputException("--studies-dir: must name a folder, got an empty one");
         var root = Path.GetFullPath(studiesDir ?? DefaultStudiesDirectory);
         if (storage is not null) return new StudyLocation(name, Mnist.Search.Storage.StorageUrl.Anchor(storage, Directory.GetCurrentDirectory()), root);
-        var db = Path.Combine(StudyFolder.PathFor(root, name), DatabaseFile);
+        var db = Path.Combine(StudyFolder.PathFor(root, name), StudyPaths.DatabaseFile);
         if (Directory.Exists(db))
             throw new UserInputException($"study '{name}': {db} is a folder, not a study database");
         // Read commands must not create an empty database for a typo'd name.
@@ -58,7 +59,7 @@ internal sealed record StudyLocation
                 ? ConfigFileGiven(name, root)
                 // Run from another folder than the configuration's, the study is elsewhere: --studies-dir finds it there.
                 : $"unknown study '{name}': {db} does not exist (run `study start`; for a study elsewhere give --studies-dir DIR, the folder of its study folder, or --storage URL)");
-        return new StudyLocation(name, "sqlite:" + db, root);
+        return new StudyLocation(name, Mnist.Search.Storage.StorageUrl.ForSqlite(db), root);
     }
 
     /// <summary>
@@ -73,7 +74,7 @@ internal sealed record StudyLocation
         {
             var config = Mnist.Search.Config.StudyConfigLoader.Load(path);
             // The command finds a study in its default place by name alone; elsewhere it needs the storage too.
-            var found = config.Storage == "sqlite:" + Path.Combine(StudyFolder.PathFor(studiesRoot, config.Study), DatabaseFile);
+            var found = Mnist.Search.Storage.StorageUrl.SameDatabase(config.Storage, Mnist.Search.Storage.StorageUrl.ForSqlite(StudyPaths.DatabaseIn(studiesRoot, config.Study)), config.BaseDirectory);
             var storage = found ? "" : $" --storage {Mnist.Search.Storage.StorageUrl.Redact(config.Storage)}";
             return $"{head} (its study: {config.Study}{storage})";
         }

@@ -283,14 +283,14 @@ internal static partial class StudyConfigLoader
     private static string ReadStorage(ConfigReader reader, ConfigObject root, string study, string baseDir)
     {
         if (!root.TryGet("storage", out var element))
-            return "sqlite:" + Path.Combine(baseDir, "studies", study, "study.db");
+            return StorageUrl.ForSqlite(StudyPaths.DefaultDatabase(baseDir, study));
         var storage = reader.String(element, "$.storage");
         // Parsed as --storage is (Storage/StorageUrl), so both take the same spellings and refuse the same mistakes:
         // a parser of its own here read sqlite://foo.db as /foo.db and sqlite::memory: as a file named ":memory:".
         StorageUrl parsed;
         try { parsed = StorageUrl.Parse(storage, baseDir); }
         catch (FormatException e) { throw reader.Error("$.storage", e.Message); }
-        return parsed.Kind == StorageKind.Sqlite ? "sqlite:" + parsed.Target : storage;
+        return parsed.Kind == StorageKind.Sqlite ? StorageUrl.ForSqlite(parsed.Target) : storage;
     }
 
     private static WorkerConfig? ReadWorker(ConfigReader reader, ConfigObject root, string baseDir)

@@ -33,7 +33,7 @@ public sealed record StorageUrl
     {
         ArgumentNullException.ThrowIfNull(url);
         url = url.Trim();
-        if (url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase)) return ParseSqlite(url, baseDirectory);
+        if (url.StartsWith(SqlitePrefix, StringComparison.OrdinalIgnoreCase)) return ParseSqlite(url, baseDirectory);
         foreach (var scheme in new[] { "postgresql://", "postgres://", "postgresql+psycopg2://" })
             if (url.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) return ParsePostgres(url, url[(scheme.Length - 3)..]);
         throw Bad(url, "expected sqlite:PATH, sqlite:///PATH or postgresql://user@host:port/database");
@@ -47,8 +47,35 @@ public sealed record StorageUrl
     public static string Anchor(string url, string baseDirectory)
     {
         var parsed = Parse(url, baseDirectory);
-        return parsed.Kind == StorageKind.Sqlite ? "sqlite:" + parsed.Target : url;
+        return parsed.Kind == StorageKind.Sqlite ? ForSqlite(parsed.Target) : url;
     }
+
+    /// <summary>
+    /// The URL of the SQLite file <paramref name="path"/> (made absolute against the current folder), in the one form this
+    /// tool writes: no caller builds the <c>sqlite:</c> prefix itself (it was a literal in ten places).
+    /// </summary>
+    public static string ForSqlite(string path) => SqlitePrefix + Path.GetFullPath(path);
+
+    private const string SqlitePrefix = "sqlite:";
+
+    /// <summary>
+    /// Whether <paramref name="a"/> and <paramref name="b"/> name the same database once parsed (relative paths against
+    /// <paramref name="baseDirectory"/>): <c>sqlite:/x</c>, <c>sqlite:////x</c> and <c>sqlite:///../x</c> are one file, which
+    /// a comparison of the strings told apart. False when either is no URL.
+    /// </summary>
+    public static bool SameDatabase(string a, string b, string baseDirectory)
+    {
+        try
+        {
+            var (x, y) = (Parse(a, baseDirectory), Parse(b, baseDirectory));
+            return x.Kind == y.Kind && (x.Kind == StorageKind.Sqlite
+                ? string.Equals(x.Target, y.Target, StringComparison.Ordinal)
+                : string.Equals(StripPassword(x.Target), StripPassword(y.Target), StringComparison.Ordinal));
+        }
+        catch (FormatException) { return false; }
+    }
+
+    private static string StripPassword(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Password = null }.ConnectionString;
 
     /// <summary>The URL Optuna (SQLAlchemy) accepts for the same database, with the password.</summary>
     public string ToOptunaUrl()
@@ -64,7 +91,7 @@ public sealed record StorageUrl
 
     private static StorageUrl ParseSqlite(string url, string baseDirectory)
     {
-        var rest = url["sqlite:".Length..];
+        var rest = url[SqlitePrefix.Length..];
         if (rest.StartsWith("///", StringComparison.Ordinal)) rest = rest[3..];
         else if (rest.StartsWith("//", StringComparison.Ordinal)) throw Bad(url, "SQLite takes no host; write sqlite:///relative/path or sqlite:////absolute/path");
         if (rest.Length == 0) throw Bad(url, "no database file path");
