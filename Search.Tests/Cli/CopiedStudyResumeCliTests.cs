@@ -4,14 +4,15 @@ using Mnist.Search.Tests.Support.Study;
 namespace Mnist.Search.Tests.Cli;
 
 /// <summary>
-/// A copy of a study's folder, resumed with <c>--studies-dir</c>, must not write into the original study's folder: the
-/// copy's database carries the same folder id, and <c>study resume</c> writes beside the original configuration, so the
-/// copy's trials went into the original's <c>trials/</c> and its log into the original's <c>study.log</c>.
+/// A copy of a study's folder must not write into the original study's folder: the copy's database carries the same
+/// folder id, and <c>study resume</c> without <c>--studies-dir</c> writes beside the original configuration, so the copy's
+/// trials went into the original's <c>trials/</c> and its log into the original's <c>study.log</c>. With
+/// <c>--studies-dir</c> it writes there, in the copy's own folder.
 /// </summary>
 public sealed class CopiedStudyResumeCliTests
 {
     [Fact]
-    public async Task ResumingACopyIsRefusedWithoutTouchingTheOriginalFolderWhileTheCopyStillRetrainsInItsOwn()
+    public async Task ResumingACopyWithItsStorageOnlyIsRefusedWithARemedyThatWorksWithoutTouchingTheOriginalFolder()
     {
         // Given a study of two trials and a copy of its folder in archive/
         using var dir = new TempDirectory("cli-copied-resume");
@@ -23,15 +24,21 @@ public sealed class CopiedStudyResumeCliTests
         Copy(original, dir["archive/cli-study"]);
         var before = Snapshot(original);
 
-        // When the copy is resumed from the same folder, then retrained
+        // When the copy is resumed by its storage alone (it writes beside the original configuration), then as the
+        // refusal says, with --studies-dir, then retrained
+        var refused = await SearchCli.RunAsync(dir.Path, "study", "resume", "cli-study", "--storage", "sqlite:archive/cli-study/study.db", "--no-retrain");
         var resumed = await SearchCli.RunAsync(dir.Path, "study", "resume", "cli-study", "--studies-dir", "archive", "--no-retrain");
         var retrained = await SearchCli.RunAsync(dir.Path, "study", "retrain", "cli-study", "--studies-dir", "archive");
 
-        // Then the resume is refused in one line naming both storages, and the original folder is as it was; the copy's
-        // retrain (which writes into its own folder) is not refused
-        Assert.True(resumed.ExitCode == 2, resumed.Stdout + resumed.Stderr);
-        var line = Assert.Single(resumed.Stderr.Trim().Split('\n'));
+        // Then the first is refused in one line naming both storages and --studies-dir; the second runs in the copy's own
+        // folder (it wrote beside the original configuration, and was refused although --studies-dir was given); the
+        // original folder is as it was, and the copy's retrain writes into its own
+        Assert.True(refused.ExitCode == 2, refused.Stdout + refused.Stderr);
+        var line = Assert.Single(refused.Stderr.Trim().Split('\n'));
         Assert.Contains($"holds the files of study 'cli-study' in sqlite:///{original}/study.db, of which study 'cli-study' in sqlite:///{dir["archive/cli-study/study.db"]} is a copy", line);
+        Assert.Contains("--studies-dir DIR", line);
+        Assert.True(resumed.ExitCode == 0, resumed.Stdout + resumed.Stderr);
+        Assert.Contains("resumed", File.ReadAllText(dir["archive/cli-study/study.log"]));
         Assert.Equal(before, Snapshot(original));
         Assert.True(retrained.ExitCode == 0, retrained.Stderr);
         Assert.True(Directory.Exists(dir["archive/cli-study/best"]));

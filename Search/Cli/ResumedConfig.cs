@@ -95,10 +95,15 @@ internal static class ResumedConfig
 
         var changes = ConfigChanges.Between(stored, config);
         Refuse(study, stored, config, changes);
-        if (changes.Count == 0) return;
+        // The name the study has in its storage wins (optuna.copy_study to a new name): stored back, as a budget change is.
+        var renamed = stored.Study != config.Study;
+        if (changes.Count == 0 && !renamed) return;
 
         foreach (var change in changes)
             log.Information("Study {Study}: {Key} changed from {Stored} to {Now}; applied and stored", study.Name, change.Key, change.Stored, change.Now);
+        if (renamed)
+            log.Information("Study {Study}: study changed from {Stored} to {Now} (its name in the storage, e.g. after optuna.copy_study); applied and stored",
+                study.Name, stored.Study, config.Study);
         await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, storedSource, ct);
         // Running processes read the total from here each round (see Study/BudgetTotal).
         await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.BudgetTrials, config.Budget.Trials, ct);

@@ -56,6 +56,22 @@ internal static class StoredConfig
         return null;
     }
 
+    /// <summary>
+    /// <paramref name="config"/> and its text under the study's name in its storage, <paramref name="name"/>: unchanged
+    /// when the text names it already. A study copied with <c>optuna.copy_study(to_study_name=NEW)</c> keeps the original's
+    /// configuration, whose <c>study</c> names the original; the run then worked on that one (in the copy's storage it
+    /// does not exist) and was refused with advice to rename what had been renamed (audit-analysis 1). The text changed
+    /// so is stored back by <see cref="ResumedConfig.ReconcileAsync"/>, as a changed budget is.
+    /// </summary>
+    public static (StudyConfig Config, string Text) Named(StudyConfig config, string text, string name)
+    {
+        if (config.Study == name) return (config, text);
+        var options = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+        var root = JsonNode.Parse(text, documentOptions: options)!.AsObject();
+        root["study"] = name;
+        return (config with { Study = name }, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
     public static (StudyConfig Config, string Text) Parse(string stored, bool sourceOnThisMachine = true)
     {
         var source = JsonNode.Parse(stored)!;

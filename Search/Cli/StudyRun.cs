@@ -26,7 +26,7 @@ internal static class StudyRun
 
     public static async Task<int> RunAsync(StudyConfig config, string configText, Options options, CancellationToken ct)
     {
-        var studyDir = StudyFolder.PathFor(options.StudiesRoot ?? Path.Combine(config.BaseDirectory, StudyLocation.DefaultStudiesDirectory), config.Study);
+        var studyDir = StudyFolder.PathFor(options.StudiesRoot ?? Path.Combine(config.BaseDirectory, StudyPaths.StudiesFolder), config.Study);
         var storageUrl = options.StorageOverride ?? config.Storage;
         // Parse the storage URL before anything is created, so a bad one leaves no trace.
         var storageDisplay = StorageUrl.Parse(storageUrl, config.BaseDirectory).Display;
@@ -57,7 +57,7 @@ internal static class StudyRun
         {
             throw new UserInputException($"cannot write the study folder {studyDir}: {Files.PathInTheWay.Describe(studyDir) ?? e.Message}");
         }
-        var settings = ConfigMapping.ToSettings(config, studyDir);
+        var settings = ConfigMapping.ToSettings(config, studyDir) with { OptunaStorage = OptunaStorage(storageUrl, config.BaseDirectory) };
 
         // The storage is opened and the folder claimed before study.log exists: a corrupt database or a folder
         // of another study must leave no empty log behind (issue 11).
@@ -111,6 +111,7 @@ internal static class StudyRun
             alsoTell?.Invoke($"warning: {message}");
         });
         if (!created) await ResumedConfig.ReconcileAsync(storage, study, config, StoredSource(config, configText), log, ct);
+        await PlainAttributes.WriteTermsAsync(storage, study.Id, settings, ct);
         var existing = await storage.GetAllTrialsAsync(study.Id, ct: ct);
         // A worker joins a study (most often a fresh one, which it did not "resume"); a coordinator creates or resumes it.
         // Each template given its own arguments: the count given to "created" too was written after it as {"__2":0}.
@@ -122,6 +123,8 @@ internal static class StudyRun
         // exit 0 without a word. (`study resume` goes on: it prints the best trial and retrains it if that is still to do.)
         if (options.IsJoiningWorker && await NothingToRunAsync(storage, study.Id, existing, settings.Trials, ct) is { } spent)
         {
+            // The enqueued trials it leaves WAITING are said as `study start` says them (the worker said only "nothing to run").
+            new WaitingBeyondBudget(log).Explain(existing, Budget.Of(existing, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials, ct)));
             log.Information("{Spent}", spent);
             return ExitCodes.Ok;
         }
@@ -191,7 +194,8 @@ internal static class StudyRun
                     budget.Used, budget.Total, named, StudyCommandLine.PasswordNote(storageUrl));
                 return ExitCodes.Interrupted;
             }
-            if (!budget.IsSpent)
+            // A process that stopped waiting for other clients' abandoned trials said so (UntrackedTrials); no timeout ended it.
+            if (!budget.IsSpent && coordinator.AbandonedTrials.Count == 0)
             {
                 log.Warning("Stopped with {Used}/{Total} trials done (study timeout)", budget.Used, budget.Total);
             }
@@ -248,6 +252,11 @@ internal static class StudyRun
             return ExitCodes.Ok;
         });
     }
+
+    // How an Optuna client opens this storage, for the Python lines the study's log gives: a PostgreSQL password is left
+    // out (psycopg2 reads PGPASSWORD or ~/.pgpass), as every other line this tool prints leaves it out.
+    private static string OptunaStorage(string storageUrl, string baseDirectory) =>
+        StorageUrl.Parse(StorageUrl.SplitPassword(storageUrl).Url, baseDirectory).ToOptunaUrl();
 
     /// <summary>
     /// "budget spent: N/N trials done; nothing to run" when the study's budget is spent (every budgeted trial ended, none

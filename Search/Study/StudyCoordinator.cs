@@ -37,6 +37,9 @@ public sealed class StudyCoordinator
     private TrialSnapshot? _lastOfStreak;
     // Said once: the wait for a running trial that may become a repeat's candidate (polled every second).
     private bool _awaitingCandidate;
+    // The chosen configuration this process last wrote or found stored (PlainAttributes.Chosen).
+    private System.Text.Json.Nodes.JsonNode? _chosenWritten;
+    private IReadOnlyList<int> _abandoned = [];
 
     public StudyCoordinator(
         StudySettings settings, IStudyStorage storage, ISampler sampler, IPruner pruner, IDevicePool devices,
@@ -107,7 +110,23 @@ public sealed class StudyCoordinator
         await Task.WhenAll(running);
         var final = await _storage.GetAllTrialsAsync(study.Id);
         _observer.StudyRead(final, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials));
+        await RecordChosenAsync(study.Id, final);
         return final;
+    }
+
+    /// <summary>
+    /// The trials this process stopped waiting for: other clients' RUNNING trials without a heartbeat, older than a trial
+    /// may run (<see cref="UntrackedTrials"/>); empty when it ended otherwise.
+    /// </summary>
+    public IReadOnlyList<int> AbandonedTrials => _abandoned;
+
+    // The chosen configuration as a plain study user attribute (PlainAttributes), written when it changes: compared here
+    // first, so a round whose choice is the one last written reads nothing more.
+    private async Task RecordChosenAsync(int studyId, IReadOnlyList<TrialSnapshot> trials)
+    {
+        if (PlainAttributes.Chosen(trials, _settings.Direction) is not { } chosen || System.Text.Json.Nodes.JsonNode.DeepEquals(chosen, _chosenWritten)) return;
+        await PlainAttributes.WriteChosenAsync(_storage, studyId, _settings.Direction, trials);
+        _chosenWritten = chosen;
     }
 
     private async Task LaunchUntilStoppedAsync(StudyInfo study, CancellationTokenSource stop, DateTime deadline, List<Task> running)
@@ -127,6 +146,7 @@ public sealed class StudyCoordinator
                 StorageOutageWindow.Of(_storage).Answered(_log);
                 var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(_storage, study.Id, _settings.Trials));
                 _observer.StudyRead(trials, budget.Total);
+                await RecordChosenAsync(study.Id, trials);
                 _beyondBudget.Explain(trials, budget);
                 if (budget.IsSpent) break;
                 if (_failures.ReachedIn(trials) is { } last)
@@ -142,8 +162,14 @@ public sealed class StudyCoordinator
                 var claimable = budget.CanClaimWaiting && trials.Any(x => x.State == TrialState.WAITING);
                 if (!claimable && !budget.CanStartNew || running.Count >= _devices.Devices.Count)
                 {
-                    // Nothing to start here now: wait for one of ours to end, or poll for others' progress.
-                    _untracked.Explain(trials);
+                    // Nothing to start here now: wait for one of ours to end, or poll for others' progress. Waiting for
+                    // nothing but other clients' trials is said (and, once they are abandoned, ended: UntrackedTrials).
+                    var blocked = running.Count == 0 && !claimable && !budget.CanStartNew && trials.Any(UntrackedTrials.IsExternal);
+                    if (blocked && _untracked.Explain(trials, blocked, await _storage.GetHeartbeatAgesAsync(study.Id)))
+                    {
+                        _abandoned = trials.Where(t => t.State == TrialState.RUNNING).Select(t => t.Number).ToList();
+                        break;
+                    }
                     await WaitAnyAsync(running, _settings.HeartbeatInterval, interrupt);
                     continue;
                 }
@@ -218,7 +244,9 @@ public sealed class StudyCoordinator
             if (!_awaitingCandidate)
                 _log.Information("The next trial repeats a candidate configuration: waiting for the running trials to finish, which may be candidates");
             _awaitingCandidate = true;
-            _untracked.Explain(history);
+            // Said while only other clients' trials run; a repeat still waits for them (one may be the candidate).
+            if (history.Where(t => t.State == TrialState.RUNNING).All(UntrackedTrials.IsExternal))
+                _untracked.Explain(history, blocked: true, await _storage.GetHeartbeatAgesAsync(studyId));
             return null;
         }
         _awaitingCandidate = false;

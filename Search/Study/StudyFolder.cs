@@ -231,7 +231,8 @@ public static class StudyFolder
                 "database replaced): move or remove that folder to start afresh under this name, or give this study another name");
         throw new StudyFolderException(
             $"study folder {folder} belongs to study '{(string?)marker["study"]}' in {(string?)marker["storage"]}, not to study '{study.Name}' in {storageDisplay}; " +
-            "give this study another name (or run it from another folder) so their checkpoints and models stay apart");
+            "give this study its own folder so their checkpoints and models stay apart: `--studies-dir DIR` (study resume, worker), " +
+            "or run `study start` from another folder (its studies/ are beside its configuration file), or give this study another name");
     }
 
     private static async Task<string?> IdAsync(IStudyStorage storage, StudyInfo study, CancellationToken ct) =>

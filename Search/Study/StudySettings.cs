@@ -54,6 +54,12 @@ public sealed partial record StudySettings
 
     /// <summary>How often a trial whose process died (stale heartbeat, interruption) is queued again.</summary>
     public int MaxRetries { get; init; } = 2;
+
+    /// <summary>
+    /// The storage as an Optuna client opens it (<c>sqlite:////abs/study.db</c>; PostgreSQL without its password), for the
+    /// Python line a wait for another client's trial gives; null: the line says <c>URL</c>.
+    /// </summary>
+    public string? OptunaStorage { get; init; }
 }
 
 /// <summary>The dataset part of a worker spec. <see cref="SplitSeed"/>: which images are held out for validation

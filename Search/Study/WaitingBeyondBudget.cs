@@ -23,7 +23,7 @@ internal sealed class WaitingBeyondBudget(ILogger log)
         // The last in claim order are those left.
         var numbers = ClaimOrder.Of(trials).Select(t => t.Number).TakeLast(beyond).Order();
         log.Warning("{Count} enqueued trial(s) beyond the budget of {Total} are left WAITING (trial(s) {Numbers}); " +
-            "to run them, raise budget.trials in its search.json and run `study create` with it",
+            "to run them, raise budget.trials in its search.json and run `study start` with it",
             beyond, budget.Total, string.Join(", ", numbers));
     }
 }

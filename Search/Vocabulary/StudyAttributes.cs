@@ -18,6 +18,14 @@ public static class StudyAttributes
     public const string RetrainDirectory = "retrain_dir";
     public const string RetrainMetrics = "retrain_metrics";
 
+    // Study user attributes for Python readers (Study/PlainAttributes): what study.user_attrs needs besides the trials.
+    /// <summary>The fixed hyperparameters, <c>{name: value}</c> as search.json's <c>fixed</c> gives them.</summary>
+    public const string Fixed = "fixed";
+    /// <summary>The objective, <c>{"metric": "val_accuracy", "direction": "maximize"}</c>.</summary>
+    public const string Objective = "objective";
+    /// <summary>The chosen configuration, <c>{"trial": N, "value": V, "evaluations": [N, ...]}</c> (a mean under <c>selection</c>).</summary>
+    public const string Chosen = "chosen";
+
     // Trial system attributes.
     public const string Device = "device";
     public const string Host = "host";

@@ -18,7 +18,7 @@ internal static class StudyQueryCommands
         string[] files, folders;
         try
         {
-            files = Directory.GetFiles(folder, StudyLocation.DatabaseFile);
+            files = Directory.GetFiles(folder, StudyPaths.DatabaseFile);
             folders = depth == 0 ? [] : Directory.GetDirectories(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { yield break; }
@@ -44,7 +44,7 @@ internal static class StudyQueryCommands
         var command = new Command("list", "List studies (every study.db below --studies-dir, up to 8 folders deep, or those in --storage)") { storage, studiesDir, format };
         command.SetAction(async (parse, ct) =>
         {
-            var folder = parse.GetValue(studiesDir) ?? StudyLocation.DefaultStudiesDirectory;
+            var folder = parse.GetValue(studiesDir) ?? StudyPaths.StudiesFolder;
             if (string.IsNullOrWhiteSpace(folder)) throw new UserInputException("--studies-dir: must name a folder, got an empty one");
             if (File.Exists(folder)) throw new UserInputException($"--studies-dir {folder}: is a file, not a folder");
             // A mistyped --studies-dir (a CI variable) listed no studies, exit 0, as an empty folder does (audit-ops 7).
@@ -55,7 +55,7 @@ internal static class StudyQueryCommands
                 ? [url]
                 : Directory.Exists(folder)
                     ? StudyDatabases(folder)
-                        .Order().Select(f => "sqlite:" + Path.GetFullPath(f)).ToArray()
+                        .Order().Select(f => StorageUrl.ForSqlite(f)).ToArray()
                     : [];
             var rows = new List<IReadOnlyDictionary<string, object?>>();
             var found = parse.GetValue(storage) is null;
@@ -163,6 +163,9 @@ internal static class StudyQueryCommands
                     ["heartbeat_age_s"] = loaded.HeartbeatAges.TryGetValue(r.t.Id, out var age) ? Math.Round(age.TotalSeconds, 1) : null,
                     // Judged as the sweep judges it; an Optuna client's trial (no owner) has its own grace, not ours.
                     ["stale"] = r.owner is not null && loaded.HeartbeatAges.TryGetValue(r.t.Id, out var a) ? a > ConfigMapping.HeartbeatGrace : null,
+                    // Another client's (an Optuna ask without tell): its row was blank but for its number, and nothing said
+                    // that a study waiting for it waits for a client this tool cannot see (audit-analysis 2).
+                    ["external"] = r.owner is null,
                 }).ToArray()),
                 ["retrain_test_accuracy"] = RetrainTestAccuracy(study.Name, userAttrs),
                 // Whose model that accuracy is: trials that end after a retrain (workers, the study's timeout, a budget
@@ -198,7 +201,14 @@ internal static class StudyQueryCommands
                 if (running.Count > 0)
                 {
                     OutputFormat.Write("table", ["number", "device", "host", "pid", "epochs_done", "elapsed_s", "heartbeat_age_s"],
-                        running.Select(r => (IReadOnlyDictionary<string, object?>)r!.AsObject().ToDictionary(kv => kv.Key, kv => (object?)kv.Value)), "Running");
+                        running.Select(r => (IReadOnlyDictionary<string, object?>)r!.AsObject().ToDictionary(kv => kv.Key,
+                            kv => kv.Key == "host" && (bool)r["external"]! ? ExternalHost(r) : (object?)kv.Value)), "Running");
+                    var location = StudyLocation.For(study.Name, parse.GetValue(storage), parse.GetValue(studiesDir));
+                    foreach (var external in running.Where(r => (bool)r!["external"]!))
+                        Console.Out.WriteLine(ConsoleText.Line(
+                            $"Trial {(int)external!["number"]!}: written by another client ({ExternalHost(external)}), it holds a place of the budget, and a "
+                            + "`study start` or `resume` waiting for it alone stops waiting once it is older than trial_timeout_minutes; if that client is gone, fail it: "
+                            + UntrackedTrials.FailLine(study.Name, StorageUrl.Parse(StorageUrl.SplitPassword(location.StorageUrl).Url, Directory.GetCurrentDirectory()).ToOptunaUrl(), (int)external["number"]!)));
                     foreach (var stale in running.Where(r => (bool?)r!["stale"] == true))
                         Console.Out.WriteLine(ConsoleText.Line(
                             $"Trial {(int)stale!["number"]!}: no heartbeat for {Durations.Format(TimeSpan.FromSeconds((double)stale["heartbeat_age_s"]!))} (grace {Durations.Format(ConfigMapping.HeartbeatGrace)}): "
@@ -210,6 +220,9 @@ internal static class StudyQueryCommands
         });
         return command;
     }
+
+    // The host cell of another client's RUNNING trial: whether it beats (Optuna's heartbeat_interval) or has nothing of ours.
+    private static string ExternalHost(JsonNode? row) => row!["heartbeat_age_s"] is null ? "external, no heartbeat" : "external";
 
     /// <summary>
     /// The retrain's test accuracy as this tool stores it (a JSON number). It is a plain Optuna user attribute, which

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Config;
 using Mnist.Search.Storage;
 using Mnist.Search.Study;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli.Commands;
 
@@ -37,7 +38,7 @@ internal static class StudyRunCommands
             var loaded = StudyConfigLoader.Load(path);
             var url = FromCommandLine(parse.GetValue(storage)) ?? loaded.Storage;
             var display = StorageUrl.Parse(url, loaded.BaseDirectory).Display;
-            var studyDir = StudyFolder.PathFor(Path.Combine(loaded.BaseDirectory, StudyLocation.DefaultStudiesDirectory), loaded.Study);
+            var studyDir = StudyFolder.PathFor(Path.Combine(loaded.BaseDirectory, StudyPaths.StudiesFolder), loaded.Study);
             var settings = ConfigMapping.ToSettings(loaded, studyDir);
             // A file this command creates is removed again unless the study is made in it (refused, interrupted, failed).
             var newDatabase = NewDatabaseFile.Before(url, loaded.BaseDirectory);
@@ -66,6 +67,7 @@ internal static class StudyRunCommands
                 throw;
             }
             if (!created) await ResumedConfig.ReconcileAsync(store, study, loaded, StudyRun.StoredSource(loaded, File.ReadAllText(path)), Logging.Console(), ct);
+            await PlainAttributes.WriteTermsAsync(store, study.Id, settings, ct);
             if (parse.GetValue(format) == "json")
                 OutputFormat.WriteObject("json", new JsonObject { ["study"] = study.Name, ["storage"] = display, ["created"] = created });
             else Console.Out.WriteLine(created ? $"Created study '{study.Name}' in {display}" : $"Study '{study.Name}' already exists in {display}");
@@ -90,8 +92,11 @@ internal static class StudyRunCommands
         {
             var location = StudyLocation.For(parse.GetValue(name)!, parse.GetValue(storage), parse.GetValue(studiesDir));
             var (config, text) = await StoredConfigAsync(location, sourceOnThisMachine: true, ct);
+            // --studies-dir chooses where it writes, as for `study worker`: it found the database there, then wrote beside
+            // the original configuration, into the folder of the study it was copied from, and was refused (audit-analysis 1).
+            var studiesRoot = parse.GetValue(studiesDir) is { } root ? Path.GetFullPath(root) : null;
             return await StudyRun.RunAsync(config, text,
-                new StudyRun.Options(location.StorageUrl, !parse.GetValue(noRetrain), IsJoiningWorker: false), ct);
+                new StudyRun.Options(location.StorageUrl, !parse.GetValue(noRetrain), IsJoiningWorker: false, StudiesRoot: studiesRoot), ct);
         });
         return command;
     }
@@ -134,8 +139,11 @@ internal static class StudyRunCommands
         // Read-only: a mistyped --storage creates nothing (the run itself opens the storage for writing).
         await using var storage = await StorageFactory.OpenReadOnlyAsync(location.StorageUrl, Directory.GetCurrentDirectory(), ct);
         var study = await location.FindInAsync(storage, ct);
-        return await StoredConfig.ReadAsync(storage, study, location.StorageDisplay, sourceOnThisMachine, ct)
+        var stored = await StoredConfig.ReadAsync(storage, study, location.StorageDisplay, sourceOnThisMachine, ct)
             ?? throw StoredConfig.Missing(location.Name, location.StorageDisplay);
+        // The Optuna study's name is the study's name: optuna.copy_study gives a copy a new one while its stored
+        // configuration still names the original, and the run then looked for that one (audit-analysis 1).
+        return StoredConfig.Named(stored.Config, stored.Text, study.Name);
     }
 
     // A relative sqlite: path on the command line is relative to the current folder, as every other path there is

@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Mnist.Search.Tests.Support;
+using Mnist.Search.Tests.Support.Cli;
+using Mnist.Search.Tests.Support.Storage;
+using Mnist.Search.Tests.Support.Study;
+
+namespace Mnist.Search.Tests.Cli;
+
+/// <summary>
+/// A RUNNING trial an Optuna client left (ask without tell, no heartbeat) holding the last place of the budget: `study
+/// start` waited for it silently, for ever (audit-analysis 2). It says at once what it waits for and how to end the wait,
+/// stops waiting once the trial is older than a trial may run, and `study status` marks the trial.
+/// </summary>
+[Trait(Needs.Name, Needs.Optuna4)]
+public sealed class ExternalRunningTrialCliTests
+{
+    [Fact]
+    public async Task AStudyWaitingForAnotherClientsTrialSaysHowToEndTheWaitAndStopsWaitingOnceItIsOlderThanATrialMayRun()
+    {
+        // Given a created study of two trials (a trial may run 3 s here) whose trial 0 an Optuna client asked for and never told
+        using var dir = new TempDirectory("cli-external-running");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2, name: "ext", tweak: c => c["budget"]!["trial_timeout_minutes"] = 0.05);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        var url = $"sqlite:///{dir["studies/ext/study.db"]}";
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            t = optuna.load_study(study_name="ext", storage=sys.argv[1]).ask()
+            t.suggest_float("learning_rate", 0.0001, 0.01, log=True)
+            """, url);
+
+        // When the study starts (it runs trial 1, then only the client's trial 0 is left)
+        var status = await SearchCli.RunAsync(dir.Path, "study", "status", "ext");
+        var start = await SearchCli.RunAsync(TimeSpan.FromSeconds(90), dir.Path, "study", "start", config, "--no-retrain");
+
+        // Then `study status` marked the trial, the run said at once which trial it waits for and the Python line that
+        // fails it, then stopped waiting (exit 0, trial 0 still RUNNING and counted); and that line fails the trial
+        Assert.Contains("external, no heartbeat", status.Stdout);
+        Assert.True(start.ExitCode == 0, start.Stdout + start.Stderr);
+        var log = File.ReadAllText(dir["studies/ext/study.log"]);
+        Assert.Contains("Waiting for trial 0: RUNNING since", log);
+        Assert.Contains("Not waiting any longer for trial(s) 0", log);
+        Assert.DoesNotContain("study timeout", log);
+        var line = Regex.Match(log, "import optuna; (optuna.load_study\\([^\"]*\\))\"").Groups[1].Value;
+        Assert.Contains($"storage='{url}'", line);
+        await OptunaRunner.RunPythonAsync("import optuna\n" + line + "\n");
+        var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "ext", "--format", "json")).Stdout)!.AsArray();
+        Assert.Equal(["FAIL", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
+    }
+}
