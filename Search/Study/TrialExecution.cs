@@ -258,6 +258,12 @@ internal sealed partial class TrialExecution(
             await StorageOutage.RetryAsync(storage, () => WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed)),
                 log, $"recording the result of trial {trial.Number}");
             var final = result.Field(settings.Metric);
+            // A worker faster than a storage write reported epochs past the judged one before it could read the prune: they
+            // were believed and recorded, so the trial is PRUNED with later epochs (up to its full fidelity) and its log said
+            // "pruned at epoch 1" beside a last epoch's value (audit-analysis 11).
+            if (prunedAt is { } judged && lastEpoch > judged)
+                log.Information("Trial {Trial} was pruned at epoch {Epoch}; it had already reported epochs {From}-{To} before it read the prune, recorded " +
+                    "(user_attrs['fidelity'] says how far it trained)", trial.Number, judged, judged + 1, lastEpoch);
             return result.State switch
             {
                 EventFields.Pruned => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
