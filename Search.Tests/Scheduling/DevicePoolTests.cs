@@ -53,15 +53,16 @@ public sealed class DevicePoolTests
         var held = await pool.AcquireAsync();
         using var cts = new CancellationTokenSource();
 
-        // When a second acquire waits and is cancelled
+        // When a second acquire waits (it found no device: a pending task, and the device is still the holder's) and is cancelled
         var waiting = pool.AcquireAsync(cts.Token).AsTask();
-        await Task.Delay(50);
-        Assert.False(waiting.IsCompleted);
+        Assert.False(waiting.IsCompleted, "the acquire did not wait for the held device");
+        Assert.Equal(0, pool.FreeCount);
         await cts.CancelAsync();
 
-        // Then it throws, and the released device goes to the next acquirer at once
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        // Then it throws, and the released device goes back to the pool (the cancelled read took nothing) and to the next acquirer at once
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
         held.Dispose();
+        Assert.Equal(1, pool.FreeCount);
         using var next = await pool.AcquireAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal("cuda:0", next.Device.Id);
     }
@@ -80,27 +81,25 @@ public sealed class DevicePoolTests
     [Fact]
     public async Task WhenSeveralWaitThenTheyAreServedInArrivalOrder()
     {
-        // Given a held single device and three waiters that arrive one after another
+        // Given a held single device and three waiters that arrive one after another: each AcquireAsync queues its
+        // read before it returns, so calling them in order is the arrival order (Task.Run with 50 ms apart let the
+        // thread pool start them in another order on a loaded machine)
         var pool = FakeGpus(1);
         var lease = await pool.AcquireAsync();
-        var order = new ConcurrentQueue<int>();
-        var waiters = new List<Task>();
-        for (var i = 0; i < 3; i++)
+        var waiters = Enumerable.Range(0, 3).Select(_ => pool.AcquireAsync().AsTask()).ToList();
+        Assert.DoesNotContain(waiters, w => w.IsCompleted);
+
+        // When the device is released, and each waiter served releases it in turn
+        var order = new List<int>();
+        lease.Dispose();
+        while (order.Count < waiters.Count)
         {
-            var id = i;
-            waiters.Add(Task.Run(async () =>
-            {
-                using var l = await pool.AcquireAsync();
-                order.Enqueue(id);
-            }));
-            await Task.Delay(50); // let waiter i queue before waiter i+1
+            var served = await Task.WhenAny(waiters.Where((_, i) => !order.Contains(i))).WaitAsync(TimeSpan.FromSeconds(10));
+            order.Add(waiters.IndexOf(served));
+            (await served).Dispose();
         }
 
-        // When the device is released
-        lease.Dispose();
-        await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(10));
-
-        // Then the first to wait got it first
+        // Then they were served in the order they waited
         Assert.Equal([0, 1, 2], order);
     }
 
