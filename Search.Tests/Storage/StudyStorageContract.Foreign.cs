@@ -13,10 +13,10 @@ public abstract partial class StudyStorageContract
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
         var optunas = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING);
         var ours = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
-        await Task.Delay(1500);
+        await SilenceAsync(optunas.Id, ours.Id);
 
         // When the sweep runs
-        var failed = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1));
+        var failed = await Storage.FailStaleTrialsAsync(study.Id, Grace);
 
         // Then only ours is failed: Optuna's was failed by our grace, not its client's (heartbeat_interval=60 with our 30 s
         // grace lost its result and crashed the client's tell)

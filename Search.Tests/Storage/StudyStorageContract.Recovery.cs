@@ -13,10 +13,10 @@ public abstract partial class StudyStorageContract
         // Given a trial whose worker went silent
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
         var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
-        await Task.Delay(1200);
+        await SilenceAsync(silent.Id);
 
         // When the sweep fails it with a reason
-        var failed = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1),
+        var failed = await Storage.FailStaleTrialsAsync(study.Id, Grace,
             new Dictionary<string, object?> { [StudyAttributes.FailReason] = "stale heartbeat" });
 
         // Then the FAIL trial carries the reason (it could not be set afterwards: FAIL trials are read-only)
@@ -79,10 +79,10 @@ public abstract partial class StudyStorageContract
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
         var first = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.001), Ours);
         var second = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, SomeParams(0.002), Ours);
-        await Task.Delay(1200);
+        await SilenceAsync(first.Id, second.Id);
 
         // When the sweep fails them with a rule that retries the first only
-        var failed = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1),
+        var failed = await Storage.FailStaleTrialsAsync(study.Id, Grace,
             new Dictionary<string, object?> { [StudyAttributes.FailReason] = "stale heartbeat" }, t => t.Id == first.Id ? RetryOf(t) : null);
 
         // Then both are FAIL, the first with a WAITING retry of its parameters, the second with none
@@ -126,8 +126,8 @@ public abstract partial class StudyStorageContract
         // Then they are there with the claim, so the heartbeat sweep (which judges only trials that carry a host) can fail
         // it: claimed without them, a stand-in whose process died stayed RUNNING for good and its study never ended
         Assert.Equal(("\"h\"", "7"), (claimed!.SystemAttrs["host"], claimed.SystemAttrs["coordinator_pid"]));
-        await Task.Delay(1500);
-        var swept = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1), new Dictionary<string, object?>(), retry: null);
+        await SilenceAsync(waiting.Id);
+        var swept = await Storage.FailStaleTrialsAsync(study.Id, Grace, new Dictionary<string, object?>(), retry: null);
         Assert.Equal([waiting.Id], swept.Select(f => f.Trial.Id));
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mnist.Search.Space;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
+using Mnist.Search.Tests.Support.Storage;
 
 namespace Mnist.Search.Tests.Storage;
 
@@ -40,6 +41,17 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
 
     /// <summary>The system attribute a coordinator of this tool gives each trial it runs: only such trials are swept.</summary>
     internal static readonly Dictionary<string, object?> Ours = new() { [StudyAttributes.Host] = "this-host" };
+
+    /// <summary>
+    /// The sweep's grace in the stale tests, and how far back a silent trial's heartbeat is put
+    /// (<see cref="HeartbeatClock"/>): a beat an hour old is stale by any grace of minutes, a fresh one is not until
+    /// minutes pass, so no stall of the runner between the writes and the sweep can change what the sweep finds.
+    /// </summary>
+    internal static readonly TimeSpan Grace = TimeSpan.FromMinutes(10);
+    internal static readonly TimeSpan LongAgo = TimeSpan.FromHours(1);
+
+    /// <summary>Puts the heartbeats of these trials <see cref="LongAgo"/> back, as a worker silent for an hour leaves them.</summary>
+    protected Task SilenceAsync(params long[] trialIds) => HeartbeatClock.BackdateAsync(Storage, LongAgo, trialIds);
 
     internal static Dictionary<string, (ParameterDistribution, double)> SomeParams(double lr = 0.01) => new()
     {
@@ -462,16 +474,16 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
     [Fact]
     public async Task WhenAHeartbeatIsOlderThanTheGraceThenTheTrialIsFailedAndItsWorkerCannotFinishIt()
     {
-        // Given: one trial whose worker went silent, one that keeps beating, one waiting
+        // Given: one trial whose worker went silent, one whose worker was silent as long and then beat, one waiting
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
         var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
         var alive = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
         await Storage.CreateTrialAsync(study.Id, TrialState.WAITING);
-        await Task.Delay(1500);
+        await SilenceAsync(silent.Id, alive.Id);
         await Storage.RecordHeartbeatAsync(alive.Id);
 
         // When
-        var failed = await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1));
+        var failed = await Storage.FailStaleTrialsAsync(study.Id, Grace);
 
         // Then
         var f = Assert.Single(failed).Trial;
@@ -479,12 +491,13 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         Assert.NotNull(f.DatetimeComplete);
         Assert.False(await Storage.FinishTrialAsync(silent.Id, TrialState.COMPLETE, 0.9));
         Assert.Equal(TrialState.RUNNING, (await Storage.GetTrialAsync(alive.Id)).State);
-        Assert.Empty(await Storage.FailStaleTrialsAsync(study.Id, TimeSpan.FromSeconds(1)));
+        Assert.Empty(await Storage.FailStaleTrialsAsync(study.Id, Grace));
     }
+
     [Fact]
     public async Task HeartbeatAgesAreThoseOfTheStudysRunningTrialsByTheDatabaseClock()
     {
-        // Given: a trial silent for 1.5 s, one that just beat, one finished, and a running trial of another study
+        // Given: a trial silent for an hour, one silent as long that just beat, one finished, and a running trial of another study
         var study = (await Storage.CreateStudyAsync("s", StudyDirection.MAXIMIZE)).Study;
         var other = (await Storage.CreateStudyAsync("other", StudyDirection.MAXIMIZE)).Study;
         var silent = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
@@ -492,15 +505,16 @@ public abstract partial class StudyStorageContract : IAsyncLifetime
         var finished = await Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, Ours);
         await Storage.FinishTrialAsync(finished.Id, TrialState.COMPLETE, 0.5);
         await Storage.CreateTrialAsync(other.Id, TrialState.RUNNING, null, Ours);
-        await Task.Delay(1500);
+        await SilenceAsync(silent.Id, alive.Id);
         await Storage.RecordHeartbeatAsync(alive.Id);
 
         // When
         var ages = await Storage.GetHeartbeatAgesAsync(study.Id);
 
-        // Then only this study's running trials are there, each with its own age
+        // Then only this study's running trials are there, each with its own age (an hour and the seconds since; a zone
+        // read wrongly is off by hours)
         Assert.Equal(new[] { silent.Id, alive.Id }.Order(), ages.Keys.Order());
-        Assert.InRange(ages[silent.Id].TotalSeconds, 1.4, 30);
-        Assert.InRange(ages[alive.Id].TotalSeconds, 0, 1.4);
+        Assert.InRange(ages[silent.Id].TotalSeconds, LongAgo.TotalSeconds, LongAgo.TotalSeconds + Grace.TotalSeconds);
+        Assert.InRange(ages[alive.Id].TotalSeconds, 0, Grace.TotalSeconds);
     }
 }
