@@ -1,5 +1,8 @@
 using Mnist.Search.Pruning;
+using Mnist.Search.Scheduling;
 using Mnist.Search.Study;
+using Mnist.Search.Workers;
+using Mnist.Search.Tests.Support.Storage;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Vocabulary;
 
@@ -562,25 +565,36 @@ public sealed class StudyCoordinatorTests
     [Fact]
     public async Task AProposalWaitsForTheParametersOfATrialAnotherProcessCreatedJustBeforeIt()
     {
-        // Given a study of 2 trials where another coordinator has just created trial 0 and is still proposing its parameters
-        await using var h = await CoordinatorHarness.CreateAsync(trials: 2, new FakeWorker { Directory = "", Epochs = 1, EpochSeconds = 0.1 });
+        // Given a study of 2 trials where another coordinator has just created trial 0 and is still proposing its
+        // parameters (a grace of a minute: the wait for them is that long at most, longer than any stall of the runner)
+        await using var h = await CoordinatorHarness.CreateAsync(trials: 2, new FakeWorker { Directory = "", Epochs = 1, EpochSeconds = 0.1 },
+            s => s with { HeartbeatGrace = TimeSpan.FromMinutes(1) });
         var (study, _) = await StudyOpener.OpenAsync(h.Storage, h.Settings, "{}");
         var other = await h.Storage.CreateTrialAsync(study.Id, TrialState.RUNNING, null, new Dictionary<string, object?>
         {
             [StudyAttributes.Host] = "other-host", [StudyAttributes.CoordinatorPid] = 1,
         });
 
-        // When this coordinator asks for trial 1, and the other one's proposal lands half a second later
+        // When this coordinator has created trial 1 and read, for its proposal, a study in which trial 0 has no
+        // parameters yet, and only then the other one's proposal lands
+        var sawTrialZeroWithout = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var storage = ObservedReads.Of(h.Storage, trials =>
+        {
+            if (trials.Any(t => t.Number == 1) && trials.Any(t => t.Number == 0 && t.Params.Count == 0)) sawTrialZeroWithout.TrySetResult();
+        });
         var sampler = new RecordingSampler();
-        var run = h.RunAsync(CoordinatorHarness.Cpu(), sampler);
-        await Task.Delay(500);
+        var coordinator = new StudyCoordinator(h.Settings, storage, sampler, NopPruner.Instance, new DevicePool(CoordinatorHarness.Cpu()),
+            new ProcessWorkerLauncher(TimeSpan.FromSeconds(2)), new TrialCommand(h.Worker.Command), Serilog.Core.Logger.None);
+        var run = coordinator.RunAsync(study, default);
+        await Task.WhenAny(sawTrialZeroWithout.Task, run).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(sawTrialZeroWithout.Task.IsCompleted, "the coordinator never read the study with its own trial 1 and trial 0 without parameters");
         var proposal = new Mnist.Search.Sampling.RandomSampler(3).Sample(CoordinatorHarness.Space, StudyDirection.MAXIMIZE, []);
         await h.Storage.SetTrialParamsAsync(other.Id, CoordinatorHarness.Space.Parameters.ToDictionary(p => p.Key, p => (p.Value, proposal[p.Key])));
         await h.Storage.FinishTrialAsync(other.Id, TrialState.COMPLETE, 0.9);
         await run;
 
-        // Then trial 1 was proposed from a history in which trial 0 has its parameters (a pending point), not from one
-        // without it (both processes then propose from the same data: the same configuration twice)
+        // Then trial 1 was proposed from a history in which trial 0 has its parameters (a pending point), not from the one
+        // read without them (both processes then propose from the same data: the same configuration twice)
         var seen = Assert.Single(sampler.Histories);
         var zero = Assert.Single(seen, t => t.Number == 0);
         Assert.Equal(CoordinatorHarness.Space.Parameters.Count, zero.Params.Count);
