@@ -89,9 +89,10 @@ public sealed class RetrainClaimTests : IAsyncLifetime
     [Fact]
     public async Task WhileAClaimIsHeldItsTimeAdvancesAndOnceEndedItStops()
     {
-        // Given a claim taken by this process, renewed every 100 ms
+        // Given a claim taken by this process, renewed every 100 ms, and a witness claim of another study renewed as often
         var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
         Assert.True(claim is not null, why);
+        await using var witness = await WitnessAsync();
         var taken = At(await StoredAsync());
 
         // When it is held for a while
@@ -101,7 +102,7 @@ public sealed class RetrainClaimTests : IAsyncLifetime
         Assert.True(renewed, "the claim's at did not advance while it was held");
         await claim.EndAsync(done: true);
         var ended = await _storage.GetStudySystemAttributesAsync(_studyId);
-        await Task.Delay(Fast * 5);
+        Assert.True(await RenewedTwiceAsync(witness), "the witness claim was not renewed: no renewal was due meanwhile");
         Assert.Equal(ended[RetrainClaim.Attribute], (await _storage.GetStudySystemAttributesAsync(_studyId))[RetrainClaim.Attribute]);
         Assert.Equal("done", (string?)(await StoredAsync())!["state"]);
         await claim.DisposeAsync();
@@ -110,22 +111,24 @@ public sealed class RetrainClaimTests : IAsyncLifetime
     [Fact]
     public async Task AClaimTakenOverIsNeitherRenewedNorEndedOverTheNewHolderAndStopsItsRetrain()
     {
-        // Given a claim held by this process, renewed every 100 ms
+        // Given a claim held by this process, renewed every 100 ms, and a witness claim of another study renewed as often
         var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, _studyId, 3, AsAsked, Serilog.Core.Logger.None, default, Fast);
         Assert.True(claim is not null, why);
+        await using var witness = await WitnessAsync();
 
         // When another host's process takes it over for trial 5, the study's best now (as study start does)
         var theirs = Claim("another-host", 4242, "other-boot/pid:[1]/7", DateTime.UtcNow);
         theirs["trial"] = 5;
         await StoreAsync(theirs);
         var noticed = await WaitForAsync(() => Task.FromResult(claim.TakenOver.IsCancellationRequested));
-        await Task.Delay(Fast * 3);
+        var renewalsWereDue = await RenewedTwiceAsync(witness);
         var beforeSwap = await claim.TakenOverBeforeSwapAsync(default);
         await claim.EndAsync(done: true);
 
         // Then its retrain is told to stop (it went on, and swapped its older model into best/ after the new holder's),
         // the check before the swap says who took it, and the new holder's claim is left exactly as it wrote it
         Assert.True(noticed, "the renewal did not see the takeover");
+        Assert.True(renewalsWereDue, "the witness claim was not renewed: no renewal was due after the takeover");
         Assert.Equal("another-host pid 4242 took over the retrain claim to retrain trial 5, the study's best now", beforeSwap);
         Assert.True(JsonNode.DeepEquals(theirs, await StoredAsync()), (await StoredAsync())?.ToJsonString());
         await claim.DisposeAsync();
@@ -277,11 +280,37 @@ public sealed class RetrainClaimTests : IAsyncLifetime
 
     private Task StoreAsync(JsonObject claim) => _storage.SetStudySystemAttrAsync(_studyId, RetrainClaim.Attribute, claim);
 
-    private async Task<JsonObject?> StoredAsync() =>
-        (await _storage.GetStudySystemAttributesAsync(_studyId)).TryGetValue(RetrainClaim.Attribute, out var text) ? JsonNode.Parse(text)!.AsObject() : null;
+    private async Task<JsonObject?> StoredAsync(int? studyId = null) =>
+        (await _storage.GetStudySystemAttributesAsync(studyId ?? _studyId)).TryGetValue(RetrainClaim.Attribute, out var text) ? JsonNode.Parse(text)!.AsObject() : null;
 
     private static DateTime At(JsonObject? claim) =>
         DateTime.Parse((string)claim!["at"]!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    // A claim of a second study, held by this process and renewed as often as the one under test. The negative checks
+    // ("not renewed once ended", "not written over once taken") slept a few intervals, which proved nothing when the
+    // runner was too busy for the renewal timer to fire in them; the witness's renewals show that renewals were due.
+    private async Task<Witness> WitnessAsync()
+    {
+        var study = (await _storage.CreateStudyAsync("witness", StudyDirection.MAXIMIZE)).Study.Id;
+        var (claim, why) = await RetrainClaim.TryTakeAsync(_storage, study, 1, AsAsked, Serilog.Core.Logger.None, default, Fast);
+        return new Witness(claim ?? throw new InvalidOperationException(why), study);
+    }
+
+    private sealed record Witness(RetrainClaim Claim, int StudyId) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Claim.DisposeAsync();
+    }
+
+    // True once the witness's "at" has advanced twice from now: a whole renewal interval has passed with the timers running.
+    private async Task<bool> RenewedTwiceAsync(Witness witness)
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            var before = At(await StoredAsync(witness.StudyId));
+            if (!await WaitForAsync(async () => At(await StoredAsync(witness.StudyId)) > before)) return false;
+        }
+        return true;
+    }
 
     private static async Task<bool> WaitForAsync(Func<Task<bool>> condition)
     {
