@@ -1,11 +1,13 @@
-using System.Text.RegularExpressions;
+using Mnist.Search.Tests.Support.Architecture;
 
 namespace Mnist.Search.Tests.Architecture;
 
 /// <summary>
 /// Imports between the folders of a project point one way (issue 10): shared vocabulary below
-/// storage, sampling and pruning, those below the study, the study below the CLI. Reads the
-/// <c>using Mnist.X.Folder</c> lines of the sources, so a new cycle fails here, not in a review.
+/// storage, sampling and pruning, those below the study, the study below the CLI. Reads what the compiled
+/// assembly's code refers to (<see cref="TypeReferenceGraph"/>), so a new cycle fails here, not in a review; it read
+/// the <c>using</c> lines, which a fully-qualified name or a <c>var</c> of an inferred type passed unseen (code audit,
+/// finding 12).
 /// </summary>
 public sealed class NamespaceDirectionTests
 {
@@ -66,22 +68,14 @@ public sealed class NamespaceDirectionTests
 
     private static Dictionary<string, HashSet<string>> ImportGraph(string project)
     {
-        var root = Path.Combine(Repository.Root, project);
-        var prefix = "Mnist." + project;
-        var usingLine = new Regex($@"^using (?:static )?{Regex.Escape(prefix)}\.(\w+)", RegexOptions.Multiline);
-        var graph = new Dictionary<string, HashSet<string>>();
-        foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(root, file).Split(Path.DirectorySeparatorChar);
-            if (relative.Length < 2 || relative[0] is "bin" or "obj") continue;
-            var folder = relative[0];
-            var imports = graph.TryGetValue(folder, out var set) ? set : graph[folder] = [];
-            foreach (Match m in usingLine.Matches(File.ReadAllText(file)))
-                if (m.Groups[1].Value != folder) imports.Add(m.Groups[1].Value);
-        }
-        Assert.True(graph.Count >= 3, $"no source folders found under {root}");
+        var graph = TypeReferenceGraph.Of(AssemblyFile(project), "Mnist." + project);
+        Assert.True(graph.Count >= 3, $"{project}: no folders found in its assembly");
+        Assert.True(graph.Values.Sum(v => v.Count) >= 3, $"{project}: no references between its folders found in its assembly");
         return graph;
     }
+
+    private static string AssemblyFile(string project) =>
+        Path.Combine(AppContext.BaseDirectory, project == "Protocol" ? "Mnist.Protocol.dll" : project + ".dll");
 
     private static List<string>? FindCycle(Dictionary<string, HashSet<string>> graph)
     {
