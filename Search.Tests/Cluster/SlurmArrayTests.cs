@@ -106,6 +106,7 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PrivatePostgresSe
 
         // When Slurm requeues the task mid-trial (as preemption in requeue mode does)
         await WaitForAsync(async () => (await TrialsAsync(url, dir.Path)).FirstOrDefault(t => t.State == TrialState.RUNNING));
+        await using var reports = await BatchReportWatch.StartAsync(slurm);
         var (code, _, stderr) = await slurm.ClientAsync("scontrol", "requeue", $"{jobId}_0");
         Assert.True(code == 0, stderr);
         // A requeued job waits about two minutes (its begin time) before it may start again; start it now, but
@@ -115,8 +116,9 @@ public sealed class SlurmArrayTests(SlurmClusterFixture slurm, PrivatePostgresSe
         await WaitForAsync(async () => (await slurm.TaskStatesAsync(jobId)).GetValueOrDefault($"{jobId}_0") == "PENDING" ? "" : null);
         await slurm.WaitForBatchStepGoneAsync($"{jobId}_0", TimeSpan.FromMinutes(1));
         // The step's exit report can still be on its way to slurmctld when its process is gone: seen a third time
-        // (2026-12-04, CI beside a build) with the same first-run-only logs. Let it arrive before the second run.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // (2026-12-04, CI beside a build) with the same first-run-only logs. The second run starts once the controller
+        // has logged it (a fixed 3 s wait guessed how late it could be).
+        await reports.WaitForAsync($"{jobId}_0", TimeSpan.FromMinutes(1));
         Assert.Equal(0, (await slurm.ClientAsync("scontrol", "update", $"JobId={jobId}_0", "StartTime=now")).ExitCode);
         await WaitForAsync(async () => (await slurm.ClientAsync("scontrol", "show", "job", $"{jobId}_0")).Stdout.Contains("Restarts=1") ? "" : null);
         await slurm.WaitForEndAsync(jobId, TimeSpan.FromMinutes(4));
