@@ -26,6 +26,10 @@ internal static partial class HeadlessChromium
     public static Task ScreenshotAsync(string htmlPath, string screenshotPath) =>
         RunAsync([$"--screenshot={screenshotPath}", "--window-size=1280,2400", new Uri(htmlPath).AbsoluteUri]);
 
+    /// <summary>Prints <paramref name="htmlPath"/> as Chromium's print dialog would (no header or footer) into <paramref name="pdfPath"/>.</summary>
+    public static Task PrintToPdfAsync(string htmlPath, string pdfPath) =>
+        RunAsync([$"--print-to-pdf={pdfPath}", "--no-pdf-header-footer", new Uri(htmlPath).AbsoluteUri]);
+
     private static async Task<string> RunAsync(string[] args)
     {
         var profile = Path.Combine(Path.GetTempPath(), $"chromium-profile-{Guid.NewGuid():N}");
