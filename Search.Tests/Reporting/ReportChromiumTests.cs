@@ -34,6 +34,30 @@ public sealed class ReportChromiumTests
     }
 
     [Fact]
+    public async Task WhenThePageIsPrintedThenTheTrialsTablesLastColumnsAreOnThePaper()
+    {
+        // Given a report of a study with every kind of trial
+        using var dir = new TempDirectory("report-chromium-print");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        await study.FillMixedAsync(dir["best"]);
+        var index = await study.WriteReportAsync(dir["report"]);
+
+        // When Chromium prints it to PDF
+        await HeadlessChromium.PrintToPdfAsync(index, dir["report.pdf"]);
+
+        // Then the printed text holds the trials table's last columns: their headings, every start time and the
+        // failure note (the table was 1463 CSS px wide and printing cut off everything right of batch_size)
+        var text = PdfText.Extract(dir["report.pdf"]);
+        Assert.Contains("learning curves", text, StringComparison.OrdinalIgnoreCase);
+        foreach (var heading in new[] { "device", "started (UTC)", "duration (s)", "note" })
+            Assert.Contains(heading, text);
+        var data = (await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!;
+        foreach (var t in data.Trials)
+            Assert.Contains(t.DatetimeStart!.Value.ToUniversalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), text);
+        Assert.Contains("code 134", text);
+    }
+
+    [Fact]
     public async Task WhenAnImageFileIsMissingThenTheBrowserCheckCountsItAsNotLoaded()
     {
         // Given a written report from which one figure was then deleted

@@ -61,10 +61,10 @@ public sealed class ReportObjectiveNameTests
         // Then the summary, the best trial and the table's value column name the metric, and the other metric appears nowhere
         Assert.True(report.ExitCode == 0, report.Stderr + report.Stdout);
         var html = await File.ReadAllTextAsync(dir["studies/named/report/index.html"]);
-        Assert.Contains($"<th>Objective</th><td>{metric}</td>", html);
+        Assert.Contains($"<th scope=\"row\">Objective</th><td>{metric}</td>", html);
         var best = metric == "val_loss" ? "#1: val_loss 0.702" : "#0: val_accuracy 0.845";
-        Assert.Contains($"<th>Best trial</th><td>{best}</td>", html);
-        Assert.Contains($"<th>#</th><th>state</th><th>{metric}</th>", html);
+        Assert.Contains($"<th scope=\"row\">Best trial</th><td>{best}</td>", html);
+        Assert.Contains($"<th scope=\"col\">#</th><th scope=\"col\">state</th><th scope=\"col\">{metric}</th>", html);
         Assert.DoesNotContain(other, html);
         Assert.DoesNotContain("objective value", html);
         // And so do the figures' value axes: the history's y axis, the curves' and the parallel coordinates' last axis
@@ -94,9 +94,9 @@ public sealed class ReportObjectiveNameTests
         // Then the page renders and calls the value "objective value", saying the study does not name its metric
         Assert.True(report.ExitCode == 0, report.Stderr + report.Stdout);
         var html = await File.ReadAllTextAsync(dir["out/index.html"]);
-        Assert.Contains("<th>Objective</th><td>not named (the study has no stored configuration this tool can read: another Optuna client made it, or it was changed)</td>", html);
-        Assert.Matches("<th>Best trial</th><td>#\\d: objective value [0-9.]+</td>", html);
-        Assert.Contains("<th>#</th><th>state</th><th>objective value</th>", html);
+        Assert.Contains("<th scope=\"row\">Objective</th><td>not named (the study has no stored configuration this tool can read: another Optuna client made it, or it was changed)</td>", html);
+        Assert.Matches("<th scope=\"row\">Best trial</th><td>#\\d: objective value [0-9.]+</td>", html);
+        Assert.Contains("<th scope=\"col\">#</th><th scope=\"col\">state</th><th scope=\"col\">objective value</th>", html);
         Assert.True(File.Exists(dir["out/history.png"]));
         await using var reader = await StorageFactory.OpenReadOnlyAsync("sqlite:" + dir["optuna.db"], dir.Path);
         Assert.Equal("objective value", HistoryPlot.Build((await StudyReportData.LoadAsync(reader, "foreign"))!)!.Axes.Left.Label.Text);

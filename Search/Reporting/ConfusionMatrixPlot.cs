@@ -6,6 +6,9 @@ namespace Mnist.Search.Reporting;
 /// <summary>Draws a confusion matrix (rows = true class, columns = predicted) as an annotated heatmap PNG.</summary>
 public static class ConfusionMatrixPlot
 {
+    public const int Width = 640;
+    public const int Height = 600;
+
     public static void Save(JsonArray matrix, string path, string title)
     {
         var n = matrix.Count;
@@ -42,6 +45,6 @@ public static class ConfusionMatrixPlot
         plot.XLabel("predicted");
         plot.YLabel("true");
         plot.Title(title);
-        Atomic.SavePng(plot, path, 640, 600);
+        Atomic.SavePng(plot, path, Width, Height);
     }
 }

@@ -16,7 +16,8 @@ internal static class DeviceTimelinePlot
 
     public static ReportFigure Draw(StudyReportData data, string directory)
     {
-        var started = data.Trials.Where(t => t.DatetimeStart is not null).ToArray();
+        var outliers = ClockOutliers.Of(data.Trials);
+        var started = data.Trials.Where(t => t.DatetimeStart is not null && !outliers.ContainsKey(t.Number)).ToArray();
         // A trial is created RUNNING before the worker that runs it writes its device: a report made in that moment
         // would draw it on an invented "(no device)" row. It is left out (the trial table still lists it); a finished
         // trial without a device (another tool's study) keeps that row, as it will never get one.
@@ -28,6 +29,11 @@ internal static class DeviceTimelinePlot
                 Start: t.DatetimeStart!.Value, End: t.DatetimeComplete ?? (t.State == TrialState.RUNNING ? data.GeneratedAtUtc.ToLocalTime() : t.DatetimeStart!.Value)))
             .ToArray();
         var waiting = deviceless.Length == 0 ? "" : $" Left out: {deviceless.Length} RUNNING trial{(deviceless.Length == 1 ? "" : "s")} not yet given a device.";
+        // Drawn, they squeezed the study's trials into one pixel column; the table still lists them with their time.
+        var notes = outliers.OrderBy(o => o.Key)
+            .Select(o => $"Left out of the timeline: trial {o.Key}, which {ClockOutliers.Describe(o.Value)} (Optuna stores local time without a zone: "
+                + "give every client writing to the study the same TZ).")
+            .ToArray();
         if (bars.Length == 0)
             return ReportFigure.Absent(Title, deviceless.Length == 0 ? "no trial has started" : $"no trial is on a device yet ({deviceless.Length} RUNNING just started)");
 
@@ -69,9 +75,18 @@ internal static class DeviceTimelinePlot
         plot.XLabel($"{unit.Name} since the first trial started");
         // Outside the data area: bars fill the whole width.
         plot.ShowLegend(Edge.Right);
-        Atomic.SavePng(plot, Path.Combine(directory, FileName), 1000, Math.Max(260, 120 + 60 * devices.Length));
+        var height = Math.Max(260, 120 + 60 * devices.Length);
+        Atomic.SavePng(plot, Path.Combine(directory, FileName), 1000, height);
+        var perDevice = string.Join(", ", devices.Select(d => $"{d} ran {bars.Count(b => b.Device == d)}"));
+        var duration = span / unit.Seconds;
         return ReportFigure.Drawn(Title, FileName,
-            "One row per device; each bar is a trial from start to end, labelled with its number and coloured by state." + waiting);
+                "One row per device; each bar is a trial from start to end, labelled with its number and coloured by state." + waiting,
+                1000, height,
+                $"Device timeline of {bars.Length} trials on {devices.Length} device{(devices.Length == 1 ? "" : "s")} ({perDevice}) over "
+                + $"{duration.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} {unit.Name} from {origin.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC"
+                + (outliers.Count == 0 ? "" : $"; {outliers.Count} trial{(outliers.Count == 1 ? "" : "s")} with another clock's start time left out")
+                + ". The trials table lists each trial's device, start and duration.")
+            with { Notes = notes };
     }
 
     private static string? DeviceOf(TrialSnapshot trial) => TrialStyle.Text(trial.SystemAttrs, StudyAttributes.Device);

@@ -21,14 +21,61 @@ internal static class HistoryPlot
                 $"no trial has a value yet ({data.Trials.Count(t => t.State == TrialState.FAIL)} failed, {data.Trials.Count} in all)");
         Atomic.SavePng(plot, Path.Combine(directory, FileName), Width, Height);
         return ReportFigure.Drawn(Title, FileName,
-            "Dots: COMPLETE trials; black step line: best value so far; open circles: PRUNED trials at their last reported epoch; dashed red lines: FAIL trials.");
+                "Dots: COMPLETE trials; black step line: best value so far; open circles: PRUNED trials at their last reported epoch; dashed red lines: FAIL trials.",
+                Width, Height, Alt(data))
+            with { Data = Table(data) };
     }
+
+    /// <summary>What the figure shows, in words: where the best value started and ended, and what was pruned or failed.</summary>
+    private static string Alt(StudyReportData data)
+    {
+        var maximize = data.Study.Direction == StudyDirection.MAXIMIZE;
+        var complete = Complete(data);
+        var text = $"Optimization history of {data.Trials.Count} trials. ";
+        if (complete.Length > 0)
+        {
+            var first = complete[0];
+            var best = complete.Aggregate((b, t) => maximize ? (t.Value > b.Value ? t : b) : (t.Value < b.Value ? t : b));
+            text += best.Number == first.Number
+                ? $"Best {data.ObjectiveName} stayed at {TrialStyle.Format(first.Value)} (trial {first.Number}) over {complete.Length} COMPLETE trials"
+                : $"Best {data.ObjectiveName} {(maximize ? "rose" : "fell")} from {TrialStyle.Format(first.Value)} (trial {first.Number}) "
+                  + $"to {TrialStyle.Format(best.Value)} (trial {best.Number}) over {complete.Length} COMPLETE trials";
+        }
+        else text += "No trial COMPLETE";
+        var pruned = data.Trials.Count(t => t.State == TrialState.PRUNED);
+        var failed = data.Trials.Count(t => t.State == TrialState.FAIL);
+        if (pruned > 0) text += $"; {pruned} PRUNED (drawn at their last epoch's value)";
+        if (failed > 0) text += $"; {failed} FAIL";
+        return text + ". The table under the figure lists each trial's value.";
+    }
+
+    private static ReportTable Table(StudyReportData data)
+    {
+        var maximize = data.Study.Direction == StudyDirection.MAXIMIZE;
+        double? best = null;
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var t in data.Trials.OrderBy(t => t.Number))
+        {
+            string value;
+            if (t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v))
+            {
+                best = best is not { } b ? v : maximize ? Math.Max(b, v) : Math.Min(b, v);
+                value = TrialStyle.Format(v);
+            }
+            else value = t.LastIntermediate is { } last ? $"{TrialStyle.Format(last.Value)} (epoch {last.Step})" : "";
+            rows.Add([t.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), t.State.ToString(), value, TrialStyle.Format(best)]);
+        }
+        return new ReportTable($"Optimization history: each trial's {data.ObjectiveName} (a trial that did not complete: its last epoch's) and the best so far",
+            ["trial", "state", data.ObjectiveName, "best so far"], rows);
+    }
+
+    private static TrialSnapshot[] Complete(StudyReportData data) =>
+        data.Trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v)).OrderBy(t => t.Number).ToArray();
 
     /// <summary>The figure <see cref="Draw"/> saves (tests render it to find where its points are); null when no trial has a value.</summary>
     internal static Plot? Build(StudyReportData data)
     {
-        var complete = data.Trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v))
-            .OrderBy(t => t.Number).ToArray();
+        var complete = Complete(data);
         var pruned = data.Trials.Where(t => t.State == TrialState.PRUNED && t.LastIntermediate is { } l && double.IsFinite(l.Value))
             .ToArray();
         var failed = data.Trials.Where(t => t.State == TrialState.FAIL).ToArray();

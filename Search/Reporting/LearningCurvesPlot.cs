@@ -24,8 +24,37 @@ internal static class LearningCurvesPlot
         var curves = ObjectiveCurves(data);
         if (curves.Length == 0) return ReportFigure.Absent(ObjectiveTitle, "no trial reported an epoch");
         Atomic.SavePng(BuildObjective(data, curves), Path.Combine(directory, ObjectiveFile), Width, Height);
+        var last = curves.Select(c => (c.Trial, Value: c.Points[^1].Y)).OrderBy(c => c.Value).ToArray();
         return ReportFigure.Drawn(ObjectiveTitle, ObjectiveFile,
-            "One line per trial, coloured by its final state. " + WithoutEpochs(data, curves.Select(c => c.Trial)));
+                "One line per trial, coloured by its final state. " + WithoutEpochs(data, curves.Select(c => c.Trial)),
+                Width, Height,
+                $"{data.ObjectiveName} after each epoch, one line per trial: {curves.Length} trials ({Counts(curves.Select(c => c.Trial))}), "
+                + $"up to epoch {Epochs(curves)}; the last reported values range from {TrialStyle.Format(last[0].Value)} (trial {last[0].Trial.Number}) "
+                + $"to {TrialStyle.Format(last[^1].Value)} (trial {last[^1].Trial.Number}). The table under the figure lists every value.")
+            with
+            {
+                Data = PerEpoch($"{data.ObjectiveName} after each epoch, per trial", curves,
+                    epoch => c => c.Points.Where(p => p.X == epoch).Select(p => TrialStyle.Format(p.Y)).FirstOrDefault() ?? ""),
+            };
+    }
+
+    private static string Counts(IEnumerable<TrialSnapshot> trials) =>
+        string.Join(", ", trials.GroupBy(t => t.State).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}"));
+
+    private static int Epochs(IEnumerable<(TrialSnapshot Trial, (double X, double Y)[] Points)> curves) =>
+        (int)curves.SelectMany(c => c.Points).Max(p => p.X);
+
+    /// <summary>One row per trial, one column per epoch, so a screen reader can read what the lines show.</summary>
+    private static ReportTable PerEpoch(string caption, IReadOnlyList<(TrialSnapshot Trial, (double X, double Y)[] Points)> curves,
+        Func<int, Func<(TrialSnapshot Trial, (double X, double Y)[] Points), string>> cell)
+    {
+        var epochs = curves.SelectMany(c => c.Points.Select(p => p.X)).Where(x => x == Math.Floor(x)).Select(x => (int)x).Distinct().Order().ToArray();
+        return new ReportTable(caption,
+            ["trial", "state", .. epochs.Select(e => $"epoch {e}")],
+            curves.OrderBy(c => c.Trial.Number)
+                .Select(c => (IReadOnlyList<string>)[c.Trial.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Trial.State.ToString(),
+                    .. epochs.Select(e => cell(e)(c))])
+                .ToArray());
     }
 
     /// <summary>The figure <see cref="DrawObjective"/> saves (tests render it to find where its points are); null when no trial reported an epoch.</summary>
@@ -51,9 +80,21 @@ internal static class LearningCurvesPlot
         var (train, val) = LossCurves(data);
         if (train.Count == 0 && val.Count == 0) return ReportFigure.Absent(LossTitle, "no trial recorded epoch losses");
         Atomic.SavePng(BuildLosses(train, val, data), Path.Combine(directory, LossFile), Width, Height);
+        // One row per trial that has either loss: "train / val" per epoch.
+        var trials = train.Concat(val).Select(c => c.Item1).DistinctBy(t => t.Number).ToArray();
+        var curves = trials.Select(t => (Trial: t, Points: train.Concat(val).Where(c => c.Item1.Number == t.Number).SelectMany(c => c.Item2).ToArray())).ToArray();
+        string Loss(List<(TrialSnapshot, (double, double)[])> series, TrialSnapshot t, int epoch) =>
+            series.Where(c => c.Item1.Number == t.Number).SelectMany(c => c.Item2).Where(p => p.Item1 == epoch).Select(p => TrialStyle.Format(p.Item2)).FirstOrDefault() ?? "–";
+        var lastVal = val.Select(c => (Trial: c.Item1, Value: c.Item2[^1].Item2)).OrderBy(c => c.Value).ToArray();
         return ReportFigure.Drawn(LossTitle, LossFile,
-            "Solid: training loss; dashed: validation loss; coloured by the trial's final state. "
-            + WithoutEpochs(data, train.Select(c => c.Item1).Concat(val.Select(c => c.Item1))));
+                "Solid: training loss; dashed: validation loss; coloured by the trial's final state. "
+                + WithoutEpochs(data, train.Select(c => c.Item1).Concat(val.Select(c => c.Item1))),
+                Width, Height,
+                $"Training and validation loss after each epoch, two lines per trial: {trials.Length} trials ({Counts(trials)}), up to epoch {Epochs(curves)}"
+                + (lastVal.Length == 0 ? "" : $"; the last validation losses range from {TrialStyle.Format(lastVal[0].Value)} (trial {lastVal[0].Trial.Number}) "
+                    + $"to {TrialStyle.Format(lastVal[^1].Value)} (trial {lastVal[^1].Trial.Number})")
+                + ". The table under the figure lists every value.")
+            with { Data = PerEpoch("Training / validation loss after each epoch, per trial", curves, epoch => c => $"{Loss(train, c.Trial, epoch)} / {Loss(val, c.Trial, epoch)}") };
     }
 
     /// <summary>The figure <see cref="DrawLosses"/> saves; null when no trial recorded epoch losses.</summary>

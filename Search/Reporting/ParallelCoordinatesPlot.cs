@@ -19,12 +19,19 @@ internal static class ParallelCoordinatesPlot
     {
         var trials = Drawn(data);
         if (trials.Length == 0) return ReportFigure.Absent(Title, "no COMPLETE trial yet");
-        var parameters = Parameters(trials);
+        var parameters = ReportParameters.Of(data, trials);
         if (parameters.Count == 0) return ReportFigure.Absent(Title, "the COMPLETE trials have no parameters");
         Atomic.SavePng(Build(data)!, Path.Combine(directory, FileName), WidthFor(parameters.Count), Height);
+        var maximize = data.Study.Direction == StudyDirection.MAXIMIZE;
+        var best = trials.Aggregate((b, t) => maximize ? (t.Value > b.Value ? t : b) : (t.Value < b.Value ? t : b));
+        var bestParams = string.Join(", ", parameters.Where(p => best.Params.ContainsKey(p.Name))
+            .Select(p => $"{p.Name} {ReportParameters.Formatter(data, p.Name)(best.ExternalParam(p.Name))}"));
         return ReportFigure.Drawn(Title, FileName,
             $"One line per COMPLETE trial, coloured by {data.ObjectiveName} from worst (purple) to best (yellow). Parameter axes span their search range "
-            + "(log scale where the parameter is log-distributed; categorical choices evenly spaced); the objective axis spans the observed values.");
+            + "(log scale where the parameter is log-distributed; categorical choices evenly spaced); the objective axis spans the observed values.",
+            WidthFor(parameters.Count), Height,
+            $"Parallel coordinates of {trials.Length} COMPLETE trials over {string.Join(", ", parameters.Select(p => p.Name))} and {data.ObjectiveName}; "
+            + $"the best line (trial {best.Number}, {TrialStyle.Format(best.Value)}) has {bestParams}. The trials table lists every trial's values.");
     }
 
     public const int Height = 520;
@@ -39,7 +46,7 @@ internal static class ParallelCoordinatesPlot
     internal static Plot? Build(StudyReportData data)
     {
         var trials = Drawn(data);
-        var parameters = Parameters(trials);
+        var parameters = ReportParameters.Of(data, trials);
         if (trials.Length == 0 || parameters.Count == 0) return null;
 
         var values = trials.Select(t => t.Value!.Value).ToArray();
@@ -132,20 +139,6 @@ internal static class ParallelCoordinatesPlot
             (left, right) = (Math.Max(0.3, leftPx / perSpacing), Math.Max(0.6, rightPx / perSpacing));
         }
         return (left, right);
-    }
-
-    /// <summary>Parameters of the trials in first-seen order, each with the distribution of the latest trial that has it.</summary>
-    internal static IReadOnlyList<(string Name, ParameterDistribution Distribution)> Parameters(IEnumerable<TrialSnapshot> trials)
-    {
-        var order = new List<string>();
-        var dists = new Dictionary<string, ParameterDistribution>();
-        foreach (var t in trials.OrderBy(t => t.Number))
-            foreach (var (name, dist) in t.Distributions)
-            {
-                if (!dists.ContainsKey(name)) order.Add(name);
-                dists[name] = dist;
-            }
-        return order.Select(n => (n, dists[n])).ToArray();
     }
 
     /// <summary>Position in [0, 1] of an internal value on its axis.</summary>
