@@ -76,8 +76,8 @@ public sealed class PartialOptunaTrialCliTests
         Assert.EndsWith(",,", csv.Stdout.Split('\n').Single(l => l.StartsWith("0,COMPLETE,", StringComparison.Ordinal)).TrimEnd('\r'));
         // and the report's summary and trial table show them absent
         var html = File.ReadAllText(dir["studies/cli-study/report/index.html"]);
-        Assert.Contains("&nbsp;&nbsp;learning_rate</th><td>—</td>", html);
-        Assert.Contains("&nbsp;&nbsp;batch_size</th><td>—</td>", html);
+        Assert.Contains("<th scope=\"row\">learning_rate</th><td><span aria-hidden=\"true\">—</span><span class=\"sr-only\">not used</span></td>", html);
+        Assert.Contains("<th scope=\"row\">batch_size</th><td><span aria-hidden=\"true\">—</span><span class=\"sr-only\">not used</span></td>", html);
     }
 
     [Fact]

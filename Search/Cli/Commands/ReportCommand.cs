@@ -30,7 +30,8 @@ internal static class ReportCommand
                 await location.FindInAsync(store, ct);
                 data = await StudyReportData.LoadAsync(store, location.Name, ct)
                     ?? throw new UserInputException($"unknown study '{location.Name}' in {location.StorageDisplay}");
-                data = data with { Metric = await MetricAsync(store, data.Study, ct) };
+                var config = await StoredConfigAsync(store, data.Study, ct);
+                data = data with { Metric = config?.Objective.Metric, SpaceNames = config?.Space.Names.ToArray() };
                 if (outDir is null) await StudyFolder.VerifyAsync(store, data.Study, location.StudyDirectory, location.StorageDisplay, ct);
             }
             var index = StudyReportWriter.Write(data, outDir ?? Path.Combine(location.StudyDirectory, "report"), ct);
@@ -43,10 +44,10 @@ internal static class ReportCommand
     }
 
     // As the read-only views do: a stored configuration that no longer reads (a hand edit, another tool) costs the report
-    // the metric's name, not the report.
-    private static async Task<string?> MetricAsync(Storage.IStudyStorage storage, Vocabulary.StudyInfo study, CancellationToken ct)
+    // the metric's name and the space's parameter order, not the report.
+    private static async Task<Config.StudyConfig?> StoredConfigAsync(Storage.IStudyStorage storage, Vocabulary.StudyInfo study, CancellationToken ct)
     {
-        try { return (await StoredConfig.ReadAsync(storage, study, study.Name, sourceOnThisMachine: false, ct))?.Config.Objective.Metric; }
+        try { return (await StoredConfig.ReadAsync(storage, study, study.Name, sourceOnThisMachine: false, ct))?.Config; }
         catch (Exception e) when (e is UserInputException or Config.ConfigException) { return null; }
     }
 }
