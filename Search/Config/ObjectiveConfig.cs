@@ -1,3 +1,4 @@
+using Mnist.Protocol.Events;
 using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Config;
@@ -8,6 +9,7 @@ namespace Mnist.Search.Config;
 /// </summary>
 public sealed record ObjectiveConfig(string Metric, StudyDirection Direction)
 {
-    public const string ValAccuracy = "val_accuracy";
-    public const string ValLoss = "val_loss";
+    // The worker's own field names, not copies: the objective is read from the event by this key.
+    public const string ValAccuracy = EventFields.ValAccuracy;
+    public const string ValLoss = EventFields.ValLoss;
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
 
 namespace Mnist.Trials.Protocol;
 
@@ -17,7 +18,7 @@ internal sealed class EventWriter(Stream output)
     /// <summary>Writes <paramref name="fields"/> with <c>"event": name</c> first.</summary>
     public void Write(string name, JsonObject fields)
     {
-        var line = new JsonObject { ["event"] = name };
+        var line = new JsonObject { [EventNames.EventField] = name };
         foreach (var (key, value) in fields.ToList())
         {
             fields.Remove(key);

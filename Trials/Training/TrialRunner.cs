@@ -143,18 +143,18 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         var config = JsonSerializer.SerializeToNode(hp)!;
         events.Write(EventNames.Start, new JsonObject
         {
-            ["config"] = config,
-            ["device"] = device.type == DeviceType.CUDA ? "cuda" : "cpu",
-            ["threads"] = spec.Threads,
+            [EventFields.Config] = config,
+            [EventFields.Device] = device.type == DeviceType.CUDA ? "cuda" : "cpu",
+            [EventFields.Threads] = spec.Threads,
             [EventFields.OneDnn] = oneDnn,
             [EventFields.OneDnnRefused] = oneDnnRefused,
-            ["train_images"] = train.Count,
-            ["val_images"] = val?.Count ?? 0,
-            ["pid"] = Environment.ProcessId,
-            ["epochs"] = spec.Epochs,
-            ["seed"] = spec.Seed,
-            ["dataset"] = dataset.Name,
-            ["out_dir"] = spec.OutDir,
+            [EventFields.TrainImages] = train.Count,
+            [EventFields.ValImages] = val?.Count ?? 0,
+            [EventFields.Pid] = Environment.ProcessId,
+            [EventFields.Epochs] = spec.Epochs,
+            [EventFields.Seed] = spec.Seed,
+            [EventFields.Dataset] = dataset.Name,
+            [EventFields.OutDir] = spec.OutDir,
         });
 
         using var model = new CnnModel(hp, dataset.ClassNames.Count);
@@ -197,16 +197,16 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
             }
             events.Write(EventNames.Epoch, new JsonObject
             {
-                ["epoch"] = epoch,
-                ["train_loss"] = EventWriter.Number(result.TrainLoss),
-                ["val_loss"] = EventWriter.Number(eval?.Loss),
-                ["val_accuracy"] = EventWriter.Number(eval?.Accuracy),
-                ["images_per_s"] = EventWriter.Number(result.Images / trainSeconds),
-                ["elapsed_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
-                ["train_s"] = EventWriter.Number(trainSeconds),
-                ["eval_s"] = EventWriter.Number(evalSeconds),
-                ["lr"] = EventWriter.Number(trainer.CurrentLearningRate),
-                ["rss_mb"] = EventWriter.Number(ProcessMemory.ResidentMegabytes()),
+                [EventFields.EpochNumber] = epoch,
+                [EventFields.TrainLoss] = EventWriter.Number(result.TrainLoss),
+                [EventFields.ValLoss] = EventWriter.Number(eval?.Loss),
+                [EventFields.ValAccuracy] = EventWriter.Number(eval?.Accuracy),
+                [EventFields.ImagesPerSecond] = EventWriter.Number(result.Images / trainSeconds),
+                [EventFields.ElapsedSeconds] = EventWriter.Number(clock.Elapsed.TotalSeconds),
+                [EventFields.TrainSeconds] = EventWriter.Number(trainSeconds),
+                [EventFields.EvalSeconds] = EventWriter.Number(evalSeconds),
+                [EventFields.LearningRate] = EventWriter.Number(trainer.CurrentLearningRate),
+                [EventFields.RssMegabytes] = EventWriter.Number(ProcessMemory.ResidentMegabytes()),
                 [EventFields.EpochsPlanned] = planned,
             });
             if (prune.IsRequested && epoch < planned)
@@ -233,13 +233,13 @@ internal sealed class TrialRunner(EventWriter events, PruneSignal prune, TextWri
         events.Write(EventNames.Result, new JsonObject
         {
             [EventFields.State] = pruned ? EventFields.Pruned : EventFields.Complete,
-            ["val_accuracy"] = EventWriter.Number(lastValAccuracy),
-            ["best_val_accuracy"] = EventWriter.Number(bestValAccuracy),
-            ["val_loss"] = EventWriter.Number(lastValLoss),
-            ["test_accuracy"] = EventWriter.Number(testAccuracy),
-            ["test_loss"] = EventWriter.Number(testLoss),
-            ["duration_s"] = EventWriter.Number(clock.Elapsed.TotalSeconds),
-            ["checkpoint"] = checkpoint,
+            [EventFields.ValAccuracy] = EventWriter.Number(lastValAccuracy),
+            [EventFields.BestValAccuracy] = EventWriter.Number(bestValAccuracy),
+            [EventFields.ValLoss] = EventWriter.Number(lastValLoss),
+            [EventFields.TestAccuracy] = EventWriter.Number(testAccuracy),
+            [EventFields.TestLoss] = EventWriter.Number(testLoss),
+            [EventFields.DurationSeconds] = EventWriter.Number(clock.Elapsed.TotalSeconds),
+            [EventFields.Checkpoint] = checkpoint,
             [EventFields.EpochsRun] = epochsRun,
         });
         return WorkerExitCodes.Success;
