@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mnist.Search.Storage;
 
 namespace Mnist.Search.Cli;
 
@@ -12,10 +13,26 @@ internal static class CommonOptions
     /// Defaults are shown as System.CommandLine shows those of <c>DefaultValueFactory</c>, "[default: X]": two forms
     /// stood side by side in one help text.
     /// </summary>
-    public static Option<string?> Storage(string? description = null) => new("--storage")
+    public static Option<string?> Storage(string? description = null) => StorageUrlValue(new Option<string?>("--storage")
     {
         Description = description ?? "Storage URL: sqlite:PATH (relative to the current folder) or postgresql://user@host:port/db [default: sqlite:studies/NAME/study.db, or DIR/NAME/study.db with --studies-dir DIR]",
-    };
+    });
+
+    /// <summary>
+    /// <paramref name="option"/>, its value refused as a command-line error (one line, exit 2) unless it parses as a
+    /// storage URL. The parse's <see cref="FormatException"/> escaped from deep in each command instead, and only the
+    /// exit-code map's treating every FormatException as bad input made it exit 2.
+    /// </summary>
+    public static Option<T> StorageUrlValue<T>(Option<T> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0) return;
+            try { StorageUrl.Parse(result.Tokens[^1].Value, Directory.GetCurrentDirectory()); }
+            catch (FormatException e) { result.AddError(e.Message); }
+        });
+        return option;
+    }
 
     /// <summary>
     /// --storage of a command that reads a configuration file (study start, study create): its default is the file's

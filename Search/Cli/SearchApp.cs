@@ -108,55 +108,48 @@ internal static class SearchApp
             return await parse.InvokeAsync(
                 new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, termination.Token);
         }
-        catch (NoCompleteTrialException e)
-        {
-            Say($"error: {ConsoleText.Line(e.Message)}");
-            return ExitCodes.AllTrialsFailed;
-        }
-        catch (FailureStreakException e)
-        {
-            // No COMPLETE trial: exit 3, as for a study whose trials all failed; with one from before, the run failed (1).
-            Say($"error: {ConsoleText.Line(e.Message)}");
-            return e.AnyComplete ? ExitCodes.Failed : ExitCodes.AllTrialsFailed;
-        }
-        catch (Exception e) when (e is StudyBusyException or StorageLockedException)
-        {
-            Say($"error: {ConsoleText.Line(e.Message)}");
-            return ExitCodes.Busy;
-        }
-        catch (Exception e) when (IsBadInput(e))
-        {
-            Say($"error: {ConsoleText.Line(e.Message)}");
-            return ExitCodes.BadInput;
-        }
-        catch (Exception e) when (DiskReserve.IsDiskFull(e))
-        {
-            // A full disk is the machine's state, not a bug: one line, no stack trace (issue 11).
-            Say($"error: {ConsoleText.Line((e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message)}");
-            return ExitCodes.Failed;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException or StudyDeletedException
-                                      or Retraining.RetrainException or Retraining.RetrainTakenOverException or WorkerOutputException)
-        {
-            // A retrain that failed or was taken over by another process, or a worker that broke the protocol, says so
-            // itself; a stack trace added nothing.
-            // The machine's state (permissions, a file where a folder should be, a full or read-only disk, a Slurm
-            // controller or database server that does not answer), not a bug: its message names the path or the tool; a stack trace would hide it.
-            Say($"error: {ConsoleText.Line(e.Message)}");
-            return ExitCodes.Failed;
-        }
-        catch (OperationCanceledException)
-        {
-            Say("interrupted");
-            return ExitCodes.Interrupted;
-        }
         catch (Exception e)
         {
-            Say($"error: {ConsoleText.Line(e.Message)}");
-            Say(e.ToString());
-            return ExitCodes.Failed;
+            var outcome = Classify(e);
+            Say(outcome.Line);
+            if (outcome.Trace) Say(e.ToString());
+            return outcome.ExitCode;
         }
     }
+
+    /// <summary>How a command's exception ends the process: its exit code (README's table), its one line, and whether its stack trace follows.</summary>
+    internal sealed record Outcome(int ExitCode, string Line, bool Trace);
+
+    /// <summary>
+    /// The exit code and what is said for <paramref name="e"/>. Only this project's own refusals are bad input (2):
+    /// .NET's <see cref="ArgumentException"/>, <see cref="FormatException"/> and <see cref="FileNotFoundException"/>
+    /// were too, so an internal guard that fired ("a COMPLETE trial needs a value (Parameter 'value')") told the user to
+    /// fix their input, and its stack trace, the one clue to our bug, was dropped. User text that fails to parse is
+    /// wrapped where it is read (a <see cref="UserInputException"/>, a <see cref="ConfigException"/>, an option's validator).
+    /// </summary>
+    internal static Outcome Classify(Exception e) => e switch
+    {
+        NoCompleteTrialException => Line(ExitCodes.AllTrialsFailed, e),
+        // No COMPLETE trial: exit 3, as for a study whose trials all failed; with one from before, the run failed (1).
+        FailureStreakException f => Line(f.AnyComplete ? ExitCodes.Failed : ExitCodes.AllTrialsFailed, e),
+        StudyBusyException or StorageLockedException => Line(ExitCodes.Busy, e),
+        _ when IsBadInput(e) => Line(ExitCodes.BadInput, e),
+        // A full disk is the machine's state, not a bug: one line, no stack trace (issue 11).
+        _ when DiskReserve.IsDiskFull(e) => new Outcome(ExitCodes.Failed,
+            $"error: {ConsoleText.Line((e as StorageFullException ?? e.InnerException as StorageFullException)?.Message ?? "disk full: " + e.Message)}", Trace: false),
+        // A retrain that failed or was taken over by another process, or a worker that broke the protocol, says so
+        // itself; a stack trace added nothing.
+        // The machine's state (permissions, a missing file or folder, a file where a folder should be, a full or
+        // read-only disk, a Slurm controller or database server that does not answer), not a bug: its message names
+        // the path or the tool; a stack trace would hide it.
+        IOException or UnauthorizedAccessException or Cluster.SlurmUnavailableException or DatasetFetchException or StorageUnreachableException
+            or StudyDeletedException or Retraining.RetrainException or Retraining.RetrainTakenOverException or WorkerOutputException => Line(ExitCodes.Failed, e),
+        OperationCanceledException => new Outcome(ExitCodes.Interrupted, "interrupted", Trace: false),
+        // Our own bug (an internal guard's ArgumentException, a crashed Trials child): the trace locates it.
+        _ => new Outcome(ExitCodes.Failed, $"error: {ConsoleText.Line(e.Message)}", Trace: true),
+    };
+
+    private static Outcome Line(int exitCode, Exception e) => new(exitCode, $"error: {ConsoleText.Line(e.Message)}", Trace: false);
 
     // The command's last word on stderr. A closed stderr (`2>&-`) made this write throw inside the catch that reports a
     // failure: the exception left Main and the runtime aborted the process (exit 134) where the table says 2 (audit-ops
@@ -183,7 +176,7 @@ internal static class SearchApp
 
     private static bool IsBadInput(Exception e) =>
         e is UserInputException or ModelNotFoundException or ConfigException or StudyConflictException or DatasetFetchException { IsBadInput: true }
-            or WorkerStartException or ArgumentException or FormatException or FileNotFoundException
+            or WorkerStartException
             or StorageException or QueryRefusedException or StudyFolderException or Files.OutputFolderException
             or Inference.Onnx.OnnxModelException or Inference.Images.ImageInputException;
 }

@@ -69,7 +69,7 @@ internal static class ModelExporter
                     $"cannot export {model.Directory}: study '{study.Name}' was trained by its own worker program (worker.command: {worker}), and export and predict "
                     + $"serve only models of the built-in Trials worker; use that program's own export (Trials cannot load it: {check.FirstError.Replace(source, model.Directory, StringComparison.Ordinal)})");
             if (check.ExitCode != 0)
-                throw new ModelNotFoundException($"cannot export: {check.FirstError.Replace(source, model.Directory, StringComparison.Ordinal)}");
+                throw Failure("cannot export", check, source, model.Directory);
             await RefuseIfChangedAsync(model, source, files, relocate, ct);
 
             var sidecar = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(source, ArtifactNames.Sidecar), ct))?.AsObject()
@@ -103,7 +103,7 @@ internal static class ModelExporter
                 }
                 var output = await tool.RunAsync(arguments, ct);
                 if (output.ExitCode != 0)
-                    throw new ModelNotFoundException($"export failed: {output.FirstError.Replace(source, model.Directory, StringComparison.Ordinal)}");
+                    throw Failure("export failed", output, source, model.Directory);
                 // Checked here too, before it replaces anything: a file ONNX Runtime could not use never lands.
                 if (format == "onnx") OnnxModelFile.Read(staged);
             }
@@ -121,6 +121,16 @@ internal static class ModelExporter
             OutputFolder.Discard(staging);
             throw;
         }
+    }
+
+    // Trials refusing the model (exit 2: a truncated model.bin, a sidecar out of range) is the user's input; any other
+    // exit (an unhandled exception, an abort, a kill) is a failure of ours, with Trials' trace.
+    private static Exception Failure(string what, TrialsTool.Output output, string source, string modelDirectory)
+    {
+        var reason = output.FirstError.Replace(source, modelDirectory, StringComparison.Ordinal);
+        return output.ExitCode == WorkerExitCodes.BadInput
+            ? new ModelNotFoundException($"{what}: {reason}")
+            : new TrialsToolException($"{what}: Trials exited with code {output.ExitCode}: {reason}", output.Stderr.Replace(source, modelDirectory, StringComparison.Ordinal));
     }
 
     // Inside the staging folder, removed before it is promoted.

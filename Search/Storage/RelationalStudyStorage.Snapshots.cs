@@ -181,10 +181,10 @@ internal abstract partial class RelationalStudyStorage
 
     private static double Decode(double? value, string type) => type switch
     {
-        "FINITE" => value ?? throw new FormatException("a FINITE value is NULL in storage"),
+        "FINITE" => value ?? throw new StorageException("a FINITE value is NULL in storage"),
         "INF_POS" => double.PositiveInfinity,
         "INF_NEG" => double.NegativeInfinity,
         "NAN" => double.NaN,
-        _ => throw new FormatException($"unknown value type '{type}' in storage"),
+        _ => throw new StorageException($"unknown value type '{type}' in storage"),
     };
 }

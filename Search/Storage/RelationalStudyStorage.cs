@@ -221,10 +221,13 @@ internal abstract partial class RelationalStudyStorage : IStudyStorage
 
     protected static DateTime NowLocal() => DateTime.Now;
 
+    // What another tool (or a hand edit) wrote that this reader does not know is the storage's content, said in one
+    // line as a StorageException: as a FormatException it passed for bad input only because every FormatException did.
     protected static DateTime? ParseTime(string? text) =>
-        text is null ? null : DateTime.SpecifyKind(
-            DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces), DateTimeKind.Local);
+        text is null ? null
+        : DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var time) ? DateTime.SpecifyKind(time, DateTimeKind.Local)
+        : throw new StorageException($"unreadable time '{text}' in storage");
 
     protected static T ParseEnum<T>(string name) where T : struct, Enum =>
-        Enum.TryParse<T>(name, ignoreCase: false, out var v) ? v : throw new FormatException($"unknown {typeof(T).Name} '{name}' in storage");
+        Enum.TryParse<T>(name, ignoreCase: false, out var v) ? v : throw new StorageException($"unknown {typeof(T).Name} '{name}' in storage");
 }

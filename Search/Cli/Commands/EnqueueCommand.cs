@@ -30,7 +30,7 @@ internal static class EnqueueCommand
         {
             Description = "Enqueue the best configurations of this earlier study instead (the values the study's space allows; the rest sampled)",
         };
-        var fromStorage = new Option<string?>("--from-storage") { Description = "Storage URL of --from-study (default: its studies/NAME/study.db)" };
+        var fromStorage = CommonOptions.StorageUrlValue(new Option<string?>("--from-storage") { Description = "Storage URL of --from-study (default: its studies/NAME/study.db)" });
         var top = new Option<int>("--top") { Description = "With --from-study: how many of its best configurations", DefaultValueFactory = _ => 1 };
         var allowDuplicates = new Option<bool>("--allow-duplicates")
         {

@@ -104,7 +104,7 @@ internal static class StudyRunCommands
     public static Command Worker()
     {
         var name = CommonOptions.StudyName();
-        var storage = new Option<string>("--storage") { Description = "Storage URL of the shared study (postgresql://... or sqlite:PATH)", Required = true };
+        var storage = CommonOptions.StorageUrlValue(new Option<string>("--storage") { Description = "Storage URL of the shared study (postgresql://... or sqlite:PATH)", Required = true });
         var devices = new Option<string?>("--devices") { Description = "The devices to run trials on: the study's own setting when left out; auto (this machine's GPUs, else the CPU), cpu, or a list such as cuda:0,cuda:1" };
         // `study submit --studies-dir DIR` put the Slurm logs in DIR/NAME/slurm while its workers, which had no such
         // option, wrote study.log and trials/ under the submit folder's studies/NAME: one study's files in two places.
