@@ -73,25 +73,7 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     {
         var readOnly = new NpgsqlConnectionStringBuilder(connectionString) { Options = "-c default_transaction_read_only=on" };
         var storage = new PostgresStudyStorage(readOnly.ConnectionString, StorageUrl.DisplayOf(readOnly));
-        try
-        {
-            await storage.VerifyAsync(ct);
-            await storage.LearnHeartbeatZoneAsync(ct);
-            // Only OpenAsync set this, so a query command (study status, trials list, report, export) that met a server
-            // restart gave up after the three quick tries of opening (about 0.2 s) with a stack trace.
-            storage._opened = true;
-            return storage;
-        }
-        catch (Exception e) when (storage.Unreachable(e) is { } described)
-        {
-            await storage.DisposeAsync();
-            throw described;
-        }
-        catch
-        {
-            await storage.DisposeAsync();
-            throw;
-        }
+        return await OpenCoreAsync(storage, storage.VerifyAsync, ct);
     }
 
     /// <summary>The server and database, without the password (for messages).</summary>
@@ -101,9 +83,20 @@ internal sealed class PostgresStudyStorage : RelationalStudyStorage
     public static async Task<PostgresStudyStorage> OpenAsync(string connectionString, CancellationToken ct = default)
     {
         var storage = new PostgresStudyStorage(connectionString, StorageUrl.DisplayOf(new NpgsqlConnectionStringBuilder(connectionString)));
+        return await OpenCoreAsync(storage, storage.InitializeAsync, ct);
+    }
+
+    /// <summary>
+    /// The one way a storage is opened, read-only or not: <paramref name="prepare"/> (check or create the schema), learn
+    /// the heartbeat zone, mark it opened; on failure it is disposed, an unreachable server said in one line. The two
+    /// opens were copies of this, and only one set <c>_opened</c>, so a query command that met a server restart gave
+    /// up after the three quick tries of opening (about 0.2 s) with a stack trace.
+    /// </summary>
+    private static async Task<PostgresStudyStorage> OpenCoreAsync(PostgresStudyStorage storage, Func<CancellationToken, Task> prepare, CancellationToken ct)
+    {
         try
         {
-            await storage.InitializeAsync(ct);
+            await prepare(ct);
             await storage.LearnHeartbeatZoneAsync(ct);
             storage._opened = true;
             return storage;
