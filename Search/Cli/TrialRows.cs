@@ -9,19 +9,49 @@ namespace Mnist.Search.Cli;
 /// <summary>Turns trial snapshots into the rows the query commands print.</summary>
 internal static class TrialRows
 {
-    /// <summary>The columns every row of a trial list has, before the parameters'.</summary>
-    // "epochs_done", as study status names a running trial's count: "epochs" is the list of epoch records in trials show
-    // and study best, so one name held a number in one command's JSON and a list in another's.
-    public static readonly IReadOnlyList<string> TrialColumns = ["number", "state", "value", "epochs_done", "duration_s", "device"];
-
     /// <summary>
-    /// The last column: why a trial failed (Optuna's fail_reason; null otherwise). Only trials show gave it, while the
-    /// study's "all trials failed" line and README sent users to `trials list --state FAIL` for the reasons.
+    /// The keys of a trial in <c>trials list</c> and <c>trials show</c> (README documents them): one spelling each. The
+    /// values of several come from study attributes of the same spelling, and the key was a literal beside that constant.
     /// </summary>
-    public const string ErrorColumn = "error";
+    public static class Keys
+    {
+        public const string Number = "number";
+        public const string State = "state";
+        public const string Value = "value";
+
+        // "epochs_done", as study status names a running trial's count: "epochs" is the list of epoch records in trials show
+        // and study best, so one name held a number in one command's JSON and a list in another's.
+        public const string EpochsDone = "epochs_done";
+        public const string DurationSeconds = "duration_s";
+        public const string Device = "device";
+        public const string Params = "params";
+
+        /// <summary>
+        /// Why a trial failed (Optuna's fail_reason; null otherwise): the last column of a list. Only trials show gave it,
+        /// while the study's "all trials failed" line and README sent users to `trials list --state FAIL` for the reasons.
+        /// </summary>
+        public const string Error = "error";
+
+        public const string IntermediateValues = "intermediate_values";
+
+        /// <summary>The trial's epoch records: the worker's <c>epoch</c> events as stored.</summary>
+        public const string Epochs = "epochs";
+
+        public const string Started = "started";
+        public const string Completed = "completed";
+        public const string TrialDirectory = "trial_dir";
+        public const string StdoutLog = "stdout_log";
+        public const string StderrLog = "stderr_log";
+        public const string Checkpoint = "checkpoint";
+        public const string RetryOf = "retry_of";
+        public const string RepeatOf = "repeat_of";
+    }
+
+    /// <summary>The columns every row of a trial list has, before the parameters'.</summary>
+    public static readonly IReadOnlyList<string> TrialColumns = [Keys.Number, Keys.State, Keys.Value, Keys.EpochsDone, Keys.DurationSeconds, Keys.Device];
 
     /// <summary>The keys of a trial in a JSON list: the trial columns, its parameters as one object, then its error.</summary>
-    public static IReadOnlyList<string> JsonKeys { get; } = [.. TrialColumns, "params", ErrorColumn];
+    public static IReadOnlyList<string> JsonKeys { get; } = [.. TrialColumns, Keys.Params, Keys.Error];
 
     /// <summary>
     /// A parameter's column: its name, or <c>params_NAME</c> (Optuna's <c>trials_dataframe</c> prefix) when a trial column
@@ -29,27 +59,27 @@ internal static class TrialRows
     /// CSV, and made --format json fail on a duplicate key.
     /// </summary>
     public static string ColumnOf(string parameter) =>
-        TrialColumns.Contains(parameter) || parameter == ErrorColumn || parameter.StartsWith("params_", StringComparison.Ordinal) ? "params_" + parameter : parameter;
+        TrialColumns.Contains(parameter) || parameter == Keys.Error || parameter.StartsWith("params_", StringComparison.Ordinal) ? "params_" + parameter : parameter;
 
     /// <summary>Every column of a list of trials with these parameters.</summary>
-    public static IReadOnlyList<string> Columns(IEnumerable<string> paramNames) => [.. TrialColumns, .. paramNames.Select(ColumnOf), ErrorColumn];
+    public static IReadOnlyList<string> Columns(IEnumerable<string> paramNames) => [.. TrialColumns, .. paramNames.Select(ColumnOf), Keys.Error];
 
     public static IReadOnlyDictionary<string, object?> Summary(TrialSnapshot t, IEnumerable<string> paramNames)
     {
         var row = new Dictionary<string, object?>
         {
-            ["number"] = t.Number,
-            ["state"] = t.State.ToString(),
-            ["value"] = t.Value,
-            ["epochs_done"] = t.IntermediateValues.Count,
-            ["duration_s"] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
-            ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
+            [Keys.Number] = t.Number,
+            [Keys.State] = t.State.ToString(),
+            [Keys.Value] = t.Value,
+            [Keys.EpochsDone] = t.IntermediateValues.Count,
+            [Keys.DurationSeconds] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
+            [Keys.Device] = Attr(t.SystemAttrs, StudyAttributes.Device),
         };
         // A queued trial from `study enqueue` has no parameters until it runs: show the values it will run with.
         var queued = QueuedValues(t);
         foreach (var name in paramNames)
             row[ColumnOf(name)] = t.Params.ContainsKey(name) ? t.ExternalParam(name) : queued.GetValueOrDefault(name);
-        row[ErrorColumn] = Attr(t.SystemAttrs, StudyAttributes.FailReason);
+        row[Keys.Error] = Attr(t.SystemAttrs, StudyAttributes.FailReason);
         return row;
     }
 
@@ -66,8 +96,8 @@ internal static class TrialRows
         var parameters = new JsonObject();
         foreach (var name in paramNames.Where(n => t.Params.ContainsKey(n) || queued.ContainsKey(n)))
             parameters[name] = ParameterValue(flat[ColumnOf(name)]);
-        return TrialColumns.Select(c => KeyValuePair.Create(c, flat[c])).Append(KeyValuePair.Create<string, object?>("params", parameters))
-            .Append(KeyValuePair.Create(ErrorColumn, flat[ErrorColumn])).ToDictionary();
+        return TrialColumns.Select(c => KeyValuePair.Create(c, flat[c])).Append(KeyValuePair.Create<string, object?>(Keys.Params, parameters))
+            .Append(KeyValuePair.Create(Keys.Error, flat[Keys.Error])).ToDictionary();
     }
 
     /// <summary>
@@ -89,7 +119,7 @@ internal static class TrialRows
         foreach (var name in paramNames)
             if (row[ColumnOf(name)] is null) row[ColumnOf(name)] = OutputFormat.Absent;
         // A reason may be a traceback's tail of 2,000 characters: the table gives its start, trials show all of it.
-        if (row[ErrorColumn] is string error && error.Length > TableErrorChars) row[ErrorColumn] = error[..(TableErrorChars - 1)] + "…";
+        if (row[Keys.Error] is string error && error.Length > TableErrorChars) row[Keys.Error] = error[..(TableErrorChars - 1)] + "…";
         return row;
     }
 
@@ -100,7 +130,7 @@ internal static class TrialRows
     /// of good trials stays as narrow as it was; JSON and CSV keep every column, which scripts read by name).
     /// </summary>
     public static IReadOnlyList<string> TableColumns(IEnumerable<string> paramNames, IEnumerable<IReadOnlyDictionary<string, object?>> rows) =>
-        rows.Any(r => r[ErrorColumn] is not null) ? Columns(paramNames) : [.. Columns(paramNames).Where(c => c != ErrorColumn)];
+        rows.Any(r => r[Keys.Error] is not null) ? Columns(paramNames) : [.. Columns(paramNames).Where(c => c != Keys.Error)];
 
     /// <summary>The columns of a trial list: every parameter a trial has or, queued, will run with.</summary>
     public static IReadOnlyList<string> ParameterNames(IEnumerable<TrialSnapshot> trials) =>
@@ -139,28 +169,28 @@ internal static class TrialRows
         JsonNode? epochs = t.UserAttrs.TryGetValue(StudyAttributes.Epochs, out var e) ? ParseOrText(e) : new JsonArray();
         return new JsonObject
         {
-            ["number"] = t.Number,
-            ["state"] = t.State.ToString(),
-            ["value"] = Number(t.Value),
-            ["params"] = parameters,
-            ["intermediate_values"] = new JsonObject(t.IntermediateValues.OrderBy(kv => kv.Key)
+            [Keys.Number] = t.Number,
+            [Keys.State] = t.State.ToString(),
+            [Keys.Value] = Number(t.Value),
+            [Keys.Params] = parameters,
+            [Keys.IntermediateValues] = new JsonObject(t.IntermediateValues.OrderBy(kv => kv.Key)
                 .Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), Number(kv.Value)))),
-            ["epochs"] = epochs,
+            [Keys.Epochs] = epochs,
             // The count trials list and study status give under this name: a script reading one trial had to count
             // "epochs" (which another client's trial may not even hold as a list).
-            ["epochs_done"] = t.IntermediateValues.Count,
-            ["device"] = Attr(t.SystemAttrs, StudyAttributes.Device),
-            ["started"] = Utc(t.DatetimeStart),
-            ["completed"] = Utc(t.DatetimeComplete),
-            ["duration_s"] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
-            ["trial_dir"] = Attr(t.SystemAttrs, StudyAttributes.TrialDirectory),
-            ["stdout_log"] = Attr(t.SystemAttrs, StudyAttributes.StdoutLog),
-            ["stderr_log"] = Attr(t.SystemAttrs, StudyAttributes.StderrLog),
-            ["checkpoint"] = Attr(t.UserAttrs, StudyAttributes.Checkpoint),
-            ["error"] = Attr(t.SystemAttrs, StudyAttributes.FailReason),
+            [Keys.EpochsDone] = t.IntermediateValues.Count,
+            [Keys.Device] = Attr(t.SystemAttrs, StudyAttributes.Device),
+            [Keys.Started] = Utc(t.DatetimeStart),
+            [Keys.Completed] = Utc(t.DatetimeComplete),
+            [Keys.DurationSeconds] = t.Duration is { } d ? Math.Round(d.TotalSeconds, 1) : null,
+            [Keys.TrialDirectory] = Attr(t.SystemAttrs, StudyAttributes.TrialDirectory),
+            [Keys.StdoutLog] = Attr(t.SystemAttrs, StudyAttributes.StdoutLog),
+            [Keys.StderrLog] = Attr(t.SystemAttrs, StudyAttributes.StderrLog),
+            [Keys.Checkpoint] = Attr(t.UserAttrs, StudyAttributes.Checkpoint),
+            [Keys.Error] = Attr(t.SystemAttrs, StudyAttributes.FailReason),
             // Trial numbers, as numbers (as every other trial number in this output; they were strings).
-            ["retry_of"] = t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var retry) ? ParseOrText(retry) : null,
-            ["repeat_of"] = t.SystemAttrs.TryGetValue(StudyAttributes.RepeatOf, out var repeat) ? ParseOrText(repeat) : null,
+            [Keys.RetryOf] = t.SystemAttrs.TryGetValue(StudyAttributes.RetryOf, out var retry) ? ParseOrText(retry) : null,
+            [Keys.RepeatOf] = t.SystemAttrs.TryGetValue(StudyAttributes.RepeatOf, out var repeat) ? ParseOrText(repeat) : null,
             [StudyAttributes.FixedParams] = t.SystemAttrs.TryGetValue(StudyAttributes.FixedParams, out var f) ? ParseOrText(f) : null,
         };
     }
@@ -173,11 +203,11 @@ internal static class TrialRows
     /// </summary>
     public static void Relocate(JsonObject detail, string? studyFolder)
     {
-        if (studyFolder is null || (string?)detail["trial_dir"] is not { Length: > 0 } recorded) return;
+        if (studyFolder is null || (string?)detail[Keys.TrialDirectory] is not { Length: > 0 } recorded) return;
         var local = StudyFolder.TrialFolderIn(studyFolder, recorded);
         if (local == recorded || !Directory.Exists(local)) return;
-        detail["trial_dir"] = local;
-        foreach (var key in new[] { "stdout_log", "stderr_log", "checkpoint" })
+        detail[Keys.TrialDirectory] = local;
+        foreach (var key in new[] { Keys.StdoutLog, Keys.StderrLog, Keys.Checkpoint })
             if ((string?)detail[key] is { } path && Path.GetRelativePath(recorded, path) is var rest && !rest.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(rest))
                 detail[key] = Path.Combine(local, rest);
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
 using Mnist.Search.Storage;
 using Mnist.Search.Vocabulary;
 
@@ -85,12 +86,12 @@ internal static class TrialsCommands
                 return ExitCodes.Ok;
             }
             // Only this tool's per-epoch records make the Epochs table; anything else another client stored stays in the detail.
-            var epochs = detail["epochs"] is JsonArray records && records.All(r => r is JsonObject) ? records : null;
-            if (epochs is not null) detail.Remove("epochs");
-            var intermediate = detail["intermediate_values"]!.AsObject();
-            detail.Remove("intermediate_values");
-            var parameters = detail["params"]!.AsObject();
-            detail.Remove("params");
+            var epochs = detail[TrialRows.Keys.Epochs] is JsonArray records && records.All(r => r is JsonObject) ? records : null;
+            if (epochs is not null) detail.Remove(TrialRows.Keys.Epochs);
+            var intermediate = detail[TrialRows.Keys.IntermediateValues]!.AsObject();
+            detail.Remove(TrialRows.Keys.IntermediateValues);
+            var parameters = detail[TrialRows.Keys.Params]!.AsObject();
+            detail.Remove(TrialRows.Keys.Params);
             // A queued trial has no parameters until it runs: the values it will run with, marked (the table was empty).
             if (trial.Params.Count == 0)
             {
@@ -102,7 +103,8 @@ internal static class TrialsCommands
             OutputFormat.WriteObject("table", parameters, "Parameters");
             if (epochs is { Count: > 0 })
             {
-                var cols = new[] { "epoch", "train_loss", "val_loss", "val_accuracy", "images_per_s", "elapsed_s" };
+                // The epoch records are the worker's epoch events as stored: their fields, by the protocol's names.
+                var cols = new[] { EventFields.EpochNumber, EventFields.TrainLoss, EventFields.ValLoss, EventFields.ValAccuracy, EventFields.ImagesPerSecond, EventFields.ElapsedSeconds };
                 OutputFormat.Write("table", cols, epochs.Select(e => (IReadOnlyDictionary<string, object?>)cols.ToDictionary(c => c, c => (object?)e![c]?.DeepClone())), "Epochs");
             }
             // Another Optuna client's trial reports intermediate values without this tool's epoch records: its curve is
