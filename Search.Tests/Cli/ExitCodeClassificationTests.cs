@@ -85,6 +85,25 @@ public sealed class ExitCodeClassificationTests
         Assert.Matches("^error: --(from-)?storage: storage URL '[^']+': ", line);
     }
 
+    [Theory]
+    [InlineData("--model", "", "digit.png")]
+    [InlineData("--model", "model", "")]
+    public async Task AnEmptyPathGivenToPredictIsBadInputInOneLine(params string[] args)
+    {
+        // Given a folder with a checkpoint
+        using var dir = new TempDirectory("cli-empty-path");
+        Directory.CreateDirectory(dir["model"]);
+        File.WriteAllText(dir["model/model.bin"], "x");
+        File.WriteAllText(dir["model/model.json"], "{}");
+
+        // When predict gets an empty path
+        var r = await SearchCli.RunAsync(dir.Path, ["predict", .. args]);
+
+        // Then it is the user's slip in one line, exit 2 (it was .NET's ArgumentException, taken for bad input by its type)
+        Assert.True(r.ExitCode == ExitCodes.BadInput, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.Matches("^error: (--model|<images>): .*empty", Assert.Single(r.Stderr.Trim().Split('\n')));
+    }
+
     [Fact]
     public async Task ATrialsExportThatCrashesIsOurFailureWithTrialsTraceAndWritesNothing()
     {

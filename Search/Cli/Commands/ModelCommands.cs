@@ -59,6 +59,9 @@ internal static class ModelCommands
         var command = new Command("predict", "Predict the class of each image (shaped as the model's dataset was)") { model, images, format };
         command.SetAction(async (parse, ct) =>
         {
+            // An empty path is the user's slip, said as such: Path.GetFullPath's ArgumentException is no longer taken for bad input.
+            if (string.IsNullOrWhiteSpace(parse.GetValue(model))) throw new UserInputException("--model: must name a model folder, got an empty value");
+            if (parse.GetValue(images)!.Any(string.IsNullOrWhiteSpace)) throw new UserInputException("<images>: an image path is empty");
             var dir = Path.GetFullPath(parse.GetValue(model)!);
             if (!Directory.Exists(dir) && !File.Exists(dir)) throw new UserInputException($"--model {dir}: does not exist{NoRetrainedModelYet(dir)}");
             if (!StudyModel.IsPredictable(dir)) throw new UserInputException($"--model {dir}: not a model folder (needs {OnnxSchema.FileName}, or model.bin and model.json)");
