@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
 using Mnist.Search.Tests.Support.Faults;
 using Mnist.Search.Tests.Support.Trials;
 using Mnist.Trials.Data;
@@ -75,7 +76,7 @@ public sealed class WorkerProcessTests : IDisposable
         Assert.Equal(new[] { 1, 2 }, events.Where(e => (string?)e["event"] == "epoch").Select(e => (int)e["epoch"]!));
         foreach (var epoch in events.Where(e => (string?)e["event"] == "epoch"))
         {
-            foreach (var key in new[] { "train_loss", "val_loss", "val_accuracy", "images_per_s", "elapsed_s", "rss_mb" })
+            foreach (var key in new[] { EventFields.TrainLoss, EventFields.ValLoss, EventFields.ValAccuracy, EventFields.ImagesPerSecond, EventFields.ElapsedSeconds, EventFields.RssMegabytes })
                 Assert.True(epoch[key] is JsonValue, $"epoch event lacks {key}: {epoch}");
             Assert.Equal(2, (int)epoch["epochs_planned"]!);
         }
@@ -148,7 +149,7 @@ public sealed class WorkerProcessTests : IDisposable
         Assert.InRange(epochsRun, 1, 499);
         var lastEpoch = worker.Events.Last(e => (string?)e["event"] == "epoch");
         Assert.Equal(epochsRun, (int)lastEpoch["epoch"]!);
-        Assert.Equal((double)lastEpoch["val_accuracy"]!, (double)result["val_accuracy"]!);
+        Assert.Equal((double)lastEpoch[EventFields.ValAccuracy]!, (double)result[EventFields.ValAccuracy]!);
         Assert.True(File.Exists(Path.Combine(dir.Path, "out", "model.json")));
     }
 
