@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mnist.Protocol.Events;
 using Mnist.Search.Vocabulary;
 using ScottPlot;
 
@@ -131,8 +132,8 @@ internal static class LearningCurvesPlot
         foreach (var t in data.Trials)
         {
             var events = Epochs(t);
-            if (Series(events, "train_loss") is { Length: > 0 } tr) train.Add((t, tr));
-            if (Series(events, "val_loss") is { Length: > 0 } vl) val.Add((t, vl));
+            if (Series(events, EventFields.TrainLoss) is { Length: > 0 } tr) train.Add((t, tr));
+            if (Series(events, EventFields.ValLoss) is { Length: > 0 } vl) val.Add((t, vl));
         }
         return (train, val);
     }

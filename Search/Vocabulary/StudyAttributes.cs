@@ -1,3 +1,5 @@
+using Mnist.Protocol.Events;
+
 namespace Mnist.Search.Vocabulary;
 
 /// <summary>Names of the attributes the coordinator keeps in storage (Optuna-readable key/JSON pairs).</summary>
@@ -73,7 +75,8 @@ public static class StudyAttributes
     /// "train_images": per epoch}</c>. Written with every epoch.
     /// </summary>
     public const string Fidelity = "fidelity";
-    public const string Checkpoint = "checkpoint";
-    public const string DurationSeconds = "duration_s";
-    public const string ImagesPerSecond = "images_per_s";
+    // The result event's fields, stored under the same names.
+    public const string Checkpoint = EventFields.Checkpoint;
+    public const string DurationSeconds = EventFields.DurationSeconds;
+    public const string ImagesPerSecond = EventFields.ImagesPerSecond;
 }

@@ -144,7 +144,7 @@ internal static class StudyQueryCommands
                 ["best_trial"] = best?.Number,
                 ["best_value"] = choice?.Value,
                 ["best_evaluations"] = choice?.Evaluations,
-                ["best_params"] = best is null ? null : TrialRows.Detail(best)["params"]!.DeepClone(),
+                ["best_params"] = best is null ? null : TrialRows.Detail(best)[TrialRows.Keys.Params]!.DeepClone(),
                 // What every trial ran with besides its parameters, as study start's summary lists it: without them the
                 // best configuration could not be run again from this output.
                 ["fixed"] = FixedValues(loaded),
@@ -158,7 +158,7 @@ internal static class StudyQueryCommands
                     ["device"] = TrialRows.Attr(r.t.SystemAttrs, StudyAttributes.Device),
                     ["host"] = r.owner?.Host,
                     ["pid"] = r.owner?.Pid,
-                    ["epochs_done"] = r.t.IntermediateValues.Count,
+                    [TrialRows.Keys.EpochsDone] = r.t.IntermediateValues.Count,
                     ["elapsed_s"] = TrialRows.ElapsedSeconds(r.t.DatetimeStart, now, w => Console.Error.WriteLine($"warning: {w}")),
                     ["heartbeat_age_s"] = loaded.HeartbeatAges.TryGetValue(r.t.Id, out var age) ? Math.Round(age.TotalSeconds, 1) : null,
                     // Judged as the sweep judges it; an Optuna client's trial (no owner) has its own grace, not ours.
@@ -272,7 +272,7 @@ internal static class StudyQueryCommands
             if (parse.GetValue(format) == "json") OutputFormat.WriteObject("json", detail);
             else
             {
-                OutputFormat.WriteObject("table", WithFixed(detail["params"]!.AsObject(), choice.Trial, loaded), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
+                OutputFormat.WriteObject("table", WithFixed(detail[TrialRows.Keys.Params]!.AsObject(), choice.Trial, loaded), $"Best trial {choice.Trial.Number}: value {TrialRows.ChosenValue(choice)}");
                 foreach (var note in skipped) Console.Out.WriteLine(ConsoleText.Line("Note: " + note));
             }
             return ExitCodes.Ok;
