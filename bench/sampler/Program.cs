@@ -46,12 +46,15 @@ var kinds = cli.List("--kinds", "gp,random", SamplerSettings.Gp, SamplerSettings
 var latencyOnly = string.Equals(only, "latency", StringComparison.OrdinalIgnoreCase);
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 
-// Optuna 4.1's median regret after 30 evaluations (RandomSampler, TPESampler, GPSampler; defaults), measured on this
-// machine (2026-11): stored, not rerun by this program. bench/sampler/optuna_tpe.py N --sampler KIND prints them again.
+// Optuna 4.1's median regret after 30 evaluations over 10 seeds (RandomSampler, TPESampler, GPSampler; defaults): stored,
+// not rerun by this program. Random and TPE are what `optuna_tpe.py 10 --sampler random|tpe` printed on 2026-12-07
+// (bench/sampler/results/20261207T051600-optuna-10-seeds.txt; the TPE column held 0.48 / 0.88 before, which that
+// command does not reproduce: 0.885 / 1.474). GP (0.015 / 0.10) was stored with the benchmark's first commit (2026-11)
+// with no raw output, and `--sampler gp` cannot run on this machine (no scipy): its provenance is unverified.
 var reference = new Dictionary<string, (double Random, double Tpe, double Gp)>
 {
-    ["Branin"] = (1.21, 0.48, 0.015),
-    ["Hartmann-6"] = (2.17, 0.88, 0.10),
+    ["Branin"] = (1.209, 0.885, 0.015),
+    ["Hartmann-6"] = (2.172, 1.474, 0.10),
 };
 
 // Noisy functions score the configuration a study would hand to the retrain, on the noise-free function:
@@ -74,14 +77,19 @@ if (!latencyOnly)
 {
     Console.WriteLine($"Regret after {evals} evaluations over {seeds} seeds (gp: {startup} quasi-random startup trials); kinds {string.Join(",", kinds)}");
     Console.WriteLine("/random: median over random's median, this invocation" + (kinds.Contains(SamplerSettings.Random) ? "" : " (random not run: -)") +
-        "; /Optuna: median over the same algorithm's Optuna 4.1 median (the Optuna columns: stored figures, measured 2026-11, noise-free only; not rerun)");
+        "; /Optuna: median over the same algorithm's Optuna 4.1 median (the Optuna columns: stored 10-seed figures, noise-free only, not rerun; " +
+        "rnd and TPE from optuna_tpe.py 10 on 2026-12-07, GP stored 2026-11 with no raw output and not re-runnable here: unverified)");
     Console.WriteLine("targets: gp /Optuna <= 1, gp /random < 1");
     Console.WriteLine();
     Console.WriteLine($"{"function",-17} {"sampler",-7} {"pick",-11} {"median",9} {"p25",9} {"p75",9} {"mean",9} {"sd",9} {"/random",8} {"Optuna rnd",11} {"Optuna TPE",11} {"Optuna GP",10} {"/Optuna",8} {"s/run",6}");
 }
+// Every function's rows, for the paired lines after the table (conditional against flat: the same seeds, noise and
+// sampler seeds, so paired by seed).
+var allRows = new Dictionary<string, List<(string Kind, string Pick, double[] Values, double PerRun)>>();
 foreach (var f in latencyOnly ? Array.Empty<TestFunction>() : selected)
 {
     var rows = new List<(string Kind, string Pick, double[] Values, double PerRun)>();
+    allRows[f.Name] = rows;
     foreach (var kind in kinds)
     {
         var sw = Stopwatch.StartNew();
@@ -104,6 +112,22 @@ foreach (var f in latencyOnly ? Array.Empty<TestFunction>() : selected)
             ? $"{r.Random,11:F3} {r.Tpe,11:F3} {r.Gp,10:F3} {median / (kind == SamplerSettings.Gp ? r.Gp : kind == SamplerSettings.Tpe ? r.Tpe : r.Random),8:F2}"
             : $"{"-",11} {"-",11} {"-",10} {"-",8}";
         Console.WriteLine($"{f.Name,-17} {kind,-7} {pick,-11} {median,9:G4} {Quantile(sorted, 0.25),9:G4} {Quantile(sorted, 0.75),9:G4} {values.Average(),9:G4} {Sd(values),9:G4} {vsRandom,8} {refs} {perRun,6:F1}");
+    }
+}
+
+// Conditional − flat, paired by seed, per sampler and pick: what searching with the conditions buys (negative: less regret).
+const string ConditionalName = "Conditional+noise", FlatName = "Conditional(flat)+noise";
+if (allRows.TryGetValue(ConditionalName, out var conditionalRows) && allRows.TryGetValue(FlatName, out var flatRows))
+{
+    Console.WriteLine();
+    Console.WriteLine($"paired by seed, {ConditionalName} - {FlatName} (regret; negative: the conditions help):");
+    foreach (var (kind, pick, values, _) in conditionalRows)
+    {
+        if (flatRows.FirstOrDefault(r => r.Kind == kind && r.Pick == pick).Values is not { } flat) continue;
+        var diff = values.Zip(flat, (c, fl) => c - fl).ToArray();
+        var se = Sd(diff) / Math.Sqrt(diff.Length);
+        Console.WriteLine($"  {kind,-7} {pick,-11} {diff.Average():+0.0000;-0.0000} +- {se:F4} (SE), {diff.Average() / Math.Max(se, 1e-12):F1} SE; " +
+            $"conditional better on {diff.Count(d => d < 0)} of {diff.Length}");
     }
 }
 

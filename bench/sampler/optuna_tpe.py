@@ -17,10 +17,7 @@ import argparse
 import math
 import sys
 
-import numpy as np
-import optuna
-
-optuna.logging.set_verbosity(optuna.logging.ERROR)
+# numpy and optuna are imported after the arguments are parsed, so --help works outside the optuna4 environment.
 
 
 def branin(t):
@@ -29,13 +26,8 @@ def branin(t):
     return (y - 5.1 / (4 * math.pi ** 2) * x * x + 5 / math.pi * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10 - 0.39788735772973816
 
 
-A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
-P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-                     [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
-ALPHA = np.array([1, 1.2, 3, 3.2])
-
-
 def hartmann6(t):
+    A, P, ALPHA = HARTMANN
     x = np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(6)])
     return -np.sum(ALPHA * np.exp(-np.sum(A * (x - P) ** 2, axis=1))) + 3.3223680114155147
 
@@ -76,6 +68,19 @@ ap.add_argument("--conditional", action="store_true", help="the noisy conditiona
 a = ap.parse_args()
 if a.seeds < 1:
     ap.error(f"seeds {a.seeds}: must be >= 1")
+try:
+    import numpy as np
+    import optuna
+except ImportError as e:
+    sys.exit(f"optuna_tpe.py: needs numpy and Optuna 4.1 (run it as ../shared/tools/optuna4 python3 bench/sampler/optuna_tpe.py): {e}")
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+HARTMANN = (  # A, P, ALPHA of Hartmann-6
+    np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]),
+    1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
+                     [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]]),
+    np.array([1, 1.2, 3, 3.2]))
+
+
 make = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler,
         "gp": lambda seed: optuna.samplers.GPSampler(seed=seed)}[a.sampler]
 label = {"tpe": "TPE", "random": "random", "gp": "GP"}[a.sampler]
