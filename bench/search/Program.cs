@@ -268,6 +268,10 @@ foreach (var pick in results.Keys.Where(k => k != "random best value"))
 {
     Console.WriteLine($"paired {pick} - random best value: {Paired(results[pick], randomBest)}");
 }
+// Every other pick against gp's, paired by seed too (e.g. gp - tpe), so no published comparison is computed by hand.
+if (results.TryGetValue("gp best value", out var gpBest))
+    foreach (var pick in results.Keys.Where(k => k is not "gp best value" and not "random best value"))
+        Console.WriteLine($"paired gp best value - {pick}: {PairedDifference(gpBest, results[pick])}");
 Console.WriteLine();
 Console.WriteLine("best observed value (noisy, as a real study reports it):");
 foreach (var (name, v) in observed.Where(kv => kv.Key != "random"))
@@ -363,6 +367,14 @@ static string Paired(double[] picks, double[] random)
     var chance = TargetChance(picks, random);
     return $"{diff.Average():+0.0000;-0.0000} +- {se:F4} (SE); {diff.Average() / Math.Max(se, 1e-12):F1} SE; worst {picks.Min():F4} vs random median {Median(random):F4}; " +
         $"of {TargetSeeds}-seed draws, {chance.Gap:P0} are > 2 SE, {chance.Worst:P0} have worst >= random median, {chance.Both:P0} both (issue 9's target)";
+}
+
+// Paired by seed, a - b: mean difference, its standard error, and on how many seeds a is ahead / behind.
+static string PairedDifference(double[] a, double[] b)
+{
+    var diff = a.Zip(b, (x, y) => x - y).ToArray();
+    var se = Sd(diff) / Math.Sqrt(diff.Length);
+    return $"{diff.Average():+0.00000;-0.00000} +- {se:F5} (SE); {diff.Average() / Math.Max(se, 1e-12):F1} SE; ahead on {diff.Count(d => d > 0)}, behind on {diff.Count(d => d < 0)} of {diff.Length}";
 }
 
 // Issue 9's target on one experiment: mean paired difference above 2 SE, and the sampler's worst seed at or above
