@@ -18,12 +18,17 @@
 # makes each study repeat its 3 best configurations twice and choose by the mean (search.json's selection); PRUNER='{"kind":
 # "hyperband", ...}' replaces search.json's pruner; ANCHOR_ARGS (default "12 2 10000 8":
 # trials, epochs, images, retrain epochs) the reference script's; SAMPLERS (default "gp random optuna") picks what runs.
-# Needs data/mnist, jq, and for "optuna" ../shared/tools/optuna4 with python3-torch and python3-torchvision.
+# Needs dotnet, jq, bc, data/mnist (`Search data fetch mnist`), and for "optuna" ../shared/tools/optuna4 (Optuna 4.1),
+# ../shared/anchors/optuna_pytorch_e2e.py (the reference script; outside this repository), python3-torch on OpenBLAS
+# (libopenblas0-pthread) and python3-torchvision: every one is checked, each missing one named on its own line, before
+# the first study runs.
 # The reference script holds out another random 5,000 validation images: compare its means, and test accuracy.
 set -euo pipefail
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die() { echo "bench/search/run.sh: $*" >&2; exit 2; }
 case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+# jq parses the settings below; without it nothing else can be checked.
+command -v jq >/dev/null || die "jq not found: install jq (Debian: apt-get install jq)"
 # Every argument and setting is checked before anything is built, run or written.
 for s in "$@"; do [[ $s =~ ^[0-9]+$ ]] || die "seed '$s': not a non-negative integer (--help)"; done
 for v in TRIALS EPOCHS SUBSET VALIDATION; do
@@ -40,6 +45,28 @@ done
 cd "$(dirname "$0")/../.."
 seeds=${*:-42 43 44 45 46}
 samplers=${SAMPLERS:-gp random optuna}
+# Every prerequisite is checked before the first study: a missing one found after gp's and random's studies cost
+# minutes of training and left their lines in a new results file (audit-bench 2026-12-07). One line per missing one.
+missing=0
+need() { echo "bench/search/run.sh: $*" >&2; missing=1; }
+command -v dotnet >/dev/null || need "dotnet not found: install the .NET 10 SDK (README, Quick start)"
+command -v bc >/dev/null || need "bc not found: install bc (Debian: apt-get install bc); it times each study"
+[ -f data/mnist/train-images-idx3-ubyte ] && [ -f data/mnist/t10k-images-idx3-ubyte ] \
+  || need "data/mnist: no MNIST files (train-images-idx3-ubyte, t10k-images-idx3-ubyte); fetch them first: dotnet run --project Search -c Release -- data fetch mnist"
+if [[ " $samplers " == *" optuna "* ]]; then
+  [ -x ../shared/tools/optuna4 ] || need "../shared/tools/optuna4 not found (Optuna 4.1, outside this repository; $(cd .. && pwd)/shared/tools/optuna4), needed by 'optuna'; drop 'optuna' from SAMPLERS"
+  [ -f ../shared/anchors/optuna_pytorch_e2e.py ] || need "../shared/anchors/optuna_pytorch_e2e.py not found (the reference script, outside this repository), needed by 'optuna'; drop 'optuna' from SAMPLERS"
+  # The reference must run as a user's PyTorch would: python3-torch recommends OpenBLAS, and without it (installed
+  # with --no-install-recommends) Debian's torch multiplies on the reference BLAS, ~60x slower on the fully connected
+  # layers here; the reference script then took > 55 min instead of ~14. Refuse rather than publish a crippled anchor.
+  if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    need "python3-torch not found (/usr/bin/python3 cannot import torch), needed by 'optuna'; install python3-torch or drop 'optuna' from SAMPLERS"
+  elif ! /usr/bin/python3 -c 'import sys, torch; sys.exit(0 if "openblas" in open("/proc/self/maps").read() else 1)' 2>/dev/null; then
+    need "PyTorch runs on the reference BLAS; install libopenblas0-pthread (python3-torch recommends it) or drop 'optuna' from SAMPLERS"
+  fi
+  /usr/bin/python3 -c 'import torchvision' 2>/dev/null || need "the reference script needs python3-torchvision; install it or drop 'optuna' from SAMPLERS"
+fi
+[ "$missing" = 0 ] || exit 2
 retrain=${RETRAIN:-0}
 trials=${TRIALS:-$(jq .budget.trials search.json)}
 epochs=${EPOCHS:-$(jq .budget.epochs search.json)}
@@ -51,17 +78,6 @@ split=${SPLIT_SEED:-$(jq .dataset.split_seed search.json)}
 # each study's choice is the best mean of 3 evaluations; unset: search.json's own (none by default).
 read -r sel_candidates sel_repeats <<<"${SELECTION:-}"
 work=bench/out/search
-# The reference must run as a user's PyTorch would: python3-torch recommends OpenBLAS, and without it (installed
-# with --no-install-recommends) Debian's torch multiplies on the reference BLAS, ~60x slower on the fully connected
-# layers here; the reference script then took > 55 min instead of ~14. Refuse rather than publish a crippled anchor.
-if [[ " $samplers " == *" optuna "* ]] && ! /usr/bin/python3 -c 'import sys, torch; sys.exit(0 if "openblas" in open("/proc/self/maps").read() else 1)' 2>/dev/null; then
-  echo "run.sh: PyTorch runs on the reference BLAS; install libopenblas0-pthread (python3-torch recommends it) or drop 'optuna' from SAMPLERS" >&2
-  exit 2
-fi
-if [[ " $samplers " == *" optuna "* ]] && ! /usr/bin/python3 -c 'import torchvision' 2>/dev/null; then
-  echo "run.sh: the reference script needs python3-torchvision; install it or drop 'optuna' from SAMPLERS" >&2
-  exit 2
-fi
 dotnet build Search/Search.csproj -c Release -nologo -v q >/dev/null
 dotnet build Trials/Trials.csproj -c Release -nologo -v q >/dev/null
 search="dotnet $(pwd)/Search/bin/Release/net10.0/Search.dll"
