@@ -70,7 +70,9 @@ const string Usage = """
       --ceiling N                knn: no replay; the surrogate's truth (all seeds) at N quasi-random points
       --loo                      no replay: leave-one-configuration-out error of the knn stand-in (RMSE, Spearman;
                                  all configurations and the table's top quarter)
-      --visited                  also score each study by the best truth among its COMPLETE trials
+      --visited                  also score each study by the best truth among its COMPLETE trials (it selects on
+                                 the truth itself: with --truth held-out, on the held-out seed's luck; read it with
+                                 --truth all)
       --per-seed                 print every seed's value
       --recommend DIR...         no replay: for run.sh study folders (search.json + study.db), the trial the retrain
                                  takes and the one GpSampler.Recommend picks; must come last
@@ -151,7 +153,8 @@ var noiseScale = cli.Double("--noise-scale", 1, min: 0);
 var reshuffleSd = cli.Double("--reshuffle-sd", 0, min: 0);
 // --visited: also score each study by the best truth among its COMPLETE trials, the pick a perfect selection would make:
 // how much of a sampler's distance to the --oracle ceiling is the search (never trained the best configurations to the
-// end) and how much the pick (trained one, retrained another that was luckier once).
+// end) and how much the pick (trained one, retrained another that was luckier once). It selects on the truth, so with the
+// held-out truth (one seed) it picks that seed's luck: +0.0013 over gp's pick on 2026-12-07 against +0.0002 with --truth all.
 var visited = cli.Has("--visited");
 
 // --ceiling N: no replay; the knn surrogate's truth at N quasi-random points of the space (max and upper quantiles): the best
