@@ -40,6 +40,19 @@ internal static class StudyRun
         // trial were written for it.
         var command = ConfigMapping.Command(config);
 
+        // A worker told which devices to use runs one trial on each; max_concurrent caps "auto" discovery.
+        // "auto" on the command line discovers this machine's devices but keeps the study's GPU packing.
+        // "cpu" keeps the study's threads_per_slot (a Slurm task's own CPUs come first: DeviceDiscovery); it was dropped,
+        // and the one slot took every core of the node.
+        var devices = options.DevicesOverride switch
+        {
+            { Mode: DevicesMode.Auto } => DevicesConfig.Auto with { Packing = config.Devices.Packing },
+            { Mode: DevicesMode.Cpu } cpu => cpu with { ThreadsPerSlot = config.Devices.ThreadsPerSlot },
+            _ => options.DevicesOverride ?? config.Devices,
+        };
+        // GPUs the Trials worker cannot use here: refused before the study, a FAIL and a WAITING trial were written.
+        RefuseUnusableGpus(config, options.DevicesOverride, devices, command);
+
         // Data first, with a console logger: if it cannot be had, no study folder is left behind.
         if (config.Worker is null) await EnsureDataAsync(config, Logging.Console(), ct);
 
@@ -132,16 +145,6 @@ internal static class StudyRun
         // they printed the start-up lines and the best trial, and nothing said that no trial had run (audit-cli 10).
         var spentAtStart = options.IsJoiningWorker ? null : await NothingToRunAsync(storage, study.Id, existing, settings.Trials, ct);
 
-        // A worker told which devices to use runs one trial on each; max_concurrent caps "auto" discovery.
-        // "auto" on the command line discovers this machine's devices but keeps the study's GPU packing.
-        // "cpu" keeps the study's threads_per_slot (a Slurm task's own CPUs come first: DeviceDiscovery); it was dropped,
-        // and the one slot took every core of the node.
-        var devices = options.DevicesOverride switch
-        {
-            { Mode: DevicesMode.Auto } => DevicesConfig.Auto with { Packing = config.Devices.Packing },
-            { Mode: DevicesMode.Cpu } cpu => cpu with { ThreadsPerSlot = config.Devices.ThreadsPerSlot },
-            _ => options.DevicesOverride ?? config.Devices,
-        };
         var maxConcurrent = options.DevicesOverride is { Mode: DevicesMode.List } listed ? listed.Ids.Count : config.Budget.MaxConcurrent;
         var pool = DeviceDiscovery.ForThisMachine(log).CreatePool(devices, maxConcurrent);
         var view = new StudyProgressView(settings, pool.Devices, log);
@@ -296,6 +299,27 @@ internal static class StudyRun
         {
             throw new StorageException($"{config.SourcePath}: $.storage: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Refuses a list of <c>cuda:N</c> devices (from the configuration or <c>--devices</c>) when the Trials worker cannot
+    /// use CUDA here (<see cref="CudaSupport"/>), naming where the list was written. "auto" falls back to the CPU and is
+    /// not refused; a custom worker decides for itself (tests fake GPUs with one).
+    /// </summary>
+    private static void RefuseUnusableGpus(StudyConfig config, DevicesConfig? devicesOverride, DevicesConfig devices, TrialCommand command)
+    {
+        if (!command.IsTrialsWorker || devices.Mode != DevicesMode.List) return;
+        var first = devices.Ids.Select((id, i) => (id, i)).FirstOrDefault(x => x.id.StartsWith("cuda:", StringComparison.Ordinal));
+        if (first.id is null) return;
+        var worker = command.Command.Count > 1 && command.Command[1].EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? command.Command[1] : command.Command[0];
+        if (CudaSupport.Lacking(NvidiaSmi.ListGpus(), Path.GetDirectoryName(worker), Environment.GetEnvironmentVariable("LD_LIBRARY_PATH")) is not { } why)
+            return;
+        if (devicesOverride is not null)
+            throw new UserInputException($"--devices {string.Join(',', devices.Ids)}: {why}");
+        var (path, value) = devices.Packing is null
+            ? ($"$.devices[{first.i}]", $"\"{first.id}\"")
+            : ($"$.devices.gpus[{first.i}]", first.id["cuda:".Length..]);
+        throw new ConfigException($"{config.SourcePath}: {path}: {value}: {why}", config.SourcePath, path);
     }
 
     /// <summary>"PROGRAM is not an executable file[ on PATH]" when the configured worker program is not on this machine, else null.</summary>

@@ -7,7 +7,8 @@ namespace Mnist.Search.Scheduling;
 /// <summary>
 /// Turns <c>devices</c> and <c>budget.max_concurrent</c> into the slots trials run on. "auto" takes every
 /// GPU <c>nvidia-smi</c> lists (restricted by the coordinator's own <c>CUDA_VISIBLE_DEVICES</c>), else
-/// CPU slots; an explicit <c>cuda:N</c> list is taken as given, unchecked (tests fake GPUs that way).
+/// CPU slots; an explicit <c>cuda:N</c> list is taken as given here (tests fake GPUs that way; for the built Trials
+/// worker, StudyRun first refuses one this machine or build cannot use: <see cref="CudaSupport"/>).
 /// With packing, each GPU gets several slots (see DeviceDiscovery.Packing.cs). Inside a Slurm task given
 /// <c>--cpus-per-task</c> (<paramref name="slurmCpusPerTask"/>), the cores are the CPUs Slurm gave it.
 /// </summary>
