@@ -77,6 +77,13 @@ internal static class StudyRun
         // A SQLite file this run creates is removed again when the run is refused (the folder is another study's,
         // the space differs), interrupted or fails before the study is made in it: nothing half-made is left.
         var newDatabase = NewDatabaseFile.Before(storageUrl, config.BaseDirectory);
+        // The one way back: the database file this run made, then the study folder and the studies folder it made, if empty.
+        void RollBack(bool madeTheStudy = false)
+        {
+            newDatabase.Remove(madeTheStudy);
+            if (!folderExisted) DeleteIfEmpty(studyDir);
+            if (!studiesFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(studyDir)!);
+        }
         IStudyStorage storage;
         try
         {
@@ -84,9 +91,7 @@ internal static class StudyRun
         }
         catch
         {
-            newDatabase.Remove();
-            if (!folderExisted) DeleteIfEmpty(studyDir);
-            if (!studiesFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(studyDir)!);
+            RollBack();
             throw;
         }
         await using var ownedStorage = storage;
@@ -103,9 +108,7 @@ internal static class StudyRun
         catch (Exception e) when (e is StudyFolderException or StudyConflictException || newDatabase.IsNew)
         {
             await storage.DisposeAsync();
-            newDatabase.Remove(madeTheStudy: created);
-            if (!folderExisted) DeleteIfEmpty(studyDir);
-            if (!studiesFolderExisted) DeleteIfEmpty(Path.GetDirectoryName(studyDir)!);
+            RollBack(madeTheStudy: created);
             throw;
         }
 
@@ -183,41 +186,11 @@ internal static class StudyRun
             var budget = Budget.Of(trials, await BudgetTotal.ReadAsync(storage, study.Id, settings.Trials));
             PrintBest(settings, trials, command.IsTrialsWorker, interrupted: ct.IsCancellationRequested);
             var named = StudyCommandLine.For(study.Name, storageUrl, config.BaseDirectory);
-            if (ct.IsCancellationRequested && options.IsJoiningWorker)
-            {
-                log.Warning("Interrupted: {Used}/{Total} trials done; {Again}", budget.Used, budget.Total,
-                    StudyCommandLine.WorkerAgain(study.Name, storageUrl, config.BaseDirectory, options.StudiesRoot));
-                return ExitCodes.Interrupted;
-            }
-            if (ct.IsCancellationRequested)
-            {
-                // `study resume` runs the configuration stored in the study: edits to the file apply through the same
-                // command, which was not said (a user raised budget.trials in the file and resumed; nothing changed).
-                log.Warning("Interrupted: {Used}/{Total} trials done; run the same command again to continue (`study resume {StudyArgs}` continues with the configuration stored in the study, without edits made to the file since){PasswordNote}",
-                    budget.Used, budget.Total, named, StudyCommandLine.PasswordNote(storageUrl));
-                return ExitCodes.Interrupted;
-            }
-            // A process that stopped waiting for other clients' abandoned trials said so (UntrackedTrials); no timeout ended it.
-            if (!budget.IsSpent && coordinator.AbandonedTrials.Count == 0)
-            {
-                log.Warning("Stopped with {Used}/{Total} trials done (study timeout)", budget.Used, budget.Total);
-            }
-            if (trials.Any(t => t.State == TrialState.FAIL) && !trials.Any(t => t.State is TrialState.COMPLETE or TrialState.PRUNED))
-            {
-                // Exit 0 would tell a script the search worked (issue 11); each trial's fail_reason says why it failed.
-                log.Error("All {Count} trials failed; see `trials list {StudyArgs} --state FAIL` and each trial's stderr{PasswordNote}", trials.Count, named,
-                    StudyCommandLine.PasswordNote(storageUrl));
-                return ExitCodes.AllTrialsFailed;
-            }
-            if (!trials.Any(t => t.State is TrialState.COMPLETE or TrialState.RUNNING or TrialState.WAITING) && trials.Any(t => t.State == TrialState.PRUNED))
-            {
-                // Pruned and failed trials only (full-length ones timed out, the short ones were pruned): no configuration
-                // was trained to the end, so there is no best trial and no model. It exited 0 and skipped the retrain
-                // without a word.
-                log.Error("No trial completed ({Pruned} pruned, {Failed} failed): no best trial and no model; see `trials list {StudyArgs}`",
-                    trials.Count(t => t.State == TrialState.PRUNED), trials.Count(t => t.State == TrialState.FAIL), named);
-                return ExitCodes.AllTrialsFailed;
-            }
+            var outcome = StudyOutcome.Classify(trials, budget, interrupted: ct.IsCancellationRequested, options.IsJoiningWorker,
+                coordinator.AbandonedTrials.Count, new StudyOutcome.Hints(named,
+                    StudyCommandLine.WorkerAgain(study.Name, storageUrl, config.BaseDirectory, options.StudiesRoot), StudyCommandLine.PasswordNote(storageUrl)));
+            foreach (var notice in outcome.Notices) log.Write(notice.Level, notice.Template, notice.Args);
+            if (!outcome.MayRetrain) return outcome.ExitCode;
             if (options.Retrain && !options.IsJoiningWorker && config.Retrain.Enabled && BestTrial.Of(trials, settings.Direction) is { } best)
             {
                 // Every coordinator of a shared study sees the budget spent; one claim in storage makes one of them retrain.
