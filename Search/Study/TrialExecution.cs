@@ -92,195 +92,28 @@ internal sealed partial class TrialExecution(
         using var heartbeatStop = new CancellationTokenSource();
         progress.StopWorker = stop.Cancel;
         var heartbeat = HeartbeatAsync(trial.Id, progress, heartbeatStop.Token);
-
-        // The first protocol problem: after it nothing more the worker says is believed.
-        string? problem = null;
-        double last = double.NaN;
-        // The last believed epoch, and the epoch the worker then planned to stop after.
-        var lastEpoch = 0;
-        var lastPlanned = settings.Epochs;
-        // The epoch at which `prune` was sent, and whether the worker then reported epochs beyond the next one: it did not
-        // stop, so it is stopped, and nothing more it says is believed (the trial is PRUNED at the epoch after the prune).
-        int? prunedAt = null;
-        var ignoredPrune = false;
-        // When `prune` was written, and the last epoch the worker may report after it: the one it was in when it could read
-        // the line. Lines it printed before that wait in the worker's queue while this writes to storage; read before the
-        // prune was sent (IWorkerProcess.LastLineReadAt), they show it was further on (a worker faster than the
-        // coordinator's storage writes and pruner reads was told it "did not stop" and lost epochs it had finished before
-        // the prune was even sent; a grace of a second instead let a worker with short epochs ignore the prune).
-        var pruneSent = 0L;
-        var mayReportThrough = 0;
         using var wrapUp = new CancellationTokenSource();
-        // A repeated evaluation must finish: it is there to measure a candidate's full-fidelity value again.
-        var prunable = pruner is not NopPruner && BestTrial.RepeatOf(trial) is null;
-        async Task Started(IWorkerProcess process)
+        var state = new Supervision(trial, device, start, progress, studyId, clock, interrupt, timeout, stop, wrapUp)
         {
-            try
-            {
-                await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerPid, process.ProcessId));
-                // With its start time, so that a later run can tell this worker from a process that reuses its pid (OrphanedWorker).
-                if (ProcessIdentity.InstanceOf(process.ProcessId) is { } instance)
-                    await WriteAsync(progress, () => storage.SetTrialSystemAttrAsync(trial.Id, StudyAttributes.WorkerInstance, instance));
-            }
-            catch (Exception e) when (StorageOutage.Is(e))
-            {
-                log.Warning("The database failed while recording the worker of trial {Trial} ({Error}); the trial goes on", trial.Number, e.Message);
-            }
-            log.Information("Trial {Trial} started on {Device} (pid {Pid})", trial.Number, device.Id, process.ProcessId);
-            observer.TrialStarted(trial, device);
-        }
-        // Whether the worker printed anything: a program that could not be executed prints nothing.
-        var printed = false;
-        async Task OnEvent(WorkerEvent line, IWorkerProcess process)
-        {
-            printed = true;
-            if (problem is not null || ignoredPrune) return;
-            if (line is WorkerEvent.Malformed m)
-            {
-                problem = $"the worker broke the protocol on stdout: {WorkerText.Sanitize(m.Reason, 300)}";
-                process.Kill();
-                return;
-            }
-            if (line is WorkerEvent.Start { OneDnnRefused: { } refused })
-                log.Warning("Trial {Trial}: the worker was asked for oneDNN but trains on libtorch's own kernels: {Reason}",
-                    trial.Number, WorkerText.Sanitize(refused, 300));
-            if (line is not WorkerEvent.Epoch e) return;
-            // The prune is read at the worker's next batch; the epoch it was in (the one after the judged one) may end, no
-            // later one. A worker that ran on was recorded COMPLETE: the pruner saved nothing, and the samplers saw a full
-            // run of a configuration it had judged poor.
-            if (prunedAt is { } judged)
-            {
-                if (process.LastLineReadAt < pruneSent) mayReportThrough = Math.Max(mayReportThrough, e.Number + 1);
-                else if (e.Number > mayReportThrough)
-                {
-                    ignoredPrune = true;
-                    log.Warning("Trial {Trial} reported epoch {Epoch} {Seconds:0.00} s after `prune` was sent at epoch {Judged}: it is stopped (its process group " +
-                        "killed after {Grace} s) and recorded PRUNED at epoch {Last}", trial.Number, e.Number, Stopwatch.GetElapsedTime(pruneSent).TotalSeconds,
-                        judged, WorkerRunner.ResultGrace.TotalSeconds, lastEpoch);
-                    await wrapUp.CancelAsync();
-                    return;
-                }
-            }
-            var value = e.Field(settings.Metric);
-            if (EpochProblem(e, lastEpoch) is { } bad)
-            {
-                problem = bad;
-                process.Kill();
-                return;
-            }
-            progress.Epochs.Add(EpochRecord(e));
-            progress.Values[e.Number] = value;
-            last = value;
-            lastEpoch = e.Number;
-            lastPlanned = LastEpoch(e);
-            var recorded = await TryRecordEpochsAsync(trial, progress);
-            observer.EpochReported(trial, e.Number, value);
-            if (recorded && prunable && !double.IsNaN(value) && pruner.RungAt(trial.Number, e.Number) is { } rung)
-                await RecordRungAsync(trial, progress, rung, value);
-            // Reading the whole study per epoch is only worth it when a pruner will look at it. The worker's last planned
-            // epoch ends the trial COMPLETE whatever a pruner says (it ignores a late prune), so the pruner is not asked
-            // there: the default study logged 'pruned at epoch 3' for 11 of its 19 COMPLETE trials.
-            if (recorded && prunable && prunedAt is null && !progress.Lost && e.Number < LastEpoch(e) && await ShouldPruneAsync(trial, studyId))
-            {
-                log.Information("Trial {Trial} pruned at epoch {Epoch} ({Metric} {Value:F4})", trial.Number, e.Number, settings.Metric, value);
-                prunedAt = e.Number;
-                mayReportThrough = e.Number + 1;
-                await process.SendLineAsync(EventNames.PruneCommand);
-                // After the write: a line read until then was printed before the worker could read the prune.
-                pruneSent = Stopwatch.GetTimestamp();
-            }
-        }
-
-        // Recorded as a pruned run that ended at its last believed epoch, with the time it ran. No checkpoint: the worker
-        // trained on after that epoch, so a model.bin it left holds other weights than the recorded value's.
-        async Task<Outcome> PrunedWithoutResultAsync()
-        {
-            progress.Elapsed = clock.Elapsed;
-            await StorageOutage.RetryAsync(storage, () => WriteAsync(progress, () => storage.SetTrialUserAttrAsync(trial.Id, StudyAttributes.DurationSeconds, clock.Elapsed.TotalSeconds)),
-                log, $"recording the duration of trial {trial.Number}");
-            return new Outcome(TrialState.PRUNED, last, null);
-        }
+            LastPlanned = settings.Epochs,
+            // A repeated evaluation must finish: it is there to measure a candidate's full-fidelity value again.
+            Prunable = pruner is not NopPruner && BestTrial.RepeatOf(trial) is null,
+        };
 
         try
         {
             WorkerOutcome run;
             try
             {
-                run = await new WorkerRunner(launcher).RunAsync(start, stop.Token, Started, OnEvent, wrapUp.Token);
+                run = await new WorkerRunner(launcher).RunAsync(start, stop.Token, process => StartedAsync(state, process),
+                    (line, process) => OnEventAsync(state, line, process), wrapUp.Token);
             }
             catch (WorkerOutputException e)
             {
-                return ignoredPrune ? await PrunedWithoutResultAsync() : new Outcome(TrialState.FAIL, null, e.Message);
+                return state.IgnoredPrune ? await PrunedWithoutResultAsync(state) : new Outcome(TrialState.FAIL, null, e.Message);
             }
-            if (ignoredPrune) return await PrunedWithoutResultAsync();
-            var result = run.Result;
-            var exit = run.ExitCode;
-            if (run.KilledAfterResult)
-                log.Warning("Trial {Trial}: its worker {Lingered:l}", trial.Number, WorkerOutcome.LingeredWarning);
-
-            if (interrupt.IsCancellationRequested && result is null)
-                return new Outcome(TrialState.FAIL, null, "interrupted: the coordinator was stopped", Retry: true, Stopped: true);
-            if (timeout.IsCancellationRequested && result is null)
-                return new Outcome(TrialState.FAIL, null, $"timed out after {Durations.Format(settings.TrialTimeout)}");
-            // The GPU cannot be used by the worker (listed on a machine without CUDA, or a TorchSharp built for the CPU):
-            // every trial here would fail alike, and a shared study's whole budget went in seconds. Stopped as a worker
-            // that cannot start. On a GPU slot only: a CPU slot has no device to lack, so a custom worker's exit 4 there
-            // fails its trial as any other exit does. The Trials worker's 4 on a CPU slot says libtorch does not load here.
-            if (result is null && exit == WorkerExitCodes.DeviceUnavailable && !stop.IsCancellationRequested)
-            {
-                if (device.IsGpu)
-                    throw new WorkerStartException(
-                        $"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot use this device")}; run this machine's trials on the CPU " +
-                        "(study worker --devices cpu, or \"devices\" in search.json) or with a worker built for its GPUs", started: true);
-                if (command.IsTrialsWorker)
-                    throw new WorkerStartException($"{device.Id}: {WorkerText.Sanitize(run.Error ?? "the worker cannot run on this machine")}", started: true);
-            }
-            // The worker runs through setsid, which execs it: a program that exists and has its x bit but cannot be executed
-            // here (CRLF line endings in its #! line, an interpreter this machine lacks, a noexec mount) shows only as the
-            // exec's exit code, 127 (not found) or 126 (not executable), with nothing printed. Every trial here would fail
-            // alike (the whole budget went within a second, a shared study's too): stopped as a program that cannot start.
-            if (result is null && !printed && ExecFailure.Is(exit) && !stop.IsCancellationRequested)
-                throw new WorkerStartException($"cannot start {start.FileName}: exit code {exit}{(ExecFailure.Explain(start.FileName) is { } why ? "; " + why : "")}{StderrTail(start.StderrLogPath)}");
-            if ((problem ?? (run.Error is { } error ? WorkerText.Sanitize(error) : null)) is { } reason) return new Outcome(TrialState.FAIL, null, reason);
-            // Killed by a signal nobody here sent: a cluster cancelling or preempting the job signals every
-            // process in it (issue 14), and the worker may die before this coordinator sees its own SIGTERM.
-            // The configuration did not fail, so it runs again (bounded by max_retries, as for a dead process).
-            if (result is null && KilledFromOutside(exit) is { } signal)
-                return new Outcome(TrialState.FAIL, null, $"worker killed by {signal} (cluster cancel or preemption, OOM killer){StderrTail(start.StderrLogPath)}", Retry: true);
-            if (result is null) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit} without a result{StderrTail(start.StderrLogPath)}");
-            // A worker this coordinator stopped after its result (a Ctrl+C, a timeout; killed only after
-            // WorkerRunner.ResultGrace) finished its trial: the result stands. So does one killed for lingering after
-            // it (its exit code is then 0).
-            if (exit != 0 && !stop.IsCancellationRequested) return new Outcome(TrialState.FAIL, null, $"worker exited with code {exit}{StderrTail(start.StderrLogPath)}");
-
-            progress.Result = result;
-            progress.Elapsed = clock.Elapsed;
-            await StorageOutage.RetryAsync(storage, () => WriteAsync(progress, () => RecordResultAttributesAsync(trial.Id, result, clock.Elapsed)),
-                log, $"recording the result of trial {trial.Number}");
-            var final = result.Field(settings.Metric);
-            // A worker faster than a storage write reported epochs past the judged one before it could read the prune: they
-            // were believed and recorded, so the trial is PRUNED with later epochs (up to its full fidelity) and its log said
-            // "pruned at epoch 1" beside a last epoch's value (audit-analysis 11).
-            if (prunedAt is { } judged && lastEpoch > judged)
-                log.Information("Trial {Trial} was pruned at epoch {Epoch}; it had already reported epochs {From}-{To} before it read the prune, recorded " +
-                    "(user_attrs['fidelity'] says how far it trained)", trial.Number, judged, judged + 1, lastEpoch);
-            return result.State switch
-            {
-                EventFields.Pruned => new Outcome(TrialState.PRUNED, double.IsNaN(last) ? null : last, null),
-                // Once pruned, a trial completes only when the worker was already in its last planned epoch when it could read
-                // the prune (too late to stop it: docs/worker-protocol.md); otherwise it stopped because of the prune, whatever
-                // it says.
-                EventFields.Complete when prunedAt is not null && !(lastEpoch <= mayReportThrough && lastEpoch >= lastPlanned) =>
-                    new Outcome(TrialState.PRUNED, last, null),
-                EventFields.Complete when double.IsFinite(final) && MetricProblem(final) is { } bad => new Outcome(TrialState.FAIL, null, $"result: {bad}"),
-                // The value is the last epoch's, and a complete run reached the epochs it planned (the study's, or fewer
-                // when max_seconds cut them: epochs_planned). A `complete` with no epoch, or after fewer, was believed: a
-                // result's own 0.99 without any epoch became the study's best and its retrain target.
-                EventFields.Complete when lastEpoch < lastPlanned =>
-                    new Outcome(TrialState.FAIL, null, $"result complete after {lastEpoch} of {lastPlanned} epochs{(lastEpoch == 0 ? $" (no {EventNames.Epoch} event with its {settings.Metric})" : "")}"),
-                EventFields.Complete => new Outcome(TrialState.COMPLETE, last, null),
-                _ => new Outcome(TrialState.FAIL, null, $"unknown result state '{WorkerText.Sanitize(result.State, 40)}'"),
-            };
+            if (state.IgnoredPrune) return await PrunedWithoutResultAsync(state);
+            return await InterpretExitAsync(state, run);
         }
         finally
         {
