@@ -48,4 +48,36 @@ public sealed class ExternalRunningTrialCliTests
         var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "ext", "--format", "json")).Stdout)!.AsArray();
         Assert.Equal(["FAIL", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
     }
+
+    [Fact]
+    public async Task UnderSelectionARepeatStopsWaitingForAnotherClientsAbandonedTrialAndTheStudyEnds()
+    {
+        // Given a study of four trials choosing between 2 candidates with one repeat each (a trial may run 3 s here) whose
+        // trial 0 an Optuna client asked for and never told: once trial 1 and its repeat have run, the last place waits for
+        // a running original, trial 0, that may become the second candidate
+        using var dir = new TempDirectory("cli-external-selection");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 4, name: "extsel", tweak: c =>
+        {
+            c["budget"]!["trial_timeout_minutes"] = 0.05;
+            c["selection"] = new JsonObject { ["candidates"] = 2, ["repeats"] = 1 };
+        });
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            t = optuna.load_study(study_name="extsel", storage=sys.argv[1]).ask()
+            t.suggest_float("learning_rate", 0.0001, 0.01, log=True)
+            """, $"sqlite:///{dir["studies/extsel/study.db"]}");
+
+        // When the study starts
+        var start = await SearchCli.RunAsync(TimeSpan.FromSeconds(90), dir.Path, "study", "start", config, "--no-retrain");
+
+        // Then it stopped waiting for trial 0 once it was older than a trial may run, as it said, ran a new configuration in
+        // that place, and ended (it logged "Not waiting any longer" and waited on until killed)
+        Assert.True(start.ExitCode == 0, start.Stdout + start.Stderr);
+        var log = File.ReadAllText(dir["studies/extsel/study.log"]);
+        Assert.Contains("Not waiting any longer for trial(s) 0", log);
+        var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "extsel", "--format", "json")).Stdout)!.AsArray();
+        Assert.Equal(["RUNNING", "COMPLETE", "COMPLETE", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
+    }
 }

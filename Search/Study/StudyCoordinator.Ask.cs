@@ -29,14 +29,17 @@ public sealed partial class StudyCoordinator
                     repeat.Number, original.Number, _settings.Metric, original.Value);
             return repeat;
         }
-        if (RepeatedEvaluation.AwaitsCandidate(history, _settings.Direction, _settings.Selection, Budget.Of(history, budget.Total)))
+        // A repeat waits for the running originals (one may be the candidate), other clients' trials too: said while only
+        // theirs run, and no longer waited for once they are abandoned (UntrackedTrials). Then a new configuration takes
+        // the place, as when no running original could supply the candidate; the wait went on for ever while the log
+        // said it had stopped (review 1207b part 1, 1).
+        if (RepeatedEvaluation.AwaitsCandidate(history, _settings.Direction, _settings.Selection, Budget.Of(history, budget.Total))
+            && !(history.Where(t => t.State == TrialState.RUNNING).All(UntrackedTrials.IsExternal)
+                && _untracked.Explain(history, blocked: true, await _storage.GetHeartbeatAgesAsync(studyId))))
         {
             if (!_awaitingCandidate)
                 _log.Information("The next trial repeats a candidate configuration: waiting for the running trials to finish, which may be candidates");
             _awaitingCandidate = true;
-            // Said while only other clients' trials run; a repeat still waits for them (one may be the candidate).
-            if (history.Where(t => t.State == TrialState.RUNNING).All(UntrackedTrials.IsExternal))
-                _untracked.Explain(history, blocked: true, await _storage.GetHeartbeatAgesAsync(studyId));
             return null;
         }
         _awaitingCandidate = false;
