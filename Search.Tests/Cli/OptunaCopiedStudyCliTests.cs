@@ -9,7 +9,8 @@ namespace Mnist.Search.Tests.Cli;
 /// <summary>
 /// A study forked with Optuna's <c>copy_study</c> (the standard way to branch or back up a study) is continued by
 /// <c>study resume</c>: under its new name in a new file, and under its own name in another studies folder. Both were
-/// refused with advice that did not work (audit-analysis 1).
+/// refused with advice that did not work (audit-analysis 1). A worker that joins the renamed copy from another folder
+/// stores the rename alone: it stored its own folder as the configuration's source (review 1207b, 2).
 /// </summary>
 [Trait(Needs.Name, Needs.Optuna4)]
 public sealed class OptunaCopiedStudyCliTests
@@ -42,6 +43,38 @@ public sealed class OptunaCopiedStudyCliTests
             """, $"sqlite:///{dir["copies/fork.db"]}");
         Assert.Equal("fork 2 COMPLETE", stored.Trim());
         Assert.True(File.Exists(config));
+    }
+
+    [Fact]
+    public async Task AWorkerJoiningARenamedCopyFromAnotherFolderStoresTheRenameAlone()
+    {
+        // Given 'orig' (started in the test folder) copied by Optuna to 'fork' in copies/fork.db
+        using var dir = new TempDirectory("cli-copy-worker");
+        var config = await OriginalWithRoomAsync(dir);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            optuna.copy_study(from_study_name="orig", from_storage=sys.argv[1], to_storage=sys.argv[2], to_study_name="fork")
+            """, $"sqlite:///{dir["studies/orig/study.db"]}", $"sqlite:///{dir["copies/fork.db"]}");
+        Directory.CreateDirectory(dir["elsewhere"]);
+
+        // When a worker joins it from another folder
+        var worker = await SearchCli.RunAsync(dir["elsewhere"], "study", "worker", "fork", "--storage", "sqlite:../copies/fork.db");
+
+        // Then it runs the last trial there and logs the rename only (not its own folder's paths as changes), and the
+        // stored configuration keeps the original file as its source, with only its study renamed
+        Assert.True(worker.ExitCode == 0, worker.Stdout + worker.Stderr);
+        Assert.True(Directory.Exists(dir["elsewhere/studies/fork/trials/1"]));
+        Assert.Contains("study changed from orig to fork", worker.Stdout + worker.Stderr);
+        Assert.DoesNotContain("dataset.dir changed", worker.Stdout + worker.Stderr);
+        var stored = await OptunaRunner.RunPythonAsync("""
+            import sys, json, warnings, optuna
+            warnings.simplefilter("ignore")
+            st = optuna.load_study(study_name="fork", storage=sys.argv[1])
+            source = json.loads(st.system_attrs["mnist_search:settings"])
+            print(source["source_path"])
+            print(json.loads(source["text"])["study"])
+            """, $"sqlite:///{dir["copies/fork.db"]}");
+        Assert.Equal([config, "fork"], stored.Trim().Split('\n').Select(l => l.Trim()));
     }
 
     [Fact]

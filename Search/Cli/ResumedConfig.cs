@@ -91,6 +91,16 @@ internal static class ResumedConfig
             log.Warning("Study {Study}: its stored configuration cannot be read ({Error}); not compared", study.Name, error);
             return;
         }
+        if (previous.RenamedTo is { } renamedAttribute)
+        {
+            // A rename alone (optuna.copy_study): the stored attribute with only its study changed. Storing this run's own
+            // configuration instead gave it the joining worker's folder as source_path, so a later `study resume` wrote
+            // under the worker's folder, and its paths, resolved there, were logged as changes nobody made.
+            log.Information("Study {Study}: study changed from {Stored} to {Now} (its name in the storage, e.g. after optuna.copy_study); applied and stored",
+                study.Name, previous.PreviousName, config.Study);
+            await storage.SetStudySystemAttrAsync(study.Id, StudyAttributes.Settings, renamedAttribute, ct);
+            return;
+        }
         if (previous.Config is not { } stored) return;
 
         var changes = ConfigChanges.Between(stored, config);
@@ -116,8 +126,9 @@ internal static class ResumedConfig
     }
 
     // The stored configuration: null when there is none; Config null when it is this very text (`study resume` and
-    // `study worker` run the stored text itself: nothing to compare, nothing to store) or unreadable.
-    private sealed record Stored(StudyConfig? Config, string? Unreadable);
+    // `study worker` run the stored text itself: nothing to compare, nothing to store), that text renamed (RenamedTo:
+    // the attribute to store, PreviousName: the name it had) or unreadable.
+    private sealed record Stored(StudyConfig? Config, string? Unreadable, string? RenamedTo = null, string? PreviousName = null);
 
     private static async Task<Stored?> StoredAsync(IStudyStorage storage, StudyInfo study, StudyConfig config, string storedSource, CancellationToken ct)
     {
@@ -127,8 +138,17 @@ internal static class ResumedConfig
             var previous = await StudyOpener.StoredConfigAsync(storage, study, ct);
             if (previous is null) return null;
             var source = JsonNode.Parse(previous)!;
-            if ((string?)source["text"] == (string?)JsonNode.Parse(storedSource)!["text"]) return new Stored(null, null);
-            return new Stored(StudyConfigLoader.Parse((string)source["text"]!, (string?)source["source_path"] ?? config.SourcePath), null);
+            var text = (string?)JsonNode.Parse(storedSource)!["text"];
+            if ((string?)source["text"] == text) return new Stored(null, null);
+            var stored = StudyConfigLoader.Parse((string)source["text"]!, (string?)source["source_path"] ?? config.SourcePath);
+            // `study resume` and `study worker` run the stored text under the study's name in its storage (StoredConfig.Named):
+            // nothing changed but the name, and no path is compared against this process's folder.
+            if (stored.Study != config.Study && StoredConfig.Renamed((string)source["text"]!, config.Study) == text)
+            {
+                source["text"] = text;
+                return new Stored(null, null, source.ToJsonString(), stored.Study);
+            }
+            return new Stored(stored, null);
         }
         catch (Exception e) when (e is ConfigException or System.Text.Json.JsonException or InvalidOperationException)
         {

@@ -60,16 +60,22 @@ internal static class StoredConfig
     /// <paramref name="config"/> and its text under the study's name in its storage, <paramref name="name"/>: unchanged
     /// when the text names it already. A study copied with <c>optuna.copy_study(to_study_name=NEW)</c> keeps the original's
     /// configuration, whose <c>study</c> names the original; the run then worked on that one (in the copy's storage it
-    /// does not exist) and was refused with advice to rename what had been renamed (audit-analysis 1). The text changed
-    /// so is stored back by <see cref="ResumedConfig.ReconcileAsync"/>, as a changed budget is.
+    /// does not exist) and was refused with advice to rename what had been renamed (audit-analysis 1). The rename is stored
+    /// back by <see cref="ResumedConfig.ReconcileAsync"/> into the stored attribute itself (its <c>source_path</c> kept).
     /// </summary>
-    public static (StudyConfig Config, string Text) Named(StudyConfig config, string text, string name)
+    public static (StudyConfig Config, string Text) Named(StudyConfig config, string text, string name) =>
+        config.Study == name ? (config, text) : (config with { Study = name }, Renamed(text, name));
+
+    /// <summary>
+    /// <paramref name="text"/> with its <c>study</c> set to <paramref name="name"/> and nothing else changed: what
+    /// <see cref="Named"/> runs, so that <see cref="ResumedConfig"/> can tell a rename alone from a change.
+    /// </summary>
+    public static string Renamed(string text, string name)
     {
-        if (config.Study == name) return (config, text);
         var options = new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
         var root = JsonNode.Parse(text, documentOptions: options)!.AsObject();
         root["study"] = name;
-        return (config with { Study = name }, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
     public static (StudyConfig Config, string Text) Parse(string stored, bool sourceOnThisMachine = true)
