@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Mnist.Search.Tests.Support;
@@ -42,11 +43,76 @@ public sealed class ExternalRunningTrialCliTests
         Assert.Contains("Waiting for trial 0: RUNNING since", log);
         Assert.Contains("Not waiting any longer for trial(s) 0", log);
         Assert.DoesNotContain("study timeout", log);
-        var line = Regex.Match(log, "import optuna; (optuna.load_study\\([^\"]*\\))\"").Groups[1].Value;
-        Assert.Contains($"storage='{url}'", line);
+        var line = Regex.Match(log, "import optuna; (optuna.load_study\\(.*?FAIL\\))'").Groups[1].Value;
+        Assert.Contains($"storage=\"{url}\"", line);
         await OptunaRunner.RunPythonAsync("import optuna\n" + line + "\n");
         var trials = JsonNode.Parse((await SearchCli.RunAsync(dir.Path, "trials", "list", "ext", "--format", "json")).Stdout)!.AsArray();
         Assert.Equal(["FAIL", "COMPLETE"], trials.Select(t => (string)t!["state"]!));
+    }
+
+    [Fact]
+    public async Task AnotherClientsTrialThatLooksHoursOldIsWaitedForBeforeItIsGivenUp()
+    {
+        // Given the same study, whose client's trial 0 has a datetime_start five hours back (Optuna writes its local time:
+        // a client five hours west of this machine)
+        using var dir = new TempDirectory("cli-external-west");
+        var worker = new FakeWorker { Directory = dir["worker"], Epochs = 1, EpochSeconds = 0.01 }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 2, name: "west", tweak: c => c["budget"]!["trial_timeout_minutes"] = 0.05);
+        Assert.Equal(0, (await SearchCli.RunAsync(dir.Path, "study", "create", config)).ExitCode);
+        await OptunaRunner.RunPythonAsync("""
+            import sys, sqlite3, datetime, optuna
+            t = optuna.load_study(study_name="west", storage="sqlite:///" + sys.argv[1]).ask()
+            t.suggest_float("learning_rate", 0.0001, 0.01, log=True)
+            db = sqlite3.connect(sys.argv[1])
+            start = datetime.datetime.fromisoformat(db.execute("select datetime_start from trials where number = 0").fetchone()[0])
+            db.execute("update trials set datetime_start = ? where number = 0", ((start - datetime.timedelta(hours=5)).isoformat(sep=" "),))
+            db.commit()
+            """, dir["studies/west/study.db"]);
+
+        // When the study starts
+        var start = await SearchCli.RunAsync(TimeSpan.FromSeconds(90), dir.Path, "study", "start", config, "--no-retrain");
+
+        // Then it first waits for the trial (it gave it up at the first check, without a word of waiting), then stops waiting
+        Assert.True(start.ExitCode == 0, start.Stdout + start.Stderr);
+        var log = File.ReadAllText(dir["studies/west/study.log"]);
+        var waiting = log.IndexOf("Waiting for trial 0: RUNNING since", StringComparison.Ordinal);
+        Assert.True(waiting >= 0, log);
+        Assert.True(log.IndexOf("Not waiting any longer for trial(s) 0", StringComparison.Ordinal) > waiting, log);
+    }
+
+    [Fact]
+    public async Task TheFailLineOfAStudyWithQuotesAndACommandInItsNameFailsTheTrialWhenPastedIntoAShell()
+    {
+        // Given an Optuna study whose name holds ', " and $(...), with a trial asked and never told
+        using var dir = new TempDirectory("cli-external-quote");
+        const string name = "q'\"$(touch PWNED)\"";
+        var url = $"sqlite:///{dir["o.db"]}";
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            optuna.create_study(study_name=sys.argv[1], storage=sys.argv[2], direction="maximize").ask()
+            """, name, url);
+
+        // When `study status` prints the line that fails it and that line is pasted into bash in the same folder
+        var status = await SearchCli.RunAsync(dir.Path, "study", "status", name, "--storage", "sqlite:o.db");
+        Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
+        var line = Regex.Match(status.Stdout, "fail it: (python3 -c .*)$", RegexOptions.Multiline).Groups[1].Value;
+        var bash = new ProcessStartInfo("bash") { WorkingDirectory = dir.Path, RedirectStandardError = true };
+        bash.ArgumentList.Add("-c");
+        bash.ArgumentList.Add(OptunaRunner.Tool + " " + line);
+        using (var pasted = Process.Start(bash)!)
+        {
+            var stderr = await pasted.StandardError.ReadToEndAsync();
+            await pasted.WaitForExitAsync();
+            Assert.True(pasted.ExitCode == 0, line + "\n" + stderr);
+        }
+
+        // Then no command ran and the trial is FAIL (the name came into the line raw: it ran the command, or broke the line)
+        Assert.False(File.Exists(dir["PWNED"]));
+        var state = await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            print(optuna.load_study(study_name=sys.argv[1], storage=sys.argv[2]).trials[0].state.name)
+            """, name, url);
+        Assert.Equal("FAIL", state.Trim());
     }
 
     [Fact]

@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Mnist.Search.Cluster;
 using Mnist.Search.Vocabulary;
 using Serilog;
 
@@ -12,8 +16,9 @@ namespace Mnist.Search.Study;
 /// the study one over its budget). A study whose last places they hold waited for them silently, for ever, when that
 /// client was gone (audit-analysis 2).
 /// <para>So a wait for them alone is said at once and again every <see cref="Repeat"/>: which trial, since when, that it
-/// is another client's, and the Python line that fails it. One with no heartbeat of its own that has been RUNNING longer
-/// than a trial may run here (<c>trial_timeout_minutes</c> plus the heartbeat grace) is taken for abandoned: the process
+/// is another client's, and the Python line that fails it. One with no heartbeat of its own (or none within
+/// <c>trial_timeout_minutes</c>) that this process has seen RUNNING for longer than a trial may run here
+/// (<c>trial_timeout_minutes</c> plus the heartbeat grace) is taken for abandoned: the process
 /// stops waiting for it (<see cref="Explain"/> returns true) and ends as with a spent budget, the trial still RUNNING and
 /// still counted, so that client (or Python) can still tell it. One with a heartbeat (Optuna's <c>heartbeat_interval</c>)
 /// is waited for as long as it beats: that client's own sweep judges it.</para>
@@ -24,6 +29,7 @@ internal sealed class UntrackedTrials(StudySettings settings, ILogger log)
     public static readonly TimeSpan Repeat = TimeSpan.FromMinutes(5);
 
     private readonly Dictionary<int, DateTime> _toldAt = [];
+    private readonly Dictionary<long, long> _seenAt = [];
     private bool _saidAbandoned;
 
     /// <summary>
@@ -44,7 +50,7 @@ internal sealed class UntrackedTrials(StudySettings settings, ILogger log)
             if (_saidAbandoned) return true;
             _saidAbandoned = true;
             log.Warning("Not waiting any longer for trial(s) {Trials}: RUNNING for longer than a trial may run here (trial_timeout_minutes + " +
-                "{Grace:0} s), written by another client with no heartbeat; each keeps its place in the budget (its client may still tell it). " +
+                "{Grace:0} s), written by another client with no heartbeat within trial_timeout_minutes; each keeps its place in the budget (its client may still tell it). " +
                 "If that client is gone, fail it ({Python}); a FAIL counts too: to run another trial in its place, raise budget.trials and run `study start`",
                 string.Join(", ", abandoned.Select(t => t.Number)), settings.HeartbeatGrace.TotalSeconds, FailLine(abandoned[0].Number));
             return true;
@@ -56,7 +62,7 @@ internal sealed class UntrackedTrials(StudySettings settings, ILogger log)
             var beat = heartbeatAges.TryGetValue(t.Id, out var age) ? $"its client's heartbeat {age.TotalSeconds:0} s ago" : "no host, pid or heartbeat";
             var end = Beats(t, heartbeatAges)
                 ? "it is waited for while its heartbeat goes on"
-                : $"this process stops waiting for it at {Utc(t.DatetimeStart!.Value + limit)} (trial_timeout_minutes + heartbeat grace), the trial still counted";
+                : $"this process stops waiting for it at {Utc(DateTime.Now + (limit - Age(t)))} (trial_timeout_minutes + heartbeat grace), the trial still counted";
             log.Warning("Waiting for trial {Trial}: RUNNING since {Since}, not started by this tool (another client's: {Beat}), and holding a place " +
                 "of the budget; if that client is gone, fail it: {Python}; {End}",
                 t.Number, Utc(t.DatetimeStart ?? now), beat, FailLine(t.Number), end);
@@ -67,8 +73,16 @@ internal sealed class UntrackedTrials(StudySettings settings, ILogger log)
     /// <summary>Whether a RUNNING trial is another client's: it carries no host of a coordinator of this tool.</summary>
     public static bool IsExternal(TrialSnapshot trial) => trial.State == TrialState.RUNNING && !trial.SystemAttrs.ContainsKey(StudyAttributes.Host);
 
-    // Optuna's times are the writer's local time (the storage reads them as this machine's).
-    private static TimeSpan Age(TrialSnapshot t) => t.DatetimeStart is { } start ? DateTime.Now - start : TimeSpan.Zero;
+    // How long this process has seen the trial RUNNING, on the monotonic clock. Not its datetime_start: Optuna writes
+    // the writer's local time, which the storage reads as this machine's, so a client west of this machine had its fresh
+    // trial look hours old and given up at the first check, and one east of it looked started in the future (review 1207b, 3).
+    // A trial left RUNNING long before this process started is so given up one trial's time after it is first seen.
+    private TimeSpan Age(TrialSnapshot t)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (!_seenAt.TryGetValue(t.Id, out var seen)) _seenAt[t.Id] = seen = now;
+        return Stopwatch.GetElapsedTime(seen, now);
+    }
 
     // A heartbeat younger than a trial may run: its client is alive (Optuna's own grace is that client's to know).
     private bool Beats(TrialSnapshot t, IReadOnlyDictionary<long, TimeSpan> ages) => ages.TryGetValue(t.Id, out var age) && age < settings.TrialTimeout;
@@ -81,8 +95,15 @@ internal sealed class UntrackedTrials(StudySettings settings, ILogger log)
     /// <c>Study.tell</c> takes a trial number); <paramref name="optunaStorage"/> as an Optuna client opens it, null: <c>URL</c>.
     /// </summary>
     public static string FailLine(string study, string? optunaStorage, int number) =>
-        $"python3 -c \"import optuna; optuna.load_study(study_name='{study}', storage='{optunaStorage ?? "URL"}')" +
-        $".tell({number}, state=optuna.trial.TrialState.FAIL)\"";
+        "python3 -c " + SlurmScript.Quote($"import optuna; optuna.load_study(study_name={PythonString(study)}, " +
+            $"storage={PythonString(optunaStorage ?? "URL")}).tell({number}, state=optuna.trial.TrialState.FAIL)");
+
+    // A JSON string is a Python string literal (its escapes are Python's too); the whole -c argument is then single-quoted
+    // for the shell. Both went in raw: an Optuna study's name is any text, and one with a quote broke the line, one with
+    // $(...) ran a command when pasted (review 1207b, 4).
+    private static string PythonString(string text) => JsonSerializer.Serialize(text, Literal);
+
+    private static readonly JsonSerializerOptions Literal = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     // In UTC with its Z, as `study status` and `trials list` show times.
     private static string Utc(DateTime local) => local.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
