@@ -1,4 +1,5 @@
 using Mnist.Search.Storage;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Cli;
 
@@ -20,7 +21,7 @@ internal static class StudyCommandLine
     private static string Named(string study, string storageUrl, string baseDirectory, bool alwaysStorage)
     {
         var storage = StorageUrl.Parse(StorageUrl.SplitPassword(storageUrl).Url, baseDirectory);
-        var byDefault = Path.Combine(Path.GetFullPath(StudyLocation.DefaultStudiesDirectory), study, StudyLocation.DatabaseFile);
+        var byDefault = StudyPaths.DatabaseIn(StudyPaths.StudiesFolder, study);
         return !alwaysStorage && storage.Kind == StorageKind.Sqlite && Path.GetFullPath(storage.Target) == byDefault
             ? Quote(study)
             : $"{Quote(study)} --storage {Quote(storage.Display)}";
@@ -46,7 +47,7 @@ internal static class StudyCommandLine
         // --storage always: `study worker` and `study submit` of a study in its default SQLite file still need it.
         var args = Named(study, storageUrl, baseDirectory, alwaysStorage: true);
         // The default folder goes unsaid, as in every hint; a Slurm task's script always names it.
-        if (studiesRoot is not null && Path.GetFullPath(studiesRoot) != Path.GetFullPath(StudyLocation.DefaultStudiesDirectory))
+        if (studiesRoot is not null && Path.GetFullPath(studiesRoot) != Path.GetFullPath(StudyPaths.StudiesFolder))
             args += " --studies-dir " + Quote(studiesRoot);
         return Environment.GetEnvironmentVariable("SLURM_ARRAY_JOB_ID") is { Length: > 0 } job
             ? $"submit again to continue (`study submit {args} --slurm`, with the options of job {job}){PasswordNote(storageUrl)}"

@@ -11,12 +11,6 @@ namespace Mnist.Search.Cli;
 /// </summary>
 internal sealed record StudyLocation
 {
-    /// <summary>The folder of study folders when no --studies-dir is given (<see cref="StudyPaths"/>).</summary>
-    public const string DefaultStudiesDirectory = StudyPaths.StudiesFolder;
-
-    /// <summary>The SQLite file of a study in its folder when no --storage is given (<see cref="StudyPaths"/>).</summary>
-    public const string DatabaseFile = StudyPaths.DatabaseFile;
-
     private readonly string _studiesRoot;
 
     private StudyLocation(string name, string storageUrl, string studiesRoot)
@@ -48,7 +42,7 @@ internal sealed record StudyLocation
         if (string.IsNullOrWhiteSpace(name)) throw new UserInputException("a study name is required");
         if (studiesDir is not null && string.IsNullOrWhiteSpace(studiesDir))
             throw new UserInputException("--studies-dir: must name a folder, got an empty one");
-        var root = Path.GetFullPath(studiesDir ?? DefaultStudiesDirectory);
+        var root = Path.GetFullPath(studiesDir ?? StudyPaths.StudiesFolder);
         if (storage is not null) return new StudyLocation(name, Mnist.Search.Storage.StorageUrl.Anchor(storage, Directory.GetCurrentDirectory()), root);
         var db = Path.Combine(StudyFolder.PathFor(root, name), StudyPaths.DatabaseFile);
         if (Directory.Exists(db))

@@ -229,9 +229,9 @@ internal static class StudyRun
         });
     }
 
-    // How an Optuna client opens this storage, for the Python lines the study's log gives: a PostgreSQL password is left
-    // out (psycopg2 reads PGPASSWORD or ~/.pgpass), as every other line this tool prints leaves it out.
-    private static string OptunaStorage(string storageUrl, string baseDirectory) =>
+    // How an Optuna client opens this storage, for the Python lines the study's log and `study status` give: a PostgreSQL
+    // password is left out (psycopg2 reads PGPASSWORD or ~/.pgpass), as every other line this tool prints leaves it out.
+    internal static string OptunaStorage(string storageUrl, string baseDirectory) =>
         StorageUrl.Parse(StorageUrl.SplitPassword(storageUrl).Url, baseDirectory).ToOptunaUrl();
 
     /// <summary>

@@ -96,8 +96,8 @@ internal static class DeleteCommand
         if (!Directory.Exists(dir)) return null;
         // A folder holding its own study.db is another study's when this one lives in other storage (--storage); one
         // made by `study create` has no id marker yet, so HoldsAsync alone took it for this study's.
-        var db = Path.GetFullPath(Path.Combine(dir, StudyLocation.DatabaseFile));
-        if (File.Exists(db) && location.StorageUrl != "sqlite:" + db) return null;
+        var db = Path.GetFullPath(Path.Combine(dir, StudyPaths.DatabaseFile));
+        if (File.Exists(db) && !StorageUrl.SameDatabase(location.StorageUrl, StorageUrl.ForSqlite(db), Directory.GetCurrentDirectory())) return null;
         return await StudyFolder.HoldsAsync(store, study, dir, ct) ? Path.GetFullPath(dir) : null;
     }
 }

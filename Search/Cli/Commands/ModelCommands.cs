@@ -108,7 +108,7 @@ internal static class ModelCommands
             return "";
         var name = Path.GetFileName(studyFolder);
         var studiesDir = Path.GetDirectoryName(studyFolder)!;
-        var elsewhere = studiesDir == Path.GetFullPath(StudyLocation.DefaultStudiesDirectory) ? "" : $" --studies-dir {StudyCommandLine.Quote(studiesDir)}";
+        var elsewhere = studiesDir == Path.GetFullPath(StudyPaths.StudiesFolder) ? "" : $" --studies-dir {StudyCommandLine.Quote(studiesDir)}";
         return $" (no retrained model yet: `study retrain {name}{elsewhere}`, or `study export {name}{elsewhere} --out DIR [--trial N]` and `predict --model DIR`)";
     }
 

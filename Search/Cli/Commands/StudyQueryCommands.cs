@@ -51,15 +51,16 @@ internal static class StudyQueryCommands
             // Without the option, a missing ./studies is only a folder where no study was made yet.
             if (parse.GetValue(storage) is null && parse.GetValue(studiesDir) is not null && !Directory.Exists(folder))
                 throw new UserInputException($"--studies-dir {folder}: no such folder ({Path.GetFullPath(folder)})");
-            var urls = parse.GetValue(storage) is { } url
-                ? [url]
+            // Each with what a warning names it by: the URL given, or the file found.
+            (string Url, string Shown)[] urls = parse.GetValue(storage) is { } url
+                ? [(url, url)]
                 : Directory.Exists(folder)
                     ? StudyDatabases(folder)
-                        .Order().Select(f => StorageUrl.ForSqlite(f)).ToArray()
+                        .Order().Select(f => (StorageUrl.ForSqlite(f), Path.GetFullPath(f))).ToArray()
                     : [];
             var rows = new List<IReadOnlyDictionary<string, object?>>();
             var found = parse.GetValue(storage) is null;
-            foreach (var u in urls)
+            foreach (var (u, shown) in urls)
             {
                 try { rows.AddRange(await RowsAsync(u, ct)); }
                 catch (Exception e) when (found && e is StorageException or StorageLockedException)
@@ -72,7 +73,7 @@ internal static class StudyQueryCommands
                 // A folder whose name no storage URL can hold ("a?b": '?' starts a query) listed nothing at all.
                 catch (FormatException e) when (found)
                 {
-                    await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: skipped {u["sqlite:".Length..]}: {e.Message}"));
+                    await Console.Error.WriteLineAsync(ConsoleText.Line($"warning: skipped {shown}: {e.Message}"));
                 }
             }
             // A person reading an empty table cannot tell where it looked; a program reading JSON or CSV gets no rows.
@@ -164,8 +165,9 @@ internal static class StudyQueryCommands
                     // Judged as the sweep judges it; an Optuna client's trial (no owner) has its own grace, not ours.
                     ["stale"] = r.owner is not null && loaded.HeartbeatAges.TryGetValue(r.t.Id, out var a) ? a > ConfigMapping.HeartbeatGrace : null,
                     // Another client's (an Optuna ask without tell): its row was blank but for its number, and nothing said
-                    // that a study waiting for it waits for a client this tool cannot see (audit-analysis 2).
-                    ["external"] = r.owner is null,
+                    // that a study waiting for it waits for a client this tool cannot see (audit-analysis 2). The rule the
+                    // run's wait uses (it was "no owner", which also took one of ours with a damaged pid for another client's).
+                    ["external"] = UntrackedTrials.IsExternal(r.t),
                 }).ToArray()),
                 ["retrain_test_accuracy"] = RetrainTestAccuracy(study.Name, userAttrs),
                 // Whose model that accuracy is: trials that end after a retrain (workers, the study's timeout, a budget
@@ -206,9 +208,9 @@ internal static class StudyQueryCommands
                     var location = StudyLocation.For(study.Name, parse.GetValue(storage), parse.GetValue(studiesDir));
                     foreach (var external in running.Where(r => (bool)r!["external"]!))
                         Console.Out.WriteLine(ConsoleText.Line(
-                            $"Trial {(int)external!["number"]!}: written by another client ({ExternalHost(external)}), it holds a place of the budget, and a "
-                            + "`study start` or `resume` waiting for it alone stops waiting once it is older than trial_timeout_minutes; if that client is gone, fail it: "
-                            + UntrackedTrials.FailLine(study.Name, StorageUrl.Parse(StorageUrl.SplitPassword(location.StorageUrl).Url, Directory.GetCurrentDirectory()).ToOptunaUrl(), (int)external["number"]!)));
+                            $"Trial {(int)external!["number"]!}: written by another client ({ExternalHost(external)}), it holds a place of the budget; "
+                            + ExternalWait(external) + "; if that client is gone, fail it: "
+                            + UntrackedTrials.FailLine(study.Name, StudyRun.OptunaStorage(location.StorageUrl, Directory.GetCurrentDirectory()), (int)external["number"]!)));
                     foreach (var stale in running.Where(r => (bool?)r!["stale"] == true))
                         Console.Out.WriteLine(ConsoleText.Line(
                             $"Trial {(int)stale!["number"]!}: no heartbeat for {Durations.Format(TimeSpan.FromSeconds((double)stale["heartbeat_age_s"]!))} (grace {Durations.Format(ConfigMapping.HeartbeatGrace)}): "
@@ -220,6 +222,13 @@ internal static class StudyQueryCommands
         });
         return command;
     }
+
+    // What a run of the study that waits for another client's trial alone does, as UntrackedTrials decides it: it said
+    // "stops waiting once it is older than trial_timeout_minutes", leaving out the grace, the worker and the heartbeat.
+    private static string ExternalWait(JsonNode row) =>
+        row["heartbeat_age_s"] is null
+            ? $"a `study start`, `resume` or `worker` that waits for it alone stops waiting once it has seen it RUNNING for trial_timeout_minutes + {Durations.Format(ConfigMapping.HeartbeatGrace)} (the trial stays RUNNING and counted)"
+            : "a `study start`, `resume` or `worker` waits for it while its client's heartbeat is younger than trial_timeout_minutes";
 
     // The host cell of another client's RUNNING trial: whether it beats (Optuna's heartbeat_interval) or has nothing of ours.
     private static string ExternalHost(JsonNode? row) => row!["heartbeat_age_s"] is null ? "external, no heartbeat" : "external";
