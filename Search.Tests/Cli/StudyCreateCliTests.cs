@@ -33,6 +33,25 @@ public sealed class StudyCreateCliTests
     }
 
     [Fact]
+    public async Task AWorkerProgramWithANulCharacterIsRefusedInOneLineBeforeAnythingIsCreated()
+    {
+        // Given a configuration whose worker program ends in a NUL character
+        using var dir = new TempDirectory("cli-create-nul");
+        var worker = new FakeWorker { Directory = dir["worker"] }.Write();
+        var config = StudyFiles.WriteConfig(dir.Path, worker, trials: 1, tweak: c => c["worker"]!["command"] = new JsonArray("/bin/true\0"));
+
+        // When the study is created
+        var create = await SearchCli.RunAsync(dir.Path, "study", "create", config);
+
+        // Then one line names the JSON path, exit 2, and nothing was created (it said "Created study", then exited 1 with a
+        // .NET stack trace)
+        Assert.Equal(2, create.ExitCode);
+        Assert.Contains("$.worker.command[0]", Assert.Single(create.Stderr.Trim().Split('\n')));
+        Assert.Equal("", create.Stdout);
+        Assert.False(Directory.Exists(dir["studies"]));
+    }
+
+    [Fact]
     public async Task AWorkerProgramMissingHereIsCreatedWithAWarning()
     {
         // Given a configuration whose worker program this machine does not have

@@ -402,6 +402,27 @@ public sealed class StudyConfigLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("storage", "\"sqlite:a\\u0000b.db\"", "$.storage")]
+    [InlineData("storage", "\"sqlite:a\\tb.db\"", "$.storage")]
+    [InlineData("dataset.dir", "\"a\\u0000b\"", "$.dataset.dir")]
+    [InlineData("worker", "{\"command\": [\"./a\\u0000b\", \"{spec}\"]}", "$.worker.command[0]")]
+    [InlineData("worker", "{\"command\": [\"/bin/true\\u0000\"]}", "$.worker.command[0]")]
+    [InlineData("worker", "{\"command\": [\"/bin/true\", \"x\\u0000\"]}", "$.worker.command[1]")]
+    public void WhenAPathHoldsAControlCharacterThenOneLineNamesItsJsonPath(string key, string value, string jsonPath)
+    {
+        // Given a path (or program argument) with a NUL or a tab in it
+        var path = Write(ConfigJson.Patch(key, value));
+
+        // When it is loaded
+        var error = Assert.Throws<ConfigException>(() => StudyConfigLoader.Load(path));
+
+        // Then it is bad input naming the JSON path, on one line with no raw control character (it was .NET's "Null
+        // character in path" with a stack trace and exit 1, or passed to the worker)
+        Assert.Equal(jsonPath, error.JsonPath);
+        Assert.DoesNotContain(error.Message, char.IsControl);
+    }
+
+    [Theory]
     [InlineData("postgresql://user@127.0.0.1:5432/search", "postgresql://user@127.0.0.1:5432/search")]
     [InlineData("postgresql+psycopg2://user@127.0.0.1/search", "postgresql+psycopg2://user@127.0.0.1/search")]
     [InlineData("Postgres://user@127.0.0.1/search", "Postgres://user@127.0.0.1/search")]

@@ -31,6 +31,9 @@ internal sealed class ConfigObject(ConfigReader reader, string path, IReadOnlyLi
     public string? OptionalString(string key) =>
         TryGet(key, out var v) ? reader.String(v, PathOf(key)) : null;
 
+    public string? OptionalPath(string key) =>
+        TryGet(key, out var v) ? reader.PathString(v, PathOf(key)) : null;
+
     public string OneOf(string key, string fallback, params string[] allowed) =>
         TryGet(key, out var v) ? reader.OneOf(v, PathOf(key), allowed) : fallback;
 

@@ -71,7 +71,21 @@ internal sealed partial class ConfigReader(string filePath)
     {
         if (e.ValueKind != JsonValueKind.String)
             throw Error(path, "expected a string", e);
-        return e.GetString()!;
+        var s = e.GetString()!;
+        // No path, program argument or PostgreSQL text can hold one: it ended in .NET's "Null character in path" with a
+        // stack trace and exit 1, after `study create` had said "Created study" (review 1207b, 5).
+        if (s.Contains('\0', StringComparison.Ordinal))
+            throw Error(path, "must not contain a NUL character (\\u0000)", e);
+        return s;
+    }
+
+    /// <summary>A string naming a file or folder: no control character (a tab or newline in one is a paste gone wrong).</summary>
+    public string PathString(JsonElement e, string path)
+    {
+        var s = String(e, path);
+        if (s.Any(char.IsControl))
+            throw Error(path, "a path must not contain control characters", e);
+        return s;
     }
 
     public string OneOf(JsonElement e, string path, params string[] allowed)

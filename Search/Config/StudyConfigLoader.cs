@@ -110,7 +110,7 @@ internal static partial class StudyConfigLoader
     {
         var d = reader.Object(root.Required("dataset"), "$.dataset", ["name", "dir", "validation", "train_subset", "split_seed"]);
         var name = reader.OneOf(d.Required("name"), "$.dataset.name", [.. DatasetNames.All]);
-        var dir = d.OptionalString("dir") ?? Path.Combine("data", name);
+        var dir = d.OptionalPath("dir") ?? Path.Combine("data", name);
         if (dir.Length == 0)
             throw reader.Error("$.dataset.dir", "must not be empty", d.Required("dir"));
         // At least one image: the worker refuses a search trial with nothing to validate on (issue 10).
@@ -306,7 +306,7 @@ internal static partial class StudyConfigLoader
         foreach (var item in command.EnumerateArray())
         {
             var itemPath = $"$.worker.command[{index++}]";
-            var part = reader.String(item, itemPath);
+            var part = parts.Count == 0 ? reader.PathString(item, itemPath) : reader.String(item, itemPath);
             if (part.Length == 0 && parts.Count == 0)
                 throw reader.Error(itemPath, "the program must not be empty", item);
             parts.Add(part.StartsWith("./", StringComparison.Ordinal) || part.StartsWith("../", StringComparison.Ordinal)

@@ -95,6 +95,8 @@ public sealed record StorageUrl
         if (rest.StartsWith("///", StringComparison.Ordinal)) rest = rest[3..];
         else if (rest.StartsWith("//", StringComparison.Ordinal)) throw Bad(url, "SQLite takes no host; write sqlite:///relative/path or sqlite:////absolute/path");
         if (rest.Length == 0) throw Bad(url, "no database file path");
+        // Refused here, where --storage and $.storage meet: it ended in .NET's "Null character in path" and exit 1.
+        if (rest.Any(char.IsControl)) throw Bad(url, "a file path must not contain control characters");
         if (rest.EndsWith('/')) throw Bad(url, "no database file name after the folder");
         if (rest.Contains('?')) throw Bad(url, "query parameters are not supported");
         if (rest == ":memory:") throw Bad(url, "an in-memory database vanishes with its connection; give a file path");
@@ -181,5 +183,7 @@ public sealed record StorageUrl
         return colon > 0 && colon < at ? (url[..colon], url[(colon + 1)..at], url[at..]) : null;
     }
 
-    private static FormatException Bad(string url, string why) => new($"storage URL '{RedactRefused(url)}': {why}");
+    // Control characters shown as \uXXXX: the message is one line, and a NUL in it cut it short on a terminal.
+    private static FormatException Bad(string url, string why) =>
+        new($"storage URL '{string.Concat(RedactRefused(url).Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()))}': {why}");
 }
