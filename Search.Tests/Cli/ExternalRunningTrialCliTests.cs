@@ -116,6 +116,37 @@ public sealed class ExternalRunningTrialCliTests
     }
 
     [Fact]
+    public async Task StudyStatusTakesForAnotherClientsOnlyATrialWithoutAHostAndSaysTheRuleTheWaitUses()
+    {
+        // Given an Optuna study with two trials asked and never told: trial 0 carries a coordinator's host with a damaged
+        // pid (one of ours, its attribute mangled), trial 1 nothing of ours
+        using var dir = new TempDirectory("cli-external-rule");
+        var url = $"sqlite:///{dir["o.db"]}";
+        await OptunaRunner.RunPythonAsync("""
+            import sys, optuna
+            study = optuna.create_study(study_name="rule", storage=sys.argv[1], direction="maximize")
+            ours = study.ask()
+            study._storage.set_trial_system_attr(ours._trial_id, "host", "node7")
+            study._storage.set_trial_system_attr(ours._trial_id, "coordinator_pid", "abc")
+            study.ask()
+            """, url);
+
+        // When `study status` shows the study
+        var json = await SearchCli.RunAsync(dir.Path, "study", "status", "rule", "--storage", "sqlite:o.db", "--format", "json");
+        var table = await SearchCli.RunAsync(dir.Path, "study", "status", "rule", "--storage", "sqlite:o.db");
+
+        // Then only trial 1 is external, as the run's wait judges (trial 0 was too: "no owner"), and its line gives the
+        // rule the wait keeps: timeout plus grace, for a worker too
+        Assert.True(json.ExitCode == 0, json.Stdout + json.Stderr);
+        var running = JsonNode.Parse(json.Stdout)!["running_trials"]!.AsArray();
+        Assert.Equal([(0, false), (1, true)], running.Select(r => ((int)r!["number"]!, (bool)r["external"]!)));
+        var line = Assert.Single(table.Stdout.Split('\n'), l => l.StartsWith("Trial 1: written by another client", StringComparison.Ordinal));
+        Assert.Contains("`study start`, `resume` or `worker`", line);
+        Assert.Contains("trial_timeout_minutes + ", line);
+        Assert.DoesNotContain(table.Stdout.Split('\n'), l => l.StartsWith("Trial 0: written by another client", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task UnderSelectionARepeatStopsWaitingForAnotherClientsAbandonedTrialAndTheStudyEnds()
     {
         // Given a study of four trials choosing between 2 candidates with one repeat each (a trial may run 3 s here) whose
