@@ -12,6 +12,10 @@ namespace Mnist.Search.Study;
 /// deprecates since 3.1) or nowhere: with <c>selection</c>, Optuna's <c>best_trial</c> is a lucky repeat, and the chosen
 /// configuration and its mean could only be had by re-implementing <see cref="BestTrial"/> (audit-analysis 7, 8).
 /// Each is written only when it differs from what is stored, so processes that agree write nothing.
+/// <para>The names are unprefixed, for Python readers, and so are this tool's alone: a study another Optuna client made
+/// and this tool takes over has user attributes of those names overwritten (README says so). Leaving a value this tool
+/// did not write alone would need a record of which it wrote, which no study made before one existed has: every such study
+/// would then keep a stale <c>chosen</c> for ever, a worse fault than the documented overwrite (review 1207b, 8).</para>
 /// </summary>
 public static class PlainAttributes
 {
