@@ -49,7 +49,7 @@ internal sealed class UntrackedTrials(StudySettings settings, ILogger log)
         {
             if (_saidAbandoned) return true;
             _saidAbandoned = true;
-            log.Warning("Not waiting any longer for trial(s) {Trials}: RUNNING for longer than a trial may run here (trial_timeout_minutes + " +
+            log.Warning("Not waiting any longer for trial(s) {Trials}: seen RUNNING by this process for longer than a trial may run here (trial_timeout_minutes + " +
                 "{Grace:0} s), written by another client with no heartbeat within trial_timeout_minutes; each keeps its place in the budget (its client may still tell it). " +
                 "If that client is gone, fail it ({Python}); a FAIL counts too: to run another trial in its place, raise budget.trials and run `study start`",
                 string.Join(", ", abandoned.Select(t => t.Number)), settings.HeartbeatGrace.TotalSeconds, FailLine(abandoned[0].Number));
