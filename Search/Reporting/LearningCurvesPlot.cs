@@ -81,11 +81,21 @@ internal static class LearningCurvesPlot
         var (train, val) = LossCurves(data);
         if (train.Count == 0 && val.Count == 0) return ReportFigure.Absent(LossTitle, "no trial recorded epoch losses");
         Atomic.SavePng(BuildLosses(train, val, data), Path.Combine(directory, LossFile), Width, Height);
-        // One row per trial that has either loss: "train / val" per epoch.
+        // One row per trial that has either loss: "train / val" per epoch. Looked up by trial number and epoch: scanning
+        // both series per cell took time quadratic in the trials (review 1207b part 2, finding 2).
+        var trainOf = train.ToDictionary(c => c.Item1.Number, c => c.Item2);
+        var valOf = val.ToDictionary(c => c.Item1.Number, c => c.Item2);
         var trials = train.Concat(val).Select(c => c.Item1).DistinctBy(t => t.Number).ToArray();
-        var curves = trials.Select(t => (Trial: t, Points: train.Concat(val).Where(c => c.Item1.Number == t.Number).SelectMany(c => c.Item2).ToArray())).ToArray();
-        string Loss(List<(TrialSnapshot, (double, double)[])> series, TrialSnapshot t, int epoch) =>
-            series.Where(c => c.Item1.Number == t.Number).SelectMany(c => c.Item2).Where(p => p.Item1 == epoch).Select(p => TrialStyle.Format(p.Item2)).FirstOrDefault() ?? "–";
+        var curves = trials.Select(t => (Trial: t, Points: trainOf.GetValueOrDefault(t.Number, []).Concat(valOf.GetValueOrDefault(t.Number, [])).ToArray())).ToArray();
+        var trainAt = ByEpoch(train);
+        var valAt = ByEpoch(val);
+        string Cell(TrialSnapshot t, int epoch) =>
+            (trainAt.GetValueOrDefault((t.Number, epoch)), valAt.GetValueOrDefault((t.Number, epoch))) switch
+            {
+                // A pruned trial's epochs after it stopped: an empty cell, not "– / –" in every one of them.
+                (null, null) => "",
+                var (tr, vl) => $"{tr ?? "–"} / {vl ?? "–"}",
+            };
         var lastVal = val.Select(c => (Trial: c.Item1, Value: c.Item2[^1].Item2)).OrderBy(c => c.Value).ToArray();
         return ReportFigure.Drawn(LossTitle, LossFile,
                 "Solid: training loss; dashed: validation loss; coloured by the trial's final state. "
@@ -95,7 +105,17 @@ internal static class LearningCurvesPlot
                 + (lastVal.Length == 0 ? "" : $"; the last validation losses range from {TrialStyle.Format(lastVal[0].Value)} (trial {lastVal[0].Trial.Number}) "
                     + $"to {TrialStyle.Format(lastVal[^1].Value)} (trial {lastVal[^1].Trial.Number})")
                 + ". The table under the figure lists every value.")
-            with { Data = PerEpoch("Training / validation loss after each epoch, per trial", curves, epoch => c => $"{Loss(train, c.Trial, epoch)} / {Loss(val, c.Trial, epoch)}") };
+            with { Data = PerEpoch("Training / validation loss after each epoch, per trial", curves, epoch => c => Cell(c.Trial, epoch)) };
+    }
+
+    /// <summary>Each series' first value at each (trial number, whole epoch), formatted.</summary>
+    private static Dictionary<(int Trial, int Epoch), string> ByEpoch(List<(TrialSnapshot, (double, double)[])> series)
+    {
+        var at = new Dictionary<(int, int), string>();
+        foreach (var (trial, points) in series)
+            foreach (var (epoch, value) in points)
+                if (epoch == Math.Floor(epoch)) at.TryAdd((trial.Number, (int)epoch), TrialStyle.Format(value));
+        return at;
     }
 
     /// <summary>The figure <see cref="DrawLosses"/> saves; null when no trial recorded epoch losses.</summary>
