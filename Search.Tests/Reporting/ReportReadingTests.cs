@@ -198,7 +198,7 @@ public sealed partial class ReportReadingTests
         // Then the timeline spans the other trials only (it spanned 5 hours, every trial in its last pixel column) and
         // says which trial it left out and why; the trials table says so in that trial's row
         Assert.Matches("alt=\"Device timeline of 13 trials on 2 devices \\(cpu:0 ran 7, cuda:0 ran 6\\) over [\\d.]+ seconds", html);
-        Assert.Contains("Left out of the timeline: trial 13, which started 5 hours before the study&#39;s other trials, out of step with its number: "
+        Assert.Contains("Left out of the timeline: trial 13, which started 5 hours before every trial numbered below it, though created after them: "
             + "its time looks like another time zone&#39;s clock", html);
         Assert.Contains("another time zone&#39;s clock (left out of the device timeline)</td></tr>", html);
     }
@@ -219,6 +219,29 @@ public sealed partial class ReportReadingTests
         // Then nothing is left out: the timeline spans the hours
         Assert.DoesNotContain("Left out of the timeline", html);
         Assert.Matches("alt=\"Device timeline of 13 trials on 2 devices [^\"]* over 5(\\.\\d)? hours", html);
+    }
+
+    [Fact]
+    public async Task AWaitingTrialClaimedTheNextDayIsNotCalledAnotherTimeZones()
+    {
+        // Given a study another Optuna client wrote (no device attribute) of 16 trials, trial 3 of which was enqueued and
+        // left WAITING until the next day, when it was claimed 20 hours later (start order is not number order)
+        using var dir = new TempDirectory("report-waiting-late");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        for (var i = 0; i < 16; i++) await study.AddTrialAsync(TrialState.COMPLETE, 1e-3, 16, "adam", [0.8 + 0.01 * i], device: null);
+        await ShiftAsync(dir["study.db"], 3, TimeSpan.FromHours(20));
+
+        // When the outliers are judged with day 1 the larger session, then with day 2 (trials 10-15 too) the larger one
+        var dayOneLarger = ClockOutliers.Of((await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!.Trials);
+        for (var n = 10; n < 16; n++) await ShiftAsync(dir["study.db"], n, TimeSpan.FromHours(20));
+        var html = await File.ReadAllTextAsync(await study.WriteReportAsync(dir["report"]));
+
+        // Then no trial is called another time zone's: the late one was not (20 h after its session), nor were trials 4-9
+        // of day 1 (the group rule hid these six, hours before trial 3 of the larger group); the timeline spans the day
+        Assert.Empty(dayOneLarger);
+        Assert.DoesNotContain("Left out of the timeline", html);
+        Assert.DoesNotContain("another time zone", html);
+        Assert.Matches("alt=\"Device timeline of 16 trials on 1 device [^\"]* over 20(\\.\\d)? hours", html);
     }
 
     private static readonly FloatDistribution Momentum = new(0.5, 0.99);

@@ -8,43 +8,43 @@ namespace Mnist.Search.Reporting;
 /// five hours with every real trial in its last pixel column (audit 1207, finding 6).
 /// </summary>
 /// <remarks>
-/// The starts are split where two consecutive ones lie more than <see cref="Gap"/> apart; the group with the most trials
-/// is the study's clock. A trial of another group is an outlier only when its place in time contradicts its number:
-/// numbers are given in creation order, so a trial that starts hours before trials numbered below it, or hours after
-/// trials numbered above it, was not timed by the same clock. A study resumed the next day (later trials, higher
-/// numbers) is therefore left whole.
+/// Only what cannot happen on one clock is flagged: a trial that started more than <see cref="Gap"/> before every trial
+/// numbered below it. Numbers are given at creation, and a trial created RUNNING starts then, so such a start would need
+/// every lower-numbered trial to have waited (enqueued) until after it; Optuna's ask and this project's claim take
+/// waiting trials first. A start hours <em>after</em> higher-numbered trials is normal and never flagged: an enqueued
+/// trial claimed the next day, or retries claimed before it (Storage/ClaimOrder.cs). The previous rule split the starts
+/// into groups and took number order for start order; one WAITING trial claimed 20 h late hid six real trials of the
+/// earlier session (review 1207b part 2, finding 1). A trial this project's coordinator ran (it has a device) is never
+/// flagged either: its clock is the study's; a daylight-saving fall-back within a study's first hour would otherwise
+/// hide its trials. When in doubt a trial is drawn: a long timeline is better than a hidden trial. Flagged trials are
+/// left out of the earliest start the next trials are compared with, so each of a notebook's trials is flagged, not
+/// only its first.
 /// </remarks>
 internal static class ClockOutliers
 {
     /// <summary>Time zones differ by half an hour at least; trials of one clock are rarely that far apart.</summary>
     public static readonly TimeSpan Gap = TimeSpan.FromMinutes(30);
 
-    /// <summary>Each outlier with how many hours before (negative) or after the study's other trials it started.</summary>
+    /// <summary>Each outlier with how many hours before (negative) the trials numbered below it it started.</summary>
     public static IReadOnlyDictionary<int, double> Of(IReadOnlyList<TrialSnapshot> trials)
     {
-        var started = trials.Where(t => t.DatetimeStart is not null).OrderBy(t => t.DatetimeStart).ThenBy(t => t.Number).ToArray();
-        var groups = new List<List<TrialSnapshot>>();
-        foreach (var t in started)
-        {
-            if (groups.Count == 0 || t.DatetimeStart!.Value - groups[^1][^1].DatetimeStart!.Value > Gap) groups.Add([]);
-            groups[^1].Add(t);
-        }
         var outliers = new Dictionary<int, double>();
-        if (groups.Count < 2) return outliers;
-        var main = groups.Select((g, i) => (g, i)).MaxBy(p => (p.g.Count, p.i)).g;
-        var (first, last) = (main[0].DatetimeStart!.Value, main[^1].DatetimeStart!.Value);
-        var (lowest, highest) = (main.Min(t => t.Number), main.Max(t => t.Number));
-        foreach (var t in groups.Where(g => g != main).SelectMany(g => g))
+        DateTime? earliest = null;
+        foreach (var t in trials.Where(t => t.DatetimeStart is not null).OrderBy(t => t.Number))
         {
             var start = t.DatetimeStart!.Value;
-            if (start < first && t.Number > lowest) outliers[t.Number] = (start - first).TotalHours;
-            else if (start > last && t.Number < highest) outliers[t.Number] = (start - last).TotalHours;
+            if (earliest is { } e && e - start > Gap && TrialStyle.Text(t.SystemAttrs, StudyAttributes.Device) is null)
+            {
+                outliers[t.Number] = (start - e).TotalHours;
+                continue;
+            }
+            if (earliest is not { } before || start < before) earliest = start;
         }
         return outliers;
     }
 
-    /// <summary>What the report says of an outlier: where it started relative to the others.</summary>
+    /// <summary>What the report says of an outlier: where it started relative to the trials numbered below it.</summary>
     public static string Describe(double hours) =>
-        $"started {Math.Abs(hours).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} hours {(hours < 0 ? "before" : "after")} "
-        + "the study's other trials, out of step with its number: its time looks like another time zone's clock";
+        $"started {Math.Abs(hours).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} hours before every trial numbered below it, "
+        + "though created after them: its time looks like another time zone's clock";
 }
