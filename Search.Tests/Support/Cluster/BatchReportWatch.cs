@@ -36,15 +36,24 @@ internal sealed partial class BatchReportWatch : IAsyncDisposable
         var (_, show, _) = await _slurm.ClientAsync("scontrol", "show", "job", task);
         var id = Regex.Match(show, @"\bJobId=(\d+)").Groups[1].Value;
         if (id.Length == 0) throw new InvalidOperationException($"scontrol show job {task} gave no JobId: {show}");
-        var line = $"_slurm_rpc_complete_batch_script JobId={id} ";
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
-            if (Since().Contains(line, StringComparison.Ordinal)) return;
+            if (Reports(Since(), id)) return;
             await Task.Delay(100);
         }
         throw new TimeoutException($"slurmctld logged no batch step report of {task} (JobId={id}) within {timeout.TotalSeconds:0} s");
     }
+
+    /// <summary>
+    /// Whether <paramref name="log"/> has the report of job <paramref name="id"/>. slurmctld 22.05 logs it in one of two
+    /// forms (src/slurmctld/proc_req.c), both at debug2: <c>_slurm_rpc_complete_batch_script JobId=%u %s</c> on success and <c>…JobId=%u: %s</c>
+    /// when job_complete returns an error ("Job/step already completing or completed"); waiting for the first form only
+    /// timed the test out on the second (review 1207b part 2, finding 5). The character after the id keeps JobId=12 from
+    /// matching JobId=123.
+    /// </summary>
+    internal static bool Reports(string log, string id) =>
+        Regex.IsMatch(log, $@"_slurm_rpc_complete_batch_script JobId={Regex.Escape(id)}[ :]");
 
     private string Since()
     {
