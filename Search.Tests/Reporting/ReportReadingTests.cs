@@ -222,6 +222,29 @@ public sealed partial class ReportReadingTests
     }
 
     [Fact]
+    public async Task TheAltTextsCountInTheSingularAndSayWhatIsNotDrawn()
+    {
+        // Given a study of one COMPLETE trial at 0.9, one COMPLETE at +Infinity (Optuna allows it) and one PRUNED whose
+        // last epoch's value is NaN
+        using var dir = new TempDirectory("report-alt-edges");
+        await using var study = await ReportStudy.CreateAsync(dir["study.db"]);
+        await AddAsync(study, TrialState.COMPLETE, 0.9, ("optimizer", ReportStudy.Optimizer, 0));
+        await AddAsync(study, TrialState.COMPLETE, double.PositiveInfinity, ("optimizer", ReportStudy.Optimizer, 1));
+        await AddAsync(study, TrialState.PRUNED, double.NaN, ("optimizer", ReportStudy.Optimizer, 2));
+
+        // When the report is written
+        var html = await File.ReadAllTextAsync(await study.WriteReportAsync(dir["report"]));
+
+        // Then one trial is "1 trial"; the infinite and the NaN trial, which the history leaves out, are not said to be
+        // drawn (it said "over 1 COMPLETE trials" and "1 PRUNED (drawn at their last epoch's value)"); and the history's
+        // table shows the infinite value as such (it showed "NaN (epoch 1)", the last epoch's value)
+        Assert.Contains("Optimization history of 3 trials. Best objective value stayed at 0.9 (trial 0) over 1 COMPLETE trial; "
+            + "1 COMPLETE with a value that is not finite (not drawn); 1 PRUNED without a finite last epoch&#39;s value (not drawn). ", html);
+        Assert.Contains("one line per trial: 1 trial (1 COMPLETE)", html);
+        Assert.Matches("<tr><th scope=\"row\">1</th><td>COMPLETE</td><td[^>]*>Infinity</td><td[^>]*>0.9</td></tr>", html);
+    }
+
+    [Fact]
     public async Task AWaitingTrialClaimedTheNextDayIsNotCalledAnotherTimeZones()
     {
         // Given a study another Optuna client wrote (no device attribute) of 16 trials, trial 3 of which was enqueued and
@@ -254,7 +277,7 @@ public sealed partial class ReportReadingTests
         var given = parameters.Where(p => !double.IsNaN(p.Value)).ToDictionary(p => p.Name, p => (p.Distribution, p.Value));
         var trial = await study.Storage.CreateTrialAsync(study.Study.Id, TrialState.RUNNING, given, new Dictionary<string, object?> { [StudyAttributes.Device] = "cpu:0" });
         await study.Storage.ReportIntermediateValueAsync(trial.Id, 1, value);
-        await study.Storage.FinishTrialAsync(trial.Id, state, value);
+        await study.Storage.FinishTrialAsync(trial.Id, state, double.IsNaN(value) ? null : value);
     }
 
     /// <summary>Moves a trial's start and end, as another clock would have written them.</summary>

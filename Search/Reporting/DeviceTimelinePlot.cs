@@ -82,7 +82,7 @@ internal static class DeviceTimelinePlot
         return ReportFigure.Drawn(Title, FileName,
                 "One row per device; each bar is a trial from start to end, labelled with its number and coloured by state." + waiting,
                 1000, height,
-                $"Device timeline of {bars.Length} trials on {devices.Length} device{(devices.Length == 1 ? "" : "s")} ({perDevice}) over "
+                $"Device timeline of {TrialStyle.Count(bars.Length, "trial")} on {devices.Length} device{(devices.Length == 1 ? "" : "s")} ({perDevice}) over "
                 + $"{duration.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} {unit.Name} from {origin.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC"
                 + (outliers.Count == 0 ? "" : $"; {outliers.Count} trial{(outliers.Count == 1 ? "" : "s")} with another clock's start time left out")
                 + ". The trials table lists each trial's device, start and duration.")

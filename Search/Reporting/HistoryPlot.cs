@@ -31,20 +31,26 @@ internal static class HistoryPlot
     {
         var maximize = data.Study.Direction == StudyDirection.MAXIMIZE;
         var complete = Complete(data);
-        var text = $"Optimization history of {data.Trials.Count} trials. ";
+        var text = $"Optimization history of {TrialStyle.Count(data.Trials.Count, "trial")}. ";
         if (complete.Length > 0)
         {
             var first = complete[0];
             var best = complete.Aggregate((b, t) => maximize ? (t.Value > b.Value ? t : b) : (t.Value < b.Value ? t : b));
             text += best.Number == first.Number
-                ? $"Best {data.ObjectiveName} stayed at {TrialStyle.Format(first.Value)} (trial {first.Number}) over {complete.Length} COMPLETE trials"
+                ? $"Best {data.ObjectiveName} stayed at {TrialStyle.Format(first.Value)} (trial {first.Number}) over {TrialStyle.Count(complete.Length, "COMPLETE trial")}"
                 : $"Best {data.ObjectiveName} {(maximize ? "rose" : "fell")} from {TrialStyle.Format(first.Value)} (trial {first.Number}) "
-                  + $"to {TrialStyle.Format(best.Value)} (trial {best.Number}) over {complete.Length} COMPLETE trials";
+                  + $"to {TrialStyle.Format(best.Value)} (trial {best.Number}) over {TrialStyle.Count(complete.Length, "COMPLETE trial")}";
         }
         else text += "No trial COMPLETE";
-        var pruned = data.Trials.Count(t => t.State == TrialState.PRUNED);
+        // What Build leaves out is said to be left out: a COMPLETE value of ±Infinity (Optuna allows it), a PRUNED trial
+        // whose last epoch's value is NaN or none.
+        var unbounded = data.Trials.Count(t => t.State == TrialState.COMPLETE && t.Value is { } v && !double.IsFinite(v));
+        var pruned = Pruned(data).Length;
+        var prunedOff = data.Trials.Count(t => t.State == TrialState.PRUNED) - pruned;
         var failed = data.Trials.Count(t => t.State == TrialState.FAIL);
-        if (pruned > 0) text += $"; {pruned} PRUNED (drawn at their last epoch's value)";
+        if (unbounded > 0) text += $"; {unbounded} COMPLETE with a value that is not finite (not drawn)";
+        if (pruned > 0) text += $"; {pruned} PRUNED (drawn at {(pruned == 1 ? "its" : "their")} last epoch's value)";
+        if (prunedOff > 0) text += $"; {prunedOff} PRUNED without a finite last epoch's value (not drawn)";
         if (failed > 0) text += $"; {failed} FAIL";
         return text + ". The table under the figure lists each trial's value.";
     }
@@ -57,9 +63,11 @@ internal static class HistoryPlot
         foreach (var t in data.Trials.OrderBy(t => t.Number))
         {
             string value;
-            if (t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v))
+            if (t.State == TrialState.COMPLETE && t.Value is { } v)
             {
-                best = best is not { } b ? v : maximize ? Math.Max(b, v) : Math.Min(b, v);
+                // A value of ±Infinity is shown as such (it fell through to the last epoch's value, "NaN (epoch 1)"),
+                // and is never the best (as everywhere else: TrialRows, BestTrial).
+                if (double.IsFinite(v)) best = best is not { } b ? v : maximize ? Math.Max(b, v) : Math.Min(b, v);
                 value = TrialStyle.Format(v);
             }
             else value = t.LastIntermediate is { } last ? $"{TrialStyle.Format(last.Value)} (epoch {last.Step})" : "";
@@ -72,12 +80,15 @@ internal static class HistoryPlot
     private static TrialSnapshot[] Complete(StudyReportData data) =>
         data.Trials.Where(t => t.State == TrialState.COMPLETE && t.Value is { } v && double.IsFinite(v)).OrderBy(t => t.Number).ToArray();
 
+    /// <summary>The PRUNED trials drawn: those whose last epoch's value is finite.</summary>
+    private static TrialSnapshot[] Pruned(StudyReportData data) =>
+        data.Trials.Where(t => t.State == TrialState.PRUNED && t.LastIntermediate is { } l && double.IsFinite(l.Value)).ToArray();
+
     /// <summary>The figure <see cref="Draw"/> saves (tests render it to find where its points are); null when no trial has a value.</summary>
     internal static Plot? Build(StudyReportData data)
     {
         var complete = Complete(data);
-        var pruned = data.Trials.Where(t => t.State == TrialState.PRUNED && t.LastIntermediate is { } l && double.IsFinite(l.Value))
-            .ToArray();
+        var pruned = Pruned(data);
         var failed = data.Trials.Where(t => t.State == TrialState.FAIL).ToArray();
         if (complete.Length == 0 && pruned.Length == 0) return null;
 

@@ -29,7 +29,7 @@ internal static class LearningCurvesPlot
         return ReportFigure.Drawn(ObjectiveTitle, ObjectiveFile,
                 "One line per trial, coloured by its final state. " + WithoutEpochs(data, curves.Select(c => c.Trial)),
                 Width, Height,
-                $"{data.ObjectiveName} after each epoch, one line per trial: {curves.Length} trials ({Counts(curves.Select(c => c.Trial))}), "
+                $"{data.ObjectiveName} after each epoch, one line per trial: {TrialStyle.Count(curves.Length, "trial")} ({Counts(curves.Select(c => c.Trial))}), "
                 + $"up to epoch {Epochs(curves)}; the last reported values range from {TrialStyle.Format(last[0].Value)} (trial {last[0].Trial.Number}) "
                 + $"to {TrialStyle.Format(last[^1].Value)} (trial {last[^1].Trial.Number}). The table under the figure lists every value.")
             with
@@ -101,7 +101,7 @@ internal static class LearningCurvesPlot
                 "Solid: training loss; dashed: validation loss; coloured by the trial's final state. "
                 + WithoutEpochs(data, train.Select(c => c.Item1).Concat(val.Select(c => c.Item1))),
                 Width, Height,
-                $"Training and validation loss after each epoch, two lines per trial: {trials.Length} trials ({Counts(trials)}), up to epoch {Epochs(curves)}"
+                $"Training and validation loss after each epoch, two lines per trial: {TrialStyle.Count(trials.Length, "trial")} ({Counts(trials)}), up to epoch {Epochs(curves)}"
                 + (lastVal.Length == 0 ? "" : $"; the last validation losses range from {TrialStyle.Format(lastVal[0].Value)} (trial {lastVal[0].Trial.Number}) "
                     + $"to {TrialStyle.Format(lastVal[^1].Value)} (trial {lastVal[^1].Trial.Number})")
                 + ". The table under the figure lists every value.")

@@ -30,7 +30,7 @@ internal static class ParallelCoordinatesPlot
             $"One line per COMPLETE trial, coloured by {data.ObjectiveName} from worst (purple) to best (yellow). Parameter axes span their search range "
             + "(log scale where the parameter is log-distributed; categorical choices evenly spaced); the objective axis spans the observed values.",
             WidthFor(parameters.Count), Height,
-            $"Parallel coordinates of {trials.Length} COMPLETE trials over {string.Join(", ", parameters.Select(p => p.Name))} and {data.ObjectiveName}; "
+            $"Parallel coordinates of {TrialStyle.Count(trials.Length, "COMPLETE trial")} over {string.Join(", ", parameters.Select(p => p.Name))} and {data.ObjectiveName}; "
             + $"the best line (trial {best.Number}, {TrialStyle.Format(best.Value)}) has {bestParams}. The trials table lists every trial's values.");
     }
 

@@ -56,6 +56,9 @@ internal static class TrialStyle
     /// </summary>
     public const string Absent = "—";
 
+    /// <summary>"1 trial", "2 trials": the alt texts are generated, and "1 trials" was read out (review 1207b part 2, finding 4).</summary>
+    public static string Count(int count, string noun) => $"{count} {noun}{(count == 1 ? "" : "s")}";
+
     public static string Format(double? value) =>
         value is not { } v ? "" : double.IsFinite(v) ? v.ToString("0.####", CultureInfo.InvariantCulture) : v.ToString(CultureInfo.InvariantCulture);
 
