@@ -206,7 +206,7 @@ internal static class LearningCurvesPlot
         for (var i = 0; i < events.Count; i++)
         {
             if (events[i] is not JsonObject e) continue;
-            var epoch = e["epoch"] is JsonValue ev && ev.TryGetValue<double>(out var n) ? n : i + 1;
+            var epoch = e[EventFields.EpochNumber] is JsonValue ev && ev.TryGetValue<double>(out var n) ? n : i + 1;
             if (e[field] is JsonValue fv && fv.TryGetValue<double>(out var v) && double.IsFinite(v)) points.Add((epoch, v));
         }
         return points.ToArray();
