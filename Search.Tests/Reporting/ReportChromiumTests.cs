@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
 using Mnist.Search.Reporting;
 using Mnist.Search.Tests.Support.Reporting;
 using Mnist.Search.Tests.Support.Study;
 using Mnist.Search.Tests.Support;
+using Mnist.Search.Vocabulary;
 
 namespace Mnist.Search.Tests.Reporting;
 
@@ -45,16 +47,22 @@ public sealed class ReportChromiumTests
         // When Chromium prints it to PDF
         await HeadlessChromium.PrintToPdfAsync(index, dir["report.pdf"]);
 
-        // Then the printed text holds the trials table's last columns: their headings, every start time and the
-        // failure note (the table was 1463 CSS px wide and printing cut off everything right of batch_size)
+        // Then the printed text holds the trials table's last columns (the table was 1463 CSS px wide and printing cut off
+        // everything right of batch_size): their headings, and in every trial's row its device, start time and duration
+        // cells in a row, then a FAIL trial's note. Cell contents, since the table's caption and a figcaption also say
+        // "device" and "note" (review 1207b part 2, finding 6); the PDF's text has one line per cell.
         var text = PdfText.Extract(dir["report.pdf"]);
         Assert.Contains("learning curves", text, StringComparison.OrdinalIgnoreCase);
-        foreach (var heading in new[] { "device", "started (UTC)", "duration (s)", "note" })
+        foreach (var heading in new[] { "started (UTC)", "duration (s)" })
             Assert.Contains(heading, text);
         var data = (await StudyReportData.LoadAsync(study.Storage, study.Study.Name))!;
         foreach (var t in data.Trials)
-            Assert.Contains(t.DatetimeStart!.Value.ToUniversalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), text);
-        Assert.Contains("code 134", text);
+        {
+            var device = TrialStyle.Text(t.SystemAttrs, StudyAttributes.Device)!;
+            var start = t.DatetimeStart!.Value.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            var note = t.State == TrialState.FAIL ? "\nworker exited with code 134\n" : "\n";
+            Assert.Matches($"(?m)^{Regex.Escape(device)}\n{Regex.Escape(start)}\n[0-9.]+{note}", text);
+        }
     }
 
     [Fact]
