@@ -35,7 +35,7 @@ public sealed partial class StudyCoordinator
         // said it had stopped (review 1207b part 1, 1).
         if (RepeatedEvaluation.AwaitsCandidate(history, _settings.Direction, _settings.Selection, Budget.Of(history, budget.Total))
             && !(history.Where(t => t.State == TrialState.RUNNING).All(UntrackedTrials.IsExternal)
-                && _untracked.Explain(history, blocked: true, await _storage.GetHeartbeatAgesAsync(studyId))))
+                && _untracked.Explain(history, await _storage.GetHeartbeatAgesAsync(studyId))))
         {
             if (!_awaitingCandidate)
                 _log.Information("The next trial repeats a candidate configuration: waiting for the running trials to finish, which may be candidates");

@@ -44,7 +44,7 @@ public sealed partial class StudyCoordinator
                     // Nothing to start here now: wait for one of ours to end, or poll for others' progress. Waiting for
                     // nothing but other clients' trials is said (and, once they are abandoned, ended: UntrackedTrials).
                     var blocked = running.Count == 0 && !claimable && !budget.CanStartNew && trials.Any(UntrackedTrials.IsExternal);
-                    if (blocked && _untracked.Explain(trials, blocked, await _storage.GetHeartbeatAgesAsync(study.Id)))
+                    if (blocked && _untracked.Explain(trials, await _storage.GetHeartbeatAgesAsync(study.Id)))
                     {
                         _abandoned = trials.Where(t => t.State == TrialState.RUNNING).Select(t => t.Number).ToList();
                         break;

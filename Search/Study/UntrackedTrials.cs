@@ -33,15 +33,15 @@ internal sealed class UntrackedTrials(StudySettings settings, ILogger log)
     private bool _saidAbandoned;
 
     /// <summary>
-    /// Says the wait for other clients' RUNNING trials when <paramref name="blocked"/> (this process runs nothing and
+    /// Says the wait for other clients' RUNNING trials, called while this process is blocked by them (it runs nothing and
     /// may start nothing: it waits for them and for no trial of ours); true when every RUNNING trial is another
     /// client's and abandoned, so the caller stops waiting. <paramref name="heartbeatAges"/> by trial id (none: no heartbeat).
     /// </summary>
-    public bool Explain(IReadOnlyList<TrialSnapshot> trials, bool blocked, IReadOnlyDictionary<long, TimeSpan> heartbeatAges)
+    public bool Explain(IReadOnlyList<TrialSnapshot> trials, IReadOnlyDictionary<long, TimeSpan> heartbeatAges)
     {
         var running = trials.Where(t => t.State == TrialState.RUNNING).ToList();
         var external = running.Where(IsExternal).ToList();
-        if (!blocked || external.Count == 0) return false;
+        if (external.Count == 0) return false;
         var limit = settings.TrialTimeout + settings.HeartbeatGrace;
         var now = DateTime.Now;
         var abandoned = external.Where(t => Age(t) >= limit && !Beats(t, heartbeatAges)).ToList();
