@@ -30,17 +30,12 @@ public static class PlainAttributes
     }
 
     /// <summary>
-    /// Writes <see cref="StudyAttributes.Chosen"/>: <c>{"trial": N, "value": V, "evaluations": [N, ...]}</c>, the trial
-    /// <see cref="BestTrial.Choose"/> picks, the value it is chosen by (the mean of its evaluations under <c>selection</c>)
-    /// and the numbers of the COMPLETE trials that value is of. Nothing while no trial competes.
+    /// Writes <see cref="StudyAttributes.Chosen"/>, as <see cref="Chosen"/> made it: <c>{"trial": N, "value": V,
+    /// "evaluations": [N, ...]}</c>, the trial <see cref="BestTrial.Choose"/> picks, the value it is chosen by (the mean of
+    /// its evaluations under <c>selection</c>) and the numbers of the COMPLETE trials that value is of.
     /// </summary>
-    public static async Task WriteChosenAsync(IStudyStorage storage, int studyId, StudyDirection direction, IReadOnlyList<TrialSnapshot> trials,
-        IReadOnlyDictionary<string, string>? stored = null, CancellationToken ct = default)
-    {
-        if (Chosen(trials, direction) is not { } chosen) return;
-        stored ??= await storage.GetStudyUserAttributesAsync(studyId, ct);
-        await SetIfChangedAsync(storage, studyId, stored, StudyAttributes.Chosen, chosen, ct);
-    }
+    public static async Task WriteChosenAsync(IStudyStorage storage, int studyId, JsonObject chosen, CancellationToken ct = default) =>
+        await SetIfChangedAsync(storage, studyId, await storage.GetStudyUserAttributesAsync(studyId, ct), StudyAttributes.Chosen, chosen, ct);
 
     /// <summary>The <see cref="StudyAttributes.Chosen"/> value for <paramref name="trials"/>, null while none competes.</summary>
     public static JsonObject? Chosen(IReadOnlyList<TrialSnapshot> trials, StudyDirection direction)

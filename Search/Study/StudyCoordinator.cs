@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Mnist.Search.Pruning;
 using Mnist.Search.Sampling;
 using Mnist.Search.Scheduling;
@@ -36,7 +37,7 @@ public sealed partial class StudyCoordinator
     // Said once: the wait for a running trial that may become a repeat's candidate (polled every second).
     private bool _awaitingCandidate;
     // The chosen configuration this process last wrote or found stored (PlainAttributes.Chosen).
-    private System.Text.Json.Nodes.JsonNode? _chosenWritten;
+    private JsonNode? _chosenWritten;
     private IReadOnlyList<int> _abandoned = [];
 
     public StudyCoordinator(
@@ -122,8 +123,8 @@ public sealed partial class StudyCoordinator
     // first, so a round whose choice is the one last written reads nothing more.
     private async Task RecordChosenAsync(int studyId, IReadOnlyList<TrialSnapshot> trials)
     {
-        if (PlainAttributes.Chosen(trials, _settings.Direction) is not { } chosen || System.Text.Json.Nodes.JsonNode.DeepEquals(chosen, _chosenWritten)) return;
-        await PlainAttributes.WriteChosenAsync(_storage, studyId, _settings.Direction, trials);
+        if (PlainAttributes.Chosen(trials, _settings.Direction) is not { } chosen || JsonNode.DeepEquals(chosen, _chosenWritten)) return;
+        await PlainAttributes.WriteChosenAsync(_storage, studyId, chosen);
         _chosenWritten = chosen;
     }
 }
